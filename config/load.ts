@@ -1,0 +1,180 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import type { AnyCheck } from '../checks/contract.ts';
+import type { AnyConnector } from '../connectors/contract.ts';
+import { formatPath } from '../connectors/errors.ts';
+import { ConfigError } from './errors.ts';
+import { IsmsConfig, type CollectionPolicy, type ControlConfig } from './schema.ts';
+
+export interface ResolvedSource {
+  name: string;
+  connector: AnyConnector;
+  /** The connector's config after defaults and validation. Holds secret references, never secrets. */
+  config: unknown;
+}
+
+export interface ResolvedCheck {
+  check: AnyCheck;
+  params: unknown;
+  sources: string[];
+}
+
+export interface ResolvedControl {
+  control: ControlConfig;
+  references: string[];
+  sources: ResolvedSource[];
+  checks: ResolvedCheck[];
+  collection: CollectionPolicy;
+}
+
+export interface LoadedConfig {
+  file: string;
+  baseDir: string;
+  dataDir: string;
+  config: IsmsConfig;
+  controls: ReadonlyMap<string, ResolvedControl>;
+}
+
+export interface Registries {
+  connectors: ReadonlyMap<string, AnyConnector>;
+  checks: ReadonlyMap<string, AnyCheck>;
+}
+
+type Issue = { path: (string | number)[]; message: string };
+
+export async function loadConfig(file: string, registries: Registries): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot read config (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  return parseConfig(text, file, registries);
+}
+
+export function parseConfig(text: string, file: string, registries: Registries): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      `${file}: not valid YAML`,
+      doc.errors.map((error) => {
+        const pos = error.linePos?.[0];
+        return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}${error.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  const where = (issuePath: (string | number)[]) => locate(doc, lineCounter, issuePath);
+  const format = (issue: Issue) => `${formatPath(issue.path)}: ${issue.message}${where(issue.path)}`;
+
+  const parsed = IsmsConfig.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    throw new ConfigError(`${file}: invalid config`, parsed.error.issues.map((issue) => format({ path: issue.path as (string | number)[], message: issue.message })));
+  }
+  const config = parsed.data;
+  const issues: Issue[] = [];
+  const controls = new Map<string, ResolvedControl>();
+
+  for (const [name, instance] of Object.entries(config.connectors)) {
+    if (!registries.connectors.has(instance.type)) {
+      issues.push({ path: ['connectors', name, 'type'], message: unknownName('connector type', instance.type, registries.connectors.keys()) });
+    }
+  }
+  const notificationNames = new Set<string>();
+  config.notifications.forEach((target, index) => {
+    if (notificationNames.has(target.name)) issues.push({ path: ['notifications', index, 'name'], message: `duplicate notification target "${target.name}"` });
+    notificationNames.add(target.name);
+  });
+
+  config.controls.forEach((control, c) => {
+    const at = (...rest: (string | number)[]) => ['controls', c, ...rest];
+    if (controls.has(control.id)) issues.push({ path: at('id'), message: `duplicate control id "${control.id}"` });
+    const sources: ResolvedSource[] = [];
+    control.sources.forEach((source, s) => {
+      if (sources.some((other) => other.name === source.name)) {
+        issues.push({ path: at('sources', s, 'name'), message: `duplicate source name "${source.name}" in control ${control.id}` });
+      }
+      const instance = config.connectors[source.connector];
+      const connector = registries.connectors.get(instance?.type ?? source.connector);
+      if (!connector) {
+        const known = [...Object.keys(config.connectors), ...registries.connectors.keys()];
+        issues.push({ path: at('sources', s, 'connector'), message: unknownName('connector', source.connector, known) });
+        return;
+      }
+      const merged = { ...(instance?.config ?? {}), ...source.config };
+      const result = (connector.config as z.ZodType).safeParse(merged);
+      if (!result.success) {
+        for (const issue of result.error.issues) {
+          const key = issue.path[0];
+          const fromInstance = instance && typeof key === 'string' && !(key in source.config) && key in instance.config;
+          const base = fromInstance ? ['connectors', source.connector, 'config'] : at('sources', s, 'config');
+          issues.push({ path: [...base, ...(issue.path as (string | number)[])], message: `${connector.name}: ${issue.message}` });
+        }
+        return;
+      }
+      sources.push({ name: source.name, connector, config: result.data });
+    });
+
+    const checks: ResolvedCheck[] = [];
+    control.checks.forEach((entry, k) => {
+      const check = registries.checks.get(entry.check);
+      if (!check) {
+        issues.push({ path: at('checks', k, 'check'), message: unknownName('check', entry.check, registries.checks.keys()) });
+        return;
+      }
+      const result = (check.params as z.ZodType).safeParse(entry.params);
+      if (!result.success) {
+        for (const issue of result.error.issues) {
+          issues.push({ path: [...at('checks', k, 'params'), ...(issue.path as (string | number)[])], message: `${check.id}: ${issue.message}` });
+        }
+      }
+      const selected = entry.sources ?? control.sources.map((source) => source.name);
+      entry.sources?.forEach((name, n) => {
+        if (!control.sources.some((source) => source.name === name)) {
+          issues.push({ path: at('checks', k, 'sources', n), message: `no source named "${name}" in control ${control.id}` });
+        }
+      });
+      const feeding = sources.filter((source) => selected.includes(source.name) && check.inputs.some((kind) => source.connector.kinds.includes(kind)));
+      if (feeding.length === 0 && sources.length === control.sources.length) {
+        issues.push({ path: at('checks', k, 'check'), message: `${check.id} reads ${check.inputs.join(' or ')} records, and no selected source of control ${control.id} provides them` });
+      }
+      if (result.success) checks.push({ check, params: result.data, sources: feeding.map((source) => source.name) });
+    });
+
+    control.notify.forEach((name, n) => {
+      if (!notificationNames.has(name)) issues.push({ path: at('notify', n), message: `no notification target named "${name}"` });
+    });
+
+    controls.set(control.id, {
+      control,
+      references: Array.isArray(control.reference) ? control.reference : [control.reference],
+      sources,
+      checks,
+      collection: { ...config.collection, ...control.collection },
+    });
+  });
+
+  if (issues.length > 0) throw new ConfigError(`${file}: invalid config`, issues.map(format));
+
+  const baseDir = path.dirname(path.resolve(file));
+  return { file: path.resolve(file), baseDir, dataDir: path.resolve(baseDir, config.dataDir), config, controls };
+}
+
+function unknownName(what: string, name: string, known: Iterable<string>): string {
+  const list = [...new Set(known)].sort();
+  return `unknown ${what} "${name}"${list.length > 0 ? ` (known: ${list.join(', ')})` : ''}`;
+}
+
+/** " (line L, column C)" of the deepest YAML node on the issue's path that exists. */
+function locate(doc: Document, lineCounter: LineCounter, issuePath: (string | number)[]): string {
+  for (let depth = issuePath.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(issuePath.slice(0, depth), true);
+    if (isNode(node) && node.range) {
+      const { line, col } = lineCounter.linePos(node.range[0]);
+      return ` (line ${line}, column ${col})`;
+    }
+  }
+  return '';
+}

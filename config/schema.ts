@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { SecretRef } from './secrets.ts';
+
+/** A duration as Temporal takes it: "90s", "2 minutes", "1 day". */
+export const Duration = z
+  .string()
+  .regex(
+    /^\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$/i,
+    'a duration such as "90s", "10 minutes" or "1 day"',
+  );
+export type Duration = z.infer<typeof Duration>;
+
+const CRON_FIELD = /^[\d*?,/LW#A-Z-]+$/i;
+const Cron = z.string().refine(
+  (value) => {
+    if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every\s+\S+)$/.test(value.trim())) return true;
+    const fields = value.trim().split(/\s+/);
+    return (fields.length === 5 || fields.length === 6) && fields.every((field) => CRON_FIELD.test(field));
+  },
+  { message: 'a cron expression with 5 fields (minute hour day-of-month month day-of-week), or @daily, @weekly, ...' },
+);
+
+const Timezone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'an IANA time zone such as "Europe/Berlin" or "UTC"' },
+);
+
+const CalendarValue = z.union([z.number().int(), z.string(), z.array(z.union([z.number().int(), z.string()]))]);
+const CalendarEntry = z.strictObject({
+  second: CalendarValue.optional(),
+  minute: CalendarValue.optional(),
+  hour: CalendarValue.optional(),
+  dayOfMonth: CalendarValue.optional(),
+  month: CalendarValue.optional(),
+  dayOfWeek: CalendarValue.optional(),
+  comment: z.string().optional(),
+});
+export type CalendarEntry = z.infer<typeof CalendarEntry>;
+
+export const Schedule = z.union([
+  z.strictObject({ cron: z.union([Cron, z.array(Cron).min(1)]), timezone: Timezone.optional(), jitter: Duration.optional() }),
+  z.strictObject({ every: Duration, offset: Duration.optional(), jitter: Duration.optional() }),
+  z.strictObject({ calendar: z.array(CalendarEntry).min(1), timezone: Timezone.optional(), jitter: Duration.optional() }),
+]);
+export type Schedule = z.infer<typeof Schedule>;
+
+const Identifier = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes');
+
+/** ISO/IEC 27001:2022 clause (e.g. "9.2", "6.1.3") or Annex A control (e.g. "A.8.8"). */
+const IsoReference = z.string().regex(/^(A\.[5-8]\.\d{1,2}|(4|5|6|7|8|9|10)(\.\d+){0,2})$/, 'an ISO/IEC 27001:2022 reference such as "A.8.8" or "9.2"');
+
+const collectionFields = {
+  /** How long one collection attempt may take. */
+  timeout: Duration,
+  /** A worker that stops heartbeating for this long is presumed dead and the pull is retried elsewhere. */
+  heartbeatTimeout: Duration,
+  maximumAttempts: z.number().int().min(1).max(100),
+  initialRetryInterval: Duration,
+  maximumRetryInterval: Duration,
+};
+export const CollectionPolicy = z.strictObject({
+  timeout: collectionFields.timeout.default('30 minutes'),
+  heartbeatTimeout: collectionFields.heartbeatTimeout.default('2 minutes'),
+  maximumAttempts: collectionFields.maximumAttempts.default(5),
+  initialRetryInterval: collectionFields.initialRetryInterval.default('5s'),
+  maximumRetryInterval: collectionFields.maximumRetryInterval.default('5 minutes'),
+});
+/** Per-control overrides of the global collection policy. */
+const CollectionOverrides = z.strictObject(collectionFields).partial();
+export type CollectionPolicy = z.infer<typeof CollectionPolicy>;
+
+export const SourceConfig = z.strictObject({
+  name: Identifier,
+  /** A connector instance from `connectors:` or a built-in connector name. */
+  connector: z.string().min(1),
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+export type SourceConfig = z.infer<typeof SourceConfig>;
+
+export const CheckConfig = z.strictObject({
+  check: z.string().min(1),
+  params: z.record(z.string(), z.unknown()).default({}),
+  /** Sources whose records the check reads; all of the control's sources by default. */
+  sources: z.array(Identifier).optional(),
+});
+export type CheckConfig = z.infer<typeof CheckConfig>;
+
+export const ControlConfig = z.strictObject({
+  id: Identifier,
+  title: z.string().min(1),
+  reference: z.union([IsoReference, z.array(IsoReference).min(1)]),
+  owner: z.string().min(1),
+  schedule: Schedule,
+  sources: z.array(SourceConfig).min(1),
+  checks: z.array(CheckConfig).min(1),
+  notify: z.array(z.string()).default([]),
+  collection: CollectionOverrides.optional(),
+  /** A paused control keeps its schedule, paused, and runs only on demand. */
+  paused: z.boolean().default(false),
+});
+export type ControlConfig = z.infer<typeof ControlConfig>;
+
+export const ConnectorInstance = z.strictObject({
+  type: z.string().min(1),
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const NotificationTarget = z.strictObject({
+  name: Identifier,
+  kind: z.literal('webhook'),
+  url: z.union([z.url({ protocol: /^https?$/ }), SecretRef]),
+  format: z.enum(['slack', 'teams', 'json']).default('json'),
+  events: z.array(z.enum(['nonconformity-opened', 'evidence-gap', 'run-error'])).default(['nonconformity-opened', 'evidence-gap', 'run-error']),
+});
+export type NotificationTarget = z.infer<typeof NotificationTarget>;
+
+export const IsmsConfig = z.strictObject({
+  organisation: z.string().min(1).optional(),
+  /** Where the evidence store and catalog live; relative to the config file. */
+  dataDir: z.string().default('.isms'),
+  timezone: Timezone.default('UTC'),
+  temporal: z
+    .strictObject({
+      taskQueue: z.string().min(1).default('isms'),
+      catchupWindow: Duration.default('1 day'),
+    })
+    .prefault({}),
+  collection: CollectionPolicy.prefault({}),
+  connectors: z.record(Identifier, ConnectorInstance).default({}),
+  notifications: z.array(NotificationTarget).default([]),
+  controls: z.array(ControlConfig).default([]),
+});
+export type IsmsConfig = z.infer<typeof IsmsConfig>;

@@ -1,0 +1,144 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+
+/**
+ * The SQLite catalog: evidence rows (a hash chain), check runs, deviations and the nonconformity register.
+ * WAL lets the CLI and dashboards read while the worker writes; IMMEDIATE transactions keep two writers
+ * from forking the chain.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE evidence (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     run_id TEXT NOT NULL,
+     control_id TEXT NOT NULL,
+     source_name TEXT NOT NULL,
+     connector TEXT NOT NULL,
+     connector_version TEXT NOT NULL,
+     kinds TEXT NOT NULL,
+     collected_at TEXT NOT NULL,
+     period_start TEXT NOT NULL,
+     period_end TEXT NOT NULL,
+     sha256 TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     stored_size INTEGER NOT NULL,
+     record_count INTEGER NOT NULL,
+     uri TEXT NOT NULL,
+     provenance TEXT NOT NULL,
+     warnings TEXT NOT NULL,
+     prev_hash TEXT NOT NULL,
+     row_hash TEXT NOT NULL,
+     UNIQUE (run_id, source_name)
+   );
+   CREATE INDEX evidence_control ON evidence (control_id, collected_at);
+   CREATE TABLE check_runs (
+     id TEXT PRIMARY KEY,
+     run_id TEXT NOT NULL UNIQUE,
+     control_id TEXT NOT NULL,
+     evaluated_at TEXT NOT NULL,
+     status TEXT NOT NULL,
+     results TEXT NOT NULL,
+     reconciled_at TEXT,
+     reconcile_summary TEXT
+   );
+   CREATE TABLE deviations (
+     check_run_id TEXT NOT NULL REFERENCES check_runs (id),
+     fingerprint TEXT NOT NULL,
+     check_id TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     title TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     detail TEXT NOT NULL,
+     observed_values TEXT NOT NULL,
+     evidence_ids TEXT NOT NULL,
+     PRIMARY KEY (check_run_id, fingerprint)
+   );
+   CREATE TABLE nonconformities (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     fingerprint TEXT NOT NULL UNIQUE,
+     control_id TEXT NOT NULL,
+     check_id TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     reference TEXT NOT NULL,
+     title TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     status TEXT NOT NULL,
+     detail TEXT NOT NULL,
+     observed_values TEXT NOT NULL,
+     first_observed TEXT NOT NULL,
+     last_observed TEXT NOT NULL,
+     occurrences INTEGER NOT NULL,
+     evidence_ids TEXT NOT NULL,
+     root_cause TEXT,
+     corrective_action TEXT,
+     owner TEXT,
+     due_date TEXT
+   );
+   CREATE INDEX nonconformities_status ON nonconformities (status, control_id);
+   CREATE TABLE nonconformity_history (
+     nonconformity_id TEXT NOT NULL REFERENCES nonconformities (id),
+     at TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     change TEXT NOT NULL,
+     from_status TEXT,
+     to_status TEXT,
+     note TEXT
+   );
+   CREATE INDEX nonconformity_history_id ON nonconformity_history (nonconformity_id, at);`,
+];
+
+export type Row = Record<string, SQLInputValue>;
+
+export class Catalog {
+  readonly db: DatabaseSync;
+  readonly file: string;
+
+  constructor(file: string) {
+    this.file = file;
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new DatabaseSync(file);
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const current = Number((this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      this.transaction(() => {
+        this.db.exec(MIGRATIONS[version]!);
+        this.db.exec(`PRAGMA user_version = ${version + 1}`);
+      });
+    }
+  }
+
+  /** Runs `work` in one IMMEDIATE transaction: writers queue on the lock instead of failing mid-way. */
+  transaction<T>(work: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  get<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
+    return this.db.prepare(sql).get(...params) as T | undefined;
+  }
+
+  all<T>(sql: string, ...params: SQLInputValue[]): T[] {
+    return this.db.prepare(sql).all(...params) as T[];
+  }
+
+  run(sql: string, ...params: SQLInputValue[]): { changes: number | bigint } {
+    return this.db.prepare(sql).run(...params);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+}

@@ -1,0 +1,450 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { appendFile, chmod, mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createInterface } from 'node:readline';
+import { constants as zlib, createZstdCompress, createZstdDecompress } from 'node:zlib';
+import type { EvidenceRef } from '../workflows/contracts.ts';
+import { Catalog } from './catalog.ts';
+import { EvidenceRecord } from './records.ts';
+
+/** Evidence as the catalog describes it. */
+export interface EvidenceRow {
+  seq: number;
+  id: string;
+  runId: string;
+  controlId: string;
+  sourceName: string;
+  connector: string;
+  connectorVersion: string;
+  kinds: string[];
+  collectedAt: string;
+  periodStart: string;
+  periodEnd: string;
+  sha256: string;
+  size: number;
+  storedSize: number;
+  recordCount: number;
+  uri: string;
+  provenance: Record<string, unknown>;
+  warnings: string[];
+  prevHash: string;
+  rowHash: string;
+}
+
+export interface SnapshotMeta {
+  runId: string;
+  controlId: string;
+  sourceName: string;
+  connector: string;
+  connectorVersion: string;
+  kinds: string[];
+  collectedAt: string;
+  periodStart?: string;
+  periodEnd?: string;
+  provenance: Record<string, unknown>;
+  warnings: string[];
+}
+
+export interface VerifyProblem {
+  evidenceId: string;
+  problem: 'blob-missing' | 'blob-modified' | 'row-modified' | 'row-deleted' | 'row-not-journaled' | 'chain-broken';
+  detail: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  checked: number;
+  problems: VerifyProblem[];
+}
+
+const GENESIS = '0'.repeat(64);
+const BLOB_SUFFIX = '.ndjson.zst';
+/** Level 3 is zstd's default: on these machines it compressed identity NDJSON several times faster than gzip -6 at a better ratio. */
+const ZSTD_LEVEL = 3;
+
+/**
+ * The evidence store: content-addressed, write-once blobs (zstd NDJSON) under `blobs/`, a SQLite catalog
+ * whose rows form a hash chain, and an append-only journal of row hashes so that deleting the newest row
+ * is detectable too.
+ */
+export class EvidenceStore {
+  readonly root: string;
+  readonly catalog: Catalog;
+  private readonly blobDir: string;
+  private readonly stagingDir: string;
+  private readonly journal: string;
+
+  constructor(dataDir: string, catalog?: Catalog) {
+    this.root = path.join(dataDir, 'evidence');
+    this.blobDir = path.join(this.root, 'blobs');
+    this.stagingDir = path.join(this.root, 'staging');
+    this.journal = path.join(this.root, 'journal.log');
+    this.catalog = catalog ?? new Catalog(path.join(dataDir, 'catalog.sqlite'));
+  }
+
+  static async open(dataDir: string): Promise<EvidenceStore> {
+    const store = new EvidenceStore(dataDir);
+    await mkdir(store.blobDir, { recursive: true });
+    await mkdir(store.stagingDir, { recursive: true });
+    await store.catchUpJournal();
+    return store;
+  }
+
+  close(): void {
+    this.catalog.close();
+  }
+
+  /** Evidence already committed for this run and source: a retried activity returns it instead of pulling again. */
+  findCommitted(runId: string, sourceName: string): EvidenceRow | undefined {
+    const row = this.catalog.get<DbRow>('SELECT * FROM evidence WHERE run_id = ? AND source_name = ?', runId, sourceName);
+    return row && fromDb(row);
+  }
+
+  /**
+   * Opens the staging file of one pull. With `resume` the file is cut back to the last checkpoint, so the
+   * records of the interrupted attempt after that checkpoint are dropped and pulled again.
+   */
+  async stage(runId: string, sourceName: string, resume?: Checkpoint): Promise<StagedSnapshot> {
+    const file = path.join(this.stagingDir, `${sha256Hex(`${runId}\n${sourceName}`)}.ndjson`);
+    const handle = await open(file, existsSync(file) ? 'r+' : 'w+');
+    const size = (await handle.stat()).size;
+    const resumable = resume !== undefined && size >= resume.offset;
+    await handle.truncate(resumable ? resume.offset : 0);
+    return new StagedSnapshot(file, handle, resumable ? resume : { offset: 0, count: 0 }, resumable);
+  }
+
+  /** Turns a finished staging file into a blob and a catalog row. Idempotent per run and source. */
+  async commit(staged: StagedSnapshot, meta: SnapshotMeta): Promise<EvidenceRow> {
+    await staged.close();
+    const existing = this.findCommitted(meta.runId, meta.sourceName);
+    if (existing) {
+      await rm(staged.file, { force: true });
+      return existing;
+    }
+    const blob = await this.writeBlob(staged.file);
+    const row = this.catalog.transaction(() => {
+      const again = this.findCommitted(meta.runId, meta.sourceName);
+      if (again) return again;
+      const last = this.catalog.get<{ seq: number; row_hash: string }>('SELECT seq, row_hash FROM evidence ORDER BY seq DESC LIMIT 1');
+      const fields: Omit<EvidenceRow, 'rowHash'> = {
+        seq: (last?.seq ?? 0) + 1,
+        id: `ev-${randomUUID()}`,
+        runId: meta.runId,
+        controlId: meta.controlId,
+        sourceName: meta.sourceName,
+        connector: meta.connector,
+        connectorVersion: meta.connectorVersion,
+        kinds: meta.kinds,
+        collectedAt: meta.collectedAt,
+        periodStart: meta.periodStart ?? meta.collectedAt,
+        periodEnd: meta.periodEnd ?? meta.collectedAt,
+        sha256: blob.sha256,
+        size: blob.size,
+        storedSize: blob.storedSize,
+        recordCount: staged.count,
+        uri: blob.uri,
+        provenance: meta.provenance,
+        warnings: meta.warnings,
+        prevHash: last?.row_hash ?? GENESIS,
+      };
+      const full: EvidenceRow = { ...fields, rowHash: rowHash(fields) };
+      this.catalog.run(
+        `INSERT INTO evidence (seq, id, run_id, control_id, source_name, connector, connector_version, kinds, collected_at,
+           period_start, period_end, sha256, size, stored_size, record_count, uri, provenance, warnings, prev_hash, row_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ...toDbValues(full),
+      );
+      return full;
+    });
+    await this.catchUpJournal();
+    await rm(staged.file, { force: true });
+    return row;
+  }
+
+  get(id: string): EvidenceRow | undefined {
+    const row = this.catalog.get<DbRow>('SELECT * FROM evidence WHERE id = ?', id);
+    return row && fromDb(row);
+  }
+
+  list(filter: { controlId?: string; limit?: number } = {}): EvidenceRow[] {
+    const rows = filter.controlId
+      ? this.catalog.all<DbRow>('SELECT * FROM evidence WHERE control_id = ? ORDER BY seq DESC LIMIT ?', filter.controlId, filter.limit ?? 1_000_000)
+      : this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq DESC LIMIT ?', filter.limit ?? 1_000_000);
+    return rows.map(fromDb);
+  }
+
+  /** Streams the records of one snapshot, validating each line against the record schemas. */
+  async *records(id: string): AsyncGenerator<EvidenceRecord> {
+    const row = this.get(id);
+    if (!row) throw new Error(`evidence ${id}: not in the catalog`);
+    const input = createReadStream(this.blobPath(row.uri)).pipe(createZstdDecompress());
+    let line = 0;
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      line++;
+      if (text === '') continue;
+      const parsed = EvidenceRecord.safeParse(JSON.parse(text));
+      if (!parsed.success) throw new Error(`evidence ${id}: line ${line}: ${parsed.error.issues[0]?.message ?? 'not a record'}`);
+      yield parsed.data;
+    }
+  }
+
+  ref(row: EvidenceRow): EvidenceRef {
+    return {
+      id: row.id,
+      controlId: row.controlId,
+      sourceName: row.sourceName,
+      sha256: row.sha256,
+      recordCount: row.recordCount,
+      collectedAt: row.collectedAt,
+      uri: row.uri,
+      warnings: row.warnings.length,
+    };
+  }
+
+  blobPath(uri: string): string {
+    return path.join(this.blobDir, uri);
+  }
+
+  /**
+   * Checks every catalog row against its blob, the chain and the journal. Reports each problem by evidence id;
+   * it never repairs anything, so what it finds is still there for the auditor.
+   */
+  async verify(): Promise<VerifyReport> {
+    const problems: VerifyProblem[] = [];
+    const rows = this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq').map(fromDb);
+    const journaled = await this.readJournal();
+    let previous = GENESIS;
+    let previousSeq = 0;
+    for (const row of rows) {
+      const { rowHash: stored, ...fields } = row;
+      if (rowHash(fields) !== stored) {
+        problems.push({ evidenceId: row.id, problem: 'row-modified', detail: `catalog row ${row.seq} does not match its hash` });
+      }
+      if (row.prevHash !== previous || row.seq !== previousSeq + 1) {
+        const missing = journaled.filter((entry) => entry.seq > previousSeq && entry.seq < row.seq);
+        for (const entry of missing) problems.push({ evidenceId: entry.id, problem: 'row-deleted', detail: `catalog row ${entry.seq} is gone` });
+        if (missing.length === 0) problems.push({ evidenceId: row.id, problem: 'chain-broken', detail: `catalog row ${row.seq} does not follow row ${previousSeq}` });
+      }
+      const entry = journaled.find((candidate) => candidate.seq === row.seq);
+      if (!entry) {
+        problems.push({ evidenceId: row.id, problem: 'row-not-journaled', detail: `catalog row ${row.seq} is not in the journal` });
+      } else if (entry.id !== row.id || entry.rowHash !== stored) {
+        problems.push({ evidenceId: row.id, problem: 'row-modified', detail: `catalog row ${row.seq} differs from the journal` });
+      }
+      previous = stored;
+      previousSeq = row.seq;
+      problems.push(...(await this.verifyBlob(row)));
+    }
+    for (const entry of journaled.filter((candidate) => candidate.seq > previousSeq)) {
+      problems.push({ evidenceId: entry.id, problem: 'row-deleted', detail: `catalog row ${entry.seq} is gone` });
+    }
+    return { ok: problems.length === 0, checked: rows.length, problems };
+  }
+
+  private async verifyBlob(row: EvidenceRow): Promise<VerifyProblem[]> {
+    const file = this.blobPath(row.uri);
+    if (!existsSync(file)) return [{ evidenceId: row.id, problem: 'blob-missing', detail: `blob ${row.uri} is missing` }];
+    try {
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of createReadStream(file).pipe(createZstdDecompress()) as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        size += chunk.length;
+      }
+      const digest = hash.digest('hex');
+      if (digest !== row.sha256 || size !== row.size) {
+        return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} has sha256 ${digest}, catalog says ${row.sha256}` }];
+      }
+      return [];
+    } catch (error) {
+      return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} cannot be read: ${(error as Error).message}` }];
+    }
+  }
+
+  private async writeBlob(stagingFile: string): Promise<{ sha256: string; size: number; storedSize: number; uri: string }> {
+    const hash = createHash('sha256');
+    let size = 0;
+    const temp = path.join(this.blobDir, `.tmp-${randomUUID()}`);
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const out = createWriteStream(temp, { flags: 'wx' });
+    await pipeline(createReadStream(stagingFile), hashing, createZstdCompress({ params: { [zlib.ZSTD_c_compressionLevel]: ZSTD_LEVEL } }), out);
+    const sha256 = hash.digest('hex');
+    const uri = `sha256/${sha256.slice(0, 2)}/${sha256}${BLOB_SUFFIX}`;
+    const target = this.blobPath(uri);
+    if (existsSync(target)) {
+      await rm(temp, { force: true });
+    } else {
+      const handle = await open(temp, 'r');
+      await handle.sync();
+      await handle.close();
+      await mkdir(path.dirname(target), { recursive: true });
+      await chmod(temp, 0o444);
+      await rename(temp, target);
+    }
+    return { sha256, size, storedSize: (await stat(target)).size, uri };
+  }
+
+  /** Appends to the journal every row that a crash between commit and append left out. */
+  private async catchUpJournal(): Promise<void> {
+    const journaled = await this.readJournal();
+    const lastSeq = journaled.at(-1)?.seq ?? 0;
+    const rows = this.catalog.all<{ seq: number; id: string; row_hash: string }>('SELECT seq, id, row_hash FROM evidence WHERE seq > ? ORDER BY seq', lastSeq);
+    if (rows.length === 0) return;
+    await appendFile(this.journal, rows.map((row) => `${row.seq} ${row.id} ${row.row_hash}\n`).join(''));
+  }
+
+  private async readJournal(): Promise<{ seq: number; id: string; rowHash: string }[]> {
+    if (!existsSync(this.journal)) return [];
+    return (await readFile(this.journal, 'utf8'))
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        const [seq, id, hash] = line.split(' ');
+        return { seq: Number(seq), id: id ?? '', rowHash: hash ?? '' };
+      });
+  }
+}
+
+export interface Checkpoint {
+  offset: number;
+  count: number;
+}
+
+/** Records of one pull, appended as NDJSON to a staging file that survives the worker process. */
+export class StagedSnapshot {
+  readonly file: string;
+  readonly resumed: boolean;
+  private readonly handle: FileHandle;
+  private offset: number;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  count: number;
+
+  constructor(file: string, handle: FileHandle, from: Checkpoint, resumed: boolean) {
+    this.file = file;
+    this.handle = handle;
+    this.offset = from.offset;
+    this.count = from.count;
+    this.resumed = resumed;
+  }
+
+  async append(record: EvidenceRecord): Promise<void> {
+    const line = `${JSON.stringify(record)}\n`;
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    this.count++;
+    if (this.pendingBytes >= 1 << 20) await this.flush();
+  }
+
+  /** Makes every appended record durable and returns the point a retry can resume from. */
+  async checkpoint(): Promise<Checkpoint> {
+    await this.flush();
+    await this.handle.sync();
+    return { offset: this.offset, count: this.count };
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.handle.sync();
+    await this.handle.close();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const buffer = Buffer.from(this.pending.join(''));
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.handle.write(buffer, 0, buffer.length, this.offset);
+    this.offset += buffer.length;
+  }
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function rowHash(fields: Omit<EvidenceRow, 'rowHash'>): string {
+  return sha256Hex(JSON.stringify(toDbValues({ ...fields, rowHash: '' }).slice(0, -1)));
+}
+
+type DbRow = {
+  seq: number;
+  id: string;
+  run_id: string;
+  control_id: string;
+  source_name: string;
+  connector: string;
+  connector_version: string;
+  kinds: string;
+  collected_at: string;
+  period_start: string;
+  period_end: string;
+  sha256: string;
+  size: number;
+  stored_size: number;
+  record_count: number;
+  uri: string;
+  provenance: string;
+  warnings: string;
+  prev_hash: string;
+  row_hash: string;
+};
+
+function toDbValues(row: EvidenceRow): (string | number)[] {
+  return [
+    row.seq,
+    row.id,
+    row.runId,
+    row.controlId,
+    row.sourceName,
+    row.connector,
+    row.connectorVersion,
+    JSON.stringify(row.kinds),
+    row.collectedAt,
+    row.periodStart,
+    row.periodEnd,
+    row.sha256,
+    row.size,
+    row.storedSize,
+    row.recordCount,
+    row.uri,
+    JSON.stringify(row.provenance),
+    JSON.stringify(row.warnings),
+    row.prevHash,
+    row.rowHash,
+  ];
+}
+
+function fromDb(row: DbRow): EvidenceRow {
+  return {
+    seq: Number(row.seq),
+    id: row.id,
+    runId: row.run_id,
+    controlId: row.control_id,
+    sourceName: row.source_name,
+    connector: row.connector,
+    connectorVersion: row.connector_version,
+    kinds: JSON.parse(row.kinds) as string[],
+    collectedAt: row.collected_at,
+    periodStart: row.period_start,
+    periodEnd: row.period_end,
+    sha256: row.sha256,
+    size: Number(row.size),
+    storedSize: Number(row.stored_size),
+    recordCount: Number(row.record_count),
+    uri: row.uri,
+    provenance: JSON.parse(row.provenance) as Record<string, unknown>,
+    warnings: JSON.parse(row.warnings) as string[],
+    prevHash: row.prev_hash,
+    rowHash: row.row_hash,
+  };
+}
