@@ -1,0 +1,112 @@
+import { Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import { ConfigError } from '../config/errors.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import { resolveSecret } from '../config/secrets.ts';
+import type { ConnectorContext } from '../connectors/contract.ts';
+import { describeIssues } from '../connectors/errors.ts';
+import { recordSchemas, type RecordKind } from '../evidence/records.ts';
+import type { Checkpoint, EvidenceStore } from '../evidence/store.ts';
+import type { CollectInput, EvidenceRef } from '../workflows/contracts.ts';
+import { InvalidRecordError, toFailure } from './failures.ts';
+
+export interface CollectDeps {
+  config: LoadedConfig;
+  store: EvidenceStore;
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Progress {
+  cursor: string | undefined;
+  checkpoint: Checkpoint;
+}
+
+/**
+ * Pulls one source into the evidence store and returns a claim check on it. Records are staged on disk and
+ * checkpointed with the connector's cursor in each heartbeat, so a retry after a crash resumes from the
+ * last page instead of starting over; a retry after success returns the evidence already committed.
+ */
+export async function collectEvidence(deps: CollectDeps, input: CollectInput): Promise<EvidenceRef> {
+  const activity = Context.current();
+  const log = deps.log.child({ controlId: input.controlId, source: input.sourceName, runId: input.runId, attempt: activity.info.attempt });
+  const committed = deps.store.findCommitted(input.runId, input.sourceName);
+  if (committed) {
+    log.info({ evidenceId: committed.id }, 'evidence already committed for this run; not collecting again');
+    return deps.store.ref(committed);
+  }
+
+  const revealed: string[] = [];
+  try {
+    const control = deps.config.controls.get(input.controlId);
+    const source = control?.sources.find((candidate) => candidate.name === input.sourceName);
+    if (!control || !source) throw new ConfigError(`control ${input.controlId} has no source ${input.sourceName} in ${deps.config.file}`);
+    const { connector } = source;
+
+    const previous = activity.info.heartbeatDetails as Progress | undefined;
+    const staged = await deps.store.stage(input.runId, input.sourceName, previous?.checkpoint);
+    const resumeCursor = staged.resumed ? previous?.cursor : undefined;
+    if (resumeCursor !== undefined) log.info({ cursor: resumeCursor, records: staged.count }, 'resuming collection from the last checkpoint');
+
+    let progress: Progress = { cursor: resumeCursor, checkpoint: { offset: 0, count: staged.count } };
+    const provenance: Record<string, unknown> = {};
+    const warnings: string[] = [];
+    const ctx: ConnectorContext = {
+      log,
+      signal: activity.cancellationSignal,
+      resumeCursor,
+      baseDir: deps.config.baseDir,
+      now: () => new Date(),
+      heartbeat: async (cursor) => {
+        progress = { cursor, checkpoint: await staged.checkpoint() };
+        activity.heartbeat(progress);
+      },
+      secret: async (ref) => {
+        const secret = await resolveSecret(ref, deps.env);
+        revealed.push(secret.reveal());
+        return secret;
+      },
+      provenance: (facts) => Object.assign(provenance, facts),
+      warn: (message) => {
+        warnings.push(message);
+        log.warn(message);
+      },
+    };
+
+    // A connector between checkpoints is still alive; tell Temporal so, without claiming new progress.
+    const liveness = setInterval(() => activity.heartbeat(progress), 5_000);
+    const kinds = new Set<string>(connector.kinds);
+    let index = staged.count;
+    try {
+      for await (const record of connector.collect(source.config, ctx)) {
+        index++;
+        const kind = (record as { kind?: unknown }).kind;
+        const schema = typeof kind === 'string' && kinds.has(kind) ? recordSchemas[kind as RecordKind] : undefined;
+        if (!schema) throw new InvalidRecordError(`${connector.name}: record ${index} has kind ${String(kind)}; this connector yields ${[...kinds].join(', ')}`);
+        const parsed = schema.safeParse(record);
+        if (!parsed.success) throw new InvalidRecordError(`${connector.name}: record ${index} is not a valid ${kind}: ${describeIssues(parsed.error.issues)}`);
+        await staged.append(parsed.data);
+      }
+    } finally {
+      clearInterval(liveness);
+    }
+
+    const row = await deps.store.commit(staged, {
+      runId: input.runId,
+      controlId: input.controlId,
+      sourceName: input.sourceName,
+      connector: connector.name,
+      connectorVersion: connector.version,
+      kinds: [...connector.kinds],
+      collectedAt: new Date().toISOString(),
+      provenance: { ...provenance, occurrence: input.occurrence, attempt: activity.info.attempt, resumed: resumeCursor !== undefined },
+      warnings,
+    });
+    log.info({ evidenceId: row.id, records: row.recordCount, sha256: row.sha256 }, 'evidence committed');
+    return deps.store.ref(row);
+  } catch (error) {
+    const failure = toFailure(error, revealed);
+    log.error({ errorType: failure.type, err: failure.message }, 'collection failed');
+    throw failure;
+  }
+}

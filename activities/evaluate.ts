@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import { checkEvidence, Deviation } from '../checks/contract.ts';
+import { ConfigError } from '../config/errors.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import type { EvidenceRecord } from '../evidence/records.ts';
+import type { CheckResult, Register } from '../evidence/register.ts';
+import type { EvidenceStore } from '../evidence/store.ts';
+import type { CheckStatus, EvaluateInput, EvaluationSummary } from '../workflows/contracts.ts';
+import { toFailure } from './failures.ts';
+
+export interface EvaluateDeps {
+  config: LoadedConfig;
+  store: EvidenceStore;
+  register: Register;
+  log: Logger;
+}
+
+/**
+ * Runs the control's checks over the referenced snapshots and stores the check run with its deviations.
+ * A check whose sources had an evidence gap is not run: its status is `error`, never `pass`.
+ * Returns only a summary; the deviations stay in the catalog for reconciliation.
+ */
+export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput): Promise<EvaluationSummary> {
+  try {
+    const existing = deps.register.checkRunOf(input.runId);
+    if (existing) return summaryOf(existing.id, existing.results);
+
+    const control = deps.config.controls.get(input.controlId);
+    if (!control) throw new ConfigError(`control ${input.controlId} is not in ${deps.config.file}`);
+    const at = new Date(input.occurrence);
+
+    const snapshots = new Map<string, { evidenceId: string; records: EvidenceRecord[] }>();
+    for (const ref of input.refs) {
+      const records: EvidenceRecord[] = [];
+      for await (const record of deps.store.records(ref.id)) records.push(record);
+      snapshots.set(ref.sourceName, { evidenceId: ref.id, records });
+    }
+    const gapSources = new Set(input.gaps.map((gap) => gap.sourceName));
+
+    const results: CheckResult[] = [];
+    const deviations: Deviation[] = [];
+    for (const { check, params, sources } of control.checks) {
+      const missing = sources.filter((name) => gapSources.has(name) || !snapshots.has(name));
+      if (missing.length > 0) {
+        results.push({ checkId: check.id, status: 'error', deviations: 0, message: `not evaluated: no evidence from ${missing.join(', ')}` });
+        continue;
+      }
+      try {
+        const evidence = checkEvidence(sources.map((name) => snapshots.get(name)!));
+        const found = check.evaluate(evidence, params, at).map((deviation) => Deviation.parse(deviation));
+        deviations.push(...found);
+        results.push({ checkId: check.id, status: found.length > 0 ? 'fail' : 'pass', deviations: found.length });
+      } catch (error) {
+        deps.log.error({ controlId: input.controlId, checkId: check.id, err: error }, 'check failed to evaluate');
+        results.push({ checkId: check.id, status: 'error', deviations: 0, message: `check failed: ${(error as Error).message}` });
+      }
+    }
+
+    const run = deps.register.saveCheckRun(
+      { runId: input.runId, controlId: input.controlId, evaluatedAt: new Date().toISOString(), status: overallStatus(results, input.gaps.length > 0), results },
+      deviations,
+    );
+    return summaryOf(run.id, run.results, input.gaps.length > 0);
+  } catch (error) {
+    throw toFailure(error);
+  }
+}
+
+function overallStatus(results: readonly CheckResult[], hasGaps: boolean): CheckStatus {
+  if (hasGaps || results.some((result) => result.status === 'error')) return 'error';
+  return results.some((result) => result.status === 'fail') ? 'fail' : 'pass';
+}
+
+function summaryOf(checkRunId: string, results: CheckResult[], hasGaps = false): EvaluationSummary {
+  return { checkRunId, status: overallStatus(results, hasGaps), checks: results };
+}

@@ -1,0 +1,283 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { Client } from '@temporalio/client';
+import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import path from 'node:path';
+import { ConfigError } from '../config/errors.ts';
+import { loadConfig } from '../config/load.ts';
+import { NonconformityStatus } from '../evidence/register.ts';
+import type { ControlRunSummary } from '../workflows/contracts.ts';
+import { connectClient, connectWorker, temporalSettings } from './connection.ts';
+import { startDevServer } from './dev-server.ts';
+import { createLogger } from './logger.ts';
+import { exitCodeOf, runControl } from './run-control.ts';
+import { configPath, defaultRegistries, openRuntime, type Runtime } from './runtime.ts';
+import { listSchedules, syncSchedules } from './schedules.ts';
+import { createWorker, workflowsPath } from './worker.ts';
+
+const EXIT = { ok: 0, findings: 1, usage: 2, error: 3 } as const;
+
+const program = new Command('isms')
+  .description('Keeps an ISO 27001 ISMS alive between audits: scheduled evidence, checks and a nonconformity register.')
+  .option('-c, --config <file>', 'config file (default: $ISMS_CONFIG, config/isms.yaml, else config/isms.example.yaml)')
+  .showHelpAfterError();
+
+const log = createLogger();
+const configFile = () => configPath(program.opts<{ config?: string }>().config);
+const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
+
+async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime(configFile(), log);
+  try {
+    return await work(runtime);
+  } finally {
+    runtime.close();
+  }
+}
+
+async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const settings = temporalSettings();
+  const connection = await connectClient(settings);
+  try {
+    return await work(new Client({ connection, namespace: settings.namespace }));
+  } finally {
+    await connection.close();
+  }
+}
+
+function table(rows: Record<string, unknown>[], columns: string[]): string {
+  if (rows.length === 0) return '(none)';
+  const text = rows.map((row) => columns.map((column) => String(row[column] ?? '')));
+  const widths = columns.map((column, index) => Math.max(column.length, ...text.map((cells) => cells[index]!.length)));
+  const line = (cells: string[]) => cells.map((cell, index) => cell.padEnd(widths[index]!)).join('  ').trimEnd();
+  return [line(columns), line(widths.map((width) => '-'.repeat(width))), ...text.map(line)].join('\n');
+}
+
+const config = program.command('config').description('inspect the configuration');
+config
+  .command('check')
+  .description('validate the config; prints every error with its YAML path and line (exit 2)')
+  .action(async () => {
+    const loaded = await loadConfig(configFile(), defaultRegistries);
+    print(`${loaded.file}: ok (${loaded.controls.size} controls, data in ${loaded.dataDir})`);
+  });
+
+const evidence = program.command('evidence').description('read and verify the evidence store');
+evidence
+  .command('list')
+  .option('--control <id>', 'only this control')
+  .option('--limit <n>', 'newest n rows', '50')
+  .option('--json', 'JSON output')
+  .action(async (options: { control?: string; limit: string; json?: boolean }) => {
+    await withRuntime(async ({ store }) => {
+      const rows = store.list({ controlId: options.control, limit: Number(options.limit) });
+      if (options.json) return print(rows);
+      print(table(rows.map((row) => ({ ...row, sha256: row.sha256.slice(0, 12) })), ['id', 'controlId', 'sourceName', 'collectedAt', 'recordCount', 'sha256']));
+    });
+  });
+evidence
+  .command('show <id>')
+  .option('--records', 'also print the records (NDJSON)')
+  .action(async (id: string, options: { records?: boolean }) => {
+    await withRuntime(async ({ store }) => {
+      const row = store.get(id);
+      if (!row) throw new ConfigError(`no evidence ${id}`);
+      print(row);
+      if (options.records) for await (const record of store.records(id)) process.stdout.write(`${JSON.stringify(record)}\n`);
+    });
+  });
+evidence
+  .command('verify')
+  .description('check every blob against its hash and the catalog against its hash chain and journal (exit 1 on any problem)')
+  .option('--json', 'JSON output')
+  .action(async (options: { json?: boolean }) => {
+    await withRuntime(async ({ store }) => {
+      const report = await store.verify();
+      if (options.json) print(report);
+      else if (report.ok) print(`ok: ${report.checked} evidence rows verified`);
+      else print(`FAILED: ${report.problems.length} problems in ${report.checked} rows\n${table(report.problems as never, ['evidenceId', 'problem', 'detail'])}`);
+      if (!report.ok) process.exitCode = EXIT.findings;
+    });
+  });
+
+const nc = program.command('nc').description('the nonconformity register');
+nc.command('list')
+  .addOption(new Option('--status <status>', 'only this status').choices(NonconformityStatus.options))
+  .option('--control <id>', 'only this control')
+  .option('--json', 'JSON output')
+  .action(async (options: { status?: NonconformityStatus; control?: string; json?: boolean }) => {
+    await withRuntime(async ({ register }) => {
+      const rows = register.list({ status: options.status, controlId: options.control });
+      if (options.json) return print(rows);
+      print(table(rows as never, ['id', 'status', 'severity', 'controlId', 'checkId', 'title', 'lastObserved']));
+    });
+  });
+nc.command('show <id>')
+  .option('--json', 'JSON output')
+  .action(async (id: string, options: { json?: boolean }) => {
+    await withRuntime(async ({ register }) => {
+      const found = register.get(id);
+      if (!found) throw new ConfigError(`no nonconformity ${id}`);
+      const history = register.historyOf(id);
+      if (options.json) return print({ ...found, history });
+      print({ ...found, history });
+    });
+  });
+nc.command('update <id>')
+  .description('move a nonconformity along its lifecycle (open, root-cause, corrective-action, verified, closed)')
+  .addOption(new Option('--status <status>', 'new status').choices(NonconformityStatus.options).makeOptionMandatory())
+  .requiredOption('--by <person>', 'who makes the change')
+  .option('--note <text>')
+  .option('--root-cause <text>')
+  .option('--corrective-action <text>')
+  .option('--due <date>', 'due date of the corrective action')
+  .action(async (id: string, options: { status: NonconformityStatus; by: string; note?: string; rootCause?: string; correctiveAction?: string; due?: string }) => {
+    await withRuntime(async ({ register }) => {
+      const updated = register.transition(id, options.status, {
+        actor: options.by,
+        at: new Date().toISOString(),
+        note: options.note,
+        rootCause: options.rootCause,
+        correctiveAction: options.correctiveAction,
+        dueDate: options.due,
+      });
+      print(`${updated.id}: ${updated.status}`);
+    });
+  });
+
+program
+  .command('worker')
+  .description('run the Temporal worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*)')
+  .action(async () => {
+    await withRuntime(async (runtime) => {
+      const settings = temporalSettings();
+      const connection = await connectWorker(settings);
+      const worker = await createWorker(runtime, connection, { namespace: settings.namespace });
+      stopOnSignals(() => worker.shutdown());
+      log.info({ address: settings.address, namespace: settings.namespace, taskQueue: runtime.config.config.temporal.taskQueue }, 'worker running');
+      await worker.run();
+      await connection.close();
+    });
+  });
+
+const schedules = program.command('schedules').description('Temporal Schedules, one per control');
+schedules
+  .command('sync')
+  .option('--dry-run', 'print the changes without making them')
+  .action(async (options: { dryRun?: boolean }) => {
+    const loaded = await loadConfig(configFile(), defaultRegistries);
+    await withClient(async (client) => {
+      const changes = await syncSchedules(client, loaded, { dryRun: options.dryRun });
+      print(table(changes as never, ['action', 'scheduleId', 'detail']));
+      if (options.dryRun) print('(dry run: nothing changed)');
+    });
+  });
+schedules
+  .command('list')
+  .option('--json', 'JSON output')
+  .action(async (options: { json?: boolean }) => {
+    await withClient(async (client) => {
+      const listings = await listSchedules(client);
+      if (options.json) return print(listings);
+      print(table(listings.map((entry) => ({ ...entry, paused: entry.paused ? 'paused' : '', next: entry.nextRuns[0] ?? '' })), ['scheduleId', 'paused', 'next', 'note']));
+    });
+  });
+
+program
+  .command('run <controlId>')
+  .description('run a control now and wait: exit 0 pass, 1 nonconformities observed, 3 evidence gap or error')
+  .option('--json', 'print the run summary as JSON')
+  .option('--occurrence <iso>', 'the occurrence to run (default: now); running one twice attaches to the first run')
+  .action(async (controlId: string, options: { json?: boolean; occurrence?: string }) => {
+    await withRuntime(async (runtime) => {
+      const settings = temporalSettings();
+      const connection = await connectWorker(settings);
+      const worker = await createWorker(runtime, connection, { namespace: settings.namespace });
+      const client = new Client({ connection: await connectClient(settings), namespace: settings.namespace });
+      const occurrence = options.occurrence ? new Date(options.occurrence) : new Date();
+      if (Number.isNaN(occurrence.getTime())) throw new ConfigError(`--occurrence ${options.occurrence}: not a date`);
+      const summary = await worker.runUntil(runControl(client, runtime.config, controlId, occurrence));
+      await client.connection.close();
+      await connection.close();
+      print(options.json ? summary : describeRun(summary));
+      process.exitCode = exitCodeOf(summary);
+    });
+  });
+
+program
+  .command('dev')
+  .description('embedded default: local Temporal dev server + worker, sync schedules, run every control once, stay up until Ctrl-C')
+  .option('--port <port>', 'Temporal frontend port (default: a free one)')
+  .option('--ui', 'also serve the Temporal Web UI')
+  .option('--once', 'stop after the first run of every control')
+  .action(async (options: { port?: string; ui?: boolean; once?: boolean }) => {
+    await withRuntime(async (runtime) => {
+      const started = Date.now();
+      const server = await startDevServer({ dbFile: path.join(runtime.config.dataDir, 'temporal.db'), port: options.port ? Number(options.port) : undefined, ui: options.ui, log });
+      let worker: Worker | undefined;
+      try {
+        const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+        worker = await createWorker(runtime, server.env.nativeConnection, { namespace: server.namespace, workflowBundle });
+        const running = worker.run();
+        const client = server.env.client;
+        const changes = await syncSchedules(client, runtime.config);
+        print(`Temporal dev server at ${server.address}; schedules: ${changes.map((change) => `${change.scheduleId} ${change.action}`).join(', ')}`);
+        const summaries = await Promise.all([...runtime.config.controls.keys()].map((controlId) => runControl(client, runtime.config, controlId)));
+        for (const summary of summaries) print(describeRun(summary));
+        const verify = await runtime.store.verify();
+        print(`evidence: ${verify.checked} rows, ${verify.ok ? 'verified' : `${verify.problems.length} problems`}; open nonconformities: ${runtime.register.list({ status: 'open' }).length}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        if (options.once) {
+          worker.shutdown();
+        } else {
+          print('Worker running on its schedules. Ctrl-C stops it.');
+          stopOnSignals(() => worker?.shutdown());
+        }
+        await running;
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+
+function describeRun(summary: ControlRunSummary): string {
+  const nc = summary.nonconformities;
+  const lines = [
+    `${summary.controlId}: ${summary.status.toUpperCase()} (${summary.runId})`,
+    ...summary.evidence.map((ref) => `  evidence ${ref.id} ${ref.sourceName}: ${ref.recordCount} records, sha256 ${ref.sha256.slice(0, 16)}…`),
+    ...summary.gaps.map((gap) => `  evidence gap ${gap.sourceName}: ${gap.errorType}: ${gap.reason}`),
+    ...summary.checks.map((check) => `  check ${check.checkId}: ${check.status}${check.deviations ? ` (${check.deviations} deviations)` : ''}${check.message ? ` — ${check.message}` : ''}`),
+    `  nonconformities: ${nc.opened.length} opened, ${nc.reopened.length} reopened, ${nc.stillObserved.length} still observed, ${nc.noLongerObserved.length} no longer observed`,
+  ];
+  return lines.join('\n');
+}
+
+const quietBundlerLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string, meta?: unknown) => log.warn(meta ?? {}, message),
+  error: (message: string, meta?: unknown) => log.error(meta ?? {}, message),
+  log: () => undefined,
+};
+
+function stopOnSignals(stop: () => unknown): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'stopping');
+      void stop();
+    });
+  }
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = EXIT.usage;
+  } else {
+    log.error({ err: error }, 'failed');
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.exitCode = EXIT.error;
+  }
+}

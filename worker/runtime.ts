@@ -1,0 +1,33 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { defaultChecks } from '../checks/index.ts';
+import { loadConfig, type LoadedConfig, type Registries } from '../config/load.ts';
+import { defaultConnectors } from '../connectors/index.ts';
+import { Register } from '../evidence/register.ts';
+import { EvidenceStore } from '../evidence/store.ts';
+
+export const defaultRegistries: Registries = { connectors: defaultConnectors, checks: defaultChecks };
+
+/** The config file to use: --config, then ISMS_CONFIG, then config/isms.yaml, then the shipped example. */
+export function configPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  if (explicit) return path.resolve(cwd, explicit);
+  if (env.ISMS_CONFIG) return path.resolve(cwd, env.ISMS_CONFIG);
+  const own = path.resolve(cwd, 'config/isms.yaml');
+  return existsSync(own) ? own : path.resolve(cwd, 'config/isms.example.yaml');
+}
+
+export interface Runtime {
+  config: LoadedConfig;
+  store: EvidenceStore;
+  register: Register;
+  log: Logger;
+  close(): void;
+}
+
+export async function openRuntime(file: string, log: Logger, registries: Registries = defaultRegistries): Promise<Runtime> {
+  const config = await loadConfig(file, registries);
+  const store = await EvidenceStore.open(config.dataDir);
+  const register = new Register(store.catalog);
+  return { config, store, register, log, close: () => store.close() };
+}

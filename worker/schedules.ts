@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleSpec } from '@temporalio/client';
+import type { ResolvedControl, LoadedConfig } from '../config/load.ts';
+import type { CalendarEntry, Schedule } from '../config/schema.ts';
+import type { ControlRunInput } from '../workflows/contracts.ts';
+
+export const SCHEDULE_PREFIX = 'isms:control:';
+const HASH_MEMO = 'ismsScheduleHash';
+
+export function scheduleIdOf(controlId: string): string {
+  return `${SCHEDULE_PREFIX}${controlId}`;
+}
+
+/** Workflow id of a scheduled occurrence; Temporal appends the scheduled time to it. */
+export function scheduledWorkflowIdOf(controlId: string): string {
+  return `control:${controlId}`;
+}
+
+export interface PlannedChange {
+  scheduleId: string;
+  action: 'create' | 'update' | 'delete' | 'unchanged';
+  detail: string;
+}
+
+export function specOf(schedule: Schedule, defaultTimezone: string): ScheduleSpec {
+  const jitter = schedule.jitter;
+  if ('cron' in schedule) {
+    return { cronExpressions: Array.isArray(schedule.cron) ? schedule.cron : [schedule.cron], timezone: schedule.timezone ?? defaultTimezone, jitter };
+  }
+  if ('every' in schedule) return { intervals: [{ every: schedule.every, offset: schedule.offset }], jitter };
+  return { calendars: schedule.calendar.map(calendarOf), timezone: schedule.timezone ?? defaultTimezone, jitter };
+}
+
+type Range = { start: number; end?: number; step?: number };
+function calendarOf(entry: CalendarEntry) {
+  const ranges = (value: CalendarEntry['hour']) => (value === undefined ? undefined : (Array.isArray(value) ? value : [value]).map(rangeOf));
+  return {
+    second: ranges(entry.second),
+    minute: ranges(entry.minute),
+    hour: ranges(entry.hour),
+    dayOfMonth: ranges(entry.dayOfMonth),
+    month: ranges(entry.month),
+    dayOfWeek: ranges(entry.dayOfWeek),
+    comment: entry.comment,
+  } as never;
+}
+
+const DAY_NAMES = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
+const MONTH_NAMES = ['', 'JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
+function rangeOf(value: number | string): Range | string {
+  if (typeof value === 'number') return { start: value };
+  const upper = value.toUpperCase();
+  if (DAY_NAMES.includes(upper) || MONTH_NAMES.includes(upper)) return upper;
+  const match = /^(\d+)(?:-(\d+))?(?:\/(\d+))?$/.exec(value);
+  if (!match) return value;
+  return { start: Number(match[1]), end: match[2] === undefined ? undefined : Number(match[2]), step: match[3] === undefined ? undefined : Number(match[3]) };
+}
+
+export function desiredSchedule(control: ResolvedControl, loaded: LoadedConfig): ScheduleOptions {
+  const spec = specOf(control.control.schedule, loaded.config.timezone);
+  const args: [ControlRunInput] = [{ controlId: control.control.id, trigger: 'schedule' }];
+  const taskQueue = loaded.config.temporal.taskQueue;
+  const catchupWindow = loaded.config.temporal.catchupWindow;
+  const hash = createHash('sha256').update(JSON.stringify({ spec, args, taskQueue, catchupWindow })).digest('hex').slice(0, 16);
+  return {
+    scheduleId: scheduleIdOf(control.control.id),
+    spec,
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'controlRun',
+      workflowId: scheduledWorkflowIdOf(control.control.id),
+      taskQueue,
+      args,
+      memo: { [HASH_MEMO]: hash },
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow, pauseOnFailure: false },
+    state: { paused: control.control.paused, note: control.control.paused ? 'paused in config' : undefined },
+    memo: { controlTitle: control.control.title },
+  };
+}
+
+/**
+ * Makes Temporal's schedules match the config: one per control. Creates missing ones, updates changed ones
+ * in place (an operator's pause survives), and deletes schedules of removed controls; schedules without
+ * our prefix are never touched.
+ */
+export async function syncSchedules(client: Client, loaded: LoadedConfig, options: { dryRun?: boolean } = {}): Promise<PlannedChange[]> {
+  const existing = new Set<string>();
+  for await (const summary of client.schedule.list()) {
+    if (summary.scheduleId.startsWith(SCHEDULE_PREFIX)) existing.add(summary.scheduleId);
+  }
+  const changes: PlannedChange[] = [];
+  for (const control of loaded.controls.values()) {
+    const desired = desiredSchedule(control, loaded);
+    const handle = client.schedule.getHandle(desired.scheduleId);
+    let current;
+    try {
+      current = await handle.describe();
+    } catch (error) {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+    }
+    if (!current) {
+      changes.push({ scheduleId: desired.scheduleId, action: 'create', detail: describeSpec(control) });
+      if (!options.dryRun) await client.schedule.create(desired);
+      continue;
+    }
+    const currentHash = current.action.type === 'startWorkflow' ? current.action.memo?.[HASH_MEMO] : undefined;
+    const wantedHash = desired.action.memo?.[HASH_MEMO];
+    if (currentHash === wantedHash) {
+      changes.push({ scheduleId: desired.scheduleId, action: 'unchanged', detail: describeSpec(control) });
+      continue;
+    }
+    changes.push({ scheduleId: desired.scheduleId, action: 'update', detail: describeSpec(control) });
+    if (!options.dryRun) {
+      await handle.update((previous) => ({ ...previous, spec: desired.spec, action: desired.action, policies: desired.policies, state: previous.state }));
+    }
+  }
+  const wanted = new Set([...loaded.controls.keys()].map(scheduleIdOf));
+  for (const scheduleId of existing) {
+    if (wanted.has(scheduleId)) continue;
+    changes.push({ scheduleId, action: 'delete', detail: 'control no longer in config' });
+    if (!options.dryRun) await client.schedule.getHandle(scheduleId).delete();
+  }
+  return changes;
+}
+
+function describeSpec(control: ResolvedControl): string {
+  const schedule = control.control.schedule;
+  if ('cron' in schedule) return `cron ${[schedule.cron].flat().join(' | ')}${schedule.timezone ? ` (${schedule.timezone})` : ''}`;
+  if ('every' in schedule) return `every ${schedule.every}`;
+  return `calendar (${schedule.calendar.length} entries)`;
+}
+
+export interface ScheduleListing {
+  scheduleId: string;
+  controlId: string;
+  paused: boolean;
+  note: string | undefined;
+  nextRuns: string[];
+  recentRuns: { scheduledAt: string; workflowId: string }[];
+}
+
+export async function listSchedules(client: Client): Promise<ScheduleListing[]> {
+  const listings: ScheduleListing[] = [];
+  for await (const summary of client.schedule.list()) {
+    if (!summary.scheduleId.startsWith(SCHEDULE_PREFIX)) continue;
+    const description = await client.schedule.getHandle(summary.scheduleId).describe();
+    listings.push({
+      scheduleId: summary.scheduleId,
+      controlId: summary.scheduleId.slice(SCHEDULE_PREFIX.length),
+      paused: description.state.paused,
+      note: description.state.note,
+      nextRuns: description.info.nextActionTimes.slice(0, 3).map((at) => at.toISOString()),
+      recentRuns: description.info.recentActions.slice(-3).map((action) => ({
+        scheduledAt: action.scheduledAt.toISOString(),
+        workflowId: action.action.type === 'startWorkflow' ? action.action.workflow.workflowId : '',
+      })),
+    });
+  }
+  return listings.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}

@@ -1,0 +1,71 @@
+import { ActivityFailure, ApplicationFailure, SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { NON_RETRYABLE_ERROR_TYPES as NON_RETRYABLE, type ControlRunInput, type ControlRunSummary, type EvidenceGap, type ReconcileSummary } from './contracts.ts';
+
+const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+const messenger = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/**
+ * One occurrence of a control: collect every source in parallel, evaluate the checks, reconcile the
+ * nonconformity register, tell the owner. A source that cannot be collected becomes an evidence gap and
+ * the run ends `error`, never `pass`.
+ */
+export async function controlRun(input: ControlRunInput): Promise<ControlRunSummary> {
+  const info = workflowInfo();
+  const runId = info.workflowId;
+  const occurrence = input.occurrence ?? (info.typedSearchAttributes.get(scheduledStartTime) ?? info.startTime).toISOString();
+
+  const plan = await bookkeeping.planControlRun(input.controlId);
+  const collector = proxyActivities<Activities>({
+    startToCloseTimeout: plan.collection.timeout,
+    heartbeatTimeout: plan.collection.heartbeatTimeout,
+    retry: {
+      initialInterval: plan.collection.initialRetryInterval,
+      maximumInterval: plan.collection.maximumRetryInterval,
+      maximumAttempts: plan.collection.maximumAttempts,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  });
+
+  const collected = await Promise.allSettled(
+    plan.sources.map((sourceName) => collector.collectEvidence({ runId, controlId: input.controlId, sourceName, occurrence })),
+  );
+  const evidence = collected.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const gaps = collected.flatMap((result, index): EvidenceGap[] => (result.status === 'rejected' ? [gapOf(plan.sources[index]!, result.reason)] : []));
+  for (const gap of gaps) log.warn('evidence gap', { controlId: input.controlId, source: gap.sourceName, reason: gap.reason });
+
+  const verdict = await bookkeeping.evaluateControl({ runId, controlId: input.controlId, occurrence, refs: evidence, gaps });
+  const nonconformities: ReconcileSummary = await bookkeeping.reconcileNonconformities({
+    runId,
+    controlId: input.controlId,
+    checkRunId: verdict.checkRunId,
+    occurrence,
+    gaps,
+  });
+
+  try {
+    await messenger.notify({ runId, controlId: input.controlId, status: verdict.status, reconcile: nonconformities, gaps });
+  } catch (error) {
+    // A lost notification must not undo the evidence and the register: the run's outcome stands.
+    log.warn('notification failed', { controlId: input.controlId, error: String(error) });
+  }
+
+  return { runId, controlId: input.controlId, occurrence, status: verdict.status, evidence, gaps, checks: verdict.checks, nonconformities };
+}
+
+function gapOf(sourceName: string, reason: unknown): EvidenceGap {
+  const cause = reason instanceof ActivityFailure ? reason.cause : reason;
+  if (cause instanceof ApplicationFailure) return { sourceName, reason: cause.message, errorType: cause.type ?? 'ApplicationFailure' };
+  if (cause instanceof Error) return { sourceName, reason: cause.message, errorType: cause.name };
+  return { sourceName, reason: String(cause), errorType: 'Unknown' };
+}

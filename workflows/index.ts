@@ -1,0 +1,1 @@
+export { controlRun } from './control-run.ts';
