@@ -82,7 +82,7 @@ export function desiredSchedule(control: ResolvedControl, loaded: LoadedConfig):
 /**
  * Makes Temporal's schedules match the config: one per control. Creates missing ones, updates changed ones
  * in place (an operator's pause survives), and deletes schedules of removed controls; schedules without
- * our prefix are never touched.
+ * our prefix, or feeding another task queue, are never touched.
  */
 export async function syncSchedules(client: Client, loaded: LoadedConfig, options: { dryRun?: boolean } = {}): Promise<PlannedChange[]> {
   const existing = new Set<string>();
@@ -118,6 +118,9 @@ export async function syncSchedules(client: Client, loaded: LoadedConfig, option
   const wanted = new Set([...loaded.controls.keys()].map(scheduleIdOf));
   for (const scheduleId of existing) {
     if (wanted.has(scheduleId)) continue;
+    // Another deployment may share the namespace: only schedules that feed our task queue are ours to delete.
+    const description = await client.schedule.getHandle(scheduleId).describe();
+    if (description.action.type !== 'startWorkflow' || description.action.taskQueue !== loaded.config.temporal.taskQueue) continue;
     changes.push({ scheduleId, action: 'delete', detail: 'control no longer in config' });
     if (!options.dryRun) await client.schedule.getHandle(scheduleId).delete();
   }

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createLogger } from '../../worker/logger.ts';
+import { openRuntime } from '../../worker/runtime.ts';
+import { testRegistries } from '../support/test-connectors.ts';
+import { writeConfig } from '../support/temporal.ts';
+
+const workerScript = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
+const children: ChildProcess[] = [];
+
+async function startWorkerProcess(configFile: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [workerScript, configFile, inject('temporalAddress'), inject('workflowBundlePath')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  let output = '';
+  child.stdout!.setEncoding('utf8');
+  for await (const chunk of child.stdout!) {
+    output += chunk;
+    if (output.includes('ready')) return child;
+  }
+  throw new Error(`worker process exited before it was ready (code ${child.exitCode})`);
+}
+
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('a worker killed with SIGKILL mid-collection', () => {
+  it('is replaced by another that resumes from the last checkpoint: one evidence row, no lost or doubled records', async () => {
+    const { file, taskQueue } = writeConfig({
+      controls: [
+        {
+          id: 'crash-test',
+          title: 'Crash test',
+          reference: 'A.8.8',
+          owner: 'security@example.com',
+          schedule: { every: '1 day' },
+          sources: [{ name: 'slow-scan', connector: 'paged-findings', config: { pages: 8, perPage: 3, delayMs: 400, scannedAt: '2026-11-20T00:00:00Z' } }],
+          checks: [{ check: 'vulnerability-sla' }],
+          collection: { heartbeatTimeout: '2s', maximumAttempts: 5, initialRetryInterval: '200ms' },
+        },
+      ],
+    });
+    const runtime = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
+    const connection = await Connection.connect({ address: inject('temporalAddress') });
+    const client = new Client({ connection, namespace: 'default' });
+    try {
+      const first = await startWorkerProcess(file);
+      const handle = await client.workflow.start('controlRun', {
+        taskQueue,
+        workflowId: `control:crash-test:${Date.now()}`,
+        args: [{ controlId: 'crash-test', trigger: 'manual', occurrence: '2026-11-25T00:00:00.000Z' }],
+      });
+
+      let cursor: string | undefined;
+      for (let tries = 0; tries < 100 && cursor === undefined; tries++) {
+        await sleep(100);
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        const details = pending[0]?.heartbeatDetails?.payloads?.[0]?.data;
+        if (details) {
+          const progress = JSON.parse(Buffer.from(details).toString()) as { cursor?: string };
+          if (progress.cursor !== undefined && Number(progress.cursor) >= 2) cursor = progress.cursor;
+        }
+      }
+      expect(cursor, 'the first worker reported progress before it was killed').toBeDefined();
+      first.kill('SIGKILL');
+      await once(first, 'exit');
+
+      const second = await startWorkerProcess(file);
+      const summary = (await handle.result()) as { evidence: { id: string; recordCount: number }[]; gaps: unknown[] };
+      second.kill('SIGTERM');
+
+      expect(summary.gaps).toEqual([]);
+      const rows = runtime.store.list({ controlId: 'crash-test' });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.recordCount).toBe(1 + 8 * 3);
+      expect(rows[0]!.provenance).toMatchObject({ resumed: true, attempt: 2 });
+      const ids: string[] = [];
+      for await (const record of runtime.store.records(rows[0]!.id)) ids.push(record.kind === 'finding' ? record.id : `scan:${record.asset}`);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toHaveLength(25);
+    } finally {
+      await connection.close();
+      runtime.close();
+    }
+  });
+});
