@@ -143,7 +143,7 @@ export class Register {
       const summary: ReconcileSummary = { opened: [], stillObserved: [], reopened: [], noLongerObserved: [] };
       const observed = new Set<string>();
 
-      const deviations = this.catalog.all<DeviationRow>('SELECT * FROM deviations WHERE check_run_id = ?', input.checkRunId);
+      const deviations = this.catalog.all<DeviationRow>('SELECT * FROM deviations WHERE check_run_id = ? ORDER BY rowid', input.checkRunId);
       const observations: Observation[] = deviations.map((row) => ({
         fingerprint: row.fingerprint,
         checkId: row.check_id,

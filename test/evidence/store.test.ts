@@ -1,0 +1,136 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Finding } from '../../evidence/records.ts';
+import { EvidenceStore, type SnapshotMeta } from '../../evidence/store.ts';
+
+const finding = (id: string): Finding => ({
+  kind: 'finding',
+  source: 'scans',
+  scanner: 'trivy',
+  id,
+  title: `vulnerability ${id}`,
+  severity: 'high',
+  cvss: 7.1,
+  asset: 'api',
+  location: 'openssl@1.1',
+  scannedAt: '2026-11-01T00:00:00Z',
+  firstSeenAt: '2026-11-01T00:00:00Z',
+  fixedAt: null,
+  fixAvailable: true,
+});
+
+const meta = (runId: string, sourceName = 'scans'): SnapshotMeta => ({
+  runId,
+  controlId: 'vuln',
+  sourceName,
+  connector: 'scanner-files',
+  connectorVersion: '1',
+  kinds: ['finding'],
+  collectedAt: '2026-11-25T00:00:00.000Z',
+  provenance: { files: ['a.json'] },
+  warnings: [],
+});
+
+let dir: string;
+let store: EvidenceStore;
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'isms-store-'));
+  store = await EvidenceStore.open(dir);
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function snapshot(runId: string, ids: string[], sourceName = 'scans') {
+  const staged = await store.stage(runId, sourceName);
+  for (const id of ids) await staged.append(finding(id));
+  return store.commit(staged, meta(runId, sourceName));
+}
+
+describe('evidence store', () => {
+  it('writes a content-addressed, read-only, zstd NDJSON blob and a chained catalog row', async () => {
+    const row = await snapshot('run-1', ['CVE-1', 'CVE-2']);
+    expect(row.recordCount).toBe(2);
+    expect(row.uri).toBe(`sha256/${row.sha256.slice(0, 2)}/${row.sha256}.ndjson.zst`);
+    expect(row.prevHash).toBe('0'.repeat(64));
+    const records = [];
+    for await (const record of store.records(row.id)) records.push(record);
+    expect(records).toEqual([finding('CVE-1'), finding('CVE-2')]);
+    const second = await snapshot('run-2', ['CVE-3']);
+    expect(second.prevHash).toBe(row.rowHash);
+    expect((await store.verify()).ok).toBe(true);
+  });
+
+  it('stores identical content once and commits a run and source once', async () => {
+    const first = await snapshot('run-1', ['CVE-1']);
+    const same = await snapshot('run-2', ['CVE-1']);
+    expect(same.uri).toBe(first.uri);
+    expect(same.id).not.toBe(first.id);
+    const retried = await snapshot('run-1', ['CVE-9']);
+    expect(retried.id).toBe(first.id);
+    expect(store.list()).toHaveLength(2);
+  });
+
+  it('resumes a staged pull from its checkpoint and drops what came after it', async () => {
+    const staged = await store.stage('run-1', 'scans');
+    await staged.append(finding('CVE-1'));
+    const checkpoint = await staged.checkpoint();
+    await staged.append(finding('CVE-2-lost'));
+    await staged.checkpoint();
+    await staged.close();
+    const resumed = await store.stage('run-1', 'scans', checkpoint);
+    expect(resumed.resumed).toBe(true);
+    await resumed.append(finding('CVE-2'));
+    const row = await store.commit(resumed, meta('run-1'));
+    const ids = [];
+    for await (const record of store.records(row.id)) ids.push((record as Finding).id);
+    expect(ids).toEqual(['CVE-1', 'CVE-2']);
+  });
+
+  describe('verify names the evidence of each kind of tampering', () => {
+    it('an edited blob', async () => {
+      await snapshot('run-1', ['CVE-1']);
+      const row = await snapshot('run-2', ['CVE-2']);
+      const file = store.blobPath(row.uri);
+      chmodSync(file, 0o644);
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 5] = (bytes[bytes.length - 5]! + 1) % 256;
+      writeFileSync(file, bytes);
+      const report = await store.verify();
+      expect(report.ok).toBe(false);
+      expect(report.problems).toEqual([expect.objectContaining({ evidenceId: row.id, problem: 'blob-modified' })]);
+    });
+
+    it('a missing blob', async () => {
+      const row = await snapshot('run-1', ['CVE-1']);
+      rmSync(store.blobPath(row.uri));
+      expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: row.id, problem: 'blob-missing' })]);
+    });
+
+    it('an edited catalog row', async () => {
+      const row = await snapshot('run-1', ['CVE-1']);
+      await snapshot('run-2', ['CVE-2']);
+      store.catalog.run('UPDATE evidence SET record_count = 0 WHERE id = ?', row.id);
+      const problems = (await store.verify()).problems;
+      expect(problems.some((problem) => problem.evidenceId === row.id && problem.problem === 'row-modified')).toBe(true);
+    });
+
+    it('a deleted catalog row in the middle of the chain', async () => {
+      await snapshot('run-1', ['CVE-1']);
+      const deleted = await snapshot('run-2', ['CVE-2']);
+      await snapshot('run-3', ['CVE-3']);
+      store.catalog.run('DELETE FROM evidence WHERE id = ?', deleted.id);
+      expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: deleted.id, problem: 'row-deleted' })]);
+    });
+
+    it('the newest catalog row deleted', async () => {
+      await snapshot('run-1', ['CVE-1']);
+      const newest = await snapshot('run-2', ['CVE-2']);
+      store.catalog.run('DELETE FROM evidence WHERE id = ?', newest.id);
+      expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: newest.id, problem: 'row-deleted' })]);
+    });
+  });
+});
