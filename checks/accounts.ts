@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import type { Identity, Severity } from '../evidence/records.ts';
+import { patternMatcher } from './patterns.ts';
+
+/**
+ * What the access-control checks share about accounts: which accounts count as active, how a deviation names
+ * an account, how privilege raises severity, and which accounts are service accounts rather than people.
+ */
+
+/** Suspended, disabled and deleted accounts cannot be used to sign in, so no access-control check counts them. */
+export function isActive(identity: Identity): boolean {
+  return identity.status === 'active';
+}
+
+/** Stable across runs (it becomes part of the nonconformity fingerprint): the source's own id, never a display name. */
+export function accountSubject(identity: Identity): string {
+  return `${identity.source}:${identity.tenant}:${identity.id}`;
+}
+
+/** How titles and details name an account: the username, the system and the tenant it lives in. */
+export function accountLabel(identity: Identity): string {
+  return `${identity.username} in ${identity.source} (${identity.tenant})`;
+}
+
+/** The identity values every access deviation carries, so a reader need not open the evidence blob. */
+export function accountValues(identity: Identity): Record<string, unknown> {
+  return {
+    system: identity.source,
+    tenant: identity.tenant,
+    accountId: identity.id,
+    account: identity.username,
+    email: identity.email,
+    status: identity.status,
+    privileged: identity.privileged,
+  };
+}
+
+const raised: Record<Severity, Severity> = { info: 'low', low: 'medium', medium: 'high', high: 'critical', critical: 'critical' };
+
+/** A privileged account widens the blast radius of any weakness, so it is one step more severe. */
+export function severityFor(base: Severity, identity: Identity): Severity {
+  return identity.privileged ? raised[base] : base;
+}
+
+/** Whole days, rounded down, for sentences; the exact fraction stays in the comparisons. */
+export function wholeDays(days: number): number {
+  return Math.floor(days);
+}
+
+/** Evidence ids in first-seen order, once each. */
+export function distinctIds(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
+}
+
+/**
+ * Username patterns with `*` as the only wildcard, matched case-insensitively against the whole username
+ * (directories treat usernames and email addresses without regard to case).
+ */
+export function usernameMatcher(patterns: readonly string[]): (identity: Identity) => boolean {
+  const matches = patternMatcher(patterns);
+  return (identity) => matches(identity.username);
+}
+
+export const UsernamePatterns = z.array(z.string().min(1));
+
+export const ServiceAccountParams = z.strictObject({
+  serviceAccountPatterns: UsernamePatterns.default(['svc-*', '*-bot', '*@*.iam.gserviceaccount.com']).describe(
+    'Usernames (`*` wildcard, case-insensitive) of machine accounts that no person owns. Default: svc-*, *-bot, *@*.iam.gserviceaccount.com.',
+  ),
+  serviceAccountTag: z
+    .string()
+    .min(1)
+    .default('service-account')
+    .describe('A tag in the account\'s raw `tags` (a list of strings, or key/value tags) marking a machine account. Default: service-account.'),
+});
+export type ServiceAccountParams = z.infer<typeof ServiceAccountParams>;
+
+const falseTagValues = new Set(['false', 'no', '0', 'off']);
+
+function tagMatches(key: unknown, value: unknown, tag: string): boolean {
+  const wanted = tag.toLowerCase();
+  const keyText = typeof key === 'string' ? key.toLowerCase() : undefined;
+  const valueText = typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number' ? String(value).toLowerCase() : undefined;
+  // `{ "service-account": "true" }` and `{ "type": "service-account" }` are both how people tag in the wild.
+  if (keyText === wanted) return valueText === undefined || !falseTagValues.has(valueText);
+  return valueText === wanted;
+}
+
+/** Whether the source's raw tags carry `tag`: a list of strings, a list of `{ Key, Value }` pairs (AWS), or a key/value record. */
+export function hasTag(identity: Identity, tag: string): boolean {
+  const tags = identity.raw?.['tags'];
+  if (Array.isArray(tags)) {
+    return tags.some((entry: unknown) => {
+      if (typeof entry === 'string') return entry.toLowerCase() === tag.toLowerCase();
+      if (entry !== null && typeof entry === 'object') {
+        const pair = entry as Record<string, unknown>;
+        return tagMatches(pair['Key'] ?? pair['key'], pair['Value'] ?? pair['value'], tag);
+      }
+      return false;
+    });
+  }
+  if (tags !== null && typeof tags === 'object') {
+    return Object.entries(tags as Record<string, unknown>).some(([key, value]) => tagMatches(key, value, tag));
+  }
+  return false;
+}
+
+/** Machine accounts: owned by no person, so joins to HR data and per-person rules (MFA) do not apply to them. */
+export function serviceAccountTest(params: ServiceAccountParams): (identity: Identity) => boolean {
+  const byName = usernameMatcher(params.serviceAccountPatterns);
+  return (identity) => byName(identity) || hasTag(identity, params.serviceAccountTag);
+}
+
+export const CredentialUseParams = z.strictObject({
+  credentialUseCountsAsActivity: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Count the last use of any of the account\'s credentials (e.g. an access key) as activity, so API-only accounts that never sign in interactively are not reported as unused. Default: true.',
+    ),
+});
+
+/** The latest use of any credential, active or not: a key used yesterday and deactivated today still shows the account in use. */
+export function lastCredentialUseAt(identity: Identity): string | null {
+  let latest: string | null = null;
+  for (const credential of identity.credentials) {
+    if (credential.lastUsedAt !== null && (latest === null || Date.parse(credential.lastUsedAt) > Date.parse(latest))) latest = credential.lastUsedAt;
+  }
+  return latest;
+}

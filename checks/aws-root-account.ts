@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import type { Identity } from '../evidence/records.ts';
+import { defineCheck } from './contract.ts';
+import type { Deviation } from './contract.ts';
+import { accountLabel, accountSubject, accountValues, isActive } from './accounts.ts';
+
+export const AwsRootAccountParams = z.strictObject({
+  unknownCountsAsMissing: z
+    .boolean()
+    .default(false)
+    .describe('Report a root user whose MFA state the source cannot tell as lacking MFA. Default: false.'),
+});
+
+/** IAM's credential report names the root user `<root_account>`; a connector may also mark it in `raw` or keep its ARN there. */
+export const ROOT_USERNAME = '<root_account>';
+
+export function isAwsRoot(identity: Identity): boolean {
+  const raw = identity.raw ?? {};
+  return (
+    identity.username === ROOT_USERNAME ||
+    raw['isRoot'] === true ||
+    raw['root'] === true ||
+    raw['user'] === ROOT_USERNAME ||
+    (typeof raw['arn'] === 'string' && /^arn:aws[a-z-]*:iam::\d{12}:root$/.test(raw['arn']))
+  );
+}
+
+export const awsRootAccount = defineCheck({
+  id: 'aws-root-account',
+  title: 'The AWS root user has MFA and no access keys',
+  references: ['A.8.2', 'A.8.5'],
+  inputs: ['identity'],
+  params: AwsRootAccountParams,
+  evaluate(evidence, params, _at): Deviation[] {
+    return evidence.records('identity').flatMap((identity): Deviation[] => {
+      if (!isActive(identity) || !isAwsRoot(identity)) return [];
+      const deviations: Deviation[] = [];
+      const activeKeys = identity.credentials.filter((credential) => credential.kind === 'access-key' && credential.active);
+      if (activeKeys.length > 0) {
+        deviations.push({
+          checkId: 'aws-root-account',
+          subject: `${accountSubject(identity)}:access-keys`,
+          title: `AWS root user has active access keys: ${accountLabel(identity)}`,
+          severity: 'critical',
+          detail: `The root user of AWS account ${identity.tenant} (${identity.source}) has ${activeKeys.length} active access key(s): ${activeKeys.map((key) => key.id).join(', ')}.`,
+          values: {
+            ...accountValues(identity),
+            accessKeys: activeKeys.map((key) => ({ id: key.id, createdAt: key.createdAt, lastUsedAt: key.lastUsedAt })),
+          },
+          evidenceIds: [evidence.evidenceIdOf(identity)],
+        });
+      }
+      if (identity.mfaEnabled === false || (identity.mfaEnabled === 'unknown' && params.unknownCountsAsMissing)) {
+        deviations.push({
+          checkId: 'aws-root-account',
+          subject: `${accountSubject(identity)}:mfa`,
+          title: `AWS root user without MFA: ${accountLabel(identity)}`,
+          severity: 'critical',
+          detail: `The root user of AWS account ${identity.tenant} (${identity.source}) has ${identity.mfaEnabled === 'unknown' ? 'an MFA state the source cannot confirm (counted as missing)' : 'no MFA device'}.`,
+          values: { ...accountValues(identity), mfaEnabled: identity.mfaEnabled, lastLoginAt: identity.lastLoginAt },
+          evidenceIds: [evidence.evidenceIdOf(identity)],
+        });
+      }
+      return deviations;
+    });
+  },
+});

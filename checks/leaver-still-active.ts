@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import type { HrPerson, Identity } from '../evidence/records.ts';
+import { accountLabel, accountSubject, accountValues, distinctIds, isActive, severityFor } from './accounts.ts';
+import type { CheckEvidence, Deviation } from './contract.ts';
+import { defineCheck } from './contract.ts';
+import type { MatchedBy, PersonMatchingParams as PersonMatching } from './people.ts';
+import { PersonMatchingParams, indexPeople } from './people.ts';
+
+const HOUR_MS = 3_600_000;
+
+export const LeaverStillActiveParams = PersonMatchingParams.extend({
+  slaHours: z
+    .number()
+    .positive()
+    .default(24)
+    .describe(
+      'Hours after the termination date within which every account must be revoked. An account still active exactly at the SLA is within it; one millisecond later it is a deviation. Default: 24.',
+    ),
+});
+
+/** A person HR has terminated, as of `at`: a termination date in the future is a notice period, not a leaver yet. */
+function terminatedBy(person: HrPerson, at: Date): person is HrPerson & { terminationDate: string } {
+  return person.status === 'leaver' && person.terminationDate !== null && new Date(person.terminationDate).getTime() <= at.getTime();
+}
+
+interface LeaverAccount {
+  readonly leaver: HrPerson & { terminationDate: string };
+  readonly identity: Identity;
+  readonly matchedBy: MatchedBy;
+  readonly hoursSinceTermination: number;
+}
+
+/**
+ * Every account, in any status, that belongs to a leaver. An account that also belongs to a current employee is
+ * theirs now (a rehire under a new employee id, or an address handed on), so it is not the leaver's.
+ */
+function leaverAccounts(evidence: CheckEvidence, at: Date, matching: PersonMatching): LeaverAccount[] {
+  const people = indexPeople(evidence.records('hr-person'), matching);
+  return evidence.records('identity').flatMap((identity) => {
+    const matches = people.matchesOf(identity);
+    if (matches.some(({ person }) => person.status === 'active')) return [];
+    return matches.flatMap(({ person, matchedBy }) =>
+      terminatedBy(person, at)
+        ? [{ leaver: person, identity, matchedBy, hoursSinceTermination: (at.getTime() - new Date(person.terminationDate).getTime()) / HOUR_MS }]
+        : [],
+    );
+  });
+}
+
+export interface LeaverClockEntry {
+  employeeId: string;
+  system: string;
+  tenant: string;
+  account: string;
+  terminationDate: string;
+  /** Whether the account could still be used when the evidence was taken; false means revoked as far as the evidence shows. */
+  active: boolean;
+  hoursSinceTermination: number;
+}
+
+/**
+ * For each leaver and each account matched to them: is access revoked, as far as this snapshot shows? When it was
+ * revoked is not knowable from one snapshot, so a report derives time-to-revoke by comparing successive snapshots.
+ * Leavers with no matched account give no entry.
+ */
+export function leaverClock(evidence: CheckEvidence, at: Date, matching: Partial<PersonMatching> = {}): LeaverClockEntry[] {
+  return leaverAccounts(evidence, at, PersonMatchingParams.parse(matching)).map(({ leaver, identity, hoursSinceTermination }) => ({
+    employeeId: leaver.employeeId,
+    system: identity.source,
+    tenant: identity.tenant,
+    account: identity.username,
+    terminationDate: leaver.terminationDate,
+    active: isActive(identity),
+    hoursSinceTermination,
+  }));
+}
+
+export const leaverStillActive = defineCheck({
+  id: 'leaver-still-active',
+  title: 'Leavers lose access within the revocation SLA',
+  references: ['A.5.18', 'A.6.5'],
+  inputs: ['identity', 'hr-person'],
+  params: LeaverStillActiveParams,
+  evaluate(evidence, params, at): Deviation[] {
+    const overdueByAccount = new Map<Identity, LeaverAccount[]>();
+    for (const entry of leaverAccounts(evidence, at, params)) {
+      if (!isActive(entry.identity) || entry.hoursSinceTermination <= params.slaHours) continue;
+      overdueByAccount.set(entry.identity, [...(overdueByAccount.get(entry.identity) ?? []), entry]);
+    }
+    return [...overdueByAccount].map(([identity, entries]) => {
+      // Several HR sources may list the same person; the earliest termination is the one the SLA has been running on longest.
+      const longest = entries.reduce((a, b) => (b.hoursSinceTermination > a.hoursSinceTermination ? b : a));
+      const { leaver } = longest;
+      const hours = Math.floor(longest.hoursSinceTermination);
+      return {
+        checkId: 'leaver-still-active',
+        subject: accountSubject(identity),
+        title: `Leaver's account still active: ${accountLabel(identity)}`,
+        severity: severityFor('high', identity),
+        detail: `${accountLabel(identity)} belongs to leaver ${leaver.employeeId}${leaver.email ? ` (${leaver.email})` : ''}, terminated ${leaver.terminationDate}, and is still active ${hours} hours later, beyond the ${params.slaHours}-hour revocation SLA.`,
+        values: {
+          ...accountValues(identity),
+          lastLoginAt: identity.lastLoginAt,
+          employeeId: leaver.employeeId,
+          personEmail: leaver.email,
+          terminationDate: leaver.terminationDate,
+          hoursSinceTermination: Math.round(longest.hoursSinceTermination * 100) / 100,
+          slaHours: params.slaHours,
+          matchedBy: longest.matchedBy,
+        },
+        evidenceIds: distinctIds([evidence.evidenceIdOf(identity), ...entries.map((entry) => evidence.evidenceIdOf(entry.leaver))]),
+      };
+    });
+  },
+});

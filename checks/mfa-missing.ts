@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { defineCheck } from './contract.ts';
+import type { Deviation } from './contract.ts';
+import {
+  ServiceAccountParams,
+  UsernamePatterns,
+  accountLabel,
+  accountSubject,
+  accountValues,
+  isActive,
+  serviceAccountTest,
+  severityFor,
+  usernameMatcher,
+} from './accounts.ts';
+
+export const MfaMissingParams = ServiceAccountParams.extend({
+  requireForAll: z
+    .boolean()
+    .default(true)
+    .describe('Require MFA of every person\'s account, not only of privileged ones; service accounts are never required. Default: true.'),
+  unknownCountsAsMissing: z
+    .boolean()
+    .default(false)
+    .describe('Report accounts whose source cannot tell whether MFA is enrolled (the connector has warned about it). Default: false.'),
+  exemptAccounts: UsernamePatterns.default([]).describe(
+    'Usernames (`*` wildcard, case-insensitive) exempt by a recorded decision, such as a break-glass account whose password is kept in a safe. Default: none.',
+  ),
+});
+
+export const mfaMissing = defineCheck({
+  id: 'mfa-missing',
+  title: 'Accounts sign in with multi-factor authentication',
+  references: ['A.8.5'],
+  inputs: ['identity'],
+  params: MfaMissingParams,
+  evaluate(evidence, params, _at): Deviation[] {
+    const exempt = usernameMatcher(params.exemptAccounts);
+    const isServiceAccount = serviceAccountTest(params);
+    return evidence.records('identity').flatMap((identity): Deviation[] => {
+      if (!isActive(identity) || exempt(identity) || identity.mfaEnabled === true) return [];
+      if (identity.mfaEnabled === 'unknown' && !params.unknownCountsAsMissing) return [];
+      if (!identity.privileged && (!params.requireForAll || isServiceAccount(identity))) return [];
+      const state = identity.mfaEnabled === 'unknown' ? 'MFA enrolment the source cannot confirm (counted as missing)' : 'no MFA enrolled';
+      return [
+        {
+          checkId: 'mfa-missing',
+          subject: accountSubject(identity),
+          title: `${identity.privileged ? 'Privileged account' : 'Account'} without MFA: ${accountLabel(identity)}`,
+          severity: severityFor('medium', identity),
+          detail: `${accountLabel(identity)} is an active${identity.privileged ? ' privileged' : ''} account with ${state}.`,
+          values: { ...accountValues(identity), mfaEnabled: identity.mfaEnabled, lastLoginAt: identity.lastLoginAt },
+          evidenceIds: [evidence.evidenceIdOf(identity)],
+        },
+      ];
+    });
+  },
+});
