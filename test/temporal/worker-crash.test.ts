@@ -79,7 +79,7 @@ describe('a worker killed with SIGKILL mid-collection', () => {
       expect(rows[0]!.recordCount).toBe(1 + 8 * 3);
       expect(rows[0]!.provenance).toMatchObject({ resumed: true, attempt: 2 });
       const ids: string[] = [];
-      for await (const record of runtime.store.records(rows[0]!.id)) ids.push(record.kind === 'finding' ? record.id : `scan:${record.asset}`);
+      for await (const record of runtime.store.records(rows[0]!.id)) ids.push(record.kind === 'finding' ? record.id : `${record.kind}:${JSON.stringify(record)}`);
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids).toHaveLength(25);
     } finally {

@@ -1,0 +1,185 @@
+import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import { Client, GraphError, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
+// The package has no `exports` map, so native ESM needs the file, not the folder.
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
+import { ConfigError } from '../../config/errors.ts';
+import type { Secret } from '../../config/secrets.ts';
+import type { ConnectorContext } from '../contract.ts';
+import { AuthError, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../errors.ts';
+
+/** Client credentials get an app-only token for every application permission granted to the app. */
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+
+export interface GraphOptions {
+  tenantId: string;
+  clientId: string;
+  baseUrl: string;
+  authorityHost: string;
+  retry: { maxRetries: number; delaySeconds: number };
+}
+
+/** A refusal from Graph with its status and error code, kept apart so the caller can decide to degrade. */
+export class GraphRefusal extends Error {
+  override readonly name = 'GraphRefusal';
+  readonly status: number;
+  readonly code: string;
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, code: string, detail: string, retryAfterMs: number | undefined) {
+    super(`${status} ${code}: ${detail}`);
+    this.status = status;
+    this.code = code;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export interface GraphConnection {
+  /** Gets a token now, so that a wrong tenant, client or secret fails as an AuthError before any listing. */
+  authenticate(): Promise<void>;
+  /**
+   * One GET of a path under the version (`/users?...`) or of an absolute `@odata.nextLink`, with the SDK's
+   * RetryHandler honouring Retry-After on 429/503/504. Resolves to the unvalidated body; a refusal by Graph
+   * rejects with a GraphRefusal, anything else with a typed connector error.
+   */
+  get(pathOrLink: string): Promise<unknown>;
+  /** Turns a GraphRefusal (or any failure of `get`) into the typed connector error for `where`. */
+  failure(error: unknown, where: string): Error;
+  /** Graph's origin: next links and resume cursors must point there, or the bearer token would not be sent. */
+  readonly origin: string;
+}
+
+export function graphConnection(options: GraphOptions, secret: Secret, ctx: ConnectorContext): GraphConnection {
+  const credential: TokenCredential = new ClientSecretCredential(options.tenantId, options.clientId, secret.reveal(), {
+    authorityHost: options.authorityHost,
+    // Instance discovery asks login.microsoftonline.com to vouch for the authority; a sovereign cloud, a private
+    // authority or a local test server is not on its list, and MSAL then never reaches the token endpoint.
+    disableInstanceDiscovery: true,
+  });
+  const authProvider = new TokenCredentialAuthenticationProvider(credential, {
+    scopes: [GRAPH_SCOPE],
+    getTokenOptions: { abortSignal: ctx.signal },
+  });
+  const base = new URL(options.baseUrl);
+  const client = Client.initWithMiddleware({
+    authProvider,
+    baseUrl: base.origin,
+    // The AuthenticationHandler attaches the token only to Microsoft's Graph hosts and to these (hostnames, no port).
+    customHosts: new Set([base.hostname]),
+  });
+  const redact = (text: string) => redactSecret(text, secret);
+  const tokenFrom = `${options.authorityHost.replace(/\/$/, '')}/${options.tenantId} for client ${options.clientId}`;
+
+  return {
+    origin: base.origin,
+    async authenticate() {
+      try {
+        await credential.getToken(GRAPH_SCOPE, { abortSignal: ctx.signal });
+      } catch (error) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        throw tokenFailure(error, tokenFrom, redact);
+      }
+    },
+    async get(pathOrLink) {
+      try {
+        return (await client
+          .api(pathOrLink)
+          .option('signal', ctx.signal)
+          .middlewareOptions([new RetryHandlerOptions(options.retry.delaySeconds, options.retry.maxRetries, () => !ctx.signal.aborted)])
+          .get()) as unknown;
+      } catch (error) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        throw refusalOf(error) ?? error;
+      }
+    },
+    failure(error, where) {
+      if (ctx.signal.aborted) return ctx.signal.reason as Error;
+      const prefix = `microsoft-graph: ${where}`;
+      if (!(error instanceof GraphRefusal)) return transportFailure(error, prefix, tokenFrom, redact);
+      const summary = redact(error.message);
+      if (error.status === 401) return new AuthError(`${prefix}: Graph rejected the access token of client ${options.clientId} (${summary})`);
+      if (error.status === 403) {
+        return new PermissionError(
+          `${prefix}: client ${options.clientId} may not read this (${summary}); the app registration needs the application permission User.Read.All, and AuditLog.Read.All for sign-in activity and MFA registration, with admin consent`,
+        );
+      }
+      if (error.status === 429) {
+        return new ThrottledError(`${prefix}: still throttled after ${options.retry.maxRetries} retries (${summary})`, { retryAfterMs: error.retryAfterMs });
+      }
+      if (error.status === 404) return new NotFoundError(`${prefix}: not found (${summary})`);
+      if (error.status >= 500 || error.status === 408) return new UnavailableError(`${prefix}: Graph failed (${summary})`);
+      if (error.status < 300) return new MalformedResponseError(`${prefix}: ${summary}`);
+      return new ConfigError(`${prefix}: Graph refused the request (${summary})`);
+    },
+  };
+}
+
+/**
+ * The SDK throws the parsed error body of a non-2xx response as a GraphError (status, code, message, headers),
+ * and a GraphError with the status of a 2xx response whose body was not JSON.
+ */
+function refusalOf(error: unknown): GraphRefusal | undefined {
+  if (!(error instanceof GraphError) || error.statusCode < 100) return undefined;
+  if (error.statusCode < 300) {
+    return new GraphRefusal(error.statusCode, 'UnreadableBody', `the body is not JSON (${error.message})`, undefined);
+  }
+  const code = error.code ?? 'UnknownError';
+  const detail = `${error.message || 'no message'}${error.requestId ? ` [request-id ${error.requestId}]` : ''}`;
+  return new GraphRefusal(error.statusCode, code, detail, retryAfterMsOf(error.headers?.get('Retry-After') ?? null));
+}
+
+/** Failures that never got a Graph response: token acquisition inside the middleware, or the network. */
+function transportFailure(error: unknown, prefix: string, tokenFrom: string, redact: (text: string) => string): Error {
+  const code = error instanceof GraphError ? error.code : undefined;
+  if (code === 'AuthenticationRequiredError' || code === 'AuthenticationError') {
+    return new AuthError(`${prefix}: no token from ${tokenFrom} (${redact(firstLine(error))})`);
+  }
+  if (code === 'CredentialUnavailableError') {
+    return new UnavailableError(`${prefix}: could not reach the authority ${tokenFrom} (${redact(firstLine(error))})`);
+  }
+  if (error instanceof GraphError) return new UnavailableError(`${prefix}: no response from Graph (${redact(firstLine(error))})`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * @azure/identity wraps MSAL's ServerError (the token endpoint's `error` and AADSTS code) in
+ * AuthenticationRequiredError; endpoint discovery failing (unreachable authority, or a tenant the authority
+ * does not know) arrives as CredentialUnavailableError, which may heal, so it stays retryable.
+ */
+function tokenFailure(error: unknown, tokenFrom: string, redact: (text: string) => string): Error {
+  const name = error instanceof Error ? error.name : '';
+  const cause = error instanceof Error ? (error.cause as { errorCode?: unknown; status?: unknown } | undefined) : undefined;
+  const status = typeof cause?.status === 'number' ? cause.status : undefined;
+  const detail = redact(firstLine(error));
+  if (name === 'CredentialUnavailableError' || (status !== undefined && status >= 500)) {
+    return new UnavailableError(
+      `microsoft-graph: token request: could not get a token from ${tokenFrom} (${detail}); check that the authority is reachable and that tenantId names a tenant it knows`,
+    );
+  }
+  if (status === 429) return new ThrottledError(`microsoft-graph: token request: throttled by ${tokenFrom} (${detail})`);
+  if (name === 'AuthenticationRequiredError' || name === 'AuthenticationError') {
+    return new AuthError(`microsoft-graph: token request: ${tokenFrom} refused the client credentials (${detail})`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** An AADSTS sentence when there is one: the rest of the message is timestamps and trace ids. */
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const aadsts = /AADSTS\d+:[^.]*\./.exec(message)?.[0];
+  const code = /^([a-z_]+):/.exec(message)?.[1];
+  if (aadsts !== undefined) return code === undefined ? aadsts : `${code}: ${aadsts}`;
+  return message.split('\n')[0]?.slice(0, 300) ?? '';
+}
+
+function retryAfterMsOf(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** Server text is echoed into our messages; a secret in it (however unlikely) must not travel further. */
+export function redactSecret(text: string, secret: Secret): string {
+  const value = secret.reveal();
+  return value.length >= 4 ? text.split(value).join('[redacted]') : text;
+}

@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../worker/logger.ts';
+import { openRuntime } from '../../worker/runtime.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = path.join(root, 'worker/cli.ts');
+const dir = mkdtempSync(path.join(tmpdir(), 'isms-dev-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('isms dev (the embedded default)', () => {
+  it('starts a dev server and worker, runs every example control once, and leaves verified evidence and nonconformities', async () => {
+    mkdirSync(path.join(dir, 'config'));
+    copyFileSync(path.join(root, 'config/isms.example.yaml'), path.join(dir, 'config/isms.example.yaml'));
+    symlinkSync(path.join(root, 'examples'), path.join(dir, 'examples'));
+
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'dev', '--once'], { cwd: dir, env: { ...process.env, LOG_LEVEL: 'warn' }, timeout: 120_000 });
+    const runtime = await openRuntime(path.join(dir, 'config/isms.example.yaml'), createLogger({ level: 'silent' }));
+    try {
+      for (const controlId of runtime.config.controls.keys()) {
+        expect(stdout).toMatch(new RegExp(`^${controlId}: (PASS|FAIL|ERROR)`, 'm'));
+        expect(runtime.store.list({ controlId }).length, `evidence for ${controlId}`).toBeGreaterThan(0);
+      }
+      expect(runtime.register.list({ status: 'open' }).length).toBeGreaterThan(0);
+      expect((await runtime.store.verify()).ok).toBe(true);
+      expect(stdout).toMatch(/evidence: \d+ rows, verified/);
+    } finally {
+      runtime.close();
+    }
+  }, 150_000);
+});
