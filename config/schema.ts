@@ -20,7 +20,7 @@ const Cron = z.string().refine(
   { message: 'a cron expression with 5 fields (minute hour day-of-month month day-of-week), or @daily, @weekly, ...' },
 );
 
-const Timezone = z.string().refine(
+export const Timezone = z.string().refine(
   (zone) => {
     try {
       new Intl.DateTimeFormat('en', { timeZone: zone });

@@ -1,0 +1,118 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Secret } from '../../config/secrets.ts';
+import { ConfigError } from '../../config/errors.ts';
+import { AuthError, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../errors.ts';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt when BambooHR answers 429 or 503. */
+  readonly maxRetries: number;
+  /** The first backoff when BambooHR sends no Retry-After; it doubles on every retry. */
+  readonly baseDelayMs: number;
+  /** The longest wait this pull sits out; asked to wait longer, it fails as throttled and leaves the wait to the retry of the whole pull. */
+  readonly maxDelayMs: number;
+}
+
+export interface CustomReportCall {
+  readonly baseUrl: string;
+  readonly subdomain: string;
+  readonly apiKey: Secret;
+  readonly body: unknown;
+  readonly retry: RetryPolicy;
+  readonly signal: AbortSignal;
+}
+
+export interface CustomReportResponse {
+  readonly body: unknown;
+  /** How many answers were 429 or 503 before this one. */
+  readonly throttled: number;
+}
+
+const WHERE = 'bamboohr: reports/custom';
+const SNIPPET_CHARS = 120;
+
+export function customReportUrl(baseUrl: string, subdomain: string): URL {
+  const url = new URL(`${baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(subdomain)}/v1/reports/custom`);
+  url.searchParams.set('format', 'JSON');
+  url.searchParams.set('onlyCurrent', 'false');
+  return url;
+}
+
+/**
+ * Runs the custom report. BambooHR answers 429 or 503 with Retry-After (seconds) when it throttles; those
+ * are waited out a bounded number of times. Every text that can reach an error passes through `redact`, so
+ * a server that echoes the API key cannot carry it into a message.
+ */
+export async function fetchCustomReport(call: CustomReportCall): Promise<CustomReportResponse> {
+  const key = call.apiKey.reveal();
+  const credentials = Buffer.from(`${key}:x`).toString('base64');
+  const authorization = `Basic ${credentials}`;
+  const redact = (text: string) => [key, credentials].reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  const url = customReportUrl(call.baseUrl, call.subdomain);
+  for (let attempt = 0; ; attempt += 1) {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { Authorization: authorization, Accept: 'application/json', 'Content-Type': 'application/json' },
+        body: JSON.stringify(call.body),
+        signal: call.signal,
+      });
+    } catch (error) {
+      if (call.signal.aborted) throw call.signal.reason;
+      const cause = (error as { cause?: { code?: string } }).cause;
+      throw new UnavailableError(`${WHERE}: cannot reach ${url.origin} (${cause?.code ?? redact(String(error))})`);
+    }
+    if (response.ok) return { body: await jsonBody(response, redact), throttled: attempt };
+
+    const detail = await errorDetail(response, redact);
+    if (response.status === 429 || response.status === 503) {
+      const asked = retryAfterMs(response.headers.get('retry-after'));
+      if (attempt >= call.retry.maxRetries || (asked ?? 0) > call.retry.maxDelayMs) {
+        throw new ThrottledError(`${WHERE}: HTTP ${response.status} after ${attempt + 1} attempt(s)${detail}`, asked === undefined ? undefined : { retryAfterMs: asked });
+      }
+      await delay(asked ?? Math.min(call.retry.baseDelayMs * 2 ** attempt, call.retry.maxDelayMs), undefined, { signal: call.signal }).catch((error: unknown) => {
+        // The caller cancelled for a reason of its own; that reason, not a generic abort, is what it expects back.
+        throw call.signal.aborted ? call.signal.reason : error;
+      });
+      continue;
+    }
+    switch (response.status) {
+      case 401:
+        throw new AuthError(`${WHERE}: HTTP 401: BambooHR rejected the API key${detail}`);
+      case 403:
+        throw new PermissionError(`${WHERE}: HTTP 403: the API key's user may not run custom reports over every employee${detail}`);
+      case 404:
+        throw new NotFoundError(`${WHERE}: HTTP 404: no BambooHR company "${call.subdomain}" at ${url.origin}${detail}`);
+      case 400:
+        throw new ConfigError(`${WHERE}: HTTP 400: BambooHR refused the report request; check the extra \`fields\`${detail}`);
+      default:
+        throw new UnavailableError(`${WHERE}: HTTP ${response.status}${detail}`);
+    }
+  }
+}
+
+async function jsonBody(response: Response, redact: (text: string) => string): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    const type = response.headers.get('content-type') ?? 'no content-type';
+    throw new MalformedResponseError(`${WHERE}: the body is not JSON (${type}): ${JSON.stringify(redact(text).slice(0, SNIPPET_CHARS))}`);
+  }
+}
+
+/** BambooHR explains an error in the X-BambooHR-Error-Message header; the body is usually empty. */
+async function errorDetail(response: Response, redact: (text: string) => string): Promise<string> {
+  const header = response.headers.get('x-bamboohr-error-message');
+  const body = (await response.text().catch(() => '')).trim();
+  const detail = header ?? (body === '' ? undefined : body);
+  return detail === undefined ? '' : `: ${redact(detail).slice(0, SNIPPET_CHARS)}`;
+}
+
+/** Retry-After in seconds, as BambooHR sends it, or as an HTTP date. */
+function retryAfterMs(retryAfter: string | null): number | undefined {
+  if (retryAfter === null) return undefined;
+  if (/^\s*\d+\s*$/.test(retryAfter)) return Number(retryAfter) * 1000;
+  const at = Date.parse(retryAfter);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { ConfigError } from '../../config/errors.ts';
+import { SecretRef } from '../../config/secrets.ts';
+import { defineConnector, type ConnectorContext } from '../contract.ts';
+import { describeIssues, MalformedResponseError, PermissionError } from '../errors.ts';
+import { Timezone } from '../dates.ts';
+import { customReportUrl, fetchCustomReport } from './client.ts';
+import { CustomReport, customReportRequest, ReportFields, toHrPerson, type ReportEmployee } from './mapping.ts';
+
+/** Records between heartbeats; the cursor is the last employee id yielded. */
+export const HEARTBEAT_EVERY_EMPLOYEES = 1_000;
+
+const UNDATED_LEAVERS_NAMED = 10;
+
+export const BambooHrConfig = z.strictObject({
+  /** The company's BambooHR subdomain: `acme` for acme.bamboohr.com. */
+  subdomain: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'a BambooHR subdomain such as "acme"'),
+  apiKey: SecretRef,
+  baseUrl: z.url({ protocol: /^https?$/ }).default('https://api.bamboohr.com/api/gateway.php'),
+  /** More BambooHR fields to keep under `raw` of every record, e.g. "department" or "jobTitle". */
+  fields: z.array(z.string().regex(/^[A-Za-z0-9_]+$/, 'a BambooHR field name such as "department"')).default([]),
+  /** The zone BambooHR's dates are days of; a termination date takes effect at the start of its day there. */
+  timezone: Timezone.default('UTC'),
+  maxRetries: z.number().int().min(0).max(10).default(4),
+  retryBaseDelayMs: z.number().int().min(0).default(1_000),
+  maxRetryDelayMs: z.number().int().min(0).default(120_000),
+});
+export type BambooHrConfig = z.infer<typeof BambooHrConfig>;
+
+/** Employee ids are digit strings; ordering by value makes a resumed pull skip exactly what was yielded. */
+function byId(a: ReportEmployee, b: ReportEmployee): number {
+  const difference = BigInt(a.id) - BigInt(b.id);
+  return difference < 0n ? -1 : difference > 0n ? 1 : 0;
+}
+
+function parsed<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) throw new MalformedResponseError(`bamboohr: reports/custom: ${describeIssues(result.error.issues)}`);
+  return result.data;
+}
+
+/** The fields the report came back with; checked before the employees, whose shape depends on them. */
+function returnedFields(body: unknown, ctx: ConnectorContext, requested: readonly string[]): void {
+  const returned = new Set(parsed(ReportFields, body).fields.map((field) => field.id));
+  // BambooHR leaves out the fields the API key's user may not see, rather than refusing the report.
+  if (!returned.has('status')) {
+    throw new PermissionError('bamboohr: reports/custom: the report has no status field: the API user may not see employment status');
+  }
+  if (!returned.has('terminationDate')) {
+    ctx.warn('bamboohr: reports/custom: the report has no terminationDate field (the API user may not see it): no leaver carries a termination date');
+  }
+  const missing = requested.filter((field) => !returned.has(field));
+  if (missing.length > 0) ctx.warn(`bamboohr: reports/custom: the report left out the requested field(s) ${missing.join(', ')}`);
+}
+
+function parseReport(body: unknown): CustomReport {
+  const report = parsed(CustomReport, body);
+  const firstIndexOf = new Map<string, number>();
+  report.employees.forEach((employee, index) => {
+    const first = firstIndexOf.get(employee.id);
+    if (first !== undefined) {
+      throw new MalformedResponseError(`bamboohr: reports/custom: field employees[${index}].id: employee id "${employee.id}" is also employees[${first}]`);
+    }
+    firstIndexOf.set(employee.id, index);
+  });
+  return report;
+}
+
+export const bambooHr = defineConnector({
+  name: 'bamboohr',
+  kinds: ['hr-person'],
+  version: '1',
+  config: BambooHrConfig,
+  async *collect(config, ctx) {
+    const apiKey = await ctx.secret(config.apiKey);
+    if (apiKey.reveal() === '') throw new ConfigError('bamboohr: the API key is empty');
+    if (ctx.resumeCursor !== undefined && !/^\d+$/.test(ctx.resumeCursor)) {
+      throw new MalformedResponseError(`bamboohr: resume cursor "${ctx.resumeCursor}" is not an employee id`);
+    }
+    const request = customReportRequest(config.fields);
+    const { body, throttled } = await fetchCustomReport({
+      baseUrl: config.baseUrl,
+      subdomain: config.subdomain,
+      apiKey,
+      body: request,
+      retry: { maxRetries: config.maxRetries, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.maxRetryDelayMs },
+      signal: ctx.signal,
+    });
+    returnedFields(body, ctx, config.fields);
+    const report = parseReport(body);
+    ctx.provenance({
+      api: 'BambooHR custom report',
+      endpoint: customReportUrl(config.baseUrl, config.subdomain).toString(),
+      fields: request.fields,
+      employees: report.employees.length,
+      throttledResponses: throttled,
+      timezone: config.timezone,
+      ...(ctx.resumeCursor === undefined ? {} : { resumedAfterEmployeeId: ctx.resumeCursor }),
+    });
+
+    const resumeAfter = ctx.resumeCursor === undefined ? undefined : BigInt(ctx.resumeCursor);
+    const undatedLeavers: string[] = [];
+    let undatedCount = 0;
+    let yielded = 0;
+    for (const employee of [...report.employees].sort(byId)) {
+      const person = toHrPerson(employee, config.timezone, config.fields);
+      if (person.status === 'leaver' && person.terminationDate === null) {
+        undatedCount += 1;
+        if (undatedLeavers.length < UNDATED_LEAVERS_NAMED) undatedLeavers.push(person.employeeId);
+      }
+      if (resumeAfter !== undefined && BigInt(employee.id) <= resumeAfter) continue;
+      yield person;
+      yielded += 1;
+      if (yielded % HEARTBEAT_EVERY_EMPLOYEES === 0) await ctx.heartbeat(employee.id);
+    }
+    if (undatedCount > 0) {
+      const more = undatedCount > undatedLeavers.length ? ` and ${undatedCount - undatedLeavers.length} more` : '';
+      ctx.warn(
+        `bamboohr: ${undatedCount} inactive employee(s) have no termination date, so no revocation deadline can be checked for them: employee id ${undatedLeavers.join(', ')}${more}`,
+      );
+    }
+  },
+});

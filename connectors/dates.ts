@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/**
+ * HR systems speak in calendar days ("terminated 2026-09-30"), checks speak in instants. This module turns
+ * one into the other in a named IANA zone, with nothing but Intl, so it behaves the same on every worker
+ * whatever the host's TZ.
+ *
+ * A bare termination date becomes the START of that day in the organisation's zone. The date is the day
+ * access must be gone on, and a bare date says nothing about the hour; the start of the day is the earliest
+ * instant it can mean, so the leaver SLA clock never starts later than HR intended and a check can only err
+ * towards flagging an account, never towards calling a late revocation compliant (fail-closed). Zones matter
+ * because the start of "2026-09-30" in Sydney is 14 hours before it in UTC.
+ */
+
+export { Timezone } from '../config/schema.ts';
+
+export const DateFormat = z.enum(['iso', 'dd/mm/yyyy', 'mm/dd/yyyy', 'dd.mm.yyyy']);
+export type DateFormat = z.infer<typeof DateFormat>;
+
+export interface CalendarDate {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+}
+
+interface WallTime extends CalendarDate {
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+  readonly millisecond: number;
+}
+
+const DAY_MS = 86_400_000;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(zone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(zone, formatter);
+  }
+  return formatter;
+}
+
+/** How far the zone's wall clock is ahead of UTC at the given instant, in milliseconds. */
+function offsetAt(zone: string, instantMs: number): number {
+  const parts: Partial<Record<Intl.DateTimeFormatPartTypes, number>> = {};
+  for (const part of formatterFor(zone).formatToParts(instantMs)) parts[part.type] = Number(part.value);
+  const wallAsUtc = Date.UTC(parts.year ?? 0, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
+  return wallAsUtc - Math.floor(instantMs / 1000) * 1000;
+}
+
+/**
+ * The instant a wall-clock time names in a zone. An ambiguous time (clocks turned back) takes the earlier
+ * instant; a time that never happened (clocks jumped forward) moves forward by the gap, which for midnight
+ * gives the first instant the day really has (America/Santiago starts some days at 01:00).
+ */
+function instantOf(wall: WallTime, zone: string): number {
+  const wallMs = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second, wall.millisecond);
+  const offsetBefore = offsetAt(zone, wallMs - DAY_MS);
+  const offsetAfter = offsetAt(zone, wallMs + DAY_MS);
+  const valid = [offsetBefore, offsetAfter].map((offset) => wallMs - offset).filter((instant) => offsetAt(zone, instant) === wallMs - instant);
+  return valid.length > 0 ? Math.min(...valid) : wallMs - offsetBefore;
+}
+
+export function isCalendarDate(date: CalendarDate): boolean {
+  if (date.month < 1 || date.month > 12 || date.day < 1) return false;
+  return date.day <= new Date(Date.UTC(date.year, date.month, 0)).getUTCDate();
+}
+
+/** The first instant of `date` in `zone`, as an ISO timestamp in UTC. */
+export function startOfDay(date: CalendarDate, zone: string): string {
+  return new Date(instantOf({ ...date, hour: 0, minute: 0, second: 0, millisecond: 0 }, zone)).toISOString();
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const DAY_FIRST_SLASH = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
+const DAY_FIRST_DOT = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/;
+
+/** A `YYYY-MM-DD` date that exists on the calendar, or undefined. */
+export function parseIsoDate(text: string): CalendarDate | undefined {
+  const match = ISO_DATE.exec(text);
+  if (match === null) return undefined;
+  const date = { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
+  return isCalendarDate(date) ? date : undefined;
+}
+
+function parseIsoTimestamp(text: string, zone: string): string | undefined {
+  const match = ISO_TIMESTAMP.exec(text);
+  if (match === null) return undefined;
+  const wall: WallTime = {
+    year: Number(match[1]),
+    month: Number(match[2]),
+    day: Number(match[3]),
+    hour: Number(match[4]),
+    minute: Number(match[5]),
+    second: Number(match[6] ?? 0),
+    millisecond: Math.floor(Number(`0.${match[7] ?? '0'}`) * 1000),
+  };
+  if (!isCalendarDate(wall) || wall.hour > 23 || wall.minute > 59 || wall.second > 59) return undefined;
+  const designator = match[8];
+  // Without an offset the exporter meant its own wall clock, which is the configured zone.
+  if (designator === undefined) return new Date(instantOf(wall, zone)).toISOString();
+  const wallMs = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second, wall.millisecond);
+  if (designator.toUpperCase() === 'Z') return new Date(wallMs).toISOString();
+  const digits = designator.slice(1).replace(':', '');
+  const offsetHours = Number(digits.slice(0, 2));
+  const offsetMinutes = Number(digits.slice(2) || '0');
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+  const sign = designator.startsWith('-') ? -1 : 1;
+  return new Date(wallMs - sign * (offsetHours * 60 + offsetMinutes) * 60_000).toISOString();
+}
+
+function parseCalendarDate(text: string, format: Exclude<DateFormat, 'iso'>): CalendarDate | undefined {
+  const match = (format === 'dd.mm.yyyy' ? DAY_FIRST_DOT : DAY_FIRST_SLASH).exec(text);
+  if (match === null) return undefined;
+  const [first, second, year] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = format === 'mm/dd/yyyy' ? { year, month: first, day: second } : { year, month: second, day: first };
+  return isCalendarDate(date) ? date : undefined;
+}
+
+/**
+ * An HR date cell as an ISO timestamp: a bare date becomes the start of that day in `zone`; with the 'iso'
+ * format a full timestamp is kept as the instant it names. Undefined when the text is not such a date.
+ */
+export function parseHrDate(text: string, format: DateFormat, zone: string): string | undefined {
+  if (format !== 'iso') {
+    const date = parseCalendarDate(text, format);
+    return date === undefined ? undefined : startOfDay(date, zone);
+  }
+  const date = parseIsoDate(text);
+  return date === undefined ? parseIsoTimestamp(text, zone) : startOfDay(date, zone);
+}
