@@ -1,0 +1,267 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  GenerateCredentialReportCommand,
+  GetAccessKeyLastUsedCommand,
+  GetCredentialReportCommand,
+  GetLoginProfileCommand,
+  ListAccessKeysCommand,
+  ListAttachedGroupPoliciesCommand,
+  ListAttachedUserPoliciesCommand,
+  ListGroupPoliciesCommand,
+  ListGroupsForUserCommand,
+  ListMFADevicesCommand,
+  ListUserPoliciesCommand,
+  ListUsersCommand,
+} from '@aws-sdk/client-iam';
+import type { Identity } from '../../evidence/records.ts';
+import type { ConnectorContext } from '../contract.ts';
+import { NotFoundError, UnavailableError } from '../errors.ts';
+import type { AwsIamConfig } from './config.ts';
+import {
+  AccessKeyLastUsed,
+  AccessKeysPage,
+  AttachedPoliciesPage,
+  describesUser,
+  GroupsPage,
+  ListUsersPage,
+  listedIdentity,
+  LoginProfile,
+  MfaDevicesPage,
+  parseCredentialReport,
+  PolicyNamesPage,
+  ReportContent,
+  ReportGeneration,
+  reportIdentity,
+  reportSlotsOf,
+  type AccessKeyListing,
+  type AccessKeyState,
+  type CredentialReport,
+  type Grant,
+  type ListedUser,
+  type MappingOptions,
+  type ReportEntry,
+  type UserAccess,
+} from './mapping.ts';
+import { allPages, call, pages, validate, type Session } from './session.ts';
+
+export type AccountSettings = Pick<AwsIamConfig, 'perUserDetails' | 'privilegedPolicies' | 'reportPollIntervalMs' | 'reportTimeoutMs'>;
+
+/** IAM's largest page: fewer round trips, and IAM may still return less. */
+const PAGE_SIZE = 1000;
+
+/** Facts about one account's pull, kept in the evidence's provenance. */
+export interface AccountProvenance {
+  credentialReport: { sha256: string; bytes: number; rows: number; generatedAt: string | null; polls: number };
+  listUsersPages: number;
+  users: number;
+  usersMissingFromReport: number;
+  usersDeletedSinceReport: number;
+  perUserDetails: boolean;
+}
+
+/**
+ * Yields the identities of one account: every credential report row (the root user, users, and users deleted
+ * since the report), then the users created since the report. ListUsers says who exists now; per-user calls
+ * add what the report lacks (groups, policies, real key ids).
+ */
+export async function* collectAccount(
+  session: Session,
+  settings: AccountSettings,
+  ctx: ConnectorContext,
+  record: (facts: AccountProvenance) => void,
+): AsyncGenerator<Identity> {
+  const { report, generatedAt, polls } = await credentialReport(session, settings, ctx);
+
+  const listed = new Map<string, ListedUser>();
+  let listUsersPages = 0;
+  for await (const users of pages(session, 'ListUsers', ListUsersPage, (Marker, options) =>
+    session.iam.send(new ListUsersCommand({ Marker, MaxItems: PAGE_SIZE }), options),
+  )) {
+    listUsersPages++;
+    for (const user of users) listed.set(user.arn, user);
+  }
+
+  const options: MappingOptions = { tenant: session.accountId, privilegedPolicies: settings.privilegedPolicies };
+  const groupGrants = new Map<string, Promise<Grant[]>>();
+  const described = new Set<string>();
+  let deleted = 0;
+  for (const entry of report.entries) {
+    ctx.signal.throwIfAborted();
+    if (entry.isRoot) {
+      yield reportIdentity(entry, { status: 'active' }, options);
+      continue;
+    }
+    const user = listed.get(entry.arn);
+    if (!user) {
+      deleted++;
+      yield reportIdentity(entry, { status: 'deleted' }, options);
+      continue;
+    }
+    // A user re-created under the same name since the report is described by ListUsers below, not by this row.
+    if (!describesUser(entry, user)) continue;
+    described.add(user.arn);
+    if (!settings.perUserDetails) {
+      yield reportIdentity(entry, { status: 'active', listed: user }, options);
+      continue;
+    }
+    const details = await reportedUserDetails(session, entry, user, groupGrants);
+    yield reportIdentity(entry, details ? { status: 'active', listed: user, ...details } : { status: 'deleted', listed: user }, options);
+  }
+
+  let missing = 0;
+  for (const user of listed.values()) {
+    if (described.has(user.arn)) continue;
+    ctx.signal.throwIfAborted();
+    missing++;
+    const details = await newUserDetails(session, user, groupGrants);
+    if (details) yield listedIdentity(user, details, options);
+  }
+
+  if (!settings.perUserDetails && described.size > 0) {
+    ctx.warn(
+      `${session.where('per-user details')}: perUserDetails is off, so groups and policies of ${described.size} users were not read; ` +
+        'they are recorded as not privileged (only the root user is)',
+    );
+  }
+  record({
+    credentialReport: { sha256: report.sha256, bytes: report.bytes, rows: report.entries.length, generatedAt, polls },
+    listUsersPages,
+    users: listed.size,
+    usersMissingFromReport: missing,
+    usersDeletedSinceReport: deleted,
+    perUserDetails: settings.perUserDetails,
+  });
+}
+
+/**
+ * GenerateCredentialReport starts a report (or reuses one under 4 hours old) and reports its state; polling
+ * it until COMPLETE is how AWS says to wait. A report that is not ready in time is a passing fault.
+ */
+async function credentialReport(session: Session, settings: AccountSettings, ctx: ConnectorContext) {
+  const started = ctx.now().getTime();
+  let polls = 0;
+  for (;;) {
+    polls++;
+    const generation = await call(session, 'GenerateCredentialReport', (options) => session.iam.send(new GenerateCredentialReportCommand({}), options));
+    const state = validate(ReportGeneration, generation, session.where('GenerateCredentialReport'));
+    if (state === 'COMPLETE') break;
+    if (ctx.now().getTime() - started + settings.reportPollIntervalMs > settings.reportTimeoutMs) {
+      throw new UnavailableError(
+        `${session.where('GenerateCredentialReport')}: the credential report was still ${state} after ${polls} polls; the limit is ${settings.reportTimeoutMs} ms`,
+      );
+    }
+    await sleep(settings.reportPollIntervalMs, undefined, { signal: ctx.signal });
+  }
+  const where = session.where('GetCredentialReport');
+  const out = validate(ReportContent, await call(session, 'GetCredentialReport', (options) => session.iam.send(new GetCredentialReportCommand({}), options)), where);
+  const report: CredentialReport = parseCredentialReport(out.content, where);
+  return { report, generatedAt: out.generatedAt, polls };
+}
+
+/** Resolves to undefined when IAM says the entity does not exist (NoSuchEntity). */
+async function unlessNoSuchEntity<T>(work: Promise<T>): Promise<T | undefined> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
+
+async function userAccess(session: Session, userName: string, groupGrants: Map<string, Promise<Grant[]>>): Promise<UserAccess> {
+  const of = `for user ${userName}`;
+  const [groups, attached, inline] = await Promise.all([
+    allPages(session, `ListGroupsForUser ${of}`, GroupsPage, (Marker, options) => session.iam.send(new ListGroupsForUserCommand({ UserName: userName, Marker }), options)),
+    allPages(session, `ListAttachedUserPolicies ${of}`, AttachedPoliciesPage, (Marker, options) =>
+      session.iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName, Marker }), options),
+    ),
+    allPages(session, `ListUserPolicies ${of}`, PolicyNamesPage, (Marker, options) => session.iam.send(new ListUserPoliciesCommand({ UserName: userName, Marker }), options)),
+  ]);
+  const viaGroups = await Promise.all(groups.map((group) => grantsOfGroup(session, group, groupGrants)));
+  return {
+    groups,
+    grants: [
+      ...attached.map((policy) => ({ policy, via: 'attached' })),
+      ...inline.map((policy) => ({ policy, via: 'inline' })),
+      ...viaGroups.flat(),
+    ],
+  };
+}
+
+/** Group policies are read once per account, however many members the group has. */
+function grantsOfGroup(session: Session, group: string, cache: Map<string, Promise<Grant[]>>): Promise<Grant[]> {
+  let grants = cache.get(group);
+  if (!grants) {
+    const of = `for group ${group}`;
+    grants = Promise.all([
+      allPages(session, `ListAttachedGroupPolicies ${of}`, AttachedPoliciesPage, (Marker, options) =>
+        session.iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: group, Marker }), options),
+      ),
+      allPages(session, `ListGroupPolicies ${of}`, PolicyNamesPage, (Marker, options) => session.iam.send(new ListGroupPoliciesCommand({ GroupName: group, Marker }), options)),
+    ]).then(
+      ([attached, inline]) => [
+        ...attached.map((policy) => ({ policy, via: `group ${group}, attached` })),
+        ...inline.map((policy) => ({ policy, via: `group ${group}, inline` })),
+      ],
+      // A group deleted between ListGroupsForUser and now grants nothing any more.
+      (error: unknown) => {
+        if (error instanceof NotFoundError) return [];
+        throw error;
+      },
+    );
+    cache.set(group, grants);
+  }
+  return grants;
+}
+
+function listAccessKeys(session: Session, userName: string): Promise<AccessKeyListing[]> {
+  return allPages(session, `ListAccessKeys for user ${userName}`, AccessKeysPage, (Marker, options) =>
+    session.iam.send(new ListAccessKeysCommand({ UserName: userName, Marker }), options),
+  );
+}
+
+async function lastUsed(session: Session, key: AccessKeyListing): Promise<AccessKeyState> {
+  const operation = `GetAccessKeyLastUsed for key ${key.id}`;
+  const out = await call(session, operation, (options) => session.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.id }), options));
+  return { ...key, lastUsedAt: validate(AccessKeyLastUsed, out, session.where(operation)) };
+}
+
+/**
+ * What the report lacks for a user it describes: groups, policies, and the real key ids (with the current
+ * status; a key created since the report gets its last use from GetAccessKeyLastUsed). Undefined when the
+ * user was deleted while we read it.
+ */
+async function reportedUserDetails(session: Session, entry: ReportEntry, user: ListedUser, groupGrants: Map<string, Promise<Grant[]>>) {
+  return unlessNoSuchEntity(
+    (async () => {
+      const [access, listing] = await Promise.all([userAccess(session, user.name, groupGrants), listAccessKeys(session, user.name)]);
+      const slots = reportSlotsOf(entry, listing);
+      const keys = await Promise.all(
+        listing.map((key, index) => {
+          const slot = slots[index];
+          return slot ? { ...key, lastUsedAt: slot.lastUsedAt } : lastUsed(session, key);
+        }),
+      );
+      return { access, keys };
+    })(),
+  );
+}
+
+/** Everything about a user the report does not know yet. Undefined when the user was deleted while we read it. */
+async function newUserDetails(session: Session, user: ListedUser, groupGrants: Map<string, Promise<Grant[]>>) {
+  const of = `for user ${user.name}`;
+  return unlessNoSuchEntity(
+    (async () => {
+      const [access, listing, mfaDevices, profile] = await Promise.all([
+        userAccess(session, user.name, groupGrants),
+        listAccessKeys(session, user.name),
+        allPages(session, `ListMFADevices ${of}`, MfaDevicesPage, (Marker, options) => session.iam.send(new ListMFADevicesCommand({ UserName: user.name, Marker }), options)),
+        // No login profile (NoSuchEntity, 404) means no console password.
+        unlessNoSuchEntity(call(session, `GetLoginProfile ${of}`, (options) => session.iam.send(new GetLoginProfileCommand({ UserName: user.name }), options))),
+      ]);
+      const keys = await Promise.all(listing.map((key) => lastUsed(session, key)));
+      const loginProfile = profile === undefined ? null : validate(LoginProfile, profile, session.where(`GetLoginProfile ${of}`));
+      return { access, keys, mfaDevices, loginProfile };
+    })(),
+  );
+}

@@ -1,0 +1,62 @@
+import { ConfigError } from '../../config/errors.ts';
+import { defineConnector } from '../contract.ts';
+import { collectAccount, type AccountProvenance } from './account.ts';
+import { AwsIamConfig } from './config.ts';
+import { SOURCE } from './mapping.ts';
+import { openSession } from './session.ts';
+
+export { AwsIamConfig } from './config.ts';
+
+/** The cursor is the index of the next account to collect: accounts are the unit that is durable. */
+function firstAccount(cursor: string | undefined, accounts: number): number {
+  if (cursor === undefined) return 0;
+  const index = /^\d+$/.test(cursor) ? Number(cursor) : Number.NaN;
+  if (!Number.isSafeInteger(index) || index > accounts) {
+    throw new ConfigError(`${SOURCE}: resume cursor ${JSON.stringify(cursor)} is not an account index between 0 and ${accounts}; did the accounts change?`);
+  }
+  return index;
+}
+
+/**
+ * AWS IAM users as identities, per account: the credential report is the primary source (one call covers every
+ * user, and the CSV is kept as raw evidence), ListUsers says who exists now, and per-user calls add groups,
+ * policies and real key ids. IAM users have no disabled state, so every existing user is 'active'; a user
+ * deleted since the report is 'deleted'.
+ *
+ * The role (or the worker's credentials) needs iam:GenerateCredentialReport, iam:GetCredentialReport,
+ * iam:ListUsers, iam:ListGroupsForUser, iam:ListAttachedUserPolicies, iam:ListUserPolicies,
+ * iam:ListAttachedGroupPolicies, iam:ListGroupPolicies, iam:ListAccessKeys, iam:GetAccessKeyLastUsed,
+ * iam:ListMFADevices and iam:GetLoginProfile (the AWS managed SecurityAudit policy has them all); the worker
+ * needs sts:AssumeRole on each role, and sts:GetCallerIdentity when an account has neither id nor role.
+ */
+export const awsIam = defineConnector({
+  name: SOURCE,
+  kinds: ['identity'],
+  version: '1.0.0',
+  config: AwsIamConfig,
+  async *collect(config, ctx) {
+    const start = firstAccount(ctx.resumeCursor, config.accounts.length);
+    const credentials = config.credentials && {
+      accessKeyId: (await ctx.secret(config.credentials.accessKeyId)).reveal(),
+      secretAccessKey: (await ctx.secret(config.credentials.secretAccessKey)).reveal(),
+    };
+    const settings = { endpoint: config.endpoint, maxAttempts: config.maxAttempts, credentials };
+    const accounts: Record<string, AccountProvenance> = {};
+    ctx.provenance({ api: 'iam:GetCredentialReport, iam:ListUsers and per-user IAM calls', endpoint: config.endpoint ?? 'AWS', accounts });
+
+    for (let index = start; index < config.accounts.length; index++) {
+      ctx.signal.throwIfAborted();
+      const target = config.accounts[index]!;
+      const session = await openSession(target, index, settings, ctx);
+      try {
+        yield* collectAccount(session, config, ctx, (facts) => {
+          accounts[session.accountId] = facts;
+          ctx.provenance({ accounts });
+        });
+      } finally {
+        session.destroy();
+      }
+      await ctx.heartbeat(String(index + 1));
+    }
+  },
+});
