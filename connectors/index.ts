@@ -1,3 +1,4 @@
+import { awsBackup } from './aws-backup/index.ts';
 import { awsIam } from './aws-iam/index.ts';
 import { bambooHr } from './bamboohr/index.ts';
 import { connectorRegistry, type AnyConnector } from './contract.ts';
@@ -6,6 +7,6 @@ import { hrCsv } from './hr-csv/index.ts';
 import { microsoftGraph } from './microsoft-graph/index.ts';
 
 /** Every connector this build ships; config names them by `name`. */
-export const builtinConnectors: readonly AnyConnector[] = [awsIam, googleWorkspace, microsoftGraph, hrCsv, bambooHr];
+export const builtinConnectors: readonly AnyConnector[] = [awsIam, googleWorkspace, microsoftGraph, hrCsv, bambooHr, awsBackup];
 
 export const defaultConnectors = connectorRegistry(builtinConnectors);

@@ -56,6 +56,21 @@ export const BackupJob = z.object({
 });
 export type BackupJob = z.infer<typeof BackupJob>;
 
+/** A resource a backup service protects, with its last backup: what recovery-point objectives are measured against. */
+export const ProtectedResource = z.object({
+  kind: z.literal('protected-resource'),
+  source: z.string(),
+  account: z.string(),
+  /** The resource's ARN or the source's own identifier. */
+  resourceId: z.string().min(1),
+  resourceType: z.string(),
+  /** null means the source reports no backup yet. */
+  lastBackupAt: isoTimestamp.nullable(),
+  tags: z.record(z.string(), z.string()).default({}),
+  raw,
+});
+export type ProtectedResource = z.infer<typeof ProtectedResource>;
+
 export const Finding = z.object({
   kind: z.literal('finding'),
   source: z.string(),
@@ -113,6 +128,7 @@ export type Scan = z.infer<typeof Scan>;
 export const recordSchemas = {
   identity: Identity,
   'backup-job': BackupJob,
+  'protected-resource': ProtectedResource,
   finding: Finding,
   scan: Scan,
   'hr-person': HrPerson,
@@ -123,5 +139,5 @@ export const RecordKind = z.enum(Object.keys(recordSchemas) as [RecordKind, ...R
 export type RecordOf<K extends RecordKind> = z.infer<(typeof recordSchemas)[K]>;
 
 /** Every line of an evidence blob is one of these, tagged by `kind`. */
-export const EvidenceRecord = z.discriminatedUnion('kind', [Identity, BackupJob, Finding, Scan, HrPerson]);
+export const EvidenceRecord = z.discriminatedUnion('kind', [Identity, BackupJob, ProtectedResource, Finding, Scan, HrPerson]);
 export type EvidenceRecord = z.infer<typeof EvidenceRecord>;

@@ -1,0 +1,270 @@
+import { ListBackupJobsCommand, ListProtectedResourcesCommand, ListRestoreJobsCommand, ListRestoreTestingPlansCommand, ListTagsCommand } from '@aws-sdk/client-backup';
+import type { BackupClient } from '@aws-sdk/client-backup';
+import { z } from 'zod';
+import { SecretRef } from '../../config/secrets.ts';
+import type { BackupJob, ProtectedResource } from '../../evidence/records.ts';
+import { defineConnector } from '../contract.ts';
+import type { ConnectorContext } from '../contract.ts';
+import { MalformedResponseError } from '../errors.ts';
+import { backupClient, failure, openAccount, parseResponse, send, staticCredentials } from './client.ts';
+import type { ClientSettings } from './client.ts';
+import { CALLS, decodeCursor, encodeCursor, isBefore, nextPosition } from './cursor.ts';
+import type { Call, Cursor, Position } from './cursor.ts';
+import {
+  BackupJobsPage,
+  ProtectedResourcesPage,
+  RestoreJobsPage,
+  RestoreTestingPlansPage,
+  restoreTestingPlanFacts,
+  SOURCE,
+  TagsPage,
+  toBackupJob,
+  toProtectedResource,
+  toRestoreJob,
+} from './mapping.ts';
+import type { Origin } from './mapping.ts';
+
+const AccountId = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id');
+const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as "eu-west-1"');
+
+export const AwsBackupAccount = z.strictObject({
+  /** Optional: taken from the role ARN, or from GetCallerIdentity for the base credentials. */
+  id: AccountId.optional(),
+  roleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN such as "arn:aws:iam::123456789012:role/IsmsAudit"')
+    .optional(),
+  externalId: z.string().min(2).max(1224).optional(),
+  regions: z.array(Region).min(1).default(['us-east-1']),
+});
+
+export const AwsBackupConfig = z.strictObject({
+  /** Without entries: the account of the base credentials, in us-east-1. */
+  accounts: z.array(AwsBackupAccount).min(1).default([{ regions: ['us-east-1'] }]),
+  /** The AWS Backup endpoint, for VPC endpoints and test servers. */
+  endpoint: z.url().optional(),
+  /** The STS endpoint used for AssumeRole and GetCallerIdentity. */
+  stsEndpoint: z.url().optional(),
+  /** Base credentials; without them, the SDK's default chain (environment, profile, instance or task role). */
+  credentials: z.strictObject({ accessKeyId: SecretRef, secretAccessKey: SecretRef, sessionToken: SecretRef.optional() }).optional(),
+  /** AWS lists backup jobs of the last 30 days only: a longer window would silently read as a shorter one. */
+  lookbackDays: z.number().int().min(1).max(30, 'AWS Backup lists at most the last 30 days of jobs').default(30),
+  /** Attempts per request, including the SDK's retries of throttling and transient faults. */
+  maxAttempts: z.number().int().min(1).max(20).default(3),
+  /** One ListTags call per protected resource, so that checks can apply per-tag recovery point objectives. */
+  fetchTags: z.boolean().default(false),
+});
+export type AwsBackupConfig = z.infer<typeof AwsBackupConfig>;
+
+const PAGE_SIZE = 1000;
+const TAG_CONCURRENCY = 4;
+const DAY_MS = 86_400_000;
+/** ListTags refuses ARNs of resource types AWS Backup does not fully manage, and resources deleted since they were listed. */
+const TAGS_UNAVAILABLE = new Set(['InvalidParameterValueException', 'ResourceNotFoundException']);
+
+type AwsBackupRecord = BackupJob | ProtectedResource;
+
+interface Pull {
+  ctx: ConnectorContext;
+  client: BackupClient;
+  origin: Origin;
+  /** `aws-backup: account 123456789012 us-east-1`: the start of every message about this account and region. */
+  scope: string;
+  position: Position;
+  createdAfter: Date;
+  fetchTags: boolean;
+  regionsPerAccount: readonly number[];
+  tally: Record<string, number>;
+}
+
+export const awsBackup = defineConnector({
+  name: SOURCE,
+  kinds: ['backup-job', 'protected-resource'],
+  version: '1',
+  config: AwsBackupConfig,
+  async *collect(config, ctx) {
+    const regionsPerAccount = config.accounts.map((account) => account.regions.length);
+    const resumed = ctx.resumeCursor === undefined ? undefined : decodeCursor(ctx.resumeCursor, regionsPerAccount);
+    const createdAfter = resumed === undefined ? new Date(ctx.now().getTime() - config.lookbackDays * DAY_MS) : new Date(resumed.createdAfter);
+    const start: Cursor = resumed ?? { v: 1, createdAfter: createdAfter.toISOString(), account: 0, region: 0, call: CALLS[0], page: 1 };
+    const settings: ClientSettings = { endpoint: config.endpoint, stsEndpoint: config.stsEndpoint, maxAttempts: config.maxAttempts };
+    const base = staticCredentials(
+      config.credentials === undefined
+        ? undefined
+        : {
+            accessKeyId: await ctx.secret(config.credentials.accessKeyId),
+            secretAccessKey: await ctx.secret(config.credentials.secretAccessKey),
+            sessionToken: config.credentials.sessionToken === undefined ? undefined : await ctx.secret(config.credentials.sessionToken),
+          },
+    );
+
+    const tallies: Record<string, Record<string, number>> = {};
+    const restoreTestingPlans: Record<string, Record<string, unknown>[]> = {};
+    ctx.provenance({
+      api: 'AWS Backup ListBackupJobs, ListRestoreJobs, ListProtectedResources, ListRestoreTestingPlans' + (config.fetchTags ? ', ListTags' : ''),
+      pageSize: PAGE_SIZE,
+      createdAfter: createdAfter.toISOString(),
+      lookbackDays: config.lookbackDays,
+      jobStates: 'all',
+      tagsFetched: config.fetchTags,
+      accounts: config.accounts.map((account) => ({ id: account.id ?? null, roleArn: account.roleArn ?? null, regions: account.regions })),
+      ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+      ...(resumed === undefined ? {} : { resumedFrom: ctx.resumeCursor }),
+    });
+
+    for (let a = start.account; a < config.accounts.length; a++) {
+      const entry = config.accounts[a];
+      if (entry === undefined) break;
+      ctx.signal.throwIfAborted();
+      const access = await openAccount(entry, a, base, settings, ctx);
+      try {
+        for (let r = a === start.account ? start.region : 0; r < entry.regions.length; r++) {
+          const region = entry.regions[r] ?? 'us-east-1';
+          const key = `${access.account}/${region}`;
+          const tally = (tallies[key] ??= {});
+          const client = backupClient(settings, region, access.credentials);
+          try {
+            for (const call of CALLS) {
+              const position: Position = { account: a, region: r, call };
+              if (isBefore(position, start)) continue;
+              const atStart = position.account === start.account && position.region === start.region && call === start.call;
+              const pull: Pull = {
+                ctx,
+                client,
+                origin: { account: access.account, region },
+                scope: `${SOURCE}: account ${access.account} ${region}`,
+                position,
+                createdAfter,
+                fetchTags: config.fetchTags,
+                regionsPerAccount,
+                tally,
+              };
+              const from = atStart ? { nextToken: start.nextToken, page: start.page } : { nextToken: undefined, page: 1 };
+              if (call === 'ListRestoreTestingPlans') {
+                const plans = (restoreTestingPlans[key] ??= []);
+                for await (const page of pages(pull, from, RestoreTestingPlansPage, (token) =>
+                  client.send(new ListRestoreTestingPlansCommand({ MaxResults: PAGE_SIZE, NextToken: token }), { abortSignal: ctx.signal }),
+                )) {
+                  plans.push(...page.RestoreTestingPlans.map(restoreTestingPlanFacts));
+                }
+                ctx.provenance({ restoreTestingPlans });
+              } else {
+                yield* records(pull, call, from);
+              }
+              ctx.provenance({ collected: tallies });
+            }
+          } finally {
+            client.destroy();
+          }
+        }
+      } finally {
+        access.close();
+      }
+    }
+  },
+});
+
+async function* records(pull: Pull, call: Exclude<Call, 'ListRestoreTestingPlans'>, from: PageStart): AsyncGenerator<AwsBackupRecord> {
+  const { client, ctx, createdAfter, origin, tally } = pull;
+  const abortSignal = ctx.signal;
+  switch (call) {
+    case 'ListBackupJobs':
+      // No ByState: failed, aborted, expired and partial jobs are the evidence that matters most.
+      for await (const page of pages(pull, from, BackupJobsPage, (token) =>
+        client.send(new ListBackupJobsCommand({ ByCreatedAfter: createdAfter, MaxResults: PAGE_SIZE, NextToken: token }), { abortSignal }),
+      )) {
+        tally['backupJobs'] = (tally['backupJobs'] ?? 0) + page.BackupJobs.length;
+        yield* page.BackupJobs.map((job) => toBackupJob(job, origin));
+      }
+      return;
+    case 'ListRestoreJobs':
+      for await (const page of pages(pull, from, RestoreJobsPage, (token) =>
+        client.send(new ListRestoreJobsCommand({ ByCreatedAfter: createdAfter, MaxResults: PAGE_SIZE, NextToken: token }), { abortSignal }),
+      )) {
+        const jobs = page.RestoreJobs.map((job) => toRestoreJob(job, origin));
+        tally['restoreJobs'] = (tally['restoreJobs'] ?? 0) + jobs.length;
+        tally['restoreTests'] = (tally['restoreTests'] ?? 0) + jobs.filter((job) => job.jobKind === 'restore-test').length;
+        yield* jobs;
+      }
+      return;
+    case 'ListProtectedResources':
+      for await (const page of pages(pull, from, ProtectedResourcesPage, (token) =>
+        client.send(new ListProtectedResourcesCommand({ MaxResults: PAGE_SIZE, NextToken: token }), { abortSignal }),
+      )) {
+        const tags = pull.fetchTags ? await tagsOfPage(pull, page.Results.map((resource) => resource.ResourceArn)) : new Map<string, Record<string, string>>();
+        tally['protectedResources'] = (tally['protectedResources'] ?? 0) + page.Results.length;
+        yield* page.Results.map((resource) => toProtectedResource(resource, tags.get(resource.ResourceArn) ?? {}, origin));
+      }
+      return;
+  }
+}
+
+interface PageStart {
+  nextToken: string | undefined;
+  page: number;
+}
+
+/**
+ * Reads every page of one call from `from`. Each page is validated before it is handed out; once the caller has
+ * yielded its records, the cursor of the next page (or of the next call) is heartbeated, so a retry resumes there.
+ */
+async function* pages<S extends z.ZodType>(pull: Pull, from: PageStart, schema: S, request: (nextToken: string | undefined) => Promise<unknown>): AsyncGenerator<z.output<S>> {
+  let token = from.nextToken;
+  for (let page = from.page; ; page++) {
+    pull.ctx.signal.throwIfAborted();
+    const where = `${pull.scope}: ${pull.position.call} page ${page}`;
+    const body = parseResponse(schema, await send(where, () => request(token)), where);
+    const next = (body as { NextToken?: string }).NextToken || undefined;
+    if (next !== undefined && next === token) throw new MalformedResponseError(`${where}: NextToken did not advance; the service returned the token it was given`);
+    pull.ctx.log.debug({ where, morePages: next !== undefined }, 'aws-backup page read');
+    yield body;
+    const resumeAt: Omit<Cursor, 'v' | 'createdAfter'> =
+      next === undefined ? { ...nextPosition(pull.position, pull.regionsPerAccount), page: 1 } : { ...pull.position, nextToken: next, page: page + 1 };
+    await pull.ctx.heartbeat(encodeCursor({ v: 1, createdAfter: pull.createdAfter.toISOString(), ...resumeAt }));
+    if (next === undefined) return;
+    token = next;
+  }
+}
+
+/** Tags of one page of protected resources. Resources ListTags refuses keep no tags, and the auditor is told which. */
+async function tagsOfPage(pull: Pull, arns: string[]): Promise<Map<string, Record<string, string>>> {
+  const tags = new Map<string, Record<string, string>>();
+  const refused: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < arns.length; i = next++) {
+      const arn = arns[i] ?? '';
+      const found = await tagsOf(pull, arn);
+      if (found === undefined) refused.push(arn);
+      else tags.set(arn, found);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(TAG_CONCURRENCY, arns.length) }, worker));
+  if (refused.length > 0) {
+    const shown = refused.slice(0, 10).join(', ') + (refused.length > 10 ? `, and ${refused.length - 10} more` : '');
+    pull.ctx.warn(`${pull.scope}: ListTags refused ${refused.length} protected resource(s); they are recorded without tags, so tag-based rules do not apply to them: ${shown}`);
+  }
+  return tags;
+}
+
+async function tagsOf(pull: Pull, arn: string): Promise<Record<string, string> | undefined> {
+  const tags: Record<string, string> = {};
+  let token: string | undefined;
+  do {
+    pull.ctx.signal.throwIfAborted();
+    const where = `${pull.scope}: ListTags ${arn}`;
+    let output: unknown;
+    try {
+      output = await pull.client.send(new ListTagsCommand({ ResourceArn: arn, MaxResults: PAGE_SIZE, NextToken: token }), { abortSignal: pull.ctx.signal });
+    } catch (error) {
+      if (error instanceof Error && TAGS_UNAVAILABLE.has(error.name)) return undefined;
+      throw failure(error, where);
+    }
+    const body = parseResponse(TagsPage, output, where);
+    Object.assign(tags, body.Tags);
+    const next = body.NextToken || undefined;
+    if (next !== undefined && next === token) throw new MalformedResponseError(`${where}: NextToken did not advance; the service returned the token it was given`);
+    token = next;
+  } while (token !== undefined);
+  return tags;
+}
