@@ -111,6 +111,21 @@ export class Catalog {
         this.db.exec(`PRAGMA user_version = ${version + 1}`);
       });
     }
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  }
+
+  /**
+   * Applies a feature's own migrations (e.g. the calendar's tables) in order, once each. Features own their
+   * tables, so adding one never renumbers another's migrations.
+   */
+  migrateModule(module: string, migrations: readonly string[]): void {
+    const applied = this.get<{ version: number }>('SELECT version FROM schema_migrations WHERE module = ?', module)?.version ?? 0;
+    for (let version = Number(applied); version < migrations.length; version++) {
+      this.transaction(() => {
+        this.db.exec(migrations[version]!);
+        this.run('INSERT INTO schema_migrations (module, version) VALUES (?, ?) ON CONFLICT (module) DO UPDATE SET version = excluded.version', module, version + 1);
+      });
+    }
   }
 
   /** Runs `work` in one IMMEDIATE transaction: writers queue on the lock instead of failing mid-way. */

@@ -9,49 +9,19 @@ import { NonconformityStatus } from '../evidence/register.ts';
 import type { ControlRunSummary } from '../workflows/contracts.ts';
 import { connectClient, connectWorker, temporalSettings } from './connection.ts';
 import { startDevServer } from './dev-server.ts';
-import { createLogger } from './logger.ts';
 import { exitCodeOf, runControl } from './run-control.ts';
-import { configPath, defaultRegistries, openRuntime, type Runtime } from './runtime.ts';
+import { defaultRegistries } from './runtime.ts';
+import { cliContext, EXIT, table } from './commands/context.ts';
 import { listSchedules, syncSchedules } from './schedules.ts';
 import { createWorker, workflowsPath } from './worker.ts';
-
-const EXIT = { ok: 0, findings: 1, usage: 2, error: 3 } as const;
 
 const program = new Command('isms')
   .description('Keeps an ISO 27001 ISMS alive between audits: scheduled evidence, checks and a nonconformity register.')
   .option('-c, --config <file>', 'config file (default: $ISMS_CONFIG, config/isms.yaml, else config/isms.example.yaml)')
   .showHelpAfterError();
 
-const log = createLogger();
-const configFile = () => configPath(program.opts<{ config?: string }>().config);
-const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
-
-async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await openRuntime(configFile(), log);
-  try {
-    return await work(runtime);
-  } finally {
-    runtime.close();
-  }
-}
-
-async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const settings = temporalSettings();
-  const connection = await connectClient(settings);
-  try {
-    return await work(new Client({ connection, namespace: settings.namespace }));
-  } finally {
-    await connection.close();
-  }
-}
-
-function table(rows: Record<string, unknown>[], columns: string[]): string {
-  if (rows.length === 0) return '(none)';
-  const text = rows.map((row) => columns.map((column) => String(row[column] ?? '')));
-  const widths = columns.map((column, index) => Math.max(column.length, ...text.map((cells) => cells[index]!.length)));
-  const line = (cells: string[]) => cells.map((cell, index) => cell.padEnd(widths[index]!)).join('  ').trimEnd();
-  return [line(columns), line(widths.map((width) => '-'.repeat(width))), ...text.map(line)].join('\n');
-}
+const context = cliContext(program);
+const { log, configFile, print, withRuntime, withClient } = context;
 
 const config = program.command('config').description('inspect the configuration');
 config
@@ -95,7 +65,7 @@ evidence
       const report = await store.verify();
       if (options.json) print(report);
       else if (report.ok) print(`ok: ${report.checked} evidence rows verified`);
-      else print(`FAILED: ${report.problems.length} problems in ${report.checked} rows\n${table(report.problems as never, ['evidenceId', 'problem', 'detail'])}`);
+      else print(`FAILED: ${report.problems.length} problems in ${report.checked} rows\n${table(report.problems, ['evidenceId', 'problem', 'detail'])}`);
       if (!report.ok) process.exitCode = EXIT.findings;
     });
   });
@@ -109,7 +79,7 @@ nc.command('list')
     await withRuntime(async ({ register }) => {
       const rows = register.list({ status: options.status, controlId: options.control });
       if (options.json) return print(rows);
-      print(table(rows as never, ['id', 'status', 'severity', 'controlId', 'checkId', 'title', 'lastObserved']));
+      print(table(rows, ['id', 'status', 'severity', 'controlId', 'checkId', 'title', 'lastObserved']));
     });
   });
 nc.command('show <id>')
@@ -168,7 +138,7 @@ schedules
     const loaded = await loadConfig(configFile(), defaultRegistries);
     await withClient(async (client) => {
       const changes = await syncSchedules(client, loaded, { dryRun: options.dryRun });
-      print(table(changes as never, ['action', 'scheduleId', 'detail']));
+      print(table(changes, ['action', 'scheduleId', 'detail']));
       if (options.dryRun) print('(dry run: nothing changed)');
     });
   });

@@ -1,0 +1,55 @@
+import { Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { connectClient, temporalSettings } from '../connection.ts';
+import { createLogger } from '../logger.ts';
+import { configPath, openRuntime, type Runtime } from '../runtime.ts';
+
+export const EXIT = { ok: 0, findings: 1, usage: 2, error: 3 } as const;
+
+/** What every command group of the `isms` CLI shares. */
+export interface CliContext {
+  program: Command;
+  log: Logger;
+  configFile(): string;
+  print(value: unknown): void;
+  withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T>;
+  withClient<T>(work: (client: Client) => Promise<T>): Promise<T>;
+}
+
+export function cliContext(program: Command): CliContext {
+  const log = createLogger();
+  const configFile = () => configPath(program.opts<{ config?: string }>().config);
+  return {
+    program,
+    log,
+    configFile,
+    print: (value) => void process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`),
+    async withRuntime(work) {
+      const runtime = await openRuntime(configFile(), log);
+      try {
+        return await work(runtime);
+      } finally {
+        runtime.close();
+      }
+    },
+    async withClient(work) {
+      const settings = temporalSettings();
+      const connection = await connectClient(settings);
+      try {
+        return await work(new Client({ connection, namespace: settings.namespace }));
+      } finally {
+        await connection.close();
+      }
+    },
+  };
+}
+
+/** A plain-text table of the given columns. */
+export function table(rows: readonly object[], columns: string[]): string {
+  if (rows.length === 0) return '(none)';
+  const text = rows.map((row) => columns.map((column) => String((row as Record<string, unknown>)[column] ?? '')));
+  const widths = columns.map((column, index) => Math.max(column.length, ...text.map((cells) => cells[index]!.length)));
+  const line = (cells: string[]) => cells.map((cell, index) => cell.padEnd(widths[index]!)).join('  ').trimEnd();
+  return [line(columns), line(widths.map((width) => '-'.repeat(width))), ...text.map(line)].join('\n');
+}
