@@ -1,0 +1,1215 @@
+import { basename } from 'node:path';
+import { z } from 'zod';
+import type { Finding, Scan, Severity } from '../../evidence/records.ts';
+import { describeIssues, formatPath, MalformedResponseError } from '../errors.ts';
+import { childOf, childText, streamXml, type XmlElement, type XmlPlan } from './xml-stream.ts';
+
+/**
+ * The only place that knows the scanners' field names: SARIF 2.1.0, Trivy JSON, Grype JSON, Nessus v2 XML and
+ * OpenVAS/Greenbone XML, mapped to `finding` and `scan` records. Choices the formats leave open are documented where
+ * they are made and summarised in README.md beside this file.
+ */
+
+export const SOURCE = 'scanner-files';
+
+export const ScanFormat = z.enum(['sarif', 'trivy', 'grype', 'nessus', 'openvas']);
+export type ScanFormat = z.infer<typeof ScanFormat>;
+export const JSON_FORMATS: ReadonlySet<ScanFormat> = new Set(['sarif', 'trivy', 'grype']);
+
+export type ScannerRecord = Finding | Scan;
+
+export interface ParseOptions {
+  /** Replaces the asset every record names (config `asset`). */
+  readonly asset?: string;
+  /** When the file states no scan time. The connector passes the file's mtime; without it, the time of parsing. */
+  readonly fallbackScannedAt?: string;
+  /** Degraded data the auditor should know about (ctx.warn). */
+  readonly warn?: (message: string) => void;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Format detection (from content, never from the file name)
+
+/** The format of a parsed JSON document, or undefined when it is none we read. */
+export function jsonFormatOf(document: unknown): ScanFormat | undefined {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return undefined;
+  const top = document as Record<string, unknown>;
+  if (Array.isArray(top.runs) && (typeof top.version === 'string' || String(top.$schema ?? '').includes('sarif'))) return 'sarif';
+  if (top.SchemaVersion !== undefined && ('ArtifactName' in top || 'Results' in top)) return 'trivy';
+  if (Array.isArray(top.matches) && ('source' in top || 'descriptor' in top)) return 'grype';
+  return undefined;
+}
+
+/** The format of an XML document by its root element. */
+export function xmlFormatOf(root: string): ScanFormat | undefined {
+  if (root === NESSUS_ROOT) return 'nessus';
+  if (OPENVAS_ROOTS.has(root)) return 'openvas';
+  return undefined;
+}
+
+export const KNOWN_FORMATS = 'SARIF 2.1.0, Trivy JSON (SchemaVersion 2), Grype JSON, Nessus v2 XML (NessusClientData_v2) or OpenVAS/Greenbone XML (<report>)';
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Shared mapping rules
+
+function malformed(origin: string, detail: string): MalformedResponseError {
+  return new MalformedResponseError(`${SOURCE}: ${origin}: ${detail}`);
+}
+
+function validate<S extends z.ZodType>(schema: S, value: unknown, origin: string, at: readonly PropertyKey[], label?: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => ({ ...issue, path: [...at, ...issue.path] }));
+  throw malformed(origin, `${label === undefined ? '' : `${label}: `}${describeIssues(issues)}`);
+}
+
+/**
+ * CVSS bands (NVD, FIRST): 9.0-10 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low, 0 none. Negative scores
+ * (OpenVAS marks false positives -1, errors -3) carry no risk and are info.
+ */
+export function severityOfScore(score: number): Severity {
+  if (score >= 9) return 'critical';
+  if (score >= 7) return 'high';
+  if (score >= 4) return 'medium';
+  if (score > 0) return 'low';
+  return 'info';
+}
+
+/**
+ * Severity words as scanners write them, in any case. "Negligible" (Grype, from Debian and Ubuntu) is mapped to low,
+ * not info: it is still a known vulnerability in an installed package, so it stays under the lowest remediation SLA
+ * instead of vanishing with informational notes; raw keeps the original word for a check that wants to drop it.
+ * "Unknown" means the scanner could not rate it: info, with the word kept in raw.
+ */
+const SEVERITY_WORDS = new Map<string, Severity>([
+  ['critical', 'critical'],
+  ['high', 'high'],
+  ['important', 'high'],
+  ['medium', 'medium'],
+  ['moderate', 'medium'],
+  ['low', 'low'],
+  ['negligible', 'low'],
+  ['info', 'info'],
+  ['informational', 'info'],
+  ['none', 'info'],
+  ['log', 'info'],
+  ['debug', 'info'],
+  ['unknown', 'info'],
+]);
+
+export function severityOfWord(word: string): Severity | undefined {
+  return SEVERITY_WORDS.get(word.trim().toLowerCase());
+}
+
+const SeverityWord = z.string().transform((word, ctx) => {
+  const severity = severityOfWord(word);
+  if (severity === undefined) {
+    ctx.addIssue({ code: 'custom', message: `unknown severity "${word}" (expected ${[...SEVERITY_WORDS.keys()].join(', ')})` });
+    return z.NEVER;
+  }
+  return severity;
+});
+
+/** A CVSS-like score written as text (XML attributes and elements), 0-10. */
+const ScoreText = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, 'expected a score such as "7.5"')
+  .transform(Number)
+  .pipe(z.number().min(0).max(10));
+
+/** A signed decimal written as text, blank meaning absent (OpenVAS severity is -1 for false positives). */
+const DecimalText = z.preprocess(
+  (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+(\.\d+)?$/, 'expected a number such as "5.0"')
+    .transform(Number)
+    .optional(),
+);
+
+const CvssScore = z.number().min(0).max(10);
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An ISO 8601 timestamp with a zone as a UTC instant in milliseconds, or undefined when it is not one. */
+export function isoInstant(value: string): string | undefined {
+  const text = value.trim();
+  if (!ISO_INSTANT.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+interface TimeCandidate {
+  /** The field the time comes from, for raw and for warnings. */
+  readonly from: string;
+  readonly value: string | undefined;
+  readonly read?: (value: string) => string | undefined;
+}
+
+interface ScanTime {
+  readonly at: string;
+  readonly from: string;
+}
+
+/** Warns each distinct message once per file: a thousand hosts without HOST_END make one warning, not a thousand. */
+function onceWarner(options: ParseOptions): (message: string) => void {
+  const said = new Set<string>();
+  return (message) => {
+    // Quoted examples differ from host to host; the warning is about the kind of thing, so they do not count.
+    const gist = message.replace(/"[^"]*"/g, '""');
+    if (said.has(gist)) return;
+    said.add(gist);
+    options.warn?.(message);
+  };
+}
+
+/**
+ * The scan time the file states, from the first candidate that holds a readable timestamp; otherwise the fallback
+ * (the file's mtime), with a warning, since an mtime says when the file was written, which may be long after the scan.
+ */
+function scanTimeOf(candidates: readonly TimeCandidate[], origin: string, options: ParseOptions, warn: (message: string) => void): ScanTime {
+  for (const candidate of candidates) {
+    if (candidate.value === undefined || candidate.value.trim() === '') continue;
+    const at = (candidate.read ?? isoInstant)(candidate.value);
+    if (at !== undefined) return { at, from: candidate.from };
+    warn(`${SOURCE}: ${origin}: ${candidate.from} "${candidate.value}" is not a timestamp; ignored`);
+  }
+  const at = options.fallbackScannedAt ?? new Date().toISOString();
+  warn(
+    `${SOURCE}: ${origin}: the file states no scan time (${candidates.map((candidate) => candidate.from).join(', ')}); scannedAt is the file's modification time ${at}`,
+  );
+  return { at, from: 'file modification time' };
+}
+
+/** URLs in scanner output may carry credentials (https://token@host/repo); evidence must never hold them. */
+export function withoutCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/gi, '$1');
+}
+
+/**
+ * Control characters (Grype writes a NUL inside some Java versions) are escaped as \uXXXX text: PostgreSQL refuses
+ * NUL in text and JSON columns, and an escape keeps the value faithful and readable.
+ */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A one-line title: the first non-blank line, at most 200 characters, cut at a word where possible. */
+function headline(text: string): string {
+  const line =
+    text
+      .split(/\r?\n/)
+      .map((part) => part.trim())
+      .find((part) => part !== '') ?? '';
+  if (line.length <= 200) return line;
+  const cut = line.slice(0, 199);
+  const space = cut.lastIndexOf(' ');
+  return `${space > 120 ? cut.slice(0, space) : cut}…`;
+}
+
+/** Trims long free text kept in raw, so one record stays small. */
+function excerpt(text: string | undefined, limit = 500): string | null {
+  if (text === undefined) return null;
+  return text.length <= limit ? text : `${text.slice(0, limit)}…`;
+}
+
+interface FindingFields {
+  scanner: string;
+  id: string;
+  title: string;
+  severity: Severity;
+  cvss: number | null;
+  asset: string;
+  location: string;
+  scannedAt: string;
+  fixAvailable: boolean | 'unknown';
+  raw: Record<string, unknown>;
+}
+
+function finding(fields: FindingFields): Finding {
+  return {
+    kind: 'finding',
+    source: SOURCE,
+    scanner: fields.scanner,
+    id: printable(fields.id),
+    title: printable(headline(fields.title)),
+    severity: fields.severity,
+    cvss: fields.cvss,
+    asset: printable(withoutCredentials(fields.asset)),
+    location: printable(withoutCredentials(fields.location)),
+    scannedAt: fields.scannedAt,
+    // The catalog keeps the earliest sighting across scans; one file knows only its own.
+    firstSeenAt: fields.scannedAt,
+    fixedAt: null,
+    fixAvailable: fields.fixAvailable,
+    raw: fields.raw,
+  };
+}
+
+interface TallyEntry {
+  readonly scanner: string;
+  readonly asset: string;
+  scannedAt: string;
+  findingCount: number;
+  readonly raw: Record<string, unknown>;
+}
+
+/** One scan record per scanner and asset a file covers, counting its findings; a clean asset gets a count of 0. */
+class ScanTally {
+  private readonly entries = new Map<string, TallyEntry>();
+
+  /** The entry for an asset, opened on first sight; a later scan time of the same asset wins. */
+  asset(scanner: string, asset: string, scannedAt: string, raw: Record<string, unknown>): TallyEntry {
+    const key = `${scanner}\u0000${asset}`;
+    const known = this.entries.get(key);
+    if (known) {
+      if (scannedAt !== known.scannedAt && Date.parse(scannedAt) > Date.parse(known.scannedAt)) known.scannedAt = scannedAt;
+      return known;
+    }
+    const entry: TallyEntry = { scanner, asset, scannedAt, findingCount: 0, raw };
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  *records(origin: string): Generator<Scan> {
+    for (const entry of this.entries.values()) {
+      yield {
+        kind: 'scan',
+        source: SOURCE,
+        scanner: entry.scanner,
+        asset: printable(withoutCredentials(entry.asset)),
+        scannedAt: entry.scannedAt,
+        origin,
+        findingCount: entry.findingCount,
+        raw: entry.raw,
+      };
+    }
+  }
+}
+
+const KNOWN_SCANNERS = ['semgrep', 'trivy', 'grype', 'codeql', 'snyk', 'checkov', 'gitleaks', 'bandit', 'kics', 'tfsec', 'gosec', 'osv-scanner', 'zap'];
+
+/** A tool's display name as a scanner name: "Semgrep OSS" -> semgrep, "Trivy" -> trivy, others as a lower-case slug. */
+export function scannerName(toolName: string): string {
+  const lowered = toolName.trim().toLowerCase();
+  const known = KNOWN_SCANNERS.find((name) => lowered.split(/[^a-z0-9-]+/).includes(name));
+  if (known !== undefined) return known;
+  const slug = lowered.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return slug === '' ? 'unknown' : slug;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// SARIF 2.1.0
+
+const SarifLevel = z.enum(['none', 'note', 'warning', 'error']);
+type SarifLevel = z.infer<typeof SarifLevel>;
+
+const SECURITY_SEVERITY = 'security-severity';
+const SecurityProperties = z.object({ [SECURITY_SEVERITY]: z.union([z.string(), z.number()]).optional() });
+
+const SarifRule = z.object({
+  id: z.string().min(1),
+  name: z.string().optional(),
+  shortDescription: z.object({ text: z.string() }).optional(),
+  defaultConfiguration: z.object({ level: SarifLevel.optional() }).optional(),
+  properties: SecurityProperties.optional(),
+});
+type SarifRule = z.infer<typeof SarifRule>;
+
+const SarifToolComponent = z.object({
+  name: z.string().min(1),
+  version: z.string().optional(),
+  semanticVersion: z.string().optional(),
+  rules: z.array(SarifRule).optional(),
+});
+
+const SarifLog = z.object({
+  version: z.literal('2.1.0', { error: 'expected SARIF version "2.1.0"' }),
+  runs: z.array(z.unknown()),
+});
+
+const SarifRun = z.object({
+  tool: z.object({ driver: SarifToolComponent, extensions: z.array(SarifToolComponent).optional() }),
+  invocations: z.array(z.object({ startTimeUtc: z.string().optional(), endTimeUtc: z.string().optional() })).optional(),
+  versionControlProvenance: z.array(z.object({ repositoryUri: z.string().min(1) })).optional(),
+  properties: z.object({ imageName: z.string().optional() }).optional(),
+  artifacts: z.array(z.object({ location: z.object({ uri: z.string().optional() }).optional() })).optional(),
+  // Validated one result at a time, so an error names its index and a huge run is not copied whole.
+  results: z.array(z.unknown()).nullable().optional(),
+});
+type SarifRun = z.infer<typeof SarifRun>;
+
+const SarifLocation = z.object({
+  physicalLocation: z
+    .object({
+      artifactLocation: z.object({ uri: z.string().optional(), index: z.number().int().nonnegative().optional() }).optional(),
+      region: z.object({ startLine: z.number().int().optional() }).optional(),
+    })
+    .optional(),
+  logicalLocations: z.array(z.object({ fullyQualifiedName: z.string().optional(), name: z.string().optional() })).optional(),
+  message: z.object({ text: z.string().optional() }).optional(),
+});
+type SarifLocation = z.infer<typeof SarifLocation>;
+
+const SarifResult = z.object({
+  ruleId: z.string().min(1).optional(),
+  ruleIndex: z.number().int().optional(),
+  rule: z
+    .object({
+      id: z.string().min(1).optional(),
+      index: z.number().int().optional(),
+      toolComponent: z.object({ index: z.number().int().nonnegative().optional() }).optional(),
+    })
+    .optional(),
+  kind: z.enum(['notApplicable', 'pass', 'fail', 'review', 'open', 'informational']).optional(),
+  level: SarifLevel.optional(),
+  message: z.object({ text: z.string().optional() }).optional(),
+  locations: z.array(SarifLocation).optional(),
+  baselineState: z.enum(['new', 'unchanged', 'updated', 'absent']).optional(),
+  fixes: z.array(z.unknown()).optional(),
+  suppressions: z.array(z.object({ kind: z.string(), status: z.string().optional() })).optional(),
+  properties: SecurityProperties.optional(),
+});
+type SarifResult = z.infer<typeof SarifResult>;
+
+const LEVEL_SEVERITY: Record<SarifLevel, Severity> = { error: 'high', warning: 'medium', note: 'low', none: 'info' };
+
+/**
+ * SARIF severity, in order: the rule's (or result's) `security-severity` property, a number banded like CVSS or a
+ * word (Semgrep writes "CRITICAL"); then the result's `level`; then the rule's `defaultConfiguration.level`; then
+ * SARIF's own default, `warning` for a failing result and `none` for other kinds.
+ */
+function sarifSeverity(result: SarifResult, rule: SarifRule | undefined): { severity: Severity; securitySeverity: string | number | null; level: SarifLevel } {
+  const level = result.level ?? rule?.defaultConfiguration?.level ?? (result.kind === undefined || result.kind === 'fail' ? 'warning' : 'none');
+  const declared = rule?.properties?.[SECURITY_SEVERITY] ?? result.properties?.[SECURITY_SEVERITY];
+  if (declared !== undefined) {
+    const score = typeof declared === 'number' ? declared : /^\s*\d+(\.\d+)?\s*$/.test(declared) ? Number(declared) : undefined;
+    const severity = score !== undefined && score <= 10 ? severityOfScore(score) : typeof declared === 'string' ? severityOfWord(declared) : undefined;
+    if (severity !== undefined) return { severity, securitySeverity: declared, level };
+  }
+  return { severity: LEVEL_SEVERITY[level], securitySeverity: declared ?? null, level };
+}
+
+/**
+ * The asset of a run: the repository it scanned (versionControlProvenance), else the image Trivy names in the run's
+ * properties, else the SARIF file's base name. SARIF has no standard field for "what was scanned"; the file name is
+ * the most stable stand-in (CI jobs name their outputs after the project), and `asset` in the config overrides it.
+ */
+function sarifAsset(run: SarifRun, origin: string): { asset: string; from: string } {
+  const repository = run.versionControlProvenance?.find((provenance) => provenance.repositoryUri !== '')?.repositoryUri;
+  if (repository !== undefined) return { asset: repository, from: 'versionControlProvenance.repositoryUri' };
+  const image = run.properties?.imageName;
+  if (image !== undefined && image !== '') return { asset: image, from: 'properties.imageName' };
+  return { asset: basename(origin), from: 'file name' };
+}
+
+/**
+ * `path:line` of the first location. When the location's message names a package as `<uri>: <name>@<version>`
+ * (Trivy's SARIF does), the finding is about that package, and its location is `name@version` as in Trivy's JSON, so
+ * the same scan in either format yields the same findings.
+ */
+function sarifLocation(result: SarifResult, run: SarifRun): string {
+  const first: SarifLocation | undefined = result.locations?.[0];
+  if (first === undefined) return '';
+  const physical = first.physicalLocation;
+  const index = physical?.artifactLocation?.index;
+  const uri = physical?.artifactLocation?.uri ?? (index === undefined ? undefined : run.artifacts?.[index]?.location?.uri);
+  const message = first.message?.text;
+  if (uri !== undefined && message !== undefined && message.startsWith(`${uri}: `)) {
+    const named = message.slice(uri.length + 2);
+    if (/^@?[^\s@]+@[^\s@]+$/.test(named)) return named;
+  }
+  if (uri !== undefined) {
+    const line = physical?.region?.startLine;
+    return line === undefined ? uri : `${uri}:${line}`;
+  }
+  const logical = first.logicalLocations?.[0];
+  return logical?.fullyQualifiedName ?? logical?.name ?? '';
+}
+
+function sarifRules(run: SarifRun): { byIndex: (component: number | undefined, index: number) => SarifRule | undefined; byId: Map<string, SarifRule> } {
+  const byId = new Map<string, SarifRule>();
+  for (const component of [run.tool.driver, ...(run.tool.extensions ?? [])]) {
+    for (const rule of component.rules ?? []) if (!byId.has(rule.id)) byId.set(rule.id, rule);
+  }
+  const byIndex = (component: number | undefined, index: number) =>
+    (component === undefined ? run.tool.driver : run.tool.extensions?.[component])?.rules?.[index];
+  return { byIndex, byId };
+}
+
+function latestInstant(values: readonly (string | undefined)[]): string | undefined {
+  let latest: string | undefined;
+  for (const value of values) {
+    if (value === undefined) continue;
+    const at = isoInstant(value);
+    if (at === undefined) return value;
+    if (latest === undefined || at > latest) latest = at;
+  }
+  return latest;
+}
+
+/**
+ * SARIF 2.1.0 (any tool) to findings and scans. Results of kind `pass` or `notApplicable` and results whose
+ * `baselineState` is `absent` are not findings (the tool says there is nothing there) and are only counted in the
+ * scan's raw. Suppressed results are kept, flagged `raw.suppressed`: accepting a risk belongs in the register, not in
+ * a code comment. The CVSS score is null: `security-severity` is a severity rank, not a stated CVSS v3 base score.
+ */
+export function* parseSarif(document: unknown, origin: string, options: ParseOptions = {}): Generator<ScannerRecord> {
+  const log = validate(SarifLog, document, origin, []);
+  const warn = onceWarner(options);
+  const tally = new ScanTally();
+  for (const [r, rawRun] of log.runs.entries()) {
+    const run = validate(SarifRun, rawRun, origin, ['runs', r]);
+    const driver = run.tool.driver;
+    const scanner = scannerName(driver.name);
+    const { asset, from: assetFrom } = options.asset === undefined ? sarifAsset(run, origin) : { asset: options.asset, from: 'config' };
+    const invocations = run.invocations ?? [];
+    const time = scanTimeOf(
+      [
+        { from: `runs[${r}].invocations[].endTimeUtc`, value: latestInstant(invocations.map((invocation) => invocation.endTimeUtc)) },
+        { from: `runs[${r}].invocations[].startTimeUtc`, value: latestInstant(invocations.map((invocation) => invocation.startTimeUtc)) },
+      ],
+      origin,
+      options,
+      warn,
+    );
+    const scan = tally.asset(scanner, asset, time.at, {
+      format: 'sarif',
+      tool: driver.name,
+      toolVersion: driver.version ?? driver.semanticVersion ?? null,
+      assetFrom,
+      scanTimeFrom: time.from,
+      notFindings: 0,
+    });
+    const rules = sarifRules(run);
+    for (const [i, rawResult] of (run.results ?? []).entries()) {
+      const at = ['runs', r, 'results', i];
+      const result = validate(SarifResult, rawResult, origin, at);
+      if (result.kind === 'pass' || result.kind === 'notApplicable' || result.baselineState === 'absent') {
+        scan.raw.notFindings = (scan.raw.notFindings as number) + 1;
+        continue;
+      }
+      const index = result.ruleIndex ?? result.rule?.index;
+      const named = result.ruleId ?? result.rule?.id;
+      const rule =
+        (index !== undefined && index >= 0 ? rules.byIndex(result.rule?.toolComponent?.index, index) : undefined) ??
+        (named === undefined ? undefined : rules.byId.get(named));
+      const id = named ?? rule?.id;
+      if (id === undefined) throw malformed(origin, `field ${formatPath([...at, 'ruleId'])}: the result names no rule`);
+      const { severity, securitySeverity, level } = sarifSeverity(result, rule);
+      scan.findingCount += 1;
+      yield finding({
+        scanner,
+        id,
+        title: rule?.shortDescription?.text ?? result.message?.text ?? rule?.name ?? id,
+        severity,
+        cvss: null,
+        asset,
+        location: sarifLocation(result, run),
+        scannedAt: time.at,
+        fixAvailable: result.fixes !== undefined && result.fixes.length > 0 ? true : 'unknown',
+        raw: {
+          format: 'sarif',
+          tool: driver.name,
+          ruleId: id,
+          level,
+          securitySeverity,
+          message: excerpt(result.message?.text),
+          ...(result.suppressions !== undefined && result.suppressions.length > 0 ? { suppressed: true } : {}),
+          ...(result.baselineState !== undefined ? { baselineState: result.baselineState } : {}),
+        },
+      });
+    }
+  }
+  yield* tally.records(origin);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Trivy JSON (SchemaVersion 2)
+
+const TrivySeverity = z.enum(['UNKNOWN', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
+
+const TrivyReport = z.object({
+  SchemaVersion: z.literal(2, { error: 'expected Trivy SchemaVersion 2' }),
+  ArtifactName: z.string().min(1),
+  ArtifactType: z.string().optional(),
+  CreatedAt: z.string().optional(),
+  ReportID: z.string().optional(),
+  Trivy: z.object({ Version: z.string().optional() }).optional(),
+  Results: z.array(z.unknown()).nullable().optional(),
+});
+
+const TrivyResult = z.object({
+  Target: z.string(),
+  Class: z.string().optional(),
+  Type: z.string().optional(),
+  Vulnerabilities: z.array(z.unknown()).nullable().optional(),
+  Misconfigurations: z.array(z.unknown()).nullable().optional(),
+  Secrets: z.array(z.unknown()).nullable().optional(),
+});
+type TrivyResult = z.infer<typeof TrivyResult>;
+
+const TrivyVulnerability = z.object({
+  VulnerabilityID: z.string().min(1),
+  PkgName: z.string().min(1),
+  InstalledVersion: z.string().optional(),
+  FixedVersion: z.string().optional(),
+  Status: z.string().optional(),
+  Severity: TrivySeverity,
+  SeveritySource: z.string().optional(),
+  Title: z.string().optional(),
+  PrimaryURL: z.string().optional(),
+  PublishedDate: z.string().optional(),
+  CVSS: z.record(z.string(), z.object({ V3Score: CvssScore.optional() })).optional(),
+});
+type TrivyVulnerability = z.infer<typeof TrivyVulnerability>;
+
+const TrivyMisconfiguration = z.object({
+  ID: z.string().min(1),
+  Title: z.string().optional(),
+  Severity: TrivySeverity,
+  Status: z.string(),
+  CauseMetadata: z.object({ StartLine: z.number().int().optional() }).optional(),
+});
+
+const TrivySecret = z.object({
+  RuleID: z.string().min(1),
+  Title: z.string().optional(),
+  Severity: TrivySeverity,
+  StartLine: z.number().int().optional(),
+});
+
+/** Trivy statuses that say no fix will come (https://trivy.dev: vulnerability status). */
+const TRIVY_UNFIXED = new Set(['affected', 'will_not_fix', 'fix_deferred', 'end_of_life']);
+
+/** The v3 score of the vendor Trivy took the severity from, else NVD's, else the highest v3 score offered. */
+function trivyCvss(vulnerability: TrivyVulnerability): number | null {
+  const scored = Object.entries(vulnerability.CVSS ?? {}).flatMap(([vendor, cvss]) => (cvss.V3Score === undefined ? [] : [[vendor, cvss.V3Score] as const]));
+  const preferred = scored.find(([vendor]) => vendor === vulnerability.SeveritySource) ?? scored.find(([vendor]) => vendor === 'nvd');
+  if (preferred) return preferred[1];
+  return scored.length === 0 ? null : Math.max(...scored.map(([, score]) => score));
+}
+
+function trivyFixAvailable(vulnerability: TrivyVulnerability): boolean | 'unknown' {
+  if (vulnerability.FixedVersion !== undefined && vulnerability.FixedVersion !== '') return true;
+  if (vulnerability.Status !== undefined && TRIVY_UNFIXED.has(vulnerability.Status)) return false;
+  return 'unknown';
+}
+
+/**
+ * Trivy JSON to findings and one scan of `ArtifactName`. Vulnerabilities are located at `package@version`;
+ * failed misconfigurations and secrets (which Trivy's SARIF also reports) at `target:line`. A secret's matched text
+ * is never copied.
+ */
+export function* parseTrivy(document: unknown, origin: string, options: ParseOptions = {}): Generator<ScannerRecord> {
+  const report = validate(TrivyReport, document, origin, []);
+  const warn = onceWarner(options);
+  const asset = options.asset ?? report.ArtifactName;
+  const time = scanTimeOf([{ from: 'CreatedAt', value: report.CreatedAt }], origin, options, warn);
+  const tally = new ScanTally();
+  const scan = tally.asset('trivy', asset, time.at, {
+    format: 'trivy',
+    trivyVersion: report.Trivy?.Version ?? null,
+    artifactType: report.ArtifactType ?? null,
+    reportId: report.ReportID ?? null,
+    scanTimeFrom: time.from,
+  });
+  const common = { scanner: 'trivy', asset, scannedAt: time.at };
+  for (const [r, rawResult] of (report.Results ?? []).entries()) {
+    const result: TrivyResult = validate(TrivyResult, rawResult, origin, ['Results', r]);
+    const where = { target: result.Target, class: result.Class ?? null, type: result.Type ?? null };
+    for (const [v, rawVulnerability] of (result.Vulnerabilities ?? []).entries()) {
+      const vulnerability = validate(TrivyVulnerability, rawVulnerability, origin, ['Results', r, 'Vulnerabilities', v]);
+      scan.findingCount += 1;
+      yield finding({
+        ...common,
+        id: vulnerability.VulnerabilityID,
+        title: vulnerability.Title ?? vulnerability.VulnerabilityID,
+        severity: severityOfWord(vulnerability.Severity)!,
+        cvss: trivyCvss(vulnerability),
+        location: vulnerability.InstalledVersion ? `${vulnerability.PkgName}@${vulnerability.InstalledVersion}` : vulnerability.PkgName,
+        fixAvailable: trivyFixAvailable(vulnerability),
+        raw: {
+          format: 'trivy',
+          ...where,
+          pkgName: vulnerability.PkgName,
+          installedVersion: vulnerability.InstalledVersion ?? null,
+          fixedVersion: vulnerability.FixedVersion ?? null,
+          status: vulnerability.Status ?? null,
+          severity: vulnerability.Severity,
+          severitySource: vulnerability.SeveritySource ?? null,
+          publishedDate: vulnerability.PublishedDate ?? null,
+          primaryUrl: vulnerability.PrimaryURL ?? null,
+        },
+      });
+    }
+    for (const [m, rawMisconfiguration] of (result.Misconfigurations ?? []).entries()) {
+      const misconfiguration = validate(TrivyMisconfiguration, rawMisconfiguration, origin, ['Results', r, 'Misconfigurations', m]);
+      if (misconfiguration.Status !== 'FAIL') continue;
+      const line = misconfiguration.CauseMetadata?.StartLine;
+      scan.findingCount += 1;
+      yield finding({
+        ...common,
+        id: misconfiguration.ID,
+        title: misconfiguration.Title ?? misconfiguration.ID,
+        severity: severityOfWord(misconfiguration.Severity)!,
+        cvss: null,
+        location: line === undefined || line === 0 ? result.Target : `${result.Target}:${line}`,
+        fixAvailable: 'unknown',
+        raw: { format: 'trivy', ...where, finding: 'misconfiguration', severity: misconfiguration.Severity, status: misconfiguration.Status },
+      });
+    }
+    for (const [s, rawSecret] of (result.Secrets ?? []).entries()) {
+      const secret = validate(TrivySecret, rawSecret, origin, ['Results', r, 'Secrets', s]);
+      scan.findingCount += 1;
+      yield finding({
+        ...common,
+        id: secret.RuleID,
+        title: secret.Title ?? secret.RuleID,
+        severity: severityOfWord(secret.Severity)!,
+        cvss: null,
+        location: secret.StartLine === undefined ? result.Target : `${result.Target}:${secret.StartLine}`,
+        fixAvailable: 'unknown',
+        raw: { format: 'trivy', ...where, finding: 'secret', severity: secret.Severity },
+      });
+    }
+  }
+  yield* tally.records(origin);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Grype JSON
+
+const GrypeCvss = z.object({
+  source: z.string().optional(),
+  type: z.string().optional(),
+  version: z.string(),
+  metrics: z.object({ baseScore: CvssScore }),
+});
+type GrypeCvss = z.infer<typeof GrypeCvss>;
+
+const GrypeDocument = z.object({
+  matches: z.array(z.unknown()),
+  source: z.object({ type: z.string(), target: z.unknown() }).optional(),
+  descriptor: z.object({ name: z.string().min(1), version: z.string().optional(), timestamp: z.string().optional() }).optional(),
+  distro: z.object({ name: z.string().optional(), version: z.string().optional() }).optional(),
+});
+type GrypeDocument = z.infer<typeof GrypeDocument>;
+
+const GrypeMatch = z.object({
+  vulnerability: z.object({
+    id: z.string().min(1),
+    severity: z.string(),
+    namespace: z.string().optional(),
+    description: z.string().optional(),
+    cvss: z.array(GrypeCvss).nullable().optional(),
+    fix: z.object({ versions: z.array(z.string()).nullable().optional(), state: z.string() }).optional(),
+  }),
+  relatedVulnerabilities: z.array(z.object({ id: z.string(), description: z.string().optional(), cvss: z.array(GrypeCvss).nullable().optional() })).nullable().optional(),
+  artifact: z.object({
+    name: z.string().min(1),
+    version: z.string(),
+    type: z.string().optional(),
+    purl: z.string().optional(),
+  }),
+});
+
+/** The image, directory or file Grype scanned, as the user named it. */
+function grypeAsset(document: GrypeDocument): string | undefined {
+  const target = document.source?.target;
+  if (typeof target === 'string' && target !== '') return target;
+  if (typeof target !== 'object' || target === null) return undefined;
+  for (const key of ['userInput', 'path', 'name']) {
+    const value = (target as Record<string, unknown>)[key];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}
+
+/** The primary (NVD) v3 score, else the highest v3 score; the match's own scores first, then its related records'. */
+function grypeCvss(own: readonly GrypeCvss[], related: readonly GrypeCvss[]): number | null {
+  const best = (scores: readonly GrypeCvss[]) => {
+    const v3 = scores.filter((cvss) => cvss.version.startsWith('3'));
+    const primary = v3.find((cvss) => cvss.type?.toLowerCase() === 'primary');
+    if (primary) return primary.metrics.baseScore;
+    return v3.length === 0 ? undefined : Math.max(...v3.map((cvss) => cvss.metrics.baseScore));
+  };
+  return best(own) ?? best(related) ?? null;
+}
+
+/** Grype fix states: fixed, not-fixed, wont-fix, unknown, or "" (newer databases when no state is known). */
+function grypeFixAvailable(fix: { versions?: string[] | null; state: string } | undefined): boolean | 'unknown' {
+  if (fix === undefined) return 'unknown';
+  if (fix.state === 'fixed' || (fix.versions ?? []).length > 0) return true;
+  if (fix.state === 'not-fixed' || fix.state === 'wont-fix') return false;
+  return 'unknown';
+}
+
+/**
+ * Grype JSON to findings and one scan of the source it names (image as the user typed it, directory or file).
+ * Findings are located at `package@version`; the title is the first line of the description.
+ */
+export function* parseGrype(document: unknown, origin: string, options: ParseOptions = {}): Generator<ScannerRecord> {
+  const grype = validate(GrypeDocument, document, origin, []);
+  const warn = onceWarner(options);
+  const scanner = scannerName(grype.descriptor?.name ?? 'grype');
+  let asset = options.asset ?? grypeAsset(grype);
+  if (asset === undefined) {
+    asset = basename(origin);
+    warn(`${SOURCE}: ${origin}: the Grype report names no source target; the asset is the file name "${asset}"`);
+  }
+  const time = scanTimeOf([{ from: 'descriptor.timestamp', value: grype.descriptor?.timestamp }], origin, options, warn);
+  const tally = new ScanTally();
+  const scan = tally.asset(scanner, asset, time.at, {
+    format: 'grype',
+    grypeVersion: grype.descriptor?.version ?? null,
+    sourceType: grype.source?.type ?? null,
+    distro: grype.distro?.name === undefined ? null : `${grype.distro.name} ${grype.distro.version ?? ''}`.trim(),
+    scanTimeFrom: time.from,
+  });
+  for (const [m, rawMatch] of grype.matches.entries()) {
+    const at = ['matches', m];
+    const match = validate(GrypeMatch, rawMatch, origin, at);
+    const { vulnerability, artifact } = match;
+    const severity = validate(SeverityWord, vulnerability.severity, origin, [...at, 'vulnerability', 'severity']);
+    const related = match.relatedVulnerabilities ?? [];
+    const description = vulnerability.description ?? related.find((entry) => entry.description !== undefined)?.description;
+    scan.findingCount += 1;
+    yield finding({
+      scanner,
+      id: vulnerability.id,
+      title: description ?? `${vulnerability.id} in ${artifact.name} ${artifact.version}`,
+      severity,
+      cvss: grypeCvss(
+        vulnerability.cvss ?? [],
+        related.flatMap((entry) => entry.cvss ?? []),
+      ),
+      asset,
+      location: artifact.version === '' ? artifact.name : `${artifact.name}@${artifact.version}`,
+      scannedAt: time.at,
+      fixAvailable: grypeFixAvailable(vulnerability.fix),
+      raw: {
+        format: 'grype',
+        severity: vulnerability.severity,
+        namespace: vulnerability.namespace ?? null,
+        fixState: vulnerability.fix?.state ?? null,
+        fixVersions: vulnerability.fix?.versions ?? [],
+        artifactType: artifact.type ?? null,
+        purl: artifact.purl === undefined ? null : printable(artifact.purl),
+        relatedVulnerabilities: related.map((entry) => entry.id),
+      },
+    });
+  }
+  yield* tally.records(origin);
+}
+
+/** Parses a JSON scan document of a known format. */
+export function parseScanJson(format: ScanFormat, document: unknown, origin: string, options: ParseOptions = {}): Generator<ScannerRecord> {
+  switch (format) {
+    case 'sarif':
+      return parseSarif(document, origin, options);
+    case 'trivy':
+      return parseTrivy(document, origin, options);
+    case 'grype':
+      return parseGrype(document, origin, options);
+    default:
+      throw new Error(`${format} is not a JSON format`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Nessus v2 XML
+
+const NESSUS_ROOT = 'NessusClientData_v2';
+const NESSUS_SEVERITY: Record<string, Severity> = { '0': 'info', '1': 'low', '2': 'medium', '3': 'high', '4': 'critical' };
+
+const NessusReportItem = z.object({
+  '@port': z.string().regex(/^\d+$/, 'expected a port number'),
+  '@protocol': z.string(),
+  '@svc_name': z.string().optional(),
+  '@severity': z.enum(['0', '1', '2', '3', '4'], { error: 'expected a severity 0 to 4' }),
+  '@pluginID': z.string().min(1),
+  '@pluginName': z.string().optional(),
+  '@pluginFamily': z.string().optional(),
+  cvss3_base_score: ScoreText.optional(),
+  cvss_base_score: ScoreText.optional(),
+  cvss3_vector: z.string().optional(),
+  risk_factor: z.string().optional(),
+  patch_publication_date: z.string().optional(),
+  synopsis: z.string().optional(),
+  cve: z.array(z.string()),
+});
+
+/** The child elements of a ReportItem this mapping reads; plugin_output and description stay out of the records. */
+const NESSUS_ITEM_CHILDREN = new Set(['cvss3_base_score', 'cvss_base_score', 'cvss3_vector', 'risk_factor', 'patch_publication_date', 'synopsis']);
+
+/** A ReportItem's attributes (as `@name`), the text of the child elements read (first of each name) and all its CVEs. */
+function nessusItemFields(item: XmlElement): Record<string, unknown> {
+  const attributes = item.attributes;
+  const cves: string[] = [];
+  const fields: Record<string, unknown> = {
+    '@port': attributes.port,
+    '@protocol': attributes.protocol,
+    '@svc_name': attributes.svc_name,
+    '@severity': attributes.severity,
+    '@pluginID': attributes.pluginID,
+    '@pluginName': attributes.pluginName,
+    '@pluginFamily': attributes.pluginFamily,
+    cve: cves,
+  };
+  for (const child of item.children) {
+    if (child.name === 'cve') cves.push(child.text.trim());
+    else if (NESSUS_ITEM_CHILDREN.has(child.name) && fields[child.name] === undefined) fields[child.name] = child.text;
+  }
+  return fields;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Nessus's `Fri Dec 11 03:25:29 2009` (no zone stated; read as UTC). */
+function nessusDate(value: string): string | undefined {
+  const parts = /^[A-Z][a-z]{2} ([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/.exec(value.trim());
+  if (!parts) return undefined;
+  const month = MONTHS.indexOf(parts[1]!);
+  if (month < 0) return undefined;
+  const ms = Date.UTC(Number(parts[6]), month, Number(parts[2]), Number(parts[3]), Number(parts[4]), Number(parts[5]));
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+function epochSeconds(value: string): string | undefined {
+  return /^\d+$/.test(value.trim()) ? new Date(Number(value.trim()) * 1000).toISOString() : undefined;
+}
+
+interface NessusHost {
+  readonly name: string;
+  readonly index: number;
+  properties: Map<string, string>;
+  time: ScanTime | undefined;
+  scan: TallyEntry | undefined;
+  items: number;
+}
+
+/**
+ * The host's scan time: HOST_END (the end of this host's scan, stated before its items), else HOST_START; the
+ * `_TIMESTAMP` variants (epoch seconds) first, as they are unambiguous. The text form states no time zone and is read
+ * as UTC, with a warning.
+ */
+function nessusHostTime(host: NessusHost, origin: string, options: ParseOptions, warn: (message: string) => void): ScanTime {
+  const tag = (name: string) => host.properties.get(name);
+  const time = scanTimeOf(
+    [
+      { from: 'HOST_END_TIMESTAMP', value: tag('HOST_END_TIMESTAMP'), read: epochSeconds },
+      { from: 'HOST_END', value: tag('HOST_END'), read: nessusDate },
+      { from: 'HOST_START_TIMESTAMP', value: tag('HOST_START_TIMESTAMP'), read: epochSeconds },
+      { from: 'HOST_START', value: tag('HOST_START'), read: nessusDate },
+    ],
+    origin,
+    options,
+    warn,
+  );
+  if (time.from === 'HOST_END' || time.from === 'HOST_START') {
+    warn(`${SOURCE}: ${origin}: Nessus ${time.from} times state no time zone (such as "${tag(time.from)}"); they are read as UTC`);
+  }
+  return time;
+}
+
+const nessusPlan: XmlPlan = {
+  capture: (path) => path.length === 4 && path[2] === 'ReportHost' && (path[3] === 'ReportItem' || path[3] === 'HostProperties') && path[1] === 'Report',
+  watch: (path) => (path.length === 3 && path[2] === 'ReportHost' && path[1] === 'Report') || (path.length === 2 && path[1] === 'Report'),
+};
+
+/**
+ * Streams a Nessus v2 export (`.nessus`): one finding per ReportItem, informational (severity 0) items included as
+ * info, and one scan per ReportHost. The asset is the ReportHost's name (what the scan was pointed at: an address or
+ * a host name); the location is `port/protocol`; the id is the plugin id, with the item's CVEs in raw. The CVSS score
+ * is `cvss3_base_score`; a CVSS v2 `cvss_base_score` is kept in raw only. Only the current ReportItem is in memory.
+ */
+export async function* parseNessus(chunks: AsyncIterable<string | Uint8Array>, origin: string, options: ParseOptions = {}): AsyncGenerator<ScannerRecord> {
+  const warn = onceWarner(options);
+  const tally = new ScanTally();
+  let reportName: string | null = null;
+  let host: NessusHost | undefined;
+  let hosts = 0;
+  // The scan time and scan record of a host are settled at its first item (its properties come before its items).
+  const openHost = (current: NessusHost): TallyEntry => {
+    if (current.scan) return current.scan;
+    const time = (current.time ??= nessusHostTime(current, origin, options, warn));
+    const properties = current.properties;
+    current.scan = tally.asset('nessus', options.asset ?? current.name, time.at, {
+      format: 'nessus',
+      reportName,
+      hostIp: properties.get('host-ip') ?? null,
+      hostFqdn: properties.get('host-fqdn') ?? null,
+      operatingSystem: properties.get('operating-system') ?? null,
+      scanTimeFrom: time.from,
+    });
+    return current.scan;
+  };
+
+  for await (const event of streamXml(chunks, origin, nessusPlan)) {
+    if (event.type === 'start') {
+      if (event.path.length === 1 && event.path[0] !== NESSUS_ROOT) throw malformed(origin, `the root element is <${event.path[0]}>, not <${NESSUS_ROOT}>`);
+      if (event.path.length === 2) reportName = event.attributes.name ?? null;
+      if (event.path.length === 3) {
+        const name = event.attributes.name?.trim();
+        if (!name) throw malformed(origin, `ReportHost ${hosts + 1} has no name attribute`);
+        host = { name, index: hosts, properties: new Map(), time: undefined, scan: undefined, items: 0 };
+        hosts += 1;
+      }
+    } else if (event.type === 'end') {
+      if (event.path.length === 3 && host) {
+        openHost(host);
+        host = undefined;
+      }
+    } else if (host) {
+      const element = event.element;
+      if (element.name === 'HostProperties') {
+        for (const tag of element.children) if (tag.name === 'tag' && tag.attributes.name) host.properties.set(tag.attributes.name, tag.text.trim());
+        continue;
+      }
+      const scan = openHost(host);
+      const item = validate(NessusReportItem, nessusItemFields(element), origin, ['ReportHost', host.index, 'ReportItem', host.items], `ReportHost "${host.name}"`);
+      host.items += 1;
+      scan.findingCount += 1;
+      const port = `${item['@port']}/${item['@protocol']}`;
+      const pluginName = item['@pluginName'] ?? '';
+      yield finding({
+        scanner: 'nessus',
+        id: item['@pluginID'],
+        // Plugin 0 items are the port scanner's open-port entries, which carry no name.
+        title: pluginName !== '' ? pluginName : `Open port ${port} (${item['@svc_name'] ?? 'unknown service'})`,
+        severity: NESSUS_SEVERITY[item['@severity']]!,
+        cvss: item.cvss3_base_score ?? null,
+        asset: options.asset ?? host.name,
+        location: port,
+        scannedAt: host.time!.at,
+        fixAvailable: item.patch_publication_date !== undefined && item.patch_publication_date.trim() !== '' ? true : 'unknown',
+        raw: {
+          format: 'nessus',
+          host: host.name,
+          severity: Number(item['@severity']),
+          pluginFamily: item['@pluginFamily'] || null,
+          svcName: item['@svc_name'] || null,
+          riskFactor: item.risk_factor ?? null,
+          cves: item.cve,
+          cvss2: item.cvss_base_score ?? null,
+          cvss3Vector: item.cvss3_vector ?? null,
+          synopsis: excerpt(item.synopsis),
+        },
+      });
+    }
+  }
+  if (hosts === 0) warn(`${SOURCE}: ${origin}: the Nessus report has no ReportHost, so it proves no scan of any asset`);
+  yield* tally.records(origin);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// OpenVAS / Greenbone XML
+
+const OPENVAS_ROOTS = new Set(['report', 'get_reports_response']);
+
+/** The path below the inner `report` element (`report/report/...`, also inside a GMP `get_reports_response`). */
+function belowInnerReport(path: readonly string[]): readonly string[] | undefined {
+  const offset = path[0] === 'report' ? 0 : path[0] === 'get_reports_response' ? 1 : -1;
+  if (offset < 0 || path[offset] !== 'report' || path[offset + 1] !== 'report') return undefined;
+  return path.slice(offset + 2);
+}
+
+const openVasPlan: XmlPlan = {
+  capture: (path) => {
+    if (path.length < 3 || path.length > 5) return false;
+    const below = belowInnerReport(path);
+    if (below === undefined) return false;
+    if (below.length === 2) return below[0] === 'results' && below[1] === 'result';
+    return below.length === 1 && (below[0] === 'scan_start' || below[0] === 'timestamp' || below[0] === 'host');
+  },
+  watch: (path) => path.length <= 3 && belowInnerReport(path)?.length === 0,
+};
+
+const OpenVasResult = z.object({
+  '@id': z.string().optional(),
+  name: z.string().optional(),
+  host: z.string({ error: 'the result names no host' }).min(1, 'the result names no host'),
+  hostname: z.string().optional(),
+  port: z.string().optional(),
+  threat: z.string().optional(),
+  severity: DecimalText,
+  qod: z.string().optional(),
+  nvt: z.object(
+    {
+      '@oid': z.string().min(1, 'the NVT has no oid'),
+      name: z.string().optional(),
+      family: z.string().optional(),
+      cvss_base: DecimalText,
+      tags: z.string().optional(),
+      solutionType: z.string().optional(),
+      cvssV3: ScoreText.optional(),
+      cves: z.array(z.string()),
+    },
+    { error: 'the result has no nvt' },
+  ),
+});
+
+function trimmed(text: string | undefined): string | undefined {
+  const value = text?.trim();
+  return value === '' ? undefined : value;
+}
+
+function nvtTag(tags: string | undefined, name: string): string | undefined {
+  if (tags === undefined) return undefined;
+  const match = new RegExp(`(?:^|\\|)${name}=([^|]*)`).exec(tags);
+  return trimmed(match?.[1]);
+}
+
+/** A result's fields by name; the host is the `host` element's own text (its children are asset and hostname). */
+function openVasResultFields(result: XmlElement): Record<string, unknown> {
+  const nvt = childOf(result, 'nvt');
+  const host = childOf(result, 'host');
+  const refs = childOf(nvt, 'refs')?.children ?? [];
+  // GMP 8 and later list CVEs as refs; older reports as one comma-separated <cve> element ("NOCVE" when none).
+  const legacy = (childText(nvt, 'cve') ?? '').split(/[\s,]+/).filter((cve) => /^CVE-/i.test(cve));
+  const v3 = childOf(nvt, 'severities')?.children.find((severity) => severity.name === 'severity' && severity.attributes.type?.startsWith('cvss_base_v3'));
+  return {
+    '@id': result.attributes.id,
+    name: trimmed(childText(result, 'name')),
+    host: trimmed(host?.text),
+    hostname: trimmed(childText(host, 'hostname')),
+    port: trimmed(childText(result, 'port')),
+    threat: trimmed(childText(result, 'threat')),
+    severity: childText(result, 'severity'),
+    qod: trimmed(childText(childOf(result, 'qod'), 'value')),
+    nvt: nvt && {
+      '@oid': nvt.attributes.oid ?? '',
+      name: trimmed(childText(nvt, 'name')),
+      family: trimmed(childText(nvt, 'family')),
+      cvss_base: childText(nvt, 'cvss_base'),
+      tags: childText(nvt, 'tags'),
+      solutionType: trimmed(childOf(nvt, 'solution')?.attributes.type) ?? nvtTag(childText(nvt, 'tags'), 'solution_type'),
+      cvssV3: trimmed(childText(v3, 'score')),
+      cves: [...refs.filter((ref) => ref.name === 'ref' && ref.attributes.type?.toLowerCase() === 'cve' && ref.attributes.id).map((ref) => ref.attributes.id!), ...legacy],
+    },
+  };
+}
+
+/** Greenbone threat words, for results without a numeric severity. */
+const OPENVAS_THREAT = new Map<string, Severity>([
+  ['critical', 'critical'],
+  ['high', 'high'],
+  ['medium', 'medium'],
+  ['low', 'low'],
+  ['log', 'info'],
+  ['debug', 'info'],
+  ['false positive', 'info'],
+  ['alarm', 'info'],
+  ['error', 'info'],
+]);
+
+/** Greenbone solution types (https://docs.greenbone.net): a vendor fix is a fix; "none available" and "will not fix" say none will come. */
+function openVasFixAvailable(solutionType: string | undefined): boolean | 'unknown' {
+  if (solutionType === 'VendorFix') return true;
+  if (solutionType === 'NoneAvailable' || solutionType === 'WillNotFix') return false;
+  return 'unknown';
+}
+
+/**
+ * Streams an OpenVAS/Greenbone XML report (`<report>` as exported, or a GMP `<get_reports_response>`): one finding
+ * per `report/report/results/result` and one scan per host (hosts of the report's host summary without results get a
+ * scan with 0 findings). The severity is the result's numeric severity banded like CVSS (so 9.0-10 is critical, where
+ * Greenbone's classic scale says High), else its threat word. The id is the NVT OID, the location the port
+ * (`80/tcp`, `general/tcp`). The CVSS score is the NVT's `cvss_base_v3` severity, or `cvss_base` when the NVT's
+ * vector is CVSS 3. The scan time is `scan_start` (then `timestamp`): both come before the results, so findings
+ * stream; the end time comes after them.
+ */
+export async function* parseOpenVas(chunks: AsyncIterable<string | Uint8Array>, origin: string, options: ParseOptions = {}): AsyncGenerator<ScannerRecord> {
+  const warn = onceWarner(options);
+  const tally = new ScanTally();
+  let reportId: string | null = null;
+  let scanStart: string | undefined;
+  let timestamp: string | undefined;
+  let time: ScanTime | undefined;
+  const hosts: string[] = [];
+  const scanTime = () =>
+    (time ??= scanTimeOf(
+      [
+        { from: 'scan_start', value: scanStart },
+        { from: 'timestamp', value: timestamp },
+      ],
+      origin,
+      options,
+      warn,
+    ));
+  const scanOf = (host: string) => {
+    const at = scanTime();
+    return tally.asset('openvas', options.asset ?? host, at.at, { format: 'openvas', reportId, host, scanTimeFrom: at.from });
+  };
+  let results = 0;
+
+  for await (const event of streamXml(chunks, origin, openVasPlan)) {
+    if (event.type === 'start') {
+      if (event.path.length === 1 && !OPENVAS_ROOTS.has(event.path[0]!)) throw malformed(origin, `the root element is <${event.path[0]}>, not an OpenVAS <report>`);
+      if (event.path.length > 1) reportId = event.attributes.id ?? reportId;
+      continue;
+    }
+    if (event.type === 'end') continue;
+    const element = event.element;
+    if (element.name === 'scan_start') scanStart = element.text;
+    else if (element.name === 'timestamp') timestamp = element.text;
+    else if (element.name === 'host') {
+      const ip = trimmed(childText(element, 'ip'));
+      if (ip !== undefined) hosts.push(ip);
+    } else {
+      const result = validate(OpenVasResult, openVasResultFields(element), origin, ['results', results]);
+      results += 1;
+      const { nvt } = result;
+      const threat = result.threat === undefined ? undefined : OPENVAS_THREAT.get(result.threat.toLowerCase());
+      const severity = result.severity !== undefined ? severityOfScore(result.severity) : threat;
+      if (severity === undefined) throw malformed(origin, `field results[${results - 1}].severity: the result has neither a numeric severity nor a known threat (${result.threat ?? 'none'})`);
+      const scan = scanOf(result.host);
+      scan.findingCount += 1;
+      const vector = nvtTag(nvt.tags, 'cvss_base_vector');
+      yield finding({
+        scanner: 'openvas',
+        id: nvt['@oid'],
+        title: nvt.name ?? result.name ?? nvt['@oid'],
+        severity,
+        cvss: nvt.cvssV3 ?? (vector?.startsWith('CVSS:3') && nvt.cvss_base !== undefined && nvt.cvss_base >= 0 && nvt.cvss_base <= 10 ? nvt.cvss_base : null),
+        asset: options.asset ?? result.host,
+        location: result.port ?? '',
+        scannedAt: scanTime().at,
+        fixAvailable: openVasFixAvailable(nvt.solutionType),
+        raw: {
+          format: 'openvas',
+          resultId: result['@id'] ?? null,
+          hostname: result.hostname ?? null,
+          threat: result.threat ?? null,
+          severityScore: result.severity ?? null,
+          qod: result.qod === undefined ? null : Number(result.qod),
+          nvtFamily: nvt.family ?? null,
+          solutionType: nvt.solutionType ?? null,
+          cves: nvt.cves,
+        },
+      });
+    }
+  }
+  for (const host of hosts) scanOf(host);
+  if (results === 0 && hosts.length === 0) {
+    if (options.asset !== undefined) scanOf(options.asset);
+    else warn(`${SOURCE}: ${origin}: the OpenVAS report names no host, so it proves no scan of any asset`);
+  }
+  yield* tally.records(origin);
+}
+
+/** Streams an XML scan document of a known format. */
+export function parseScanXml(format: ScanFormat, chunks: AsyncIterable<string | Uint8Array>, origin: string, options: ParseOptions = {}): AsyncGenerator<ScannerRecord> {
+  switch (format) {
+    case 'nessus':
+      return parseNessus(chunks, origin, options);
+    case 'openvas':
+      return parseOpenVas(chunks, origin, options);
+    default:
+      throw new Error(`${format} is not an XML format`);
+  }
+}

@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MalformedResponseError, NotFoundError, PermissionError, UnavailableError } from '../../../connectors/errors.ts';
+import { fileFailure } from '../../../connectors/scanner-files/files.ts';
+import { scannerFiles, ScannerFilesConfig } from '../../../connectors/scanner-files/index.ts';
+import { collect, collectUntilError, fixture } from './helpers.ts';
+
+const SCANS = [
+  'grype-busybox-1.32.1-epss.json',
+  'grype-cxf-3.4.6.sarif',
+  'grype-fix-available.json',
+  'nessus-ruby-nessus-example-v2.nessus',
+  'openvas-gmp22-report-detail-v2.xml',
+  'openvas-many-vuln.xml',
+  'openvas-one-vuln.xml',
+  'semgrep-juice-shop.sarif',
+  'trivy-alpine-310.json',
+  'trivy-alpine-310.sarif',
+];
+
+/** Findings each file yields, from SOURCES.md. */
+const FINDINGS: Record<string, number> = {
+  'grype-busybox-1.32.1-epss.json': 15,
+  'grype-cxf-3.4.6.sarif': 22,
+  'grype-fix-available.json': 1,
+  'nessus-ruby-nessus-example-v2.nessus': 69,
+  'openvas-gmp22-report-detail-v2.xml': 1,
+  'openvas-many-vuln.xml': 44,
+  'openvas-one-vuln.xml': 1,
+  'semgrep-juice-shop.sarif': 77,
+  'trivy-alpine-310.json': 4,
+  'trivy-alpine-310.sarif': 4,
+};
+
+let workspace: string;
+
+beforeAll(async () => {
+  workspace = await mkdtemp(join(tmpdir(), 'scanner-files-'));
+  // Extensions say nothing: the format comes from the content.
+  await mkdir(join(workspace, 'renamed'));
+  await copyFile(fixture('nessus-ruby-nessus-example-v2.nessus'), join(workspace, 'renamed', 'a.json'));
+  await copyFile(fixture('trivy-alpine-310.json'), join(workspace, 'renamed', 'b.xml'));
+  await copyFile(fixture('openvas-one-vuln.xml'), join(workspace, 'renamed', 'c'));
+  await mkdir(join(workspace, 'renamed', 'nested'));
+  await copyFile(fixture('grype-fix-available.json'), join(workspace, 'renamed', 'nested', 'd.sarif'));
+  await symlink(fixture('grype-cxf-3.4.6.sarif'), join(workspace, 'renamed', 'e-link'));
+});
+
+afterAll(async () => {
+  await rm(workspace, { recursive: true, force: true });
+});
+
+describe('scanner-files connector', () => {
+  it('reads every fixture in sorted order, with one heartbeat per file whose cursor is the next file', async () => {
+    const paths = ['trivy-*', 'semgrep-*', 'openvas-*', 'nessus-*', 'grype-*'];
+    const { records, heartbeats, provenance } = await collect({ paths });
+    const origins = [...new Set(records.map((r) => (r.kind === 'scan' ? r.origin : undefined)).filter((origin) => origin !== undefined))];
+    expect(origins).toEqual(SCANS.map(fixture));
+    expect(heartbeats).toEqual(SCANS.map((_, index) => String(index + 1)));
+    for (const name of SCANS) {
+      const scans = records.filter((r) => r.kind === 'scan' && r.origin === fixture(name));
+      expect(scans.reduce((sum, scan) => sum + (scan.kind === 'scan' ? scan.findingCount : 0), 0), name).toBe(FINDINGS[name]);
+    }
+    expect(records.filter((r) => r.kind === 'finding')).toHaveLength(Object.values(FINDINGS).reduce((a, b) => a + b, 0));
+    expect(provenance).toMatchObject({ paths, format: 'auto', filesMatched: 10 });
+  }, 30_000);
+
+  it('keeps provenance of each file read: format, size, sha256 of the bytes and record count', async () => {
+    const { provenance } = await collect({ paths: ['trivy-alpine-310.json', 'nessus-ruby-nessus-example-v2.nessus', 'grype-cxf-3.4.6.sarif'] });
+    const expected = await Promise.all(
+      [
+        ['grype-cxf-3.4.6.sarif', 'sarif', 23],
+        ['nessus-ruby-nessus-example-v2.nessus', 'nessus', 71],
+        ['trivy-alpine-310.json', 'trivy', 5],
+      ].map(async ([name, format, records]) => {
+        const bytes = await readFile(fixture(name as string));
+        return { path: fixture(name as string), format, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), records };
+      }),
+    );
+    expect(provenance.filesRead).toEqual(expected);
+  });
+
+  it('tells formats from content, not names; reads a directory\'s files (not subdirectories) and follows symlinks', async () => {
+    const { provenance, scans } = await collect({ paths: [join(workspace, 'renamed')] });
+    expect((provenance.filesRead as { path: string; format: string }[]).map((read) => [read.path.slice(workspace.length), read.format])).toEqual([
+      ['/renamed/a.json', 'nessus'],
+      ['/renamed/b.xml', 'trivy'],
+      ['/renamed/c', 'openvas'],
+      ['/renamed/e-link', 'sarif'],
+    ]);
+    expect(scans.map((scan) => scan.asset)).toEqual(['snorby.org', 'scanme.insecure.org', 'testdata/fixtures/images/alpine-310.tar.gz', '10.0.101.2', 'e-link']);
+  });
+
+  it('globs recursively relative to baseDir, and reads a file matched twice once', async () => {
+    const { provenance } = await collect({ paths: ['renamed/**/*', 'renamed/b.xml'] }, { baseDir: workspace });
+    expect((provenance.filesRead as { path: string }[]).map((read) => read.path.slice(workspace.length))).toEqual([
+      '/renamed/a.json',
+      '/renamed/b.xml',
+      '/renamed/c',
+      '/renamed/e-link',
+      '/renamed/nested/d.sarif',
+    ]);
+  });
+
+  it('resumes at the file the cursor names, skipping the files already done', async () => {
+    const paths = ['trivy-alpine-310.json', 'openvas-one-vuln.xml', 'grype-fix-available.json'];
+    const { records, heartbeats, provenance } = await collect({ paths }, { resumeCursor: '2' });
+    expect(records.map((r) => (r.kind === 'scan' ? r.origin : r.id))).toEqual(['CVE-2019-1549', 'CVE-2019-1551', 'CVE-2019-1549', 'CVE-2019-1551', fixture('trivy-alpine-310.json')]);
+    expect(heartbeats).toEqual(['3']);
+    expect(provenance).toMatchObject({ resumedAtFile: 2, filesMatched: 3 });
+    const done = await collect({ paths }, { resumeCursor: '3' });
+    expect(done.records).toEqual([]);
+    expect(done.heartbeats).toEqual([]);
+  });
+
+  it('refuses a cursor that is not a file index', async () => {
+    const { error } = await collectUntilError({ paths: ['trivy-alpine-310.json'] }, { resumeCursor: 'page-2' });
+    expect(error).toBeInstanceOf(MalformedResponseError);
+    expect(error.message).toBe('scanner-files: resume cursor "page-2" is not a file index');
+  });
+
+  it("stops at a broken file with an error naming it, after yielding and heartbeating the files before it", async () => {
+    const { records, heartbeats, error } = await collectUntilError({ paths: ['grype-fix-available.json', 'truncated.nessus', 'trivy-alpine-310.json'] });
+    expect(error.message).toContain(fixture('truncated.nessus'));
+    // Sorted: grype-fix-available.json, trivy-alpine-310.json, then truncated.nessus, which fails after its first item.
+    expect(heartbeats).toEqual(['1', '2']);
+    expect(records.filter((r) => r.kind === 'scan').map((r) => r.asset)).toEqual(['REDACTED', 'testdata/fixtures/images/alpine-310.tar.gz']);
+    expect(records.at(-1)).toMatchObject({ kind: 'finding', asset: '192.0.2.10', id: '42873', cvss: 7.5, scannedAt: '2024-06-19T10:03:35.000Z' });
+  });
+
+  it.each([
+    [['missing.json'], NotFoundError, /^scanner-files: paths\[0\] "missing\.json": no such file or directory \(.*missing\.json\)$/],
+    [['trivy-alpine-310.json', 'nothing-*.json'], NotFoundError, /^scanner-files: paths\[1\] "nothing-\*\.json": matched no files$/],
+  ])('a configured path that names nothing is an evidence gap, not an empty result (%j)', async (paths, type, message) => {
+    const { error } = await collectUntilError({ paths });
+    expect(error).toBeInstanceOf(type);
+    expect(error.message).toMatch(message);
+  });
+
+  it('takes the file mtime as the scan time when the file states none, and says so', async () => {
+    const copy = join(workspace, 'dated.sarif');
+    await copyFile(fixture('trivy-alpine-310.sarif'), copy);
+    await utimes(copy, new Date('2024-02-29T12:00:00Z'), new Date('2024-02-29T12:00:00Z'));
+    const { records, warnings } = await collect({ paths: [copy] });
+    expect(new Set(records.map((r) => r.scannedAt))).toEqual(new Set(['2024-02-29T12:00:00.000Z']));
+    expect(warnings).toEqual([`scanner-files: ${copy}: the file states no scan time (runs[0].invocations[].endTimeUtc, runs[0].invocations[].startTimeUtc); scannedAt is the file's modification time 2024-02-29T12:00:00.000Z`]);
+  });
+
+  it('names every record after the configured asset', async () => {
+    const { records } = await collect({ paths: ['semgrep-juice-shop.sarif', 'openvas-one-vuln.xml'], asset: 'juice-shop' });
+    expect(new Set(records.map((r) => r.asset))).toEqual(new Set(['juice-shop']));
+    expect(records.filter((r) => r.kind === 'scan').map((r) => [r.scanner, r.kind === 'scan' && r.findingCount])).toEqual([
+      ['openvas', 1],
+      ['semgrep', 77],
+    ]);
+  });
+
+  it('reads every file as the forced format, and fails a file that is not that format, naming it', async () => {
+    const forced = await collect({ paths: ['trivy-alpine-310.json'], format: 'trivy' });
+    expect(forced.records).toHaveLength(5);
+    const { error } = await collectUntilError({ paths: ['trivy-alpine-310.json'], format: 'grype' });
+    expect(error).toBeInstanceOf(MalformedResponseError);
+    expect(error.message).toMatch(/trivy-alpine-310\.json: field matches: /);
+    const xml = await collectUntilError({ paths: ['trivy-alpine-310.json'], format: 'openvas' });
+    expect(xml.error.message).toMatch(/trivy-alpine-310\.json: XML is not well-formed at \d+:\d+: text data outside of root node/);
+  });
+
+  it.each([
+    [{ paths: ['trivy-alpine-310.json'], maxJsonBytes: 20_000 }, /trivy-alpine-310\.json: 20632 bytes is more than maxJsonBytes \(20000\)/],
+    [{ paths: ['openvas-one-vuln.xml'], maxXmlBytes: 5_000 }, /openvas-one-vuln\.xml: 5752 bytes is more than maxXmlBytes \(5000\)/],
+  ])('refuses a file above the size limit before parsing it (%#)', async (config, message) => {
+    const { error, records } = await collectUntilError(config);
+    expect(error).toBeInstanceOf(MalformedResponseError);
+    expect(error.message).toMatch(message);
+    expect(records).toEqual([]);
+  });
+
+  it('names the file when JSON is broken or not UTF-8', async () => {
+    const broken = join(workspace, 'broken.json');
+    await writeFile(broken, '{"SchemaVersion": 2, "ArtifactName": ');
+    const latin1 = join(workspace, 'latin1.json');
+    await writeFile(latin1, Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d]));
+    const brokenError = (await collectUntilError({ paths: [broken] })).error;
+    const latin1Error = (await collectUntilError({ paths: [latin1] })).error;
+    expect(brokenError).toBeInstanceOf(MalformedResponseError);
+    expect(brokenError.message).toMatch(new RegExp(`^scanner-files: ${broken}: not valid JSON: `));
+    expect(latin1Error.message).toBe(`scanner-files: ${latin1}: is not valid UTF-8`);
+  });
+
+  it('never writes credentials from a scanned URL into records, provenance or warnings', async () => {
+    const token = 'glpat-Sup3rSecretT0ken';
+    const leaky = join(workspace, 'leaky.json');
+    const report = JSON.parse(await readFile(fixture('trivy-alpine-310.json'), 'utf8')) as Record<string, unknown>;
+    delete report.CreatedAt;
+    report.ArtifactName = `https://ci-bot:${token}@gitlab.example.com/acme/app.git`;
+    await writeFile(leaky, JSON.stringify(report));
+    const { records, provenance, warnings, logLines } = await collect({ paths: [leaky] });
+    expect(records.every((r) => r.asset === 'https://gitlab.example.com/acme/app.git')).toBe(true);
+    for (const text of [JSON.stringify(records), JSON.stringify(provenance), JSON.stringify(warnings), logLines.join('\n')]) expect(text).not.toContain(token);
+  });
+
+  it('stops when aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { error, records } = await collectUntilError({ paths: ['trivy-alpine-310.json'] }, { signal: controller.signal });
+    expect(error.name).toBe('AbortError');
+    expect(records).toEqual([]);
+  });
+
+  it('validates its config', () => {
+    expect(ScannerFilesConfig.parse({ paths: ['scans/'] })).toEqual({ paths: ['scans/'], format: 'auto', maxJsonBytes: 512 * 1024 ** 2, maxXmlBytes: 8 * 1024 ** 3 });
+    expect(ScannerFilesConfig.safeParse({ paths: [] }).success).toBe(false);
+    expect(ScannerFilesConfig.safeParse({ paths: ['x'], format: 'csv' }).success).toBe(false);
+    expect(ScannerFilesConfig.safeParse({ paths: ['x'], patterns: ['y'] }).success).toBe(false);
+    expect(scannerFiles.kinds).toEqual(['finding', 'scan']);
+  });
+});
+
+describe('fileFailure', () => {
+  const errno = (code: string) => Object.assign(new Error(`${code}: something`), { code });
+  it.each([
+    ['EACCES', PermissionError, 'scanner-files: /scans/a.nessus: permission denied (EACCES); let the worker read it'],
+    ['EPERM', PermissionError, 'scanner-files: /scans/a.nessus: permission denied (EPERM); let the worker read it'],
+    ['ENOENT', NotFoundError, 'scanner-files: /scans/a.nessus: the file disappeared before it could be read'],
+    ['EIO', UnavailableError, 'scanner-files: /scans/a.nessus: could not be read (EIO: EIO: something)'],
+  ])('%s becomes a typed error naming the file', (code, type, message) => {
+    const failure = fileFailure(errno(code), '/scans/a.nessus');
+    expect(failure).toBeInstanceOf(type);
+    expect(failure.message).toBe(message);
+  });
+
+  it('passes typed errors through and names the file on others', () => {
+    const typed = new MalformedResponseError('scanner-files: /x: bad');
+    expect(fileFailure(typed, '/x')).toBe(typed);
+    expect(fileFailure(new TypeError('boom'), '/scans/a.json').message).toBe('scanner-files: /scans/a.json: boom');
+  });
+});
