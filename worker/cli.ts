@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, type Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
@@ -9,6 +9,7 @@ import { NonconformityStatus } from '../evidence/register.ts';
 import type { ControlRunSummary } from '../workflows/contracts.ts';
 import { connectClient, connectWorker, temporalSettings } from './connection.ts';
 import { startDevServer } from './dev-server.ts';
+import { temporalLogger } from './logger.ts';
 import { exitCodeOf, runControl } from './run-control.ts';
 import { defaultRegistries } from './runtime.ts';
 import { cliContext, EXIT, table } from './commands/context.ts';
@@ -22,6 +23,8 @@ const program = new Command('isms')
 
 const context = cliContext(program);
 const { log, configFile, print, withRuntime, withClient } = context;
+// The SDK logs through pino too; its own INFO chatter (worker state changes) is noise at the default level.
+Runtime.install({ logger: temporalLogger(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' })) });
 
 const config = program.command('config').description('inspect the configuration');
 config
@@ -195,6 +198,8 @@ program
         const summaries = await Promise.all([...runtime.config.controls.keys()].map((controlId) => runControl(client, runtime.config, controlId)));
         for (const summary of summaries) print(describeRun(summary));
         const verify = await runtime.store.verify();
+        const open = runtime.register.list({ status: 'open' });
+        print(`\nOpen nonconformities:\n${table(open, ['id', 'severity', 'controlId', 'title'])}\n`);
         print(`evidence: ${verify.checked} rows, ${verify.ok ? 'verified' : `${verify.problems.length} problems`}; open nonconformities: ${runtime.register.list({ status: 'open' }).length}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);
         if (options.once) {
           worker.shutdown();

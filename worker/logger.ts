@@ -38,3 +38,20 @@ export function createLogger(options: { level?: string; destination?: Destinatio
     options.destination ?? pino.destination(2),
   );
 }
+
+type TemporalLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+const pinoLevelOf: Record<TemporalLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+
+/** The Temporal SDK's logger interface over pino, so SDK, workflow and activity logs share one JSON stream and its redaction. */
+export function temporalLogger(log: Logger) {
+  const sdk = log.child({ component: 'temporal' });
+  const write = (level: TemporalLevel, message: string, meta?: Record<string, unknown>) => sdk[pinoLevelOf[level]](meta ?? {}, message);
+  return {
+    log: write,
+    trace: (message: string, meta?: Record<string, unknown>) => write('TRACE', message, meta),
+    debug: (message: string, meta?: Record<string, unknown>) => write('DEBUG', message, meta),
+    info: (message: string, meta?: Record<string, unknown>) => write('INFO', message, meta),
+    warn: (message: string, meta?: Record<string, unknown>) => write('WARN', message, meta),
+    error: (message: string, meta?: Record<string, unknown>) => write('ERROR', message, meta),
+  };
+}
