@@ -56,7 +56,7 @@ export async function loadConfig(file: string, registries: Registries): Promise<
 
 export function parseConfig(text: string, file: string, registries: Registries): LoadedConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       `${file}: not valid YAML`,

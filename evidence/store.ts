@@ -247,6 +247,10 @@ export class EvidenceStore {
   private async verifyBlob(row: EvidenceRow): Promise<VerifyProblem[]> {
     const file = this.blobPath(row.uri);
     if (!existsSync(file)) return [{ evidenceId: row.id, problem: 'blob-missing', detail: `blob ${row.uri} is missing` }];
+    const storedSize = (await stat(file)).size;
+    if (storedSize !== row.storedSize) {
+      return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} is ${storedSize} bytes, catalog says ${row.storedSize}` }];
+    }
     try {
       const hash = createHash('sha256');
       let size = 0;
