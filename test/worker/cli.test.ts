@@ -30,7 +30,7 @@ describe('isms CLI', () => {
     const result = await run(['--config', 'bad.yaml', 'config', 'check'], dir);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('bad.yaml: invalid config');
-    expect(result.stderr).toMatch(/controls\[0\]\.id: lower-case letters, digits and dashes \(line 2, column 11\)/);
+    expect(result.stderr).toMatch(/controls\[0\]\.id: lower-case letters, digits and dashes \(line 2, column 9\)/);
     expect(result.stderr).toMatch(/controls\[0\]\.schedule\.cron: .* \(line 6/);
     expect(result.stderr).toMatch(/controls\[0\]\.sources: .* \(line 7/);
   });
