@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import { checkEvidence, Deviation } from '../checks/contract.ts';
+import { findingSubject } from '../checks/vulnerability-sla.ts';
+import { FindingLedger } from '../evidence/finding-ledger.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { EvidenceRecord } from '../evidence/records.ts';
@@ -36,6 +38,7 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
       snapshots.set(ref.sourceName, { evidenceId: ref.id, records });
     }
     const gapSources = new Set(input.gaps.map((gap) => gap.sourceName));
+    startClocksAtFirstDetection(deps, [...snapshots.values()]);
 
     const results: CheckResult[] = [];
     const deviations: Deviation[] = [];
@@ -63,6 +66,23 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
     return summaryOf(run.id, run.results, input.gaps.length > 0);
   } catch (error) {
     throw toFailure(error);
+  }
+}
+
+/**
+ * Folds the snapshots' findings into the finding ledger and gives each finding the first-detection time the
+ * ledger holds, so an SLA clock started by last month's scan keeps running through this month's.
+ */
+function startClocksAtFirstDetection(deps: EvaluateDeps, snapshots: { records: EvidenceRecord[] }[]): void {
+  const all = snapshots.flatMap((snapshot) => snapshot.records);
+  if (!all.some((record) => record.kind === 'finding' || record.kind === 'scan')) return;
+  const firstSeen = new FindingLedger(deps.store.catalog).observe(all);
+  for (const snapshot of snapshots) {
+    snapshot.records = snapshot.records.map((record) => {
+      if (record.kind !== 'finding') return record;
+      const since = firstSeen.get(findingSubject(record));
+      return since === undefined || since === record.firstSeenAt ? record : { ...record, firstSeenAt: since };
+    });
   }
 }
 

@@ -1,0 +1,190 @@
+import { findingSubject } from '../checks/vulnerability-sla.ts';
+import type { Catalog } from './catalog.ts';
+import type { EvidenceRecord, Finding, Scan } from './records.ts';
+
+const MIGRATIONS = [
+  `CREATE TABLE finding_ledger (
+     subject TEXT PRIMARY KEY,
+     asset TEXT NOT NULL,
+     vulnerability TEXT NOT NULL,
+     location TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     first_seen_at TEXT NOT NULL,
+     last_seen_at TEXT NOT NULL,
+     fixed_at TEXT,
+     scanners TEXT NOT NULL,
+     episodes INTEGER NOT NULL
+   );
+   CREATE INDEX finding_ledger_asset ON finding_ledger (asset, fixed_at);
+   CREATE TABLE finding_remediations (
+     subject TEXT NOT NULL,
+     severity TEXT NOT NULL,
+     first_seen_at TEXT NOT NULL,
+     fixed_at TEXT NOT NULL,
+     days_to_fix REAL NOT NULL,
+     PRIMARY KEY (subject, first_seen_at)
+   );`,
+];
+
+export interface LedgerEntry {
+  subject: string;
+  asset: string;
+  vulnerability: string;
+  location: string;
+  severity: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  fixedAt: string | null;
+  scanners: string[];
+  episodes: number;
+}
+
+type Row = {
+  subject: string;
+  asset: string;
+  vulnerability: string;
+  location: string;
+  severity: string;
+  first_seen_at: string;
+  last_seen_at: string;
+  fixed_at: string | null;
+  scanners: string;
+  episodes: number;
+};
+
+const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
+const earlier = (a: string, b: string) => (Date.parse(a) <= Date.parse(b) ? a : b);
+
+/**
+ * Every vulnerability ever seen on an asset (CVE or rule + asset + package or port), across scans, scanners and runs.
+ * It keeps when each was first detected, so the remediation SLA clock starts there and survives later scans, and marks
+ * a finding fixed when a later complete scan of its asset by a scanner that reported it no longer does.
+ */
+export class FindingLedger {
+  private readonly catalog: Catalog;
+  constructor(catalog: Catalog) {
+    this.catalog = catalog;
+    catalog.migrateModule('finding-ledger', MIGRATIONS);
+  }
+
+  /**
+   * Folds findings and scans into the ledger and returns the findings with `firstSeenAt` set to the start of their
+   * current episode. Idempotent: folding the same records again changes nothing.
+   */
+  observe(records: readonly EvidenceRecord[]): Map<string, string> {
+    const findings = records.filter((record): record is Finding => record.kind === 'finding');
+    const scans = records.filter((record): record is Scan => record.kind === 'scan');
+    return this.catalog.transaction(() => {
+      for (const finding of [...findings].sort((a, b) => Date.parse(a.scannedAt) - Date.parse(b.scannedAt))) this.see(finding);
+      for (const scan of scans) this.closeMissing(scan, findings);
+      const firstSeen = new Map<string, string>();
+      for (const finding of findings) {
+        const subject = findingSubject(finding);
+        const row = this.row(subject);
+        if (row && row.fixed_at === null) firstSeen.set(subject, row.first_seen_at);
+      }
+      return firstSeen;
+    });
+  }
+
+  private see(finding: Finding): void {
+    const subject = findingSubject(finding);
+    const row = this.row(subject);
+    if (!row) {
+      this.catalog.run(
+        `INSERT INTO finding_ledger (subject, asset, vulnerability, location, severity, first_seen_at, last_seen_at, fixed_at, scanners, episodes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, 1)`,
+        subject,
+        finding.asset,
+        finding.id,
+        finding.location,
+        finding.severity,
+        earlier(finding.firstSeenAt, finding.scannedAt),
+        finding.scannedAt,
+        JSON.stringify([finding.scanner]),
+      );
+      return;
+    }
+    const scanners = JSON.stringify([...new Set([...(JSON.parse(row.scanners) as string[]), finding.scanner])].sort());
+    if (row.fixed_at !== null) {
+      // A scan from before the fix, read again, does not reopen it; a later sighting is a new episode with its own clock.
+      if (Date.parse(finding.scannedAt) <= Date.parse(row.fixed_at)) return;
+      this.catalog.run(
+        'UPDATE finding_ledger SET first_seen_at = ?, last_seen_at = ?, fixed_at = NULL, severity = ?, scanners = ?, episodes = episodes + 1 WHERE subject = ?',
+        later(finding.firstSeenAt, row.fixed_at),
+        finding.scannedAt,
+        finding.severity,
+        scanners,
+        subject,
+      );
+      return;
+    }
+    this.catalog.run(
+      'UPDATE finding_ledger SET first_seen_at = ?, last_seen_at = ?, severity = ?, scanners = ? WHERE subject = ?',
+      earlier(row.first_seen_at, earlier(finding.firstSeenAt, finding.scannedAt)),
+      later(row.last_seen_at, finding.scannedAt),
+      finding.severity,
+      scanners,
+      subject,
+    );
+  }
+
+  private closeMissing(scan: Scan, findings: readonly Finding[]): void {
+    const reported = new Set(
+      findings
+        .filter((finding) => finding.asset === scan.asset && finding.scanner === scan.scanner && Date.parse(finding.scannedAt) === Date.parse(scan.scannedAt))
+        .map(findingSubject),
+    );
+    const open = this.catalog.all<Row>('SELECT * FROM finding_ledger WHERE asset = ? AND fixed_at IS NULL', scan.asset);
+    for (const row of open) {
+      if (reported.has(row.subject)) continue;
+      if (!(JSON.parse(row.scanners) as string[]).includes(scan.scanner)) continue;
+      if (Date.parse(scan.scannedAt) <= Date.parse(row.last_seen_at)) continue;
+      this.catalog.run('UPDATE finding_ledger SET fixed_at = ? WHERE subject = ?', scan.scannedAt, row.subject);
+      this.catalog.run(
+        'INSERT OR IGNORE INTO finding_remediations (subject, severity, first_seen_at, fixed_at, days_to_fix) VALUES (?, ?, ?, ?, ?)',
+        row.subject,
+        row.severity,
+        row.first_seen_at,
+        scan.scannedAt,
+        (Date.parse(scan.scannedAt) - Date.parse(row.first_seen_at)) / 86_400_000,
+      );
+    }
+  }
+
+  private row(subject: string): Row | undefined {
+    return this.catalog.get<Row>('SELECT * FROM finding_ledger WHERE subject = ?', subject);
+  }
+
+  get(subject: string): LedgerEntry | undefined {
+    const row = this.row(subject);
+    return row && toEntry(row);
+  }
+
+  list(filter: { open?: boolean } = {}): LedgerEntry[] {
+    const where = filter.open === undefined ? '' : filter.open ? 'WHERE fixed_at IS NULL' : 'WHERE fixed_at IS NOT NULL';
+    return this.catalog.all<Row>(`SELECT * FROM finding_ledger ${where} ORDER BY first_seen_at, subject`).map(toEntry);
+  }
+
+  /** Time to remediate of every fixed episode, for the report's distribution. */
+  remediations(): { subject: string; severity: string; firstSeenAt: string; fixedAt: string; daysToFix: number }[] {
+    return this.catalog
+      .all<{ subject: string; severity: string; first_seen_at: string; fixed_at: string; days_to_fix: number }>('SELECT * FROM finding_remediations ORDER BY fixed_at')
+      .map((row) => ({ subject: row.subject, severity: row.severity, firstSeenAt: row.first_seen_at, fixedAt: row.fixed_at, daysToFix: Number(row.days_to_fix) }));
+  }
+}
+
+function toEntry(row: Row): LedgerEntry {
+  return {
+    subject: row.subject,
+    asset: row.asset,
+    vulnerability: row.vulnerability,
+    location: row.location,
+    severity: row.severity,
+    firstSeenAt: row.first_seen_at,
+    lastSeenAt: row.last_seen_at,
+    fixedAt: row.fixed_at,
+    scanners: JSON.parse(row.scanners) as string[],
+    episodes: Number(row.episodes),
+  };
+}

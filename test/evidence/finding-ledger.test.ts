@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { Catalog } from '../../evidence/catalog.ts';
+import { FindingLedger } from '../../evidence/finding-ledger.ts';
+import { Finding, Scan } from '../../evidence/records.ts';
+
+const day = (n: number) => new Date(Date.UTC(2026, 8, 1) + n * 86_400_000).toISOString();
+const finding = (scanner: string, at: number, overrides: Partial<Finding> = {}) =>
+  Finding.parse({
+    kind: 'finding',
+    source: 's',
+    scanner,
+    id: 'CVE-2024-6387',
+    title: 'regreSSHion',
+    severity: 'high',
+    cvss: 8.1,
+    asset: 'registry/api:1',
+    location: 'openssh-client@9.2',
+    scannedAt: day(at),
+    firstSeenAt: day(at),
+    fixAvailable: true,
+    ...overrides,
+  });
+const scan = (scanner: string, at: number, asset = 'registry/api:1') =>
+  Scan.parse({ kind: 'scan', source: 's', scanner, asset, scannedAt: day(at), origin: 'file', findingCount: 0 });
+const subject = 'registry/api:1|CVE-2024-6387|openssh-client@9.2';
+
+describe('finding ledger', () => {
+  it('keeps the first detection across later scans, so the SLA clock is not reset', () => {
+    const ledger = new FindingLedger(new Catalog(':memory:'));
+    expect(ledger.observe([finding('trivy', 0), scan('trivy', 0)]).get(subject)).toBe(day(0));
+    expect(ledger.observe([finding('trivy', 20), scan('trivy', 20)]).get(subject)).toBe(day(0));
+    expect(ledger.observe([finding('trivy', 20), scan('trivy', 20)]).get(subject)).toBe(day(0));
+    expect(ledger.get(subject)).toMatchObject({ firstSeenAt: day(0), lastSeenAt: day(20), fixedAt: null, episodes: 1 });
+  });
+
+  it('makes one finding of the same vulnerability from Trivy and Grype', () => {
+    const ledger = new FindingLedger(new Catalog(':memory:'));
+    ledger.observe([finding('grype', 3), scan('grype', 3), finding('trivy', 5), scan('trivy', 5)]);
+    expect(ledger.list()).toHaveLength(1);
+    expect(ledger.get(subject)).toMatchObject({ scanners: ['grype', 'trivy'], firstSeenAt: day(3) });
+  });
+
+  it('marks a finding fixed when a later complete scan of its asset no longer reports it, and records the time to fix', () => {
+    const ledger = new FindingLedger(new Catalog(':memory:'));
+    ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
+    expect(ledger.observe([scan('trivy', 12)]).size).toBe(0);
+    expect(ledger.get(subject)).toMatchObject({ fixedAt: day(12) });
+    expect(ledger.remediations()).toEqual([{ subject, severity: 'high', firstSeenAt: day(0), fixedAt: day(12), daysToFix: 12 }]);
+    // The old scan read again does not reopen it.
+    ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
+    expect(ledger.get(subject)!.fixedAt).toBe(day(12));
+  });
+
+  it('a scan by another scanner, or of another asset, does not fix it', () => {
+    const ledger = new FindingLedger(new Catalog(':memory:'));
+    ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
+    ledger.observe([scan('nessus', 10), scan('trivy', 10, 'registry/web:1')]);
+    expect(ledger.get(subject)!.fixedAt).toBeNull();
+  });
+
+  it('a vulnerability that returns after its fix starts a new episode with its own clock', () => {
+    const ledger = new FindingLedger(new Catalog(':memory:'));
+    ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
+    ledger.observe([scan('trivy', 10)]);
+    expect(ledger.observe([finding('trivy', 30), scan('trivy', 30)]).get(subject)).toBe(day(30));
+    expect(ledger.get(subject)).toMatchObject({ episodes: 2, fixedAt: null, firstSeenAt: day(30) });
+  });
+});
