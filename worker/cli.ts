@@ -10,7 +10,7 @@ import type { ControlRunSummary } from '../workflows/contracts.ts';
 import { connectClient, connectWorker, temporalSettings } from './connection.ts';
 import { startDevServer } from './dev-server.ts';
 import { temporalLogger } from './logger.ts';
-import { exitCodeOf, runControl } from './run-control.ts';
+import { exitCodeOf, requireControl, runControl } from './run-control.ts';
 import { defaultRegistries } from './runtime.ts';
 import { cliContext, EXIT, table } from './commands/context.ts';
 import { listSchedules, syncSchedules } from './schedules.ts';
@@ -163,6 +163,7 @@ program
   .option('--occurrence <iso>', 'the occurrence to run (default: now); running one twice attaches to the first run')
   .action(async (controlId: string, options: { json?: boolean; occurrence?: string }) => {
     await withRuntime(async (runtime) => {
+      requireControl(runtime.config, controlId);
       const settings = temporalSettings();
       const connection = await connectWorker(settings);
       const worker = await createWorker(runtime, connection, { namespace: settings.namespace });

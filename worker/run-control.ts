@@ -11,10 +11,14 @@ export function manualWorkflowIdOf(controlId: string, occurrence: string): strin
  * Starts one occurrence of a control and waits for its summary. Starting an occurrence that already ran,
  * or is running, attaches to that run: an occurrence runs once.
  */
-export async function runControl(client: Client, loaded: LoadedConfig, controlId: string, occurrence = new Date()): Promise<ControlRunSummary> {
+export function requireControl(loaded: LoadedConfig, controlId: string): void {
   if (!loaded.controls.has(controlId)) {
-    throw new ConfigError(`no control "${controlId}" in ${loaded.file} (controls: ${[...loaded.controls.keys()].join(', ')})`);
+    throw new ConfigError(`no control "${controlId}" in ${loaded.file} (controls: ${[...loaded.controls.keys()].join(', ') || 'none'})`);
   }
+}
+
+export async function runControl(client: Client, loaded: LoadedConfig, controlId: string, occurrence = new Date()): Promise<ControlRunSummary> {
+  requireControl(loaded, controlId);
   const at = new Date(Math.floor(occurrence.getTime() / 1000) * 1000).toISOString();
   const workflowId = manualWorkflowIdOf(controlId, at);
   const input: ControlRunInput = { controlId, trigger: 'manual', occurrence: at };
