@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { appendFile, chmod, mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,7 @@ import { constants as zlib, createZstdCompress, createZstdDecompress } from 'nod
 import type { EvidenceRef } from '../workflows/contracts.ts';
 import { Catalog } from './catalog.ts';
 import { EvidenceRecord } from './records.ts';
+import { ensureViews } from './views.ts';
 
 /** Evidence as the catalog describes it. */
 export interface EvidenceRow {
@@ -47,6 +48,15 @@ export interface SnapshotMeta {
   provenance: Record<string, unknown>;
   warnings: string[];
 }
+
+/** A file kept as evidence: how it was named and what it holds. */
+export interface EvidenceFile {
+  name: string;
+  mediaType: string;
+}
+
+/** The kind of an evidence row that holds a file instead of records. */
+export const FILE_KIND = 'file';
 
 export interface VerifyProblem {
   evidenceId: string;
@@ -90,6 +100,7 @@ export class EvidenceStore {
     await mkdir(store.blobDir, { recursive: true });
     await mkdir(store.stagingDir, { recursive: true });
     await store.catchUpJournal();
+    ensureViews(store.catalog);
     return store;
   }
 
@@ -125,7 +136,41 @@ export class EvidenceStore {
       return existing;
     }
     const blob = await this.writeBlob(staged.file);
-    const row = this.catalog.transaction(() => {
+    const row = this.appendRow(meta, blob, staged.count);
+    await this.catchUpJournal();
+    await rm(staged.file, { force: true });
+    return row;
+  }
+
+  /**
+   * Keeps a file (a report, an export) as evidence beside the snapshots: the same write-once blob, hash chain and
+   * journal, with kind `file`, no records, and the file's name and media type in the hashed provenance.
+   * Idempotent per run and source name, like a snapshot.
+   */
+  async storeFile(meta: Omit<SnapshotMeta, 'kinds'>, file: EvidenceFile, content: string | Uint8Array): Promise<EvidenceRow> {
+    const existing = this.findCommitted(meta.runId, meta.sourceName);
+    if (existing) return existing;
+    const staging = path.join(this.stagingDir, `${sha256Hex(`${meta.runId}\n${meta.sourceName}`)}.file`);
+    await writeFile(staging, content);
+    const blob = await this.writeBlob(staging);
+    const row = this.appendRow({ ...meta, kinds: [FILE_KIND], provenance: { ...meta.provenance, file } }, blob, 0);
+    await this.catchUpJournal();
+    await rm(staging, { force: true });
+    return row;
+  }
+
+  /** The bytes of a file kept with storeFile. */
+  async fileContent(id: string): Promise<Buffer> {
+    const row = this.get(id);
+    if (!row) throw new Error(`evidence ${id}: not in the catalog`);
+    if (!row.kinds.includes(FILE_KIND)) throw new Error(`evidence ${id} holds records, not a file`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of createReadStream(this.blobPath(row.uri)).pipe(createZstdDecompress()) as AsyncIterable<Buffer>) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  }
+
+  private appendRow(meta: SnapshotMeta, blob: { sha256: string; size: number; storedSize: number; uri: string }, recordCount: number): EvidenceRow {
+    return this.catalog.transaction(() => {
       const again = this.findCommitted(meta.runId, meta.sourceName);
       if (again) return again;
       const last = this.catalog.get<{ seq: number; row_hash: string }>('SELECT seq, row_hash FROM evidence ORDER BY seq DESC LIMIT 1');
@@ -144,7 +189,7 @@ export class EvidenceStore {
         sha256: blob.sha256,
         size: blob.size,
         storedSize: blob.storedSize,
-        recordCount: staged.count,
+        recordCount,
         uri: blob.uri,
         provenance: meta.provenance,
         warnings: meta.warnings,
@@ -159,9 +204,6 @@ export class EvidenceStore {
       );
       return full;
     });
-    await this.catchUpJournal();
-    await rm(staged.file, { force: true });
-    return row;
   }
 
   get(id: string): EvidenceRow | undefined {
@@ -180,6 +222,7 @@ export class EvidenceStore {
   async *records(id: string): AsyncGenerator<EvidenceRecord> {
     const row = this.get(id);
     if (!row) throw new Error(`evidence ${id}: not in the catalog`);
+    if (row.kinds.includes(FILE_KIND)) throw new Error(`evidence ${id} is a file, not records: read it with fileContent`);
     const input = createReadStream(this.blobPath(row.uri)).pipe(createZstdDecompress());
     let line = 0;
     for await (const text of createInterface({ input, crlfDelay: Infinity })) {
