@@ -21,6 +21,12 @@ const HUMAN_TRANSITIONS: Record<NonconformityStatus, readonly NonconformityStatu
 };
 
 export const EVIDENCE_GAP_CHECK = 'evidence-gap';
+export const MISSED_ACTIVITY_CHECK = 'missed-activity';
+
+/** The register's control id for a calendar activity: activities and controls share the register, not their ids. */
+export function activityControlOf(activityId: string): string {
+  return `activity:${activityId}`;
+}
 
 export interface Nonconformity {
   id: string;
@@ -130,9 +136,10 @@ export class Register {
    * Brings the register in line with one check run: a new deviation opens a nonconformity, a known one is
    * marked observed again, one that a check which did run no longer reports becomes no-longer-observed
    * (a person verifies and closes it). Checks that could not run leave their nonconformities alone.
-   * Each evidence gap is a nonconformity of its own. Runs once per check run.
+   * Each evidence gap is a nonconformity of its own. Runs once per check run. A run that looked at some subjects
+   * only (an access review verifying its revocations) names them in `examined`: nonconformities of other subjects are left alone.
    */
-  reconcile(input: { checkRunId: string; controlId: string; reference: string; owner: string; at: string; gaps: readonly EvidenceGap[]; collectedSources: readonly string[] }): ReconcileSummary {
+  reconcile(input: { checkRunId: string; controlId: string; reference: string; owner: string; at: string; gaps: readonly EvidenceGap[]; collectedSources: readonly string[]; examined?: readonly { checkId: string; subject: string }[] }): ReconcileSummary {
     return this.catalog.transaction(() => {
       const done = this.catalog.get<{ reconcile_summary: string | null }>('SELECT reconcile_summary FROM check_runs WHERE id = ?', input.checkRunId);
       if (!done) throw new Error(`check run ${input.checkRunId} is not in the catalog`);
@@ -174,6 +181,7 @@ export class Register {
       }
 
       const settledChecks = new Set(results.filter((result) => result.status !== 'error').map((result) => result.checkId));
+      const examined = input.examined && new Set(input.examined.map((entry) => fingerprintOf(input.controlId, entry.checkId, entry.subject)));
       const active = this.catalog.all<{ id: string; fingerprint: string; check_id: string; subject: string; status: NonconformityStatus }>(
         `SELECT id, fingerprint, check_id, subject, status FROM nonconformities WHERE control_id = ? AND status IN (${ACTIVE.map(() => '?').join(', ')})`,
         input.controlId,
@@ -181,7 +189,8 @@ export class Register {
       );
       for (const nc of active) {
         if (observed.has(nc.fingerprint)) continue;
-        const settled = nc.check_id === EVIDENCE_GAP_CHECK ? input.collectedSources.includes(nc.subject) : settledChecks.has(nc.check_id);
+        const settled =
+          nc.check_id === EVIDENCE_GAP_CHECK ? input.collectedSources.includes(nc.subject) : settledChecks.has(nc.check_id) && (examined?.has(nc.fingerprint) ?? true);
         if (!settled) continue;
         this.setStatus(nc.id, nc.status, 'no-longer-observed', SYSTEM, input.at, 'not observed by the latest run; verify and close');
         summary.noLongerObserved.push(nc.id);
@@ -258,6 +267,38 @@ export class Register {
       if (change.dueDate !== undefined) this.catalog.run('UPDATE nonconformities SET due_date = ? WHERE id = ?', change.dueDate, id);
       this.setStatus(id, nc.status, to, change.actor, change.at, change.note ?? null);
       return this.get(id)!;
+    });
+  }
+
+  /**
+   * An occurrence of a calendar activity that nobody completed by due + grace: one nonconformity per occurrence
+   * (control `activity:<activityId>`, check `missed-activity`, subject the occurrence id), however often asked.
+   */
+  raiseMissedActivity(input: { activityId: string; occurrenceId: string; reference: string; owner: string; title: string; at: string; detail: string; dueDate?: string }): { id: string; opened: boolean } {
+    return this.catalog.transaction(() => {
+      const controlId = activityControlOf(input.activityId);
+      const fingerprint = fingerprintOf(controlId, MISSED_ACTIVITY_CHECK, input.occurrenceId);
+      const existing = this.catalog.get<{ id: string }>('SELECT id FROM nonconformities WHERE fingerprint = ?', fingerprint);
+      if (existing) return { id: existing.id, opened: false };
+      const { id } = this.observe(
+        { controlId, reference: input.reference, owner: input.owner, at: input.at },
+        { fingerprint, checkId: MISSED_ACTIVITY_CHECK, subject: input.occurrenceId, title: input.title, severity: 'medium', detail: input.detail, values: { occurrenceId: input.occurrenceId }, evidenceIds: [] },
+      );
+      if (input.dueDate) this.catalog.run('UPDATE nonconformities SET due_date = ? WHERE id = ?', input.dueDate, id);
+      return { id, opened: true };
+    });
+  }
+
+  /** A missed occurrence was completed late: its nonconformity is no longer observed; a person verifies and closes it. */
+  settleMissedActivity(input: { activityId: string; occurrenceId: string; at: string; note: string; evidenceIds?: string[] }): string | undefined {
+    return this.catalog.transaction(() => {
+      const fingerprint = fingerprintOf(activityControlOf(input.activityId), MISSED_ACTIVITY_CHECK, input.occurrenceId);
+      const nc = this.catalog.get<{ id: string; status: NonconformityStatus; evidence_ids: string }>('SELECT id, status, evidence_ids FROM nonconformities WHERE fingerprint = ?', fingerprint);
+      if (!nc || !ACTIVE.includes(nc.status)) return nc?.id;
+      const evidenceIds = [...new Set([...(JSON.parse(nc.evidence_ids) as string[]), ...(input.evidenceIds ?? [])])];
+      this.catalog.run('UPDATE nonconformities SET evidence_ids = ? WHERE id = ?', JSON.stringify(evidenceIds), nc.id);
+      this.setStatus(nc.id, nc.status, 'no-longer-observed', SYSTEM, input.at, input.note);
+      return nc.id;
     });
   }
 

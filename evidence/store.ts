@@ -211,6 +211,17 @@ export class EvidenceStore {
     return row && fromDb(row);
   }
 
+  /** Every row from the first collected at or after `from` to the last collected before `to`, as one unbroken stretch of the chain. */
+  chainSpan(from: string, to: string): EvidenceRow[] {
+    const bounds = this.catalog.get<{ first: number | null; last: number | null }>(
+      'SELECT MIN(seq) AS first, MAX(seq) AS last FROM evidence WHERE collected_at >= ? AND collected_at < ?',
+      from,
+      to,
+    );
+    if (!bounds || bounds.first === null || bounds.last === null) return [];
+    return this.catalog.all<DbRow>('SELECT * FROM evidence WHERE seq BETWEEN ? AND ? ORDER BY seq', bounds.first, bounds.last).map(fromDb);
+  }
+
   list(filter: { controlId?: string; limit?: number } = {}): EvidenceRow[] {
     const rows = filter.controlId
       ? this.catalog.all<DbRow>('SELECT * FROM evidence WHERE control_id = ? ORDER BY seq DESC LIMIT ?', filter.controlId, filter.limit ?? 1_000_000)
@@ -419,7 +430,7 @@ function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function rowHash(fields: Omit<EvidenceRow, 'rowHash'>): string {
+export function rowHash(fields: Omit<EvidenceRow, 'rowHash'>): string {
   return sha256Hex(JSON.stringify(toDbValues({ ...fields, rowHash: '' }).slice(0, -1)));
 }
 

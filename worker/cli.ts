@@ -5,6 +5,7 @@ import { bundleWorkflowCode, Runtime, type Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
+import { exportBundle, verifyBundle } from '../evidence/export.ts';
 import { NonconformityStatus } from '../evidence/register.ts';
 import type { ControlRunSummary } from '../workflows/contracts.ts';
 import { connectClient, connectWorker, temporalSettings } from './connection.ts';
@@ -14,6 +15,8 @@ import { exitCodeOf, requireControl, runControl } from './run-control.ts';
 import { defaultRegistries } from './runtime.ts';
 import { cliContext, EXIT, table } from './commands/context.ts';
 import { listSchedules, syncSchedules } from './schedules.ts';
+import { syncReviewSchedules } from './review-schedules.ts';
+import { registerReviewCommands } from './commands/review.ts';
 import { createWorker, workflowsPath } from './worker.ts';
 
 const program = new Command('isms')
@@ -23,6 +26,7 @@ const program = new Command('isms')
 
 const context = cliContext(program);
 const { log, configFile, print, withRuntime, withClient } = context;
+registerReviewCommands(context);
 // The SDK logs through pino too; its own INFO chatter (worker state changes) is noise at the default level.
 Runtime.install({ logger: temporalLogger(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' })) });
 
@@ -62,14 +66,30 @@ evidence
 evidence
   .command('verify')
   .description('check every blob against its hash and the catalog against its hash chain and journal (exit 1 on any problem)')
+  .option('--bundle <dir>', 'verify an exported auditor bundle instead of the store')
   .option('--json', 'JSON output')
-  .action(async (options: { json?: boolean }) => {
-    await withRuntime(async ({ store }) => {
-      const report = await store.verify();
-      if (options.json) print(report);
-      else if (report.ok) print(`ok: ${report.checked} evidence rows verified`);
-      else print(`FAILED: ${report.problems.length} problems in ${report.checked} rows\n${table(report.problems, ['evidenceId', 'problem', 'detail'])}`);
-      if (!report.ok) process.exitCode = EXIT.findings;
+  .action(async (options: { bundle?: string; json?: boolean }) => {
+    const report = options.bundle ? await verifyBundle(options.bundle) : await withRuntime(({ store }) => store.verify());
+    if (options.json) print(report);
+    else if (report.ok) print(`ok: ${report.checked} evidence rows verified`);
+    else print(`FAILED: ${report.problems.length} problems in ${report.checked} rows\n${table(report.problems, ['evidenceId', 'problem', 'detail'])}`);
+    if (!report.ok) process.exitCode = EXIT.findings;
+  });
+evidence
+  .command('export')
+  .description("write an auditor's bundle for a period: snapshots, manifest with the catalog rows and nonconformities, SHA256SUMS")
+  .requiredOption('--from <date>', 'start of the period (inclusive), e.g. 2026-01-01')
+  .requiredOption('--to <date>', 'end of the period (exclusive), e.g. 2027-01-01')
+  .requiredOption('--out <dir>', 'folder to write')
+  .action(async (options: { from: string; to: string; out: string }) => {
+    const [from, to] = [options.from, options.to].map((value, index) => {
+      const date = new Date(value);
+      if (Number.isNaN(date.getTime())) throw new ConfigError(`--${index === 0 ? 'from' : 'to'} ${value}: not a date`);
+      return date.toISOString();
+    });
+    await withRuntime(async ({ store, register, config }) => {
+      const result = await exportBundle(store, register, { from: from!, to: to!, out: options.out, organisation: config.config.organisation });
+      print(`wrote ${result.rows} evidence snapshots to ${result.dir}; check with: sha256sum -c SHA256SUMS, or isms evidence verify --bundle ${result.dir}`);
     });
   });
 
@@ -140,7 +160,7 @@ schedules
   .action(async (options: { dryRun?: boolean }) => {
     const loaded = await loadConfig(configFile(), defaultRegistries);
     await withClient(async (client) => {
-      const changes = await syncSchedules(client, loaded, { dryRun: options.dryRun });
+      const changes = [...(await syncSchedules(client, loaded, { dryRun: options.dryRun })), ...(await syncReviewSchedules(client, loaded, { dryRun: options.dryRun }))];
       print(table(changes, ['action', 'scheduleId', 'detail']));
       if (options.dryRun) print('(dry run: nothing changed)');
     });
@@ -194,7 +214,7 @@ program
         worker = await createWorker(runtime, server.env.nativeConnection, { namespace: server.namespace, workflowBundle });
         const running = worker.run();
         const client = server.env.client;
-        const changes = await syncSchedules(client, runtime.config);
+        const changes = [...(await syncSchedules(client, runtime.config)), ...(await syncReviewSchedules(client, runtime.config))];
         print(`Temporal dev server at ${server.address}; schedules: ${changes.map((change) => `${change.scheduleId} ${change.action}`).join(', ')}`);
         const summaries = await Promise.all([...runtime.config.controls.keys()].map((controlId) => runControl(client, runtime.config, controlId)));
         for (const summary of summaries) print(describeRun(summary));
