@@ -93,7 +93,8 @@ export function indexPeople(people: readonly HrPerson[], params: PersonMatchingP
       for (const address of new Set(addresses)) {
         if (address) found.push(...(byAddress.get(address) ?? []));
       }
-      const accountKeys = [identity.username, identity.email, `${identity.source}:${identity.username}`];
+      // A mapping may name the system by its source name or, for connectors that serve many systems, by its tenant.
+      const accountKeys = [identity.username, identity.email, `${identity.source}:${identity.username}`, `${identity.tenant}:${identity.username}`];
       for (const key of new Set(accountKeys.flatMap((account) => (account ? [account.trim().toLowerCase()] : [])))) {
         found.push(...(byMappedAccount.get(key) ?? []));
       }

@@ -4,10 +4,11 @@ import { bambooHr } from './bamboohr/index.ts';
 import { connectorRegistry, type AnyConnector } from './contract.ts';
 import { googleWorkspace } from './google-workspace/index.ts';
 import { hrCsv } from './hr-csv/index.ts';
+import { identityCsv } from './identity-csv/index.ts';
 import { microsoftGraph } from './microsoft-graph/index.ts';
 import { scannerFiles } from './scanner-files/index.ts';
 
 /** Every connector this build ships; config names them by `name`. */
-export const builtinConnectors: readonly AnyConnector[] = [awsIam, googleWorkspace, microsoftGraph, hrCsv, bambooHr, awsBackup, scannerFiles];
+export const builtinConnectors: readonly AnyConnector[] = [awsIam, googleWorkspace, microsoftGraph, hrCsv, identityCsv, bambooHr, awsBackup, scannerFiles];
 
 export const defaultConnectors = connectorRegistry(builtinConnectors);
