@@ -1,28 +1,24 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { glob, open, readdir, stat } from 'node:fs/promises';
+import { glob, open, readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { ConnectorError, MalformedResponseError, NotFoundError, PermissionError, UnavailableError } from '../errors.ts';
+import { ConnectorError, NotFoundError, PermissionError, UnavailableError } from '../errors.ts';
+import { tooLarge, type ScanInput } from './input.ts';
 
 const GLOB_CHARACTERS = /[*?[\]{}]/;
 
 /**
- * The files the configured paths name, deduplicated and in sorted order (by code unit, so the order and with it the
- * resume cursor do not depend on the locale). A path that exists is taken as it is: a file, or a directory whose
- * files (not subdirectories: use a glob such as `dir/**\/*` for that) are all read. Otherwise a path with glob
- * characters is a pattern. A path that names nothing is an error: a scan export that went missing is an evidence gap,
- * not an empty result.
+ * The files one configured local path names (the connector deduplicates and sorts them with the other paths' by code
+ * unit, so the order and with it the resume cursor do not depend on the locale). A path that exists is taken as it
+ * is: a file, or a directory whose files (not subdirectories: use a glob such as `dir/**\/*` for that) are all read.
+ * Otherwise a path with glob characters is a pattern. A path that names nothing is an error: a scan export that went
+ * missing is an evidence gap, not an empty result.
  */
-export async function resolveScanFiles(paths: readonly string[], baseDir: string): Promise<string[]> {
-  const found = new Set<string>();
-  for (const [index, configured] of paths.entries()) {
-    const absolute = resolve(baseDir, configured);
-    const matched = (await filesAt(absolute)) ?? (GLOB_CHARACTERS.test(configured) ? await filesMatching(configured, baseDir) : undefined);
-    if (matched === undefined) throw new NotFoundError(`scanner-files: paths[${index}] "${configured}": no such file or directory (${absolute})`);
-    if (matched.length === 0) throw new NotFoundError(`scanner-files: paths[${index}] "${configured}": matched no files`);
-    for (const file of matched) found.add(file);
-  }
-  return [...found].sort();
+export async function filesOfPath(configured: string, index: number, baseDir: string): Promise<string[]> {
+  const absolute = resolve(baseDir, configured);
+  const matched = (await filesAt(absolute)) ?? (GLOB_CHARACTERS.test(configured) ? await filesMatching(configured, baseDir) : undefined);
+  if (matched === undefined) throw new NotFoundError(`scanner-files: paths[${index}] "${configured}": no such file or directory (${absolute})`);
+  if (matched.length === 0) throw new NotFoundError(`scanner-files: paths[${index}] "${configured}": matched no files`);
+  return matched;
 }
 
 async function filesAt(absolute: string): Promise<string[] | undefined> {
@@ -54,8 +50,26 @@ async function filesMatching(pattern: string, baseDir: string): Promise<string[]
   return files;
 }
 
-/** The first `length` bytes of a file, for telling its format. */
-export async function readHead(file: string, length: number): Promise<Buffer> {
+/** A file on disk, read through the same surface as an S3 object. */
+export function localInput(file: string): ScanInput {
+  return {
+    origin: file,
+    facts: async () => {
+      const info = await stat(file);
+      return { size: info.size, modifiedAt: info.mtime };
+    },
+    head: (length) => readHead(file, length),
+    chunks: (signal) => createReadStream(file, { highWaterMark: 1024 * 1024, signal }) as AsyncIterable<Buffer>,
+    bytes: async (limit, signal) => {
+      const bytes = await readFile(file, { signal });
+      if (bytes.length > limit.maxBytes) throw tooLarge(file, bytes.length, limit);
+      return bytes;
+    },
+    version: () => ({}),
+  };
+}
+
+async function readHead(file: string, length: number): Promise<Buffer> {
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.alloc(length);
@@ -64,36 +78,6 @@ export async function readHead(file: string, length: number): Promise<Buffer> {
   } finally {
     await handle.close();
   }
-}
-
-/** The sha256 and size of the bytes that went through it, for provenance. */
-export class FileDigest {
-  private readonly hash = createHash('sha256');
-  bytes = 0;
-  update(chunk: Uint8Array): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.byteLength;
-  }
-  sha256(): string {
-    return this.hash.digest('hex');
-  }
-}
-
-/**
- * Reads a file in chunks, passing every byte through `digest`, and refuses to read past `maxBytes` (checked on the
- * bytes actually read, since a file can grow after it was measured).
- */
-export async function* fileChunks(file: string, digest: FileDigest, maxBytes: number, signal: AbortSignal): AsyncGenerator<Buffer> {
-  const stream = createReadStream(file, { highWaterMark: 1024 * 1024, signal });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    digest.update(chunk);
-    if (digest.bytes > maxBytes) throw tooLarge(file, digest.bytes, maxBytes, 'maxXmlBytes');
-    yield chunk;
-  }
-}
-
-export function tooLarge(file: string, bytes: number, maxBytes: number, setting: string): ConnectorError {
-  return new MalformedResponseError(`scanner-files: ${file}: ${bytes} bytes is more than ${setting} (${maxBytes}); raise ${setting} or split the export`);
 }
 
 /**

@@ -1,9 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineConnector, type ConnectorContext } from '../contract.ts';
 import { MalformedResponseError } from '../errors.ts';
-import { FileDigest, fileChunks, fileFailure, readHead, resolveScanFiles, tooLarge } from './files.ts';
+import { filesOfPath, fileFailure, localInput } from './files.ts';
+import { FileDigest, measuredChunks, tooLarge, type ReadLimit, type ScanInput } from './input.ts';
 import { JSON_FORMATS, jsonFormatOf, KNOWN_FORMATS, parseScanJson, parseScanXml, ScanFormat, xmlFormatOf, type ParseOptions, type ScannerRecord } from './mapping.ts';
+import { isS3Url, openS3, parseS3Url, S3Settings, type S3Reader } from './s3.ts';
 import { sniffContainer, SNIFF_BYTES } from './sniff.ts';
 
 export { parseGrype, parseNessus, parseOpenVas, parseSarif, parseTrivy, type ParseOptions, type ScannerRecord } from './mapping.ts';
@@ -12,8 +13,21 @@ const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
 export const ScannerFilesConfig = z.strictObject({
-  /** Files, directories (their files) or glob patterns; relative ones are resolved against the config's folder. */
-  paths: z.array(z.string().min(1)).min(1),
+  /**
+   * Files, directories (their files) or glob patterns, relative ones resolved against the config's folder; or S3
+   * objects: `s3://bucket/prefix/` (every object under it), `s3://bucket/prefix/*.sarif`, `s3://bucket/key`.
+   */
+  paths: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .superRefine((path, issues) => {
+          const parsed = isS3Url(path) ? parseS3Url(path) : undefined;
+          if (parsed !== undefined && 'problem' in parsed) issues.addIssue({ code: 'custom', message: parsed.problem });
+        }),
+    )
+    .min(1),
   /** Names the asset of every record instead of what the files say (e.g. a repository for a SARIF file). */
   asset: z.string().min(1).optional(),
   /** Reads every file as this format instead of telling it from the content. */
@@ -22,16 +36,22 @@ export const ScannerFilesConfig = z.strictObject({
   maxJsonBytes: z.number().int().positive().default(512 * MiB),
   /** XML formats are streamed, so the bound only stops a runaway file. */
   maxXmlBytes: z.number().int().positive().default(8 * GiB),
+  /** How the s3:// paths are reached; without it, us-east-1 (other regions are followed) with the default credential chain. */
+  s3: S3Settings.optional(),
 });
 export type ScannerFilesConfig = z.infer<typeof ScannerFilesConfig>;
 
-/** What provenance keeps of each file read. */
+/** What provenance keeps of each file or object read. */
 export interface FileRead {
+  /** The absolute path, or `s3://bucket/key`. */
   path: string;
   format: ScanFormat;
   size: number;
   sha256: string;
   records: number;
+  /** An S3 object's ETag (unquoted) and, in a versioned bucket, VersionId: which version of the object was read. */
+  etag?: string;
+  versionId?: string;
 }
 
 function filesAlreadyRead(cursor: string | undefined): number {
@@ -41,9 +61,9 @@ function filesAlreadyRead(cursor: string | undefined): number {
 }
 
 /**
- * Vulnerability scanner exports on disk (SARIF, Trivy, Grype, Nessus, OpenVAS), one file after another in sorted
- * order. Each file yields its findings and one scan per asset it covers; after each file the heartbeat's cursor is the
- * index of the next file, so a retry skips the files already done.
+ * Vulnerability scanner exports (SARIF, Trivy, Grype, Nessus, OpenVAS) on disk or in S3, one after another in sorted
+ * order. Each yields its findings and one scan per asset it covers; after each the heartbeat's cursor is the index of
+ * the next, so a retry skips those already done.
  */
 export const scannerFiles = defineConnector({
   name: 'scanner-files',
@@ -51,61 +71,84 @@ export const scannerFiles = defineConnector({
   version: '1',
   config: ScannerFilesConfig,
   async *collect(config, ctx) {
-    const files = await resolveScanFiles(config.paths, ctx.baseDir);
-    const start = filesAlreadyRead(ctx.resumeCursor);
-    const read: FileRead[] = [];
-    ctx.provenance({ paths: config.paths, format: config.format, filesMatched: files.length, ...(start > 0 ? { resumedAtFile: start } : {}) });
-    for (let index = start; index < files.length; index++) {
-      ctx.signal.throwIfAborted();
-      const file = files[index]!;
-      try {
-        read.push(yield* collectFile(file, config, ctx));
-      } catch (error) {
-        throw fileFailure(error, file);
+    const s3 = config.paths.some(isS3Url) ? await openS3(config.s3 ?? S3Settings.parse({}), ctx) : undefined;
+    try {
+      const inputs = await resolveInputs(config.paths, ctx.baseDir, s3);
+      const start = filesAlreadyRead(ctx.resumeCursor);
+      const read: FileRead[] = [];
+      ctx.provenance({
+        paths: config.paths,
+        format: config.format,
+        filesMatched: inputs.length,
+        ...(s3 === undefined ? {} : { s3: s3.provenance() }),
+        ...(start > 0 ? { resumedAtFile: start } : {}),
+      });
+      for (let index = start; index < inputs.length; index++) {
+        ctx.signal.throwIfAborted();
+        const input = inputs[index]!;
+        try {
+          read.push(yield* collectInput(input, config, ctx));
+        } catch (error) {
+          throw fileFailure(error, input.origin);
+        }
+        ctx.provenance({ filesRead: read });
+        ctx.log.debug({ file: input.origin, format: read.at(-1)?.format, records: read.at(-1)?.records }, 'scan file read');
+        await ctx.heartbeat(String(index + 1));
       }
-      ctx.provenance({ filesRead: read });
-      ctx.log.debug({ file, format: read.at(-1)?.format, records: read.at(-1)?.records }, 'scan file read');
-      await ctx.heartbeat(String(index + 1));
+    } finally {
+      s3?.destroy();
     }
   },
 });
 
-async function* collectFile(file: string, config: ScannerFilesConfig, ctx: ConnectorContext): AsyncGenerator<ScannerRecord, FileRead> {
-  const info = await stat(file);
-  const options: ParseOptions = { asset: config.asset, fallbackScannedAt: info.mtime.toISOString(), warn: (message) => ctx.warn(message) };
+/** Every input the paths name, deduplicated, in code-unit order of path or URL (not the locale's, so the cursor is stable). */
+async function resolveInputs(paths: readonly string[], baseDir: string, s3: S3Reader | undefined): Promise<ScanInput[]> {
+  const found = new Map<string, ScanInput>();
+  for (const [index, configured] of paths.entries()) {
+    const inputs = s3 !== undefined && isS3Url(configured) ? await s3.objectsOf(configured, index) : (await filesOfPath(configured, index, baseDir)).map(localInput);
+    for (const input of inputs) if (!found.has(input.origin)) found.set(input.origin, input);
+  }
+  return [...found.values()].sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0));
+}
+
+async function* collectInput(input: ScanInput, config: ScannerFilesConfig, ctx: ConnectorContext): AsyncGenerator<ScannerRecord, FileRead> {
+  const origin = input.origin;
+  const facts = await input.facts(ctx.signal);
+  const options: ParseOptions = { asset: config.asset, fallbackScannedAt: facts.modifiedAt.toISOString(), warn: (message) => ctx.warn(message) };
   const forced = config.format === 'auto' ? undefined : config.format;
-  const container = forced === undefined ? sniffContainer((await readHead(file, SNIFF_BYTES)).toString('utf8')) : undefined;
+  const container = forced === undefined ? sniffContainer((await input.head(SNIFF_BYTES, ctx.signal)).toString('utf8')) : undefined;
   let records = 0;
 
   if (forced !== undefined ? JSON_FORMATS.has(forced) : container?.kind === 'json') {
-    if (info.size > config.maxJsonBytes) throw tooLarge(file, info.size, config.maxJsonBytes, 'maxJsonBytes');
-    const bytes = await readFile(file, { signal: ctx.signal });
-    if (bytes.length > config.maxJsonBytes) throw tooLarge(file, bytes.length, config.maxJsonBytes, 'maxJsonBytes');
+    const limit: ReadLimit = { maxBytes: config.maxJsonBytes, setting: 'maxJsonBytes' };
+    if (facts.size > limit.maxBytes) throw tooLarge(origin, facts.size, limit);
+    const bytes = await input.bytes(limit, ctx.signal);
     const digest = new FileDigest();
     digest.update(bytes);
-    const document = parseJson(bytes, file);
+    const document = parseJson(bytes, origin);
     const format = forced ?? jsonFormatOf(document);
-    if (format === undefined) throw unknownFormat(file, 'JSON of no known shape');
-    for (const record of parseScanJson(format, document, file, options)) {
+    if (format === undefined) throw unknownFormat(origin, 'JSON of no known shape');
+    for (const record of parseScanJson(format, document, origin, options)) {
       records += 1;
       yield record;
     }
-    return { path: file, format, size: digest.bytes, sha256: digest.sha256(), records };
+    return { path: origin, format, size: digest.bytes, sha256: digest.sha256(), records, ...input.version() };
   }
 
   if (forced !== undefined || container?.kind === 'xml') {
     const format = forced ?? (container?.kind === 'xml' ? xmlFormatOf(container.root) : undefined);
-    if (format === undefined) throw unknownFormat(file, `XML with root element <${container?.kind === 'xml' ? container.root : '?'}>`);
-    if (info.size > config.maxXmlBytes) throw tooLarge(file, info.size, config.maxXmlBytes, 'maxXmlBytes');
+    if (format === undefined) throw unknownFormat(origin, `XML with root element <${container?.kind === 'xml' ? container.root : '?'}>`);
+    const limit: ReadLimit = { maxBytes: config.maxXmlBytes, setting: 'maxXmlBytes' };
+    if (facts.size > limit.maxBytes) throw tooLarge(origin, facts.size, limit);
     const digest = new FileDigest();
-    for await (const record of parseScanXml(format, fileChunks(file, digest, config.maxXmlBytes, ctx.signal), file, options)) {
+    for await (const record of parseScanXml(format, measuredChunks(input, digest, limit, ctx.signal), origin, options)) {
       records += 1;
       yield record;
     }
-    return { path: file, format, size: digest.bytes, sha256: digest.sha256(), records };
+    return { path: origin, format, size: digest.bytes, sha256: digest.sha256(), records, ...input.version() };
   }
 
-  throw unknownFormat(file, container?.kind === 'unknown' ? container.reason : 'unrecognised content');
+  throw unknownFormat(origin, container?.kind === 'unknown' ? container.reason : 'unrecognised content');
 }
 
 function parseJson(bytes: Buffer, file: string): unknown {

@@ -1,0 +1,391 @@
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { SecretRef } from '../../config/secrets.ts';
+import type { ConnectorContext } from '../contract.ts';
+import { AuthError, ConnectorError, describeIssues, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../errors.ts';
+import { tooLarge, type InputFacts, type ReadLimit, type ScanInput } from './input.ts';
+import { SNIFF_BYTES } from './sniff.ts';
+
+export const S3Settings = z.strictObject({
+  region: z.string().min(1).default('us-east-1'),
+  /** Another S3 implementation (MinIO, moto) or a VPC endpoint. */
+  endpoint: z
+    .url()
+    .refine((url) => {
+      const parsed = new URL(url);
+      return parsed.username === '' && parsed.password === '';
+    }, 'credentials do not belong in the endpoint URL; use s3.credentials')
+    .optional(),
+  /** `http://endpoint/bucket/key` instead of `http://bucket.endpoint/key`: what MinIO and moto need. */
+  forcePathStyle: z.boolean().default(false),
+  /** Static keys; without them the SDK's default credential chain (environment, profile, instance or task role) is used. */
+  credentials: z.strictObject({ accessKeyId: SecretRef, secretAccessKey: SecretRef, sessionToken: SecretRef.optional() }).optional(),
+  /** Keys per ListObjectsV2 page (S3 sends at most 1000). */
+  pageSize: z.number().int().min(1).max(1000).default(1000),
+  /** Attempts per request, the SDK's retries with backoff included; throttling that outlasts them is a ThrottledError. */
+  maxAttempts: z.number().int().min(1).max(20).default(3),
+});
+export type S3Settings = z.infer<typeof S3Settings>;
+
+// ---------------------------------------------------------------- s3:// URLs
+
+const SCHEME = 's3://';
+/** The current bucket naming rules; older us-east-1 names with capitals or underscores cannot be reached this way. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export function isS3Url(path: string): boolean {
+  return path.startsWith(SCHEME);
+}
+
+/** What one configured `s3://` path names: one object, or the objects under a prefix (those whose key matches, for a glob). */
+export type S3Location =
+  | { readonly kind: 'object'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 'prefix'; readonly bucket: string; readonly prefix: string }
+  | { readonly kind: 'glob'; readonly bucket: string; readonly prefix: string; readonly pattern: RegExp };
+
+/**
+ * `s3://bucket/` and `s3://bucket/scans/` (a trailing slash) name every object under the prefix, at any depth;
+ * `s3://bucket/scans/*.sarif` the objects of that "folder" whose name matches (`*` stays within one segment);
+ * anything else one object by its key.
+ */
+export function parseS3Url(url: string): { location: S3Location } | { problem: string } {
+  if (!isS3Url(url)) return { problem: `not an s3:// URL` };
+  const rest = url.slice(SCHEME.length);
+  const slash = rest.indexOf('/');
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  const path = slash < 0 ? '' : rest.slice(slash + 1);
+  if (!BUCKET_NAME.test(bucket)) return { problem: `"${bucket}" is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)` };
+  const folderEnd = path.lastIndexOf('/') + 1;
+  const folder = path.slice(0, folderEnd);
+  const name = path.slice(folderEnd);
+  if (folder.includes('*')) return { problem: 'a * may only stand in the last segment of an s3:// URL' };
+  if (name === '') return { location: { kind: 'prefix', bucket, prefix: folder } };
+  if (!name.includes('*')) return { location: { kind: 'object', bucket, key: path } };
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^${literal(folder)}${name.split('*').map(literal).join('[^/]*')}$`, 'u');
+  return { location: { kind: 'glob', bucket, prefix: folder + name.slice(0, name.indexOf('*')), pattern } };
+}
+
+// ---------------------------------------------------------------- what S3 answers
+
+/*
+ * The fields of S3's answers that are read, checked as the SDK hands them over: a missing one is S3's (or a fake's)
+ * fault and is named. These schemas shape how objects are found and read; the scan content itself is mapped in
+ * mapping.ts.
+ */
+const ListedObject = z.object({ Key: z.string().min(1), Size: z.number().int().nonnegative(), LastModified: z.date(), ETag: z.string().min(1) });
+const ListPage = z.object({
+  Contents: z.array(ListedObject).optional(),
+  IsTruncated: z.boolean().optional(),
+  NextContinuationToken: z.string().min(1).optional(),
+});
+const ObjectBody = z.custom<AsyncIterable<Uint8Array>>(
+  (body) => typeof body === 'object' && body !== null && typeof (body as Partial<AsyncIterable<Uint8Array>>)[Symbol.asyncIterator] === 'function',
+  'expected a readable body',
+);
+const ObjectResponse = z.object({
+  Body: ObjectBody,
+  ETag: z.string().min(1),
+  VersionId: z.string().min(1).optional(),
+  LastModified: z.date(),
+  ContentLength: z.number().int().nonnegative(),
+  ContentRange: z.string().regex(/^bytes \d+-\d+\/\d+$/, 'expected "bytes first-last/size"').optional(),
+});
+type ObjectResponse = z.infer<typeof ObjectResponse>;
+
+function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new MalformedResponseError(`${where}: ${describeIssues(parsed.error.issues)}`);
+  return parsed.data;
+}
+
+// ---------------------------------------------------------------- errors
+
+/** Codes as S3 puts them in `<Error><Code>`; the SDK's own retries have already run when we see them. */
+const THROTTLING = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException', 'RequestThrottled']);
+const AUTH = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'TokenRefreshRequired',
+  'InvalidToken',
+  'AuthorizationHeaderMalformed',
+  'MissingSecurityHeader',
+  'CredentialsProviderError',
+]);
+const PERMISSION = new Set(['AccessDenied', 'AllAccessDisabled', 'AccountProblem']);
+/** A HEAD answers 404 with no body, so the SDK only has the status to name it by. */
+const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound']);
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'TimeoutError']);
+
+interface SdkErrorFacts {
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+  $response?: unknown;
+  Code?: unknown;
+  code?: unknown;
+}
+
+/**
+ * Maps what the SDK throws to our typed errors, saying where (the configured path or the object's URL), which call,
+ * S3's code, and for a refusal which permission the worker lacks. Our own errors and aborts pass through.
+ */
+export function s3Failure(error: unknown, where: string, operation: string, needs?: string): Error {
+  if (error instanceof ConnectorError) return error;
+  if (!(error instanceof Error)) return new Error(`${where}: ${operation}: ${String(error)}`);
+  if (error.name === 'AbortError') return error;
+  const facts = error as Error & SdkErrorFacts;
+  const code = [facts.Code, facts.code].find((value): value is string => typeof value === 'string') ?? error.name;
+  // A response without a service fault is one the SDK received but could not read: a body that is not S3's XML.
+  const unreadable = facts.$response !== undefined && facts.$fault === undefined;
+  const status = facts.$metadata?.httpStatusCode;
+  const attempts = facts.$metadata?.attempts ?? 1;
+  const detail = [status ? `HTTP ${status}` : undefined, attempts > 1 ? `after ${attempts} attempts` : undefined].filter(Boolean).join(', ');
+  // The SDK appends a hint on a second line to messages about responses it could not read; the first line says it.
+  const message = `${where}: ${operation}: ${unreadable ? 'unreadable response' : code}${detail ? ` (${detail})` : ''}: ${error.message.split('\n')[0]}`;
+  const options = { cause: error };
+  if (THROTTLING.has(code) || status === 429) return new ThrottledError(message, options);
+  if (AUTH.has(code)) return new AuthError(`${message}; check the configured s3.credentials (or the worker's AWS credentials)`, options);
+  if (PERMISSION.has(code)) return new PermissionError(needs === undefined ? message : `${message}; the worker needs ${needs}`, options);
+  if (NOT_FOUND.has(code)) return new NotFoundError(message, options);
+  // If-Match pins the version that was listed or sniffed; a replaced object is read again, whole, by the next attempt.
+  if (code === 'PreconditionFailed') return new UnavailableError(`${message}; the object changed while it was being read`, options);
+  if (NETWORK.has(code) || (status !== undefined && status >= 500)) return new UnavailableError(message, options);
+  if (unreadable) return new MalformedResponseError(message, options);
+  return new Error(message, options);
+}
+
+function codeOf(error: unknown): string | undefined {
+  return error instanceof Error ? ((error as Error & SdkErrorFacts).Code as string | undefined) ?? error.name : undefined;
+}
+
+// ---------------------------------------------------------------- reading
+
+/** Reaches the s3:// paths of one collection through one client. */
+export interface S3Reader {
+  /** The objects one configured s3:// path names; a path that names none is a NotFoundError. */
+  objectsOf(configured: string, index: number): Promise<ScanInput[]>;
+  /** How the bucket was reached, for provenance; never credentials. */
+  provenance(): Record<string, unknown>;
+  destroy(): void;
+}
+
+export async function openS3(settings: S3Settings, ctx: ConnectorContext): Promise<S3Reader> {
+  const keys = settings.credentials && {
+    accessKeyId: await ctx.secret(settings.credentials.accessKeyId),
+    secretAccessKey: await ctx.secret(settings.credentials.secretAccessKey),
+    sessionToken: settings.credentials.sessionToken && (await ctx.secret(settings.credentials.sessionToken)),
+  };
+  const client = new S3Client({
+    region: settings.region,
+    maxAttempts: settings.maxAttempts,
+    forcePathStyle: settings.forcePathStyle,
+    // A bucket in another region than configured is followed there instead of failing with PermanentRedirect.
+    followRegionRedirects: true,
+    ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
+    // Revealed only when the SDK signs a request, so the values never sit in the client's configuration.
+    ...(keys === undefined
+      ? {}
+      : {
+          credentials: async () => ({
+            accessKeyId: keys.accessKeyId.reveal(),
+            secretAccessKey: keys.secretAccessKey.reveal(),
+            ...(keys.sessionToken === undefined ? {} : { sessionToken: keys.sessionToken.reveal() }),
+          }),
+        }),
+  });
+  let listPages = 0;
+
+  async function listed(location: Extract<S3Location, { kind: 'prefix' | 'glob' }>, where: string): Promise<S3Object[]> {
+    const objects: S3Object[] = [];
+    const needs = `s3:ListBucket on arn:aws:s3:::${location.bucket}`;
+    let token: string | undefined;
+    for (let page = 1; ; page++) {
+      const operation = page === 1 ? 'ListObjectsV2' : `ListObjectsV2 page ${page}`;
+      const request = new ListObjectsV2Command({
+        Bucket: location.bucket,
+        MaxKeys: settings.pageSize,
+        ...(location.prefix === '' ? {} : { Prefix: location.prefix }),
+        // A glob stays within one "folder": the delimiter keeps S3 from listing the subtrees below it.
+        ...(location.kind === 'glob' ? { Delimiter: '/' } : {}),
+        ...(token === undefined ? {} : { ContinuationToken: token }),
+      });
+      let output: unknown;
+      try {
+        output = await client.send(request, { abortSignal: ctx.signal });
+      } catch (error) {
+        throw s3Failure(error, where, operation, needs);
+      }
+      listPages += 1;
+      const answer = validate(ListPage, output, `${where}: ${operation}`);
+      for (const object of answer.Contents ?? []) {
+        // A key ending in "/" is the empty placeholder the console creates for a folder, never an export.
+        if (object.Key.endsWith('/')) continue;
+        if (location.kind === 'glob' && !location.pattern.test(object.Key)) continue;
+        objects.push(new S3Object(client, location.bucket, object.Key, { etag: object.ETag, size: object.Size, modifiedAt: object.LastModified }));
+      }
+      if (answer.IsTruncated !== true) return objects;
+      if (answer.NextContinuationToken === undefined) throw new MalformedResponseError(`${where}: ${operation}: IsTruncated without a NextContinuationToken`);
+      if (answer.NextContinuationToken === token) throw new MalformedResponseError(`${where}: ${operation}: NextContinuationToken repeats the previous page's`);
+      token = answer.NextContinuationToken;
+    }
+  }
+
+  return {
+    async objectsOf(configured, index) {
+      const where = `scanner-files: paths[${index}] "${configured}"`;
+      const parsed = parseS3Url(configured);
+      // The config schema refuses these already; a config built without it still gets a clear message.
+      if ('problem' in parsed) throw new MalformedResponseError(`${where}: ${parsed.problem}`);
+      const location = parsed.location;
+      if (location.kind === 'object') {
+        const object = new S3Object(client, location.bucket, location.key, undefined);
+        // Reading the head now proves the object is there, and gives its size and version; the sniff reuses it.
+        await object.probe(where, ctx.signal);
+        return [object];
+      }
+      const objects = await listed(location, where);
+      if (objects.length === 0) throw new NotFoundError(`${where}: ${location.kind === 'glob' ? 'matched no objects' : 'no objects under this prefix'}`);
+      return objects;
+    },
+    provenance: () => ({
+      region: settings.region,
+      ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
+      forcePathStyle: settings.forcePathStyle,
+      pageSize: settings.pageSize,
+      listPages,
+    }),
+    destroy: () => client.destroy(),
+  };
+}
+
+interface Listing {
+  /** As S3 sends it, quoted: the If-Match value that pins the reads to the version listed. */
+  etag: string;
+  size: number;
+  modifiedAt: Date;
+}
+
+/**
+ * One S3 object. The sniff is a range GET of its first bytes and the content one streamed GET; both carry If-Match
+ * with the ETag first seen (listed, or from the first read), so the bytes parsed and hashed are one version even
+ * when the object is replaced meanwhile. GetObject by VersionId would need s3:GetObjectVersion as well.
+ */
+class S3Object implements ScanInput {
+  readonly origin: string;
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #key: string;
+  #listing: Listing | undefined;
+  #versionId: string | undefined;
+  #probed: { length: number; bytes: Buffer } | undefined;
+
+  constructor(client: S3Client, bucket: string, key: string, listing: Listing | undefined) {
+    this.origin = `s3://${bucket}/${key}`;
+    this.#client = client;
+    this.#bucket = bucket;
+    this.#key = key;
+    this.#listing = listing;
+  }
+
+  async facts(signal: AbortSignal): Promise<InputFacts> {
+    if (this.#listing === undefined) await this.probe(`scanner-files: ${this.origin}`, signal);
+    const { size, modifiedAt } = this.#listing!;
+    return { size, modifiedAt };
+  }
+
+  /** Reads the head ahead of time (and with it the size and version), naming `where` on failure. */
+  async probe(where: string, signal: AbortSignal): Promise<void> {
+    this.#probed = { length: SNIFF_BYTES, bytes: await this.#head(SNIFF_BYTES, where, signal) };
+  }
+
+  async head(length: number, signal: AbortSignal): Promise<Buffer> {
+    const probed = this.#probed;
+    this.#probed = undefined;
+    if (probed?.length === length) return probed.bytes;
+    return this.#head(length, `scanner-files: ${this.origin}`, signal);
+  }
+
+  async #head(length: number, where: string, signal: AbortSignal): Promise<Buffer> {
+    if (this.#listing?.size === 0) return Buffer.alloc(0);
+    const range = `bytes=0-${length - 1}`;
+    let response: ObjectResponse;
+    try {
+      response = await this.#get(where, `GetObject ${range}`, signal, range);
+    } catch (error) {
+      // S3 cannot satisfy any range of an empty object (416 InvalidRange); the empty object itself is its head.
+      if (codeOf((error as Error).cause) !== 'InvalidRange') throw error;
+      response = await this.#get(where, 'GetObject', signal);
+    }
+    const parts: Uint8Array[] = [];
+    let read = 0;
+    // Stops at `length` even when a server ignores the Range and sends everything; leaving the loop closes the stream.
+    for await (const chunk of this.#body(response, where, signal)) {
+      parts.push(chunk);
+      read += chunk.byteLength;
+      if (read >= length) break;
+    }
+    return Buffer.concat(parts).subarray(0, length);
+  }
+
+  async *chunks(signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    const where = `scanner-files: ${this.origin}`;
+    yield* this.#body(await this.#get(where, 'GetObject', signal), where, signal);
+  }
+
+  async bytes(limit: ReadLimit, signal: AbortSignal): Promise<Buffer> {
+    const where = `scanner-files: ${this.origin}`;
+    const response = await this.#get(where, 'GetObject', signal);
+    if (response.ContentLength > limit.maxBytes) {
+      await response.Body[Symbol.asyncIterator]().return?.();
+      throw tooLarge(this.origin, response.ContentLength, limit);
+    }
+    // One buffer of the announced size: a JSON export near the limit is held once, not once in chunks and again joined.
+    const buffer = Buffer.allocUnsafe(response.ContentLength);
+    let read = 0;
+    for await (const chunk of this.#body(response, where, signal)) {
+      if (read + chunk.byteLength > buffer.length) throw new MalformedResponseError(`${where}: GetObject: the body is longer than its Content-Length (${buffer.length})`);
+      buffer.set(chunk, read);
+      read += chunk.byteLength;
+    }
+    if (read < buffer.length) throw new UnavailableError(`${where}: GetObject: the body ended after ${read} of ${buffer.length} bytes`);
+    return buffer;
+  }
+
+  version(): Readonly<Record<string, string>> {
+    const etag = this.#listing?.etag.replace(/^"|"$/g, '');
+    return { ...(etag === undefined ? {} : { etag }), ...(this.#versionId === undefined ? {} : { versionId: this.#versionId }) };
+  }
+
+  async #get(where: string, operation: string, signal: AbortSignal, range?: string): Promise<ObjectResponse> {
+    const request = new GetObjectCommand({
+      Bucket: this.#bucket,
+      Key: this.#key,
+      ...(range === undefined ? {} : { Range: range }),
+      ...(this.#listing === undefined ? {} : { IfMatch: this.#listing.etag }),
+    });
+    let output: unknown;
+    try {
+      output = await this.#client.send(request, { abortSignal: signal });
+    } catch (error) {
+      throw s3Failure(error, where, operation, `s3:GetObject on arn:aws:s3:::${this.#bucket}/${this.#key}`);
+    }
+    const response = validate(ObjectResponse, output, `${where}: ${operation}`);
+    const total = response.ContentRange === undefined ? response.ContentLength : Number(response.ContentRange.slice(response.ContentRange.lastIndexOf('/') + 1));
+    this.#listing ??= { etag: response.ETag, size: total, modifiedAt: response.LastModified };
+    this.#versionId = response.VersionId;
+    return response;
+  }
+
+  async *#body(response: ObjectResponse, where: string, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    try {
+      for await (const chunk of response.Body) {
+        signal.throwIfAborted();
+        yield chunk;
+      }
+    } catch (error) {
+      signal.throwIfAborted();
+      throw s3Failure(error, where, 'GetObject body');
+    }
+  }
+}
