@@ -28,6 +28,17 @@ const VIEWS = [
             CAST(julianday('now') - julianday(first_observed) AS INTEGER) AS age_days
      FROM nonconformities
      WHERE status IN ('open', 'root-cause', 'corrective-action', 'no-longer-observed', 'verified');`,
+  // Access review campaigns record their results as check runs of the control; they are not the control's run status.
+  `DROP VIEW IF EXISTS v_control_status;
+   CREATE VIEW v_control_status AS
+     SELECT cr.control_id AS control_id,
+            cr.status AS status,
+            cr.evaluated_at AS evaluated_at,
+            cr.run_id AS run_id,
+            (SELECT COUNT(*) FROM nonconformities nc WHERE nc.control_id = cr.control_id AND nc.status IN ('open', 'root-cause', 'corrective-action')) AS open_nonconformities
+     FROM check_runs cr
+     WHERE cr.run_id NOT LIKE 'review:%'
+       AND cr.evaluated_at = (SELECT MAX(latest.evaluated_at) FROM check_runs latest WHERE latest.control_id = cr.control_id AND latest.run_id NOT LIKE 'review:%');`,
 ];
 
 export function ensureViews(catalog: Catalog): void {

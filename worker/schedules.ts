@@ -33,27 +33,41 @@ export function specOf(schedule: Schedule, defaultTimezone: string): ScheduleSpe
 
 type Range = { start: number; end?: number; step?: number };
 function calendarOf(entry: CalendarEntry) {
-  const ranges = (value: CalendarEntry['hour']) => (value === undefined ? undefined : (Array.isArray(value) ? value : [value]).map(rangeOf));
+  const ranges = (field: keyof CalendarEntry) => {
+    const value = entry[field];
+    if (value === undefined || field === 'comment') return undefined;
+    return (Array.isArray(value) ? value : [value]).map((item) => rangeOf(item, field));
+  };
   return {
-    second: ranges(entry.second),
-    minute: ranges(entry.minute),
-    hour: ranges(entry.hour),
-    dayOfMonth: ranges(entry.dayOfMonth),
-    month: ranges(entry.month),
-    dayOfWeek: ranges(entry.dayOfWeek),
+    second: ranges('second'),
+    minute: ranges('minute'),
+    hour: ranges('hour'),
+    dayOfMonth: ranges('dayOfMonth'),
+    month: ranges('month'),
+    dayOfWeek: ranges('dayOfWeek'),
     comment: entry.comment,
   } as never;
 }
 
 const DAY_NAMES = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
-const MONTH_NAMES = ['', 'JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
-function rangeOf(value: number | string): Range | string {
-  if (typeof value === 'number') return { start: value };
+const MONTH_NAMES = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
+
+/**
+ * One calendar value as the SDK takes it. A single number is a one-value range (start = end: the SDK would
+ * otherwise send end 1 and the server refuse any hour above 1), and months are names (the SDK takes no numbers).
+ */
+function rangeOf(value: number | string, field: keyof CalendarEntry): Range | string {
+  const month = (n: number) => MONTH_NAMES[n - 1] ?? String(n);
+  if (typeof value === 'number') return field === 'month' ? { start: month(value), end: month(value) } as never : { start: value, end: value };
   const upper = value.toUpperCase();
-  if (DAY_NAMES.includes(upper) || MONTH_NAMES.includes(upper)) return upper;
+  if (DAY_NAMES.includes(upper) || MONTH_NAMES.includes(upper)) return { start: upper, end: upper } as never;
   const match = /^(\d+)(?:-(\d+))?(?:\/(\d+))?$/.exec(value);
   if (!match) return value;
-  return { start: Number(match[1]), end: match[2] === undefined ? undefined : Number(match[2]), step: match[3] === undefined ? undefined : Number(match[3]) };
+  const start = Number(match[1]);
+  const end = match[2] === undefined ? start : Number(match[2]);
+  const step = match[3] === undefined ? undefined : Number(match[3]);
+  if (field === 'month') return { start: month(start), end: month(end), step } as never;
+  return { start, end, step };
 }
 
 export function desiredSchedule(control: ResolvedControl, loaded: LoadedConfig): ScheduleOptions {

@@ -82,4 +82,25 @@ describe('schedules sync', () => {
 
     for (const id of [scheduleIdOf(a), foreign, otherDeployment]) await client.schedule.getHandle(id).delete();
   });
+
+  it('creates calendar specs the server accepts: single values, ranges, day and month names or numbers', async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const id = `calendar-${suffix}`;
+    const calendarControl = { ...control(id, '0 6 * * *'), schedule: { calendar: [{ hour: 6, minute: 30, dayOfWeek: 'MONDAY', month: [3, '6-9'], comment: 'quarterly-ish' }], timezone: 'UTC' } };
+    await syncSchedules(client, configWith(`isms-calendar-${suffix}`, [calendarControl]));
+    const described = await client.schedule.getHandle(scheduleIdOf(id)).describe();
+    expect(described.spec.calendars![0]).toMatchObject({
+      hour: [{ start: 6, end: 6 }],
+      minute: [{ start: 30, end: 30 }],
+      dayOfWeek: [{ start: 'MONDAY', end: 'MONDAY' }],
+      month: [
+        { start: 'MARCH', end: 'MARCH' },
+        { start: 'JUNE', end: 'SEPTEMBER' },
+      ],
+    });
+    const next = new Date(described.info.nextActionTimes[0]!);
+    expect([next.getUTCDay(), next.getUTCHours(), next.getUTCMinutes()]).toEqual([1, 6, 30]);
+    expect([3, 6, 7, 8, 9]).toContain(next.getUTCMonth() + 1);
+    await client.schedule.getHandle(scheduleIdOf(id)).delete();
+  });
 });
