@@ -4,6 +4,8 @@ import type { LoadedConfig } from '../config/load.ts';
 import type { Register } from '../evidence/register.ts';
 import type { EvidenceStore } from '../evidence/store.ts';
 import type { CollectionPlan, CollectInput, EvaluateInput, NotifyInput, ReconcileInput } from '../workflows/contracts.ts';
+import { accessReviewActivities } from './access-review.ts';
+import { calendarActivities } from './calendar.ts';
 import { collectEvidence } from './collect.ts';
 import { evaluateControl } from './evaluate.ts';
 import { toFailure } from './failures.ts';
@@ -42,6 +44,8 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
     notify: (input: NotifyInput) => notify(deps, input),
+    ...accessReviewActivities(deps),
+    ...calendarActivities(deps),
   };
 }
 

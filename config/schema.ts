@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CalendarConfig } from './calendar.ts';
+import { ReviewConfig } from './review.ts';
 import { SecretRef } from './secrets.ts';
 
 /** A duration as Temporal takes it: "90s", "2 minutes", "1 day". */
@@ -104,6 +106,7 @@ export const ControlConfig = z.strictObject({
   collection: CollectionOverrides.optional(),
   /** A paused control keeps its schedule, paused, and runs only on demand. */
   paused: z.boolean().default(false),
+  review: z.lazy(() => ReviewConfig).optional(),
 });
 export type ControlConfig = z.infer<typeof ControlConfig>;
 
@@ -136,5 +139,7 @@ export const IsmsConfig = z.strictObject({
   connectors: z.record(Identifier, ConnectorInstance).default({}),
   notifications: z.array(NotificationTarget).default([]),
   controls: z.array(ControlConfig).default([]),
+  /** The maintenance calendar: recurring human activities, the audit cycle and change reviews. */
+  calendar: z.lazy(() => CalendarConfig).optional(),
 });
 export type IsmsConfig = z.infer<typeof IsmsConfig>;

@@ -1,4 +1,3 @@
-import type { SQLInputValue } from 'node:sqlite';
 import { decisionRefusal, parseEntryRef, type DecideInput, type ReviewDecision } from '../workflows/access-review-contracts.ts';
 import type { Catalog } from './catalog.ts';
 import type { Identity } from './records.ts';
@@ -346,7 +345,7 @@ function toCampaign(row: CampaignRow): Campaign {
   };
 }
 
-type EntryRow = Record<string, SQLInputValue> & {
+type EntryRow = {
   campaign_id: string;
   entry_no: number;
   system: string;

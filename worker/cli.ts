@@ -17,6 +17,8 @@ import { cliContext, EXIT, table } from './commands/context.ts';
 import { listSchedules, syncSchedules } from './schedules.ts';
 import { syncReviewSchedules } from './review-schedules.ts';
 import { registerReviewCommands } from './commands/review.ts';
+import { registerCalendarCommands } from './commands/calendar.ts';
+import { syncCalendarSchedules } from './calendar-schedules.ts';
 import { createWorker, workflowsPath } from './worker.ts';
 
 const program = new Command('isms')
@@ -27,6 +29,7 @@ const program = new Command('isms')
 const context = cliContext(program);
 const { log, configFile, print, withRuntime, withClient } = context;
 registerReviewCommands(context);
+registerCalendarCommands(context);
 // The SDK logs through pino too; its own INFO chatter (worker state changes) is noise at the default level.
 Runtime.install({ logger: temporalLogger(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' })) });
 
@@ -161,6 +164,7 @@ schedules
     const loaded = await loadConfig(configFile(), defaultRegistries);
     await withClient(async (client) => {
       const changes = [...(await syncSchedules(client, loaded, { dryRun: options.dryRun })), ...(await syncReviewSchedules(client, loaded, { dryRun: options.dryRun }))];
+      changes.push(...(await syncCalendarSchedules(client, loaded, { dryRun: options.dryRun })));
       print(table(changes, ['action', 'scheduleId', 'detail']));
       if (options.dryRun) print('(dry run: nothing changed)');
     });
@@ -172,7 +176,7 @@ schedules
     await withClient(async (client) => {
       const listings = await listSchedules(client);
       if (options.json) return print(listings);
-      print(table(listings.map((entry) => ({ ...entry, paused: entry.paused ? 'paused' : '', next: entry.nextRuns[0] ?? '' })), ['scheduleId', 'paused', 'next', 'note']));
+      print(table(listings.map((entry) => ({ ...entry, paused: entry.paused ? 'paused' : '', next: entry.nextRuns[0] ?? '' })), ['scheduleId', 'kind', 'paused', 'next', 'note']));
     });
   });
 
@@ -215,6 +219,7 @@ program
         const running = worker.run();
         const client = server.env.client;
         const changes = [...(await syncSchedules(client, runtime.config)), ...(await syncReviewSchedules(client, runtime.config))];
+        changes.push(...(await syncCalendarSchedules(client, runtime.config)));
         print(`Temporal dev server at ${server.address}; schedules: ${changes.map((change) => `${change.scheduleId} ${change.action}`).join(', ')}`);
         const summaries = await Promise.all([...runtime.config.controls.keys()].map((controlId) => runControl(client, runtime.config, controlId)));
         for (const summary of summaries) print(describeRun(summary));

@@ -5,7 +5,12 @@ import type { CalendarEntry, Schedule } from '../config/schema.ts';
 import type { ControlRunInput } from '../workflows/contracts.ts';
 
 export const SCHEDULE_PREFIX = 'isms:control:';
-const HASH_MEMO = 'ismsScheduleHash';
+/** Memo key of the schedule action holding a digest of what config asked for, so unchanged schedules are left alone. */
+export const HASH_MEMO = 'ismsScheduleHash';
+
+export function scheduleDigest(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
 
 export function scheduleIdOf(controlId: string): string {
   return `${SCHEDULE_PREFIX}${controlId}`;
@@ -75,7 +80,7 @@ export function desiredSchedule(control: ResolvedControl, loaded: LoadedConfig):
   const args: [ControlRunInput] = [{ controlId: control.control.id, trigger: 'schedule' }];
   const taskQueue = loaded.config.temporal.taskQueue;
   const catchupWindow = loaded.config.temporal.catchupWindow;
-  const hash = createHash('sha256').update(JSON.stringify({ spec, args, taskQueue, catchupWindow })).digest('hex').slice(0, 16);
+  const hash = scheduleDigest({ spec, args, taskQueue, catchupWindow });
   return {
     scheduleId: scheduleIdOf(control.control.id),
     spec,
@@ -93,19 +98,28 @@ export function desiredSchedule(control: ResolvedControl, loaded: LoadedConfig):
   };
 }
 
+export interface DesiredSchedule {
+  options: ScheduleOptions;
+  /** One line for `schedules sync` to print. */
+  detail: string;
+}
+
 /**
- * Makes Temporal's schedules match the config: one per control. Creates missing ones, updates changed ones
- * in place (an operator's pause survives), and deletes schedules of removed controls; schedules without
- * our prefix, or feeding another task queue, are never touched.
+ * Makes one family of schedules (those whose id starts with `prefix`) match the config: creates missing ones,
+ * updates changed ones in place (an operator's pause survives), deletes those that left the config. Schedules
+ * without the prefix, or feeding another task queue (another deployment sharing the namespace), are never touched.
  */
-export async function syncSchedules(client: Client, loaded: LoadedConfig, options: { dryRun?: boolean } = {}): Promise<PlannedChange[]> {
+export async function reconcileSchedules(
+  client: Client,
+  family: { prefix: string; taskQueue: string; desired: readonly DesiredSchedule[]; removed: string },
+  options: { dryRun?: boolean } = {},
+): Promise<PlannedChange[]> {
   const existing = new Set<string>();
   for await (const summary of client.schedule.list()) {
-    if (summary.scheduleId.startsWith(SCHEDULE_PREFIX)) existing.add(summary.scheduleId);
+    if (summary.scheduleId.startsWith(family.prefix)) existing.add(summary.scheduleId);
   }
   const changes: PlannedChange[] = [];
-  for (const control of loaded.controls.values()) {
-    const desired = desiredSchedule(control, loaded);
+  for (const { options: desired, detail } of family.desired) {
     const handle = client.schedule.getHandle(desired.scheduleId);
     let current;
     try {
@@ -114,31 +128,35 @@ export async function syncSchedules(client: Client, loaded: LoadedConfig, option
       if (!(error instanceof ScheduleNotFoundError)) throw error;
     }
     if (!current) {
-      changes.push({ scheduleId: desired.scheduleId, action: 'create', detail: describeSpec(control) });
+      changes.push({ scheduleId: desired.scheduleId, action: 'create', detail });
       if (!options.dryRun) await client.schedule.create(desired);
       continue;
     }
     const currentHash = current.action.type === 'startWorkflow' ? current.action.memo?.[HASH_MEMO] : undefined;
-    const wantedHash = desired.action.memo?.[HASH_MEMO];
-    if (currentHash === wantedHash) {
-      changes.push({ scheduleId: desired.scheduleId, action: 'unchanged', detail: describeSpec(control) });
+    if (currentHash === desired.action.memo?.[HASH_MEMO]) {
+      changes.push({ scheduleId: desired.scheduleId, action: 'unchanged', detail });
       continue;
     }
-    changes.push({ scheduleId: desired.scheduleId, action: 'update', detail: describeSpec(control) });
+    changes.push({ scheduleId: desired.scheduleId, action: 'update', detail });
     if (!options.dryRun) {
       await handle.update((previous) => ({ ...previous, spec: desired.spec, action: desired.action, policies: desired.policies, state: previous.state }));
     }
   }
-  const wanted = new Set([...loaded.controls.keys()].map(scheduleIdOf));
+  const wanted = new Set(family.desired.map(({ options: desired }) => desired.scheduleId));
   for (const scheduleId of existing) {
     if (wanted.has(scheduleId)) continue;
-    // Another deployment may share the namespace: only schedules that feed our task queue are ours to delete.
     const description = await client.schedule.getHandle(scheduleId).describe();
-    if (description.action.type !== 'startWorkflow' || description.action.taskQueue !== loaded.config.temporal.taskQueue) continue;
-    changes.push({ scheduleId, action: 'delete', detail: 'control no longer in config' });
+    if (description.action.type !== 'startWorkflow' || description.action.taskQueue !== family.taskQueue) continue;
+    changes.push({ scheduleId, action: 'delete', detail: family.removed });
     if (!options.dryRun) await client.schedule.getHandle(scheduleId).delete();
   }
   return changes;
+}
+
+/** One schedule per control. */
+export function syncSchedules(client: Client, loaded: LoadedConfig, options: { dryRun?: boolean } = {}): Promise<PlannedChange[]> {
+  const desired = [...loaded.controls.values()].map((control) => ({ options: desiredSchedule(control, loaded), detail: describeSpec(control) }));
+  return reconcileSchedules(client, { prefix: SCHEDULE_PREFIX, taskQueue: loaded.config.temporal.taskQueue, desired, removed: 'control no longer in config' }, options);
 }
 
 function describeSpec(control: ResolvedControl): string {
@@ -150,7 +168,10 @@ function describeSpec(control: ResolvedControl): string {
 
 export interface ScheduleListing {
   scheduleId: string;
-  controlId: string;
+  /** What the schedule runs: a control, an access review or a calendar activity. */
+  kind: string;
+  /** The control or activity id. */
+  subject: string;
   paused: boolean;
   note: string | undefined;
   nextRuns: string[];
@@ -160,11 +181,13 @@ export interface ScheduleListing {
 export async function listSchedules(client: Client): Promise<ScheduleListing[]> {
   const listings: ScheduleListing[] = [];
   for await (const summary of client.schedule.list()) {
-    if (!summary.scheduleId.startsWith(SCHEDULE_PREFIX)) continue;
+    const family = /^isms:([a-z-]+):(.+)$/.exec(summary.scheduleId);
+    if (!family) continue;
     const description = await client.schedule.getHandle(summary.scheduleId).describe();
     listings.push({
       scheduleId: summary.scheduleId,
-      controlId: summary.scheduleId.slice(SCHEDULE_PREFIX.length),
+      kind: family[1]!,
+      subject: family[2]!,
       paused: description.state.paused,
       note: description.state.note,
       nextRuns: description.info.nextActionTimes.slice(0, 3).map((at) => at.toISOString()),

@@ -63,7 +63,7 @@ export async function controlRun(input: ControlRunInput): Promise<ControlRunSumm
   return { runId, controlId: input.controlId, occurrence, status: verdict.status, evidence, gaps, checks: verdict.checks, nonconformities };
 }
 
-function gapOf(sourceName: string, reason: unknown): EvidenceGap {
+export function gapOf(sourceName: string, reason: unknown): EvidenceGap {
   const cause = reason instanceof ActivityFailure ? reason.cause : reason;
   if (cause instanceof ApplicationFailure) return { sourceName, reason: cause.message, errorType: cause.type ?? 'ApplicationFailure' };
   if (cause instanceof Error) return { sourceName, reason: cause.message, errorType: cause.name };

@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeConfig } from '../support/temporal.ts';
+import { runIsms } from '../support/cli.ts';
 
-const cli = fileURLToPath(new URL('../../worker/cli.ts', import.meta.url));
 const received: { path: string; body: Record<string, unknown> }[] = [];
 const webhook = createServer(async (request: IncomingMessage, response) => {
   let body = '';
@@ -17,15 +15,7 @@ const webhook = createServer(async (request: IncomingMessage, response) => {
 beforeAll(() => new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve)));
 afterAll(() => new Promise<void>((resolve) => webhook.close(() => resolve())));
 
-async function isms(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return failed;
-  }
-}
+const isms = (args: string[], env: Record<string, string>) => runIsms(args, { env });
 
 describe('isms run', () => {
   it('runs a control now, prints the summary as JSON, exits 1 on nonconformities and tells the webhook without leaking its secret URL', async () => {

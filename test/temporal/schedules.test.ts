@@ -77,7 +77,7 @@ describe('schedules sync', () => {
 
     const listed = await listSchedules(client);
     const ours = listed.find((entry) => entry.scheduleId === scheduleIdOf(a));
-    expect(ours).toMatchObject({ controlId: a, paused: true });
+    expect(ours).toMatchObject({ kind: 'control', subject: a, paused: true });
     expect(ours!.nextRuns.length).toBeGreaterThan(0);
 
     for (const id of [scheduleIdOf(a), foreign, otherDeployment]) await client.schedule.getHandle(id).delete();

@@ -1,22 +1,12 @@
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EvidenceStore } from '../../evidence/store.ts';
+import { runIsms } from '../support/cli.ts';
 
-const cli = fileURLToPath(new URL('../../worker/cli.ts', import.meta.url));
-const run = async (args: string[], cwd: string) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'silent' } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-};
+const run = (args: string[], cwd: string) => runIsms(args, { cwd });
 
 const dir = mkdtempSync(path.join(tmpdir(), 'isms-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,8 @@
 import { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { connectClient, temporalSettings } from '../connection.ts';
+import { connectClient, connectWorker, temporalSettings } from '../connection.ts';
+import { createWorker } from '../worker.ts';
 import { createLogger } from '../logger.ts';
 import { configPath, openRuntime, type Runtime } from '../runtime.ts';
 
@@ -52,4 +53,25 @@ export function table(rows: readonly object[], columns: string[]): string {
   const widths = columns.map((column, index) => Math.max(column.length, ...text.map((cells) => cells[index]!.length)));
   const line = (cells: string[]) => cells.map((cell, index) => cell.padEnd(widths[index]!)).join('  ').trimEnd();
   return [line(columns), line(widths.map((width) => '-'.repeat(width))), ...text.map(line)].join('\n');
+}
+
+/**
+ * Gives `work` a Temporal client; with `hostWorker` it also runs a worker for as long as the work takes, so a
+ * command works without a deployed worker (as `isms run` does).
+ */
+export async function withTemporal<T>(runtime: Runtime, hostWorker: boolean, work: (client: Client) => Promise<T>): Promise<T> {
+  const settings = temporalSettings();
+  const client = new Client({ connection: await connectClient(settings), namespace: settings.namespace });
+  try {
+    if (!hostWorker) return await work(client);
+    const connection = await connectWorker(settings);
+    try {
+      const worker = await createWorker(runtime, connection, { namespace: settings.namespace });
+      return await worker.runUntil(work(client));
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    await client.connection.close();
+  }
 }

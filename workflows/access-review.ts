@@ -1,0 +1,200 @@
+import { ActivityFailure, ApplicationFailure, SearchAttributeType, WorkflowExecutionAlreadyStartedError, defineSearchAttributeKey } from '@temporalio/common';
+import { allHandlersFinished, condition, log, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import {
+  decideUpdate,
+  decisionRefusal,
+  progressQuery,
+  REVIEW_REFUSAL,
+  type CampaignInput,
+  type CampaignPhase,
+  type CampaignProgress,
+  type CampaignSummary,
+  type DecideInput,
+  type OpenReviewInput,
+  type RevocationOutcome,
+} from './access-review-contracts.ts';
+import { NON_RETRYABLE_ERROR_TYPES, type EvidenceGap, type EvidenceRef } from './contracts.ts';
+import { gapOf } from './control-run.ts';
+
+const NON_RETRYABLE = [...NON_RETRYABLE_ERROR_TYPES, REVIEW_REFUSAL];
+
+const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/**
+ * What the review schedule starts: works out the period of the scheduled time and starts that period's campaign
+ * under its own id, `review:<controlId>:<period>`, so that a campaign opened by hand in the same period is the
+ * same campaign. The campaign outlives this workflow.
+ */
+export async function openAccessReview(input: OpenReviewInput): Promise<{ campaignId: string }> {
+  const info = workflowInfo();
+  const openedAt = (info.typedSearchAttributes.get(scheduledStartTime) ?? info.startTime).toISOString();
+  const plan = await bookkeeping.planAccessReview({ controlId: input.controlId, at: openedAt });
+  try {
+    await startChild(accessReviewCampaign, {
+      workflowId: plan.campaignId,
+      args: [{ controlId: input.controlId, period: plan.period, openedAt, trigger: 'schedule' }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    log.info('the campaign of this period is already open', { campaignId: plan.campaignId });
+  }
+  return { campaignId: plan.campaignId };
+}
+
+/**
+ * One access review campaign: collect the identity sources, build one review list per system and reviewer, take
+ * decisions (Update `decide`) until every entry is decided or the due date passes, then verify each `revoke` with a
+ * later collection. Undecided entries at the due date raise one nonconformity; a revoked account still active
+ * raises one per account, which a later verification settles.
+ */
+export async function accessReviewCampaign(input: CampaignInput): Promise<CampaignSummary> {
+  const campaignId = workflowInfo().workflowId;
+  const state = {
+    phase: 'collecting' as CampaignPhase,
+    entryCount: 0,
+    undecided: 0,
+    systems: [] as string[],
+    dueAt: undefined as string | undefined,
+    closed: false,
+    /** Workflow times of `revoke` decisions not yet covered by a verification. */
+    revocationsAwaiting: [] as number[],
+  };
+  const progress = (): CampaignProgress => ({
+    campaignId,
+    phase: state.phase,
+    entryCount: state.entryCount,
+    undecided: state.undecided,
+    systems: state.systems,
+    dueAt: state.dueAt,
+    closed: state.closed,
+    revocationsAwaitingVerification: state.revocationsAwaiting.length,
+  });
+  // Registered before the first await, so an early Update or Query meets a handler (the validator turns it away while collecting).
+  setHandler(progressQuery, progress);
+  setHandler(
+    decideUpdate,
+    async (decision: DecideInput) => {
+      const at = Date.now();
+      try {
+        const result = await bookkeeping.recordReviewDecisions({ campaignId, ...decision, at: new Date(at).toISOString() });
+        state.undecided = result.undecided;
+        if (decision.decision === 'revoke' && result.entries.length > 0) state.revocationsAwaiting.push(at);
+        return result;
+      } catch (error) {
+        // The reviewer sees why, not that an activity failed.
+        const cause = error instanceof ActivityFailure ? error.cause : error;
+        if (cause instanceof ApplicationFailure) throw ApplicationFailure.create({ type: cause.type ?? REVIEW_REFUSAL, message: cause.message, nonRetryable: true });
+        throw error;
+      }
+    },
+    {
+      validator: (decision: DecideInput) => {
+        const refusal = decisionRefusal({ campaignId, ...state }, decision);
+        if (refusal) throw new Error(refusal);
+      },
+    },
+  );
+
+  const plan = await bookkeeping.planAccessReview({ controlId: input.controlId, at: input.openedAt });
+  state.dueAt = plan.dueAt;
+  const collector = proxyActivities<Activities>({
+    startToCloseTimeout: plan.collection.timeout,
+    heartbeatTimeout: plan.collection.heartbeatTimeout,
+    retry: {
+      initialInterval: plan.collection.initialRetryInterval,
+      maximumInterval: plan.collection.maximumRetryInterval,
+      maximumAttempts: plan.collection.maximumAttempts,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  });
+  const collect = async (runId: string, sources: readonly string[], occurrence: string) => {
+    const collected = await Promise.allSettled(sources.map((sourceName) => collector.collectEvidence({ runId, controlId: input.controlId, sourceName, occurrence })));
+    const refs = collected.flatMap((result): EvidenceRef[] => (result.status === 'fulfilled' ? [result.value] : []));
+    const gaps = collected.flatMap((result, index): EvidenceGap[] => (result.status === 'rejected' ? [gapOf(sources[index]!, result.reason)] : []));
+    for (const gap of gaps) log.warn('evidence gap', { campaignId, source: gap.sourceName, reason: gap.reason });
+    return { refs, gaps };
+  };
+
+  const opening = await collect(campaignId, plan.sources, input.openedAt);
+  const built = await bookkeeping.buildAccessReview({ campaignId, controlId: input.controlId, period: input.period, openedAt: input.openedAt, dueAt: plan.dueAt, ...opening });
+  Object.assign(state, { phase: 'open', entryCount: built.entryCount, undecided: built.undecided, systems: built.systems });
+
+  const summary: CampaignSummary = {
+    campaignId,
+    controlId: input.controlId,
+    period: input.period,
+    status: 'incomplete',
+    entryCount: built.entryCount,
+    undecidedAtClose: 0,
+    verifications: 0,
+    revocations: { effective: 0, notEffective: 0, unverifiable: 0 },
+    nonconformities: { opened: [], noLongerObserved: [] },
+  };
+  const note = (outcome: { opened: string[]; reopened: string[]; noLongerObserved: string[] }) => {
+    summary.nonconformities.opened.push(...outcome.opened, ...outcome.reopened);
+    summary.nonconformities.noLongerObserved.push(...outcome.noLongerObserved);
+  };
+
+  const dueAt = Date.parse(plan.dueAt);
+  /** When revocations found still active are to be looked at again, and how many times they have been. */
+  let recheck: { at: number; round: number } | undefined;
+  const nextVerificationAt = (): number | undefined => {
+    const times = [...state.revocationsAwaiting.map((at) => at + plan.verifyAfterMs), ...(recheck ? [recheck.at] : [])];
+    return times.length > 0 ? Math.min(...times) : undefined;
+  };
+
+  for (;;) {
+    const verifyAt = nextVerificationAt();
+    if (state.closed && verifyAt === undefined) break;
+    const wakeAt = Math.min(state.closed ? Infinity : dueAt, verifyAt ?? Infinity);
+    const waitMs = wakeAt - Date.now();
+    if (waitMs > 0) {
+      const awaiting = state.revocationsAwaiting.length;
+      // A decision that completes the list, or a new revocation (it may be due sooner), ends the wait early.
+      await condition(() => (!state.closed && state.undecided === 0) || state.revocationsAwaiting.length !== awaiting, waitMs);
+    }
+    if (!state.closed && (state.undecided === 0 || Date.now() >= dueAt)) {
+      state.closed = true;
+      const closed = await bookkeeping.closeAccessReview({ campaignId, controlId: input.controlId, at: new Date().toISOString() });
+      summary.status = closed.status;
+      summary.undecidedAtClose = closed.undecided;
+      note(closed.nonconformities);
+    }
+    const due = nextVerificationAt();
+    if (due === undefined || Date.now() < due) continue;
+
+    state.phase = 'verifying';
+    summary.verifications++;
+    const now = Date.now();
+    const cutoff = now - plan.verifyAfterMs;
+    const outcome = await verify(`${campaignId}:verify-${summary.verifications}`, new Date(cutoff).toISOString(), new Date(now).toISOString());
+    state.revocationsAwaiting = state.revocationsAwaiting.filter((at) => at > cutoff);
+    summary.revocations.effective += outcome.effective;
+    summary.revocations.notEffective += outcome.notEffective;
+    summary.revocations.unverifiable += outcome.unverifiable;
+    note(outcome.nonconformities);
+    const round = (recheck?.round ?? 0) + 1;
+    // Still active (or not collectable): look again later, a bounded number of times; after that the register holds it.
+    recheck = outcome.notEffective + outcome.unverifiable > 0 && round < plan.maxVerifications ? { at: now + plan.verifyAfterMs, round } : undefined;
+    state.phase = state.closed ? 'verifying' : 'open';
+  }
+
+  state.phase = 'done';
+  await condition(allHandlersFinished);
+  return summary;
+
+  async function verify(runId: string, cutoff: string, at: string): Promise<RevocationOutcome> {
+    const check = await bookkeeping.planRevocationCheck({ campaignId, cutoff });
+    if (check.pending === 0) return { checked: 0, effective: 0, notEffective: 0, unverifiable: 0, nonconformities: { opened: [], stillObserved: [], reopened: [], noLongerObserved: [] } };
+    const fresh = await collect(runId, check.sources, at);
+    return bookkeeping.verifyRevocations({ campaignId, controlId: input.controlId, cutoff, at, runId, ...fresh });
+  }
+}
