@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import { checkEvidence, Deviation } from '../checks/contract.ts';
 import { findingSubject } from '../checks/vulnerability-sla.ts';
+import { leaverClock, leaverStillActive } from '../checks/leaver-still-active.ts';
+import type { PersonMatchingParams } from '../checks/people.ts';
+import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { FindingLedger } from '../evidence/finding-ledger.ts';
 import { ConfigError } from '../config/errors.ts';
-import type { LoadedConfig } from '../config/load.ts';
+import type { LoadedConfig, ResolvedControl } from '../config/load.ts';
 import type { EvidenceRecord } from '../evidence/records.ts';
 import type { CheckResult, Register } from '../evidence/register.ts';
 import type { EvidenceStore } from '../evidence/store.ts';
@@ -39,6 +42,7 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
     }
     const gapSources = new Set(input.gaps.map((gap) => gap.sourceName));
     startClocksAtFirstDetection(deps, [...snapshots.values()]);
+    runLeaverClock(deps, control, [...snapshots.values()], at);
 
     const results: CheckResult[] = [];
     const deviations: Deviation[] = [];
@@ -84,6 +88,17 @@ function startClocksAtFirstDetection(deps: EvaluateDeps, snapshots: { records: E
       return since === undefined || since === record.firstSeenAt ? record : { ...record, firstSeenAt: since };
     });
   }
+}
+
+/** Records, for every leaver's account in these snapshots, whether it is still usable: time-to-revoke across runs. */
+function runLeaverClock(deps: EvaluateDeps, control: ResolvedControl, snapshots: { evidenceId: string; records: EvidenceRecord[] }[], at: Date): void {
+  const all = snapshots.flatMap((snapshot) => snapshot.records);
+  if (!all.some((record) => record.kind === 'hr-person') || !all.some((record) => record.kind === 'identity')) return;
+  const params = control.checks.find(({ check }) => check.id === leaverStillActive.id)?.params as PersonMatchingParams | undefined;
+  const matching = params ? { ignorePlusAddressing: params.ignorePlusAddressing, mappings: params.mappings } : {};
+  const entries = leaverClock(checkEvidence(snapshots), at, matching);
+  const systems = new Set(all.flatMap((record) => (record.kind === 'identity' ? [`${record.source}|${record.tenant}`] : [])));
+  new LeaverClock(deps.store.catalog).observe(entries, systems, at.toISOString());
 }
 
 function overallStatus(results: readonly CheckResult[], hasGaps: boolean): CheckStatus {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { exportBundle, verifyBundle } from '../evidence/export.ts';
+import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { NonconformityStatus } from '../evidence/register.ts';
 import type { ControlRunSummary } from '../workflows/contracts.ts';
 import { connectClient, connectWorker, temporalSettings } from './connection.ts';
@@ -138,6 +139,26 @@ nc.command('update <id>')
         dueDate: options.due,
       });
       print(`${updated.id}: ${updated.status}`);
+    });
+  });
+
+program
+  .command('leavers')
+  .description("the leaver clock: per leaver and system, the last run that found the account usable and the first that found it revoked")
+  .option('--json', 'JSON output')
+  .action(async (options: { json?: boolean }) => {
+    await withRuntime(async ({ store }) => {
+      const rows = new LeaverClock(store.catalog).list();
+      if (options.json) return print(rows);
+      print(
+        table(
+          rows.map((row) => ({
+            ...row,
+            revoked: row.revokedObservedAt === null ? `not yet (usable at ${row.lastSeenActiveAt})` : `after ${row.revokedAfterHours.atLeast}-${row.revokedAfterHours.atMost} h`,
+          })),
+          ['employeeId', 'tenant', 'account', 'terminationDate', 'revoked'],
+        ),
+      );
     });
   });
 

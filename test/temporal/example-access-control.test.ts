@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runControl } from '../../worker/run-control.ts';
 import { exampleAccessControl } from '../support/example-access-control.ts';
 import { harness, type TemporalHarness } from '../support/temporal.ts';
+import { LeaverClock } from '../../evidence/leaver-clock.ts';
 
 let current: TemporalHarness | undefined;
 afterEach(async () => {
@@ -66,5 +67,16 @@ describe('the example access-control control over examples/hr and examples/ident
     expect(byCheck.get('leaver-still-active identity-csv:jira-cloud:5b10ac8d82e05b22cc7d4e03')).toMatchObject({ severity: 'high' });
     expect(byCheck.get('orphan-account identity-csv:jira-cloud:5b10ac8d82e05b22cc7d4e0e')).toMatchObject({ severity: 'medium' });
     expect((await runtime.store.verify()).ok).toBe(true);
+
+    // The leaver clock records every leaver's account, revoked in time or not.
+    const clock = new LeaverClock(runtime.store.catalog).list().map((row) => [row.employeeId, row.tenant, row.revokedObservedAt === null ? 'usable' : 'revoked']);
+    expect(clock.sort()).toEqual(
+      [
+        ['1003', 'corporate-vpn', 'revoked'],
+        ['1003', 'jira-cloud', 'usable'],
+        ['1005', 'jira-cloud', 'revoked'],
+        ['1008', 'corporate-vpn', 'usable'],
+      ].sort(),
+    );
   });
 });
