@@ -48,7 +48,7 @@ export async function collectEvidence(deps: CollectDeps, input: CollectInput): P
     const resumeCursor = staged.resumed ? previous?.cursor : undefined;
     if (resumeCursor !== undefined) log.info({ cursor: resumeCursor, records: staged.count }, 'resuming collection from the last checkpoint');
 
-    let progress: Progress = { cursor: resumeCursor, checkpoint: { offset: 0, count: staged.count } };
+    let progress: Progress = { cursor: resumeCursor, checkpoint: staged.lastCheckpoint };
     const provenance: Record<string, unknown> = {};
     const warnings: string[] = [];
     const ctx: ConnectorContext = {
@@ -87,6 +87,9 @@ export async function collectEvidence(deps: CollectDeps, input: CollectInput): P
         if (!parsed.success) throw new InvalidRecordError(`${connector.name}: record ${index} is not a valid ${kind}: ${describeIssues(parsed.error.issues)}`);
         await staged.append(parsed.data);
       }
+    } catch (error) {
+      await staged.abandon();
+      throw error;
     } finally {
       clearInterval(liveness);
     }

@@ -1,9 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { appendFile, chmod, mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { appendFile, chmod, mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createInterface } from 'node:readline';
 import { constants as zlib, createZstdCompress, createZstdDecompress } from 'node:zlib';
 import type { EvidenceRef } from '../workflows/contracts.ts';
@@ -119,26 +117,24 @@ export class EvidenceStore {
    * records of the interrupted attempt after that checkpoint are dropped and pulled again.
    */
   async stage(runId: string, sourceName: string, resume?: Checkpoint): Promise<StagedSnapshot> {
-    const file = path.join(this.stagingDir, `${sha256Hex(`${runId}\n${sourceName}`)}.ndjson`);
-    const handle = await open(file, existsSync(file) ? 'r+' : 'w+');
-    const size = (await handle.stat()).size;
-    const resumable = resume !== undefined && size >= resume.offset;
-    await handle.truncate(resumable ? resume.offset : 0);
-    return new StagedSnapshot(file, handle, resumable ? resume : { offset: 0, count: 0 }, resumable);
+    return StagedSnapshot.open(path.join(this.stagingDir, `${sha256Hex(`${runId}\n${sourceName}`)}${BLOB_SUFFIX}.part`), resume);
   }
 
-  /** Turns a finished staging file into a blob and a catalog row. Idempotent per run and source. */
+  /**
+   * Turns a finished staging file into a blob and a catalog row. The staging file already is the compressed blob,
+   * hashed as it was written, so committing is a rename (or, for content already stored, a deletion).
+   * Idempotent per run and source.
+   */
   async commit(staged: StagedSnapshot, meta: SnapshotMeta): Promise<EvidenceRow> {
-    await staged.close();
+    const written = await staged.finish();
     const existing = this.findCommitted(meta.runId, meta.sourceName);
     if (existing) {
       await rm(staged.file, { force: true });
       return existing;
     }
-    const blob = await this.writeBlob(staged.file);
+    const blob = await this.placeBlob(staged.file, written);
     const row = this.appendRow(meta, blob, staged.count);
     await this.catchUpJournal();
-    await rm(staged.file, { force: true });
     return row;
   }
 
@@ -150,12 +146,11 @@ export class EvidenceStore {
   async storeFile(meta: Omit<SnapshotMeta, 'kinds'>, file: EvidenceFile, content: string | Uint8Array): Promise<EvidenceRow> {
     const existing = this.findCommitted(meta.runId, meta.sourceName);
     if (existing) return existing;
-    const staging = path.join(this.stagingDir, `${sha256Hex(`${meta.runId}\n${meta.sourceName}`)}.file`);
-    await writeFile(staging, content);
-    const blob = await this.writeBlob(staging);
+    const staged = await StagedSnapshot.open(path.join(this.stagingDir, `${sha256Hex(`${meta.runId}\n${meta.sourceName}`)}.file.part`));
+    await staged.write(typeof content === 'string' ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength));
+    const blob = await this.placeBlob(staged.file, await staged.finish());
     const row = this.appendRow({ ...meta, kinds: [FILE_KIND], provenance: { ...meta.provenance, file } }, blob, 0);
     await this.catchUpJournal();
-    await rm(staging, { force: true });
     return row;
   }
 
@@ -322,33 +317,18 @@ export class EvidenceStore {
     }
   }
 
-  private async writeBlob(stagingFile: string): Promise<{ sha256: string; size: number; storedSize: number; uri: string }> {
-    const hash = createHash('sha256');
-    let size = 0;
-    const temp = path.join(this.blobDir, `.tmp-${randomUUID()}`);
-    const hashing = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
-    const out = createWriteStream(temp, { flags: 'wx' });
-    await pipeline(createReadStream(stagingFile), hashing, createZstdCompress({ params: { [zlib.ZSTD_c_compressionLevel]: ZSTD_LEVEL } }), out);
-    const sha256 = hash.digest('hex');
-    const uri = `sha256/${sha256.slice(0, 2)}/${sha256}${BLOB_SUFFIX}`;
+  /** Moves a finished staging file to its content address, read-only; content already stored is not stored twice. */
+  private async placeBlob(stagingFile: string, written: { sha256: string; size: number; storedSize: number }): Promise<{ sha256: string; size: number; storedSize: number; uri: string }> {
+    const uri = `sha256/${written.sha256.slice(0, 2)}/${written.sha256}${BLOB_SUFFIX}`;
     const target = this.blobPath(uri);
     if (existsSync(target)) {
-      await rm(temp, { force: true });
-    } else {
-      const handle = await open(temp, 'r');
-      await handle.sync();
-      await handle.close();
-      await mkdir(path.dirname(target), { recursive: true });
-      await chmod(temp, 0o444);
-      await rename(temp, target);
+      await rm(stagingFile, { force: true });
+      return { ...written, storedSize: (await stat(target)).size, uri };
     }
-    return { sha256, size, storedSize: (await stat(target)).size, uri };
+    await mkdir(path.dirname(target), { recursive: true });
+    await chmod(stagingFile, 0o444);
+    await rename(stagingFile, target);
+    return { ...written, uri };
   }
 
   /** Appends to the journal every row that a crash between commit and append left out. */
@@ -373,26 +353,57 @@ export class EvidenceStore {
 }
 
 export interface Checkpoint {
+  /** Compressed bytes in the staging file up to the checkpoint. */
   offset: number;
   count: number;
+  /** Uncompressed bytes up to the checkpoint, to check a resumed prefix against. */
+  size: number;
 }
 
-/** Records of one pull, appended as NDJSON to a staging file that survives the worker process. */
+const FLUSH_BYTES = 1 << 20;
+
+/**
+ * Records of one pull, serialized as NDJSON, hashed and zstd-compressed as they arrive into a staging file that
+ * survives the worker process: one pass, and the finished file is the blob. A checkpoint flushes the compressor
+ * to a block boundary and syncs the file, so a retry can cut the file back there; the retry re-reads that prefix
+ * once to restore the hash and the compressor, since neither can be saved across processes.
+ */
 export class StagedSnapshot {
   readonly file: string;
   readonly resumed: boolean;
+  count: number;
+  /** The last durable point; a heartbeat may claim it before the next checkpoint. */
+  lastCheckpoint: Checkpoint = { offset: 0, count: 0, size: 0 };
   private readonly handle: FileHandle;
-  private offset: number;
+  private readonly hash = createHash('sha256');
+  private readonly compressor = createZstdCompress({ params: { [zlib.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
+  private compressed: Buffer[] = [];
+  private failure: Error | undefined;
+  private offset = 0;
+  private size = 0;
   private pending: string[] = [];
   private pendingBytes = 0;
-  count: number;
 
-  constructor(file: string, handle: FileHandle, from: Checkpoint, resumed: boolean) {
+  private constructor(file: string, handle: FileHandle, resumed: boolean) {
     this.file = file;
     this.handle = handle;
-    this.offset = from.offset;
-    this.count = from.count;
     this.resumed = resumed;
+    this.count = 0;
+    this.compressor.on('data', (chunk: Buffer) => this.compressed.push(chunk));
+    this.compressor.on('error', (error: Error) => (this.failure = error));
+  }
+
+  static async open(file: string, resume?: Checkpoint): Promise<StagedSnapshot> {
+    const prefix = resume ? await readPrefix(file, resume) : undefined;
+    const handle = await open(file, 'w+');
+    const staged = new StagedSnapshot(file, handle, prefix !== undefined);
+    if (prefix !== undefined && resume) {
+      await staged.write(prefix);
+      staged.count = resume.count;
+      // The prefix was compressed anew, so its offsets differ from the old file's: checkpoint the new file at once.
+      await staged.checkpoint();
+    }
+    return staged;
   }
 
   async append(record: EvidenceRecord): Promise<void> {
@@ -400,30 +411,92 @@ export class StagedSnapshot {
     this.pending.push(line);
     this.pendingBytes += line.length;
     this.count++;
-    if (this.pendingBytes >= 1 << 20) await this.flush();
+    if (this.pendingBytes >= FLUSH_BYTES) await this.drainPending();
+  }
+
+  /** Raw bytes, for evidence that is a file rather than records. */
+  async write(bytes: Buffer): Promise<void> {
+    this.hash.update(bytes);
+    this.size += bytes.length;
+    if (!this.compressor.write(bytes)) await new Promise((resolve) => this.compressor.once('drain', resolve));
+    await this.writeCompressed();
   }
 
   /** Makes every appended record durable and returns the point a retry can resume from. */
   async checkpoint(): Promise<Checkpoint> {
-    await this.flush();
+    await this.drainPending();
+    await new Promise<void>((resolve) => this.compressor.flush(zlib.ZSTD_e_flush, () => resolve()));
+    await this.writeCompressed();
     await this.handle.sync();
-    return { offset: this.offset, count: this.count };
+    this.lastCheckpoint = { offset: this.offset, count: this.count, size: this.size };
+    return this.lastCheckpoint;
   }
 
-  async close(): Promise<void> {
-    await this.flush();
-    await this.handle.sync();
+  /** Gives up the pull: closes the file and leaves it for a retry to resume from its last checkpoint. */
+  async abandon(): Promise<void> {
+    this.compressor.destroy();
     await this.handle.close();
   }
 
-  private async flush(): Promise<void> {
+  /** Ends the frame and closes the file; the file is then a complete blob with this hash. */
+  async finish(): Promise<{ sha256: string; size: number; storedSize: number }> {
+    await this.drainPending();
+    const ended = new Promise<void>((resolve) => this.compressor.once('end', () => resolve()));
+    this.compressor.end();
+    await ended;
+    await this.writeCompressed();
+    await this.handle.sync();
+    await this.handle.close();
+    return { sha256: this.hash.digest('hex'), size: this.size, storedSize: this.offset };
+  }
+
+  private async drainPending(): Promise<void> {
     if (this.pending.length === 0) return;
     const buffer = Buffer.from(this.pending.join(''));
     this.pending = [];
     this.pendingBytes = 0;
-    await this.handle.write(buffer, 0, buffer.length, this.offset);
-    this.offset += buffer.length;
+    await this.write(buffer);
   }
+
+  private async writeCompressed(): Promise<void> {
+    if (this.failure) throw this.failure;
+    while (this.compressed.length > 0) {
+      const chunk = this.compressed.length === 1 ? this.compressed[0]! : Buffer.concat(this.compressed);
+      this.compressed = [];
+      await this.handle.write(chunk, 0, chunk.length, this.offset);
+      this.offset += chunk.length;
+    }
+  }
+}
+
+/**
+ * The uncompressed records up to a checkpoint, read back from an interrupted staging file; undefined when the file
+ * is missing or does not hold the checkpoint (another host, or a truncated disk), so the pull starts over.
+ */
+async function readPrefix(file: string, checkpoint: Checkpoint): Promise<Buffer | undefined> {
+  if (typeof checkpoint.size !== 'number' || !existsSync(file) || (await stat(file)).size < checkpoint.offset) return undefined;
+  const handle = await open(file, 'r');
+  const compressed = Buffer.alloc(checkpoint.offset);
+  try {
+    await handle.read(compressed, 0, checkpoint.offset, 0);
+  } finally {
+    await handle.close();
+  }
+  const chunks: Buffer[] = [];
+  let length = 0;
+  // The frame was flushed, not ended, at the checkpoint: the decoder yields every flushed byte, then reports the open frame.
+  await new Promise<void>((resolve) => {
+    const decoder = createZstdDecompress();
+    decoder.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+    });
+    decoder.on('error', () => resolve());
+    decoder.on('end', () => resolve());
+    decoder.end(compressed);
+  });
+  if (length !== checkpoint.size) return undefined;
+  return Buffer.concat(chunks, length);
 }
 
 function sha256Hex(text: string): string {

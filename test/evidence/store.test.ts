@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -80,7 +81,7 @@ describe('evidence store', () => {
     const checkpoint = await staged.checkpoint();
     await staged.append(finding('CVE-2-lost'));
     await staged.checkpoint();
-    await staged.close();
+    await staged.abandon();
     const resumed = await store.stage('run-1', 'scans', checkpoint);
     expect(resumed.resumed).toBe(true);
     await resumed.append(finding('CVE-2'));
@@ -88,6 +89,40 @@ describe('evidence store', () => {
     const ids = [];
     for await (const record of store.records(row.id)) ids.push((record as Finding).id);
     expect(ids).toEqual(['CVE-1', 'CVE-2']);
+  });
+
+  it('resumes a large pull across compressor flushes, and hashes exactly the records committed', async () => {
+    const staged = await store.stage('run-big', 'scans');
+    for (let i = 0; i < 20_000; i++) await staged.append(finding(`CVE-A-${i}`));
+    const checkpoint = await staged.checkpoint();
+    for (let i = 0; i < 500; i++) await staged.append(finding(`CVE-LOST-${i}`));
+    await staged.abandon();
+
+    const resumed = await store.stage('run-big', 'scans', checkpoint);
+    expect(resumed.resumed).toBe(true);
+    expect(resumed.count).toBe(20_000);
+    for (let i = 0; i < 20_000; i++) await resumed.append(finding(`CVE-B-${i}`));
+    const row = await store.commit(resumed, meta('run-big'));
+
+    const expected = [...Array.from({ length: 20_000 }, (_, i) => `CVE-A-${i}`), ...Array.from({ length: 20_000 }, (_, i) => `CVE-B-${i}`)];
+    const ndjson = expected.map((id) => `${JSON.stringify(finding(id))}\n`).join('');
+    expect(row.recordCount).toBe(40_000);
+    expect(row.size).toBe(Buffer.byteLength(ndjson));
+    expect(row.sha256).toBe(createHash('sha256').update(ndjson).digest('hex'));
+    expect((await store.verify()).ok).toBe(true);
+  });
+
+  it('starts over when the staging file of a checkpoint is not on this host', async () => {
+    const staged = await store.stage('run-elsewhere', 'scans');
+    await staged.append(finding('CVE-1'));
+    const checkpoint = await staged.checkpoint();
+    await staged.abandon();
+    rmSync(path.join(dir, 'evidence/staging'), { recursive: true, force: true });
+    mkdirSync(path.join(dir, 'evidence/staging'));
+    const fresh = await store.stage('run-elsewhere', 'scans', checkpoint);
+    expect(fresh.resumed).toBe(false);
+    expect(fresh.count).toBe(0);
+    expect(fresh.lastCheckpoint).toEqual({ offset: 0, count: 0, size: 0 });
   });
 
   describe('verify names the evidence of each kind of tampering', () => {
