@@ -19,6 +19,7 @@ import { listSchedules, syncSchedules } from './schedules.ts';
 import { syncReviewSchedules } from './review-schedules.ts';
 import { registerReviewCommands } from './commands/review.ts';
 import { registerCalendarCommands } from './commands/calendar.ts';
+import { registerReportCommands } from './commands/report.ts';
 import { syncCalendarSchedules } from './calendar-schedules.ts';
 import { createWorker, workflowsPath } from './worker.ts';
 
@@ -31,6 +32,7 @@ const context = cliContext(program);
 const { log, configFile, print, withRuntime, withClient } = context;
 registerReviewCommands(context);
 registerCalendarCommands(context);
+registerReportCommands(context);
 // The SDK logs through pino too; its own INFO chatter (worker state changes) is noise at the default level.
 Runtime.install({ logger: temporalLogger(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' })) });
 

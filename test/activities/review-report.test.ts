@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { escapeHtml, reviewCsv, reviewHtml } from '../../activities/review-report.ts';
+import { headlessChromium } from '../support/chromium.ts';
 import { campaignHeader, reviewEntry } from '../support/review-entries.ts';
 
 const hostile = '<script>alert(1)</script>';
@@ -95,34 +93,14 @@ describe('access review HTML', () => {
   });
 });
 
-/** The browser CI installs (.ci/run), or one on PATH; CHROMIUM_PATH names another. */
-function findChromium(): string | undefined {
-  const candidates = [process.env.CHROMIUM_PATH, ...['chromium', 'chromium-browser', 'google-chrome'].flatMap((name) => (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, name)))];
-  return candidates.find((candidate): candidate is string => {
-    if (!candidate) return false;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 describe('access review HTML in a browser', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'isms-review-html-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('renders the review table in headless Chromium with the hostile display name as text, not as a script', async () => {
-    const chromium = findChromium();
-    if (!chromium) throw new Error('no Chromium found: install it (apt-get install -y chromium) or set CHROMIUM_PATH');
     const file = path.join(dir, 'review.html');
     writeFileSync(file, reviewHtml(campaignHeader, entries));
-    const { stdout } = await promisify(execFile)(
-      chromium,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${path.join(dir, 'profile')}`, '--dump-dom', pathToFileURL(file).href],
-      { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-    );
+    const stdout = await headlessChromium(file, path.join(dir, 'profile'), ['--dump-dom']);
     // The DOM after parsing: two tables with their rows, and the payload only ever as text.
     expect(stdout.match(/<table>/g)).toHaveLength(2);
     expect([...stdout.matchAll(/<tr[^>]* data-entry="(\d+)"/g)].map((match) => match[1])).toEqual(['1', '2', '3']);

@@ -1,0 +1,336 @@
+import type { z } from 'zod';
+import { leaverStillActive } from '../checks/leaver-still-active.ts';
+import { vulnerabilitySla } from '../checks/vulnerability-sla.ts';
+import { addDays, addMonthsClamped, fromZoned, toZoned, weekdayOf, type LocalDate } from '../config/calendar-occurrences.ts';
+import { planOccurrences } from '../config/calendar-plan.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import { CalendarStore } from '../evidence/calendar-store.ts';
+import { FindingLedger } from '../evidence/finding-ledger.ts';
+import { LeaverClock } from '../evidence/leaver-clock.ts';
+import { Severity } from '../evidence/records.ts';
+import type { NonconformityStatus } from '../evidence/register.ts';
+import { BEING_WORKED_ON, type AuditDate, type AuditReportData, type CellState, type ControlStatusRow, type HeatmapCell, type HeatmapColumn, type HeatmapRow, type LeaverSystemRow, type NonconformityLogEntry, type RemediationStats } from './audit-report.ts';
+import { calendarRows, type CalendarRow, type CoverageSummary, type ExpectedOccurrence, type ExpectedStatus, type OccurrenceStatus } from './calendar-report.ts';
+import { calendarOf, calendarView, coverageOf } from './calendar.ts';
+import type { Runtime } from './runtime.ts';
+
+/*
+ * What the audit-readiness report shows, gathered from the config and the catalog. Expected-versus-present comes
+ * from the same coverage the `isms calendar coverage` command prints, bucketed into ISO weeks or months of the
+ * config's time zone (not v_evidence_coverage, whose %W weeks are not ISO weeks and which knows no schedule).
+ */
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/** Longer periods get a column per month: 53 week columns stop being readable on a page. */
+const MAX_WEEK_COLUMNS_PERIOD = 26 * 7 * DAY_MS;
+const UPCOMING_MS = 90 * DAY_MS;
+
+const AWAITING_VERIFICATION: readonly NonconformityStatus[] = ['no-longer-observed', 'verified'];
+
+const SATISFIED: readonly ExpectedStatus[] = ['covered', 'done', 'done-late'];
+const PARTIAL: readonly ExpectedStatus[] = ['partial'];
+const MISSING: readonly ExpectedStatus[] = ['missing', 'missed', 'overdue', 'unrecorded'];
+
+const AUDITS = ['surveillance-audit-1', 'surveillance-audit-2', 'recertification-audit'] as const;
+
+export type ReportRuntime = Pick<Runtime, 'config' | 'store' | 'register'>;
+
+/** Everything the report shows for the period [from, to), as of `now`. */
+export function gatherAuditReport(runtime: ReportRuntime, range: { from: number; to: number }, now: number): AuditReportData {
+  const loaded = runtime.config;
+  const zone = loaded.config.timezone;
+  const columns = columnsOf(range, zone);
+  const coverage = coverageOf(runtime, range, now);
+  const evidenceByControl = new Map([...loaded.controls.keys()].map((id) => [id, runtime.store.list({ controlId: id })]));
+  const calendarStore = new CalendarStore(runtime.store.catalog);
+
+  const rows: HeatmapRow[] = [];
+  const activitiesWithoutOccurrences: string[] = [];
+  for (const summary of coverage) {
+    if (summary.kind === 'activity' && summary.occurrences.length === 0) {
+      activitiesWithoutOccurrences.push(summary.id);
+      continue;
+    }
+    const present =
+      summary.kind === 'control'
+        ? (evidenceByControl.get(summary.id) ?? []).map((row) => row.collectedAt)
+        : calendarStore.list({ activityId: summary.id }).flatMap((occurrence) => (occurrence.status === 'done' && occurrence.performedAt ? [occurrence.performedAt] : []));
+    rows.push({
+      kind: summary.kind,
+      id: summary.id,
+      title: summary.title,
+      ...(summary.kind === 'control' && loaded.controls.get(summary.id)?.control.paused ? { paused: true } : {}),
+      ...(summary.error ? { error: summary.error } : {}),
+      cells: columns.map((column) => cellOf(summary, column, present, now)),
+    });
+  }
+
+  const inPeriod = calendarView(runtime, range, now);
+  const counts: Partial<Record<OccurrenceStatus, number>> = {};
+  for (const row of inPeriod) counts[row.status] = (counts[row.status] ?? 0) + 1;
+
+  return {
+    organisation: loaded.config.organisation ?? null,
+    period: { from: iso(range.from), to: iso(range.to), timeZone: zone },
+    generatedAt: iso(now),
+    certification: certificationOf(runtime, calendarStore, now),
+    heatmap: { unit: byMonth(range) ? 'month' : 'week', columns, rows, activitiesWithoutOccurrences },
+    controls: controlStatus(runtime, coverage, evidenceByControl, range),
+    nonconformities: nonconformityLog(runtime, range),
+    remediation: remediationOf(runtime, range, now),
+    leavers: leaverClockOf(runtime, range, now),
+    calendar: { inPeriod, counts, next90Days: calendarView(runtime, { from: now, to: now + UPCOMING_MS }, now) },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Heatmap
+
+/** ISO weeks (Monday to Sunday) or calendar months of the zone that meet the period, each clipped to it. */
+export function columnsOf(range: { from: number; to: number }, zone: string): HeatmapColumn[] {
+  const monthly = byMonth(range);
+  const first = toZoned(range.from, zone);
+  let start: LocalDate = monthly ? { year: first.year, month: first.month, day: 1 } : addDays(first, -((weekdayOf(first) + 6) % 7));
+  const columns: HeatmapColumn[] = [];
+  for (;;) {
+    const startAt = midnight(start, zone);
+    if (startAt >= range.to) return columns;
+    const next = monthly ? addMonthsClamped(start, 1) : addDays(start, 7);
+    const endAt = midnight(next, zone);
+    if (endAt > range.from) {
+      const label = monthly ? `${start.year}-${String(start.month).padStart(2, '0')}` : isoWeekLabel(start);
+      const thursday = addDays(start, 3);
+      columns.push({
+        label,
+        group: monthly ? String(start.year) : `${MONTHS[thursday.month - 1]} ${thursday.year}`,
+        short: monthly ? MONTHS[start.month - 1]! : label.slice(-3),
+        from: iso(Math.max(startAt, range.from)),
+        to: iso(Math.min(endAt, range.to)),
+      });
+    }
+    start = next;
+  }
+}
+
+function byMonth(range: { from: number; to: number }): boolean {
+  return range.to - range.from > MAX_WEEK_COLUMNS_PERIOD;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function midnight(date: LocalDate, zone: string): number {
+  return fromZoned({ ...date, hour: 0, minute: 0, second: 0 }, zone);
+}
+
+/** ISO 8601: a week belongs to the year of its Thursday and is counted from the week holding that year's first Thursday. */
+export function isoWeekLabel(monday: LocalDate): string {
+  const thursday = addDays(monday, 3);
+  const ordinal = (Date.UTC(thursday.year, thursday.month - 1, thursday.day) - Date.UTC(thursday.year, 0, 1)) / DAY_MS;
+  return `${thursday.year}-W${String(Math.floor(ordinal / 7) + 1).padStart(2, '0')}`;
+}
+
+function cellOf(summary: CoverageSummary, column: HeatmapColumn, presentAt: readonly string[], now: number): HeatmapCell {
+  const from = Date.parse(column.from);
+  const to = Date.parse(column.to);
+  const within = (at: string) => Date.parse(at) >= from && Date.parse(at) < to;
+  const occurrences = summary.occurrences.filter((occurrence) => within(occurrence.expected));
+  // An occurrence whose reminders began but that no workflow recorded is not missing before it is due.
+  const notDueYet = (occurrence: ExpectedOccurrence) => occurrence.status === 'unrecorded' && Date.parse(occurrence.expected) > now;
+  const count = (statuses: readonly ExpectedStatus[]) => occurrences.filter((occurrence) => statuses.includes(occurrence.status) && !notDueYet(occurrence)).length;
+  const satisfied = count(SATISFIED);
+  const partial = count(PARTIAL);
+  const missing = count(MISSING);
+  const pending = occurrences.length - satisfied - partial - missing;
+  return {
+    state: stateOf(summary.error !== undefined, occurrences.length, satisfied, partial, pending),
+    expected: occurrences.length,
+    satisfied,
+    late: count(['done-late']),
+    partial,
+    missing,
+    pending,
+    present: presentAt.filter(within).length,
+  };
+}
+
+function stateOf(unknown: boolean, expected: number, satisfied: number, partial: number, pending: number): CellState {
+  if (unknown) return 'unknown';
+  if (expected === 0) return 'nothing';
+  const due = expected - pending;
+  if (due === 0) return 'pending';
+  if (satisfied === due) return 'all';
+  return satisfied + partial > 0 ? 'some' : 'none';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Controls and nonconformities
+
+function controlStatus(runtime: ReportRuntime, coverage: readonly CoverageSummary[], evidenceByControl: ReadonlyMap<string, readonly { collectedAt: string }[]>, range: { from: number; to: number }): ControlStatusRow[] {
+  const latest = new Map<string, { status: string; evaluated_at: string }>();
+  for (const row of runtime.store.catalog.all<{ control_id: string; status: string; evaluated_at: string }>('SELECT control_id, status, evaluated_at FROM v_control_status ORDER BY control_id')) {
+    if (!latest.has(row.control_id)) latest.set(row.control_id, row);
+  }
+  const nonconformities = runtime.register.list();
+  return [...runtime.config.controls.values()].map(({ control, references }) => {
+    const own = nonconformities.filter((nc) => nc.controlId === control.id);
+    const evidence = evidenceByControl.get(control.id) ?? [];
+    const summary = coverage.find((entry) => entry.kind === 'control' && entry.id === control.id);
+    const due = summary?.occurrences.filter((occurrence) => occurrence.status !== 'not-due' && occurrence.status !== 'pending') ?? [];
+    const run = latest.get(control.id);
+    return {
+      id: control.id,
+      title: control.title,
+      reference: references.join(', '),
+      owner: control.owner,
+      paused: control.paused,
+      status: run?.status ?? null,
+      evaluatedAt: run?.evaluated_at ?? null,
+      openNonconformities: own.filter((nc) => BEING_WORKED_ON.includes(nc.status)).length,
+      awaitingVerification: own.filter((nc) => AWAITING_VERIFICATION.includes(nc.status)).length,
+      lastEvidenceAt: evidence.reduce<string | null>((last, row) => (last === null || Date.parse(row.collectedAt) > Date.parse(last) ? row.collectedAt : last), null),
+      snapshotsInPeriod: evidence.filter((row) => Date.parse(row.collectedAt) >= range.from && Date.parse(row.collectedAt) < range.to).length,
+      expectedInPeriod: due.length,
+      satisfiedInPeriod: due.filter((occurrence) => SATISFIED.includes(occurrence.status)).length,
+    } satisfies ControlStatusRow;
+  });
+}
+
+/** Every nonconformity that existed during the period: opened before its end and not closed before its start. */
+function nonconformityLog(runtime: ReportRuntime, range: { from: number; to: number }): NonconformityLogEntry[] {
+  return runtime.register.list().flatMap((nc) => {
+    if (Date.parse(nc.firstObserved) >= range.to) return [];
+    const history = runtime.register.historyOf(nc.id);
+    const closedAt = nc.status === 'closed' ? (history.findLast((entry) => entry.toStatus === 'closed')?.at ?? null) : null;
+    if (closedAt !== null && Date.parse(closedAt) < range.from) return [];
+    return [
+      {
+        id: nc.id,
+        controlId: nc.controlId,
+        reference: nc.reference,
+        title: nc.title,
+        severity: nc.severity,
+        status: nc.status,
+        firstObserved: nc.firstObserved,
+        lastObserved: nc.lastObserved,
+        occurrences: nc.occurrences,
+        owner: nc.owner,
+        rootCause: nc.rootCause,
+        correctiveAction: nc.correctiveAction,
+        dueDate: nc.dueDate,
+        closedAt,
+        history,
+      },
+    ];
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Vulnerability remediation and the leaver clock
+
+type SlaDays = z.output<typeof vulnerabilitySla.params>['days'];
+
+/** The SLA of the first control that runs vulnerability-sla (the ledger is shared by all); the check's defaults otherwise. */
+function slaDaysOf(loaded: LoadedConfig): SlaDays {
+  const configured = [...loaded.controls.values()].flatMap((control) => control.checks).find((entry) => entry.check.id === vulnerabilitySla.id);
+  return configured ? (configured.params as z.output<typeof vulnerabilitySla.params>).days : vulnerabilitySla.params.parse({}).days;
+}
+
+function remediationOf(runtime: ReportRuntime, range: { from: number; to: number }, now: number): AuditReportData['remediation'] {
+  const ledger = new FindingLedger(runtime.store.catalog);
+  const sla = slaDaysOf(runtime.config);
+  const fixed = ledger.remediations().filter((entry) => Date.parse(entry.fixedAt) >= range.from && Date.parse(entry.fixedAt) < range.to);
+  // Open as the period ended: detected before then and not fixed by then.
+  const asOf = Math.min(range.to, now);
+  const open = ledger.list().filter((entry) => Date.parse(entry.firstSeenAt) < asOf && (entry.fixedAt === null || Date.parse(entry.fixedAt) > asOf));
+  const bySeverity = Severity.options.flatMap((severity): RemediationStats[] => {
+    const slaDays = sla[severity];
+    const times = fixed.filter((entry) => entry.severity === severity).map((entry) => entry.daysToFix);
+    const openOfSeverity = open.filter((entry) => entry.severity === severity);
+    if (times.length === 0 && openOfSeverity.length === 0) return [];
+    const sorted = [...times].sort((a, b) => a - b);
+    return [
+      {
+        severity,
+        slaDays,
+        fixed: times.length,
+        fixedWithinSla: slaDays === null ? times.length : times.filter((time) => time <= slaDays).length,
+        medianDays: median(sorted),
+        p90Days: nearestRank(sorted, 0.9),
+        maxDays: sorted.at(-1) ?? null,
+        open: openOfSeverity.length,
+        openPastSla: slaDays === null ? 0 : openOfSeverity.filter((entry) => (asOf - Date.parse(entry.firstSeenAt)) / DAY_MS > slaDays).length,
+      },
+    ];
+  });
+  return { bySeverity, openPastSla: bySeverity.reduce((sum, row) => sum + row.openPastSla, 0) };
+}
+
+function median(sorted: readonly number[]): number | null {
+  if (sorted.length === 0) return null;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The nearest-rank percentile: a value that occurred, which is what an auditor can look up. */
+function nearestRank(sorted: readonly number[], fraction: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)]!;
+}
+
+function leaverClockOf(runtime: ReportRuntime, range: { from: number; to: number }, now: number): AuditReportData['leavers'] {
+  const configured = [...runtime.config.controls.values()].flatMap((control) => control.checks).find((entry) => entry.check.id === leaverStillActive.id);
+  const slaHours = configured ? (configured.params as z.output<typeof leaverStillActive.params>).slaHours : leaverStillActive.params.parse({}).slaHours;
+  const rows = new LeaverClock(runtime.store.catalog).list().filter((row) => Date.parse(row.terminationDate) >= range.from && Date.parse(row.terminationDate) < range.to);
+  const systems = new Map<string, typeof rows>();
+  for (const row of rows) {
+    const key = `${row.system}\u0000${row.tenant}`;
+    systems.set(key, [...(systems.get(key) ?? []), row]);
+  }
+  const result: LeaverSystemRow[] = [...systems.values()].map((accounts) => {
+    const revoked = accounts.filter((row) => row.revokedAfterHours.atMost !== null);
+    const later = revoked.filter((row) => row.revokedAfterHours.atMost! > slaHours);
+    const usable = accounts.filter((row) => row.revokedAfterHours.atMost === null);
+    const max = (values: number[]) => (values.length === 0 ? null : Math.max(...values));
+    return {
+      system: accounts[0]!.system,
+      tenant: accounts[0]!.tenant,
+      leavers: new Set(accounts.map((row) => row.employeeId)).size,
+      accounts: accounts.length,
+      revokedWithinSla: revoked.length - later.length,
+      revokedLater: later.length,
+      seenUsableAfterSla: later.filter((row) => row.revokedAfterHours.atLeast > slaHours).length,
+      stillUsable: usable.length,
+      maxHoursToRevoke: max(revoked.map((row) => row.revokedAfterHours.atMost!)),
+      longestStillUsableHours: max(usable.map((row) => Math.round(((now - Date.parse(row.terminationDate)) / HOUR_MS) * 10) / 10)),
+    };
+  });
+  return { slaHours, systems: result.sort((a, b) => a.system.localeCompare(b.system) || a.tenant.localeCompare(b.tenant)) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Audit cycle
+
+function certificationOf(runtime: ReportRuntime, store: CalendarStore, now: number): AuditReportData['certification'] {
+  const calendar = calendarOf(runtime);
+  const certification = calendar.certification;
+  if (!certification) return null;
+  const always = { from: -8.64e15, to: 8.64e15 };
+  const rowOf = (activityId: string): CalendarRow | undefined => {
+    const activity = calendar.activities.get(activityId);
+    const planned = activity ? planOccurrences(activity, always) : [];
+    const recorded = planned.flatMap((occurrence) => store.get(occurrence.occurrenceId) ?? []);
+    return calendarRows(planned, recorded, now)[0];
+  };
+  const audits = AUDITS.flatMap((id): AuditDate[] => {
+    const audit = rowOf(id);
+    if (!audit) return [];
+    const readiness = rowOf(`${id}-readiness`);
+    return [{ id, title: audit.activity, due: audit.due, status: audit.status, readinessDue: readiness?.due ?? null, readinessStatus: readiness?.status ?? null }];
+  });
+  return { body: certification.body, issued: certification.issued, expires: certification.expires, audits };
+}
+
+function iso(instant: number): string {
+  return new Date(instant).toISOString();
+}
