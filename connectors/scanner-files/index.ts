@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { defineConnector, type ConnectorContext } from '../contract.ts';
 import { MalformedResponseError } from '../errors.ts';
 import { filesOfPath, fileFailure, localInput } from './files.ts';
-import { FileDigest, measuredChunks, tooLarge, type ReadLimit, type ScanInput } from './input.ts';
-import { JSON_FORMATS, jsonFormatOf, KNOWN_FORMATS, parseScanJson, parseScanXml, ScanFormat, xmlFormatOf, type ParseOptions, type ScannerRecord } from './mapping.ts';
+import { FileDigest, measuredChunks, recordedRead, sameContent, tooLarge, type ContentRead, type ReadLimit, type ScanInput } from './input.ts';
+import { streamJson, type JsonPass } from './json-stream.ts';
+import { JSON_FORMATS, jsonFormatOfExport, KNOWN_FORMATS, parseScanXml, readScanJson, ScanFormat, xmlFormatOf, type ParseOptions, type ScannerRecord } from './mapping.ts';
 import { isS3Url, openS3, parseS3Url, S3Settings, type S3Reader } from './s3.ts';
 import { sniffContainer, SNIFF_BYTES } from './sniff.ts';
 
-export { parseGrype, parseNessus, parseOpenVas, parseSarif, parseTrivy, type ParseOptions, type ScannerRecord } from './mapping.ts';
+export { parseGrype, parseNessus, parseOpenVas, parseSarif, parseTrivy, readScanJson, type ParseOptions, type ScannerRecord } from './mapping.ts';
 
-const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
 export const ScannerFilesConfig = z.strictObject({
@@ -32,8 +32,8 @@ export const ScannerFilesConfig = z.strictObject({
   asset: z.string().min(1).optional(),
   /** Reads every file as this format instead of telling it from the content. */
   format: z.enum(['auto', ...ScanFormat.options]).default('auto'),
-  /** JSON formats are parsed whole, so their size is bounded; V8 cannot hold one string above 536,870,888 bytes anyway. */
-  maxJsonBytes: z.number().int().positive().default(512 * MiB),
+  /** JSON formats are streamed too, so this bound only stops a runaway file. */
+  maxJsonBytes: z.number().int().positive().default(8 * GiB),
   /** XML formats are streamed, so the bound only stops a runaway file. */
   maxXmlBytes: z.number().int().positive().default(8 * GiB),
   /** How the s3:// paths are reached; without it, us-east-1 (other regions are followed) with the default credential chain. */
@@ -116,23 +116,24 @@ async function* collectInput(input: ScanInput, config: ScannerFilesConfig, ctx: 
   const facts = await input.facts(ctx.signal);
   const options: ParseOptions = { asset: config.asset, fallbackScannedAt: facts.modifiedAt.toISOString(), warn: (message) => ctx.warn(message) };
   const forced = config.format === 'auto' ? undefined : config.format;
-  const container = forced === undefined ? sniffContainer((await input.head(SNIFF_BYTES, ctx.signal)).toString('utf8')) : undefined;
+  const head = forced === undefined ? await input.head(SNIFF_BYTES, ctx.signal) : undefined;
+  const container = head === undefined ? undefined : sniffContainer(head.toString('utf8'));
   let records = 0;
 
   if (forced !== undefined ? JSON_FORMATS.has(forced) : container?.kind === 'json') {
     const limit: ReadLimit = { maxBytes: config.maxJsonBytes, setting: 'maxJsonBytes' };
     if (facts.size > limit.maxBytes) throw tooLarge(origin, facts.size, limit);
-    const bytes = await input.bytes(limit, ctx.signal);
-    const digest = new FileDigest();
-    digest.update(bytes);
-    const document = parseJson(bytes, origin);
-    const format = forced ?? jsonFormatOf(document);
+    const reads: ContentRead[] = [];
+    const pass: JsonPass = (plan) => streamJson(recordedRead(input, reads, limit, ctx.signal), origin, plan);
+    // A head shorter than asked for is the whole file.
+    const { format, context } = forced !== undefined ? { format: forced, context: undefined } : await jsonFormatOfExport(head!, head!.length < SNIFF_BYTES, pass, origin);
     if (format === undefined) throw unknownFormat(origin, 'JSON of no known shape');
-    for (const record of parseScanJson(format, document, origin, options)) {
+    for await (const record of readScanJson(format, pass, origin, options, context)) {
       records += 1;
       yield record;
     }
-    return { path: origin, format, size: digest.bytes, sha256: digest.sha256(), records, ...input.version() };
+    const content = sameContent(origin, reads);
+    return { path: origin, format, size: content.bytes, sha256: content.sha256, records, ...input.version() };
   }
 
   if (forced !== undefined || container?.kind === 'xml') {
@@ -149,21 +150,6 @@ async function* collectInput(input: ScanInput, config: ScannerFilesConfig, ctx: 
   }
 
   throw unknownFormat(origin, container?.kind === 'unknown' ? container.reason : 'unrecognised content');
-}
-
-function parseJson(bytes: Buffer, file: string): unknown {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA' ? 'is not valid UTF-8' : `is too large for one JavaScript string (${(error as Error).message})`;
-    throw new MalformedResponseError(`scanner-files: ${file}: ${reason}`, { cause: error });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new MalformedResponseError(`scanner-files: ${file}: not valid JSON: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 function unknownFormat(file: string, what: string): MalformedResponseError {

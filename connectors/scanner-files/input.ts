@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MalformedResponseError, type ConnectorError } from '../errors.ts';
+import { MalformedResponseError, UnavailableError, type ConnectorError } from '../errors.ts';
 
 /** What is known of an input before its content is read. */
 export interface InputFacts {
@@ -17,8 +17,9 @@ export interface ReadLimit {
 
 /**
  * One scan export, wherever it is kept: a local file or an S3 object. The connector reads every input the same way
- * (the head to tell its format, then the content once, hashing every byte that goes through), so only this small
- * surface differs between the stores. Failures come out typed and naming `origin`.
+ * (the head to tell its format, then the content streamed, hashing every byte that goes through; a JSON export whose
+ * context comes after its items is streamed twice), so only this small surface differs between the stores. Failures
+ * come out typed and naming `origin`.
  */
 export interface ScanInput {
   /** What records, messages and provenance call it: an absolute path, or `s3://bucket/key`. */
@@ -26,10 +27,8 @@ export interface ScanInput {
   facts(signal: AbortSignal): Promise<InputFacts>;
   /** The first `length` bytes (all of them when the input is shorter). */
   head(length: number, signal: AbortSignal): Promise<Buffer>;
-  /** The whole content in chunks as they arrive, for the streamed formats: only the current chunk is held. */
+  /** The whole content in chunks as they arrive: only the current chunk is held. Each call reads it again. */
   chunks(signal: AbortSignal): AsyncIterable<Uint8Array>;
-  /** The whole content in one buffer, for the formats parsed whole; refused past the limit. */
-  bytes(limit: ReadLimit, signal: AbortSignal): Promise<Buffer>;
   /** What names the version that was read besides its sha256 (an S3 object's ETag and VersionId); complete once read. */
   version(): Readonly<Record<string, string>>;
 }
@@ -57,6 +56,34 @@ export async function* measuredChunks(input: ScanInput, digest: FileDigest, limi
     if (digest.bytes > limit.maxBytes) throw tooLarge(input.origin, digest.bytes, limit);
     yield chunk;
   }
+}
+
+/** The size and sha256 of one complete read of an input. */
+export interface ContentRead {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** An input's chunks as `measuredChunks` gives them; once the last has been read, the read is added to `reads`. */
+export async function* recordedRead(input: ScanInput, reads: ContentRead[], limit: ReadLimit, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  const digest = new FileDigest();
+  yield* measuredChunks(input, digest, limit, signal);
+  reads.push({ bytes: digest.bytes, sha256: digest.sha256() });
+}
+
+/**
+ * The content every complete read saw. Reads that differ mean the file was rewritten (or the object replaced) between
+ * them, and records mapped from one with context from the other would be wrong: retryable, as the next attempt
+ * reads a settled file.
+ */
+export function sameContent(origin: string, reads: readonly ContentRead[]): ContentRead {
+  const last = reads.at(-1);
+  if (last === undefined) throw new Error(`scanner-files: ${origin}: read no content`);
+  const other = reads.find((read) => read.sha256 !== last.sha256);
+  if (other !== undefined) {
+    throw new UnavailableError(`scanner-files: ${origin}: changed while it was read (sha256 ${other.sha256} then ${last.sha256}); it is read again on retry`);
+  }
+  return last;
 }
 
 export function tooLarge(origin: string, bytes: number, limit: ReadLimit): ConnectorError {

@@ -2,7 +2,8 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import type { Finding, Scan, Severity } from '../../evidence/records.ts';
 import { describeIssues, formatPath, MalformedResponseError } from '../errors.ts';
-import { childOf, childText, streamXml, type XmlElement, type XmlPlan } from './xml-stream.ts';
+import { jsonEvents, JsonSkeleton, readJson, streamJson, type JsonKey, type JsonPass, type JsonPath, type JsonPlan, type JsonReading } from './json-stream.ts';
+import { childOf, childText, detached, streamXml, type XmlElement, type XmlPlan } from './xml-stream.ts';
 
 /**
  * The only place that knows the scanners' field names: SARIF 2.1.0, Trivy JSON, Grype JSON, Nessus v2 XML and
@@ -30,7 +31,7 @@ export interface ParseOptions {
 // ---------------------------------------------------------------------------------------------------------------------
 // Format detection (from content, never from the file name)
 
-/** The format of a parsed JSON document, or undefined when it is none we read. */
+/** The format of a JSON document by its top-level members (of the document, or of its context), or undefined when it is none we read. */
 export function jsonFormatOf(document: unknown): ScanFormat | undefined {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) return undefined;
   const top = document as Record<string, unknown>;
@@ -153,15 +154,18 @@ interface ScanTime {
   readonly from: string;
 }
 
+type Warn = (message: string) => void;
+
 /** Warns each distinct message once per file: a thousand hosts without HOST_END make one warning, not a thousand. */
-function onceWarner(options: ParseOptions): (message: string) => void {
+function onceWarner(options: ParseOptions): Warn {
   const said = new Set<string>();
   return (message) => {
     // Quoted examples differ from host to host; the warning is about the kind of thing, so they do not count.
     const gist = message.replace(/"[^"]*"/g, '""');
     if (said.has(gist)) return;
-    said.add(gist);
-    options.warn?.(message);
+    // Both outlive the item they quote from.
+    said.add(detached(gist));
+    options.warn?.(detached(message));
   };
 }
 
@@ -257,7 +261,15 @@ interface TallyEntry {
   readonly raw: Record<string, unknown>;
 }
 
-/** One scan record per scanner and asset a file covers, counting its findings; a clean asset gets a count of 0. */
+/** A copy of `raw` whose strings are copies too (see `detached`). */
+function detachedStrings(raw: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, typeof value === 'string' ? detached(value) : value]));
+}
+
+/**
+ * One scan record per scanner and asset a file covers, counting its findings; a clean asset gets a count of 0. It
+ * lives until the end of the file, so it keeps copies of the strings it is given, never slices of a chunk.
+ */
 class ScanTally {
   private readonly entries = new Map<string, TallyEntry>();
 
@@ -266,11 +278,11 @@ class ScanTally {
     const key = `${scanner}\u0000${asset}`;
     const known = this.entries.get(key);
     if (known) {
-      if (scannedAt !== known.scannedAt && Date.parse(scannedAt) > Date.parse(known.scannedAt)) known.scannedAt = scannedAt;
+      if (scannedAt !== known.scannedAt && Date.parse(scannedAt) > Date.parse(known.scannedAt)) known.scannedAt = detached(scannedAt);
       return known;
     }
-    const entry: TallyEntry = { scanner, asset, scannedAt, findingCount: 0, raw };
-    this.entries.set(key, entry);
+    const entry: TallyEntry = { scanner: detached(scanner), asset: detached(asset), scannedAt: detached(scannedAt), findingCount: 0, raw: detachedStrings(raw) };
+    this.entries.set(`${entry.scanner}\u0000${entry.asset}`, entry);
     return entry;
   }
 
@@ -451,80 +463,138 @@ function latestInstant(values: readonly (string | undefined)[]): string | undefi
   return latest;
 }
 
+const SARIF_RUN_CONTEXT = ['tool', 'invocations', 'versionControlProvenance', 'properties', 'artifacts'];
+
+/** The log's version, each run's context whole and its results one at a time; the rest (taxonomies, graphs...) is passed over. */
+const sarifShape: JsonShape = {
+  plan: (path) => {
+    if (path.length <= 1) return path.length === 0 || path[0] === 'runs' ? 'watch' : path[0] === 'version' || path[0] === '$schema' ? 'capture' : 'skip';
+    if (path[0] !== 'runs') return 'skip';
+    if (path.length === 2) return 'watch';
+    if (path.length === 3) return path[2] === 'results' ? 'watch' : SARIF_RUN_CONTEXT.includes(path[2] as string) ? 'capture' : 'skip';
+    return path.length === 4 && path[2] === 'results' ? 'capture' : 'skip';
+  },
+  isItem: (path) => path.length === 4 && path[0] === 'runs' && path[2] === 'results',
+};
+
+interface SarifRunContext {
+  readonly index: JsonKey;
+  readonly run: SarifRun;
+  readonly scanner: string;
+  readonly asset: string;
+  readonly scannedAt: string;
+  readonly scan: TallyEntry;
+  readonly rules: ReturnType<typeof sarifRules>;
+}
+
 /**
  * SARIF 2.1.0 (any tool) to findings and scans. Results of kind `pass` or `notApplicable` and results whose
  * `baselineState` is `absent` are not findings (the tool says there is nothing there) and are only counted in the
  * scan's raw. Suppressed results are kept, flagged `raw.suppressed`: accepting a risk belongs in the register, not in
  * a code comment. The CVSS score is null: `security-severity` is a severity rank, not a stated CVSS v3 base score.
+ * A result is mapped once its run's tool, invocations, versionControlProvenance, properties and artifacts are known:
+ * producers put them before or after `results` as they please (Semgrep sorts the keys, so `results` comes before
+ * `tool`; Trivy writes `properties.imageName` after them), and then the log is read twice (see readJson).
  */
-export function* parseSarif(document: unknown, origin: string, options: ParseOptions = {}): Generator<ScannerRecord> {
-  const log = validate(SarifLog, document, origin, []);
-  const warn = onceWarner(options);
-  const tally = new ScanTally();
-  for (const [r, rawRun] of log.runs.entries()) {
-    const run = validate(SarifRun, rawRun, origin, ['runs', r]);
-    const driver = run.tool.driver;
-    const scanner = scannerName(driver.name);
-    const { asset, from: assetFrom } = options.asset === undefined ? sarifAsset(run, origin) : { asset: options.asset, from: 'config' };
-    const invocations = run.invocations ?? [];
-    const time = scanTimeOf(
-      [
-        { from: `runs[${r}].invocations[].endTimeUtc`, value: latestInstant(invocations.map((invocation) => invocation.endTimeUtc)) },
-        { from: `runs[${r}].invocations[].startTimeUtc`, value: latestInstant(invocations.map((invocation) => invocation.startTimeUtc)) },
-      ],
-      origin,
-      options,
-      warn,
-    );
-    const scan = tally.asset(scanner, asset, time.at, {
-      format: 'sarif',
-      tool: driver.name,
-      toolVersion: driver.version ?? driver.semanticVersion ?? null,
-      assetFrom,
-      scanTimeFrom: time.from,
-      notFindings: 0,
-    });
-    const rules = sarifRules(run);
-    for (const [i, rawResult] of (run.results ?? []).entries()) {
-      const at = ['runs', r, 'results', i];
-      const result = validate(SarifResult, rawResult, origin, at);
-      if (result.kind === 'pass' || result.kind === 'notApplicable' || result.baselineState === 'absent') {
-        scan.raw.notFindings = (scan.raw.notFindings as number) + 1;
-        continue;
-      }
-      const index = result.ruleIndex ?? result.rule?.index;
-      const named = result.ruleId ?? result.rule?.id;
-      const rule =
-        (index !== undefined && index >= 0 ? rules.byIndex(result.rule?.toolComponent?.index, index) : undefined) ??
-        (named === undefined ? undefined : rules.byId.get(named));
-      const id = named ?? rule?.id;
-      if (id === undefined) throw malformed(origin, `field ${formatPath([...at, 'ruleId'])}: the result names no rule`);
-      const { severity, securitySeverity, level } = sarifSeverity(result, rule);
-      scan.findingCount += 1;
-      yield finding({
-        scanner,
-        id,
-        title: rule?.shortDescription?.text ?? result.message?.text ?? rule?.name ?? id,
-        severity,
-        cvss: null,
-        asset,
-        location: sarifLocation(result, run),
-        scannedAt: time.at,
-        fixAvailable: result.fixes !== undefined && result.fixes.length > 0 ? true : 'unknown',
-        raw: {
+function sarifReading(origin: string, options: ParseOptions, warn: Warn): JsonReading<ScannerRecord> {
+  return {
+    ...sarifShape,
+    ready: (context, path) => context.settled(['version']) && SARIF_RUN_CONTEXT.every((key) => context.settled([path[0]!, path[1]!, key])),
+    start(context) {
+      const tally = new ScanTally();
+      let logChecked = false;
+      let current: SarifRunContext | undefined;
+      const checkLog = () => {
+        if (logChecked) return;
+        validate(SarifLog, context.root, origin, []);
+        logChecked = true;
+      };
+      const runAt = (r: JsonKey): SarifRunContext => {
+        if (current?.index === r) return current;
+        const run = validate(SarifRun, context.at(['runs', r]), origin, ['runs', r]);
+        const driver = run.tool.driver;
+        const scanner = scannerName(driver.name);
+        const { asset, from: assetFrom } = options.asset === undefined ? sarifAsset(run, origin) : { asset: options.asset, from: 'config' };
+        const invocations = run.invocations ?? [];
+        const time = scanTimeOf(
+          [
+            { from: `runs[${r}].invocations[].endTimeUtc`, value: latestInstant(invocations.map((invocation) => invocation.endTimeUtc)) },
+            { from: `runs[${r}].invocations[].startTimeUtc`, value: latestInstant(invocations.map((invocation) => invocation.startTimeUtc)) },
+          ],
+          origin,
+          options,
+          warn,
+        );
+        const scan = tally.asset(scanner, asset, time.at, {
           format: 'sarif',
           tool: driver.name,
-          ruleId: id,
-          level,
-          securitySeverity,
-          message: excerpt(result.message?.text),
-          ...(result.suppressions !== undefined && result.suppressions.length > 0 ? { suppressed: true } : {}),
-          ...(result.baselineState !== undefined ? { baselineState: result.baselineState } : {}),
+          toolVersion: driver.version ?? driver.semanticVersion ?? null,
+          assetFrom,
+          scanTimeFrom: time.from,
+          notFindings: 0,
+        });
+        current = { index: r, run, scanner, asset, scannedAt: time.at, scan, rules: sarifRules(run) };
+        return current;
+      };
+      return {
+        item(path, value) {
+          checkLog();
+          const { run, scanner, asset, scannedAt, scan, rules } = runAt(path[1]!);
+          const at = [...path];
+          const result = validate(SarifResult, value, origin, at);
+          if (result.kind === 'pass' || result.kind === 'notApplicable' || result.baselineState === 'absent') {
+            scan.raw.notFindings = (scan.raw.notFindings as number) + 1;
+            return undefined;
+          }
+          const index = result.ruleIndex ?? result.rule?.index;
+          const named = result.ruleId ?? result.rule?.id;
+          const rule =
+            (index !== undefined && index >= 0 ? rules.byIndex(result.rule?.toolComponent?.index, index) : undefined) ??
+            (named === undefined ? undefined : rules.byId.get(named));
+          const id = named ?? rule?.id;
+          if (id === undefined) throw malformed(origin, `field ${formatPath([...at, 'ruleId'])}: the result names no rule`);
+          const { severity, securitySeverity, level } = sarifSeverity(result, rule);
+          scan.findingCount += 1;
+          return finding({
+            scanner,
+            id,
+            title: rule?.shortDescription?.text ?? result.message?.text ?? rule?.name ?? id,
+            severity,
+            cvss: null,
+            asset,
+            location: sarifLocation(result, run),
+            scannedAt,
+            fixAvailable: result.fixes !== undefined && result.fixes.length > 0 ? true : 'unknown',
+            raw: {
+              format: 'sarif',
+              tool: run.tool.driver.name,
+              ruleId: id,
+              level,
+              securitySeverity,
+              message: excerpt(result.message?.text),
+              ...(result.suppressions !== undefined && result.suppressions.length > 0 ? { suppressed: true } : {}),
+              ...(result.baselineState !== undefined ? { baselineState: result.baselineState } : {}),
+            },
+          });
         },
-      });
-    }
-  }
-  yield* tally.records(origin);
+        context(event) {
+          // A run without results is still a scan; the log is checked first when its version has been read.
+          if (event.path.length !== 2 || event.path[0] !== 'runs' || event.type === 'start') return;
+          if (context.settled(['version'])) checkLog();
+          runAt(event.path[1]!);
+        },
+        *finish() {
+          checkLog();
+          yield* tally.records(origin);
+        },
+      };
+    },
+  };
+}
+
+/** Parses a SARIF log already read into memory; the connector streams files through `readScanJson`. */
+export function parseSarif(document: unknown, origin: string, options: ParseOptions = {}): AsyncGenerator<ScannerRecord> {
+  return readScanJson('sarif', (plan) => jsonEvents(document, plan), origin, options);
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -599,85 +669,146 @@ function trivyFixAvailable(vulnerability: TrivyVulnerability): boolean | 'unknow
   return 'unknown';
 }
 
+const TRIVY_HEADER = ['SchemaVersion', 'ArtifactName', 'ArtifactType', 'CreatedAt', 'ReportID', 'Trivy'];
+/** The header values every finding is mapped with; the others only describe the scan, which comes last. */
+const TRIVY_FINDING_HEADER = ['SchemaVersion', 'ArtifactName', 'CreatedAt'];
+const TRIVY_RESULT_CONTEXT = ['Target', 'Class', 'Type'];
+const TRIVY_FINDING_LISTS = ['Vulnerabilities', 'Misconfigurations', 'Secrets'];
+
+/** The header, each result's target, class and type, and its findings one at a time; Metadata and Packages are passed over. */
+const trivyShape: JsonShape = {
+  plan: (path) => {
+    if (path.length <= 1) return path.length === 0 || path[0] === 'Results' ? 'watch' : TRIVY_HEADER.includes(path[0] as string) ? 'capture' : 'skip';
+    if (path[0] !== 'Results') return 'skip';
+    if (path.length === 2) return 'watch';
+    const member = path[2] as string;
+    if (path.length === 3) return TRIVY_FINDING_LISTS.includes(member) ? 'watch' : TRIVY_RESULT_CONTEXT.includes(member) ? 'capture' : 'skip';
+    return path.length === 4 && TRIVY_FINDING_LISTS.includes(member) ? 'capture' : 'skip';
+  },
+  isItem: (path) => path.length === 4 && path[0] === 'Results' && TRIVY_FINDING_LISTS.includes(path[2] as string),
+};
+
+interface TrivyResultContext {
+  readonly index: JsonKey;
+  readonly result: TrivyResult;
+  readonly where: { target: string; class: string | null; type: string | null };
+}
+
 /**
  * Trivy JSON to findings and one scan of `ArtifactName`. Vulnerabilities are located at `package@version`;
  * failed misconfigurations and secrets (which Trivy's SARIF also reports) at `target:line`. A secret's matched text
- * is never copied.
+ * is never copied. Trivy writes its header and each result's Target, Class and Type before the findings, so a report
+ * is read once; when a result states no Type (secrets), its findings wait for the result's end, and when the header
+ * lacks CreatedAt (older Trivy versions) or comes after Results, the report is read twice (see readJson).
  */
-export function* parseTrivy(document: unknown, origin: string, options: ParseOptions = {}): Generator<ScannerRecord> {
-  const report = validate(TrivyReport, document, origin, []);
-  const warn = onceWarner(options);
-  const asset = options.asset ?? report.ArtifactName;
-  const time = scanTimeOf([{ from: 'CreatedAt', value: report.CreatedAt }], origin, options, warn);
-  const tally = new ScanTally();
-  const scan = tally.asset('trivy', asset, time.at, {
-    format: 'trivy',
-    trivyVersion: report.Trivy?.Version ?? null,
-    artifactType: report.ArtifactType ?? null,
-    reportId: report.ReportID ?? null,
-    scanTimeFrom: time.from,
-  });
-  const common = { scanner: 'trivy', asset, scannedAt: time.at };
-  for (const [r, rawResult] of (report.Results ?? []).entries()) {
-    const result: TrivyResult = validate(TrivyResult, rawResult, origin, ['Results', r]);
-    const where = { target: result.Target, class: result.Class ?? null, type: result.Type ?? null };
-    for (const [v, rawVulnerability] of (result.Vulnerabilities ?? []).entries()) {
-      const vulnerability = validate(TrivyVulnerability, rawVulnerability, origin, ['Results', r, 'Vulnerabilities', v]);
-      scan.findingCount += 1;
-      yield finding({
-        ...common,
-        id: vulnerability.VulnerabilityID,
-        title: vulnerability.Title ?? vulnerability.VulnerabilityID,
-        severity: severityOfWord(vulnerability.Severity)!,
-        cvss: trivyCvss(vulnerability),
-        location: vulnerability.InstalledVersion ? `${vulnerability.PkgName}@${vulnerability.InstalledVersion}` : vulnerability.PkgName,
-        fixAvailable: trivyFixAvailable(vulnerability),
-        raw: {
-          format: 'trivy',
-          ...where,
-          pkgName: vulnerability.PkgName,
-          installedVersion: vulnerability.InstalledVersion ?? null,
-          fixedVersion: vulnerability.FixedVersion ?? null,
-          status: vulnerability.Status ?? null,
-          severity: vulnerability.Severity,
-          severitySource: vulnerability.SeveritySource ?? null,
-          publishedDate: vulnerability.PublishedDate ?? null,
-          primaryUrl: vulnerability.PrimaryURL ?? null,
+function trivyReading(origin: string, options: ParseOptions, warn: Warn): JsonReading<ScannerRecord> {
+  const headerSettled = (context: JsonSkeleton) => TRIVY_FINDING_HEADER.every((key) => context.settled([key]));
+  return {
+    ...trivyShape,
+    ready(context, path) {
+      if (!headerSettled(context)) return false;
+      const result = path.slice(0, 2);
+      return TRIVY_RESULT_CONTEXT.every((key) => context.settled([...result, key])) || result;
+    },
+    start(context) {
+      const tally = new ScanTally();
+      let opened: { scan: TallyEntry; common: { scanner: string; asset: string; scannedAt: string } } | undefined;
+      let current: TrivyResultContext | undefined;
+      const open = () => {
+        if (opened) return opened;
+        const report = validate(TrivyReport, context.root, origin, []);
+        const asset = options.asset ?? report.ArtifactName;
+        const time = scanTimeOf([{ from: 'CreatedAt', value: report.CreatedAt }], origin, options, warn);
+        // The version, type and id of the report are filled in at the end: they may come after the results.
+        const scan = tally.asset('trivy', asset, time.at, { format: 'trivy', trivyVersion: null, artifactType: null, reportId: null, scanTimeFrom: time.from });
+        opened = { scan, common: { scanner: 'trivy', asset, scannedAt: time.at } };
+        return opened;
+      };
+      const resultAt = (r: JsonKey): TrivyResultContext => {
+        if (current?.index === r) return current;
+        const result = validate(TrivyResult, context.at(['Results', r]), origin, ['Results', r]);
+        current = { index: r, result, where: { target: result.Target, class: result.Class ?? null, type: result.Type ?? null } };
+        return current;
+      };
+      return {
+        item(path, value) {
+          const { scan, common } = open();
+          const { result, where } = resultAt(path[1]!);
+          const at = [...path];
+          if (path[2] === 'Vulnerabilities') {
+            const vulnerability = validate(TrivyVulnerability, value, origin, at);
+            scan.findingCount += 1;
+            return finding({
+              ...common,
+              id: vulnerability.VulnerabilityID,
+              title: vulnerability.Title ?? vulnerability.VulnerabilityID,
+              severity: severityOfWord(vulnerability.Severity)!,
+              cvss: trivyCvss(vulnerability),
+              location: vulnerability.InstalledVersion ? `${vulnerability.PkgName}@${vulnerability.InstalledVersion}` : vulnerability.PkgName,
+              fixAvailable: trivyFixAvailable(vulnerability),
+              raw: {
+                format: 'trivy',
+                ...where,
+                pkgName: vulnerability.PkgName,
+                installedVersion: vulnerability.InstalledVersion ?? null,
+                fixedVersion: vulnerability.FixedVersion ?? null,
+                status: vulnerability.Status ?? null,
+                severity: vulnerability.Severity,
+                severitySource: vulnerability.SeveritySource ?? null,
+                publishedDate: vulnerability.PublishedDate ?? null,
+                primaryUrl: vulnerability.PrimaryURL ?? null,
+              },
+            });
+          }
+          if (path[2] === 'Misconfigurations') {
+            const misconfiguration = validate(TrivyMisconfiguration, value, origin, at);
+            if (misconfiguration.Status !== 'FAIL') return undefined;
+            const line = misconfiguration.CauseMetadata?.StartLine;
+            scan.findingCount += 1;
+            return finding({
+              ...common,
+              id: misconfiguration.ID,
+              title: misconfiguration.Title ?? misconfiguration.ID,
+              severity: severityOfWord(misconfiguration.Severity)!,
+              cvss: null,
+              location: line === undefined || line === 0 ? result.Target : `${result.Target}:${line}`,
+              fixAvailable: 'unknown',
+              raw: { format: 'trivy', ...where, finding: 'misconfiguration', severity: misconfiguration.Severity, status: misconfiguration.Status },
+            });
+          }
+          const secret = validate(TrivySecret, value, origin, at);
+          scan.findingCount += 1;
+          return finding({
+            ...common,
+            id: secret.RuleID,
+            title: secret.Title ?? secret.RuleID,
+            severity: severityOfWord(secret.Severity)!,
+            cvss: null,
+            location: secret.StartLine === undefined ? result.Target : `${result.Target}:${secret.StartLine}`,
+            fixAvailable: 'unknown',
+            raw: { format: 'trivy', ...where, finding: 'secret', severity: secret.Severity },
+          });
         },
-      });
-    }
-    for (const [m, rawMisconfiguration] of (result.Misconfigurations ?? []).entries()) {
-      const misconfiguration = validate(TrivyMisconfiguration, rawMisconfiguration, origin, ['Results', r, 'Misconfigurations', m]);
-      if (misconfiguration.Status !== 'FAIL') continue;
-      const line = misconfiguration.CauseMetadata?.StartLine;
-      scan.findingCount += 1;
-      yield finding({
-        ...common,
-        id: misconfiguration.ID,
-        title: misconfiguration.Title ?? misconfiguration.ID,
-        severity: severityOfWord(misconfiguration.Severity)!,
-        cvss: null,
-        location: line === undefined || line === 0 ? result.Target : `${result.Target}:${line}`,
-        fixAvailable: 'unknown',
-        raw: { format: 'trivy', ...where, finding: 'misconfiguration', severity: misconfiguration.Severity, status: misconfiguration.Status },
-      });
-    }
-    for (const [s, rawSecret] of (result.Secrets ?? []).entries()) {
-      const secret = validate(TrivySecret, rawSecret, origin, ['Results', r, 'Secrets', s]);
-      scan.findingCount += 1;
-      yield finding({
-        ...common,
-        id: secret.RuleID,
-        title: secret.Title ?? secret.RuleID,
-        severity: severityOfWord(secret.Severity)!,
-        cvss: null,
-        location: secret.StartLine === undefined ? result.Target : `${result.Target}:${secret.StartLine}`,
-        fixAvailable: 'unknown',
-        raw: { format: 'trivy', ...where, finding: 'secret', severity: secret.Severity },
-      });
-    }
-  }
-  yield* tally.records(origin);
+        context(event) {
+          // A result without findings is checked all the same; the header first when it has been read.
+          if (event.path.length !== 2 || event.path[0] !== 'Results' || event.type === 'start') return;
+          if (headerSettled(context)) open();
+          resultAt(event.path[1]!);
+        },
+        *finish() {
+          const report = validate(TrivyReport, context.root, origin, []);
+          const { scan } = open();
+          Object.assign(scan.raw, detachedStrings({ trivyVersion: report.Trivy?.Version ?? null, artifactType: report.ArtifactType ?? null, reportId: report.ReportID ?? null }));
+          yield* tally.records(origin);
+        },
+      };
+    },
+  };
+}
+
+/** Parses a Trivy report already read into memory; the connector streams files through `readScanJson`. */
+export function parseTrivy(document: unknown, origin: string, options: ParseOptions = {}): AsyncGenerator<ScannerRecord> {
+  return readScanJson('trivy', (plan) => jsonEvents(document, plan), origin, options);
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -748,73 +879,149 @@ function grypeFixAvailable(fix: { versions?: string[] | null; state: string } | 
   return 'unknown';
 }
 
+const GRYPE_CONTEXT = ['source', 'distro', 'descriptor'];
+
+/** The matches one at a time and the source, distro and descriptor whole; ignoredMatches are passed over. */
+const grypeShape: JsonShape = {
+  plan: (path) => {
+    if (path.length <= 1) return path.length === 0 || path[0] === 'matches' ? 'watch' : GRYPE_CONTEXT.includes(path[0] as string) ? 'capture' : 'skip';
+    return path.length === 2 && path[0] === 'matches' ? 'capture' : 'skip';
+  },
+  isItem: (path) => path.length === 2 && path[0] === 'matches',
+};
+
 /**
  * Grype JSON to findings and one scan of the source it names (image as the user typed it, directory or file).
- * Findings are located at `package@version`; the title is the first line of the description.
+ * Findings are located at `package@version`; the title is the first line of the description. Grype writes `source`,
+ * `distro` and `descriptor` after its matches, so a report is read twice: its context first (see readJson).
  */
-export function* parseGrype(document: unknown, origin: string, options: ParseOptions = {}): Generator<ScannerRecord> {
-  const grype = validate(GrypeDocument, document, origin, []);
-  const warn = onceWarner(options);
-  const scanner = scannerName(grype.descriptor?.name ?? 'grype');
-  let asset = options.asset ?? grypeAsset(grype);
-  if (asset === undefined) {
-    asset = basename(origin);
-    warn(`${SOURCE}: ${origin}: the Grype report names no source target; the asset is the file name "${asset}"`);
-  }
-  const time = scanTimeOf([{ from: 'descriptor.timestamp', value: grype.descriptor?.timestamp }], origin, options, warn);
-  const tally = new ScanTally();
-  const scan = tally.asset(scanner, asset, time.at, {
-    format: 'grype',
-    grypeVersion: grype.descriptor?.version ?? null,
-    sourceType: grype.source?.type ?? null,
-    distro: grype.distro?.name === undefined ? null : `${grype.distro.name} ${grype.distro.version ?? ''}`.trim(),
-    scanTimeFrom: time.from,
-  });
-  for (const [m, rawMatch] of grype.matches.entries()) {
-    const at = ['matches', m];
-    const match = validate(GrypeMatch, rawMatch, origin, at);
-    const { vulnerability, artifact } = match;
-    const severity = validate(SeverityWord, vulnerability.severity, origin, [...at, 'vulnerability', 'severity']);
-    const related = match.relatedVulnerabilities ?? [];
-    const description = vulnerability.description ?? related.find((entry) => entry.description !== undefined)?.description;
-    scan.findingCount += 1;
-    yield finding({
-      scanner,
-      id: vulnerability.id,
-      title: description ?? `${vulnerability.id} in ${artifact.name} ${artifact.version}`,
-      severity,
-      cvss: grypeCvss(
-        vulnerability.cvss ?? [],
-        related.flatMap((entry) => entry.cvss ?? []),
-      ),
-      asset,
-      location: artifact.version === '' ? artifact.name : `${artifact.name}@${artifact.version}`,
-      scannedAt: time.at,
-      fixAvailable: grypeFixAvailable(vulnerability.fix),
-      raw: {
-        format: 'grype',
-        severity: vulnerability.severity,
-        namespace: vulnerability.namespace ?? null,
-        fixState: vulnerability.fix?.state ?? null,
-        fixVersions: vulnerability.fix?.versions ?? [],
-        artifactType: artifact.type ?? null,
-        purl: artifact.purl === undefined ? null : printable(artifact.purl),
-        relatedVulnerabilities: related.map((entry) => entry.id),
-      },
-    });
-  }
-  yield* tally.records(origin);
+function grypeReading(origin: string, options: ParseOptions, warn: Warn): JsonReading<ScannerRecord> {
+  return {
+    ...grypeShape,
+    ready: (context) => GRYPE_CONTEXT.every((key) => context.settled([key])),
+    start(context) {
+      const tally = new ScanTally();
+      let opened: { scanner: string; asset: string; scannedAt: string; scan: TallyEntry } | undefined;
+      const open = () => {
+        if (opened) return opened;
+        const grype = validate(GrypeDocument, context.root, origin, []);
+        const scanner = scannerName(grype.descriptor?.name ?? 'grype');
+        let asset = options.asset ?? grypeAsset(grype);
+        if (asset === undefined) {
+          asset = basename(origin);
+          warn(`${SOURCE}: ${origin}: the Grype report names no source target; the asset is the file name "${asset}"`);
+        }
+        const time = scanTimeOf([{ from: 'descriptor.timestamp', value: grype.descriptor?.timestamp }], origin, options, warn);
+        const scan = tally.asset(scanner, asset, time.at, {
+          format: 'grype',
+          grypeVersion: grype.descriptor?.version ?? null,
+          sourceType: grype.source?.type ?? null,
+          distro: grype.distro?.name === undefined ? null : `${grype.distro.name} ${grype.distro.version ?? ''}`.trim(),
+          scanTimeFrom: time.from,
+        });
+        opened = { scanner, asset, scannedAt: time.at, scan };
+        return opened;
+      };
+      return {
+        item(path, value) {
+          const { scanner, asset, scannedAt, scan } = open();
+          const at = [...path];
+          const match = validate(GrypeMatch, value, origin, at);
+          const { vulnerability, artifact } = match;
+          const severity = validate(SeverityWord, vulnerability.severity, origin, [...at, 'vulnerability', 'severity']);
+          const related = match.relatedVulnerabilities ?? [];
+          const description = vulnerability.description ?? related.find((entry) => entry.description !== undefined)?.description;
+          scan.findingCount += 1;
+          return finding({
+            scanner,
+            id: vulnerability.id,
+            title: description ?? `${vulnerability.id} in ${artifact.name} ${artifact.version}`,
+            severity,
+            cvss: grypeCvss(
+              vulnerability.cvss ?? [],
+              related.flatMap((entry) => entry.cvss ?? []),
+            ),
+            asset,
+            location: artifact.version === '' ? artifact.name : `${artifact.name}@${artifact.version}`,
+            scannedAt,
+            fixAvailable: grypeFixAvailable(vulnerability.fix),
+            raw: {
+              format: 'grype',
+              severity: vulnerability.severity,
+              namespace: vulnerability.namespace ?? null,
+              fixState: vulnerability.fix?.state ?? null,
+              fixVersions: vulnerability.fix?.versions ?? [],
+              artifactType: artifact.type ?? null,
+              purl: artifact.purl === undefined ? null : printable(artifact.purl),
+              relatedVulnerabilities: related.map((entry) => entry.id),
+            },
+          });
+        },
+        context() {},
+        *finish() {
+          open();
+          yield* tally.records(origin);
+        },
+      };
+    },
+  };
 }
 
-/** Parses a JSON scan document of a known format. */
-export function parseScanJson(format: ScanFormat, document: unknown, origin: string, options: ParseOptions = {}): Generator<ScannerRecord> {
+/** Parses a Grype report already read into memory; the connector streams files through `readScanJson`. */
+export function parseGrype(document: unknown, origin: string, options: ParseOptions = {}): AsyncGenerator<ScannerRecord> {
+  return readScanJson('grype', (plan) => jsonEvents(document, plan), origin, options);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Reading JSON exports
+
+/** Where a JSON format keeps its items, and the rest of it a reader looks at. */
+interface JsonShape {
+  readonly plan: JsonPlan;
+  readonly isItem: (path: JsonPath) => boolean;
+}
+
+const JSON_SHAPES: readonly JsonShape[] = [sarifShape, trivyShape, grypeShape];
+
+/** The context of every JSON format, with no items: enough to tell the format, and to map whichever it is. */
+const JSON_CONTEXT_PLAN: JsonPlan = (path) => {
+  for (const shape of JSON_SHAPES) {
+    const action = shape.isItem(path) ? 'skip' : shape.plan(path);
+    if (action !== 'skip') return action;
+  }
+  return 'skip';
+};
+
+/**
+ * The format of a JSON export from its top-level members: those in its first bytes when they tell it (SARIF and
+ * Trivy state theirs first), else those of the whole document. That whole read keeps the context of every JSON
+ * format, so it also serves as the context of the format found (Grype names its source after its matches).
+ * `whole` says the head is the whole file.
+ */
+export async function jsonFormatOfExport(head: Uint8Array, whole: boolean, pass: JsonPass, origin: string): Promise<{ format: ScanFormat | undefined; context?: JsonSkeleton }> {
+  const seen = new JsonSkeleton();
+  for await (const event of streamJson([head], origin, JSON_CONTEXT_PLAN, { partial: !whole })) seen.add(event);
+  const format = jsonFormatOf(seen.root);
+  if (whole) return { format, context: seen };
+  if (format !== undefined || typeof seen.root !== 'object' || seen.root === null || Array.isArray(seen.root)) return { format };
+  const context = new JsonSkeleton();
+  for await (const event of pass(JSON_CONTEXT_PLAN)) context.add(event);
+  return { format: jsonFormatOf(context.root), context };
+}
+
+/**
+ * Reads a JSON export of a known format, one pass (or two, see readJson) of `pass` at a time. `context` is the
+ * whole document's context when it has been read already.
+ */
+export function readScanJson(format: ScanFormat, pass: JsonPass, origin: string, options: ParseOptions = {}, context?: JsonSkeleton): AsyncGenerator<ScannerRecord> {
+  const warn = onceWarner(options);
   switch (format) {
     case 'sarif':
-      return parseSarif(document, origin, options);
+      return readJson(sarifReading(origin, options, warn), pass, context);
     case 'trivy':
-      return parseTrivy(document, origin, options);
+      return readJson(trivyReading(origin, options, warn), pass, context);
     case 'grype':
-      return parseGrype(document, origin, options);
+      return readJson(grypeReading(origin, options, warn), pass, context);
     default:
       throw new Error(`${format} is not a JSON format`);
   }
@@ -952,7 +1159,7 @@ export async function* parseNessus(chunks: AsyncIterable<string | Uint8Array>, o
   for await (const event of streamXml(chunks, origin, nessusPlan)) {
     if (event.type === 'start') {
       if (event.path.length === 1 && event.path[0] !== NESSUS_ROOT) throw malformed(origin, `the root element is <${event.path[0]}>, not <${NESSUS_ROOT}>`);
-      if (event.path.length === 2) reportName = event.attributes.name ?? null;
+      if (event.path.length === 2) reportName = event.attributes.name === undefined ? null : detached(event.attributes.name);
       if (event.path.length === 3) {
         const name = event.attributes.name?.trim();
         if (!name) throw malformed(origin, `ReportHost ${hosts + 1} has no name attribute`);
@@ -1150,16 +1357,16 @@ export async function* parseOpenVas(chunks: AsyncIterable<string | Uint8Array>, 
   for await (const event of streamXml(chunks, origin, openVasPlan)) {
     if (event.type === 'start') {
       if (event.path.length === 1 && !OPENVAS_ROOTS.has(event.path[0]!)) throw malformed(origin, `the root element is <${event.path[0]}>, not an OpenVAS <report>`);
-      if (event.path.length > 1) reportId = event.attributes.id ?? reportId;
+      if (event.path.length > 1 && event.attributes.id !== undefined) reportId = detached(event.attributes.id);
       continue;
     }
     if (event.type === 'end') continue;
     const element = event.element;
-    if (element.name === 'scan_start') scanStart = element.text;
-    else if (element.name === 'timestamp') timestamp = element.text;
+    if (element.name === 'scan_start') scanStart = detached(element.text);
+    else if (element.name === 'timestamp') timestamp = detached(element.text);
     else if (element.name === 'host') {
       const ip = trimmed(childText(element, 'ip'));
-      if (ip !== undefined) hosts.push(ip);
+      if (ip !== undefined) hosts.push(detached(ip));
     } else {
       const result = validate(OpenVasResult, openVasResultFields(element), origin, ['results', results]);
       results += 1;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { SecretRef } from '../../config/secrets.ts';
 import type { ConnectorContext } from '../contract.ts';
 import { AuthError, ConnectorError, describeIssues, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../errors.ts';
-import { tooLarge, type InputFacts, type ReadLimit, type ScanInput } from './input.ts';
+import type { InputFacts, ScanInput } from './input.ts';
 import { SNIFF_BYTES } from './sniff.ts';
 
 export const S3Settings = z.strictObject({
@@ -267,9 +267,9 @@ interface Listing {
 }
 
 /**
- * One S3 object. The sniff is a range GET of its first bytes and the content one streamed GET; both carry If-Match
- * with the ETag first seen (listed, or from the first read), so the bytes parsed and hashed are one version even
- * when the object is replaced meanwhile. GetObject by VersionId would need s3:GetObjectVersion as well.
+ * One S3 object. The sniff is a range GET of its first bytes and the content a streamed GET (two for a JSON export
+ * whose context comes after its items); all carry If-Match with the ETag first seen (listed, or from the first read),
+ * so the bytes parsed and hashed are one version even when the object is replaced meanwhile. GetObject by VersionId would need s3:GetObjectVersion as well.
  */
 class S3Object implements ScanInput {
   readonly origin: string;
@@ -331,25 +331,6 @@ class S3Object implements ScanInput {
   async *chunks(signal: AbortSignal): AsyncGenerator<Uint8Array> {
     const where = `scanner-files: ${this.origin}`;
     yield* this.#body(await this.#get(where, 'GetObject', signal), where, signal);
-  }
-
-  async bytes(limit: ReadLimit, signal: AbortSignal): Promise<Buffer> {
-    const where = `scanner-files: ${this.origin}`;
-    const response = await this.#get(where, 'GetObject', signal);
-    if (response.ContentLength > limit.maxBytes) {
-      await response.Body[Symbol.asyncIterator]().return?.();
-      throw tooLarge(this.origin, response.ContentLength, limit);
-    }
-    // One buffer of the announced size: a JSON export near the limit is held once, not once in chunks and again joined.
-    const buffer = Buffer.allocUnsafe(response.ContentLength);
-    let read = 0;
-    for await (const chunk of this.#body(response, where, signal)) {
-      if (read + chunk.byteLength > buffer.length) throw new MalformedResponseError(`${where}: GetObject: the body is longer than its Content-Length (${buffer.length})`);
-      buffer.set(chunk, read);
-      read += chunk.byteLength;
-    }
-    if (read < buffer.length) throw new UnavailableError(`${where}: GetObject: the body ended after ${read} of ${buffer.length} bytes`);
-    return buffer;
   }
 
   version(): Readonly<Record<string, string>> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedResponseError, NotFoundError, PermissionError, UnavailableError } from '../../../connectors/errors.ts';
 import { fileFailure } from '../../../connectors/scanner-files/files.ts';
+import { sameContent } from '../../../connectors/scanner-files/input.ts';
 import { scannerFiles, ScannerFilesConfig } from '../../../connectors/scanner-files/index.ts';
 import { collect, collectUntilError, fixture } from './helpers.ts';
 
@@ -190,6 +191,18 @@ describe('scanner-files connector', () => {
     expect(latin1Error.message).toBe(`scanner-files: ${latin1}: is not valid UTF-8`);
   });
 
+  it('tells a JSON format from the whole file when its first 16 KiB do not, and reads it through', async () => {
+    const log = JSON.parse(await readFile(fixture('semgrep-juice-shop.sarif'), 'utf8')) as Record<string, unknown>;
+    delete log.$schema;
+    // `runs` comes first and `version` only after it: nothing in the head says SARIF.
+    const file = join(workspace, 'no-schema.sarif');
+    await writeFile(file, JSON.stringify(log));
+    const { findings, provenance } = await collect({ paths: [file] });
+    expect(findings).toHaveLength(77);
+    const bytes = await readFile(file);
+    expect(provenance.filesRead).toEqual([{ path: file, format: 'sarif', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), records: 78 }]);
+  });
+
   it('never writes credentials from a scanned URL into records, provenance or warnings', async () => {
     const token = 'glpat-Sup3rSecretT0ken';
     const leaky = join(workspace, 'leaky.json');
@@ -211,11 +224,26 @@ describe('scanner-files connector', () => {
   });
 
   it('validates its config', () => {
-    expect(ScannerFilesConfig.parse({ paths: ['scans/'] })).toEqual({ paths: ['scans/'], format: 'auto', maxJsonBytes: 512 * 1024 ** 2, maxXmlBytes: 8 * 1024 ** 3 });
+    expect(ScannerFilesConfig.parse({ paths: ['scans/'] })).toEqual({ paths: ['scans/'], format: 'auto', maxJsonBytes: 8 * 1024 ** 3, maxXmlBytes: 8 * 1024 ** 3 });
     expect(ScannerFilesConfig.safeParse({ paths: [] }).success).toBe(false);
     expect(ScannerFilesConfig.safeParse({ paths: ['x'], format: 'csv' }).success).toBe(false);
     expect(ScannerFilesConfig.safeParse({ paths: ['x'], patterns: ['y'] }).success).toBe(false);
     expect(scannerFiles.kinds).toEqual(['finding', 'scan']);
+  });
+});
+
+describe('sameContent', () => {
+  it('is the content every complete read saw, and a retryable failure when two reads of a file differ', () => {
+    expect(sameContent('/scans/a.json', [{ bytes: 3, sha256: 'aa' }, { bytes: 3, sha256: 'aa' }])).toEqual({ bytes: 3, sha256: 'aa' });
+    let failure: unknown;
+    try {
+      sameContent('/scans/a.json', [{ bytes: 3, sha256: 'aa' }, { bytes: 4, sha256: 'bb' }]);
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(UnavailableError);
+    expect((failure as UnavailableError).retryable).toBe(true);
+    expect((failure as Error).message).toBe('scanner-files: /scans/a.json: changed while it was read (sha256 aa then bb); it is read again on retry');
   });
 });
 

@@ -1,7 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../connectors/errors.ts';
 import { parseGrype } from '../../../connectors/scanner-files/index.ts';
-import { collect, countBy, drain, findingsOf, fixture, parseError, scansOf } from './helpers.ts';
+import { jsonFormatOfExport } from '../../../connectors/scanner-files/mapping.ts';
+import { streamJson, type JsonPass } from '../../../connectors/scanner-files/json-stream.ts';
+import { SNIFF_BYTES } from '../../../connectors/scanner-files/sniff.ts';
+import { readScanJson } from '../../../connectors/scanner-files/index.ts';
+import { chunked, collect, countBy, drain, findingsOf, fixture, parseError, scansOf, streamed } from './helpers.ts';
 
 describe('Grype JSON fixtures', () => {
   it('grype-busybox-1.32.1-epss.json: 15 matches on busybox:1.32.1 (critical 1, high 10, medium 2, low 2), 1 with a fix', async () => {
@@ -121,5 +126,31 @@ describe('parseGrype', () => {
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error.message).toMatch(/^scanner-files: \/scans\/bad\.json: /);
     expect(error.message).toMatch(message);
+  });
+});
+
+describe('Grype JSON streamed', () => {
+  it('grype-busybox-1.32.1-epss.json: source and descriptor come after the matches, so the report is read for them first', async () => {
+    const text = await readFile(fixture('grype-busybox-1.32.1-epss.json'), 'utf8');
+    expect(Object.keys(JSON.parse(text))).toEqual(['matches', 'source', 'distro', 'descriptor']);
+    const { records, reads } = await streamed('grype', text);
+    expect(reads).toBe(3);
+    expect(findingsOf(records)).toHaveLength(15);
+    expect(scansOf(records)).toEqual([expect.objectContaining({ asset: 'busybox:1.32.1', scannedAt: '2025-06-19T11:43:35.523Z', findingCount: 15 })]);
+  });
+
+  it('tells the format from the whole report when its head does not (matches first), and that read is the context: two reads in all', async () => {
+    const text = await readFile(fixture('grype-busybox-1.32.1-epss.json'));
+    expect(text.length).toBeGreaterThan(SNIFF_BYTES);
+    let reads = 0;
+    const pass: JsonPass = (plan) => {
+      reads += 1;
+      return streamJson(chunked(text.toString('utf8'), 4096), '/scans/busybox.json', plan);
+    };
+    const { format, context } = await jsonFormatOfExport(text.subarray(0, SNIFF_BYTES), false, pass, '/scans/busybox.json');
+    expect([format, reads]).toEqual(['grype', 1]);
+    const records = await drain(readScanJson('grype', pass, '/scans/busybox.json', {}, context));
+    expect(reads).toBe(2);
+    expect(findingsOf(records)).toHaveLength(15);
   });
 });

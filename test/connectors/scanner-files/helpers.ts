@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { scannerFiles, ScannerFilesConfig, type ScannerRecord } from '../../../connectors/scanner-files/index.ts';
+import { readScanJson, scannerFiles, ScannerFilesConfig, type ParseOptions, type ScannerRecord } from '../../../connectors/scanner-files/index.ts';
+import { streamJson, type JsonPass } from '../../../connectors/scanner-files/json-stream.ts';
+import type { ScanFormat } from '../../../connectors/scanner-files/mapping.ts';
 import type { ConnectorContext } from '../../../connectors/contract.ts';
 import { EvidenceRecord, type Finding, type Scan } from '../../../evidence/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
@@ -71,4 +73,26 @@ export async function parseError(records: Iterable<ScannerRecord> | AsyncIterabl
     return error as Error;
   }
   throw new Error('expected the parser to fail');
+}
+
+/** Streams `text` as the connector streams a file (in small chunks here), counting how many times it is read. */
+export async function streamed(format: ScanFormat, text: string, options: ParseOptions = {}) {
+  let reads = 0;
+  const pass: JsonPass = (plan) => {
+    reads += 1;
+    return streamJson(chunked(text, 997), '/scans/streamed.json', plan);
+  };
+  const records = await drain(readScanJson(format, pass, '/scans/streamed.json', options));
+  return { records, reads };
+}
+
+/** The same JSON value with every object's keys in code-unit order, as `jq -S` or a sort_keys dump writes it. */
+export function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]),
+  );
 }

@@ -1,9 +1,9 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../connectors/errors.ts';
 import { parseSarif } from '../../../connectors/scanner-files/index.ts';
 import { scannerName, severityOfScore } from '../../../connectors/scanner-files/mapping.ts';
-import { collect, countBy, drain, findingsOf, fixture, parseError, scansOf } from './helpers.ts';
+import { collect, countBy, drain, findingsOf, fixture, parseError, scansOf, sortedKeys, streamed } from './helpers.ts';
 
 describe('SARIF fixtures', () => {
   it('semgrep-juice-shop.sarif: 77 results, severities from the word-valued security-severity, located at path:line', async () => {
@@ -288,5 +288,48 @@ describe('severity and scanner names', () => {
     ['  ', 'unknown'],
   ])('tool %j is scanner %j', (tool, scanner) => {
     expect(scannerName(tool)).toBe(scanner);
+  });
+});
+
+describe('SARIF streamed', () => {
+  it('semgrep-juice-shop.sarif: results come before tool (keys sorted), so the log is read for its context first, then for its results', async () => {
+    const text = await readFile(fixture('semgrep-juice-shop.sarif'), 'utf8');
+    expect(Object.keys(JSON.parse(text).runs[0])).toEqual(['invocations', 'results', 'tool']);
+    const { records, reads } = await streamed('sarif', text, { fallbackScannedAt: '2024-01-01T00:00:00.000Z' });
+    // The first read stops at the first result, as the run's tool may (and does) come later.
+    expect(reads).toBe(3);
+    expect(findingsOf(records)).toHaveLength(77);
+    expect(records).toEqual(await drain(parseSarif(JSON.parse(text), '/scans/streamed.sarif', { fallbackScannedAt: '2024-01-01T00:00:00.000Z' })).then((all) => JSON.parse(JSON.stringify(all).replaceAll('streamed.sarif', 'streamed.json'))));
+  });
+
+  it('reads a log once when every run states its tool, invocations, provenance, properties and artifacts before its results', async () => {
+    const { results, ...context } = codeql;
+    const ordered = { ...context, properties: {}, results };
+    expect(Object.keys(ordered).at(-1)).toBe('results');
+    const { records, reads } = await streamed('sarif', JSON.stringify(log([ordered])));
+    expect(reads).toBe(1);
+    expect(findingsOf(records)).toHaveLength(20);
+  });
+
+  it("yields a first run's results once, even when a later run's context comes after its results and the log is read again", async () => {
+    const { results, ...context } = codeql;
+    const first = { ...context, properties: {}, results };
+    const later = sortedKeys({ tool: { driver: { name: 'Trivy', rules: [rule('CVE-1', { properties: { 'security-severity': '9.1' } })] } }, results: [result('CVE-1')], properties: { imageName: 'alpine:3.10' } });
+    const { records, reads } = await streamed('sarif', JSON.stringify(log([first, later])));
+    expect(reads).toBe(3);
+    expect(findingsOf(records).map((f) => `${f.scanner}:${f.id}`)).toEqual([...findingsOf(await drain(parseSarif(log([codeql]), '/x'))).map((f) => `codeql:${f.id}`), 'trivy:CVE-1']);
+    expect(scansOf(records).map((s) => [s.scanner, s.asset, s.findingCount])).toEqual([
+      ['codeql', 'https://github.com/acme/shop', 20],
+      ['trivy', 'alpine:3.10', 1],
+    ]);
+  });
+
+  it('checks the version even when it comes after the runs (keys sorted)', async () => {
+    const text = JSON.stringify(sortedKeys({ ...log([codeql]), version: '2.0.0' }));
+    const error = await streamed('sarif', text).then(
+      () => new Error('expected the log to be refused'),
+      (failure: Error) => failure,
+    );
+    expect(error.message).toBe('scanner-files: /scans/streamed.json: field version: expected SARIF version "2.1.0"');
   });
 });

@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../connectors/errors.ts';
-import { parseTrivy } from '../../../connectors/scanner-files/index.ts';
-import { collect, drain, findingsOf, fixture, parseError, scansOf } from './helpers.ts';
+import { parseTrivy, readScanJson } from '../../../connectors/scanner-files/index.ts';
+import { streamJson } from '../../../connectors/scanner-files/json-stream.ts';
+import { collect, drain, findingsOf, fixture, parseError, scansOf, sortedKeys, streamed } from './helpers.ts';
 
 describe('Trivy JSON fixture', () => {
   it('trivy-alpine-310.json: 4 medium vulnerabilities in two packages, scanned at CreatedAt', async () => {
@@ -138,5 +140,80 @@ describe('parseTrivy', () => {
     const error = await parseError(parseTrivy(document, '/scans/bad.json'));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error.message).toMatch(message);
+  });
+});
+
+describe('Trivy JSON streamed', () => {
+  it('reads a report once when its header comes before Results, as Trivy writes it', async () => {
+    const text = await readFile(fixture('trivy-alpine-310.json'), 'utf8');
+    const { records, reads } = await streamed('trivy', text, { fallbackScannedAt: '2024-01-01T00:00:00.000Z' });
+    expect(reads).toBe(1);
+    expect(records).toEqual(await drain(parseTrivy(JSON.parse(text), '/scans/streamed.json', { fallbackScannedAt: '2024-01-01T00:00:00.000Z' })));
+    expect(findingsOf(records).map((f) => f.id)).toEqual(['CVE-2019-1549', 'CVE-2019-1551', 'CVE-2019-1549', 'CVE-2019-1551']);
+  });
+
+  it("holds a result's findings until its end when the result states no Type (secrets, misconfigurations), still in one read", async () => {
+    const { records, reads } = await streamed('trivy', JSON.stringify(report));
+    expect(reads).toBe(1);
+    expect(findingsOf(records).map((f) => [f.id, f.raw?.target, f.raw?.type])).toEqual([
+      ['CVE-A', 'package-lock.json', 'npm'],
+      ['CVE-B', 'package-lock.json', 'npm'],
+      ['CVE-C', 'package-lock.json', 'npm'],
+      ['CVE-D', 'package-lock.json', 'npm'],
+      ['CVE-E', 'package-lock.json', 'npm'],
+      ['DS002', 'Dockerfile', null],
+      ['aws-access-key-id', 'deploy/config.env', null],
+    ]);
+  });
+
+  it('reads a report twice, with the same records, when its header may still come after Results (keys sorted: SchemaVersion last)', async () => {
+    const sorted = sortedKeys(report);
+    expect(Object.keys(sorted as object)).toEqual(['ArtifactName', 'ArtifactType', 'CreatedAt', 'Results', 'SchemaVersion']);
+    const { records, reads } = await streamed('trivy', JSON.stringify(sorted));
+    // The first read stops at the first finding; then the header alone; then the findings.
+    expect(reads).toBe(3);
+    expect(records).toEqual(await drain(parseTrivy(report, '/scans/streamed.json')));
+  });
+
+  it('reads an older report without CreatedAt twice, and falls back to the given time', async () => {
+    const { CreatedAt: _createdAt, ...older } = report;
+    const warnings: string[] = [];
+    const { records, reads } = await streamed('trivy', JSON.stringify(older), { fallbackScannedAt: '2024-05-05T00:00:00.000Z', warn: (m) => warnings.push(m) });
+    expect(reads).toBe(3);
+    expect(new Set(records.map((r) => r.scannedAt))).toEqual(new Set(['2024-05-05T00:00:00.000Z']));
+    expect(findingsOf(records)).toHaveLength(7);
+    expect(warnings).toEqual([expect.stringContaining('/scans/streamed.json: the file states no scan time (CreatedAt)')]);
+  });
+
+  it('fails at the end, naming the field, when a header value that only describes the scan comes malformed after the findings', async () => {
+    const late = { ...report, Trivy: { Version: 7 } };
+    const error = await parseError(readScanJson('trivy', (plan) => streamJson([JSON.stringify(late)], '/scans/late.json', plan), '/scans/late.json'));
+    expect(error).toBeInstanceOf(MalformedResponseError);
+    expect(error.message).toBe('scanner-files: /scans/late.json: field Trivy.Version: Invalid input: expected string, received number');
+  });
+
+  it('checks a result without findings too', async () => {
+    const error = await parseError(parseTrivy({ SchemaVersion: 2, ArtifactName: 'x', Results: [{ Target: 't', Vulnerabilities: [] }, { Class: 'lang-pkgs' }] }, '/scans/bad.json'));
+    expect(error.message).toMatch(/^scanner-files: \/scans\/bad\.json: field Results\[1\]\.Target: /);
+  });
+
+  it('yields findings while the report is still being read', async () => {
+    const count = 5_000;
+    let produced = 0;
+    async function* bigReport() {
+      yield '{"SchemaVersion": 2, "CreatedAt": "2026-01-14T06:00:00Z", "ArtifactName": "registry.example.com/app:1", "Results": [{"Target": "app", "Class": "lang-pkgs", "Type": "npm", "Vulnerabilities": [';
+      for (let i = 0; i < count; i++) {
+        produced += 1;
+        yield `${i === 0 ? '' : ','}${JSON.stringify(vulnerability(`CVE-2026-${i}`, { Title: 'x'.repeat(200) }))}`;
+      }
+      yield ']}]}';
+    }
+    const iterator = readScanJson('trivy', (plan) => streamJson(bigReport(), '/scans/big.json', plan), '/scans/big.json')[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(first.value).toMatchObject({ kind: 'finding', id: 'CVE-2026-0' });
+    expect(produced).toBeLessThan(10);
+    let findings = 1;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) if (next.value.kind === 'finding') findings += 1;
+    expect(findings).toBe(count);
   });
 });
