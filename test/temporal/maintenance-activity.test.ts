@@ -227,6 +227,8 @@ describe('maintenanceActivity on a time-skipping server', () => {
     const { harness, occurrence, calendar } = await monthlyRestoreTest('restore-reassign');
     await harness.worker.runUntil(async () => {
       const handle = await start(harness, occurrence);
+      // Reassign after the opening notice went out; one sent after a reassignment rightly names the new owner.
+      await eventually(() => expect(posts.some((post) => post.occurrenceId === occurrence.occurrenceId && post.event === 'activity-opened')).toBe(true));
       await expect(handle.executeUpdate('reassign', { args: [{ owner: ' ', by: 'ops@example.com' }] })).rejects.toThrow(WorkflowUpdateFailedError);
       expect(await handle.executeUpdate('reassign', { args: [{ owner: 'dba@example.com', by: 'ops@example.com' }] })).toEqual({ owner: 'dba@example.com' });
       await harness.env.sleep(Date.parse(occurrence.due) - (await harness.env.currentTimeMs()) + 60_000);
