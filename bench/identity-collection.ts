@@ -1,7 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { GenerateCredentialReportCommand, IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
 import { awsIam } from '../connectors/aws-iam/index.ts';
+import { sendGetCredentialReport } from '../connectors/aws-iam/report-content.ts';
 import { googleWorkspace } from '../connectors/google-workspace/index.ts';
 import { microsoftGraph } from '../connectors/microsoft-graph/index.ts';
 import type { AnyConnector } from '../connectors/contract.ts';
@@ -296,6 +298,33 @@ async function iamFloor(endpoints: Endpoints): Promise<Pull> {
   return { identities: rows, pages: pages + 1 };
 }
 
+/**
+ * The SDK's share of aws-iam: the connector's calls through the SDK (the report's bytes taken as the connector
+ * takes them), rows counted as the floor counts them, and nothing else: no validation, no CSV, no mapping.
+ * What this costs above the floor is the SDK's (SigV4, middleware, above all its XML parse of ListUsers).
+ */
+async function iamSdkOnly(endpoints: Endpoints): Promise<Pull> {
+  const iam = new IAMClient({ region: 'us-east-1', endpoint: endpoints.iam, credentials: { accessKeyId: IAM_KEY_ID, secretAccessKey: IAM_SECRET } });
+  try {
+    while ((await iam.send(new GenerateCredentialReportCommand({}))).State !== 'COMPLETE');
+    const report = await sendGetCredentialReport(iam, { abortSignal: new AbortController().signal });
+    const rows = occurrences(Buffer.from(report.Content ?? new Uint8Array()).toString('utf8'), '\n') - 1;
+    let marker: string | undefined;
+    let pages = 0;
+    let listed = 0;
+    do {
+      const page = await iam.send(new ListUsersCommand({ Marker: marker, MaxItems: 1000 }));
+      pages++;
+      listed += page.Users?.length ?? 0;
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker !== undefined);
+    if (listed + 1 !== rows) throw new Error(`sdk: ${listed} listed users but ${rows} report rows`);
+    return { identities: rows, pages: pages + 1 };
+  } finally {
+    iam.destroy();
+  }
+}
+
 async function googleFloor(endpoints: Endpoints): Promise<Pull> {
   let pageToken: string | undefined;
   let identities = 0;
@@ -386,6 +415,7 @@ async function client(args: BenchArgs): Promise<void> {
   if (source === 'microsoft-graph') trustFakeGraphCertificate();
   const run = await measure(async (): Promise<Pull> => {
     if (args.options.mode === 'floor') return source === 'aws-iam' ? iamFloor(endpoints) : source === 'google-workspace' ? googleFloor(endpoints) : graphFloor(endpoints);
+    if (args.options.mode === 'sdk') return iamSdkOnly(endpoints);
     const { connector, config, env } = connectorRun(source, endpoints);
     const { ctx, heartbeats } = testContext({ env });
     let identities = 0;
@@ -411,9 +441,11 @@ async function main(args: BenchArgs): Promise<void> {
   try {
     const chosen = args.options.sources ? args.options.sources.split(',') : SOURCES;
     for (const source of SOURCES.filter((name) => chosen.includes(name))) {
-      const sides: Record<'ours' | 'floor', Side[]> = { ours: [], floor: [] };
+      const sides: Record<'ours' | 'floor' | 'sdk', Side[]> = { ours: [], floor: [], sdk: [] };
+      // aws-iam also runs its SDK calls alone, to tell the SDK's share of the gap from the connector's.
+      const modes = source === 'aws-iam' ? (['floor', 'sdk', 'ours'] as const) : (['floor', 'ours'] as const);
       for (let round = 0; round < repeat; round++) {
-        for (const mode of ['floor', 'ours'] as const) {
+        for (const mode of modes) {
           await servers.reset();
           const serverBefore = await servers.cpuS();
           const { result } = await runPhase<ClientOutcome>(import.meta.url, 'client', args, { source, mode, endpoints: JSON.stringify(servers.endpoints) }, { profileAs: `identity-${source}-${mode}` });
@@ -427,9 +459,11 @@ async function main(args: BenchArgs): Promise<void> {
       const line = (label: string, side: Side) =>
         `  ${label}: ${side.wallS.toFixed(2)} s wall (${Math.round(side.identities / side.wallS).toLocaleString('en')} identities/s), client CPU ${side.cpuS.toFixed(2)} s, ` +
         `servers' CPU ${side.serverCpuS.toFixed(2)} s, ${side.identities.toLocaleString('en')} identities, peak RSS ${side.peakRssMb} MB`;
+      const runs = (list: Side[]) => `runs ${list.map((side) => side.wallS.toFixed(2)).join(', ')} s wall, ${list.map((side) => side.cpuS.toFixed(2)).join(', ')} s CPU`;
       say(`${source}:`);
-      say(`${line('floor', floor)}; runs ${sides.floor.map((side) => side.wallS.toFixed(2)).join(', ')} s`);
-      say(`${line('ours ', ours)}; runs ${sides.ours.map((side) => side.wallS.toFixed(2)).join(', ')} s`);
+      say(`${line('floor', floor)}; ${runs(sides.floor)}`);
+      if (sides.sdk.length > 0) say(`${line('sdk  ', best(sides.sdk))}; ${runs(sides.sdk)}`);
+      say(`${line('ours ', ours)}; ${runs(sides.ours)}`);
       const base = { benchmark: 'identity-collection', unit: 's', targets: [{ on: 'ratio' as const, op: '<=' as const, limit: 1.25 }] };
       rows.push({
         ...base,
@@ -449,6 +483,18 @@ async function main(args: BenchArgs): Promise<void> {
         ratio: ratioOf(leastCpu(sides.ours), leastCpu(sides.floor)),
         peakRssMb: ours.peakRssMb,
       });
+      if (sides.sdk.length > 0) {
+        rows.push({
+          ...base,
+          targets: [],
+          workload: `${source} SDK calls alone (no validation, CSV or mapping), client CPU`,
+          ours: leastCpu(sides.sdk),
+          floor: leastCpu(sides.floor),
+          ratio: ratioOf(leastCpu(sides.sdk), leastCpu(sides.floor)),
+          peakRssMb: best(sides.sdk).peakRssMb,
+          note: 'the part of the gap that is the SDK’s: ours minus this is the connector’s',
+        });
+      }
     }
   } finally {
     await servers.stop();

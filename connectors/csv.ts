@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { z } from 'zod';
@@ -305,4 +305,70 @@ function rowsAlreadyCollected({ connector, file }: CsvSource, cursor: string | u
 export function namedAndCounted(items: readonly string[], total: number): string {
   const more = total > items.length ? ` and ${total - items.length} more` : '';
   return `${items.join(', ')}${more}`;
+}
+
+// ---------------------------------------------------------------- CSV text held in memory
+
+/** One record of CSV text: its cells in column order and the line of the text it starts on. */
+export interface CsvRecord {
+  readonly line: number;
+  readonly cells: string[];
+}
+
+/** Bytes handed to the parser at a time, so records come out while the rest of the text is still unread. */
+const RECORD_CHUNK_BYTES = 1 << 20;
+
+/** What csv-parse's `info` says of a record: the line it ends on by csv-parse's count, and blank lines skipped so far. */
+interface RecordInfo {
+  readonly lines: number;
+  readonly empty_lines: number;
+}
+
+interface InfoRecord {
+  readonly record: string[];
+  readonly info: RecordInfo;
+}
+
+/**
+ * Numbers csv-parse's records (parsed with `info`, fed in order) by the line each starts on. Counted from the
+ * records themselves, as readCsvRows counts from their raw text: csv-parse's own `info.lines` drifts on CRLF
+ * inside quoted cells, and an auditor needs the line the row starts on.
+ */
+export function csvRecordLines(): (record: readonly string[], info: RecordInfo) => number {
+  // Lines taken by the records before this one: one each, plus the line breaks inside their quoted cells.
+  let linesBefore = 0;
+  let previous: RecordInfo = { lines: 0, empty_lines: 0 };
+  return (record, info) => {
+    const line = 1 + linesBefore + info.empty_lines;
+    linesBefore += 1;
+    // csv-parse's count moving by one line plus the blank ones means no cell holds a line break: no need to look.
+    if (info.lines - previous.lines !== 1 + info.empty_lines - previous.empty_lines) {
+      for (const cell of record) linesBefore += lineBreaks(cell);
+    }
+    previous = info;
+    return line;
+  };
+}
+
+/**
+ * Streams the records of CSV text that is already in memory (an API response body such as IAM's credential
+ * report) through csv-parse, a chunk at a time, so the text is held whole but its rows never are. Every record
+ * comes as an array of cells, the header first; checking the header and the column count of each row is the
+ * caller's, so rows of any length come through. Empty lines are skipped and a BOM is dropped. Text that is not
+ * CSV throws csv-parse's CsvError, for the caller to name its source.
+ */
+export async function* streamCsvRecords(content: Uint8Array, options: { readonly delimiter?: string; readonly signal?: AbortSignal } = {}): AsyncGenerator<CsvRecord> {
+  const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true, delimiter: options.delimiter ?? ',' });
+  const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  function* chunks() {
+    for (let at = 0; at < bytes.byteLength; at += RECORD_CHUNK_BYTES) yield bytes.subarray(at, at + RECORD_CHUNK_BYTES);
+  }
+  const feeding = pipeline(Readable.from(chunks(), { objectMode: false }), parser, ...(options.signal ? [{ signal: options.signal }] : []));
+  // Failures surface through the parser's iterator below; this only keeps the rejection from going unhandled.
+  feeding.catch(() => undefined);
+  const lineOf = csvRecordLines();
+  for await (const { record, info } of parser as AsyncIterable<InfoRecord>) {
+    yield { line: lineOf(record, info), cells: record };
+  }
+  await feeding;
 }

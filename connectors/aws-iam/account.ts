@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GenerateCredentialReportCommand,
   GetAccessKeyLastUsedCommand,
-  GetCredentialReportCommand,
   GetLoginProfileCommand,
   ListAccessKeysCommand,
   ListAttachedGroupPoliciesCommand,
@@ -25,23 +24,24 @@ import {
   GroupsPage,
   ListUsersPage,
   listedIdentity,
+  credentialReportEntries,
   LoginProfile,
   MfaDevicesPage,
-  parseCredentialReport,
   PolicyNamesPage,
   ReportContent,
+  reportDigest,
   ReportGeneration,
   reportIdentity,
   reportSlotsOf,
   type AccessKeyListing,
   type AccessKeyState,
-  type CredentialReport,
   type Grant,
   type ListedUser,
   type MappingOptions,
   type ReportEntry,
   type UserAccess,
 } from './mapping.ts';
+import { sendGetCredentialReport } from './report-content.ts';
 import { allPages, call, pages, validate, type Session } from './session.ts';
 
 export type AccountSettings = Pick<AwsIamConfig, 'perUserDetails' | 'privilegedPolicies' | 'reportPollIntervalMs' | 'reportTimeoutMs'>;
@@ -63,6 +63,9 @@ export interface AccountProvenance {
  * Yields the identities of one account: every credential report row (the root user, users, and users deleted
  * since the report), then the users created since the report. ListUsers says who exists now; per-user calls
  * add what the report lacks (groups, policies, real key ids).
+ *
+ * At 100k users the report is ~25 MB of CSV: its rows are read and yielded one at a time, and of ListUsers
+ * only the users themselves are kept (a few small strings each), which the join with the report needs whole.
  */
 export async function* collectAccount(
   session: Session,
@@ -70,36 +73,33 @@ export async function* collectAccount(
   ctx: ConnectorContext,
   record: (facts: AccountProvenance) => void,
 ): AsyncGenerator<Identity> {
-  const { report, generatedAt, polls } = await credentialReport(session, settings, ctx);
-
-  const listed = new Map<string, ListedUser>();
-  let listUsersPages = 0;
-  for await (const users of pages(session, 'ListUsers', ListUsersPage, (Marker, options) =>
-    session.iam.send(new ListUsersCommand({ Marker, MaxItems: PAGE_SIZE }), options),
-  )) {
-    listUsersPages++;
-    for (const user of users) listed.set(user.arn, user);
-  }
-
+  const { content, generatedAt, polls } = await credentialReport(session, settings, ctx);
   const options: MappingOptions = { tenant: session.accountId, privilegedPolicies: settings.privilegedPolicies };
   const groupGrants = new Map<string, Promise<Grant[]>>();
-  const described = new Set<string>();
+  let described = 0;
+  let users: ListedUsers | undefined;
+  let rows = 0;
   let deleted = 0;
-  for (const entry of report.entries) {
+  for await (const entry of credentialReportEntries(content, session.where('GetCredentialReport'), ctx.signal)) {
+    // Listed once the header and the first row are read: a report that is not IAM's fails before any listing.
+    users ??= await listUsers(session);
+    rows++;
     ctx.signal.throwIfAborted();
     if (entry.isRoot) {
       yield reportIdentity(entry, { status: 'active' }, options);
       continue;
     }
-    const user = listed.get(entry.arn);
-    if (!user) {
+    const listed = users.byArn.get(entry.arn);
+    if (!listed) {
       deleted++;
       yield reportIdentity(entry, { status: 'deleted' }, options);
       continue;
     }
+    const { user } = listed;
     // A user re-created under the same name since the report is described by ListUsers below, not by this row.
     if (!describesUser(entry, user)) continue;
-    described.add(user.arn);
+    if (!listed.described) described++;
+    listed.described = true;
     if (!settings.perUserDetails) {
       yield reportIdentity(entry, { status: 'active', listed: user }, options);
       continue;
@@ -107,30 +107,47 @@ export async function* collectAccount(
     const details = await reportedUserDetails(session, entry, user, groupGrants);
     yield reportIdentity(entry, details ? { status: 'active', listed: user, ...details } : { status: 'deleted', listed: user }, options);
   }
+  users ??= await listUsers(session);
 
   let missing = 0;
-  for (const user of listed.values()) {
-    if (described.has(user.arn)) continue;
+  for (const { user, described: byReport } of users.byArn.values()) {
+    if (byReport) continue;
     ctx.signal.throwIfAborted();
     missing++;
     const details = await newUserDetails(session, user, groupGrants);
     if (details) yield listedIdentity(user, details, options);
   }
 
-  if (!settings.perUserDetails && described.size > 0) {
+  if (!settings.perUserDetails && described > 0) {
     ctx.warn(
-      `${session.where('per-user details')}: perUserDetails is off, so groups and policies of ${described.size} users were not read; ` +
+      `${session.where('per-user details')}: perUserDetails is off, so groups and policies of ${described} users were not read; ` +
         'they are recorded as not privileged (only the root user is)',
     );
   }
   record({
-    credentialReport: { sha256: report.sha256, bytes: report.bytes, rows: report.entries.length, generatedAt, polls },
-    listUsersPages,
-    users: listed.size,
+    credentialReport: { ...reportDigest(content), rows, generatedAt, polls },
+    listUsersPages: users.pages,
+    users: users.byArn.size,
     usersMissingFromReport: missing,
     usersDeletedSinceReport: deleted,
     perUserDetails: settings.perUserDetails,
   });
+}
+
+/** Who exists now, by ARN (the report's key), in ListUsers order; `described` once a report row describes the user. */
+interface ListedUsers {
+  byArn: Map<string, { user: ListedUser; described: boolean }>;
+  pages: number;
+}
+
+async function listUsers(session: Session): Promise<ListedUsers> {
+  const byArn: ListedUsers['byArn'] = new Map();
+  let count = 0;
+  for await (const users of pages(session, 'ListUsers', ListUsersPage, (Marker, options) => session.iam.send(new ListUsersCommand({ Marker, MaxItems: PAGE_SIZE }), options))) {
+    count++;
+    for (const user of users) byArn.set(user.arn, { user, described: false });
+  }
+  return { byArn, pages: count };
 }
 
 /**
@@ -153,9 +170,8 @@ async function credentialReport(session: Session, settings: AccountSettings, ctx
     await sleep(settings.reportPollIntervalMs, undefined, { signal: ctx.signal });
   }
   const where = session.where('GetCredentialReport');
-  const out = validate(ReportContent, await call(session, 'GetCredentialReport', (options) => session.iam.send(new GetCredentialReportCommand({}), options)), where);
-  const report: CredentialReport = parseCredentialReport(out.content, where);
-  return { report, generatedAt: out.generatedAt, polls };
+  const out = validate(ReportContent, await call(session, 'GetCredentialReport', (options) => sendGetCredentialReport(session.iam, options)), where);
+  return { content: out.content, generatedAt: out.generatedAt, polls };
 }
 
 /** Resolves to undefined when IAM says the entity does not exist (NoSuchEntity). */
