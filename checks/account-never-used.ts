@@ -29,29 +29,31 @@ export const accountNeverUsed = defineCheck({
   inputs: ['identity'],
   params: AccountNeverUsedParams,
   evaluate(evidence, params, at): Deviation[] {
-    return evidence.records('identity').flatMap((identity): Deviation[] => {
+    const deviations: Deviation[] = [];
+    const identities = evidence.records('identity');
+    for (let position = 0; position < identities.length; position++) {
+      const identity = identities[position]!;
       // Only null means never; without a creation date the grace period cannot be judged.
-      if (!isActive(identity) || identity.lastLoginAt !== null || identity.createdAt === null) return [];
-      if (params.credentialUseCountsAsActivity && lastCredentialUseAt(identity) !== null) return [];
+      if (!isActive(identity) || identity.lastLoginAt !== null || identity.createdAt === null) continue;
+      if (params.credentialUseCountsAsActivity && lastCredentialUseAt(identity) !== null) continue;
       const ageDays = daysBetween(identity.createdAt, at);
-      if (ageDays <= params.graceDays) return [];
-      return [
-        {
-          checkId: 'account-never-used',
-          subject: accountSubject(identity),
-          title: `Account never used: ${accountLabel(identity)}`,
-          severity: severityFor('medium', identity),
-          detail: `${accountLabel(identity)} was created at ${identity.createdAt} and has never been used in the ${wholeDays(ageDays)} days since, beyond the ${params.graceDays}-day grace period.`,
-          values: {
-            ...accountValues(identity),
-            lastLoginAt: identity.lastLoginAt,
-            createdAt: identity.createdAt,
-            accountAgeDays: wholeDays(ageDays),
-            graceDays: params.graceDays,
-          },
-          evidenceIds: [evidence.evidenceIdOf(identity)],
+      if (ageDays <= params.graceDays) continue;
+      deviations.push({
+        checkId: 'account-never-used',
+        subject: accountSubject(identity),
+        title: `Account never used: ${accountLabel(identity)}`,
+        severity: severityFor('medium', identity),
+        detail: `${accountLabel(identity)} was created at ${identity.createdAt} and has never been used in the ${wholeDays(ageDays)} days since, beyond the ${params.graceDays}-day grace period.`,
+        values: {
+          ...accountValues(identity),
+          lastLoginAt: identity.lastLoginAt,
+          createdAt: identity.createdAt,
+          accountAgeDays: wholeDays(ageDays),
+          graceDays: params.graceDays,
         },
-      ];
-    });
+        evidenceIds: [evidence.evidenceIdOf(identity)],
+      });
+    }
+    return deviations;
   },
 });

@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import type { Identity, Severity } from '../evidence/records.ts';
+import { epochMillis } from './contract.ts';
 import { patternMatcher } from './patterns.ts';
 
 /**
  * What the access-control checks share about accounts: which accounts count as active, how a deviation names
  * an account, how privilege raises severity, and which accounts are service accounts rather than people.
+ *
+ * The checks walk the accounts by index rather than with for-of or flatMap: an evaluate runs once per evidence, so
+ * its loop is optimized mid-run, and there for-of was measured allocating an iterator result per account (12 MB per
+ * check over 300k accounts, bench/access-review.ts) and flatMap an array per account; the garbage is GC time.
  */
 
 /** Suspended, disabled and deleted accounts cannot be used to sign in, so no access-control check counts them. */
@@ -123,8 +128,16 @@ export const CredentialUseParams = z.strictObject({
 /** The latest use of any credential, active or not: a key used yesterday and deactivated today still shows the account in use. */
 export function lastCredentialUseAt(identity: Identity): string | null {
   let latest: string | null = null;
-  for (const credential of identity.credentials) {
-    if (credential.lastUsedAt !== null && (latest === null || Date.parse(credential.lastUsedAt) > Date.parse(latest))) latest = credential.lastUsedAt;
+  let latestTime = 0;
+  const { credentials } = identity;
+  for (let i = 0; i < credentials.length; i++) {
+    const credential = credentials[i]!;
+    if (credential.lastUsedAt === null) continue;
+    const time = epochMillis(credential.lastUsedAt);
+    if (latest === null || time > latestTime) {
+      latest = credential.lastUsedAt;
+      latestTime = time;
+    }
   }
   return latest;
 }

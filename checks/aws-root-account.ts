@@ -14,15 +14,14 @@ export const AwsRootAccountParams = z.strictObject({
 /** IAM's credential report names the root user `<root_account>`; a connector may also mark it in `raw` or keep its ARN there. */
 export const ROOT_USERNAME = '<root_account>';
 
+const ROOT_ARN = /^arn:aws[a-z-]*:iam::\d{12}:root$/;
+
 export function isAwsRoot(identity: Identity): boolean {
-  const raw = identity.raw ?? {};
-  return (
-    identity.username === ROOT_USERNAME ||
-    raw['isRoot'] === true ||
-    raw['root'] === true ||
-    raw['user'] === ROOT_USERNAME ||
-    (typeof raw['arn'] === 'string' && /^arn:aws[a-z-]*:iam::\d{12}:root$/.test(raw['arn']))
-  );
+  if (identity.username === ROOT_USERNAME) return true;
+  const raw = identity.raw;
+  if (!raw) return false;
+  const arn = raw['arn'];
+  return raw['isRoot'] === true || raw['root'] === true || raw['user'] === ROOT_USERNAME || (typeof arn === 'string' && ROOT_ARN.test(arn));
 }
 
 export const awsRootAccount = defineCheck({
@@ -32,9 +31,11 @@ export const awsRootAccount = defineCheck({
   inputs: ['identity'],
   params: AwsRootAccountParams,
   evaluate(evidence, params, _at): Deviation[] {
-    return evidence.records('identity').flatMap((identity): Deviation[] => {
-      if (!isActive(identity) || !isAwsRoot(identity)) return [];
-      const deviations: Deviation[] = [];
+    const deviations: Deviation[] = [];
+    const identities = evidence.records('identity');
+    for (let position = 0; position < identities.length; position++) {
+      const identity = identities[position]!;
+      if (!isActive(identity) || !isAwsRoot(identity)) continue;
       const activeKeys = identity.credentials.filter((credential) => credential.kind === 'access-key' && credential.active);
       if (activeKeys.length > 0) {
         deviations.push({
@@ -61,7 +62,7 @@ export const awsRootAccount = defineCheck({
           evidenceIds: [evidence.evidenceIdOf(identity)],
         });
       }
-      return deviations;
-    });
+    }
+    return deviations;
   },
 });

@@ -4,6 +4,7 @@ import { Severity } from '../evidence/records.ts';
 
 /** The records a check reads, grouped by kind, and a way back from a record to the evidence that holds it. */
 export interface CheckEvidence {
+  /** The same array on every call for a kind, never changed afterwards: checks memoize what they derive from it by identity. */
   records<K extends RecordKind>(kind: K): readonly RecordOf<K>[];
   evidenceIdOf(record: EvidenceRecord): string;
 }
@@ -45,20 +46,89 @@ export function checkEvidence(snapshots: readonly { evidenceId: string; records:
   const byKind = new Map<RecordKind, EvidenceRecord[]>();
   const owner = new WeakMap<EvidenceRecord, string>();
   for (const snapshot of snapshots) {
-    for (const record of snapshot.records) {
+    // Snapshots hold one kind of record, nearly always: look the list up again only when the kind changes.
+    let kind: RecordKind | undefined;
+    let list: EvidenceRecord[] = [];
+    const { records } = snapshot;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
       owner.set(record, snapshot.evidenceId);
-      const list = byKind.get(record.kind) ?? [];
+      if (record.kind !== kind) {
+        kind = record.kind;
+        const existing = byKind.get(kind);
+        if (existing) list = existing;
+        else byKind.set(kind, (list = []));
+      }
       list.push(record);
-      byKind.set(record.kind, list);
     }
   }
   return {
-    records: <K extends RecordKind>(kind: K) => (byKind.get(kind) ?? []) as RecordOf<K>[],
+    records: <K extends RecordKind>(kind: K) => {
+      let list = byKind.get(kind);
+      if (!list) byKind.set(kind, (list = []));
+      return list as RecordOf<K>[];
+    },
     evidenceIdOf: (record) => owner.get(record) ?? 'unknown',
   };
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
+
+const ZERO = 48;
+
+/** The number written in `count` decimal digits from `from`, or -1 if any of them is not a digit. */
+function digitsAt(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i++) {
+    const digit = text.charCodeAt(i) - ZERO;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** Days from 1970-01-01 to the first of this month in the proleptic Gregorian calendar (H. Hinnant's days_from_civil). */
+function daysToMonth(year: number, month: number): number {
+  const shifted = month <= 2 ? year - 1 : year;
+  const era = Math.floor(shifted / 400);
+  const yearOfEra = shifted - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5);
+  return era * 146_097 + yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear - 719_468;
+}
+
+/**
+ * Milliseconds since the epoch, exactly as `Date.parse` (or `getTime`) gives them. The access checks read a
+ * timestamp of nearly every account, and `Date.parse` costs several times the arithmetic below, so the form every
+ * connector writes (`2025-06-01T12:34:56.789Z`, `toISOString`'s, or without the fraction) is read here and anything
+ * else is left to `Date.parse`. A day past the month's end rolls over, as it does in `Date.parse`.
+ */
+export function epochMillis(moment: Date | string): number {
+  if (typeof moment !== 'string') return moment.getTime();
+  const length = moment.length;
+  if (
+    (length === 24 || length === 20) &&
+    moment[4] === '-' &&
+    moment[7] === '-' &&
+    moment[10] === 'T' &&
+    moment[13] === ':' &&
+    moment[16] === ':' &&
+    (length === 20 || moment[19] === '.') &&
+    moment[length - 1] === 'Z'
+  ) {
+    const year = digitsAt(moment, 0, 4);
+    const month = digitsAt(moment, 5, 2);
+    const day = digitsAt(moment, 8, 2);
+    const hour = digitsAt(moment, 11, 2);
+    const minute = digitsAt(moment, 14, 2);
+    const second = digitsAt(moment, 17, 2);
+    const millisecond = length === 24 ? digitsAt(moment, 20, 3) : 0;
+    if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && millisecond >= 0) {
+      return (daysToMonth(year, month) + day - 1) * DAY_MS + hour * 3_600_000 + minute * 60_000 + second * 1000 + millisecond;
+    }
+  }
+  return Date.parse(moment);
+}
+
 export function daysBetween(from: Date | string, to: Date | string): number {
-  return (new Date(to).getTime() - new Date(from).getTime()) / DAY_MS;
+  return (epochMillis(to) - epochMillis(from)) / DAY_MS;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { daysBetween, defineCheck } from './contract.ts';
+import { DAY_MS, defineCheck, epochMillis } from './contract.ts';
 import type { Deviation } from './contract.ts';
 import {
   CredentialUseParams,
@@ -29,35 +29,51 @@ export const inactiveAccount = defineCheck({
   inputs: ['identity'],
   params: InactiveAccountParams,
   evaluate(evidence, params, at): Deviation[] {
-    return evidence.records('identity').flatMap((identity): Deviation[] => {
+    const now = at.getTime();
+    const atIso = at.toISOString();
+    const deviations: Deviation[] = [];
+    const identities = evidence.records('identity');
+    for (let position = 0; position < identities.length; position++) {
+      const identity = identities[position]!;
       // 'unknown' means the source could not say (the connector has already warned); judging it would guess.
-      if (!isActive(identity) || identity.lastLoginAt === 'unknown') return [];
+      if (!isActive(identity) || identity.lastLoginAt === 'unknown') continue;
+      const lastLoginAt = identity.lastLoginAt;
+      const loginTime = lastLoginAt === null ? null : epochMillis(lastLoginAt);
+      // A recent sign-in settles it whatever the credentials say, and spares reading them for nearly every account.
+      if (loginTime !== null && (now - loginTime) / DAY_MS <= params.maxInactiveDays) continue;
       const lastCredentialUse = params.credentialUseCountsAsActivity ? lastCredentialUseAt(identity) : null;
-      const candidates = [identity.lastLoginAt, lastCredentialUse].filter((moment): moment is string => moment !== null);
+      // The later of the two; on a tie, the sign-in.
+      let lastActivityAt = lastLoginAt;
+      let lastActivityTime = loginTime;
+      if (lastCredentialUse !== null) {
+        const useTime = epochMillis(lastCredentialUse);
+        if (lastActivityTime === null || useTime > lastActivityTime) {
+          lastActivityAt = lastCredentialUse;
+          lastActivityTime = useTime;
+        }
+      }
       // Never used at all is account-never-used's question, with its own grace period.
-      if (candidates.length === 0) return [];
-      const lastActivityAt = candidates.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
-      const daysInactive = daysBetween(lastActivityAt, at);
-      if (daysInactive <= params.maxInactiveDays) return [];
-      const how = lastActivityAt === identity.lastLoginAt ? 'last signed in' : 'last used a credential';
-      return [
-        {
-          checkId: 'inactive-account',
-          subject: accountSubject(identity),
-          title: `Inactive account: ${accountLabel(identity)}`,
-          severity: severityFor('medium', identity),
-          detail: `${accountLabel(identity)} is active but ${how} at ${lastActivityAt}, ${wholeDays(daysInactive)} days before ${at.toISOString()}, beyond the ${params.maxInactiveDays}-day inactivity limit.`,
-          values: {
-            ...accountValues(identity),
-            lastLoginAt: identity.lastLoginAt,
-            lastCredentialUseAt: lastCredentialUse,
-            lastActivityAt,
-            daysInactive: wholeDays(daysInactive),
-            maxInactiveDays: params.maxInactiveDays,
-          },
-          evidenceIds: [evidence.evidenceIdOf(identity)],
+      if (lastActivityAt === null || lastActivityTime === null) continue;
+      const daysInactive = (now - lastActivityTime) / DAY_MS;
+      if (daysInactive <= params.maxInactiveDays) continue;
+      const how = lastActivityAt === lastLoginAt ? 'last signed in' : 'last used a credential';
+      deviations.push({
+        checkId: 'inactive-account',
+        subject: accountSubject(identity),
+        title: `Inactive account: ${accountLabel(identity)}`,
+        severity: severityFor('medium', identity),
+        detail: `${accountLabel(identity)} is active but ${how} at ${lastActivityAt}, ${wholeDays(daysInactive)} days before ${atIso}, beyond the ${params.maxInactiveDays}-day inactivity limit.`,
+        values: {
+          ...accountValues(identity),
+          lastLoginAt: identity.lastLoginAt,
+          lastCredentialUseAt: lastCredentialUse,
+          lastActivityAt,
+          daysInactive: wholeDays(daysInactive),
+          maxInactiveDays: params.maxInactiveDays,
         },
-      ];
-    });
+        evidenceIds: [evidence.evidenceIdOf(identity)],
+      });
+    }
+    return deviations;
   },
 });

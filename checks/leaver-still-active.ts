@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { HrPerson, Identity } from '../evidence/records.ts';
 import { accountLabel, accountSubject, accountValues, distinctIds, isActive, severityFor } from './accounts.ts';
 import type { CheckEvidence, Deviation } from './contract.ts';
-import { defineCheck } from './contract.ts';
-import type { MatchedBy, PersonMatchingParams as PersonMatching } from './people.ts';
-import { PersonMatchingParams, indexPeople } from './people.ts';
+import { defineCheck, epochMillis } from './contract.ts';
+import type { MatchedBy, PersonMatch, PersonMatchingParams as PersonMatching } from './people.ts';
+import { PersonMatchingParams, accountOwners } from './people.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -20,7 +20,12 @@ export const LeaverStillActiveParams = PersonMatchingParams.extend({
 
 /** A person HR has terminated, as of `at`: a termination date in the future is a notice period, not a leaver yet. */
 function terminatedBy(person: HrPerson, at: Date): person is HrPerson & { terminationDate: string } {
-  return person.status === 'leaver' && person.terminationDate !== null && new Date(person.terminationDate).getTime() <= at.getTime();
+  return person.status === 'leaver' && person.terminationDate !== null && epochMillis(person.terminationDate) <= at.getTime();
+}
+
+function belongsToCurrentEmployee(matches: readonly PersonMatch[]): boolean {
+  for (let i = 0; i < matches.length; i++) if (matches[i]!.person.status === 'active') return true;
+  return false;
 }
 
 interface LeaverAccount {
@@ -35,16 +40,21 @@ interface LeaverAccount {
  * theirs now (a rehire under a new employee id, or an address handed on), so it is not the leaver's.
  */
 function leaverAccounts(evidence: CheckEvidence, at: Date, matching: PersonMatching): LeaverAccount[] {
-  const people = indexPeople(evidence.records('hr-person'), matching);
-  return evidence.records('identity').flatMap((identity) => {
-    const matches = people.matchesOf(identity);
-    if (matches.some(({ person }) => person.status === 'active')) return [];
-    return matches.flatMap(({ person, matchedBy }) =>
-      terminatedBy(person, at)
-        ? [{ leaver: person, identity, matchedBy, hoursSinceTermination: (at.getTime() - new Date(person.terminationDate).getTime()) / HOUR_MS }]
-        : [],
-    );
-  });
+  const identities = evidence.records('identity');
+  const owners = accountOwners(evidence, matching);
+  const accounts: LeaverAccount[] = [];
+  for (let position = 0; position < identities.length; position++) {
+    const identity = identities[position]!;
+    const matches = owners[position]!;
+    if (matches.length === 0 || belongsToCurrentEmployee(matches)) continue;
+    for (let i = 0; i < matches.length; i++) {
+      const { person, matchedBy } = matches[i]!;
+      if (terminatedBy(person, at)) {
+        accounts.push({ leaver: person, identity, matchedBy, hoursSinceTermination: (at.getTime() - epochMillis(person.terminationDate)) / HOUR_MS });
+      }
+    }
+  }
+  return accounts;
 }
 
 export interface LeaverClockEntry {

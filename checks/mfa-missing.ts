@@ -36,22 +36,24 @@ export const mfaMissing = defineCheck({
   evaluate(evidence, params, _at): Deviation[] {
     const exempt = usernameMatcher(params.exemptAccounts);
     const isServiceAccount = serviceAccountTest(params);
-    return evidence.records('identity').flatMap((identity): Deviation[] => {
-      if (!isActive(identity) || exempt(identity) || identity.mfaEnabled === true) return [];
-      if (identity.mfaEnabled === 'unknown' && !params.unknownCountsAsMissing) return [];
-      if (!identity.privileged && (!params.requireForAll || isServiceAccount(identity))) return [];
+    const deviations: Deviation[] = [];
+    const identities = evidence.records('identity');
+    for (let position = 0; position < identities.length; position++) {
+      const identity = identities[position]!;
+      if (!isActive(identity) || exempt(identity) || identity.mfaEnabled === true) continue;
+      if (identity.mfaEnabled === 'unknown' && !params.unknownCountsAsMissing) continue;
+      if (!identity.privileged && (!params.requireForAll || isServiceAccount(identity))) continue;
       const state = identity.mfaEnabled === 'unknown' ? 'MFA enrolment the source cannot confirm (counted as missing)' : 'no MFA enrolled';
-      return [
-        {
-          checkId: 'mfa-missing',
-          subject: accountSubject(identity),
-          title: `${identity.privileged ? 'Privileged account' : 'Account'} without MFA: ${accountLabel(identity)}`,
-          severity: severityFor('medium', identity),
-          detail: `${accountLabel(identity)} is an active${identity.privileged ? ' privileged' : ''} account with ${state}.`,
-          values: { ...accountValues(identity), mfaEnabled: identity.mfaEnabled, lastLoginAt: identity.lastLoginAt },
-          evidenceIds: [evidence.evidenceIdOf(identity)],
-        },
-      ];
-    });
+      deviations.push({
+        checkId: 'mfa-missing',
+        subject: accountSubject(identity),
+        title: `${identity.privileged ? 'Privileged account' : 'Account'} without MFA: ${accountLabel(identity)}`,
+        severity: severityFor('medium', identity),
+        detail: `${accountLabel(identity)} is an active${identity.privileged ? ' privileged' : ''} account with ${state}.`,
+        values: { ...accountValues(identity), mfaEnabled: identity.mfaEnabled, lastLoginAt: identity.lastLoginAt },
+        evidenceIds: [evidence.evidenceIdOf(identity)],
+      });
+    }
+    return deviations;
   },
 });

@@ -11,7 +11,7 @@ import {
   severityFor,
   usernameMatcher,
 } from './accounts.ts';
-import { PersonMatchingParams, indexPeople } from './people.ts';
+import { PersonMatchingParams, accountOwners } from './people.ts';
 
 export const OrphanAccountParams = PersonMatchingParams.extend({
   ...ServiceAccountParams.shape,
@@ -27,24 +27,27 @@ export const orphanAccount = defineCheck({
   inputs: ['identity', 'hr-person'],
   params: OrphanAccountParams,
   evaluate(evidence, params, _at): Deviation[] {
-    const people = indexPeople(evidence.records('hr-person'), params);
+    const identities = evidence.records('identity');
+    const owners = accountOwners(evidence, params);
     const isServiceAccount = serviceAccountTest(params);
     const exempt = usernameMatcher(params.exemptAccounts);
-    return evidence.records('identity').flatMap((identity): Deviation[] => {
-      if (!isActive(identity) || exempt(identity) || isServiceAccount(identity)) return [];
+    const deviations: Deviation[] = [];
+    for (let position = 0; position < identities.length; position++) {
+      const identity = identities[position]!;
       // A leaver still counts as an owner here: that account is leaver-still-active's deviation, not an orphan.
-      if (people.matchesOf(identity).length > 0) return [];
-      return [
-        {
-          checkId: 'orphan-account',
-          subject: accountSubject(identity),
-          title: `Account owned by no known person: ${accountLabel(identity)}`,
-          severity: severityFor('medium', identity),
-          detail: `${accountLabel(identity)}${identity.email ? `, email ${identity.email},` : ''} is active but matches no HR person by email, alias or mapping, and is neither a recognised service account nor exempt.`,
-          values: { ...accountValues(identity), lastLoginAt: identity.lastLoginAt, createdAt: identity.createdAt },
-          evidenceIds: [evidence.evidenceIdOf(identity)],
-        },
-      ];
-    });
+      // Owned accounts are most of them and their owners are already known, so that test comes first.
+      if (owners[position]!.length > 0 || !isActive(identity)) continue;
+      if (exempt(identity) || isServiceAccount(identity)) continue;
+      deviations.push({
+        checkId: 'orphan-account',
+        subject: accountSubject(identity),
+        title: `Account owned by no known person: ${accountLabel(identity)}`,
+        severity: severityFor('medium', identity),
+        detail: `${accountLabel(identity)}${identity.email ? `, email ${identity.email},` : ''} is active but matches no HR person by email, alias or mapping, and is neither a recognised service account nor exempt.`,
+        values: { ...accountValues(identity), lastLoginAt: identity.lastLoginAt, createdAt: identity.createdAt },
+        evidenceIds: [evidence.evidenceIdOf(identity)],
+      });
+    }
+    return deviations;
   },
 });

@@ -38,13 +38,18 @@ export const staleCredentials = defineCheck({
   inputs: ['identity'],
   params: StaleCredentialsParams,
   evaluate(evidence, params, at): Deviation[] {
-    return evidence.records('identity').flatMap((identity) => {
-      if (!isActive(identity)) return [];
-      return identity.credentials.flatMap((key): Deviation[] => {
+    const deviations: Deviation[] = [];
+    const identities = evidence.records('identity');
+    for (let position = 0; position < identities.length; position++) {
+      const identity = identities[position]!;
+      if (!isActive(identity)) continue;
+      const { credentials } = identity;
+      for (let i = 0; i < credentials.length; i++) {
+        const key = credentials[i]!;
         // An inactive key cannot authenticate, whatever its age.
-        if (key.kind !== 'access-key' || !key.active) return [];
+        if (key.kind !== 'access-key' || !key.active) continue;
         const reasons = staleReasons(key, params, at);
-        if (reasons.length === 0) return [];
+        if (reasons.length === 0) continue;
         const ageDays = key.createdAt === null ? null : wholeDays(daysBetween(key.createdAt, at));
         const idleDays = key.lastUsedAt === null ? null : wholeDays(daysBetween(key.lastUsedAt, at));
         const facts = [
@@ -55,28 +60,27 @@ export const staleCredentials = defineCheck({
               : `was last used ${idleDays} days ago at ${key.lastUsedAt} (limit ${params.maxUnusedDays})`
             : null,
         ].filter((fact) => fact !== null);
-        return [
-          {
-            checkId: 'stale-credentials',
-            subject: `${accountSubject(identity)}:access-key:${key.id}`,
-            title: `Stale access key ${key.id} of ${accountLabel(identity)}`,
-            severity: severityFor('medium', identity),
-            detail: `Active access key ${key.id} of ${accountLabel(identity)} ${facts.join(' and ')}.`,
-            values: {
-              ...accountValues(identity),
-              keyId: key.id,
-              keyCreatedAt: key.createdAt,
-              keyLastUsedAt: key.lastUsedAt,
-              keyAgeDays: ageDays,
-              daysSinceKeyUse: idleDays,
-              reasons,
-              maxKeyAgeDays: params.maxKeyAgeDays,
-              maxUnusedDays: params.maxUnusedDays,
-            },
-            evidenceIds: [evidence.evidenceIdOf(identity)],
+        deviations.push({
+          checkId: 'stale-credentials',
+          subject: `${accountSubject(identity)}:access-key:${key.id}`,
+          title: `Stale access key ${key.id} of ${accountLabel(identity)}`,
+          severity: severityFor('medium', identity),
+          detail: `Active access key ${key.id} of ${accountLabel(identity)} ${facts.join(' and ')}.`,
+          values: {
+            ...accountValues(identity),
+            keyId: key.id,
+            keyCreatedAt: key.createdAt,
+            keyLastUsedAt: key.lastUsedAt,
+            keyAgeDays: ageDays,
+            daysSinceKeyUse: idleDays,
+            reasons,
+            maxKeyAgeDays: params.maxKeyAgeDays,
+            maxUnusedDays: params.maxUnusedDays,
           },
-        ];
-      });
-    });
+          evidenceIds: [evidence.evidenceIdOf(identity)],
+        });
+      }
+    }
+    return deviations;
   },
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PersonMatchingParams, indexPeople, normalizeEmail } from '../../checks/people.ts';
+import { checkEvidence, type CheckEvidence } from '../../checks/contract.ts';
+import { PersonMatchingParams, accountOwners, indexPeople, normalizeEmail } from '../../checks/people.ts';
 import { identity, leaver, person } from '../support/records.ts';
 
 describe('normalizeEmail', () => {
@@ -76,5 +77,66 @@ describe('indexPeople', () => {
 
   it('keeps plus-addressed people apart when plus-addressing is significant', () => {
     expect(matched({ email: 'jane.doe+x@example.com' }, { ignorePlusAddressing: false })).toEqual([]);
+  });
+});
+
+describe('normalizeEmail beyond ASCII and with a plus outside the local part', () => {
+  it.each([
+    { value: 'ÉLODIE.Durand@Example.com', expected: 'élodie.durand@example.com' },
+    { value: 'İpek@example.com', expected: 'i̇pek@example.com' },
+    { value: 'jane@plus+domain.example', expected: 'jane@plus+domain.example' },
+    { value: 'jane+tag@plus+domain.example', expected: 'jane@plus+domain.example' },
+    { value: '\u00a0jane@example.com\u2003', expected: 'jane@example.com' },
+  ])('$value -> $expected', ({ value, expected }) => {
+    expect(normalizeEmail(value)).toBe(expected);
+  });
+});
+
+describe('indexPeople: several routes to several people', () => {
+  it('lists people in the order the routes find them, each by its strongest route', () => {
+    const ann = person({ employeeId: 'A', email: 'ann@example.com', aliases: ['ops@example.com'] });
+    const ben = person({ employeeId: 'B', email: 'ben@example.com', aliases: ['ops@example.com'] });
+    const index = indexPeople([ben, ann], PersonMatchingParams.parse({ mappings: { B: ['ops'] } }));
+    const account = identity({ username: 'ops', email: 'ann@example.com', raw: { aliases: ['ops@example.com'] } });
+    expect(index.matchesOf(account).map(({ person: p, matchedBy }) => [p.employeeId, matchedBy])).toEqual([
+      ['A', 'email'],
+      ['B', 'mapping'],
+    ]);
+  });
+
+  it('gives accounts that join the same way the same frozen list, and no list of their own', () => {
+    const jane = person({ employeeId: 'E1', email: 'jane@example.com' });
+    const index = indexPeople([jane], PersonMatchingParams.parse({}));
+    const first = index.matchesOf(identity({ username: 'jane@example.com', email: 'jane@example.com' }));
+    const second = index.matchesOf(identity({ username: 'JANE', email: 'Jane+ci@Example.com', source: 'google-workspace' }));
+    expect(second).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(index.matchesOf(identity({ username: 'nobody', email: null }))).toBe(index.matchesOf(identity({ username: 'root', email: null })));
+  });
+});
+
+describe('accountOwners', () => {
+  const jane = person({ employeeId: 'E1', email: 'jane@example.com' });
+  const accounts = [identity({ username: 'jane', email: 'jane@example.com' }), identity({ username: 'ops', email: null }), identity({ username: 'jd', email: 'JANE@example.com' })];
+  const evidenceOf = () =>
+    checkEvidence([
+      { evidenceId: 'ev-iam', records: accounts },
+      { evidenceId: 'ev-hr', records: [jane] },
+    ]);
+  const owners = (evidence: CheckEvidence, params: Partial<PersonMatchingParams> = {}) =>
+    accountOwners(evidence, PersonMatchingParams.parse(params)).map((matches) => matches.map(({ person: p, matchedBy }) => `${p.employeeId}:${matchedBy}`));
+
+  it('lists the owners of every account at its position in the evidence', () => {
+    expect(owners(evidenceOf())).toEqual([['E1:email'], [], ['E1:email']]);
+    expect(owners(evidenceOf(), { mappings: { E1: ['ops'] } })).toEqual([['E1:email'], ['E1:mapping'], ['E1:email']]);
+  });
+
+  it('joins once per evidence and matching params', () => {
+    const evidence = evidenceOf();
+    const params = PersonMatchingParams.parse({});
+    const first = accountOwners(evidence, params);
+    expect(accountOwners(evidence, PersonMatchingParams.parse({}))).toBe(first);
+    expect(accountOwners(evidence, PersonMatchingParams.parse({ mappings: { E1: ['ops'] } }))).not.toBe(first);
+    expect(accountOwners(evidenceOf(), params)).not.toBe(first);
   });
 });
