@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { checkEvidence, Deviation } from '../checks/contract.ts';
+import { checkEvidence, Deviation, type CheckEvidence } from '../checks/contract.ts';
 import { findingSubject } from '../checks/vulnerability-sla.ts';
 import { leaverClock, leaverStillActive } from '../checks/leaver-still-active.ts';
 import type { PersonMatchingParams } from '../checks/people.ts';
@@ -44,6 +44,17 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
     startClocksAtFirstDetection(deps, [...snapshots.values()]);
     runLeaverClock(deps, control, [...snapshots.values()], at);
 
+    // Checks over the same sources share one CheckEvidence, and with it the indexes checks memoize on its arrays.
+    const shared = new Map<string, CheckEvidence>();
+    const evidenceFor = (sources: readonly string[]): CheckEvidence => {
+      const key = [...sources].sort().join('\n');
+      let evidence = shared.get(key);
+      if (!evidence) {
+        evidence = checkEvidence(sources.map((name) => snapshots.get(name)!));
+        shared.set(key, evidence);
+      }
+      return evidence;
+    };
     const results: CheckResult[] = [];
     const deviations: Deviation[] = [];
     for (const { check, params, sources } of control.checks) {
@@ -53,7 +64,7 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
         continue;
       }
       try {
-        const evidence = checkEvidence(sources.map((name) => snapshots.get(name)!));
+        const evidence = evidenceFor(sources);
         const found = check.evaluate(evidence, params, at).map((deviation) => Deviation.parse(deviation));
         deviations.push(...found);
         results.push({ checkId: check.id, status: found.length > 0 ? 'fail' : 'pass', deviations: found.length });
