@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fromZoned } from '../config/calendar-occurrences.ts';
 
 /**
  * HR systems speak in calendar days ("terminated 2026-09-30"), checks speak in instants. This module turns
@@ -30,47 +31,15 @@ interface WallTime extends CalendarDate {
   readonly millisecond: number;
 }
 
-const DAY_MS = 86_400_000;
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(zone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(zone);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(zone, formatter);
-  }
-  return formatter;
-}
-
-/** How far the zone's wall clock is ahead of UTC at the given instant, in milliseconds. */
-function offsetAt(zone: string, instantMs: number): number {
-  const parts: Partial<Record<Intl.DateTimeFormatPartTypes, number>> = {};
-  for (const part of formatterFor(zone).formatToParts(instantMs)) parts[part.type] = Number(part.value);
-  const wallAsUtc = Date.UTC(parts.year ?? 0, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
-  return wallAsUtc - Math.floor(instantMs / 1000) * 1000;
-}
-
 /**
  * The instant a wall-clock time names in a zone. An ambiguous time (clocks turned back) takes the earlier
  * instant; a time that never happened (clocks jumped forward) moves forward by the gap, which for midnight
- * gives the first instant the day really has (America/Santiago starts some days at 01:00).
+ * gives the first instant the day really has (America/Santiago starts some days at 01:00). The calendar's
+ * zone arithmetic does exactly this (RFC 5545 3.3.5), so it is shared.
  */
 function instantOf(wall: WallTime, zone: string): number {
-  const wallMs = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second, wall.millisecond);
-  const offsetBefore = offsetAt(zone, wallMs - DAY_MS);
-  const offsetAfter = offsetAt(zone, wallMs + DAY_MS);
-  const valid = [offsetBefore, offsetAfter].map((offset) => wallMs - offset).filter((instant) => offsetAt(zone, instant) === wallMs - instant);
-  return valid.length > 0 ? Math.min(...valid) : wallMs - offsetBefore;
+  const { millisecond, ...local } = wall;
+  return fromZoned(local, zone) + millisecond;
 }
 
 export function isCalendarDate(date: CalendarDate): boolean {
