@@ -3,7 +3,9 @@ import { createReadStream, existsSync } from 'node:fs';
 import { appendFile, chmod, mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { constants as zlib, createZstdCompress, createZstdDecompress } from 'node:zlib';
+import type { TransformOptions } from 'node:stream';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { constants as zlib, createZstdCompress, createZstdDecompress, type ZstdOptions } from 'node:zlib';
 import type { EvidenceRef } from '../workflows/contracts.ts';
 import { Catalog } from './catalog.ts';
 import { EvidenceRecord } from './records.ts';
@@ -361,12 +363,28 @@ export interface Checkpoint {
 }
 
 const FLUSH_BYTES = 1 << 20;
+/**
+ * How far serialization may run ahead of the compressor. zstd runs on libuv's thread pool, so while it
+ * compresses one MiB the main thread serializes and hashes the next ones; waiting for each MiB (a stream's
+ * default 16 KiB high-water mark) made the two strictly alternate.
+ */
+const COMPRESSOR_AHEAD_BYTES = 8 << 20;
+/** How many compressed bytes may wait for the disk before appends wait for them. */
+const UNWRITTEN_LIMIT_BYTES = 16 << 20;
+// node:zlib hands stream options on to its Transform; its own type leaves them out.
+const compressorOptions: ZstdOptions & TransformOptions = {
+  params: { [zlib.ZSTD_c_compressionLevel]: ZSTD_LEVEL },
+  writableHighWaterMark: COMPRESSOR_AHEAD_BYTES,
+  // One thread-pool call compresses a whole flushed MiB (the default 16 KiB output took ~110 KiB of input per call).
+  chunkSize: FLUSH_BYTES,
+};
 
 /**
  * Records of one pull, serialized as NDJSON, hashed and zstd-compressed as they arrive into a staging file that
- * survives the worker process: one pass, and the finished file is the blob. A checkpoint flushes the compressor
- * to a block boundary and syncs the file, so a retry can cut the file back there; the retry re-reads that prefix
- * once to restore the hash and the compressor, since neither can be saved across processes.
+ * survives the worker process: one pass, and the finished file is the blob. Serialization and hashing (main
+ * thread), compression (thread pool) and file writes overlap; a checkpoint waits for all three, flushes the
+ * compressor to a block boundary and syncs the file, so a retry can cut the file back there. The retry re-reads
+ * that prefix once to restore the hash and the compressor, since neither can be saved across processes.
  */
 export class StagedSnapshot {
   readonly file: string;
@@ -376,10 +394,14 @@ export class StagedSnapshot {
   lastCheckpoint: Checkpoint = { offset: 0, count: 0, size: 0 };
   private readonly handle: FileHandle;
   private readonly hash = createHash('sha256');
-  private readonly compressor = createZstdCompress({ params: { [zlib.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
+  private readonly compressor = createZstdCompress(compressorOptions);
   private compressed: Buffer[] = [];
   private failure: Error | undefined;
+  /** End of the compressed bytes handed to the disk so far; durable only once `writes` settles and the file is synced. */
   private offset = 0;
+  private unwritten = 0;
+  /** File writes in order; never rejects (a failure is kept in `failure` and thrown by the next call). */
+  private writes: Promise<void> = Promise.resolve();
   private size = 0;
   private pending: string[] = [];
   private pendingBytes = 0;
@@ -390,7 +412,7 @@ export class StagedSnapshot {
     this.resumed = resumed;
     this.count = 0;
     this.compressor.on('data', (chunk: Buffer) => this.compressed.push(chunk));
-    this.compressor.on('error', (error: Error) => (this.failure = error));
+    this.compressor.on('error', (error: Error) => (this.failure ??= error));
   }
 
   static async open(file: string, resume?: Checkpoint): Promise<StagedSnapshot> {
@@ -416,17 +438,23 @@ export class StagedSnapshot {
 
   /** Raw bytes, for evidence that is a file rather than records. */
   async write(bytes: Buffer): Promise<void> {
+    this.throwIfFailed();
     this.hash.update(bytes);
     this.size += bytes.length;
+    this.queueCompressed();
     if (!this.compressor.write(bytes)) await new Promise((resolve) => this.compressor.once('drain', resolve));
-    await this.writeCompressed();
+    // Appends resolve as microtasks, which never let the event loop run: without a turn here the compressor's
+    // completion callbacks wait until the next drain, and compression stops overlapping serialization.
+    else await yieldToEventLoop();
+    if (this.unwritten > UNWRITTEN_LIMIT_BYTES) await this.writes;
+    this.throwIfFailed();
   }
 
   /** Makes every appended record durable and returns the point a retry can resume from. */
   async checkpoint(): Promise<Checkpoint> {
     await this.drainPending();
     await new Promise<void>((resolve) => this.compressor.flush(zlib.ZSTD_e_flush, () => resolve()));
-    await this.writeCompressed();
+    await this.settleWrites();
     await this.handle.sync();
     this.lastCheckpoint = { offset: this.offset, count: this.count, size: this.size };
     return this.lastCheckpoint;
@@ -435,6 +463,7 @@ export class StagedSnapshot {
   /** Gives up the pull: closes the file and leaves it for a retry to resume from its last checkpoint. */
   async abandon(): Promise<void> {
     this.compressor.destroy();
+    await this.writes;
     await this.handle.close();
   }
 
@@ -444,7 +473,7 @@ export class StagedSnapshot {
     const ended = new Promise<void>((resolve) => this.compressor.once('end', () => resolve()));
     this.compressor.end();
     await ended;
-    await this.writeCompressed();
+    await this.settleWrites();
     await this.handle.sync();
     await this.handle.close();
     return { sha256: this.hash.digest('hex'), size: this.size, storedSize: this.offset };
@@ -458,14 +487,33 @@ export class StagedSnapshot {
     await this.write(buffer);
   }
 
-  private async writeCompressed(): Promise<void> {
+  /** Hands what the compressor has produced so far to the disk, after every earlier write, without waiting. */
+  private queueCompressed(): void {
+    if (this.compressed.length === 0) return;
+    const chunk = this.compressed.length === 1 ? this.compressed[0]! : Buffer.concat(this.compressed);
+    this.compressed = [];
+    const at = this.offset;
+    this.offset += chunk.length;
+    this.unwritten += chunk.length;
+    this.writes = this.writes.then(async () => {
+      if (this.failure) return;
+      try {
+        await this.handle.write(chunk, 0, chunk.length, at);
+        this.unwritten -= chunk.length;
+      } catch (error) {
+        this.failure ??= error as Error;
+      }
+    });
+  }
+
+  private async settleWrites(): Promise<void> {
+    this.queueCompressed();
+    await this.writes;
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
     if (this.failure) throw this.failure;
-    while (this.compressed.length > 0) {
-      const chunk = this.compressed.length === 1 ? this.compressed[0]! : Buffer.concat(this.compressed);
-      this.compressed = [];
-      await this.handle.write(chunk, 0, chunk.length, this.offset);
-      this.offset += chunk.length;
-    }
   }
 }
 

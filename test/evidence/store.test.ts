@@ -112,6 +112,30 @@ describe('evidence store', () => {
     expect((await store.verify()).ok).toBe(true);
   });
 
+  it('keeps order and bytes when serialization runs megabytes ahead of compression and the disk', async () => {
+    // ~36 MB of NDJSON: past the compressor's 8 MiB look-ahead and the 16 MiB of unwritten output it may queue.
+    const count = 120_000;
+    const staged = await store.stage('run-ahead', 'scans');
+    const checkpoints = [];
+    for (let i = 0; i < count; i++) {
+      await staged.append(finding(`CVE-${i}`));
+      if (i % 37_000 === 36_999) checkpoints.push(await staged.checkpoint());
+    }
+    const row = await store.commit(staged, meta('run-ahead'));
+    const ndjson = Array.from({ length: count }, (_, i) => `${JSON.stringify(finding(`CVE-${i}`))}\n`).join('');
+    expect(row.size).toBe(Buffer.byteLength(ndjson));
+    expect(row.sha256).toBe(createHash('sha256').update(ndjson).digest('hex'));
+    expect(checkpoints.map((point) => point.count)).toEqual([37_000, 74_000, 111_000]);
+    expect(checkpoints.every((point, i) => i === 0 || point.offset > checkpoints[i - 1]!.offset)).toBe(true);
+    let seen = 0;
+    for await (const record of store.records(row.id)) {
+      if ((record as Finding).id !== `CVE-${seen}`) throw new Error(`record ${seen} is ${(record as Finding).id}`);
+      seen++;
+    }
+    expect(seen).toBe(count);
+    expect((await store.verify()).ok).toBe(true);
+  });
+
   it('starts over when the staging file of a checkpoint is not on this host', async () => {
     const staged = await store.stage('run-elsewhere', 'scans');
     await staged.append(finding('CVE-1'));
