@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../../evidence/records.ts';
-import { EvidenceStore, type SnapshotMeta } from '../../evidence/store.ts';
+import { EvidenceStore, type Checkpoint, type SnapshotMeta } from '../../evidence/store.ts';
 
 const finding = (id: string): Finding => ({
   kind: 'finding',
@@ -116,7 +116,7 @@ describe('evidence store', () => {
     // ~36 MB of NDJSON: past the compressor's 8 MiB look-ahead and the 16 MiB of unwritten output it may queue.
     const count = 120_000;
     const staged = await store.stage('run-ahead', 'scans');
-    const checkpoints = [];
+    const checkpoints: Checkpoint[] = [];
     for (let i = 0; i < count; i++) {
       await staged.append(finding(`CVE-${i}`));
       if (i % 37_000 === 36_999) checkpoints.push(await staged.checkpoint());
