@@ -4,6 +4,7 @@ import type { EvidenceRecord, HrPerson, Identity } from '../evidence/records.ts'
 import { normalizeEmail } from '../checks/people.ts';
 import { AT, emit, measure, parseArgs, peakRssMb, Random, ratioOf, runPhase, say, scaled, SEED, type BenchArgs, type BenchResult } from './common.ts';
 import { generateIdentities, generatePeople } from './records.ts';
+import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';
 
 /**
  * Every access check over 300k identities and 20k HR people, as evaluateControl runs them: one snapshot per source,
@@ -90,7 +91,7 @@ async function main(args: BenchArgs): Promise<void> {
   say(`access-review: ${scaled(IDENTITIES, args.scale).toLocaleString('en')} identities x ${scaled(PEOPLE, args.scale).toLocaleString('en')} HR people`);
   const floorRun = (await runPhase<PhaseOutcome>(import.meta.url, 'floor', args)).result;
   say(`  floor (index people by email, one pass over identities): ${floorRun.wallS.toFixed(3)} s, ${floorRun.matched} matched, peak RSS ${floorRun.peakRssMb} MB`);
-  const oursRun = (await runPhase<PhaseOutcome>(import.meta.url, 'ours', args)).result;
+  const oursRun = (await runPhase<PhaseOutcome>(import.meta.url, 'ours', args, {}, { execArgv: [...WORKER_NODE_FLAGS] })).result;
   say(`  ours (${accessChecks.length} access checks + Deviation.parse): ${oursRun.wallS.toFixed(3)} s (CPU ${oursRun.cpuS.toFixed(3)} s), peak RSS ${oursRun.peakRssMb} MB`);
   for (const check of oursRun.checks ?? []) {
     say(`    ${check.checkId.padEnd(22)} ${String(check.deviations).padStart(7)} deviations  evaluate ${check.evaluateS.toFixed(3)} s  parse ${check.parseS.toFixed(3)} s`);

@@ -9,6 +9,7 @@ import { EvidenceStore, type SnapshotMeta } from '../evidence/store.ts';
 import type { Identity } from '../evidence/records.ts';
 import { emit, mbPerS, measure, parseArgs, peakRssMb, Random, ratioOf, round, runPhase, say, scaled, scratchDir, SEED, type BenchArgs, type BenchResult } from './common.ts';
 import { generateIdentities, generatePeople } from './records.ts';
+import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';
 
 /**
  * A snapshot of 1M identity records through the evidence store (stage, append each record, commit: NDJSON staging
@@ -202,7 +203,7 @@ async function main(args: BenchArgs): Promise<void> {
   for (const codec of floorRun.codecs) {
     say(`  codec ${codec.codec.padEnd(12)} ${codec.wallS.toFixed(2)} s  ${codec.mbPerS} MB/s  ratio ${codec.ratio}x  (${(codec.outBytes / 1e6).toFixed(1)} MB)`);
   }
-  const oursRun = (await runPhase<StoreOutcome>(import.meta.url, 'ours', args)).result;
+  const oursRun = (await runPhase<StoreOutcome>(import.meta.url, 'ours', args, {}, { execArgv: [...WORKER_NODE_FLAGS] })).result;
   const oursTput = mbPerS(oursRun.bytes, oursRun.first.wallS);
   say(
     `  ours (EvidenceStore stage + append + commit): ${oursRun.first.wallS.toFixed(2)} s = ${oursTput} MB/s (${round(oursRun.records / oursRun.first.wallS / 1000, 0)}k records/s), ` +

@@ -8,6 +8,7 @@ import { READ_CHUNK_BYTES } from '../connectors/scanner-files/files.ts';
 import { scannerFiles } from '../connectors/scanner-files/index.ts';
 import { testContext } from '../test/support/connector-context.ts';
 import { emit, MB, mbPerS, measure, parseArgs, peakRssMb, Random, ratioOf, round, runPhase, say, scratchDir, SEED, type BenchArgs, type BenchResult, type Row } from './common.ts';
+import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';
 
 /**
  * Scanner exports through the scanner-files connector (content sniffing, sha256, parse, zod, mapping to findings and
@@ -257,7 +258,7 @@ async function main(args: BenchArgs): Promise<void> {
       say(`scanner-ingest: ${name} (generated in ${generated.wallS.toFixed(1)} s)`);
       const floorRun = (await runPhase<IngestOutcome>(import.meta.url, 'floor', args, { file, format }, { profileAs: `scanner-floor-${format}-${size}` })).result;
       say(describe(format === 'xml' ? 'floor (saxes, no handlers)' : 'floor (@streamparser/json JSONParser, each vulnerability)', floorRun));
-      const oursRun = (await runPhase<IngestOutcome>(import.meta.url, 'ours', args, { file, format }, { profileAs: `scanner-ours-${format}-${size}` })).result;
+      const oursRun = (await runPhase<IngestOutcome>(import.meta.url, 'ours', args, { file, format }, { profileAs: `scanner-ours-${format}-${size}`, execArgv: [...WORKER_NODE_FLAGS] })).result;
       say(describe('ours (scanner-files connector)', oursRun));
       figures[name] = { floor: floorRun, ours: oursRun };
       const oursTput = oursRun.error ? null : mbPerS(bytes, oursRun.wallS);
