@@ -41,7 +41,7 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
       snapshots.set(ref.sourceName, { evidenceId: ref.id, records });
     }
     const gapSources = new Set(input.gaps.map((gap) => gap.sourceName));
-    startClocksAtFirstDetection(deps, [...snapshots.values()]);
+    startClocksAtFirstDetection(deps, control.control.id, [...snapshots.values()]);
     runLeaverClock(deps, control, [...snapshots.values()], at);
 
     // Checks over the same sources share one CheckEvidence, and with it the indexes checks memoize on its arrays.
@@ -88,10 +88,10 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
  * Folds the snapshots' findings into the finding ledger and gives each finding the first-detection time the
  * ledger holds, so an SLA clock started by last month's scan keeps running through this month's.
  */
-function startClocksAtFirstDetection(deps: EvaluateDeps, snapshots: { records: EvidenceRecord[] }[]): void {
+function startClocksAtFirstDetection(deps: EvaluateDeps, controlId: string, snapshots: { records: EvidenceRecord[] }[]): void {
   const all = snapshots.flatMap((snapshot) => snapshot.records);
   if (!all.some((record) => record.kind === 'finding' || record.kind === 'scan')) return;
-  const firstSeen = new FindingLedger(deps.store.catalog).observe(all);
+  const firstSeen = new FindingLedger(deps.store.catalog).observe(all, controlId);
   for (const snapshot of snapshots) {
     snapshot.records = snapshot.records.map((record) => {
       if (record.kind !== 'finding') return record;

@@ -24,6 +24,9 @@ const MIGRATIONS = [
      days_to_fix REAL NOT NULL,
      PRIMARY KEY (subject, first_seen_at)
    );`,
+  // The controls whose runs observed a finding: each control may set its own remediation SLA.
+  `ALTER TABLE finding_ledger ADD COLUMN controls TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE finding_remediations ADD COLUMN controls TEXT NOT NULL DEFAULT '[]';`,
 ];
 
 export interface LedgerEntry {
@@ -37,6 +40,17 @@ export interface LedgerEntry {
   fixedAt: string | null;
   scanners: string[];
   episodes: number;
+  /** The controls whose runs observed it; empty for findings recorded before the ledger kept them. */
+  controls: string[];
+}
+
+export interface Remediation {
+  subject: string;
+  severity: string;
+  firstSeenAt: string;
+  fixedAt: string;
+  daysToFix: number;
+  controls: string[];
 }
 
 type Row = {
@@ -50,6 +64,12 @@ type Row = {
   fixed_at: string | null;
   scanners: string;
   episodes: number;
+  controls: string;
+};
+
+const withItem = (json: string, item: string | undefined): string => {
+  const items = JSON.parse(json) as string[];
+  return item === undefined || items.includes(item) ? json : JSON.stringify([...items, item].sort());
 };
 
 const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
@@ -69,13 +89,14 @@ export class FindingLedger {
 
   /**
    * Folds findings and scans into the ledger and returns the findings with `firstSeenAt` set to the start of their
-   * current episode. Idempotent: folding the same records again changes nothing.
+   * current episode, recording `controlId` as one of the controls that observe them. Idempotent: folding the same
+   * records again changes nothing.
    */
-  observe(records: readonly EvidenceRecord[]): Map<string, string> {
+  observe(records: readonly EvidenceRecord[], controlId?: string): Map<string, string> {
     const findings = records.filter((record): record is Finding => record.kind === 'finding');
     const scans = records.filter((record): record is Scan => record.kind === 'scan');
     return this.catalog.transaction(() => {
-      for (const finding of [...findings].sort((a, b) => Date.parse(a.scannedAt) - Date.parse(b.scannedAt))) this.see(finding);
+      for (const finding of [...findings].sort((a, b) => Date.parse(a.scannedAt) - Date.parse(b.scannedAt))) this.see(finding, controlId);
       for (const scan of scans) this.closeMissing(scan, findings);
       const firstSeen = new Map<string, string>();
       for (const finding of findings) {
@@ -87,13 +108,13 @@ export class FindingLedger {
     });
   }
 
-  private see(finding: Finding): void {
+  private see(finding: Finding, controlId: string | undefined): void {
     const subject = findingSubject(finding);
     const row = this.row(subject);
     if (!row) {
       this.catalog.run(
-        `INSERT INTO finding_ledger (subject, asset, vulnerability, location, severity, first_seen_at, last_seen_at, fixed_at, scanners, episodes)
-         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, 1)`,
+        `INSERT INTO finding_ledger (subject, asset, vulnerability, location, severity, first_seen_at, last_seen_at, fixed_at, scanners, episodes, controls)
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, 1, ?)`,
         subject,
         finding.asset,
         finding.id,
@@ -102,29 +123,33 @@ export class FindingLedger {
         earlier(finding.firstSeenAt, finding.scannedAt),
         finding.scannedAt,
         JSON.stringify([finding.scanner]),
+        withItem('[]', controlId),
       );
       return;
     }
+    const controls = withItem(row.controls, controlId);
     const scanners = JSON.stringify([...new Set([...(JSON.parse(row.scanners) as string[]), finding.scanner])].sort());
     if (row.fixed_at !== null) {
       // A scan from before the fix, read again, does not reopen it; a later sighting is a new episode with its own clock.
       if (Date.parse(finding.scannedAt) <= Date.parse(row.fixed_at)) return;
       this.catalog.run(
-        'UPDATE finding_ledger SET first_seen_at = ?, last_seen_at = ?, fixed_at = NULL, severity = ?, scanners = ?, episodes = episodes + 1 WHERE subject = ?',
+        'UPDATE finding_ledger SET first_seen_at = ?, last_seen_at = ?, fixed_at = NULL, severity = ?, scanners = ?, episodes = episodes + 1, controls = ? WHERE subject = ?',
         later(finding.firstSeenAt, row.fixed_at),
         finding.scannedAt,
         finding.severity,
         scanners,
+        controls,
         subject,
       );
       return;
     }
     this.catalog.run(
-      'UPDATE finding_ledger SET first_seen_at = ?, last_seen_at = ?, severity = ?, scanners = ? WHERE subject = ?',
+      'UPDATE finding_ledger SET first_seen_at = ?, last_seen_at = ?, severity = ?, scanners = ?, controls = ? WHERE subject = ?',
       earlier(row.first_seen_at, earlier(finding.firstSeenAt, finding.scannedAt)),
       later(row.last_seen_at, finding.scannedAt),
       finding.severity,
       scanners,
+      controls,
       subject,
     );
   }
@@ -142,12 +167,13 @@ export class FindingLedger {
       if (Date.parse(scan.scannedAt) <= Date.parse(row.last_seen_at)) continue;
       this.catalog.run('UPDATE finding_ledger SET fixed_at = ? WHERE subject = ?', scan.scannedAt, row.subject);
       this.catalog.run(
-        'INSERT OR IGNORE INTO finding_remediations (subject, severity, first_seen_at, fixed_at, days_to_fix) VALUES (?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO finding_remediations (subject, severity, first_seen_at, fixed_at, days_to_fix, controls) VALUES (?, ?, ?, ?, ?, ?)',
         row.subject,
         row.severity,
         row.first_seen_at,
         scan.scannedAt,
         (Date.parse(scan.scannedAt) - Date.parse(row.first_seen_at)) / 86_400_000,
+        row.controls,
       );
     }
   }
@@ -167,10 +193,17 @@ export class FindingLedger {
   }
 
   /** Time to remediate of every fixed episode, for the report's distribution. */
-  remediations(): { subject: string; severity: string; firstSeenAt: string; fixedAt: string; daysToFix: number }[] {
+  remediations(): Remediation[] {
     return this.catalog
-      .all<{ subject: string; severity: string; first_seen_at: string; fixed_at: string; days_to_fix: number }>('SELECT * FROM finding_remediations ORDER BY fixed_at')
-      .map((row) => ({ subject: row.subject, severity: row.severity, firstSeenAt: row.first_seen_at, fixedAt: row.fixed_at, daysToFix: Number(row.days_to_fix) }));
+      .all<{ subject: string; severity: string; first_seen_at: string; fixed_at: string; days_to_fix: number; controls: string }>('SELECT * FROM finding_remediations ORDER BY fixed_at')
+      .map((row) => ({
+        subject: row.subject,
+        severity: row.severity,
+        firstSeenAt: row.first_seen_at,
+        fixedAt: row.fixed_at,
+        daysToFix: Number(row.days_to_fix),
+        controls: JSON.parse(row.controls) as string[],
+      }));
   }
 }
 
@@ -186,5 +219,6 @@ function toEntry(row: Row): LedgerEntry {
     fixedAt: row.fixed_at,
     scanners: JSON.parse(row.scanners) as string[],
     episodes: Number(row.episodes),
+    controls: JSON.parse(row.controls) as string[],
   };
 }

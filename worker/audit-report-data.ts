@@ -229,37 +229,72 @@ function nonconformityLog(runtime: ReportRuntime, range: { from: number; to: num
 // Vulnerability remediation and the leaver clock
 
 type SlaDays = z.output<typeof vulnerabilitySla.params>['days'];
+type SlaDay = SlaDays[keyof SlaDays];
 
-/** The SLA of the first control that runs vulnerability-sla (the ledger is shared by all); the check's defaults otherwise. */
-function slaDaysOf(loaded: LoadedConfig): SlaDays {
-  const configured = [...loaded.controls.values()].flatMap((control) => control.checks).find((entry) => entry.check.id === vulnerabilitySla.id);
-  return configured ? (configured.params as z.output<typeof vulnerabilitySla.params>).days : vulnerabilitySla.params.parse({}).days;
+/**
+ * The remediation SLA that applies to a finding: the strictest of the controls that observed it and run
+ * vulnerability-sla (controls may set different SLAs, e.g. for internet-facing assets). A finding none of them
+ * observed (recorded before the ledger kept controls, or by a control without the check) gets the strictest SLA
+ * configured anywhere, and the check's defaults when no control configures one.
+ */
+function slaResolver(loaded: LoadedConfig): (controls: readonly string[], severity: string) => SlaDay {
+  const byControl = new Map<string, SlaDays>();
+  for (const control of loaded.controls.values()) {
+    for (const entry of control.checks) {
+      if (entry.check.id !== vulnerabilitySla.id) continue;
+      const days = (entry.params as z.output<typeof vulnerabilitySla.params>).days;
+      const known = byControl.get(control.control.id);
+      byControl.set(control.control.id, known ? strictest([known, days]) : days);
+    }
+  }
+  const everywhere = byControl.size > 0 ? strictest([...byControl.values()]) : vulnerabilitySla.params.parse({}).days;
+  return (controls, severity) => {
+    const own = controls.flatMap((id) => byControl.get(id) ?? []);
+    return (own.length > 0 ? strictest(own) : everywhere)[severity as keyof SlaDays];
+  };
+}
+
+/** Per severity, the fewest days any of these SLAs allows; null (no SLA) only where none of them sets one. */
+function strictest(slas: readonly SlaDays[]): SlaDays {
+  const result = { ...slas[0]! };
+  for (const sla of slas.slice(1)) {
+    for (const severity of Object.keys(result) as (keyof SlaDays)[]) {
+      const a = result[severity];
+      const b = sla[severity];
+      result[severity] = a === null ? b : b === null ? a : Math.min(a, b);
+    }
+  }
+  return result;
 }
 
 function remediationOf(runtime: ReportRuntime, range: { from: number; to: number }, now: number): AuditReportData['remediation'] {
   const ledger = new FindingLedger(runtime.store.catalog);
-  const sla = slaDaysOf(runtime.config);
+  const slaOf = slaResolver(runtime.config);
   const fixed = ledger.remediations().filter((entry) => Date.parse(entry.fixedAt) >= range.from && Date.parse(entry.fixedAt) < range.to);
   // Open as the period ended: detected before then and not fixed by then.
   const asOf = Math.min(range.to, now);
   const open = ledger.list().filter((entry) => Date.parse(entry.firstSeenAt) < asOf && (entry.fixedAt === null || Date.parse(entry.fixedAt) > asOf));
   const bySeverity = Severity.options.flatMap((severity): RemediationStats[] => {
-    const slaDays = sla[severity];
-    const times = fixed.filter((entry) => entry.severity === severity).map((entry) => entry.daysToFix);
+    const fixedOfSeverity = fixed.filter((entry) => entry.severity === severity);
     const openOfSeverity = open.filter((entry) => entry.severity === severity);
-    if (times.length === 0 && openOfSeverity.length === 0) return [];
-    const sorted = [...times].sort((a, b) => a - b);
+    if (fixedOfSeverity.length === 0 && openOfSeverity.length === 0) return [];
+    const withinSla = (days: number, controls: readonly string[]) => {
+      const sla = slaOf(controls, severity);
+      return sla === null || days <= sla;
+    };
+    const slas = new Set([...fixedOfSeverity, ...openOfSeverity].map((entry) => slaOf(entry.controls, severity)));
+    const sorted = fixedOfSeverity.map((entry) => entry.daysToFix).sort((a, b) => a - b);
     return [
       {
         severity,
-        slaDays,
-        fixed: times.length,
-        fixedWithinSla: slaDays === null ? times.length : times.filter((time) => time <= slaDays).length,
+        slaDays: [...slas].sort((a, b) => (a ?? Infinity) - (b ?? Infinity)),
+        fixed: fixedOfSeverity.length,
+        fixedWithinSla: fixedOfSeverity.filter((entry) => withinSla(entry.daysToFix, entry.controls)).length,
         medianDays: median(sorted),
         p90Days: nearestRank(sorted, 0.9),
         maxDays: sorted.at(-1) ?? null,
         open: openOfSeverity.length,
-        openPastSla: slaDays === null ? 0 : openOfSeverity.filter((entry) => (asOf - Date.parse(entry.firstSeenAt)) / DAY_MS > slaDays).length,
+        openPastSla: openOfSeverity.filter((entry) => !withinSla((asOf - Date.parse(entry.firstSeenAt)) / DAY_MS, entry.controls)).length,
       },
     ];
   });

@@ -92,7 +92,8 @@ export interface NonconformityLogEntry {
 
 export interface RemediationStats {
   severity: string;
-  slaDays: number | null;
+  /** The SLAs (days; null: none) that applied to this severity's findings, fewest first: controls may differ. */
+  slaDays: (number | null)[];
   /** Fixed in the period. */
   fixed: number;
   fixedWithinSla: number;
@@ -441,7 +442,7 @@ function remediation(data: AuditReportData): Markup {
       ['Severity', 'SLA (days)', 'Fixed', 'Within SLA', 'Median', 'p90', 'Max', 'Open', 'Open past SLA'],
       data.remediation.bySeverity.map((row) => [
         el('span', { class: `badge ${SEVERITY_CLASS[row.severity] ?? 'neutral'}` }, row.severity),
-        row.slaDays ?? 'none',
+        row.slaDays.map((days) => days ?? 'none').join(' / '),
         row.fixed,
         row.fixed === 0 ? '–' : `${row.fixedWithinSla}/${row.fixed}`,
         days(row.medianDays),

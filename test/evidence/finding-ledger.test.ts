@@ -45,7 +45,7 @@ describe('finding ledger', () => {
     ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
     expect(ledger.observe([scan('trivy', 12)]).size).toBe(0);
     expect(ledger.get(subject)).toMatchObject({ fixedAt: day(12) });
-    expect(ledger.remediations()).toEqual([{ subject, severity: 'high', firstSeenAt: day(0), fixedAt: day(12), daysToFix: 12 }]);
+    expect(ledger.remediations()).toEqual([{ subject, severity: 'high', firstSeenAt: day(0), fixedAt: day(12), daysToFix: 12, controls: [] }]);
     // The old scan read again does not reopen it.
     ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
     expect(ledger.get(subject)!.fixedAt).toBe(day(12));
@@ -64,5 +64,36 @@ describe('finding ledger', () => {
     ledger.observe([scan('trivy', 10)]);
     expect(ledger.observe([finding('trivy', 30), scan('trivy', 30)]).get(subject)).toBe(day(30));
     expect(ledger.get(subject)).toMatchObject({ episodes: 2, fixedAt: null, firstSeenAt: day(30) });
+  });
+
+  it('keeps which controls observed a finding, into its remediation record', () => {
+    const ledger = new FindingLedger(new Catalog(':memory:'));
+    ledger.observe([finding('trivy', 0), scan('trivy', 0)], 'internet-facing');
+    ledger.observe([finding('trivy', 1), scan('trivy', 1)], 'all-assets');
+    ledger.observe([finding('trivy', 2), scan('trivy', 2)], 'internet-facing');
+    expect(ledger.get(subject)?.controls).toEqual(['all-assets', 'internet-facing']);
+    ledger.observe([scan('trivy', 5)], 'all-assets');
+    expect(ledger.remediations().map((entry) => entry.controls)).toEqual([['all-assets', 'internet-facing']]);
+  });
+
+  it('adds the controls column to a ledger written before it, keeping every row', () => {
+    const catalog = new Catalog(':memory:');
+    catalog.migrateModule('finding-ledger', [
+      `CREATE TABLE finding_ledger (subject TEXT PRIMARY KEY, asset TEXT NOT NULL, vulnerability TEXT NOT NULL, location TEXT NOT NULL,
+         severity TEXT NOT NULL, first_seen_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, fixed_at TEXT, scanners TEXT NOT NULL, episodes INTEGER NOT NULL);
+       CREATE INDEX finding_ledger_asset ON finding_ledger (asset, fixed_at);
+       CREATE TABLE finding_remediations (subject TEXT NOT NULL, severity TEXT NOT NULL, first_seen_at TEXT NOT NULL, fixed_at TEXT NOT NULL,
+         days_to_fix REAL NOT NULL, PRIMARY KEY (subject, first_seen_at));`,
+    ]);
+    catalog.run(
+      "INSERT INTO finding_ledger VALUES (?, 'api', 'CVE-OLD', 'pkg@1', 'high', ?, ?, NULL, '[\"trivy\"]', 1)",
+      'api|CVE-OLD|pkg@1',
+      day(0),
+      day(0),
+    );
+    const ledger = new FindingLedger(catalog);
+    expect(ledger.get('api|CVE-OLD|pkg@1')).toMatchObject({ vulnerability: 'CVE-OLD', controls: [] });
+    ledger.observe([finding('trivy', 1), scan('trivy', 1)], 'weekly');
+    expect(ledger.get(subject)?.controls).toEqual(['weekly']);
   });
 });

@@ -2,7 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vulnerabilitySla } from '../../checks/vulnerability-sla.ts';
 import { fromZoned } from '../../config/calendar-occurrences.ts';
+import { FindingLedger } from '../../evidence/finding-ledger.ts';
+import { Finding, Scan } from '../../evidence/records.ts';
 import { AUDIT_REPORT_CSP, renderAuditReport, type AuditReportData, type HeatmapCell } from '../../worker/audit-report.ts';
 import { columnsOf, gatherAuditReport, isoWeekLabel, type ReportRuntime } from '../../worker/audit-report-data.ts';
 import { HOSTILE, periodRange, REPORT_NOW, seedAuditCatalog, ZONE } from '../support/audit-report-seed.ts';
@@ -125,12 +128,46 @@ describe('audit report data', () => {
   it('summarises time to remediate per severity with the configured SLA, and counts open findings past it at the end of the period', () => {
     expect(data.remediation).toEqual({
       bySeverity: [
-        { severity: 'critical', slaDays: 10, fixed: 1, fixedWithinSla: 1, medianDays: 7, p90Days: 7, maxDays: 7, open: 0, openPastSla: 0 },
-        { severity: 'high', slaDays: 30, fixed: 2, fixedWithinSla: 1, medianDays: 26, p90Days: 42, maxDays: 42, open: 1, openPastSla: 1 },
-        { severity: 'medium', slaDays: 90, fixed: 0, fixedWithinSla: 0, medianDays: null, p90Days: null, maxDays: null, open: 1, openPastSla: 0 },
+        { severity: 'critical', slaDays: [10], fixed: 1, fixedWithinSla: 1, medianDays: 7, p90Days: 7, maxDays: 7, open: 0, openPastSla: 0 },
+        { severity: 'high', slaDays: [30], fixed: 2, fixedWithinSla: 1, medianDays: 26, p90Days: 42, maxDays: 42, open: 1, openPastSla: 1 },
+        { severity: 'medium', slaDays: [90], fixed: 0, fixedWithinSla: 0, medianDays: null, p90Days: null, maxDays: null, open: 1, openPastSla: 0 },
       ],
       openPastSla: 1,
     });
+  });
+
+  it('judges each finding by the SLA of the controls that observed it, the strictest where several did', async () => {
+    const own = await seedAuditCatalog(path.join(dir, 'per-control-sla'));
+    try {
+      // weekly-scans gets its own SLA for high findings: 5 days (daily-scans keeps the default 30).
+      own.config.controls.get('weekly-scans')!.checks.push({ check: vulnerabilitySla, params: vulnerabilitySla.params.parse({ days: { high: 5 } }), sources: ['full-scan'] });
+      const high = (id: string, asset: string, on: string) =>
+        Finding.parse({ kind: 'finding', source: 's', scanner: 'trivy', id, title: id, severity: 'high', cvss: null, asset, location: 'pkg@1', scannedAt: `${on}T08:00:00.000Z`, firstSeenAt: `${on}T08:00:00.000Z`, fixAvailable: true });
+      const scanOf = (asset: string, on: string) => Scan.parse({ kind: 'scan', source: 's', scanner: 'trivy', asset, scannedAt: `${on}T08:00:00.000Z`, origin: 'test', findingCount: 0 });
+      const ledger = new FindingLedger(own.store.catalog);
+      // Each fixed after 8 days: within daily-scans' 30, past weekly-scans' 5; the one both saw takes the stricter.
+      ledger.observe([high('CVE-W', 'db', '2026-09-08'), scanOf('db', '2026-09-08')], 'weekly-scans');
+      ledger.observe([high('CVE-DLY', 'cache', '2026-09-08'), scanOf('cache', '2026-09-08')], 'daily-scans');
+      ledger.observe([high('CVE-BOTH', 'queue', '2026-09-08'), scanOf('queue', '2026-09-08')], 'daily-scans');
+      ledger.observe([high('CVE-BOTH', 'queue', '2026-09-09'), scanOf('queue', '2026-09-09')], 'weekly-scans');
+      for (const asset of ['db', 'cache', 'queue']) ledger.observe([scanOf(asset, '2026-09-16')]);
+      const report = gatherAuditReport(own, periodRange(), REPORT_NOW);
+      const before = data.remediation.bySeverity.find((row) => row.severity === 'high')!;
+      expect(before.fixedWithinSla).toBe(1);
+      expect(report.remediation.bySeverity.find((row) => row.severity === 'high')).toEqual({
+        ...before,
+        slaDays: [5, 30],
+        fixed: before.fixed + 3,
+        // Only CVE-DLY: the seed's findings were recorded without controls and fall back to the strictest SLA
+        // configured anywhere (5 days), so CVE-C, fixed in 10 days and within the SLA before, is now past it.
+        fixedWithinSla: 1,
+        medianDays: 8,
+        p90Days: 42,
+        maxDays: 42,
+      });
+    } finally {
+      own.store.close();
+    }
   });
 
   it('counts leavers per system: revoked within the SLA, later (and seen usable after it), still usable', () => {
