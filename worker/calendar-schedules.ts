@@ -56,3 +56,22 @@ export function syncCalendarSchedules(client: Client, loaded: LoadedConfig, opti
     options,
   );
 }
+
+/**
+ * Runs every activity's opener once now, as its schedule's next daily firing would: the occurrences whose reminder
+ * ladder has begun are open at once rather than at that firing. Idempotent like the firings (occurrences already
+ * recorded or started are left alone). Returns the occurrence ids it started.
+ */
+export async function openCurrentOccurrences(client: Client, loaded: LoadedConfig): Promise<string[]> {
+  const started: string[] = [];
+  for (const activity of resolveCalendar(loaded.config).activities.values()) {
+    if (activity.paused) continue;
+    const result = await client.workflow.execute<(input: { activityId: string }) => Promise<{ started: string[] }>>('openActivityOccurrences', {
+      workflowId: `activity-opener:${activity.id}:now-${Date.now()}`,
+      taskQueue: loaded.config.temporal.taskQueue,
+      args: [{ activityId: activity.id }],
+    });
+    started.push(...result.started);
+  }
+  return started;
+}

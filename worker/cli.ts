@@ -20,7 +20,7 @@ import { syncReviewSchedules } from './review-schedules.ts';
 import { registerReviewCommands } from './commands/review.ts';
 import { registerCalendarCommands } from './commands/calendar.ts';
 import { registerReportCommands } from './commands/report.ts';
-import { syncCalendarSchedules } from './calendar-schedules.ts';
+import { openCurrentOccurrences, syncCalendarSchedules } from './calendar-schedules.ts';
 import { createWorker, workflowsPath } from './worker.ts';
 
 const program = new Command('isms')
@@ -244,6 +244,8 @@ program
         const changes = [...(await syncSchedules(client, runtime.config)), ...(await syncReviewSchedules(client, runtime.config))];
         changes.push(...(await syncCalendarSchedules(client, runtime.config)));
         print(`Temporal dev server at ${server.address}; schedules: ${changes.map((change) => `${change.scheduleId} ${change.action}`).join(', ')}`);
+        const opened = await openCurrentOccurrences(client, runtime.config);
+        print(`calendar: ${opened.length} occurrence${opened.length === 1 ? '' : 's'} opened now${opened.length ? ` (${opened.join(', ')})` : ''}; \`isms calendar\` lists them all`);
         const summaries = await Promise.all([...runtime.config.controls.keys()].map((controlId) => runControl(client, runtime.config, controlId)));
         for (const summary of summaries) print(describeRun(summary));
         const verify = await runtime.store.verify();

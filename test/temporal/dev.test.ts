@@ -5,6 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveCalendar } from '../../config/calendar.ts';
+import { occurrencesToOpen } from '../../config/calendar-plan.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { openRuntime } from '../../worker/runtime.ts';
 
@@ -29,6 +31,14 @@ describe('isms dev (the embedded default)', () => {
       expect(runtime.register.list({ status: 'open' }).length).toBeGreaterThan(0);
       expect((await runtime.store.verify()).ok).toBe(true);
       expect(stdout).toMatch(/evidence: \d+ rows, verified/);
+      // The calendar's current occurrences are opened at start, not at each activity's next daily firing.
+      const lookback = 2 * 86_400_000;
+      const current = [...resolveCalendar(runtime.config.config).activities.values()].flatMap((activity) =>
+        occurrencesToOpen(activity, Date.now(), lookback).map((occurrence) => occurrence.occurrenceId),
+      );
+      const opened = /^calendar: (\d+) occurrences? opened now(?: \((.*)\))?;/m.exec(stdout);
+      expect(opened, stdout).not.toBeNull();
+      expect((opened![2] ?? '').split(', ').filter(Boolean).sort()).toEqual(current.sort());
     } finally {
       runtime.close();
     }
