@@ -43,7 +43,15 @@ export interface DevServer {
  * Starts a local Temporal dev server through the SDK, from the CLI found here or, on a machine with internet,
  * the SDK's own download. `dbFile` makes schedules and history survive a restart.
  */
-export async function startDevServer(options: { dbFile?: string; port?: number; ui?: boolean; log: Logger; env?: NodeJS.ProcessEnv }): Promise<DevServer> {
+export async function startDevServer(options: {
+  dbFile?: string;
+  port?: number;
+  ui?: boolean;
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** More `temporal server start-dev` arguments, e.g. `--dynamic-config-value` for a test. */
+  extraArgs?: string[];
+}): Promise<DevServer> {
   const cli = findTemporalCli(options.env);
   if (cli) options.log.info({ cli }, 'starting Temporal dev server');
   else options.log.warn('no Temporal CLI on PATH or in TEMPORAL_CLI_PATH; the SDK will download one (needs internet)');
@@ -57,6 +65,7 @@ export async function startDevServer(options: { dbFile?: string; port?: number; 
       ui: options.ui ?? false,
       namespace,
       log: { format: 'json', level: 'warn' },
+      ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
     },
   });
   options.log.info({ address: env.address }, 'Temporal dev server is up');

@@ -22,6 +22,26 @@ export interface CampaignInput {
   /** When the campaign opened: the schedule's time, or when `isms review open` ran. Flags are judged as of then. */
   openedAt: string;
   trigger: 'schedule' | 'manual';
+  /** Set when a campaign continues as new: where the previous run left off (lists built, decisions in the catalog). */
+  carried?: CarriedCampaign;
+}
+
+/**
+ * What a campaign hands to its next run when Temporal suggests continuing as new (history grows with every
+ * decision: tens of thousands of one-at-a-time decisions would pass the history limit). Decisions themselves live
+ * in the catalog; only the loop's own state travels.
+ */
+export interface CarriedCampaign {
+  plan: ReviewPlan;
+  entryCount: number;
+  undecided: number;
+  systems: string[];
+  closed: boolean;
+  revocationsAwaiting: number[];
+  recheck?: { at: number; round: number };
+  summary: CampaignSummary;
+  /** How many runs came before this one. */
+  runs: number;
 }
 
 export interface ReviewPlan {

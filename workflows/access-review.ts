@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, SearchAttributeType, WorkflowExecutionAlreadyStartedError, defineSearchAttributeKey } from '@temporalio/common';
-import { allHandlersFinished, condition, log, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
   decideUpdate,
@@ -10,6 +10,7 @@ import {
   type CampaignPhase,
   type CampaignProgress,
   type CampaignSummary,
+  type CarriedCampaign,
   type DecideInput,
   type OpenReviewInput,
   type RevocationOutcome,
@@ -57,15 +58,17 @@ export async function openAccessReview(input: OpenReviewInput): Promise<{ campai
  */
 export async function accessReviewCampaign(input: CampaignInput): Promise<CampaignSummary> {
   const campaignId = workflowInfo().workflowId;
+  const carried = input.carried;
+  // A continued campaign starts from where the last run left off, before its handlers meet the Updates buffered for it.
   const state = {
-    phase: 'collecting' as CampaignPhase,
-    entryCount: 0,
-    undecided: 0,
-    systems: [] as string[],
-    dueAt: undefined as string | undefined,
-    closed: false,
+    phase: (carried ? (carried.closed ? 'verifying' : 'open') : 'collecting') as CampaignPhase,
+    entryCount: carried?.entryCount ?? 0,
+    undecided: carried?.undecided ?? 0,
+    systems: carried?.systems ?? ([] as string[]),
+    dueAt: carried?.plan.dueAt,
+    closed: carried?.closed ?? false,
     /** Workflow times of `revoke` decisions not yet covered by a verification. */
-    revocationsAwaiting: [] as number[],
+    revocationsAwaiting: carried?.revocationsAwaiting ?? ([] as number[]),
   };
   const progress = (): CampaignProgress => ({
     campaignId,
@@ -103,7 +106,7 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
     },
   );
 
-  const plan = await bookkeeping.planAccessReview({ controlId: input.controlId, at: input.openedAt });
+  const plan = carried?.plan ?? (await bookkeeping.planAccessReview({ controlId: input.controlId, at: input.openedAt }));
   state.dueAt = plan.dueAt;
   const collector = proxyActivities<Activities>({
     startToCloseTimeout: plan.collection.timeout,
@@ -123,29 +126,34 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
     return { refs, gaps };
   };
 
-  const opening = await collect(campaignId, plan.sources, input.openedAt);
-  const built = await bookkeeping.buildAccessReview({ campaignId, controlId: input.controlId, period: input.period, openedAt: input.openedAt, dueAt: plan.dueAt, ...opening });
-  Object.assign(state, { phase: 'open', entryCount: built.entryCount, undecided: built.undecided, systems: built.systems });
-
-  const summary: CampaignSummary = {
-    campaignId,
-    controlId: input.controlId,
-    period: input.period,
-    status: 'incomplete',
-    entryCount: built.entryCount,
-    undecidedAtClose: 0,
-    verifications: 0,
-    revocations: { effective: 0, notEffective: 0, unverifiable: 0 },
-    nonconformities: { opened: [], noLongerObserved: [] },
-  };
+  let summary: CampaignSummary;
+  /** When revocations found still active are to be looked at again, and how many times they have been. */
+  let recheck: { at: number; round: number } | undefined;
+  if (carried) {
+    summary = carried.summary;
+    recheck = carried.recheck;
+  } else {
+    const opening = await collect(campaignId, plan.sources, input.openedAt);
+    const built = await bookkeeping.buildAccessReview({ campaignId, controlId: input.controlId, period: input.period, openedAt: input.openedAt, dueAt: plan.dueAt, ...opening });
+    Object.assign(state, { phase: 'open', entryCount: built.entryCount, undecided: built.undecided, systems: built.systems });
+    summary = {
+      campaignId,
+      controlId: input.controlId,
+      period: input.period,
+      status: 'incomplete',
+      entryCount: built.entryCount,
+      undecidedAtClose: 0,
+      verifications: 0,
+      revocations: { effective: 0, notEffective: 0, unverifiable: 0 },
+      nonconformities: { opened: [], noLongerObserved: [] },
+    };
+  }
   const note = (outcome: { opened: string[]; reopened: string[]; noLongerObserved: string[] }) => {
     summary.nonconformities.opened.push(...outcome.opened, ...outcome.reopened);
     summary.nonconformities.noLongerObserved.push(...outcome.noLongerObserved);
   };
 
   const dueAt = Date.parse(plan.dueAt);
-  /** When revocations found still active are to be looked at again, and how many times they have been. */
-  let recheck: { at: number; round: number } | undefined;
   const nextVerificationAt = (): number | undefined => {
     const times = [...state.revocationsAwaiting.map((at) => at + plan.verifyAfterMs), ...(recheck ? [recheck.at] : [])];
     return times.length > 0 ? Math.min(...times) : undefined;
@@ -154,12 +162,29 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
   for (;;) {
     const verifyAt = nextVerificationAt();
     if (state.closed && verifyAt === undefined) break;
+    if (workflowInfo().continueAsNewSuggested) {
+      // Decisions in flight finish in this run; their Updates hold the state they changed.
+      await condition(allHandlersFinished);
+      const next: CarriedCampaign = {
+        plan,
+        entryCount: state.entryCount,
+        undecided: state.undecided,
+        systems: state.systems,
+        closed: state.closed,
+        revocationsAwaiting: state.revocationsAwaiting,
+        ...(recheck ? { recheck } : {}),
+        summary,
+        runs: (carried?.runs ?? 0) + 1,
+      };
+      log.info('continuing the campaign as new', { campaignId, runs: next.runs, undecided: state.undecided });
+      return continueAsNew<typeof accessReviewCampaign>({ ...input, carried: next });
+    }
     const wakeAt = Math.min(state.closed ? Infinity : dueAt, verifyAt ?? Infinity);
     const waitMs = wakeAt - Date.now();
     if (waitMs > 0) {
       const awaiting = state.revocationsAwaiting.length;
-      // A decision that completes the list, or a new revocation (it may be due sooner), ends the wait early.
-      await condition(() => (!state.closed && state.undecided === 0) || state.revocationsAwaiting.length !== awaiting, waitMs);
+      // A decision that completes the list, a new revocation (it may be due sooner) or a history grown long ends the wait early.
+      await condition(() => (!state.closed && state.undecided === 0) || state.revocationsAwaiting.length !== awaiting || workflowInfo().continueAsNewSuggested, waitMs);
     }
     if (!state.closed && (state.undecided === 0 || Date.now() >= dueAt)) {
       state.closed = true;

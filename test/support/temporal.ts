@@ -32,10 +32,10 @@ export interface TemporalHarness {
   close(): Promise<void>;
 }
 
-export async function harness(config: Record<string, unknown>, registries: Registries = testRegistries): Promise<TemporalHarness> {
+export async function harness(config: Record<string, unknown>, registries: Registries = testRegistries, options: { address?: string } = {}): Promise<TemporalHarness> {
   const { dir, file } = writeConfig(config);
   const runtime = await openRuntime(file, createLogger({ level: 'silent' }), registries);
-  const address = inject('temporalAddress');
+  const address = options.address ?? inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await createWorker(runtime, nativeConnection, { namespace, workflowBundle: { codePath: inject('workflowBundlePath') } });
   const connection = await Connection.connect({ address });

@@ -3,10 +3,13 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccessReviewStore } from '../../evidence/access-reviews.ts';
-import { decideUpdate, type CampaignSummary, type DecideInput } from '../../workflows/access-review-contracts.ts';
+import { decideUpdate, progressQuery, type CampaignSummary, type DecideInput } from '../../workflows/access-review-contracts.ts';
+import { startDevServer } from '../../worker/dev-server.ts';
+import { createLogger } from '../../worker/logger.ts';
 import { decideReview, openReview, waitForReviewLists } from '../../worker/review.ts';
 import { startFakeGoogleDirectory, type DirectoryUserJson, type FakeGoogleDirectory } from '../support/fake-google-directory.ts';
 import { harness, type TemporalHarness } from '../support/temporal.ts';
+import { testRegistries } from '../support/test-connectors.ts';
 
 const TOKEN = `ya29.review-test-${randomUUID()}`;
 const ADMIN = 'admin@example.com';
@@ -252,6 +255,47 @@ describe('access review campaign on a real Temporal server', () => {
     expect(summary.nonconformities).toEqual({ opened: [nc!.id], noLongerObserved: [nc!.id] });
     expect(reviews.entries(campaignId)[2]).toMatchObject({ verification: 'effective' });
     expect(runtime.register.historyOf(nc!.id).map((entry) => entry.toStatus)).toEqual(['open', 'no-longer-observed']);
+  });
+
+  it('continues as new when Temporal suggests it, keeping decisions, pending revocations and the summary', async () => {
+    // A server of its own that suggests continuing as new after 50 events, so a handful of decisions crosses it.
+    const server = await startDevServer({ log: createLogger({ level: 'silent' }), extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=50'] });
+    try {
+      await startDirectory();
+      const controlId = `access-${randomUUID().slice(0, 8)}`;
+      current = await harness(accessControl(controlId, { dueInDays: 1, verifyAfter: '8s' }), testRegistries, { address: server.address });
+      const { client, runtime, worker } = current;
+      const reviews = new AccessReviewStore(runtime.store.catalog);
+      const { campaignId } = await openReview(client, runtime.config, controlId);
+      const handle = client.workflow.getHandle(campaignId);
+      const summary = await worker.runUntil(async () => {
+        await waitForReviewLists(client, campaignId);
+        const firstRunId = (await handle.describe()).runId;
+        await decideReview(client, campaignId, { entries: ['google:bob@example.com'], decision: 'revoke', by: 'it-lead@example.com', reason: 'left the project' });
+        bob().suspended = true;
+        // Reviewers change their minds: every decision is a few more events in the campaign's history.
+        for (let round = 0; round < 14; round++) {
+          await decideReview(client, campaignId, { entries: ['1'], decision: round % 2 === 0 ? 'approve' : 'defer', by: 'it-lead@example.com', reason: 'still checking' });
+        }
+        expect((await client.workflow.getHandle(campaignId, firstRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');
+        expect((await handle.describe()).runId).not.toBe(firstRunId);
+        expect(await handle.query(progressQuery)).toMatchObject({ phase: 'open', entryCount: 3, undecided: 1, closed: false, revocationsAwaitingVerification: 1 });
+        await decideReview(client, campaignId, { entries: ['1', '2'], decision: 'approve', by: 'it-lead@example.com' });
+        return (await handle.result()) as CampaignSummary;
+      });
+      expect(summary).toMatchObject({ campaignId, controlId, status: 'completed', entryCount: 3, undecidedAtClose: 0, verifications: 1 });
+      expect(summary.revocations).toEqual({ effective: 1, notEffective: 0, unverifiable: 0 });
+      expect(reviews.entries(campaignId).map((entry) => [entry.entryNo, entry.decision, entry.verification])).toEqual([
+        [1, 'approve', null],
+        [2, 'approve', null],
+        [3, 'revoke', 'effective'],
+      ]);
+      expect(reviews.decisionHistory(campaignId)).toHaveLength(17);
+    } finally {
+      await current?.close();
+      current = undefined;
+      await server.stop();
+    }
   });
 
   it('opens one campaign per period: the schedule\'s opener and a manual open in the same period are the same campaign', async () => {
