@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { NON_RETRYABLE_ERROR_TYPES as NON_RETRYABLE, type ControlRunInput, type ControlRunSummary, type EvidenceGap, type ReconcileSummary } from './contracts.ts';
 
@@ -7,6 +7,19 @@ const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
+
+/**
+ * Planning and reconciling read the worker's config and write the catalog in milliseconds: as local activities they
+ * skip two round trips through the server's task queues (~30-60 ms each on a dev server) and leave one marker event
+ * each instead of three.
+ */
+const localBookkeeping = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Runs started before the local activities replay with the task-queue activities they recorded. */
+const LOCAL_BOOKKEEPING_PATCH = 'control-run-local-bookkeeping';
 
 const messenger = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -25,7 +38,8 @@ export async function controlRun(input: ControlRunInput): Promise<ControlRunSumm
   const runId = info.workflowId;
   const occurrence = input.occurrence ?? (info.typedSearchAttributes.get(scheduledStartTime) ?? info.startTime).toISOString();
 
-  const plan = await bookkeeping.planControlRun(input.controlId);
+  const quick = patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : bookkeeping;
+  const plan = await quick.planControlRun(input.controlId);
   const collector = proxyActivities<Activities>({
     startToCloseTimeout: plan.collection.timeout,
     heartbeatTimeout: plan.collection.heartbeatTimeout,
@@ -45,7 +59,7 @@ export async function controlRun(input: ControlRunInput): Promise<ControlRunSumm
   for (const gap of gaps) log.warn('evidence gap', { controlId: input.controlId, source: gap.sourceName, reason: gap.reason });
 
   const verdict = await bookkeeping.evaluateControl({ runId, controlId: input.controlId, occurrence, refs: evidence, gaps });
-  const nonconformities: ReconcileSummary = await bookkeeping.reconcileNonconformities({
+  const nonconformities: ReconcileSummary = await quick.reconcileNonconformities({
     runId,
     controlId: input.controlId,
     checkRunId: verdict.checkRunId,

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { runControl } from '../../worker/run-control.ts';
+import { harness, type TemporalHarness } from '../support/temporal.ts';
+
+const { History, EventType } = { History: temporal.api.history.v1.History, EventType: temporal.api.enums.v1.EventType };
+const workflowBundle = () => ({ codePath: inject('workflowBundlePath') });
+
+let current: TemporalHarness | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+describe('workflow code replays the histories of runs already in flight', () => {
+  it('a control run recorded before planning and reconciling became local activities', async () => {
+    // Recorded from the previous controlRun on the dev server (one source collected, one evidence gap, both checks).
+    const history = History.decode(readFileSync(new URL('../fixtures/histories/control-run-before-local-activities.bin', import.meta.url)));
+    const activityTypes = history.events.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    expect(activityTypes).toEqual(['planControlRun', 'collectEvidence', 'collectEvidence', 'evaluateControl', 'reconcileNonconformities', 'notify']);
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
+  });
+
+  it('a control run of today: planning and reconciling leave markers, not activity tasks, and replay', async () => {
+    current = await harness({
+      controls: [
+        {
+          id: 'vuln-mgmt',
+          title: 'Technical vulnerabilities are remediated on time',
+          reference: 'A.8.8',
+          owner: 'security@example.com',
+          schedule: { cron: '0 6 * * *' },
+          sources: [{ name: 'api-scan', connector: 'paged-findings', config: { asset: 'api', pages: 2, perPage: 2, scannedAt: '2026-09-01T00:00:00Z' } }],
+          checks: [{ check: 'vulnerability-sla', params: { days: { high: 30 } } }],
+        },
+      ],
+    });
+    const { client, worker, runtime } = current;
+    const summary = await worker.runUntil(runControl(client, runtime.config, 'vuln-mgmt', new Date('2026-11-25T00:00:00Z')));
+    expect(summary.nonconformities.opened).toHaveLength(4);
+    const history = await client.workflow.getHandle(summary.runId).fetchHistory();
+    const activityTypes = history.events!.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    expect(activityTypes).toEqual(['collectEvidence', 'evaluateControl', 'notify']);
+    // The patch marker, then one marker per local activity.
+    expect(history.events!.filter((event) => event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED)).toHaveLength(3);
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
+  });
+});
