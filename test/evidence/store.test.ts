@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../../evidence/records.ts';
-import { EvidenceStore, type Checkpoint, type SnapshotMeta } from '../../evidence/store.ts';
+import { EvidenceStore, StagedSnapshot, type Checkpoint, type SnapshotMeta } from '../../evidence/store.ts';
 
 const finding = (id: string): Finding => ({
   kind: 'finding',
@@ -133,6 +133,19 @@ describe('evidence store', () => {
       seen++;
     }
     expect(seen).toBe(count);
+    expect((await store.verify()).ok).toBe(true);
+  });
+
+  it.runIf(existsSync('/dev/full'))('reports a full disk from the staged writes it queued, and keeps what was committed', async () => {
+    const committed = await snapshot('run-1', ['CVE-1']);
+    // Writes to /dev/full fail with ENOSPC: the queued writes fail behind the appends, and the pull must say so.
+    const staged = await StagedSnapshot.open('/dev/full');
+    const failed = (async () => {
+      for (let i = 0; i < 40_000; i++) await staged.append(finding(`CVE-${i}`));
+      await staged.finish();
+    })();
+    await expect(failed).rejects.toThrow(/ENOSPC/);
+    expect(store.get(committed.id)?.sha256).toBe(committed.sha256);
     expect((await store.verify()).ok).toBe(true);
   });
 
