@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
@@ -24,10 +25,12 @@ describe('workflow code replays the histories of runs already in flight', () => 
   });
 
   it('a control run of today: planning and reconciling leave markers, not activity tasks, and replay', async () => {
+    // Its own control id: the dev server is shared, and an occurrence of a control runs once.
+    const controlId = `replay-${randomUUID().slice(0, 8)}`;
     current = await harness({
       controls: [
         {
-          id: 'vuln-mgmt',
+          id: controlId,
           title: 'Technical vulnerabilities are remediated on time',
           reference: 'A.8.8',
           owner: 'security@example.com',
@@ -38,7 +41,7 @@ describe('workflow code replays the histories of runs already in flight', () => 
       ],
     });
     const { client, worker, runtime } = current;
-    const summary = await worker.runUntil(runControl(client, runtime.config, 'vuln-mgmt', new Date('2026-11-25T00:00:00Z')));
+    const summary = await worker.runUntil(runControl(client, runtime.config, controlId, new Date('2026-11-25T00:00:00Z')));
     expect(summary.nonconformities.opened).toHaveLength(4);
     const history = await client.workflow.getHandle(summary.runId).fetchHistory();
     const activityTypes = history.events!.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
