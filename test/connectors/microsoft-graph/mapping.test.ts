@@ -118,8 +118,26 @@ describe('latestSignIn', () => {
     ['successful later than both', at('2025-01-02T03:04:05Z', '2025-01-01T00:00:00Z', '2025-03-01T00:00:00Z'), '2025-03-01T00:00:00Z'],
     ['lastSuccessfulSignInDateTime absent', at('2024-12-31T23:59:59Z', null), '2024-12-31T23:59:59Z'],
     ['compared as instants, not strings', at('2025-01-02T10:00:00+02:00', '2025-01-02T09:00:00Z', null), '2025-01-02T09:00:00Z'],
+    ['fractional seconds against whole ones', at('2025-01-02T03:04:05Z', '2025-01-02T03:04:04.9Z', null), '2025-01-02T03:04:05Z'],
+    ['a later whole second against an earlier fraction', at('2025-01-02T03:04:05.999Z', '2025-01-02T03:04:06Z', null), '2025-01-02T03:04:06Z'],
   ])('%s', (_case, activity, expected) => {
     expect(latestSignIn(activity)).toBe(expected);
+  });
+
+  it('picks the same instant as Date.parse over random UTC, offset and fractional forms', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const forms = [
+      (ms: number) => new Date(ms).toISOString(),
+      (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      (ms: number) => new Date(ms).toISOString().replace('Z', '0000Z'),
+      (ms: number) => new Date(ms + 7_200_000).toISOString().replace('Z', '+02:00'),
+    ];
+    for (let i = 0; i < 2_000; i++) {
+      const stamps = [0, 1, 2].map(() => forms[Math.floor(random() * forms.length)]!(Date.UTC(2024, 0, 1) + Math.floor(random() * 86_400_000 * 3) * (random() < 0.5 ? 1 : 1000)));
+      const expected = stamps.reduce((best, value) => (Date.parse(value) > Date.parse(best) ? value : best));
+      expect(Date.parse(latestSignIn(at(stamps[0]!, stamps[1]!, stamps[2]!))!)).toBe(Date.parse(expected));
+    }
   });
 
   it('treats an absent or null signInActivity as never', () => {
