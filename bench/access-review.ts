@@ -2,7 +2,7 @@ import { accessChecks } from '../checks/access.ts';
 import { checkEvidence, Deviation } from '../checks/contract.ts';
 import type { EvidenceRecord, HrPerson, Identity } from '../evidence/records.ts';
 import { normalizeEmail } from '../checks/people.ts';
-import { AT, emit, measure, parseArgs, peakRssMb, Random, ratioOf, runPhase, say, scaled, SEED, type BenchArgs, type BenchResult } from './common.ts';
+import { AT, emit, measure, peakRssMb, Random, ratioOf, runBenchmark, runPhase, say, scaled, SEED, type BenchArgs, type BenchResult } from './common.ts';
 import { generateIdentities, generatePeople } from './records.ts';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';
 
@@ -121,7 +121,4 @@ async function main(args: BenchArgs): Promise<void> {
   emit(result);
 }
 
-const args = parseArgs();
-if (args.phase === 'ours') await ours(args);
-else if (args.phase === 'floor') await floor(args);
-else await main(args);
+await runBenchmark(main, { ours, floor });

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../test/support/random.ts';
 import { summarizeProfile, type ProfileFrame } from './profile.ts';
 
 /**
@@ -17,18 +18,6 @@ export const SEED = 0x1505_2701;
 export const AT = new Date('2026-01-15T00:00:00.000Z');
 
 const DAY_MS = 86_400_000;
-
-/** mulberry32: tiny, fast and good enough to vary test data; not for anything that needs real randomness. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 export class Random {
   readonly #next: () => number;
@@ -267,6 +256,18 @@ export async function runChild<T>(file: string, args: readonly string[], options
     }
   }
   return profile ? { result, profile } : { result };
+}
+
+/**
+ * The entry of a benchmark file: runs the phase the parent asked for with `--phase` (each in its own process, see
+ * runPhase), or the benchmark itself when there is none.
+ */
+export async function runBenchmark(main: (args: BenchArgs) => Promise<void>, phases: Readonly<Record<string, (args: BenchArgs) => Promise<void>>>): Promise<void> {
+  const args = parseArgs();
+  if (args.phase === undefined) return main(args);
+  const phase = phases[args.phase];
+  if (!phase) throw new Error(`unknown --phase ${args.phase}: one of ${Object.keys(phases).join(', ')}`);
+  return phase(args);
 }
 
 /** Runs one phase of the benchmark in `moduleUrl` in a fresh process, so its time and peak RSS are its own. */

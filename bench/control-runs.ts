@@ -12,7 +12,7 @@ import { runControl } from '../worker/run-control.ts';
 import { openRuntime, type Runtime } from '../worker/runtime.ts';
 import { createWorker, workflowsPath } from '../worker/worker.ts';
 import type { CollectionPlan, ControlRunSummary, EvaluationSummary, EvidenceRef, ReconcileSummary } from '../workflows/contracts.ts';
-import { emit, measure, parseArgs, peakRssMb, ratioOf, round, runPhase, say, scaled, scratchDir, type BenchArgs, type BenchResult } from './common.ts';
+import { emit, measure, peakRssMb, ratioOf, round, runBenchmark, runPhase, say, scaled, scratchDir, type BenchArgs, type BenchResult } from './common.ts';
 
 /**
  * 200 control runs on a local Temporal dev server through a real Worker: the controlRun workflow with one paged test
@@ -253,7 +253,4 @@ async function main(args: BenchArgs): Promise<void> {
   emit(result);
 }
 
-const args = parseArgs();
-if (args.phase === 'ours') await ours(args);
-else if (args.phase === 'floor') await floor(args);
-else await main(args);
+await runBenchmark(main, { ours, floor });

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { constants as zlib, createGzip, createZstdCompress } from 'node:zlib';
 import { EvidenceStore, type SnapshotMeta } from '../evidence/store.ts';
 import type { Identity } from '../evidence/records.ts';
-import { emit, mbPerS, measure, parseArgs, peakRssMb, Random, ratioOf, round, runPhase, say, scaled, scratchDir, SEED, type BenchArgs, type BenchResult } from './common.ts';
+import { emit, mbPerS, measure, peakRssMb, Random, ratioOf, round, runBenchmark, runPhase, say, scaled, scratchDir, SEED, type BenchArgs, type BenchResult } from './common.ts';
 import { generateIdentities, generatePeople } from './records.ts';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';
 
@@ -262,7 +262,4 @@ async function main(args: BenchArgs): Promise<void> {
   emit(result);
 }
 
-const args = parseArgs();
-if (args.phase === 'ours') await ours(args);
-else if (args.phase === 'floor') await floor(args);
-else await main(args);
+await runBenchmark(main, { ours, floor });

@@ -12,7 +12,7 @@ import { FakeIam, type FakeAccessKey, type FakeUser } from '../test/support/fake
 import { startFakeGoogleDirectory, type DirectoryUserJson } from '../test/support/fake-google-directory.ts';
 import { startFakeGraph, type FakeGraphUser, type FakeRegistration } from '../test/support/fake-graph.ts';
 import { trustFakeGraphCertificate } from '../test/support/graph-env.ts';
-import { emit, measure, parseArgs, peakRssMb, Random, ratioOf, round, runPhase, say, scaled, SEED, type BenchArgs, type BenchResult, type Row } from './common.ts';
+import { emit, measure, peakRssMb, Random, ratioOf, round, runBenchmark, runPhase, say, scaled, SEED, type BenchArgs, type BenchResult, type Row } from './common.ts';
 import { lastUsedService, personName } from './records.ts';
 
 /**
@@ -504,7 +504,4 @@ async function main(args: BenchArgs): Promise<void> {
 
 const round3 = (value: number) => round(value, 3);
 
-const args = parseArgs();
-if (args.phase === 'servers') await servers(args);
-else if (args.phase === 'client') await client(args);
-else await main(args);
+await runBenchmark(main, { servers, client });

@@ -7,7 +7,7 @@ import { SaxesParser } from 'saxes';
 import { READ_CHUNK_BYTES } from '../connectors/scanner-files/files.ts';
 import { scannerFiles } from '../connectors/scanner-files/index.ts';
 import { testContext } from '../test/support/connector-context.ts';
-import { emit, MB, mbPerS, measure, parseArgs, peakRssMb, Random, ratioOf, round, runPhase, say, scratchDir, SEED, type BenchArgs, type BenchResult, type Row } from './common.ts';
+import { emit, MB, mbPerS, measure, peakRssMb, Random, ratioOf, round, runBenchmark, runPhase, say, scratchDir, SEED, type BenchArgs, type BenchResult, type Row } from './common.ts';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';
 
 /**
@@ -308,8 +308,4 @@ async function generate(args: BenchArgs): Promise<void> {
   emit({ file, bytes });
 }
 
-const args = parseArgs();
-if (args.phase === 'generate') await generate(args);
-else if (args.phase === 'ours') await ingestOurs(args);
-else if (args.phase === 'floor') await ingestFloor(args);
-else await main(args);
+await runBenchmark(main, { generate, ours: ingestOurs, floor: ingestFloor });

@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { csvRecordLines, streamCsvRecords, type CsvRecord } from '../../connectors/csv.ts';
+import { mulberry32 } from '../support/random.ts';
 
 /** What csv-parse itself makes of the text, with the options streamCsvRecords gives it, numbered the same way. */
 function byCsvParse(text: string, delimiter = ','): CsvRecord[] {
@@ -33,8 +34,7 @@ describe('streamCsvRecords on text without quotes or carriage returns (the split
   });
 
   it('the same as csv-parse over random quote-free text, for , and ; delimiters', async () => {
-    let seed = 11;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = mulberry32(11);
     const pieces = ['a', 'bc', 'Ü', '1', ' ', '\t', "'", 'x y', '', '-'];
     for (let round = 0; round < 300; round++) {
       const delimiter = random() < 0.5 ? ',' : ';';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GraphUser, latestSignIn, RegistrationPage, toIdentity, UserRegistration, UsersPage, type UserContext } from '../../../connectors/microsoft-graph/mapping.ts';
 import { Identity } from '../../../evidence/records.ts';
+import { mulberry32 } from '../../support/random.ts';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../fixtures/graph/${name}`, import.meta.url), 'utf8'));
 const users = GraphUser.array().parse(fixture('users.json'));
@@ -125,8 +126,7 @@ describe('latestSignIn', () => {
   });
 
   it('picks the same instant as Date.parse over random UTC, offset and fractional forms', () => {
-    let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = mulberry32(7);
     const forms = [
       (ms: number) => new Date(ms).toISOString(),
       (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'),

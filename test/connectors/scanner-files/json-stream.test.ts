@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../connectors/errors.ts';
 import { jsonEvents, JsonSkeleton, readJson, streamJson, type JsonEvent, type JsonPath, type JsonPlan, type JsonReading } from '../../../connectors/scanner-files/json-stream.ts';
+import { mulberry32 } from '../../support/random.ts';
 import { chunked } from './helpers.ts';
-
-/** mulberry32: the same documents on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TEXTS = ['', 'plain', 'quote " and \\ backslash', 'line\nbreak\ttab', 'nul \u0000 and \u001f', 'café', '日本語のテキスト', 'emoji 😀 pair', 'lone \ud800 surrogate', 'x'.repeat(70)];
 const NUMBERS = [0, -0, 1, -17, 3.25, 1e21, -1.5e-7, 123456789012, 0.1];
@@ -43,7 +32,7 @@ const shallow: JsonPlan = (path) => (path.length < 2 ? 'watch' : 'capture');
 
 describe('streamJson', () => {
   it('yields what jsonEvents yields for the parsed document, however the text is cut into chunks', async () => {
-    const next = random(0x5eed);
+    const next = mulberry32(0x5eed);
     for (let n = 0; n < 60; n++) {
       const value = document(next);
       const text = JSON.stringify(value, null, n % 2 === 0 ? 2 : undefined);

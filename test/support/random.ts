@@ -1,0 +1,14 @@
+/**
+ * mulberry32: tiny, fast and good enough to vary test data and benchmark workloads the same way on every run and
+ * machine; not for anything that needs real randomness.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
