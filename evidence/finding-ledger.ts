@@ -67,6 +67,7 @@ type Row = {
   controls: string;
 };
 
+/** A sorted JSON list of names with `item` added (unchanged when it is there already or undefined). */
 const withItem = (json: string, item: string | undefined): string => {
   const items = JSON.parse(json) as string[];
   return item === undefined || items.includes(item) ? json : JSON.stringify([...items, item].sort());
@@ -128,7 +129,7 @@ export class FindingLedger {
       return;
     }
     const controls = withItem(row.controls, controlId);
-    const scanners = JSON.stringify([...new Set([...(JSON.parse(row.scanners) as string[]), finding.scanner])].sort());
+    const scanners = withItem(row.scanners, finding.scanner);
     if (row.fixed_at !== null) {
       // A scan from before the fix, read again, does not reopen it; a later sighting is a new episode with its own clock.
       if (Date.parse(finding.scannedAt) <= Date.parse(row.fixed_at)) return;

@@ -33,15 +33,13 @@ export interface CampaignInput {
  */
 export interface CarriedCampaign {
   plan: ReviewPlan;
-  entryCount: number;
   undecided: number;
   systems: string[];
   closed: boolean;
   revocationsAwaiting: number[];
   recheck?: { at: number; round: number };
+  /** The campaign's summary so far; its entryCount is the lists' size. */
   summary: CampaignSummary;
-  /** How many runs came before this one. */
-  runs: number;
 }
 
 export interface ReviewPlan {

@@ -62,7 +62,7 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
   // A continued campaign starts from where the last run left off, before its handlers meet the Updates buffered for it.
   const state = {
     phase: (carried ? (carried.closed ? 'verifying' : 'open') : 'collecting') as CampaignPhase,
-    entryCount: carried?.entryCount ?? 0,
+    entryCount: carried?.summary.entryCount ?? 0,
     undecided: carried?.undecided ?? 0,
     systems: carried?.systems ?? ([] as string[]),
     dueAt: carried?.plan.dueAt,
@@ -167,16 +167,14 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
       await condition(allHandlersFinished);
       const next: CarriedCampaign = {
         plan,
-        entryCount: state.entryCount,
         undecided: state.undecided,
         systems: state.systems,
         closed: state.closed,
         revocationsAwaiting: state.revocationsAwaiting,
         ...(recheck ? { recheck } : {}),
         summary,
-        runs: (carried?.runs ?? 0) + 1,
       };
-      log.info('continuing the campaign as new', { campaignId, runs: next.runs, undecided: state.undecided });
+      log.info('continuing the campaign as new', { campaignId, undecided: state.undecided, historyLength: workflowInfo().historyLength });
       return continueAsNew<typeof accessReviewCampaign>({ ...input, carried: next });
     }
     const wakeAt = Math.min(state.closed ? Infinity : dueAt, verifyAt ?? Infinity);

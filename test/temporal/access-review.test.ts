@@ -76,10 +76,11 @@ afterAll(() => {
   delete process.env.REVIEW_GOOGLE_TOKEN;
 });
 
-async function openCampaign(review: Record<string, unknown>) {
+/** `address`: a Temporal server of the test's own instead of the run's shared one. */
+async function openCampaign(review: Record<string, unknown>, options: { address?: string } = {}) {
   await startDirectory();
   const controlId = `access-${randomUUID().slice(0, 8)}`;
-  current = await harness(accessControl(controlId, review));
+  current = await harness(accessControl(controlId, review), testRegistries, options);
   const { client, runtime } = current;
   const opened = await openReview(client, runtime.config, controlId);
   return { controlId, campaignId: opened.campaignId, reviews: new AccessReviewStore(runtime.store.catalog), handle: client.workflow.getHandle(opened.campaignId) };
@@ -261,13 +262,8 @@ describe('access review campaign on a real Temporal server', () => {
     // A server of its own that suggests continuing as new after 50 events, so a handful of decisions crosses it.
     const server = await startDevServer({ log: createLogger({ level: 'silent' }), extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=50'] });
     try {
-      await startDirectory();
-      const controlId = `access-${randomUUID().slice(0, 8)}`;
-      current = await harness(accessControl(controlId, { dueInDays: 1, verifyAfter: '8s' }), testRegistries, { address: server.address });
-      const { client, runtime, worker } = current;
-      const reviews = new AccessReviewStore(runtime.store.catalog);
-      const { campaignId } = await openReview(client, runtime.config, controlId);
-      const handle = client.workflow.getHandle(campaignId);
+      const { controlId, campaignId, reviews, handle } = await openCampaign({ dueInDays: 1, verifyAfter: '8s' }, { address: server.address });
+      const { client, worker } = current!;
       const summary = await worker.runUntil(async () => {
         await waitForReviewLists(client, campaignId);
         const firstRunId = (await handle.describe()).runId;
