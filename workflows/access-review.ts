@@ -20,7 +20,17 @@ import { gapOf } from './control-run.ts';
 
 const NON_RETRYABLE = [...NON_RETRYABLE_ERROR_TYPES, REVIEW_REFUSAL];
 
+/**
+ * Catalog writes of a few rows. Their timeout is what a task lost at a worker's shutdown costs (a server without
+ * graceful poll shutdown hands a task to a poll the worker is dropping), so it is kept near their real duration.
+ */
 const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Building the lists and verifying revocations read whole evidence snapshots: their time grows with the identities. */
+const evidenceWork = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
@@ -134,7 +144,7 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
     recheck = carried.recheck;
   } else {
     const opening = await collect(campaignId, plan.sources, input.openedAt);
-    const built = await bookkeeping.buildAccessReview({ campaignId, controlId: input.controlId, period: input.period, openedAt: input.openedAt, dueAt: plan.dueAt, ...opening });
+    const built = await evidenceWork.buildAccessReview({ campaignId, controlId: input.controlId, period: input.period, openedAt: input.openedAt, dueAt: plan.dueAt, ...opening });
     Object.assign(state, { phase: 'open', entryCount: built.entryCount, undecided: built.undecided, systems: built.systems });
     summary = {
       campaignId,
@@ -218,6 +228,6 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
     const check = await bookkeeping.planRevocationCheck({ campaignId, cutoff });
     if (check.pending === 0) return { checked: 0, effective: 0, notEffective: 0, unverifiable: 0, nonconformities: { opened: [], stillObserved: [], reopened: [], noLongerObserved: [] } };
     const fresh = await collect(runId, check.sources, at);
-    return bookkeeping.verifyRevocations({ campaignId, controlId: input.controlId, cutoff, at, runId, ...fresh });
+    return evidenceWork.verifyRevocations({ campaignId, controlId: input.controlId, cutoff, at, runId, ...fresh });
   }
 }

@@ -27,8 +27,12 @@ export const completeUpdate = defineUpdate<CompletionReceipt, [Completion]>('com
 export const reassignUpdate = defineUpdate<{ owner: string }, [Reassignment]>('reassign');
 export const occurrenceStateQuery = defineQuery<OccurrenceState>('state');
 
+/**
+ * Catalog writes of a few rows (evidence files are stored before the workflow hears of them). Their timeout is what a
+ * task lost at a worker's shutdown costs, so it is kept near their real duration.
+ */
 const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...NON_RETRYABLE, INVALID_EVIDENCE] },
 });
 

@@ -73,6 +73,9 @@ describe('isms review from the command line', () => {
     users[2]!.suspended = true;
     const revoked = await isms('decide', campaignId, 'google:bob@example.com', '--decision', 'revoke', '--by', 'it-lead@example.com', '--reason', 'left the team');
     expect(revoked.stdout).toBe(`${campaignId}: revoke recorded on entry 3; 0 undecided\n`);
+    // The decision that completed the lists closed the campaign before the command's own worker stopped.
+    const closed = JSON.parse((await isms('show', campaignId, '--json')).stdout) as Campaign;
+    expect(closed).toMatchObject({ status: 'completed', undecided: 0 });
 
     // The verification runs on whichever worker serves the queue; here, one of this test's.
     const address = inject('temporalAddress');

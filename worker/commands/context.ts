@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -57,9 +58,16 @@ export function table(rows: readonly object[], columns: string[]): string {
 
 /**
  * Gives `work` a Temporal client; with `hostWorker` it also runs a worker for as long as the work takes, so a
- * command works without a deployed worker (as `isms run` does).
+ * command works without a deployed worker (as `isms run` does). The workflows `settle` names keep the hosted worker
+ * until the activities the work set going have finished: an activity task handed to a worker as it stops is lost
+ * until its timeout on servers without graceful poll shutdown (Temporal Server before 1.30 among them).
  */
-export async function withTemporal<T>(runtime: Runtime, hostWorker: boolean, work: (client: Client) => Promise<T>): Promise<T> {
+export async function withTemporal<T>(
+  runtime: Runtime,
+  hostWorker: boolean,
+  work: (client: Client) => Promise<T>,
+  options: { settle?: (result: T) => readonly string[]; settleTimeoutMs?: number } = {},
+): Promise<T> {
   const settings = temporalSettings();
   const client = new Client({ connection: await connectClient(settings), namespace: settings.namespace });
   try {
@@ -67,11 +75,27 @@ export async function withTemporal<T>(runtime: Runtime, hostWorker: boolean, wor
     const connection = await connectWorker(settings);
     try {
       const worker = await createWorker(runtime, connection, { namespace: settings.namespace });
-      return await worker.runUntil(work(client));
+      return await worker.runUntil(async () => {
+        const result = await work(client);
+        for (const workflowId of options.settle?.(result) ?? []) await untilActivitiesFinished(client, workflowId, options.settleTimeoutMs ?? 60_000);
+        return result;
+      });
     } finally {
       await connection.close();
     }
   } finally {
     await client.connection.close();
+  }
+}
+
+/** Waits until the workflow has no pending activity or has ended; after `timeoutMs` it stops waiting (a deployed worker may finish them). */
+export async function untilActivitiesFinished(client: Client, workflowId: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const handle = client.workflow.getHandle(workflowId);
+  for (;;) {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING' || (description.raw.pendingActivities ?? []).length === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
   }
 }

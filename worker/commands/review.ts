@@ -95,7 +95,10 @@ export function registerReviewCommands(context: CliContext): void {
     .action(async (campaignId: string, entries: string[], options: { decision: ReviewDecision; by: string; reason?: string; worker: boolean }) => {
       await withRuntime(async (runtime) => {
         try {
-          const result = await withTemporal(runtime, options.worker, (client) => decideReview(client, campaignId, { entries, decision: options.decision, by: options.by, reason: options.reason }));
+          // The decision that completes the lists closes the campaign: that happens on this worker, not on the next one to start.
+          const result = await withTemporal(runtime, options.worker, (client) => decideReview(client, campaignId, { entries, decision: options.decision, by: options.by, reason: options.reason }), {
+            settle: () => [campaignId],
+          });
           print(`${campaignId}: ${result.decision} recorded on entr${result.entries.length === 1 ? 'y' : 'ies'} ${result.entries.join(', ')}; ${result.undecided} undecided`);
         } catch (error) {
           if (!(error instanceof ReviewRefusal)) throw error;
@@ -105,8 +108,6 @@ export function registerReviewCommands(context: CliContext): void {
       });
     });
 }
-
-/** A Temporal client, with a worker of this runtime polling while `work` runs unless one is deployed. */
 
 function flagsOf(entry: ReviewEntry): string[] {
   return [
