@@ -19,6 +19,7 @@ import { NON_RETRYABLE_ERROR_TYPES, type EvidenceGap, type EvidenceRef } from '.
 import { gapOf } from './control-run.ts';
 
 const NON_RETRYABLE = [...NON_RETRYABLE_ERROR_TYPES, REVIEW_REFUSAL];
+const CATALOG_RETRY = { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE };
 
 /**
  * Catalog writes of a few rows. Their timeout is what a task lost at a worker's shutdown costs (a server without
@@ -26,13 +27,13 @@ const NON_RETRYABLE = [...NON_RETRYABLE_ERROR_TYPES, REVIEW_REFUSAL];
  */
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: CATALOG_RETRY,
 });
 
 /** Building the lists and verifying revocations read whole evidence snapshots: their time grows with the identities. */
 const evidenceWork = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: CATALOG_RETRY,
 });
 
 const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);

@@ -66,7 +66,7 @@ export async function withTemporal<T>(
   runtime: Runtime,
   hostWorker: boolean,
   work: (client: Client) => Promise<T>,
-  options: { settle?: (result: T) => readonly string[]; settleTimeoutMs?: number } = {},
+  options: { settle?: readonly string[] } = {},
 ): Promise<T> {
   const settings = temporalSettings();
   const client = new Client({ connection: await connectClient(settings), namespace: settings.namespace });
@@ -77,7 +77,7 @@ export async function withTemporal<T>(
       const worker = await createWorker(runtime, connection, { namespace: settings.namespace });
       return await worker.runUntil(async () => {
         const result = await work(client);
-        for (const workflowId of options.settle?.(result) ?? []) await untilActivitiesFinished(client, workflowId, options.settleTimeoutMs ?? 60_000);
+        for (const workflowId of options.settle ?? []) await untilActivitiesFinished(client, workflowId, SETTLE_TIMEOUT_MS);
         return result;
       });
     } finally {
@@ -88,14 +88,15 @@ export async function withTemporal<T>(
   }
 }
 
+const SETTLE_TIMEOUT_MS = 60_000;
+
 /** Waits until the workflow has no pending activity or has ended; after `timeoutMs` it stops waiting (a deployed worker may finish them). */
-export async function untilActivitiesFinished(client: Client, workflowId: string, timeoutMs: number): Promise<boolean> {
+async function untilActivitiesFinished(client: Client, workflowId: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const handle = client.workflow.getHandle(workflowId);
   for (;;) {
     const description = await handle.describe();
-    if (description.status.name !== 'RUNNING' || (description.raw.pendingActivities ?? []).length === 0) return true;
-    if (Date.now() >= deadline) return false;
+    if (description.status.name !== 'RUNNING' || (description.raw.pendingActivities ?? []).length === 0 || Date.now() >= deadline) return;
     await sleep(100);
   }
 }

@@ -97,7 +97,7 @@ export function registerReviewCommands(context: CliContext): void {
         try {
           // The decision that completes the lists closes the campaign: that happens on this worker, not on the next one to start.
           const result = await withTemporal(runtime, options.worker, (client) => decideReview(client, campaignId, { entries, decision: options.decision, by: options.by, reason: options.reason }), {
-            settle: () => [campaignId],
+            settle: [campaignId],
           });
           print(`${campaignId}: ${result.decision} recorded on entr${result.entries.length === 1 ? 'y' : 'ies'} ${result.entries.join(', ')}; ${result.undecided} undecided`);
         } catch (error) {
