@@ -1,16 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createActivities } from '../../activities/index.ts';
 import type { NotifyInput } from '../../workflows/contracts.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
+import { smtpReceiver } from '../support/smtp.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 
 /*
@@ -161,88 +160,17 @@ describe('notify', () => {
 const SMTP_USER = 'isms-bot';
 const SMTP_PASSWORD = 'pw-Zq8#smtp-never-shown';
 
-interface Mail {
-  secure: boolean;
-  user: string | undefined;
-  mailFrom: string | false;
-  rcptTo: string[];
-  headers: Map<string, string>;
-  body: string;
-}
-interface Smtp {
-  port: number;
-  mails: Mail[];
-  logins: { username?: string; password?: string }[];
-  close(): Promise<void>;
-}
-
-/** A self-signed certificate for 127.0.0.1, made once for this file: the SMTP server's, and the client's trusted CA. */
-let tlsDir = '';
-beforeAll(() => {
-  tlsDir = mkdtempSync(path.join(tmpdir(), 'isms-smtp-tls-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(tlsDir, 'key.pem'), '-out', path.join(tlsDir, 'cert.pem'),
-  ], { stdio: 'ignore' });
-});
-afterAll(() => rmSync(tlsDir, { recursive: true, force: true }));
-
-/** Decodes a quoted-printable body (RFC 2045 6.7) as UTF-8. */
-const fromQuotedPrintable = (text: string) =>
-  Buffer.from(text.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
-
-async function smtpServer(options: SMTPServerOptions = {}): Promise<Smtp> {
-  const mails: Mail[] = [];
-  const logins: Smtp['logins'] = [];
-  const server = new SMTPServer({
-    key: readFileSync(path.join(tlsDir, 'key.pem')),
-    cert: readFileSync(path.join(tlsDir, 'cert.pem')),
-    authMethods: ['PLAIN', 'LOGIN'],
-    onAuth(auth, _session, callback) {
-      logins.push({ username: auth.username, password: auth.password });
-      if (auth.username === SMTP_USER && auth.password === SMTP_PASSWORD) return callback(null, { user: auth.username });
-      callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
-    },
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.on('data', (chunk: Buffer) => (raw += chunk.toString('latin1')));
-      stream.on('end', () => {
-        const split = raw.indexOf('\r\n\r\n');
-        const headers = new Map<string, string>();
-        for (const line of raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ').split('\r\n')) {
-          const colon = line.indexOf(':');
-          headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
-        }
-        const body = raw.slice(split + 4);
-        mails.push({
-          secure: session.secure,
-          user: session.user,
-          mailFrom: session.envelope.mailFrom && session.envelope.mailFrom.address,
-          rcptTo: session.envelope.rcptTo.map((address) => address.address),
-          headers,
-          body: headers.get('content-transfer-encoding') === 'quoted-printable' ? fromQuotedPrintable(body) : body,
-        });
-        callback();
-      });
-    },
-    ...options,
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { port, mails, logins, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-const mailTarget = (port: number, extra: Record<string, unknown> = {}) => ({
+const credentials = { user: SMTP_USER, password: SMTP_PASSWORD };
+const mailTarget = (smtp: { port: number; caFile: string }) => ({
   name: 'security-mail',
   kind: 'email',
   host: '127.0.0.1',
-  port,
+  port: smtp.port,
   tls: 'starttls',
-  caFile: path.join(tlsDir, 'cert.pem'),
+  caFile: smtp.caFile,
   auth: { user: SMTP_USER, password: { env: 'SMTP_PASSWORD' } },
   from: 'isms@example.com',
   to: ['security@example.com', 'ciso@example.com'],
-  ...extra,
 });
 
 /** Every trace a secret could leave: the failure as Temporal would carry it, and every log line. */
@@ -254,9 +182,9 @@ const passwordForms = [SMTP_PASSWORD, Buffer.from(SMTP_PASSWORD).toString('base6
 
 describe('notify by email', () => {
   it('sends over STARTTLS with AUTH from a secret reference: the envelope, subject and body, once per run', async () => {
-    const smtp = await smtpServer();
+    const smtp = await smtpReceiver(credentials);
     try {
-      const runtime = await open({ notifications: [mailTarget(smtp.port)], controls: [control(['security-mail'])] });
+      const runtime = await open({ notifications: [mailTarget(smtp)], controls: [control(['security-mail'])] });
       const { log, text } = captureLog();
       const activities = createActivities({ ...runtime, log, env: { SMTP_PASSWORD } });
       const input = failedRun(runtime, 'control:vuln-mgmt:2026-11-29T06:00:00.000Z');
@@ -280,9 +208,9 @@ describe('notify by email', () => {
   });
 
   it('names the target when the login is refused, never the password, and still tells the other targets', async () => {
-    const smtp = await smtpServer();
+    const smtp = await smtpReceiver(credentials);
     try {
-      const runtime = await open({ notifications: [mailTarget(smtp.port), ...webhooks], controls: [control(['security-mail', 'audit-log'])] });
+      const runtime = await open({ notifications: [mailTarget(smtp), ...webhooks], controls: [control(['security-mail', 'audit-log'])] });
       const { log, text } = captureLog();
       const wrong = `${SMTP_PASSWORD}-typo`;
       const failure = (await createActivities({ ...runtime, log, env: { ...hookEnv(), SMTP_PASSWORD: wrong } })
@@ -300,9 +228,9 @@ describe('notify by email', () => {
   });
 
   it('sends nothing, and no password, to a server that does not offer STARTTLS', async () => {
-    const smtp = await smtpServer({ disabledCommands: ['STARTTLS'], allowInsecureAuth: true });
+    const smtp = await smtpReceiver(credentials, { disabledCommands: ['STARTTLS'], allowInsecureAuth: true });
     try {
-      const runtime = await open({ notifications: [mailTarget(smtp.port)], controls: [control(['security-mail'])] });
+      const runtime = await open({ notifications: [mailTarget(smtp)], controls: [control(['security-mail'])] });
       const failure = (await createActivities({ ...runtime, env: { SMTP_PASSWORD } })
         .notify(failedRun(runtime, 'control:vuln-mgmt:2026-12-01T06:00:00.000Z'))
         .catch((error: Error) => error)) as Error;
