@@ -38,6 +38,7 @@ beforeAll(async () => {
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
       if (failing.has(request.url ?? '')) return void response.writeHead(500).end('upstream unhappy');
+      if (request.url?.startsWith('/moved/')) return void response.writeHead(307, { location: paths.audit }).end();
       received.push({ path: request.url ?? '', headers: request.headers, body: JSON.parse(body) as Record<string, unknown> });
       response.writeHead(200).end('ok');
     });
@@ -118,6 +119,10 @@ describe('notify', () => {
     expect(byPath.get(paths.chat)!.body).toEqual({ text: expect.stringMatching(/^Control vuln-mgmt \(Vulnerabilities are fixed on time, A\.8\.8\): fail\n• NC-0001 \[high\] CVE on a past SLA\n• NC-0002 \[high\] CVE on b past SLA$/) });
     expect(byPath.get(paths.teams)!.body).toEqual(byPath.get(paths.chat)!.body);
     expect(byPath.get(paths.audit)!.body).toMatchObject({ controlId: 'vuln-mgmt', status: 'fail', runId: input.runId, nonconformities: [{ id: 'NC-0001' }, { id: 'NC-0002' }] });
+    // A receiver can drop a duplicate by its key: one per run, target and events.
+    const keys = received.map((post) => post.headers['idempotency-key']);
+    expect(keys.every((key) => /^[0-9a-f]{32}$/.test(String(key)))).toBe(true);
+    expect(new Set(keys).size).toBe(3);
   });
 
   it('does not post "opened" again when an occurrence is executed again under the same run id', async () => {
@@ -155,11 +160,19 @@ describe('notify', () => {
     // The other target was not held up by it.
     expect(postedPaths()).toEqual([paths.audit]);
   });
+
+  it('does not follow a redirect: it would carry the notice to an address nobody configured', async () => {
+    const runtime = await open({ notifications: webhooks, controls: [control(['chat'])] });
+    const failure = await createActivities({ ...runtime, env: { ...hookEnv(), HOOK_CHAT: `${origin}/moved/${SECRET}` } })
+      .notify(failedRun(runtime, 'control:vuln-mgmt:2026-11-29T06:00:00.000Z'))
+      .catch((error: Error) => error);
+    expect(failure).toMatchObject({ message: 'notification target chat answered HTTP 307', nonRetryable: true });
+    expect(received).toEqual([]);
+  });
 });
 
 const SMTP_USER = 'isms-bot';
 const SMTP_PASSWORD = 'pw-Zq8#smtp-never-shown';
-
 const credentials = { user: SMTP_USER, password: SMTP_PASSWORD };
 const mailTarget = (smtp: { port: number; caFile: string }) => ({
   name: 'security-mail',
