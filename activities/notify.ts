@@ -65,7 +65,7 @@ export async function deliver(deps: DeliveryDeps, notice: Notice, addressees: re
         await deliverTo(deps, notice, addressee, revealed);
         return undefined;
       } catch (error) {
-        const failure = error instanceof TargetFailure ? error : asTargetFailure(addressee.target, error, revealed);
+        const failure = asTargetFailure(addressee.target, error, revealed);
         deps.log.warn({ runId: notice.runId, target: addressee.target, error: failure.message }, 'notification target failed');
         return failure;
       }
@@ -78,9 +78,11 @@ export async function deliver(deps: DeliveryDeps, notice: Notice, addressees: re
   return addressees.map((addressee) => addressee.target);
 }
 
+/** Every failure leaves scrubbed of the secrets revealed for its target, whatever built its message. */
 function asTargetFailure(target: string, error: unknown, revealed: readonly string[]): TargetFailure {
-  const failure = toFailure(error, revealed);
-  return new TargetFailure(`notification target ${target}: ${failure.message}`, failure.nonRetryable === true);
+  const scrubbed = toFailure(error, revealed);
+  if (error instanceof TargetFailure) return new TargetFailure(scrubbed.message, error.permanent);
+  return new TargetFailure(`notification target ${target}: ${scrubbed.message}`, scrubbed.nonRetryable === true);
 }
 
 async function deliverTo(deps: DeliveryDeps, notice: Notice, addressee: Addressee, revealed: string[]): Promise<void> {
