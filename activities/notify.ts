@@ -15,7 +15,7 @@ import { toFailure } from './failures.ts';
 const TIMEOUT_MS = 15_000;
 const SMTP_PORT = { implicit: 465, starttls: 587, none: 25 } as const;
 /** The failure type of a notify activity that could not reach every target. */
-export const NOTIFICATION_FAILED = 'NotificationError';
+const NOTIFICATION_FAILED = 'NotificationError';
 
 export interface DeliveryDeps {
   config: LoadedConfig;
@@ -97,14 +97,16 @@ async function deliverTo(deps: DeliveryDeps, notice: Notice, addressee: Addresse
     revealed.push(value);
     return value;
   };
-  const refused = target.kind === 'webhook' ? await postWebhook(target, notice, deliveryId, secret) : await sendEmail(target, notice, deliveryId, deps.config.baseDir, secret);
+  let refused: string | undefined;
+  if (target.kind === 'webhook') await postWebhook(target, notice, deliveryId, secret);
+  else refused = await sendEmail(target, notice, deliveryId, deps.config.baseDir, secret);
   // Recorded even when some recipients were refused: the others have it, and a retry would tell them twice.
   deps.ledger.record({ runId: notice.runId, target: target.name, events, deliveryId, deliveredAt: new Date().toISOString() });
   if (refused) throw new TargetFailure(`notification target ${target.name}: ${refused}`, true);
 }
 
 /** Posts the notice; the URL is a secret (Slack's and Teams' URLs are credentials) and never appears in a failure. */
-async function postWebhook(target: WebhookTarget, notice: Notice, deliveryId: string, secret: (ref: SecretRef) => Promise<string>): Promise<undefined> {
+async function postWebhook(target: WebhookTarget, notice: Notice, deliveryId: string, secret: (ref: SecretRef) => Promise<string>): Promise<void> {
   const value = await secret(target.url);
   const url = URL.canParse(value) ? new URL(value) : undefined;
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
@@ -129,7 +131,6 @@ async function postWebhook(target: WebhookTarget, notice: Notice, deliveryId: st
     const permanent = response.status < 500 && ![408, 425, 429].includes(response.status);
     throw new TargetFailure(`notification target ${target.name} answered HTTP ${response.status}`, permanent);
   }
-  return undefined;
 }
 
 /** The kind of a fetch failure, from its code: the error's own message can name the host and port. */

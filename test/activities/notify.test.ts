@@ -240,6 +240,25 @@ describe('notify by email', () => {
     }
   });
 
+  it('keeps a mail that reached some recipients delivered, and names the ones the server refused', async () => {
+    const smtp = await smtpReceiver(credentials, {
+      onRcptTo: (address, _session, callback) => callback(address.address === 'ciso@example.com' ? Object.assign(new Error('No such mailbox'), { responseCode: 550 }) : undefined),
+    });
+    try {
+      const runtime = await open({ notifications: [mailTarget(smtp)], controls: [control(['security-mail'])] });
+      const activities = createActivities({ ...runtime, env: { SMTP_PASSWORD } });
+      const input = failedRun(runtime, 'control:vuln-mgmt:2026-12-02T06:00:00.000Z');
+      const failure = await activities.notify(input).catch((error: Error) => error);
+      expect(failure).toMatchObject({ message: 'notification target security-mail: the SMTP server refused 1 of 2 recipients: ciso@example.com', nonRetryable: true });
+      expect(smtp.mails.map((mail) => mail.rcptTo)).toEqual([['security@example.com']]);
+      // A retry would tell security@ twice: the mail counts as delivered.
+      await activities.notify(input);
+      expect(smtp.mails).toHaveLength(1);
+    } finally {
+      await smtp.close();
+    }
+  });
+
   it('sends nothing, and no password, to a server that does not offer STARTTLS', async () => {
     const smtp = await smtpReceiver(credentials, { disabledCommands: ['STARTTLS'], allowInsecureAuth: true });
     try {
