@@ -3,8 +3,8 @@ import { resolveCalendar, type ResolvedCalendar } from '../config/calendar.ts';
 import { parseSpan } from '../config/calendar-occurrences.ts';
 import { occurrencesToOpen } from '../config/calendar-plan.ts';
 import { ConfigError } from '../config/errors.ts';
-import { resolveSecret } from '../config/secrets.ts';
 import { CalendarStore } from '../evidence/calendar-store.ts';
+import { NotificationLedger } from '../evidence/notification-ledger.ts';
 import {
   INVALID_EVIDENCE,
   type ActivityOccurrence,
@@ -15,6 +15,7 @@ import {
 } from '../workflows/calendar-contracts.ts';
 import { toFailure } from './failures.ts';
 import type { ActivityDeps } from './index.ts';
+import { deliver } from './notify.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -29,6 +30,7 @@ export interface CompletionInput {
 /** Activities of the maintenance calendar: thin I/O over the calendar tables, the register and the notification targets. */
 export function calendarActivities(deps: ActivityDeps) {
   const calendar = new CalendarStore(deps.store.catalog);
+  const ledger = new NotificationLedger(deps.store.catalog);
   let resolved: ResolvedCalendar | undefined;
   const calendarOf = () => (resolved ??= resolveCalendar(deps.config.config));
 
@@ -55,24 +57,38 @@ export function calendarActivities(deps: ActivityDeps) {
     openActivityOccurrence: (input: { occurrence: ActivityOccurrence; at: string }): Promise<{ openedAt: string }> =>
       guarded(() => ({ openedAt: calendar.open(input.occurrence, input.at).openedAt })),
 
-    /** Logs a notice once per occurrence, kind and planned time and sends it to the calendar's targets; a retry resends only what was not delivered. */
+    /**
+     * Logs a notice and sends it to each of the calendar's targets at most once: the opening once per occurrence
+     * (a re-executed occurrence reads another clock), every other notice once per planned time. A retry sends only
+     * to the targets that do not have it yet.
+     */
     notifyActivityOwner: (input: OccurrenceNoticeInput): Promise<{ sent: string[] }> =>
       guarded(async () => {
         calendar.event({ occurrenceId: input.occurrenceId, at: input.at, kind: input.kind, actor: 'isms-worker', detail: input.text });
-        const already = calendar.events(input.occurrenceId).find((event) => event.kind === input.kind && event.at === input.at)?.delivered ?? [];
         const occurrence = calendar.get(input.occurrenceId);
-        const record = (sent: string[]) => calendar.delivered(input.occurrenceId, input.kind, input.at, sent);
-        const sent = await deliver(deps, calendarOf().notify, already, record, {
-          event: `activity-${input.kind}`,
-          occurrenceId: input.occurrenceId,
-          activityId: occurrence?.activityId,
-          title: occurrence?.title,
-          reference: occurrence?.reference,
-          owner: input.owner,
-          due: occurrence?.due,
+        const event = input.kind === 'opened' ? 'activity-opened' : `activity-${input.kind}@${input.at}`;
+        const targets = calendarOf().notify;
+        const notice = {
+          runId: input.occurrenceId,
+          subject: `${occurrence?.title ?? input.occurrenceId}: ${input.kind}`,
           text: input.text,
-        });
-        return { sent };
+          json: {
+            event: `activity-${input.kind}`,
+            occurrenceId: input.occurrenceId,
+            activityId: occurrence?.activityId,
+            title: occurrence?.title,
+            reference: occurrence?.reference,
+            owner: input.owner,
+            due: occurrence?.due,
+            text: input.text,
+          },
+        };
+        try {
+          return { sent: await deliver({ ...deps, ledger }, notice, targets.map((target) => ({ target, events: [event] }))) };
+        } finally {
+          const delivered = new Set(ledger.deliveries(input.occurrenceId).filter((delivery) => delivery.event === event).map((delivery) => delivery.target));
+          calendar.delivered(input.occurrenceId, input.kind, input.at, targets.filter((target) => delivered.has(target)));
+        }
       }),
 
     /** Due + grace passed without completion: the register gets its one missed-activity nonconformity. */
@@ -153,35 +169,4 @@ export function calendarActivities(deps: ActivityDeps) {
 function spanMs(span: { amount: number; unit: string }): number {
   const unit = { minute: 60_000, hour: 3_600_000, day: DAY_MS, week: 7 * DAY_MS }[span.unit] ?? DAY_MS;
   return span.amount * unit;
-}
-
-/** Posts a calendar notice to each named target not yet in `already`; returns every target that has it now. */
-async function deliver(
-  deps: ActivityDeps,
-  names: readonly string[],
-  already: readonly string[],
-  record: (sent: string[]) => void,
-  payload: Record<string, unknown> & { text: string },
-): Promise<string[]> {
-  const sent = [...already];
-  const revealed: string[] = [];
-  try {
-    for (const name of names) {
-      if (sent.includes(name)) continue;
-      const target = deps.config.config.notifications.find((candidate) => candidate.name === name);
-      if (!target) throw new ConfigError(`calendar.notify: no notification target named "${name}"`);
-      const url = typeof target.url === 'string' ? target.url : (await resolveSecret(target.url, deps.env)).reveal();
-      if (typeof target.url !== 'string') revealed.push(url);
-      const body = target.format === 'json' ? payload : { text: payload.text };
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
-      if (!response.ok) throw new Error(`notification target ${name} answered HTTP ${response.status}`);
-      sent.push(name);
-      // Recorded target by target, so a retry after a later target failed does not post to this one again.
-      record(sent);
-    }
-    return sent;
-  } catch (error) {
-    deps.log.warn({ occurrenceId: payload.occurrenceId, err: toFailure(error, revealed).message }, 'calendar notification failed');
-    throw toFailure(error, revealed);
-  }
 }

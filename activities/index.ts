@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
+import { NotificationLedger } from '../evidence/notification-ledger.ts';
 import type { Register } from '../evidence/register.ts';
 import type { EvidenceStore } from '../evidence/store.ts';
 import type { CollectionPlan, CollectInput, EvaluateInput, NotifyInput, ReconcileInput } from '../workflows/contracts.ts';
@@ -20,6 +21,7 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const ledger = new NotificationLedger(deps.store.catalog);
   return {
     /** The control's sources and retry policy as this worker's config has them; config never enters workflow history. */
     async planControlRun(controlId: string): Promise<CollectionPlan> {
@@ -43,7 +45,7 @@ export function createActivities(deps: ActivityDeps) {
         collectedSources: control.sources.map((source) => source.name).filter((name) => !gapSources.has(name)),
       });
     },
-    notify: (input: NotifyInput) => notify(deps, input),
+    notify: (input: NotifyInput) => notify({ ...deps, ledger }, input),
     ...accessReviewActivities(deps),
     ...calendarActivities(deps),
   };

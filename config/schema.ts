@@ -115,13 +115,44 @@ export const ConnectorInstance = z.strictObject({
   config: z.record(z.string(), z.unknown()).default({}),
 });
 
-export const NotificationTarget = z.strictObject({
+const NotificationEvents = z
+  .array(z.enum(['nonconformity-opened', 'evidence-gap', 'run-error']))
+  .default(['nonconformity-opened', 'evidence-gap', 'run-error']);
+
+/** A webhook's URL carries its credential (Slack's and Teams' URLs are bearer tokens): it is a secret reference, never a literal. */
+export const WebhookTarget = z.strictObject({
   name: Identifier,
   kind: z.literal('webhook'),
-  url: z.union([z.url({ protocol: /^https?$/ }), SecretRef]),
+  url: SecretRef,
   format: z.enum(['slack', 'teams', 'json']).default('json'),
-  events: z.array(z.enum(['nonconformity-opened', 'evidence-gap', 'run-error'])).default(['nonconformity-opened', 'evidence-gap', 'run-error']),
+  events: NotificationEvents,
 });
+export type WebhookTarget = z.infer<typeof WebhookTarget>;
+
+export const EmailTarget = z
+  .strictObject({
+    name: Identifier,
+    kind: z.literal('email'),
+    host: z.string().min(1),
+    /** Default: 465 with implicit TLS, 587 with STARTTLS, 25 without TLS. */
+    port: z.number().int().min(1).max(65535).optional(),
+    /** implicit: TLS from the first byte (SMTPS); starttls: the server must offer STARTTLS or nothing is sent; none: plain (a local relay). */
+    tls: z.enum(['starttls', 'implicit', 'none']).default('starttls'),
+    /** A PEM file of the CA that signed the server's certificate (a private CA); relative to the config file. The system's CAs otherwise. */
+    caFile: z.string().min(1).optional(),
+    auth: z.strictObject({ user: z.union([z.string().min(1), SecretRef]), password: SecretRef }).optional(),
+    from: z.email(),
+    to: z.array(z.email()).min(1),
+    events: NotificationEvents,
+  })
+  .superRefine((target, context) => {
+    if (target.auth && target.tls === 'none') {
+      context.addIssue({ code: 'custom', path: ['auth'], message: 'SMTP auth needs tls: starttls or implicit; without TLS the password would cross the network in clear' });
+    }
+  });
+export type EmailTarget = z.infer<typeof EmailTarget>;
+
+export const NotificationTarget = z.discriminatedUnion('kind', [WebhookTarget, EmailTarget]);
 export type NotificationTarget = z.infer<typeof NotificationTarget>;
 
 export const IsmsConfig = z.strictObject({

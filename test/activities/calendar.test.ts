@@ -43,7 +43,7 @@ async function runtimeWith(calendar: Record<string, unknown>): Promise<{ runtime
       timezone: 'Europe/Berlin',
       notifications: [
         { name: 'chat', kind: 'webhook', url: { env: 'CHAT_HOOK' }, format: 'slack' },
-        { name: 'audit-log', kind: 'webhook', url: `http://127.0.0.1:${port}/log`, format: 'json' },
+        { name: 'audit-log', kind: 'webhook', url: { env: 'AUDIT_HOOK' }, format: 'json' },
       ],
       calendar,
     }),
@@ -57,7 +57,7 @@ describe('calendar activities', () => {
   it('sends a notice to every target once, keeps a secret webhook URL out of failures and events, and resends only what was not delivered', async () => {
     const { runtime, dir } = await runtimeWith({ owner: 'ops@example.com', notify: ['audit-log', 'chat'], activities: [restoreTest] });
     try {
-      const env = { CHAT_HOOK: `http://127.0.0.1:${port}${SECRET_PATH}` };
+      const env = { CHAT_HOOK: `http://127.0.0.1:${port}${SECRET_PATH}`, AUDIT_HOOK: `http://127.0.0.1:${port}/log` };
       const activities = calendarActivities({ ...runtime, env });
       const occurrence = occurrenceOn(resolveCalendar(runtime.config.config).activities.get('restore-test')!, '2026-03-31')!;
       await activities.openActivityOccurrence({ occurrence, at: occurrence.opensAt });
@@ -68,7 +68,7 @@ describe('calendar activities', () => {
       expect(failure).toBeInstanceOf(Error);
       expect((failure as Error).message).toBe('notification target chat answered HTTP 500');
       expect(JSON.stringify(failure)).not.toContain('s3cr3t');
-      // audit-log got it before chat failed: the retry must not post it there again.
+      // audit-log got it although chat failed: the retry must not post it there again.
       expect(received.map((entry) => entry.path)).toEqual(['/log']);
 
       failing = false;
@@ -81,9 +81,31 @@ describe('calendar activities', () => {
       expect(events.map((event) => [event.kind, event.delivered])).toEqual([['reminder', ['audit-log', 'chat']]]);
       expect(JSON.stringify(events)).not.toContain('s3cr3t');
 
-      // A secret that cannot be resolved is a config fault; its message names the variable, never a value.
-      const unresolved = await calendarActivities({ ...runtime, env: {} }).notifyActivityOwner({ ...notice, kind: 'due', at: occurrence.due }).catch((error: Error) => error);
-      expect((unresolved as Error).message).toMatch(/environment variable CHAT_HOOK is not set/);
+      // A secret that cannot be resolved is a config fault; its message names the target and the variable, never a value.
+      const unresolved = await calendarActivities({ ...runtime, env: { AUDIT_HOOK: env.AUDIT_HOOK } }).notifyActivityOwner({ ...notice, kind: 'due', at: occurrence.due }).catch((error: Error) => error);
+      expect(unresolved).toMatchObject({ message: 'notification target chat: secret: environment variable CHAT_HOOK is not set', nonRetryable: true });
+      expect(received.map((entry) => entry.path)).toEqual(['/log', SECRET_PATH, '/log']);
+    } finally {
+      runtime.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('announces an occurrence once, even when a re-executed occurrence opens it at another time', async () => {
+    const { runtime, dir } = await runtimeWith({ owner: 'ops@example.com', notify: ['audit-log', 'chat'], activities: [restoreTest] });
+    try {
+      const env = { CHAT_HOOK: `http://127.0.0.1:${port}${SECRET_PATH}`, AUDIT_HOOK: `http://127.0.0.1:${port}/log` };
+      const occurrence = occurrenceOn(resolveCalendar(runtime.config.config).activities.get('restore-test')!, '2026-04-30')!;
+      const opening = { occurrenceId: occurrence.occurrenceId, kind: 'opened' as const, owner: 'ops@example.com', text: 'Restore test is due' };
+      received.length = 0;
+      await calendarActivities({ ...runtime, env }).openActivityOccurrence({ occurrence, at: occurrence.opensAt });
+      expect(await calendarActivities({ ...runtime, env }).notifyActivityOwner({ ...opening, at: '2026-04-16T07:00:00.000Z' })).toEqual({ sent: ['audit-log', 'chat'] });
+      // The workflow ran again (reset, replayed from scratch): its clock says another time, the opening is the same news.
+      expect(await calendarActivities({ ...runtime, env }).notifyActivityOwner({ ...opening, at: '2026-04-16T07:03:10.000Z' })).toEqual({ sent: ['audit-log', 'chat'] });
+      expect(received.map((entry) => entry.path).sort()).toEqual([SECRET_PATH, '/log']);
+      // Reminders are one per planned time: the next one is news.
+      await calendarActivities({ ...runtime, env }).notifyActivityOwner({ ...opening, kind: 'reminder', at: occurrence.reminders[1]!.at, text: 'Restore test: due in 1 day' });
+      expect(received).toHaveLength(4);
     } finally {
       runtime.close();
       rmSync(dir, { recursive: true, force: true });

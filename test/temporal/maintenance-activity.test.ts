@@ -20,7 +20,6 @@ const DAY = 86_400_000;
 const ZONE = 'Europe/Berlin';
 
 let hook: Server;
-let hookUrl = '';
 const posts: { event: string; occurrenceId: string; owner: string; text: string }[] = [];
 
 // On a machine without the cached jars Maven fetches them first: allow for that once, here, not in a test.
@@ -36,7 +35,8 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-  hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+  // The worker's activities resolve secret references from the process environment.
+  process.env.ISMS_TEST_OWNER_HOOK = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
 });
 afterAll(() => new Promise<void>((resolve) => hook.close(() => resolve())));
 
@@ -54,7 +54,7 @@ async function monthlyRestoreTest(activityId: string) {
     anchor = formatLocalDate(toZoned(now + 20 * DAY, ZONE));
     return {
       timezone: ZONE,
-      notifications: [{ name: 'owner-hook', kind: 'webhook', url: hookUrl, format: 'json' }],
+      notifications: [{ name: 'owner-hook', kind: 'webhook', url: { env: 'ISMS_TEST_OWNER_HOOK' }, format: 'json' }],
       calendar: {
         owner: 'ops@example.com',
         notify: ['owner-hook'],

@@ -1,0 +1,63 @@
+import type { Catalog } from './catalog.ts';
+
+const MIGRATIONS = [
+  // run_id is the sender's run: a control run's workflow id, or a calendar occurrence id for its notices.
+  `CREATE TABLE notification_deliveries (
+     run_id TEXT NOT NULL,
+     target TEXT NOT NULL,
+     event TEXT NOT NULL,
+     delivery_id TEXT NOT NULL,
+     delivered_at TEXT NOT NULL,
+     PRIMARY KEY (run_id, target, event)
+   );`,
+];
+
+export interface Delivery {
+  runId: string;
+  target: string;
+  event: string;
+  /** Sent with the notification (Idempotency-Key header, Message-ID), so a receiver can drop a duplicate itself. */
+  deliveryId: string;
+  deliveredAt: string;
+}
+
+type Row = { run_id: string; target: string; event: string; delivery_id: string; delivered_at: string };
+
+/**
+ * Which notification each target has accepted, one row per run, target and event: the idempotency key that lets a
+ * retried or re-executed run skip the targets that already have its news.
+ */
+export class NotificationLedger {
+  private readonly catalog: Catalog;
+  constructor(catalog: Catalog) {
+    this.catalog = catalog;
+    catalog.migrateModule('notifications', MIGRATIONS);
+  }
+
+  /** The events of the run that the target has accepted. */
+  deliveredEvents(runId: string, target: string): Set<string> {
+    return new Set(this.catalog.all<{ event: string }>('SELECT event FROM notification_deliveries WHERE run_id = ? AND target = ?', runId, target).map((row) => row.event));
+  }
+
+  /** Records that the target accepted these events of the run; a key recorded before keeps its first delivery. */
+  record(delivery: { runId: string; target: string; events: readonly string[]; deliveryId: string; deliveredAt: string }): void {
+    this.catalog.transaction(() => {
+      for (const event of delivery.events) {
+        this.catalog.run(
+          'INSERT INTO notification_deliveries (run_id, target, event, delivery_id, delivered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, target, event) DO NOTHING',
+          delivery.runId,
+          delivery.target,
+          event,
+          delivery.deliveryId,
+          delivery.deliveredAt,
+        );
+      }
+    });
+  }
+
+  deliveries(runId: string): Delivery[] {
+    return this.catalog
+      .all<Row>('SELECT run_id, target, event, delivery_id, delivered_at FROM notification_deliveries WHERE run_id = ? ORDER BY delivered_at, target, event', runId)
+      .map((row) => ({ runId: row.run_id, target: row.target, event: row.event, deliveryId: row.delivery_id, deliveredAt: row.delivered_at }));
+  }
+}
