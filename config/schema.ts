@@ -128,6 +128,8 @@ export const IsmsConfig = z.strictObject({
   organisation: z.string().min(1).optional(),
   /** Where the evidence store and catalog live; relative to the config file. */
   dataDir: z.string().default('.isms'),
+  /** Auditor bundles (`isms evidence export`): a PEM private key, Ed25519 or ECDSA, that signs each bundle's manifest. */
+  export: z.strictObject({ signingKey: SecretRef }).optional(),
   timezone: Timezone.default('UTC'),
   temporal: z
     .strictObject({

@@ -5,7 +5,6 @@ import { bundleWorkflowCode, Runtime, type Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
-import { exportBundle, verifyBundle } from '../evidence/export.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { NonconformityStatus } from '../evidence/register.ts';
 import type { ControlRunSummary } from '../workflows/contracts.ts';
@@ -20,6 +19,7 @@ import { syncReviewSchedules } from './review-schedules.ts';
 import { registerReviewCommands } from './commands/review.ts';
 import { registerCalendarCommands } from './commands/calendar.ts';
 import { registerReportCommands } from './commands/report.ts';
+import { registerBundleCommands, verifyBundleCommand } from './commands/evidence-bundle.ts';
 import { openCurrentOccurrences, syncCalendarSchedules } from './calendar-schedules.ts';
 import { createWorker, workflowsPath } from './worker.ts';
 
@@ -73,31 +73,18 @@ evidence
   .command('verify')
   .description('check every blob against its hash and the catalog against its hash chain and journal (exit 1 on any problem)')
   .option('--bundle <dir>', 'verify an exported auditor bundle instead of the store')
+  .option('--against <path>', 'with --bundle: a data folder (its live catalog) or a checkpoint file the bundle must agree with')
+  .option('--public-key <pem>', "with --bundle: check manifest.json.sig with this public key")
   .option('--json', 'JSON output')
-  .action(async (options: { bundle?: string; json?: boolean }) => {
-    const report = options.bundle ? await verifyBundle(options.bundle) : await withRuntime(({ store }) => store.verify());
+  .action(async (options: { bundle?: string; against?: string; publicKey?: string; json?: boolean }) => {
+    if (options.bundle) return verifyBundleCommand(context, options.bundle, options);
+    const report = await withRuntime(({ store }) => store.verify());
     if (options.json) print(report);
     else if (report.ok) print(`ok: ${report.checked} evidence rows verified`);
     else print(`FAILED: ${report.problems.length} problems in ${report.checked} rows\n${table(report.problems, ['evidenceId', 'problem', 'detail'])}`);
     if (!report.ok) process.exitCode = EXIT.findings;
   });
-evidence
-  .command('export')
-  .description("write an auditor's bundle for a period: snapshots, manifest with the catalog rows and nonconformities, SHA256SUMS")
-  .requiredOption('--from <date>', 'start of the period (inclusive), e.g. 2026-01-01')
-  .requiredOption('--to <date>', 'end of the period (exclusive), e.g. 2027-01-01')
-  .requiredOption('--out <dir>', 'folder to write')
-  .action(async (options: { from: string; to: string; out: string }) => {
-    const [from, to] = [options.from, options.to].map((value, index) => {
-      const date = new Date(value);
-      if (Number.isNaN(date.getTime())) throw new ConfigError(`--${index === 0 ? 'from' : 'to'} ${value}: not a date`);
-      return date.toISOString();
-    });
-    await withRuntime(async ({ store, register, config }) => {
-      const result = await exportBundle(store, register, { from: from!, to: to!, out: options.out, organisation: config.config.organisation });
-      print(`wrote ${result.rows} evidence snapshots to ${result.dir}; check with: sha256sum -c SHA256SUMS, or isms evidence verify --bundle ${result.dir}`);
-    });
-  });
+registerBundleCommands(context, evidence);
 
 const nc = program.command('nc').description('the nonconformity register');
 nc.command('list')
