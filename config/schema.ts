@@ -135,6 +135,8 @@ export const IsmsConfig = z.strictObject({
     .strictObject({
       taskQueue: z.string().min(1).default('isms'),
       catchupWindow: Duration.default('1 day'),
+      /** How long a stopping worker lets in-flight activities finish before cancelling them (they are then retried). */
+      shutdownGraceTime: Duration.default('30 seconds'),
     })
     .prefault({}),
   collection: CollectionPolicy.prefault({}),

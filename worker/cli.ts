@@ -1,6 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=16
 import { Command, Option } from 'commander';
-import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, type Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { ConfigError } from '../config/errors.ts';
@@ -8,10 +7,10 @@ import { loadConfig } from '../config/load.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { NonconformityStatus } from '../evidence/register.ts';
 import type { ControlRunSummary } from '../workflows/contracts.ts';
-import { connectClient, connectWorker, temporalSettings } from './connection.ts';
+import { connectWorker, temporalSettings } from './connection.ts';
 import { startDevServer } from './dev-server.ts';
 import { temporalLogger } from './logger.ts';
-import { exitCodeOf, requireControl, runControl } from './run-control.ts';
+import { exitCodeOf, manualWorkflowIdOf, occurrenceOf, requireControl, runControl, runControlHosted } from './run-control.ts';
 import { defaultRegistries } from './runtime.ts';
 import { cliContext, EXIT, table } from './commands/context.ts';
 import { listSchedules, syncSchedules } from './schedules.ts';
@@ -195,18 +194,20 @@ program
   .description('run a control now and wait: exit 0 pass, 1 nonconformities observed, 3 evidence gap or error')
   .option('--json', 'print the run summary as JSON')
   .option('--occurrence <iso>', 'the occurrence to run (default: now); running one twice attaches to the first run')
-  .action(async (controlId: string, options: { json?: boolean; occurrence?: string }) => {
+  .option('--no-worker', "host no worker: a deployed worker on the config's task queue runs the control, with its own config")
+  .action(async (controlId: string, options: { json?: boolean; occurrence?: string; worker: boolean }) => {
     await withRuntime(async (runtime) => {
       requireControl(runtime.config, controlId);
-      const settings = temporalSettings();
-      const connection = await connectWorker(settings);
-      const worker = await createWorker(runtime, connection, { namespace: settings.namespace });
-      const client = new Client({ connection: await connectClient(settings), namespace: settings.namespace });
       const occurrence = options.occurrence ? new Date(options.occurrence) : new Date();
       if (Number.isNaN(occurrence.getTime())) throw new ConfigError(`--occurrence ${options.occurrence}: not a date`);
-      const summary = await worker.runUntil(runControl(client, runtime.config, controlId, occurrence));
-      await client.connection.close();
-      await connection.close();
+      let summary: ControlRunSummary;
+      if (options.worker) {
+        summary = await runControlHosted(runtime, temporalSettings(), controlId, occurrence);
+      } else {
+        const workflowId = manualWorkflowIdOf(controlId, occurrenceOf(occurrence));
+        process.stderr.write(`${workflowId}: starting on task queue ${runtime.config.config.temporal.taskQueue}; a deployed worker runs it, with that worker's config and data folder\n`);
+        summary = await withClient((client) => runControl(client, runtime.config, controlId, occurrence));
+      }
       print(options.json ? summary : describeRun(summary));
       process.exitCode = exitCodeOf(summary);
     });
