@@ -11,7 +11,7 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', impo
  * at most 60 s, and that many pages would be fetched again. Connectors heartbeat at most once a page (or every
  * thousands of rows), so this is at most one small request per page.
  */
-export const HEARTBEAT_THROTTLE_MS = 0;
+const HEARTBEAT_THROTTLE_MS = 0;
 
 /**
  * A Worker over the runtime's dependencies. `workflowBundle` lets tests and benchmarks bundle the workflow
