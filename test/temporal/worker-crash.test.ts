@@ -132,8 +132,8 @@ async function startRun(client: Client, taskQueue: string, controlId: string): P
 
 describe('heartbeats', () => {
   it('reach Temporal with every page: a retry after SIGKILL fetches at most the page in flight again, not the SDK default of 0.8 x heartbeatTimeout of pages', async () => {
-    // With the SDK's default throttle the server would hold page 1's cursor for 0.8 x 6 s = 4.8 s: every page of this pull.
-    const { file, taskQueue, fetchLog } = slowControl('heartbeat-throttle', { pages: 14, delayMs: 250 }, { heartbeatTimeout: '6s' });
+    // With the SDK's default throttle the server would hold page 1's cursor for 0.8 x 6 s = 4.8 s: past the kill at page 8.
+    const { file, taskQueue, fetchLog } = slowControl('heartbeat-throttle', { pages: 14, delayMs: 400 }, { heartbeatTimeout: '6s' });
     const runtime = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     const client = new Client({ connection, namespace: 'default' });
