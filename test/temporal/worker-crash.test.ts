@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../worker/logger.ts';
-import { openRuntime } from '../../worker/runtime.ts';
+import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 import { writeConfig } from '../support/temporal.ts';
 
@@ -130,14 +130,23 @@ async function startRun(client: Client, taskQueue: string, controlId: string): P
   });
 }
 
+/** The store of the config's data folder and a Temporal client, for the length of `work`. */
+async function withStoreAndClient(file: string, work: (runtime: Runtime, client: Client) => Promise<void>): Promise<void> {
+  const runtime = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  try {
+    await work(runtime, new Client({ connection, namespace: 'default' }));
+  } finally {
+    await connection.close();
+    runtime.close();
+  }
+}
+
 describe('heartbeats', () => {
   it('reach Temporal with every page: a retry after SIGKILL fetches at most the page in flight again, not the SDK default of 0.8 x heartbeatTimeout of pages', async () => {
     // With the SDK's default throttle the server would hold page 1's cursor for 0.8 x 6 s = 4.8 s: past the kill at page 8.
     const { file, taskQueue, fetchLog } = slowControl('heartbeat-throttle', { pages: 14, delayMs: 400 }, { heartbeatTimeout: '6s' });
-    const runtime = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
-    const connection = await Connection.connect({ address: inject('temporalAddress') });
-    const client = new Client({ connection, namespace: 'default' });
-    try {
+    await withStoreAndClient(file, async (runtime, client) => {
       const first = await startWorkerProcess(file);
       const handle = await startRun(client, taskQueue, 'heartbeat-throttle');
       await untilFetched(fetchLog, 8);
@@ -157,20 +166,14 @@ describe('heartbeats', () => {
       const rows = runtime.store.list({ controlId: 'heartbeat-throttle' });
       expect(rows[0]!.recordCount).toBe(1 + 14 * 2);
       expect(rows[0]!.provenance).toMatchObject({ resumed: true, attempt: 2 });
-    } finally {
-      await connection.close();
-      runtime.close();
-    }
+    });
   });
 });
 
 describe('a worker stopped with SIGTERM mid-collection', () => {
   it('lets the in-flight collection finish within the grace period: one attempt, no retry', async () => {
     const { file, taskQueue, fetchLog } = slowControl('graceful-stop', { pages: 8, delayMs: 300 }, { heartbeatTimeout: '10s' });
-    const runtime = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
-    const connection = await Connection.connect({ address: inject('temporalAddress') });
-    const client = new Client({ connection, namespace: 'default' });
-    try {
+    await withStoreAndClient(file, async (runtime, client) => {
       const first = await startWorkerProcess(file);
       const handle = await startRun(client, taskQueue, 'graceful-stop');
       await untilFetched(fetchLog, 2);
@@ -187,9 +190,6 @@ describe('a worker stopped with SIGTERM mid-collection', () => {
       expect(summary.gaps).toEqual([]);
       expect(summary.evidence.map((ref) => ref.id)).toEqual([rows[0]!.id]);
       expect(pagesFetched(fetchLog)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    } finally {
-      await connection.close();
-      runtime.close();
-    }
+    });
   });
 });
