@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { EvidenceStore } from '../../evidence/store.ts';
+import { EvidenceStore, type EvidenceRow } from '../../evidence/store.ts';
 import { writeConfig } from '../support/temporal.ts';
 import { cliPath, runIsms } from '../support/cli.ts';
 
@@ -86,7 +86,7 @@ const scanControl = (id: string) => ({
   checks: [{ check: 'vulnerability-sla' }],
 });
 
-async function rowsIn(dataDir: string): Promise<{ controlId: string; provenance: Record<string, unknown> }[]> {
+async function rowsIn(dataDir: string): Promise<EvidenceRow[]> {
   const store = await EvidenceStore.open(dataDir);
   try {
     return store.list();
