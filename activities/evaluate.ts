@@ -8,7 +8,7 @@ import { FindingLedger } from '../evidence/finding-ledger.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { LoadedConfig, ResolvedControl } from '../config/load.ts';
 import type { EvidenceRecord } from '../evidence/records.ts';
-import type { CheckResult, Register } from '../evidence/register.ts';
+import type { CheckResult, CheckRun, Register } from '../evidence/register.ts';
 import type { EvidenceStore } from '../evidence/store.ts';
 import type { CheckStatus, EvaluateInput, EvaluationSummary } from '../workflows/contracts.ts';
 import { toFailure } from './failures.ts';
@@ -28,7 +28,7 @@ export interface EvaluateDeps {
 export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput): Promise<EvaluationSummary> {
   try {
     const existing = deps.register.checkRunOf(input.runId);
-    if (existing) return summaryOf(existing.id, existing.results);
+    if (existing) return summaryOf(existing);
 
     const control = deps.config.controls.get(input.controlId);
     if (!control) throw new ConfigError(`control ${input.controlId} is not in ${deps.config.file}`);
@@ -78,7 +78,7 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
       { runId: input.runId, controlId: input.controlId, evaluatedAt: new Date().toISOString(), status: overallStatus(results, input.gaps.length > 0), results },
       deviations,
     );
-    return summaryOf(run.id, run.results, input.gaps.length > 0);
+    return summaryOf(run);
   } catch (error) {
     throw toFailure(error);
   }
@@ -117,6 +117,7 @@ function overallStatus(results: readonly CheckResult[], hasGaps: boolean): Check
   return results.some((result) => result.status === 'fail') ? 'fail' : 'pass';
 }
 
-function summaryOf(checkRunId: string, results: CheckResult[], hasGaps = false): EvaluationSummary {
-  return { checkRunId, status: overallStatus(results, hasGaps), checks: results };
+/** A run's summary is the stored run's, so a retry or a re-executed occurrence reports exactly what was first decided. */
+function summaryOf(run: CheckRun): EvaluationSummary {
+  return { checkRunId: run.id, status: run.status, checks: run.results };
 }

@@ -159,11 +159,15 @@ export const IsmsConfig = z.strictObject({
   organisation: z.string().min(1).optional(),
   /** Where the evidence store and catalog live; relative to the config file. */
   dataDir: z.string().default('.isms'),
+  /** Auditor bundles (`isms evidence export`): a PEM private key, Ed25519 or ECDSA, that signs each bundle's manifest. */
+  export: z.strictObject({ signingKey: SecretRef }).optional(),
   timezone: Timezone.default('UTC'),
   temporal: z
     .strictObject({
       taskQueue: z.string().min(1).default('isms'),
       catchupWindow: Duration.default('1 day'),
+      /** How long a stopping worker lets in-flight activities finish before cancelling them (they are then retried). */
+      shutdownGraceTime: Duration.default('30 seconds'),
     })
     .prefault({}),
   collection: CollectionPolicy.prefault({}),

@@ -1,18 +1,16 @@
 #!/usr/bin/env -S node --max-semi-space-size=16
 import { Command, Option } from 'commander';
-import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, type Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
-import { exportBundle, verifyBundle } from '../evidence/export.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { NonconformityStatus } from '../evidence/register.ts';
 import type { ControlRunSummary } from '../workflows/contracts.ts';
-import { connectClient, connectWorker, temporalSettings } from './connection.ts';
+import { connectWorker, temporalSettings } from './connection.ts';
 import { startDevServer } from './dev-server.ts';
 import { temporalLogger } from './logger.ts';
-import { exitCodeOf, requireControl, runControl } from './run-control.ts';
+import { exitCodeOf, manualWorkflowIdOf, occurrenceOf, requireControl, runControl, runControlHosted } from './run-control.ts';
 import { defaultRegistries } from './runtime.ts';
 import { cliContext, EXIT, table } from './commands/context.ts';
 import { listSchedules, syncSchedules } from './schedules.ts';
@@ -20,6 +18,7 @@ import { syncReviewSchedules } from './review-schedules.ts';
 import { registerReviewCommands } from './commands/review.ts';
 import { registerCalendarCommands } from './commands/calendar.ts';
 import { registerReportCommands } from './commands/report.ts';
+import { registerBundleCommands, verifyBundleCommand } from './commands/evidence-bundle.ts';
 import { openCurrentOccurrences, syncCalendarSchedules } from './calendar-schedules.ts';
 import { createWorker, workflowsPath } from './worker.ts';
 
@@ -73,31 +72,18 @@ evidence
   .command('verify')
   .description('check every blob against its hash and the catalog against its hash chain and journal (exit 1 on any problem)')
   .option('--bundle <dir>', 'verify an exported auditor bundle instead of the store')
+  .option('--against <path>', 'with --bundle: a data folder (its live catalog) or a checkpoint file the bundle must agree with')
+  .option('--public-key <pem>', "with --bundle: check manifest.json.sig with this public key")
   .option('--json', 'JSON output')
-  .action(async (options: { bundle?: string; json?: boolean }) => {
-    const report = options.bundle ? await verifyBundle(options.bundle) : await withRuntime(({ store }) => store.verify());
+  .action(async (options: { bundle?: string; against?: string; publicKey?: string; json?: boolean }) => {
+    if (options.bundle) return verifyBundleCommand(context, options.bundle, options);
+    const report = await withRuntime(({ store }) => store.verify());
     if (options.json) print(report);
     else if (report.ok) print(`ok: ${report.checked} evidence rows verified`);
     else print(`FAILED: ${report.problems.length} problems in ${report.checked} rows\n${table(report.problems, ['evidenceId', 'problem', 'detail'])}`);
     if (!report.ok) process.exitCode = EXIT.findings;
   });
-evidence
-  .command('export')
-  .description("write an auditor's bundle for a period: snapshots, manifest with the catalog rows and nonconformities, SHA256SUMS")
-  .requiredOption('--from <date>', 'start of the period (inclusive), e.g. 2026-01-01')
-  .requiredOption('--to <date>', 'end of the period (exclusive), e.g. 2027-01-01')
-  .requiredOption('--out <dir>', 'folder to write')
-  .action(async (options: { from: string; to: string; out: string }) => {
-    const [from, to] = [options.from, options.to].map((value, index) => {
-      const date = new Date(value);
-      if (Number.isNaN(date.getTime())) throw new ConfigError(`--${index === 0 ? 'from' : 'to'} ${value}: not a date`);
-      return date.toISOString();
-    });
-    await withRuntime(async ({ store, register, config }) => {
-      const result = await exportBundle(store, register, { from: from!, to: to!, out: options.out, organisation: config.config.organisation });
-      print(`wrote ${result.rows} evidence snapshots to ${result.dir}; check with: sha256sum -c SHA256SUMS, or isms evidence verify --bundle ${result.dir}`);
-    });
-  });
+registerBundleCommands(context, evidence);
 
 const nc = program.command('nc').description('the nonconformity register');
 nc.command('list')
@@ -208,18 +194,20 @@ program
   .description('run a control now and wait: exit 0 pass, 1 nonconformities observed, 3 evidence gap or error')
   .option('--json', 'print the run summary as JSON')
   .option('--occurrence <iso>', 'the occurrence to run (default: now); running one twice attaches to the first run')
-  .action(async (controlId: string, options: { json?: boolean; occurrence?: string }) => {
+  .option('--no-worker', "host no worker: a deployed worker on the config's task queue runs the control, with its own config")
+  .action(async (controlId: string, options: { json?: boolean; occurrence?: string; worker: boolean }) => {
     await withRuntime(async (runtime) => {
       requireControl(runtime.config, controlId);
-      const settings = temporalSettings();
-      const connection = await connectWorker(settings);
-      const worker = await createWorker(runtime, connection, { namespace: settings.namespace });
-      const client = new Client({ connection: await connectClient(settings), namespace: settings.namespace });
       const occurrence = options.occurrence ? new Date(options.occurrence) : new Date();
       if (Number.isNaN(occurrence.getTime())) throw new ConfigError(`--occurrence ${options.occurrence}: not a date`);
-      const summary = await worker.runUntil(runControl(client, runtime.config, controlId, occurrence));
-      await client.connection.close();
-      await connection.close();
+      let summary: ControlRunSummary;
+      if (options.worker) {
+        summary = await runControlHosted(runtime, temporalSettings(), controlId, occurrence);
+      } else {
+        const workflowId = manualWorkflowIdOf(controlId, occurrenceOf(occurrence));
+        process.stderr.write(`${workflowId}: starting on task queue ${runtime.config.config.temporal.taskQueue}; a deployed worker runs it, with that worker's config and data folder\n`);
+        summary = await withClient((client) => runControl(client, runtime.config, controlId, occurrence));
+      }
       print(options.json ? summary : describeRun(summary));
       process.exitCode = exitCodeOf(summary);
     });

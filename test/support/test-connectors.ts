@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { connectorRegistry, defineConnector } from '../../connectors/contract.ts';
@@ -22,6 +23,8 @@ export const pagedFindings = defineConnector({
     delayMs: z.number().int().nonnegative().default(0),
     scannedAt: z.string().default('2026-01-01T00:00:00Z'),
     fail: z.enum(['auth', 'throttled']).optional(),
+    /** A file that gets one line per page fetched, with the page number, so a test sees what a retry fetched again. */
+    fetchLog: z.string().optional(),
   }),
   async *collect(config, ctx) {
     if (config.fail === 'auth') throw new AuthError('paged-findings: the token was refused (401)');
@@ -30,6 +33,7 @@ export const pagedFindings = defineConnector({
     if (start === 0) yield { kind: 'scan' as const, source: 'paged-findings', scanner: 'fixture', asset: config.asset, scannedAt: config.scannedAt, origin: 'test', findingCount: config.pages * config.perPage };
     for (let page = start; page < config.pages; page++) {
       await sleep(config.delayMs, undefined, { signal: ctx.signal });
+      if (config.fetchLog) appendFileSync(config.fetchLog, `${page + 1}\n`);
       for (let item = 0; item < config.perPage; item++) {
         const finding: Finding = {
           kind: 'finding',

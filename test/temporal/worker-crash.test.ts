@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../worker/logger.ts';
-import { openRuntime } from '../../worker/runtime.ts';
+import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 import { writeConfig } from '../support/temporal.ts';
 
@@ -86,5 +89,107 @@ describe('a worker killed with SIGKILL mid-collection', () => {
       await connection.close();
       runtime.close();
     }
+  });
+});
+
+/** The pages the paged source fetched, in order, across attempts. */
+function pagesFetched(fetchLog: string): number[] {
+  return existsSync(fetchLog) ? readFileSync(fetchLog, 'utf8').split('\n').filter(Boolean).map(Number) : [];
+}
+
+async function untilFetched(fetchLog: string, pages: number): Promise<void> {
+  for (let tries = 0; tries < 200 && pagesFetched(fetchLog).length < pages; tries++) await sleep(50);
+  expect(pagesFetched(fetchLog).length, `the source fetched ${pages} pages`).toBeGreaterThanOrEqual(pages);
+}
+
+/** A control with one slow paged source that logs each page it fetches. */
+function slowControl(id: string, source: Record<string, unknown>, collection: Record<string, unknown>) {
+  const fetchLog = path.join(mkdtempSync(path.join(tmpdir(), 'isms-fetched-')), 'fetched.log');
+  const written = writeConfig({
+    controls: [
+      {
+        id,
+        title: id,
+        reference: 'A.8.8',
+        owner: 'security@example.com',
+        schedule: { every: '1 day' },
+        sources: [{ name: 'slow-scan', connector: 'paged-findings', config: { perPage: 2, scannedAt: '2026-11-20T00:00:00Z', fetchLog, ...source } }],
+        checks: [{ check: 'vulnerability-sla' }],
+        collection: { maximumAttempts: 5, initialRetryInterval: '200ms', ...collection },
+      },
+    ],
+  });
+  return { ...written, fetchLog };
+}
+
+async function startRun(client: Client, taskQueue: string, controlId: string): Promise<WorkflowHandle> {
+  return client.workflow.start('controlRun', {
+    taskQueue,
+    workflowId: `control:${controlId}:${Date.now()}`,
+    args: [{ controlId, trigger: 'manual', occurrence: '2026-11-25T00:00:00.000Z' }],
+  });
+}
+
+/** The store of the config's data folder and a Temporal client, for the length of `work`. */
+async function withStoreAndClient(file: string, work: (runtime: Runtime, client: Client) => Promise<void>): Promise<void> {
+  const runtime = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  try {
+    await work(runtime, new Client({ connection, namespace: 'default' }));
+  } finally {
+    await connection.close();
+    runtime.close();
+  }
+}
+
+describe('heartbeats', () => {
+  it('reach Temporal with every page: a retry after SIGKILL fetches at most the page in flight again, not the SDK default of 0.8 x heartbeatTimeout of pages', async () => {
+    // With the SDK's default throttle the server would hold page 1's cursor for 0.8 x 6 s = 4.8 s: past the kill at page 8.
+    const { file, taskQueue, fetchLog } = slowControl('heartbeat-throttle', { pages: 14, delayMs: 400 }, { heartbeatTimeout: '6s' });
+    await withStoreAndClient(file, async (runtime, client) => {
+      const first = await startWorkerProcess(file);
+      const handle = await startRun(client, taskQueue, 'heartbeat-throttle');
+      await untilFetched(fetchLog, 8);
+      first.kill('SIGKILL');
+      await once(first, 'exit');
+      const beforeKill = pagesFetched(fetchLog).length;
+
+      const second = await startWorkerProcess(file);
+      const summary = (await handle.result()) as { gaps: unknown[] };
+      second.kill('SIGTERM');
+
+      expect(summary.gaps).toEqual([]);
+      const fetched = pagesFetched(fetchLog);
+      const resumedAt = fetched[beforeKill]!;
+      expect(fetched.slice(beforeKill)).toEqual(Array.from({ length: 14 - resumedAt + 1 }, (_, index) => resumedAt + index));
+      expect(beforeKill - (resumedAt - 1), 'pages fetched again after the kill').toBeLessThanOrEqual(1);
+      const rows = runtime.store.list({ controlId: 'heartbeat-throttle' });
+      expect(rows[0]!.recordCount).toBe(1 + 14 * 2);
+      expect(rows[0]!.provenance).toMatchObject({ resumed: true, attempt: 2 });
+    });
+  });
+});
+
+describe('a worker stopped with SIGTERM mid-collection', () => {
+  it('lets the in-flight collection finish within the grace period: one attempt, no retry', async () => {
+    const { file, taskQueue, fetchLog } = slowControl('graceful-stop', { pages: 8, delayMs: 300 }, { heartbeatTimeout: '10s' });
+    await withStoreAndClient(file, async (runtime, client) => {
+      const first = await startWorkerProcess(file);
+      const handle = await startRun(client, taskQueue, 'graceful-stop');
+      await untilFetched(fetchLog, 2);
+      first.kill('SIGTERM');
+      await once(first, 'exit');
+      // The stopped worker finished the pull and committed it before it exited.
+      const rows = runtime.store.list({ controlId: 'graceful-stop' });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.provenance).toMatchObject({ attempt: 1, resumed: false });
+
+      const second = await startWorkerProcess(file);
+      const summary = (await handle.result()) as { evidence: { id: string }[]; gaps: unknown[] };
+      second.kill('SIGTERM');
+      expect(summary.gaps).toEqual([]);
+      expect(summary.evidence.map((ref) => ref.id)).toEqual([rows[0]!.id]);
+      expect(pagesFetched(fetchLog)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    });
   });
 });
