@@ -27,7 +27,7 @@ export function readAssessmentPeriod(store: EvidenceStore, register: Register, r
   const evidence = store
     .chainSpan(range.from, range.to)
     .filter((row) => inPeriod(row.collectedAt))
-    .sort((a, b) => a.collectedAt.localeCompare(b.collectedAt) || a.seq - b.seq);
+    .sort((a, b) => (a.collectedAt < b.collectedAt ? -1 : a.collectedAt > b.collectedAt ? 1 : a.seq - b.seq));
   const checkRuns = store.catalog
     .all<{ id: string; run_id: string; control_id: string; evaluated_at: string; status: CheckRun['status']; results: string }>(
       'SELECT id, run_id, control_id, evaluated_at, status, results FROM check_runs WHERE evaluated_at >= ? AND evaluated_at < ? ORDER BY evaluated_at, id',

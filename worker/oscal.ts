@@ -50,17 +50,16 @@ export interface AssessedControl {
   checks: readonly { id: string; title: string }[];
 }
 
+/** In the config's order: the document lists findings and plan activities as the owner wrote the controls. */
 export function assessedControlsOf(loaded: LoadedConfig): AssessedControl[] {
-  return [...loaded.controls.values()]
-    .map(({ control, references, sources, checks }) => ({
-      id: control.id,
-      title: control.title,
-      references,
-      owner: control.owner,
-      sources: sources.map((source) => source.name),
-      checks: checks.map(({ check }) => ({ id: check.id, title: check.title })),
-    }))
-    .sort((a, b) => a.id.localeCompare(b.id));
+  return [...loaded.controls.values()].map(({ control, references, sources, checks }) => ({
+    id: control.id,
+    title: control.title,
+    references,
+    owner: control.owner,
+    sources: sources.map((source) => source.name),
+    checks: checks.map(({ check }) => ({ id: check.id, title: check.title })),
+  }));
 }
 
 export interface AssessmentInput {
