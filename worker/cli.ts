@@ -19,6 +19,7 @@ import { registerReviewCommands } from './commands/review.ts';
 import { registerCalendarCommands } from './commands/calendar.ts';
 import { registerReportCommands } from './commands/report.ts';
 import { registerBundleCommands, verifyBundleCommand } from './commands/evidence-bundle.ts';
+import { registerOscalCommands } from './commands/oscal.ts';
 import { openCurrentOccurrences, syncCalendarSchedules } from './calendar-schedules.ts';
 import { createWorker, workflowsPath } from './worker.ts';
 
@@ -32,6 +33,7 @@ const { log, configFile, print, withRuntime, withClient } = context;
 registerReviewCommands(context);
 registerCalendarCommands(context);
 registerReportCommands(context);
+registerOscalCommands(context);
 // The SDK logs through pino too; its own INFO chatter (worker state changes) is noise at the default level.
 Runtime.install({ logger: temporalLogger(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' })) });
 

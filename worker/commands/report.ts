@@ -35,7 +35,7 @@ export function registerReportCommands(context: CliContext): void {
     });
 }
 
-function instantOf(text: string, option: string, zone: string): number {
+export function instantOf(text: string, option: string, zone: string): number {
   const date = parseLocalDate(text);
   const instant = date ? fromZoned({ ...date, hour: 0, minute: 0, second: 0 }, zone) : Date.parse(text);
   if (Number.isNaN(instant)) throw new ConfigError(`${option} ${text}: not a date (YYYY-MM-DD or ISO 8601)`);
