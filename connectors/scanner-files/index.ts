@@ -212,18 +212,18 @@ async function resolveInputs(config: ScannerFilesConfig, baseDir: string, s3: S3
 
 async function inputsOf(configured: string, index: number, baseDir: string, s3: S3Reader | undefined, allowOutside: readonly string[], earlier: readonly FileRead[]): Promise<ScanInput[]> {
   const s3Path = s3 !== undefined && isS3Url(configured);
-  const readBefore = earlier.some((read) => (s3Path ? namedByS3Url(configured, read.path) : namedByPath(configured, baseDir, read.path)));
+  const namedEarlier = earlier.some((read) => (s3Path ? namedByS3Url(configured, read.path) : namedByPath(configured, baseDir, read.path)));
   if (s3Path) {
     try {
       return await s3.objectsOf(configured, index);
     } catch (error) {
-      if (error instanceof NotFoundError && readBefore) return [];
+      if (error instanceof NotFoundError && namedEarlier) return [];
       throw error;
     }
   }
   const files = await filesOfPath(configured, index, baseDir, allowOutside);
   if (files !== undefined && files.length > 0) return files;
-  if (readBefore) return [];
+  if (namedEarlier) return [];
   throw namesNothing(configured, index, baseDir, files !== undefined);
 }
 

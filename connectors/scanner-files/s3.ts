@@ -377,7 +377,12 @@ class S3Object implements ScanInput {
     try {
       output = await this.#client.send(request, { abortSignal: signal });
     } catch (error) {
-      throw s3Failure(error, where, operation, `s3:GetObject on arn:aws:s3:::${this.#bucket}/${this.#key}`);
+      const failure = s3Failure(error, where, operation, `s3:GetObject on arn:aws:s3:::${this.#bucket}/${this.#key}`);
+      // Listed (or read) a moment ago: deleted since, not misnamed; the next attempt lists again and resumes by identity.
+      if (failure instanceof NotFoundError && this.#listing !== undefined) {
+        throw new UnavailableError(`${where}: ${operation}: the object disappeared after it was listed; the retry lists the objects again`, { cause: error });
+      }
+      throw failure;
     }
     const response = validate(ObjectResponse, output, `${where}: ${operation}`);
     const total = response.ContentRange === undefined ? response.ContentLength : Number(response.ContentRange.slice(response.ContentRange.lastIndexOf('/') + 1));

@@ -357,6 +357,14 @@ describe('scanner-files: S3 objects (moto)', () => {
     expect(error.message).toMatch(/^scanner-files: paths\[0\] "s3:\/\/isms-scans\/exports\/2026-11\/": ListObjectsV2: unreadable response/);
   });
 
+  it('an object deleted after it was listed fails retryably, so the retry lists again instead of declaring a gap', async () => {
+    proxy!.reset();
+    proxy!.fail({ matches: (request) => isGetObject(request) && request.url.pathname.endsWith('/glob/a.sarif'), times: 1, status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.' });
+    const { error } = await collectS3UntilError({ paths: [url('glob/*.sarif')], s3: s3Config({ endpoint: proxy!.endpoint }) });
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error.message).toBe(`scanner-files: ${url('glob/a.sarif')}: GetObject bytes=0-16383: the object disappeared after it was listed; the retry lists the objects again`);
+  });
+
   it('an object replaced after it was listed is not read as another version: If-Match fails, retryably', async () => {
     proxy!.reset();
     proxy!.rewrite({ matches: isListing, body: (text) => text.replace(/<ETag>[^<]*<\/ETag>/, '<ETag>&quot;0123456789abcdef0123456789abcdef&quot;</ETag>') });
