@@ -1,4 +1,4 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { constants, createDeflateRaw, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import { defineConnector, type ConnectorContext } from '../contract.ts';
 import { describeIssues, MalformedResponseError, NotFoundError } from '../errors.ts';
@@ -69,20 +69,43 @@ export type FileRead = z.infer<typeof FileRead>;
 /**
  * The heartbeat cursor: every file read so far, by identity. A retry lists the files again and skips those it names,
  * whatever their position in the new list, so a file added, removed or renamed meanwhile moves no other file's
- * records; and provenance lists every file read, by whichever attempt.
+ * records; and provenance lists every file read, by whichever attempt. It is a raw deflate stream of NDJSON (this
+ * header, then one FileRead a line), flushed after each file so that adding a file compresses only that file's line:
+ * deflating the whole list after each of 3,500 files took 57 s, the flushed stream 2.8 s, at 105 characters of
+ * base64url a file (70 deflated whole, 250 as plain JSON).
  */
-const ResumeCursor = z.strictObject({ v: z.literal(2), read: z.array(FileRead) });
+const CursorHeader = z.strictObject({ v: z.literal(2) });
 
 /**
  * Beyond this the cursor is not sent (Temporal warns at 512 KB of heartbeat details and refuses 2 MB, and the last
- * details land in history when an attempt times out): the files read after it are still complete, but a retry
- * resumes at the last cursor sent and reads them again. Deflated, an entry takes about 70 characters (250 as plain
- * JSON), so this holds some 3,500 files; deflating the list of 2,000 took 6 ms.
+ * details land in history when an attempt times out): some 2,500 files. The files read after it are still complete,
+ * but a retry resumes from the last cursor sent and reads them again.
  */
 const MAX_CURSOR_CHARS = 256 * 1024;
 
-export function encodeResumeCursor(read: readonly FileRead[]): string {
-  return deflateRawSync(JSON.stringify({ v: 2, read: [...read] } satisfies z.input<typeof ResumeCursor>)).toString('base64url');
+/** Writes the cursor as files are read. */
+export class ResumeCursorWriter {
+  readonly #deflate = createDeflateRaw();
+  readonly #compressed: Buffer[] = [];
+
+  constructor(earlier: readonly FileRead[] = []) {
+    // Flowing, so output never backs up behind a flush (an earlier attempt's list can exceed the stream's buffer);
+    // zlib works off the main thread, so its output is pushed, and seen here, before the flush's callback runs.
+    this.#deflate.on('data', (chunk: Buffer) => this.#compressed.push(chunk));
+    this.#deflate.write(`${JSON.stringify({ v: 2 } satisfies z.input<typeof CursorHeader>)}\n`);
+    for (const read of earlier) this.#deflate.write(`${JSON.stringify(read)}\n`);
+  }
+
+  /** The cursor once `read` is added to what the writer holds. */
+  async add(read: FileRead): Promise<string> {
+    this.#deflate.write(`${JSON.stringify(read)}\n`);
+    await new Promise<void>((resolve) => this.#deflate.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+    return Buffer.concat(this.#compressed).toString('base64url');
+  }
+
+  close(): void {
+    this.#deflate.close();
+  }
 }
 
 /** The files an earlier attempt read, from its cursor; a cursor this connector did not write is refused, not guessed at. */
@@ -91,15 +114,20 @@ export function decodeResumeCursor(cursor: string | undefined): FileRead[] {
   if (/^\d+$/.test(cursor)) {
     throw new MalformedResponseError(`scanner-files: resume cursor "${cursor}" is a file index from an earlier version, which cannot say which files were read; run the collection again`);
   }
-  let json: unknown;
+  const foreign = new MalformedResponseError('scanner-files: resume cursor is not one this connector wrote (deflated NDJSON of the files read)');
+  let lines: unknown[];
   try {
-    json = JSON.parse(inflateRawSync(Buffer.from(cursor, 'base64url')).toString('utf8'));
+    const text = inflateRawSync(Buffer.from(cursor, 'base64url'), { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
+    lines = text.split('\n').filter((line) => line !== '').map((line): unknown => JSON.parse(line));
   } catch {
-    throw new MalformedResponseError('scanner-files: resume cursor is not one this connector wrote (deflated JSON of the files read)');
+    throw foreign;
   }
-  const parsed = ResumeCursor.safeParse(json);
-  if (!parsed.success) throw new MalformedResponseError(`scanner-files: resume cursor is not a list of the files read: ${describeIssues(parsed.error.issues)}`);
-  return parsed.data.read;
+  if (!CursorHeader.safeParse(lines[0]).success) throw foreign;
+  return lines.slice(1).map((line, index) => {
+    const parsed = FileRead.safeParse(line);
+    if (!parsed.success) throw new MalformedResponseError(`scanner-files: resume cursor is not a list of the files read: entry ${index + 1}: ${describeIssues(parsed.error.issues)}`);
+    return parsed.data;
+  });
 }
 
 /** Whether `now` is the version an earlier attempt read: the ETag for an object; size, mtime and link target for a file. */
@@ -169,25 +197,31 @@ export const scannerFiles = defineConnector({
           : { earlierAttempts: { filesRead: earlier.length, changedSinceRead, goneSinceRead: goneSinceRead.map((gone) => gone.path) } }),
         filesRead: read,
       });
+      const cursor = new ResumeCursorWriter(earlier);
       let cursorOutgrown = false;
-      for (const input of pending) {
-        ctx.signal.throwIfAborted();
-        try {
-          read.push(yield* collectInput(input, config, ctx));
-        } catch (error) {
-          throw fileFailure(error, input.origin);
-        } finally {
-          await input.close();
+      try {
+        for (const input of pending) {
+          ctx.signal.throwIfAborted();
+          try {
+            read.push(yield* collectInput(input, config, ctx));
+          } catch (error) {
+            throw fileFailure(error, input.origin);
+          } finally {
+            await input.close();
+          }
+          ctx.provenance({ filesRead: read });
+          ctx.log.debug({ file: input.origin, format: read.at(-1)?.format, records: read.at(-1)?.records }, 'scan file read');
+          if (cursorOutgrown) continue;
+          const next = await cursor.add(read.at(-1)!);
+          if (next.length <= MAX_CURSOR_CHARS) {
+            await ctx.heartbeat(next);
+          } else {
+            cursorOutgrown = true;
+            ctx.log.info({ files: read.length }, 'the list of files read outgrew the resume cursor; a retry resumes after the last file it lists');
+          }
         }
-        ctx.provenance({ filesRead: read });
-        ctx.log.debug({ file: input.origin, format: read.at(-1)?.format, records: read.at(-1)?.records }, 'scan file read');
-        const cursor = encodeResumeCursor(read);
-        if (cursor.length <= MAX_CURSOR_CHARS) {
-          await ctx.heartbeat(cursor);
-        } else if (!cursorOutgrown) {
-          cursorOutgrown = true;
-          ctx.log.info({ files: read.length }, 'the list of files read outgrew the resume cursor; a retry resumes after the last file it lists');
-        }
+      } finally {
+        cursor.close();
       }
     } finally {
       s3?.destroy();

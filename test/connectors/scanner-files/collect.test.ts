@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedResponseError, NotFoundError, PermissionError, UnavailableError } from '../../../connectors/errors.ts';
 import { fileFailure } from '../../../connectors/scanner-files/files.ts';
 import { sameContent } from '../../../connectors/scanner-files/input.ts';
-import { encodeResumeCursor, scannerFiles, ScannerFilesConfig, type FileRead } from '../../../connectors/scanner-files/index.ts';
+import { ResumeCursorWriter, scannerFiles, ScannerFilesConfig, type FileRead } from '../../../connectors/scanner-files/index.ts';
 import { collect, collectUntilError, fixture, pathsOfCursors } from './helpers.ts';
 
 const SCANS = [
@@ -37,6 +37,15 @@ const FINDINGS: Record<string, number> = {
 };
 
 let workspace: string;
+
+const CURSOR_WITH_A_BAD_ENTRY = await (async () => {
+  const writer = new ResumeCursorWriter();
+  try {
+    return await writer.add({ path: '/x' } as FileRead);
+  } finally {
+    writer.close();
+  }
+})();
 
 beforeAll(async () => {
   workspace = await mkdtemp(join(tmpdir(), 'scanner-files-'));
@@ -115,7 +124,7 @@ describe('scanner-files connector', () => {
     const whole = await collect({ paths });
     const { records, heartbeats, provenance } = await collect({ paths }, { resumeCursor: whole.heartbeats[1] });
     expect(records.map((r) => (r.kind === 'scan' ? r.origin : r.id))).toEqual(['CVE-2019-1549', 'CVE-2019-1551', 'CVE-2019-1549', 'CVE-2019-1551', fixture('trivy-alpine-310.json')]);
-    expect(heartbeats).toEqual([whole.heartbeats[2]]);
+    expect(pathsOfCursors(heartbeats)).toEqual([paths.map((path) => fixture(path)).sort()]);
     expect(provenance).toMatchObject({ filesMatched: 3, earlierAttempts: { filesRead: 2, changedSinceRead: [], goneSinceRead: [] } });
     expect(provenance.filesRead).toEqual(whole.provenance.filesRead);
     const done = await collect({ paths }, { resumeCursor: whole.heartbeats[2] });
@@ -123,10 +132,32 @@ describe('scanner-files connector', () => {
     expect(done.heartbeats).toEqual([]);
   });
 
+  it('stops sending a cursor that outgrew 256 KiB; a retry from the last one sent reads the rest once', async () => {
+    const dir = join(workspace, 'many');
+    await mkdir(dir);
+    const names: string[] = [];
+    // Random names keep the deflated cursor from shrinking them away: about 250 characters a file.
+    for (let index = 0; index < 1_300; index++) {
+      const name = `${String(index).padStart(4, '0')}-${randomBytes(100).toString('hex')}.json`;
+      names.push(join(dir, name));
+      await writeFile(join(dir, name), JSON.stringify({ SchemaVersion: 2, CreatedAt: '2026-11-20T00:00:00Z', ArtifactName: `asset-${index}`, Results: [] }));
+    }
+    const whole = await collect({ paths: [dir] });
+    expect(whole.records).toHaveLength(1_300);
+    expect(whole.heartbeats.length).toBeGreaterThan(500);
+    expect(whole.heartbeats.length).toBeLessThan(1_300);
+    expect(Math.max(...whole.heartbeats.map((cursor) => cursor!.length))).toBeLessThanOrEqual(256 * 1024);
+    expect(whole.logLines.some((line) => line.includes('outgrew the resume cursor'))).toBe(true);
+    const sent = whole.heartbeats.length;
+    const resumed = await collect({ paths: [dir] }, { resumeCursor: whole.heartbeats.at(-1) });
+    expect(resumed.scans.map((scan) => scan.asset)).toEqual(names.slice(sent).map((_, index) => `asset-${sent + index}`));
+    expect((resumed.provenance.filesRead as { path: string }[]).map((read) => read.path)).toEqual(names);
+  }, 120_000);
+
   it.each([
     ['2', 'scanner-files: resume cursor "2" is a file index from an earlier version, which cannot say which files were read; run the collection again'],
-    ['page-2', 'scanner-files: resume cursor is not one this connector wrote (deflated JSON of the files read)'],
-    [encodeResumeCursor([{ path: '/x' } as FileRead]), 'scanner-files: resume cursor is not a list of the files read: field read[0].format: '],
+    ['page-2', 'scanner-files: resume cursor is not one this connector wrote (deflated NDJSON of the files read)'],
+    [CURSOR_WITH_A_BAD_ENTRY, 'scanner-files: resume cursor is not a list of the files read: entry 1: field format: '],
   ])('refuses a cursor that does not list the files read (%s)', async (cursor, message) => {
     const { error } = await collectUntilError({ paths: ['trivy-alpine-310.json'] }, { resumeCursor: cursor });
     expect(error).toBeInstanceOf(MalformedResponseError);

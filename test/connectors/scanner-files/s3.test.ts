@@ -197,7 +197,7 @@ describe('scanner-files: S3 objects (moto)', () => {
   it('resumes after the objects the cursor lists', async () => {
     const whole = await collectS3({ paths: [url(EXPORTS)], s3: s3Config() });
     const { records, heartbeats, provenance } = await collectS3({ paths: [url(EXPORTS)], s3: s3Config() }, { resumeCursor: whole.heartbeats[1] });
-    expect(heartbeats).toEqual(whole.heartbeats.slice(2));
+    expect(pathsOfCursors(heartbeats)).toEqual(pathsOfCursors(whole.heartbeats.slice(2)));
     expect(provenance).toMatchObject({ filesMatched: 4, earlierAttempts: { filesRead: 2, changedSinceRead: [], goneSinceRead: [] } });
     expect(provenance.filesRead).toEqual(whole.provenance.filesRead);
     expect(scansOf(records).map((scan) => scan.origin)).toEqual([url(`${EXPORTS}semgrep-juice-shop.sarif`), url(`${EXPORTS}trivy-alpine-310.json`)]);
