@@ -157,7 +157,7 @@ export class LocalFile implements ScanInput {
   readonly #listed: ListedFile;
   readonly #roots: FileRoots;
   #handle: FileHandle | undefined;
-  #opened: Stats | undefined;
+  #opened: { stats: Stats; realPath: string } | undefined;
 
   constructor(listed: ListedFile, roots: FileRoots) {
     this.origin = listed.path;
@@ -166,8 +166,8 @@ export class LocalFile implements ScanInput {
   }
 
   identity(): InputIdentity {
-    const stats = this.#opened ?? this.#listed.stats;
-    return { size: stats.size, modifiedAt: stats.mtime.toISOString(), ...(this.#listed.realPath === this.origin ? {} : { realPath: this.#listed.realPath }) };
+    const { stats, realPath } = this.#opened ?? this.#listed;
+    return { size: stats.size, modifiedAt: stats.mtime.toISOString(), ...(realPath === this.origin ? {} : { realPath }) };
   }
 
   async facts(): Promise<InputFacts> {
@@ -226,7 +226,7 @@ export class LocalFile implements ScanInput {
    * the file from blocking the open; a regular file ignores it.
    */
   async #open(): Promise<{ handle: FileHandle; stats: Stats }> {
-    if (this.#handle !== undefined && this.#opened !== undefined) return { handle: this.#handle, stats: this.#opened };
+    if (this.#handle !== undefined && this.#opened !== undefined) return { handle: this.#handle, stats: this.#opened.stats };
     const where = `scanner-files: ${this.origin}`;
     let handle: FileHandle | undefined;
     try {
@@ -238,7 +238,7 @@ export class LocalFile implements ScanInput {
       const there = await stat(realPath);
       if (there.dev !== stats.dev || there.ino !== stats.ino) throw new UnavailableError(`${where}: was replaced while it was opened; it is read again on retry`);
       this.#handle = handle;
-      this.#opened = stats;
+      this.#opened = { stats, realPath };
       return { handle, stats };
     } catch (error) {
       await handle?.close();

@@ -97,6 +97,21 @@ describe('scanner-files reads only inside the folders its paths name', () => {
     await link!.close();
   });
 
+  it('names the file actually opened when a link was turned to another file inside the root after listing', async () => {
+    const dir = join(base, 'retargeted');
+    await mkdir(dir);
+    await copyFile(fixture('trivy-alpine-310.json'), join(dir, 'monday.json'));
+    await copyFile(fixture('grype-fix-available.json'), join(dir, 'tuesday.json'));
+    await symlink('monday.json', join(dir, 'latest'));
+    const latest = (await filesOfPath(dir, 0, base, []))!.find((file) => file.origin === join(dir, 'latest'))!;
+    expect(latest.identity().realPath).toBe(join(dir, 'monday.json'));
+    await unlink(join(dir, 'latest'));
+    await symlink('tuesday.json', join(dir, 'latest'));
+    await latest.facts();
+    await latest.close();
+    expect(latest.identity().realPath).toBe(join(dir, 'tuesday.json'));
+  });
+
   it('a FIFO put in place of a listed file fails retryably without blocking the read', async () => {
     const dir = join(base, 'fifo');
     await mkdir(dir);
