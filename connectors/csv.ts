@@ -128,12 +128,45 @@ function readFailure(error: unknown, { connector, file }: CsvSource): unknown {
   if (error instanceof ConnectorError) return error;
   if (error instanceof CsvError) {
     const line = typeof error.lines === 'number' ? `line ${error.lines}: ` : '';
-    return new MalformedResponseError(`${connector}: ${file}: ${line}not valid CSV: ${error.message}`, { cause: error });
+    return new MalformedResponseError(`${connector}: ${file}: ${line}not valid CSV: ${describeCsvError(error)}`, { cause: error });
   }
   if (error instanceof Error && error.name === 'AbortError') return error;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EISDIR') return new NotFoundError(`${connector}: ${file}: is a directory, not a file`, { cause: error });
   return new UnavailableError(`${connector}: ${file}: reading failed (${code ?? String(error)})`, { cause: error });
+}
+
+/** csv-parse's messages that hold only counts and line numbers; the others quote the file (a field, a character, the header). */
+const CSV_MESSAGES_WITHOUT_CONTENT = new Set(['CSV_RECORD_INCONSISTENT_COLUMNS', 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH', 'CSV_QUOTE_NOT_CLOSED', 'CSV_MAX_RECORD_SIZE', 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE']);
+
+const CSV_PROBLEMS: Readonly<Record<string, string>> = {
+  INVALID_OPENING_QUOTE: 'a quote opens in the middle of a field (quote the whole field, doubling quotes inside it)',
+  CSV_INVALID_CLOSING_QUOTE: 'a closing quote is followed by something other than the delimiter or a line break',
+};
+
+/**
+ * What csv-parse found wrong, without the text it found it in: an error travels to gap reasons, webhooks and logs,
+ * and the file may hold personal data, or be a file that should never have been read.
+ */
+export function describeCsvError(error: CsvError): string {
+  if (CSV_MESSAGES_WITHOUT_CONTENT.has(error.code)) return error.message;
+  const column = typeof error.column === 'number' ? ` (field ${error.column + 1})` : '';
+  return `${CSV_PROBLEMS[error.code] ?? `csv-parse refused it (${error.code})`}${column}`;
+}
+
+/**
+ * What a cell looks like, not what it says: its length, and its characters with letters as `a` and digits as `9`
+ * (`2026-13-01` is `9999-99-99`, `ana silva` is `aaa aaaaa`), at most 24 of them. Messages name the file, line and
+ * column; the cell itself is left in the file.
+ */
+export function cellShape(value: string): string {
+  if (value === '') return 'an empty cell';
+  const characters = [...value];
+  const shown = characters
+    .slice(0, 24)
+    .map((character) => (/\p{L}/u.test(character) ? 'a' : /\p{N}/u.test(character) ? '9' : /[\x20-\x7e]/.test(character) ? character : '?'))
+    .join('');
+  return `a ${characters.length}-character value shaped ${JSON.stringify(shown + (characters.length > 24 ? '…' : ''))}`;
 }
 
 /** Our fields, each mapped to the header of the export's column that holds it; unmapped fields are left out. */
@@ -146,8 +179,11 @@ export function checkHeader(source: CsvSource, header: readonly string[], column
     if (wanted === undefined) continue;
     const positions = names.flatMap((name, index) => (name === wanted ? [index + 1] : []));
     if (positions.length === 0) {
+      // The header row is not quoted back: a path that names the wrong file would put its first line in the message.
+      const sameButCase = names.some((name) => name.toLowerCase() === wanted.toLowerCase());
       throw new MalformedResponseError(
-        `${source.connector}: ${source.file}: header "${wanted}" (columns.${field}) is missing; the header has ${names.map((name) => `"${name}"`).join(', ')}`,
+        `${source.connector}: ${source.file}: header "${wanted}" (columns.${field}) is missing; the header row has ${names.length} column(s)` +
+          (sameButCase ? `, one of them "${wanted}" in other letter case (headers are compared as written)` : ''),
       );
     }
     if (positions.length > 1) {
@@ -207,7 +243,7 @@ export function isEmailAddress(text: string): boolean {
 export const emailCell = textCell.transform((value, ctx) => {
   if (value === null) return null;
   if (!isEmailAddress(value)) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not an email address` });
+    ctx.addIssue({ code: 'custom', message: `${cellShape(value)} is not an email address` });
     return z.NEVER;
   }
   return value.toLowerCase();
@@ -219,7 +255,7 @@ export function dateCell(format: DateFormat, zone: string) {
     if (value === null) return null;
     const timestamp = parseHrDate(value, format, zone);
     if (timestamp === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not a date in the ${format} format` });
+      ctx.addIssue({ code: 'custom', message: `${cellShape(value)} is not a date in the ${format} format` });
       return z.NEVER;
     }
     return timestamp;
@@ -279,7 +315,7 @@ export async function* collectCsvRecords<T>(collection: CsvCollection<T>): Async
     const earlier = firstLineOf.get(key);
     if (earlier !== undefined) {
       throw new MalformedResponseError(
-        `${connector}: ${file}: line ${row.line}: column "${collection.key.column}": ${collection.key.noun} "${key}" is already on line ${earlier}`,
+        `${connector}: ${file}: line ${row.line}: column "${collection.key.column}": the same ${collection.key.noun} as on line ${earlier}`,
       );
     }
     firstLineOf.set(key, row.line);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HrPerson } from '../../evidence/records.ts';
-import { csvRowParser, dateCell, emailCell, folded, isEmailAddress, textCell, type CsvRow } from '../csv.ts';
+import { cellShape, csvRowParser, dateCell, emailCell, folded, isEmailAddress, textCell, type CsvRow } from '../csv.ts';
 import type { DateFormat } from '../dates.ts';
 
 /** Our fields, each mapped to the header of the export's column that holds it. */
@@ -42,7 +42,7 @@ function rowSchema(rules: MappingRules) {
       if (active.has(status)) return 'active';
       ctx.addIssue({
         code: 'custom',
-        message: `unknown status "${value ?? ''}": expected a leaver status (${rules.leaverStatuses.join(', ')}) or an active status (${rules.activeStatuses.join(', ')})`,
+        message: `unknown status (${cellShape(value ?? '')}): expected a leaver status (${rules.leaverStatuses.join(', ')}) or an active status (${rules.activeStatuses.join(', ')})`,
       });
       return z.NEVER;
     }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Identity } from '../../evidence/records.ts';
-import { csvRowParser, dateCell, emailCell, folded, textCell, type CsvRow } from '../csv.ts';
+import { cellShape, csvRowParser, dateCell, emailCell, folded, textCell, type CsvRow } from '../csv.ts';
 import type { DateFormat } from '../dates.ts';
 
 const Header = z.string().trim().min(1);
@@ -51,7 +51,7 @@ const yesNoCell = textCell.transform((value, ctx): boolean | null => {
   const word = folded(value);
   if (TRUE.has(word)) return true;
   if (FALSE.has(word)) return false;
-  ctx.addIssue({ code: 'custom', message: `"${value}" is not a yes/no value (one of ${[...TRUE_WORDS, ...FALSE_WORDS].join(', ')})` });
+  ctx.addIssue({ code: 'custom', message: `${cellShape(value)} is not a yes/no value (one of ${[...TRUE_WORDS, ...FALSE_WORDS].join(', ')})` });
   return z.NEVER;
 });
 
@@ -84,7 +84,7 @@ function rowSchema(rules: IdentityRules) {
       if (disabled.has(word)) return disabledStateOf(word);
       ctx.addIssue({
         code: 'custom',
-        message: `unknown status "${value ?? ''}": expected an active status (${rules.activeStatuses.join(', ')}) or a disabled status (${rules.disabledStatuses.join(', ')})`,
+        message: `unknown status (${cellShape(value ?? '')}): expected an active status (${rules.activeStatuses.join(', ')}) or a disabled status (${rules.disabledStatuses.join(', ')})`,
       });
       return z.NEVER;
     }),

@@ -9,6 +9,23 @@ export interface InputFacts {
   readonly modifiedAt: Date;
 }
 
+/**
+ * What names one version of an input besides its content hash: compared, when a collection resumes, with what an
+ * earlier attempt read, and kept in provenance.
+ */
+export interface InputIdentity {
+  /** Bytes, as stated (stat, the S3 listing or the object's answer). */
+  readonly size: number;
+  /** ISO timestamp: a file's mtime, an object's Last-Modified. */
+  readonly modifiedAt: string;
+  /** A local path that is, or goes through, a symlink: the file it resolves to. */
+  readonly realPath?: string;
+  /** An S3 object's ETag, unquoted. */
+  readonly etag?: string;
+  /** An S3 object's VersionId in a versioned bucket, once read. */
+  readonly versionId?: string;
+}
+
 /** A size bound and the config setting that raises it, for the message that refuses an input above it. */
 export interface ReadLimit {
   readonly maxBytes: number;
@@ -29,8 +46,15 @@ export interface ScanInput {
   head(length: number, signal: AbortSignal): Promise<Buffer>;
   /** The whole content in chunks as they arrive: only the current chunk is held. Each call reads it again. */
   chunks(signal: AbortSignal): AsyncIterable<Uint8Array>;
-  /** What names the version that was read besides its sha256 (an S3 object's ETag and VersionId); complete once read. */
-  version(): Readonly<Record<string, string>>;
+  /** The version as listed before the input is read; once it has been read, the version read. */
+  identity(): InputIdentity;
+  /**
+   * Called once the content has been read: fails retryably when the input changed while it was read (the bytes
+   * hashed would then be of no one version).
+   */
+  settle(): Promise<void>;
+  /** Frees what reading held (a file handle); called whether the read succeeded or not. */
+  close(): Promise<void>;
 }
 
 /** The sha256 and size of the bytes that went through it, for provenance. */

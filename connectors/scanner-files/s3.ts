@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { SecretRef } from '../../config/secrets.ts';
 import type { ConnectorContext } from '../contract.ts';
 import { AuthError, ConnectorError, describeIssues, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../errors.ts';
-import type { InputFacts, ScanInput } from './input.ts';
+import type { InputFacts, InputIdentity, ScanInput } from './input.ts';
 import { SNIFF_BYTES } from './sniff.ts';
 
 export const S3Settings = z.strictObject({
@@ -64,6 +64,19 @@ export function parseS3Url(url: string): { location: S3Location } | { problem: s
   const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const pattern = new RegExp(`^${literal(folder)}${name.split('*').map(literal).join('[^/]*')}$`, 'u');
   return { location: { kind: 'glob', bucket, prefix: folder + name.slice(0, name.indexOf('*')), pattern } };
+}
+
+/** Whether the object at `origin` (`s3://bucket/key`) is one the configured s3:// path names. */
+export function namedByS3Url(configured: string, origin: string): boolean {
+  const parsed = parseS3Url(configured);
+  if ('problem' in parsed) return false;
+  const location = parsed.location;
+  const bucketPart = `${SCHEME}${location.bucket}/`;
+  if (!origin.startsWith(bucketPart)) return false;
+  const key = origin.slice(bucketPart.length);
+  if (location.kind === 'object') return key === location.key;
+  if (location.kind === 'prefix') return key.startsWith(location.prefix);
+  return location.pattern.test(key);
 }
 
 // ---------------------------------------------------------------- what S3 answers
@@ -333,10 +346,25 @@ class S3Object implements ScanInput {
     yield* this.#body(await this.#get(where, 'GetObject', signal), where, signal);
   }
 
-  version(): Readonly<Record<string, string>> {
-    const etag = this.#listing?.etag.replace(/^"|"$/g, '');
-    return { ...(etag === undefined ? {} : { etag }), ...(this.#versionId === undefined ? {} : { versionId: this.#versionId }) };
+  /**
+   * The ETag listed (or first read), which every GET pins with If-Match, so it names the version read as well; the
+   * VersionId once a GET has answered with one.
+   */
+  identity(): InputIdentity {
+    const listing = this.#listing;
+    if (listing === undefined) throw new Error(`scanner-files: ${this.origin}: identity asked before the object was listed or read`);
+    return {
+      size: listing.size,
+      modifiedAt: listing.modifiedAt.toISOString(),
+      etag: listing.etag.replace(/^"|"$/g, ''),
+      ...(this.#versionId === undefined ? {} : { versionId: this.#versionId }),
+    };
   }
+
+  /** If-Match already refused any other version while it was read. */
+  async settle(): Promise<void> {}
+
+  async close(): Promise<void> {}
 
   async #get(where: string, operation: string, signal: AbortSignal, range?: string): Promise<ObjectResponse> {
     const request = new GetObjectCommand({
@@ -349,7 +377,12 @@ class S3Object implements ScanInput {
     try {
       output = await this.#client.send(request, { abortSignal: signal });
     } catch (error) {
-      throw s3Failure(error, where, operation, `s3:GetObject on arn:aws:s3:::${this.#bucket}/${this.#key}`);
+      const failure = s3Failure(error, where, operation, `s3:GetObject on arn:aws:s3:::${this.#bucket}/${this.#key}`);
+      // Listed (or read) a moment ago: deleted since, not misnamed; the next attempt lists again and resumes by identity.
+      if (failure instanceof NotFoundError && this.#listing !== undefined) {
+        throw new UnavailableError(`${where}: ${operation}: the object disappeared after it was listed; the retry lists the objects again`, { cause: error });
+      }
+      throw failure;
     }
     const response = validate(ObjectResponse, output, `${where}: ${operation}`);
     const total = response.ContentRange === undefined ? response.ContentLength : Number(response.ContentRange.slice(response.ContentRange.lastIndexOf('/') + 1));

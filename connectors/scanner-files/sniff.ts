@@ -6,14 +6,16 @@ export type Container = { readonly kind: 'json' } | { readonly kind: 'xml'; read
 /**
  * Tells from the first bytes of a file whether it is JSON or XML, and for XML which root element it has. The
  * extension is never consulted: scanners and CI jobs name their outputs freely (.json, .sarif, .xml, .nessus, none).
- * A DOCTYPE is stepped over here only to find the root; the XML reader refuses it.
+ * A DOCTYPE is stepped over here only to find the root; the XML reader refuses it. What an unknown file holds is
+ * described (encoding, the class of its first character), never quoted: the reason travels into gap reasons, the
+ * nonconformity history, logs and webhooks, and a path can name any file (a secret, /etc/passwd, an environment).
  */
-export function sniffContainer(head: string): Container {
-  const text = head.replace(/^\uFEFF/, '');
+export function sniffContainer(head: Uint8Array): Container {
+  const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('utf8').replace(/^\uFEFF/, '');
   let at = skipSpace(text, 0);
-  if (at >= text.length) return { kind: 'unknown', reason: 'the file is empty' };
+  if (at >= text.length) return { kind: 'unknown', reason: head.byteLength === 0 ? 'the file is empty' : 'only white space' };
   if (text[at] === '{' || text[at] === '[') return { kind: 'json' };
-  if (text[at] !== '<') return { kind: 'unknown', reason: `it starts with neither JSON nor XML (${JSON.stringify(text.slice(at, at + 16))})` };
+  if (text[at] !== '<') return { kind: 'unknown', reason: `neither JSON nor XML: ${describeHead(head, text[at]!)}` };
 
   while (at < text.length) {
     at = skipSpace(text, at);
@@ -25,6 +27,38 @@ export function sniffContainer(head: string): Container {
   const root = /^<([A-Za-z_][\w.:-]*)/.exec(text.slice(at, at + 256));
   if (root?.[1] !== undefined) return { kind: 'xml', root: root[1] };
   return { kind: 'unknown', reason: `no XML root element in the first ${SNIFF_BYTES} bytes` };
+}
+
+/** How the bytes are encoded, and what kind of character the content starts with: enough to tell a file apart, nothing of what it says. */
+export function describeHead(head: Uint8Array, first: string): string {
+  const bom = BYTE_ORDER_MARKS.find(([bytes]) => bytes.every((byte, index) => head[index] === byte));
+  if (bom !== undefined) return `${bom[1]} text (byte order mark); exports are read as UTF-8`;
+  if (head.includes(0)) return 'binary data (NUL bytes)';
+  try {
+    // `stream` lets the head end inside a character: only bytes UTF-8 never allows fail.
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+    return `UTF-8 text starting with ${characterClassOf(first)}`;
+  } catch {
+    return `text that is not UTF-8 (binary, or a legacy encoding) starting with ${characterClassOf(first)}`;
+  }
+}
+
+/** UTF-32 first: its little-endian mark begins with UTF-16's. */
+const BYTE_ORDER_MARKS: readonly (readonly [readonly number[], string])[] = [
+  [[0xff, 0xfe, 0x00, 0x00], 'UTF-32LE'],
+  [[0x00, 0x00, 0xfe, 0xff], 'UTF-32BE'],
+  [[0xff, 0xfe], 'UTF-16LE'],
+  [[0xfe, 0xff], 'UTF-16BE'],
+];
+
+function characterClassOf(character: string): string {
+  if (/^[A-Za-z]$/.test(character)) return 'an ASCII letter';
+  if (/^[0-9]$/.test(character)) return 'a digit';
+  if (/^[\x21-\x7e]$/.test(character)) return 'ASCII punctuation';
+  const code = character.charCodeAt(0);
+  if (code < 0x20 || code === 0x7f) return 'a control character';
+  if (character === '\uFFFD') return 'a byte that is not UTF-8';
+  return 'a non-ASCII character';
 }
 
 function skipSpace(text: string, from: number): number {

@@ -186,38 +186,38 @@ describe('hr-csv refuses a bad export, naming file, line and column', () => {
       'a missing mapped header',
       rows('1,a@example.com,,A,active,,,'),
       { columns: { ...COLUMNS, email: 'Work Email' } },
-      (path) => `hr-csv: ${path}: header "Work Email" (columns.email) is missing; the header has "id", "email", "aliases", "name", "status", "terminated", "last day", "manager"`,
+      (path) => `hr-csv: ${path}: header "Work Email" (columns.email) is missing; the header row has 8 column(s)`,
     ],
     ['a mapped header twice', 'id,email,id\n1,a@example.com,2\n', { columns: { employeeId: 'id', email: 'email', terminationDate: 'email' } }, (path) => `hr-csv: ${path}: header "id" (columns.employeeId) appears 2 times, in columns 1, 3`],
     [
       'an unknown status',
       rows('1,a@example.com,,A,active,,,', '2,b@example.com,,B,Retired,,,'),
       {},
-      (path) => `hr-csv: ${path}: line 3: column "status": unknown status "Retired": expected a leaver status (terminated, inactive, leaver, left) or an active status (active, on leave, leave, onboarding)`,
+      (path) => `hr-csv: ${path}: line 3: column "status": unknown status (a 7-character value shaped "aaaaaaa"): expected a leaver status (terminated, inactive, leaver, left) or an active status (active, on leave, leave, onboarding)`,
     ],
-    ['an empty status', rows('1,a@example.com,,A,,,,'), {}, (path) => `hr-csv: ${path}: line 2: column "status": unknown status "": expected a leaver status (terminated, inactive, leaver, left) or an active status (active, on leave, leave, onboarding)`],
+    ['an empty status', rows('1,a@example.com,,A,,,,'), {}, (path) => `hr-csv: ${path}: line 2: column "status": unknown status (an empty cell): expected a leaver status (terminated, inactive, leaver, left) or an active status (active, on leave, leave, onboarding)`],
     [
       'an unparseable date after a row spanning two lines',
       rows('1,a@example.com,,"Dupont,\nJean",active,,,', '2,b@example.com,,B,terminated,2026-09-31,,'),
       {},
-      (path) => `hr-csv: ${path}: line 4: column "terminated": "2026-09-31" is not a date in the iso format`,
+      (path) => `hr-csv: ${path}: line 4: column "terminated": a 10-character value shaped "9999-99-99" is not a date in the iso format`,
     ],
     [
       'an unparseable date after a quoted CRLF in a CRLF file',
       rows('1,a@example.com,,"Dupont,\nJean",active,,,', '', '2,b@example.com,,B,terminated,someday,,').replaceAll('\n', '\r\n'),
       {},
-      (path) => `hr-csv: ${path}: line 5: column "terminated": "someday" is not a date in the iso format`,
+      (path) => `hr-csv: ${path}: line 5: column "terminated": a 7-character value shaped "aaaaaaa" is not a date in the iso format`,
     ],
-    ['a day-first date where ISO is expected', rows('1,a@example.com,,A,terminated,30/09/2026,,'), {}, (path) => `hr-csv: ${path}: line 2: column "terminated": "30/09/2026" is not a date in the iso format`],
-    ['a day-first date where month-first is expected', rows('1,a@example.com,,A,terminated,,30/09/2026,'), { dateFormat: 'mm/dd/yyyy' }, (path) => `hr-csv: ${path}: line 2: column "last day": "30/09/2026" is not a date in the mm/dd/yyyy format`],
-    ['the 31st of February', rows('1,a@example.com,,A,terminated,31/02/2026,,'), { dateFormat: 'dd/mm/yyyy' }, (path) => `hr-csv: ${path}: line 2: column "terminated": "31/02/2026" is not a date in the dd/mm/yyyy format`],
+    ['a day-first date where ISO is expected', rows('1,a@example.com,,A,terminated,30/09/2026,,'), {}, (path) => `hr-csv: ${path}: line 2: column "terminated": a 10-character value shaped "99/99/9999" is not a date in the iso format`],
+    ['a day-first date where month-first is expected', rows('1,a@example.com,,A,terminated,,30/09/2026,'), { dateFormat: 'mm/dd/yyyy' }, (path) => `hr-csv: ${path}: line 2: column "last day": a 10-character value shaped "99/99/9999" is not a date in the mm/dd/yyyy format`],
+    ['the 31st of February', rows('1,a@example.com,,A,terminated,31/02/2026,,'), { dateFormat: 'dd/mm/yyyy' }, (path) => `hr-csv: ${path}: line 2: column "terminated": a 10-character value shaped "99/99/9999" is not a date in the dd/mm/yyyy format`],
     ['an empty employee id', rows('1,a@example.com,,A,active,,,', '  ,b@example.com,,B,active,,,'), {}, (path) => `hr-csv: ${path}: line 3: column "id": the employee id is empty`],
-    ['an email that is not one', rows('1,ana silva,,A,active,,,'), {}, (path) => `hr-csv: ${path}: line 2: column "email": "ana silva" is not an email address`],
+    ['an email that is not one', rows('1,ana silva,,A,active,,,'), {}, (path) => `hr-csv: ${path}: line 2: column "email": a 9-character value shaped "aaa aaaaa" is not an email address`],
     [
       'a duplicate employee id',
       rows('1,a@example.com,,A,active,,,', '2,b@example.com,,B,active,,,', '', '2,c@example.com,,C,active,,,'),
       {},
-      (path) => `hr-csv: ${path}: line 5: column "id": employee id "2" is already on line 3`,
+      (path) => `hr-csv: ${path}: line 5: column "id": the same employee id as on line 3`,
     ],
     ['a row with a missing cell', rows('1,a@example.com,,A,active,,,', '2,b@example.com,,B,active,,'), {}, (path) => `hr-csv: ${path}: line 3: not valid CSV: Invalid Record Length: columns length is 8, got 7 on line 3`],
     ['a quote never closed', rows('1,a@example.com,,"A,active,,,'), {}, (path) => `hr-csv: ${path}: line 2: not valid CSV: Quote Not Closed: the parsing is finished with an opening quote at line 2`],
@@ -243,6 +243,60 @@ describe('hr-csv refuses a bad export, naming file, line and column', () => {
     controller.abort();
     const error = await failure(pull(rows('1,a@example.com,,A,active,,,'), {}, testContext({ baseDir: dir, signal: controller.signal })));
     expect(error.name).toBe('AbortError');
+  });
+});
+
+describe('hr-csv error text describes the file, never quotes it', () => {
+  const SECRET = 'sk-live-7d2e9a4c1b8f3e6d0a5c';
+  const refused = async (content: string, config: Record<string, unknown> = {}) => {
+    const path = await exportFile(content);
+    const parsed = hrCsv.config.parse({ path, columns: COLUMNS, ...config });
+    const context = testContext({ baseDir: dir });
+    const error = await failure(collectAll(hrCsv.collect(parsed, context.ctx)));
+    expect(error).toBeInstanceOf(MalformedResponseError);
+    for (const text of [error.message, ...context.warnings, ...context.logLines]) expect(text).not.toContain(SECRET.slice(0, 10));
+    return { path, message: error.message };
+  };
+
+  it.each<[string, string, (path: string) => string]>([
+    [
+      'a path that names a secret file instead of the export: its first line is the header',
+      `API_KEY=${SECRET}\nSHELL=/bin/bash\n`,
+      (path) => `hr-csv: ${path}: header "id" (columns.employeeId) is missing; the header row has 1 column(s)`,
+    ],
+    [
+      'a quote opening inside a field',
+      rows(`1,a@example.com,,${SECRET}"x,active,,,`),
+      (path) => `hr-csv: ${path}: line 2: not valid CSV: a quote opens in the middle of a field (quote the whole field, doubling quotes inside it)`,
+    ],
+    [
+      'a closing quote followed by more text',
+      rows(`1,a@example.com,,"${SECRET}"x,active,,,`),
+      (path) => `hr-csv: ${path}: line 2: not valid CSV: a closing quote is followed by something other than the delimiter or a line break`,
+    ],
+    [
+      'a secret in the email column',
+      rows(`1,${SECRET},,A,active,,,`),
+      (path) => `hr-csv: ${path}: line 2: column "email": a 28-character value shaped "aa-aaaa-9a9a9a9a9a9a9a9a…" is not an email address`,
+    ],
+    [
+      'a secret in a date column',
+      rows(`1,a@example.com,,A,terminated,${SECRET},,`),
+      (path) => `hr-csv: ${path}: line 2: column "terminated": a 28-character value shaped "aa-aaaa-9a9a9a9a9a9a9a9a…" is not a date in the iso format`,
+    ],
+    [
+      'a secret as a duplicated employee id',
+      rows(`${SECRET},a@example.com,,A,active,,,`, `${SECRET},b@example.com,,B,active,,,`),
+      (path) => `hr-csv: ${path}: line 3: column "id": the same employee id as on line 2`,
+    ],
+  ])('%s', async (_case, content, message) => {
+    const { path, message: actual } = await refused(content);
+    expect(actual).toBe(message(path));
+  });
+
+  it('says when a missing header is there in other letter case, quoting only the configured name', async () => {
+    const { path, message } = await refused(rows('1,a@example.com,,A,active,,,'), { columns: { ...COLUMNS, email: 'EMAIL' } });
+    expect(message).toBe(`hr-csv: ${path}: header "EMAIL" (columns.email) is missing; the header row has 8 column(s), one of them "EMAIL" in other letter case (headers are compared as written)`);
   });
 });
 
@@ -367,7 +421,7 @@ describe('hr-csv resume', () => {
   it('still finds a duplicate of a skipped row', async () => {
     const content = bigExport((line, row) => (row === total ? line.replace(/^\d+,/, '5,') : line));
     const error = await failure(pull(content, {}, testContext({ baseDir: dir, resumeCursor: '20000' })));
-    expect(error.message).toMatch(/: line 25001: column "id": employee id "5" is already on line 6$/);
+    expect(error.message).toMatch(/: line 25001: column "id": the same employee id as on line 6$/);
   });
 
   it('refuses a cursor past the end of the file, which means the file changed', async () => {

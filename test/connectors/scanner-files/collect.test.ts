@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedResponseError, NotFoundError, PermissionError, UnavailableError } from '../../../connectors/errors.ts';
 import { fileFailure } from '../../../connectors/scanner-files/files.ts';
 import { sameContent } from '../../../connectors/scanner-files/input.ts';
-import { scannerFiles, ScannerFilesConfig } from '../../../connectors/scanner-files/index.ts';
-import { collect, collectUntilError, fixture } from './helpers.ts';
+import { ResumeCursorWriter, scannerFiles, ScannerFilesConfig, type FileRead } from '../../../connectors/scanner-files/index.ts';
+import { collect, collectUntilError, fixture, pathsOfCursors } from './helpers.ts';
 
 const SCANS = [
   'grype-busybox-1.32.1-epss.json',
@@ -38,6 +38,15 @@ const FINDINGS: Record<string, number> = {
 
 let workspace: string;
 
+const CURSOR_WITH_A_BAD_ENTRY = await (async () => {
+  const writer = new ResumeCursorWriter();
+  try {
+    return await writer.add({ path: '/x' } as FileRead);
+  } finally {
+    writer.close();
+  }
+})();
+
 beforeAll(async () => {
   workspace = await mkdtemp(join(tmpdir(), 'scanner-files-'));
   // Extensions say nothing: the format comes from the content.
@@ -47,20 +56,22 @@ beforeAll(async () => {
   await copyFile(fixture('openvas-one-vuln.xml'), join(workspace, 'renamed', 'c'));
   await mkdir(join(workspace, 'renamed', 'nested'));
   await copyFile(fixture('grype-fix-available.json'), join(workspace, 'renamed', 'nested', 'd.sarif'));
-  await symlink(fixture('grype-cxf-3.4.6.sarif'), join(workspace, 'renamed', 'e-link'));
+  await copyFile(fixture('grype-cxf-3.4.6.sarif'), join(workspace, 'renamed', 'nested', 'e.sarif'));
+  await symlink('nested/e.sarif', join(workspace, 'renamed', 'e-link'));
 });
+
 
 afterAll(async () => {
   await rm(workspace, { recursive: true, force: true });
 });
 
 describe('scanner-files connector', () => {
-  it('reads every fixture in sorted order, with one heartbeat per file whose cursor is the next file', async () => {
+  it('reads every fixture in sorted order, with one heartbeat per file whose cursor lists the files read', async () => {
     const paths = ['trivy-*', 'semgrep-*', 'openvas-*', 'nessus-*', 'grype-*'];
     const { records, heartbeats, provenance } = await collect({ paths });
     const origins = [...new Set(records.map((r) => (r.kind === 'scan' ? r.origin : undefined)).filter((origin) => origin !== undefined))];
     expect(origins).toEqual(SCANS.map(fixture));
-    expect(heartbeats).toEqual(SCANS.map((_, index) => String(index + 1)));
+    expect(pathsOfCursors(heartbeats)).toEqual(SCANS.map((_, index) => SCANS.slice(0, index + 1).map(fixture)));
     for (const name of SCANS) {
       const scans = records.filter((r) => r.kind === 'scan' && r.origin === fixture(name));
       expect(scans.reduce((sum, scan) => sum + (scan.kind === 'scan' ? scan.findingCount : 0), 0), name).toBe(FINDINGS[name]);
@@ -69,7 +80,7 @@ describe('scanner-files connector', () => {
     expect(provenance).toMatchObject({ paths, format: 'auto', filesMatched: 10 });
   }, 30_000);
 
-  it('keeps provenance of each file read: format, size, sha256 of the bytes and record count', async () => {
+  it('keeps provenance of each file read: format, size, mtime, sha256 of the bytes and record count', async () => {
     const { provenance } = await collect({ paths: ['trivy-alpine-310.json', 'nessus-ruby-nessus-example-v2.nessus', 'grype-cxf-3.4.6.sarif'] });
     const expected = await Promise.all(
       [
@@ -78,19 +89,20 @@ describe('scanner-files connector', () => {
         ['trivy-alpine-310.json', 'trivy', 5],
       ].map(async ([name, format, records]) => {
         const bytes = await readFile(fixture(name as string));
-        return { path: fixture(name as string), format, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), records };
+        const modifiedAt = (await stat(fixture(name as string))).mtime.toISOString();
+        return { path: fixture(name as string), format, size: bytes.length, modifiedAt, sha256: createHash('sha256').update(bytes).digest('hex'), records };
       }),
     );
     expect(provenance.filesRead).toEqual(expected);
   });
 
-  it('tells formats from content, not names; reads a directory\'s files (not subdirectories) and follows symlinks', async () => {
+  it('tells formats from content, not names; reads a directory\'s files (not subdirectories) and follows symlinks within it', async () => {
     const { provenance, scans } = await collect({ paths: [join(workspace, 'renamed')] });
-    expect((provenance.filesRead as { path: string; format: string }[]).map((read) => [read.path.slice(workspace.length), read.format])).toEqual([
-      ['/renamed/a.json', 'nessus'],
-      ['/renamed/b.xml', 'trivy'],
-      ['/renamed/c', 'openvas'],
-      ['/renamed/e-link', 'sarif'],
+    expect((provenance.filesRead as { path: string; format: string; realPath?: string }[]).map((read) => [read.path.slice(workspace.length), read.format, read.realPath])).toEqual([
+      ['/renamed/a.json', 'nessus', undefined],
+      ['/renamed/b.xml', 'trivy', undefined],
+      ['/renamed/c', 'openvas', undefined],
+      ['/renamed/e-link', 'sarif', join(workspace, 'renamed', 'nested', 'e.sarif')],
     ]);
     expect(scans.map((scan) => scan.asset)).toEqual(['snorby.org', 'scanme.insecure.org', 'testdata/fixtures/images/alpine-310.tar.gz', '10.0.101.2', 'e-link']);
   });
@@ -103,31 +115,60 @@ describe('scanner-files connector', () => {
       '/renamed/c',
       '/renamed/e-link',
       '/renamed/nested/d.sarif',
+      '/renamed/nested/e.sarif',
     ]);
   });
 
-  it('resumes at the file the cursor names, skipping the files already done', async () => {
+  it('resumes after the files the cursor lists, skipping exactly those, and lists every file read in provenance', async () => {
     const paths = ['trivy-alpine-310.json', 'openvas-one-vuln.xml', 'grype-fix-available.json'];
-    const { records, heartbeats, provenance } = await collect({ paths }, { resumeCursor: '2' });
+    const whole = await collect({ paths });
+    const { records, heartbeats, provenance } = await collect({ paths }, { resumeCursor: whole.heartbeats[1] });
     expect(records.map((r) => (r.kind === 'scan' ? r.origin : r.id))).toEqual(['CVE-2019-1549', 'CVE-2019-1551', 'CVE-2019-1549', 'CVE-2019-1551', fixture('trivy-alpine-310.json')]);
-    expect(heartbeats).toEqual(['3']);
-    expect(provenance).toMatchObject({ resumedAtFile: 2, filesMatched: 3 });
-    const done = await collect({ paths }, { resumeCursor: '3' });
+    expect(pathsOfCursors(heartbeats)).toEqual([paths.map((path) => fixture(path)).sort()]);
+    expect(provenance).toMatchObject({ filesMatched: 3, earlierAttempts: { filesRead: 2, changedSinceRead: [], goneSinceRead: [] } });
+    expect(provenance.filesRead).toEqual(whole.provenance.filesRead);
+    const done = await collect({ paths }, { resumeCursor: whole.heartbeats[2] });
     expect(done.records).toEqual([]);
     expect(done.heartbeats).toEqual([]);
   });
 
-  it('refuses a cursor that is not a file index', async () => {
-    const { error } = await collectUntilError({ paths: ['trivy-alpine-310.json'] }, { resumeCursor: 'page-2' });
+  it('stops sending a cursor that outgrew 256 KiB; a retry from the last one sent reads the rest once', async () => {
+    const dir = join(workspace, 'many');
+    await mkdir(dir);
+    const names: string[] = [];
+    // Random names keep the deflated cursor from shrinking them away: about 250 characters a file.
+    for (let index = 0; index < 1_300; index++) {
+      const name = `${String(index).padStart(4, '0')}-${randomBytes(100).toString('hex')}.json`;
+      names.push(join(dir, name));
+      await writeFile(join(dir, name), JSON.stringify({ SchemaVersion: 2, CreatedAt: '2026-11-20T00:00:00Z', ArtifactName: `asset-${index}`, Results: [] }));
+    }
+    const whole = await collect({ paths: [dir] });
+    expect(whole.records).toHaveLength(1_300);
+    expect(whole.heartbeats.length).toBeGreaterThan(500);
+    expect(whole.heartbeats.length).toBeLessThan(1_300);
+    expect(Math.max(...whole.heartbeats.map((cursor) => cursor!.length))).toBeLessThanOrEqual(256 * 1024);
+    expect(whole.logLines.some((line) => line.includes('outgrew the resume cursor'))).toBe(true);
+    const sent = whole.heartbeats.length;
+    const resumed = await collect({ paths: [dir] }, { resumeCursor: whole.heartbeats.at(-1) });
+    expect(resumed.scans.map((scan) => scan.asset)).toEqual(names.slice(sent).map((_, index) => `asset-${sent + index}`));
+    expect((resumed.provenance.filesRead as { path: string }[]).map((read) => read.path)).toEqual(names);
+  }, 120_000);
+
+  it.each([
+    ['2', 'scanner-files: resume cursor "2" is a file index from an earlier version, which cannot say which files were read; run the collection again'],
+    ['page-2', 'scanner-files: resume cursor is not one this connector wrote (deflated NDJSON of the files read)'],
+    [CURSOR_WITH_A_BAD_ENTRY, 'scanner-files: resume cursor is not a list of the files read: entry 1: field format: '],
+  ])('refuses a cursor that does not list the files read (%s)', async (cursor, message) => {
+    const { error } = await collectUntilError({ paths: ['trivy-alpine-310.json'] }, { resumeCursor: cursor });
     expect(error).toBeInstanceOf(MalformedResponseError);
-    expect(error.message).toBe('scanner-files: resume cursor "page-2" is not a file index');
+    expect(error.message.startsWith(message)).toBe(true);
   });
 
   it("stops at a broken file with an error naming it, after yielding and heartbeating the files before it", async () => {
     const { records, heartbeats, error } = await collectUntilError({ paths: ['grype-fix-available.json', 'truncated.nessus', 'trivy-alpine-310.json'] });
     expect(error.message).toContain(fixture('truncated.nessus'));
     // Sorted: grype-fix-available.json, trivy-alpine-310.json, then truncated.nessus, which fails after its first item.
-    expect(heartbeats).toEqual(['1', '2']);
+    expect(pathsOfCursors(heartbeats)).toEqual([[fixture('grype-fix-available.json')], [fixture('grype-fix-available.json'), fixture('trivy-alpine-310.json')]]);
     expect(records.filter((r) => r.kind === 'scan').map((r) => r.asset)).toEqual(['REDACTED', 'testdata/fixtures/images/alpine-310.tar.gz']);
     expect(records.at(-1)).toMatchObject({ kind: 'finding', asset: '192.0.2.10', id: '42873', cvss: 7.5, scannedAt: '2024-06-19T10:03:35.000Z' });
   });
@@ -200,7 +241,8 @@ describe('scanner-files connector', () => {
     const { findings, provenance } = await collect({ paths: [file] });
     expect(findings).toHaveLength(77);
     const bytes = await readFile(file);
-    expect(provenance.filesRead).toEqual([{ path: file, format: 'sarif', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), records: 78 }]);
+    const modifiedAt = (await stat(file)).mtime.toISOString();
+    expect(provenance.filesRead).toEqual([{ path: file, format: 'sarif', size: bytes.length, modifiedAt, sha256: createHash('sha256').update(bytes).digest('hex'), records: 78 }]);
   });
 
   it('never writes credentials from a scanned URL into records, provenance or warnings', async () => {
@@ -224,7 +266,7 @@ describe('scanner-files connector', () => {
   });
 
   it('validates its config', () => {
-    expect(ScannerFilesConfig.parse({ paths: ['scans/'] })).toEqual({ paths: ['scans/'], format: 'auto', maxJsonBytes: 8 * 1024 ** 3, maxXmlBytes: 8 * 1024 ** 3 });
+    expect(ScannerFilesConfig.parse({ paths: ['scans/'] })).toEqual({ paths: ['scans/'], allowOutside: [], format: 'auto', maxJsonBytes: 8 * 1024 ** 3, maxXmlBytes: 8 * 1024 ** 3 });
     expect(ScannerFilesConfig.safeParse({ paths: [] }).success).toBe(false);
     expect(ScannerFilesConfig.safeParse({ paths: ['x'], format: 'csv' }).success).toBe(false);
     expect(ScannerFilesConfig.safeParse({ paths: ['x'], patterns: ['y'] }).success).toBe(false);
@@ -252,7 +294,7 @@ describe('fileFailure', () => {
   it.each([
     ['EACCES', PermissionError, 'scanner-files: /scans/a.nessus: permission denied (EACCES); let the worker read it'],
     ['EPERM', PermissionError, 'scanner-files: /scans/a.nessus: permission denied (EPERM); let the worker read it'],
-    ['ENOENT', NotFoundError, 'scanner-files: /scans/a.nessus: the file disappeared before it could be read'],
+    ['ENOENT', UnavailableError, 'scanner-files: /scans/a.nessus: disappeared after it was listed; the retry lists the files again'],
     ['EIO', UnavailableError, 'scanner-files: /scans/a.nessus: could not be read (EIO: EIO: something)'],
   ])('%s becomes a typed error naming the file', (code, type, message) => {
     const failure = fileFailure(errno(code), '/scans/a.nessus');

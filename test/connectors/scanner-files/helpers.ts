@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { readScanJson, scannerFiles, ScannerFilesConfig, type ParseOptions, type ScannerRecord } from '../../../connectors/scanner-files/index.ts';
+import { decodeResumeCursor, readScanJson, scannerFiles, ScannerFilesConfig, type ParseOptions, type ScannerRecord } from '../../../connectors/scanner-files/index.ts';
 import { streamJson, type JsonPass } from '../../../connectors/scanner-files/json-stream.ts';
 import type { ScanFormat } from '../../../connectors/scanner-files/mapping.ts';
 import type { ConnectorContext } from '../../../connectors/contract.ts';
@@ -95,4 +95,9 @@ export function sortedKeys(value: unknown): unknown {
       .sort()
       .map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]),
   );
+}
+
+/** The paths each heartbeat's cursor says are read. */
+export function pathsOfCursors(heartbeats: readonly (string | undefined)[]): string[][] {
+  return heartbeats.map((cursor) => decodeResumeCursor(cursor).map((read) => read.path));
 }

@@ -2,17 +2,18 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
-import { scannerFiles, ScannerFilesConfig, type ScannerRecord } from '../../../connectors/scanner-files/index.ts';
+import { decodeResumeCursor, scannerFiles, ScannerFilesConfig, type ScannerRecord } from '../../../connectors/scanner-files/index.ts';
 import { openS3, parseS3Url, s3Failure, S3Settings } from '../../../connectors/scanner-files/s3.ts';
 import { EvidenceRecord } from '../../../evidence/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import { enforceAuthentication, startMoto, type MotoServer } from '../../support/moto.ts';
 import { isGetObject, isListing, startS3Proxy, type S3Proxy } from '../../support/scanner-s3-proxy.ts';
-import { collect, findingsOf, fixture, scansOf } from './helpers.ts';
+import { scannerSourceAttempts } from './attempts.ts';
+import { collect, findingsOf, fixture, pathsOfCursors, scansOf } from './helpers.ts';
 
 const BUCKET = 'isms-scans';
 const EXPORTS = 'exports/2026-11/';
@@ -124,7 +125,7 @@ describe('scanner-files: S3 objects (moto)', () => {
     expect(asLocal(fromS3.records)).toEqual(onDisk.records);
     expect(asLocal(fromS3.warnings)).toEqual(onDisk.warnings);
     expect(fromS3.findings).toHaveLength(69 + 44 + 77 + 4);
-    expect(fromS3.heartbeats).toEqual(['1', '2', '3', '4']);
+    expect(pathsOfCursors(fromS3.heartbeats)).toEqual(EXPORTED.map((_, index) => EXPORTED.slice(0, index + 1).map((name) => url(`${EXPORTS}${name}`))));
   });
 
   it("takes an object's Last-Modified as the scan time when the export states none, and says so", async () => {
@@ -141,8 +142,9 @@ describe('scanner-files: S3 objects (moto)', () => {
         const bytes = await readFile(fixture(name));
         const format = ['nessus', 'openvas', 'sarif', 'trivy'][index];
         const records = [69 + 2, 44 + 1, 77 + 1, 4 + 1][index];
+        const head = await admin!.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${EXPORTS}${name}` }));
         // moto's ETag for a single-part upload is the MD5 of the bytes, as S3's is.
-        return { path: url(`${EXPORTS}${name}`), format, size: bytes.length, sha256: sha256(bytes), records, etag: md5(bytes) };
+        return { path: url(`${EXPORTS}${name}`), format, size: bytes.length, modifiedAt: head.LastModified!.toISOString(), sha256: sha256(bytes), records, etag: md5(bytes) };
       }),
     );
     expect(provenance.filesRead).toEqual(expected);
@@ -153,7 +155,10 @@ describe('scanner-files: S3 objects (moto)', () => {
     const { provenance, records } = await collectS3({ paths: [url('trivy.json', 'isms-versioned')], s3: s3Config() });
     const bytes = await readFile(fixture('trivy-alpine-310.json'));
     expect(versionId).toMatch(/\S/);
-    expect(provenance.filesRead).toEqual([{ path: url('trivy.json', 'isms-versioned'), format: 'trivy', size: bytes.length, sha256: sha256(bytes), records: 5, etag: md5(bytes), versionId }]);
+    const head = await admin!.send(new HeadObjectCommand({ Bucket: 'isms-versioned', Key: 'trivy.json' }));
+    expect(provenance.filesRead).toEqual([
+      { path: url('trivy.json', 'isms-versioned'), format: 'trivy', size: bytes.length, modifiedAt: head.LastModified!.toISOString(), sha256: sha256(bytes), records: 5, etag: md5(bytes), versionId },
+    ]);
     expect(records).toHaveLength(5);
   });
 
@@ -189,12 +194,57 @@ describe('scanner-files: S3 objects (moto)', () => {
     expect((provenance.filesRead as { path: string }[]).map((read) => read.path)).toEqual([fixture('grype-fix-available.json'), url('glob/b.json')]);
   });
 
-  it('resumes at the object the cursor names', async () => {
-    const { records, heartbeats, provenance } = await collectS3({ paths: [url(EXPORTS)], s3: s3Config() }, { resumeCursor: '2' });
-    expect(heartbeats).toEqual(['3', '4']);
-    expect(provenance).toMatchObject({ filesMatched: 4, resumedAtFile: 2 });
+  it('resumes after the objects the cursor lists', async () => {
+    const whole = await collectS3({ paths: [url(EXPORTS)], s3: s3Config() });
+    const { records, heartbeats, provenance } = await collectS3({ paths: [url(EXPORTS)], s3: s3Config() }, { resumeCursor: whole.heartbeats[1] });
+    expect(pathsOfCursors(heartbeats)).toEqual(pathsOfCursors(whole.heartbeats.slice(2)));
+    expect(provenance).toMatchObject({ filesMatched: 4, earlierAttempts: { filesRead: 2, changedSinceRead: [], goneSinceRead: [] } });
+    expect(provenance.filesRead).toEqual(whole.provenance.filesRead);
     expect(scansOf(records).map((scan) => scan.origin)).toEqual([url(`${EXPORTS}semgrep-juice-shop.sarif`), url(`${EXPORTS}trivy-alpine-310.json`)]);
     expect(findingsOf(records)).toHaveLength(77 + 4);
+  });
+
+  it('a retry resumes by object identity through collectEvidence: an object added, one gone and one replaced since change no other object\'s records', async () => {
+    const trivy = (asset: string, ids: string[]) =>
+      JSON.stringify({
+        SchemaVersion: 2,
+        CreatedAt: '2026-11-20T00:00:00Z',
+        ArtifactName: asset,
+        Results: [{ Target: asset, Class: 'os-pkgs', Type: 'debian', Vulnerabilities: ids.map((id) => ({ VulnerabilityID: id, PkgName: 'zlib', InstalledVersion: '1', Severity: 'LOW' })) }],
+      });
+    for (const name of ['b', 'd', 'f', 'h']) await put(`resume/${name}.json`, trivy(name, [`CVE-2026-${name}1`]));
+    proxy!.reset();
+    // S3 answers the first GET of f with an internal error: the attempt fails, retryably, after b and d are checkpointed.
+    proxy!.fail({ matches: (request) => isGetObject(request) && request.url.pathname.endsWith('/resume/f.json'), times: 1, status: 500, code: 'InternalError', message: 'We encountered an internal error.' });
+    const attempts = await scannerSourceAttempts({ paths: [url('resume/')], s3: s3Config({ endpoint: proxy!.endpoint, maxAttempts: 1 }) }, ENV);
+    try {
+      const first = await attempts.attempt();
+      expect(first.error).toMatchObject({ type: 'UnavailableError', nonRetryable: false });
+      expect(pathsOfCursors(first.cursors)).toEqual([[url('resume/b.json')], [url('resume/b.json'), url('resume/d.json')]]);
+      const readOfD = decodeResumeCursor(first.cursors[1])[1]!.etag;
+
+      await put('resume/a.json', trivy('a', ['CVE-2026-a1']));
+      await admin!.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'resume/b.json' }));
+      await put('resume/d.json', trivy('d', ['CVE-2026-d1', 'CVE-2026-d2']));
+      await put('resume/h.json', trivy('h', ['CVE-2026-h2']));
+
+      const second = await attempts.attempt();
+      expect(second.error).toBeUndefined();
+      const findings = findingsOf((await attempts.records(second.ref!)) as ScannerRecord[]).map((finding) => `${finding.asset}:${finding.id}`);
+      expect(findings).toEqual(['b:CVE-2026-b1', 'd:CVE-2026-d1', 'a:CVE-2026-a1', 'f:CVE-2026-f1', 'h:CVE-2026-h2']);
+      const row = attempts.row(second.ref!);
+      const filesRead = row.provenance.filesRead as { path: string; etag: string }[];
+      expect(filesRead.map((read) => read.path)).toEqual(['b', 'd', 'a', 'f', 'h'].map((name) => url(`resume/${name}.json`)));
+      expect(filesRead[1]!.etag).toBe(readOfD);
+      expect(row.provenance).toMatchObject({ earlierAttempts: { filesRead: 2, changedSinceRead: [url('resume/d.json')], goneSinceRead: [url('resume/b.json')] } });
+      const nowD = (await admin!.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'resume/d.json' }))).ETag!.replaceAll('"', '');
+      expect(row.warnings).toEqual([
+        expect.stringMatching(new RegExp(`^scanner-files: s3://isms-scans/resume/d\\.json: changed since an earlier attempt of this collection read it \\(ETag ${readOfD} then ${nowD}, size \\d+ then \\d+\\); the evidence keeps the records of the version read`)),
+        expect.stringMatching(/^scanner-files: s3:\/\/isms-scans\/resume\/b\.json: gone since an earlier attempt of this collection read it; /),
+      ]);
+    } finally {
+      await attempts.close();
+    }
   });
 
   it.each([
@@ -265,7 +315,7 @@ describe('scanner-files: S3 objects (moto)', () => {
     for (const path of [url('odd/'), url('odd/empty.json')]) {
       const { error } = await collectS3UntilError({ paths: [path], s3: s3Config() });
       expect(error).toBeInstanceOf(MalformedResponseError);
-      expect(error.message).toMatch(/^scanner-files: s3:\/\/isms-scans\/odd\/empty\.json: unknown format \(the file is empty\)/);
+      expect(error.message).toMatch(/^scanner-files: s3:\/\/isms-scans\/odd\/empty\.json: unknown format \(the file is empty; 0 bytes\)/);
     }
   });
 
@@ -305,6 +355,14 @@ describe('scanner-files: S3 objects (moto)', () => {
     const { error } = await collectS3UntilError({ paths: [url(EXPORTS)], s3: s3Config({ endpoint: proxy!.endpoint }) });
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error.message).toMatch(/^scanner-files: paths\[0\] "s3:\/\/isms-scans\/exports\/2026-11\/": ListObjectsV2: unreadable response/);
+  });
+
+  it('an object deleted after it was listed fails retryably, so the retry lists again instead of declaring a gap', async () => {
+    proxy!.reset();
+    proxy!.fail({ matches: (request) => isGetObject(request) && request.url.pathname.endsWith('/glob/a.sarif'), times: 1, status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.' });
+    const { error } = await collectS3UntilError({ paths: [url('glob/*.sarif')], s3: s3Config({ endpoint: proxy!.endpoint }) });
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error.message).toBe(`scanner-files: ${url('glob/a.sarif')}: GetObject bytes=0-16383: the object disappeared after it was listed; the retry lists the objects again`);
   });
 
   it('an object replaced after it was listed is not read as another version: If-Match fails, retryably', async () => {
