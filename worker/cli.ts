@@ -13,6 +13,7 @@ import { connectClient, connectWorker, temporalSettings } from './connection.ts'
 import { startDevServer } from './dev-server.ts';
 import { temporalLogger } from './logger.ts';
 import { exitCodeOf, requireControl, runControl } from './run-control.ts';
+import { runsInFlight } from './runs-in-flight.ts';
 import { defaultRegistries } from './runtime.ts';
 import { cliContext, EXIT, table } from './commands/context.ts';
 import { listSchedules, syncSchedules } from './schedules.ts';
@@ -71,11 +72,20 @@ evidence
   });
 evidence
   .command('verify')
-  .description('check every blob against its hash and the catalog against its hash chain and journal (exit 1 on any problem)')
+  .description('check every blob against its hash, the catalog against its hash chain and journal, and the staging folder for files no run in flight will finish (exit 1 on any problem)')
   .option('--bundle <dir>', 'verify an exported auditor bundle instead of the store')
   .option('--json', 'JSON output')
   .action(async (options: { bundle?: string; json?: boolean }) => {
-    const report = options.bundle ? await verifyBundle(options.bundle) : await withRuntime(({ store }) => store.verify());
+    const report = options.bundle
+      ? await verifyBundle(options.bundle)
+      : await withRuntime(async ({ store, register }) => {
+          const runs = runsInFlight(register, temporalSettings());
+          try {
+            return await store.verify({ runInFlight: runs.runInFlight });
+          } finally {
+            await runs.close();
+          }
+        });
     if (options.json) print(report);
     else if (report.ok) print(`ok: ${report.checked} evidence rows verified`);
     else print(`FAILED: ${report.problems.length} problems in ${report.checked} rows\n${table(report.problems, ['evidenceId', 'problem', 'detail'])}`);

@@ -307,3 +307,42 @@ describe('the journal is written by writers only', () => {
   }, 60_000);
 });
 
+
+describe('verify and the staging folder', () => {
+  it('reports a staging file whose run is not in flight, and leaves one whose run is', async () => {
+    const staged = await store.stage('run-stuck', 'scans');
+    await staged.append(finding('CVE-1'));
+    await staged.checkpoint();
+    await staged.abandon();
+
+    const asked: string[] = [];
+    const inFlight = await store.verify({
+      runInFlight: async (owner) => {
+        asked.push(`${owner.runId} ${owner.sourceName}`);
+        return { inFlight: true, why: 'running' };
+      },
+    });
+    expect(inFlight.ok).toBe(true);
+    expect(asked).toEqual(['run-stuck scans']);
+
+    const report = await store.verify({ runInFlight: async () => ({ inFlight: false, why: 'workflow run-stuck is TERMINATED' }) });
+    expect(report.problems).toEqual([
+      {
+        evidenceId: path.basename(staged.file),
+        problem: 'staging-orphaned',
+        detail: expect.stringMatching(/^staging file \S+\.part \(\d+ bytes, last written \S+\) of run run-stuck, source scans: no run in flight \(workflow run-stuck is TERMINATED\)$/),
+      },
+    ]);
+    expect(existsSync(staged.file)).toBe(true);
+
+    await store.discardStaging('run-stuck', 'scans');
+    expect((await store.verify()).ok).toBe(true);
+  });
+
+  it('reports a staging file with no record of its run', async () => {
+    writeFileSync(path.join(dir, 'evidence/staging', `${'a'.repeat(64)}.ndjson.zst.part`), 'left by an older worker');
+    expect((await store.verify({ runInFlight: async () => ({ inFlight: true, why: 'running' }) })).problems).toEqual([
+      expect.objectContaining({ problem: 'staging-orphaned', detail: expect.stringContaining('no record of the run it belongs to') }),
+    ]);
+  });
+});
