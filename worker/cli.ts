@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=16
 import { Command, Option } from 'commander';
-import { Client } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, type Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { ConfigError } from '../config/errors.ts';
@@ -79,11 +79,18 @@ evidence
     const report = options.bundle
       ? await verifyBundle(options.bundle)
       : await withRuntime(async ({ store, register }) => {
-          const runs = runsInFlight(register, temporalSettings());
+          let connection: Promise<Connection> | undefined;
+          const connect = async () => {
+            const settings = temporalSettings();
+            connection ??= connectClient(settings).catch((error: Error) => {
+              throw new Error(`cannot connect to ${settings.address}: ${error.message}`);
+            });
+            return new Client({ connection: await connection, namespace: settings.namespace });
+          };
           try {
-            return await store.verify({ runInFlight: runs.runInFlight });
+            return await store.verify({ runInFlight: runsInFlight(register, connect) });
           } finally {
-            await runs.close();
+            await (await connection?.catch(() => undefined))?.close();
           }
         });
     if (options.json) print(report);
@@ -258,7 +265,7 @@ program
         print(`calendar: ${opened.length} occurrence${opened.length === 1 ? '' : 's'} opened now${opened.length ? ` (${opened.join(', ')})` : ''}; \`isms calendar\` lists them all`);
         const summaries = await Promise.all([...runtime.config.controls.keys()].map((controlId) => runControl(client, runtime.config, controlId)));
         for (const summary of summaries) print(describeRun(summary));
-        const verify = await runtime.store.verify();
+        const verify = await runtime.store.verify({ runInFlight: runsInFlight(runtime.register, async () => client) });
         const open = runtime.register.list({ status: 'open' });
         print(`\nOpen nonconformities:\n${table(open, ['id', 'severity', 'controlId', 'title'])}\n`);
         print(`evidence: ${verify.checked} rows, ${verify.ok ? 'verified' : `${verify.problems.length} problems`}; open nonconformities: ${runtime.register.list({ status: 'open' }).length}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);
