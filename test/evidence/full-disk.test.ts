@@ -119,8 +119,12 @@ describe('a blob is verified before it is trusted', () => {
     chmodSync(staged.file, 0o444);
     renameSync(staged.file, store.blobPath(uri));
 
+    const warnings: { fields: Record<string, unknown>; message: string }[] = [];
+    store.close();
+    store = await EvidenceStore.open(dir, { log: { warn: (fields, message) => warnings.push({ fields, message }) } });
     const row = await pull(store, 'run-1', records);
     expect(row.uri).toBe(uri);
+    expect(warnings).toEqual([{ fields: { uri, found: expect.stringMatching(/^unreadable/) }, message: expect.stringContaining('replacing it') }]);
     expect(await recordsOf(store, row.id)).toEqual(records.map((record) => record.id));
     expect((await store.verify()).ok).toBe(true);
   });
