@@ -3,17 +3,17 @@ import path from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { asDiskFull } from './disk-full.ts';
 
-/**
- * The SQLite catalog: evidence rows (a hash chain), check runs, deviations and the nonconformity register.
- * WAL lets the CLI and dashboards read while the worker writes; IMMEDIATE transactions keep two writers
- * from forking the chain.
- */
 /** How long a writer waits for another's lock, from the first statement on: opening a fresh catalog takes locks too. */
 const BUSY_TIMEOUT_MS = 10_000;
 const SQLITE_BUSY = 5;
 /** A synchronous pause: the catalog's API is synchronous, like node:sqlite's. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
+/**
+ * The SQLite catalog: evidence rows (a hash chain), check runs, deviations and the nonconformity register.
+ * WAL lets the CLI and dashboards read while the worker writes; IMMEDIATE transactions keep two writers
+ * from forking the chain.
+ */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE evidence (
      seq INTEGER PRIMARY KEY,
@@ -129,36 +129,37 @@ export class Catalog {
     }
   }
 
-  /** Each step reads the version under the write lock, so processes opening a fresh catalog together apply each migration once. */
+  /**
+   * Each step reads the version again under the write lock, so processes opening a fresh catalog together apply each
+   * migration once; a catalog already up to date is opened without taking the lock.
+   */
   private migrate(): void {
-    for (;;) {
-      const applied = this.transaction(() => {
-        const current = Number(this.get<{ user_version: number }>('PRAGMA user_version')!.user_version);
-        if (current >= MIGRATIONS.length) return false;
+    const version = () => Number(this.get<{ user_version: number }>('PRAGMA user_version')!.user_version);
+    while (version() < MIGRATIONS.length) {
+      this.transaction(() => {
+        const current = version();
+        if (current >= MIGRATIONS.length) return;
         this.db.exec(MIGRATIONS[current]!);
         this.db.exec(`PRAGMA user_version = ${current + 1}`);
-        return true;
       });
-      if (!applied) break;
     }
-    this.transaction(() => this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT PRIMARY KEY, version INTEGER NOT NULL)'));
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
   }
 
   /**
    * Applies a feature's own migrations (e.g. the calendar's tables) in order, once each. Features own their
    * tables, so adding one never renumbers another's migrations. Like the catalog's own, each step reads the
-   * version under the write lock.
+   * version again under the write lock.
    */
   migrateModule(module: string, migrations: readonly string[]): void {
-    for (;;) {
-      const applied = this.transaction(() => {
-        const current = Number(this.get<{ version: number }>('SELECT version FROM schema_migrations WHERE module = ?', module)?.version ?? 0);
-        if (current >= migrations.length) return false;
+    const version = () => Number(this.get<{ version: number }>('SELECT version FROM schema_migrations WHERE module = ?', module)?.version ?? 0);
+    while (version() < migrations.length) {
+      this.transaction(() => {
+        const current = version();
+        if (current >= migrations.length) return;
         this.db.exec(migrations[current]!);
         this.run('INSERT INTO schema_migrations (module, version) VALUES (?, ?) ON CONFLICT (module) DO UPDATE SET version = excluded.version', module, current + 1);
-        return true;
       });
-      if (!applied) break;
     }
   }
 

@@ -41,7 +41,6 @@ const openForWriting: OpenStagingFile = (file) => open(file, 'w+');
 export interface StagingOwner {
   runId: string;
   sourceName: string;
-  startedAt: string;
 }
 
 export interface StagingEntry {
@@ -110,7 +109,7 @@ export class StagingArea {
   }
 
   private async claim(runId: string, sourceName: string): Promise<void> {
-    const owner: StagingOwner = { runId, sourceName, startedAt: new Date().toISOString() };
+    const owner: StagingOwner = { runId, sourceName };
     const file = this.pathOf(runId, sourceName, OWNER_SUFFIX);
     try {
       await writeFile(file, JSON.stringify(owner));
@@ -127,7 +126,7 @@ export class StagingArea {
 async function readOwner(file: string): Promise<StagingOwner | undefined> {
   try {
     const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<StagingOwner>;
-    return typeof parsed.runId === 'string' && typeof parsed.sourceName === 'string' ? { runId: parsed.runId, sourceName: parsed.sourceName, startedAt: String(parsed.startedAt) } : undefined;
+    return typeof parsed.runId === 'string' && typeof parsed.sourceName === 'string' ? { runId: parsed.runId, sourceName: parsed.sourceName } : undefined;
   } catch {
     return undefined;
   }

@@ -218,7 +218,7 @@ export class EvidenceStore {
       if (again) return again;
       const last = this.catalog.get<{ seq: number; row_hash: string }>('SELECT seq, row_hash FROM evidence ORDER BY seq DESC LIMIT 1');
       const waiting = this.catalog.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM journal_waiting')?.seq ?? 0;
-      const journaled = this.readJournalTail().entries.map((entry) => entry.seq);
+      const journaled = this.readJournalTail().map((entry) => entry.seq);
       const fields: Omit<EvidenceRow, 'rowHash'> = {
         seq: Math.max(last?.seq ?? 0, Number(waiting), ...journaled) + 1,
         id: `ev-${randomUUID()}`,
@@ -268,7 +268,7 @@ export class EvidenceStore {
       );
       if (waiting.length === 0) return;
       // A writer that stopped after its append and before this delete left lines that are already there.
-      const written = new Set(this.readJournalTail().entries.map((entry) => entry.seq));
+      const written = new Set(this.readJournalTail().map((entry) => entry.seq));
       const lines = waiting.flatMap((row) => (row.id !== null && row.row_hash !== null && !written.has(Number(row.seq)) ? [`${row.seq} ${row.id} ${row.row_hash}\n`] : []));
       if (lines.length > 0) this.appendToJournal(lines.join(''));
       this.catalog.run('DELETE FROM journal_waiting');
@@ -391,7 +391,7 @@ export class EvidenceStore {
     for (const entry of journaled.filter((candidate) => candidate.seq > previousSeq)) {
       problems.push({ evidenceId: entry.id, problem: 'row-deleted', detail: `catalog row ${entry.seq} is gone` });
     }
-    problems.push(...(await this.verifyStaging(options.runInFlight ?? (async () => ({ inFlight: false, why: 'no run was asked about' })))));
+    problems.push(...(await this.verifyStaging(options.runInFlight ?? (async () => ({ inFlight: false, why: 'verify was given no way to ask' })))));
     return { ok: problems.length === 0, checked: rows.length, problems };
   }
 
@@ -458,8 +458,8 @@ export class EvidenceStore {
   }
 
   /** The whole lines at the end of the journal, read by a writer under the catalog's write lock. */
-  private readJournalTail(): { entries: JournalEntry[] } {
-    if (!existsSync(this.journal)) return { entries: [] };
+  private readJournalTail(): JournalEntry[] {
+    if (!existsSync(this.journal)) return [];
     const fd = openSync(this.journal, 'r');
     try {
       const size = fstatSync(fd).size;
@@ -468,7 +468,7 @@ export class EvidenceStore {
       readSync(fd, buffer, 0, length, size - length);
       const text = buffer.toString('utf8');
       // The first line of a window that starts mid-file may be cut.
-      return { entries: parseJournal(length < size ? text.slice(text.indexOf('\n') + 1) : text).entries };
+      return parseJournal(length < size ? text.slice(text.indexOf('\n') + 1) : text).entries;
     } finally {
       closeSync(fd);
     }
