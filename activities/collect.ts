@@ -1,4 +1,5 @@
-import { Context } from '@temporalio/activity';
+import { Context, type Info } from '@temporalio/activity';
+import type { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
@@ -110,6 +111,24 @@ export async function collectEvidence(deps: CollectDeps, input: CollectInput): P
   } catch (error) {
     const failure = toFailure(error, revealed);
     log.error({ errorType: failure.type, err: failure.message }, 'collection failed');
+    if (failedForGood(failure, activity.info)) await discardStaging(deps, input, log);
     throw failure;
+  }
+}
+
+/** No retry follows this failure: the error says so, the retry policy lists its type, or the attempts are spent. */
+function failedForGood(failure: ApplicationFailure, info: Info): boolean {
+  if (failure.nonRetryable || info.retryPolicy?.nonRetryableErrorTypes?.includes(failure.type ?? '')) return true;
+  const maximumAttempts = info.retryPolicy?.maximumAttempts ?? 0;
+  return maximumAttempts > 0 && info.attempt >= maximumAttempts;
+}
+
+/** A staging file no retry will resume from only takes space: on a full disk, the space the next run needs. */
+async function discardStaging(deps: CollectDeps, input: CollectInput, log: Logger): Promise<void> {
+  try {
+    await deps.store.discardStaging(input.runId, input.sourceName);
+    log.info('collection failed for good; its staging file is removed');
+  } catch (error) {
+    log.warn({ err: (error as Error).message }, 'collection failed for good, and its staging file could not be removed');
   }
 }

@@ -1,6 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { asDiskFull } from './disk-full.ts';
+
+/** How long a writer waits for another's lock, from the first statement on: opening a fresh catalog takes locks too. */
+const BUSY_TIMEOUT_MS = 10_000;
+const SQLITE_BUSY = 5;
+/** A synchronous pause: the catalog's API is synchronous, like node:sqlite's. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * The SQLite catalog: evidence rows (a hash chain), check runs, deviations and the nonconformity register.
@@ -98,17 +105,42 @@ export class Catalog {
   constructor(file: string) {
     this.file = file;
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new DatabaseSync(file);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
+    // The busy timeout is set as the connection opens: switching a fresh file to WAL already waits on other openers.
+    this.db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
+    this.switchToWal();
+    this.db.exec('PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
     this.migrate();
   }
 
+  /**
+   * Two connections switching a fresh file to WAL at once can each hold the shared lock the other must upgrade
+   * past; SQLite then answers SQLITE_BUSY at once instead of calling the busy handler, so the switch is retried here.
+   */
+  private switchToWal(): void {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (;;) {
+      try {
+        this.db.exec('PRAGMA journal_mode = WAL');
+        return;
+      } catch (error) {
+        if ((error as { errcode?: number }).errcode !== SQLITE_BUSY || Date.now() >= deadline) throw error;
+        Atomics.wait(PAUSE, 0, 0, 5 + Math.random() * 20);
+      }
+    }
+  }
+
+  /**
+   * Each step reads the version again under the write lock, so processes opening a fresh catalog together apply each
+   * migration once; a catalog already up to date is opened without taking the lock.
+   */
   private migrate(): void {
-    const current = Number((this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
-    for (let version = current; version < MIGRATIONS.length; version++) {
+    const version = () => Number(this.get<{ user_version: number }>('PRAGMA user_version')!.user_version);
+    while (version() < MIGRATIONS.length) {
       this.transaction(() => {
-        this.db.exec(MIGRATIONS[version]!);
-        this.db.exec(`PRAGMA user_version = ${version + 1}`);
+        const current = version();
+        if (current >= MIGRATIONS.length) return;
+        this.db.exec(MIGRATIONS[current]!);
+        this.db.exec(`PRAGMA user_version = ${current + 1}`);
       });
     }
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
@@ -116,19 +148,26 @@ export class Catalog {
 
   /**
    * Applies a feature's own migrations (e.g. the calendar's tables) in order, once each. Features own their
-   * tables, so adding one never renumbers another's migrations.
+   * tables, so adding one never renumbers another's migrations. Like the catalog's own, each step reads the
+   * version again under the write lock.
    */
   migrateModule(module: string, migrations: readonly string[]): void {
-    const applied = this.get<{ version: number }>('SELECT version FROM schema_migrations WHERE module = ?', module)?.version ?? 0;
-    for (let version = Number(applied); version < migrations.length; version++) {
+    const version = () => Number(this.get<{ version: number }>('SELECT version FROM schema_migrations WHERE module = ?', module)?.version ?? 0);
+    while (version() < migrations.length) {
       this.transaction(() => {
-        this.db.exec(migrations[version]!);
-        this.run('INSERT INTO schema_migrations (module, version) VALUES (?, ?) ON CONFLICT (module) DO UPDATE SET version = excluded.version', module, version + 1);
+        const current = version();
+        if (current >= migrations.length) return;
+        this.db.exec(migrations[current]!);
+        this.run('INSERT INTO schema_migrations (module, version) VALUES (?, ?) ON CONFLICT (module) DO UPDATE SET version = excluded.version', module, current + 1);
       });
     }
   }
 
-  /** Runs `work` in one IMMEDIATE transaction: writers queue on the lock instead of failing mid-way. */
+  /**
+   * Runs `work` in one IMMEDIATE transaction: writers queue on the lock instead of failing mid-way. The error
+   * that ended the transaction is the one thrown: after SQLITE_FULL or an I/O error SQLite may already have
+   * rolled back, and a second ROLLBACK would replace the cause with "no transaction is active".
+   */
   transaction<T>(work: () => T): T {
     this.db.exec('BEGIN IMMEDIATE');
     try {
@@ -136,8 +175,14 @@ export class Catalog {
       this.db.exec('COMMIT');
       return result;
     } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
+      if (this.db.isTransaction) {
+        try {
+          this.db.exec('ROLLBACK');
+        } catch {
+          // The cause below is what the caller needs; SQLite discards the transaction when the connection closes.
+        }
+      }
+      throw asDiskFull(error, this.file);
     }
   }
 
@@ -150,7 +195,11 @@ export class Catalog {
   }
 
   run(sql: string, ...params: SQLInputValue[]): { changes: number | bigint } {
-    return this.db.prepare(sql).run(...params);
+    try {
+      return this.db.prepare(sql).run(...params);
+    } catch (error) {
+      throw asDiskFull(error, this.file);
+    }
   }
 
   close(): void {

@@ -1,15 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { appendFile, chmod, mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { TransformOptions } from 'node:stream';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { constants as zlib, createZstdCompress, createZstdDecompress, type ZstdOptions } from 'node:zlib';
+import { createZstdDecompress } from 'node:zlib';
 import type { EvidenceRef } from '../workflows/contracts.ts';
 import { Catalog } from './catalog.ts';
+import { asDiskFull } from './disk-full.ts';
 import { EvidenceRecord } from './records.ts';
+import { BLOB_SUFFIX, StagingArea, type Checkpoint, type OpenStagingFile, type StagedContent, type StagedSnapshot, type StagingOwner } from './staging.ts';
 import { ensureViews } from './views.ts';
+
+export { StagedSnapshot } from './staging.ts';
+export type { Checkpoint, StagingOwner } from './staging.ts';
 
 /** Evidence as the catalog describes it. */
 export interface EvidenceRow {
@@ -60,7 +63,15 @@ export const FILE_KIND = 'file';
 
 export interface VerifyProblem {
   evidenceId: string;
-  problem: 'blob-missing' | 'blob-modified' | 'row-modified' | 'row-deleted' | 'row-not-journaled' | 'chain-broken';
+  problem:
+    | 'blob-missing'
+    | 'blob-modified'
+    | 'row-modified'
+    | 'row-deleted'
+    | 'row-not-journaled'
+    | 'chain-broken'
+    | 'journal-malformed'
+    | 'staging-orphaned';
   detail: string;
 }
 
@@ -70,36 +81,59 @@ export interface VerifyReport {
   problems: VerifyProblem[];
 }
 
+/** Whether the run that owns a staging file may still finish it, and why (said in the report when it may not). */
+export type RunInFlight = (owner: StagingOwner) => Promise<{ inFlight: boolean; why: string }>;
+
+export interface StoreOptions {
+  /** Where the store reports what it repaired while writing (a broken blob replaced). */
+  log?: { warn(fields: Record<string, unknown>, message: string): void };
+  /** How staging files are opened; a test puts a disk that fills up here. */
+  openStagingFile?: OpenStagingFile;
+}
+
 const GENESIS = '0'.repeat(64);
-const BLOB_SUFFIX = '.ndjson.zst';
-/** Level 3 is zstd's default: on these machines it compressed identity NDJSON several times faster than gzip -6 at a better ratio. */
-const ZSTD_LEVEL = 3;
+/** Rows committed whose journal line is not written yet: a writer adds the row and its entry here in one transaction. */
+const JOURNAL_MIGRATIONS = ['CREATE TABLE journal_waiting (seq INTEGER PRIMARY KEY)'];
+/** How much of the journal's end a writer reads: far more lines than writers can commit between two journal appends. */
+const JOURNAL_TAIL_BYTES = 64 * 1024;
+
+interface JournalEntry {
+  seq: number;
+  id: string;
+  rowHash: string;
+}
+
+interface PlacedBlob extends StagedContent {
+  uri: string;
+}
 
 /**
  * The evidence store: content-addressed, write-once blobs (zstd NDJSON) under `blobs/`, a SQLite catalog
  * whose rows form a hash chain, and an append-only journal of row hashes so that deleting the newest row
- * is detectable too.
+ * is detectable too. Only writers touch the journal; opening and verifying read it.
  */
 export class EvidenceStore {
   readonly root: string;
   readonly catalog: Catalog;
   private readonly blobDir: string;
-  private readonly stagingDir: string;
+  private readonly staging: StagingArea;
   private readonly journal: string;
+  private readonly log: StoreOptions['log'];
 
-  constructor(dataDir: string, catalog?: Catalog) {
+  constructor(dataDir: string, options: StoreOptions = {}) {
     this.root = path.join(dataDir, 'evidence');
     this.blobDir = path.join(this.root, 'blobs');
-    this.stagingDir = path.join(this.root, 'staging');
+    this.staging = new StagingArea(path.join(this.root, 'staging'), options.openStagingFile);
     this.journal = path.join(this.root, 'journal.log');
-    this.catalog = catalog ?? new Catalog(path.join(dataDir, 'catalog.sqlite'));
+    this.log = options.log;
+    this.catalog = new Catalog(path.join(dataDir, 'catalog.sqlite'));
   }
 
-  static async open(dataDir: string): Promise<EvidenceStore> {
-    const store = new EvidenceStore(dataDir);
+  static async open(dataDir: string, options: StoreOptions = {}): Promise<EvidenceStore> {
+    const store = new EvidenceStore(dataDir, options);
     await mkdir(store.blobDir, { recursive: true });
-    await mkdir(store.stagingDir, { recursive: true });
-    await store.catchUpJournal();
+    await store.staging.create();
+    store.catalog.migrateModule('evidence-journal', JOURNAL_MIGRATIONS);
     ensureViews(store.catalog);
     return store;
   }
@@ -119,7 +153,12 @@ export class EvidenceStore {
    * records of the interrupted attempt after that checkpoint are dropped and pulled again.
    */
   async stage(runId: string, sourceName: string, resume?: Checkpoint): Promise<StagedSnapshot> {
-    return StagedSnapshot.open(path.join(this.stagingDir, `${sha256Hex(`${runId}\n${sourceName}`)}${BLOB_SUFFIX}.part`), resume);
+    return this.staging.records(runId, sourceName, resume);
+  }
+
+  /** Removes the staging file of a pull that has failed for good: no retry will resume from it. */
+  async discardStaging(runId: string, sourceName: string): Promise<void> {
+    await this.staging.discard(runId, sourceName);
   }
 
   /**
@@ -131,12 +170,12 @@ export class EvidenceStore {
     const written = await staged.finish();
     const existing = this.findCommitted(meta.runId, meta.sourceName);
     if (existing) {
-      await rm(staged.file, { force: true });
+      await this.staging.discard(meta.runId, meta.sourceName);
       return existing;
     }
     const blob = await this.placeBlob(staged.file, written);
     const row = this.appendRow(meta, blob, staged.count);
-    await this.catchUpJournal();
+    await this.staging.discard(meta.runId, meta.sourceName);
     return row;
   }
 
@@ -148,12 +187,15 @@ export class EvidenceStore {
   async storeFile(meta: Omit<SnapshotMeta, 'kinds'>, file: EvidenceFile, content: string | Uint8Array): Promise<EvidenceRow> {
     const existing = this.findCommitted(meta.runId, meta.sourceName);
     if (existing) return existing;
-    const staged = await StagedSnapshot.open(path.join(this.stagingDir, `${sha256Hex(`${meta.runId}\n${meta.sourceName}`)}.file.part`));
-    await staged.write(typeof content === 'string' ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength));
-    const blob = await this.placeBlob(staged.file, await staged.finish());
-    const row = this.appendRow({ ...meta, kinds: [FILE_KIND], provenance: { ...meta.provenance, file } }, blob, 0);
-    await this.catchUpJournal();
-    return row;
+    try {
+      const staged = await this.staging.file(meta.runId, meta.sourceName);
+      await staged.write(typeof content === 'string' ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength));
+      const blob = await this.placeBlob(staged.file, await staged.finish());
+      return this.appendRow({ ...meta, kinds: [FILE_KIND], provenance: { ...meta.provenance, file } }, blob, 0);
+    } finally {
+      // One call writes the whole file, so nothing staged is worth keeping for a retry.
+      await this.staging.discard(meta.runId, meta.sourceName);
+    }
   }
 
   /** The bytes of a file kept with storeFile. */
@@ -166,13 +208,19 @@ export class EvidenceStore {
     return Buffer.concat(chunks);
   }
 
-  private appendRow(meta: SnapshotMeta, blob: { sha256: string; size: number; storedSize: number; uri: string }, recordCount: number): EvidenceRow {
-    return this.catalog.transaction(() => {
+  /**
+   * Adds the row to the chain, then to the journal. A sequence number is never given twice: a new row follows
+   * both the catalog's last row and the journal's last line, so a deleted newest row leaves a gap that names it.
+   */
+  private appendRow(meta: SnapshotMeta, blob: PlacedBlob, recordCount: number): EvidenceRow {
+    const row = this.catalog.transaction(() => {
       const again = this.findCommitted(meta.runId, meta.sourceName);
       if (again) return again;
       const last = this.catalog.get<{ seq: number; row_hash: string }>('SELECT seq, row_hash FROM evidence ORDER BY seq DESC LIMIT 1');
+      const waiting = this.catalog.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM journal_waiting')?.seq ?? 0;
+      const journaled = this.readJournalTail().map((entry) => entry.seq);
       const fields: Omit<EvidenceRow, 'rowHash'> = {
-        seq: (last?.seq ?? 0) + 1,
+        seq: Math.max(last?.seq ?? 0, Number(waiting), ...journaled) + 1,
         id: `ev-${randomUUID()}`,
         runId: meta.runId,
         controlId: meta.controlId,
@@ -199,8 +247,50 @@ export class EvidenceStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ...toDbValues(full),
       );
+      this.catalog.run('INSERT INTO journal_waiting (seq) VALUES (?)', full.seq);
       return full;
     });
+    this.journalWaitingRows();
+    return row;
+  }
+
+  /**
+   * Appends the lines of committed rows still waiting for them, under the catalog's write lock so that writers
+   * neither interleave nor double a line. A line is written after its row commits: a crash in between leaves a row
+   * waiting for its line (verify says so, and the next writer appends it) rather than a line without its row. Only
+   * rows that waited are journaled here: a journal emptied, cut or edited is never filled in, so what verify
+   * reports stays for the auditor.
+   */
+  private journalWaitingRows(): void {
+    this.catalog.transaction(() => {
+      const waiting = this.catalog.all<{ seq: number; id: string | null; row_hash: string | null }>(
+        'SELECT w.seq AS seq, e.id AS id, e.row_hash AS row_hash FROM journal_waiting w LEFT JOIN evidence e ON e.seq = w.seq ORDER BY w.seq',
+      );
+      if (waiting.length === 0) return;
+      // A writer that stopped after its append and before this delete left lines that are already there.
+      const written = new Set(this.readJournalTail().map((entry) => entry.seq));
+      const lines = waiting.flatMap((row) => (row.id !== null && row.row_hash !== null && !written.has(Number(row.seq)) ? [`${row.seq} ${row.id} ${row.row_hash}\n`] : []));
+      if (lines.length > 0) this.appendToJournal(lines.join(''));
+      this.catalog.run('DELETE FROM journal_waiting');
+    });
+  }
+
+  private appendToJournal(lines: string): void {
+    try {
+      const fd = openSync(this.journal, 'a+');
+      try {
+        const size = fstatSync(fd).size;
+        const last = Buffer.alloc(1);
+        // A torn last line keeps its own line: the new ones start on the next.
+        const endsMidLine = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+        writeSync(fd, endsMidLine ? `\n${lines}` : lines);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      throw asDiskFull(error, this.journal);
+    }
   }
 
   get(id: string): EvidenceRow | undefined {
@@ -260,13 +350,19 @@ export class EvidenceStore {
   }
 
   /**
-   * Checks every catalog row against its blob, the chain and the journal. Reports each problem by evidence id;
-   * it never repairs anything, so what it finds is still there for the auditor.
+   * Checks every catalog row against its blob, the chain and the journal, and the staging folder for files no run
+   * will finish. Reports each problem by evidence id (a staging file by its name); it never writes, so what it
+   * finds is still there for the auditor. Without `runInFlight` no run counts as in flight.
    */
-  async verify(): Promise<VerifyReport> {
+  async verify(options: { runInFlight?: RunInFlight } = {}): Promise<VerifyReport> {
     const problems: VerifyProblem[] = [];
     const rows = this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq').map(fromDb);
-    const journaled = await this.readJournal();
+    const { entries: journaled, malformed } = this.readJournal();
+    for (const line of malformed) {
+      problems.push({ evidenceId: `journal line ${line.number}`, problem: 'journal-malformed', detail: `journal.log line ${line.number} is not "<seq> <evidence id> <row hash>"` });
+    }
+    const journaledBySeq = new Map(journaled.map((entry) => [entry.seq, entry]));
+    const waiting = new Set(this.catalog.all<{ seq: number }>('SELECT seq FROM journal_waiting').map((row) => Number(row.seq)));
     let previous = GENESIS;
     let previousSeq = 0;
     for (const row of rows) {
@@ -279,9 +375,12 @@ export class EvidenceStore {
         for (const entry of missing) problems.push({ evidenceId: entry.id, problem: 'row-deleted', detail: `catalog row ${entry.seq} is gone` });
         if (missing.length === 0) problems.push({ evidenceId: row.id, problem: 'chain-broken', detail: `catalog row ${row.seq} does not follow row ${previousSeq}` });
       }
-      const entry = journaled.find((candidate) => candidate.seq === row.seq);
+      const entry = journaledBySeq.get(row.seq);
       if (!entry) {
-        problems.push({ evidenceId: row.id, problem: 'row-not-journaled', detail: `catalog row ${row.seq} is not in the journal` });
+        const detail = waiting.has(row.seq)
+          ? `catalog row ${row.seq} is not in the journal yet: its writer stopped before writing the line, and the next write adds it`
+          : `catalog row ${row.seq} is not in the journal`;
+        problems.push({ evidenceId: row.id, problem: 'row-not-journaled', detail });
       } else if (entry.id !== row.id || entry.rowHash !== stored) {
         problems.push({ evidenceId: row.id, problem: 'row-modified', detail: `catalog row ${row.seq} differs from the journal` });
       }
@@ -292,7 +391,26 @@ export class EvidenceStore {
     for (const entry of journaled.filter((candidate) => candidate.seq > previousSeq)) {
       problems.push({ evidenceId: entry.id, problem: 'row-deleted', detail: `catalog row ${entry.seq} is gone` });
     }
+    problems.push(...(await this.verifyStaging(options.runInFlight ?? (async () => ({ inFlight: false, why: 'verify was given no way to ask' })))));
     return { ok: problems.length === 0, checked: rows.length, problems };
+  }
+
+  /** Staging files whose run will not finish them: what a crash or a timed-out last attempt left behind. */
+  private async verifyStaging(runInFlight: RunInFlight): Promise<VerifyProblem[]> {
+    const problems: VerifyProblem[] = [];
+    for (const entry of await this.staging.list()) {
+      const name = path.basename(entry.file);
+      const what = `staging file ${name} (${entry.bytes} bytes, last written ${entry.modifiedAt})`;
+      if (!entry.owner) {
+        problems.push({ evidenceId: name, problem: 'staging-orphaned', detail: `${what}: no record of the run it belongs to` });
+        continue;
+      }
+      const { inFlight, why } = await runInFlight(entry.owner);
+      if (!inFlight) {
+        problems.push({ evidenceId: name, problem: 'staging-orphaned', detail: `${what} of run ${entry.owner.runId}, source ${entry.owner.sourceName}: no run in flight (${why})` });
+      }
+    }
+    return problems;
   }
 
   private async verifyBlob(row: EvidenceRow): Promise<VerifyProblem[]> {
@@ -302,249 +420,106 @@ export class EvidenceStore {
     if (storedSize !== row.storedSize) {
       return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} is ${storedSize} bytes, catalog says ${row.storedSize}` }];
     }
-    try {
-      const hash = createHash('sha256');
-      let size = 0;
-      for await (const chunk of createReadStream(file).pipe(createZstdDecompress()) as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        size += chunk.length;
-      }
-      const digest = hash.digest('hex');
-      if (digest !== row.sha256 || size !== row.size) {
-        return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} has sha256 ${digest}, catalog says ${row.sha256}` }];
-      }
-      return [];
-    } catch (error) {
-      return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} cannot be read: ${(error as Error).message}` }];
+    const found = await inspectBlob(file);
+    if ('unreadable' in found) return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} cannot be read: ${found.unreadable}` }];
+    if (found.sha256 !== row.sha256 || found.size !== row.size) {
+      return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} has sha256 ${found.sha256}, catalog says ${row.sha256}` }];
     }
+    return [];
   }
 
-  /** Moves a finished staging file to its content address, read-only; content already stored is not stored twice. */
-  private async placeBlob(stagingFile: string, written: { sha256: string; size: number; storedSize: number }): Promise<{ sha256: string; size: number; storedSize: number; uri: string }> {
+  /**
+   * Moves a finished staging file to its content address, read-only. A blob already at that address is reused only
+   * after its content has been hashed again; one that does not hold its content is replaced. The staging file was
+   * hashed as it was written and every write was acknowledged in full: its size on disk must be what was written.
+   */
+  private async placeBlob(stagingFile: string, written: StagedContent): Promise<PlacedBlob> {
     const uri = `sha256/${written.sha256.slice(0, 2)}/${written.sha256}${BLOB_SUFFIX}`;
     const target = this.blobPath(uri);
     if (existsSync(target)) {
-      await rm(stagingFile, { force: true });
-      return { ...written, storedSize: (await stat(target)).size, uri };
+      const stored = await inspectBlob(target);
+      if (holds(stored, written)) {
+        await rm(stagingFile, { force: true });
+        return { ...written, storedSize: stored.storedSize, uri };
+      }
+      this.log?.warn({ uri, found: describeBlob(stored) }, 'a stored blob does not hold the content its name promises; replacing it with the copy just written');
     }
-    await mkdir(path.dirname(target), { recursive: true });
-    await chmod(stagingFile, 0o444);
-    await rename(stagingFile, target);
+    const onDisk = (await stat(stagingFile)).size;
+    if (onDisk !== written.storedSize) throw new Error(`staging file ${stagingFile} holds ${onDisk} bytes, not the ${written.storedSize} written to it`);
+    try {
+      await mkdir(path.dirname(target), { recursive: true });
+      await chmod(stagingFile, 0o444);
+      // Replaces a broken blob in one step: a reader sees the old file or the new one, never a mix.
+      await rename(stagingFile, target);
+    } catch (error) {
+      throw asDiskFull(error, target);
+    }
     return { ...written, uri };
   }
 
-  /** Appends to the journal every row that a crash between commit and append left out. */
-  private async catchUpJournal(): Promise<void> {
-    const journaled = await this.readJournal();
-    const lastSeq = journaled.at(-1)?.seq ?? 0;
-    const rows = this.catalog.all<{ seq: number; id: string; row_hash: string }>('SELECT seq, id, row_hash FROM evidence WHERE seq > ? ORDER BY seq', lastSeq);
-    if (rows.length === 0) return;
-    await appendFile(this.journal, rows.map((row) => `${row.seq} ${row.id} ${row.row_hash}\n`).join(''));
-  }
-
-  private async readJournal(): Promise<{ seq: number; id: string; rowHash: string }[]> {
+  /** The whole lines at the end of the journal, read by a writer under the catalog's write lock. */
+  private readJournalTail(): JournalEntry[] {
     if (!existsSync(this.journal)) return [];
-    return (await readFile(this.journal, 'utf8'))
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => {
-        const [seq, id, hash] = line.split(' ');
-        return { seq: Number(seq), id: id ?? '', rowHash: hash ?? '' };
-      });
-  }
-}
-
-export interface Checkpoint {
-  /** Compressed bytes in the staging file up to the checkpoint. */
-  offset: number;
-  count: number;
-  /** Uncompressed bytes up to the checkpoint, to check a resumed prefix against. */
-  size: number;
-}
-
-const FLUSH_BYTES = 1 << 20;
-/**
- * How far serialization may run ahead of the compressor. zstd runs on libuv's thread pool, so while it
- * compresses one MiB the main thread serializes and hashes the next ones; waiting for each MiB (a stream's
- * default 16 KiB high-water mark) made the two strictly alternate.
- */
-const COMPRESSOR_AHEAD_BYTES = 8 << 20;
-/** How many compressed bytes may wait for the disk before appends wait for them. */
-const UNWRITTEN_LIMIT_BYTES = 16 << 20;
-// node:zlib hands stream options on to its Transform; its own type leaves them out.
-const compressorOptions: ZstdOptions & TransformOptions = {
-  params: { [zlib.ZSTD_c_compressionLevel]: ZSTD_LEVEL },
-  writableHighWaterMark: COMPRESSOR_AHEAD_BYTES,
-  // One thread-pool call compresses a whole flushed MiB (the default 16 KiB output took ~110 KiB of input per call).
-  chunkSize: FLUSH_BYTES,
-};
-
-/**
- * Records of one pull, serialized as NDJSON, hashed and zstd-compressed as they arrive into a staging file that
- * survives the worker process: one pass, and the finished file is the blob. Serialization and hashing (main
- * thread), compression (thread pool) and file writes overlap; a checkpoint waits for all three, flushes the
- * compressor to a block boundary and syncs the file, so a retry can cut the file back there. The retry re-reads
- * that prefix once to restore the hash and the compressor, since neither can be saved across processes.
- */
-export class StagedSnapshot {
-  readonly file: string;
-  readonly resumed: boolean;
-  count: number;
-  /** The last durable point; a heartbeat may claim it before the next checkpoint. */
-  lastCheckpoint: Checkpoint = { offset: 0, count: 0, size: 0 };
-  private readonly handle: FileHandle;
-  private readonly hash = createHash('sha256');
-  private readonly compressor = createZstdCompress(compressorOptions);
-  private compressed: Buffer[] = [];
-  private failure: Error | undefined;
-  /** End of the compressed bytes handed to the disk so far; durable only once `writes` settles and the file is synced. */
-  private offset = 0;
-  private unwritten = 0;
-  /** File writes in order; never rejects (a failure is kept in `failure` and thrown by the next call). */
-  private writes: Promise<void> = Promise.resolve();
-  private size = 0;
-  private pending: string[] = [];
-  private pendingBytes = 0;
-
-  private constructor(file: string, handle: FileHandle, resumed: boolean) {
-    this.file = file;
-    this.handle = handle;
-    this.resumed = resumed;
-    this.count = 0;
-    this.compressor.on('data', (chunk: Buffer) => this.compressed.push(chunk));
-    this.compressor.on('error', (error: Error) => (this.failure ??= error));
-  }
-
-  static async open(file: string, resume?: Checkpoint): Promise<StagedSnapshot> {
-    const prefix = resume ? await readPrefix(file, resume) : undefined;
-    const handle = await open(file, 'w+');
-    const staged = new StagedSnapshot(file, handle, prefix !== undefined);
-    if (prefix !== undefined && resume) {
-      await staged.write(prefix);
-      staged.count = resume.count;
-      // The prefix was compressed anew, so its offsets differ from the old file's: checkpoint the new file at once.
-      await staged.checkpoint();
+    const fd = openSync(this.journal, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const length = Math.min(size, JOURNAL_TAIL_BYTES);
+      const buffer = Buffer.alloc(length);
+      readSync(fd, buffer, 0, length, size - length);
+      const text = buffer.toString('utf8');
+      // The first line of a window that starts mid-file may be cut.
+      return parseJournal(length < size ? text.slice(text.indexOf('\n') + 1) : text).entries;
+    } finally {
+      closeSync(fd);
     }
-    return staged;
   }
 
-  async append(record: EvidenceRecord): Promise<void> {
-    const line = `${JSON.stringify(record)}\n`;
-    this.pending.push(line);
-    this.pendingBytes += line.length;
-    this.count++;
-    if (this.pendingBytes >= FLUSH_BYTES) await this.drainPending();
-  }
-
-  /** Raw bytes, for evidence that is a file rather than records. */
-  async write(bytes: Buffer): Promise<void> {
-    this.throwIfFailed();
-    this.hash.update(bytes);
-    this.size += bytes.length;
-    this.queueCompressed();
-    if (!this.compressor.write(bytes)) await new Promise((resolve) => this.compressor.once('drain', resolve));
-    // Appends resolve as microtasks, which never let the event loop run: without a turn here the compressor's
-    // completion callbacks wait until the next drain, and compression stops overlapping serialization.
-    else await yieldToEventLoop();
-    if (this.unwritten > UNWRITTEN_LIMIT_BYTES) await this.writes;
-    this.throwIfFailed();
-  }
-
-  /** Makes every appended record durable and returns the point a retry can resume from. */
-  async checkpoint(): Promise<Checkpoint> {
-    await this.drainPending();
-    await new Promise<void>((resolve) => this.compressor.flush(zlib.ZSTD_e_flush, () => resolve()));
-    await this.settleWrites();
-    await this.handle.sync();
-    this.lastCheckpoint = { offset: this.offset, count: this.count, size: this.size };
-    return this.lastCheckpoint;
-  }
-
-  /** Gives up the pull: closes the file and leaves it for a retry to resume from its last checkpoint. */
-  async abandon(): Promise<void> {
-    this.compressor.destroy();
-    await this.writes;
-    await this.handle.close();
-  }
-
-  /** Ends the frame and closes the file; the file is then a complete blob with this hash. */
-  async finish(): Promise<{ sha256: string; size: number; storedSize: number }> {
-    await this.drainPending();
-    const ended = new Promise<void>((resolve) => this.compressor.once('end', () => resolve()));
-    this.compressor.end();
-    await ended;
-    await this.settleWrites();
-    await this.handle.sync();
-    await this.handle.close();
-    return { sha256: this.hash.digest('hex'), size: this.size, storedSize: this.offset };
-  }
-
-  private async drainPending(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const buffer = Buffer.from(this.pending.join(''));
-    this.pending = [];
-    this.pendingBytes = 0;
-    await this.write(buffer);
-  }
-
-  /** Hands what the compressor has produced so far to the disk, after every earlier write, without waiting. */
-  private queueCompressed(): void {
-    if (this.compressed.length === 0) return;
-    const chunk = this.compressed.length === 1 ? this.compressed[0]! : Buffer.concat(this.compressed);
-    this.compressed = [];
-    const at = this.offset;
-    this.offset += chunk.length;
-    this.unwritten += chunk.length;
-    this.writes = this.writes.then(async () => {
-      if (this.failure) return;
-      try {
-        await this.handle.write(chunk, 0, chunk.length, at);
-        this.unwritten -= chunk.length;
-      } catch (error) {
-        this.failure ??= error as Error;
-      }
-    });
-  }
-
-  private async settleWrites(): Promise<void> {
-    this.queueCompressed();
-    await this.writes;
-    this.throwIfFailed();
-  }
-
-  private throwIfFailed(): void {
-    if (this.failure) throw this.failure;
+  private readJournal(): { entries: JournalEntry[]; malformed: { number: number }[] } {
+    if (!existsSync(this.journal)) return { entries: [], malformed: [] };
+    return parseJournal(readFileSync(this.journal, 'utf8'));
   }
 }
 
-/**
- * The uncompressed records up to a checkpoint, read back from an interrupted staging file; undefined when the file
- * is missing or does not hold the checkpoint (another host, or a truncated disk), so the pull starts over.
- */
-async function readPrefix(file: string, checkpoint: Checkpoint): Promise<Buffer | undefined> {
-  if (typeof checkpoint.size !== 'number' || !existsSync(file) || (await stat(file)).size < checkpoint.offset) return undefined;
-  const handle = await open(file, 'r');
-  const compressed = Buffer.alloc(checkpoint.offset);
-  try {
-    await handle.read(compressed, 0, checkpoint.offset, 0);
-  } finally {
-    await handle.close();
-  }
-  const chunks: Buffer[] = [];
-  let length = 0;
-  // The frame was flushed, not ended, at the checkpoint: the decoder yields every flushed byte, then reports the open frame.
-  await new Promise<void>((resolve) => {
-    const decoder = createZstdDecompress();
-    decoder.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      length += chunk.length;
-    });
-    decoder.on('error', () => resolve());
-    decoder.on('end', () => resolve());
-    decoder.end(compressed);
+const JOURNAL_LINE = /^(\d+) (\S+) ([0-9a-f]{64})$/;
+
+function parseJournal(text: string): { entries: JournalEntry[]; malformed: { number: number }[] } {
+  const entries: JournalEntry[] = [];
+  const malformed: { number: number }[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (line === '') return;
+    const match = JOURNAL_LINE.exec(line);
+    if (match) entries.push({ seq: Number(match[1]), id: match[2]!, rowHash: match[3]! });
+    else malformed.push({ number: index + 1 });
   });
-  if (length !== checkpoint.size) return undefined;
-  return Buffer.concat(chunks, length);
+  return { entries, malformed };
+}
+
+type BlobInspection = StagedContent | { unreadable: string };
+/** Read and decompress a MiB at a time: the streams' 64 and 16 KiB defaults made re-hashing a blob about twice as slow. */
+const INSPECT_CHUNK_BYTES = 1 << 20;
+
+/** What a blob file holds: the hash and size of its decompressed content and its size on disk. */
+async function inspectBlob(file: string): Promise<BlobInspection> {
+  try {
+    const hash = createHash('sha256');
+    let size = 0;
+    const input = createReadStream(file, { highWaterMark: INSPECT_CHUNK_BYTES }).pipe(createZstdDecompress({ chunkSize: INSPECT_CHUNK_BYTES }));
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+    return { sha256: hash.digest('hex'), size, storedSize: (await stat(file)).size };
+  } catch (error) {
+    return { unreadable: (error as Error).message };
+  }
+}
+
+function holds(found: BlobInspection, expected: StagedContent): found is StagedContent {
+  return !('unreadable' in found) && found.sha256 === expected.sha256 && found.size === expected.size;
+}
+
+function describeBlob(found: BlobInspection): string {
+  return 'unreadable' in found ? `unreadable (${found.unreadable})` : `${found.size} bytes with sha256 ${found.sha256} in ${found.storedSize} stored bytes`;
 }
 
 function sha256Hex(text: string): string {

@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=16
 import { Command, Option } from 'commander';
+import { Client, type Connection } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, type Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { ConfigError } from '../config/errors.ts';
@@ -7,10 +8,11 @@ import { loadConfig } from '../config/load.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { NonconformityStatus } from '../evidence/register.ts';
 import type { ControlRunSummary } from '../workflows/contracts.ts';
-import { connectWorker, temporalSettings } from './connection.ts';
+import { connectClient, connectWorker, temporalSettings } from './connection.ts';
 import { startDevServer } from './dev-server.ts';
 import { temporalLogger } from './logger.ts';
 import { exitCodeOf, manualWorkflowIdOf, occurrenceOf, requireControl, runControl, runControlHosted } from './run-control.ts';
+import { runsInFlight } from './runs-in-flight.ts';
 import { defaultRegistries } from './runtime.ts';
 import { cliContext, EXIT, table } from './commands/context.ts';
 import { listSchedules, syncSchedules } from './schedules.ts';
@@ -72,14 +74,28 @@ evidence
   });
 evidence
   .command('verify')
-  .description('check every blob against its hash and the catalog against its hash chain and journal (exit 1 on any problem)')
+  .description('check every blob against its hash, the catalog against its hash chain and journal, and the staging folder for files no run in flight will finish (exit 1 on any problem)')
   .option('--bundle <dir>', 'verify an exported auditor bundle instead of the store')
   .option('--against <path>', 'with --bundle: a data folder (its live catalog) or a checkpoint file the bundle must agree with')
   .option('--public-key <pem>', "with --bundle: check manifest.json.sig with this public key")
   .option('--json', 'JSON output')
   .action(async (options: { bundle?: string; against?: string; publicKey?: string; json?: boolean }) => {
     if (options.bundle) return verifyBundleCommand(context, options.bundle, options);
-    const report = await withRuntime(({ store }) => store.verify());
+    const report = await withRuntime(async ({ store, register }) => {
+      let connection: Promise<Connection> | undefined;
+      const connect = async () => {
+        const settings = temporalSettings();
+        connection ??= connectClient(settings).catch((error: Error) => {
+          throw new Error(`cannot connect to ${settings.address}: ${error.message}`);
+        });
+        return new Client({ connection: await connection, namespace: settings.namespace });
+      };
+      try {
+        return await store.verify({ runInFlight: runsInFlight(register, connect) });
+      } finally {
+        await (await connection?.catch(() => undefined))?.close();
+      }
+    });
     if (options.json) print(report);
     else if (report.ok) print(`ok: ${report.checked} evidence rows verified`);
     else print(`FAILED: ${report.problems.length} problems in ${report.checked} rows\n${table(report.problems, ['evidenceId', 'problem', 'detail'])}`);
@@ -238,7 +254,7 @@ program
         print(`calendar: ${opened.length} occurrence${opened.length === 1 ? '' : 's'} opened now${opened.length ? ` (${opened.join(', ')})` : ''}; \`isms calendar\` lists them all`);
         const summaries = await Promise.all([...runtime.config.controls.keys()].map((controlId) => runControl(client, runtime.config, controlId)));
         for (const summary of summaries) print(describeRun(summary));
-        const verify = await runtime.store.verify();
+        const verify = await runtime.store.verify({ runInFlight: runsInFlight(runtime.register, async () => client) });
         const open = runtime.register.list({ status: 'open' });
         print(`\nOpen nonconformities:\n${table(open, ['id', 'severity', 'controlId', 'title'])}\n`);
         print(`evidence: ${verify.checked} rows, ${verify.ok ? 'verified' : `${verify.problems.length} problems`}; open nonconformities: ${runtime.register.list({ status: 'open' }).length}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);

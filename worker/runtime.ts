@@ -27,7 +27,7 @@ export interface Runtime {
 
 export async function openRuntime(file: string, log: Logger, registries: Registries = defaultRegistries): Promise<Runtime> {
   const config = await loadConfig(file, registries);
-  const store = await EvidenceStore.open(config.dataDir);
+  const store = await EvidenceStore.open(config.dataDir, { log });
   const register = new Register(store.catalog);
   return { config, store, register, log, close: () => store.close() };
 }

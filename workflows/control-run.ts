@@ -1,11 +1,22 @@
 import { ActivityFailure, ApplicationFailure, SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { NON_RETRYABLE_ERROR_TYPES as NON_RETRYABLE, type ControlRunInput, type ControlRunSummary, type EvidenceGap, type ReconcileSummary } from './contracts.ts';
+import {
+  NON_RETRYABLE_ERROR_TYPES as NON_RETRYABLE,
+  type ControlRunInput,
+  type ControlRunSummary,
+  type EvaluateInput,
+  type EvaluationSummary,
+  type EvidenceGap,
+  type ReconcileSummary,
+} from './contracts.ts';
+
+/** A full disk is not retried here: the run tells the owner at once and then waits for space (see `recordWhenWritable`). */
+const BOOKKEEPING_NON_RETRYABLE = [...NON_RETRYABLE, 'DiskFullError'];
 
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: BOOKKEEPING_NON_RETRYABLE },
 });
 
 /**
@@ -15,11 +26,23 @@ const bookkeeping = proxyActivities<Activities>({
  */
 const localBookkeeping = proxyLocalActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: BOOKKEEPING_NON_RETRYABLE },
+});
+
+/**
+ * Once the owner has been told that the run's outcome could not be written, the bookkeeping waits for the catalog to
+ * take writes again (space freed, the disk back): every 30 s at first, then every 15 minutes, for up to a week.
+ */
+const patientBookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  scheduleToCloseTimeout: '7 days',
+  retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '15 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 /** Runs started before the local activities replay with the task-queue activities they recorded. */
 const LOCAL_BOOKKEEPING_PATCH = 'control-run-local-bookkeeping';
+/** Runs that failed at their bookkeeping before it was caught replay as the failures they were. */
+const UNWRITTEN_OUTCOME_PATCH = 'control-run-unwritten-outcome';
 
 const messenger = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -58,14 +81,16 @@ export async function controlRun(input: ControlRunInput): Promise<ControlRunSumm
   const gaps = collected.flatMap((result, index): EvidenceGap[] => (result.status === 'rejected' ? [gapOf(plan.sources[index]!, result.reason)] : []));
   for (const gap of gaps) log.warn('evidence gap', { controlId: input.controlId, source: gap.sourceName, reason: gap.reason });
 
-  const verdict = await bookkeeping.evaluateControl({ runId, controlId: input.controlId, occurrence, refs: evidence, gaps });
-  const nonconformities: ReconcileSummary = await quick.reconcileNonconformities({
-    runId,
-    controlId: input.controlId,
-    checkRunId: verdict.checkRunId,
-    occurrence,
-    gaps,
-  });
+  const evaluate = { runId, controlId: input.controlId, occurrence, refs: evidence, gaps };
+  let verdict: EvaluationSummary;
+  let nonconformities: ReconcileSummary;
+  try {
+    verdict = await bookkeeping.evaluateControl(evaluate);
+    nonconformities = await quick.reconcileNonconformities({ runId, controlId: input.controlId, checkRunId: verdict.checkRunId, occurrence, gaps });
+  } catch (error) {
+    if (!patched(UNWRITTEN_OUTCOME_PATCH)) throw error;
+    ({ verdict, nonconformities } = await recordWhenWritable(evaluate, error));
+  }
 
   try {
     await messenger.notify({ runId, controlId: input.controlId, status: verdict.status, reconcile: nonconformities, gaps });
@@ -75,6 +100,37 @@ export async function controlRun(input: ControlRunInput): Promise<ControlRunSumm
   }
 
   return { runId, controlId: input.controlId, occurrence, status: verdict.status, evidence, gaps, checks: verdict.checks, nonconformities };
+}
+
+/**
+ * The check run or the register could not be written (a full disk, a catalog gone): the run must still end with an
+ * outcome someone sees. The owner is told now, with the cause; then the same idempotent bookkeeping is retried until
+ * it can be written, so the check run and the evidence-gap nonconformities appear once space returns.
+ */
+async function recordWhenWritable(evaluate: EvaluateInput, error: unknown): Promise<{ verdict: EvaluationSummary; nonconformities: ReconcileSummary }> {
+  const failed = gapOf(error instanceof ActivityFailure && error.activityType ? error.activityType : 'bookkeeping', error);
+  log.error('the run could not write its outcome; telling the owner, then retrying until the catalog takes writes', {
+    controlId: evaluate.controlId,
+    step: failed.sourceName,
+    errorType: failed.errorType,
+    error: failed.reason,
+  });
+  const nothingReconciled: ReconcileSummary = { opened: [], stillObserved: [], reopened: [], noLongerObserved: [] };
+  try {
+    // NotifyInput has no field for a run's own failure: it travels as one more gap, named after the step that failed.
+    await messenger.notify({ runId: evaluate.runId, controlId: evaluate.controlId, status: 'error', reconcile: nothingReconciled, gaps: [...evaluate.gaps, failed] });
+  } catch (notifyError) {
+    log.warn('notification of the unwritten outcome failed', { controlId: evaluate.controlId, error: String(notifyError) });
+  }
+  const verdict = await patientBookkeeping.evaluateControl(evaluate);
+  const nonconformities = await patientBookkeeping.reconcileNonconformities({
+    runId: evaluate.runId,
+    controlId: evaluate.controlId,
+    checkRunId: verdict.checkRunId,
+    occurrence: evaluate.occurrence,
+    gaps: evaluate.gaps,
+  });
+  return { verdict, nonconformities };
 }
 
 export function gapOf(sourceName: string, reason: unknown): EvidenceGap {

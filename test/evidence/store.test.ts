@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -204,5 +205,144 @@ describe('evidence store', () => {
       store.catalog.run('DELETE FROM evidence WHERE id = ?', newest.id);
       expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: newest.id, problem: 'row-deleted' })]);
     });
+  });
+});
+
+describe('the journal is written by writers only', () => {
+  const journalFile = () => path.join(dir, 'evidence/journal.log');
+  const reopen = async () => {
+    store.close();
+    store = await EvidenceStore.open(dir);
+  };
+
+  it('an emptied journal stays empty through opening and verifying, every row is reported, and a writer does not fill it in', async () => {
+    const first = await snapshot('run-1', ['CVE-1']);
+    const second = await snapshot('run-2', ['CVE-2']);
+    writeFileSync(journalFile(), '');
+    await reopen();
+    const report = await store.verify();
+    expect(report.problems).toEqual([
+      expect.objectContaining({ evidenceId: first.id, problem: 'row-not-journaled' }),
+      expect.objectContaining({ evidenceId: second.id, problem: 'row-not-journaled' }),
+    ]);
+    expect(readFileSync(journalFile(), 'utf8')).toBe('');
+
+    const third = await snapshot('run-3', ['CVE-3']);
+    expect(readFileSync(journalFile(), 'utf8')).toBe(`${third.seq} ${third.id} ${third.rowHash}\n`);
+    expect((await store.verify()).problems.map((problem) => [problem.evidenceId, problem.problem])).toEqual([
+      [first.id, 'row-not-journaled'],
+      [second.id, 'row-not-journaled'],
+    ]);
+  });
+
+  it('a journal cut short is reported, and opening and verifying do not put the lines back', async () => {
+    await snapshot('run-1', ['CVE-1']);
+    const cut = await snapshot('run-2', ['CVE-2']);
+    const lines = readFileSync(journalFile(), 'utf8');
+    const shorter = lines.slice(0, lines.indexOf(`\n${cut.seq} ${cut.id} `) + 1);
+    expect(shorter.split('\n')).toHaveLength(2);
+    writeFileSync(journalFile(), shorter);
+    await reopen();
+    await reopen();
+    expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: cut.id, problem: 'row-not-journaled', detail: `catalog row ${cut.seq} is not in the journal` })]);
+    expect(readFileSync(journalFile(), 'utf8')).toBe(shorter);
+  });
+
+  it('a row whose line a crash lost is reported as waiting, and the next writer journals it', async () => {
+    const lost = await snapshot('run-1', ['CVE-1']);
+    // The state a crash between the row's commit and its journal line leaves.
+    writeFileSync(journalFile(), '');
+    store.catalog.run('INSERT INTO journal_waiting (seq) VALUES (?)', lost.seq);
+    await reopen();
+    expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: lost.id, problem: 'row-not-journaled', detail: expect.stringContaining('not in the journal yet') })]);
+    expect(readFileSync(journalFile(), 'utf8')).toBe('');
+    const next = await snapshot('run-2', ['CVE-2']);
+    expect(readFileSync(journalFile(), 'utf8')).toBe(`${lost.seq} ${lost.id} ${lost.rowHash}\n${next.seq} ${next.id} ${next.rowHash}\n`);
+    expect((await store.verify()).ok).toBe(true);
+  });
+
+  it('never gives a deleted newest row\'s sequence number to the next row, and verify names the deleted one', async () => {
+    await snapshot('run-1', ['CVE-1']);
+    const deleted = await snapshot('run-2', ['CVE-2']);
+    store.catalog.run('DELETE FROM evidence WHERE id = ?', deleted.id);
+    const next = await snapshot('run-3', ['CVE-3']);
+    expect(next.seq).toBe(deleted.seq + 1);
+    expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: deleted.id, problem: 'row-deleted' })]);
+  });
+
+  it('reports a journal line that is not an entry, and a writer starts its line on a new one', async () => {
+    await snapshot('run-1', ['CVE-1']);
+    appendFileSync(journalFile(), '2 ev-torn');
+    expect((await store.verify()).problems).toEqual([expect.objectContaining({ problem: 'journal-malformed', detail: 'journal.log line 2 is not "<seq> <evidence id> <row hash>"' })]);
+    const next = await snapshot('run-2', ['CVE-2']);
+    expect(next.seq).toBe(2);
+    expect((await store.verify()).problems.map((problem) => problem.problem)).toEqual(['journal-malformed']);
+  });
+
+  it('writers in several processes at once journal every row exactly once', async () => {
+    const storeModule = new URL('../../evidence/store.ts', import.meta.url).href;
+    const writer = (name: string, at: number) =>
+      new Promise<number | null>((resolve, reject) => {
+        const script = `
+          const { EvidenceStore } = await import(${JSON.stringify(storeModule)});
+          const store = await EvidenceStore.open(${JSON.stringify(dir)});
+          const finding = ${JSON.stringify(finding('CVE-X'))};
+          while (Date.now() < ${at});
+          for (let i = 0; i < 20; i++) {
+            const staged = await store.stage('${name}-' + i, 'scans');
+            await staged.append({ ...finding, id: '${name}-' + i });
+            await store.commit(staged, { ...${JSON.stringify(meta('x'))}, runId: '${name}-' + i });
+          }
+          store.close();
+        `;
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+        child.on('error', reject);
+        child.on('exit', resolve);
+      });
+    const at = Date.now() + 1_200;
+    expect(await Promise.all([writer('a', at), writer('b', at), writer('c', at)])).toEqual([0, 0, 0]);
+    const seqs = readFileSync(journalFile(), 'utf8').trim().split('\n').map((line) => Number(line.split(' ')[0]));
+    expect(seqs.toSorted((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect((await store.verify()).ok).toBe(true);
+  }, 60_000);
+});
+
+
+describe('verify and the staging folder', () => {
+  it('reports a staging file whose run is not in flight, and leaves one whose run is', async () => {
+    const staged = await store.stage('run-stuck', 'scans');
+    await staged.append(finding('CVE-1'));
+    await staged.checkpoint();
+    await staged.abandon();
+
+    const asked: string[] = [];
+    const inFlight = await store.verify({
+      runInFlight: async (owner) => {
+        asked.push(`${owner.runId} ${owner.sourceName}`);
+        return { inFlight: true, why: 'running' };
+      },
+    });
+    expect(inFlight.ok).toBe(true);
+    expect(asked).toEqual(['run-stuck scans']);
+
+    const report = await store.verify({ runInFlight: async () => ({ inFlight: false, why: 'workflow run-stuck is TERMINATED' }) });
+    expect(report.problems).toEqual([
+      {
+        evidenceId: path.basename(staged.file),
+        problem: 'staging-orphaned',
+        detail: expect.stringMatching(/^staging file \S+\.part \(\d+ bytes, last written \S+\) of run run-stuck, source scans: no run in flight \(workflow run-stuck is TERMINATED\)$/),
+      },
+    ]);
+    expect(existsSync(staged.file)).toBe(true);
+
+    await store.discardStaging('run-stuck', 'scans');
+    expect((await store.verify()).ok).toBe(true);
+  });
+
+  it('reports a staging file with no record of its run', async () => {
+    writeFileSync(path.join(dir, 'evidence/staging', `${'a'.repeat(64)}.ndjson.zst.part`), 'left by an older worker');
+    expect((await store.verify({ runInFlight: async () => ({ inFlight: true, why: 'running' }) })).problems).toEqual([
+      expect.objectContaining({ problem: 'staging-orphaned', detail: expect.stringContaining('no record of the run it belongs to') }),
+    ]);
   });
 });

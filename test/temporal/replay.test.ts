@@ -24,6 +24,16 @@ describe('workflow code replays the histories of runs already in flight', () => 
     await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
   });
 
+  it('a control run that failed at evaluateControl before a run could survive its bookkeeping failing', async () => {
+    // Recorded from the previous controlRun on the dev server: the control left the worker's config while its source was
+    // collected, evaluateControl failed (ConfigError, not retried) and the run failed with it.
+    const history = History.decode(readFileSync(new URL('../fixtures/histories/control-run-failed-at-evaluate.bin', import.meta.url)));
+    const failedActivities = history.events.flatMap((event) => (event.activityTaskFailedEventAttributes ? [event.activityTaskFailedEventAttributes.failure?.applicationFailureInfo?.type] : []));
+    expect(failedActivities).toEqual(['ConfigError']);
+    expect(history.events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
+  });
+
   it('a control run of today: planning and reconciling leave markers, not activity tasks, and replay', async () => {
     // Its own control id: the dev server is shared, and an occurrence of a control runs once.
     const controlId = `replay-${randomUUID().slice(0, 8)}`;
