@@ -20,6 +20,7 @@ import { syncReviewSchedules } from './review-schedules.ts';
 import { registerReviewCommands } from './commands/review.ts';
 import { registerCalendarCommands } from './commands/calendar.ts';
 import { registerReportCommands } from './commands/report.ts';
+import { registerSoaCommands } from './commands/soa.ts';
 import { openCurrentOccurrences, syncCalendarSchedules } from './calendar-schedules.ts';
 import { createWorker, workflowsPath } from './worker.ts';
 
@@ -33,6 +34,7 @@ const { log, configFile, print, withRuntime, withClient } = context;
 registerReviewCommands(context);
 registerCalendarCommands(context);
 registerReportCommands(context);
+registerSoaCommands(context);
 // The SDK logs through pino too; its own INFO chatter (worker state changes) is noise at the default level.
 Runtime.install({ logger: temporalLogger(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' })) });
 
