@@ -312,7 +312,8 @@ describe('the SoA as HTML', () => {
     const a88 = /<tr data-control="A\.8\.8">([^]*?)<\/tr>/.exec(html)![1]!;
     expect(a88).toContain('<td>risk treatment (R-3, R-7), contractual: Customer contracts require patches within 30 days</td>');
     expect(a88).toContain('<span class="badge good">implemented</span>');
-    expect(a88).toContain(`<b>${row('A.8.8').evidencedBy[0]!.evidence[0]!.id}</b>`);
+    const [latest] = store.list({ controlId: 'vuln' });
+    expect(a88).toContain(`<b>${latest!.id}</b> <code title="sha256 ${latest!.sha256}">${latest!.sha256.slice(0, 12)}…</code><small> vuln-b</small>`);
     expect(a88).toContain('<td>security@example.com</td>');
     expect(html).toContain('<tr data-control="A.7.4" class="excluded">');
     expect(/<tr data-control="A\.5\.2">([^]*?)<\/tr>/.exec(html)![1]).toContain('<small>manual: no automated evidence</small>');
@@ -362,7 +363,10 @@ describe('the SoA as CSV', () => {
     expect(lines.find((line) => line.startsWith('A.5.31,'))).toBe("A.5.31,Organisational controls,Legal and contractual obligations,yes,legal,'=GDPR and the BDSG,,manual,manual: no automated evidence,legal@example.com,,");
     const a88 = lines.find((line) => line.startsWith('A.8.8,'))!;
     expect(a88).toContain('"Licensed, with a comma",yes,risk-treatment contractual,Customer contracts require patches within 30 days,R-3 R-7,implemented');
-    for (const evidence of row('A.8.8').evidencedBy[0]!.evidence) expect(a88).toContain(`${'id' in evidence ? evidence.id : ''} sha256:${'sha256' in evidence ? evidence.sha256 : ''}`);
+    const vuln = row('A.8.8').evidencedBy[0]!;
+    if (vuln.kind !== 'control') throw new Error('A.8.8 is evidenced by the vuln control');
+    expect(vuln.evidence).toHaveLength(2);
+    for (const evidence of vuln.evidence) expect(a88).toContain(`${evidence.id} sha256:${evidence.sha256}`);
     expect(renderSoaCsv(gatherSoa({ config, store }, { framework: 'nist-csf-2.0', now: NOW, titles: null })).split('\r\n')[0]).toMatch(/,evidence,nist-csf-2\.0$/);
   });
 });
