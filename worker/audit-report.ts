@@ -1,3 +1,4 @@
+import type { Framework } from '../config/frameworks/catalog.ts';
 import type { HistoryEntry } from '../evidence/register.ts';
 import type { CalendarRow, OccurrenceStatus } from './calendar-report.ts';
 import { all, dateIn, el, htmlPage, markup, PAGE_CSP, table, timeIn, type Content, type Markup } from './html.ts';
@@ -57,6 +58,7 @@ export interface HeatmapRow {
 export interface ControlStatusRow {
   id: string;
   title: string;
+  /** The control's ids in the report's framework, directly or through the crosswalk. */
   reference: string;
   owner: string;
   paused: boolean;
@@ -131,13 +133,24 @@ export interface AuditDate {
   readinessStatus: OccurrenceStatus | null;
 }
 
+/** One id of the report's framework and the controls that address it. */
+export interface FrameworkGroup {
+  id: string;
+  title: string;
+  controls: string[];
+}
+
 export interface AuditReportData {
   organisation: string | null;
+  /** The framework whose ids label the controls (ISO/IEC 27001:2022 unless another was asked for). */
+  framework: { id: Framework; name: string };
   period: { from: string; to: string; timeZone: string };
   generatedAt: string;
   certification: { body: string; issued: string; expires: string; audits: AuditDate[] } | null;
   heatmap: { unit: 'week' | 'month'; columns: HeatmapColumn[]; rows: HeatmapRow[]; activitiesWithoutOccurrences: string[] };
   controls: ControlStatusRow[];
+  /** The framework's ids that the configured controls address, in the framework's order. */
+  byFramework: FrameworkGroup[];
   nonconformities: NonconformityLogEntry[];
   remediation: { bySeverity: RemediationStats[]; openPastSla: number };
   leavers: { slaHours: number; systems: LeaverSystemRow[] };
@@ -315,7 +328,7 @@ function controlTable(data: AuditReportData): Markup {
     el('h2', {}, 'Control status'),
     el('p', { class: 'muted' }, 'Latest run status as of the report; open counts nonconformities being worked on (open, root cause, corrective action).'),
     table(
-      ['Control', 'Reference', 'Owner', 'Latest status', 'Open NCs', 'Awaiting verification', 'Last evidence', 'Snapshots in period', 'Occurrences covered'],
+      ['Control', data.framework.name, 'Owner', 'Latest status', 'Open NCs', 'Awaiting verification', 'Last evidence', 'Snapshots in period', 'Occurrences covered'],
       data.controls.map((control) => [
         all(el('b', {}, control.title), markup('<br>'), el('small', {}, control.id), control.paused ? el('span', { class: 'muted' }, ' (paused)') : ''),
         control.reference,
@@ -329,6 +342,31 @@ function controlTable(data: AuditReportData): Markup {
       ]),
       { class: 'controls' },
       'No controls configured.',
+    ),
+  );
+}
+
+function frameworkTable(data: AuditReportData): Markup {
+  const byId = new Map(data.controls.map((control) => [control.id, control]));
+  return el(
+    'section',
+    { id: 'framework' },
+    el('h2', {}, `Controls by ${data.framework.name}`),
+    el('p', { class: 'muted' }, `Each ${data.framework.name} id the controls address, directly or through the indicative crosswalk of their ISO/IEC 27001 references, with the controls' latest status.`),
+    table(
+      ['Id', 'Title', 'Controls'],
+      data.byFramework.map((group) => [
+        el('b', {}, group.id),
+        group.title,
+        all(
+          ...group.controls.map((id, index) => {
+            const control = byId.get(id)!;
+            return all(index > 0 ? markup('<br>') : '', control.title, ' ', el('small', {}, id), ' ', control.status ? badge(control.status) : el('span', { class: 'muted' }, 'never ran'));
+          }),
+        ),
+      ]),
+      { class: 'framework' },
+      `No control addresses an id of ${data.framework.name}.`,
     ),
   );
 }
@@ -536,5 +574,5 @@ export function renderAuditReport(data: AuditReportData): string {
       '.',
     ),
   );
-  return htmlPage(title, STYLE, [header(data), glance(data), heatmap(data), controlTable(data), nonconformityLog(data), remediation(data), leavers(data), calendar(data), footer]);
+  return htmlPage(title, STYLE, [header(data), glance(data), heatmap(data), controlTable(data), frameworkTable(data), nonconformityLog(data), remediation(data), leavers(data), calendar(data), footer]);
 }
