@@ -50,7 +50,7 @@ const COLUMNS: readonly Column[] = [
  * A spreadsheet opening a CSV runs cells that start with = + - @ (or a tab or carriage return) as formulas;
  * such a cell gets a leading apostrophe so it stays text (OWASP "CSV injection").
  */
-function csvCell(value: string): string {
+export function csvCell(value: string): string {
   const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -13,6 +13,7 @@ import {
   type Recurrence,
   type Span,
 } from './calendar-occurrences.ts';
+import { References } from './frameworks/reference.ts';
 import type { IsmsConfig } from './schema.ts';
 
 /*
@@ -21,9 +22,6 @@ import type { IsmsConfig } from './schema.ts';
  */
 
 const ActivityId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes');
-/** The same shape as a control's reference in schema.ts (kept private there). */
-const IsoReference = z.string().regex(/^(A\.[5-8]\.\d{1,2}|(4|5|6|7|8|9|10)(\.\d+){0,2})$/, 'an ISO/IEC 27001:2022 reference such as "A.8.8" or "9.2"');
-const Reference = z.union([IsoReference, z.array(IsoReference).min(1)]);
 const SpanText = z.string().refine((text) => parseSpan(text) !== undefined, 'a span such as "14d", "2h", "3 months" or "1 year"');
 const DateText = z.string().refine((text) => parseLocalDate(text) !== undefined, 'a date such as 2026-01-31');
 const TimeText = z.string().refine((text) => parseLocalTime(text) !== undefined, 'a time of day such as "09:00"');
@@ -53,7 +51,7 @@ export type EvidenceExpectation = z.infer<typeof EvidenceExpectation>;
 export const ActivityEntry = z.strictObject({
   id: ActivityId,
   title: z.string().min(1).optional(),
-  reference: Reference.optional(),
+  reference: References.optional(),
   owner: z.string().min(1).optional(),
   /** RFC 5545 RRULE, optionally with a DTSTART line; without DTSTART, `anchor` is the start. */
   rrule: z.string().min(1).optional(),

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { CalendarConfig } from './calendar.ts';
+import { References } from './frameworks/reference.ts';
 import { ReviewConfig } from './review.ts';
 import { SecretRef } from './secrets.ts';
+import { SoaConfig } from './soa.ts';
 
 /** A duration as Temporal takes it: "90s", "2 minutes", "1 day". */
 export const Duration = z
@@ -55,9 +57,6 @@ export type Schedule = z.infer<typeof Schedule>;
 
 const Identifier = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes');
 
-/** ISO/IEC 27001:2022 clause (e.g. "9.2", "6.1.3") or Annex A control (e.g. "A.8.8"). */
-const IsoReference = z.string().regex(/^(A\.[5-8]\.\d{1,2}|(4|5|6|7|8|9|10)(\.\d+){0,2})$/, 'an ISO/IEC 27001:2022 reference such as "A.8.8" or "9.2"');
-
 const collectionFields = {
   /** How long one collection attempt may take. */
   timeout: Duration,
@@ -97,7 +96,8 @@ export type CheckConfig = z.infer<typeof CheckConfig>;
 export const ControlConfig = z.strictObject({
   id: Identifier,
   title: z.string().min(1),
-  reference: z.union([IsoReference, z.array(IsoReference).min(1)]),
+  /** ISO/IEC 27001:2022 clauses or Annex A controls (`A.8.8`), or other frameworks' ids (`soc2/CC7.1`). */
+  reference: References,
   owner: z.string().min(1),
   schedule: Schedule,
   sources: z.array(SourceConfig).min(1),
@@ -176,5 +176,7 @@ export const IsmsConfig = z.strictObject({
   controls: z.array(ControlConfig).default([]),
   /** The maintenance calendar: recurring human activities, the audit cycle and change reviews. */
   calendar: z.lazy(() => CalendarConfig).optional(),
+  /** The Statement of Applicability: exclusions, inclusion reasons, owners, licensed titles. */
+  soa: SoaConfig.optional(),
 });
 export type IsmsConfig = z.infer<typeof IsmsConfig>;

@@ -3,13 +3,15 @@ import { leaverStillActive } from '../checks/leaver-still-active.ts';
 import { vulnerabilitySla } from '../checks/vulnerability-sla.ts';
 import { addDays, addMonthsClamped, fromZoned, toZoned, weekdayOf, type LocalDate } from '../config/calendar-occurrences.ts';
 import { planOccurrences } from '../config/calendar-plan.ts';
+import { catalogOf, ISO_27001, type Framework } from '../config/frameworks/catalog.ts';
+import { referencesIn } from '../config/frameworks/crosswalk.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { CalendarStore } from '../evidence/calendar-store.ts';
 import { FindingLedger } from '../evidence/finding-ledger.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { Severity } from '../evidence/records.ts';
 import type { NonconformityStatus } from '../evidence/register.ts';
-import { BEING_WORKED_ON, type AuditDate, type AuditReportData, type CellState, type ControlStatusRow, type HeatmapCell, type HeatmapColumn, type HeatmapRow, type LeaverSystemRow, type NonconformityLogEntry, type RemediationStats } from './audit-report.ts';
+import { BEING_WORKED_ON, type AuditDate, type AuditReportData, type CellState, type ControlStatusRow, type FrameworkGroup, type HeatmapCell, type HeatmapColumn, type HeatmapRow, type LeaverSystemRow, type NonconformityLogEntry, type RemediationStats } from './audit-report.ts';
 import { calendarRows, type CalendarRow, type CoverageSummary, type ExpectedOccurrence, type ExpectedStatus, type OccurrenceStatus } from './calendar-report.ts';
 import { calendarOf, calendarView, coverageOf } from './calendar.ts';
 import type { Runtime } from './runtime.ts';
@@ -36,8 +38,8 @@ const AUDITS = ['surveillance-audit-1', 'surveillance-audit-2', 'recertification
 
 export type ReportRuntime = Pick<Runtime, 'config' | 'store' | 'register'>;
 
-/** Everything the report shows for the period [from, to), as of `now`. */
-export function gatherAuditReport(runtime: ReportRuntime, range: { from: number; to: number }, now: number): AuditReportData {
+/** Everything the report shows for the period [from, to), as of `now`, its controls labelled with the ids of `framework`. */
+export function gatherAuditReport(runtime: ReportRuntime, range: { from: number; to: number }, now: number, framework: Framework = ISO_27001): AuditReportData {
   const loaded = runtime.config;
   const zone = loaded.config.timezone;
   const columns = columnsOf(range, zone);
@@ -70,13 +72,16 @@ export function gatherAuditReport(runtime: ReportRuntime, range: { from: number;
   const counts: Partial<Record<OccurrenceStatus, number>> = {};
   for (const row of inPeriod) counts[row.status] = (counts[row.status] ?? 0) + 1;
 
+  const controls = controlStatus(runtime, coverage, evidenceByControl, range, framework);
   return {
     organisation: loaded.config.organisation ?? null,
+    framework: { id: framework, name: catalogOf(framework).name },
     period: { from: iso(range.from), to: iso(range.to), timeZone: zone },
     generatedAt: iso(now),
     certification: certificationOf(runtime, calendarStore, now),
     heatmap: { unit: byMonth(range) ? 'month' : 'week', columns, rows, activitiesWithoutOccurrences },
-    controls: controlStatus(runtime, coverage, evidenceByControl, range),
+    controls,
+    byFramework: frameworkGroups(runtime, framework),
     nonconformities: nonconformityLog(runtime, range),
     remediation: remediationOf(runtime, range, now),
     leavers: leaverClockOf(runtime, range, now),
@@ -166,13 +171,20 @@ function stateOf(unknown: boolean, expected: number, satisfied: number, partial:
 // ---------------------------------------------------------------------------------------------------------------
 // Controls and nonconformities
 
-function controlStatus(runtime: ReportRuntime, coverage: readonly CoverageSummary[], evidenceByControl: ReadonlyMap<string, readonly { collectedAt: string }[]>, range: { from: number; to: number }): ControlStatusRow[] {
+function controlStatus(
+  runtime: ReportRuntime,
+  coverage: readonly CoverageSummary[],
+  evidenceByControl: ReadonlyMap<string, readonly { collectedAt: string }[]>,
+  range: { from: number; to: number },
+  framework: Framework,
+): ControlStatusRow[] {
   const latest = new Map<string, { status: string; evaluated_at: string }>();
   for (const row of runtime.store.catalog.all<{ control_id: string; status: string; evaluated_at: string }>('SELECT control_id, status, evaluated_at FROM v_control_status ORDER BY control_id')) {
     if (!latest.has(row.control_id)) latest.set(row.control_id, row);
   }
   const nonconformities = runtime.register.list();
   return [...runtime.config.controls.values()].map(({ control, references }) => {
+    const ids = referencesIn(framework, { references });
     const own = nonconformities.filter((nc) => nc.controlId === control.id);
     const evidence = evidenceByControl.get(control.id) ?? [];
     const summary = coverage.find((entry) => entry.kind === 'control' && entry.id === control.id);
@@ -181,7 +193,7 @@ function controlStatus(runtime: ReportRuntime, coverage: readonly CoverageSummar
     return {
       id: control.id,
       title: control.title,
-      reference: references.join(', '),
+      reference: ids.join(', '),
       owner: control.owner,
       paused: control.paused,
       status: run?.status ?? null,
@@ -193,6 +205,15 @@ function controlStatus(runtime: ReportRuntime, coverage: readonly CoverageSummar
       expectedInPeriod: due.length,
       satisfiedInPeriod: due.filter((occurrence) => SATISFIED.includes(occurrence.status)).length,
     } satisfies ControlStatusRow;
+  });
+}
+
+/** The framework's ids the configured controls address, each with those controls, in the framework's order. */
+function frameworkGroups(runtime: ReportRuntime, framework: Framework): FrameworkGroup[] {
+  const addressed = [...runtime.config.controls.values()].map((control) => ({ id: control.control.id, ids: referencesIn(framework, control) }));
+  return catalogOf(framework).entries.flatMap((entry) => {
+    const controls = addressed.filter((control) => control.ids.includes(entry.id)).map((control) => control.id);
+    return controls.length > 0 ? [{ id: entry.id, title: entry.title, controls }] : [];
   });
 }
 

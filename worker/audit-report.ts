@@ -1,7 +1,7 @@
-import { escapeHtml } from '../activities/review-report.ts';
-import { formatLocalDate, toZoned } from '../config/calendar-occurrences.ts';
+import type { Framework } from '../config/frameworks/catalog.ts';
 import type { HistoryEntry } from '../evidence/register.ts';
 import type { CalendarRow, OccurrenceStatus } from './calendar-report.ts';
+import { all, dateIn, el, htmlPage, markup, PAGE_CSP, table, timeIn, type Content, type Markup } from './html.ts';
 
 /*
  * The audit-readiness report: one HTML file an auditor can open offline, print, or keep beside the evidence bundle.
@@ -58,6 +58,7 @@ export interface HeatmapRow {
 export interface ControlStatusRow {
   id: string;
   title: string;
+  /** The control's ids in the report's framework, directly or through the crosswalk. */
   reference: string;
   owner: string;
   paused: boolean;
@@ -132,59 +133,28 @@ export interface AuditDate {
   readinessStatus: OccurrenceStatus | null;
 }
 
+/** One id of the report's framework and the controls that address it. */
+export interface FrameworkGroup {
+  id: string;
+  title: string;
+  controls: string[];
+}
+
 export interface AuditReportData {
   organisation: string | null;
+  /** The framework whose ids label the controls (ISO/IEC 27001:2022 unless another was asked for). */
+  framework: { id: Framework; name: string };
   period: { from: string; to: string; timeZone: string };
   generatedAt: string;
   certification: { body: string; issued: string; expires: string; audits: AuditDate[] } | null;
   heatmap: { unit: 'week' | 'month'; columns: HeatmapColumn[]; rows: HeatmapRow[]; activitiesWithoutOccurrences: string[] };
   controls: ControlStatusRow[];
+  /** The framework's ids that the configured controls address, in the framework's order. */
+  byFramework: FrameworkGroup[];
   nonconformities: NonconformityLogEntry[];
   remediation: { bySeverity: RemediationStats[]; openPastSla: number };
   leavers: { slaHours: number; systems: LeaverSystemRow[] };
   calendar: { inPeriod: CalendarRow[]; counts: Partial<Record<OccurrenceStatus, number>>; next90Days: CalendarRow[] };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Escaping: values are escaped unless they are markup this file built.
-
-interface Markup {
-  readonly html: string;
-}
-type Content = string | number | null | undefined | Markup;
-
-const markup = (html: string): Markup => ({ html });
-const text = (value: Content): string => (value !== null && typeof value === 'object' ? value.html : escapeHtml(value === null || value === undefined ? '' : String(value)));
-/** Joins contents, escaping the plain ones. */
-const all = (...parts: Content[]): Markup => markup(parts.map(text).join(''));
-const el = (tag: string, attributes: Record<string, string | undefined>, ...children: Content[]): Markup =>
-  markup(
-    `<${tag}${Object.entries(attributes)
-      .filter((entry): entry is [string, string] => entry[1] !== undefined)
-      .map(([name, value]) => ` ${name}="${escapeHtml(value)}"`)
-      .join('')}>${children.map(text).join('')}</${tag}>`,
-  );
-
-function table(headers: readonly Content[], rows: readonly (readonly Content[])[], attributes: Record<string, string | undefined> = {}, empty = 'None in the period.'): Markup {
-  if (rows.length === 0) return el('p', { class: 'muted' }, empty);
-  return el(
-    'table',
-    attributes,
-    el('thead', {}, el('tr', {}, ...headers.map((header) => el('th', {}, header)))),
-    el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((cell) => el('td', {}, cell))))),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Formatting
-
-function dateIn(iso: string, zone: string): string {
-  return formatLocalDate(toZoned(Date.parse(iso), zone));
-}
-
-function timeIn(iso: string, zone: string): string {
-  const local = toZoned(Date.parse(iso), zone);
-  return `${formatLocalDate(local)} ${String(local.hour).padStart(2, '0')}:${String(local.minute).padStart(2, '0')}`;
 }
 
 const days = (value: number | null) => (value === null ? '–' : value.toFixed(1));
@@ -358,7 +328,7 @@ function controlTable(data: AuditReportData): Markup {
     el('h2', {}, 'Control status'),
     el('p', { class: 'muted' }, 'Latest run status as of the report; open counts nonconformities being worked on (open, root cause, corrective action).'),
     table(
-      ['Control', 'Reference', 'Owner', 'Latest status', 'Open NCs', 'Awaiting verification', 'Last evidence', 'Snapshots in period', 'Occurrences covered'],
+      ['Control', data.framework.name, 'Owner', 'Latest status', 'Open NCs', 'Awaiting verification', 'Last evidence', 'Snapshots in period', 'Occurrences covered'],
       data.controls.map((control) => [
         all(el('b', {}, control.title), markup('<br>'), el('small', {}, control.id), control.paused ? el('span', { class: 'muted' }, ' (paused)') : ''),
         control.reference,
@@ -372,6 +342,31 @@ function controlTable(data: AuditReportData): Markup {
       ]),
       { class: 'controls' },
       'No controls configured.',
+    ),
+  );
+}
+
+function frameworkTable(data: AuditReportData): Markup {
+  const byId = new Map(data.controls.map((control) => [control.id, control]));
+  return el(
+    'section',
+    { id: 'framework' },
+    el('h2', {}, `Controls by ${data.framework.name}`),
+    el('p', { class: 'muted' }, `Each ${data.framework.name} id the controls address, directly or through the indicative crosswalk of their ISO/IEC 27001 references, with the controls' latest status.`),
+    table(
+      ['Id', 'Title', 'Controls'],
+      data.byFramework.map((group) => [
+        el('b', {}, group.id),
+        group.title,
+        all(
+          ...group.controls.map((id, index) => {
+            const control = byId.get(id)!;
+            return all(index > 0 ? markup('<br>') : '', control.title, ' ', el('small', {}, id), ' ', control.status ? badge(control.status) : el('span', { class: 'muted' }, 'never ran'));
+          }),
+        ),
+      ]),
+      { class: 'framework' },
+      `No control addresses an id of ${data.framework.name}.`,
     ),
   );
 }
@@ -507,7 +502,7 @@ function calendar(data: AuditReportData): Markup {
     el('h2', {}, 'Calendar'),
     el('h3', {}, 'Occurrences due in the period'),
     counts.length > 0 ? el('p', { class: 'counts' }, ...counts.flatMap((count, index) => (index === 0 ? [count] : [markup(' · '), count]))) : '',
-    table(['Due', 'Activity', 'Reference', 'Owner', 'Status', 'Completed / NC'], rows(data.calendar.inPeriod), { class: 'occurrences' }),
+    table(['Due', 'Activity', 'Reference', 'Owner', 'Status', 'Completed / NC'], rows(data.calendar.inPeriod), { class: 'occurrences' }, 'None in the period.'),
     el('h3', {}, 'Next 90 days'),
     table(['Due', 'Activity', 'Reference', 'Owner', 'Status', 'Completed / NC'], rows(data.calendar.next90Days), { class: 'upcoming' }, 'Nothing due in the next 90 days.'),
   );
@@ -560,29 +555,24 @@ tr.history ol{margin:0;padding-left:18px}tr.history time{font-variant-numeric:ta
 }`;
 
 /** The Content-Security-Policy of the page: inline style only; no script, no fetch, no image, no form, no base. */
-export const AUDIT_REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+export const AUDIT_REPORT_CSP = PAGE_CSP;
 
 /** The report as one page that needs nothing but itself. */
 export function renderAuditReport(data: AuditReportData): string {
   const zone = data.period.timeZone;
   const title = `Audit readiness${data.organisation ? `: ${data.organisation}` : ''}, ${dateIn(data.period.from, zone)} to ${dateIn(new Date(Date.parse(data.period.to) - 1).toISOString(), zone)}`;
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(AUDIT_REPORT_CSP)}">`,
-    '<meta name="referrer" content="no-referrer">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${STYLE}</style></head><body>`,
-    header(data).html,
-    glance(data).html,
-    heatmap(data).html,
-    controlTable(data).html,
-    nonconformityLog(data).html,
-    remediation(data).html,
-    leavers(data).html,
-    calendar(data).html,
-    `<footer><p class="muted">isms-worker audit-readiness report. Evidence, hashes and the manifest for this period: <code>isms evidence export --from ${escapeHtml(dateIn(data.period.from, zone))} --to ${escapeHtml(dateIn(data.period.to, zone))} --out DIR</code>, checked with <code>isms evidence verify --bundle DIR</code>.</p></footer>`,
-    '</body></html>',
-    '',
-  ].join('\n');
+  const footer = el(
+    'footer',
+    {},
+    el(
+      'p',
+      { class: 'muted' },
+      'isms-worker audit-readiness report. Evidence, hashes and the manifest for this period: ',
+      el('code', {}, `isms evidence export --from ${dateIn(data.period.from, zone)} --to ${dateIn(data.period.to, zone)} --out DIR`),
+      ', checked with ',
+      el('code', {}, 'isms evidence verify --bundle DIR'),
+      '.',
+    ),
+  );
+  return htmlPage(title, STYLE, [header(data), glance(data), heatmap(data), controlTable(data), frameworkTable(data), nonconformityLog(data), remediation(data), leavers(data), calendar(data), footer]);
 }

@@ -22,6 +22,7 @@ import { registerCalendarCommands } from './commands/calendar.ts';
 import { registerReportCommands } from './commands/report.ts';
 import { registerBundleCommands, verifyBundleCommand } from './commands/evidence-bundle.ts';
 import { registerOscalCommands } from './commands/oscal.ts';
+import { registerSoaCommands } from './commands/soa.ts';
 import { openCurrentOccurrences, syncCalendarSchedules } from './calendar-schedules.ts';
 import { createWorker, workflowsPath } from './worker.ts';
 
@@ -36,6 +37,7 @@ registerReviewCommands(context);
 registerCalendarCommands(context);
 registerReportCommands(context);
 registerOscalCommands(context);
+registerSoaCommands(context);
 // The SDK logs through pino too; its own INFO chatter (worker state changes) is noise at the default level.
 Runtime.install({ logger: temporalLogger(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' })) });
 

@@ -110,7 +110,7 @@ describe('calendar config', () => {
     );
     expect(shapes).toEqual([
       expect.stringMatching(/^calendar\.reminders\[1\]: a reminder such as .* \(line 2, column 20\)$/),
-      expect.stringMatching(/^calendar\.activities\[0\]\.reference: an ISO\/IEC 27001:2022 reference .*\(line 6, column 18\)$/),
+      expect.stringMatching(/^calendar\.activities\[0\]\.reference: no ISO\/IEC 27001:2022 id "A\.99" \(Annex A: .*\) \(line 6, column 18\)$/),
       expect.stringMatching(/^calendar\.activities\[0\]\.every: a span such as .*\(line 7, column 14\)$/),
       expect.stringMatching(/^calendar\.activities\[0\]\.anchor: a date such as 2026-01-31 \(line 8, column 15\)$/),
     ]);

@@ -59,7 +59,7 @@ describe('config', () => {
     ['a connector instance config error', valid.replace('asset: shop', 'asset: 42'), /connectors\.scans\.config\.asset: paged-findings: .*\(line 6/],
     ['an unknown check', valid.replace('check: vulnerability-sla', 'check: vuln-sla'), /controls\[0\]\.checks\[0\]\.check: unknown check "vuln-sla"/],
     ['bad check params', valid.replace('critical: 7', 'critical: soon'), /controls\[0\]\.checks\[0\]\.params\.days\.critical: vulnerability-sla: Invalid input: expected number.*\(line 25/],
-    ['an ISO reference that does not exist', valid.replace('A.8.8', 'A.9.4.2'), /controls\[0\]\.reference: .*ISO\/IEC 27001:2022 reference.*\(line 15/],
+    ['an ISO reference that does not exist', valid.replace('A.8.8', 'A.9.4.2'), /controls\[0\]\.reference: no ISO\/IEC 27001:2022 id "A\.9\.4\.2" \(Annex A: .*\) \(line 15, column 16\)/],
     ['a secret written in clear', valid.replace('{ env: SLACK_WEBHOOK }', '{ value: hunter2 }'), /notifications\[0\]\.url/],
     ['an unknown notification target', valid.replace('notify: [security]', 'notify: [secops]'), /controls\[0\]\.notify\[0\]: no notification target named "secops"/],
     ['an unknown key', valid.replace('timezone: Europe/Berlin', 'timezone: Europe/Berlin\nretention: 5y'), /\(root\): Unrecognized key: "retention"/],

@@ -96,6 +96,29 @@ describe('audit report data', () => {
     ]);
   });
 
+  it("labels and groups the controls by the chosen framework's ids through the crosswalk", () => {
+    expect(data.framework).toEqual({ id: 'iso27001:2022', name: 'ISO/IEC 27001:2022' });
+    expect(data.byFramework).toEqual([{ id: 'A.8.8', title: 'Finding and fixing technical vulnerabilities', controls: ['daily-scans', 'weekly-scans'] }]);
+    const soc2 = gatherAuditReport(runtime, periodRange(), REPORT_NOW, 'soc2');
+    expect(soc2.framework).toEqual({ id: 'soc2', name: 'SOC 2 (2017 Trust Services Criteria)' });
+    expect(soc2.controls.map((control) => [control.id, control.reference])).toEqual([
+      ['daily-scans', 'CC7.1'],
+      ['weekly-scans', 'CC7.1'],
+    ]);
+    expect(soc2.byFramework).toEqual([{ id: 'CC7.1', title: 'Detecting configuration changes and new vulnerabilities', controls: ['daily-scans', 'weekly-scans'] }]);
+    const csf = gatherAuditReport(runtime, periodRange(), REPORT_NOW, 'nist-csf-2.0');
+    expect(csf.controls[0]!.reference).toBe('ID.RA-01, PR.PS-02');
+    expect(csf.byFramework.map((group) => group.id)).toEqual(['ID.RA-01', 'PR.PS-02']);
+
+    const page = renderAuditReport(soc2);
+    expect(page).toContain('<th>Control</th><th>SOC 2 (2017 Trust Services Criteria)</th><th>Owner</th>');
+    const section = /<section id="framework">([^]*?)<\/section>/.exec(page)![1]!;
+    expect(section).toContain('<h2>Controls by SOC 2 (2017 Trust Services Criteria)</h2>');
+    expect(section).toContain('<td><b>CC7.1</b></td><td>Detecting configuration changes and new vulnerabilities</td>');
+    expect(section).toContain('Daily scans &lt;script&gt;alert(1)&lt;/script&gt; &quot;onmouseover=alert(2) x=&quot; <small>daily-scans</small> <span class="badge bad">fail</span>');
+    expect(renderAuditReport({ ...soc2, byFramework: [] })).toContain('<p class="muted">No control addresses an id of SOC 2 (2017 Trust Services Criteria).</p>');
+  });
+
   it('logs every nonconformity alive in the period with its history, and none closed before it or opened after it', () => {
     expect(data.nonconformities.map((nc) => [nc.id, nc.status])).toEqual([
       ['NC-0002', 'corrective-action'],

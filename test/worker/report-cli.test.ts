@@ -47,6 +47,15 @@ describe('isms report', () => {
     expect(data.heatmap.rows.find((row) => row.id === 'daily-scans')!.cells[8]).toMatchObject({ state: 'some', missing: 13, partial: 1 });
   });
 
+  it('labels the controls with SOC 2 or NIST CSF 2.0 ids with --framework, and refuses an unknown framework with exit 2', async () => {
+    const result = await run(['report', '--from', PERIOD.from, '--to', PERIOD.to, '--framework', 'nist-csf-2.0', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const data = JSON.parse(result.stdout) as AuditReportData;
+    expect(data.framework.id).toBe('nist-csf-2.0');
+    expect(data.controls.map((control) => control.reference)).toEqual(['ID.RA-01, PR.PS-02', 'ID.RA-01, PR.PS-02']);
+    expect(await run(['report', '--from', PERIOD.from, '--to', PERIOD.to, '--framework', 'cobit', '--out', 'bad.html'])).toMatchObject({ code: 2, stderr: '--framework cobit: not one of iso27001:2022, soc2, nist-csf-2.0\n' });
+  });
+
   it('refuses a missing --out, a bad date and an empty period with exit 2 before writing anything', async () => {
     expect(await run(['report', '--from', PERIOD.from, '--to', PERIOD.to])).toMatchObject({ code: 2, stderr: 'report: --out <file.html> is required (or --json to print the data)\n' });
     expect(await run(['report', '--from', 'last tuesday', '--to', PERIOD.to, '--out', 'bad.html'])).toMatchObject({ code: 2, stderr: '--from last tuesday: not a date (YYYY-MM-DD or ISO 8601)\n' });

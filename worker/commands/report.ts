@@ -4,6 +4,7 @@ import { ConfigError } from '../../config/errors.ts';
 import { renderAuditReport } from '../audit-report.ts';
 import { gatherAuditReport } from '../audit-report-data.ts';
 import type { CliContext } from './context.ts';
+import { frameworkOption } from './soa.ts';
 
 /** `isms report`: the audit-readiness report of a period as one self-contained HTML file, or its data as JSON. */
 export function registerReportCommands(context: CliContext): void {
@@ -16,13 +17,15 @@ export function registerReportCommands(context: CliContext): void {
     .requiredOption('--to <date>', 'end of the period (exclusive), e.g. 2027-01-01')
     .option('--out <file>', 'the HTML file to write')
     .option('--json', 'print the gathered data as JSON instead of writing HTML')
-    .action(async (options: { from: string; to: string; out?: string; json?: boolean }) => {
+    .option('--framework <framework>', 'label and group the controls by this framework\'s ids: iso27001:2022 (default), soc2, nist-csf-2.0', 'iso27001:2022')
+    .action(async (options: { from: string; to: string; out?: string; json?: boolean; framework: string }) => {
       if (!options.out && !options.json) throw new ConfigError('report: --out <file.html> is required (or --json to print the data)');
+      const framework = frameworkOption(options.framework);
       await withRuntime(async (runtime) => {
         const zone = runtime.config.config.timezone;
         const range = { from: instantOf(options.from, '--from', zone), to: instantOf(options.to, '--to', zone) };
         if (range.to <= range.from) throw new ConfigError('--to must be after --from');
-        const data = gatherAuditReport(runtime, range, Date.now());
+        const data = gatherAuditReport(runtime, range, Date.now(), framework);
         if (options.json) return print(data);
         await writeFile(options.out!, renderAuditReport(data));
         const cells = data.heatmap.rows.flatMap((row) => row.cells);
