@@ -24,6 +24,8 @@ export interface ParseOptions {
   readonly asset?: string;
   /** When the file states no scan time. The connector passes the file's mtime; without it, the time of parsing. */
   readonly fallbackScannedAt?: string;
+  /** The longest value kept from an XML file (config `maxValueBytes`); JSON gets it through the pass that streams it. */
+  readonly maxValueBytes?: number;
   /** Degraded data the auditor should know about (ctx.warn). */
   readonly warn?: (message: string) => void;
 }
@@ -1123,9 +1125,13 @@ function nessusHostTime(host: NessusHost, origin: string, options: ParseOptions,
   return time;
 }
 
+/** The text a ReportItem's or HostProperties' children are read for; plugin_output, description and the like are never built. */
+const NESSUS_TEXT = { ReportItem: new Set([...NESSUS_ITEM_CHILDREN, 'cve']), HostProperties: new Set(['tag']) };
+
 const nessusPlan: XmlPlan = {
   capture: (path) => path.length === 4 && path[2] === 'ReportHost' && (path[3] === 'ReportItem' || path[3] === 'HostProperties') && path[1] === 'Report',
   watch: (path) => (path.length === 3 && path[2] === 'ReportHost' && path[1] === 'Report') || (path.length === 2 && path[1] === 'Report'),
+  keepText: (path) => path.length === 5 && NESSUS_TEXT[path[3] as keyof typeof NESSUS_TEXT].has(path[4]!),
 };
 
 /**
@@ -1156,7 +1162,7 @@ export async function* parseNessus(chunks: AsyncIterable<string | Uint8Array>, o
     return current.scan;
   };
 
-  for await (const event of streamXml(chunks, origin, nessusPlan)) {
+  for await (const event of streamXml(chunks, origin, nessusPlan, { maxValueBytes: options.maxValueBytes, warn })) {
     if (event.type === 'start') {
       if (event.path.length === 1 && event.path[0] !== NESSUS_ROOT) throw malformed(origin, `the root element is <${event.path[0]}>, not <${NESSUS_ROOT}>`);
       if (event.path.length === 2) reportName = event.attributes.name === undefined ? null : detached(event.attributes.name);
@@ -1225,6 +1231,9 @@ function belowInnerReport(path: readonly string[]): readonly string[] | undefine
   return path.slice(offset + 2);
 }
 
+/** The elements of a result whose text is read (openVasResultFields); the description and the like are never built. */
+const OPENVAS_RESULT_TEXT = new Set(['name', 'host', 'host/hostname', 'port', 'threat', 'severity', 'qod/value', 'nvt/name', 'nvt/family', 'nvt/cvss_base', 'nvt/tags', 'nvt/cve', 'nvt/severities/severity/score']);
+
 const openVasPlan: XmlPlan = {
   capture: (path) => {
     if (path.length < 3 || path.length > 5) return false;
@@ -1234,6 +1243,11 @@ const openVasPlan: XmlPlan = {
     return below.length === 1 && (below[0] === 'scan_start' || below[0] === 'timestamp' || below[0] === 'host');
   },
   watch: (path) => path.length <= 3 && belowInnerReport(path)?.length === 0,
+  keepText: (path) => {
+    const below = belowInnerReport(path) ?? [];
+    if (below[0] === 'results') return OPENVAS_RESULT_TEXT.has(below.slice(2).join('/'));
+    return below[0] === 'host' ? below.length === 2 && below[1] === 'ip' : below.length === 1;
+  },
 };
 
 const OpenVasResult = z.object({
@@ -1354,7 +1368,7 @@ export async function* parseOpenVas(chunks: AsyncIterable<string | Uint8Array>, 
   };
   let results = 0;
 
-  for await (const event of streamXml(chunks, origin, openVasPlan)) {
+  for await (const event of streamXml(chunks, origin, openVasPlan, { maxValueBytes: options.maxValueBytes, warn })) {
     if (event.type === 'start') {
       if (event.path.length === 1 && !OPENVAS_ROOTS.has(event.path[0]!)) throw malformed(origin, `the root element is <${event.path[0]}>, not an OpenVAS <report>`);
       if (event.path.length > 1 && event.attributes.id !== undefined) reportId = detached(event.attributes.id);

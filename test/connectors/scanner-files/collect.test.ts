@@ -224,7 +224,13 @@ describe('scanner-files connector', () => {
   });
 
   it('validates its config', () => {
-    expect(ScannerFilesConfig.parse({ paths: ['scans/'] })).toEqual({ paths: ['scans/'], format: 'auto', maxJsonBytes: 8 * 1024 ** 3, maxXmlBytes: 8 * 1024 ** 3 });
+    expect(ScannerFilesConfig.parse({ paths: ['scans/'] })).toEqual({
+      paths: ['scans/'],
+      format: 'auto',
+      maxJsonBytes: 8 * 1024 ** 3,
+      maxXmlBytes: 8 * 1024 ** 3,
+      maxValueBytes: 16 * 1024 ** 2,
+    });
     expect(ScannerFilesConfig.safeParse({ paths: [] }).success).toBe(false);
     expect(ScannerFilesConfig.safeParse({ paths: ['x'], format: 'csv' }).success).toBe(false);
     expect(ScannerFilesConfig.safeParse({ paths: ['x'], patterns: ['y'] }).success).toBe(false);

@@ -43,6 +43,23 @@ describe('streamJson', () => {
     }
   });
 
+  it('passes over skipped strings without building them and yields what jsonEvents yields, however the text is cut', async () => {
+    // Members named "b" or "name" are skipped wherever they are, so skipped strings (with escapes, multi-byte
+    // characters and lone surrogates) straddle chunk boundaries of every size, and those at the top level are longer
+    // than the limit, which kept strings stay within.
+    const skipping: JsonPlan = (path) => (path.at(-1) === 'b' || path.at(-1) === 'name' ? 'skip' : path.length < 2 ? 'watch' : 'capture');
+    const next = mulberry32(0x5171);
+    for (let n = 0; n < 60; n++) {
+      const long = (text: string) => `${text}${'\\"'.repeat(n)}${'y'.repeat(100)}${text}`;
+      const value = { b: long(TEXTS[n % TEXTS.length]!), rest: document(next), name: `${long(TEXTS[(n + 3) % TEXTS.length]!)}\\` };
+      const text = JSON.stringify(value, null, n % 2 === 0 ? 2 : undefined);
+      const expected = [...jsonEvents(JSON.parse(text), skipping)];
+      for (const size of [1, 2, 3, 5, 64, text.length + 1]) {
+        expect(await collect(streamJson(chunked(text, size), 'doc.json', skipping, { maxValueBytes: 100 })), `document ${n} in chunks of ${size}`).toEqual(expected);
+      }
+    }
+  });
+
   it('captures values exactly as JSON.parse reads them, a "__proto__" key included', async () => {
     const text = '{"items": [{"__proto__": {"polluted": true}, "n": -0.5e2, "s": "\\u00e9\\ud83d\\ude00\\u0000", "deep": [[], {}, [null]]}]}';
     const events = await collect(streamJson(chunked(text, 5), 'doc.json', (path) => (path.length < 2 ? 'watch' : 'capture')));
