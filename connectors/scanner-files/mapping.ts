@@ -392,13 +392,16 @@ type SarifResult = z.infer<typeof SarifResult>;
 const LEVEL_SEVERITY: Record<SarifLevel, Severity> = { error: 'high', warning: 'medium', note: 'low', none: 'info' };
 
 /**
- * SARIF severity, in order: the rule's (or result's) `security-severity` property, a number banded like CVSS or a
- * word (Semgrep writes "CRITICAL"); then the result's `level`; then the rule's `defaultConfiguration.level`; then
- * SARIF's own default, `warning` for a failing result and `none` for other kinds.
+ * SARIF severity of a failing result (kind `fail`, the default), in order: the rule's (or result's)
+ * `security-severity` property, a number banded like CVSS or a word (Semgrep writes "CRITICAL"); then the result's
+ * `level`; then the rule's `defaultConfiguration.level`; then SARIF's default, `warning`. A result of any other kind
+ * is not a failure: its level is `none` whatever it or its rule says (SARIF 2.1.0, 3.27.10), so it is info, and the
+ * rule's security-severity (how bad the problem would be) does not apply to it.
  */
 function sarifSeverity(result: SarifResult, rule: SarifRule | undefined): { severity: Severity; securitySeverity: string | number | null; level: SarifLevel } {
-  const level = result.level ?? rule?.defaultConfiguration?.level ?? (result.kind === undefined || result.kind === 'fail' ? 'warning' : 'none');
   const declared = rule?.properties?.[SECURITY_SEVERITY] ?? result.properties?.[SECURITY_SEVERITY];
+  if (result.kind !== undefined && result.kind !== 'fail') return { severity: 'info', securitySeverity: declared ?? null, level: 'none' };
+  const level = result.level ?? rule?.defaultConfiguration?.level ?? 'warning';
   if (declared !== undefined) {
     const score = typeof declared === 'number' ? declared : /^\s*\d+(\.\d+)?\s*$/.test(declared) ? Number(declared) : undefined;
     const severity = score !== undefined && score <= 10 ? severityOfScore(score) : typeof declared === 'string' ? severityOfWord(declared) : undefined;
@@ -489,11 +492,16 @@ interface SarifRunContext {
   readonly rules: ReturnType<typeof sarifRules>;
 }
 
+/** Result kinds that say there is no problem (SARIF 2.1.0, 3.27.9): the rule passed, does not apply, or only informs. */
+const SARIF_NOT_FINDINGS = new Set(['pass', 'notApplicable', 'informational']);
+
 /**
- * SARIF 2.1.0 (any tool) to findings and scans. Results of kind `pass` or `notApplicable` and results whose
- * `baselineState` is `absent` are not findings (the tool says there is nothing there) and are only counted in the
- * scan's raw. Suppressed results are kept, flagged `raw.suppressed`: accepting a risk belongs in the register, not in
- * a code comment. The CVSS score is null: `security-severity` is a severity rank, not a stated CVSS v3 base score.
+ * SARIF 2.1.0 (any tool) to findings and scans. Results of kind `pass`, `notApplicable` or `informational` and
+ * results whose `baselineState` is `absent` are not findings (the tool says there is no problem there) and are only
+ * counted in the scan's raw. Results of kind `review` or `open` (a person must look; the tool could not decide) are
+ * kept as info findings with `raw.kind`, never rated by their rule (see sarifSeverity). Suppressed results are kept,
+ * flagged `raw.suppressed`: accepting a risk belongs in the register, not in a code comment. The CVSS score is null:
+ * `security-severity` is a severity rank, not a stated CVSS v3 base score.
  * A result is mapped once its run's tool, invocations, versionControlProvenance, properties and artifacts are known:
  * producers put them before or after `results` as they please (Semgrep sorts the keys, so `results` comes before
  * `tool`; Trivy writes `properties.imageName` after them), and then the log is read twice (see readJson).
@@ -544,7 +552,7 @@ function sarifReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
           const { run, scanner, asset, scannedAt, scan, rules } = runAt(path[1]!);
           const at = [...path];
           const result = validate(SarifResult, value, origin, at);
-          if (result.kind === 'pass' || result.kind === 'notApplicable' || result.baselineState === 'absent') {
+          if ((result.kind !== undefined && SARIF_NOT_FINDINGS.has(result.kind)) || result.baselineState === 'absent') {
             scan.raw.notFindings = (scan.raw.notFindings as number) + 1;
             return undefined;
           }
@@ -574,6 +582,7 @@ function sarifReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
               level,
               securitySeverity,
               message: excerpt(result.message?.text),
+              ...(result.kind !== undefined && result.kind !== 'fail' ? { kind: result.kind } : {}),
               ...(result.suppressions !== undefined && result.suppressions.length > 0 ? { suppressed: true } : {}),
               ...(result.baselineState !== undefined ? { baselineState: result.baselineState } : {}),
             },

@@ -220,6 +220,30 @@ describe('parseSarif', () => {
     ]);
   });
 
+  it('takes only kind fail as a failure (SARIF 2.1.0, 3.27.9-10): review and open are info whatever their rule says, informational is no finding', async () => {
+    const run = {
+      tool: { driver: { name: 'GitHub CodeQL', rules: [rule('r-error', { defaultConfiguration: { level: 'error' }, properties: { 'security-severity': '9.1' } })] } },
+      invocations: [{ endTimeUtc: '2024-03-01T10:00:00Z' }],
+      results: [
+        result('r-error'),
+        result('r-error', { kind: 'fail' }),
+        result('r-error', { kind: 'review' }),
+        result('r-error', { kind: 'open', level: 'error' }),
+        result('r-error', { kind: 'informational' }),
+        result('r-error', { kind: 'pass' }),
+        result('r-error', { kind: 'notApplicable' }),
+      ],
+    };
+    const records = await drain(parseSarif(log([run]), '/scans/kinds.sarif'));
+    expect(findingsOf(records).map((f) => [f.severity, f.raw?.level, f.raw?.kind ?? null])).toEqual([
+      ['critical', 'error', null],
+      ['critical', 'error', null],
+      ['info', 'none', 'review'],
+      ['info', 'none', 'open'],
+    ]);
+    expect(scansOf(records)).toEqual([expect.objectContaining({ findingCount: 4, raw: expect.objectContaining({ notFindings: 3 }) })]);
+  });
+
   it('never copies credentials from a repository URL into records', async () => {
     const records = await drain(parseSarif(log([codeql]), '/scans/codeql.sarif'));
     expect(JSON.stringify(records)).not.toContain(SECRET);
