@@ -38,13 +38,22 @@ function workloads(dir: string, scale: number): Workload[] {
   const size = Math.round(SIZE * scale);
   const vulnerabilities = Array.from({ length: 100 }, (_, i) => trivyVulnerability(i)).join(',');
   const nessusItem = (i: number) => `<ReportItem port="443" svc_name="www" protocol="tcp" severity="2" pluginID="${10_000 + i}" pluginName="Plugin ${i}"><synopsis>s</synopsis></ReportItem>`;
+  const skippedHead = `${trivyHead}, "Metadata": {"ImageConfig": "`;
+  const skippedTail = `"}, "Results": [{"Target": "app", "Class": "os-pkgs", "Type": "alpine", "Vulnerabilities": [${vulnerabilities}]}]}`;
   return [
+    {
+      name: 'Trivy JSON: the same report with an empty string (the process floor, for reference)',
+      file: path.join(dir, 'reference.json'),
+      fill: 0,
+      head: skippedHead,
+      tail: skippedTail,
+    },
     {
       name: `Trivy JSON: a ${size / MB} MB string in a skipped member (Metadata)`,
       file: path.join(dir, 'skipped-string.json'),
       fill: size,
-      head: `${trivyHead}, "Metadata": {"ImageConfig": "`,
-      tail: `"}, "Results": [{"Target": "app", "Class": "os-pkgs", "Type": "alpine", "Vulnerabilities": [${vulnerabilities}]}]}`,
+      head: skippedHead,
+      tail: skippedTail,
     },
     {
       name: `Trivy JSON: a ${size / MB} MB string in a kept value (a vulnerability's Title)`,
