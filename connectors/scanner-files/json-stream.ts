@@ -127,7 +127,7 @@ class JsonAssembler {
 
   /** Where the reader is, for messages. */
   where(): string {
-    return this.#kinds.length === 0 ? 'the top level' : formatPath(this.path);
+    return this.#kinds.length === 0 ? 'the top level' : messagePath(this.path);
   }
 
   /**
@@ -136,7 +136,7 @@ class JsonAssembler {
    */
   upcoming(): { skipped: boolean; where: string } {
     const depth = this.#kinds.length - 1;
-    if (this.#state === EXPECT_KEY) return { skipped: false, where: `a member name in ${depth === 0 ? 'the top-level object' : formatPath(this.path.slice(0, depth))}` };
+    if (this.#state === EXPECT_KEY) return { skipped: false, where: `a member name in ${depth === 0 ? 'the top-level object' : messagePath(this.path.slice(0, depth))}` };
     if (this.#state !== EXPECT_VALUE) return { skipped: false, where: this.where() };
     const path = this.path.slice(0, depth + 1);
     if (depth >= 0 && this.#kinds[depth] === ARRAY) path[depth] = this.#counts[depth]!;
@@ -144,7 +144,7 @@ class JsonAssembler {
     // The plan is asked once per value: #begin takes this answer when the value comes.
     if (parent === WATCH) this.#peeked ??= ACTIONS[this.#plan(path)];
     const action = parent === WATCH ? this.#peeked! : parent;
-    return { skipped: action === SKIP, where: depth < 0 ? 'the top level' : formatPath(path) };
+    return { skipped: action === SKIP, where: depth < 0 ? 'the top level' : messagePath(path) };
   }
 
   /** The action for the value starting at the current position, after moving an array's index on. */
@@ -210,9 +210,15 @@ class JsonAssembler {
 
   #unexpected(token: TokenType, value: unknown, offset: number): never {
     if (this.#state === DONE) throw new JsonSyntaxError(`more data at byte ${offset} after the end of the JSON value`);
-    const what = token === TokenType.STRING ? `string ${JSON.stringify(String(value).slice(0, 40))}` : JSON.stringify(value);
+    // Errors say what was found, never what it says: a string's text may be anything, a secret included.
+    const what = token === TokenType.STRING ? `string of ${String(value).length} characters` : JSON.stringify(value).slice(0, 40);
     throw new JsonSyntaxError(`unexpected ${what} at byte ${offset} in ${this.where()}`);
   }
+}
+
+/** A path for a message: member names are the file's text, so a long one is cut short. */
+function messagePath(path: JsonPath): string {
+  return formatPath(path.map((key) => (typeof key === 'string' && key.length > 60 ? `${key.slice(0, 60)}…` : key)));
 }
 
 /** A JSON member set as JSON.parse sets it: a "__proto__" key is an own property, never the prototype. */

@@ -65,7 +65,9 @@ function malformed(origin: string, detail: string): MalformedResponseError {
 function validate<S extends z.ZodType>(schema: S, value: unknown, origin: string, at: readonly PropertyKey[], label?: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => ({ ...issue, path: [...at, ...issue.path] }));
+  // Record keys in issue paths are the file's text: a long one is cut short.
+  const short = (key: PropertyKey) => (typeof key === 'string' && key.length > 60 ? `${key.slice(0, 60)}…` : key);
+  const issues = parsed.error.issues.map((issue) => ({ ...issue, path: [...at, ...issue.path].map(short) }));
   throw malformed(origin, `${label === undefined ? '' : `${label}: `}${describeIssues(issues)}`);
 }
 
@@ -110,7 +112,7 @@ export function severityOfWord(word: string): Severity | undefined {
 const SeverityWord = z.string().transform((word, ctx) => {
   const severity = severityOfWord(word);
   if (severity === undefined) {
-    ctx.addIssue({ code: 'custom', message: `unknown severity "${word}" (expected ${[...SEVERITY_WORDS.keys()].join(', ')})` });
+    ctx.addIssue({ code: 'custom', message: `unknown severity ${quoted(word)} (expected ${[...SEVERITY_WORDS.keys()].join(', ')})` });
     return z.NEVER;
   }
   return severity;
@@ -155,11 +157,15 @@ export function isoInstant(value: string): string | undefined {
   return instantText(Date.parse(text));
 }
 
-/** A value quoted in a warning: short, on one line, without quotes of its own (a hostile file chooses its values). */
-function quoted(value: string): string {
+/** A value of the file in a message: short, on one line, without quotes of its own (a hostile file chooses its values). */
+function cut(value: string): string {
   const short = value.length > 60 ? `${value.slice(0, 60)}…` : value;
   // eslint-disable-next-line no-control-regex -- control characters are what is replaced
-  return `"${short.replace(/["\u0000-\u001f\u007f]/g, '?')}"`;
+  return short.replace(/["\u0000-\u001f\u007f]/g, '?');
+}
+
+function quoted(value: string): string {
+  return `"${cut(value)}"`;
 }
 
 interface TimeCandidate {
@@ -1240,7 +1246,7 @@ export async function* parseNessus(chunks: AsyncIterable<string | Uint8Array>, o
 
   for await (const event of streamXml(chunks, origin, nessusPlan, { maxValueBytes: options.maxValueBytes, warn })) {
     if (event.type === 'start') {
-      if (event.path.length === 1 && event.path[0] !== NESSUS_ROOT) throw malformed(origin, `the root element is <${event.path[0]}>, not <${NESSUS_ROOT}>`);
+      if (event.path.length === 1 && event.path[0] !== NESSUS_ROOT) throw malformed(origin, `the root element is <${cut(event.path[0]!)}>, not <${NESSUS_ROOT}>`);
       if (event.path.length === 2) reportName = event.attributes.name === undefined ? null : detached(event.attributes.name);
       if (event.path.length === 3) {
         const name = event.attributes.name?.trim();
@@ -1260,7 +1266,7 @@ export async function* parseNessus(chunks: AsyncIterable<string | Uint8Array>, o
         continue;
       }
       const scan = openHost(host);
-      const item = validate(NessusReportItem, nessusItemFields(element), origin, ['ReportHost', host.index, 'ReportItem', host.items], `ReportHost "${host.name}"`);
+      const item = validate(NessusReportItem, nessusItemFields(element), origin, ['ReportHost', host.index, 'ReportItem', host.items], `ReportHost ${quoted(host.name)}`);
       host.items += 1;
       scan.findingCount += 1;
       const port = `${item['@port']}/${item['@protocol']}`;
@@ -1446,7 +1452,7 @@ export async function* parseOpenVas(chunks: AsyncIterable<string | Uint8Array>, 
 
   for await (const event of streamXml(chunks, origin, openVasPlan, { maxValueBytes: options.maxValueBytes, warn })) {
     if (event.type === 'start') {
-      if (event.path.length === 1 && !OPENVAS_ROOTS.has(event.path[0]!)) throw malformed(origin, `the root element is <${event.path[0]}>, not an OpenVAS <report>`);
+      if (event.path.length === 1 && !OPENVAS_ROOTS.has(event.path[0]!)) throw malformed(origin, `the root element is <${cut(event.path[0]!)}>, not an OpenVAS <report>`);
       if (event.path.length > 1 && event.attributes.id !== undefined) reportId = detached(event.attributes.id);
       continue;
     }
@@ -1463,7 +1469,7 @@ export async function* parseOpenVas(chunks: AsyncIterable<string | Uint8Array>, 
       const { nvt } = result;
       const threat = result.threat === undefined ? undefined : OPENVAS_THREAT.get(result.threat.toLowerCase());
       const severity = result.severity !== undefined ? severityOfScore(result.severity) : threat;
-      if (severity === undefined) throw malformed(origin, `field results[${results - 1}].severity: the result has neither a numeric severity nor a known threat (${result.threat ?? 'none'})`);
+      if (severity === undefined) throw malformed(origin, `field results[${results - 1}].severity: the result has neither a numeric severity nor a known threat (${cut(result.threat ?? 'none')})`);
       const scan = scanOf(result.host);
       scan.findingCount += 1;
       const vector = nvtTag(nvt.tags, 'cvss_base_vector');

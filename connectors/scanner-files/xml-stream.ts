@@ -86,7 +86,7 @@ export async function* streamXml(chunks: AsyncIterable<string | Uint8Array>, ori
   const ready: XmlEvent[] = [];
   let sawRoot = false;
   let attributes = 0;
-  const where = () => (path.length === 0 ? 'the prolog' : `<${path.join('/')}>`);
+  const where = () => (path.length === 0 ? 'the prolog' : `<${namesOf(path)}>`);
   const tooLong = (what: string) => fail(`${what} in ${where()} is longer than ${maxValue} characters (maxValueBytes); raise maxValueBytes or fix the export`);
 
   const refuseDtd = () => fail('DTDs are refused (possible XXE or entity expansion)');
@@ -114,7 +114,7 @@ export async function* streamXml(chunks: AsyncIterable<string | Uint8Array>, ori
   parser.on('opentag', (tag) => {
     attributes = 0;
     path.push(tag.name);
-    if (path.length > MAX_XML_DEPTH) throw fail(`elements nest more than ${MAX_XML_DEPTH} levels deep at <${path.slice(0, 8).join('/')}/...>`);
+    if (path.length > MAX_XML_DEPTH) throw fail(`elements nest more than ${MAX_XML_DEPTH} levels deep at <${namesOf(path.slice(0, 8))}/...>`);
     const parent = building.at(-1);
     if (parent) {
       const element: XmlElement = { name: tag.name, attributes: tag.attributes, children: [], text: '' };
@@ -152,7 +152,9 @@ export async function* streamXml(chunks: AsyncIterable<string | Uint8Array>, ori
       parser.write(text);
     } catch (error) {
       if (error instanceof ConnectorError) throw error;
-      throw fail(`XML is not well-formed at ${error instanceof Error ? error.message : String(error)}`, error);
+      // saxes's messages quote names from the file: a hostile one is cut short.
+      const message = error instanceof Error ? error.message : String(error);
+      throw fail(`XML is not well-formed at ${message.length > 200 ? `${message.slice(0, 200)}…` : message}`, error);
     }
   };
   /** What saxes holds after a piece: a DTD being read, or a value grown past the limit, stops the file here. */
@@ -189,10 +191,15 @@ export async function* streamXml(chunks: AsyncIterable<string | Uint8Array>, ori
   }
   if (!sawRoot) throw fail('no XML root element (empty or not XML)');
   if (path.length > 0) {
-    throw fail(`XML ends inside <${path.join('/')}> at line ${parser.line}: the file is truncated or still being written`);
+    throw fail(`XML ends inside <${namesOf(path)}> at line ${parser.line}: the file is truncated or still being written`);
   }
   write(null);
   for (const event of ready.splice(0)) yield event;
+}
+
+/** Element names for a message: they are the file's text, so a long one is cut short. */
+function namesOf(path: readonly string[]): string {
+  return path.map((name) => (name.length > 60 ? `${name.slice(0, 60)}…` : name)).join('/');
 }
 
 const REPLACEMENT = '\uFFFD';

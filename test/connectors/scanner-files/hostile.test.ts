@@ -177,6 +177,19 @@ describe('values past their bounds', () => {
     expect(wide.message).toBe('scanner-files: /scans/wide.nessus: a start tag in <NessusClientData_v2/Report/ReportHost/ReportItem> has more than 1000 attributes');
   });
 
+  it("errors cut the file's text short: an element name, a saxes message, a severity word", async () => {
+    const root = await parseError(parseNessus(chunked(`<${'r'.repeat(300)}/>`, 64), '/scans/root.nessus'));
+    expect(root.message).toBe(`scanner-files: /scans/root.nessus: the root element is <${'r'.repeat(60)}…>, not <NessusClientData_v2>`);
+    const name = 'a'.repeat(300);
+    const saxes = await parseError(parseNessus(chunked(`<NessusClientData_v2 ${name}="1" ${name}="2"/>`, 64), '/scans/twice.nessus'));
+    expect(saxes.message).toMatch(/^scanner-files: \/scans\/twice\.nessus: XML is not well-formed at 1:\d+: duplicate attribute: a+…$/);
+    expect(saxes.message.length).toBeLessThan(320);
+    const grype = JSON.stringify({ matches: [{ vulnerability: { id: 'CVE-1', severity: 's'.repeat(5000) }, artifact: { name: 'a', version: '1' } }], source: { type: 'image', target: 'x' } });
+    const severity = await parseError(readScanJson('grype', (plan) => streamJson(chunked(grype, 512), '/scans/word.json', plan), '/scans/word.json'));
+    expect(severity.message).toContain(`unknown severity "${'s'.repeat(60)}…" (expected`);
+    expect(severity.message.length).toBeLessThan(400);
+  });
+
   it('XML: a DTD is refused as soon as it begins, before the rest of it is read', async () => {
     let pulled = 0;
     async function* hugeDtd() {

@@ -128,6 +128,9 @@ describe('streamJson', () => {
     ['{"a": "unterminated', 'not valid JSON: it ends inside a: the file is truncated or still being written'],
     ['"cut', 'not valid JSON: it ends inside the top level: the file is truncated or still being written'],
     ['   ', 'not valid JSON: the file holds no JSON value'],
+    // What a misplaced string says is never quoted (it may be a secret); a long member name is cut short.
+    ['{"a": 1 "SECRET-VALUE"}', 'not valid JSON: unexpected string of 12 characters at byte 8 in a'],
+    [`{"${'k'.repeat(100)}": [}`, `not valid JSON: unexpected "}" at byte 106 in ${'k'.repeat(60)}…[0]`],
   ])('refuses %j naming the file, the place and the reason', async (text, detail) => {
     const error = await collect(streamJson(chunked(text, 2), '/scans/bad.json', shallow)).then(
       () => undefined,
