@@ -274,6 +274,22 @@ describe('parseSarif', () => {
     expect(warnings).toEqual([expect.stringContaining('/scans/bare.sarif: the file states no scan time')]);
   });
 
+  it('flags the records of a run without a scan time; the scan of an asset another run dates takes the stated time', async () => {
+    const dated = { tool: { driver: { name: 'Semgrep OSS' } }, invocations: [{ endTimeUtc: '2024-05-01T00:00:00Z' }], results: [result('a')] };
+    const undated = { tool: { driver: { name: 'Semgrep OSS' } }, results: [result('b')] };
+    for (const runs of [
+      [dated, undated],
+      [undated, dated],
+    ]) {
+      const records = await drain(parseSarif(log(runs), '/scans/two-runs.sarif', { asset: 'shop', fallbackScannedAt: '2024-06-01T12:00:00.000Z' }));
+      expect(findingsOf(records).map((f) => [f.id, f.scannedAt, f.scanTimeUnknown ?? false]).sort()).toEqual([
+        ['a', '2024-05-01T00:00:00.000Z', false],
+        ['b', '2024-06-01T12:00:00.000Z', true],
+      ]);
+      expect(scansOf(records).map((s) => [s.asset, s.scannedAt, s.scanTimeUnknown ?? false, s.findingCount])).toEqual([['shop', '2024-05-01T00:00:00.000Z', false, 2]]);
+    }
+  });
+
   it.each([
     [{ version: '2.0.0', runs: [] }, /scanner-files: \/scans\/bad\.sarif: field version: expected SARIF version "2\.1\.0"/],
     [log([{ tool: { driver: {} }, results: [] }]), /field runs\[0\]\.tool\.driver\.name/],
