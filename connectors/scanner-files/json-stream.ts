@@ -65,18 +65,27 @@ class JsonAssembler {
   #state = EXPECT_VALUE;
   /** The plan's answer for the value about to be read, when `upcoming` asked before the value came. */
   #peeked: number | undefined;
+  readonly #maxValueBytes: number;
+  /** Where the captured container being built began (-1: none), and how deep it is. */
+  #captureFrom = -1;
+  #captureDepth = 0;
 
-  constructor(plan: JsonPlan, events: JsonEvent[]) {
+  constructor(plan: JsonPlan, events: JsonEvent[], maxValueBytes: number) {
     this.#plan = plan;
     this.#events = events;
+    this.#maxValueBytes = maxValueBytes;
   }
 
   token(token: TokenType, value: unknown, offset: number): void {
+    // A captured item (or piece of context) is built whole, so it is a value like a string: bounded by the bytes it spans.
+    if (this.#captureFrom >= 0 && offset - this.#captureFrom > this.#maxValueBytes) {
+      throw new JsonLimitError(`${messagePath(this.path.slice(0, this.#captureDepth))}: a value longer than ${this.#maxValueBytes} bytes (maxValueBytes); raise maxValueBytes or fix the export`);
+    }
     switch (token) {
       case TokenType.LEFT_BRACE:
       case TokenType.LEFT_BRACKET:
         if (this.#state !== EXPECT_VALUE) this.#unexpected(token, value, offset);
-        this.#open(token === TokenType.LEFT_BRACE ? OBJECT : ARRAY);
+        this.#open(token === TokenType.LEFT_BRACE ? OBJECT : ARRAY, offset);
         return;
       case TokenType.RIGHT_BRACE:
       case TokenType.RIGHT_BRACKET: {
@@ -178,7 +187,7 @@ class JsonAssembler {
     this.#state = this.#kinds.length === 0 ? DONE : EXPECT_COMMA;
   }
 
-  #open(kind: number): void {
+  #open(kind: number, offset: number): void {
     if (this.#kinds.length >= MAX_JSON_DEPTH) throw new JsonLimitError(`${this.where()}: nested more than ${MAX_JSON_DEPTH} levels deep`);
     const inner = this.#inCapture();
     const action = this.#begin();
@@ -186,6 +195,10 @@ class JsonAssembler {
     if (action === CAPTURE) {
       built = kind === OBJECT ? {} : [];
       if (inner) this.#attach(built);
+      else {
+        this.#captureFrom = offset;
+        this.#captureDepth = this.#kinds.length;
+      }
     } else if (action === WATCH) {
       this.#events.push({ type: 'start', path: this.path.slice(), container: kind === OBJECT ? 'object' : 'array' });
     }
@@ -203,7 +216,10 @@ class JsonAssembler {
     const built = this.#built.pop();
     this.#counts.pop();
     this.path.pop();
-    if (action === CAPTURE && !this.#inCapture()) this.#events.push({ type: 'value', path: this.path.slice(), value: built });
+    if (action === CAPTURE && !this.#inCapture()) {
+      this.#captureFrom = -1;
+      this.#events.push({ type: 'value', path: this.path.slice(), value: built });
+    }
     else if (action === WATCH) this.#events.push({ type: 'end', path: this.path.slice() });
     this.#state = this.#kinds.length === 0 ? DONE : EXPECT_COMMA;
   }
@@ -426,9 +442,10 @@ export async function* streamJson(
   options: JsonStreamOptions = {},
 ): AsyncGenerator<JsonEvent> {
   const events: JsonEvent[] = [];
-  const assembler = new JsonAssembler(plan, events);
+  const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  const assembler = new JsonAssembler(plan, events, maxValueBytes);
   const tokenizer = new Tokenizer();
-  const feed = new BoundedFeed(tokenizer, assembler, options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES);
+  const feed = new BoundedFeed(tokenizer, assembler, maxValueBytes);
   tokenizer.onToken = ({ token, value, offset }) => assembler.token(token, value, offset + feed.passedOver);
   const run = (step: () => void) => {
     try {

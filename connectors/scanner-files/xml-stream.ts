@@ -48,6 +48,8 @@ const PIECE = 64 * 1024;
 export const MAX_XML_DEPTH = 256;
 /** An element of a scanner export has a dozen attributes at most; saxes keeps them all until the tag closes. */
 export const MAX_XML_ATTRIBUTES = 1000;
+/** A Nessus item has a few dozen elements, an OpenVAS result a few hundred (its NVT's refs); each costs an object. */
+export const MAX_XML_ITEM_ELEMENTS = 100_000;
 
 /**
  * What saxes 6 accumulates before it hands anything over, read after each piece: the one way to stop a huge value
@@ -86,6 +88,24 @@ export async function* streamXml(chunks: AsyncIterable<string | Uint8Array>, ori
   const ready: XmlEvent[] = [];
   let sawRoot = false;
   let attributes = 0;
+  /**
+   * A captured element is built whole, so it is a value like a text: what it holds (names, attribute values, the text
+   * kept) may be at most maxValueBytes characters, in at most MAX_XML_ITEM_ELEMENTS elements. Text not kept is not
+   * counted: it is never built.
+   */
+  let captureDepth = 0;
+  let captured = 0;
+  let capturedElements = 0;
+  const holding = (chars: number) => {
+    captured += chars;
+    if (captured > maxValue) throw fail(`the element <${namesOf(path.slice(0, captureDepth))}> holds more than ${maxValue} characters (maxValueBytes); raise maxValueBytes or fix the export`);
+  };
+  const holdingElement = (tag: { name: string; attributes: Readonly<Record<string, string>> }) => {
+    if (++capturedElements > MAX_XML_ITEM_ELEMENTS) throw fail(`the element <${namesOf(path.slice(0, captureDepth))}> holds more than ${MAX_XML_ITEM_ELEMENTS} elements`);
+    let chars = tag.name.length;
+    for (const name in tag.attributes) chars += name.length + tag.attributes[name]!.length;
+    holding(chars);
+  };
   const where = () => (path.length === 0 ? 'the prolog' : `<${namesOf(path)}>`);
   const tooLong = (what: string) => fail(`${what} in ${where()} is longer than ${maxValue} characters (maxValueBytes); raise maxValueBytes or fix the export`);
 
@@ -96,7 +116,7 @@ export async function* streamXml(chunks: AsyncIterable<string | Uint8Array>, ori
   const onText = (text: string) => {
     const open = building.at(-1);
     if (open === undefined || textKept.at(-1) !== true) return;
-    if (open.text.length + text.length > maxValue) throw tooLong('the text');
+    holding(text.length);
     open.text += text;
   };
   let textListened = false;
@@ -117,6 +137,7 @@ export async function* streamXml(chunks: AsyncIterable<string | Uint8Array>, ori
     if (path.length > MAX_XML_DEPTH) throw fail(`elements nest more than ${MAX_XML_DEPTH} levels deep at <${namesOf(path.slice(0, 8))}/...>`);
     const parent = building.at(-1);
     if (parent) {
+      holdingElement(tag);
       const element: XmlElement = { name: tag.name, attributes: tag.attributes, children: [], text: '' };
       parent.children.push(element);
       building.push(element);
@@ -127,6 +148,10 @@ export async function* streamXml(chunks: AsyncIterable<string | Uint8Array>, ori
       path[0] = detached(tag.name);
       ready.push({ type: 'start', path: [...path], attributes: tag.attributes });
     } else if (plan.capture(path)) {
+      captureDepth = path.length;
+      captured = 0;
+      capturedElements = 0;
+      holdingElement(tag);
       building.push({ name: tag.name, attributes: tag.attributes, children: [], text: '' });
       textKept.push(plan.keepText?.(path) ?? true);
     } else if (plan.watch(path)) {

@@ -101,9 +101,9 @@ describe('values past their bounds', () => {
 
   it('JSON: a string over the limit in one chunk is refused as one cut across chunks is', async () => {
     for (const size of [7, 1 << 20]) {
-      const error = await parseError(readTrivy(trivy('t'.repeat(200)), 100, size));
+      const error = await parseError(readTrivy(trivy('t'.repeat(400)), 300, size));
       expect(error.message, `chunks of ${size}`).toBe(
-        'scanner-files: /scans/hostile.json: Results[0].Vulnerabilities[0].Title: a string longer than 100 bytes (maxValueBytes); raise maxValueBytes or fix the export',
+        'scanner-files: /scans/hostile.json: Results[0].Vulnerabilities[0].Title: a string longer than 300 bytes (maxValueBytes); raise maxValueBytes or fix the export',
       );
     }
   });
@@ -111,12 +111,22 @@ describe('values past their bounds', () => {
   it('JSON: a string in a skipped member may be any length, escapes and all: it is passed over and the records are whole', async () => {
     const skipped = `, "Metadata": {"Layers": ["${'a\\"b\\\\'.repeat(300)}\\\\", "x"], "ImageConfig": "${'é'.repeat(500)}"}`;
     for (const size of [1, 2, 3, 7, 64, 1 << 20]) {
-      const records = await drain(readTrivy(trivy('Title', skipped), 100, size));
+      const records = await drain(readTrivy(trivy('Title', skipped), 300, size));
       expect(records.map((record) => [record.kind, record.kind === 'finding' ? record.title : record.asset]), `chunks of ${size}`).toEqual([
         ['finding', 'Title'],
         ['scan', 'app'],
       ]);
     }
+  });
+
+  it('JSON: an item (or piece of context) spanning more than maxValueBytes is malformed, named by its path', async () => {
+    const references = `, "References": [${Array.from({ length: 100 }, (_, i) => `"https://example.org/${i}"`).join(', ')}]`;
+    const item = await parseError(readTrivy(trivy('Title').replace('"Title": "Title"', `"Title": "Title"${references}`), 1000, 64));
+    expect(item.message).toBe('scanner-files: /scans/hostile.json: Results[0].Vulnerabilities[0]: a value longer than 1000 bytes (maxValueBytes); raise maxValueBytes or fix the export');
+    const rules = Array.from({ length: 100 }, (_, i) => ({ id: `rule-${i}`, shortDescription: { text: `Rule ${i}` } }));
+    const sarif = JSON.stringify({ version: '2.1.0', runs: [{ tool: { driver: { name: 'CodeQL', rules } }, results: [] }] });
+    const context = await parseError(readScanJson('sarif', (plan) => streamJson(chunked(sarif, 64), '/scans/rules.sarif', plan, { maxValueBytes: 1000 }), '/scans/rules.sarif'));
+    expect(context.message).toBe('scanner-files: /scans/rules.sarif: runs[0].tool: a value longer than 1000 bytes (maxValueBytes); raise maxValueBytes or fix the export');
   });
 
   it('JSON: after a skipped string, errors name the byte where they are', async () => {
@@ -146,10 +156,21 @@ describe('values past their bounds', () => {
       'scanner-files: /scans/hostile.nessus: a text, attribute value, comment, CDATA section or processing instruction in <NessusClientData_v2/Report/ReportHost/ReportItem/synopsis> is longer than 100 characters (maxValueBytes); raise maxValueBytes or fix the export',
     );
     expect(error.message).not.toContain('SECRET-MARKER');
+    // Text kept in pieces (CDATA sections, each short) counts toward the item that holds it.
     const pieces = await parseError(parseNessus(chunked(nessus(`<synopsis>${'<![CDATA[c]]>'.repeat(150)}</synopsis>`), 64), '/scans/hostile.nessus', { maxValueBytes: 100 }));
     expect(pieces.message).toBe(
-      'scanner-files: /scans/hostile.nessus: the text in <NessusClientData_v2/Report/ReportHost/ReportItem/synopsis> is longer than 100 characters (maxValueBytes); raise maxValueBytes or fix the export',
+      'scanner-files: /scans/hostile.nessus: the element <NessusClientData_v2/Report/ReportHost/ReportItem> holds more than 100 characters (maxValueBytes); raise maxValueBytes or fix the export',
     );
+  });
+
+  it('XML: a captured element holding more than maxValueBytes, or more than 100,000 elements, is malformed, named by its path', async () => {
+    const cves = Array.from({ length: 100 }, (_, i) => `<cve>CVE-2026-${1000 + i}</cve>`).join('');
+    const error = await parseError(parseNessus(chunked(nessus(`<synopsis>s</synopsis>${cves}`), 64), '/scans/hostile.nessus', { maxValueBytes: 1000 }));
+    expect(error.message).toBe(
+      'scanner-files: /scans/hostile.nessus: the element <NessusClientData_v2/Report/ReportHost/ReportItem> holds more than 1000 characters (maxValueBytes); raise maxValueBytes or fix the export',
+    );
+    const many = await parseError(parseNessus(chunked(nessus('<x/>'.repeat(100_001)), 65_536), '/scans/many.nessus'));
+    expect(many.message).toBe('scanner-files: /scans/many.nessus: the element <NessusClientData_v2/Report/ReportHost/ReportItem> holds more than 100000 elements');
   });
 
   it('XML: a text the mapping does not read may be any length: it is never built', async () => {
