@@ -42,9 +42,20 @@ function instantOf(wall: WallTime, zone: string): number {
   return fromZoned(local, zone) + millisecond;
 }
 
+/**
+ * Whether the date is on the calendar, in the years 1000-9999: Date.UTC reads years 0-99 as 1900-1999, and an instant
+ * past 9999 has no text the record schemas take, so a date outside them (a typo such as 0024 or 20260) is no date.
+ */
 export function isCalendarDate(date: CalendarDate): boolean {
-  if (date.month < 1 || date.month > 12 || date.day < 1) return false;
+  if (date.year < 1000 || date.year > 9999 || date.month < 1 || date.month > 12 || date.day < 1) return false;
   return date.day <= new Date(Date.UTC(date.year, date.month, 0)).getUTCDate();
+}
+
+const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** An instant as an ISO timestamp in UTC; undefined past the year 9999, where toISOString writes a six-digit year. */
+function isoText(ms: number): string | undefined {
+  return ms <= LAST_INSTANT ? new Date(ms).toISOString() : undefined;
 }
 
 /** The first instant of `date` in `zone`, as an ISO timestamp in UTC. */
@@ -80,15 +91,15 @@ function parseIsoTimestamp(text: string, zone: string): string | undefined {
   if (!isCalendarDate(wall) || wall.hour > 23 || wall.minute > 59 || wall.second > 59) return undefined;
   const designator = match[8];
   // Without an offset the exporter meant its own wall clock, which is the configured zone.
-  if (designator === undefined) return new Date(instantOf(wall, zone)).toISOString();
+  if (designator === undefined) return isoText(instantOf(wall, zone));
   const wallMs = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second, wall.millisecond);
-  if (designator.toUpperCase() === 'Z') return new Date(wallMs).toISOString();
+  if (designator.toUpperCase() === 'Z') return isoText(wallMs);
   const digits = designator.slice(1).replace(':', '');
   const offsetHours = Number(digits.slice(0, 2));
   const offsetMinutes = Number(digits.slice(2) || '0');
   if (offsetHours > 23 || offsetMinutes > 59) return undefined;
   const sign = designator.startsWith('-') ? -1 : 1;
-  return new Date(wallMs - sign * (offsetHours * 60 + offsetMinutes) * 60_000).toISOString();
+  return isoText(wallMs - sign * (offsetHours * 60 + offsetMinutes) * 60_000);
 }
 
 function parseCalendarDate(text: string, format: Exclude<DateFormat, 'iso'>): CalendarDate | undefined {

@@ -86,6 +86,8 @@ export const Finding = z.object({
   location: z.string().default(''),
   /** When the scan that produced this record ran. */
   scannedAt: isoTimestamp,
+  /** True when the source states no scan time: scannedAt is then a stand-in (a file's modification time) that proves no recency. */
+  scanTimeUnknown: z.boolean().optional(),
   firstSeenAt: isoTimestamp,
   fixedAt: isoTimestamp.nullable().default(null),
   fixAvailable: z.union([z.boolean(), z.literal('unknown')]),
@@ -118,6 +120,8 @@ export const Scan = z.object({
   scanner: z.string(),
   asset: z.string().min(1),
   scannedAt: isoTimestamp,
+  /** True when the source states no scan time: scannedAt is then a stand-in (a file's modification time) that proves no recency. */
+  scanTimeUnknown: z.boolean().optional(),
   /** Where the scan came from (file path, URL, API). */
   origin: z.string(),
   findingCount: z.number().int().nonnegative(),

@@ -5,6 +5,7 @@ import { describeIssues, MalformedResponseError, NotFoundError } from '../errors
 import { allowedOutside, fileFailure, filesOfPath, namedByPath, namesNothing } from './files.ts';
 import { FileDigest, measuredChunks, recordedRead, sameContent, tooLarge, type ContentRead, type InputIdentity, type ReadLimit, type ScanInput } from './input.ts';
 import { streamJson, type JsonPass } from './json-stream.ts';
+import { DEFAULT_MAX_VALUE_BYTES } from './limits.ts';
 import { JSON_FORMATS, jsonFormatOfExport, KNOWN_FORMATS, parseScanXml, readScanJson, ScanFormat, xmlFormatOf, type ParseOptions, type ScannerRecord } from './mapping.ts';
 import { isS3Url, namedByS3Url, openS3, parseS3Url, S3Settings, type S3Reader } from './s3.ts';
 import { sniffContainer, SNIFF_BYTES } from './sniff.ts';
@@ -42,6 +43,8 @@ export const ScannerFilesConfig = z.strictObject({
   maxJsonBytes: z.number().int().positive().default(8 * GiB),
   /** XML formats are streamed, so the bound only stops a runaway file. */
   maxXmlBytes: z.number().int().positive().default(8 * GiB),
+  /** The longest single value kept from a file (a string; for XML a text, attribute, comment...); longer is malformed. */
+  maxValueBytes: z.number().int().positive().default(DEFAULT_MAX_VALUE_BYTES),
   /** How the s3:// paths are reached; without it, us-east-1 (other regions are followed) with the default credential chain. */
   s3: S3Settings.optional(),
 });
@@ -264,7 +267,7 @@ async function inputsOf(configured: string, index: number, baseDir: string, s3: 
 async function* collectInput(input: ScanInput, config: ScannerFilesConfig, ctx: ConnectorContext): AsyncGenerator<ScannerRecord, FileRead> {
   const origin = input.origin;
   const facts = await input.facts(ctx.signal);
-  const options: ParseOptions = { asset: config.asset, fallbackScannedAt: facts.modifiedAt.toISOString(), warn: (message) => ctx.warn(message) };
+  const options: ParseOptions = { asset: config.asset, fallbackScannedAt: facts.modifiedAt.toISOString(), maxValueBytes: config.maxValueBytes, warn: (message) => ctx.warn(message) };
   const forced = config.format === 'auto' ? undefined : config.format;
   const head = forced === undefined ? await input.head(SNIFF_BYTES, ctx.signal) : undefined;
   const container = head === undefined ? undefined : sniffContainer(head);
@@ -274,7 +277,7 @@ async function* collectInput(input: ScanInput, config: ScannerFilesConfig, ctx: 
     const limit: ReadLimit = { maxBytes: config.maxJsonBytes, setting: 'maxJsonBytes' };
     if (facts.size > limit.maxBytes) throw tooLarge(origin, facts.size, limit);
     const reads: ContentRead[] = [];
-    const pass: JsonPass = (plan) => streamJson(recordedRead(input, reads, limit, ctx.signal), origin, plan);
+    const pass: JsonPass = (plan) => streamJson(recordedRead(input, reads, limit, ctx.signal), origin, plan, { maxValueBytes: config.maxValueBytes });
     // A head shorter than asked for is the whole file.
     const { format, context } = forced !== undefined ? { format: forced, context: undefined } : await jsonFormatOfExport(head!, head!.length < SNIFF_BYTES, pass, origin);
     if (format === undefined) throw unknownFormat(origin, 'JSON of no known shape', facts.size);

@@ -22,8 +22,13 @@ export type ScannerRecord = Finding | Scan;
 export interface ParseOptions {
   /** Replaces the asset every record names (config `asset`). */
   readonly asset?: string;
-  /** When the file states no scan time. The connector passes the file's mtime; without it, the time of parsing. */
+  /**
+   * What scannedAt holds when the file states no scan time (the connector passes the file's mtime; without it, the
+   * time of parsing). The records then say the scan time is unknown: a stand-in proves nothing about when it ran.
+   */
   readonly fallbackScannedAt?: string;
+  /** The longest value kept from an XML file (config `maxValueBytes`); JSON gets it through the pass that streams it. */
+  readonly maxValueBytes?: number;
   /** Degraded data the auditor should know about (ctx.warn). */
   readonly warn?: (message: string) => void;
 }
@@ -60,7 +65,9 @@ function malformed(origin: string, detail: string): MalformedResponseError {
 function validate<S extends z.ZodType>(schema: S, value: unknown, origin: string, at: readonly PropertyKey[], label?: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => ({ ...issue, path: [...at, ...issue.path] }));
+  // Record keys in issue paths are the file's text: a long one is cut short.
+  const short = (key: PropertyKey) => (typeof key === 'string' && key.length > 60 ? `${key.slice(0, 60)}…` : key);
+  const issues = parsed.error.issues.map((issue) => ({ ...issue, path: [...at, ...issue.path].map(short) }));
   throw malformed(origin, `${label === undefined ? '' : `${label}: `}${describeIssues(issues)}`);
 }
 
@@ -105,7 +112,7 @@ export function severityOfWord(word: string): Severity | undefined {
 const SeverityWord = z.string().transform((word, ctx) => {
   const severity = severityOfWord(word);
   if (severity === undefined) {
-    ctx.addIssue({ code: 'custom', message: `unknown severity "${word}" (expected ${[...SEVERITY_WORDS.keys()].join(', ')})` });
+    ctx.addIssue({ code: 'custom', message: `unknown severity ${quoted(word)} (expected ${[...SEVERITY_WORDS.keys()].join(', ')})` });
     return z.NEVER;
   }
   return severity;
@@ -134,12 +141,31 @@ const CvssScore = z.number().min(0).max(10);
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** The instants a record can hold: toISOString with a four-digit year (0000-9999); outside it, Date has no text or none the schemas take. */
+const FIRST_INSTANT = -62_167_219_200_000;
+const LAST_INSTANT = 253_402_300_799_999;
+
+/** Milliseconds since the epoch as toISOString's text, or undefined when they are no instant a record can hold (never a RangeError). */
+export function instantText(ms: number): string | undefined {
+  return Number.isFinite(ms) && ms >= FIRST_INSTANT && ms <= LAST_INSTANT ? new Date(ms).toISOString() : undefined;
+}
+
 /** An ISO 8601 timestamp with a zone as a UTC instant in milliseconds, or undefined when it is not one. */
 export function isoInstant(value: string): string | undefined {
   const text = value.trim();
   if (!ISO_INSTANT.test(text)) return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  return instantText(Date.parse(text));
+}
+
+/** A value of the file in a message: short, on one line, without quotes of its own (a hostile file chooses its values). */
+function cut(value: string): string {
+  const short = value.length > 60 ? `${value.slice(0, 60)}…` : value;
+  // eslint-disable-next-line no-control-regex -- control characters are what is replaced
+  return short.replace(/["\u0000-\u001f\u007f]/g, '?');
+}
+
+function quoted(value: string): string {
+  return `"${cut(value)}"`;
 }
 
 interface TimeCandidate {
@@ -152,6 +178,13 @@ interface TimeCandidate {
 interface ScanTime {
   readonly at: string;
   readonly from: string;
+  /** The file states none: `at` is a stand-in (the file's mtime). */
+  readonly unknown?: true;
+}
+
+/** A scan time as finding fields: scannedAt, and the flag when it is a stand-in. */
+function timeFields(time: ScanTime): { scannedAt: string; scanTimeUnknown?: true } {
+  return time.unknown ? { scannedAt: time.at, scanTimeUnknown: true } : { scannedAt: time.at };
 }
 
 type Warn = (message: string) => void;
@@ -170,21 +203,24 @@ function onceWarner(options: ParseOptions): Warn {
 }
 
 /**
- * The scan time the file states, from the first candidate that holds a readable timestamp; otherwise the fallback
- * (the file's mtime), with a warning, since an mtime says when the file was written, which may be long after the scan.
+ * The scan time the file states, from the first candidate that holds a readable timestamp (one out of range is no
+ * more readable than a word). Otherwise the scan time is unknown, with a warning: scannedAt then holds the fallback
+ * (the file's mtime), which says when the file was written or copied, not when the scan ran, so the records say so
+ * and scan-staleness does not take it as recent. `where` names the part of the file (a Nessus host).
  */
-function scanTimeOf(candidates: readonly TimeCandidate[], origin: string, options: ParseOptions, warn: (message: string) => void): ScanTime {
+function scanTimeOf(candidates: readonly TimeCandidate[], origin: string, options: ParseOptions, warn: (message: string) => void, where = ''): ScanTime {
+  const of = where === '' ? '' : ` of ${where}`;
   for (const candidate of candidates) {
     if (candidate.value === undefined || candidate.value.trim() === '') continue;
-    const at = (candidate.read ?? isoInstant)(candidate.value);
-    if (at !== undefined) return { at, from: candidate.from };
-    warn(`${SOURCE}: ${origin}: ${candidate.from} "${candidate.value}" is not a timestamp; ignored`);
+    const time = (candidate.read ?? isoInstant)(candidate.value);
+    if (time !== undefined) return { at: time, from: candidate.from };
+    warn(`${SOURCE}: ${origin}: ${candidate.from}${of} ${quoted(candidate.value)} is not a timestamp between the years 0000 and 9999; ignored`);
   }
-  const at = options.fallbackScannedAt ?? new Date().toISOString();
+  const standIn = options.fallbackScannedAt ?? new Date().toISOString();
   warn(
-    `${SOURCE}: ${origin}: the file states no scan time (${candidates.map((candidate) => candidate.from).join(', ')}); scannedAt is the file's modification time ${at}`,
+    `${SOURCE}: ${origin}: the file states no scan time (${candidates.map((candidate) => candidate.from).join(', ')})${where === '' ? '' : ` for ${where}`}; scannedAt is the file's modification time ${standIn}, a stand-in: the scan time is unknown and does not count as a recent scan`,
   );
-  return { at, from: 'file modification time' };
+  return { at: standIn, from: 'file modification time', unknown: true };
 }
 
 /** URLs in scanner output may carry credentials (https://token@host/repo); evidence must never hold them. */
@@ -229,12 +265,28 @@ interface FindingFields {
   asset: string;
   location: string;
   scannedAt: string;
+  scanTimeUnknown?: true;
   fixAvailable: boolean | 'unknown';
   raw: Record<string, unknown>;
 }
 
-function finding(fields: FindingFields): Finding {
-  return {
+const UNDECODED = '\uFFFD';
+
+/**
+ * A finding's identity (vulnerability, asset, location) holding U+FFFD, which stands for bytes that could not be
+ * decoded (by this reader, or by the scanner before it wrote the file), is kept, but not silently: it may not match
+ * what other scans call the same asset or package, so the evidence says which.
+ */
+function warnUndecoded(fields: { asset: string; id?: string; location?: string }, origin: string, warn: Warn): void {
+  for (const field of ['asset', 'id', 'location'] as const) {
+    const value = fields[field];
+    if (value === undefined || !value.includes(UNDECODED)) continue;
+    warn(`${SOURCE}: ${origin}: the ${field} ${quoted(value)} holds U+FFFD in place of bytes that could not be decoded, so it may not match the same ${field} in other scans`);
+  }
+}
+
+function finding(fields: FindingFields, origin: string, warn: Warn): Finding {
+  const record: Finding = {
     kind: 'finding',
     source: SOURCE,
     scanner: fields.scanner,
@@ -245,18 +297,22 @@ function finding(fields: FindingFields): Finding {
     asset: printable(withoutCredentials(fields.asset)),
     location: printable(withoutCredentials(fields.location)),
     scannedAt: fields.scannedAt,
+    ...(fields.scanTimeUnknown ? { scanTimeUnknown: true } : {}),
     // The catalog keeps the earliest sighting across scans; one file knows only its own.
     firstSeenAt: fields.scannedAt,
     fixedAt: null,
     fixAvailable: fields.fixAvailable,
     raw: fields.raw,
   };
+  warnUndecoded(record, origin, warn);
+  return record;
 }
 
 interface TallyEntry {
   readonly scanner: string;
   readonly asset: string;
   scannedAt: string;
+  scanTimeUnknown: boolean;
   findingCount: number;
   readonly raw: Record<string, unknown>;
 }
@@ -273,31 +329,45 @@ function detachedStrings(raw: Record<string, unknown>): Record<string, unknown> 
 class ScanTally {
   private readonly entries = new Map<string, TallyEntry>();
 
-  /** The entry for an asset, opened on first sight; a later scan time of the same asset wins. */
-  asset(scanner: string, asset: string, scannedAt: string, raw: Record<string, unknown>): TallyEntry {
+  /** The entry for an asset, opened on first sight; a later scan time of the same asset wins, and a stated one over a stand-in. */
+  asset(scanner: string, asset: string, time: ScanTime, raw: Record<string, unknown>): TallyEntry {
     const key = `${scanner}\u0000${asset}`;
     const known = this.entries.get(key);
     if (known) {
-      if (scannedAt !== known.scannedAt && Date.parse(scannedAt) > Date.parse(known.scannedAt)) known.scannedAt = detached(scannedAt);
+      const later = time.at !== known.scannedAt && Date.parse(time.at) > Date.parse(known.scannedAt);
+      if (known.scanTimeUnknown ? !time.unknown || later : !time.unknown && later) {
+        known.scannedAt = detached(time.at);
+        known.scanTimeUnknown = time.unknown === true;
+      }
       return known;
     }
-    const entry: TallyEntry = { scanner: detached(scanner), asset: detached(asset), scannedAt: detached(scannedAt), findingCount: 0, raw: detachedStrings(raw) };
+    const entry: TallyEntry = {
+      scanner: detached(scanner),
+      asset: detached(asset),
+      scannedAt: detached(time.at),
+      scanTimeUnknown: time.unknown === true,
+      findingCount: 0,
+      raw: detachedStrings(raw),
+    };
     this.entries.set(`${entry.scanner}\u0000${entry.asset}`, entry);
     return entry;
   }
 
-  *records(origin: string): Generator<Scan> {
+  *records(origin: string, warn: Warn): Generator<Scan> {
     for (const entry of this.entries.values()) {
-      yield {
+      const scan: Scan = {
         kind: 'scan',
         source: SOURCE,
         scanner: entry.scanner,
         asset: printable(withoutCredentials(entry.asset)),
         scannedAt: entry.scannedAt,
+        ...(entry.scanTimeUnknown ? { scanTimeUnknown: true } : {}),
         origin,
         findingCount: entry.findingCount,
         raw: entry.raw,
       };
+      warnUndecoded(scan, origin, warn);
+      yield scan;
     }
   }
 }
@@ -390,13 +460,16 @@ type SarifResult = z.infer<typeof SarifResult>;
 const LEVEL_SEVERITY: Record<SarifLevel, Severity> = { error: 'high', warning: 'medium', note: 'low', none: 'info' };
 
 /**
- * SARIF severity, in order: the rule's (or result's) `security-severity` property, a number banded like CVSS or a
- * word (Semgrep writes "CRITICAL"); then the result's `level`; then the rule's `defaultConfiguration.level`; then
- * SARIF's own default, `warning` for a failing result and `none` for other kinds.
+ * SARIF severity of a failing result (kind `fail`, the default), in order: the rule's (or result's)
+ * `security-severity` property, a number banded like CVSS or a word (Semgrep writes "CRITICAL"); then the result's
+ * `level`; then the rule's `defaultConfiguration.level`; then SARIF's default, `warning`. A result of any other kind
+ * is not a failure: its level is `none` whatever it or its rule says (SARIF 2.1.0, 3.27.10), so it is info, and the
+ * rule's security-severity (how bad the problem would be) does not apply to it.
  */
 function sarifSeverity(result: SarifResult, rule: SarifRule | undefined): { severity: Severity; securitySeverity: string | number | null; level: SarifLevel } {
-  const level = result.level ?? rule?.defaultConfiguration?.level ?? (result.kind === undefined || result.kind === 'fail' ? 'warning' : 'none');
   const declared = rule?.properties?.[SECURITY_SEVERITY] ?? result.properties?.[SECURITY_SEVERITY];
+  if (result.kind !== undefined && result.kind !== 'fail') return { severity: 'info', securitySeverity: declared ?? null, level: 'none' };
+  const level = result.level ?? rule?.defaultConfiguration?.level ?? 'warning';
   if (declared !== undefined) {
     const score = typeof declared === 'number' ? declared : /^\s*\d+(\.\d+)?\s*$/.test(declared) ? Number(declared) : undefined;
     const severity = score !== undefined && score <= 10 ? severityOfScore(score) : typeof declared === 'string' ? severityOfWord(declared) : undefined;
@@ -482,16 +555,21 @@ interface SarifRunContext {
   readonly run: SarifRun;
   readonly scanner: string;
   readonly asset: string;
-  readonly scannedAt: string;
+  readonly time: ScanTime;
   readonly scan: TallyEntry;
   readonly rules: ReturnType<typeof sarifRules>;
 }
 
+/** Result kinds that say there is no problem (SARIF 2.1.0, 3.27.9): the rule passed, does not apply, or only informs. */
+const SARIF_NOT_FINDINGS = new Set(['pass', 'notApplicable', 'informational']);
+
 /**
- * SARIF 2.1.0 (any tool) to findings and scans. Results of kind `pass` or `notApplicable` and results whose
- * `baselineState` is `absent` are not findings (the tool says there is nothing there) and are only counted in the
- * scan's raw. Suppressed results are kept, flagged `raw.suppressed`: accepting a risk belongs in the register, not in
- * a code comment. The CVSS score is null: `security-severity` is a severity rank, not a stated CVSS v3 base score.
+ * SARIF 2.1.0 (any tool) to findings and scans. Results of kind `pass`, `notApplicable` or `informational` and
+ * results whose `baselineState` is `absent` are not findings (the tool says there is no problem there) and are only
+ * counted in the scan's raw. Results of kind `review` or `open` (a person must look; the tool could not decide) are
+ * kept as info findings with `raw.kind`, never rated by their rule (see sarifSeverity). Suppressed results are kept,
+ * flagged `raw.suppressed`: accepting a risk belongs in the register, not in a code comment. The CVSS score is null:
+ * `security-severity` is a severity rank, not a stated CVSS v3 base score.
  * A result is mapped once its run's tool, invocations, versionControlProvenance, properties and artifacts are known:
  * producers put them before or after `results` as they please (Semgrep sorts the keys, so `results` comes before
  * `tool`; Trivy writes `properties.imageName` after them), and then the log is read twice (see readJson).
@@ -525,7 +603,7 @@ function sarifReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
           options,
           warn,
         );
-        const scan = tally.asset(scanner, asset, time.at, {
+        const scan = tally.asset(scanner, asset, time, {
           format: 'sarif',
           tool: driver.name,
           toolVersion: driver.version ?? driver.semanticVersion ?? null,
@@ -533,16 +611,16 @@ function sarifReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
           scanTimeFrom: time.from,
           notFindings: 0,
         });
-        current = { index: r, run, scanner, asset, scannedAt: time.at, scan, rules: sarifRules(run) };
+        current = { index: r, run, scanner, asset, time, scan, rules: sarifRules(run) };
         return current;
       };
       return {
         item(path, value) {
           checkLog();
-          const { run, scanner, asset, scannedAt, scan, rules } = runAt(path[1]!);
+          const { run, scanner, asset, time, scan, rules } = runAt(path[1]!);
           const at = [...path];
           const result = validate(SarifResult, value, origin, at);
-          if (result.kind === 'pass' || result.kind === 'notApplicable' || result.baselineState === 'absent') {
+          if ((result.kind !== undefined && SARIF_NOT_FINDINGS.has(result.kind)) || result.baselineState === 'absent') {
             scan.raw.notFindings = (scan.raw.notFindings as number) + 1;
             return undefined;
           }
@@ -555,7 +633,8 @@ function sarifReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
           if (id === undefined) throw malformed(origin, `field ${formatPath([...at, 'ruleId'])}: the result names no rule`);
           const { severity, securitySeverity, level } = sarifSeverity(result, rule);
           scan.findingCount += 1;
-          return finding({
+          return finding(
+            {
             scanner,
             id,
             title: rule?.shortDescription?.text ?? result.message?.text ?? rule?.name ?? id,
@@ -563,7 +642,7 @@ function sarifReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
             cvss: null,
             asset,
             location: sarifLocation(result, run),
-            scannedAt,
+            ...timeFields(time),
             fixAvailable: result.fixes !== undefined && result.fixes.length > 0 ? true : 'unknown',
             raw: {
               format: 'sarif',
@@ -572,10 +651,14 @@ function sarifReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
               level,
               securitySeverity,
               message: excerpt(result.message?.text),
+              ...(result.kind !== undefined && result.kind !== 'fail' ? { kind: result.kind } : {}),
               ...(result.suppressions !== undefined && result.suppressions.length > 0 ? { suppressed: true } : {}),
               ...(result.baselineState !== undefined ? { baselineState: result.baselineState } : {}),
             },
-          });
+            },
+            origin,
+            warn,
+          );
         },
         context(event) {
           // A run without results is still a scan; the log is checked first when its version has been read.
@@ -585,7 +668,7 @@ function sarifReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
         },
         *finish() {
           checkLog();
-          yield* tally.records(origin);
+          yield* tally.records(origin, warn);
         },
       };
     },
@@ -712,7 +795,7 @@ function trivyReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
     },
     start(context) {
       const tally = new ScanTally();
-      let opened: { scan: TallyEntry; common: { scanner: string; asset: string; scannedAt: string } } | undefined;
+      let opened: { scan: TallyEntry; common: { scanner: string; asset: string; scannedAt: string; scanTimeUnknown?: true } } | undefined;
       let current: TrivyResultContext | undefined;
       const open = () => {
         if (opened) return opened;
@@ -720,8 +803,8 @@ function trivyReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
         const asset = options.asset ?? report.ArtifactName;
         const time = scanTimeOf([{ from: 'CreatedAt', value: report.CreatedAt }], origin, options, warn);
         // The version, type and id of the report are filled in at the end: they may come after the results.
-        const scan = tally.asset('trivy', asset, time.at, { format: 'trivy', trivyVersion: null, artifactType: null, reportId: null, scanTimeFrom: time.from });
-        opened = { scan, common: { scanner: 'trivy', asset, scannedAt: time.at } };
+        const scan = tally.asset('trivy', asset, time, { format: 'trivy', trivyVersion: null, artifactType: null, reportId: null, scanTimeFrom: time.from });
+        opened = { scan, common: { scanner: 'trivy', asset, ...timeFields(time) } };
         return opened;
       };
       const resultAt = (r: JsonKey): TrivyResultContext => {
@@ -758,7 +841,7 @@ function trivyReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
                 publishedDate: vulnerability.PublishedDate ?? null,
                 primaryUrl: vulnerability.PrimaryURL ?? null,
               },
-            });
+            }, origin, warn);
           }
           if (path[2] === 'Misconfigurations') {
             const misconfiguration = validate(TrivyMisconfiguration, value, origin, at);
@@ -774,7 +857,7 @@ function trivyReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
               location: line === undefined || line === 0 ? result.Target : `${result.Target}:${line}`,
               fixAvailable: 'unknown',
               raw: { format: 'trivy', ...where, finding: 'misconfiguration', severity: misconfiguration.Severity, status: misconfiguration.Status },
-            });
+            }, origin, warn);
           }
           const secret = validate(TrivySecret, value, origin, at);
           scan.findingCount += 1;
@@ -787,7 +870,7 @@ function trivyReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
             location: secret.StartLine === undefined ? result.Target : `${result.Target}:${secret.StartLine}`,
             fixAvailable: 'unknown',
             raw: { format: 'trivy', ...where, finding: 'secret', severity: secret.Severity },
-          });
+          }, origin, warn);
         },
         context(event) {
           // A result without findings is checked all the same; the header first when it has been read.
@@ -799,7 +882,7 @@ function trivyReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
           const report = validate(TrivyReport, context.root, origin, []);
           const { scan } = open();
           Object.assign(scan.raw, detachedStrings({ trivyVersion: report.Trivy?.Version ?? null, artifactType: report.ArtifactType ?? null, reportId: report.ReportID ?? null }));
-          yield* tally.records(origin);
+          yield* tally.records(origin, warn);
         },
       };
     },
@@ -901,7 +984,7 @@ function grypeReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
     ready: (context) => GRYPE_CONTEXT.every((key) => context.settled([key])),
     start(context) {
       const tally = new ScanTally();
-      let opened: { scanner: string; asset: string; scannedAt: string; scan: TallyEntry } | undefined;
+      let opened: { scanner: string; asset: string; time: ScanTime; scan: TallyEntry } | undefined;
       const open = () => {
         if (opened) return opened;
         const grype = validate(GrypeDocument, context.root, origin, []);
@@ -912,19 +995,19 @@ function grypeReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
           warn(`${SOURCE}: ${origin}: the Grype report names no source target; the asset is the file name "${asset}"`);
         }
         const time = scanTimeOf([{ from: 'descriptor.timestamp', value: grype.descriptor?.timestamp }], origin, options, warn);
-        const scan = tally.asset(scanner, asset, time.at, {
+        const scan = tally.asset(scanner, asset, time, {
           format: 'grype',
           grypeVersion: grype.descriptor?.version ?? null,
           sourceType: grype.source?.type ?? null,
           distro: grype.distro?.name === undefined ? null : `${grype.distro.name} ${grype.distro.version ?? ''}`.trim(),
           scanTimeFrom: time.from,
         });
-        opened = { scanner, asset, scannedAt: time.at, scan };
+        opened = { scanner, asset, time, scan };
         return opened;
       };
       return {
         item(path, value) {
-          const { scanner, asset, scannedAt, scan } = open();
+          const { scanner, asset, time, scan } = open();
           const at = [...path];
           const match = validate(GrypeMatch, value, origin, at);
           const { vulnerability, artifact } = match;
@@ -943,7 +1026,7 @@ function grypeReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
             ),
             asset,
             location: artifact.version === '' ? artifact.name : `${artifact.name}@${artifact.version}`,
-            scannedAt,
+            ...timeFields(time),
             fixAvailable: grypeFixAvailable(vulnerability.fix),
             raw: {
               format: 'grype',
@@ -955,12 +1038,12 @@ function grypeReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
               purl: artifact.purl === undefined ? null : printable(artifact.purl),
               relatedVulnerabilities: related.map((entry) => entry.id),
             },
-          });
+          }, origin, warn);
         },
         context() {},
         *finish() {
           open();
-          yield* tally.records(origin);
+          yield* tally.records(origin, warn);
         },
       };
     },
@@ -1076,18 +1159,18 @@ function nessusItemFields(item: XmlElement): Record<string, unknown> {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** Nessus's `Fri Dec 11 03:25:29 2009` (no zone stated; read as UTC). */
+/** Nessus's `Fri Dec 11 03:25:29 2009` (no zone stated; read as UTC). Years before 1000 are refused: Date.UTC reads 0-99 as 1900-1999. */
 function nessusDate(value: string): string | undefined {
-  const parts = /^[A-Z][a-z]{2} ([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/.exec(value.trim());
+  const parts = /^[A-Z][a-z]{2} ([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) ([1-9]\d{3})$/.exec(value.trim());
   if (!parts) return undefined;
   const month = MONTHS.indexOf(parts[1]!);
   if (month < 0) return undefined;
-  const ms = Date.UTC(Number(parts[6]), month, Number(parts[2]), Number(parts[3]), Number(parts[4]), Number(parts[5]));
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  return instantText(Date.UTC(Number(parts[6]), month, Number(parts[2]), Number(parts[3]), Number(parts[4]), Number(parts[5])));
 }
 
+/** Seconds since the epoch (Nessus's `_TIMESTAMP` tags); undefined past year 9999, which Date cannot write as a record's time. */
 function epochSeconds(value: string): string | undefined {
-  return /^\d+$/.test(value.trim()) ? new Date(Number(value.trim()) * 1000).toISOString() : undefined;
+  return /^\d+$/.test(value.trim()) ? instantText(Number(value.trim()) * 1000) : undefined;
 }
 
 interface NessusHost {
@@ -1116,6 +1199,7 @@ function nessusHostTime(host: NessusHost, origin: string, options: ParseOptions,
     origin,
     options,
     warn,
+    `ReportHost ${quoted(host.name)}`,
   );
   if (time.from === 'HOST_END' || time.from === 'HOST_START') {
     warn(`${SOURCE}: ${origin}: Nessus ${time.from} times state no time zone (such as "${tag(time.from)}"); they are read as UTC`);
@@ -1123,9 +1207,13 @@ function nessusHostTime(host: NessusHost, origin: string, options: ParseOptions,
   return time;
 }
 
+/** The text a ReportItem's or HostProperties' children are read for; plugin_output, description and the like are never built. */
+const NESSUS_TEXT = { ReportItem: new Set([...NESSUS_ITEM_CHILDREN, 'cve']), HostProperties: new Set(['tag']) };
+
 const nessusPlan: XmlPlan = {
   capture: (path) => path.length === 4 && path[2] === 'ReportHost' && (path[3] === 'ReportItem' || path[3] === 'HostProperties') && path[1] === 'Report',
   watch: (path) => (path.length === 3 && path[2] === 'ReportHost' && path[1] === 'Report') || (path.length === 2 && path[1] === 'Report'),
+  keepText: (path) => path.length === 5 && NESSUS_TEXT[path[3] as keyof typeof NESSUS_TEXT].has(path[4]!),
 };
 
 /**
@@ -1145,7 +1233,7 @@ export async function* parseNessus(chunks: AsyncIterable<string | Uint8Array>, o
     if (current.scan) return current.scan;
     const time = (current.time ??= nessusHostTime(current, origin, options, warn));
     const properties = current.properties;
-    current.scan = tally.asset('nessus', options.asset ?? current.name, time.at, {
+    current.scan = tally.asset('nessus', options.asset ?? current.name, time, {
       format: 'nessus',
       reportName,
       hostIp: properties.get('host-ip') ?? null,
@@ -1156,9 +1244,9 @@ export async function* parseNessus(chunks: AsyncIterable<string | Uint8Array>, o
     return current.scan;
   };
 
-  for await (const event of streamXml(chunks, origin, nessusPlan)) {
+  for await (const event of streamXml(chunks, origin, nessusPlan, { maxValueBytes: options.maxValueBytes, warn })) {
     if (event.type === 'start') {
-      if (event.path.length === 1 && event.path[0] !== NESSUS_ROOT) throw malformed(origin, `the root element is <${event.path[0]}>, not <${NESSUS_ROOT}>`);
+      if (event.path.length === 1 && event.path[0] !== NESSUS_ROOT) throw malformed(origin, `the root element is <${cut(event.path[0]!)}>, not <${NESSUS_ROOT}>`);
       if (event.path.length === 2) reportName = event.attributes.name === undefined ? null : detached(event.attributes.name);
       if (event.path.length === 3) {
         const name = event.attributes.name?.trim();
@@ -1178,7 +1266,7 @@ export async function* parseNessus(chunks: AsyncIterable<string | Uint8Array>, o
         continue;
       }
       const scan = openHost(host);
-      const item = validate(NessusReportItem, nessusItemFields(element), origin, ['ReportHost', host.index, 'ReportItem', host.items], `ReportHost "${host.name}"`);
+      const item = validate(NessusReportItem, nessusItemFields(element), origin, ['ReportHost', host.index, 'ReportItem', host.items], `ReportHost ${quoted(host.name)}`);
       host.items += 1;
       scan.findingCount += 1;
       const port = `${item['@port']}/${item['@protocol']}`;
@@ -1192,7 +1280,7 @@ export async function* parseNessus(chunks: AsyncIterable<string | Uint8Array>, o
         cvss: item.cvss3_base_score ?? null,
         asset: options.asset ?? host.name,
         location: port,
-        scannedAt: host.time!.at,
+        ...timeFields(host.time!),
         fixAvailable: item.patch_publication_date !== undefined && item.patch_publication_date.trim() !== '' ? true : 'unknown',
         raw: {
           format: 'nessus',
@@ -1206,11 +1294,11 @@ export async function* parseNessus(chunks: AsyncIterable<string | Uint8Array>, o
           cvss3Vector: item.cvss3_vector ?? null,
           synopsis: excerpt(item.synopsis),
         },
-      });
+      }, origin, warn);
     }
   }
   if (hosts === 0) warn(`${SOURCE}: ${origin}: the Nessus report has no ReportHost, so it proves no scan of any asset`);
-  yield* tally.records(origin);
+  yield* tally.records(origin, warn);
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -1225,6 +1313,9 @@ function belowInnerReport(path: readonly string[]): readonly string[] | undefine
   return path.slice(offset + 2);
 }
 
+/** The elements of a result whose text is read (openVasResultFields); the description and the like are never built. */
+const OPENVAS_RESULT_TEXT = new Set(['name', 'host', 'host/hostname', 'port', 'threat', 'severity', 'qod/value', 'nvt/name', 'nvt/family', 'nvt/cvss_base', 'nvt/tags', 'nvt/cve', 'nvt/severities/severity/score']);
+
 const openVasPlan: XmlPlan = {
   capture: (path) => {
     if (path.length < 3 || path.length > 5) return false;
@@ -1234,6 +1325,11 @@ const openVasPlan: XmlPlan = {
     return below.length === 1 && (below[0] === 'scan_start' || below[0] === 'timestamp' || below[0] === 'host');
   },
   watch: (path) => path.length <= 3 && belowInnerReport(path)?.length === 0,
+  keepText: (path) => {
+    const below = belowInnerReport(path) ?? [];
+    if (below[0] === 'results') return OPENVAS_RESULT_TEXT.has(below.slice(2).join('/'));
+    return below[0] === 'host' ? below.length === 2 && below[1] === 'ip' : below.length === 1;
+  },
 };
 
 const OpenVasResult = z.object({
@@ -1350,13 +1446,13 @@ export async function* parseOpenVas(chunks: AsyncIterable<string | Uint8Array>, 
     ));
   const scanOf = (host: string) => {
     const at = scanTime();
-    return tally.asset('openvas', options.asset ?? host, at.at, { format: 'openvas', reportId, host, scanTimeFrom: at.from });
+    return tally.asset('openvas', options.asset ?? host, at, { format: 'openvas', reportId, host, scanTimeFrom: at.from });
   };
   let results = 0;
 
-  for await (const event of streamXml(chunks, origin, openVasPlan)) {
+  for await (const event of streamXml(chunks, origin, openVasPlan, { maxValueBytes: options.maxValueBytes, warn })) {
     if (event.type === 'start') {
-      if (event.path.length === 1 && !OPENVAS_ROOTS.has(event.path[0]!)) throw malformed(origin, `the root element is <${event.path[0]}>, not an OpenVAS <report>`);
+      if (event.path.length === 1 && !OPENVAS_ROOTS.has(event.path[0]!)) throw malformed(origin, `the root element is <${cut(event.path[0]!)}>, not an OpenVAS <report>`);
       if (event.path.length > 1 && event.attributes.id !== undefined) reportId = detached(event.attributes.id);
       continue;
     }
@@ -1373,7 +1469,7 @@ export async function* parseOpenVas(chunks: AsyncIterable<string | Uint8Array>, 
       const { nvt } = result;
       const threat = result.threat === undefined ? undefined : OPENVAS_THREAT.get(result.threat.toLowerCase());
       const severity = result.severity !== undefined ? severityOfScore(result.severity) : threat;
-      if (severity === undefined) throw malformed(origin, `field results[${results - 1}].severity: the result has neither a numeric severity nor a known threat (${result.threat ?? 'none'})`);
+      if (severity === undefined) throw malformed(origin, `field results[${results - 1}].severity: the result has neither a numeric severity nor a known threat (${cut(result.threat ?? 'none')})`);
       const scan = scanOf(result.host);
       scan.findingCount += 1;
       const vector = nvtTag(nvt.tags, 'cvss_base_vector');
@@ -1385,7 +1481,7 @@ export async function* parseOpenVas(chunks: AsyncIterable<string | Uint8Array>, 
         cvss: nvt.cvssV3 ?? (vector?.startsWith('CVSS:3') && nvt.cvss_base !== undefined && nvt.cvss_base >= 0 && nvt.cvss_base <= 10 ? nvt.cvss_base : null),
         asset: options.asset ?? result.host,
         location: result.port ?? '',
-        scannedAt: scanTime().at,
+        ...timeFields(scanTime()),
         fixAvailable: openVasFixAvailable(nvt.solutionType),
         raw: {
           format: 'openvas',
@@ -1398,7 +1494,7 @@ export async function* parseOpenVas(chunks: AsyncIterable<string | Uint8Array>, 
           solutionType: nvt.solutionType ?? null,
           cves: nvt.cves,
         },
-      });
+      }, origin, warn);
     }
   }
   for (const host of hosts) scanOf(host);
@@ -1406,7 +1502,7 @@ export async function* parseOpenVas(chunks: AsyncIterable<string | Uint8Array>, 
     if (options.asset !== undefined) scanOf(options.asset);
     else warn(`${SOURCE}: ${origin}: the OpenVAS report names no host, so it proves no scan of any asset`);
   }
-  yield* tally.records(origin);
+  yield* tally.records(origin, warn);
 }
 
 /** Streams an XML scan document of a known format. */

@@ -28,6 +28,15 @@ describe('parseHrDate', () => {
     ['2026-09-30T24:00:00Z', 'iso', 'UTC', undefined],
     ['2026-09-30T12:00:00+25:00', 'iso', 'UTC', undefined],
     ['next Tuesday', 'iso', 'UTC', undefined],
+    // Date.UTC would read these years as 1924 and 1900.
+    ['0024-03-01', 'iso', 'UTC', undefined],
+    ['0000-01-01T00:00:00+01:00', 'iso', 'UTC', undefined],
+    ['01/03/0024', 'dd/mm/yyyy', 'UTC', undefined],
+    // Past the year 9999 once the offset is applied: toISOString would write +010000.
+    ['9999-12-31T23:59:59-14:00', 'iso', 'UTC', undefined],
+    ['9999-12-31T23:00:00', 'iso', 'America/New_York', undefined],
+    ['9999-12-31T23:59:59Z', 'iso', 'UTC', '9999-12-31T23:59:59.000Z'],
+    ['1000-01-01', 'iso', 'UTC', '1000-01-01T00:00:00.000Z'],
   ])('%s as %s in %s', (text, format, zone, expected) => {
     expect(parseHrDate(text, format, zone)).toBe(expected);
   });

@@ -41,11 +41,11 @@ describe('controlRun on a real Temporal server', () => {
     // api was scanned 85 days before the run: its 4 high findings are past the 30-day SLA, web's one is not; api's scan is stale.
     expect(summary.checks).toEqual([
       { checkId: 'vulnerability-sla', status: 'fail', deviations: 4 },
-      { checkId: 'scan-staleness', status: 'pass', deviations: 0 },
+      { checkId: 'scan-staleness', status: 'fail', deviations: 1 },
     ]);
-    expect(summary.nonconformities.opened).toHaveLength(4);
+    expect(summary.nonconformities.opened).toHaveLength(5);
     const open = runtime.register.list({ status: 'open' });
-    expect(open.map((nc) => nc.subject).sort()).toEqual(['api|CVE-2026-0000|pkg@1.0.0', 'api|CVE-2026-0001|pkg@1.0.0', 'api|CVE-2026-0002|pkg@1.0.0', 'api|CVE-2026-0003|pkg@1.0.0']);
+    expect(open.map((nc) => nc.subject).sort()).toEqual(['api|CVE-2026-0000|pkg@1.0.0', 'api|CVE-2026-0001|pkg@1.0.0', 'api|CVE-2026-0002|pkg@1.0.0', 'api|CVE-2026-0003|pkg@1.0.0', 'asset:api']);
     expect(open[0]!.evidenceIds).toEqual([summary.evidence.find((ref) => ref.sourceName === 'api-scan')!.id]);
     expect(open[0]!.reference).toBe('A.8.8');
 

@@ -182,13 +182,14 @@ describe('scanner-files connector', () => {
     expect(error.message).toMatch(message);
   });
 
-  it('takes the file mtime as the scan time when the file states none, and says so', async () => {
+  it('holds the file mtime as a stand-in when the file states no scan time, flags the time unknown, and says so', async () => {
     const copy = join(workspace, 'dated.sarif');
     await copyFile(fixture('trivy-alpine-310.sarif'), copy);
     await utimes(copy, new Date('2024-02-29T12:00:00Z'), new Date('2024-02-29T12:00:00Z'));
     const { records, warnings } = await collect({ paths: [copy] });
     expect(new Set(records.map((r) => r.scannedAt))).toEqual(new Set(['2024-02-29T12:00:00.000Z']));
-    expect(warnings).toEqual([`scanner-files: ${copy}: the file states no scan time (runs[0].invocations[].endTimeUtc, runs[0].invocations[].startTimeUtc); scannedAt is the file's modification time 2024-02-29T12:00:00.000Z`]);
+    expect(records.every((r) => (r.kind === 'finding' || r.kind === 'scan') && r.scanTimeUnknown === true)).toBe(true);
+    expect(warnings).toEqual([`scanner-files: ${copy}: the file states no scan time (runs[0].invocations[].endTimeUtc, runs[0].invocations[].startTimeUtc); scannedAt is the file's modification time 2024-02-29T12:00:00.000Z, a stand-in: the scan time is unknown and does not count as a recent scan`]);
   });
 
   it('names every record after the configured asset', async () => {
@@ -266,7 +267,14 @@ describe('scanner-files connector', () => {
   });
 
   it('validates its config', () => {
-    expect(ScannerFilesConfig.parse({ paths: ['scans/'] })).toEqual({ paths: ['scans/'], allowOutside: [], format: 'auto', maxJsonBytes: 8 * 1024 ** 3, maxXmlBytes: 8 * 1024 ** 3 });
+    expect(ScannerFilesConfig.parse({ paths: ['scans/'] })).toEqual({
+      paths: ['scans/'],
+      allowOutside: [],
+      format: 'auto',
+      maxJsonBytes: 8 * 1024 ** 3,
+      maxXmlBytes: 8 * 1024 ** 3,
+      maxValueBytes: 16 * 1024 ** 2,
+    });
     expect(ScannerFilesConfig.safeParse({ paths: [] }).success).toBe(false);
     expect(ScannerFilesConfig.safeParse({ paths: ['x'], format: 'csv' }).success).toBe(false);
     expect(ScannerFilesConfig.safeParse({ paths: ['x'], patterns: ['y'] }).success).toBe(false);

@@ -43,6 +43,23 @@ describe('streamJson', () => {
     }
   });
 
+  it('passes over skipped strings without building them and yields what jsonEvents yields, however the text is cut', async () => {
+    // Members named "b" or "name" are skipped wherever they are, so skipped strings (with escapes, multi-byte
+    // characters and lone surrogates) straddle chunk boundaries of every size, and those at the top level are longer
+    // than the limit, which kept strings stay within.
+    const skipping: JsonPlan = (path) => (path.at(-1) === 'b' || path.at(-1) === 'name' ? 'skip' : path.length < 2 ? 'watch' : 'capture');
+    const next = mulberry32(0x5171);
+    for (let n = 0; n < 60; n++) {
+      const long = (text: string) => `${text}${'\\"'.repeat(n)}${'y'.repeat(1100)}${text}`;
+      const value = { b: long(TEXTS[n % TEXTS.length]!), rest: document(next), name: `${long(TEXTS[(n + 3) % TEXTS.length]!)}\\` };
+      const text = JSON.stringify(value, null, n % 2 === 0 ? 2 : undefined);
+      const expected = [...jsonEvents(JSON.parse(text), skipping)];
+      for (const size of [1, 2, 3, 5, 64, text.length + 1]) {
+        expect(await collect(streamJson(chunked(text, size), 'doc.json', skipping, { maxValueBytes: 1000 })), `document ${n} in chunks of ${size}`).toEqual(expected);
+      }
+    }
+  });
+
   it('captures values exactly as JSON.parse reads them, a "__proto__" key included', async () => {
     const text = '{"items": [{"__proto__": {"polluted": true}, "n": -0.5e2, "s": "\\u00e9\\ud83d\\ude00\\u0000", "deep": [[], {}, [null]]}]}';
     const events = await collect(streamJson(chunked(text, 5), 'doc.json', (path) => (path.length < 2 ? 'watch' : 'capture')));
@@ -111,6 +128,9 @@ describe('streamJson', () => {
     ['{"a": "unterminated', 'not valid JSON: it ends inside a: the file is truncated or still being written'],
     ['"cut', 'not valid JSON: it ends inside the top level: the file is truncated or still being written'],
     ['   ', 'not valid JSON: the file holds no JSON value'],
+    // What a misplaced string says is never quoted (it may be a secret); a long member name is cut short.
+    ['{"a": 1 "SECRET-VALUE"}', 'not valid JSON: unexpected string of 12 characters at byte 8 in a'],
+    [`{"${'k'.repeat(100)}": [}`, `not valid JSON: unexpected "}" at byte 106 in ${'k'.repeat(60)}…[0]`],
   ])('refuses %j naming the file, the place and the reason', async (text, detail) => {
     const error = await collect(streamJson(chunked(text, 2), '/scans/bad.json', shallow)).then(
       () => undefined,

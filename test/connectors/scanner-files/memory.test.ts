@@ -86,4 +86,54 @@ describe('memory held while streaming', () => {
     // The context kept is the header and one small object per result.
     expect(grewBy).toBeLessThan(8 * MiB);
   }, 60_000);
+
+  /**
+   * Streams `head`, then `fill` MiB of filler in 1 MiB chunks, then `tail`, and returns the most memory held while
+   * the filler was being read (measured after every fourth chunk of it), over what was held before it began.
+   */
+  async function heldWhileFilling(parse: (chunks: AsyncIterable<Uint8Array>) => AsyncIterable<ScannerRecord>, head: string, fill: number, tail: string) {
+    const encoder = new TextEncoder();
+    const filler = new Uint8Array(MiB).fill(0x78);
+    let most = 0;
+    let before = 0;
+    async function* chunks() {
+      yield encoder.encode(head);
+      before = retained();
+      for (let i = 0; i < fill; i++) {
+        yield filler;
+        if (i % 4 === 3) most = Math.max(most, retained() - before);
+      }
+      yield encoder.encode(tail);
+    }
+    const records: ScannerRecord[] = [];
+    for await (const record of parse(chunks())) records.push(record);
+    return { most, records };
+  }
+
+  it('JSON: a string of 32 MiB in a member the reader skips is passed over, never built', async () => {
+    const vulnerability = JSON.stringify({ VulnerabilityID: 'CVE-2026-1', PkgName: 'openssl', InstalledVersion: '3.0.1', Severity: 'HIGH' });
+    const { most, records } = await heldWhileFilling(
+      (chunks) => readScanJson('trivy', (plan) => streamJson(chunks, '/scans/padded.json', plan), '/scans/padded.json'),
+      '{"SchemaVersion": 2, "CreatedAt": "2026-01-14T06:00:00Z", "ArtifactName": "app", "Metadata": {"ImageConfig": "',
+      32,
+      `"}, "Results": [{"Target": "app", "Class": "os-pkgs", "Type": "alpine", "Vulnerabilities": [${vulnerability}]}]}`,
+    );
+    expect(records.map((record) => record.kind)).toEqual(['finding', 'scan']);
+    expect(most).toBeLessThan(8 * MiB);
+  }, 60_000);
+
+  it('Nessus: a plugin_output of 32 MiB, which the mapping does not read, is never built', async () => {
+    const { most, records } = await heldWhileFilling(
+      (chunks) => parseNessus(chunks, '/scans/padded.nessus'),
+      '<NessusClientData_v2><Report name="r"><ReportHost name="10.0.0.1"><HostProperties><tag name="HOST_END_TIMESTAMP">1767225600</tag></HostProperties>' +
+        '<ReportItem port="443" svc_name="www" protocol="tcp" severity="3" pluginID="1" pluginName="long"><synopsis>kept</synopsis><plugin_output>',
+      32,
+      '</plugin_output></ReportItem></ReportHost></Report></NessusClientData_v2>',
+    );
+    expect(records.map((record) => [record.kind, record.kind === 'finding' ? record.raw?.synopsis : record.asset])).toEqual([
+      ['finding', 'kept'],
+      ['scan', '10.0.0.1'],
+    ]);
+    expect(most).toBeLessThan(8 * MiB);
+  }, 60_000);
 });

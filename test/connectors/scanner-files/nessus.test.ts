@@ -133,6 +133,67 @@ describe('parseNessus', () => {
     ]);
   });
 
+  it('reads a timestamp out of range as no timestamp: the next tag is taken, or the time is unknown, never a RangeError', async () => {
+    const host = (name: string, tags: string) =>
+      `<ReportHost name="${name}"><HostProperties>${tags}</HostProperties><ReportItem port="1" protocol="tcp" severity="1" pluginID="1" pluginName="p"/></ReportHost>`;
+    const far =
+      '<NessusClientData_v2><Report name="r">' +
+      host('h1', '<tag name="HOST_END_TIMESTAMP">99999999999999999</tag><tag name="HOST_START_TIMESTAMP">1718787600</tag>') +
+      host('h2', '<tag name="HOST_END_TIMESTAMP">99999999999999999</tag><tag name="HOST_END">Thu Jan 01 03:25:29 0024</tag>') +
+      '</Report></NessusClientData_v2>';
+    const warnings: string[] = [];
+    const records = await drain(parseNessus(chunked(far, 64), '/scans/far.nessus', { fallbackScannedAt: '2024-06-20T00:00:00.000Z', warn: (m) => warnings.push(m) }));
+    expect(scansOf(records).map((s) => [s.asset, s.scannedAt, s.scanTimeUnknown ?? false, s.raw?.scanTimeFrom])).toEqual([
+      ['h1', '2024-06-19T09:00:00.000Z', false, 'HOST_START_TIMESTAMP'],
+      ['h2', '2024-06-20T00:00:00.000Z', true, 'file modification time'],
+    ]);
+    expect(findingsOf(records).map((f) => [f.asset, f.scanTimeUnknown ?? false])).toEqual([
+      ['h1', false],
+      ['h2', true],
+    ]);
+    expect(warnings).toEqual([
+      'scanner-files: /scans/far.nessus: HOST_END_TIMESTAMP of ReportHost "h1" "99999999999999999" is not a timestamp between the years 0000 and 9999; ignored',
+      'scanner-files: /scans/far.nessus: HOST_END of ReportHost "h2" "Thu Jan 01 03:25:29 0024" is not a timestamp between the years 0000 and 9999; ignored',
+      'scanner-files: /scans/far.nessus: the file states no scan time (HOST_END_TIMESTAMP, HOST_END, HOST_START_TIMESTAMP, HOST_START) for ReportHost "h2"; scannedAt is the file\'s modification time 2024-06-20T00:00:00.000Z, a stand-in: the scan time is unknown and does not count as a recent scan',
+    ]);
+  });
+
+  it('warns once when bytes are not UTF-8, and names each identity holding the U+FFFD read in their place', async () => {
+    const text = (host: Uint8Array, plugin: string) =>
+      Buffer.concat([
+        Buffer.from('<NessusClientData_v2><Report name="r"><ReportHost name="'),
+        host,
+        Buffer.from(`"><HostProperties><tag name="HOST_END_TIMESTAMP">1718787600</tag></HostProperties><ReportItem port="1" protocol="tcp" severity="1" pluginID="1" pluginName="${plugin}"/></ReportHost></Report></NessusClientData_v2>`),
+      ]);
+    // In chunks of 7 bytes, so sequences straddle chunks.
+    const read = async (bytes: Uint8Array) => {
+      const warnings: string[] = [];
+      async function* chunks() {
+        for (let at = 0; at < bytes.length; at += 7) yield bytes.subarray(at, at + 7);
+      }
+      const records = await drain(parseNessus(chunks(), '/scans/latin1.nessus', { warn: (m) => warnings.push(m) }));
+      return { records, warnings };
+    };
+    // snorby.org with a Latin-1 é in its name: one byte UTF-8 does not allow.
+    const latin1 = text(Buffer.concat([Buffer.from('snorby'), Buffer.from([0xe9]), Buffer.from('.org')]), 'café');
+    const { records, warnings } = await read(latin1);
+    expect(scansOf(records).map((s) => s.asset)).toEqual(['snorby\uFFFD.org']);
+    expect(findingsOf(records).map((f) => f.title)).toEqual(['café']);
+    expect(warnings).toEqual([
+      'scanner-files: /scans/latin1.nessus: the asset "snorby\uFFFD.org" holds U+FFFD in place of bytes that could not be decoded, so it may not match the same asset in other scans',
+      expect.stringMatching(/^scanner-files: \/scans\/latin1\.nessus: is not valid UTF-8: 1 byte sequence\(s\) were read as U\+FFFD, the first between bytes \d+ and \d+; names holding one are flagged$/),
+    ]);
+    const [first, last] = /between bytes (\d+) and (\d+)/.exec(warnings[1]!)!.slice(1).map(Number);
+    const at = latin1.indexOf(0xe9);
+    expect(first! <= at && at < last!).toBe(true);
+
+    // A U+FFFD the file spells out (EF BF BD) is a character like any other: only the identity holding it is named.
+    const spelled = await read(text(Buffer.from('snorby\uFFFD.org'), 'plugin \uFFFD'));
+    expect(spelled.warnings).toEqual([
+      'scanner-files: /scans/latin1.nessus: the asset "snorby\uFFFD.org" holds U+FFFD in place of bytes that could not be decoded, so it may not match the same asset in other scans',
+    ]);
+  });
+
   it('collapses every host into the configured asset', async () => {
     const records = await drain(parseNessus(chunked(edge, 4096), '/scans/edge.nessus', { asset: 'dmz', fallbackScannedAt: '2024-01-01T00:00:00.000Z' }));
     expect(new Set(records.map((r) => r.asset))).toEqual(new Set(['dmz']));

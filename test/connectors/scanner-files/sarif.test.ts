@@ -220,6 +220,30 @@ describe('parseSarif', () => {
     ]);
   });
 
+  it('takes only kind fail as a failure (SARIF 2.1.0, 3.27.9-10): review and open are info whatever their rule says, informational is no finding', async () => {
+    const run = {
+      tool: { driver: { name: 'GitHub CodeQL', rules: [rule('r-error', { defaultConfiguration: { level: 'error' }, properties: { 'security-severity': '9.1' } })] } },
+      invocations: [{ endTimeUtc: '2024-03-01T10:00:00Z' }],
+      results: [
+        result('r-error'),
+        result('r-error', { kind: 'fail' }),
+        result('r-error', { kind: 'review' }),
+        result('r-error', { kind: 'open', level: 'error' }),
+        result('r-error', { kind: 'informational' }),
+        result('r-error', { kind: 'pass' }),
+        result('r-error', { kind: 'notApplicable' }),
+      ],
+    };
+    const records = await drain(parseSarif(log([run]), '/scans/kinds.sarif'));
+    expect(findingsOf(records).map((f) => [f.severity, f.raw?.level, f.raw?.kind ?? null])).toEqual([
+      ['critical', 'error', null],
+      ['critical', 'error', null],
+      ['info', 'none', 'review'],
+      ['info', 'none', 'open'],
+    ]);
+    expect(scansOf(records)).toEqual([expect.objectContaining({ findingCount: 4, raw: expect.objectContaining({ notFindings: 3 }) })]);
+  });
+
   it('never copies credentials from a repository URL into records', async () => {
     const records = await drain(parseSarif(log([codeql]), '/scans/codeql.sarif'));
     expect(JSON.stringify(records)).not.toContain(SECRET);
@@ -248,6 +272,22 @@ describe('parseSarif', () => {
     const records = await drain(parseSarif(log([bare]), '/scans/bare.sarif', { fallbackScannedAt: '2024-06-01T12:00:00.000Z', warn: (m) => warnings.push(m) }));
     expect(records.map((r) => r.scannedAt)).toEqual(['2024-06-01T12:00:00.000Z', '2024-06-01T12:00:00.000Z']);
     expect(warnings).toEqual([expect.stringContaining('/scans/bare.sarif: the file states no scan time')]);
+  });
+
+  it('flags the records of a run without a scan time; the scan of an asset another run dates takes the stated time', async () => {
+    const dated = { tool: { driver: { name: 'Semgrep OSS' } }, invocations: [{ endTimeUtc: '2024-05-01T00:00:00Z' }], results: [result('a')] };
+    const undated = { tool: { driver: { name: 'Semgrep OSS' } }, results: [result('b')] };
+    for (const runs of [
+      [dated, undated],
+      [undated, dated],
+    ]) {
+      const records = await drain(parseSarif(log(runs), '/scans/two-runs.sarif', { asset: 'shop', fallbackScannedAt: '2024-06-01T12:00:00.000Z' }));
+      expect(findingsOf(records).map((f) => [f.id, f.scannedAt, f.scanTimeUnknown ?? false]).sort()).toEqual([
+        ['a', '2024-05-01T00:00:00.000Z', false],
+        ['b', '2024-06-01T12:00:00.000Z', true],
+      ]);
+      expect(scansOf(records).map((s) => [s.asset, s.scannedAt, s.scanTimeUnknown ?? false, s.findingCount])).toEqual([['shop', '2024-05-01T00:00:00.000Z', false, 2]]);
+    }
   });
 
   it.each([
