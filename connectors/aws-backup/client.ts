@@ -5,11 +5,14 @@ import type { Secret } from '../../config/secrets.ts';
 import type { ConnectorContext } from '../contract.ts';
 import {
   AuthError,
+  AWS_TRANSIENT_CODES,
   ConnectorError,
   describeIssues,
+  isAwsRejection,
   MalformedResponseError,
   NotFoundError,
   PermissionError,
+  RequestRejectedError,
   ThrottledError,
   UnavailableError,
 } from '../errors.ts';
@@ -209,9 +212,10 @@ export function failure(error: unknown, where: string): Error {
   if (sdk.$fault === undefined && status !== undefined && status >= 200 && status < 300) {
     return new MalformedResponseError(`${where}: response body cannot be read (${summary})`, { cause });
   }
-  if ((status !== undefined && status >= 500) || name === 'ServiceUnavailableException' || (sdk.code !== undefined && NETWORK.has(sdk.code))) {
+  if ((status !== undefined && status >= 500) || name === 'ServiceUnavailableException' || AWS_TRANSIENT_CODES.has(name) || (sdk.code !== undefined && NETWORK.has(sdk.code))) {
     return new UnavailableError(`${where}: service unavailable${tries} (${summary})`, { cause });
   }
+  if (isAwsRejection(name, status)) return new RequestRejectedError(`${where}: request refused, HTTP ${status} (${summary})`, { cause });
   return new Error(`${where}: ${summary}`, { cause });
 }
 

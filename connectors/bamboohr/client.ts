@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Secret } from '../../config/secrets.ts';
 import { ConfigError } from '../../config/errors.ts';
-import { AuthError, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../errors.ts';
+import { AuthError, httpStatusKind, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../errors.ts';
 
 export interface RetryPolicy {
   /** Retries after the first attempt when BambooHR answers 429 or 503. */
@@ -76,17 +76,19 @@ export async function fetchCustomReport(call: CustomReportCall): Promise<CustomR
       });
       continue;
     }
-    switch (response.status) {
-      case 401:
-        throw new AuthError(`${WHERE}: HTTP 401: BambooHR rejected the API key${detail}`);
-      case 403:
-        throw new PermissionError(`${WHERE}: HTTP 403: the API key's user may not run custom reports over every employee${detail}`);
-      case 404:
-        throw new NotFoundError(`${WHERE}: HTTP 404: no BambooHR company "${call.subdomain}" at ${url.origin}${detail}`);
-      case 400:
-        throw new ConfigError(`${WHERE}: HTTP 400: BambooHR refused the report request; check the extra \`fields\`${detail}`);
+    const status = `${WHERE}: HTTP ${response.status}`;
+    switch (httpStatusKind(response.status)) {
+      case 'auth':
+        throw new AuthError(`${status}: BambooHR rejected the API key${detail}`);
+      case 'permission':
+        throw new PermissionError(`${status}: the API key's user may not run custom reports over every employee${detail}`);
+      case 'not-found':
+        throw new NotFoundError(`${status}: no BambooHR company "${call.subdomain}" at ${url.origin}${detail}`);
+      case 'rejected':
+        if (response.status === 400) throw new ConfigError(`${status}: BambooHR refused the report request; check the extra \`fields\`${detail}`);
+        throw new RequestRejectedError(`${status}: BambooHR refused the report request${detail}`);
       default:
-        throw new UnavailableError(`${WHERE}: HTTP ${response.status}${detail}`);
+        throw new UnavailableError(`${status}${detail}`);
     }
   }
 }

@@ -36,6 +36,8 @@ export interface FakeBambooHrFaults {
   echoCredentials?: boolean;
   /** Fields the API user may not see: left out of `fields` and of every employee. */
   hiddenFields?: string[];
+  /** Answer every report request with this status and X-BambooHR-Error-Message, as for a status the API is not documented to send. */
+  refuse?: { status: number; message: string };
 }
 
 export interface FakeBambooHr {
@@ -110,6 +112,7 @@ export async function startFakeBambooHr(options: { subdomain: string; apiKey: st
     }
     if (faults.unauthorized === true || apiKeyOf(req.headers.authorization) !== options.apiKey) return fail(res, 401, undefined);
     if (faults.forbidden === true) return fail(res, 403, `You do not have access to this resource${echo}`);
+    if (faults.refuse !== undefined) return fail(res, faults.refuse.status, faults.refuse.message);
 
     if ((url.searchParams.get('format') ?? '').toUpperCase() !== 'JSON') return fail(res, 400, 'Invalid format');
     let request: { title?: unknown; fields?: unknown };

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AuthError, MalformedResponseError, PermissionError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import { toFailure } from '../../../activities/failures.ts';
+import { AuthError, MalformedResponseError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
 import { awsBackup } from '../../../connectors/aws-backup/index.ts';
 import { startFakeAwsBackup } from '../../support/fake-aws-backup.ts';
 import type { FakeAwsBackup, WireObject } from '../../support/fake-aws-backup.ts';
@@ -69,6 +70,17 @@ describe('aws-backup failures', () => {
       `${WHERE}: ListRestoreJobs page 1: permission denied (AccessDeniedException: User: arn:aws:iam::${HOME_ACCOUNT}:user/isms-auditor is not authorized to perform: backup:ListRestoreJobs because no identity-based policy allows the backup:ListRestoreJobs action)`,
     );
     expect(attemptsAt('ListRestoreJobs')).toEqual([403]);
+  });
+
+  it('refuses a NextToken the service rejects (InvalidParameterValueException, HTTP 400) as a non-retryable RequestRejectedError naming the page', async () => {
+    const cursor = JSON.stringify({ v: 1, createdAfter: '2025-02-13T12:00:00.000Z', account: 0, region: 0, call: 'ListBackupJobs', nextToken: 'not-a-token-the-service-issued', page: 2 });
+    const { error, records } = await pull(configFor(fake.url, { maxAttempts: 5 }), { resumeCursor: cursor });
+    expect(error).toBeInstanceOf(RequestRejectedError);
+    expect((error as RequestRejectedError).retryable).toBe(false);
+    expect(toFailure(error).nonRetryable).toBe(true);
+    expect((error as Error).message).toBe(`${WHERE}: ListBackupJobs page 2: request refused, HTTP 400 (InvalidParameterValueException: The NextToken is invalid)`);
+    expect(records).toEqual([]);
+    expect(attemptsAt('ListBackupJobs', 2)).toEqual([400]);
   });
 
   describe('authentication', () => {

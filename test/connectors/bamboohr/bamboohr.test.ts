@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../config/errors.ts';
 import { bambooHr, HEARTBEAT_EVERY_EMPLOYEES } from '../../../connectors/bamboohr/index.ts';
 import { REPORT_FIELDS } from '../../../connectors/bamboohr/mapping.ts';
-import { AuthError, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
 import { HrPerson, type HrPerson as HrPersonRecord } from '../../../evidence/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import { startFakeBambooHr, type FakeBambooHr, type FakeEmployee } from '../../support/fake-bamboohr.ts';
@@ -272,6 +272,22 @@ describe('bamboohr connector', () => {
       const error = await failure(pull({ subdomain: 'no-such-company' }));
       expect(error).toBeInstanceOf(NotFoundError);
       expect(error.message).toContain('no BambooHR company "no-such-company"');
+    });
+
+    it.each([405, 409, 410, 422])('fails with a non-retryable RequestRejectedError on HTTP %d, without retrying', async (status) => {
+      fake.faults = { refuse: { status, message: 'The request cannot be processed' } };
+      const error = await failure(pull({ maxRetries: 3 }));
+      expect(error).toBeInstanceOf(RequestRejectedError);
+      expect((error as RequestRejectedError).retryable).toBe(false);
+      expect(error.message).toBe(`bamboohr: reports/custom: HTTP ${status}: BambooHR refused the report request: The request cannot be processed`);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it.each([500, 502, 504, 408])('keeps HTTP %d a retryable UnavailableError', async (status) => {
+      fake.faults = { refuse: { status, message: 'Internal error' } };
+      const error = await failure(pull());
+      expect(error).toBeInstanceOf(UnavailableError);
+      expect((error as UnavailableError).retryable).toBe(true);
     });
 
     it('fails with an UnavailableError when BambooHR cannot be reached', async () => {
