@@ -32,6 +32,8 @@ export interface FakeBambooHrFaults {
   forbidden?: boolean;
   /** Answer 200 with a body that is not the report: an HTML maintenance page, or JSON cut short. */
   malformed?: 'html' | 'truncated';
+  /** Cut only the next N reports short, as a connection dropped behind a proxy that counted what it passed on. */
+  truncateNext?: number;
   /** Put the caller's Authorization header into error headers and bodies, as a careless proxy might. */
   echoCredentials?: boolean;
   /** Fields the API user may not see: left out of `fields` and of every employee. */
@@ -138,7 +140,9 @@ export async function startFakeBambooHr(options: { subdomain: string; apiKey: st
     };
     const text = JSON.stringify(report);
     res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
-    res.end(faults.malformed === 'truncated' ? text.slice(0, Math.floor(text.length / 2)) : text);
+    const cut = faults.malformed === 'truncated' || (faults.truncateNext ?? 0) > 0;
+    if (faults.truncateNext !== undefined && faults.truncateNext > 0) faults.truncateNext -= 1;
+    res.end(cut ? text.slice(0, Math.floor(text.length / 2)) : text);
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

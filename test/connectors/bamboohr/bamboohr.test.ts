@@ -305,11 +305,24 @@ describe('bamboohr connector', () => {
       expect(error.message).toMatch(/^bamboohr: reports\/custom: the body is not JSON \(text\/html; charset=UTF-8\): "<html><body><h1>BambooHR is down/);
     });
 
-    it('fails with a MalformedResponseError on JSON cut short', async () => {
+    it('fetches a report that ended early once more, and reads every employee', async () => {
+      const clean = await pull();
+      fake.requests.length = 0;
+      fake.faults = { truncateNext: 1 };
+      const again = await pull();
+      expect(again.records).toEqual(clean.records);
+      expect(fake.requests).toHaveLength(2);
+      const warning = again.logLines.map((line) => JSON.parse(line) as { level: number; msg: string }).find((line) => line.level === 40);
+      expect(warning?.msg).toMatch(/^bamboohr: reports\/custom: the response ended early, after \d+ characters of JSON; fetching it again$/);
+    });
+
+    it('fails with a retryable UnavailableError when the report ends early twice', async () => {
       fake.faults = { malformed: 'truncated' };
       const error = await failure(pull());
-      expect(error).toBeInstanceOf(MalformedResponseError);
-      expect(error.message).toContain('the body is not JSON (application/json; charset=utf-8)');
+      expect(error).toBeInstanceOf(UnavailableError);
+      expect((error as UnavailableError).retryable).toBe(true);
+      expect(error.message).toMatch(/^bamboohr: reports\/custom: the response ended early, after \d+ characters of JSON, 2 times$/);
+      expect(fake.requests).toHaveLength(2);
     });
 
     it.each([
