@@ -1,3 +1,4 @@
+import { Runtime } from '@temporalio/worker';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
@@ -54,4 +55,20 @@ export function temporalLogger(log: Logger) {
     warn: (message: string, meta?: Record<string, unknown>) => write('WARN', message, meta),
     error: (message: string, meta?: Record<string, unknown>) => write('ERROR', message, meta),
   };
+}
+
+const temporalLevelOf: Record<string, TemporalLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+
+/**
+ * Installs this process's Temporal runtime with every log it makes going to `log`: the SDK's, workflows' and
+ * activities', and the native core's (connection retries, poll failures), which otherwise go to stdout as
+ * coloured text, one line per poller per retry. The core drops what is below the logger's level before
+ * forwarding, so a quiet logger costs no crossings into JavaScript. Call it once, before any Temporal
+ * connection, worker or dev server is made.
+ */
+export function installTemporalRuntime(log: Logger): void {
+  Runtime.install({
+    logger: temporalLogger(log),
+    telemetryOptions: { logging: { forward: {}, filter: { core: temporalLevelOf[log.level] ?? 'WARN', other: 'ERROR' } } },
+  });
 }
