@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { createActivities } from '../activities/index.ts';
 import { testRegistries } from '../test/support/test-connectors.ts';
 import { startDevServer } from '../worker/dev-server.ts';
-import { createLogger, installTemporalRuntime } from '../worker/logger.ts';
+import { createLogger, configureTemporalRuntime } from '../worker/logger.ts';
 import { runControl } from '../worker/run-control.ts';
 import { openRuntime, type Runtime } from '../worker/runtime.ts';
 import { createWorker, workflowsPath } from '../worker/worker.ts';
@@ -81,7 +81,7 @@ interface RunsOutcome {
 async function ours(args: BenchArgs): Promise<void> {
   const runs = scaled(RUNS, args.scale);
   const log = createLogger({ level: 'silent' });
-  installTemporalRuntime(createLogger({ level: 'warn' }));
+  configureTemporalRuntime(createLogger({ level: 'warn' }));
   const scratch = scratchDir('control-runs');
   const server = await measure(() => startDevServer({ log }));
   let runtime: Runtime | undefined;

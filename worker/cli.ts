@@ -11,7 +11,7 @@ import { NonconformityStatus } from '../evidence/register.ts';
 import type { ControlRunSummary } from '../workflows/contracts.ts';
 import { connectClient, connectWorker, temporalSettings } from './connection.ts';
 import { startDevServer } from './dev-server.ts';
-import { installTemporalRuntime } from './logger.ts';
+import { configureTemporalRuntime } from './logger.ts';
 import { exitCodeOf, requireControl, runControl } from './run-control.ts';
 import { defaultRegistries } from './runtime.ts';
 import { cliContext, EXIT, table } from './commands/context.ts';
@@ -34,7 +34,7 @@ registerReviewCommands(context);
 registerCalendarCommands(context);
 registerReportCommands(context);
 // The SDK and its core log through pino too; their INFO chatter (worker state changes) is noise at the default level.
-installTemporalRuntime(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' }));
+configureTemporalRuntime(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' }));
 
 const config = program.command('config').description('inspect the configuration');
 config

@@ -70,7 +70,7 @@ const temporalLevelOf: Record<string, TemporalLevel> = { trace: 'TRACE', debug: 
  * installed one would keep a command that never touches Temporal (`isms config check`) from ever exiting. Call it
  * before any Temporal connection, worker or dev server is made.
  */
-export function installTemporalRuntime(log: Logger): void {
+export function configureTemporalRuntime(log: Logger): void {
   Runtime.defaultOptions = {
     logger: temporalLogger(log),
     telemetryOptions: { logging: { forward: {}, filter: { core: temporalLevelOf[log.level] ?? 'WARN', other: 'ERROR' } } },
