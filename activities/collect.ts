@@ -9,7 +9,7 @@ import { describeIssues } from '../connectors/errors.ts';
 import { recordSchemas, type RecordKind } from '../evidence/records.ts';
 import type { Checkpoint, EvidenceStore } from '../evidence/store.ts';
 import type { CollectInput, EvidenceRef } from '../workflows/contracts.ts';
-import { InvalidRecordError, toFailure } from './failures.ts';
+import { InvalidRecordError, scrubbingLogger, scrubSecrets, toFailure } from './failures.ts';
 
 export interface CollectDeps {
   config: LoadedConfig;
@@ -30,14 +30,15 @@ interface Progress {
  */
 export async function collectEvidence(deps: CollectDeps, input: CollectInput): Promise<EvidenceRef> {
   const activity = Context.current();
-  const log = deps.log.child({ controlId: input.controlId, source: input.sourceName, runId: input.runId, attempt: activity.info.attempt });
+  // Every line of the attempt, the connector's included, has the secrets it revealed scrubbed, not only its failure.
+  const revealed: string[] = [];
+  const log = scrubbingLogger(deps.log.child({ controlId: input.controlId, source: input.sourceName, runId: input.runId, attempt: activity.info.attempt }), revealed);
   const committed = deps.store.findCommitted(input.runId, input.sourceName);
   if (committed) {
     log.info({ evidenceId: committed.id }, 'evidence already committed for this run; not collecting again');
     return deps.store.ref(committed);
   }
 
-  const revealed: string[] = [];
   try {
     const control = deps.config.controls.get(input.controlId);
     const source = control?.sources.find((candidate) => candidate.name === input.sourceName);
@@ -69,7 +70,7 @@ export async function collectEvidence(deps: CollectDeps, input: CollectInput): P
       },
       provenance: (facts) => Object.assign(provenance, facts),
       warn: (message) => {
-        warnings.push(message);
+        warnings.push(scrubSecrets(message, revealed));
         log.warn(message);
       },
     };

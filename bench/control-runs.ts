@@ -2,12 +2,12 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, NativeConnection, Runtime as TemporalRuntime } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { createActivities } from '../activities/index.ts';
 import { testRegistries } from '../test/support/test-connectors.ts';
 import { startDevServer } from '../worker/dev-server.ts';
-import { createLogger, temporalLogger } from '../worker/logger.ts';
+import { createLogger, configureTemporalRuntime } from '../worker/logger.ts';
 import { runControl } from '../worker/run-control.ts';
 import { openRuntime, type Runtime } from '../worker/runtime.ts';
 import { createWorker, workflowsPath } from '../worker/worker.ts';
@@ -81,7 +81,7 @@ interface RunsOutcome {
 async function ours(args: BenchArgs): Promise<void> {
   const runs = scaled(RUNS, args.scale);
   const log = createLogger({ level: 'silent' });
-  TemporalRuntime.install({ logger: temporalLogger(createLogger({ level: 'warn' })) });
+  configureTemporalRuntime(createLogger({ level: 'warn' }));
   const scratch = scratchDir('control-runs');
   const server = await measure(() => startDevServer({ log }));
   let runtime: Runtime | undefined;

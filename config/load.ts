@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { isAlias, isCollection, isNode, isPair, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import type { AnyCheck } from '../checks/contract.ts';
 import type { AnyConnector } from '../connectors/contract.ts';
@@ -66,10 +66,14 @@ export function parseConfig(text: string, file: string, registries: Registries):
       }),
     );
   }
+  const aliasProblem = checkAliases(doc, lineCounter);
+  if (aliasProblem !== undefined) throw new ConfigError(`${file}: YAML aliases refused`, [aliasProblem]);
   const where = (issuePath: (string | number)[]) => locate(doc, lineCounter, issuePath);
   const format = (issue: Issue) => `${formatPath(issue.path)}: ${issue.message}${where(issue.path)}`;
 
-  const parsed = IsmsConfig.safeParse(doc.toJS() ?? {});
+  // checkAliases bounds the expansion; the library's own limit (100 uses of an anchor by default) would refuse
+  // a config that shares one owner among 150 controls, and fails without saying where.
+  const parsed = IsmsConfig.safeParse(doc.toJS({ maxAliasCount: -1 }) ?? {});
   if (!parsed.success) {
     throw new ConfigError(`${file}: invalid config`, parsed.error.issues.map((issue) => format({ path: issue.path as (string | number)[], message: issue.message })));
   }
@@ -165,6 +169,75 @@ export function parseConfig(text: string, file: string, registries: Registries):
 function unknownName(what: string, name: string, known: Iterable<string>): string {
   const list = [...new Set(known)].sort();
   return `unknown ${what} "${name}"${list.length > 0 ? ` (known: ${list.join(', ')})` : ''}`;
+}
+
+/**
+ * Nodes that aliases may add to a config when it is expanded. A real config adds a few hundred; a "billion
+ * laughs" of a few hundred bytes adds billions, and every later pass over the expanded value (validation, a
+ * log line) would walk them all.
+ */
+export const MAX_ALIAS_EXPANSION = 100_000;
+
+/**
+ * Measures what aliases add to the document, in document order, without expanding it (each anchored node is
+ * measured once), and names the alias at which the total passes MAX_ALIAS_EXPANSION, or an alias inside the
+ * node it names, which would expand forever.
+ */
+function checkAliases(doc: Document, lineCounter: LineCounter): string | undefined {
+  // An alias names the last node before it with that anchor, so targets are fixed in one pass in document order.
+  const targets = new Map<Alias, Node>();
+  const anchored = new Map<string, Node>();
+  const aliases: Alias[] = [];
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) {
+        const target = anchored.get(node.source);
+        if (target !== undefined) targets.set(node, target);
+        aliases.push(node);
+      } else if (node.anchor) anchored.set(node.anchor, node);
+    },
+  });
+  if (aliases.length === 0) return undefined;
+
+  const at = (node: Node) => {
+    const { line, col } = lineCounter.linePos(node.range?.[0] ?? 0);
+    return `line ${line}, column ${col}`;
+  };
+  const sizes = new Map<Node, number>();
+  const measuring = new Set<Node>();
+  class Refused extends Error {}
+  const sizeOf = (node: unknown): number => {
+    if (isAlias(node)) {
+      const target = targets.get(node);
+      if (target === undefined) return 1;
+      if (measuring.has(target)) throw new Refused(`${at(node)}: alias *${node.source} refers to the node that contains it`);
+      return sizeOf(target);
+    }
+    if (isPair(node)) return sizeOf(node.key) + sizeOf(node.value);
+    if (!isCollection(node)) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    measuring.add(node);
+    let size = 1;
+    for (const item of node.items) size += sizeOf(item);
+    measuring.delete(node);
+    sizes.set(node, size);
+    return size;
+  };
+
+  let added = 0;
+  try {
+    for (const alias of aliases) {
+      added += sizeOf(alias);
+      if (added > MAX_ALIAS_EXPANSION) {
+        return `${at(alias)}: alias *${alias.source} expands the document past ${MAX_ALIAS_EXPANSION} nodes; a config needs far fewer (is this a YAML alias bomb?)`;
+      }
+    }
+  } catch (error) {
+    if (error instanceof Refused) return error.message;
+    throw error;
+  }
+  return undefined;
 }
 
 /** " (line L, column C)" of the deepest YAML node on the issue's path that exists. */

@@ -3,11 +3,23 @@ import { inspect } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
-/** A secret is never written in config: it is a reference to an environment variable or a file. */
-export const SecretRef = z.union([
-  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }),
-  z.strictObject({ file: z.string().min(1) }),
-]);
+export const SECRET_REF_EXPECTED = 'expected { env: NAME } or { file: PATH }: a secret is never written in config';
+
+/**
+ * A secret is never written in config: it is a reference to an environment variable or a file. A value that is
+ * neither shape is told which shapes it may take (zod's own word for a failed union is "Invalid input").
+ */
+export const SecretRef = z.union(
+  [
+    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }, { error: extraKeys }),
+    z.strictObject({ file: z.string().min(1, 'a file path') }, { error: extraKeys }),
+  ],
+  { error: SECRET_REF_EXPECTED },
+);
+
+function extraKeys(issue: { code?: string; keys?: readonly string[] }): string | undefined {
+  return issue.code === 'unrecognized_keys' ? `unrecognized key${issue.keys?.length === 1 ? '' : 's'} ${(issue.keys ?? []).map((key) => `"${key}"`).join(', ')}; ${SECRET_REF_EXPECTED}` : undefined;
+}
 export type SecretRef = z.infer<typeof SecretRef>;
 
 const REDACTED = '[redacted]';

@@ -1,9 +1,9 @@
 /**
  * Typed connector failures. Activities map them to Temporal failures in one place
- * (activities/failures.ts): auth, permission, not-found and malformed input are not retried; throttling
- * and transient faults are.
+ * (activities/failures.ts): auth, permission, not-found, rejected requests and malformed input are not
+ * retried; throttling and transient faults are.
  */
-export type ConnectorErrorKind = 'auth' | 'permission' | 'throttled' | 'malformed' | 'not-found' | 'unavailable';
+export type ConnectorErrorKind = 'auth' | 'permission' | 'throttled' | 'malformed' | 'not-found' | 'rejected' | 'unavailable';
 
 export class ConnectorError extends Error {
   readonly kind: ConnectorErrorKind;
@@ -52,11 +52,96 @@ export class NotFoundError extends ConnectorError {
   }
 }
 
+/** The source refused the request itself (400, 405, 409, 410, 422...): sent again, it is refused again. */
+export class RequestRejectedError extends ConnectorError {
+  override readonly name = 'RequestRejectedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('rejected', message, options);
+  }
+}
+
 export class UnavailableError extends ConnectorError {
   override readonly name = 'UnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('unavailable', message, options);
   }
+}
+
+export type HttpStatusKind = Exclude<ConnectorErrorKind, 'malformed'>;
+
+/**
+ * What a source's HTTP status says about sending the same request again: 408, 429 and 5xx may heal by
+ * themselves; 401 and 403 need a person to fix the credentials or the grants; 404 names something missing;
+ * any other status instead of a success is the answer to the request itself and will not change.
+ */
+export function httpStatusKind(status: number): HttpStatusKind {
+  if (status === 429) return 'throttled';
+  if (status === 408 || status >= 500) return 'unavailable';
+  if (status === 401) return 'auth';
+  if (status === 403) return 'permission';
+  if (status === 404) return 'not-found';
+  return 'rejected';
+}
+
+/** Codes AWS answers with a 4xx status for a request that timed out: the SDK's own list of transient errors. */
+export const AWS_TRANSIENT_CODES: ReadonlySet<string> = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+
+/** Codes the SDK retries as throttling, whatever their status. */
+const AWS_THROTTLING_CODES: ReadonlySet<string> = new Set([
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+]);
+
+/**
+ * Whether an AWS error that no code list of the connector has claimed is a refusal of the request itself
+ * (ValidationError, InvalidParameterValue, a 405, a 409...), which no retry will change.
+ */
+export function isAwsRejection(code: string, status: number | undefined): boolean {
+  if (status === undefined || status < 400 || status >= 500 || AWS_TRANSIENT_CODES.has(code) || AWS_THROTTLING_CODES.has(code)) return false;
+  const kind = httpStatusKind(status);
+  return kind !== 'throttled' && kind !== 'unavailable';
+}
+
+/** How a connector says that a body stopped partway: the connection dropped, and the same request fetches it whole. */
+export const ENDED_EARLY = 'the response ended early';
+
+/**
+ * Whether a body that did not parse as JSON is the beginning of a JSON document: it opens an object or an array
+ * and ends before closing it (or inside a string). A connection dropped mid-body leaves exactly that when the
+ * length was not announced, or was announced by a proxy that counted only what it passed on. Anything else (an
+ * HTML error page, a stray byte) is what the source meant to send.
+ */
+export function endsMidJson(text: string): boolean {
+  let depth = 0;
+  let opened = false;
+  let inString = false;
+  let escaped = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (char === 0x5c) escaped = true;
+      else if (char === 0x22) inString = false;
+    } else if (char === 0x22) inString = true;
+    else if (char === 0x7b || char === 0x5b) {
+      depth++;
+      opened = true;
+    } else if (char === 0x7d || char === 0x5d) depth--;
+    else if (!opened && char > 0x20) return false;
+  }
+  return opened && (depth > 0 || inString);
 }
 
 /** Formats zod issues as `field a[3].b: expected string` so an error names where the input was wrong. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=16
 import { Command, Option } from 'commander';
 import { Client, type Connection } from '@temporalio/client';
-import { bundleWorkflowCode, Runtime, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
@@ -10,7 +10,7 @@ import { NonconformityStatus } from '../evidence/register.ts';
 import type { ControlRunSummary } from '../workflows/contracts.ts';
 import { connectClient, connectWorker, temporalSettings } from './connection.ts';
 import { startDevServer } from './dev-server.ts';
-import { temporalLogger } from './logger.ts';
+import { configureTemporalRuntime } from './logger.ts';
 import { exitCodeOf, manualWorkflowIdOf, occurrenceOf, requireControl, runControl, runControlHosted } from './run-control.ts';
 import { runsInFlight } from './runs-in-flight.ts';
 import { defaultRegistries } from './runtime.ts';
@@ -38,8 +38,8 @@ registerCalendarCommands(context);
 registerReportCommands(context);
 registerOscalCommands(context);
 registerSoaCommands(context);
-// The SDK logs through pino too; its own INFO chatter (worker state changes) is noise at the default level.
-Runtime.install({ logger: temporalLogger(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' })) });
+// The SDK and its core log through pino too; their INFO chatter (worker state changes) is noise at the default level.
+configureTemporalRuntime(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' }));
 
 const config = program.command('config').description('inspect the configuration');
 config

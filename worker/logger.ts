@@ -1,3 +1,4 @@
+import { Runtime } from '@temporalio/worker';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
@@ -53,5 +54,25 @@ export function temporalLogger(log: Logger) {
     info: (message: string, meta?: Record<string, unknown>) => write('INFO', message, meta),
     warn: (message: string, meta?: Record<string, unknown>) => write('WARN', message, meta),
     error: (message: string, meta?: Record<string, unknown>) => write('ERROR', message, meta),
+  };
+}
+
+const temporalLevelOf: Record<string, TemporalLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+
+/**
+ * Sets up this process's Temporal runtime so that every log it makes goes to `log`: the SDK's, workflows' and
+ * activities', and the native core's (connection retries, poll failures), which otherwise go to stdout as
+ * coloured text, one line per poller per retry. The core drops what is below the logger's level before
+ * forwarding, so a quiet logger costs no crossings into JavaScript.
+ *
+ * The options are the ones the SDK creates its runtime with on first use, not `Runtime.install`: a runtime that
+ * forwards logs keeps the event loop alive until its last worker, connection or dev server is gone, so an
+ * installed one would keep a command that never touches Temporal (`isms config check`) from ever exiting. Call it
+ * before any Temporal connection, worker or dev server is made.
+ */
+export function configureTemporalRuntime(log: Logger): void {
+  Runtime.defaultOptions = {
+    logger: temporalLogger(log),
+    telemetryOptions: { logging: { forward: {}, filter: { core: temporalLevelOf[log.level] ?? 'WARN', other: 'ERROR' } } },
   };
 }

@@ -5,11 +5,14 @@ import type { Secret } from '../../config/secrets.ts';
 import type { ConnectorContext } from '../contract.ts';
 import {
   AuthError,
+  AWS_TRANSIENT_CODES,
   ConnectorError,
   describeIssues,
+  isAwsRejection,
   MalformedResponseError,
   NotFoundError,
   PermissionError,
+  RequestRejectedError,
   ThrottledError,
   UnavailableError,
 } from '../errors.ts';
@@ -205,13 +208,15 @@ export function failure(error: unknown, where: string): Error {
   if (AUTH.has(name)) return new AuthError(`${where}: credentials rejected (${summary})`, { cause });
   if (PERMISSION.has(name)) return new PermissionError(`${where}: permission denied (${summary})`, { cause });
   if (name === 'ResourceNotFoundException') return new NotFoundError(`${where}: not found (${summary})`, { cause });
+  // A connection dropped mid-body also reaches us with the 2xx status of the answer it cut off; it is not malformed.
+  if ((status !== undefined && status >= 500) || name === 'ServiceUnavailableException' || AWS_TRANSIENT_CODES.has(name) || (sdk.code !== undefined && NETWORK.has(sdk.code))) {
+    return new UnavailableError(`${where}: service unavailable${tries} (${summary})`, { cause });
+  }
   // The SDK failing to read a 2xx body is a deserialization error without a service fault.
   if (sdk.$fault === undefined && status !== undefined && status >= 200 && status < 300) {
     return new MalformedResponseError(`${where}: response body cannot be read (${summary})`, { cause });
   }
-  if ((status !== undefined && status >= 500) || name === 'ServiceUnavailableException' || (sdk.code !== undefined && NETWORK.has(sdk.code))) {
-    return new UnavailableError(`${where}: service unavailable${tries} (${summary})`, { cause });
-  }
+  if (isAwsRejection(name, status)) return new RequestRejectedError(`${where}: request refused, HTTP ${status} (${summary})`, { cause });
   return new Error(`${where}: ${summary}`, { cause });
 }
 

@@ -2,7 +2,19 @@ import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { z } from 'zod';
 import type { ConnectorContext } from '../contract.ts';
-import { AuthError, ConnectorError, describeIssues, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../errors.ts';
+import {
+  AuthError,
+  AWS_TRANSIENT_CODES,
+  ConnectorError,
+  describeIssues,
+  isAwsRejection,
+  MalformedResponseError,
+  NotFoundError,
+  PermissionError,
+  RequestRejectedError,
+  ThrottledError,
+  UnavailableError,
+} from '../errors.ts';
 import type { AwsIamAccount, AwsIamConfig } from './config.ts';
 import { AssumedRole, CallerIdentity, SOURCE } from './mapping.ts';
 
@@ -116,7 +128,8 @@ export function toConnectorError(error: unknown, where: string): Error {
   if (AUTH.has(code)) return new AuthError(message, options);
   if (PERMISSION.has(code)) return new PermissionError(message, options);
   if (NOT_FOUND.has(code)) return new NotFoundError(message, options);
-  if (NOT_READY.has(code) || NETWORK.has(code) || (status !== undefined && status >= 500)) return new UnavailableError(message, options);
+  if (NOT_READY.has(code) || NETWORK.has(code) || AWS_TRANSIENT_CODES.has(code) || (status !== undefined && status >= 500)) return new UnavailableError(message, options);
+  if (isAwsRejection(code, status)) return new RequestRejectedError(message, options);
   if (unreadable) return new MalformedResponseError(message, options);
   return new Error(message, options);
 }

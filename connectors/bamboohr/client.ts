@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import type { Secret } from '../../config/secrets.ts';
 import { ConfigError } from '../../config/errors.ts';
-import { AuthError, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../errors.ts';
+import { AuthError, ENDED_EARLY, endsMidJson, httpStatusKind, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../errors.ts';
 
 export interface RetryPolicy {
   /** Retries after the first attempt when BambooHR answers 429 or 503. */
@@ -19,6 +20,7 @@ export interface CustomReportCall {
   readonly body: unknown;
   readonly retry: RetryPolicy;
   readonly signal: AbortSignal;
+  readonly log: Logger;
 }
 
 export interface CustomReportResponse {
@@ -29,6 +31,8 @@ export interface CustomReportResponse {
 
 const WHERE = 'bamboohr: reports/custom';
 const SNIPPET_CHARS = 120;
+/** A dropped connection is passing; one more request fetches the report whole, and a second drop is left to the retry of the pull. */
+const ENDED_EARLY_ATTEMPTS = 2;
 
 export function customReportUrl(baseUrl: string, subdomain: string): URL {
   const url = new URL(`${baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(subdomain)}/v1/reports/custom`);
@@ -48,7 +52,9 @@ export async function fetchCustomReport(call: CustomReportCall): Promise<CustomR
   const authorization = `Basic ${credentials}`;
   const redact = (text: string) => [key, credentials].reduce((out, secret) => out.split(secret).join('[redacted]'), text);
   const url = customReportUrl(call.baseUrl, call.subdomain);
-  for (let attempt = 0; ; attempt += 1) {
+  let throttled = 0;
+  let endedEarly = 0;
+  for (;;) {
     let response: Response;
     try {
       response = await fetch(url, {
@@ -62,40 +68,59 @@ export async function fetchCustomReport(call: CustomReportCall): Promise<CustomR
       const cause = (error as { cause?: { code?: string } }).cause;
       throw new UnavailableError(`${WHERE}: cannot reach ${url.origin} (${cause?.code ?? redact(String(error))})`);
     }
-    if (response.ok) return { body: await jsonBody(response, redact), throttled: attempt };
+    if (response.ok) {
+      const read = await jsonBody(response, redact, call.signal);
+      if ('body' in read) return { body: read.body, throttled };
+      endedEarly += 1;
+      if (endedEarly >= ENDED_EARLY_ATTEMPTS) throw new UnavailableError(`${WHERE}: ${read.endedEarly}, ${endedEarly} times`);
+      call.log.warn(`${WHERE}: ${read.endedEarly}; fetching it again`);
+      continue;
+    }
 
     const detail = await errorDetail(response, redact);
     if (response.status === 429 || response.status === 503) {
       const asked = retryAfterMs(response.headers.get('retry-after'));
-      if (attempt >= call.retry.maxRetries || (asked ?? 0) > call.retry.maxDelayMs) {
-        throw new ThrottledError(`${WHERE}: HTTP ${response.status} after ${attempt + 1} attempt(s)${detail}`, asked === undefined ? undefined : { retryAfterMs: asked });
+      if (throttled >= call.retry.maxRetries || (asked ?? 0) > call.retry.maxDelayMs) {
+        throw new ThrottledError(`${WHERE}: HTTP ${response.status} after ${throttled + 1} attempt(s)${detail}`, asked === undefined ? undefined : { retryAfterMs: asked });
       }
-      await delay(asked ?? Math.min(call.retry.baseDelayMs * 2 ** attempt, call.retry.maxDelayMs), undefined, { signal: call.signal }).catch((error: unknown) => {
+      await delay(asked ?? Math.min(call.retry.baseDelayMs * 2 ** throttled, call.retry.maxDelayMs), undefined, { signal: call.signal }).catch((error: unknown) => {
         // The caller cancelled for a reason of its own; that reason, not a generic abort, is what it expects back.
         throw call.signal.aborted ? call.signal.reason : error;
       });
+      throttled += 1;
       continue;
     }
-    switch (response.status) {
-      case 401:
-        throw new AuthError(`${WHERE}: HTTP 401: BambooHR rejected the API key${detail}`);
-      case 403:
-        throw new PermissionError(`${WHERE}: HTTP 403: the API key's user may not run custom reports over every employee${detail}`);
-      case 404:
-        throw new NotFoundError(`${WHERE}: HTTP 404: no BambooHR company "${call.subdomain}" at ${url.origin}${detail}`);
-      case 400:
-        throw new ConfigError(`${WHERE}: HTTP 400: BambooHR refused the report request; check the extra \`fields\`${detail}`);
+    const status = `${WHERE}: HTTP ${response.status}`;
+    switch (httpStatusKind(response.status)) {
+      case 'auth':
+        throw new AuthError(`${status}: BambooHR rejected the API key${detail}`);
+      case 'permission':
+        throw new PermissionError(`${status}: the API key's user may not run custom reports over every employee${detail}`);
+      case 'not-found':
+        throw new NotFoundError(`${status}: no BambooHR company "${call.subdomain}" at ${url.origin}${detail}`);
+      case 'rejected':
+        if (response.status === 400) throw new ConfigError(`${status}: BambooHR refused the report request; check the extra \`fields\`${detail}`);
+        throw new RequestRejectedError(`${status}: BambooHR refused the report request${detail}`);
       default:
-        throw new UnavailableError(`${WHERE}: HTTP ${response.status}${detail}`);
+        throw new UnavailableError(`${status}${detail}`);
     }
   }
 }
 
-async function jsonBody(response: Response, redact: (text: string) => string): Promise<unknown> {
-  const text = await response.text();
+/** The parsed report, or why it ended early: a read cut off by the network, or JSON that stops before it closes. */
+async function jsonBody(response: Response, redact: (text: string) => string, signal: AbortSignal): Promise<{ body: unknown } | { endedEarly: string }> {
+  let text: string;
   try {
-    return JSON.parse(text);
+    text = await response.text();
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    const code = (error as { cause?: { code?: unknown } }).cause?.code;
+    return { endedEarly: `${ENDED_EARLY} (${typeof code === 'string' ? code : redact(String(error)).slice(0, SNIPPET_CHARS)})` };
+  }
+  try {
+    return { body: JSON.parse(text) };
   } catch {
+    if (endsMidJson(text)) return { endedEarly: `${ENDED_EARLY}, after ${text.length} characters of JSON` };
     const type = response.headers.get('content-type') ?? 'no content-type';
     throw new MalformedResponseError(`${WHERE}: the body is not JSON (${type}): ${JSON.stringify(redact(text).slice(0, SNIPPET_CHARS))}`);
   }

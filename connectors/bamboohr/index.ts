@@ -85,6 +85,7 @@ export const bambooHr = defineConnector({
       body: request,
       retry: { maxRetries: config.maxRetries, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.maxRetryDelayMs },
       signal: ctx.signal,
+      log: ctx.log,
     });
     returnedFields(body, ctx, config.fields);
     const report = parseReport(body);

@@ -4,7 +4,19 @@ import { admin, auth } from '@googleapis/admin';
 import type { ConnectorContext } from '../contract.ts';
 import { describeSecretRef, type Secret, type SecretRef } from '../../config/secrets.ts';
 import { ConfigError } from '../../config/errors.ts';
-import { AuthError, describeIssues, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../errors.ts';
+import {
+  AuthError,
+  describeIssues,
+  ENDED_EARLY,
+  endsMidJson,
+  httpStatusKind,
+  MalformedResponseError,
+  NotFoundError,
+  PermissionError,
+  RequestRejectedError,
+  ThrottledError,
+  UnavailableError,
+} from '../errors.ts';
 import { errorDetailOf, RATE_LIMIT_REASONS, ServiceAccountKey } from './mapping.ts';
 
 export const DIRECTORY_USER_READONLY_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user.readonly';
@@ -120,9 +132,16 @@ export function directoryClient(options: DirectoryOptions, ctx: ConnectorContext
             { ...params, projection: 'full', showDeleted: 'false', orderBy: 'email' },
             { signal: ctx.signal },
           );
-          return response.data as unknown;
+          // The client hands back the text of a body that does not parse as JSON.
+          const body: unknown = response.data;
+          if (typeof body !== 'string') return body;
+          if (!endsMidJson(body)) {
+            throw new MalformedResponseError(`google-workspace: ${where}: the body is not a JSON object (${headerOf(response.headers, 'content-type') ?? 'no content-type'}, ${body.length} characters)`);
+          }
+          transient = { kind: 'unavailable', summary: `${ENDED_EARLY}, after ${body.length} characters of JSON`, retryAfterMs: undefined };
         } catch (error) {
           if (ctx.signal.aborted) throw ctx.signal.reason;
+          if (error instanceof MalformedResponseError) throw error;
           transient = classify(error, { where, principal, tokenEndpoint, params });
         }
         if (retry >= options.retry.maxRetries || (transient.retryAfterMs ?? 0) > MAX_BACKOFF_MS) {
@@ -178,24 +197,27 @@ function classify(error: unknown, { where, principal, tokenEndpoint, params }: F
   const summary = `${status}${detail.reason === undefined ? '' : ` ${detail.reason}`}${detail.message === undefined ? '' : `: ${detail.message}`}`;
   const transient = (kind: TransientFailure['kind']): TransientFailure => ({ kind, summary, retryAfterMs: failure.retryAfterMs });
   const fromTokenEndpoint = failure.url === tokenEndpoint;
+  const kind = httpStatusKind(status);
 
-  if (status === 429 || (status === 403 && !fromTokenEndpoint && detail.reason !== undefined && RATE_LIMIT_REASONS.has(detail.reason))) {
+  if (kind === 'throttled' || (kind === 'permission' && !fromTokenEndpoint && detail.reason !== undefined && RATE_LIMIT_REASONS.has(detail.reason))) {
     return transient('throttled');
   }
-  if (status === 408 || status >= 500) return transient('unavailable');
+  if (kind === 'unavailable') return transient('unavailable');
   if (fromTokenEndpoint) {
     throw new AuthError(`google-workspace: ${where}: the token endpoint ${tokenEndpoint} refused a token for ${principal} (${summary})`);
   }
-  if (status === 401) throw new AuthError(`google-workspace: ${where}: Google rejected the credentials of ${principal} (${summary})`);
-  if (status === 403) {
+  if (kind === 'auth') throw new AuthError(`google-workspace: ${where}: Google rejected the credentials of ${principal} (${summary})`);
+  if (kind === 'permission') {
     throw new PermissionError(
       `google-workspace: ${where}: ${principal} may not list users (${summary}); it needs the scope ${DIRECTORY_USER_READONLY_SCOPE} and an administrator role that can read users`,
     );
   }
   const scope = params.domain === undefined ? `customer ${params.customer}` : `domain ${params.domain}`;
-  if (status === 404) throw new NotFoundError(`google-workspace: ${where}: ${scope} was not found (${summary})`);
+  if (kind === 'not-found') throw new NotFoundError(`google-workspace: ${where}: ${scope} was not found (${summary})`);
   const resumed = params.pageToken === undefined ? '' : '; the page token may have expired (Google keeps them for three days)';
-  throw new ConfigError(`google-workspace: ${where}: Google refused the request for ${scope} (${summary})${resumed}`);
+  const refused = `google-workspace: ${where}: Google refused the request for ${scope} (${summary})${resumed}`;
+  // A 400 is about what the config asked for (customer, domain, page size); other refusals are of the request as such.
+  throw status === 400 ? new ConfigError(refused) : new RequestRejectedError(refused);
 }
 
 interface HttpFailure {

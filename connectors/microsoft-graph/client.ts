@@ -1,11 +1,23 @@
 import { ClientSecretCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from '@azure/identity';
-import { Client, GraphError, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
+import { Client, GraphError, ResponseType, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
 // The package has no `exports` map, so native ESM needs the file, not the folder.
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
+import { z } from 'zod';
 import { ConfigError } from '../../config/errors.ts';
 import type { Secret } from '../../config/secrets.ts';
 import type { ConnectorContext } from '../contract.ts';
-import { AuthError, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../errors.ts';
+import {
+  AuthError,
+  ENDED_EARLY,
+  endsMidJson,
+  httpStatusKind,
+  MalformedResponseError,
+  NotFoundError,
+  PermissionError,
+  RequestRejectedError,
+  ThrottledError,
+  UnavailableError,
+} from '../errors.ts';
 
 /** Client credentials get an app-only token for every application permission granted to the app. */
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
@@ -37,8 +49,9 @@ export interface GraphConnection {
   authenticate(): Promise<void>;
   /**
    * One GET of a path under the version (`/users?...`) or of an absolute `@odata.nextLink`, with the SDK's
-   * RetryHandler honouring Retry-After on 429/503/504. Resolves to the unvalidated body; a refusal by Graph
-   * rejects with a GraphRefusal, anything else with a typed connector error.
+   * RetryHandler honouring Retry-After on 429/503/504, and fetched once more when the body ends early.
+   * Resolves to the unvalidated body; a refusal by Graph rejects with a GraphRefusal, anything else with a
+   * typed connector error.
    */
   get(pathOrLink: string): Promise<unknown>;
   /** Turns a GraphRefusal (or any failure of `get`) into the typed connector error for `where`. */
@@ -79,35 +92,51 @@ export function graphConnection(options: GraphOptions, secret: Secret, ctx: Conn
       }
     },
     async get(pathOrLink) {
-      try {
-        return (await client
-          .api(pathOrLink)
-          .option('signal', ctx.signal)
-          .middlewareOptions([new RetryHandlerOptions(options.retry.delaySeconds, options.retry.maxRetries, () => !ctx.signal.aborted)])
-          .get()) as unknown;
-      } catch (error) {
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-        throw refusalOf(error) ?? error;
+      for (let attempt = 1; ; attempt++) {
+        let response: Response;
+        try {
+          // RAW: the SDK would parse the body itself and could not tell a body cut short from one that is not JSON.
+          response = (await client
+            .api(pathOrLink)
+            .option('signal', ctx.signal)
+            .middlewareOptions([new RetryHandlerOptions(options.retry.delaySeconds, options.retry.maxRetries, () => !ctx.signal.aborted)])
+            .responseType(ResponseType.RAW)
+            .get()) as Response;
+        } catch (error) {
+          if (ctx.signal.aborted) throw ctx.signal.reason;
+          throw refusalOf(error) ?? error;
+        }
+        const read = await bodyOf(response, ctx.signal);
+        if (!('endedEarly' in read)) return read.body;
+        if (attempt >= ENDED_EARLY_ATTEMPTS) throw new EndedEarly(`${read.endedEarly}, ${attempt} times`);
+        const resource = new URL(pathOrLink, base).pathname.replace(/^\/v1\.0\//, '/');
+        ctx.log.warn({ resource, failure: read.endedEarly, attempt }, `microsoft-graph: GET ${resource}: ${ENDED_EARLY}; fetching it again`);
       }
     },
     failure(error, where) {
       if (ctx.signal.aborted) return ctx.signal.reason as Error;
       const prefix = `microsoft-graph: ${where}`;
+      if (error instanceof EndedEarly) return new UnavailableError(`${prefix}: ${error.message}`);
       if (!(error instanceof GraphRefusal)) return transportFailure(error, prefix, tokenFrom, redact);
       const summary = redact(error.message);
-      if (error.status === 401) return new AuthError(`${prefix}: Graph rejected the access token of client ${options.clientId} (${summary})`);
-      if (error.status === 403) {
-        return new PermissionError(
-          `${prefix}: client ${options.clientId} may not read this (${summary}); the app registration needs the application permission User.Read.All, and AuditLog.Read.All for sign-in activity and MFA registration, with admin consent`,
-        );
-      }
-      if (error.status === 429) {
-        return new ThrottledError(`${prefix}: still throttled after ${options.retry.maxRetries} retries (${summary})`, { retryAfterMs: error.retryAfterMs });
-      }
-      if (error.status === 404) return new NotFoundError(`${prefix}: not found (${summary})`);
-      if (error.status >= 500 || error.status === 408) return new UnavailableError(`${prefix}: Graph failed (${summary})`);
       if (error.status < 300) return new MalformedResponseError(`${prefix}: ${summary}`);
-      return new ConfigError(`${prefix}: Graph refused the request (${summary})`);
+      switch (httpStatusKind(error.status)) {
+        case 'auth':
+          return new AuthError(`${prefix}: Graph rejected the access token of client ${options.clientId} (${summary})`);
+        case 'permission':
+          return new PermissionError(
+            `${prefix}: client ${options.clientId} may not read this (${summary}); the app registration needs the application permission User.Read.All, and AuditLog.Read.All for sign-in activity and MFA registration, with admin consent`,
+          );
+        case 'throttled':
+          return new ThrottledError(`${prefix}: still throttled after ${options.retry.maxRetries} retries (${summary})`, { retryAfterMs: error.retryAfterMs });
+        case 'not-found':
+          return new NotFoundError(`${prefix}: not found (${summary})`);
+        case 'unavailable':
+          return new UnavailableError(`${prefix}: Graph failed (${summary})`);
+        default:
+          // A 400 is about what the config asked for ($top, $select); other refusals are of the request as such.
+          return error.status === 400 ? new ConfigError(`${prefix}: Graph refused the request (${summary})`) : new RequestRejectedError(`${prefix}: Graph refused the request (${summary})`);
+      }
     },
   };
 }
@@ -136,15 +165,61 @@ export function reusedToken(credential: TokenCredential, now: () => number = Dat
   };
 }
 
+/** A body that ended early on every try; `failure` says where. */
+class EndedEarly extends Error {
+  override readonly name = 'EndedEarly';
+}
+
+/** A dropped connection is passing; one more GET fetches the page whole, and a second drop is left to the retry of the pull. */
+const ENDED_EARLY_ATTEMPTS = 2;
+
+/** Graph's error body; only what the refusal's message names is read. */
+const GraphErrorBody = z.object({
+  error: z.object({
+    code: z.string().optional(),
+    message: z.string().optional(),
+    innerError: z.object({ 'request-id': z.string().optional() }).optional(),
+  }),
+});
+
+type BodyRead = { body: unknown } | { endedEarly: string };
+
 /**
- * The SDK throws the parsed error body of a non-2xx response as a GraphError (status, code, message, headers),
- * and a GraphError with the status of a 2xx response whose body was not JSON.
+ * Reads a raw response: the parsed body of a success, a GraphRefusal (thrown) for a refusal or a success whose
+ * body is not JSON, and `endedEarly` when the connection dropped mid-body or the body stops inside its JSON.
  */
+async function bodyOf(response: Response, signal: AbortSignal): Promise<BodyRead> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    const cause = (error as { cause?: { code?: unknown } }).cause;
+    return { endedEarly: `${ENDED_EARLY} (${typeof cause?.code === 'string' ? cause.code : error instanceof Error ? error.message : String(error)})` };
+  }
+  let json: unknown;
+  let parsed = true;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    parsed = false;
+  }
+  if (response.ok) {
+    if (parsed) return { body: json };
+    if (endsMidJson(text)) return { endedEarly: `${ENDED_EARLY}, after ${text.length} characters of JSON` };
+    throw new GraphRefusal(response.status, 'UnreadableBody', `the body is not JSON (${response.headers.get('content-type') ?? 'no content-type'}, ${text.length} characters)`, undefined);
+  }
+  const error = GraphErrorBody.safeParse(json);
+  const code = (error.success ? error.data.error.code : undefined) ?? 'UnknownError';
+  const message = error.success ? error.data.error.message : undefined;
+  const requestId = error.success ? error.data.error.innerError?.['request-id'] : undefined;
+  const detail = `${message || 'no message'}${requestId ? ` [request-id ${requestId}]` : ''}`;
+  throw new GraphRefusal(response.status, code, detail, retryAfterMsOf(response.headers.get('Retry-After')));
+}
+
+/** Failures inside the SDK's middleware (token acquisition, the network) arrive as GraphErrors with a status, or none. */
 function refusalOf(error: unknown): GraphRefusal | undefined {
   if (!(error instanceof GraphError) || error.statusCode < 100) return undefined;
-  if (error.statusCode < 300) {
-    return new GraphRefusal(error.statusCode, 'UnreadableBody', `the body is not JSON (${error.message})`, undefined);
-  }
   const code = error.code ?? 'UnknownError';
   const detail = `${error.message || 'no message'}${error.requestId ? ` [request-id ${error.requestId}]` : ''}`;
   return new GraphRefusal(error.statusCode, code, detail, retryAfterMsOf(error.headers?.get('Retry-After') ?? null));

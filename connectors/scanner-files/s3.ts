@@ -2,7 +2,19 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { z } from 'zod';
 import { SecretRef } from '../../config/secrets.ts';
 import type { ConnectorContext } from '../contract.ts';
-import { AuthError, ConnectorError, describeIssues, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../errors.ts';
+import {
+  AuthError,
+  AWS_TRANSIENT_CODES,
+  ConnectorError,
+  describeIssues,
+  isAwsRejection,
+  MalformedResponseError,
+  NotFoundError,
+  PermissionError,
+  RequestRejectedError,
+  ThrottledError,
+  UnavailableError,
+} from '../errors.ts';
 import type { InputFacts, InputIdentity, ScanInput } from './input.ts';
 import { SNIFF_BYTES } from './sniff.ts';
 
@@ -163,7 +175,8 @@ export function s3Failure(error: unknown, where: string, operation: string, need
   if (NOT_FOUND.has(code)) return new NotFoundError(message, options);
   // If-Match pins the version that was listed or sniffed; a replaced object is read again, whole, by the next attempt.
   if (code === 'PreconditionFailed') return new UnavailableError(`${message}; the object changed while it was being read`, options);
-  if (NETWORK.has(code) || (status !== undefined && status >= 500)) return new UnavailableError(message, options);
+  if (NETWORK.has(code) || AWS_TRANSIENT_CODES.has(code) || (status !== undefined && status >= 500)) return new UnavailableError(message, options);
+  if (isAwsRejection(code, status)) return new RequestRejectedError(message, options);
   if (unreadable) return new MalformedResponseError(message, options);
   return new Error(message, options);
 }

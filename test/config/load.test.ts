@@ -75,3 +75,50 @@ describe('config', () => {
     expect(errorsOf(semantic)).toHaveLength(2);
   });
 });
+
+/** The classic "billion laughs": nine aliases of nine aliases of ..., a few hundred bytes that expand to 9^9 nodes. */
+const billionLaughs = [
+  'dataDir: data',
+  'lol: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+  ...['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].map((anchor, index) => {
+    const previous = String.fromCharCode('a'.charCodeAt(0) + index);
+    return `${anchor}${anchor}: &${anchor} [${Array.from({ length: 9 }, () => `*${previous}`).join(', ')}]`;
+  }),
+  '',
+].join('\n');
+
+describe('config YAML aliases', () => {
+  it('refuses an alias bomb as a ConfigError naming the line where the expansion passes the limit', () => {
+    const started = performance.now();
+    const errors = errorsOf(billionLaughs);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^line [5-9], column \d+: alias \*[c-h] expands the document past \d+ nodes/);
+  });
+
+  it('refuses an alias that refers to the node containing it', () => {
+    expect(errorsOf('dataDir: data\nloop: &loop [1, *loop]\n').join('\n')).toMatch(/^line 2, column 17: alias \*loop refers to the node that contains it/);
+  });
+
+  it('accepts a value shared by more aliases than the YAML library allows by default (100)', () => {
+    const control = (n: number) =>
+      `  - { id: c${n}, title: t, reference: A.8.8, owner: ${n === 0 ? '&owner security@example.com' : '*owner'}, schedule: { cron: "0 6 * * *" }, sources: [{ name: s, connector: scans }], checks: [{ check: vulnerability-sla }] }`;
+    const text = `connectors:\n  scans: { type: paged-findings }\ncontrols:\n${Array.from({ length: 150 }, (_, n) => control(n)).join('\n')}\n`;
+    expect(parse(text).controls.get('c149')?.control.owner).toBe('security@example.com');
+  });
+});
+
+describe('config secret references', () => {
+  const withToken = (value: string) => valid.replace('url: { env: SLACK_WEBHOOK }', 'url: https://hooks.example.com/x').replace('config: { pages: 2 }', `config: { pages: 2 }\n      - name: directory\n        connector: google-workspace\n        config: { accessToken: ${value} }`);
+
+  it.each([
+    ['a literal', 'ya29.literal-token'],
+    ['an object of another shape', '{ value: ya29.literal-token }'],
+    ['a number', '42'],
+  ])('says what a secret field expects when given %s', (_case, value) => {
+    const errors = errorsOf(withToken(value)).join('\n');
+    expect(errors).toMatch(/controls\[0\]\.sources\[1\]\.config\.accessToken: google-workspace: expected \{ env: NAME \} or \{ file: PATH \}/);
+    expect(errors).not.toContain('Invalid input');
+    expect(errors).not.toContain('ya29.literal-token');
+  });
+});

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { startDevServer } from '../../worker/dev-server.ts';
-import { createLogger, temporalLogger } from '../../worker/logger.ts';
+import { createLogger, configureTemporalRuntime } from '../../worker/logger.ts';
 import { runControl } from '../../worker/run-control.ts';
 import { openRuntime } from '../../worker/runtime.ts';
 import { createWorker, workflowsPath } from '../../worker/worker.ts';
@@ -238,7 +238,7 @@ export async function startIdentityDemo(dir: string, now: Date = new Date()): Pr
 /** `npm run demo:identities`: the demo on an embedded Temporal dev server; exits 1 unless exactly the expected set is raised. */
 async function main(): Promise<void> {
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
-  Runtime.install({ logger: temporalLogger(log) });
+  configureTemporalRuntime(log);
   const dir = mkdtempSync(path.join(tmpdir(), 'isms-identities-demo-'));
   const demo = await startIdentityDemo(dir);
   const server = await startDevServer({ log });

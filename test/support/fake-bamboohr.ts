@@ -32,10 +32,14 @@ export interface FakeBambooHrFaults {
   forbidden?: boolean;
   /** Answer 200 with a body that is not the report: an HTML maintenance page, or JSON cut short. */
   malformed?: 'html' | 'truncated';
+  /** Cut only the next N reports short, as a connection dropped behind a proxy that counted what it passed on. */
+  truncateNext?: number;
   /** Put the caller's Authorization header into error headers and bodies, as a careless proxy might. */
   echoCredentials?: boolean;
   /** Fields the API user may not see: left out of `fields` and of every employee. */
   hiddenFields?: string[];
+  /** Answer every report request with this status and X-BambooHR-Error-Message, as for a status the API is not documented to send. */
+  refuse?: { status: number; message: string };
 }
 
 export interface FakeBambooHr {
@@ -110,6 +114,7 @@ export async function startFakeBambooHr(options: { subdomain: string; apiKey: st
     }
     if (faults.unauthorized === true || apiKeyOf(req.headers.authorization) !== options.apiKey) return fail(res, 401, undefined);
     if (faults.forbidden === true) return fail(res, 403, `You do not have access to this resource${echo}`);
+    if (faults.refuse !== undefined) return fail(res, faults.refuse.status, faults.refuse.message);
 
     if ((url.searchParams.get('format') ?? '').toUpperCase() !== 'JSON') return fail(res, 400, 'Invalid format');
     let request: { title?: unknown; fields?: unknown };
@@ -135,7 +140,9 @@ export async function startFakeBambooHr(options: { subdomain: string; apiKey: st
     };
     const text = JSON.stringify(report);
     res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
-    res.end(faults.malformed === 'truncated' ? text.slice(0, Math.floor(text.length / 2)) : text);
+    const cut = faults.malformed === 'truncated' || (faults.truncateNext ?? 0) > 0;
+    if (faults.truncateNext !== undefined && faults.truncateNext > 0) faults.truncateNext -= 1;
+    res.end(cut ? text.slice(0, Math.floor(text.length / 2)) : text);
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

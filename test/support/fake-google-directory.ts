@@ -69,6 +69,8 @@ export interface FakeGoogleDirectory {
   failToken(response: InjectedResponse, times?: number): void;
   /** Rewrites the body of the given 1-based page before it is sent (malformed responses). */
   corruptPage(page: number, rewrite: (body: Record<string, unknown>) => unknown): void;
+  /** The next `times` users.list answers announce their whole body but the connection drops halfway through it. */
+  dropUsersListMidBody(times?: number): void;
   close(): Promise<void>;
 }
 
@@ -140,19 +142,22 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
   const listFaults: InjectedResponse[] = [];
   const tokenFaults: InjectedResponse[] = [];
   const pageRewrites = new Map<number, (body: Record<string, unknown>) => unknown>();
+  let listDrops = 0;
   const listRequests: RecordedListRequest[] = [];
   const tokenRequests: RecordedTokenRequest[] = [];
   const issuedTokens: string[] = [];
 
   const userByEmail = (email: string) => options.users.find((user) => user.primaryEmail.toLowerCase() === email.toLowerCase());
 
-  function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, dropMidBody = false) {
     let payload: Buffer = Buffer.from(JSON.stringify(body, null, 2));
     const out: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8', vary: 'Origin, X-Origin, Referer', server: 'ESF', 'x-content-type-options': 'nosniff', ...headers };
     if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
       payload = gzipSync(payload);
       out['content-encoding'] = 'gzip';
     }
+    // A connection dropped mid-body, seen through a proxy that had already counted the bytes it passed on.
+    if (dropMidBody) payload = payload.subarray(0, Math.floor(payload.length / 2));
     out['content-length'] = String(payload.length);
     res.writeHead(status, out);
     res.end(payload);
@@ -161,9 +166,9 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
   function listUsers(req: IncomingMessage, res: ServerResponse, url: URL) {
     const query = Object.fromEntries(url.searchParams);
     const record = (status: number) => listRequests.push({ query, bearer: bearerOf(req), status });
-    const reply = (status: number, body: unknown, headers?: Record<string, string>) => {
+    const reply = (status: number, body: unknown, headers?: Record<string, string>, dropMidBody = false) => {
       record(status);
-      send(req, res, status, body, headers);
+      send(req, res, status, body, headers, dropMidBody);
     };
 
     const bearer = bearerOf(req);
@@ -246,7 +251,9 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
     const page = Math.floor(offset / maxResults) + 1;
     const rewrite = pageRewrites.get(page);
     if (rewrite !== undefined) body = rewrite(structuredClone(body)) as Record<string, unknown>;
-    return reply(200, body, { 'cache-control': 'private' });
+    const drop = listDrops > 0;
+    if (drop) listDrops--;
+    return reply(200, body, { 'cache-control': 'private' }, drop);
   }
 
   function token(req: IncomingMessage, res: ServerResponse, form: URLSearchParams) {
@@ -325,6 +332,7 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
     failUsersList: (response, times = 1) => listFaults.push(...Array.from({ length: times }, () => response)),
     failToken: (response, times = 1) => tokenFaults.push(...Array.from({ length: times }, () => response)),
     corruptPage: (page, rewrite) => void pageRewrites.set(page, rewrite),
+    dropUsersListMidBody: (times = 1) => void (listDrops += times),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

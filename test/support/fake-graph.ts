@@ -35,8 +35,12 @@ export interface FakeGraphState {
   usersForbidden: boolean;
   /** Answer the next N Graph calls (any path) with 429 and `Retry-After: 1`. */
   throttleNext: number;
-  /** Answer the next N Graph calls with 200 and a body that is not JSON. */
+  /** Answer the next N Graph calls with 200 and a body that is not JSON (a proxy's HTML page). */
   garbleNext: number;
+  /** Cut the next N successful Graph answers in half, with a Content-Length that counts only the half sent, as a dropped connection behind a proxy. */
+  truncateNext: number;
+  /** Answer the next Graph calls with these refusals, one each, in Graph's error body. */
+  refuseNext: { status: number; code: string; message: string }[];
   /** Access tokens the server has issued (others are refused with 401). */
   issuedTokens: Set<string>;
   /** Refuse every bearer token on Graph calls, as Graph does once a token is expired or revoked. */
@@ -79,6 +83,8 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
     usersForbidden: false,
     throttleNext: 0,
     garbleNext: 0,
+    truncateNext: 0,
+    refuseNext: [],
     issuedTokens: new Set(),
     rejectTokens: false,
     ...initial,
@@ -102,8 +108,13 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
     requests.push(record);
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
       record.status = status;
-      res.writeHead(status, headers);
-      res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
+      let text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+      if (status === 200 && url.pathname.startsWith('/v1.0/') && state.truncateNext > 0) {
+        state.truncateNext--;
+        text = text.slice(0, Math.floor(text.length / 2));
+      }
+      res.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(text)) });
+      res.end(text);
     };
 
     const discovery = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(url.pathname);
@@ -198,9 +209,11 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
       );
       return;
     }
+    const refusal = state.refuseNext.shift();
+    if (refusal !== undefined) return fail(refusal.status, refusal.code, refusal.message);
     if (state.garbleNext > 0) {
       state.garbleNext--;
-      send(200, '{"value": [{"id": "truncated', headers);
+      send(200, '<html><body><h1>502 Bad Gateway</h1></body></html>', headers);
       return;
     }
     if (url.pathname === '/v1.0/users') return listUsers(url, send, fail);

@@ -25,6 +25,16 @@ describe('isms CLI', () => {
     expect(result.stderr).toMatch(/controls\[0\]\.sources: .* \(line 7/);
   });
 
+  it('config check refuses a YAML alias bomb with exit 2, naming the line, without a stack trace', async () => {
+    const laughs = ['lol: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (const [index, anchor] of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].entries()) laughs.push(`${anchor}: &${anchor} [${Array(9).fill(`*${'abcdefgh'[index]}`).join(', ')}]`);
+    writeFileSync(path.join(dir, 'bomb.yaml'), `dataDir: data\n${laughs.join('\n')}\n`);
+    const result = await run(['--config', 'bomb.yaml', 'config', 'check'], dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/bomb\.yaml: YAML aliases refused\n {2}- line \d+, column \d+: alias \*[a-h] expands the document past/);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('config check accepts the shipped example', async () => {
     const result = await run(['--config', fileURLToPath(new URL('../../config/isms.example.yaml', import.meta.url)), 'config', 'check'], dir);
     expect(result.stderr).toBe('');

@@ -1,6 +1,9 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AuthError, MalformedResponseError, PermissionError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import { toFailure } from '../../../activities/failures.ts';
+import { AuthError, MalformedResponseError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
 import { awsBackup } from '../../../connectors/aws-backup/index.ts';
 import { startFakeAwsBackup } from '../../support/fake-aws-backup.ts';
 import type { FakeAwsBackup, WireObject } from '../../support/fake-aws-backup.ts';
@@ -25,6 +28,55 @@ describe('aws-backup failures', () => {
 
   const attemptsAt = (operation: string, page = 1) =>
     fake.requests.filter((request) => request.operation === operation && (page === 1 ? request.query['nextToken'] === undefined : request.query['nextToken'] !== undefined)).map((request) => request.status);
+
+  describe('a connection dropped mid-body', () => {
+    // In front of the fake: passes requests through byte for byte (the signature still holds) and cuts the next
+    // `drops` successful answers off halfway through the body they announced.
+    let proxy: Server;
+    let proxyUrl = '';
+    let drops = 0;
+    beforeAll(async () => {
+      const upstream = new URL(fake.url);
+      proxy = createServer((req, res) => {
+        const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () => {
+            const body = Buffer.concat(chunks);
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            if (answer.statusCode === 200 && drops > 0) {
+              drops--;
+              return void res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.destroy());
+            }
+            res.end(body);
+          });
+        });
+        req.pipe(forward);
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+
+    it('once is retried by the SDK, and the pull reads the same records', async () => {
+      const clean = await pull(configFor(fake.url));
+      fake.reset();
+      drops = 1;
+      const dropped = await pull(configFor(proxyUrl));
+      expect(dropped.error).toBeUndefined();
+      expect(dropped.records).toEqual(clean.records);
+      expect(fake.requests.filter((entry) => entry.operation === 'ListRestoreTestingPlans').map((entry) => entry.status)).toEqual([200, 200]);
+    });
+
+    it('on every attempt is a retryable UnavailableError, not a malformed response', async () => {
+      drops = Number.POSITIVE_INFINITY;
+      const { error } = await pull(configFor(proxyUrl, { maxAttempts: 2 }));
+      drops = 0;
+      expect(error).toBeInstanceOf(UnavailableError);
+      expect((error as UnavailableError).retryable).toBe(true);
+      expect((error as Error).message).toMatch(new RegExp(`^${WHERE}: ListRestoreTestingPlans page 1: service unavailable after 2 attempts \\(Error: aborted\\)$`));
+    });
+  });
 
   describe('throttling', () => {
     it('is retried by the SDK and then succeeds with the same records', async () => {
@@ -69,6 +121,17 @@ describe('aws-backup failures', () => {
       `${WHERE}: ListRestoreJobs page 1: permission denied (AccessDeniedException: User: arn:aws:iam::${HOME_ACCOUNT}:user/isms-auditor is not authorized to perform: backup:ListRestoreJobs because no identity-based policy allows the backup:ListRestoreJobs action)`,
     );
     expect(attemptsAt('ListRestoreJobs')).toEqual([403]);
+  });
+
+  it('refuses a NextToken the service rejects (InvalidParameterValueException, HTTP 400) as a non-retryable RequestRejectedError naming the page', async () => {
+    const cursor = JSON.stringify({ v: 1, createdAfter: '2025-02-13T12:00:00.000Z', account: 0, region: 0, call: 'ListBackupJobs', nextToken: 'not-a-token-the-service-issued', page: 2 });
+    const { error, records } = await pull(configFor(fake.url, { maxAttempts: 5 }), { resumeCursor: cursor });
+    expect(error).toBeInstanceOf(RequestRejectedError);
+    expect((error as RequestRejectedError).retryable).toBe(false);
+    expect(toFailure(error).nonRetryable).toBe(true);
+    expect((error as Error).message).toBe(`${WHERE}: ListBackupJobs page 2: request refused, HTTP 400 (InvalidParameterValueException: The NextToken is invalid)`);
+    expect(records).toEqual([]);
+    expect(attemptsAt('ListBackupJobs', 2)).toEqual([400]);
   });
 
   describe('authentication', () => {

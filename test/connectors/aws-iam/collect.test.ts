@@ -3,7 +3,8 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../config/errors.ts';
 import { awsIam } from '../../../connectors/aws-iam/index.ts';
-import { AuthError, MalformedResponseError, PermissionError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import { AuthError, MalformedResponseError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import { toFailure } from '../../../activities/failures.ts';
 import { Identity } from '../../../evidence/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import { credentialReportCsv, FAKE_ERRORS, FakeIam, type FakeAccount, type FakeError } from '../../support/fake-iam.ts';
@@ -356,6 +357,30 @@ describe('aws-iam failures', () => {
     expect(error).toBeInstanceOf(type);
     expect(error.message).toContain(`aws-iam: account 111111111111 (main): ${message}`);
     expect(fake.count('ListUsers')).toBe(1);
+  });
+
+  it.each([
+    ['ValidationError', 400],
+    ['InvalidInput', 400],
+    ['MalformedQueryString', 404],
+    ['MethodNotAllowed', 405],
+    ['EntityAlreadyExists', 409],
+    ['UnprocessableEntity', 422],
+  ])('refuses a permanent client error %s (HTTP %d) as a non-retryable RequestRejectedError naming the call', async (code, status) => {
+    fake.inject({ action: 'ListUsers', error: { code, status, message: `${code} from IAM` } });
+    const error = await failure({ maxAttempts: 5 });
+    expect(error).toBeInstanceOf(RequestRejectedError);
+    expect((error as RequestRejectedError).retryable).toBe(false);
+    expect(toFailure(error).nonRetryable).toBe(true);
+    expect(error.message).toBe(`aws-iam: account 111111111111 (main): ListUsers: ${code} (HTTP ${status}): ${code} from IAM`);
+    expect(fake.count('ListUsers')).toBe(1);
+  });
+
+  it('keeps a request timeout (RequestTimeout, HTTP 400) retryable', async () => {
+    fake.inject({ action: 'ListUsers', error: { code: 'RequestTimeout', status: 400, message: 'Your socket connection to the server was not read from or written to within the timeout period.' } });
+    const error = await failure({ maxAttempts: 1 });
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(toFailure(error).nonRetryable).toBe(false);
   });
 
   it('retries a server fault and then reports the source unavailable', async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../config/errors.ts';
 import { bambooHr, HEARTBEAT_EVERY_EMPLOYEES } from '../../../connectors/bamboohr/index.ts';
 import { REPORT_FIELDS } from '../../../connectors/bamboohr/mapping.ts';
-import { AuthError, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
 import { HrPerson, type HrPerson as HrPersonRecord } from '../../../evidence/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import { startFakeBambooHr, type FakeBambooHr, type FakeEmployee } from '../../support/fake-bamboohr.ts';
@@ -274,6 +274,22 @@ describe('bamboohr connector', () => {
       expect(error.message).toContain('no BambooHR company "no-such-company"');
     });
 
+    it.each([405, 409, 410, 422])('fails with a non-retryable RequestRejectedError on HTTP %d, without retrying', async (status) => {
+      fake.faults = { refuse: { status, message: 'The request cannot be processed' } };
+      const error = await failure(pull({ maxRetries: 3 }));
+      expect(error).toBeInstanceOf(RequestRejectedError);
+      expect((error as RequestRejectedError).retryable).toBe(false);
+      expect(error.message).toBe(`bamboohr: reports/custom: HTTP ${status}: BambooHR refused the report request: The request cannot be processed`);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it.each([500, 502, 504, 408])('keeps HTTP %d a retryable UnavailableError', async (status) => {
+      fake.faults = { refuse: { status, message: 'Internal error' } };
+      const error = await failure(pull());
+      expect(error).toBeInstanceOf(UnavailableError);
+      expect((error as UnavailableError).retryable).toBe(true);
+    });
+
     it('fails with an UnavailableError when BambooHR cannot be reached', async () => {
       const gone = await startFakeBambooHr({ subdomain: SUBDOMAIN, apiKey: API_KEY, employees });
       await gone.close();
@@ -289,11 +305,24 @@ describe('bamboohr connector', () => {
       expect(error.message).toMatch(/^bamboohr: reports\/custom: the body is not JSON \(text\/html; charset=UTF-8\): "<html><body><h1>BambooHR is down/);
     });
 
-    it('fails with a MalformedResponseError on JSON cut short', async () => {
+    it('fetches a report that ended early once more, and reads every employee', async () => {
+      const clean = await pull();
+      fake.requests.length = 0;
+      fake.faults = { truncateNext: 1 };
+      const again = await pull();
+      expect(again.records).toEqual(clean.records);
+      expect(fake.requests).toHaveLength(2);
+      const warning = again.logLines.map((line) => JSON.parse(line) as { level: number; msg: string }).find((line) => line.level === 40);
+      expect(warning?.msg).toMatch(/^bamboohr: reports\/custom: the response ended early, after \d+ characters of JSON; fetching it again$/);
+    });
+
+    it('fails with a retryable UnavailableError when the report ends early twice', async () => {
       fake.faults = { malformed: 'truncated' };
       const error = await failure(pull());
-      expect(error).toBeInstanceOf(MalformedResponseError);
-      expect(error.message).toContain('the body is not JSON (application/json; charset=utf-8)');
+      expect(error).toBeInstanceOf(UnavailableError);
+      expect((error as UnavailableError).retryable).toBe(true);
+      expect(error.message).toMatch(/^bamboohr: reports\/custom: the response ended early, after \d+ characters of JSON, 2 times$/);
+      expect(fake.requests).toHaveLength(2);
     });
 
     it.each([

@@ -3,12 +3,13 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../config/errors.ts';
 import { googleWorkspace } from '../../../connectors/google-workspace/index.ts';
-import { AuthError, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
 import type { Identity } from '../../../evidence/records.ts';
 import { testContext } from '../../support/connector-context.ts';
 import {
   directoryErrors,
   GOOGLE_TOKEN_AUDIENCE,
+  googleError,
   startFakeGoogleDirectory,
   testServiceAccountKey,
   USER_READONLY_SCOPE,
@@ -303,6 +304,55 @@ describe('google-workspace bad responses and requests', () => {
     const result = await run(accessTokenConfig({ customer: 'example.com' }));
     expect(result.error).toBeInstanceOf(ConfigError);
     expect((result.error as Error).message).toBe('google-workspace: users.list page 1: Google refused the request for customer example.com (400 badRequest: Bad Request)');
+  });
+});
+
+describe('google-workspace permanent refusals', () => {
+  it.each([
+    [405, 'methodNotAllowed', 'Method Not Allowed'],
+    [409, 'conflict', 'Conflict'],
+    [410, 'deleted', 'Resource has been deleted'],
+    [412, 'conditionNotMet', 'Precondition Failed'],
+    [422, 'invalid', 'Unprocessable Entity'],
+  ])('refuses HTTP %d at once as a non-retryable RequestRejectedError naming the page', async (status, reason, message) => {
+    server.failUsersList(googleError(status, reason, message), 1);
+    const result = await run(accessTokenConfig({ maxRetries: 5 }));
+    expect(result.error).toBeInstanceOf(RequestRejectedError);
+    expect((result.error as RequestRejectedError).retryable).toBe(false);
+    expect((result.error as Error).message).toBe(`google-workspace: users.list page 1: Google refused the request for customer my_customer (${status} ${reason}: ${message})`);
+    expect(server.listRequests).toHaveLength(1);
+  });
+});
+
+describe('google-workspace bodies cut short', () => {
+  it('reports a body that ended early as transient, fetches the page again and collects every user once', async () => {
+    const clean = await run(accessTokenConfig());
+    const requestsBefore = server.listRequests.length;
+    server.dropUsersListMidBody(1);
+    const result = await run(accessTokenConfig());
+    expect(result.error).toBeUndefined();
+    expect(result.records).toEqual(clean.records);
+    const pageTokens = server.listRequests.slice(requestsBefore).map((request) => request.query['pageToken']);
+    expect(pageTokens).toEqual([undefined, undefined, ...clean.heartbeats]);
+    const warning = result.logLines.map((line) => JSON.parse(line) as { level: number; failure?: string }).find((line) => line.level === 40);
+    expect(warning?.failure).toMatch(/^the response ended early, after \d+ characters of JSON$/);
+    expect(result.provenance).toMatchObject({ retries: 1 });
+  });
+
+  it('fails as a retryable UnavailableError saying so when every answer ends early', async () => {
+    server.dropUsersListMidBody(2);
+    const result = await run(accessTokenConfig({ maxRetries: 1 }));
+    expect(result.error).toBeInstanceOf(UnavailableError);
+    expect((result.error as UnavailableError).retryable).toBe(true);
+    expect((result.error as Error).message).toMatch(/^google-workspace: users\.list page 1: still failing after 1 retries \(the response ended early, after \d+ characters of JSON\)$/);
+  });
+
+  it('refuses a whole body that is not a JSON object as malformed, without retrying', async () => {
+    server.corruptPage(1, () => '<html><body>Service Unavailable</body></html>');
+    const result = await run(accessTokenConfig());
+    expect(result.error).toBeInstanceOf(MalformedResponseError);
+    expect((result.error as Error).message).toMatch(/^google-workspace: users\.list page 1: the body is not a JSON object \(application\/json; charset=UTF-8, \d+ characters\)$/);
+    expect(server.listRequests).toHaveLength(1);
   });
 });
 

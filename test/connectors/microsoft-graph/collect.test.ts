@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../config/errors.ts';
 import { MicrosoftGraphConfig, microsoftGraph } from '../../../connectors/microsoft-graph/index.ts';
-import { AuthError, ConnectorError, MalformedResponseError, PermissionError, ThrottledError } from '../../../connectors/errors.ts';
+import { AuthError, ConnectorError, MalformedResponseError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
 import type { Identity } from '../../../evidence/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import { startFakeGraph, type FakeGraph, type FakeGraphUser, type FakeRegistration } from '../../support/fake-graph.ts';
@@ -34,6 +34,8 @@ beforeEach(() => {
     usersForbidden: false,
     throttleNext: 0,
     garbleNext: 0,
+    truncateNext: 0,
+    refuseNext: [],
     rejectTokens: false,
   });
   graph.requests.length = 0;
@@ -299,6 +301,39 @@ describe('microsoft-graph collect', () => {
     const { error } = await runToFailure({ includeMfaRegistration: false });
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error.message).toMatch(/^microsoft-graph: users page 1: 200 UnreadableBody: the body is not JSON/);
+  });
+
+  it('reports a body that ended early as transient, fetches it again and collects every user once', async () => {
+    const clean = await run({ includeMfaRegistration: false });
+    graph.requests.length = 0;
+    graph.state.truncateNext = 1;
+    const again = await run({ includeMfaRegistration: false });
+    expect(again.records).toEqual(clean.records);
+    expect(graphCalls(USERS_PATH).map((request) => request.query.$skiptoken)).toEqual([undefined, undefined, ...clean.heartbeats.map((link) => new URL(link ?? '').searchParams.get('$skiptoken'))]);
+    const warning = again.logLines.map((line) => JSON.parse(line) as { level: number; failure?: string; resource?: string }).find((line) => line.level === 40);
+    expect(warning).toMatchObject({ resource: '/users', failure: expect.stringMatching(/^the response ended early, after \d+ characters of JSON$/) });
+  });
+
+  it('fails as a retryable UnavailableError saying so when the body ends early twice', async () => {
+    graph.state.truncateNext = 2;
+    const { error } = await runToFailure({ includeMfaRegistration: false });
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as UnavailableError).retryable).toBe(true);
+    expect(error.message).toMatch(/^microsoft-graph: users page 1: the response ended early, after \d+ characters of JSON, 2 times$/);
+  });
+
+  it.each([
+    [405, 'Request_BadRequest', 'The HTTP method is not supported for this resource.'],
+    [409, 'Request_MultipleObjectsWithSameKeyValue', 'Another object with the same value for property exists.'],
+    [412, 'Request_PreconditionFailed', 'The precondition failed.'],
+    [422, 'UnprocessableEntity', 'The request could not be processed.'],
+  ])('refuses HTTP %d at once as a non-retryable RequestRejectedError naming the page', async (status, code, message) => {
+    graph.state.refuseNext = [{ status, code, message }];
+    const { error } = await runToFailure({ includeMfaRegistration: false, includeSignInActivity: false });
+    expect(error).toBeInstanceOf(RequestRejectedError);
+    expect((error as RequestRejectedError).retryable).toBe(false);
+    expect(error.message).toMatch(new RegExp(`^microsoft-graph: users page 1: Graph refused the request \\(${status} ${code}: ${message.replace(/[.]/g, '\\.')} \\[request-id [0-9a-f-]+\\]\\)$`));
+    expect(graphCalls(USERS_PATH)).toHaveLength(1);
   });
 
   it('stops when the signal aborts', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
 import { decodeResumeCursor, scannerFiles, ScannerFilesConfig, type ScannerRecord } from '../../../connectors/scanner-files/index.ts';
 import { openS3, parseS3Url, s3Failure, S3Settings } from '../../../connectors/scanner-files/s3.ts';
 import { EvidenceRecord } from '../../../evidence/records.ts';
@@ -491,6 +491,23 @@ describe('s3Failure', () => {
     const error = s3Failure(sdkError(code, status), 'scanner-files: s3://b/k', 'GetObject', 's3:GetObject on arn:aws:s3:::b/k');
     expect(error).toBeInstanceOf(type);
     expect(error.message).toMatch(new RegExp(`^scanner-files: s3://b/k: GetObject: ${code} \\(HTTP ${status}\\): ${code} message`));
+  });
+
+  it.each([
+    ['InvalidArgument', 400],
+    ['InvalidBucketName', 400],
+    ['MethodNotAllowed', 405],
+    ['InvalidObjectState', 403],
+    ['InvalidRange', 416],
+  ])('%s (HTTP %d) is a permanent refusal: a non-retryable RequestRejectedError', (code, status) => {
+    const error = s3Failure(sdkError(code, status), 'scanner-files: s3://b/k', 'GetObject');
+    expect(error).toBeInstanceOf(RequestRejectedError);
+    expect((error as RequestRejectedError).retryable).toBe(false);
+    expect(error.message).toBe(`scanner-files: s3://b/k: GetObject: ${code} (HTTP ${status}): ${code} message`);
+  });
+
+  it('RequestTimeout (HTTP 400) stays a retryable UnavailableError', () => {
+    expect(s3Failure(sdkError('RequestTimeout', 400), 'w', 'GetObject')).toBeInstanceOf(UnavailableError);
   });
 
   it('says how many attempts were made, and passes aborts and our own errors through', () => {
