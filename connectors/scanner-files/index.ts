@@ -6,11 +6,11 @@ import { allowedOutside, fileFailure, filesOfPath, namedByPath, namesNothing } f
 import { FileDigest, measuredChunks, recordedRead, sameContent, tooLarge, type ContentRead, type InputIdentity, type ReadLimit, type ScanInput } from './input.ts';
 import { streamJson, type JsonPass } from './json-stream.ts';
 import { DEFAULT_MAX_VALUE_BYTES } from './limits.ts';
-import { JSON_FORMATS, jsonFormatOfExport, KNOWN_FORMATS, parseScanXml, readScanJson, ScanFormat, xmlFormatOf, type ParseOptions, type ScannerRecord } from './mapping.ts';
+import { formatNamed, KNOWN_FORMATS, parseScanXml, readScanJson, ScanFormat, type ParseOptions, type ScannerRecord } from './formats/index.ts';
 import { isS3Url, namedByS3Url, openS3, parseS3Url, S3Settings, type S3Reader } from './s3.ts';
-import { sniffContainer, SNIFF_BYTES } from './sniff.ts';
+import { jsonFormatOfExport, sniffContainer, SNIFF_BYTES, xmlFormatOf } from './sniff.ts';
 
-export { parseGrype, parseNessus, parseOpenVas, parseSarif, parseTrivy, readScanJson, type ParseOptions, type ScannerRecord } from './mapping.ts';
+export { parseGrype, parseNessus, parseOpenVas, parseSarif, parseTrivy, readScanJson, type ParseOptions, type ScannerRecord } from './formats/index.ts';
 
 const GiB = 1024 ** 3;
 
@@ -273,7 +273,7 @@ async function* collectInput(input: ScanInput, config: ScannerFilesConfig, ctx: 
   const container = head === undefined ? undefined : sniffContainer(head);
   let records = 0;
 
-  if (forced !== undefined ? JSON_FORMATS.has(forced) : container?.kind === 'json') {
+  if (forced !== undefined ? formatNamed(forced).container === 'json' : container?.kind === 'json') {
     const limit: ReadLimit = { maxBytes: config.maxJsonBytes, setting: 'maxJsonBytes' };
     if (facts.size > limit.maxBytes) throw tooLarge(origin, facts.size, limit);
     const reads: ContentRead[] = [];

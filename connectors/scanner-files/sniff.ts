@@ -1,3 +1,6 @@
+import { SCAN_FORMATS, type ScanFormat } from './formats/index.ts';
+import { JsonSkeleton, streamJson, type JsonPass, type JsonPlan } from './json-stream.ts';
+
 /** How many bytes of a file are read to tell JSON from XML and to find the XML root element. */
 export const SNIFF_BYTES = 16 * 1024;
 
@@ -80,4 +83,45 @@ function afterDoctype(text: string, from: number): number {
   end.lastIndex = subset;
   const match = end.exec(text);
   return match ? match.index + match[0].length : text.length;
+}
+
+const JSON_FORMATS = SCAN_FORMATS.filter((format) => format.container === 'json');
+const XML_FORMATS = SCAN_FORMATS.filter((format) => format.container === 'xml');
+
+/** The format of a JSON document by its top-level members (of the document, or of its context), or undefined when it is none we read. */
+export function jsonFormatOf(document: unknown): ScanFormat | undefined {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return undefined;
+  const top = document as Record<string, unknown>;
+  return JSON_FORMATS.find((format) => format.isDocument(top))?.name;
+}
+
+/** The format of an XML document by its root element. */
+export function xmlFormatOf(root: string): ScanFormat | undefined {
+  return XML_FORMATS.find((format) => format.roots.has(root))?.name;
+}
+
+/** The context of every JSON format, with no items: enough to tell the format, and to map whichever it is. */
+const JSON_CONTEXT_PLAN: JsonPlan = (path) => {
+  for (const { shape } of JSON_FORMATS) {
+    const action = shape.isItem(path) ? 'skip' : shape.plan(path);
+    if (action !== 'skip') return action;
+  }
+  return 'skip';
+};
+
+/**
+ * The format of a JSON export from its top-level members: those in its first bytes when they tell it (SARIF and
+ * Trivy state theirs first), else those of the whole document. That whole read keeps the context of every JSON
+ * format, so it also serves as the context of the format found (Grype names its source after its matches).
+ * `whole` says the head is the whole file.
+ */
+export async function jsonFormatOfExport(head: Uint8Array, whole: boolean, pass: JsonPass, origin: string): Promise<{ format: ScanFormat | undefined; context?: JsonSkeleton }> {
+  const seen = new JsonSkeleton();
+  for await (const event of streamJson([head], origin, JSON_CONTEXT_PLAN, { partial: !whole })) seen.add(event);
+  const format = jsonFormatOf(seen.root);
+  if (whole) return { format, context: seen };
+  if (format !== undefined || typeof seen.root !== 'object' || seen.root === null || Array.isArray(seen.root)) return { format };
+  const context = new JsonSkeleton();
+  for await (const event of pass(JSON_CONTEXT_PLAN)) context.add(event);
+  return { format: jsonFormatOf(context.root), context };
 }

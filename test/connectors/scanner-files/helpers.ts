@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { decodeResumeCursor, readScanJson, scannerFiles, ScannerFilesConfig, type ParseOptions, type ScannerRecord } from '../../../connectors/scanner-files/index.ts';
 import { streamJson, type JsonPass } from '../../../connectors/scanner-files/json-stream.ts';
-import type { ScanFormat } from '../../../connectors/scanner-files/mapping.ts';
+import type { ScanFormat } from '../../../connectors/scanner-files/formats/index.ts';
 import type { ConnectorContext } from '../../../connectors/contract.ts';
 import { EvidenceRecord, type Finding, type Scan } from '../../../evidence/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../connectors/errors.ts';
-import { KNOWN_FORMATS } from '../../../connectors/scanner-files/mapping.ts';
+import { KNOWN_FORMATS } from '../../../connectors/scanner-files/formats/index.ts';
 import { sniffContainer } from '../../../connectors/scanner-files/sniff.ts';
 import { collectUntilError } from './helpers.ts';
 

@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { MalformedResponseError } from '../../../connectors/errors.ts';
-import { parseGrype } from '../../../connectors/scanner-files/index.ts';
-import { jsonFormatOfExport } from '../../../connectors/scanner-files/mapping.ts';
-import { streamJson, type JsonPass } from '../../../connectors/scanner-files/json-stream.ts';
-import { SNIFF_BYTES } from '../../../connectors/scanner-files/sniff.ts';
-import { readScanJson } from '../../../connectors/scanner-files/index.ts';
-import { chunked, collect, countBy, drain, findingsOf, fixture, parseError, scansOf, streamed } from './helpers.ts';
+import { MalformedResponseError } from '../../../../connectors/errors.ts';
+import { parseGrype } from '../../../../connectors/scanner-files/index.ts';
+import { streamJson, type JsonPass } from '../../../../connectors/scanner-files/json-stream.ts';
+import { jsonFormatOfExport, SNIFF_BYTES } from '../../../../connectors/scanner-files/sniff.ts';
+import { readScanJson } from '../../../../connectors/scanner-files/index.ts';
+import { chunked, collect, countBy, drain, findingsOf, fixture, parseError, scansOf, streamed } from '../helpers.ts';
 
 describe('Grype JSON fixtures', () => {
   it('grype-busybox-1.32.1-epss.json: 15 matches on busybox:1.32.1 (critical 1, high 10, medium 2, low 2), 1 with a fix', async () => {

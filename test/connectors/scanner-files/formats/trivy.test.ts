@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { MalformedResponseError } from '../../../connectors/errors.ts';
-import { parseTrivy, readScanJson } from '../../../connectors/scanner-files/index.ts';
-import { streamJson } from '../../../connectors/scanner-files/json-stream.ts';
-import { collect, drain, findingsOf, fixture, parseError, scansOf, sortedKeys, streamed } from './helpers.ts';
+import { MalformedResponseError } from '../../../../connectors/errors.ts';
+import { parseTrivy, readScanJson } from '../../../../connectors/scanner-files/index.ts';
+import { streamJson } from '../../../../connectors/scanner-files/json-stream.ts';
+import { collect, drain, findingsOf, fixture, parseError, scansOf, sortedKeys, streamed } from '../helpers.ts';
 
 describe('Trivy JSON fixture', () => {
   it('trivy-alpine-310.json: 4 medium vulnerabilities in two packages, scanned at CreatedAt', async () => {

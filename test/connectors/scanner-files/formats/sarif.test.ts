@@ -1,9 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { MalformedResponseError } from '../../../connectors/errors.ts';
-import { parseSarif } from '../../../connectors/scanner-files/index.ts';
-import { scannerName, severityOfScore } from '../../../connectors/scanner-files/mapping.ts';
-import { collect, countBy, drain, findingsOf, fixture, parseError, scansOf, sortedKeys, streamed } from './helpers.ts';
+import { MalformedResponseError } from '../../../../connectors/errors.ts';
+import { parseSarif } from '../../../../connectors/scanner-files/index.ts';
+import { collect, countBy, drain, findingsOf, fixture, parseError, scansOf, sortedKeys, streamed } from '../helpers.ts';
 
 describe('SARIF fixtures', () => {
   it('semgrep-juice-shop.sarif: 77 results, severities from the word-valued security-severity, located at path:line', async () => {
@@ -300,34 +299,6 @@ describe('parseSarif', () => {
     const error = await parseError(parseSarif(document, '/scans/bad.sarif'));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error.message).toMatch(message);
-  });
-});
-
-describe('severity and scanner names', () => {
-  it.each([
-    [10, 'critical'],
-    [9, 'critical'],
-    [8.9, 'high'],
-    [7, 'high'],
-    [6.9, 'medium'],
-    [4, 'medium'],
-    [3.9, 'low'],
-    [0.1, 'low'],
-    [0, 'info'],
-    [-1, 'info'],
-  ])('score %s is %s', (score, severity) => {
-    expect(severityOfScore(score)).toBe(severity);
-  });
-
-  it.each([
-    ['Semgrep OSS', 'semgrep'],
-    ['Trivy', 'trivy'],
-    ['GitHub CodeQL', 'codeql'],
-    ['Grype', 'grype'],
-    ['ESLint Security Plugin', 'eslint-security-plugin'],
-    ['  ', 'unknown'],
-  ])('tool %j is scanner %j', (tool, scanner) => {
-    expect(scannerName(tool)).toBe(scanner);
   });
 });
 

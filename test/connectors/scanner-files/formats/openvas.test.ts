@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MalformedResponseError } from '../../../connectors/errors.ts';
-import { parseOpenVas } from '../../../connectors/scanner-files/index.ts';
-import { chunked, collect, countBy, drain, findingsOf, fixture, parseError, scansOf } from './helpers.ts';
+import { MalformedResponseError } from '../../../../connectors/errors.ts';
+import { parseOpenVas } from '../../../../connectors/scanner-files/index.ts';
+import { chunked, collect, countBy, drain, findingsOf, fixture, parseError, scansOf } from '../helpers.ts';
 
 describe('OpenVAS fixtures', () => {
   it('openvas-many-vuln.xml: 44 results on one host, banded by severity score (critical 8, high 11, medium 25)', async () => {

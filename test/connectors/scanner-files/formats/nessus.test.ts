@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MalformedResponseError } from '../../../connectors/errors.ts';
-import { parseNessus } from '../../../connectors/scanner-files/index.ts';
-import { chunked, collect, countBy, drain, findingsOf, fixture, parseError, scansOf } from './helpers.ts';
+import { MalformedResponseError } from '../../../../connectors/errors.ts';
+import { parseNessus } from '../../../../connectors/scanner-files/index.ts';
+import { chunked, collect, countBy, drain, findingsOf, fixture, parseError, scansOf } from '../helpers.ts';
 
 describe('Nessus fixture', () => {
   it('nessus-ruby-nessus-example-v2.nessus: 69 items on 2 hosts, severity 0 as info (19), 1 as low (47), 2 as medium (3)', async () => {
