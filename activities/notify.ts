@@ -218,6 +218,7 @@ export async function notify(deps: NotifyDeps, input: NotifyInput): Promise<{ se
     `Control ${input.controlId} (${control.control.title}, ${control.references.join(', ')}): ${input.status}`,
     ...opened.map((nc) => `• ${nc.id} [${nc.severity}] ${nc.title}`),
     ...input.gaps.map((gap) => `• evidence gap: ${gap.sourceName}: ${gap.reason}`),
+    ...(input.unrecorded ? [`• the run's outcome could not be recorded (${input.unrecorded.step}): ${input.unrecorded.reason}; it is retried until the catalog takes writes`] : []),
   ];
   const payload = {
     controlId: input.controlId,
@@ -227,7 +228,10 @@ export async function notify(deps: NotifyDeps, input: NotifyInput): Promise<{ se
     runId: input.runId,
     nonconformities: opened.map((nc) => ({ id: nc.id, title: nc.title, severity: nc.severity, status: nc.status })),
     gaps: input.gaps,
+    ...(input.unrecorded ? { unrecorded: input.unrecorded } : {}),
   };
-  const sent = await deliver(deps, { runId: input.runId, subject: lines[0]!, text: lines.join('\n'), json: payload }, addressees);
+  // The notice that the outcome could not be written and the one of the outcome written later are two pieces of news.
+  const deliveryRun = input.unrecorded ? `${input.runId}#unrecorded` : input.runId;
+  const sent = await deliver(deps, { runId: deliveryRun, subject: lines[0]!, text: lines.join('\n'), json: payload }, addressees);
   return { sent };
 }

@@ -89,6 +89,11 @@ export interface NotifyInput {
   status: CheckStatus;
   reconcile: ReconcileSummary;
   gaps: EvidenceGap[];
+  /**
+   * The run could not write its own outcome (a full disk, a catalog gone): the step and why. Told apart from the
+   * notice of the recorded outcome that follows once the catalog takes writes, so both reach the owner once each.
+   */
+  unrecorded?: { step: string; reason: string; errorType: string };
 }
 
 export interface ControlRunSummary {

@@ -117,8 +117,14 @@ async function recordWhenWritable(evaluate: EvaluateInput, error: unknown): Prom
   });
   const nothingReconciled: ReconcileSummary = { opened: [], stillObserved: [], reopened: [], noLongerObserved: [] };
   try {
-    // NotifyInput has no field for a run's own failure: it travels as one more gap, named after the step that failed.
-    await messenger.notify({ runId: evaluate.runId, controlId: evaluate.controlId, status: 'error', reconcile: nothingReconciled, gaps: [...evaluate.gaps, failed] });
+    await messenger.notify({
+      runId: evaluate.runId,
+      controlId: evaluate.controlId,
+      status: 'error',
+      reconcile: nothingReconciled,
+      gaps: evaluate.gaps,
+      unrecorded: { step: failed.sourceName, reason: failed.reason, errorType: failed.errorType },
+    });
   } catch (notifyError) {
     log.warn('notification of the unwritten outcome failed', { controlId: evaluate.controlId, error: String(notifyError) });
   }

@@ -109,7 +109,7 @@ describe('config YAML aliases', () => {
 });
 
 describe('config secret references', () => {
-  const withToken = (value: string) => valid.replace('url: { env: SLACK_WEBHOOK }', 'url: https://hooks.example.com/x').replace('config: { pages: 2 }', `config: { pages: 2 }\n      - name: directory\n        connector: google-workspace\n        config: { accessToken: ${value} }`);
+  const withToken = (value: string) => valid.replace('config: { pages: 2 }', `config: { pages: 2 }\n      - name: directory\n        connector: google-workspace\n        config: { accessToken: ${value} }`);
 
   it.each([
     ['a literal', 'ya29.literal-token'],
