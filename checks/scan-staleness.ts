@@ -3,12 +3,10 @@ import { daysBetween, defineCheck, type Deviation } from './contract.ts';
 import { matchesPattern } from './patterns.ts';
 
 const AssetGroup = z.strictObject({
-  name: z.string().min(1),
-  /** Assets in the group, by name with `*` wildcards. */
-  assets: z.array(z.string().min(1)).min(1),
-  maxAgeDays: z.number().positive().optional(),
-  /** Assets that must each have been scanned; one missing or stale is a deviation of its own. */
-  expected: z.array(z.string().min(1)).default([]),
+  name: z.string().min(1).describe('The group\'s name, as deviations call it.'),
+  assets: z.array(z.string().min(1)).min(1).describe('Assets in the group, by name with `*` wildcards.'),
+  maxAgeDays: z.number().positive().optional().describe('This group\'s limit in days; the check\'s maxAgeDays by default.'),
+  expected: z.array(z.string().min(1)).default([]).describe('Assets that must each have been scanned; one missing or stale is a deviation of its own.'),
 });
 
 export const scanStaleness = defineCheck({
@@ -17,8 +15,11 @@ export const scanStaleness = defineCheck({
   references: ['A.8.8'],
   inputs: ['scan', 'finding'],
   params: z.strictObject({
-    maxAgeDays: z.number().positive().default(7),
-    groups: z.array(AssetGroup).default([{ name: 'all assets', assets: ['*'], expected: [] }]),
+    maxAgeDays: z.number().positive().default(7).describe('Days after which a scan is stale; exactly this many days is still recent.'),
+    groups: z
+      .array(AssetGroup)
+      .default([{ name: 'all assets', assets: ['*'], expected: [] }])
+      .describe('Asset groups, each judged against its own limit; by default one group of every asset.'),
   }),
   evaluate(evidence, params, at): Deviation[] {
     const newestByAsset = new Map<string, { scannedAt: string; evidenceId: string }>();
