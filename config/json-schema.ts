@@ -22,7 +22,7 @@ export type JsonSchema = z.core.JSONSchema.JSONSchema;
 const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
 
 /** Shapes that appear in many places: each one definition, named in the reference by what it is. */
-export const SHARED_DEFINITIONS = {
+const SHARED_DEFINITIONS = {
   SecretRef: SecretRef,
   Duration: Duration,
   Timezone: Timezone,
@@ -31,8 +31,9 @@ export const SHARED_DEFINITIONS = {
 const SECRET_REF_DESCRIPTION =
   'A secret is never written in the config: `{ env: NAME }` reads it from an environment variable, `{ file: PATH }` from a file (a trailing newline is dropped).';
 
-export const connectorDefinition = (name: string) => `connector.${name}`;
-export const checkDefinition = (id: string) => `check.${id}`;
+/** Definitions of a connector's options and a check's parameters are named by these prefixes and its name. */
+export const CONNECTOR_DEFINITION = 'connector.';
+export const CHECK_DEFINITION = 'check.';
 
 /** zod to JSON Schema as the config is read (defaults make a key optional), with the named shapes as references. */
 function convert(schema: z.ZodType, references: ReadonlyMap<z.ZodType, string>, self?: z.ZodType): JsonSchema {
@@ -162,8 +163,8 @@ export function configJsonSchema(registries: Registries): JsonSchema {
   const connectors = [...new Set(registries.connectors.values())];
   const checks = [...new Set(registries.checks.values())];
   const references = sharedReferences();
-  for (const connector of connectors) if (!references.has(connector.config)) references.set(connector.config, connectorDefinition(connector.name));
-  for (const check of checks) if (!references.has(check.params)) references.set(check.params, checkDefinition(check.id));
+  for (const connector of connectors) if (!references.has(connector.config)) references.set(connector.config, `${CONNECTOR_DEFINITION}${connector.name}`);
+  for (const check of checks) if (!references.has(check.params)) references.set(check.params, `${CHECK_DEFINITION}${check.id}`);
   references.set(SourceConfig, 'Source');
   references.set(CheckConfig, 'Check');
   references.set(ConnectorInstance, 'ConnectorInstance');
@@ -175,10 +176,10 @@ export function configJsonSchema(registries: Registries): JsonSchema {
   const requiredOptions = new Map<string, string[]>();
   for (const connector of connectors) {
     const { shape, required } = splitRequired(convert(connector.config, references, connector.config));
-    definitions[connectorDefinition(connector.name)] = shape;
+    definitions[`${CONNECTOR_DEFINITION}${connector.name}`] = shape;
     if (required.length > 0) requiredOptions.set(connector.name, required);
   }
-  for (const check of checks) definitions[checkDefinition(check.id)] = convert(check.params, references, check.params);
+  for (const check of checks) definitions[`${CHECK_DEFINITION}${check.id}`] = convert(check.params, references, check.params);
 
   const names = connectors.map((connector) => connector.name);
   definitions['Source'] = {

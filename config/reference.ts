@@ -1,7 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import type { AnyCheck } from '../checks/contract.ts';
 import type { AnyConnector } from '../connectors/contract.ts';
-import { checkParamsSchema, configJsonSchema, connectorConfigSchema, renderConfigJsonSchema, shapeJsonSchema, type JsonSchema } from './json-schema.ts';
+import {
+  CHECK_DEFINITION,
+  checkParamsSchema,
+  CONNECTOR_DEFINITION,
+  configJsonSchema,
+  connectorConfigSchema,
+  renderConfigJsonSchema,
+  shapeJsonSchema,
+  type JsonSchema,
+} from './json-schema.ts';
 import type { Registries } from './load.ts';
 import { CheckConfig, ConnectorInstance, SourceConfig } from './schema.ts';
 
@@ -20,7 +29,9 @@ interface Row {
 }
 
 interface Table {
-  heading: string;
+  /** Absent for the first table of a section, which its section's heading introduces. */
+  heading?: string;
+  column: string;
   intro: string[];
   rows: Row[];
 }
@@ -86,8 +97,10 @@ export function renderConfigReference(registries: Registries): string {
 
   lines.push('## Connectors', '', 'The options of each built-in connector: the `config` of a source or of a connector instance.', '');
   for (const connector of registries.connectors.values()) lines.push(...connectorSection(connector));
-  lines.push('## Checks', '', 'The parameters of each built-in check: the `params` of an entry of a control\'s `checks:`. Every parameter has a default.', '');
-  for (const check of registries.checks.values()) lines.push(...checkSection(check));
+  const checks = [...registries.checks.values()];
+  const allDefaulted = checks.every((check) => (checkParamsSchema(check).required ?? []).length === 0);
+  lines.push('## Checks', '', `The parameters of each built-in check: the \`params\` of an entry of a control's \`checks:\`.${allDefaulted ? ' Every parameter has a default.' : ''}`, '');
+  for (const check of checks) lines.push(...checkSection(check));
 
   lines.push(
     '## Value types',
@@ -146,7 +159,7 @@ function checkSection(check: AnyCheck): string[] {
 function tablesOf(schema: JsonSchema, prefix: string, column: string): Table[] {
   const tables: Table[] = [];
   const formsSeen: FormsSeen = new Map();
-  const main: Table = { heading: column, intro: [], rows: [] };
+  const main: Table = { column, intro: [], rows: [] };
   tables.push(main);
   const addProperties = (node: JsonSchema, path: string, table: Table) => {
     const required = new Set(node.required ?? []);
@@ -172,7 +185,7 @@ function tablesOf(schema: JsonSchema, prefix: string, column: string): Table[] {
     if (forms.length === 0 || formsSeen.has(formsKey(forms))) return;
     formsSeen.set(formsKey(forms), path);
     for (const form of forms) {
-      const table: Table = { heading: `\`${path}\`: ${formLabel(form)}`, intro: form.description === undefined ? [] : [form.description], rows: [] };
+      const table: Table = { heading: `\`${path}\`: ${formLabel(form)}`, column, intro: form.description === undefined ? [] : [form.description], rows: [] };
       tables.push(table);
       addProperties(form, path, table);
     }
@@ -182,13 +195,13 @@ function tablesOf(schema: JsonSchema, prefix: string, column: string): Table[] {
 }
 
 function renderTables(tables: Table[], level: string): string[] {
-  return tables.flatMap((table, index) => [
-    ...(index === 0 ? [] : [`${level} ${table.heading}`, '']),
+  return tables.flatMap((table) => [
+    ...(table.heading === undefined ? [] : [`${level} ${table.heading}`, '']),
     ...(table.intro.length === 0 ? [] : [...table.intro, '']),
     ...(table.rows.length === 0
       ? []
       : [
-          `| ${index === 0 ? table.heading : 'Key'} | Type | Default | Required | Description |`,
+          `| ${table.column} | Type | Default | Required | Description |`,
           '| --- | --- | --- | --- | --- |',
           ...table.rows.map((row) => `| \`${row.name}\` | ${cell(row.type)} | ${row.default === '' ? '' : `\`${cell(row.default)}\``} | ${row.required ? 'yes' : ''} | ${cell(row.description)} |`),
           '',
@@ -271,7 +284,7 @@ function definitionType(ref: string, many: boolean): string {
   const link = (text: string, anchor: string) => `[${text}${many ? 's' : ''}](#${anchor})`;
   const known = DEFINITION_TYPES[name];
   if (known !== undefined) return link(known.text, known.anchor);
-  for (const [prefix, what] of [['connector.', 'options'], ['check.', 'parameters']] as const) {
+  for (const [prefix, what] of [[CONNECTOR_DEFINITION, 'options'], [CHECK_DEFINITION, 'parameters']] as const) {
     if (name.startsWith(prefix)) return `[${name.slice(prefix.length)} ${what}](#${name.slice(prefix.length)})`;
   }
   return name;
