@@ -46,12 +46,12 @@ describe('the configuration reference', () => {
   it('documents every option of every connector, with its type, default, whether it is required and a description', () => {
     for (const connector of defaultRegistries.connectors.values()) {
       const schema = connectorConfigSchema(connector);
-      expect(schema.description, `${connector.name}: describe the connector's config schema`).toBeTruthy();
+      expect(schema.description, `${connector.name}: describe the connector's config schema`).toMatch(/\w/);
       const rows = rowsUnder(`### ${connector.name}`);
       const keys = keysOf(schema);
       expect([...rows.keys()].sort(), connector.name).toEqual([...new Set(keys.map(({ key }) => key))].sort());
       for (const { key, schema: option } of keys) {
-        expect(option.description, `${connector.name}: ${key} has no .describe()`).toBeTruthy();
+        expect(option.description, `${connector.name}: ${key} has no .describe()`).toMatch(/\w/);
         const [, shownDefault, required, description] = rows.get(key)!;
         expect(description, `${connector.name}: ${key}`).toContain(option.description!.slice(0, 40));
         if (option.default !== undefined) expect(shownDefault, `${connector.name}: ${key}`).not.toBe('');
@@ -66,7 +66,7 @@ describe('the configuration reference', () => {
       const rows = rowsUnder(`### ${check.id}`);
       const keys = keysOf(schema);
       expect([...rows.keys()].sort(), check.id).toEqual([...new Set(keys.map(({ key }) => key))].sort());
-      for (const { key, schema: param } of keys) expect(param.description, `${check.id}: ${key} has no .describe()`).toBeTruthy();
+      for (const { key, schema: param } of keys) expect(param.description, `${check.id}: ${key} has no .describe()`).toMatch(/\w/);
       expect(reference).toContain(`${check.title}. References: ${check.references.join(', ')}.`);
     }
   });
@@ -75,7 +75,7 @@ describe('the configuration reference', () => {
     const root = configJsonSchema(defaultRegistries);
     for (const { key, schema } of keysOf(root)) {
       const described = schema.description ?? (schema.$ref === undefined ? undefined : 'a shared definition, described where it is defined');
-      expect(described, `${key} has no .describe()`).toBeTruthy();
+      expect(described, `${key} has no .describe()`).toMatch(/\w/);
     }
     const topLevel = rowsUnder('## Top level');
     for (const key of Object.keys(root.properties ?? {})) expect(topLevel.has(key), key).toBe(true);
