@@ -19,7 +19,7 @@ export const HrCsvConfig = z
     columns: ColumnMapping,
     leaverStatuses: StatusList.default(['terminated', 'inactive', 'leaver', 'left']).describe('Status cells (case-insensitive) that mark a leaver.'),
     activeStatuses: StatusList.default(['active', 'on leave', 'leave', 'onboarding']).describe(
-      'Status cells (case-insensitive) that mark a current employee; any other status fails the row.',
+      'Status cells (case-insensitive) that mark a current employee; a status in neither list fails the collection, naming its line.',
     ),
     dateFormat: DateFormat.default('iso').describe('How the export writes dates: ISO 8601 (2026-09-30, or a timestamp) or day, month and year in one of these orders.'),
     timezone: Timezone.default('UTC').describe('The zone the export\'s bare dates are days of; a termination date takes effect at the start of its day there.'),

@@ -30,7 +30,7 @@ export const IdentityCsvConfig = z
     activeStatuses: WordList.min(1).default(['active', 'enabled', 'true', 'yes']).describe('Status cells (case-insensitive) of an account that can sign in.'),
     disabledStatuses: WordList.min(1)
       .default(['disabled', 'inactive', 'suspended', 'deactivated', 'false', 'no', 'locked'])
-      .describe('Status cells (case-insensitive) of an account that cannot sign in; any status in neither list fails the row.'),
+      .describe('Status cells (case-insensitive) of an account that cannot sign in; a status in neither list fails the collection, naming its line.'),
     privilegedRoles: WordList.default([]).describe('Roles (case-insensitive) that make an account privileged; needs `columns.role`.'),
     neverLoggedIn: WordList.default(['never', 'never logged in', 'never accessed', 'never signed in', 'never used']).describe(
       'Last-login cells (case-insensitive) that mean the account was never used, besides an empty cell.',
