@@ -5,9 +5,9 @@ import type { Deviation } from './contract.ts';
 import { distinctJobs, distinctResources, endOf, HOUR_MS, isState, resourceKey, roundedHours, timeOf } from './backup-jobs.ts';
 
 const TagObjective = z.strictObject({
-  key: z.string().min(1),
-  value: z.string(),
-  rpoHours: z.number().positive(),
+  key: z.string().min(1).describe('The tag\'s key.'),
+  value: z.string().describe('The tag\'s value.'),
+  rpoHours: z.number().positive().describe('Hours a resource with this tag may go without a successful backup.'),
 });
 
 export const BackupRpoParams = z.strictObject({

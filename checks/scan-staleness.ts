@@ -3,17 +3,14 @@ import { daysBetween, defineCheck, type Deviation } from './contract.ts';
 import { matchesPattern } from './patterns.ts';
 
 const AssetGroup = z.strictObject({
-  name: z.string().min(1),
-  /** Assets in the group, by name with `*` wildcards. */
-  assets: z.array(z.string().min(1)).min(1),
-  maxAgeDays: z.number().positive().optional(),
-  /** Assets that must each have been scanned; one missing or stale is a deviation of its own. */
-  expected: z.array(z.string().min(1)).default([]),
-  /**
-   * `asset` (the default): every asset of the group in the evidence needs a recent scan of its own. `group`: one
-   * recent scan of any asset of the group stands for all of them (assets scanned in rotation, or copies of one image).
-   */
-  per: z.enum(['asset', 'group']).default('asset'),
+  name: z.string().min(1).describe('The group\'s name, as deviations call it.'),
+  assets: z.array(z.string().min(1)).min(1).describe('Assets in the group, by name with `*` wildcards.'),
+  maxAgeDays: z.number().positive().optional().describe('This group\'s limit in days; the check\'s maxAgeDays by default.'),
+  expected: z.array(z.string().min(1)).default([]).describe('Assets that must each have been scanned; one missing or stale is a deviation of its own.'),
+  per: z
+    .enum(['asset', 'group'])
+    .default('asset')
+    .describe('`asset`: every asset of the group in the evidence needs a recent scan of its own. `group`: one recent scan of any asset of the group stands for all of them (assets scanned in rotation, or copies of one image).'),
 });
 type AssetGroup = z.output<typeof AssetGroup>;
 
@@ -55,8 +52,11 @@ export const scanStaleness = defineCheck({
   references: ['A.8.8'],
   inputs: ['scan', 'finding'],
   params: z.strictObject({
-    maxAgeDays: z.number().positive().default(7),
-    groups: z.array(AssetGroup).default([{ name: 'all assets', assets: ['*'], expected: [], per: 'asset' }]),
+    maxAgeDays: z.number().positive().default(7).describe('Days after which a scan is stale; exactly this many days is still recent.'),
+    groups: z
+      .array(AssetGroup)
+      .default([{ name: 'all assets', assets: ['*'], expected: [], per: 'asset' }])
+      .describe('Asset groups, each judged against its own limit; by default one group of every asset, each asset judged on its own.'),
   }),
   evaluate(evidence, params, at): Deviation[] {
     const byAsset = new Map<string, AssetScans>();

@@ -42,69 +42,67 @@ export function parseRung(text: string): Rung | undefined {
 const RungText = z.string().refine((text) => parseRung(text) !== undefined, 'a reminder such as "14d" (before due), "0d" (on the due date), "overdue 3d" or "overdue every 7d"');
 
 export const EvidenceExpectation = z.strictObject({
-  name: z.string().min(1),
-  required: z.boolean().default(true),
+  name: z.string().min(1).describe('What the evidence is, e.g. "reviewed rule set".'),
+  required: z.boolean().default(true).describe('A completion without this evidence is refused.'),
 });
 export type EvidenceExpectation = z.infer<typeof EvidenceExpectation>;
 
 /** An activity entry. Every field but `id` is optional so that an entry can adjust a shipped default by id. */
 export const ActivityEntry = z.strictObject({
-  id: ActivityId,
-  title: z.string().min(1).optional(),
-  reference: References.optional(),
-  owner: z.string().min(1).optional(),
-  /** RFC 5545 RRULE, optionally with a DTSTART line; without DTSTART, `anchor` is the start. */
-  rrule: z.string().min(1).optional(),
-  /** A simple frequency counted from `anchor`: `3 months`, `1 year`, `2 weeks`. */
-  every: SpanText.optional(),
-  anchor: DateText.optional(),
-  dueTime: TimeText.optional(),
-  timezone: TimeZoneText.optional(),
-  grace: SpanText.optional(),
-  reminders: z.array(RungText).optional(),
-  evidence: z.array(EvidenceExpectation).optional(),
-  paused: z.boolean().optional(),
-  description: z.string().optional(),
+  id: ActivityId.describe('Stable id of the activity; an entry with the id of a shipped activity adjusts it.'),
+  title: z.string().min(1).optional().describe('What is to be done.'),
+  reference: References.optional().describe('ISO/IEC 27001:2022 clauses or Annex A controls the activity gives evidence for; one or a list.'),
+  owner: z.string().min(1).optional().describe('Who does it and receives its reminders; calendar.owner by default.'),
+  rrule: z.string().min(1).optional().describe('RFC 5545 RRULE, optionally with a DTSTART line; without DTSTART, `anchor` is the start.'),
+  every: SpanText.optional().describe('A simple frequency counted from `anchor`: `3 months`, `1 year`, `2 weeks`.'),
+  anchor: DateText.optional().describe('The date `every` (or an rrule without DTSTART) counts from, e.g. 2026-01-31.'),
+  dueTime: TimeText.optional().describe('The time of day an occurrence is due; calendar.dueTime by default.'),
+  timezone: TimeZoneText.optional().describe('The zone of the due dates and time; calendar.timezone by default.'),
+  grace: SpanText.optional().describe('How long after due a missing completion raises a missed-activity nonconformity; calendar.grace by default.'),
+  reminders: z.array(RungText).optional().describe('The reminder ladder; calendar.reminders by default.'),
+  evidence: z.array(EvidenceExpectation).optional().describe('The evidence a completion brings.'),
+  paused: z.boolean().optional().describe('A paused activity keeps its schedule, paused, and opens no occurrences.'),
+  description: z.string().optional().describe('Free text about the activity, kept with it.'),
 });
 export type ActivityEntry = z.infer<typeof ActivityEntry>;
 
 export const Certification = z.strictObject({
-  issued: DateText,
-  body: z.string().min(1),
-  /** A readiness check is due this many weeks before each audit. */
-  readinessWeeks: z.number().int().min(0).max(52).default(6),
-  /**
-   * The recertification audit is due this many weeks before the certificate expires (issued + 36 months), so the
-   * body can decide before it lapses.
-   */
-  recertificationLeadWeeks: z.number().int().min(0).max(52).default(12),
-  owner: z.string().min(1).optional(),
+  issued: DateText.describe('The certificate\'s issue date: surveillance audits follow at 12 and 24 months, and it expires at 36.'),
+  body: z.string().min(1).describe('The certification body.'),
+  readinessWeeks: z.number().int().min(0).max(52).default(6).describe('A readiness check is due this many weeks before each audit.'),
+  recertificationLeadWeeks: z
+    .number()
+    .int()
+    .min(0)
+    .max(52)
+    .default(12)
+    .describe('The recertification audit is due this many weeks before the certificate expires (issued + 36 months), so the body can decide before it lapses.'),
+  owner: z.string().min(1).optional().describe('Who prepares the audits; calendar.owner by default.'),
 });
 export type Certification = z.infer<typeof Certification>;
 
 export const ChangeReview = z.strictObject({
-  dueInDays: z.number().int().min(1).max(365).default(14),
-  owner: z.string().min(1),
-  evidence: z.array(EvidenceExpectation).default([{ name: 'change impact assessment', required: true }]),
+  dueInDays: z.number().int().min(1).max(365).default(14).describe('Days from `isms change record` to the review\'s due date.'),
+  owner: z.string().min(1).describe('Who reviews scope, risks and the SoA after a change.'),
+  evidence: z.array(EvidenceExpectation).default([{ name: 'change impact assessment', required: true }]).describe('The evidence a completed review brings.'),
 });
 
 const DEFAULT_LADDER = ['14d', '7d', '1d', '0d', 'overdue every 7d'];
 
 const CalendarShape = z.strictObject({
-    /** Include the shipped activities (DEFAULT_ACTIVITIES); entries with the same id adjust them. */
-    defaults: z.boolean().default(false),
-    /** Owner of the shipped activities and the audit cycle unless they name their own. */
-    owner: z.string().min(1).optional(),
-    /** Default zone of activities; the config's `timezone` if absent. */
-    timezone: TimeZoneText.optional(),
-    dueTime: TimeText.default('09:00'),
-    grace: SpanText.default('14d'),
-    reminders: z.array(RungText).default(DEFAULT_LADDER),
-    /** Notification targets (from `notifications:`) that receive every calendar notice. */
-    notify: z.array(z.string()).default([]),
-    activities: z.array(ActivityEntry).default([]),
-    certification: Certification.optional(),
-    changeReview: ChangeReview.optional(),
+    defaults: z.boolean().default(false).describe('Include the ten shipped activities ISO/IEC 27001 expects; entries with the same id adjust them.'),
+    owner: z.string().min(1).optional().describe('Owner of the shipped activities and the audit cycle unless they name their own.'),
+    timezone: TimeZoneText.optional().describe('Default zone of activities; the config\'s `timezone` if absent.'),
+    dueTime: TimeText.default('09:00').describe('The default time of day occurrences are due.'),
+    grace: SpanText.default('14d').describe('The default time after due before a missing completion is a missed-activity nonconformity.'),
+    reminders: z
+      .array(RungText)
+      .default(DEFAULT_LADDER)
+      .describe('The default reminder ladder: `14d` before due (the occurrence opens at the first rung), `0d` on the due date, `overdue 3d` once after, `overdue every 7d`.'),
+    notify: z.array(z.string()).default([]).describe('Notification targets (from `notifications:`) that receive every calendar notice.'),
+    activities: z.array(ActivityEntry).default([]).describe('Recurring human activities, and adjustments of the shipped ones.'),
+    certification: Certification.optional().describe('The certification audit cycle.'),
+    changeReview: ChangeReview.optional().describe('The review that `isms change record` starts.'),
 });
 
 export const CalendarConfig = CalendarShape.superRefine((calendar, ctx) => {

@@ -14,18 +14,23 @@ export const ReviewCadence = z.enum(['monthly', 'quarterly', 'semiannually', 'an
 export type ReviewCadence = z.infer<typeof ReviewCadence>;
 
 export const ReviewConfig = z.strictObject({
-  /** A cadence (campaigns open on the 1st of the period at 09:00 in the config's zone), or a schedule like the control's. */
-  every: z.union([ReviewCadence, z.lazy(() => Schedule)]),
-  /** Days reviewers have to decide every entry; fractions are allowed (short campaigns in tests). */
-  dueInDays: z.number().positive().default(14),
-  /** Source name -> who reviews that system's accounts; the control owner for the others. */
-  reviewers: z.record(z.string().min(1), z.string().min(1)).default({}),
-  /** Identity sources under review; all the control's identity sources by default. */
-  sources: z.array(z.string().min(1)).min(1).optional(),
-  /** How long after a `revoke` decision a fresh collection must show the account gone or disabled. */
-  verifyAfter: z.lazy(() => Duration).default('3 days'),
-  /** Verifications of revocations still found active, each `verifyAfter` after the previous, before the campaign leaves them to the register. */
-  maxVerifications: z.number().int().min(1).max(100).default(5),
+  every: z
+    .union([ReviewCadence, z.lazy(() => Schedule)])
+    .describe('A cadence (campaigns open on the 1st of the period at 09:00 in the config\'s zone), or a schedule like the control\'s.'),
+  dueInDays: z.number().positive().default(14).describe('Days reviewers have to decide every entry; fractions are allowed (short campaigns in tests).'),
+  reviewers: z.record(z.string().min(1), z.string().min(1)).default({}).describe('Source name -> who reviews that system\'s accounts; the control owner for the others.'),
+  sources: z.array(z.string().min(1)).min(1).optional().describe('Identity sources under review; all the control\'s identity sources by default.'),
+  verifyAfter: z
+    .lazy(() => Duration)
+    .default('3 days')
+    .describe('How long after a `revoke` decision a fresh collection must show the account gone or disabled.'),
+  maxVerifications: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(5)
+    .describe('Verifications of revocations still found active, each `verifyAfter` after the previous, before the campaign leaves them to the register.'),
 });
 export type ReviewConfig = z.infer<typeof ReviewConfig>;
 

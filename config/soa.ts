@@ -13,17 +13,12 @@ export type InclusionReason = z.infer<typeof InclusionReason>;
 
 export const SoaControlEntry = z
   .strictObject({
-    applicable: z.boolean().default(true),
-    reasons: z.array(InclusionReason).min(1).optional(),
-    /** In words: why the control is included, or (required) why it is excluded. */
-    justification: z.string().min(1).optional(),
-    /**
-     * The risks whose treatment selected the control, by id. The risk register does not exist yet (issue 18): until
-     * it does, the ids are taken as written and the register will check them.
-     */
-    risks: z.array(z.string().min(1)).min(1).optional(),
-    /** Default: the owners of the controls that reference it, else of the calendar activities, else `soa.owner`. */
-    owner: z.string().min(1).optional(),
+    applicable: z.boolean().default(true).describe('false excludes the control; an exclusion needs a justification.'),
+    reasons: z.array(InclusionReason).min(1).optional().describe('Why the control is included (6.1.3 d); soa.defaultReasons otherwise.'),
+    justification: z.string().min(1).optional().describe('In words: why the control is included, or (required) why it is excluded.'),
+    // The risk register does not exist yet (issue 18): until it does, the ids are taken as written and the register will check them.
+    risks: z.array(z.string().min(1)).min(1).optional().describe('The risks whose treatment selected the control, by id; needs the reason risk-treatment.'),
+    owner: z.string().min(1).optional().describe('Default: the owners of the controls that reference it, else of the calendar activities, else `soa.owner`.'),
   })
   .superRefine((entry, context) => {
     const issue = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message });
@@ -39,14 +34,14 @@ export type SoaControlEntry = z.infer<typeof SoaControlEntry>;
 
 export const SoaConfig = z
   .strictObject({
-    /** Owner of the Annex A controls that nothing else gives an owner. */
-    owner: z.string().min(1).optional(),
-    /** The reasons for including every applicable control not listed under `controls` (or listed without reasons). */
-    defaultReasons: z.array(InclusionReason).min(1).optional(),
-    /** A CSV with columns `id` and `title`: licensed official titles shown instead of ours. Relative to the config file. */
-    titles: z.string().min(1).optional(),
-    /** By Annex A id, e.g. `A.7.4`. */
-    controls: z.record(z.string(), SoaControlEntry).default({}),
+    owner: z.string().min(1).optional().describe('Owner of the Annex A controls that nothing else gives an owner.'),
+    defaultReasons: z
+      .array(InclusionReason)
+      .min(1)
+      .optional()
+      .describe('The reasons for including every applicable control not listed under `controls` (or listed without reasons).'),
+    titles: z.string().min(1).optional().describe('A CSV with columns `id` and `title`: licensed official titles shown instead of ours. Relative to the config file.'),
+    controls: z.record(z.string(), SoaControlEntry).default({}).describe('What only people can say about single Annex A controls, by id, e.g. `A.7.4`.'),
   })
   .superRefine((soa, context) => {
     // Checked here rather than as the record's key schema, whose own message zod replaces with "Invalid key".

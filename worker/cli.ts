@@ -3,7 +3,9 @@ import { Command, Option } from 'commander';
 import { Client, type Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import path from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { ConfigError } from '../config/errors.ts';
+import { renderConfigJsonSchema } from '../config/json-schema.ts';
 import { loadConfig } from '../config/load.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { NonconformityStatus } from '../evidence/register.ts';
@@ -48,6 +50,16 @@ config
   .action(async () => {
     const loaded = await loadConfig(configFile(), defaultRegistries);
     print(`${loaded.file}: ok (${loaded.controls.size} controls, data in ${loaded.dataDir})`);
+  });
+config
+  .command('schema')
+  .description('print the JSON Schema of isms.yaml, for editors (the YAML language server) and validators')
+  .option('--out <file>', 'write it to this file instead')
+  .action(async (options: { out?: string }) => {
+    const schema = renderConfigJsonSchema(defaultRegistries);
+    if (options.out === undefined) return void process.stdout.write(schema);
+    await writeFile(options.out, schema);
+    print(`${options.out}: JSON Schema of isms.yaml written`);
   });
 
 const evidence = program.command('evidence').description('read and verify the evidence store');

@@ -28,32 +28,44 @@ const AccountId = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id');
 const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as "eu-west-1"');
 
 export const AwsBackupAccount = z.strictObject({
-  /** Optional: taken from the role ARN, or from GetCallerIdentity for the base credentials. */
-  id: AccountId.optional(),
+  id: AccountId.optional().describe('The 12-digit account id; taken from the role ARN, or from GetCallerIdentity for the base credentials.'),
   roleArn: z
     .string()
     .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN such as "arn:aws:iam::123456789012:role/IsmsAudit"')
-    .optional(),
-  externalId: z.string().min(2).max(1224).optional(),
-  regions: z.array(Region).min(1).default(['us-east-1']),
+    .optional()
+    .describe('The role the worker assumes to read this account; without it, the base credentials are used.'),
+  externalId: z.string().min(2).max(1224).optional().describe('The external id the role\'s trust policy requires.'),
+  regions: z.array(Region).min(1).default(['us-east-1']).describe('The regions whose backup jobs, restore jobs and protected resources are read.'),
 });
 
-export const AwsBackupConfig = z.strictObject({
-  /** Without entries: the account of the base credentials, in us-east-1. */
-  accounts: z.array(AwsBackupAccount).min(1).default([{ regions: ['us-east-1'] }]),
-  /** The AWS Backup endpoint, for VPC endpoints and test servers. */
-  endpoint: z.url().optional(),
-  /** The STS endpoint used for AssumeRole and GetCallerIdentity. */
-  stsEndpoint: z.url().optional(),
-  /** Base credentials; without them, the SDK's default chain (environment, profile, instance or task role). */
-  credentials: z.strictObject({ accessKeyId: SecretRef, secretAccessKey: SecretRef, sessionToken: SecretRef.optional() }).optional(),
-  /** AWS lists backup jobs of the last 30 days only: a longer window would silently read as a shorter one. */
-  lookbackDays: z.number().int().min(1).max(30, 'AWS Backup lists at most the last 30 days of jobs').default(30),
-  /** Attempts per request, including the SDK's retries of throttling and transient faults. */
-  maxAttempts: z.number().int().min(1).max(20).default(3),
-  /** One ListTags call per protected resource, so that checks can apply per-tag recovery point objectives. */
-  fetchTags: z.boolean().default(false),
-});
+export const AwsBackupConfig = z
+  .strictObject({
+    accounts: z
+      .array(AwsBackupAccount)
+      .min(1)
+      .default([{ regions: ['us-east-1'] }])
+      .describe('The AWS accounts to read; by default the account of the base credentials, in us-east-1.'),
+    endpoint: z.url().optional().describe('The AWS Backup endpoint, for VPC endpoints and test servers.'),
+    stsEndpoint: z.url().optional().describe('The STS endpoint used for AssumeRole and GetCallerIdentity.'),
+    credentials: z
+      .strictObject({
+        accessKeyId: SecretRef.describe('The access key id, as a secret reference.'),
+        secretAccessKey: SecretRef.describe('The secret access key, as a secret reference.'),
+        sessionToken: SecretRef.optional().describe('A session token, for temporary keys.'),
+      })
+      .optional()
+      .describe('Base credentials; without them, the SDK\'s default chain (environment, profile, instance or task role).'),
+    lookbackDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(30, 'AWS Backup lists at most the last 30 days of jobs')
+      .default(30)
+      .describe('Days of backup and restore jobs to read; AWS lists the last 30 only, so a longer window would silently read as a shorter one.'),
+    maxAttempts: z.number().int().min(1).max(20).default(3).describe('Attempts per request, including the SDK\'s retries of throttling and transient faults.'),
+    fetchTags: z.boolean().default(false).describe('One ListTags call per protected resource, so that checks can apply per-tag recovery point objectives.'),
+  })
+  .describe('AWS Backup of one or more accounts and regions: backup and restore jobs (restore tests told apart), protected resources, restore testing plans.');
 export type AwsBackupConfig = z.infer<typeof AwsBackupConfig>;
 
 const PAGE_SIZE = 1000;

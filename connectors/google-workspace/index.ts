@@ -9,23 +9,16 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 
 export const GoogleWorkspaceConfig = z
   .strictObject({
-    /** The Workspace customer ID, or `my_customer` for the account the credentials belong to. */
-    customer: z.string().min(1).optional(),
-    /** One domain of a multi-domain account, instead of the whole customer. */
-    domain: z.string().min(1).optional(),
-    /** The service account's JSON key file, for domain-wide delegation. */
-    serviceAccountKey: SecretRef.optional(),
-    /** The administrator the service account acts as; domain-wide delegation needs one. */
-    subject: z.email().optional(),
-    /** A ready OAuth access token, e.g. from workload identity federation, instead of a key file. */
-    accessToken: SecretRef.optional(),
-    /** Only its origin is used, as by the Google client itself. */
-    rootUrl: httpUrl.optional(),
-    /** Replaces Google's OAuth token endpoint for the service-account grant (private endpoints, tests). */
-    tokenUrl: httpUrl.optional(),
-    maxResults: z.number().int().min(1).max(500).default(500),
-    maxRetries: z.number().int().min(0).max(20).default(5),
-    retryBaseMs: z.number().int().min(1).max(60_000).default(1000),
+    customer: z.string().min(1).optional().describe('The Workspace customer ID, or `my_customer` (the default) for the account the credentials belong to.'),
+    domain: z.string().min(1).optional().describe('One domain of a multi-domain account, instead of the whole customer.'),
+    serviceAccountKey: SecretRef.optional().describe('The service account\'s JSON key, for domain-wide delegation, as a secret reference; or give accessToken.'),
+    subject: z.email().optional().describe('The administrator the service account acts as; required with serviceAccountKey.'),
+    accessToken: SecretRef.optional().describe('A ready OAuth access token, e.g. from workload identity federation, instead of a key.'),
+    rootUrl: httpUrl.optional().describe('Replaces Google\'s API origin (private endpoints, tests); only its origin is used, as by the Google client itself.'),
+    tokenUrl: httpUrl.optional().describe('Replaces Google\'s OAuth token endpoint for the service-account grant (private endpoints, tests).'),
+    maxResults: z.number().int().min(1).max(500).default(500).describe('Users per page of users.list.'),
+    maxRetries: z.number().int().min(0).max(20).default(5).describe('Retries of a rate-limited or failing request (403 and 429 rate limits, 5xx, network errors).'),
+    retryBaseMs: z.number().int().min(1).max(60_000).default(1000).describe('Milliseconds of backoff before the first retry; it doubles with each further retry (with jitter), up to 64 seconds.'),
   })
   .superRefine((config, issues) => {
     const problem = (path: string, message: string) => issues.addIssue({ code: 'custom', path: [path], message });
@@ -39,7 +32,8 @@ export const GoogleWorkspaceConfig = z
     }
     if (config.serviceAccountKey === undefined && config.subject !== undefined) problem('subject', 'is used only with serviceAccountKey');
     if (config.serviceAccountKey === undefined && config.tokenUrl !== undefined) problem('tokenUrl', 'is used only with serviceAccountKey');
-  });
+  })
+  .describe('Google Workspace users as identities, from the Admin SDK Directory API, with a service account (domain-wide delegation) or an access token.');
 export type GoogleWorkspaceConfig = z.infer<typeof GoogleWorkspaceConfig>;
 
 export const googleWorkspace = defineConnector({

@@ -4,17 +4,18 @@ import { cellShape, csvRowParser, dateCell, emailCell, folded, isEmailAddress, t
 import type { DateFormat } from '../dates.ts';
 
 /** Our fields, each mapped to the header of the export's column that holds it. */
-export const ColumnMapping = z.strictObject({
-  employeeId: z.string().trim().min(1),
-  email: z.string().trim().min(1).optional(),
-  /** One column holding every other address or login of the person, separated by `;`, `,` or spaces. */
-  aliases: z.string().trim().min(1).optional(),
-  displayName: z.string().trim().min(1).optional(),
-  status: z.string().trim().min(1).optional(),
-  terminationDate: z.string().trim().min(1).optional(),
-  lastWorkingDay: z.string().trim().min(1).optional(),
-  manager: z.string().trim().min(1).optional(),
-});
+export const ColumnMapping = z
+  .strictObject({
+    employeeId: z.string().trim().min(1).describe('The header of the column with the HR system\'s employee id.'),
+    email: z.string().trim().min(1).optional().describe('The header of the work email column; accounts join people by it.'),
+    aliases: z.string().trim().min(1).optional().describe('One column holding every other address or login of the person, separated by `;`, `,` or spaces.'),
+    displayName: z.string().trim().min(1).optional().describe('The header of the name column.'),
+    status: z.string().trim().min(1).optional().describe('The header of the employment status column (see leaverStatuses and activeStatuses).'),
+    terminationDate: z.string().trim().min(1).optional().describe('The header of the termination date column; without a status column a date makes the person a leaver.'),
+    lastWorkingDay: z.string().trim().min(1).optional().describe('The header of the last working day column, kept with the person.'),
+    manager: z.string().trim().min(1).optional().describe('The header of the manager column (an email address, or a name).'),
+  })
+  .describe('Which column of the export holds what: each value is a header of the CSV file. Map status, terminationDate or both.');
 export type ColumnMapping = z.infer<typeof ColumnMapping>;
 
 export interface MappingRules {

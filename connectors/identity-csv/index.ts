@@ -18,22 +18,25 @@ const WordList = z.array(z.string().trim().min(1));
 
 export const IdentityCsvConfig = z
   .strictObject({
-    /** The export, relative to the config file's folder. */
-    path: z.string().min(1),
-    /** The system the accounts live in, e.g. "jira-cloud": the tenant of every record, and so part of every fingerprint. */
-    system: z.string().trim().min(1),
-    delimiter: z.string().min(1).default(','),
-    encoding: z.enum(CsvEncoding).default('utf8'),
+    path: z.string().min(1).describe('The CSV export, relative to the config file\'s folder.'),
+    system: z
+      .string()
+      .trim()
+      .min(1)
+      .describe('The system the accounts live in, e.g. "jira-cloud": the tenant of every record, and so part of every fingerprint.'),
+    delimiter: z.string().min(1).default(',').describe('The character between cells.'),
+    encoding: z.enum(CsvEncoding).default('utf8').describe('The file\'s character encoding.'),
     columns: IdentityColumns,
-    activeStatuses: WordList.min(1).default(['active', 'enabled', 'true', 'yes']),
-    disabledStatuses: WordList.min(1).default(['disabled', 'inactive', 'suspended', 'deactivated', 'false', 'no', 'locked']),
-    /** Roles (case-insensitive) that make an account privileged; needs `columns.role`. */
-    privilegedRoles: WordList.default([]),
-    /** Last-login cells (case-insensitive) that mean the account was never used, besides an empty cell. */
-    neverLoggedIn: WordList.default(['never', 'never logged in', 'never accessed', 'never signed in', 'never used']),
-    dateFormat: DateFormat.default('iso'),
-    /** The zone of the export's wall-clock times and bare dates. */
-    timezone: Timezone.default('UTC'),
+    activeStatuses: WordList.min(1).default(['active', 'enabled', 'true', 'yes']).describe('Status cells (case-insensitive) of an account that can sign in.'),
+    disabledStatuses: WordList.min(1)
+      .default(['disabled', 'inactive', 'suspended', 'deactivated', 'false', 'no', 'locked'])
+      .describe('Status cells (case-insensitive) of an account that cannot sign in; a status in neither list fails the collection, naming its line.'),
+    privilegedRoles: WordList.default([]).describe('Roles (case-insensitive) that make an account privileged; needs `columns.role`.'),
+    neverLoggedIn: WordList.default(['never', 'never logged in', 'never accessed', 'never signed in', 'never used']).describe(
+      'Last-login cells (case-insensitive) that mean the account was never used, besides an empty cell.',
+    ),
+    dateFormat: DateFormat.default('iso').describe('How the export writes dates: ISO 8601 (2026-09-30, or a timestamp) or day, month and year in one of these orders.'),
+    timezone: Timezone.default('UTC').describe('The zone of the export\'s wall-clock times and bare dates.'),
   })
   .superRefine((config, ctx) => {
     const active = new Set(config.activeStatuses.map(folded));
@@ -47,7 +50,8 @@ export const IdentityCsvConfig = z
     if (config.columns.role === undefined && config.privilegedRoles.length > 0) {
       ctx.addIssue({ code: 'custom', path: ['columns', 'role'], message: 'privilegedRoles are named: map the column that holds the roles' });
     }
-  });
+  })
+  .describe('Accounts of a system without an API (SaaS admin consoles, legacy applications, VPN appliances), from a CSV user list exported for an access review.');
 export type IdentityCsvConfig = z.infer<typeof IdentityCsvConfig>;
 
 export const identityCsv = defineConnector({

@@ -6,26 +6,21 @@ import type { DateFormat } from '../dates.ts';
 const Header = z.string().trim().min(1);
 
 /** Our Identity fields, each mapped to the header of the export's column that holds it. */
-export const IdentityColumns = z.strictObject({
-  /** The system's own, stable id of the account; it becomes part of every nonconformity's fingerprint. */
-  id: Header,
-  username: Header,
-  email: Header.optional(),
-  displayName: Header.optional(),
-  /** Without it every listed account counts as active: an export lists the accounts that exist. */
-  status: Header.optional(),
-  /** A yes/no column saying whether the account is an administrator. */
-  privileged: Header.optional(),
-  /** The account's roles, separated by `;` or `,`; those named in `privilegedRoles` make it privileged. */
-  role: Header.optional(),
-  /** A yes/no column; without it MFA enrolment is unknown. */
-  mfa: Header.optional(),
-  /** Without it the last login is unknown; an empty cell, or one of `neverLoggedIn`, means never. */
-  lastLogin: Header.optional(),
-  created: Header.optional(),
-  /** Groups separated by `;` or `,`. */
-  groups: Header.optional(),
-});
+export const IdentityColumns = z
+  .strictObject({
+    id: Header.describe('The system\'s own, stable id of the account; it becomes part of every nonconformity\'s fingerprint.'),
+    username: Header.describe('The username or login the system knows the account by.'),
+    email: Header.optional().describe('The account\'s email address; accounts join HR people by it.'),
+    displayName: Header.optional().describe('The account holder\'s name.'),
+    status: Header.optional().describe('Without it every listed account counts as active: an export lists the accounts that exist.'),
+    privileged: Header.optional().describe('A yes/no column saying whether the account is an administrator.'),
+    role: Header.optional().describe('The account\'s roles, separated by `;` or `,`; those named in `privilegedRoles` make it privileged.'),
+    mfa: Header.optional().describe('A yes/no column; without it MFA enrolment is unknown.'),
+    lastLogin: Header.optional().describe('Without it the last login is unknown; an empty cell, or one of `neverLoggedIn`, means never.'),
+    created: Header.optional().describe('When the account was created.'),
+    groups: Header.optional().describe('Groups separated by `;` or `,`.'),
+  })
+  .describe('Which column of the export holds what: each value is a header of the CSV file.');
 export type IdentityColumns = z.infer<typeof IdentityColumns>;
 
 export interface IdentityRules {

@@ -15,27 +15,37 @@ const httpsUrl = z.url({ protocol: /^https$/ });
 
 export const MicrosoftGraphConfig = z
   .strictObject({
-    /** The Entra ID tenant (directory) id, or one of its verified domains. */
-    tenantId: z.string().regex(/^[0-9A-Za-z.-]+$/, 'a tenant id (GUID) or a verified domain'),
-    /** The application (client) id of the app registration granted User.Read.All and AuditLog.Read.All. */
-    clientId: z.string().min(1),
-    clientSecret: SecretRef,
-    /** Graph's origin: https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn for national clouds. */
-    baseUrl: httpsUrl.default('https://graph.microsoft.com'),
-    /** https://login.microsoftonline.us, https://login.chinacloudapi.cn for national clouds. */
-    authorityHost: httpsUrl.default('https://login.microsoftonline.com'),
-    pageSize: z.number().int().min(1).max(MAX_PAGE_SIZE).default(MAX_PAGE_SIZE_WITH_SIGN_IN_ACTIVITY),
-    /** Last sign-in times need Entra ID P1/P2 and AuditLog.Read.All; without them lastLoginAt is 'unknown'. */
-    includeSignInActivity: z.boolean().default(true),
-    /** MFA registration and admin roles come from the registration report (same licence and permission). */
-    includeMfaRegistration: z.boolean().default(true),
-    /** The Graph client's RetryHandler: 429/503/504, waiting Retry-After when Graph sends it. */
+    tenantId: z.string().regex(/^[0-9A-Za-z.-]+$/, 'a tenant id (GUID) or a verified domain').describe('The Entra ID tenant (directory) id, or one of its verified domains.'),
+    clientId: z.string().min(1).describe('The application (client) id of the app registration granted User.Read.All and AuditLog.Read.All.'),
+    clientSecret: SecretRef.describe('The app registration\'s client secret, as a secret reference.'),
+    baseUrl: httpsUrl
+      .default('https://graph.microsoft.com')
+      .describe('Graph\'s origin: https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn for national clouds.'),
+    authorityHost: httpsUrl
+      .default('https://login.microsoftonline.com')
+      .describe('The sign-in authority: https://login.microsoftonline.us, https://login.chinacloudapi.cn for national clouds.'),
+    pageSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_PAGE_SIZE)
+      .default(MAX_PAGE_SIZE_WITH_SIGN_IN_ACTIVITY)
+      .describe('Users per page; at most 500 while includeSignInActivity is on.'),
+    includeSignInActivity: z
+      .boolean()
+      .default(true)
+      .describe('Read last sign-in times; they need Entra ID P1/P2 and AuditLog.Read.All, and without them lastLoginAt is unknown.'),
+    includeMfaRegistration: z
+      .boolean()
+      .default(true)
+      .describe('Read MFA registration and admin roles from the registration report (same licence and permission).'),
     retry: z
       .strictObject({
-        maxRetries: z.number().int().min(0).max(10).default(3),
-        delaySeconds: z.number().min(0).max(180).default(3),
+        maxRetries: z.number().int().min(0).max(10).default(3).describe('Retries of a throttled or unavailable request.'),
+        delaySeconds: z.number().min(0).max(180).default(3).describe('Seconds before a retry when Graph sends no Retry-After; from the second retry on, an exponential backoff is added.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('The Graph client\'s retries of 429, 503 and 504, waiting Retry-After when Graph sends it.'),
   })
   .superRefine((config, issues) => {
     if (config.includeSignInActivity && config.pageSize > MAX_PAGE_SIZE_WITH_SIGN_IN_ACTIVITY) {
@@ -45,7 +55,8 @@ export const MicrosoftGraphConfig = z
         message: `at most ${MAX_PAGE_SIZE_WITH_SIGN_IN_ACTIVITY} while includeSignInActivity is on: Graph refuses larger pages when signInActivity is selected`,
       });
     }
-  });
+  })
+  .describe('Microsoft Entra ID users as identities, from Microsoft Graph, with last sign-in times and MFA registration where the licence allows.');
 export type MicrosoftGraphConfig = z.infer<typeof MicrosoftGraphConfig>;
 
 export const microsoftGraph = defineConnector({

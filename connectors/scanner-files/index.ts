@@ -15,10 +15,6 @@ export { parseGrype, parseNessus, parseOpenVas, parseSarif, parseTrivy, readScan
 const GiB = 1024 ** 3;
 
 export const ScannerFilesConfig = z.strictObject({
-  /**
-   * Files, directories (their files) or glob patterns, relative ones resolved against the config's folder; or S3
-   * objects: `s3://bucket/prefix/` (every object under it), `s3://bucket/prefix/*.sarif`, `s3://bucket/key`.
-   */
   paths: z
     .array(
       z
@@ -29,25 +25,26 @@ export const ScannerFilesConfig = z.strictObject({
           if (parsed !== undefined && 'problem' in parsed) issues.addIssue({ code: 'custom', message: parsed.problem });
         }),
     )
-    .min(1),
-  /**
-   * Folders outside those `paths` name that a listed file may resolve into (through a symlink, or a glob's `..`).
-   * None by default: such a file is refused, never read.
-   */
-  allowOutside: z.array(z.string().min(1)).default([]),
-  /** Names the asset of every record instead of what the files say (e.g. a repository for a SARIF file). */
-  asset: z.string().min(1).optional(),
-  /** Reads every file as this format instead of telling it from the content. */
-  format: z.enum(['auto', ...ScanFormat.options]).default('auto'),
-  /** JSON formats are streamed too, so this bound only stops a runaway file. */
-  maxJsonBytes: z.number().int().positive().default(8 * GiB),
-  /** XML formats are streamed, so the bound only stops a runaway file. */
-  maxXmlBytes: z.number().int().positive().default(8 * GiB),
-  /** The longest single value kept from a file (a string; for XML a text, attribute, comment...); longer is malformed. */
-  maxValueBytes: z.number().int().positive().default(DEFAULT_MAX_VALUE_BYTES),
-  /** How the s3:// paths are reached; without it, us-east-1 (other regions are followed) with the default credential chain. */
-  s3: S3Settings.optional(),
-});
+    .min(1)
+    .describe(
+      'Files, directories (their files) or glob patterns, relative ones resolved against the config\'s folder; or S3 objects: `s3://bucket/prefix/` (every object under it), `s3://bucket/prefix/*.sarif`, `s3://bucket/key`.',
+    ),
+  allowOutside: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('Folders outside those `paths` name that a listed file may resolve into (through a symlink, or a glob\'s `..`). None by default: such a file is refused, never read.'),
+  asset: z.string().min(1).optional().describe('Names the asset of every record instead of what the files say (e.g. a repository for a SARIF file).'),
+  format: z.enum(['auto', ...ScanFormat.options]).default('auto').describe('Reads every file as this format instead of telling it from the content.'),
+  maxJsonBytes: z.number().int().positive().default(8 * GiB).describe('The largest JSON file read, in bytes; JSON is streamed too, so this bound only stops a runaway file.'),
+  maxXmlBytes: z.number().int().positive().default(8 * GiB).describe('The largest XML file read, in bytes; XML is streamed, so the bound only stops a runaway file.'),
+  maxValueBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_MAX_VALUE_BYTES)
+    .describe('The longest single value kept from a file, in bytes (a string; for XML a text, attribute, comment...); a longer one makes the file malformed.'),
+  s3: S3Settings.optional().describe('How the s3:// paths are reached; without it, us-east-1 (other regions are followed) with the default credential chain.'),
+}).describe('Vulnerability scanner exports (SARIF, Trivy, Grype, Nessus, OpenVAS) on disk or in S3, as findings and scans.');
 export type ScannerFilesConfig = z.infer<typeof ScannerFilesConfig>;
 
 /** What provenance keeps of each file or object read, and the resume cursor of what is done. */

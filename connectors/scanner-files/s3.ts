@@ -19,23 +19,32 @@ import type { InputFacts, InputIdentity, ScanInput } from './input.ts';
 import { SNIFF_BYTES } from './sniff.ts';
 
 export const S3Settings = z.strictObject({
-  region: z.string().min(1).default('us-east-1'),
-  /** Another S3 implementation (MinIO, moto) or a VPC endpoint. */
+  region: z.string().min(1).default('us-east-1').describe('The region of the first request; a bucket in another region is followed there.'),
   endpoint: z
     .url()
     .refine((url) => {
       const parsed = new URL(url);
       return parsed.username === '' && parsed.password === '';
     }, 'credentials do not belong in the endpoint URL; use s3.credentials')
-    .optional(),
-  /** `http://endpoint/bucket/key` instead of `http://bucket.endpoint/key`: what MinIO and moto need. */
-  forcePathStyle: z.boolean().default(false),
-  /** Static keys; without them the SDK's default credential chain (environment, profile, instance or task role) is used. */
-  credentials: z.strictObject({ accessKeyId: SecretRef, secretAccessKey: SecretRef, sessionToken: SecretRef.optional() }).optional(),
-  /** Keys per ListObjectsV2 page (S3 sends at most 1000). */
-  pageSize: z.number().int().min(1).max(1000).default(1000),
-  /** Attempts per request, the SDK's retries with backoff included; throttling that outlasts them is a ThrottledError. */
-  maxAttempts: z.number().int().min(1).max(20).default(3),
+    .optional()
+    .describe('Another S3 implementation (MinIO, moto) or a VPC endpoint.'),
+  forcePathStyle: z.boolean().default(false).describe('`http://endpoint/bucket/key` instead of `http://bucket.endpoint/key`: what MinIO and moto need.'),
+  credentials: z
+    .strictObject({
+      accessKeyId: SecretRef.describe('The access key id, as a secret reference.'),
+      secretAccessKey: SecretRef.describe('The secret access key, as a secret reference.'),
+      sessionToken: SecretRef.optional().describe('A session token, for temporary keys.'),
+    })
+    .optional()
+    .describe('Static keys; without them the SDK\'s default credential chain (environment, profile, instance or task role) is used.'),
+  pageSize: z.number().int().min(1).max(1000).default(1000).describe('Keys per ListObjectsV2 page (S3 sends at most 1000).'),
+  maxAttempts: z
+    .number()
+    .int()
+    .min(1)
+    .max(20)
+    .default(3)
+    .describe('Attempts per request, the SDK\'s retries with backoff included; throttling that outlasts them fails the collection as throttled.'),
 });
 export type S3Settings = z.infer<typeof S3Settings>;
 
