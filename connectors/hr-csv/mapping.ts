@@ -14,6 +14,8 @@ export const ColumnMapping = z.strictObject({
   terminationDate: z.string().trim().min(1).optional(),
   lastWorkingDay: z.string().trim().min(1).optional(),
   manager: z.string().trim().min(1).optional(),
+  /** When the person joined: onboarding deadlines (training) count from it. */
+  hireDate: z.string().trim().min(1).optional(),
 });
 export type ColumnMapping = z.infer<typeof ColumnMapping>;
 
@@ -48,6 +50,7 @@ function rowSchema(rules: MappingRules) {
     }),
     terminationDate: date,
     lastWorkingDay: date,
+    hireDate: date,
     // A manager is named by email in most exports; lower-casing it lets checks join it like any other address.
     manager: textCell.transform((value) => (value !== null && isEmailAddress(value) ? value.toLowerCase() : value)),
   });
@@ -70,6 +73,7 @@ export function personMapper(rules: MappingRules): (row: CsvRow) => HrPerson {
       terminationDate: person.terminationDate,
       lastWorkingDay: person.lastWorkingDay,
       manager: person.manager,
+      ...(rules.columns.hireDate === undefined ? {} : { hireDate: person.hireDate }),
       raw: { line: row.line, cells },
     };
   };
