@@ -210,8 +210,8 @@ async function* yamlEntries(read: RegisterRead): AsyncGenerator<RegisterEntry> {
   const [first] = doc.errors;
   if (first) {
     // YAML's messages can quote the file; the code and position say enough to find the fault.
-    const position = first.linePos?.[0];
-    const where = position ? ` at line ${position.line}, column ${position.col}` : '';
+    const position = lineCounter.linePos(first.pos[0]);
+    const where = ` at line ${position.line}, column ${position.col}`;
     throw new MalformedResponseError(`${read.connector}: ${read.file}: not valid YAML${where} (${first.code})`);
   }
   const listPath: (string | number)[] = isSeq(doc.contents) ? [] : [read.listKey];

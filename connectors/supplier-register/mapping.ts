@@ -23,21 +23,32 @@ const INVALID_DATE = 'expected a date written YYYY-MM-DD that exists on the cale
  * A certificate: in YAML `{ name, validUntil }` or, as in a CSV cell, the text `<name> until <YYYY-MM-DD>`.
  * Without a date it could never be seen to expire, so the date is required.
  */
-const Certificate = z.union(
-  [
-    z.strictObject({ name: entryText.pipe(z.string('the certificate has no name')), validUntil: entryDate.pipe(z.custom<LocalDate>((date) => date !== null, 'the certificate has no validUntil date')) }),
-    z.string().transform((text, ctx) => {
-      const match = CERTIFICATE_TEXT.exec(text.trim());
-      const validUntil = match ? entryDate.safeParse(match[2]) : undefined;
-      if (!match || !validUntil?.success || validUntil.data === null) {
-        ctx.addIssue({ code: 'custom', message: match ? INVALID_DATE : 'expected a certificate written "<name> until <YYYY-MM-DD>" (e.g. "ISO/IEC 27001 until 2027-03-31")' });
-        return z.NEVER;
-      }
-      return { name: match[1]!.trim(), validUntil: validUntil.data };
-    }),
-  ],
-  { error: 'expected a certificate: { name, validUntil } or "<name> until <YYYY-MM-DD>"' },
-);
+const CertificateMap = z.strictObject({
+  name: entryText.pipe(z.string('the certificate has no name')),
+  validUntil: entryDate.pipe(z.custom<LocalDate>((date) => date !== null, 'the certificate has no validUntil date')),
+});
+
+const CertificateText = z.string().transform((text, ctx) => {
+  const match = CERTIFICATE_TEXT.exec(text.trim());
+  const validUntil = match ? entryDate.safeParse(match[2]) : undefined;
+  if (!match || !validUntil?.success || validUntil.data === null) {
+    ctx.addIssue({ code: 'custom', message: match ? INVALID_DATE : 'expected a certificate written "<name> until <YYYY-MM-DD>" (e.g. "ISO/IEC 27001 until 2027-03-31")' });
+    return z.NEVER;
+  }
+  return { name: match[1]!.trim(), validUntil: validUntil.data };
+});
+
+/**
+ * A certificate: in YAML `{ name, validUntil }` or, as in a CSV cell, the text `<name> until <YYYY-MM-DD>`.
+ * Without a date it could never be seen to expire, so the date is required. Each form reports its own fault, which a
+ * union would fold into one message.
+ */
+const Certificate = z.unknown().transform((value, ctx): { name: string; validUntil: LocalDate } => {
+  const parsed = (typeof value === 'string' ? CertificateText : CertificateMap).safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
 
 function entrySchema() {
   return z.object({
