@@ -42,7 +42,7 @@ export function reviewLapse(entry: Reviewed, at: Date, graceDays: number): Revie
   const grace = graceDays > 0 ? ` and ${graceDays} day(s) of grace` : '';
   return {
     daysLate,
-    detail: `the review due on ${entry.reviewDue} (every ${entry.reviewInterval} since ${entry.lastReviewAt?.slice(0, 10)}) is ${daysLate} day(s) late${grace}`,
+    detail: `the review due on ${entry.reviewDue} (every ${entry.reviewInterval}) is ${daysLate} day(s) late${grace}`,
     values: { ...values, daysLate },
   };
 }

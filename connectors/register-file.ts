@@ -5,7 +5,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { addDays, addMonthsClamped, formatLocalDate, formatSpan, parseLocalDate, parseSpan, type LocalDate, type Span } from '../config/calendar-occurrences.ts';
 import type { ConnectorContext } from './contract.ts';
-import { checkHeader, CsvEncoding, namedAndCounted, readCsvRows, type CsvFileDigest } from './csv.ts';
+import { CsvEncoding, namedAndCounted, readCsvRows, type CsvFileDigest } from './csv.ts';
 import { startOfDay, Timezone } from './dates.ts';
 import { ConnectorError, formatPath, MalformedResponseError, NotFoundError, PermissionError, UnavailableError } from './errors.ts';
 
@@ -173,7 +173,6 @@ async function* readEntries(read: RegisterRead): AsyncGenerator<RegisterEntry> {
 
 async function* csvEntries(read: RegisterRead): AsyncGenerator<RegisterEntry> {
   const known = new Set(read.fields);
-  const required = Object.fromEntries(read.requiredColumns.map((field) => [field, field]));
   const rows = readCsvRows({
     connector: read.connector,
     file: read.file,
@@ -182,7 +181,13 @@ async function* csvEntries(read: RegisterRead): AsyncGenerator<RegisterEntry> {
     encoding: read.encoding,
     signal: read.signal,
     onHeader: (header) => {
-      const names = checkHeader({ connector: read.connector, file: read.file }, header, required);
+      const names = header.map((name) => name.trim());
+      const missing = read.requiredColumns.filter((field) => !names.includes(field));
+      if (missing.length > 0) {
+        throw new MalformedResponseError(`${read.connector}: ${read.file}: the header has no column ${missing.map((field) => `"${field}"`).join(', ')}; every entry needs ${read.requiredColumns.join(', ')}`);
+      }
+      const repeated = read.fields.filter((field) => names.indexOf(field) !== names.lastIndexOf(field));
+      if (repeated.length > 0) throw new MalformedResponseError(`${read.connector}: ${read.file}: the header has column "${repeated[0]}" more than once`);
       for (const name of names) if (!known.has(name)) read.onUnknownField(name, 'the header');
       return names;
     },
@@ -217,7 +222,6 @@ async function* yamlEntries(read: RegisterRead): AsyncGenerator<RegisterEntry> {
   const listPath: (string | number)[] = isSeq(doc.contents) ? [] : [read.listKey];
   const list = listPath.length === 0 ? doc.contents : doc.getIn(listPath, true);
   if (!isSeq(list)) {
-    if (isMap(doc.contents) && list === undefined && doc.contents.items.length === 0) return finish();
     throw new MalformedResponseError(`${read.connector}: ${read.file}: expected a list of entries under "${read.listKey}:", or the file to be that list`);
   }
   if (isMap(doc.contents)) {
@@ -233,7 +237,13 @@ async function* yamlEntries(read: RegisterRead): AsyncGenerator<RegisterEntry> {
     const line = lineOf(doc, lineCounter, itemPath) ?? 0;
     const at = `${listPath.length > 0 ? read.listKey : ''}[${index}] (line ${line})`;
     if (!isMap(node)) throw new MalformedResponseError(`${read.connector}: ${read.file}: ${at}: expected an entry of fields (name: value)`);
-    const fields = node.toJS(doc, { maxAliasCount: 0 }) as Record<string, unknown>;
+    let fields: Record<string, unknown>;
+    try {
+      fields = node.toJS(doc) as Record<string, unknown>;
+    } catch (error) {
+      // yaml refuses aliases that would expand beyond its limit (a "billion laughs" register).
+      throw new MalformedResponseError(`${read.connector}: ${read.file}: ${at}: cannot be read (${(error as Error).name}: too many or broken aliases)`, { cause: error });
+    }
     for (const key of Object.keys(fields)) if (!known.has(key)) read.onUnknownField(key, at);
     yield {
       at,
@@ -245,11 +255,7 @@ async function* yamlEntries(read: RegisterRead): AsyncGenerator<RegisterEntry> {
       },
     };
   }
-  return finish();
-
-  function finish(): void {
-    read.onDigest({ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
-  }
+  read.onDigest({ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
 }
 
 function lineOf(doc: Document, lineCounter: LineCounter, path: (string | number)[]): number | undefined {

@@ -186,6 +186,8 @@ describe('risk-register', () => {
     ],
     ['an entry that is not a map', 'risks:\n  - R-1 secret title\n', 'risks[0] (line 2): expected an entry of fields (name: value)'],
     ['risks that are not a list', 'risks: { id: R-1 }\n', 'expected a list of entries under "risks:", or the file to be that list'],
+    ['an empty file', '', 'expected a list of entries under "risks:", or the file to be that list'],
+    ['aliases that expand without end', 'defs:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nrisks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: avoid, notes: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c] }\n', 'risks[0] (line 6): cannot be read (ReferenceError: too many or broken aliases)'],
     ['a duplicate key', 'risks:\n  - id: R-1\n    id: R-2\n', 'not valid YAML at line 3, column 5 (DUPLICATE_KEY)'],
     ['broken YAML', 'risks:\n  - { id: R-1, title: "unterminated secret\n', 'not valid YAML at line'],
   ])('%s is an evidence gap naming the entry and field', async (_name, content, message) => {
@@ -200,7 +202,8 @@ describe('risk-register', () => {
     ['a level not on the scale', 'id,title,likelihood,impact,treatment\nR-1,T,1,1,avoid\nR-2,T,often,1,avoid\n', 'line 3: column "likelihood": expected a level of the likelihood scale'],
     ['a date in another format', 'id,title,likelihood,impact,treatment,lastReview\nR-1,T,1,1,avoid,31.12.2026\n', 'line 2: column "lastReview": expected a date written YYYY-MM-DD'],
     ['the same id twice', 'id,title,likelihood,impact,treatment\nR-1,T,1,1,avoid\nR-1,U,1,1,avoid\n', 'line 3: risk id "R-1" is already at line 2'],
-    ['a required column missing', 'id,title,likelihood,impact\nR-1,T,1,1\n', 'header "treatment" (columns.treatment) is missing'],
+    ['a required column missing', 'id,title,likelihood,impact\nR-1,T,1,1\n', 'the header has no column "treatment"; every entry needs id, title, likelihood, impact, treatment'],
+    ['a column twice', 'id,title,likelihood,impact,treatment,owner,owner\nR-1,T,1,1,avoid,a@example.com,b@example.com\n', 'the header has column "owner" more than once'],
     ['a row with too many cells', 'id,title,likelihood,impact,treatment\nR-1,T,1,1,avoid,extra\n', 'line 2: not valid CSV'],
   ])('CSV: %s is an evidence gap naming the line and column', async (_name, content, message) => {
     const error = await failure(content, {}, 'csv');

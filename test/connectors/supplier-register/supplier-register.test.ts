@@ -115,7 +115,7 @@ describe('supplier-register', () => {
 
   it.each([
     ['a certificate in a CSV cell without its date', 'name,criticality,certificates\nA,low,ISO 27001 until 2027-01-01; SOC 2\n', 'line 2: column "certificates" ([1]): expected a certificate written'],
-    ['no criticality column', 'name,service\nA,hosting\n', 'header "criticality" (columns.criticality) is missing'],
+    ['no criticality column', 'name,service\nA,hosting\n', 'the header has no column "criticality"; every entry needs name, criticality'],
     ['an empty criticality', 'name,criticality\nA,\n', 'line 2: column "criticality": the criticality is empty'],
   ])('CSV: %s is an evidence gap naming the line and column', async (_name, content, message) => {
     const error = await failure(content, 'csv');
