@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { addMonthsClamped } from '../config/calendar-occurrences.ts';
 import type { HrPerson, TrainingRecord } from '../evidence/records.ts';
 import { DAY_MS, defineCheck, epochMillis, type Deviation } from './contract.ts';
 import { patternMatcher } from './patterns.ts';
@@ -28,15 +29,12 @@ export const TrainingParams = PersonMatchingParams.extend({
 });
 export type TrainingParams = z.infer<typeof TrainingParams>;
 
-/** An instant plus whole calendar months in UTC, clamped to the month's end (Jan 31 + 1 month is Feb 28). */
+/** An instant plus whole calendar months in UTC, clamped to the month's end (Jan 31 + 1 month is Feb 28), time of day kept. */
 function addMonths(millis: number, months: number): number {
-  const date = new Date(millis);
-  const target = new Date(millis);
-  target.setUTCDate(1);
-  target.setUTCMonth(date.getUTCMonth() + months);
-  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
-  target.setUTCDate(Math.min(date.getUTCDate(), lastDay));
-  return target.getTime();
+  const moment = new Date(millis);
+  const startOfDay = Date.UTC(moment.getUTCFullYear(), moment.getUTCMonth(), moment.getUTCDate());
+  const date = addMonthsClamped({ year: moment.getUTCFullYear(), month: moment.getUTCMonth() + 1, day: moment.getUTCDate() }, months);
+  return Date.UTC(date.year, date.month - 1, date.day) + (millis - startOfDay);
 }
 
 function iso(millis: number): string {

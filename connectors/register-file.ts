@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { addDays, addMonthsClamped, formatLocalDate, formatSpan, parseLocalDate, parseSpan, type LocalDate, type Span } from '../config/calendar-occurrences.ts';
 import type { ConnectorContext } from './contract.ts';
-import { CsvEncoding, namedAndCounted, readCsvRows, type CsvFileDigest } from './csv.ts';
+import { CsvEncoding, isEmailAddress, namedAndCounted, openFile, readCsvRows, type CsvFileDigest } from './csv.ts';
 import { startOfDay, Timezone } from './dates.ts';
-import { ConnectorError, formatPath, MalformedResponseError, NotFoundError, PermissionError, UnavailableError } from './errors.ts';
+import { ConnectorError, formatPath, MalformedResponseError, NotFoundError, UnavailableError } from './errors.ts';
 
 /**
  * What the ISMS registers kept as files in the config's repository share (the risk register, the supplier
@@ -91,15 +90,9 @@ export const entryList = z
     return items.map((item) => item.trim()).filter((item) => item !== '');
   });
 
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
-
 /** A person as a register names them; an address is lower-cased so checks can join it to HR. */
 export function personReference(text: string | null): string | null {
-  return text !== null && EMAIL.test(text) ? text.toLowerCase() : text;
-}
-
-export function isPersonAddress(text: string): boolean {
-  return EMAIL.test(text);
+  return text !== null && isEmailAddress(text) ? text.toLowerCase() : text;
 }
 
 // ---------------------------------------------------------------------------------------------- reviews
@@ -276,16 +269,11 @@ function positionOf(doc: Document, lineCounter: LineCounter, path: (string | num
 }
 
 async function readWhole(read: RegisterRead): Promise<Buffer> {
-  let handle;
+  const handle = await openFile(read.absolutePath, read);
   try {
-    handle = await open(read.absolutePath, 'r');
-  } catch (error) {
-    throw openFailure(error, read);
-  }
-  try {
-    const { size, isFile } = await handle.stat().then((stat) => ({ size: stat.size, isFile: stat.isFile() }));
-    if (!isFile) throw new NotFoundError(`${read.connector}: ${read.file}: is not a file`);
-    if (size > MAX_YAML_BYTES) throw new MalformedResponseError(`${read.connector}: ${read.file}: ${size} bytes; a YAML register may have at most ${MAX_YAML_BYTES}`);
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new NotFoundError(`${read.connector}: ${read.file}: is not a file`);
+    if (stat.size > MAX_YAML_BYTES) throw new MalformedResponseError(`${read.connector}: ${read.file}: ${stat.size} bytes; a YAML register may have at most ${MAX_YAML_BYTES}`);
     return await handle.readFile();
   } catch (error) {
     if (error instanceof ConnectorError) throw error;
@@ -293,13 +281,6 @@ async function readWhole(read: RegisterRead): Promise<Buffer> {
   } finally {
     await handle.close().catch(() => undefined);
   }
-}
-
-function openFailure(error: unknown, { connector, file, absolutePath }: RegisterRead): Error {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new NotFoundError(`${connector}: ${file}: no such file (${absolutePath})`, { cause: error });
-  if (code === 'EACCES' || code === 'EPERM') return new PermissionError(`${connector}: ${file}: not readable by the worker (${code})`, { cause: error });
-  return new UnavailableError(`${connector}: ${file}: cannot be opened (${code ?? 'unknown error'})`, { cause: error });
 }
 
 // ---------------------------------------------------------------------------------------------- collection

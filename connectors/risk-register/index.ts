@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { isAnnexAControl } from '../annex-a.ts';
 import { defineConnector } from '../contract.ts';
-import { collectRegister, EntryWarning, isPersonAddress, registerFileConfig, requireFormat, ReviewInterval } from '../register-file.ts';
+import { isEmailAddress } from '../csv.ts';
+import { collectRegister, EntryWarning, registerFileConfig, requireFormat, ReviewInterval } from '../register-file.ts';
 import { RISK_FIELDS, RISK_REQUIRED, riskMapper, Scale } from './mapping.ts';
 
 export const RiskRegisterConfig = z
@@ -51,7 +52,7 @@ export const riskRegister = defineConnector({
         if (unknown.length > 0) unknownControls.add(`${risk.id} (${unknown.map(describeControl).join(', ')})`);
         if (risk.owner === null) noOwner.add(risk.id);
         for (const [field, person] of [['owner', risk.owner], ['acceptedBy', risk.acceptance?.by ?? null]] as const) {
-          if (person !== null && !isPersonAddress(person)) notAddresses.add(`${risk.id} ${field}`);
+          if (person !== null && !isEmailAddress(person)) notAddresses.add(`${risk.id} ${field}`);
         }
         if (risk.treatment === 'mitigate' && risk.controls.length === 0) untreated.add(risk.id);
         return risk;

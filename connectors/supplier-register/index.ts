@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineConnector } from '../contract.ts';
-import { collectRegister, EntryWarning, isPersonAddress, registerFileConfig, requireFormat, ReviewInterval } from '../register-file.ts';
+import { isEmailAddress } from '../csv.ts';
+import { collectRegister, EntryWarning, registerFileConfig, requireFormat, ReviewInterval } from '../register-file.ts';
 import { SUPPLIER_FIELDS, SUPPLIER_REQUIRED, supplierMapper } from './mapping.ts';
 
 export const SupplierRegisterConfig = z
@@ -36,7 +37,7 @@ export const supplierRegister = defineConnector({
       toRecord(entry) {
         const supplier = toSupplier(entry);
         if (supplier.owner === null) noOwner.add(supplier.name);
-        else if (!isPersonAddress(supplier.owner)) notAddresses.add(supplier.name);
+        else if (!isEmailAddress(supplier.owner)) notAddresses.add(supplier.name);
         return supplier;
       },
     });
