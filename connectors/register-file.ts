@@ -123,7 +123,6 @@ function afterInterval(date: LocalDate, span: Span): LocalDate {
 export interface RegisterEntry {
   /** Where the entry is, for messages: `risks[2] (line 14)` or `line 4`. */
   readonly at: string;
-  readonly line: number;
   /** The entry's fields by name: YAML values as parsed; CSV cells as text, empty cells left out. */
   readonly fields: Readonly<Record<string, unknown>>;
   /** Where a field of the entry is, for messages: `likelihood (line 16, column 17)` or `column "likelihood"`. */
@@ -193,7 +192,6 @@ async function* csvEntries(read: RegisterRead): AsyncGenerator<RegisterEntry> {
     }
     yield {
       at: `line ${row.line}`,
-      line: row.line,
       fields,
       fieldAt: (path) => `column "${String(path[0] ?? '')}"${path.length > 1 ? ` (${formatPath(path.slice(1))})` : ''}`,
     };
@@ -227,8 +225,7 @@ async function* yamlEntries(read: RegisterRead): AsyncGenerator<RegisterEntry> {
   for (let index = 0; index < list.items.length; index++) {
     const node = list.items[index];
     const itemPath = [...listPath, index];
-    const line = lineOf(doc, lineCounter, itemPath) ?? 0;
-    const at = `${listPath.length > 0 ? read.listKey : ''}[${index}] (line ${line})`;
+    const at = `${listPath.length > 0 ? read.listKey : ''}[${index}] (line ${lineOf(doc, lineCounter, itemPath) ?? '?'})`;
     if (!isMap(node)) throw new MalformedResponseError(`${read.connector}: ${read.file}: ${at}: expected an entry of fields (name: value)`);
     let fields: Record<string, unknown>;
     try {
@@ -240,7 +237,6 @@ async function* yamlEntries(read: RegisterRead): AsyncGenerator<RegisterEntry> {
     for (const key of Object.keys(fields)) if (!known.has(key)) read.onUnknownField(key, at);
     yield {
       at,
-      line,
       fields,
       fieldAt: (path) => {
         const position = positionOf(doc, lineCounter, [...itemPath, ...(path as (string | number)[])]);
