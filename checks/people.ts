@@ -61,7 +61,7 @@ export interface PeopleIndex {
    * may be shared with other accounts that join the same way, so it is frozen.
    */
   matchesOf(identity: Identity): readonly PersonMatch[];
-  /** Every HR person an address that is not an account's (a learner's, a register's owner) belongs to, joined as an account's email is. */
+  /** Every HR person an address that is not an account's (a learner's on a training platform) belongs to, joined as an account's email is. */
   matchesOfAddress(address: string): readonly PersonMatch[];
 }
 
