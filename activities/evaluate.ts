@@ -11,6 +11,7 @@ import type { EvidenceRecord } from '../evidence/records.ts';
 import type { CheckResult, CheckRun, Register } from '../evidence/register.ts';
 import type { EvidenceStore } from '../evidence/store.ts';
 import type { CheckStatus, EvaluateInput, EvaluationSummary } from '../workflows/contracts.ts';
+import { checkContext } from './check-context.ts';
 import { toFailure } from './failures.ts';
 
 export interface EvaluateDeps {
@@ -43,6 +44,7 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
     const gapSources = new Set(input.gaps.map((gap) => gap.sourceName));
     startClocksAtFirstDetection(deps, control.control.id, [...snapshots.values()]);
     runLeaverClock(deps, control, [...snapshots.values()], at);
+    const context = checkContext(deps, control);
 
     // Checks over the same sources share one CheckEvidence, and with it the indexes checks memoize on its arrays.
     const shared = new Map<string, CheckEvidence>();
@@ -50,7 +52,7 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
       const key = [...sources].sort().join('\n');
       let evidence = shared.get(key);
       if (!evidence) {
-        evidence = checkEvidence(sources.map((name) => snapshots.get(name)!));
+        evidence = checkEvidence(sources.map((name) => snapshots.get(name)!), context);
         shared.set(key, evidence);
       }
       return evidence;

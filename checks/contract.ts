@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import type { EvidenceRecord, RecordKind, RecordOf } from '../evidence/records.ts';
 import { Severity } from '../evidence/records.ts';
+import type { CheckContext, ContextKind, ContextOf } from './context.ts';
 
 /** The records a check reads, grouped by kind, and a way back from a record to the evidence that holds it. */
 export interface CheckEvidence {
   /** The same array on every call for a kind, never changed afterwards: checks memoize what they derive from it by identity. */
   records<K extends RecordKind>(kind: K): readonly RecordOf<K>[];
   evidenceIdOf(record: EvidenceRecord): string;
+  /** The catalog facts of a kind the check declared in `context`; throws for a kind the evaluation did not supply. */
+  context<K extends ContextKind>(kind: K): readonly ContextOf<K>[];
 }
 
 /** One way in which the evidence falls short of the control. It becomes, or keeps alive, a nonconformity. */
@@ -30,6 +33,8 @@ export interface Check<S extends z.ZodType = z.ZodType> {
   readonly references: readonly string[];
   /** Record kinds this check reads; if a source of one of these kinds had an evidence gap the check is not run. */
   readonly inputs: readonly RecordKind[];
+  /** Catalog facts the check reads besides its evidence (see context.ts); the evaluation supplies them. */
+  readonly context?: readonly ContextKind[];
   readonly params: S;
   evaluate(evidence: CheckEvidence, params: z.output<S>, at: Date): Deviation[];
 }
@@ -41,8 +46,8 @@ export function defineCheck<S extends z.ZodType>(check: Check<S>): Check<S> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCheck = Check<any>;
 
-/** Builds CheckEvidence from in-memory records; evaluation and tests both use it. */
-export function checkEvidence(snapshots: readonly { evidenceId: string; records: readonly EvidenceRecord[] }[]): CheckEvidence {
+/** Builds CheckEvidence from in-memory records and catalog facts; evaluation and tests both use it. */
+export function checkEvidence(snapshots: readonly { evidenceId: string; records: readonly EvidenceRecord[] }[], context: CheckContext = {}): CheckEvidence {
   const byKind = new Map<RecordKind, EvidenceRecord[]>();
   const owner = new WeakMap<EvidenceRecord, string>();
   for (const snapshot of snapshots) {
@@ -69,6 +74,12 @@ export function checkEvidence(snapshots: readonly { evidenceId: string; records:
       return list as RecordOf<K>[];
     },
     evidenceIdOf: (record) => owner.get(record) ?? 'unknown',
+    context: <K extends ContextKind>(kind: K) => {
+      const facts = context[kind];
+      // Judging without them would pass a check for want of data: fail closed instead.
+      if (facts === undefined) throw new Error(`no ${kind} context was supplied to this evaluation`);
+      return facts as readonly ContextOf<K>[];
+    },
   };
 }
 

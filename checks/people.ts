@@ -61,6 +61,8 @@ export interface PeopleIndex {
    * may be shared with other accounts that join the same way, so it is frozen.
    */
   matchesOf(identity: Identity): readonly PersonMatch[];
+  /** Every HR person an address that is not an account's (a learner's on a training platform) belongs to, joined as an account's email is. */
+  matchesOfAddress(address: string): readonly PersonMatch[];
 }
 
 const strength: Record<MatchedBy, number> = { mapping: 3, email: 2, alias: 1 };
@@ -150,11 +152,21 @@ export function indexPeople(people: readonly HrPerson[], params: PersonMatchingP
         joinMappedAccount(`${identity.source}:${identity.username}`);
         joinMappedAccount(`${identity.tenant}:${identity.username}`);
       }
-      if (joinedCount === 0) return NO_MATCHES;
-      if (joinedCount === 1) return joined[0]!;
-      return strongestPerPerson(joined.slice(0, joinedCount).flat());
+      return joinedMatches();
+    },
+    matchesOfAddress(address) {
+      joinedCount = 0;
+      joinAddress(address);
+      if (byMappedAccount.size > 0) joinMappedAccount(address);
+      return joinedMatches();
     },
   };
+
+  function joinedMatches(): readonly PersonMatch[] {
+    if (joinedCount === 0) return NO_MATCHES;
+    if (joinedCount === 1) return joined[0]!;
+    return strongestPerPerson(joined.slice(0, joinedCount).flat());
+  }
 }
 
 /** Who owns each account of one evidence: matches in the order of its `records('identity')`. */

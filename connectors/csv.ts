@@ -113,7 +113,8 @@ export async function* readCsvRows(options: CsvReadOptions): AsyncGenerator<CsvR
   options.onDigest({ sha256: hash.digest('hex'), bytes });
 }
 
-async function openFile(absolutePath: string, { connector, file }: CsvSource) {
+/** Opens an export for reading, or throws the typed error an auditor can act on (missing, not readable). */
+export async function openFile(absolutePath: string, { connector, file }: CsvSource) {
   try {
     return await open(absolutePath, 'r');
   } catch (error) {

@@ -53,6 +53,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE VIEW overdue_activities AS
      SELECT occurrence_id, activity_id, title, owner, due_at, grace_until, status, nonconformity_id
      FROM activity_occurrences WHERE status IN ('open', 'missed') AND closed_at IS NULL;`,
+  // The risk register entries a change names, so its risk review can be checked against the register.
+  `ALTER TABLE isms_changes ADD COLUMN risks TEXT NOT NULL DEFAULT '[]';`,
 ];
 
 /** Stored status: `missed` means due + grace passed without completion (a nonconformity is open); late completion stays possible. */
@@ -97,6 +99,8 @@ export interface RecordedChange {
   title: string;
   description: string | null;
   affects: string[];
+  /** Ids of the risk register entries the change affects. */
+  risks: string[];
   recordedAt: string;
   recordedBy: string;
   occurrenceId: string;
@@ -235,34 +239,47 @@ export class CalendarStore {
   }
 
   /** Records a change to the ISMS under the next CHG-nnnn id. */
-  recordChange(change: { title: string; description?: string; affects: string[]; recordedAt: string; recordedBy: string }, occurrenceIdFor: (changeId: string) => string): RecordedChange {
+  recordChange(change: { title: string; description?: string; affects: string[]; risks?: string[]; recordedAt: string; recordedBy: string }, occurrenceIdFor: (changeId: string) => string): RecordedChange {
     return this.catalog.transaction(() => {
       const seq = Number(this.catalog.get<{ next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM isms_changes')!.next);
       const id = `CHG-${String(seq).padStart(4, '0')}`;
       const occurrenceId = occurrenceIdFor(id);
       this.catalog.run(
-        'INSERT INTO isms_changes (seq, id, title, description, affects, recorded_at, recorded_by, occurrence_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO isms_changes (seq, id, title, description, affects, risks, recorded_at, recorded_by, occurrence_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         seq,
         id,
         change.title,
         change.description ?? null,
         JSON.stringify(change.affects),
+        JSON.stringify(change.risks ?? []),
         change.recordedAt,
         change.recordedBy,
         occurrenceId,
       );
-      return { id, title: change.title, description: change.description ?? null, affects: change.affects, recordedAt: change.recordedAt, recordedBy: change.recordedBy, occurrenceId };
+      return {
+        id,
+        title: change.title,
+        description: change.description ?? null,
+        affects: change.affects,
+        risks: change.risks ?? [],
+        recordedAt: change.recordedAt,
+        recordedBy: change.recordedBy,
+        occurrenceId,
+      };
     });
   }
 
   changes(): RecordedChange[] {
     return this.catalog
-      .all<{ id: string; title: string; description: string | null; affects: string; recorded_at: string; recorded_by: string; occurrence_id: string }>('SELECT * FROM isms_changes ORDER BY seq')
+      .all<{ id: string; title: string; description: string | null; affects: string; risks: string; recorded_at: string; recorded_by: string; occurrence_id: string }>(
+        'SELECT * FROM isms_changes ORDER BY seq',
+      )
       .map((row) => ({
         id: row.id,
         title: row.title,
         description: row.description,
         affects: JSON.parse(row.affects) as string[],
+        risks: JSON.parse(row.risks) as string[],
         recordedAt: row.recorded_at,
         recordedBy: row.recorded_by,
         occurrenceId: row.occurrence_id,

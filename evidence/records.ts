@@ -106,6 +106,8 @@ export const HrPerson = z.object({
   terminationDate: isoTimestamp.nullable(),
   lastWorkingDay: isoTimestamp.nullable(),
   manager: z.string().nullable(),
+  /** The start of the hire day; null, or absent from sources that have no such field, when not known. Onboarding deadlines count from it. */
+  hireDate: isoTimestamp.nullable().optional(),
   raw,
 });
 export type HrPerson = z.infer<typeof HrPerson>;
@@ -129,6 +131,98 @@ export const Scan = z.object({
 });
 export type Scan = z.infer<typeof Scan>;
 
+/** A calendar day as written in a register, `YYYY-MM-DD`: what people read and write. */
+const calendarDay = z.iso.date();
+
+/**
+ * When a register entry's next review is due: the day, as the register's zone counts days, and the instant that
+ * day ends there. A review on the due day is on time; from `overdueFrom` on it is late. Both are null when the entry
+ * was never reviewed.
+ */
+const reviewFields = {
+  /** How often the entry is reviewed, as written (`6 months`, `1 year`). */
+  reviewInterval: z.string().min(1),
+  /** The start of the last review's day; null when the register records none. */
+  lastReviewAt: isoTimestamp.nullable(),
+  reviewDue: calendarDay.nullable(),
+  overdueFrom: isoTimestamp.nullable(),
+};
+
+export const RiskTreatment = z.enum(['mitigate', 'accept', 'transfer', 'avoid']);
+export type RiskTreatment = z.infer<typeof RiskTreatment>;
+
+/** One entry of the risk register (ISO/IEC 27001 6.1.2, 6.1.3, 8.2, 8.3), with levels on the register's scales. */
+export const Risk = z.object({
+  kind: z.literal('risk'),
+  source: z.string(),
+  id: z.string().min(1),
+  title: z.string().min(1),
+  owner: z.string().nullable(),
+  /** The asset or process at risk. */
+  asset: z.string().nullable(),
+  /** Levels on the configured scales, 1 = lowest; a score is likelihood x impact. */
+  likelihood: z.number().int().positive(),
+  impact: z.number().int().positive(),
+  inherentScore: z.number().int().positive(),
+  residualLikelihood: z.number().int().positive(),
+  residualImpact: z.number().int().positive(),
+  residualScore: z.number().int().positive(),
+  treatment: RiskTreatment,
+  /** The Annex A controls (`A.8.13`) that treat the risk, as the register names them: what the Statement of Applicability links it to. */
+  controls: z.array(z.string()),
+  /** Who accepted the risk (or its residual) and on which day; null when the register records no acceptance. */
+  acceptance: z.object({ by: z.string().nullable(), on: calendarDay.nullable() }).nullable(),
+  ...reviewFields,
+  raw,
+});
+export type Risk = z.infer<typeof Risk>;
+
+export const SupplierCriticality = z.enum(['critical', 'high', 'medium', 'low']);
+export type SupplierCriticality = z.infer<typeof SupplierCriticality>;
+
+/** A certificate or attestation a supplier holds (ISO/IEC 27001, a SOC 2 report), valid through `validUntil`. */
+export const SupplierCertificate = z.object({
+  name: z.string().min(1),
+  validUntil: calendarDay,
+  /** The first instant it is no longer valid: the end of `validUntil` in the register's zone. */
+  expiresAt: isoTimestamp,
+});
+export type SupplierCertificate = z.infer<typeof SupplierCertificate>;
+
+/** One entry of the supplier register (A.5.19-A.5.22). */
+export const Supplier = z.object({
+  kind: z.literal('supplier'),
+  source: z.string(),
+  name: z.string().min(1),
+  service: z.string().nullable(),
+  /** The kinds of data the supplier handles (`customer PII`, `source code`). */
+  data: z.array(z.string()),
+  criticality: SupplierCriticality,
+  owner: z.string().nullable(),
+  certificates: z.array(SupplierCertificate),
+  ...reviewFields,
+  raw,
+});
+export type Supplier = z.infer<typeof Supplier>;
+
+/** One person's enrollment in one course, as a learning platform exports it. */
+export const TrainingRecord = z.object({
+  kind: z.literal('training-record'),
+  source: z.string(),
+  /** The learner's email address, lower-cased: what joins them to HR. */
+  person: z.string().min(1),
+  employeeId: z.string().nullable(),
+  displayName: z.string().nullable(),
+  course: z.string().min(1),
+  assignedAt: isoTimestamp.nullable(),
+  /** null while the course is not completed. */
+  completedAt: isoTimestamp.nullable(),
+  /** The platform's own status word, as exported. */
+  status: z.string().nullable(),
+  raw,
+});
+export type TrainingRecord = z.infer<typeof TrainingRecord>;
+
 export const recordSchemas = {
   identity: Identity,
   'backup-job': BackupJob,
@@ -136,6 +230,9 @@ export const recordSchemas = {
   finding: Finding,
   scan: Scan,
   'hr-person': HrPerson,
+  risk: Risk,
+  supplier: Supplier,
+  'training-record': TrainingRecord,
 } as const;
 
 export type RecordKind = keyof typeof recordSchemas;
@@ -143,5 +240,5 @@ export const RecordKind = z.enum(Object.keys(recordSchemas) as [RecordKind, ...R
 export type RecordOf<K extends RecordKind> = z.infer<(typeof recordSchemas)[K]>;
 
 /** Every line of an evidence blob is one of these, tagged by `kind`. */
-export const EvidenceRecord = z.discriminatedUnion('kind', [Identity, BackupJob, ProtectedResource, Finding, Scan, HrPerson]);
+export const EvidenceRecord = z.discriminatedUnion('kind', [Identity, BackupJob, ProtectedResource, Finding, Scan, HrPerson, Risk, Supplier, TrainingRecord]);
 export type EvidenceRecord = z.infer<typeof EvidenceRecord>;

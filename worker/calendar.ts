@@ -84,14 +84,14 @@ async function startOccurrence(client: Client, loaded: LoadedConfig, occurrence:
 export async function recordChange(
   client: Client,
   runtime: Pick<Runtime, 'config' | 'store'>,
-  change: { title: string; description?: string; affects: string[]; by: string; dueInDays?: number; now?: number },
+  change: { title: string; description?: string; affects: string[]; risks?: string[]; by: string; dueInDays?: number; now?: number },
 ): Promise<{ change: RecordedChange; occurrence: ActivityOccurrence }> {
   const calendar = calendarOf(runtime);
   if (!calendar.changeReview) throw new ConfigError(`${runtime.config.file}: calendar.changeReview (owner, dueInDays) is needed to record changes`);
   const now = change.now ?? Date.now();
   let occurrence: ActivityOccurrence | undefined;
   const recorded = new CalendarStore(runtime.store.catalog).recordChange(
-    { title: change.title, description: change.description, affects: change.affects, recordedAt: iso(now), recordedBy: change.by },
+    { title: change.title, description: change.description, affects: change.affects, risks: change.risks, recordedAt: iso(now), recordedBy: change.by },
     (changeId) => {
       occurrence = planChangeReview(calendar, { id: changeId, title: change.title }, now, change.dueInDays);
       return occurrence.occurrenceId;

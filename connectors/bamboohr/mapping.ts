@@ -103,6 +103,7 @@ export function toHrPerson(employee: ReportEmployee, timezone: string, extraFiel
     // BambooHR has no standard last-working-day field.
     lastWorkingDay: null,
     manager: address(employee.supervisorEmail),
+    hireDate: reportDate(employee.hireDate, timezone),
     raw: {
       employeeNumber: present(employee.employeeNumber),
       employmentHistoryStatus: present(employee.employmentHistoryStatus),

@@ -14,6 +14,7 @@ export const ColumnMapping = z
     terminationDate: z.string().trim().min(1).optional().describe('The header of the termination date column; without a status column a date makes the person a leaver.'),
     lastWorkingDay: z.string().trim().min(1).optional().describe('The header of the last working day column, kept with the person.'),
     manager: z.string().trim().min(1).optional().describe('The header of the manager column (an email address, or a name).'),
+    hireDate: z.string().trim().min(1).optional().describe('The header of the hire date column; onboarding deadlines (training) count from it.'),
   })
   .describe('Which column of the export holds what: each value is a header of the CSV file. Map status, terminationDate or both.');
 export type ColumnMapping = z.infer<typeof ColumnMapping>;
@@ -49,6 +50,7 @@ function rowSchema(rules: MappingRules) {
     }),
     terminationDate: date,
     lastWorkingDay: date,
+    hireDate: date,
     // A manager is named by email in most exports; lower-casing it lets checks join it like any other address.
     manager: textCell.transform((value) => (value !== null && isEmailAddress(value) ? value.toLowerCase() : value)),
   });
@@ -71,6 +73,7 @@ export function personMapper(rules: MappingRules): (row: CsvRow) => HrPerson {
       terminationDate: person.terminationDate,
       lastWorkingDay: person.lastWorkingDay,
       manager: person.manager,
+      ...(rules.columns.hireDate === undefined ? {} : { hireDate: person.hireDate }),
       raw: { line: row.line, cells },
     };
   };

@@ -40,6 +40,14 @@ describe('checkEvidence', () => {
     expect([jane, hr, bob, carol].map((record) => evidence.evidenceIdOf(record))).toEqual(['ev-a', 'ev-a', 'ev-a', 'ev-b']);
   });
 
+  it('hands a check the catalog context it was given, and refuses a kind it was not', () => {
+    const statuses = [{ controlId: 'backups', references: ['A.8.13'], status: 'pass' as const, evaluatedAt: '2025-05-31T06:00:00.000Z', runId: 'control:backups:1' }];
+    const evidence = checkEvidence(snapshots, { 'control-status': statuses });
+    expect(evidence.context('control-status')).toBe(statuses);
+    expect(() => evidence.context('isms-change')).toThrow('no isms-change context was supplied to this evaluation');
+    expect(() => checkEvidence(snapshots).context('control-status')).toThrow('no control-status context');
+  });
+
   it('names the evidence that holds a record, and "unknown" for a record it does not hold', () => {
     const evidence = checkEvidence(snapshots);
     expect(evidence.evidenceIdOf(jane)).toBe('ev-iam');

@@ -92,4 +92,16 @@ describe('calendar store', () => {
     expect(record('New supplier')).toMatchObject({ id: 'CHG-0002', occurrenceId: 'activity:change-review-chg-0002:2026-12-09' });
     expect(store.changes().map((change) => change.title)).toEqual(['New office', 'New supplier']);
   });
+
+  it('keeps the risk register entries a change names, none when it names none', () => {
+    catalog = new Catalog(':memory:');
+    const store = new CalendarStore(catalog);
+    const named = store.recordChange({ title: 'VPN to SSO', affects: ['risk'], risks: ['R-002', 'R-007'], recordedAt: '2026-11-25T10:00:00Z', recordedBy: 'me' }, (id) => `activity:${id}`);
+    store.recordChange({ title: 'New office', affects: ['scope'], recordedAt: '2026-11-26T10:00:00Z', recordedBy: 'me' }, (id) => `activity:${id}`);
+    expect(named.risks).toEqual(['R-002', 'R-007']);
+    expect(store.changes().map((change) => [change.id, change.risks])).toEqual([
+      ['CHG-0001', ['R-002', 'R-007']],
+      ['CHG-0002', []],
+    ]);
+  });
 });

@@ -95,8 +95,13 @@ describe('calendar CLI against a running worker', () => {
     const { worker, dir, file, runtime } = current;
     const config = ['--config', file];
     await worker.runUntil(async () => {
-      const recorded = await isms([...config, 'change', 'record', '--title', 'New payment provider', '--affects', 'scope,risk,soa', '--by', 'cto@example.com'], dir);
+      const refusedRisks = await isms([...config, 'change', 'record', '--title', 'New office', '--affects', 'scope', '--risks', 'R-12'], dir);
+      expect(refusedRisks.code).toBe(2);
+      expect(refusedRisks.stderr).toContain('--risks names risks the change affects: --affects must include risk');
+      const recorded = await isms([...config, 'change', 'record', '--title', 'New payment provider', '--affects', 'scope,risk,soa', '--risks', 'R-12, R-4', '--by', 'cto@example.com'], dir);
       expect(recorded.stderr).toBe('');
+      const changes = await isms([...config, 'change', 'list', '--json'], dir);
+      expect((JSON.parse(changes.stdout) as { risks: string[] }[]).map((change) => change.risks)).toEqual([['R-12', 'R-4']]);
       const match = /^(CHG-\d{4}): recorded; review (activity:change-review-chg-\d{4}:\d{4}-\d{2}-\d{2}) due (\S+), owner isms@example\.com$/m.exec(recorded.stdout);
       expect(match, recorded.stdout).not.toBeNull();
       const occurrenceId = match![2]!;

@@ -154,17 +154,20 @@ export function registerCalendarCommands(context: CliContext): void {
     .requiredOption('--title <text>')
     .requiredOption('--affects <list>', `comma-separated: ${AFFECTS.join(', ')}`)
     .option('--description <text>')
+    .option('--risks <ids>', 'comma-separated ids of the risk register entries the change affects (with --affects risk); the risk-change-unreviewed check expects each reviewed after the change')
     .option('--by <person>', 'who records it', process.env.USER ?? 'unknown')
     .option('--due-in <days>', 'review due in this many days (default: calendar.changeReview.dueInDays)')
-    .action(async (options: { title: string; affects: string; description?: string; by: string; dueIn?: string }) => {
+    .action(async (options: { title: string; affects: string; description?: string; risks?: string; by: string; dueIn?: string }) => {
       const affects = options.affects.split(',').map((item) => item.trim().toLowerCase()).filter(Boolean);
       const unknown = affects.filter((item) => !AFFECTS.includes(item));
       if (affects.length === 0 || unknown.length > 0) throw new ConfigError(`--affects: ${unknown.join(', ') || '(empty)'}: expected ${AFFECTS.join(', ')}`);
+      const risks = options.risks === undefined ? [] : [...new Set(options.risks.split(',').map((item) => item.trim()).filter(Boolean))];
+      if (risks.length > 0 && !affects.includes('risk')) throw new ConfigError('--risks names risks the change affects: --affects must include risk');
       const dueInDays = options.dueIn === undefined ? undefined : Number(options.dueIn);
       if (dueInDays !== undefined && !(Number.isInteger(dueInDays) && dueInDays > 0)) throw new ConfigError(`--due-in ${options.dueIn}: a whole number of days`);
       await withRuntime(async (runtime) => {
         const recorded = await withTemporal(runtime, false, (client) =>
-          recordChange(client, runtime, { title: options.title, description: options.description, affects, by: options.by, dueInDays }),
+          recordChange(client, runtime, { title: options.title, description: options.description, affects, risks, by: options.by, dueInDays }),
         );
         print(`${recorded.change.id}: recorded; review ${recorded.occurrence.occurrenceId} due ${recorded.occurrence.due}, owner ${recorded.occurrence.owner}`);
       });
@@ -176,7 +179,12 @@ export function registerCalendarCommands(context: CliContext): void {
       await withRuntime(async (runtime) => {
         const changes = new CalendarStore(runtime.store.catalog).changes();
         if (options.json) return print(changes);
-        print(table(changes.map((entry) => ({ ...entry, affects: entry.affects.join(',') })), ['id', 'title', 'affects', 'recordedAt', 'recordedBy', 'occurrenceId']));
+        print(
+          table(
+            changes.map((entry) => ({ ...entry, affects: entry.affects.join(','), risks: entry.risks.join(',') })),
+            ['id', 'title', 'affects', 'risks', 'recordedAt', 'recordedBy', 'occurrenceId'],
+          ),
+        );
       });
     });
 }

@@ -85,6 +85,7 @@ describe('bamboohr connector', () => {
         terminationDate: null,
         lastWorkingDay: null,
         manager: null,
+        hireDate: '2019-06-17T00:00:00.000Z',
         raw: { employeeNumber: '1007', employmentHistoryStatus: 'Full-Time', hireDate: '2019-06-17', lastChanged: '2025-01-08T09:00:00+00:00' },
       },
       {
@@ -98,6 +99,7 @@ describe('bamboohr connector', () => {
         terminationDate: '2026-09-30T00:00:00.000Z',
         lastWorkingDay: null,
         manager: 'ana.silva@example.com',
+        hireDate: '2021-03-01T00:00:00.000Z',
         raw: { employeeNumber: '1040', employmentHistoryStatus: 'Terminated', hireDate: '2021-03-01', lastChanged: '2026-09-30T16:12:44+00:00' },
       },
       {
@@ -111,6 +113,7 @@ describe('bamboohr connector', () => {
         terminationDate: '2026-11-10T00:00:00.000Z',
         lastWorkingDay: null,
         manager: 'maja.lindqvist@example.com',
+        hireDate: '2022-09-12T00:00:00.000Z',
         raw: { employeeNumber: '1088', employmentHistoryStatus: 'Full-Time', hireDate: '2022-09-12', lastChanged: '2026-10-20T11:00:00+00:00' },
       },
       {
@@ -124,6 +127,7 @@ describe('bamboohr connector', () => {
         terminationDate: null,
         lastWorkingDay: null,
         manager: null,
+        hireDate: null,
         raw: { employeeNumber: '1091', employmentHistoryStatus: 'Terminated', hireDate: null, lastChanged: null },
       },
       {
@@ -137,6 +141,7 @@ describe('bamboohr connector', () => {
         terminationDate: null,
         lastWorkingDay: null,
         manager: 'ana.silva@example.com',
+        hireDate: '2024-02-05T00:00:00.000Z',
         raw: { employeeNumber: null, employmentHistoryStatus: 'Contractor', hireDate: '2024-02-05', lastChanged: '2026-10-02T08:30:00+00:00' },
       },
     ];

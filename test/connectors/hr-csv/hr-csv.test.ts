@@ -120,6 +120,12 @@ describe('hr-csv mapping', () => {
     ['a termination date in America/New_York', rows('1,a@example.com,,A,terminated,09/30/2026,,'), { timezone: 'America/New_York', dateFormat: 'mm/dd/yyyy' }, [{ terminationDate: '2026-09-30T04:00:00.000Z' }]],
     ['a termination date in Australia/Sydney', rows('1,a@example.com,,A,terminated,30.09.2026,,'), { timezone: 'Australia/Sydney', dateFormat: 'dd.mm.yyyy' }, [{ terminationDate: '2026-09-29T14:00:00.000Z' }]],
     [
+      'a hire date, when its column is mapped, as the start of the day in the zone; an empty cell is null',
+      'id,status,hired\n1,active,2026-03-02\n2,active,\n',
+      { columns: { employeeId: 'id', status: 'status', hireDate: 'hired' }, timezone: 'Europe/Berlin' },
+      [{ employeeId: '1', hireDate: '2026-03-01T23:00:00.000Z' }, { employeeId: '2', hireDate: null }],
+    ],
+    [
       'custom statuses',
       rows('1,a@example.com,,A,Gone,2026-09-30,,', '2,b@example.com,,B,Here,,,'),
       { leaverStatuses: ['gone'], activeStatuses: ['here'] },
