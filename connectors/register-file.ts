@@ -24,14 +24,11 @@ const MAX_YAML_BYTES = 16 * 1024 * 1024;
 
 /** Fields a register's connector config shares: where the file is and how its days are counted. */
 export const registerFileConfig = {
-  /** The register, relative to the config file's folder. */
-  path: z.string().min(1),
-  /** Default: from the file's extension (.yaml, .yml or .csv). */
-  format: RegisterFormat.optional(),
-  delimiter: z.string().min(1).default(','),
-  encoding: z.enum(CsvEncoding).default('utf8'),
-  /** The zone whose days the register's dates are: a review due on a day is on time until that day ends there. */
-  timezone: Timezone.default('UTC'),
+  path: z.string().min(1).describe('The register file, relative to the config file\'s folder.'),
+  format: RegisterFormat.optional().describe('How the register is written; without it, told from the file\'s extension (.yaml, .yml or .csv).'),
+  delimiter: z.string().min(1).default(',').describe('The character between cells of a CSV register.'),
+  encoding: z.enum(CsvEncoding).default('utf8').describe('The character encoding of a CSV register.'),
+  timezone: Timezone.default('UTC').describe('The zone whose days the register\'s dates are: a review due on a day is on time until that day ends there.'),
 };
 
 /** A review interval: whole days, weeks, months or years (`90 days`, `6 months`, `1 year`). */

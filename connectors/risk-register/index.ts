@@ -8,17 +8,19 @@ import { RISK_FIELDS, RISK_REQUIRED, riskMapper, Scale } from './mapping.ts';
 export const RiskRegisterConfig = z
   .strictObject({
     ...registerFileConfig,
-    /** The names of each scale's levels, lowest first; a register may write a level by name or by number. */
     scales: z
       .strictObject({
-        likelihood: Scale.default(['rare', 'unlikely', 'possible', 'likely', 'almost certain']),
-        impact: Scale.default(['negligible', 'minor', 'moderate', 'major', 'severe']),
+        likelihood: Scale.default(['rare', 'unlikely', 'possible', 'likely', 'almost certain']).describe('The names of the likelihood levels, lowest first (2 to 10).'),
+        impact: Scale.default(['negligible', 'minor', 'moderate', 'major', 'severe']).describe('The names of the impact levels, lowest first (2 to 10).'),
       })
-      .prefault({}),
-    /** How often a risk is reviewed unless its entry says otherwise (`reviewEvery`). */
-    reviewEvery: ReviewInterval.prefault('1 year'),
+      .prefault({})
+      .describe('The names of each scale\'s levels, lowest first; a register may write a level by name or by number (1 = lowest). A score is likelihood x impact.'),
+    reviewEvery: ReviewInterval.prefault('1 year').describe(
+      'How often a risk is reviewed unless its entry says otherwise (its own `reviewEvery`): whole days, weeks, months or years, e.g. `90 days`, `6 months`, `1 year`.',
+    ),
   })
-  .superRefine(requireFormat);
+  .superRefine(requireFormat)
+  .describe('The risk register as a YAML or CSV file beside the config: each risk\'s levels on the scales below, treatment, the Annex A controls that treat it, acceptance and reviews.');
 export type RiskRegisterConfig = z.infer<typeof RiskRegisterConfig>;
 
 export const riskRegister = defineConnector({

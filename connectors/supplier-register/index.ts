@@ -7,10 +7,12 @@ import { SUPPLIER_FIELDS, SUPPLIER_REQUIRED, supplierMapper } from './mapping.ts
 export const SupplierRegisterConfig = z
   .strictObject({
     ...registerFileConfig,
-    /** How often a supplier is reviewed unless its entry says otherwise (`reviewEvery`). */
-    reviewEvery: ReviewInterval.prefault('1 year'),
+    reviewEvery: ReviewInterval.prefault('1 year').describe(
+      'How often a supplier is reviewed unless its entry says otherwise (its own `reviewEvery`): whole days, weeks, months or years, e.g. `90 days`, `6 months`, `1 year`.',
+    ),
   })
-  .superRefine(requireFormat);
+  .superRefine(requireFormat)
+  .describe('The supplier register as a YAML or CSV file beside the config: each supplier\'s service, the data it handles, criticality, owner, reviews and certificates with their expiry.');
 export type SupplierRegisterConfig = z.infer<typeof SupplierRegisterConfig>;
 
 export const supplierRegister = defineConnector({
