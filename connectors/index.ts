@@ -2,6 +2,7 @@ import { awsBackup } from './aws-backup/index.ts';
 import { awsIam } from './aws-iam/index.ts';
 import { bambooHr } from './bamboohr/index.ts';
 import { connectorRegistry, type AnyConnector } from './contract.ts';
+import { gitHub } from './github/index.ts';
 import { googleWorkspace } from './google-workspace/index.ts';
 import { hrCsv } from './hr-csv/index.ts';
 import { identityCsv } from './identity-csv/index.ts';
@@ -9,6 +10,6 @@ import { microsoftGraph } from './microsoft-graph/index.ts';
 import { scannerFiles } from './scanner-files/index.ts';
 
 /** Every connector this build ships; config names them by `name`. */
-export const builtinConnectors: readonly AnyConnector[] = [awsIam, googleWorkspace, microsoftGraph, hrCsv, identityCsv, bambooHr, awsBackup, scannerFiles];
+export const builtinConnectors: readonly AnyConnector[] = [awsIam, googleWorkspace, microsoftGraph, gitHub, hrCsv, identityCsv, bambooHr, awsBackup, scannerFiles];
 
 export const defaultConnectors = connectorRegistry(builtinConnectors);
