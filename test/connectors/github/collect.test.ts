@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { gitHub } from '../../../connectors/github/index.ts';
-import { AuthError, ConnectorError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import type { ConnectorError} from '../../../connectors/errors.ts';
+import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
 import type { Identity } from '../../../evidence/records.ts';
 import { testContext } from '../../support/connector-context.ts';
 import { gitHubError, primaryRateLimit, secondaryRateLimit, simpleUser, startFakeGitHub, type FakeGitHub } from '../../support/fake-github.ts';
