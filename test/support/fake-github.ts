@@ -61,10 +61,15 @@ export interface FakeGitHubState {
   twoFactorDisabled: Set<string>;
   tokens: Map<string, FakeToken>;
   apps: FakeApp[];
-  /** The next authenticated API requests get these answers instead, one each. */
-  inject: InjectedResponse[];
+  /** The next authenticated API requests get these answers instead, one each; a null lets its request through. */
+  inject: (InjectedResponse | null)[];
   /** Cut the next N successful API answers in half, with a Content-Length that counts only the half sent. */
   truncateNext: number;
+  /**
+   * An organisation of Enterprise Managed Users, whose members are provisioned, never invited: GitHub documents that the
+   * invitation operations do not work there, not how they fail; this fake answers 404.
+   */
+  managedUsers: boolean;
 }
 
 export interface RecordedRequest {
@@ -158,6 +163,7 @@ export async function startFakeGitHub(initial: Partial<FakeGitHubState> = {}, op
     apps: [],
     inject: [],
     truncateNext: 0,
+    managedUsers: false,
     ...initial,
   };
   const prefix = options.prefix ?? '';
@@ -220,6 +226,7 @@ export async function startFakeGitHub(initial: Partial<FakeGitHubState> = {}, op
     if (!known) return fail(gitHubError(404, 'Not Found', `${DOCS}/orgs/members#list-organization-members`));
     const injected = state.inject.shift();
     if (injected) return fail(injected);
+    if (list === 'invitations' && state.managedUsers) return fail(gitHubError(404, 'Not Found', `${DOCS}/orgs/members#list-pending-organization-invitations`));
     if (!grant.membersRead) return fail(gitHubError(403, 'Resource not accessible by personal access token', `${DOCS}/orgs/members#list-organization-members`));
 
     const filter = url.searchParams.get('filter') ?? 'all';

@@ -225,6 +225,21 @@ describe('github collect', () => {
     ]);
   });
 
+  it('records an organisation of Enterprise Managed Users, which has no invitations, with a warning instead of failing', async () => {
+    fake.state.managedUsers = true;
+    const { records, warnings } = await collect(fake);
+    expect(usernames(records)).toEqual(EVERYONE.slice(0, 8));
+    expect(warnings).toContain(
+      `github: pending invitations are not recorded: GitHub refused to list them (github: invitations page 1: organisation example-org was not found at ${fake.baseUrl}, or the configured token cannot see it (404 Not Found))`,
+    );
+    // Any other failure of the list is a failure of the collection.
+    fake.state.managedUsers = false;
+    fake.state.inject.push(...Array.from({ length: 8 }, () => null), gitHubError(502, 'Server Error'));
+    const { error } = await collectToFailure(fake);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error.message).toBe('github: invitations page 1: GitHub failed (502 Server Error)');
+  });
+
   describe('failures', () => {
     it('a bad token fails at once as a non-retryable AuthError naming the organisation, without the token anywhere', async () => {
       const badToken = 'github_pat_11ZZZZZZZ0revoked0token0000000000000000000000000000000000000000';
@@ -284,7 +299,7 @@ describe('github collect', () => {
       fake.state.inject.push({ status: 200, body: [simpleUser({ id: 1001, login: 'octo-owner' }, fake.baseUrl)], headers: { link } });
       const { error } = await collectToFailure(fake);
       expect(error).toBeInstanceOf(MalformedResponseError);
-      expect(error.message).toBe(`github: a next-page link leads to http://127.0.0.2:9, not to ${fake.baseUrl}`);
+      expect(error.message).toBe(`github: owners page 2: a next-page link leads to http://127.0.0.2:9, not to ${fake.baseUrl}`);
     });
 
     it('an unreachable GitHub is an UnavailableError', async () => {

@@ -34,7 +34,7 @@ export function organisation(): Pick<FakeGitHubState, 'members' | 'outsideCollab
 }
 
 export function resetFake(fake: FakeGitHub): void {
-  Object.assign(fake.state, organisation(), { inject: [], truncateNext: 0 });
+  Object.assign(fake.state, organisation(), { inject: [], truncateNext: 0, managedUsers: false });
   fake.state.tokens = new Map([
     [OWNER_TOKEN, { owner: true, membersRead: true }],
     [MEMBER_TOKEN, { owner: false, membersRead: true }],
