@@ -2,6 +2,7 @@ import { awsBackup } from './aws-backup/index.ts';
 import { awsIam } from './aws-iam/index.ts';
 import { bambooHr } from './bamboohr/index.ts';
 import { connectorRegistry, type AnyConnector } from './contract.ts';
+import { gitHub } from './github/index.ts';
 import { googleWorkspace } from './google-workspace/index.ts';
 import { hrCsv } from './hr-csv/index.ts';
 import { identityCsv } from './identity-csv/index.ts';
@@ -12,6 +13,6 @@ import { supplierRegister } from './supplier-register/index.ts';
 import { trainingCsv } from './training-csv/index.ts';
 
 /** Every connector this build ships; config names them by `name`. */
-export const builtinConnectors: readonly AnyConnector[] = [awsIam, googleWorkspace, microsoftGraph, hrCsv, identityCsv, bambooHr, awsBackup, scannerFiles, riskRegister, supplierRegister, trainingCsv];
+export const builtinConnectors: readonly AnyConnector[] = [awsIam, googleWorkspace, microsoftGraph, gitHub, hrCsv, identityCsv, bambooHr, awsBackup, scannerFiles, riskRegister, supplierRegister, trainingCsv];
 
 export const defaultConnectors = connectorRegistry(builtinConnectors);
