@@ -54,7 +54,7 @@ const webhooks = ['audit', 'chat', 'teams'].map((name) => ({ name, kind: 'webhoo
 
 /** Four high findings scanned 85 days before the run: past a 30-day SLA, so the run opens four nonconformities. */
 const overdueControl = (notify: string[]) => ({
-  id: 'vuln-mgmt',
+  id: 'vuln-notify',
   title: 'Technical vulnerabilities are remediated on time',
   reference: 'A.8.8',
   owner: 'security@example.com',
@@ -87,7 +87,7 @@ describe('notifications of control runs on a real Temporal server', () => {
     failOnce.add('/chat/s3cr3t');
     // One worker run for both executions: a worker runs once.
     await h.worker.runUntil(async () => {
-      const summary = await runControl(h.client, h.runtime.config, 'vuln-mgmt', new Date('2026-11-25T06:00:00Z'));
+      const summary = await runControl(h.client, h.runtime.config, 'vuln-notify', new Date('2026-11-25T06:00:00Z'));
       expect(summary.nonconformities.opened).toHaveLength(4);
 
       // Attempt 1 reached audit and teams and failed on chat; Temporal's attempt 2 posted to chat only.
@@ -131,7 +131,7 @@ describe('notifications of control runs on a real Temporal server', () => {
       const mail = { name: 'mail', kind: 'email', host: '127.0.0.1', port: smtp.port, caFile: smtp.caFile, auth: { user, password: { env: 'ISMS_TEST_SMTP_PASSWORD' } }, from: 'isms@example.com', to: ['security@example.com'] };
       current = await harness({ notifications: [mail, ...webhooks], controls: [overdueControl(['mail', 'audit'])] });
       const h = current;
-      const summary = await h.worker.runUntil(runControl(h.client, h.runtime.config, 'vuln-mgmt', new Date('2026-11-26T06:00:00Z')));
+      const summary = await h.worker.runUntil(runControl(h.client, h.runtime.config, 'vuln-notify', new Date('2026-11-26T06:00:00Z')));
       expect(summary.status).toBe('fail');
       expect(accepted).toEqual(['/audit/s3cr3t']);
       // A refused login is permanent: one attempt, no retry.
