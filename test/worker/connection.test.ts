@@ -1,9 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { ConfigError } from '../../config/errors.ts';
 import { temporalSettings } from '../../worker/connection.ts';
+import { runIsms } from '../support/cli.ts';
 
 describe('Temporal connection settings from the environment', () => {
   it('defaults to a local server without TLS', () => {
@@ -39,5 +42,62 @@ describe('Temporal connection settings from the environment', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'isms-tls-'));
     writeFileSync(path.join(dir, 'client.pem'), 'x');
     expect(() => temporalSettings({ TEMPORAL_TLS_CERT: path.join(dir, 'client.pem') })).toThrow(/TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together/);
+  });
+});
+
+/** A port nothing listens on: the kernel hands it out, and it is closed again before use. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('a command that needs Temporal when none is reachable', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'isms-unreachable-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    path.join(dir, 'isms.yaml'),
+    stringify({
+      dataDir: 'data',
+      controls: [
+        {
+          id: 'access',
+          title: 'Access',
+          reference: 'A.5.18',
+          owner: 'security@example.com',
+          schedule: { cron: '0 6 * * *' },
+          review: { every: 'quarterly' },
+          sources: [{ name: 'google', connector: 'google-workspace', config: { accessToken: { env: 'T' } } }],
+          checks: [{ check: 'mfa-missing' }],
+        },
+      ],
+      calendar: { defaults: true, owner: 'isms@example.com' },
+    }),
+  );
+
+  // Each way a command reaches Temporal: the worker's native connection first (run, worker), the client's alone
+  // (schedules), the client's before the work goes to a deployed worker (activity open) or to a hosted one (decide).
+  it.concurrent.each([
+    [['run', 'access']],
+    [['worker']],
+    [['schedules', 'list']],
+    [['activity', 'open', 'access-review']],
+    [['review', 'decide', 'review:access:2026-Q4', '1', '--decision', 'approve', '--by', 'ada@example.com']],
+  ])('isms %j says which address it tried and how to start Temporal, in one line, exit 3', async (args) => {
+    const address = `127.0.0.1:${await closedPort()}`;
+    const result = await runIsms(['--config', 'isms.yaml', ...args], { cwd: dir, env: { TEMPORAL_ADDRESS: address }, timeout: 30_000 });
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toBe(
+      `cannot reach Temporal at ${address} (connection refused): start one with \`npm run dev\` (\`isms dev\`) or \`temporal server start-dev\`, or set TEMPORAL_ADDRESS to a running server\n`,
+    );
+    expect(result.stderr).not.toMatch(/tonic|transport::Error|deadline/);
+  });
+
+  it('names a host that does not resolve', async () => {
+    const result = await runIsms(['--config', 'isms.yaml', 'schedules', 'list'], { cwd: dir, env: { TEMPORAL_ADDRESS: 'temporal.invalid:7233' }, timeout: 30_000 });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/^cannot reach Temporal at temporal\.invalid:7233 \(host name not found\): start one with .*TEMPORAL_ADDRESS.*\n$/);
   });
 });
