@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError } from '../../config/errors.ts';
-import { temporalSettings } from '../../worker/connection.ts';
+import { connectClient, connectWorker, START_TEMPORAL_HINT, temporalSettings, TemporalUnavailableError } from '../../worker/connection.ts';
 import { runIsms } from '../support/cli.ts';
 
 describe('Temporal connection settings from the environment', () => {
@@ -77,27 +77,30 @@ describe('a command that needs Temporal when none is reachable', () => {
     }),
   );
 
-  // Each way a command reaches Temporal: the worker's native connection first (run, worker), the client's alone
-  // (schedules), the client's before the work goes to a deployed worker (activity open) or to a hosted one (decide).
-  it.concurrent.each([
-    [['run', 'access']],
-    [['worker']],
-    [['schedules', 'list']],
-    [['activity', 'open', 'access-review']],
-    [['review', 'decide', 'review:access:2026-Q4', '1', '--decision', 'approve', '--by', 'ada@example.com']],
-  ])('isms %j says which address it tried and how to start Temporal, in one line, exit 3', async (args) => {
-    const address = `127.0.0.1:${await closedPort()}`;
-    const result = await runIsms(['--config', 'isms.yaml', ...args], { cwd: dir, env: { TEMPORAL_ADDRESS: address }, timeout: 30_000 });
-    expect(result.code, result.stderr).toBe(3);
-    expect(result.stderr).toBe(
-      `cannot reach Temporal at ${address} (connection refused): start one with \`npm run dev\` (\`isms dev\`) or \`temporal server start-dev\`, or set TEMPORAL_ADDRESS to a running server\n`,
-    );
-    expect(result.stderr).not.toMatch(/tonic|transport::Error|deadline/);
-  });
+  // Each way a command reaches Temporal: the worker's native connection first (run), the client's alone (schedules),
+  // and the client's before the work goes to a deployed worker (activity open; review decide and the other
+  // Temporal commands go through the same withTemporal).
+  it.concurrent.each([[['run', 'access']], [['schedules', 'list']], [['activity', 'open', 'access-review']]])(
+    'isms %j says which address it tried and how to start Temporal, in one line, exit 3',
+    async (args) => {
+      const address = `127.0.0.1:${await closedPort()}`;
+      const result = await runIsms(['--config', 'isms.yaml', ...args], { cwd: dir, env: { TEMPORAL_ADDRESS: address }, timeout: 30_000 });
+      expect(result.code, result.stderr).toBe(3);
+      expect(result.stderr).toBe(
+        `cannot reach Temporal at ${address} (connection refused): start one with \`npm run dev\` (\`isms dev\`) or \`temporal server start-dev\`, or set TEMPORAL_ADDRESS to a running server\n`,
+      );
+      expect(result.stderr).not.toMatch(/tonic|transport::Error|deadline/);
+    },
+  );
 
-  it('names a host that does not resolve', async () => {
-    const result = await runIsms(['--config', 'isms.yaml', 'schedules', 'list'], { cwd: dir, env: { TEMPORAL_ADDRESS: 'temporal.invalid:7233' }, timeout: 30_000 });
-    expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/^cannot reach Temporal at temporal\.invalid:7233 \(host name not found\): start one with .*TEMPORAL_ADDRESS.*\n$/);
+  it.each([
+    ['the client', connectClient],
+    ["the worker's native connection", connectWorker],
+  ])('%s names a refused port and a host that does not resolve', async (_name, connect) => {
+    const address = `127.0.0.1:${await closedPort()}`;
+    await expect(connect({ address, namespace: 'default' })).rejects.toThrow(new TemporalUnavailableError(`cannot reach Temporal at ${address} (connection refused): ${START_TEMPORAL_HINT}`));
+    await expect(connect({ address: 'temporal.invalid:7233', namespace: 'default' })).rejects.toThrow(
+      new TemporalUnavailableError(`cannot reach Temporal at temporal.invalid:7233 (host name not found): ${START_TEMPORAL_HINT}`),
+    );
   });
 });
