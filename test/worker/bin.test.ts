@@ -30,9 +30,9 @@ const systemNodes = [
   ),
 ].filter((file) => file !== realpathSync(process.execPath));
 
-async function run(command: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(command: string[], args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(command[0]!, [...command.slice(1), ...args], { env: { ...process.env, LOG_LEVEL: 'silent' }, timeout: 60_000 });
+    const { stdout, stderr } = await promisify(execFile)(command[0]!, [...command.slice(1), ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -77,10 +77,14 @@ describe('the isms bin', () => {
   });
 
   it("on a Node that runs TypeScript, passes the arguments and exit code through and starts the CLI with the worker's Node flags", async () => {
-    const launcher = launcherWithoutPinnedNode('process.stdout.write(JSON.stringify({ execArgv: process.execArgv, args: process.argv.slice(2) }));\nprocess.exitCode = 7;\n');
-    const result = await run([process.execPath, launcher], ['review', 'decide', 'a b', '--by', 'ada']);
+    const launcher = launcherWithoutPinnedNode(
+      'process.stdout.write(JSON.stringify({ execArgv: process.execArgv, args: process.argv.slice(2), compileCache: process.env.NODE_COMPILE_CACHE }));\nprocess.exitCode = 7;\n',
+    );
+    const result = await run([process.execPath, launcher], ['review', 'decide', 'a b', '--by', 'ada'], { NODE_COMPILE_CACHE: undefined });
     expect(result.code).toBe(7);
-    expect(JSON.parse(result.stdout)).toEqual({ execArgv: WORKER_NODE_FLAGS, args: ['review', 'decide', 'a b', '--by', 'ada'] });
+    expect(JSON.parse(result.stdout)).toEqual({ execArgv: WORKER_NODE_FLAGS, args: ['review', 'decide', 'a b', '--by', 'ada'], compileCache: path.join(tmpdir(), 'node-compile-cache') });
+    const chosen = await run([process.execPath, launcher], [], { NODE_COMPILE_CACHE: '/var/cache/isms' });
+    expect(JSON.parse(chosen.stdout)).toMatchObject({ compileCache: '/var/cache/isms' });
   });
 
   it("passes a supervisor's SIGTERM on to the CLI, which shuts down as it does when run directly", async () => {
