@@ -1,3 +1,4 @@
+import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { CalendarStore } from '../../evidence/calendar-store.ts';
@@ -24,10 +25,18 @@ async function until<T>(read: () => T | undefined, timeoutMs = 20_000): Promise<
 
 describe('commands that leave their work to a deployed worker, when none polls the task queue', () => {
   it('activity open and change record say the work is started and recorded once a worker runs; an Update waiting on a worker is refused', async () => {
-    // The harness builds a worker on a task queue of its own and does not run it: nothing polls that queue.
+    // The harness builds a worker on a task queue of its own and does not run it: nothing polls that queue. Workflow
+    // ids are the namespace's, shared with the other test files: the activity and the review's due date are this
+    // test's own.
+    const activityId = `restore-test-${randomUUID().slice(0, 8)}`;
+    const dueInDays = String(100 + randomInt(800));
     current = await harness({
       timezone: 'Europe/Berlin',
-      calendar: { defaults: true, owner: 'isms@example.com', changeReview: { dueInDays: 14, owner: 'isms@example.com' } },
+      calendar: {
+        owner: 'isms@example.com',
+        activities: [{ id: activityId, title: 'Restore test', reference: 'A.8.13', every: '1 month', anchor: '2026-01-31' }],
+        changeReview: { dueInDays: 14, owner: 'isms@example.com' },
+      },
     });
     const { worker, dir, file, runtime, client } = current;
     const taskQueue = runtime.config.config.temporal.taskQueue;
@@ -35,16 +44,16 @@ describe('commands that leave their work to a deployed worker, when none polls t
     const calendar = new CalendarStore(runtime.store.catalog);
     const notice = `started; no worker is polling task queue ${taskQueue}, so it will be recorded when one starts: \`isms worker\` (or \`npm run dev\`)\n`;
 
-    const opened = await isms([...config, 'activity', 'open', 'access-review'], dir);
+    const opened = await isms([...config, 'activity', 'open', activityId], dir);
     expect(opened.code, opened.stderr).toBe(0);
     expect(opened.stderr).toBe(notice);
-    const occurrenceId = /^(activity:access-review:\S+): open, due/m.exec(opened.stdout)?.[1];
+    const occurrenceId = new RegExp(`^(activity:${activityId}:\\S+): open, due`, 'm').exec(opened.stdout)?.[1];
     expect(occurrenceId, opened.stdout).toBeDefined();
     // Started in Temporal, not yet in the catalog: only a worker records it.
     expect((await client.workflow.getHandle(occurrenceId!).describe()).status.name).toBe('RUNNING');
     expect(calendar.get(occurrenceId!)).toBeUndefined();
 
-    const recorded = await isms([...config, 'change', 'record', '--title', 'New payment provider', '--affects', 'scope', '--by', 'cto@example.com'], dir);
+    const recorded = await isms([...config, 'change', 'record', '--title', 'New payment provider', '--affects', 'scope', '--by', 'cto@example.com', '--due-in', dueInDays], dir);
     expect(recorded.code, recorded.stderr).toBe(0);
     expect(recorded.stderr).toBe(notice);
     const reviewId = /review (activity:change-review-chg-\d{4}:\S+) due/.exec(recorded.stdout)?.[1];
@@ -62,7 +71,7 @@ describe('commands that leave their work to a deployed worker, when none polls t
       expect(await until(() => calendar.get(occurrenceId!))).toMatchObject({ occurrenceId, status: 'open' });
       expect(await until(() => calendar.get(reviewId!))).toMatchObject({ occurrenceId: reviewId, status: 'open' });
       // With the worker polling, the same commands say nothing more.
-      const again = await isms([...config, 'activity', 'open', 'access-review'], dir);
+      const again = await isms([...config, 'activity', 'open', activityId], dir);
       expect(again).toMatchObject({ code: 0, stderr: '' });
     });
   });
