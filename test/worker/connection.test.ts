@@ -55,27 +55,35 @@ async function closedPort(): Promise<number> {
 }
 
 describe('a command that needs Temporal when none is reachable', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'isms-unreachable-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(
-    path.join(dir, 'isms.yaml'),
-    stringify({
-      dataDir: 'data',
-      controls: [
-        {
-          id: 'access',
-          title: 'Access',
-          reference: 'A.5.18',
-          owner: 'security@example.com',
-          schedule: { cron: '0 6 * * *' },
-          review: { every: 'quarterly' },
-          sources: [{ name: 'google', connector: 'google-workspace', config: { accessToken: { env: 'T' } } }],
-          checks: [{ check: 'mfa-missing' }],
-        },
-      ],
-      calendar: { defaults: true, owner: 'isms@example.com' },
-    }),
-  );
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A folder with a config of its own: the commands below run at once, and each opens its catalog. */
+  function configFolder(): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'isms-unreachable-'));
+    dirs.push(dir);
+    writeFileSync(
+      path.join(dir, 'isms.yaml'),
+      stringify({
+        dataDir: 'data',
+        controls: [
+          {
+            id: 'access',
+            title: 'Access',
+            reference: 'A.5.18',
+            owner: 'security@example.com',
+            schedule: { cron: '0 6 * * *' },
+            sources: [{ name: 'google', connector: 'google-workspace', config: { accessToken: { env: 'T' } } }],
+            checks: [{ check: 'mfa-missing' }],
+          },
+        ],
+        calendar: { defaults: true, owner: 'isms@example.com' },
+      }),
+    );
+    return dir;
+  }
 
   // Each way a command reaches Temporal: the worker's native connection first (run), the client's alone (schedules),
   // and the client's before the work goes to a deployed worker (activity open; review decide and the other
@@ -84,7 +92,7 @@ describe('a command that needs Temporal when none is reachable', () => {
     'isms %j says which address it tried and how to start Temporal, in one line, exit 3',
     async (args) => {
       const address = `127.0.0.1:${await closedPort()}`;
-      const result = await runIsms(['--config', 'isms.yaml', ...args], { cwd: dir, env: { TEMPORAL_ADDRESS: address }, timeout: 30_000 });
+      const result = await runIsms(['--config', 'isms.yaml', ...args], { cwd: configFolder(), env: { TEMPORAL_ADDRESS: address }, timeout: 30_000 });
       expect(result.code, result.stderr).toBe(3);
       expect(result.stderr).toBe(
         `cannot reach Temporal at ${address} (connection refused): start one with \`npm run dev\` (\`isms dev\`) or \`temporal server start-dev\`, or set TEMPORAL_ADDRESS to a running server\n`,
