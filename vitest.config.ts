@@ -24,6 +24,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/temporal/**'],
+          setupFiles: ['test/support/unit-hygiene.ts'],
         },
       },
       {

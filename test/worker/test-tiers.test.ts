@@ -25,11 +25,13 @@ function enclosingDeclarations(text: string, index: number): string[] {
 describe('npm run test:unit', () => {
   it('runs the unit project without the tests tagged as needing moto or Chromium (and never the Temporal project)', () => {
     const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts['test:unit']).toMatch(/^vitest run --project unit --tags-filter='!moto && !chromium'( |$)/);
+    expect(scripts['test:unit']).toBe("vitest run --project unit --tags-filter='!moto && !chromium' --maxWorkers=100% --no-isolate");
     expect(scripts.test).toBe('vitest run');
-    const projects = (config.test?.projects ?? []) as { test: { name: string; include: string[]; exclude?: string[] } }[];
+    const projects = (config.test?.projects ?? []) as { test: { name: string; include: string[]; exclude?: string[]; setupFiles?: string[] } }[];
     const unit = projects.find((project) => project.test.name === 'unit')!;
     expect(unit.test.exclude).toContain('test/temporal/**');
+    // Files share a process there: vitest's fakes are undone after each.
+    expect(unit.test.setupFiles).toEqual(['test/support/unit-hygiene.ts']);
     expect((config.test?.tags ?? []).map((tag) => tag.name).sort()).toEqual(NEEDS.map((need) => need.tag).sort());
   });
 
