@@ -10,7 +10,7 @@ import { loadConfig } from '../config/load.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { NonconformityStatus } from '../evidence/register.ts';
 import type { ControlRunSummary } from '../workflows/contracts.ts';
-import { connectClient, connectWorker, temporalSettings } from './connection.ts';
+import { connectClient, connectWorker, DEFAULT_TEMPORAL_PORT, temporalSettings, TemporalUnavailableError } from './connection.ts';
 import { startDevServer } from './dev-server.ts';
 import { configureTemporalRuntime } from './logger.ts';
 import { exitCodeOf, manualWorkflowIdOf, occurrenceOf, requireControl, runControl, runControlHosted } from './run-control.ts';
@@ -248,13 +248,13 @@ program
 program
   .command('dev')
   .description('embedded default: local Temporal dev server + worker, sync schedules, run every control once, stay up until Ctrl-C')
-  .option('--port <port>', 'Temporal frontend port (default: a free one)')
+  .option('--port <port>', 'Temporal frontend port (default: 7233 when free, else a free one)')
   .option('--ui', 'also serve the Temporal Web UI')
   .option('--once', 'stop after the first run of every control')
   .action(async (options: { port?: string; ui?: boolean; once?: boolean }) => {
     await withRuntime(async (runtime) => {
       const started = Date.now();
-      const server = await startDevServer({ dbFile: path.join(runtime.config.dataDir, 'temporal.db'), port: options.port ? Number(options.port) : undefined, ui: options.ui, log });
+      const server = await startDevServer({ dbFile: path.join(runtime.config.dataDir, 'temporal.db'), port: options.port ? Number(options.port) : undefined, preferredPort: DEFAULT_TEMPORAL_PORT, ui: options.ui, log });
       let worker: Worker | undefined;
       try {
         const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
@@ -263,7 +263,7 @@ program
         const client = server.env.client;
         const changes = [...(await syncSchedules(client, runtime.config)), ...(await syncReviewSchedules(client, runtime.config))];
         changes.push(...(await syncCalendarSchedules(client, runtime.config)));
-        print(`Temporal dev server at ${server.address}; schedules: ${changes.map((change) => `${change.scheduleId} ${change.action}`).join(', ')}`);
+        print(`Temporal dev server at ${server.address}${server.address.endsWith(`:${DEFAULT_TEMPORAL_PORT}`) ? '' : ` (other isms commands reach it with TEMPORAL_ADDRESS=${server.address})`}; schedules: ${changes.map((change) => `${change.scheduleId} ${change.action}`).join(', ')}`);
         const opened = await openCurrentOccurrences(client, runtime.config);
         print(`calendar: ${opened.length} occurrence${opened.length === 1 ? '' : 's'} opened now${opened.length ? ` (${opened.join(', ')})` : ''}; \`isms calendar\` lists them all`);
         const summaries = await Promise.all([...runtime.config.controls.keys()].map((controlId) => runControl(client, runtime.config, controlId)));
@@ -321,6 +321,10 @@ try {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
     process.exitCode = EXIT.usage;
+  } else if (error instanceof TemporalUnavailableError) {
+    log.debug({ err: error.cause }, 'Temporal unavailable');
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = EXIT.error;
   } else {
     log.error({ err: error }, 'failed');
     process.stderr.write(`error: ${(error as Error).message}\n`);

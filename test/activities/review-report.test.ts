@@ -93,7 +93,7 @@ describe('access review HTML', () => {
   });
 });
 
-describe('access review HTML in a browser', () => {
+describe('access review HTML in a browser', { tags: ['chromium'] }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'isms-review-html-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

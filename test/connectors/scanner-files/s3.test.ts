@@ -1,3 +1,4 @@
+// @module-tag moto
 import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
