@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CalendarConfig } from './calendar.ts';
 import { References } from './frameworks/reference.ts';
+import { SourceJoin } from './join.ts';
 import { ReviewConfig } from './review.ts';
 import { SecretRef } from './secrets.ts';
 import { SoaConfig } from './soa.ts';
@@ -82,6 +83,8 @@ export const SourceConfig = z.strictObject({
   /** A connector instance from `connectors:` or a built-in connector name. */
   connector: z.string().min(1),
   config: z.record(z.string(), z.unknown()).default({}),
+  /** How this source's accounts map to people, when its connector instance does not say it. */
+  join: SourceJoin.optional(),
 });
 export type SourceConfig = z.infer<typeof SourceConfig>;
 
@@ -113,6 +116,8 @@ export type ControlConfig = z.infer<typeof ControlConfig>;
 export const ConnectorInstance = z.strictObject({
   type: z.string().min(1),
   config: z.record(z.string(), z.unknown()).default({}),
+  /** How the system's accounts map to people, for every control that reads it. */
+  join: SourceJoin.optional(),
 });
 
 const NotificationEvents = z

@@ -42,6 +42,8 @@ export const AwsIamConfig = z.strictObject({
   perUserDetails: z.boolean().default(true),
   /** Policies (attached or inline, directly or through a group) that make a user privileged. */
   privilegedPolicies: z.array(z.string().min(1)).default(['AdministratorAccess', 'IAMFullAccess']),
+  /** Each user's tags into `raw.tags` (ListUserTags per user, iam:ListUserTags); set for a source whose join reads a tag. */
+  userTags: z.boolean().default(false),
 });
 export type AwsIamConfig = z.infer<typeof AwsIamConfig>;
 export type AwsIamAccount = z.infer<typeof AwsIamAccount>;
