@@ -162,40 +162,42 @@ export function indexPeople(people: readonly HrPerson[]): PeopleIndex {
     for (let i = 0; i < joinedCount; i++) if (joined[i] === matches) return;
     joined[joinedCount++] = matches;
   };
-  const joinValue = (value: string | null | undefined, target: JoinTarget, matchedBy: MatchedBy, options: NormalizeOptions): void => {
+  const joinValue = (lists: Map<string, readonly PersonMatch[]>, value: string | null | undefined, target: JoinTarget, options: NormalizeOptions): void => {
     if (!value) return;
     const key = target === 'email' ? normalizeEmail(value, options) : foldKey(value);
-    if (key !== null) join(listsFor(target, matchedBy, options.ignorePlusAddressing).get(key));
+    if (key !== null) join(lists.get(key));
   };
 
   return {
     matchesOf(identity, rules) {
       joinedCount = 0;
-      const options: NormalizeOptions = rules.ignorePlusAddressing ? PLUS_IGNORED : { ignorePlusAddressing: false };
+      const plus = rules.ignorePlusAddressing;
+      const options: NormalizeOptions = plus ? PLUS_IGNORED : { ignorePlusAddressing: false };
       const mapped = rules.mapping && (rules.mapping.owners.get(foldKey(identity.username)) ?? rules.mapping.owners.get(foldKey(identity.id)));
       if (mapped) {
         // An exception is an exception: the file says who owns the account, and the rules that got it wrong are not asked.
-        joinValue(mapped.value, mapped.matches, 'mapping', options);
+        joinValue(listsFor(mapped.matches, 'mapping', plus), mapped.value, mapped.matches, options);
       } else {
         if (rules.email) {
-          joinValue(identity.email, 'email', 'email', options);
-          if (identity.username !== identity.email) joinValue(identity.username, 'email', 'email', options);
+          const byEmail = listsFor('email', 'email', plus);
+          joinValue(byEmail, identity.email, 'email', options);
+          if (identity.username !== identity.email) joinValue(byEmail, identity.username, 'email', options);
         }
-        if (rules.aliases) {
-          // Addresses the directory itself lists for the account (Google Workspace keeps them in `raw.aliases`).
-          const aliases = identity.raw?.['aliases'];
-          if (Array.isArray(aliases)) {
-            for (let i = 0; i < aliases.length; i++) {
-              const alias: unknown = aliases[i];
-              if (typeof alias === 'string') joinValue(alias, 'email', 'alias', options);
-            }
+        // Addresses the directory itself lists for the account (Google Workspace keeps them in `raw.aliases`).
+        const aliases = rules.aliases ? identity.raw?.['aliases'] : undefined;
+        if (Array.isArray(aliases)) {
+          const byAlias = listsFor('email', 'alias', plus);
+          for (let i = 0; i < aliases.length; i++) {
+            const alias: unknown = aliases[i];
+            if (typeof alias === 'string') joinValue(byAlias, alias, 'email', options);
           }
         }
-        for (let i = 0; i < rules.templates.length; i++) joinValue(applyTemplate(rules.templates[i]!, identity), 'email', 'template', options);
-        if (rules.attribute) {
-          for (const value of attributeValues(identity, rules.attribute.path)) joinValue(value, rules.attribute.matches, 'attribute', options);
+        const { templates, attribute, tag } = rules;
+        for (let i = 0; i < templates.length; i++) joinValue(listsFor('email', 'template', plus), applyTemplate(templates[i]!, identity), 'email', options);
+        if (attribute) {
+          for (const value of attributeValues(identity, attribute.path)) joinValue(listsFor(attribute.matches, 'attribute', plus), value, attribute.matches, options);
         }
-        if (rules.tag) joinValue(tagValue(identity, rules.tag.key), rules.tag.matches, 'tag', options);
+        if (tag) joinValue(listsFor(tag.matches, 'tag', plus), tagValue(identity, tag.key), tag.matches, options);
       }
       if (joinedCount === 0) return NO_MATCHES;
       if (joinedCount === 1) return joined[0]!;
