@@ -150,7 +150,6 @@ export function parseConfig(text: string, file: string, registries: Registries):
         }
         return;
       }
-      const joinConfig = instance?.join ?? source.join;
       const joinAt = at('sources', s, 'join');
       const join = instance?.join
         ? instanceJoins.get(source.connector)
@@ -159,7 +158,7 @@ export function parseConfig(text: string, file: string, registries: Registries):
           : DEFAULT_JOIN;
       if (!join) return;
       // Tags cost calls and a permission of their own: they are read only for a join that asks for one.
-      const resolvedConfig: unknown = joinConfig?.tag !== undefined && connector.withAccountTags ? connector.withAccountTags(result.data) : result.data;
+      const resolvedConfig: unknown = join.tag && connector.withAccountTags ? connector.withAccountTags(result.data) : result.data;
       sources.push({ name: source.name, connector, config: resolvedConfig, join });
     });
 
