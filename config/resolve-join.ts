@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CsvError } from 'csv-parse';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
-import { DEFAULT_JOIN, parseAddressTemplate, type AccountJoin, type AccountMapping, type AddressTemplate, type JoinTarget, type MappedOwner } from '../checks/join.ts';
+import { parseAddressTemplate, type AccountJoin, type AccountMapping, type AddressTemplate, type JoinTarget, type MappedOwner } from '../checks/join.ts';
 import { foldKey } from '../checks/people.ts';
 import { csvRecordLines, csvRowParser, describeCsvError, emailCell, textCell, type CsvSource } from '../connectors/csv.ts';
 import { ConnectorError } from '../connectors/errors.ts';
@@ -50,7 +50,6 @@ export function resolveJoin(join: SourceJoin, baseDir: string): { join: AccountJ
   if (issues.length > 0) return { join: undefined, issues };
   return {
     join: {
-      ...DEFAULT_JOIN,
       email: join.email,
       aliases: join.aliases,
       templates,
