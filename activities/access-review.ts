@@ -134,9 +134,11 @@ export function accessReviewActivities(deps: ActivityDeps) {
         let campaign = reviews.get(input.campaignId);
         if (!campaign) {
           const snapshots = await snapshotsOf(input.refs);
-          const pick = (names: readonly string[]) => names.flatMap((name) => snapshots.get(name) ?? []);
-          const systems = pick(resolved.sources);
           const control = controlOf(input.controlId);
+          // Each system's accounts are joined to people by its source's join, as the control's checks join them.
+          const joinOf = (name: string) => control.sources.find((source) => source.name === name)?.join;
+          const pick = (names: readonly string[]) => names.flatMap((name) => snapshots.get(name) ?? []).map((snapshot) => ({ ...snapshot, join: joinOf(snapshot.sourceName) }));
+          const systems = pick(resolved.sources);
           const checkParams = new Map<string, unknown>();
           for (const entry of control.checks) if (!checkParams.has(entry.check.id)) checkParams.set(entry.check.id, entry.params);
           const drafts = buildReviewEntries({ systems, people: pick(resolved.peopleSources), reviewerOf: resolved.reviewerOf, checkParams, at: new Date(input.openedAt) });

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import { checkEvidence, Deviation, type CheckEvidence } from '../checks/contract.ts';
 import { findingSubject } from '../checks/vulnerability-sla.ts';
-import { leaverClock, leaverStillActive } from '../checks/leaver-still-active.ts';
-import type { PersonMatchingParams } from '../checks/people.ts';
+import { leaverClock } from '../checks/leaver-still-active.ts';
+import type { AccountJoin } from '../checks/join.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { FindingLedger } from '../evidence/finding-ledger.ts';
 import { ConfigError } from '../config/errors.ts';
-import type { LoadedConfig, ResolvedControl } from '../config/load.ts';
+import type { LoadedConfig } from '../config/load.ts';
 import type { EvidenceRecord } from '../evidence/records.ts';
 import type { CheckResult, CheckRun, Register } from '../evidence/register.ts';
 import type { EvidenceStore } from '../evidence/store.ts';
@@ -35,15 +35,16 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
     if (!control) throw new ConfigError(`control ${input.controlId} is not in ${deps.config.file}`);
     const at = new Date(input.occurrence);
 
-    const snapshots = new Map<string, { evidenceId: string; records: EvidenceRecord[] }>();
+    const snapshots = new Map<string, { evidenceId: string; records: EvidenceRecord[]; join?: AccountJoin }>();
     for (const ref of input.refs) {
       const records: EvidenceRecord[] = [];
       for await (const record of deps.store.records(ref.id)) records.push(record);
-      snapshots.set(ref.sourceName, { evidenceId: ref.id, records });
+      const join = control.sources.find((source) => source.name === ref.sourceName)?.join;
+      snapshots.set(ref.sourceName, { evidenceId: ref.id, records, join });
     }
     const gapSources = new Set(input.gaps.map((gap) => gap.sourceName));
     startClocksAtFirstDetection(deps, control.control.id, [...snapshots.values()]);
-    runLeaverClock(deps, control, [...snapshots.values()], at);
+    runLeaverClock(deps, [...snapshots.values()], at);
     const context = checkContext(deps, control);
 
     // Checks over the same sources share one CheckEvidence, and with it the indexes checks memoize on its arrays.
@@ -104,12 +105,10 @@ function startClocksAtFirstDetection(deps: EvaluateDeps, controlId: string, snap
 }
 
 /** Records, for every leaver's account in these snapshots, whether it is still usable: time-to-revoke across runs. */
-function runLeaverClock(deps: EvaluateDeps, control: ResolvedControl, snapshots: { evidenceId: string; records: EvidenceRecord[] }[], at: Date): void {
+function runLeaverClock(deps: EvaluateDeps, snapshots: { evidenceId: string; records: EvidenceRecord[]; join?: AccountJoin }[], at: Date): void {
   const all = snapshots.flatMap((snapshot) => snapshot.records);
   if (!all.some((record) => record.kind === 'hr-person') || !all.some((record) => record.kind === 'identity')) return;
-  const params = control.checks.find(({ check }) => check.id === leaverStillActive.id)?.params as PersonMatchingParams | undefined;
-  const matching = params ? { ignorePlusAddressing: params.ignorePlusAddressing, mappings: params.mappings } : {};
-  const entries = leaverClock(checkEvidence(snapshots), at, matching);
+  const entries = leaverClock(checkEvidence(snapshots), at);
   const systems = new Set(all.flatMap((record) => (record.kind === 'identity' ? [`${record.source}|${record.tenant}`] : [])));
   new LeaverClock(deps.store.catalog).observe(entries, systems, at.toISOString());
 }

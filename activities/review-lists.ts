@@ -1,23 +1,23 @@
 import { accountNeverUsed } from '../checks/account-never-used.ts';
 import { accountSubject, isActive, serviceAccountTest } from '../checks/accounts.ts';
-import type { AnyCheck, CheckEvidence } from '../checks/contract.ts';
+import type { AnyCheck, CheckEvidence, EvidenceSnapshot } from '../checks/contract.ts';
 import { checkEvidence } from '../checks/contract.ts';
 import { inactiveAccount } from '../checks/inactive-account.ts';
+import type { AccountJoin } from '../checks/join.ts';
 import { leaverClock } from '../checks/leaver-still-active.ts';
 import { orphanAccount } from '../checks/orphan-account.ts';
-import { indexPeople, PersonMatchingParams, type PersonMatch } from '../checks/people.ts';
+import { accountOwners, describeMatch, type PersonMatch } from '../checks/people.ts';
 import type { ReviewEntryDraft, ReviewFlags } from '../evidence/access-reviews.ts';
-import type { EvidenceRecord, Identity } from '../evidence/records.ts';
+import type { Identity } from '../evidence/records.ts';
 
 /**
  * Review lists from snapshots. Every flag comes from the access checks themselves (run with the control's
- * parameters) or from the people matching they share, so a reviewer sees exactly what the checks would report.
+ * parameters) or from the join of accounts to people they share, so a reviewer sees exactly what the checks would report.
  */
 
-export interface Snapshot {
-  sourceName: string;
-  evidenceId: string;
-  records: readonly EvidenceRecord[];
+/** A source's snapshot with the source's name; its join is the default join by email when absent. */
+export interface Snapshot extends EvidenceSnapshot {
+  readonly sourceName: string;
 }
 
 /** The parameters the control gives each check it runs; checks it does not run are judged with their defaults. */
@@ -41,18 +41,15 @@ function flaggedSubjects(check: AnyCheck, evidence: CheckEvidence, configured: C
   return new Set(check.evaluate(evidence, paramsOf(check, configured), at).map((deviation) => deviation.subject));
 }
 
-/** How the control's people checks join accounts to people, so that the owner shown is the one they would find. */
-function matchingOf(configured: CheckParams): PersonMatchingParams {
-  const params = (configured.get('leaver-still-active') ?? configured.get('orphan-account') ?? {}) as Partial<PersonMatchingParams>;
-  return PersonMatchingParams.parse({ ignorePlusAddressing: params.ignorePlusAddressing, mappings: params.mappings });
-}
-
-/** An account known to both a current employee and a leaver belongs to the employee, as leaver-still-active decides. */
-function ownerOf(matches: readonly PersonMatch[]): ReviewFlags['owner'] {
+/**
+ * An account known to both a current employee and a leaver belongs to the employee, as leaver-still-active decides;
+ * the reviewer sees how the account was joined, so that a wrong owner can be traced to the rule that found it.
+ */
+function ownerOf(matches: readonly PersonMatch[], join: AccountJoin): ReviewFlags['owner'] {
   const best = matches.find((match) => match.person.status === 'active') ?? matches[0];
   if (!best) return null;
   const { person } = best;
-  return { employeeId: person.employeeId, email: person.email, displayName: person.displayName, status: person.status };
+  return { employeeId: person.employeeId, email: person.email, displayName: person.displayName, status: person.status, joinedBy: describeMatch(best, join) };
 }
 
 /**
@@ -61,21 +58,19 @@ function ownerOf(matches: readonly PersonMatch[]): ReviewFlags['owner'] {
  */
 export function buildReviewEntries(input: ReviewListInput): ReviewEntryDraft[] {
   const hrKnown = input.people.length > 0;
-  const matching = matchingOf(input.checkParams);
-  const people = indexPeople(
-    input.people.flatMap((snapshot) => snapshot.records.filter((record) => record.kind === 'hr-person')),
-    matching,
-  );
   const isServiceAccount = serviceAccountTest(orphanAccount.params.parse(input.checkParams.get('orphan-account') ?? {}));
 
   const entries: ReviewEntryDraft[] = [];
   for (const system of input.systems) {
     const evidence = checkEvidence([system, ...input.people]);
-    const identities = evidence.records('identity').filter(isActive);
+    const all = evidence.records('identity');
+    const owners = hrKnown ? accountOwners(evidence) : [];
+    const ownerAt = new Map(all.map((identity, position) => [identity, owners[position]]));
+    const identities = all.filter(isActive);
     const inactive = flaggedSubjects(inactiveAccount, evidence, input.checkParams, input.at);
     const neverUsed = flaggedSubjects(accountNeverUsed, evidence, input.checkParams, input.at);
     const orphans = hrKnown ? flaggedSubjects(orphanAccount, evidence, input.checkParams, input.at) : new Set<string>();
-    const leavers = hrKnown ? leaverClock(evidence, input.at, matching) : [];
+    const leavers = hrKnown ? leaverClock(evidence, input.at) : [];
     const reviewer = input.reviewerOf(system.sourceName);
 
     const leaverOf = (identity: Identity) => {
@@ -99,7 +94,7 @@ export function buildReviewEntries(input: ReviewListInput): ReviewEntryDraft[] {
         flags: {
           inactive: inactive.has(subject),
           neverUsed: neverUsed.has(subject),
-          owner: hrKnown ? ownerOf(people.matchesOf(identity)) : null,
+          owner: hrKnown ? ownerOf(ownerAt.get(identity) ?? [], evidence.joinOf(identity)) : null,
           leaver: leaverOf(identity),
           orphan: hrKnown ? orphans.has(subject) : null,
           serviceAccount: isServiceAccount(identity),

@@ -29,6 +29,7 @@ const COLUMNS: readonly Column[] = [
   { header: 'email', value: (entry) => entry.email ?? '' },
   { header: 'display name', value: (entry) => entry.displayName ?? '' },
   { header: 'owner (HR)', value: (entry) => (entry.flags.owner ? `${entry.flags.owner.employeeId}${entry.flags.owner.email ? ` ${entry.flags.owner.email}` : ''}` : '') },
+  { header: 'joined by', value: (entry) => entry.flags.owner?.joinedBy ?? '' },
   { header: 'status', value: (entry) => entry.status },
   { header: 'privileged', value: (entry) => yesNo(entry.privileged) },
   { header: 'mfa', value: (entry) => mfaText(entry.mfa) },
@@ -101,7 +102,10 @@ export function reviewHtml(campaign: CampaignHeader, entries: readonly ReviewEnt
         String(entry.entryNo),
         `${h(entry.username)}${entry.displayName ? `<br><span class="muted">${h(entry.displayName)}</span>` : ''}`,
         h(entry.tenant),
-        entry.flags.owner ? `${h(entry.flags.owner.employeeId)}${entry.flags.owner.email ? `<br><span class="muted">${h(entry.flags.owner.email)}</span>` : ''}` : '<span class="muted">none</span>',
+        entry.flags.owner
+          ? `${h(entry.flags.owner.employeeId)}${entry.flags.owner.email ? `<br><span class="muted">${h(entry.flags.owner.email)}</span>` : ''}` +
+            `${entry.flags.owner.joinedBy ? `<br><span class="muted">by ${h(entry.flags.owner.joinedBy)}</span>` : ''}`
+          : '<span class="muted">none</span>',
         h(mfaText(entry.mfa)),
         h(lastLoginText(entry.lastLoginAt)),
         warnings.map((label) => `<span class="flag">${h(label)}</span>`).join(''),

@@ -91,23 +91,37 @@ function tagMatches(key: unknown, value: unknown, tag: string): boolean {
   return valueText === wanted;
 }
 
-/** Whether the source's raw tags carry `tag`: a list of strings, a list of `{ Key, Value }` pairs (AWS), or a key/value record. */
-export function hasTag(identity: Identity, tag: string): boolean {
+/** The key/value tags of the source's raw `tags`: `{ Key, Value }` pairs (AWS) or a key/value record; bare strings are keys without a value. */
+function tagPairs(identity: Identity): [key: unknown, value: unknown][] {
   const tags = identity.raw?.['tags'];
   if (Array.isArray(tags)) {
-    return tags.some((entry: unknown) => {
-      if (typeof entry === 'string') return entry.toLowerCase() === tag.toLowerCase();
+    return tags.flatMap((entry: unknown): [unknown, unknown][] => {
+      if (typeof entry === 'string') return [[entry, undefined]];
       if (entry !== null && typeof entry === 'object') {
         const pair = entry as Record<string, unknown>;
-        return tagMatches(pair['Key'] ?? pair['key'], pair['Value'] ?? pair['value'], tag);
+        return [[pair['Key'] ?? pair['key'], pair['Value'] ?? pair['value']]];
       }
-      return false;
+      return [];
     });
   }
-  if (tags !== null && typeof tags === 'object') {
-    return Object.entries(tags as Record<string, unknown>).some(([key, value]) => tagMatches(key, value, tag));
+  if (tags !== null && typeof tags === 'object') return Object.entries(tags as Record<string, unknown>);
+  return [];
+}
+
+/** Whether the source's raw tags carry `tag`: a list of strings, a list of `{ Key, Value }` pairs (AWS), or a key/value record. */
+export function hasTag(identity: Identity, tag: string): boolean {
+  if (identity.raw?.['tags'] === undefined) return false;
+  return tagPairs(identity).some(([key, value]) => tagMatches(key, value, tag));
+}
+
+/** The text of the account's tag `key` (compared without regard to case, as hasTag does); null when it has none. */
+export function tagValue(identity: Identity, key: string): string | null {
+  if (identity.raw?.['tags'] === undefined) return null;
+  const wanted = key.toLowerCase();
+  for (const [name, value] of tagPairs(identity)) {
+    if (typeof name === 'string' && name.toLowerCase() === wanted && typeof value === 'string') return value;
   }
-  return false;
+  return null;
 }
 
 /** Machine accounts: owned by no person, so joins to HR data and per-person rules (MFA) do not apply to them. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { EvidenceRecord, RecordKind, RecordOf } from '../evidence/records.ts';
 import { Severity } from '../evidence/records.ts';
 import type { CheckContext, ContextKind, ContextOf } from './context.ts';
+import { DEFAULT_JOIN, type AccountJoin } from './join.ts';
 
 /** The records a check reads, grouped by kind, and a way back from a record to the evidence that holds it. */
 export interface CheckEvidence {
@@ -10,6 +11,15 @@ export interface CheckEvidence {
   evidenceIdOf(record: EvidenceRecord): string;
   /** The catalog facts of a kind the check declared in `context`; throws for a kind the evaluation did not supply. */
   context<K extends ContextKind>(kind: K): readonly ContextOf<K>[];
+  /** How the accounts (or learners) of the record's source are joined to people: the source's `join`, or the default join by email. */
+  joinOf(record: EvidenceRecord): AccountJoin;
+}
+
+/** One source's snapshot as a check reads it: its records and, for accounts, the source's join. */
+export interface EvidenceSnapshot {
+  readonly evidenceId: string;
+  readonly records: readonly EvidenceRecord[];
+  readonly join?: AccountJoin;
 }
 
 /** One way in which the evidence falls short of the control. It becomes, or keeps alive, a nonconformity. */
@@ -43,13 +53,28 @@ export function defineCheck<S extends z.ZodType>(check: Check<S>): Check<S> {
   return check;
 }
 
+/**
+ * The error of a check's params object for a config that still gives a parameter that was replaced: it says what
+ * replaced it, instead of "unrecognized key".
+ */
+export function replacedParams(replacements: Readonly<Record<string, string>>) {
+  return (issue: { code?: string; keys?: readonly string[] }): string | undefined => {
+    if (issue.code !== 'unrecognized_keys') return undefined;
+    const keys = issue.keys ?? [];
+    const replaced = keys.filter((key) => Object.hasOwn(replacements, key));
+    if (replaced.length === 0) return undefined;
+    const others = keys.filter((key) => !replaced.includes(key));
+    return [...replaced.map((key) => `${key}: ${replacements[key]}`), ...(others.length > 0 ? [`unrecognized: ${others.join(', ')}`] : [])].join('; ');
+  };
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCheck = Check<any>;
 
 /** Builds CheckEvidence from in-memory records and catalog facts; evaluation and tests both use it. */
-export function checkEvidence(snapshots: readonly { evidenceId: string; records: readonly EvidenceRecord[] }[], context: CheckContext = {}): CheckEvidence {
+export function checkEvidence(snapshots: readonly EvidenceSnapshot[], context: CheckContext = {}): CheckEvidence {
   const byKind = new Map<RecordKind, EvidenceRecord[]>();
-  const owner = new WeakMap<EvidenceRecord, string>();
+  const owner = new WeakMap<EvidenceRecord, EvidenceSnapshot>();
   for (const snapshot of snapshots) {
     // Snapshots hold one kind of record, nearly always: look the list up again only when the kind changes.
     let kind: RecordKind | undefined;
@@ -57,7 +82,7 @@ export function checkEvidence(snapshots: readonly { evidenceId: string; records:
     const { records } = snapshot;
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
-      owner.set(record, snapshot.evidenceId);
+      owner.set(record, snapshot);
       if (record.kind !== kind) {
         kind = record.kind;
         const existing = byKind.get(kind);
@@ -73,7 +98,8 @@ export function checkEvidence(snapshots: readonly { evidenceId: string; records:
       if (!list) byKind.set(kind, (list = []));
       return list as RecordOf<K>[];
     },
-    evidenceIdOf: (record) => owner.get(record) ?? 'unknown',
+    evidenceIdOf: (record) => owner.get(record)?.evidenceId ?? 'unknown',
+    joinOf: (record) => owner.get(record)?.join ?? DEFAULT_JOIN,
     context: <K extends ContextKind>(kind: K) => {
       const facts = context[kind];
       // Judging without them would pass a check for want of data: fail closed instead.

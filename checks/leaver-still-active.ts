@@ -3,20 +3,23 @@ import type { HrPerson, Identity } from '../evidence/records.ts';
 import { accountLabel, accountSubject, accountValues, distinctIds, isActive, severityFor } from './accounts.ts';
 import type { CheckEvidence, Deviation } from './contract.ts';
 import { defineCheck, epochMillis } from './contract.ts';
-import type { MatchedBy, PersonMatch, PersonMatchingParams as PersonMatching } from './people.ts';
-import { PersonMatchingParams, accountOwners } from './people.ts';
+import type { PersonMatch } from './people.ts';
+import { accountOwners, describeMatch, movedToJoin } from './people.ts';
 
 const HOUR_MS = 3_600_000;
 
-export const LeaverStillActiveParams = PersonMatchingParams.extend({
-  slaHours: z
-    .number()
-    .positive()
-    .default(24)
-    .describe(
-      'Hours after the termination date within which every account must be revoked. An account still active exactly at the SLA is within it; one millisecond later it is a deviation. Default: 24.',
-    ),
-});
+export const LeaverStillActiveParams = z.strictObject(
+  {
+    slaHours: z
+      .number()
+      .positive()
+      .default(24)
+      .describe(
+        'Hours after the termination date within which every account must be revoked. An account still active exactly at the SLA is within it; one millisecond later it is a deviation. Default: 24.',
+      ),
+  },
+  { error: movedToJoin },
+);
 
 /** A person HR has terminated, as of `at`: a termination date in the future is a notice period, not a leaver yet. */
 function terminatedBy(person: HrPerson, at: Date): person is HrPerson & { terminationDate: string } {
@@ -31,7 +34,7 @@ function belongsToCurrentEmployee(matches: readonly PersonMatch[]): boolean {
 interface LeaverAccount {
   readonly leaver: HrPerson & { terminationDate: string };
   readonly identity: Identity;
-  readonly matchedBy: MatchedBy;
+  readonly match: PersonMatch;
   readonly hoursSinceTermination: number;
 }
 
@@ -39,18 +42,19 @@ interface LeaverAccount {
  * Every account, in any status, that belongs to a leaver. An account that also belongs to a current employee is
  * theirs now (a rehire under a new employee id, or an address handed on), so it is not the leaver's.
  */
-function leaverAccounts(evidence: CheckEvidence, at: Date, matching: PersonMatching): LeaverAccount[] {
+function leaverAccounts(evidence: CheckEvidence, at: Date): LeaverAccount[] {
   const identities = evidence.records('identity');
-  const owners = accountOwners(evidence, matching);
+  const owners = accountOwners(evidence);
   const accounts: LeaverAccount[] = [];
   for (let position = 0; position < identities.length; position++) {
     const identity = identities[position]!;
     const matches = owners[position]!;
     if (matches.length === 0 || belongsToCurrentEmployee(matches)) continue;
     for (let i = 0; i < matches.length; i++) {
-      const { person, matchedBy } = matches[i]!;
+      const match = matches[i]!;
+      const { person } = match;
       if (terminatedBy(person, at)) {
-        accounts.push({ leaver: person, identity, matchedBy, hoursSinceTermination: (at.getTime() - epochMillis(person.terminationDate)) / HOUR_MS });
+        accounts.push({ leaver: person, identity, match, hoursSinceTermination: (at.getTime() - epochMillis(person.terminationDate)) / HOUR_MS });
       }
     }
   }
@@ -73,8 +77,8 @@ export interface LeaverClockEntry {
  * revoked is not knowable from one snapshot, so a report derives time-to-revoke by comparing successive snapshots.
  * Leavers with no matched account give no entry.
  */
-export function leaverClock(evidence: CheckEvidence, at: Date, matching: Partial<PersonMatching> = {}): LeaverClockEntry[] {
-  return leaverAccounts(evidence, at, PersonMatchingParams.parse(matching)).map(({ leaver, identity, hoursSinceTermination }) => ({
+export function leaverClock(evidence: CheckEvidence, at: Date): LeaverClockEntry[] {
+  return leaverAccounts(evidence, at).map(({ leaver, identity, hoursSinceTermination }) => ({
     employeeId: leaver.employeeId,
     system: identity.source,
     tenant: identity.tenant,
@@ -93,7 +97,7 @@ export const leaverStillActive = defineCheck({
   params: LeaverStillActiveParams,
   evaluate(evidence, params, at): Deviation[] {
     const overdueByAccount = new Map<Identity, LeaverAccount[]>();
-    for (const entry of leaverAccounts(evidence, at, params)) {
+    for (const entry of leaverAccounts(evidence, at)) {
       if (!isActive(entry.identity) || entry.hoursSinceTermination <= params.slaHours) continue;
       overdueByAccount.set(entry.identity, [...(overdueByAccount.get(entry.identity) ?? []), entry]);
     }
@@ -116,7 +120,8 @@ export const leaverStillActive = defineCheck({
           terminationDate: leaver.terminationDate,
           hoursSinceTermination: Math.round(longest.hoursSinceTermination * 100) / 100,
           slaHours: params.slaHours,
-          matchedBy: longest.matchedBy,
+          matchedBy: longest.match.matchedBy,
+          joinedBy: describeMatch(longest.match, evidence.joinOf(identity)),
         },
         evidenceIds: distinctIds([evidence.evidenceIdOf(identity), ...entries.map((entry) => evidence.evidenceIdOf(entry.leaver))]),
       };

@@ -17,7 +17,9 @@ export const MfaMissingParams = ServiceAccountParams.extend({
   requireForAll: z
     .boolean()
     .default(true)
-    .describe('Require MFA of every person\'s account, not only of privileged ones; service accounts are never required. Default: true.'),
+    .describe(
+      'Require MFA of every person\'s account, not only of privileged ones; service accounts are never required. Accounts that cannot sign in interactively (an AWS IAM user with access keys and no console password) are never judged. Default: true.',
+    ),
   unknownCountsAsMissing: z
     .boolean()
     .default(false)
@@ -41,6 +43,9 @@ export const mfaMissing = defineCheck({
     for (let position = 0; position < identities.length; position++) {
       const identity = identities[position]!;
       if (!isActive(identity) || exempt(identity) || identity.mfaEnabled === true) continue;
+      // MFA protects interactive sign-in. An account without one (an IAM user with access keys and no console
+      // password) has nothing for MFA to protect: the risk of its keys is their age and use, stale-credentials' question.
+      if (identity.interactiveSignIn === false) continue;
       if (identity.mfaEnabled === 'unknown' && !params.unknownCountsAsMissing) continue;
       if (!identity.privileged && (!params.requireForAll || isServiceAccount(identity))) continue;
       const state = identity.mfaEnabled === 'unknown' ? 'MFA enrolment the source cannot confirm (counted as missing)' : 'no MFA enrolled';

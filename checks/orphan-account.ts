@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineCheck } from './contract.ts';
 import type { Deviation } from './contract.ts';
 import {
@@ -11,14 +12,18 @@ import {
   severityFor,
   usernameMatcher,
 } from './accounts.ts';
-import { PersonMatchingParams, accountOwners } from './people.ts';
+import { describeJoin } from './join.ts';
+import { accountOwners, movedToJoin } from './people.ts';
 
-export const OrphanAccountParams = PersonMatchingParams.extend({
-  ...ServiceAccountParams.shape,
-  exemptAccounts: UsernamePatterns.default([]).describe(
-    'Usernames (`*` wildcard, case-insensitive) that belong to no person by design, such as root or break-glass accounts. Default: none.',
-  ),
-});
+export const OrphanAccountParams = z.strictObject(
+  {
+    ...ServiceAccountParams.shape,
+    exemptAccounts: UsernamePatterns.default([]).describe(
+      'Usernames (`*` wildcard, case-insensitive) that belong to no person by design, such as root or break-glass accounts. Default: none.',
+    ),
+  },
+  { error: movedToJoin },
+);
 
 export const orphanAccount = defineCheck({
   id: 'orphan-account',
@@ -28,7 +33,7 @@ export const orphanAccount = defineCheck({
   params: OrphanAccountParams,
   evaluate(evidence, params, _at): Deviation[] {
     const identities = evidence.records('identity');
-    const owners = accountOwners(evidence, params);
+    const owners = accountOwners(evidence);
     const isServiceAccount = serviceAccountTest(params);
     const exempt = usernameMatcher(params.exemptAccounts);
     const deviations: Deviation[] = [];
@@ -38,13 +43,14 @@ export const orphanAccount = defineCheck({
       // Owned accounts are most of them and their owners are already known, so that test comes first.
       if (owners[position]!.length > 0 || !isActive(identity)) continue;
       if (exempt(identity) || isServiceAccount(identity)) continue;
+      const joinTried = describeJoin(evidence.joinOf(identity));
       deviations.push({
         checkId: 'orphan-account',
         subject: accountSubject(identity),
         title: `Account owned by no known person: ${accountLabel(identity)}`,
         severity: severityFor('medium', identity),
-        detail: `${accountLabel(identity)}${identity.email ? `, email ${identity.email},` : ''} is active but matches no HR person by email, alias or mapping, and is neither a recognised service account nor exempt.`,
-        values: { ...accountValues(identity), lastLoginAt: identity.lastLoginAt, createdAt: identity.createdAt },
+        detail: `${accountLabel(identity)}${identity.email ? `, email ${identity.email},` : ''} is active but matches no HR person by ${joinTried}, and is neither a recognised service account nor exempt.`,
+        values: { ...accountValues(identity), lastLoginAt: identity.lastLoginAt, createdAt: identity.createdAt, joinTried },
         evidenceIds: [evidence.evidenceIdOf(identity)],
       });
     }

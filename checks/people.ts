@@ -1,25 +1,22 @@
-import { z } from 'zod';
 import type { HrPerson, Identity } from '../evidence/records.ts';
-import type { CheckEvidence } from './contract.ts';
+import { tagValue } from './accounts.ts';
+import { replacedParams, type CheckEvidence } from './contract.ts';
+import { applyTemplate, attributeValues, type AccountJoin, type JoinTarget } from './join.ts';
 
 /**
- * Joining accounts to the people HR knows. Shared by every check that asks "whose account is this?", so that
- * leaver-still-active and orphan-account can never disagree about who owns an account.
+ * Joining accounts to the people HR knows, by the join of each account's source (checks/join.ts). Shared by every
+ * check that asks "whose account is this?", so that leaver-still-active and orphan-account can never disagree
+ * about who owns an account.
  */
 
-export const PersonMatchingParams = z.strictObject({
-  ignorePlusAddressing: z
-    .boolean()
-    .default(true)
-    .describe('Treat jane+tag@example.com as jane@example.com when joining accounts to people. Default: true.'),
-  mappings: z
-    .record(z.string().min(1), z.array(z.string().min(1)))
-    .default({})
-    .describe(
-      'For accounts no email or alias joins: HR employeeId -> account usernames or emails, optionally qualified by system ("aws-prod:jdoe"). Matched without regard to case. Default: none.',
-    ),
+/**
+ * Parameters that moved to the source's `join`: a check that kept its own mappings would join differently from
+ * the others, so an old config is refused with a message that says where they went.
+ */
+export const movedToJoin = replacedParams({
+  mappings: "moved to the source's join: list the exceptions in a CSV file (account,email) named by join.mappingFile on the source or connector instance",
+  ignorePlusAddressing: "moved to the source's join: join.ignorePlusAddressing on the source or connector instance",
 });
-export type PersonMatchingParams = z.infer<typeof PersonMatchingParams>;
 
 export interface NormalizeOptions {
   readonly ignorePlusAddressing: boolean;
@@ -33,7 +30,7 @@ const PLUS_IGNORED: NormalizeOptions = { ignorePlusAddressing: true };
 /**
  * The form in which two addresses are compared: trimmed, lower-case and, optionally, without a `+tag`.
  * Anything that is not shaped like local@domain gives null: a bare username such as "admin" must never join
- * to a person by accident; such accounts are joined through `mappings`.
+ * to a person by accident; such accounts are joined by a template, a tag or the mapping file.
  */
 export function normalizeEmail(value: string | null | undefined, options: NormalizeOptions = PLUS_IGNORED): string | null {
   if (!value) return null;
@@ -48,31 +45,47 @@ export function normalizeEmail(value: string | null | undefined, options: Normal
   return plus > 0 && plus < at ? address.slice(0, plus) + address.slice(at) : address;
 }
 
-export type MatchedBy = 'email' | 'alias' | 'mapping';
+/** Employee ids and mapped accounts are compared trimmed and without regard to case. */
+export function foldKey(value: string): string {
+  const trimmed = value.trim();
+  return MAY_CHANGE_CASE.test(trimmed) ? trimmed.toLowerCase() : trimmed;
+}
+
+/** Which of the join's methods joined the account: its email, a directory alias, a template, an attribute, a tag or the mapping file. */
+export type MatchedBy = 'mapping' | 'tag' | 'attribute' | 'email' | 'template' | 'alias';
+/** What the joined value was found as on the HR side. */
+export type PersonField = 'email' | 'alias' | 'employeeId';
 
 export interface PersonMatch {
   readonly person: HrPerson;
   readonly matchedBy: MatchedBy;
+  readonly personField: PersonField;
 }
 
 export interface PeopleIndex {
   /**
-   * Every HR person (of any status) the account belongs to, each once, by the strongest way it matched. The list
-   * may be shared with other accounts that join the same way, so it is frozen.
+   * Every HR person (of any status) the account belongs to by its source's join, each once, by the strongest way
+   * it matched. The list may be shared with other accounts that join the same way, so it is frozen.
    */
-  matchesOf(identity: Identity): readonly PersonMatch[];
-  /** Every HR person an address that is not an account's (a learner's on a training platform) belongs to, joined as an account's email is. */
-  matchesOfAddress(address: string): readonly PersonMatch[];
+  matchesOf(identity: Identity, join: AccountJoin): readonly PersonMatch[];
+  /**
+   * Every HR person an address that is not an account's (a learner's on a training platform) belongs to: the join's
+   * mapping file first, as for an account, else the address against HR emails and aliases.
+   */
+  matchesOfAddress(address: string, join: AccountJoin): readonly PersonMatch[];
 }
 
-const strength: Record<MatchedBy, number> = { mapping: 3, email: 2, alias: 1 };
+const methodStrength: Record<MatchedBy, number> = { mapping: 6, tag: 5, attribute: 4, email: 3, template: 2, alias: 1 };
+const fieldStrength: Record<PersonField, number> = { employeeId: 3, email: 2, alias: 1 };
+
+const methodSlot: Record<MatchedBy, number> = { mapping: 0, tag: 1, attribute: 2, email: 3, template: 4, alias: 5 };
+const METHODS = 6;
 
 const NO_MATCHES: readonly PersonMatch[] = Object.freeze([]);
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+function stronger(a: PersonMatch, than: PersonMatch): boolean {
+  const byMethod = methodStrength[a.matchedBy] - methodStrength[than.matchedBy];
+  return byMethod > 0 || (byMethod === 0 && fieldStrength[a.personField] > fieldStrength[than.personField]);
 }
 
 /** Each person once, by the strongest way they matched, in the order they were first found. */
@@ -80,43 +93,73 @@ function strongestPerPerson(matches: readonly PersonMatch[]): readonly PersonMat
   const best = new Map<HrPerson, PersonMatch>();
   for (const match of matches) {
     const previous = best.get(match.person);
-    if (!previous || strength[match.matchedBy] > strength[previous.matchedBy]) best.set(match.person, match);
+    if (!previous || stronger(match, previous)) best.set(match.person, match);
   }
   return Object.freeze([...best.values()]);
 }
 
-/** Resolves every key's matches in place, so that an account joined by one key (nearly all of them) needs no work of its own. */
-function resolved(map: Map<string, PersonMatch[]>): Map<string, readonly PersonMatch[]> {
-  const out: Map<string, readonly PersonMatch[]> = map;
-  map.forEach((matches, key) => out.set(key, matches.length === 1 ? Object.freeze(matches) : strongestPerPerson(matches)));
-  return out;
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
-export function indexPeople(people: readonly HrPerson[], params: PersonMatchingParams): PeopleIndex {
-  const options: NormalizeOptions = { ignorePlusAddressing: params.ignorePlusAddressing };
-  const addressMatches = new Map<string, PersonMatch[]>();
-  const byEmployeeId = new Map<string, HrPerson[]>();
-  for (const person of people) {
-    push(byEmployeeId, person.employeeId, person);
-    const primary = normalizeEmail(person.email, options);
-    if (primary) push(addressMatches, primary, { person, matchedBy: 'email' });
-    for (const alias of person.aliases) {
-      const address = normalizeEmail(alias, options);
-      if (address) push(addressMatches, address, { person, matchedBy: 'alias' });
-    }
-  }
-  // An explicit mapping says exactly which account is meant, so it is compared as written (case aside), never plus-stripped.
-  const mappedAccountMatches = new Map<string, PersonMatch[]>();
-  for (const [employeeId, accounts] of Object.entries(params.mappings)) {
-    for (const person of byEmployeeId.get(employeeId) ?? []) {
-      for (const account of accounts) push(mappedAccountMatches, account.trim().toLowerCase(), { person, matchedBy: 'mapping' });
-    }
-  }
-  const byAddress = resolved(addressMatches);
-  const byMappedAccount = resolved(mappedAccountMatches);
+interface Found {
+  readonly person: HrPerson;
+  readonly field: PersonField;
+}
 
-  // The lists one account joins through, kept from call to call (matchesOf runs to completion and never re-enters)
-  // so that joining an account allocates nothing.
+/**
+ * The people found under each key, as match lists for one method: built on first use and shared by every account
+ * that joins through the same key, so that joining an account (nearly all join by one key) allocates nothing.
+ */
+function matchLists(found: ReadonlyMap<string, readonly Found[]>, matchedBy: MatchedBy): Map<string, readonly PersonMatch[]> {
+  const lists = new Map<string, readonly PersonMatch[]>();
+  found.forEach((people, key) => {
+    const matches = people.map(({ person, field }): PersonMatch => ({ person, matchedBy, personField: field }));
+    lists.set(key, matches.length === 1 ? Object.freeze(matches) : strongestPerPerson(matches));
+  });
+  return lists;
+}
+
+export function indexPeople(people: readonly HrPerson[]): PeopleIndex {
+  const addressesBy = new Map<boolean, Map<string, Found[]>>();
+  const addresses = (ignorePlusAddressing: boolean): Map<string, Found[]> => {
+    let byAddress = addressesBy.get(ignorePlusAddressing);
+    if (!byAddress) {
+      byAddress = new Map();
+      const options: NormalizeOptions = { ignorePlusAddressing };
+      for (const person of people) {
+        const primary = normalizeEmail(person.email, options);
+        if (primary) push(byAddress, primary, { person, field: 'email' });
+        for (const alias of person.aliases) {
+          const address = normalizeEmail(alias, options);
+          if (address) push(byAddress, address, { person, field: 'alias' });
+        }
+      }
+      addressesBy.set(ignorePlusAddressing, byAddress);
+    }
+    return byAddress;
+  };
+  let employeeIds: Map<string, Found[]> | undefined;
+  const byEmployeeId = (): Map<string, Found[]> => {
+    if (!employeeIds) {
+      employeeIds = new Map();
+      for (const person of people) push(employeeIds, foldKey(person.employeeId), { person, field: 'employeeId' });
+    }
+    return employeeIds;
+  };
+
+  // One slot per kind of key (address with or without plus-addressing, employee id) and method: no key is built per lookup.
+  const lists: (Map<string, readonly PersonMatch[]> | undefined)[] = [];
+  const listsFor = (target: JoinTarget, matchedBy: MatchedBy, ignorePlusAddressing: boolean): Map<string, readonly PersonMatch[]> => {
+    const slot = (target === 'employeeId' ? 2 : ignorePlusAddressing ? 0 : 1) * METHODS + methodSlot[matchedBy];
+    let byKey = lists[slot];
+    if (!byKey) lists[slot] = byKey = matchLists(target === 'email' ? addresses(ignorePlusAddressing) : byEmployeeId(), matchedBy);
+    return byKey;
+  };
+
+  // The lists one account joins through, kept from call to call (matchesOf runs to completion and never re-enters).
   const joined: (readonly PersonMatch[])[] = [];
   let joinedCount = 0;
   const join = (matches: readonly PersonMatch[] | undefined): void => {
@@ -124,40 +167,55 @@ export function indexPeople(people: readonly HrPerson[], params: PersonMatchingP
     for (let i = 0; i < joinedCount; i++) if (joined[i] === matches) return;
     joined[joinedCount++] = matches;
   };
-  const joinAddress = (value: string | null | undefined): void => {
-    const address = normalizeEmail(value, options);
-    if (address !== null) join(byAddress.get(address));
-  };
-  const joinMappedAccount = (account: string | null | undefined): void => {
-    if (account) join(byMappedAccount.get(account.trim().toLowerCase()));
+  const joinValue = (lists: Map<string, readonly PersonMatch[]>, value: string | null | undefined, target: JoinTarget, options: NormalizeOptions): void => {
+    if (!value) return;
+    const key = target === 'email' ? normalizeEmail(value, options) : foldKey(value);
+    if (key !== null) join(lists.get(key));
   };
 
   return {
-    matchesOf(identity) {
+    matchesOf(identity, rules) {
       joinedCount = 0;
-      joinAddress(identity.email);
-      if (identity.username !== identity.email) joinAddress(identity.username);
-      // Addresses the directory itself lists for the account (Google Workspace keeps them in `raw.aliases`).
-      const aliases = identity.raw?.['aliases'];
-      if (Array.isArray(aliases)) {
-        for (let i = 0; i < aliases.length; i++) {
-          const alias: unknown = aliases[i];
-          if (typeof alias === 'string') joinAddress(alias);
+      const plus = rules.ignorePlusAddressing;
+      const options: NormalizeOptions = plus ? PLUS_IGNORED : { ignorePlusAddressing: false };
+      const mapped = rules.mapping && (rules.mapping.owners.get(foldKey(identity.username)) ?? rules.mapping.owners.get(foldKey(identity.id)));
+      if (mapped) {
+        // An exception is an exception: the file says who owns the account, and the rules that got it wrong are not asked.
+        joinValue(listsFor(mapped.matches, 'mapping', plus), mapped.value, mapped.matches, options);
+      } else {
+        if (rules.email) {
+          const byEmail = listsFor('email', 'email', plus);
+          joinValue(byEmail, identity.email, 'email', options);
+          if (identity.username !== identity.email) joinValue(byEmail, identity.username, 'email', options);
         }
-      }
-      if (byMappedAccount.size > 0) {
-        // A mapping may name the system by its source name or, for connectors that serve many systems, by its tenant.
-        joinMappedAccount(identity.username);
-        joinMappedAccount(identity.email);
-        joinMappedAccount(`${identity.source}:${identity.username}`);
-        joinMappedAccount(`${identity.tenant}:${identity.username}`);
+        // Addresses the directory itself lists for the account (Google Workspace keeps them in `raw.aliases`).
+        const aliases = rules.aliases ? identity.raw?.['aliases'] : undefined;
+        if (Array.isArray(aliases)) {
+          const byAlias = listsFor('email', 'alias', plus);
+          for (let i = 0; i < aliases.length; i++) {
+            const alias: unknown = aliases[i];
+            if (typeof alias === 'string') joinValue(byAlias, alias, 'email', options);
+          }
+        }
+        const { templates, attribute, tag } = rules;
+        for (let i = 0; i < templates.length; i++) joinValue(listsFor('email', 'template', plus), applyTemplate(templates[i]!, identity), 'email', options);
+        if (attribute) {
+          for (const value of attributeValues(identity, attribute.path)) joinValue(listsFor(attribute.matches, 'attribute', plus), value, attribute.matches, options);
+        }
+        if (tag) joinValue(listsFor(tag.matches, 'tag', plus), tagValue(identity, tag.key), tag.matches, options);
       }
       return joinedMatches();
     },
-    matchesOfAddress(address) {
+    matchesOfAddress(address, rules) {
       joinedCount = 0;
-      joinAddress(address);
-      if (byMappedAccount.size > 0) joinMappedAccount(address);
+      const plus = rules.ignorePlusAddressing;
+      const options: NormalizeOptions = plus ? PLUS_IGNORED : { ignorePlusAddressing: false };
+      const mapped = rules.mapping?.owners.get(foldKey(address));
+      if (mapped) joinValue(listsFor(mapped.matches, 'mapping', plus), mapped.value, mapped.matches, options);
+      else {
+        joinValue(listsFor('email', 'email', plus), address, 'email', options);
+        joinValue(listsFor('email', 'alias', plus), address, 'email', options);
+      }
       return joinedMatches();
     },
   };
@@ -169,40 +227,47 @@ export function indexPeople(people: readonly HrPerson[], params: PersonMatchingP
   }
 }
 
+/** How an account was joined, in the words of its source's join, for deviations and review lists. */
+export function describeMatch(match: PersonMatch, join: AccountJoin): string {
+  const method =
+    match.matchedBy === 'template'
+      ? `template ${join.templates.map((template) => template.text).join(' or ')}`
+      : match.matchedBy === 'attribute'
+        ? `attribute ${join.attribute?.name ?? ''}`
+        : match.matchedBy === 'tag'
+          ? `tag ${join.tag?.key ?? ''}`
+          : match.matchedBy === 'mapping'
+            ? `mapping file ${join.mapping?.file ?? ''}`
+            : match.matchedBy === 'alias'
+              ? 'directory alias'
+              : 'email';
+  const field = match.personField === 'alias' ? ' (an HR alias)' : match.personField === 'employeeId' ? ' (HR employee id)' : '';
+  return `${method}${field}`;
+}
+
 /** Who owns each account of one evidence: matches in the order of its `records('identity')`. */
 export type AccountOwners = readonly (readonly PersonMatch[])[];
 
-interface SharedJoin {
-  readonly people: PeopleIndex;
-  readonly owners: WeakMap<readonly Identity[], AccountOwners>;
-}
-
-const joins = new WeakMap<readonly HrPerson[], Map<string, SharedJoin>>();
+const peopleIndexes = new WeakMap<readonly HrPerson[], PeopleIndex>();
+const ownersByAccounts = new WeakMap<readonly Identity[], { people: readonly HrPerson[]; owners: AccountOwners }>();
 
 /**
- * The join of the evidence's accounts to its people, done once per evaluation however many checks ask for it.
- * CheckEvidence hands out the same array for every request of a kind and never changes it, so the arrays are the
- * keys: a later evaluation has arrays of its own.
+ * For every account of `evidence.records('identity')`, at the same position, the people it belongs to by its
+ * source's join. Done once per evaluation however many checks ask: CheckEvidence hands out the same array for every
+ * request of a kind and never changes it, so the arrays are the keys, and a later evaluation has arrays of its own.
  */
-function sharedJoin(evidence: CheckEvidence, params: PersonMatchingParams): SharedJoin {
+export function accountOwners(evidence: CheckEvidence): AccountOwners {
   const people = evidence.records('hr-person');
-  const key = JSON.stringify([params.ignorePlusAddressing, params.mappings]);
-  let byParams = joins.get(people);
-  if (!byParams) joins.set(people, (byParams = new Map()));
-  let join = byParams.get(key);
-  if (!join) byParams.set(key, (join = { people: indexPeople(people, params), owners: new WeakMap() }));
-  return join;
-}
-
-/** For every account of `evidence.records('identity')`, at the same position, the people it belongs to. */
-export function accountOwners(evidence: CheckEvidence, params: PersonMatchingParams): AccountOwners {
-  const join = sharedJoin(evidence, params);
   const identities = evidence.records('identity');
-  let owners = join.owners.get(identities);
-  if (!owners) {
-    const matches = new Array<readonly PersonMatch[]>(identities.length);
-    for (let position = 0; position < identities.length; position++) matches[position] = join.people.matchesOf(identities[position]!);
-    join.owners.set(identities, (owners = matches));
+  const known = ownersByAccounts.get(identities);
+  if (known && known.people === people) return known.owners;
+  let index = peopleIndexes.get(people);
+  if (!index) peopleIndexes.set(people, (index = indexPeople(people)));
+  const owners = new Array<readonly PersonMatch[]>(identities.length);
+  for (let position = 0; position < identities.length; position++) {
+    const identity = identities[position]!;
+    owners[position] = index.matchesOf(identity, evidence.joinOf(identity));
   }
+  ownersByAccounts.set(identities, { people, owners });
   return owners;
 }

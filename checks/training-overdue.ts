@@ -3,9 +3,9 @@ import { addMonthsClamped } from '../config/calendar-occurrences.ts';
 import type { HrPerson, TrainingRecord } from '../evidence/records.ts';
 import { DAY_MS, defineCheck, epochMillis, type Deviation } from './contract.ts';
 import { patternMatcher } from './patterns.ts';
-import { indexPeople, normalizeEmail, PersonMatchingParams } from './people.ts';
+import { indexPeople, normalizeEmail } from './people.ts';
 
-export const TrainingParams = PersonMatchingParams.extend({
+export const TrainingParams = z.object({
   courses: z
     .array(z.string().trim().min(1))
     .min(1)
@@ -53,7 +53,7 @@ export const trainingOverdue = defineCheck({
     if (people.length === 0) throw new Error('no hr-person records: training-overdue needs an HR source in the control');
     const now = at.getTime();
     const isRequired = patternMatcher(params.courses);
-    const index = indexPeople(people, params);
+    const index = indexPeople(people);
     const byEmployeeId = new Map<string, HrPerson[]>();
     for (const person of people) {
       const list = byEmployeeId.get(person.employeeId);
@@ -65,9 +65,9 @@ export const trainingOverdue = defineCheck({
     const unknown = new Map<string, TrainingRecord[]>();
     for (const record of evidence.records('training-record')) {
       if (!isRequired(record.course)) continue;
-      const matched = (record.employeeId === null ? undefined : byEmployeeId.get(record.employeeId)) ?? index.matchesOfAddress(record.person).map((match) => match.person);
+      const matched = (record.employeeId === null ? undefined : byEmployeeId.get(record.employeeId)) ?? index.matchesOfAddress(record.person, evidence.joinOf(record)).map((match) => match.person);
       if (matched.length === 0) {
-        const key = normalizeEmail(record.person, params) ?? record.person;
+        const key = normalizeEmail(record.person, evidence.joinOf(record)) ?? record.person;
         const list = unknown.get(key);
         if (list) list.push(record);
         else unknown.set(key, [record]);

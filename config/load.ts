@@ -3,9 +3,12 @@ import path from 'node:path';
 import { isAlias, isCollection, isNode, isPair, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import type { AnyCheck } from '../checks/contract.ts';
+import { DEFAULT_JOIN, type AccountJoin } from '../checks/join.ts';
 import type { AnyConnector } from '../connectors/contract.ts';
 import { formatPath } from '../connectors/errors.ts';
 import { ConfigError } from './errors.ts';
+import type { SourceJoin } from './join.ts';
+import { resolveJoin } from './resolve-join.ts';
 import { IsmsConfig, type CollectionPolicy, type ControlConfig } from './schema.ts';
 
 export interface ResolvedSource {
@@ -13,6 +16,8 @@ export interface ResolvedSource {
   connector: AnyConnector;
   /** The connector's config after defaults and validation. Holds secret references, never secrets. */
   config: unknown;
+  /** How the source's accounts are joined to people (its instance's or its own `join:`; the default join otherwise). */
+  join: AccountJoin;
 }
 
 export interface ResolvedCheck {
@@ -78,14 +83,37 @@ export function parseConfig(text: string, file: string, registries: Registries):
     throw new ConfigError(`${file}: invalid config`, parsed.error.issues.map((issue) => format({ path: issue.path as (string | number)[], message: issue.message })));
   }
   const config = parsed.data;
+  const baseDir = path.dirname(path.resolve(file));
   const issues: Issue[] = [];
   const controls = new Map<string, ResolvedControl>();
 
+  // An instance's join (and its mapping file) is resolved once, however many controls read the instance.
+  const instanceJoins = new Map<string, AccountJoin | undefined>();
+  const joinOf = (join: SourceJoin, at: (string | number)[]): AccountJoin | undefined => {
+    const resolved = resolveJoin(join, baseDir);
+    for (const issue of resolved.issues) issues.push({ path: [...at, ...issue.path], message: issue.message });
+    return resolved.join;
+  };
+  /** Whether a join can apply to the connector's records; says why not otherwise. */
+  function joinUsable(connector: AnyConnector, join: SourceJoin, at: (string | number)[]): boolean {
+    if (!connector.kinds.includes('identity')) {
+      issues.push({ path: at, message: `${connector.name} yields ${connector.kinds.join(' and ')} records, not accounts: a join says how a system's accounts map to people` });
+      return false;
+    }
+    if (join.tag !== undefined && !connector.withAccountTags) {
+      issues.push({ path: [...at, 'tag'], message: `${connector.name} does not read account tags; join by attribute, template or mapping file instead` });
+      return false;
+    }
+    return true;
+  }
   for (const [name, instance] of Object.entries(config.connectors)) {
-    if (!registries.connectors.has(instance.type)) {
+    const connector = registries.connectors.get(instance.type);
+    if (!connector) {
       issues.push({ path: ['connectors', name, 'type'], message: unknownName('connector type', instance.type, registries.connectors.keys()) });
     }
+    if (instance.join && connector) instanceJoins.set(name, joinUsable(connector, instance.join, ['connectors', name, 'join']) ? joinOf(instance.join, ['connectors', name, 'join']) : undefined);
   }
+
   const notificationNames = new Set<string>();
   config.notifications.forEach((target, index) => {
     if (notificationNames.has(target.name)) issues.push({ path: ['notifications', index, 'name'], message: `duplicate notification target "${target.name}"` });
@@ -107,6 +135,10 @@ export function parseConfig(text: string, file: string, registries: Registries):
         issues.push({ path: at('sources', s, 'connector'), message: unknownName('connector', source.connector, known) });
         return;
       }
+      if (source.join && instance?.join) {
+        issues.push({ path: at('sources', s, 'join'), message: `connector instance ${source.connector} says its join already: say a system's join once, on the instance or on the source` });
+        return;
+      }
       const merged = { ...(instance?.config ?? {}), ...source.config };
       const result = (connector.config as z.ZodType).safeParse(merged);
       if (!result.success) {
@@ -118,7 +150,16 @@ export function parseConfig(text: string, file: string, registries: Registries):
         }
         return;
       }
-      sources.push({ name: source.name, connector, config: result.data });
+      const joinAt = at('sources', s, 'join');
+      const join = instance?.join
+        ? instanceJoins.get(source.connector)
+        : source.join
+          ? joinUsable(connector, source.join, joinAt) && joinOf(source.join, joinAt)
+          : DEFAULT_JOIN;
+      if (!join) return;
+      // Tags cost calls and a permission of their own: they are read only for a join that asks for one.
+      const resolvedConfig: unknown = join.tag && connector.withAccountTags ? connector.withAccountTags(result.data) : result.data;
+      sources.push({ name: source.name, connector, config: resolvedConfig, join });
     });
 
     const checks: ResolvedCheck[] = [];
@@ -162,7 +203,6 @@ export function parseConfig(text: string, file: string, registries: Registries):
 
   if (issues.length > 0) throw new ConfigError(`${file}: invalid config`, issues.map(format));
 
-  const baseDir = path.dirname(path.resolve(file));
   return { file: path.resolve(file), baseDir, dataDir: path.resolve(baseDir, config.dataDir), config, controls };
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CalendarConfig } from './calendar.ts';
 import { References } from './frameworks/reference.ts';
+import { SourceJoin } from './join.ts';
 import { ReviewConfig } from './review.ts';
 import { SecretRef } from './secrets.ts';
 import { SoaConfig } from './soa.ts';
@@ -91,6 +92,7 @@ export const SourceConfig = z
     name: Identifier.describe('The source\'s name in its control; evidence is kept under it.'),
     connector: z.string().min(1).describe('A connector instance from `connectors:` or a built-in connector name.'),
     config: z.record(z.string(), z.unknown()).default({}).describe('The connector\'s options (see Connectors); they override those of the instance it names.'),
+    join: SourceJoin.optional().describe('How this source\'s accounts map to people, when its connector instance does not say it.'),
   })
   .describe('Where the control\'s evidence comes from: one connector and its options.');
 export type SourceConfig = z.infer<typeof SourceConfig>;
@@ -126,6 +128,7 @@ export const ConnectorInstance = z
   .strictObject({
     type: z.string().min(1).describe('The built-in connector this instance configures.'),
     config: z.record(z.string(), z.unknown()).default({}).describe('Options of the connector (see Connectors), shared by every source that names this instance.'),
+    join: SourceJoin.optional().describe('How the system\'s accounts map to people, for every control that reads it.'),
   })
   .describe('A named connector with options that several sources share.');
 

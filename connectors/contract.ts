@@ -32,6 +32,12 @@ export interface Connector<K extends RecordKind = RecordKind, S extends z.ZodTyp
   readonly version: string;
   readonly config: S;
   collect(config: z.output<S>, ctx: ConnectorContext): AsyncIterable<RecordOf<K>>;
+  /**
+   * For a source whose join reads a tag, the config that also collects each account's tags into `raw.tags`, when
+   * that costs calls of its own (AWS IAM: ListUserTags per user, and a permission). A join by tag on a connector
+   * without it is refused when the config is loaded.
+   */
+  withAccountTags?(config: z.output<S>): z.output<S>;
 }
 
 export function defineConnector<K extends RecordKind, S extends z.ZodType>(connector: Connector<K, S>): Connector<K, S> {

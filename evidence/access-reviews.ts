@@ -66,8 +66,12 @@ export interface ReviewFlags {
   inactive: boolean;
   /** Never used since its grace period (account-never-used). */
   neverUsed: boolean;
-  /** The person HR knows the account by; null when none matched or no HR source was collected. */
-  owner: { employeeId: string; email: string | null; displayName: string | null; status: 'active' | 'leaver' } | null;
+  /**
+   * The person HR knows the account by; null when none matched or no HR source was collected. `joinedBy` says how
+   * the source's join found them ("template {username}@example.com", "mapping file joins/aws.csv"); lists built
+   * before joins were configurable have none.
+   */
+  owner: { employeeId: string; email: string | null; displayName: string | null; status: 'active' | 'leaver'; joinedBy?: string } | null;
   /** The leaver the account belongs to, whatever the revocation SLA says; null when none. */
   leaver: { employeeId: string; terminationDate: string } | null;
   /** Owned by no HR person and not a service account; null when no HR source was collected to tell. */

@@ -36,6 +36,12 @@ export const Identity = z.object({
   createdAt: isoTimestamp.nullable(),
   credentials: z.array(Credential).default([]),
   groups: z.array(z.string()).default([]),
+  /**
+   * Whether a person can sign in interactively (a console or web password): what MFA protects. false for an AWS IAM
+   * user with access keys and no console password; absent when the source does not say, as for a directory account,
+   * which is there to sign in with.
+   */
+  interactiveSignIn: z.boolean().optional(),
   raw,
 });
 export type Identity = z.infer<typeof Identity>;

@@ -11,6 +11,7 @@ import {
   ListMFADevicesCommand,
   ListUserPoliciesCommand,
   ListUsersCommand,
+  ListUserTagsCommand,
 } from '@aws-sdk/client-iam';
 import type { Identity } from '../../evidence/records.ts';
 import type { ConnectorContext } from '../contract.ts';
@@ -40,11 +41,13 @@ import {
   type MappingOptions,
   type ReportEntry,
   type UserAccess,
+  type UserTag,
+  UserTagsPage,
 } from './mapping.ts';
 import { sendGetCredentialReport } from './report-content.ts';
 import { allPages, call, pages, validate, type Session } from './session.ts';
 
-export type AccountSettings = Pick<AwsIamConfig, 'perUserDetails' | 'privilegedPolicies' | 'reportPollIntervalMs' | 'reportTimeoutMs'>;
+export type AccountSettings = Pick<AwsIamConfig, 'perUserDetails' | 'privilegedPolicies' | 'reportPollIntervalMs' | 'reportTimeoutMs' | 'userTags'>;
 
 /** IAM's largest page: fewer round trips, and IAM may still return less. */
 const PAGE_SIZE = 1000;
@@ -100,12 +103,17 @@ export async function* collectAccount(
     if (!describesUser(entry, user)) continue;
     if (!listed.described) described++;
     listed.described = true;
+    const tagged = await tagsFor(session, settings, user.name);
+    if (!tagged) {
+      yield reportIdentity(entry, { status: 'deleted', listed: user }, options);
+      continue;
+    }
     if (!settings.perUserDetails) {
-      yield reportIdentity(entry, { status: 'active', listed: user }, options);
+      yield reportIdentity(entry, { status: 'active', listed: user, ...tagged }, options);
       continue;
     }
     const details = await reportedUserDetails(session, entry, user, groupGrants);
-    yield reportIdentity(entry, details ? { status: 'active', listed: user, ...details } : { status: 'deleted', listed: user }, options);
+    yield reportIdentity(entry, details ? { status: 'active', listed: user, ...details, ...tagged } : { status: 'deleted', listed: user }, options);
   }
   users ??= await listUsers(session);
 
@@ -115,7 +123,8 @@ export async function* collectAccount(
     ctx.signal.throwIfAborted();
     missing++;
     const details = await newUserDetails(session, user, groupGrants);
-    if (details) yield listedIdentity(user, details, options);
+    const tagged = details && (await tagsFor(session, settings, user.name));
+    if (details && tagged) yield listedIdentity(user, { ...details, ...tagged }, options);
   }
 
   if (!settings.perUserDetails && described > 0) {
@@ -228,6 +237,15 @@ function grantsOfGroup(session: Session, group: string, cache: Map<string, Promi
     cache.set(group, grants);
   }
   return grants;
+}
+
+/** The user's tags, only when the source's join reads one (least privilege: iam:ListUserTags); null when the user was deleted while we read it. */
+async function tagsFor(session: Session, settings: AccountSettings, userName: string): Promise<{ tags?: UserTag[] } | null> {
+  if (!settings.userTags) return {};
+  const tags = await unlessNoSuchEntity(
+    allPages(session, `ListUserTags for user ${userName}`, UserTagsPage, (Marker, options) => session.iam.send(new ListUserTagsCommand({ UserName: userName, Marker }), options)),
+  );
+  return tags ? { tags } : null;
 }
 
 function listAccessKeys(session: Session, userName: string): Promise<AccessKeyListing[]> {

@@ -55,6 +55,10 @@ export const AwsIamConfig = z
       .array(z.string().min(1))
       .default(['AdministratorAccess', 'IAMFullAccess'])
       .describe('Policies (attached or inline, directly or through a group) that make a user privileged.'),
+    userTags: z
+      .boolean()
+      .default(false)
+      .describe("Each user's tags into `raw.tags` (ListUserTags per user, iam:ListUserTags); set for a source whose join reads a tag."),
   })
   .describe('AWS IAM users of one or more accounts as identities: the credential report, ListUsers and per-user details.');
 export type AwsIamConfig = z.infer<typeof AwsIamConfig>;

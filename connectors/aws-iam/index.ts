@@ -26,14 +26,17 @@ function firstAccount(cursor: string | undefined, accounts: number): number {
  * The role (or the worker's credentials) needs iam:GenerateCredentialReport, iam:GetCredentialReport,
  * iam:ListUsers, iam:ListGroupsForUser, iam:ListAttachedUserPolicies, iam:ListUserPolicies,
  * iam:ListAttachedGroupPolicies, iam:ListGroupPolicies, iam:ListAccessKeys, iam:GetAccessKeyLastUsed,
- * iam:ListMFADevices and iam:GetLoginProfile (the AWS managed SecurityAudit policy has them all); the worker
- * needs sts:AssumeRole on each role, and sts:GetCallerIdentity when an account has neither id nor role.
+ * iam:ListMFADevices and iam:GetLoginProfile (the AWS managed SecurityAudit policy has them all), and
+ * iam:ListUserTags when the source's join reads a tag; the worker needs sts:AssumeRole on each role, and
+ * sts:GetCallerIdentity when an account has neither id nor role.
  */
 export const awsIam = defineConnector({
   name: SOURCE,
   kinds: ['identity'],
-  version: '1.0.0',
+  // 1.1.0: a user without any usable credential is 'disabled'; interactiveSignIn; tags for a join by tag.
+  version: '1.1.0',
   config: AwsIamConfig,
+  withAccountTags: (config) => ({ ...config, userTags: true }),
   async *collect(config, ctx) {
     const start = firstAccount(ctx.resumeCursor, config.accounts.length);
     const credentials = config.credentials && {

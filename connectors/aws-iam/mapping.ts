@@ -421,6 +421,16 @@ export const AccessKeysPage = z
     toPage(page, page.AccessKeyMetadata.map((key): AccessKeyListing => ({ id: key.AccessKeyId, active: key.Status === 'Active', createdAt: iso(key.CreateDate) })), ctx),
   );
 
+/** A user's tags as ListUserTags gives them; kept in `raw.tags` in AWS's own Key/Value shape. */
+export interface UserTag {
+  Key: string;
+  Value: string;
+}
+
+export const UserTagsPage = z
+  .object({ ...Paging, Tags: z.array(z.object({ Key: z.string().min(1), Value: z.string() })) })
+  .transform((page, ctx) => toPage(page, page.Tags.map((tag): UserTag => ({ Key: tag.Key, Value: tag.Value })), ctx));
+
 export const MfaDevicesPage = z
   .object({ ...Paging, MFADevices: z.array(z.object({ SerialNumber: z.string().min(1) })) })
   .transform((page, ctx) => toPage(page, page.MFADevices.map((device) => device.SerialNumber), ctx));
@@ -525,14 +535,29 @@ function privilege(access: UserAccess | undefined, privilegedPolicies: readonly 
 
 type Credential = Identity['credentials'][number];
 
+const NO_USABLE_CREDENTIAL = 'no console password, active access key or active signing certificate';
+
 /**
- * A user as the credential report describes it. IAM users have no disabled state: a user without a password
- * and without active keys cannot sign in but is still 'active'; checks judge the credentials. A row whose
- * user no longer exists is 'deleted'. `keys`, when given, are the keys ListAccessKeys shows now.
+ * IAM users have no disabled state of their own: a user without a console password and without an active access key
+ * (or signing certificate) cannot authenticate at all, so it is recorded 'disabled', and the access checks leave it
+ * alone. The root user can always recover its password, so it stays 'active'.
+ */
+function signInOf(status: 'active' | 'deleted', credentials: readonly Credential[], isRoot: boolean) {
+  const password = isRoot || credentials.some((credential) => credential.kind === 'password' && credential.active);
+  if (status === 'active' && !isRoot && !credentials.some((credential) => credential.active)) {
+    return { status: 'disabled' as const, interactiveSignIn: false, disabledBecause: NO_USABLE_CREDENTIAL };
+  }
+  return { status, interactiveSignIn: password, disabledBecause: undefined };
+}
+
+/**
+ * A user as the credential report describes it; one without any usable credential is 'disabled' (signInOf). A row
+ * whose user no longer exists is 'deleted'. `keys`, when given, are the keys ListAccessKeys shows now; `tags`, the
+ * user's tags when the source's join reads one.
  */
 export function reportIdentity(
   entry: ReportEntry,
-  facts: { status: 'active' | 'deleted'; listed?: ListedUser; access?: UserAccess; keys?: AccessKeyState[] },
+  facts: { status: 'active' | 'deleted'; listed?: ListedUser; access?: UserAccess; keys?: AccessKeyState[]; tags?: UserTag[] },
   options: MappingOptions,
 ): Identity {
   const credentials: Credential[] = [];
@@ -547,6 +572,7 @@ export function reportIdentity(
   for (const slot of entry.certificates) credentials.push({ kind: 'certificate', id: slot.slot, active: slot.active, createdAt: slot.createdAt, lastUsedAt: null });
 
   const { privileged, privilegedVia } = entry.isRoot ? { privileged: true, privilegedVia: ['root user'] } : privilege(facts.access, options.privilegedPolicies);
+  const signIn = signInOf(facts.status, credentials, entry.isRoot);
   return {
     kind: 'identity',
     source: SOURCE,
@@ -555,7 +581,8 @@ export function reportIdentity(
     username: entry.name,
     email: null,
     displayName: null,
-    status: facts.status,
+    status: signIn.status,
+    interactiveSignIn: signIn.interactiveSignIn,
     privileged,
     mfaEnabled: entry.mfaActive,
     // The report's last uses count even for keys deleted since: they were sign-ins all the same.
@@ -570,6 +597,8 @@ export function reportIdentity(
       path: facts.listed?.path ?? null,
       grants: facts.access?.grants ?? null,
       privilegedVia,
+      ...(facts.tags ? { tags: facts.tags } : {}),
+      ...(signIn.disabledBecause ? { disabledBecause: signIn.disabledBecause } : {}),
     },
   };
 }
@@ -577,7 +606,7 @@ export function reportIdentity(
 /** A user missing from the report (created since it was generated), described by per-user calls alone. */
 export function listedIdentity(
   user: ListedUser,
-  facts: { access: UserAccess; keys: AccessKeyState[]; loginProfile: { createdAt: string } | null; mfaDevices: string[] },
+  facts: { access: UserAccess; keys: AccessKeyState[]; loginProfile: { createdAt: string } | null; mfaDevices: string[]; tags?: UserTag[] },
   options: MappingOptions,
 ): Identity {
   const credentials: Credential[] = [];
@@ -586,6 +615,7 @@ export function listedIdentity(
   }
   for (const key of facts.keys) credentials.push({ kind: 'access-key', id: key.id, active: key.active, createdAt: key.createdAt, lastUsedAt: key.lastUsedAt });
   const { privileged, privilegedVia } = privilege(facts.access, options.privilegedPolicies);
+  const signIn = signInOf('active', credentials, false);
   return {
     kind: 'identity',
     source: SOURCE,
@@ -594,13 +624,22 @@ export function listedIdentity(
     username: user.name,
     email: null,
     displayName: null,
-    status: 'active',
+    status: signIn.status,
+    interactiveSignIn: signIn.interactiveSignIn,
     privileged,
     mfaEnabled: facts.mfaDevices.length > 0,
     lastLoginAt: latest([user.passwordLastUsedAt, ...facts.keys.map((key) => key.lastUsedAt)]),
     createdAt: user.createdAt,
     credentials,
     groups: facts.access.groups,
-    raw: { credentialReport: null, userId: user.userId, path: user.path, grants: facts.access.grants, privilegedVia },
+    raw: {
+      credentialReport: null,
+      userId: user.userId,
+      path: user.path,
+      grants: facts.access.grants,
+      privilegedVia,
+      ...(facts.tags ? { tags: facts.tags } : {}),
+      ...(signIn.disabledBecause ? { disabledBecause: signIn.disabledBecause } : {}),
+    },
   };
 }

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { buildReviewEntries, reviewListsOf, type Snapshot } from '../../activities/review-lists.ts';
-import { inactiveAccount, leaverStillActive, orphanAccount } from '../../checks/access.ts';
+import { inactiveAccount } from '../../checks/access.ts';
+import type { AccountJoin } from '../../checks/join.ts';
+import { join, withMapping } from '../support/joins.ts';
 import { AT, daysBefore, hoursBefore, identity, leaver, person } from '../support/records.ts';
 
-const aws = (records: Snapshot['records']): Snapshot => ({ sourceName: 'aws-prod', evidenceId: 'ev-aws', records });
+const aws = (records: Snapshot['records'], rules?: AccountJoin): Snapshot => ({ sourceName: 'aws-prod', evidenceId: 'ev-aws', records, join: rules });
 const google = (records: Snapshot['records']): Snapshot => ({ sourceName: 'google', evidenceId: 'ev-google', records });
 const hr = (records: Snapshot['records']): Snapshot => ({ sourceName: 'hris', evidenceId: 'ev-hr', records });
 
@@ -51,15 +53,18 @@ describe('review lists', () => {
   it('names the HR owner, the leaver an account belongs to (whatever the SLA), orphans and service accounts', () => {
     const entries = build(
       [
-        aws([
-          identity({ username: 'ann@example.com' }),
-          identity({ username: 'lee@example.com' }),
-          identity({ username: 'just-left@example.com' }),
-          identity({ username: 'stranger@example.com' }),
-          identity({ username: 'svc-backup', email: null }),
-          identity({ username: 'JDOE', email: null }),
-          identity({ username: 'shared@example.com' }),
-        ]),
+        aws(
+          [
+            identity({ username: 'ann@example.com' }),
+            identity({ username: 'lee@example.com' }),
+            identity({ username: 'just-left@example.com' }),
+            identity({ username: 'stranger@example.com' }),
+            identity({ username: 'svc-backup', email: null }),
+            identity({ username: 'JDOE', email: null }),
+            identity({ username: 'shared@example.com' }),
+          ],
+          withMapping(join(), { jdoe: 'jd@example.com' }),
+        ),
       ],
       [
         hr([
@@ -71,34 +76,48 @@ describe('review lists', () => {
           person({ employeeId: 'E6', email: 'new.owner@example.com', aliases: ['Shared@Example.com'] }),
         ]),
       ],
-      new Map([['orphan-account', orphanAccount.params.parse({ mappings: { E4: ['aws-iam:jdoe'] } })]]),
     );
     const byName = Object.fromEntries(entries.map((entry) => [entry.username, entry.flags]));
-    expect(byName['ann@example.com']).toEqual({ inactive: false, neverUsed: false, owner: { employeeId: 'E1', email: 'ann@example.com', displayName: 'Ann', status: 'active' }, leaver: null, orphan: false, serviceAccount: false });
+    expect(byName['ann@example.com']).toEqual({
+      inactive: false,
+      neverUsed: false,
+      owner: { employeeId: 'E1', email: 'ann@example.com', displayName: 'Ann', status: 'active', joinedBy: 'email' },
+      leaver: null,
+      orphan: false,
+      serviceAccount: false,
+    });
     expect(byName['lee@example.com']).toMatchObject({ owner: { employeeId: 'E2', status: 'leaver' }, leaver: { employeeId: 'E2', terminationDate: hoursBefore(72) }, orphan: false });
     // Terminated an hour ago: within the 24-hour SLA, so no leaver-still-active finding, but the reviewer must see it.
     expect(byName['just-left@example.com']).toMatchObject({ leaver: { employeeId: 'E3' } });
     expect(byName['stranger@example.com']).toMatchObject({ owner: null, leaver: null, orphan: true });
     expect(byName['svc-backup']).toMatchObject({ owner: null, orphan: false, serviceAccount: true });
-    // Joined through the control's explicit mapping, case aside.
-    expect(byName['JDOE']).toMatchObject({ owner: { employeeId: 'E4' }, orphan: false });
+    // Joined through the source's mapping file, case aside.
+    expect(byName['JDOE']).toMatchObject({ owner: { employeeId: 'E4', joinedBy: 'mapping file exceptions.csv' }, orphan: false });
     // A current employee holds the address now (as an alias): not the leaver's account.
     expect(byName['shared@example.com']).toMatchObject({ owner: { employeeId: 'E6', status: 'active' }, leaver: null });
   });
 
-  it('takes the people matching of leaver-still-active, whose parameters also hold its SLA', () => {
+  it('shows how each account was joined, by the join of its own system', () => {
     const entries = build(
-      [aws([identity({ username: 'jane+ops@example.com' })])],
-      [hr([leaver(100, { employeeId: 'E7', email: 'jane@example.com' })])],
-      new Map([['leaver-still-active', leaverStillActive.params.parse({ slaHours: 48, ignorePlusAddressing: false })]]),
+      [
+        aws([identity({ username: 'ann.lee', email: null }), identity({ username: 'ops', email: null }), identity({ username: 'bo', email: null, raw: { tags: { owner: 'E3' } } })], withMapping(join({ template: '{username}@example.com', tag: { key: 'owner', matches: 'employeeId' } }), { ops: 'ann.lee@example.com' }, 'email', 'joins/aws.csv')),
+        google([identity({ source: 'google-workspace', tenant: 'C03az79cb', username: 'ann.lee@example.com' }), identity({ source: 'google-workspace', tenant: 'C03az79cb', username: 'ann.lee', email: null })]),
+      ],
+      [hr([person({ employeeId: 'E1', email: 'ann.lee@example.com' }), person({ employeeId: 'E3', email: 'bo@example.com' })])],
     );
-    expect(entries[0]!.flags).toMatchObject({ owner: null, leaver: null });
-    // orphan-account is not configured here, so it judges with its own defaults (plus-addressing ignored), as the control would.
-    expect(entries[0]!.flags.orphan).toBe(false);
-    expect(build([aws([identity({ username: 'jane+ops@example.com' })])], [hr([leaver(100, { employeeId: 'E7', email: 'jane@example.com' })])])[0]!.flags).toMatchObject({
-      owner: { employeeId: 'E7' },
-      leaver: { employeeId: 'E7' },
-    });
+    expect(entries.map((entry) => [entry.system, entry.username, entry.flags.owner?.employeeId ?? null, entry.flags.owner?.joinedBy ?? null, entry.flags.orphan])).toEqual([
+      ['aws-prod', 'ann.lee', 'E1', 'template {username}@example.com', false],
+      ['aws-prod', 'bo', 'E3', 'tag owner (HR employee id)', false],
+      ['aws-prod', 'ops', 'E1', 'mapping file joins/aws.csv', false],
+      ['google', 'ann.lee', null, null, true],
+      ['google', 'ann.lee@example.com', 'E1', 'email', false],
+    ]);
+  });
+
+  it("takes plus-addressing from the system's join, as the checks do", () => {
+    const entries = (rules?: AccountJoin) => build([aws([identity({ username: 'jane+ops@example.com' })], rules)], [hr([leaver(100, { employeeId: 'E7', email: 'jane@example.com' })])]);
+    expect(entries(join({ ignorePlusAddressing: false }))[0]!.flags).toMatchObject({ owner: null, leaver: null, orphan: true });
+    expect(entries()[0]!.flags).toMatchObject({ owner: { employeeId: 'E7' }, leaver: { employeeId: 'E7' }, orphan: false });
   });
 
   it('cannot tell owner, leaver or orphan without HR evidence, and says so instead of guessing', () => {

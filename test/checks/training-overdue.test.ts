@@ -4,6 +4,8 @@ import type { HrPerson, TrainingRecord } from '../../evidence/records.ts';
 import { daysBefore, person } from '../support/records.ts';
 import { enrollment, HR_EVIDENCE, runRegisterCheck, TRAINING_EVIDENCE } from '../support/register-records.ts';
 import { outcome } from './run-check.ts';
+import type { AccountJoin } from '../../checks/join.ts';
+import { join, withMapping } from '../support/joins.ts';
 
 // AT is 2025-06-01T00:00:00Z; the required course is "Security Awareness *", 30 days from hire, valid 12 months.
 const PARAMS = { courses: ['Security Awareness *'] };
@@ -11,7 +13,7 @@ const E1 = 'person:E1';
 const OVERDUE = [{ subject: E1, severity: 'medium' }];
 const hired = (days: number) => person({ hireDate: daysBefore(days) });
 
-const rows: { name: string; people: HrPerson[]; training: TrainingRecord[]; params?: Record<string, unknown>; at?: Date; expected: { subject: string; severity: string }[] }[] = [
+const rows: { name: string; people: HrPerson[]; training: TrainingRecord[]; params?: Record<string, unknown>; join?: AccountJoin; at?: Date; expected: { subject: string; severity: string }[] }[] = [
   { name: 'completed three months ago', people: [hired(400)], training: [enrollment()], expected: [] },
   { name: 'hired 29 days ago, not yet trained', people: [hired(29)], training: [], expected: [] },
   { name: 'hired exactly 30 days ago: still within', people: [hired(30)], training: [], expected: [] },
@@ -41,7 +43,7 @@ const rows: { name: string; people: HrPerson[]; training: TrainingRecord[]; para
     name: 'joined by a mapping',
     people: [hired(400)],
     training: [enrollment({ person: 'e.one@partner.example' })],
-    params: { mappings: { E1: ['e.one@partner.example'] } },
+    join: withMapping(join(), { 'e.one@partner.example': 'E1' }, 'employeeId'),
     expected: [],
   },
   {
@@ -61,8 +63,8 @@ const rows: { name: string; people: HrPerson[]; training: TrainingRecord[]; para
 ];
 
 describe('training-overdue', () => {
-  it.each(rows)('$name', ({ people, training, params, at, expected }) => {
-    expect(outcome(runRegisterCheck(trainingOverdue, { people, training, params: { ...PARAMS, ...params }, ...(at ? { at } : {}) }))).toEqual(expected);
+  it.each(rows)('$name', ({ people, training, params, join, at, expected }) => {
+    expect(outcome(runRegisterCheck(trainingOverdue, { people, training, params: { ...PARAMS, ...params }, ...(join ? { join } : {}), ...(at ? { at } : {}) }))).toEqual(expected);
   });
 
   it('says when the last completion stopped counting', () => {

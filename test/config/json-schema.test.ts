@@ -72,7 +72,7 @@ const everything = {
       notify: ['security-slack', 'security-mail'],
       collection: { timeout: '5 minutes' },
       sources: [
-        { name: 'aws-prod', connector: 'aws-prod', config: { perUserDetails: true } },
+        { name: 'aws-prod', connector: 'aws-prod', config: { perUserDetails: true }, join: { email: false, template: '{username}@example.com' } },
         { name: 'google', connector: 'google-workspace', config: { serviceAccountKey: { file: 'google-key.json' }, subject: 'admin@example.com' } },
         { name: 'entra', connector: 'microsoft-graph', config: { tenantId: 'example.onmicrosoft.com', clientId: 'app-id', clientSecret: { env: 'GRAPH_CLIENT_SECRET' } } },
         { name: 'hr', connector: 'hr-csv', config: { timezone: 'Europe/Berlin' } },
@@ -80,7 +80,7 @@ const everything = {
         { name: 'bamboo', connector: 'bamboohr', config: { subdomain: 'acme', apiKey: { env: 'BAMBOOHR_API_KEY' } } },
       ],
       checks: [
-        { check: 'leaver-still-active', params: { slaHours: 24, mappings: { 'E-1': ['aws-prod:jdoe'] } } },
+        { check: 'leaver-still-active', params: { slaHours: 24 } },
         { check: 'orphan-account', params: { serviceAccountPatterns: ['svc-*'] } },
         { check: 'mfa-missing', params: { requireForAll: true } },
         { check: 'account-never-used', params: { graceDays: 14 } },

@@ -27,6 +27,8 @@ export interface FakeUser {
   groups?: string[];
   attachedPolicies?: string[];
   inlinePolicies?: string[];
+  /** Served by ListUserTags, paged like every IAM list. */
+  tags?: { key: string; value: string }[];
 }
 
 export interface FakeGroup {
@@ -361,6 +363,8 @@ export class FakeIam {
           params,
         );
       }
+      case 'ListUserTags':
+        return this.#page('Tags', (user().tags ?? []).map((tag) => el('member', text('Key', tag.key) + text('Value', tag.value))), params);
       case 'ListMFADevices': {
         const owner = user();
         return this.#page(

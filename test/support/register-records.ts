@@ -1,10 +1,11 @@
 import type { z } from 'zod';
-import { checkEvidence, Deviation, type AnyCheck } from '../../checks/contract.ts';
+import { checkEvidence, Deviation, type AnyCheck, type EvidenceSnapshot } from '../../checks/contract.ts';
+import type { AccountJoin } from '../../checks/join.ts';
 import { ControlStatus, IsmsChange, type CheckContext } from '../../checks/context.ts';
 import { addDays, parseLocalDate, parseSpan } from '../../config/calendar-occurrences.ts';
 import { startOfDay } from '../../connectors/dates.ts';
 import { reviewSchedule } from '../../connectors/register-file.ts';
-import { Risk, Supplier, TrainingRecord, type EvidenceRecord, type HrPerson } from '../../evidence/records.ts';
+import { Risk, Supplier, TrainingRecord, type HrPerson } from '../../evidence/records.ts';
 import { AT } from './records.ts';
 
 /**
@@ -108,14 +109,16 @@ export interface RegisterCheckInput {
   context?: CheckContext;
   params?: Record<string, unknown>;
   at?: Date;
+  /** The training source's join; the default join by email when absent. */
+  join?: AccountJoin;
 }
 
 /** Evaluates a check as the worker does: params through its schema, each kind from its own snapshot, the context as given. */
-export function runRegisterCheck(check: AnyCheck, { risks = [], suppliers = [], training = [], people = [], context = {}, params = {}, at = AT }: RegisterCheckInput): Deviation[] {
-  const snapshots: { evidenceId: string; records: readonly EvidenceRecord[] }[] = [
+export function runRegisterCheck(check: AnyCheck, { risks = [], suppliers = [], training = [], people = [], context = {}, params = {}, at = AT, join }: RegisterCheckInput): Deviation[] {
+  const snapshots: EvidenceSnapshot[] = [
     { evidenceId: RISK_EVIDENCE, records: risks },
     { evidenceId: SUPPLIER_EVIDENCE, records: suppliers },
-    { evidenceId: TRAINING_EVIDENCE, records: training },
+    { evidenceId: TRAINING_EVIDENCE, records: training, join },
     { evidenceId: HR_EVIDENCE, records: people },
   ];
   return check.evaluate(checkEvidence(snapshots, context), check.params.parse(params), at).map((deviation) => Deviation.parse(deviation));

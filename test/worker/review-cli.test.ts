@@ -31,7 +31,12 @@ beforeAll(async () => {
   const store = await EvidenceStore.open(path.join(dir, 'data'));
   const reviews = new AccessReviewStore(store.catalog);
   reviews.create({ id: campaignId, controlId: 'access', period: '2026-Q4', openedAt: '2026-10-01T07:00:00.000Z', dueAt: '2026-10-15T07:00:00.000Z', systems: ['google'], missingSources: [], evidenceIds: [] }, [
-    entryDraft({ username: 'ada@example.com', privileged: true, displayName: '<b>Ada</b>' }),
+    entryDraft({
+      username: 'ada@example.com',
+      privileged: true,
+      displayName: '<b>Ada</b>',
+      flags: { owner: { employeeId: 'E1', email: 'ada@example.com', displayName: 'Ada', status: 'active', joinedBy: 'template {username}@example.com' } },
+    }),
     entryDraft({ username: 'bob@example.com', flags: { inactive: true } }),
   ]);
   reviews.decide(campaignId, { entries: ['2'], decision: 'revoke', reason: 'left', by: 'it-lead@example.com', at: '2026-10-02T09:00:00.000Z' });
@@ -53,6 +58,7 @@ describe('isms review (catalog commands)', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('review:access:2026-Q4: open, opened 2026-10-01T07:00:00.000Z, due 2026-10-15T07:00:00.000Z; 2 entries, 1 undecided');
     expect(result.stdout).toContain('  google (reviewer it-lead@example.com): 2 accounts, 1 undecided');
+    expect(result.stdout).toMatch(/^1\s+google\s+ada@example.com\s+E1 by template \{username\}@example.com\s+privileged$/m);
     expect(result.stdout).toMatch(/^2\s+google\s+bob@example.com\s+inactive\s+revoke\s+it-lead@example.com$/m);
     const rows = parseCsv(readFileSync(path.join(dir, 'out.csv')), { bom: true, columns: true }) as Record<string, string>[];
     expect(rows.map((row) => [row['account'], row['decision']])).toEqual([

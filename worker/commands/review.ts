@@ -74,12 +74,13 @@ export function registerReviewCommands(context: CliContext): void {
               entry: entry.entryNo,
               system: entry.system,
               account: entry.username,
+              owner: entry.flags.owner ? `${entry.flags.owner.employeeId}${entry.flags.owner.joinedBy ? ` by ${entry.flags.owner.joinedBy}` : ''}` : '',
               flags: flagsOf(entry).join(' '),
               decision: entry.decision ?? '',
               by: entry.decidedBy ?? '',
               verified: entry.verification ?? '',
             })),
-            ['entry', 'system', 'account', 'flags', 'decision', 'by', 'verified'],
+            ['entry', 'system', 'account', 'owner', 'flags', 'decision', 'by', 'verified'],
           ),
         );
       });

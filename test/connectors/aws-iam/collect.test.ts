@@ -38,7 +38,17 @@ function mainAccount(): FakeAccount {
         groups: ['admins', 'auditors', 'iam'],
         accessKeys: [{ id: 'AKIAALICE00000000001', status: 'Active', createdAt: '2021-02-01T00:00:00Z', lastUsed: { at: '2024-06-01T00:00:00Z', region: 'eu-west-1', service: 's3' } }],
       },
-      { name: 'bob', createdAt: '2021-03-01T00:00:00Z', groups: ['auditors'], attachedPolicies: ['ReadOnlyAccess'] },
+      {
+        name: 'bob',
+        createdAt: '2021-03-01T00:00:00Z',
+        groups: ['auditors'],
+        attachedPolicies: ['ReadOnlyAccess'],
+        tags: [
+          { key: 'email', value: 'bob.builder@example.com' },
+          { key: 'cost-center', value: '4711' },
+          { key: 'team', value: 'platform' },
+        ],
+      },
       {
         name: 'build-bot',
         path: '/ci/',
@@ -151,7 +161,10 @@ describe('aws-iam against the fake IAM', () => {
     });
     expect(byName(records, MAIN, 'bob')).toMatchObject({ privileged: false, mfaEnabled: false, lastLoginAt: null, credentials: [], groups: ['auditors'] });
     expect(byName(records, MAIN, 'carol')).toMatchObject({ privileged: true });
-    expect(byName(records, MAIN, 'dan')).toMatchObject({ status: 'active', privileged: false, credentials: [], lastLoginAt: null });
+    // No console password and no access key: nobody can sign in as dan, so dan is not an active account.
+    expect(byName(records, MAIN, 'dan')).toMatchObject({ status: 'disabled', interactiveSignIn: false, privileged: false, credentials: [], lastLoginAt: null });
+    expect(alice.interactiveSignIn).toBe(true);
+    expect(byName(records, MAIN, 'build-bot')).toMatchObject({ status: 'active', interactiveSignIn: false });
   });
 
   it('gives report key slots their real ids and matches them by creation time', async () => {
@@ -240,10 +253,11 @@ describe('aws-iam against the fake IAM', () => {
     expect(records.map((record) => `${record.username}:${record.status}`)).toEqual([
       '<root_account>:active',
       'alice:active',
-      'bob:active',
+      // Without a console password or an access key, bob and the re-created carol cannot sign in.
+      'bob:disabled',
       'build-bot:active',
       'dan:deleted',
-      'carol:active',
+      'carol:disabled',
       'erin:active',
     ]);
     expect(byName(records, MAIN, 'carol')).toMatchObject({ createdAt: '2025-01-01T00:00:00.000Z', privileged: false, raw: { credentialReport: null } });
@@ -291,6 +305,44 @@ describe('aws-iam against the fake IAM', () => {
     expect(byName(records, MAIN, 'alice')).toMatchObject({ privileged: false, groups: [], credentials: [{ id: 'password' }, { id: 'access_key_1' }] });
     expect(byName(records, MAIN, '<root_account>').privileged).toBe(true);
     expect(warnings).toEqual([expect.stringContaining('aws-iam: account 111111111111 (main): per-user details: perUserDetails is off, so groups and policies of 5 users were not read')]);
+  });
+
+  it('reads no user tags unless the join asks for a tag (least privilege)', async () => {
+    const { records } = await collect();
+    expect(fake.count('ListUserTags')).toBe(0);
+    expect(byName(records, MAIN, 'bob').raw).not.toHaveProperty('tags');
+  });
+
+  it('reads every user\'s tags with ListUserTags, paged, for a join by tag, with or without per-user details', async () => {
+    for (const perUserDetails of [true, false]) {
+      fake.reset([mainAccount(), otherAccount()]);
+      const { records } = await collect({ userTags: true, perUserDetails });
+      // Once per existing user (two pages for bob's three tags), never for the root user.
+      expect(fake.requests.filter((request) => request.action === 'ListUserTags').map((request) => request.params.UserName)).toEqual(['alice', 'bob', 'bob', 'build-bot', 'carol', 'dan']);
+      expect(byName(records, MAIN, 'bob').raw?.tags).toEqual([
+        { Key: 'email', Value: 'bob.builder@example.com' },
+        { Key: 'cost-center', Value: '4711' },
+        { Key: 'team', Value: 'platform' },
+      ]);
+      expect(byName(records, MAIN, 'alice').raw?.tags).toEqual([]);
+      expect(byName(records, MAIN, '<root_account>').raw).not.toHaveProperty('tags');
+    }
+  });
+
+  it('reads the tags of a user created since the report too', async () => {
+    const account = mainAccount();
+    fake.reset([account, otherAccount()]);
+    await collect({ userTags: true, accounts: [{ id: MAIN }], perUserDetails: false });
+    account.users.push({ name: 'erin', createdAt: '2025-01-01T00:00:00Z', accessKeys: [{ id: 'AKIAERIN000000000001', status: 'Active', createdAt: '2025-01-01T00:00:00Z' }], tags: [{ key: 'email', value: 'erin@example.com' }] });
+    const { records } = await collect({ userTags: true, accounts: [{ id: MAIN }] });
+    expect(byName(records, MAIN, 'erin')).toMatchObject({ status: 'active', interactiveSignIn: false, raw: { credentialReport: null, tags: [{ Key: 'email', Value: 'erin@example.com' }] } });
+  });
+
+  it('refuses the collection with a PermissionError naming ListUserTags when the role may not read tags', async () => {
+    fake.inject({ action: 'ListUserTags', error: FAKE_ERRORS.accessDenied });
+    const error = await failure({ userTags: true });
+    expect(error).toBeInstanceOf(PermissionError);
+    expect(error.message).toMatch(/ListUserTags for user alice/);
   });
 
   it('collects several accounts, assuming a role with the external id, and heartbeats after each', async () => {
@@ -465,6 +517,7 @@ describe('aws-iam config', () => {
       reportTimeoutMs: 120_000,
       perUserDetails: true,
       privilegedPolicies: ['AdministratorAccess', 'IAMFullAccess'],
+      userTags: false,
     });
   });
 

@@ -11,11 +11,11 @@ import {
   type ReportEntry,
 } from '../../../connectors/aws-iam/mapping.ts';
 import { Identity } from '../../../evidence/records.ts';
+import { REPORT_HEADER as HEADER, userRow } from '../../support/iam-report.ts';
 
 const WHERE = 'aws-iam: account 111111111111: GetCredentialReport';
 const fixture = readFileSync(new URL('../../fixtures/aws-iam/credential-report.csv', import.meta.url));
 const options = { tenant: '111111111111', privilegedPolicies: ['AdministratorAccess', 'IAMFullAccess'] };
-const HEADER = REPORT_COLUMNS.join(',');
 
 function entries(csv: string | Buffer = fixture): ReportEntry[] {
   return parseCredentialReport(typeof csv === 'string' ? Buffer.from(csv) : csv, WHERE).entries;
@@ -25,22 +25,6 @@ function entry(name: string): ReportEntry {
   const found = entries().find((candidate) => candidate.name === name);
   if (!found) throw new Error(`fixture has no row ${name}`);
   return found;
-}
-
-/** A user row with the given cells changed, everything else as for a user with nothing. */
-function userRow(cells: Partial<Record<(typeof REPORT_COLUMNS)[number], string>>): string {
-  const base: Record<string, string> = {
-    user: 'zed',
-    arn: 'arn:aws:iam::111111111111:user/zed',
-    user_creation_time: '2023-01-01T00:00:00+00:00',
-    password_enabled: 'false',
-    mfa_active: 'false',
-    access_key_1_active: 'false',
-    access_key_2_active: 'false',
-    cert_1_active: 'false',
-    cert_2_active: 'false',
-  };
-  return REPORT_COLUMNS.map((column) => cells[column] ?? base[column] ?? 'N/A').join(',');
 }
 
 describe('parseCredentialReport', () => {
@@ -162,9 +146,39 @@ describe('reportIdentity', () => {
     ]);
   });
 
-  it('keeps a user without password or keys active: IAM users have no disabled state', () => {
+  it('records a user without password, active key or certificate as disabled: it cannot authenticate', () => {
     const nobody = reportIdentity(entry('nobody'), { status: 'active' }, options);
-    expect(nobody).toMatchObject({ status: 'active', credentials: [], lastLoginAt: null, mfaEnabled: false, privileged: false });
+    expect(nobody).toMatchObject({ status: 'disabled', interactiveSignIn: false, credentials: [], lastLoginAt: null, mfaEnabled: false, privileged: false });
+    expect(nobody.raw?.disabledBecause).toBe('no console password, active access key or active signing certificate');
+  });
+
+  it.each([
+    ['no password, only an inactive key', { access_key_1_active: 'false', access_key_1_last_rotated: '2022-01-01T00:00:00+00:00', access_key_1_last_used_date: '2022-06-01T00:00:00+00:00' }, 'disabled', false],
+    ['no password, an inactive key and an inactive certificate', { access_key_1_last_rotated: '2022-01-01T00:00:00+00:00', cert_1_last_rotated: '2022-01-01T00:00:00+00:00' }, 'disabled', false],
+    ['no password, an active key', { access_key_1_active: 'true', access_key_1_last_rotated: '2022-01-01T00:00:00+00:00' }, 'active', false],
+    ['no password, an active signing certificate', { cert_1_active: 'true', cert_1_last_rotated: '2022-01-01T00:00:00+00:00' }, 'active', false],
+    ['a console password only', { password_enabled: 'true', password_last_changed: '2022-01-01T00:00:00+00:00' }, 'active', true],
+  ])('judges sign-in from the credentials: %s', (_case, cells, status, interactiveSignIn) => {
+    const [row] = entries(`${HEADER}\n${userRow(cells)}\n`);
+    expect(reportIdentity(row!, { status: 'active' }, options)).toMatchObject({ status, interactiveSignIn });
+  });
+
+  it('judges the keys ListAccessKeys shows now, not the report\'s: a key deactivated since disables a key-only user', () => {
+    const bot = entry('build-bot');
+    const keys = [{ id: 'AKIABOT0000000000001', active: false, createdAt: '2022-07-15T12:31:00.412Z', lastUsedAt: null }];
+    const noCertificate = { ...bot, certificates: [] };
+    expect(reportIdentity(noCertificate, { status: 'active', keys }, options).status).toBe('disabled');
+    expect(reportIdentity(bot, { status: 'active', keys }, options).status).toBe('active');
+  });
+
+  it('keeps the root user active and able to sign in, whatever the report says of its password', () => {
+    expect(reportIdentity(entry('<root_account>'), { status: 'active' }, options)).toMatchObject({ status: 'active', interactiveSignIn: true });
+  });
+
+  it("keeps the user's tags in raw.tags when they were read, and leaves raw.tags out otherwise", () => {
+    const tags = [{ Key: 'email', Value: 'alice@example.com' }];
+    expect(reportIdentity(entry('alice'), { status: 'active', tags }, options).raw?.tags).toEqual(tags);
+    expect(reportIdentity(entry('alice'), { status: 'active' }, options).raw).not.toHaveProperty('tags');
   });
 
   it.each([
@@ -257,6 +271,7 @@ describe('listedIdentity', () => {
       id: user.arn,
       username: 'erin',
       status: 'active',
+      interactiveSignIn: true,
       privileged: true,
       mfaEnabled: true,
       lastLoginAt: '2025-01-04T00:00:00.000Z',
@@ -270,8 +285,18 @@ describe('listedIdentity', () => {
     });
   });
 
-  it('maps a user without login profile, keys or MFA device', () => {
+  it('maps a user without login profile, keys or MFA device: disabled', () => {
     const identity = listedIdentity({ ...user, passwordLastUsedAt: null }, { access: { groups: [], grants: [] }, keys: [], loginProfile: null, mfaDevices: [] }, options);
-    expect(identity).toMatchObject({ credentials: [], mfaEnabled: false, privileged: false, lastLoginAt: null });
+    expect(identity).toMatchObject({ status: 'disabled', interactiveSignIn: false, credentials: [], mfaEnabled: false, privileged: false, lastLoginAt: null });
+  });
+
+  it('maps a key-only user: active, without interactive sign-in, with its tags', () => {
+    const tags = [{ Key: 'owner', Value: 'erin@example.com' }];
+    const identity = listedIdentity(
+      user,
+      { access: { groups: [], grants: [] }, keys: [{ id: 'AKIAERIN', active: true, createdAt: '2025-01-02T00:00:00.000Z', lastUsedAt: null }], loginProfile: null, mfaDevices: [], tags },
+      options,
+    );
+    expect(identity).toMatchObject({ status: 'active', interactiveSignIn: false, raw: { tags } });
   });
 });

@@ -10,6 +10,7 @@ import {
   EnableMFADeviceCommand,
   IAMClient,
   PutUserPolicyCommand,
+  TagUserCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,11 +33,15 @@ beforeAll(async () => {
     await iam.send(new CreateUserCommand({ UserName: 'alice' }));
     await iam.send(new CreateUserCommand({ UserName: 'bob', Path: '/ops/' }));
     await iam.send(new CreateUserCommand({ UserName: 'nobody' }));
+    await iam.send(new CreateUserCommand({ UserName: 'former' }));
     await iam.send(new CreateLoginProfileCommand({ UserName: 'alice', Password: 'Correct-Horse-9' }));
     keys.alice = (await iam.send(new CreateAccessKeyCommand({ UserName: 'alice' }))).AccessKey?.AccessKeyId ?? '';
     keys.bob1 = (await iam.send(new CreateAccessKeyCommand({ UserName: 'bob' }))).AccessKey?.AccessKeyId ?? '';
     keys.bob2 = (await iam.send(new CreateAccessKeyCommand({ UserName: 'bob' }))).AccessKey?.AccessKeyId ?? '';
     await iam.send(new UpdateAccessKeyCommand({ UserName: 'bob', AccessKeyId: keys.bob2, Status: 'Inactive' }));
+    keys.former = (await iam.send(new CreateAccessKeyCommand({ UserName: 'former' }))).AccessKey?.AccessKeyId ?? '';
+    await iam.send(new UpdateAccessKeyCommand({ UserName: 'former', AccessKeyId: keys.former, Status: 'Inactive' }));
+    await iam.send(new TagUserCommand({ UserName: 'bob', Tags: [{ Key: 'email', Value: 'bob@example.com' }, { Key: 'team', Value: 'ops' }] }));
     const device = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: 'alice' }));
     await iam.send(
       new EnableMFADeviceCommand({ UserName: 'alice', SerialNumber: device.VirtualMFADevice?.SerialNumber, AuthenticationCode1: '123456', AuthenticationCode2: '654321' }),
@@ -55,9 +60,10 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-async function collect() {
+async function collect(overrides: Record<string, unknown> = {}) {
   const test = testContext({ env: { MOTO_KEY_ID: 'testing', MOTO_SECRET: SECRET } });
   const config = awsIam.config.parse({
+    ...overrides,
     endpoint: moto?.endpoint,
     credentials: { accessKeyId: { env: 'MOTO_KEY_ID' }, secretAccessKey: { env: 'MOTO_SECRET' } },
     // No id: the connector asks STS (GetCallerIdentity) which account the credentials reach.
@@ -76,8 +82,9 @@ describe('aws-iam against moto', () => {
       `arn:aws:iam::${ACCOUNT}:user/alice`,
       `arn:aws:iam::${ACCOUNT}:user/ops/bob`,
       `arn:aws:iam::${ACCOUNT}:user/nobody`,
+      `arn:aws:iam::${ACCOUNT}:user/former`,
     ]);
-    const [alice, bob, nobody] = records;
+    const [alice, bob, nobody, former] = records;
     expect(alice).toMatchObject({
       tenant: ACCOUNT,
       username: 'alice',
@@ -103,11 +110,26 @@ describe('aws-iam against moto', () => {
       ],
       raw: { path: '/ops/', privilegedVia: ['IAMFullAccess (inline)'] },
     });
-    expect(nobody).toMatchObject({ privileged: false, mfaEnabled: false, credentials: [], lastLoginAt: null, status: 'active' });
+    expect(alice).toMatchObject({ interactiveSignIn: true });
+    expect(bob).toMatchObject({ status: 'active', interactiveSignIn: false });
+    // Neither a console password nor an active access key: no one can sign in as them.
+    expect(nobody).toMatchObject({ privileged: false, mfaEnabled: false, credentials: [], lastLoginAt: null, status: 'disabled', interactiveSignIn: false });
+    expect(former).toMatchObject({ status: 'disabled', credentials: [{ kind: 'access-key', id: keys.former, active: false }] });
     expect(heartbeats).toEqual(['1']);
     expect(provenance.accounts).toMatchObject({
-      [ACCOUNT]: { credentialReport: { rows: 3, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }, users: 3, usersMissingFromReport: 0, usersDeletedSinceReport: 0 },
+      [ACCOUNT]: { credentialReport: { rows: 4, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }, users: 4, usersMissingFromReport: 0, usersDeletedSinceReport: 0 },
     });
+    expect(bob?.raw).not.toHaveProperty('tags');
+  });
+
+  it('reads the users\' tags with ListUserTags when asked, in the shape IAM gives them', async () => {
+    const { records } = await collect({ userTags: true });
+    expect(records.map((record) => [record.username, record.raw?.['tags']])).toEqual([
+      ['alice', []],
+      ['bob', [{ Key: 'email', Value: 'bob@example.com' }, { Key: 'team', Value: 'ops' }]],
+      ['nobody', []],
+      ['former', []],
+    ]);
   });
 
   it('keeps the secret key out of what it collects', async () => {

@@ -4,6 +4,7 @@ import { accountNeverUsed, inactiveAccount, leaverStillActive, mfaMissing, orpha
 import type { HrPerson, Identity } from '../../../evidence/records.ts';
 import { runCheck } from '../../checks/run-check.ts';
 import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github.ts';
+import { join, withMapping } from '../../support/joins.ts';
 import { AT, leaver, person } from '../../support/records.ts';
 import { collect, MEMBER_TOKEN, resetFake } from './setup.ts';
 
@@ -14,8 +15,8 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 beforeEach(() => resetFake(fake));
 
-/** GitHub accounts carry no email: people are joined to them by mapping, qualified by source or by organisation. */
-const mappings = { E1: ['github:alice-gh'], E2: ['github:carol-gh'], E3: ['github:octo-owner'], E4: ['github:bob-gh'], E5: ['example-org:ghost-admin'] };
+/** GitHub accounts carry no email: the source's join maps logins to employee ids through its mapping file. */
+const githubJoin = withMapping(join({ email: false, aliases: false }), { 'alice-gh': 'E1', 'carol-gh': 'E2', 'octo-owner': 'E3', 'bob-gh': 'E4', 'ghost-admin': 'E5' }, 'employeeId', 'github-logins.csv');
 const people: HrPerson[] = [
   person({ employeeId: 'E1', email: 'alice@example.com' }),
   leaver(72, { employeeId: 'E2', email: 'carol@example.com' }),
@@ -49,11 +50,11 @@ describe('the access checks on github records, unchanged', () => {
   });
 
   it('orphan-account reports the member and the outside collaborator no person owns; the bot is a service account', async () => {
-    expect(subjects(runCheck(orphanAccount, { identities: await identities(), people, params: { mappings } }))).toEqual([`${subject(1005)} medium`, `${subject(2001)} medium`]);
+    expect(subjects(runCheck(orphanAccount, { identities: await identities(), people, join: githubJoin }))).toEqual([`${subject(1005)} medium`, `${subject(2001)} medium`]);
   });
 
   it('leaver-still-active reports the leaver\'s membership', async () => {
-    const deviations = runCheck(leaverStillActive, { identities: await identities(), people, params: { mappings } });
+    const deviations = runCheck(leaverStillActive, { identities: await identities(), people, join: githubJoin });
     expect(subjects(deviations)).toEqual([`${subject(1004)} high`]);
     expect(deviations[0]?.values).toMatchObject({ system: 'github', tenant: 'example-org', account: 'carol-gh', employeeId: 'E2' });
   });
@@ -63,10 +64,10 @@ describe('an access review of a GitHub organisation', () => {
   it('lists the active accounts (members and outside collaborators, not invitations) with the flags the checks give them', async () => {
     const records = await identities();
     const entries = buildReviewEntries({
-      systems: [{ sourceName: 'github', evidenceId: 'ev-github', records }],
+      systems: [{ sourceName: 'github', evidenceId: 'ev-github', records, join: githubJoin }],
       people: [{ sourceName: 'hris', evidenceId: 'ev-hr', records: people }],
       reviewerOf: () => 'eng-lead@example.com',
-      checkParams: new Map([['orphan-account', orphanAccount.params.parse({ mappings })]]),
+      checkParams: new Map(),
       at: AT,
     });
     expect(entries.map((entry) => [entry.username, entry.privileged, entry.mfa, entry.lastLoginAt, entry.flags.owner?.employeeId ?? null, entry.flags.leaver?.employeeId ?? null, entry.flags.orphan, entry.flags.serviceAccount])).toEqual([
