@@ -7,12 +7,13 @@ import { googleWorkspace } from './google-workspace/index.ts';
 import { hrCsv } from './hr-csv/index.ts';
 import { identityCsv } from './identity-csv/index.ts';
 import { microsoftGraph } from './microsoft-graph/index.ts';
+import { okta } from './okta/index.ts';
 import { riskRegister } from './risk-register/index.ts';
 import { scannerFiles } from './scanner-files/index.ts';
 import { supplierRegister } from './supplier-register/index.ts';
 import { trainingCsv } from './training-csv/index.ts';
 
 /** Every connector this build ships; config names them by `name`. */
-export const builtinConnectors: readonly AnyConnector[] = [awsIam, googleWorkspace, microsoftGraph, gitHub, hrCsv, identityCsv, bambooHr, awsBackup, scannerFiles, riskRegister, supplierRegister, trainingCsv];
+export const builtinConnectors: readonly AnyConnector[] = [awsIam, googleWorkspace, microsoftGraph, gitHub, okta, hrCsv, identityCsv, bambooHr, awsBackup, scannerFiles, riskRegister, supplierRegister, trainingCsv];
 
 export const defaultConnectors = connectorRegistry(builtinConnectors);

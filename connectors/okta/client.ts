@@ -1,0 +1,162 @@
+import { randomUUID, sign, type KeyObject } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { z } from 'zod';
+import type { ConnectorContext } from '../contract.ts';
+import * as errors from '../errors.ts';
+
+/**
+ * Plain fetch, not @okta/okta-sdk-nodejs: the SDK's default request executor sleeps out a 429 by itself, within its own
+ * maxElapsedTime and with no AbortSignal (a cancelled activity would keep waiting), and its collections hide the `after`
+ * cursor a retry resumes from. Every request goes through `send` and `withRateLimit` below, which the connector kit can replace.
+ */
+const REQUEST_TIMEOUT_MS = 60_000;
+export type OktaAuth = { kind: 'token'; token: string } | { kind: 'oauth'; clientId: string; keyId: string | undefined; privateKey: KeyObject; scopes: readonly string[] };
+export interface RateLimitPolicy { maxRetries: number; maxWaitSeconds: number }
+interface Answer { url: string; status: number; headers: Headers; text: string }
+
+export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit: RateLimitPolicy }, ctx: ConnectorContext) {
+  const { auth } = options;
+  const origin = new URL(options.orgUrl).origin;
+  const principal = auth.kind === 'token' ? 'the configured API token' : `OAuth service app ${auth.clientId}`;
+  const waits = { count: 0, ms: 0, requests: 0 };
+  let access: { token: string; expiresAt: number } | undefined;
+
+  async function send(url: string, init: RequestInit = {}): Promise<Answer> {
+    if (new URL(url).origin !== origin) throw new errors.MalformedResponseError(`a next-page link leads to ${new URL(url).origin}, not to ${origin}`);
+    waits.requests++;
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) });
+    } catch (error) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      throw new errors.UnavailableError(`no response from ${origin} (${String((error as Error).cause ?? (error as Error).message).slice(0, 200)})`);
+    }
+    let text: string;
+    try { text = await response.text(); } catch { throw new errors.UnavailableError(errors.ENDED_EARLY); }
+    return { url, status: response.status, headers: response.headers, text };
+  }
+
+  async function authorization(): Promise<string> {
+    if (auth.kind === 'token') return `SSWS ${auth.token}`;
+    if (access === undefined || access.expiresAt - 60_000 < ctx.now().getTime()) access = await accessToken();
+    return `Bearer ${access.token}`;
+  }
+
+  /** OAuth 2.0 client credentials with a private_key_jwt client assertion, as Okta's service apps take them. */
+  async function accessToken(): Promise<{ token: string; expiresAt: number }> {
+    if (auth.kind !== 'oauth') throw new Error('unreachable');
+    const tokenUrl = `${origin}/oauth2/v1/token`;
+    const body = new URLSearchParams({
+      grant_type: 'client_credentials', scope: auth.scopes.join(' '),
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: clientAssertion(auth, tokenUrl, ctx.now()),
+    });
+    const answer = await withRateLimit(() => send(tokenUrl, { method: 'POST', body, headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' } }), options.rateLimit, ctx, waits);
+    const json = parseJson(answer);
+    if (answer.status === 200 && typeof json?.['access_token'] === 'string') {
+      return { token: json['access_token'], expiresAt: ctx.now().getTime() + Number(json['expires_in'] ?? 3600) * 1000 };
+    }
+    const code = typeof json?.['error'] === 'string' ? json['error'] : String(answer.status);
+    const description = typeof json?.['error_description'] === 'string' ? ` ${json['error_description'].slice(0, 200)}` : '';
+    if (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce') {
+      throw new errors.AuthError(`Okta asks ${principal} for a DPoP proof (${code}); this connector does not send DPoP: turn off "Require Demonstrating Proof of Possession (DPoP) header in token requests" on the app`);
+    }
+    if (code === 'invalid_scope') throw new errors.PermissionError(`Okta refused the scopes ${auth.scopes.join(' ')} to ${principal} (${code}${description}); grant them on the app's Okta API Scopes tab`);
+    if (answer.status >= 500 || answer.status === 429) throw new errors.UnavailableError(`Okta's token endpoint failed (${answer.status})`);
+    throw new errors.AuthError(`Okta refused an access token to ${principal} (${code}${description}); check clientId, keyId and privateKey`);
+  }
+
+  /** The typed error for an Okta API error answer: its status, errorCode and errorSummary, never more of the body. */
+  function failure(answer: Answer): errors.ConnectorError {
+    const json = parseJson(answer);
+    const summary = `${answer.status}${typeof json?.['errorCode'] === 'string' ? ` ${json['errorCode']}` : ''}${typeof json?.['errorSummary'] === 'string' ? ` ${json['errorSummary'].slice(0, 200)}` : ''}`;
+    switch (errors.httpStatusKind(answer.status)) {
+      case 'auth': return new errors.AuthError(`Okta rejected the credentials of ${principal} for ${origin} (${summary})`);
+      case 'permission': return new errors.PermissionError(`${principal} may not read this (${summary}); it needs a read-only administrator role, or the scopes okta.users.read, okta.roles.read and okta.groups.read`);
+      case 'not-found': return new errors.NotFoundError(`Okta has no such resource (${summary})`);
+      case 'unavailable': return new errors.UnavailableError(`Okta failed (${summary})`);
+      case 'throttled': return new errors.ThrottledError(`Okta rate limited the request (${summary})`);
+      default: return new errors.RequestRejectedError(`Okta refused the request (${summary})`);
+    }
+  }
+
+  async function get(url: string): Promise<Answer> {
+    const answer = await withRateLimit(async () => send(url, { headers: { accept: 'application/json', authorization: await authorization() } }), options.rateLimit, ctx, waits);
+    if (answer.status === 401 && auth.kind === 'oauth') access = undefined; // an access token revoked early is fetched again on the activity's retry
+    if (answer.status !== 200) throw failure(answer);
+    return answer;
+  }
+
+  return {
+    origin, principal, waits,
+    /** One page: its validated items and the next page's URL from `Link: rel="next"`, if any. */
+    async page<T>(url: string, schema: z.ZodType<T>): Promise<{ items: T; next: string | undefined }> {
+      const answer = await get(url.startsWith('/') ? origin + url : url);
+      const json = parseBody(answer);
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) throw new errors.MalformedResponseError(errors.describeIssues(parsed.error.issues));
+      return { items: parsed.data, next: nextLink(answer.headers.get('link')) };
+    },
+  };
+}
+
+function parseJson(answer: Answer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(answer.text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch { return undefined; }
+}
+
+function parseBody(answer: Answer): unknown {
+  try { return JSON.parse(answer.text) as unknown; } catch {
+    if (answer.text === '' || errors.endsMidJson(answer.text)) throw new errors.UnavailableError(errors.ENDED_EARLY);
+    throw new errors.MalformedResponseError(`the body is not JSON (${answer.headers.get('content-type') ?? 'no content-type'}, ${answer.text.length} characters)`);
+  }
+}
+
+/** Okta sends one `Link` header per relation, which fetch joins with commas. */
+export function nextLink(link: string | null): string | undefined {
+  for (const part of (link ?? '').split(/,\s*(?=<)/)) {
+    const match = /^<([^>]+)>\s*;\s*rel="?next"?/.exec(part.trim());
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** The signed JWT a service app proves itself with: iss and sub its client id, aud the token endpoint, five minutes to live. */
+export function clientAssertion(auth: Extract<OktaAuth, { kind: 'oauth' }>, audience: string, now: Date): string {
+  const ec = auth.privateKey.asymmetricKeyType === 'ec';
+  const header = { alg: ec ? 'ES256' : 'RS256', typ: 'JWT', ...(auth.keyId === undefined ? {} : { kid: auth.keyId }) };
+  const iat = Math.floor(now.getTime() / 1000);
+  const claims = { iss: auth.clientId, sub: auth.clientId, aud: audience, iat, exp: iat + 300, jti: randomUUID() };
+  const input = `${base64url(header)}.${base64url(claims)}`;
+  const signature = sign('sha256', Buffer.from(input), ec ? { key: auth.privateKey, dsaEncoding: 'ieee-p1363' } : auth.privateKey);
+  return `${input}.${signature.toString('base64url')}`;
+}
+
+/**
+ * The one place that waits out Okta's rate limit within a cap, beyond which the activity's retry waits: a 429 (E0000047) waits until
+ * `x-rate-limit-reset` (epoch seconds), counted from the answer's own `Date` so a skewed local clock does not shorten it.
+ */
+export async function withRateLimit(send: () => Promise<Answer>, policy: RateLimitPolicy, ctx: ConnectorContext, waits: { count: number; ms: number }): Promise<Answer> {
+  for (let retry = 0; ; retry++) {
+    const answer = await send();
+    if (answer.status !== 429) return answer;
+    const waitMs = rateLimitWaitMs(answer.headers, ctx.now().getTime());
+    if (retry >= policy.maxRetries || waitMs > policy.maxWaitSeconds * 1000) {
+      throw new errors.ThrottledError(`still rate limited after ${retry} waits (429 ${String(parseJson(answer)?.['errorCode'] ?? '')}); Okta asks to wait ${Math.ceil(waitMs / 1000)} s`.replace(' )', ')'), { retryAfterMs: waitMs });
+    }
+    ctx.log.warn({ waitMs, retry: retry + 1, maxRetries: policy.maxRetries, limit: answer.headers.get('x-rate-limit-limit') }, `okta: rate limited on ${new URL(answer.url).pathname}; waiting`);
+    [waits.count, waits.ms] = [waits.count + 1, waits.ms + waitMs];
+    try { await sleep(waitMs, undefined, { signal: ctx.signal }); } catch (error) { throw ctx.signal.aborted ? ctx.signal.reason : error; }
+  }
+}
+
+function rateLimitWaitMs(headers: Headers, now: number): number {
+  const reset = Number(headers.get('x-rate-limit-reset'));
+  if (headers.get('x-rate-limit-reset') === null || !Number.isFinite(reset)) return 60_000; // Okta's limits are per minute
+  const date = Date.parse(headers.get('date') ?? '');
+  return Math.max(0, reset * 1000 - (Number.isFinite(date) ? date : now));
+}

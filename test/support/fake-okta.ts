@@ -1,0 +1,211 @@
+import { randomBytes, verify, type KeyObject } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local Okta organisation speaking the Management API's wire protocol: `GET /api/v1/users` (every user but the
+ * DEPROVISIONED unless `filter=status eq "DEPROVISIONED"`), paged by `limit` (200 at most) and the `after` cursor (the id
+ * of the last user returned) in `Link: <...>; rel="next"` headers, one per relation as Okta sends them;
+ * `/api/v1/users/{id}/factors`, `/roles`, `/groups` (paged the same way); `x-rate-limit-limit/remaining/reset` on every
+ * answer; Okta's error bodies (401 E0000011, 403 E0000006, 404 E0000007, 429 E0000047 with `x-rate-limit-reset`).
+ * Credentials: `Authorization: SSWS <token>`, or `Bearer <access token>` issued by `POST /oauth2/v1/token` for the
+ * client-credentials grant with a private_key_jwt client assertion, which it verifies (alg, signature, iss = sub =
+ * client id, aud = the token endpoint, exp at most an hour on, jti) and whose scopes it enforces per endpoint.
+ */
+
+export interface FakeOktaUser {
+  id: string;
+  status: 'STAGED' | 'PROVISIONED' | 'ACTIVE' | 'RECOVERY' | 'PASSWORD_EXPIRED' | 'LOCKED_OUT' | 'SUSPENDED' | 'DEPROVISIONED';
+  login: string;
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  created: string;
+  lastLogin: string | null;
+  factors?: { factorType: string; provider: string; status: 'ACTIVE' | 'PENDING_ACTIVATION' | 'NOT_SETUP' }[];
+  roles?: { type: string; assignmentType: 'USER' | 'GROUP' }[];
+  groups?: string[];
+}
+
+export interface FakeServiceApp {
+  clientId: string;
+  publicKey: KeyObject;
+  keyId?: string;
+  scopes: string[];
+  /** A new service app's default: DPoP proofs required at the token endpoint. */
+  requireDpop?: boolean;
+}
+
+export interface InjectedResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface FakeOktaState {
+  users: FakeOktaUser[];
+  /** API tokens accepted as `SSWS <token>`. */
+  tokens: Set<string>;
+  apps: FakeServiceApp[];
+  /** The next authenticated API requests get these answers instead, one each; a null lets its request through. */
+  inject: (InjectedResponse | null)[];
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  /** `SSWS` or `Bearer`: the scheme the client used, never the credential. */
+  scheme: string | undefined;
+  status: number;
+}
+
+export interface FakeOkta {
+  readonly orgUrl: string;
+  readonly state: FakeOktaState;
+  readonly requests: RecordedRequest[];
+  /** Client assertions the token endpoint accepted, decoded. */
+  readonly assertions: { header: Record<string, unknown>; claims: Record<string, unknown> }[];
+  close(): Promise<void>;
+}
+
+const RATE_LIMIT = 600;
+
+/** Okta's error body. */
+export function oktaError(status: number, errorCode: string, errorSummary: string, headers: Record<string, string> = {}): InjectedResponse {
+  return { status, body: { errorCode, errorSummary, errorLink: errorCode, errorId: `oae${randomBytes(8).toString('hex')}`, errorCauses: [] }, headers };
+}
+
+/** A 429 until the epoch second `reset`, with the answer's own Date when given. */
+export function rateLimited(reset: number, date?: Date): InjectedResponse {
+  return oktaError(429, 'E0000047', 'API call exceeded rate limit due to too many requests.', {
+    'x-rate-limit-limit': String(RATE_LIMIT), 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset),
+    ...(date === undefined ? {} : { date: date.toUTCString() }),
+  });
+}
+
+const SCOPE_OF: [RegExp, string][] = [[/\/roles$/, 'okta.roles.read'], [/\/groups$/, 'okta.groups.read'], [/^\/api\/v1\/users/, 'okta.users.read']];
+
+export async function startFakeOkta(initial: Partial<FakeOktaState> = {}): Promise<FakeOkta> {
+  const state: FakeOktaState = { users: [], tokens: new Set(), apps: [], inject: [], ...initial };
+  const requests: RecordedRequest[] = [];
+  const assertions: FakeOkta['assertions'] = [];
+  const accessTokens = new Map<string, { scopes: string[]; expiresAt: number }>();
+  const seenJti = new Set<string>();
+  let origin = '';
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => { res.statusCode = 500; res.end(String(error)); });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', origin);
+    const [scheme, credential] = (req.headers.authorization ?? '').split(' ', 2);
+    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), scheme: scheme || undefined, status: 0 };
+    requests.push(record);
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}, links: string[] = []): void => {
+      record.status = status;
+      const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+      res.statusCode = status;
+      for (const [name, value] of Object.entries({
+        'content-type': 'application/json', 'x-okta-request-id': randomBytes(10).toString('base64url'),
+        'x-rate-limit-limit': String(RATE_LIMIT), 'x-rate-limit-remaining': String(Math.max(0, RATE_LIMIT - requests.length)),
+        'x-rate-limit-reset': String(Math.floor(Date.now() / 1000) + 60), ...headers, 'content-length': String(Buffer.byteLength(text)),
+      })) res.setHeader(name, value);
+      if (links.length > 0) res.setHeader('link', links);
+      res.end(text);
+    };
+    const fail = (response: InjectedResponse) => send(response.status, response.body, response.headers);
+
+    if (url.pathname === '/oauth2/v1/token' && req.method === 'POST') return issueToken(new URLSearchParams(body), req.headers['dpop'], send);
+
+    let scopes: string[] | undefined;
+    if (scheme === 'SSWS' && credential && state.tokens.has(credential)) scopes = undefined;
+    else if (scheme === 'Bearer' && credential && (accessTokens.get(credential)?.expiresAt ?? 0) > Date.now()) scopes = accessTokens.get(credential)!.scopes;
+    else return fail(oktaError(401, 'E0000011', 'Invalid token provided'));
+
+    const injected = state.inject.shift();
+    if (injected) return fail(injected);
+    const needed = SCOPE_OF.find(([pattern]) => pattern.test(url.pathname))?.[1];
+    if (scopes !== undefined && needed !== undefined && !scopes.includes(needed)) {
+      return send(403, '', { 'www-authenticate': `Bearer authorization_uri="${origin}/oauth2/v1/authorize", realm="${origin}", scope="${needed}", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="${url.pathname}"` });
+    }
+    if (req.method !== 'GET') return fail(oktaError(405, 'E0000022', 'The endpoint does not support the provided HTTP method'));
+
+    if (url.pathname === '/api/v1/users') {
+      const filter = url.searchParams.get('filter');
+      if (filter !== null && filter !== 'status eq "DEPROVISIONED"') return fail(oktaError(400, 'E0000031', 'Invalid search criteria.'));
+      const users = state.users.filter((user) => (filter === null ? user.status !== 'DEPROVISIONED' : user.status === 'DEPROVISIONED'));
+      return page(url, users.sort((a, b) => a.id.localeCompare(b.id)), (user) => user.id, userJson);
+    }
+    const sub = /^\/api\/v1\/users\/([^/]+)\/(factors|roles|groups)$/.exec(url.pathname);
+    const user = sub && state.users.find((candidate) => candidate.id === decodeURIComponent(sub[1]!));
+    if (!sub || !user) return fail(oktaError(404, 'E0000007', `Not found: Resource not found: ${sub?.[1] ?? url.pathname} (User)`));
+    if (sub[2] === 'factors') return send(200, (user.factors ?? []).map((factor, i) => ({ id: `${user.id}f${i}`, factorType: factor.factorType, provider: factor.provider, vendorName: factor.provider, status: factor.status, created: user.created, lastUpdated: user.created, profile: {}, _links: {} })));
+    if (sub[2] === 'roles') return send(200, (user.roles ?? []).map((role, i) => ({ id: `ra${user.id}${i}`, label: role.type, type: role.type, status: 'ACTIVE', created: user.created, lastUpdated: user.created, assignmentType: role.assignmentType, _links: {} })));
+    const groups = (user.groups ?? []).map((name, i) => ({ id: `00g${String(i).padStart(3, '0')}${name.replace(/\W/g, '')}`, name }));
+    return page(url, groups, (group) => group.id, (group) => ({ id: group.id, created: user.created, type: group.name === 'Everyone' ? 'BUILT_IN' : 'OKTA_GROUP', profile: { name: group.name, description: null }, _links: {} }));
+
+    function page<T>(at: URL, items: T[], idOf: (item: T) => string, json: (item: T) => unknown): void {
+      const limit = Math.min(200, Number(at.searchParams.get('limit') ?? 200) || 200);
+      const after = at.searchParams.get('after');
+      const start = after === null ? 0 : items.findIndex((item) => idOf(item) > after) === -1 ? items.length : items.findIndex((item) => idOf(item) > after);
+      const slice = items.slice(start, start + limit);
+      const links = [`<${origin}${at.pathname}?${at.searchParams}>; rel="self"`];
+      if (start + limit < items.length) {
+        const params = new URLSearchParams(at.searchParams);
+        params.set('after', idOf(slice.at(-1)!));
+        links.push(`<${origin}${at.pathname}?${params}>; rel="next"`);
+      }
+      send(200, slice.map(json), {}, links);
+    }
+  }
+
+  function userJson(user: FakeOktaUser): unknown {
+    return {
+      id: user.id, status: user.status, created: user.created, activated: user.status === 'STAGED' ? null : user.created, statusChanged: user.created,
+      lastLogin: user.lastLogin, lastUpdated: user.created, passwordChanged: null, type: { id: 'oty1' },
+      profile: { firstName: user.firstName ?? null, lastName: user.lastName ?? null, mobilePhone: null, secondEmail: null, login: user.login, email: user.email ?? user.login },
+      credentials: { provider: { type: 'OKTA', name: 'OKTA' } }, _links: { self: { href: `${origin}/api/v1/users/${user.id}` } },
+    };
+  }
+
+  function issueToken(form: URLSearchParams, dpop: string | string[] | undefined, send: (status: number, payload: unknown) => void): void {
+    const refuse = (error: string, description: string) => send(error === 'invalid_client' ? 401 : 400, { error, error_description: description });
+    if (form.get('grant_type') !== 'client_credentials') return refuse('unsupported_grant_type', 'The authorization grant type is not supported by the authorization server.');
+    if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return refuse('invalid_client', 'Client authentication failed.');
+    const [header, payload, signature] = (form.get('client_assertion') ?? '').split('.');
+    const [head, claims] = [decode(header), decode(payload)];
+    const app = state.apps.find((candidate) => candidate.clientId === claims?.['iss']);
+    if (!head || !claims || !app || signature === undefined) return refuse('invalid_client', 'The client_assertion token is invalid.');
+    const alg = app.publicKey.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
+    const signed = head['alg'] === alg && verify('sha256', Buffer.from(`${header}.${payload}`), alg === 'ES256' ? { key: app.publicKey, dsaEncoding: 'ieee-p1363' } : app.publicKey, Buffer.from(signature, 'base64url'));
+    if (!signed || (app.keyId !== undefined && head['kid'] !== app.keyId)) return refuse('invalid_client', 'The client_assertion signature is invalid.');
+    const now = Math.floor(Date.now() / 1000);
+    if (claims['sub'] !== app.clientId) return refuse('invalid_client', "The 'sub' claim must match the client_id.");
+    if (claims['aud'] !== `${origin}/oauth2/v1/token`) return refuse('invalid_client', "The audience claim for client_assertion must be the endpoint invoked for the request.");
+    if (!(Number(claims['exp']) > now) || Number(claims['exp']) > now + 3600) return refuse('invalid_client', 'The client_assertion token is expired or lives too long.');
+    if (typeof claims['jti'] !== 'string' || seenJti.has(claims['jti'])) return refuse('invalid_client', "The client_assertion token has already been used (or has no 'jti').");
+    seenJti.add(claims['jti']);
+    if (app.requireDpop && dpop === undefined) return refuse('invalid_dpop_proof', 'The DPoP proof JWT header is missing.');
+    const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+    if (scopes.length === 0 || scopes.some((scope) => !app.scopes.includes(scope))) return refuse('invalid_scope', 'The following scopes are not allowed: ' + scopes.filter((scope) => !app.scopes.includes(scope)).join(' '));
+    assertions.push({ header: head, claims });
+    const token = `eyJ.fake.${randomBytes(18).toString('base64url')}`;
+    accessTokens.set(token, { scopes, expiresAt: Date.now() + 3600_000 });
+    send(200, { token_type: 'Bearer', expires_in: 3600, access_token: token, scope: scopes.join(' ') });
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { orgUrl: origin, state, requests, assertions, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+function decode(part: string | undefined): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch { return undefined; }
+}
