@@ -331,7 +331,7 @@ describe('the SoA as HTML', () => {
   });
 });
 
-describe('the SoA in a browser', () => {
+describe('the SoA in a browser', { tags: ['chromium'] }, () => {
   it('renders in headless Chromium: 93 control rows, the hostile values as text, no script', async () => {
     const file = path.join(dir, 'soa.html');
     writeFileSync(file, renderSoaHtml(soa));
