@@ -417,7 +417,7 @@ describe('aws-iam failures', () => {
   it('maps a refused AssumeRole (wrong external id) to PermissionError naming the call', async () => {
     const error = await failure({ accounts: [{ roleArn: ROLE, externalId: 'wrong-external-id' }] });
     expect(error).toBeInstanceOf(PermissionError);
-    expect(error.message).toContain(`aws-iam: account ${OTHER}: AssumeRole: AccessDenied (HTTP 403)`);
+    expect(error.message).toContain(`aws-iam: account ${OTHER}: AssumeRole ${ROLE}: AccessDenied (HTTP 403)`);
   });
 
   it.each([
