@@ -9,6 +9,7 @@ import {
   ThrottledError,
   UnavailableError,
 } from '../errors.ts';
+import { headerOf, retryAfterMs } from './http.ts';
 
 /** Codes AWS answers with a 4xx status for a request that timed out: the SDK's own list of transient errors. */
 export const AWS_TRANSIENT_CODES: ReadonlySet<string> = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
@@ -131,7 +132,11 @@ export function awsFailure(error: unknown, where: string, options: AwsFailureOpt
   const said = (error.message.split('\n')[0] ?? '').slice(0, MESSAGE_CHARS);
   const message = `${where}: ${NETWORK.has(code) || !unreadable ? code : 'unreadable response'}${detail ? ` (${detail})` : ''}: ${said}`;
   const kept = { cause: summary };
-  if (AWS_THROTTLING_CODES.has(code) || status === 429) return new ThrottledError(message, kept);
+  if (AWS_THROTTLING_CODES.has(code) || status === 429) {
+    // Only the number is read from the response; the response itself stays behind.
+    const asked = retryAfterMs(headerOf((facts.$response as { headers?: unknown } | undefined)?.headers, 'retry-after'));
+    return new ThrottledError(message, { ...kept, ...(asked === undefined ? {} : { retryAfterMs: asked }) });
+  }
   if (AUTH.has(code)) return new AuthError(options.authHint === undefined ? message : `${message}; ${options.authHint}`, kept);
   if (PERMISSION.has(code)) return new PermissionError(options.needs === undefined ? message : `${message}; the worker needs ${options.needs}`, kept);
   if (NOT_FOUND.has(code)) return new NotFoundError(message, kept);
