@@ -108,11 +108,15 @@ const SAYS: Record<HttpStatusKind, string> = {
 /**
  * The typed error for a refusal: retryable for 408, 429 and 5xx (and a 403 that is a rate limit: GitHub answers its
  * primary and secondary limits so, with Retry-After or an exhausted x-ratelimit-remaining), permanent for the rest.
+ * Throttling carries the wait the source asked for.
  */
 export function httpFailure(refusal: HttpRefusal): ConnectorError | ConfigError {
   const asked = askedWaitMs(refusal.headers);
   let kind = httpStatusKind(refusal.status);
-  if (kind === 'permission' && (headerOf(refusal.headers, 'retry-after') !== undefined || rateLimitOf(refusal.headers)?.remaining === 0)) kind = 'throttled';
+  const asksToWait = headerOf(refusal.headers, 'retry-after') !== undefined;
+  if (kind === 'permission' && (asksToWait || rateLimitOf(refusal.headers)?.remaining === 0)) kind = 'throttled';
+  // A 503 with Retry-After is a source shedding load and saying for how long (BambooHR throttles so).
+  if (refusal.status === 503 && asksToWait) kind = 'throttled';
   const detail = refusal.detail === undefined || refusal.detail === '' ? '' : ` (${refusal.detail})`;
   const message = `${refusal.where}: HTTP ${refusal.status}: ${refusal.hints?.[kind] ?? SAYS[kind]}${detail}`;
   switch (kind) {
