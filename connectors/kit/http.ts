@@ -34,9 +34,9 @@ export function headerOf(headers: unknown, name: string): string | undefined {
 export function retryAfterMs(value: string | null | undefined, now: number = Date.now()): number | undefined {
   if (value === null || value === undefined) return undefined;
   const text = value.trim();
-  // Digits first: Date.parse reads a bare "120" as a year.
+  // Digits first, and a date only with a month name in it: Date.parse reads "120" or "-5" as years.
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const at = Date.parse(text);
+  const at = /[A-Za-z]{3}/.test(text) ? Date.parse(text) : Number.NaN;
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
