@@ -71,7 +71,7 @@ describe('awsFailure: one classifier for every AWS connector', () => {
   it('keeps a plain summary as cause, never the SDK error with the raw HTTP exchange', () => {
     for (const raw of [sdkError('AccessDenied', 403, { fault: 'client' }), sdkError('SyntaxError', 200), sdkError('Throttling', 400, { fault: 'client' })]) {
       const error = awsFailure(raw, 'src: Call');
-      expect(error.cause).toEqual({ code: raw.name, httpStatusCode: (raw as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode, requestId: 'req-1', attempts: 3 });
+      expect(error.cause).toEqual({ code: raw.name, httpStatusCode: (raw as unknown as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode, requestId: 'req-1', attempts: 3 });
       const everything = `${inspect(error, { showHidden: true, depth: 10 })} ${JSON.stringify(error)} ${toFailure(error).message}`;
       expect(everything).not.toContain(SIGNED);
       expect(everything).not.toContain('wJalrXUtnFEMI');

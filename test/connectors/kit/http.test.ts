@@ -183,7 +183,7 @@ describe('fetchJson', () => {
   });
 
   it('calls another body malformed without quoting it, and redacts the detail of a refusal', async () => {
-    const malformed = await get('/html').catch((error: unknown) => error as Error);
+    const malformed = (await get('/html').catch((error: unknown) => error)) as Error;
     expect(malformed).toBeInstanceOf(MalformedResponseError);
     expect(malformed.message).toBe('src: GET /html: the body is not JSON (text/html, 25 characters)');
     await expect(get('/refused')).rejects.toThrow('src: GET /refused: HTTP 401: the credentials were rejected (token [redacted] revoked)');
@@ -198,7 +198,7 @@ describe('fetchJson', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const url = new URL(`http://127.0.0.1:${(closed.address() as AddressInfo).port}/`);
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const error = await fetchJson({ where: 'src: GET /', url, signal: new AbortController().signal, redact: (text) => text }).catch((caught: unknown) => caught as Error);
+    const error = (await fetchJson({ where: 'src: GET /', url, signal: new AbortController().signal, redact: (text) => text }).catch((caught: unknown) => caught)) as Error;
     expect(error).toBeInstanceOf(UnavailableError);
     expect(error.message).toBe(`src: GET /: cannot reach ${url.origin} (ECONNREFUSED)`);
   });
