@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { toFailure } from '../../activities/failures.ts';
@@ -290,4 +293,106 @@ export function expectNoRawExchange(error: unknown): void {
     for (const name of forbidden) expect(Object.getOwnPropertyNames(current), `an error in the chain keeps ${name}`).not.toContain(name);
     current = (current as { cause?: unknown }).cause;
   }
+}
+
+/** What a file connector reads in one case of the contract: file names (relative to the config's folder) and contents. */
+export type ContractFiles = Record<string, string | Buffer>;
+
+export interface FileContractOptions {
+  connector: AnyConnector;
+  /** Files with several cursors' worth of records; a malformed one (a value of the wrong kind); one cut short. */
+  files: { valid(): ContractFiles; malformed(): ContractFiles; truncated(): ContractFiles };
+  /** The config reading the files of a case, paths relative to the config's folder. */
+  config(names: string[]): Record<string, unknown>;
+  /** How an error names the file (and line or field) that was wrong. */
+  names: RegExp;
+  key(record: AnyRecord): string;
+}
+
+/**
+ * The part of the contract that applies to a connector reading files: every record once, resuming from each
+ * cursor, and a malformed or truncated file refused as malformed (permanent: reading it again gives the same
+ * bytes), naming the file. Files hold no credentials, so there is no secret to keep out.
+ */
+export function fileConnectorContract(options: FileContractOptions): void {
+  const { connector } = options;
+  let root: string;
+  let cases = 0;
+
+  /** A folder of its own for each case; the runs of one case read the same files, with the same times. */
+  async function write(files: ContractFiles): Promise<{ dir: string; names: string[] }> {
+    const dir = join(root, `case-${++cases}`);
+    await mkdir(dir);
+    for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+    return { dir, names: Object.keys(files) };
+  }
+
+  async function run(
+    { dir, names }: { dir: string; names: string[] },
+    overrides: Partial<Pick<ConnectorContext, 'resumeCursor' | 'signal'>> & { onHeartbeat?: (cursor: string | undefined, records: number) => void } = {},
+  ) {
+    const { onHeartbeat, ...context } = overrides;
+    const test = testContext({ baseDir: dir, ...context });
+    const records: AnyRecord[] = [];
+    const heartbeats: { cursor: string | undefined; records: number }[] = [];
+    const ctx: ConnectorContext = {
+      ...test.ctx,
+      heartbeat: async (cursor) => {
+        heartbeats.push({ cursor, records: records.length });
+        onHeartbeat?.(cursor, records.length);
+      },
+    };
+    let error: unknown;
+    try {
+      for await (const record of connector.collect(connector.config.parse(options.config(names)), ctx)) records.push(record as AnyRecord);
+    } catch (caught) {
+      error = caught;
+    }
+    return { records, heartbeats, error };
+  }
+
+  const keys = (records: AnyRecord[]) => records.map(options.key).sort();
+
+  describe(`connector contract (files): ${connector.name}`, () => {
+    beforeAll(async () => {
+      root = await mkdtemp(join(tmpdir(), `contract-${connector.name}-`));
+    });
+    afterAll(async () => {
+      await rm(root, { recursive: true, force: true });
+    });
+
+    it('reads every record once and resumes from each cursor it reports without losing or doubling one', async () => {
+      const files = await write(options.files.valid());
+      const baseline = await run(files);
+      expect(baseline.error).toBeUndefined();
+      expect(new Set(baseline.records.map(options.key)).size).toBe(baseline.records.length);
+      const cursors = baseline.heartbeats.filter((beat) => beat.cursor !== undefined);
+      expect(cursors.length).toBeGreaterThanOrEqual(2);
+      for (const beat of cursors) {
+        const controller = new AbortController();
+        let durable = -1;
+        const cut = await run(files, {
+          signal: controller.signal,
+          onHeartbeat: (cursor, records) => {
+            if (cursor !== beat.cursor || durable >= 0) return;
+            durable = records;
+            controller.abort(new Error('contract: stopped at a cursor'));
+          },
+        });
+        const resumed = await run(files, { resumeCursor: beat.cursor });
+        expect(resumed.error).toBeUndefined();
+        expect(keys([...cut.records.slice(0, durable), ...resumed.records])).toEqual(keys(baseline.records));
+      }
+    });
+
+    it.each([['malformed'], ['truncated']] as const)('refuses a %s file as malformed and permanent, naming it', async (kind) => {
+      const { error } = await run(await write(options.files[kind]()));
+      expect(error).toBeInstanceOf(MalformedResponseError);
+      const message = (error as Error).message;
+      expect(message.startsWith(`${connector.name}: `), message).toBe(true);
+      expect(message).toMatch(options.names);
+      expect(retryable(error)).toBe(false);
+      expectNoRawExchange(error);
+    });
+  });
 }
