@@ -83,37 +83,6 @@ export function httpStatusKind(status: number): HttpStatusKind {
   return 'rejected';
 }
 
-/** Codes AWS answers with a 4xx status for a request that timed out: the SDK's own list of transient errors. */
-export const AWS_TRANSIENT_CODES: ReadonlySet<string> = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
-
-/** Codes the SDK retries as throttling, whatever their status. */
-const AWS_THROTTLING_CODES: ReadonlySet<string> = new Set([
-  'BandwidthLimitExceeded',
-  'EC2ThrottledException',
-  'LimitExceededException',
-  'PriorRequestNotComplete',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'SlowDown',
-  'ThrottledException',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'TransactionInProgressException',
-]);
-
-/**
- * Whether an AWS error that no code list of the connector has claimed is a refusal of the request itself
- * (ValidationError, InvalidParameterValue, a 405, a 409...), which no retry will change.
- */
-export function isAwsRejection(code: string, status: number | undefined): boolean {
-  if (status === undefined || status < 400 || status >= 500 || AWS_TRANSIENT_CODES.has(code) || AWS_THROTTLING_CODES.has(code)) return false;
-  const kind = httpStatusKind(status);
-  return kind !== 'throttled' && kind !== 'unavailable';
-}
-
 /** How a connector says that a body stopped partway: the connection dropped, and the same request fetches it whole. */
 export const ENDED_EARLY = 'the response ended early';
 

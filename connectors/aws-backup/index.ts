@@ -1,13 +1,19 @@
-import { ListBackupJobsCommand, ListProtectedResourcesCommand, ListRestoreJobsCommand, ListRestoreTestingPlansCommand, ListTagsCommand } from '@aws-sdk/client-backup';
-import type { BackupClient } from '@aws-sdk/client-backup';
+import {
+  BackupClient,
+  ListBackupJobsCommand,
+  ListProtectedResourcesCommand,
+  ListRestoreJobsCommand,
+  ListRestoreTestingPlansCommand,
+  ListTagsCommand,
+} from '@aws-sdk/client-backup';
 import { z } from 'zod';
-import { SecretRef } from '../../config/secrets.ts';
 import type { BackupJob, ProtectedResource } from '../../evidence/records.ts';
 import { defineConnector } from '../contract.ts';
 import type { ConnectorContext } from '../contract.ts';
-import { MalformedResponseError } from '../errors.ts';
-import { backupClient, failure, openAccount, parseResponse, send, staticCredentials } from './client.ts';
-import type { ClientSettings } from './client.ts';
+import { awsFailure } from '../kit/aws-errors.ts';
+import { awsAccountFields, awsAccounts, awsClientConfig, AwsKeys, AwsRegion, checkAwsAccount, countSdkRetries, openAwsAccount, workerCredentials } from '../kit/aws.ts';
+import { RetryTally } from '../kit/retries.ts';
+import { nextPageToken, parseResponse } from '../kit/validate.ts';
 import { CALLS, decodeCursor, encodeCursor, isBefore, nextPosition } from './cursor.ts';
 import type { Call, Cursor, Position } from './cursor.ts';
 import {
@@ -24,37 +30,19 @@ import {
 } from './mapping.ts';
 import type { Origin } from './mapping.ts';
 
-const AccountId = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id');
-const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as "eu-west-1"');
-
-export const AwsBackupAccount = z.strictObject({
-  id: AccountId.optional().describe('The 12-digit account id; taken from the role ARN, or from GetCallerIdentity for the base credentials.'),
-  roleArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN such as "arn:aws:iam::123456789012:role/IsmsAudit"')
-    .optional()
-    .describe('The role the worker assumes to read this account; without it, the base credentials are used.'),
-  externalId: z.string().min(2).max(1224).optional().describe('The external id the role\'s trust policy requires.'),
-  regions: z.array(Region).min(1).default(['us-east-1']).describe('The regions whose backup jobs, restore jobs and protected resources are read.'),
-});
+export const AwsBackupAccount = z
+  .strictObject({
+    ...awsAccountFields,
+    regions: z.array(AwsRegion).min(1).default(['us-east-1']).describe('The regions whose backup jobs, restore jobs and protected resources are read.'),
+  })
+  .superRefine(checkAwsAccount);
 
 export const AwsBackupConfig = z
   .strictObject({
-    accounts: z
-      .array(AwsBackupAccount)
-      .min(1)
-      .default([{ regions: ['us-east-1'] }])
-      .describe('The AWS accounts to read; by default the account of the base credentials, in us-east-1.'),
+    accounts: awsAccounts(AwsBackupAccount).prefault([{}]).describe('The AWS accounts to read; by default the account of the base credentials, in us-east-1.'),
     endpoint: z.url().optional().describe('The AWS Backup endpoint, for VPC endpoints and test servers.'),
     stsEndpoint: z.url().optional().describe('The STS endpoint used for AssumeRole and GetCallerIdentity.'),
-    credentials: z
-      .strictObject({
-        accessKeyId: SecretRef.describe('The access key id, as a secret reference.'),
-        secretAccessKey: SecretRef.describe('The secret access key, as a secret reference.'),
-        sessionToken: SecretRef.optional().describe('A session token, for temporary keys.'),
-      })
-      .optional()
-      .describe('Base credentials; without them, the SDK\'s default chain (environment, profile, instance or task role).'),
+    credentials: AwsKeys.optional(),
     lookbackDays: z
       .number()
       .int()
@@ -99,16 +87,7 @@ export const awsBackup = defineConnector({
     const resumed = ctx.resumeCursor === undefined ? undefined : decodeCursor(ctx.resumeCursor, regionsPerAccount);
     const createdAfter = resumed === undefined ? new Date(ctx.now().getTime() - config.lookbackDays * DAY_MS) : new Date(resumed.createdAfter);
     const start: Cursor = resumed ?? { v: 1, createdAfter: createdAfter.toISOString(), account: 0, region: 0, call: CALLS[0], page: 1 };
-    const settings: ClientSettings = { endpoint: config.endpoint, stsEndpoint: config.stsEndpoint, maxAttempts: config.maxAttempts };
-    const base = staticCredentials(
-      config.credentials === undefined
-        ? undefined
-        : {
-            accessKeyId: await ctx.secret(config.credentials.accessKeyId),
-            secretAccessKey: await ctx.secret(config.credentials.secretAccessKey),
-            sessionToken: config.credentials.sessionToken === undefined ? undefined : await ctx.secret(config.credentials.sessionToken),
-          },
-    );
+    const base = await workerCredentials(config.credentials, ctx);
 
     const tallies: Record<string, Record<string, number>> = {};
     const restoreTestingPlans: Record<string, Record<string, unknown>[]> = {};
@@ -123,18 +102,29 @@ export const awsBackup = defineConnector({
       ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
       ...(resumed === undefined ? {} : { resumedFrom: ctx.resumeCursor }),
     });
+    const tally = new RetryTally(ctx);
 
     for (let a = start.account; a < config.accounts.length; a++) {
       const entry = config.accounts[a];
       if (entry === undefined) break;
       ctx.signal.throwIfAborted();
-      const access = await openAccount(entry, a, base, settings, ctx);
+      const access = await openAwsAccount(entry, a, entry.regions[0] ?? 'us-east-1', {
+        source: SOURCE,
+        sessionName: 'isms-worker-aws-backup',
+        stsEndpoint: config.stsEndpoint,
+        maxAttempts: config.maxAttempts,
+        credentials: base,
+        tally,
+        signal: ctx.signal,
+      });
       try {
         for (let r = a === start.account ? start.region : 0; r < entry.regions.length; r++) {
           const region = entry.regions[r] ?? 'us-east-1';
-          const key = `${access.account}/${region}`;
-          const tally = (tallies[key] ??= {});
-          const client = backupClient(settings, region, access.credentials);
+          const key = `${access.accountId}/${region}`;
+          const collected = (tallies[key] ??= {});
+          const scope = `${SOURCE}: account ${access.accountId} ${region}`;
+          const client = new BackupClient(awsClientConfig({ region, endpoint: config.endpoint, maxAttempts: config.maxAttempts, credentials: access.credentials }));
+          countSdkRetries(client, tally, (command) => `${scope}: ${command}`);
           try {
             for (const call of CALLS) {
               const position: Position = { account: a, region: r, call };
@@ -143,13 +133,13 @@ export const awsBackup = defineConnector({
               const pull: Pull = {
                 ctx,
                 client,
-                origin: { account: access.account, region },
-                scope: `${SOURCE}: account ${access.account} ${region}`,
+                origin: { account: access.accountId, region },
+                scope,
                 position,
                 createdAfter,
                 fetchTags: config.fetchTags,
                 regionsPerAccount,
-                tally,
+                tally: collected,
               };
               const from = atStart ? { nextToken: start.nextToken, page: start.page } : { nextToken: undefined, page: 1 };
               if (call === 'ListRestoreTestingPlans') {
@@ -226,8 +216,7 @@ async function* pages<S extends z.ZodType>(pull: Pull, from: PageStart, schema: 
     pull.ctx.signal.throwIfAborted();
     const where = `${pull.scope}: ${pull.position.call} page ${page}`;
     const body = parseResponse(schema, await send(where, () => request(token)), where);
-    const next = (body as { NextToken?: string }).NextToken || undefined;
-    if (next !== undefined && next === token) throw new MalformedResponseError(`${where}: NextToken did not advance; the service returned the token it was given`);
+    const next = nextPageToken((body as { NextToken?: string }).NextToken, token, where, 'NextToken');
     pull.ctx.log.debug({ where, morePages: next !== undefined }, 'aws-backup page read');
     yield body;
     const resumeAt: Omit<Cursor, 'v' | 'createdAfter'> =
@@ -270,13 +259,20 @@ async function tagsOf(pull: Pull, arn: string): Promise<Record<string, string> |
       output = await pull.client.send(new ListTagsCommand({ ResourceArn: arn, MaxResults: PAGE_SIZE, NextToken: token }), { abortSignal: pull.ctx.signal });
     } catch (error) {
       if (error instanceof Error && TAGS_UNAVAILABLE.has(error.name)) return undefined;
-      throw failure(error, where);
+      throw awsFailure(error, where);
     }
     const body = parseResponse(TagsPage, output, where);
     Object.assign(tags, body.Tags);
-    const next = body.NextToken || undefined;
-    if (next !== undefined && next === token) throw new MalformedResponseError(`${where}: NextToken did not advance; the service returned the token it was given`);
-    token = next;
+    token = nextPageToken(body.NextToken, token, where, 'NextToken');
   } while (token !== undefined);
   return tags;
+}
+
+/** Runs one AWS call and turns whatever it throws into a typed connector error that says where. */
+async function send<T>(where: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw awsFailure(error, where);
+  }
 }

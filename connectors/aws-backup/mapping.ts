@@ -105,16 +105,6 @@ export const ProtectedResourcesPage = z.object({ Results: z.array(ProtectedResou
 export const RestoreTestingPlansPage = z.object({ RestoreTestingPlans: z.array(RestoreTestingPlanWire).default([]), NextToken });
 export const TagsPage = z.object({ Tags: z.record(z.string(), z.string()).default({}), NextToken });
 
-export const AssumedRole = z.object({
-  Credentials: z.object({
-    AccessKeyId: z.string().min(1),
-    SecretAccessKey: z.string().min(1),
-    SessionToken: z.string().min(1),
-    Expiration: AwsDate,
-  }),
-  AssumedRoleUser: z.object({ Arn: z.string(), AssumedRoleId: z.string() }).optional(),
-});
-export const CallerIdentity = z.object({ Account: z.string().regex(/^\d{12}$/, 'expected a 12-digit account id'), Arn: z.string().optional() });
 
 type BackupJobWire = z.infer<typeof BackupJobWire>;
 type RestoreJobWire = z.infer<typeof RestoreJobWire>;

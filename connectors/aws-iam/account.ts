@@ -45,7 +45,8 @@ import {
   UserTagsPage,
 } from './mapping.ts';
 import { sendGetCredentialReport } from './report-content.ts';
-import { allPages, call, pages, validate, type Session } from './session.ts';
+import { parseResponse } from '../kit/validate.ts';
+import { allPages, call, pages, type Session } from './session.ts';
 
 export type AccountSettings = Pick<AwsIamConfig, 'perUserDetails' | 'privilegedPolicies' | 'reportPollIntervalMs' | 'reportTimeoutMs' | 'userTags'>;
 
@@ -169,7 +170,7 @@ async function credentialReport(session: Session, settings: AccountSettings, ctx
   for (;;) {
     polls++;
     const generation = await call(session, 'GenerateCredentialReport', (options) => session.iam.send(new GenerateCredentialReportCommand({}), options));
-    const state = validate(ReportGeneration, generation, session.where('GenerateCredentialReport'));
+    const state = parseResponse(ReportGeneration, generation, session.where('GenerateCredentialReport'));
     if (state === 'COMPLETE') break;
     if (ctx.now().getTime() - started + settings.reportPollIntervalMs > settings.reportTimeoutMs) {
       throw new UnavailableError(
@@ -179,7 +180,7 @@ async function credentialReport(session: Session, settings: AccountSettings, ctx
     await sleep(settings.reportPollIntervalMs, undefined, { signal: ctx.signal });
   }
   const where = session.where('GetCredentialReport');
-  const out = validate(ReportContent, await call(session, 'GetCredentialReport', (options) => sendGetCredentialReport(session.iam, options)), where);
+  const out = parseResponse(ReportContent, await call(session, 'GetCredentialReport', (options) => sendGetCredentialReport(session.iam, options)), where);
   return { content: out.content, generatedAt: out.generatedAt, polls };
 }
 
@@ -257,7 +258,7 @@ function listAccessKeys(session: Session, userName: string): Promise<AccessKeyLi
 async function lastUsed(session: Session, key: AccessKeyListing): Promise<AccessKeyState> {
   const operation = `GetAccessKeyLastUsed for key ${key.id}`;
   const out = await call(session, operation, (options) => session.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.id }), options));
-  return { ...key, lastUsedAt: validate(AccessKeyLastUsed, out, session.where(operation)) };
+  return { ...key, lastUsedAt: parseResponse(AccessKeyLastUsed, out, session.where(operation)) };
 }
 
 /**
@@ -294,7 +295,7 @@ async function newUserDetails(session: Session, user: ListedUser, groupGrants: M
         unlessNoSuchEntity(call(session, `GetLoginProfile ${of}`, (options) => session.iam.send(new GetLoginProfileCommand({ UserName: user.name }), options))),
       ]);
       const keys = await Promise.all(listing.map((key) => lastUsed(session, key)));
-      const loginProfile = profile === undefined ? null : validate(LoginProfile, profile, session.where(`GetLoginProfile ${of}`));
+      const loginProfile = profile === undefined ? null : parseResponse(LoginProfile, profile, session.where(`GetLoginProfile ${of}`));
       return { access, keys, mfaDevices, loginProfile };
     })(),
   );

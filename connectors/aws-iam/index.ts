@@ -1,5 +1,7 @@
 import { ConfigError } from '../../config/errors.ts';
 import { defineConnector } from '../contract.ts';
+import { workerCredentials } from '../kit/aws.ts';
+import { RetryTally } from '../kit/retries.ts';
 import { collectAccount, type AccountProvenance } from './account.ts';
 import { AwsIamConfig } from './config.ts';
 import { SOURCE } from './mapping.ts';
@@ -39,13 +41,10 @@ export const awsIam = defineConnector({
   withAccountTags: (config) => ({ ...config, userTags: true }),
   async *collect(config, ctx) {
     const start = firstAccount(ctx.resumeCursor, config.accounts.length);
-    const credentials = config.credentials && {
-      accessKeyId: (await ctx.secret(config.credentials.accessKeyId)).reveal(),
-      secretAccessKey: (await ctx.secret(config.credentials.secretAccessKey)).reveal(),
-    };
-    const settings = { endpoint: config.endpoint, maxAttempts: config.maxAttempts, credentials };
+    const credentials = await workerCredentials(config.credentials, ctx);
     const accounts: Record<string, AccountProvenance> = {};
     ctx.provenance({ api: 'iam:GetCredentialReport, iam:ListUsers and per-user IAM calls', endpoint: config.endpoint ?? 'AWS', accounts });
+    const settings = { endpoint: config.endpoint, maxAttempts: config.maxAttempts, credentials, tally: new RetryTally(ctx) };
 
     for (let index = start; index < config.accounts.length; index++) {
       ctx.signal.throwIfAborted();

@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { ConfigError } from '../../config/errors.ts';
 import { SecretRef } from '../../config/secrets.ts';
 import { defineConnector, type ConnectorContext } from '../contract.ts';
-import { describeIssues, MalformedResponseError, PermissionError } from '../errors.ts';
+import { MalformedResponseError, PermissionError } from '../errors.ts';
 import { Timezone } from '../dates.ts';
+import { RetryTally } from '../kit/retries.ts';
+import { parseResponse } from '../kit/validate.ts';
 import { customReportUrl, fetchCustomReport } from './client.ts';
 import { CustomReport, customReportRequest, ReportFields, toHrPerson, type ReportEmployee } from './mapping.ts';
 
@@ -36,9 +38,7 @@ function byId(a: ReportEmployee, b: ReportEmployee): number {
 }
 
 function parsed<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body);
-  if (!result.success) throw new MalformedResponseError(`bamboohr: reports/custom: ${describeIssues(result.error.issues)}`);
-  return result.data;
+  return parseResponse(schema, body, 'bamboohr: reports/custom');
 }
 
 /** The fields the report came back with; checked before the employees, whose shape depends on them. */
@@ -80,14 +80,14 @@ export const bambooHr = defineConnector({
       throw new MalformedResponseError(`bamboohr: resume cursor "${ctx.resumeCursor}" is not an employee id`);
     }
     const request = customReportRequest(config.fields);
-    const { body, throttled } = await fetchCustomReport({
+    const body = await fetchCustomReport({
       baseUrl: config.baseUrl,
       subdomain: config.subdomain,
       apiKey,
       body: request,
-      retry: { maxRetries: config.maxRetries, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.maxRetryDelayMs },
+      retry: { maxRetries: config.maxRetries, baseMs: config.retryBaseDelayMs, capMs: config.maxRetryDelayMs, maxWaitMs: config.maxRetryDelayMs },
       signal: ctx.signal,
-      log: ctx.log,
+      tally: new RetryTally(ctx),
     });
     returnedFields(body, ctx, config.fields);
     const report = parseReport(body);
@@ -96,7 +96,6 @@ export const bambooHr = defineConnector({
       endpoint: customReportUrl(config.baseUrl, config.subdomain).toString(),
       fields: request.fields,
       employees: report.employees.length,
-      throttledResponses: throttled,
       timezone: config.timezone,
       ...(ctx.resumeCursor === undefined ? {} : { resumedAfterEmployeeId: ctx.resumeCursor }),
     });

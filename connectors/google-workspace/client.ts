@@ -1,11 +1,11 @@
 import { createPrivateKey } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { admin, auth } from '@googleapis/admin';
 import type { ConnectorContext } from '../contract.ts';
 import { describeSecretRef, type Secret, type SecretRef } from '../../config/secrets.ts';
 import { ConfigError } from '../../config/errors.ts';
 import {
   AuthError,
+  ConnectorError,
   describeIssues,
   ENDED_EARLY,
   endsMidJson,
@@ -17,6 +17,8 @@ import {
   ThrottledError,
   UnavailableError,
 } from '../errors.ts';
+import { headerOf, retryAfterMs, withRetries } from '../kit/http.ts';
+import { RetryTally } from '../kit/retries.ts';
 import { errorDetailOf, RATE_LIMIT_REASONS, ServiceAccountKey } from './mapping.ts';
 
 export const DIRECTORY_USER_READONLY_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user.readonly';
@@ -87,7 +89,6 @@ export interface UsersListParams {
 export interface DirectoryClient {
   /** One `users.list` call, retried on throttling and transient faults; returns the unvalidated body. */
   listUsers(params: UsersListParams, where: string): Promise<unknown>;
-  readonly retries: number;
 }
 
 export function directoryClient(options: DirectoryOptions, ctx: ConnectorContext): DirectoryClient {
@@ -117,62 +118,30 @@ export function directoryClient(options: DirectoryOptions, ctx: ConnectorContext
   }
   const directory = admin({ version: 'directory_v1', auth: authClient, rootUrl: options.rootUrl ?? DEFAULT_ROOT_URL, retry: false });
   const principal = principalOf(credentials);
-  let retries = 0;
+  const tally = new RetryTally(ctx);
+  const policy = { maxRetries: options.retry.maxRetries, baseMs: options.retry.baseMs, capMs: MAX_BACKOFF_MS, maxWaitMs: MAX_BACKOFF_MS };
 
   return {
-    get retries() {
-      return retries;
-    },
-    async listUsers(params, where) {
-      for (let retry = 0; ; retry++) {
-        ctx.signal.throwIfAborted();
-        let transient: TransientFailure;
-        try {
-          const response = await directory.users.list(
-            { ...params, projection: 'full', showDeleted: 'false', orderBy: 'email' },
-            { signal: ctx.signal },
-          );
-          // The client hands back the text of a body that does not parse as JSON.
-          const body: unknown = response.data;
-          if (typeof body !== 'string') return body;
-          if (!endsMidJson(body)) {
+    listUsers: (params, where) =>
+      withRetries(
+        `google-workspace: ${where}`,
+        async () => {
+          try {
+            const response = await directory.users.list({ ...params, projection: 'full', showDeleted: 'false', orderBy: 'email' }, { signal: ctx.signal });
+            // The client hands back the text of a body that does not parse as JSON.
+            const body: unknown = response.data;
+            if (typeof body !== 'string') return body;
+            if (endsMidJson(body)) throw new UnavailableError(`google-workspace: ${where}: ${ENDED_EARLY}, after ${body.length} characters of JSON`);
             throw new MalformedResponseError(`google-workspace: ${where}: the body is not a JSON object (${headerOf(response.headers, 'content-type') ?? 'no content-type'}, ${body.length} characters)`);
+          } catch (error) {
+            if (ctx.signal.aborted) throw ctx.signal.reason;
+            if (error instanceof ConnectorError) throw error;
+            throw classify(error, { where, principal, tokenEndpoint, params });
           }
-          transient = { kind: 'unavailable', summary: `${ENDED_EARLY}, after ${body.length} characters of JSON`, retryAfterMs: undefined };
-        } catch (error) {
-          if (ctx.signal.aborted) throw ctx.signal.reason;
-          if (error instanceof MalformedResponseError) throw error;
-          transient = classify(error, { where, principal, tokenEndpoint, params });
-        }
-        if (retry >= options.retry.maxRetries || (transient.retryAfterMs ?? 0) > MAX_BACKOFF_MS) {
-          throw giveUp(transient, where, retry);
-        }
-        const delayMs = Math.max(backoffMs(retry, options.retry.baseMs), transient.retryAfterMs ?? 0);
-        ctx.log.warn({ where, failure: transient.summary, retry: retry + 1, maxRetries: options.retry.maxRetries, delayMs }, `google-workspace: ${where}: retrying`);
-        retries++;
-        await sleep(delayMs, undefined, { signal: ctx.signal }).catch((error: unknown) => {
-          throw ctx.signal.aborted ? ctx.signal.reason : error;
-        });
-      }
-    },
+        },
+        { policy, signal: ctx.signal, tally },
+      ),
   };
-}
-
-/** Exponential backoff with equal jitter: half the ceiling is fixed, half random, so callers spread out. */
-export function backoffMs(retry: number, baseMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** retry);
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
-interface TransientFailure {
-  kind: 'throttled' | 'unavailable';
-  summary: string;
-  retryAfterMs: number | undefined;
-}
-
-function giveUp(failure: TransientFailure, where: string, retries: number): Error {
-  const message = `google-workspace: ${where}: ${failure.kind === 'throttled' ? 'still rate limited' : 'still failing'} after ${retries} retries (${failure.summary})`;
-  return failure.kind === 'throttled' ? new ThrottledError(message, { retryAfterMs: failure.retryAfterMs }) : new UnavailableError(message);
 }
 
 interface FailureContext {
@@ -183,41 +152,40 @@ interface FailureContext {
 }
 
 /**
- * Sorts a failed call into "retry it" (returned) or a typed, permanent error (thrown). Messages are built
- * from the status and Google's error body only: the gaxios error carries the request, headers included.
+ * The typed error of a failed call: throttled and unavailable ones are retried, the rest are permanent. Messages
+ * are built from the status and Google's error body only: the gaxios error carries the request, headers included.
  */
-function classify(error: unknown, { where, principal, tokenEndpoint, params }: FailureContext): TransientFailure {
+function classify(error: unknown, { where, principal, tokenEndpoint, params }: FailureContext): Error {
   const failure = httpFailureOf(error);
-  if (failure === undefined) throw error;
-  if (failure.status === undefined) {
-    return { kind: 'unavailable', summary: `no response: ${failure.code ?? 'network error'}`, retryAfterMs: undefined };
-  }
+  if (failure === undefined) return error instanceof Error ? error : new Error(String(error));
+  const prefix = `google-workspace: ${where}`;
+  if (failure.status === undefined) return new UnavailableError(`${prefix}: no response: ${failure.code ?? 'network error'}`);
   const { status } = failure;
   const detail = errorDetailOf(failure.body);
   const summary = `${status}${detail.reason === undefined ? '' : ` ${detail.reason}`}${detail.message === undefined ? '' : `: ${detail.message}`}`;
-  const transient = (kind: TransientFailure['kind']): TransientFailure => ({ kind, summary, retryAfterMs: failure.retryAfterMs });
   const fromTokenEndpoint = failure.url === tokenEndpoint;
   const kind = httpStatusKind(status);
 
+  // Google answers some rate limits with 403 and a reason; its client does not retry those, so we do.
   if (kind === 'throttled' || (kind === 'permission' && !fromTokenEndpoint && detail.reason !== undefined && RATE_LIMIT_REASONS.has(detail.reason))) {
-    return transient('throttled');
+    return new ThrottledError(`${prefix}: rate limited (${summary})`, failure.retryAfterMs === undefined ? undefined : { retryAfterMs: failure.retryAfterMs });
   }
-  if (kind === 'unavailable') return transient('unavailable');
+  if (kind === 'unavailable') return new UnavailableError(`${prefix}: Google failed (${summary})`);
   if (fromTokenEndpoint) {
-    throw new AuthError(`google-workspace: ${where}: the token endpoint ${tokenEndpoint} refused a token for ${principal} (${summary})`);
+    return new AuthError(`google-workspace: ${where}: the token endpoint ${tokenEndpoint} refused a token for ${principal} (${summary})`);
   }
-  if (kind === 'auth') throw new AuthError(`google-workspace: ${where}: Google rejected the credentials of ${principal} (${summary})`);
+  if (kind === 'auth') return new AuthError(`google-workspace: ${where}: Google rejected the credentials of ${principal} (${summary})`);
   if (kind === 'permission') {
-    throw new PermissionError(
+    return new PermissionError(
       `google-workspace: ${where}: ${principal} may not list users (${summary}); it needs the scope ${DIRECTORY_USER_READONLY_SCOPE} and an administrator role that can read users`,
     );
   }
   const scope = params.domain === undefined ? `customer ${params.customer}` : `domain ${params.domain}`;
-  if (kind === 'not-found') throw new NotFoundError(`google-workspace: ${where}: ${scope} was not found (${summary})`);
+  if (kind === 'not-found') return new NotFoundError(`google-workspace: ${where}: ${scope} was not found (${summary})`);
   const resumed = params.pageToken === undefined ? '' : '; the page token may have expired (Google keeps them for three days)';
   const refused = `google-workspace: ${where}: Google refused the request for ${scope} (${summary})${resumed}`;
   // A 400 is about what the config asked for (customer, domain, page size); other refusals are of the request as such.
-  throw status === 400 ? new ConfigError(refused) : new RequestRejectedError(refused);
+  return status === 400 ? new ConfigError(refused) : new RequestRejectedError(refused);
 }
 
 interface HttpFailure {
@@ -237,24 +205,6 @@ function httpFailureOf(error: unknown): HttpFailure | undefined {
     body: response?.data,
     url: URL.parse(String(config?.url))?.href,
     code: typeof code === 'string' ? code : undefined,
-    retryAfterMs: retryAfterMsOf(headerOf(response?.headers, 'retry-after')),
+    retryAfterMs: retryAfterMs(headerOf(response?.headers, 'retry-after')),
   };
-}
-
-/**
- * Error responses carry a fetch-style Headers, but not always the global class (instanceof fails), so it is
- * recognised by its `get`; a plain object of lower-cased names is accepted too.
- */
-function headerOf(headers: unknown, name: string): string | undefined {
-  if (typeof headers !== 'object' || headers === null) return undefined;
-  const get: unknown = (headers as { get?: unknown }).get;
-  const value: unknown = typeof get === 'function' ? get.call(headers, name) : (headers as Record<string, unknown>)[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function retryAfterMsOf(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }

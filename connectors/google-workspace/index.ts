@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SecretRef } from '../../config/secrets.ts';
 import { defineConnector, type ConnectorContext } from '../contract.ts';
-import { describeIssues, MalformedResponseError } from '../errors.ts';
+import { nextPageToken, parseResponse } from '../kit/validate.ts';
 import { DEFAULT_ROOT_URL, directoryClient, parseServiceAccountKey, type DirectoryCredentials, type UsersListParams } from './client.ts';
 import { toIdentity, UsersPage } from './mapping.ts';
 
@@ -71,21 +71,19 @@ export const googleWorkspace = defineConnector({
       page++;
       const where = `users.list page ${page}${ctx.resumeCursor === undefined ? '' : ' after resume'}`;
       const params: UsersListParams = { ...scope, maxResults: config.maxResults, pageToken };
-      const parsed = UsersPage.safeParse(await directory.listUsers(params, where));
-      if (!parsed.success) throw new MalformedResponseError(`google-workspace: ${where}: ${describeIssues(parsed.error.issues)}`);
-      for (const user of parsed.data.users ?? []) {
+      const body = parseResponse(UsersPage, await directory.listUsers(params, where), `google-workspace: ${where}`);
+      for (const user of body.users ?? []) {
         const identity = toIdentity(user, tenant);
         if (identity.mfaEnabled === 'unknown') mfaUnknown++;
         if (identity.lastLoginAt === 'unknown') lastLoginUnknown++;
         users++;
         yield identity;
       }
-      // An empty token ends the list as surely as an absent one.
-      pageToken = parsed.data.nextPageToken || undefined;
-      ctx.log.debug({ page, users: parsed.data.users?.length ?? 0, more: pageToken !== undefined }, 'google-workspace: users.list page read');
+      pageToken = nextPageToken(body.nextPageToken, pageToken, `google-workspace: ${where}`, 'nextPageToken');
+      ctx.log.debug({ page, users: body.users?.length ?? 0, more: pageToken !== undefined }, 'google-workspace: users.list page read');
       // No heartbeat after the last page: a cursor-less checkpoint would make a retry start over on top of kept records.
       if (pageToken !== undefined) await ctx.heartbeat(pageToken);
-      ctx.provenance({ pages: page, users, retries: directory.retries });
+      ctx.provenance({ pages: page, users });
     } while (pageToken !== undefined);
 
     if (mfaUnknown > 0) ctx.warn(`google-workspace: ${mfaUnknown} users came without isEnrolledIn2Sv; their mfaEnabled is recorded as unknown`);

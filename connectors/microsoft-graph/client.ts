@@ -18,6 +18,8 @@ import {
   ThrottledError,
   UnavailableError,
 } from '../errors.ts';
+import { retryAfterMs } from '../kit/http.ts';
+import { RetryTally } from '../kit/retries.ts';
 
 /** Client credentials get an app-only token for every application permission granted to the app. */
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
@@ -79,6 +81,20 @@ export function graphConnection(options: GraphOptions, secret: Secret, ctx: Conn
     customHosts: new Set([base.hostname]),
   });
   const redact = (text: string) => redactSecret(text, secret);
+  const tally = new RetryTally(ctx);
+  /**
+   * The RetryHandler asks this before each retry it makes (429, 503, 504), once it decided the request may be sent
+   * again: the place to count the retry, and to stop retrying once the pull is cancelled. It waits what Retry-After
+   * asks (up to its maximum), or its own backoff, which is not throttling.
+   */
+  const retryHandlerOptions = (resource: string) =>
+    new RetryHandlerOptions(options.retry.delaySeconds, options.retry.maxRetries, (_delay, _attempt, _request, _options, response) => {
+      if (ctx.signal.aborted) return false;
+      const asked = retryAfterMs(response.headers.get('Retry-After'));
+      const throttled = response.status === 429 || asked !== undefined;
+      tally.retried({ where: `microsoft-graph: GET ${resource}`, reason: `HTTP ${response.status}`, throttled, waitedMs: Math.min(asked ?? 0, MAX_RETRY_DELAY_MS) });
+      return true;
+    });
   const tokenFrom = `${options.authorityHost.replace(/\/$/, '')}/${options.tenantId} for client ${options.clientId}`;
 
   return {
@@ -92,6 +108,7 @@ export function graphConnection(options: GraphOptions, secret: Secret, ctx: Conn
       }
     },
     async get(pathOrLink) {
+      const resource = new URL(pathOrLink, base).pathname.replace(/^\/v1\.0\//, '/');
       for (let attempt = 1; ; attempt++) {
         let response: Response;
         try {
@@ -99,7 +116,7 @@ export function graphConnection(options: GraphOptions, secret: Secret, ctx: Conn
           response = (await client
             .api(pathOrLink)
             .option('signal', ctx.signal)
-            .middlewareOptions([new RetryHandlerOptions(options.retry.delaySeconds, options.retry.maxRetries, () => !ctx.signal.aborted)])
+            .middlewareOptions([retryHandlerOptions(resource)])
             .responseType(ResponseType.RAW)
             .get()) as Response;
         } catch (error) {
@@ -109,8 +126,7 @@ export function graphConnection(options: GraphOptions, secret: Secret, ctx: Conn
         const read = await bodyOf(response, ctx.signal);
         if (!('endedEarly' in read)) return read.body;
         if (attempt >= ENDED_EARLY_ATTEMPTS) throw new EndedEarly(`${read.endedEarly}, ${attempt} times`);
-        const resource = new URL(pathOrLink, base).pathname.replace(/^\/v1\.0\//, '/');
-        ctx.log.warn({ resource, failure: read.endedEarly, attempt }, `microsoft-graph: GET ${resource}: ${ENDED_EARLY}; fetching it again`);
+        tally.retried({ where: `microsoft-graph: GET ${resource}`, reason: read.endedEarly, throttled: false, waitedMs: 0 });
       }
     },
     failure(error, where) {
@@ -165,6 +181,9 @@ export function reusedToken(credential: TokenCredential, now: () => number = Dat
   };
 }
 
+/** The RetryHandler's own cap on one wait. */
+const MAX_RETRY_DELAY_MS = new RetryHandlerOptions().getMaxDelay() * 1000;
+
 /** A body that ended early on every try; `failure` says where. */
 class EndedEarly extends Error {
   override readonly name = 'EndedEarly';
@@ -214,7 +233,7 @@ async function bodyOf(response: Response, signal: AbortSignal): Promise<BodyRead
   const message = error.success ? error.data.error.message : undefined;
   const requestId = error.success ? error.data.error.innerError?.['request-id'] : undefined;
   const detail = `${message || 'no message'}${requestId ? ` [request-id ${requestId}]` : ''}`;
-  throw new GraphRefusal(response.status, code, detail, retryAfterMsOf(response.headers.get('Retry-After')));
+  throw new GraphRefusal(response.status, code, detail, retryAfterMs(response.headers.get('Retry-After')));
 }
 
 /** Failures inside the SDK's middleware (token acquisition, the network) arrive as GraphErrors with a status, or none. */
@@ -222,7 +241,7 @@ function refusalOf(error: unknown): GraphRefusal | undefined {
   if (!(error instanceof GraphError) || error.statusCode < 100) return undefined;
   const code = error.code ?? 'UnknownError';
   const detail = `${error.message || 'no message'}${error.requestId ? ` [request-id ${error.requestId}]` : ''}`;
-  return new GraphRefusal(error.statusCode, code, detail, retryAfterMsOf(error.headers?.get('Retry-After') ?? null));
+  return new GraphRefusal(error.statusCode, code, detail, retryAfterMs(error.headers?.get('Retry-After')));
 }
 
 /** Failures that never got a Graph response: token acquisition inside the middleware, or the network. */
@@ -267,14 +286,6 @@ function firstLine(error: unknown): string {
   const code = /^([a-z_]+):/.exec(message)?.[1];
   if (aadsts !== undefined) return code === undefined ? aadsts : `${code}: ${aadsts}`;
   return message.split('\n')[0]?.slice(0, 300) ?? '';
-}
-
-function retryAfterMsOf(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 /** Server text is echoed into our messages; a secret in it (however unlikely) must not travel further. */

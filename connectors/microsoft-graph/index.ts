@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { SecretRef } from '../../config/secrets.ts';
 import { defineConnector, type ConnectorContext } from '../contract.ts';
-import { describeIssues, MalformedResponseError } from '../errors.ts';
+import { MalformedResponseError } from '../errors.ts';
+import { parseResponse } from '../kit/validate.ts';
 import { GraphRefusal, graphConnection, type GraphConnection } from './client.ts';
 import { RegistrationPage, SIGN_IN_ACTIVITY, toIdentity, USER_PROPERTIES, UsersPage, type UserRegistration } from './mapping.ts';
 
@@ -194,9 +195,7 @@ async function readRegistrations(graph: GraphConnection, ctx: ConnectorContext):
 }
 
 function parsePage<T extends z.ZodType>(schema: T, body: unknown, where: string): z.output<T> {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new MalformedResponseError(`microsoft-graph: ${where}: ${describeIssues(parsed.error.issues)}`);
-  return parsed.data;
+  return parseResponse(schema, body, `microsoft-graph: ${where}`);
 }
 
 /** A next link elsewhere than Graph's origin would go out without the token (or leak it), so it is refused. */

@@ -1,20 +1,11 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { SecretRef } from '../../config/secrets.ts';
 import type { ConnectorContext } from '../contract.ts';
-import {
-  AuthError,
-  AWS_TRANSIENT_CODES,
-  ConnectorError,
-  describeIssues,
-  isAwsRejection,
-  MalformedResponseError,
-  NotFoundError,
-  PermissionError,
-  RequestRejectedError,
-  ThrottledError,
-  UnavailableError,
-} from '../errors.ts';
+import { MalformedResponseError, NotFoundError, UnavailableError } from '../errors.ts';
+import { awsErrorSummary, awsFailure } from '../kit/aws-errors.ts';
+import { awsClientConfig, AwsKeys, countSdkRetries, workerCredentials } from '../kit/aws.ts';
+import { RetryTally } from '../kit/retries.ts';
+import { nextPageToken, parseResponse } from '../kit/validate.ts';
 import type { InputFacts, InputIdentity, ScanInput } from './input.ts';
 import { SNIFF_BYTES } from './sniff.ts';
 
@@ -29,14 +20,7 @@ export const S3Settings = z.strictObject({
     .optional()
     .describe('Another S3 implementation (MinIO, moto) or a VPC endpoint.'),
   forcePathStyle: z.boolean().default(false).describe('`http://endpoint/bucket/key` instead of `http://bucket.endpoint/key`: what MinIO and moto need.'),
-  credentials: z
-    .strictObject({
-      accessKeyId: SecretRef.describe('The access key id, as a secret reference.'),
-      secretAccessKey: SecretRef.describe('The secret access key, as a secret reference.'),
-      sessionToken: SecretRef.optional().describe('A session token, for temporary keys.'),
-    })
-    .optional()
-    .describe('Static keys; without them the SDK\'s default credential chain (environment, profile, instance or task role) is used.'),
+  credentials: AwsKeys.optional(),
   pageSize: z.number().int().min(1).max(1000).default(1000).describe('Keys per ListObjectsV2 page (S3 sends at most 1000).'),
   maxAttempts: z
     .number()
@@ -127,71 +111,21 @@ const ObjectResponse = z.object({
 });
 type ObjectResponse = z.infer<typeof ObjectResponse>;
 
-function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new MalformedResponseError(`${where}: ${describeIssues(parsed.error.issues)}`);
-  return parsed.data;
-}
-
 // ---------------------------------------------------------------- errors
 
-/** Codes as S3 puts them in `<Error><Code>`; the SDK's own retries have already run when we see them. */
-const THROTTLING = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException', 'RequestThrottled']);
-const AUTH = new Set([
-  'InvalidAccessKeyId',
-  'SignatureDoesNotMatch',
-  'ExpiredToken',
-  'TokenRefreshRequired',
-  'InvalidToken',
-  'AuthorizationHeaderMalformed',
-  'MissingSecurityHeader',
-  'CredentialsProviderError',
-]);
-const PERMISSION = new Set(['AccessDenied', 'AllAccessDisabled', 'AccountProblem']);
-/** A HEAD answers 404 with no body, so the SDK only has the status to name it by. */
-const NOT_FOUND = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound']);
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'TimeoutError']);
-
-interface SdkErrorFacts {
-  $fault?: string;
-  $metadata?: { httpStatusCode?: number; attempts?: number };
-  $response?: unknown;
-  Code?: unknown;
-  code?: unknown;
-}
+/** If-Match pins the version that was listed or sniffed; a replaced object is read again, whole, by the next attempt. */
+const OBJECT_CHANGED: ReadonlyMap<string, string> = new Map([['PreconditionFailed', 'the object changed while it was being read']]);
 
 /**
  * Maps what the SDK throws to our typed errors, saying where (the configured path or the object's URL), which call,
  * S3's code, and for a refusal which permission the worker lacks. Our own errors and aborts pass through.
  */
 export function s3Failure(error: unknown, where: string, operation: string, needs?: string): Error {
-  if (error instanceof ConnectorError) return error;
-  if (!(error instanceof Error)) return new Error(`${where}: ${operation}: ${String(error)}`);
-  if (error.name === 'AbortError') return error;
-  const facts = error as Error & SdkErrorFacts;
-  const code = [facts.Code, facts.code].find((value): value is string => typeof value === 'string') ?? error.name;
-  // A response without a service fault is one the SDK received but could not read: a body that is not S3's XML.
-  const unreadable = facts.$response !== undefined && facts.$fault === undefined;
-  const status = facts.$metadata?.httpStatusCode;
-  const attempts = facts.$metadata?.attempts ?? 1;
-  const detail = [status ? `HTTP ${status}` : undefined, attempts > 1 ? `after ${attempts} attempts` : undefined].filter(Boolean).join(', ');
-  // The SDK appends a hint on a second line to messages about responses it could not read; the first line says it.
-  const message = `${where}: ${operation}: ${unreadable ? 'unreadable response' : code}${detail ? ` (${detail})` : ''}: ${error.message.split('\n')[0]}`;
-  const options = { cause: error };
-  if (THROTTLING.has(code) || status === 429) return new ThrottledError(message, options);
-  if (AUTH.has(code)) return new AuthError(`${message}; check the configured s3.credentials (or the worker's AWS credentials)`, options);
-  if (PERMISSION.has(code)) return new PermissionError(needs === undefined ? message : `${message}; the worker needs ${needs}`, options);
-  if (NOT_FOUND.has(code)) return new NotFoundError(message, options);
-  // If-Match pins the version that was listed or sniffed; a replaced object is read again, whole, by the next attempt.
-  if (code === 'PreconditionFailed') return new UnavailableError(`${message}; the object changed while it was being read`, options);
-  if (NETWORK.has(code) || AWS_TRANSIENT_CODES.has(code) || (status !== undefined && status >= 500)) return new UnavailableError(message, options);
-  if (isAwsRejection(code, status)) return new RequestRejectedError(message, options);
-  if (unreadable) return new MalformedResponseError(message, options);
-  return new Error(message, options);
-}
-
-function codeOf(error: unknown): string | undefined {
-  return error instanceof Error ? ((error as Error & SdkErrorFacts).Code as string | undefined) ?? error.name : undefined;
+  return awsFailure(error, `${where}: ${operation}`, {
+    ...(needs === undefined ? {} : { needs }),
+    authHint: "check the configured s3.credentials (or the worker's AWS credentials)",
+    transient: OBJECT_CHANGED,
+  });
 }
 
 // ---------------------------------------------------------------- reading
@@ -206,29 +140,14 @@ export interface S3Reader {
 }
 
 export async function openS3(settings: S3Settings, ctx: ConnectorContext): Promise<S3Reader> {
-  const keys = settings.credentials && {
-    accessKeyId: await ctx.secret(settings.credentials.accessKeyId),
-    secretAccessKey: await ctx.secret(settings.credentials.secretAccessKey),
-    sessionToken: settings.credentials.sessionToken && (await ctx.secret(settings.credentials.sessionToken)),
-  };
+  const credentials = await workerCredentials(settings.credentials, ctx);
   const client = new S3Client({
-    region: settings.region,
-    maxAttempts: settings.maxAttempts,
+    ...awsClientConfig({ region: settings.region, endpoint: settings.endpoint, maxAttempts: settings.maxAttempts, credentials }),
     forcePathStyle: settings.forcePathStyle,
     // A bucket in another region than configured is followed there instead of failing with PermanentRedirect.
     followRegionRedirects: true,
-    ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
-    // Revealed only when the SDK signs a request, so the values never sit in the client's configuration.
-    ...(keys === undefined
-      ? {}
-      : {
-          credentials: async () => ({
-            accessKeyId: keys.accessKeyId.reveal(),
-            secretAccessKey: keys.secretAccessKey.reveal(),
-            ...(keys.sessionToken === undefined ? {} : { sessionToken: keys.sessionToken.reveal() }),
-          }),
-        }),
   });
+  countSdkRetries(client, new RetryTally(ctx), (command) => `scanner-files: S3 ${command}`);
   let listPages = 0;
 
   async function listed(location: Extract<S3Location, { kind: 'prefix' | 'glob' }>, where: string): Promise<S3Object[]> {
@@ -252,7 +171,7 @@ export async function openS3(settings: S3Settings, ctx: ConnectorContext): Promi
         throw s3Failure(error, where, operation, needs);
       }
       listPages += 1;
-      const answer = validate(ListPage, output, `${where}: ${operation}`);
+      const answer = parseResponse(ListPage, output, `${where}: ${operation}`);
       for (const object of answer.Contents ?? []) {
         // A key ending in "/" is the empty placeholder the console creates for a folder, never an export.
         if (object.Key.endsWith('/')) continue;
@@ -261,8 +180,7 @@ export async function openS3(settings: S3Settings, ctx: ConnectorContext): Promi
       }
       if (answer.IsTruncated !== true) return objects;
       if (answer.NextContinuationToken === undefined) throw new MalformedResponseError(`${where}: ${operation}: IsTruncated without a NextContinuationToken`);
-      if (answer.NextContinuationToken === token) throw new MalformedResponseError(`${where}: ${operation}: NextContinuationToken repeats the previous page's`);
-      token = answer.NextContinuationToken;
+      token = nextPageToken(answer.NextContinuationToken, token, `${where}: ${operation}`, 'NextContinuationToken');
     }
   }
 
@@ -349,7 +267,7 @@ class S3Object implements ScanInput {
       response = await this.#get(where, `GetObject ${range}`, signal, range);
     } catch (error) {
       // S3 cannot satisfy any range of an empty object (416 InvalidRange); the empty object itself is its head.
-      if (codeOf((error as Error).cause) !== 'InvalidRange') throw error;
+      if (awsErrorSummary(error)?.code !== 'InvalidRange') throw error;
       response = await this.#get(where, 'GetObject', signal);
     }
     const parts: Uint8Array[] = [];
@@ -402,11 +320,11 @@ class S3Object implements ScanInput {
       const failure = s3Failure(error, where, operation, `s3:GetObject on arn:aws:s3:::${this.#bucket}/${this.#key}`);
       // Listed (or read) a moment ago: deleted since, not misnamed; the next attempt lists again and resumes by identity.
       if (failure instanceof NotFoundError && this.#listing !== undefined) {
-        throw new UnavailableError(`${where}: ${operation}: the object disappeared after it was listed; the retry lists the objects again`, { cause: error });
+        throw new UnavailableError(`${where}: ${operation}: the object disappeared after it was listed; the retry lists the objects again`, { cause: failure.cause });
       }
       throw failure;
     }
-    const response = validate(ObjectResponse, output, `${where}: ${operation}`);
+    const response = parseResponse(ObjectResponse, output, `${where}: ${operation}`);
     const total = response.ContentRange === undefined ? response.ContentLength : Number(response.ContentRange.slice(response.ContentRange.lastIndexOf('/') + 1));
     this.#listing ??= { etag: response.ETag, size: total, modifiedAt: response.LastModified };
     this.#versionId = response.VersionId;

@@ -77,10 +77,10 @@ describe('collectEvidence logs', () => {
     });
 
     expect(ref.recordCount).toBe(1);
-    const entries = lines.map((line) => JSON.parse(line) as { level: string; msg: string; failure?: string });
-    const retry = entries.find((entry) => entry.msg === 'google-workspace: users.list page 1: retrying');
+    const entries = lines.map((line) => JSON.parse(line) as { level: string; msg: string; reason?: string });
+    const retry = entries.find((entry) => entry.msg.startsWith('google-workspace: users.list page 1: retried after'));
     expect(retry?.level).toBe('warn');
-    expect(retry?.failure).toContain('429 rateLimitExceeded: Quota exceeded for token [redacted]');
+    expect(retry?.reason).toContain('429 rateLimitExceeded: Quota exceeded for token [redacted]');
     expect(lines.join('')).not.toContain(TOKEN);
     expect(lines.join('')).not.toContain(JSON.stringify(TOKEN).slice(1, -1));
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toFailure } from '../../activities/failures.ts';
-import { endsMidJson, httpStatusKind, isAwsRejection, RequestRejectedError, UnavailableError } from '../../connectors/errors.ts';
+import { endsMidJson, httpStatusKind, RequestRejectedError, UnavailableError } from '../../connectors/errors.ts';
 
 describe('httpStatusKind', () => {
   it.each([
@@ -23,25 +23,6 @@ describe('httpStatusKind', () => {
     [304, 'rejected'],
   ])('HTTP %d is %s', (status, kind) => {
     expect(httpStatusKind(status)).toBe(kind);
-  });
-});
-
-describe('isAwsRejection', () => {
-  it.each([
-    ['ValidationError', 400, true],
-    ['InvalidParameterValueException', 400, true],
-    ['MalformedQueryString', 404, true],
-    ['EntityAlreadyExists', 409, true],
-    ['RequestTimeout', 400, false],
-    ['RequestTimeoutException', 408, false],
-    ['Throttling', 400, false],
-    ['PriorRequestNotComplete', 400, false],
-    ['SlowDown', 503, false],
-    ['InternalFailure', 500, false],
-    ['TooManyRequestsException', 429, false],
-    ['NetworkingError', undefined, false],
-  ])('%s (HTTP %s): %s', (code, status, rejected) => {
-    expect(isAwsRejection(code, status)).toBe(rejected);
   });
 });
 

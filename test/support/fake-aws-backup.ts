@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FaultSwitch, sendStalled, sendTruncated, type Fault as WireFault } from './faults.ts';
 
 /**
  * A local AWS Backup (REST-JSON) and STS (Query/XML) endpoint that speaks the wire protocol the real services
@@ -13,7 +14,8 @@ import type { AddressInfo } from 'node:net';
  *   as from AWS. The account and region a request reaches come from its credentials and its signing scope.
  * - STS AssumeRole and GetCallerIdentity (`POST /` with a form body), so several accounts are reached with role sessions;
  * - REST-JSON errors with the `x-amzn-errortype` header and a `{ "__type", "message" }` body, STS errors as `<ErrorResponse>` XML;
- * - injected faults (throttling, access denied, expired token, unavailability, malformed bodies) on any call and page.
+ * - injected faults (throttling, access denied, expired token, unavailability, malformed bodies) on any call and page,
+ *   through `inject`, or through `faults`: the uniform switches every fake has (test/support/faults.ts).
  */
 
 export type WireObject = Record<string, unknown>;
@@ -59,6 +61,8 @@ export interface Fault {
   /** For 'malformed': the body served instead of the page, or a change made to the page's JSON. */
   body?: string | ((page: WireObject) => unknown);
   retryAfterSeconds?: number;
+  /** For 'throttle': the code to throttle with instead of the service's own (S3's SlowDown, RequestThrottled...). */
+  code?: string;
 }
 
 export interface RecordedRequest {
@@ -105,12 +109,13 @@ interface Caller {
 class Refusal extends Error {
   readonly status: number;
   readonly code: string;
-  readonly retryAfterSeconds: number | undefined;
-  constructor(status: number, code: string, message: string, retryAfterSeconds?: number) {
+  /** The Retry-After header: seconds, or an HTTP-date. */
+  readonly retryAfter: string | undefined;
+  constructor(status: number, code: string, message: string, retryAfter?: string | number) {
     super(message);
     this.status = status;
     this.code = code;
-    this.retryAfterSeconds = retryAfterSeconds;
+    this.retryAfter = retryAfter === undefined ? undefined : String(retryAfter);
   }
 }
 
@@ -120,6 +125,7 @@ const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
 export class FakeAwsBackup {
   readonly requests: RecordedRequest[] = [];
+  readonly faults = new FaultSwitch();
   readonly #server: Server;
   readonly #sessions = new Map<string, Session>();
   readonly #roles: FakeRole[];
@@ -172,6 +178,7 @@ export class FakeAwsBackup {
   /** Forgets injected faults and recorded requests, so one server serves many tests. */
   reset(): void {
     this.#faults.length = 0;
+    this.faults.clear();
     this.requests.length = 0;
   }
 
@@ -213,7 +220,7 @@ export class FakeAwsBackup {
       res.end(payload);
     };
     const refuse = (refusal: Refusal) => {
-      const retryAfter: Record<string, string> = refusal.retryAfterSeconds === undefined ? {} : { 'retry-after': String(refusal.retryAfterSeconds) };
+      const retryAfter: Record<string, string> = refusal.retryAfter === undefined ? {} : { 'retry-after': refusal.retryAfter };
       if (isSts) {
         reply(refusal.status, { 'content-type': 'text/xml', ...retryAfter }, stsError(refusal));
       } else {
@@ -235,6 +242,9 @@ export class FakeAwsBackup {
       const page = pageNumberOf(operation, url.searchParams, form);
       const fault = this.#takeFault(operation, caller, page);
       if (fault !== undefined && fault.kind !== 'malformed') throw refusalFor(fault, operation, caller, form);
+      const wire = this.faults.take(operation);
+      const wireRefusal = wire === undefined ? undefined : wireRefusalFor(wire, operation, caller);
+      if (wireRefusal !== undefined) throw wireRefusal;
       if (isSts) {
         reply(200, { 'content-type': 'text/xml' }, this.#sts(operation, caller, form));
         return;
@@ -243,6 +253,15 @@ export class FakeAwsBackup {
       if (fault?.kind === 'malformed') {
         const served = typeof fault.body === 'function' ? JSON.stringify(fault.body(payload)) : (fault.body ?? '{"BackupJobs": [');
         reply(200, { 'content-type': 'application/json' }, served);
+        return;
+      }
+      if (wire?.kind === 'malformed') {
+        reply(200, { 'content-type': 'application/json' }, JSON.stringify(misshapen(payload)));
+        return;
+      }
+      if (wire?.kind === 'truncated' || wire?.kind === 'stall') {
+        recorded.status = 200;
+        (wire.kind === 'truncated' ? sendTruncated : sendStalled)(res, 200, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() }, JSON.stringify(payload));
         return;
       }
       reply(200, { 'content-type': 'application/json' }, JSON.stringify(payload));
@@ -458,7 +477,7 @@ function refusalFor(fault: Fault, operation: Operation, caller: Caller, form: Re
   const sts = operation === 'AssumeRole' || operation === 'GetCallerIdentity';
   switch (fault.kind) {
     case 'throttle':
-      return new Refusal(400, sts ? 'Throttling' : 'ThrottlingException', 'Rate exceeded', fault.retryAfterSeconds);
+      return new Refusal(fault.code === 'SlowDown' ? 503 : 400, fault.code ?? (sts ? 'Throttling' : 'ThrottlingException'), 'Rate exceeded', fault.retryAfterSeconds);
     case 'too-many-requests':
       return new Refusal(429, 'TooManyRequestsException', 'Too Many Requests', fault.retryAfterSeconds);
     case 'access-denied':
@@ -472,6 +491,35 @@ function refusalFor(fault: Fault, operation: Operation, caller: Caller, form: Re
     case 'malformed':
       return new Refusal(500, 'InternalFailure', 'malformed faults are served as bodies');
   }
+}
+
+/** The uniform faults as AWS Backup (REST-JSON) and STS answer them; the body faults are served by the caller. */
+function wireRefusalFor(fault: WireFault, operation: Operation, caller: Caller): Refusal | undefined {
+  switch (fault.kind) {
+    case 'throttle':
+      return new Refusal(400, 'ThrottlingException', 'Rate exceeded', fault.retryAfter ?? '0');
+    case 'unavailable':
+      return new Refusal(503, 'ServiceUnavailableException', 'The request failed due to a temporary failure of the server.');
+    case 'reject':
+      return new Refusal(400, 'InvalidParameterValueException', `Invalid value for a parameter of ${operation}`);
+    case 'auth':
+      return new Refusal(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    case 'permission':
+      return new Refusal(403, 'AccessDeniedException', `User: ${caller.session.arn} is not authorized to perform: backup:${operation}`);
+    case 'not-found':
+      return new Refusal(404, 'ResourceNotFoundException', `The resource ${operation} asked for was not found`);
+    default:
+      return undefined;
+  }
+}
+
+/** A page whose first item carries a string field as a number: the SDK passes it through, the mapping must name it. */
+function misshapen(payload: WireObject): WireObject {
+  const [listKey, items] = Object.entries(payload).find(([, value]) => Array.isArray(value)) ?? [];
+  if (listKey === undefined || !Array.isArray(items) || items.length === 0) return { ...payload, [listKey ?? 'Items']: 'not a list' };
+  const first = items[0] as WireObject;
+  const field = Object.keys(first).find((key) => typeof first[key] === 'string') ?? 'Id';
+  return { ...payload, [listKey]: [{ ...first, [field]: 42 }, ...items.slice(1)] };
 }
 
 function stsResponse(action: string, result: string): string {

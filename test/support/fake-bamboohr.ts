@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FaultSwitch, sendStalled, sendTruncated } from './faults.ts';
 
 /**
  * A local BambooHR speaking the custom-report endpoint as the real API does:
@@ -7,7 +8,8 @@ import type { AddressInfo } from 'node:net';
  * API key as user name (any password), a JSON body `{title, fields}`, and a JSON answer
  * `{title, fields: [{id, type, name}], employees: [{id, ...}]}` holding only the asked fields, every value a
  * string or null. Errors carry their reason in the `X-BambooHR-Error-Message` header over an empty body;
- * throttling is 429 or 503 with `Retry-After` in seconds. Faults are injected per test.
+ * throttling is 429 or 503 with `Retry-After` in seconds. Faults are injected through `faults` (the uniform switches,
+ * operation `reports/custom`), and BambooHR's own quirks through `quirks`.
  */
 
 /** An employee as BambooHR stores it: field name to value, every value a string or null. */
@@ -23,31 +25,22 @@ export interface RecordedRequest {
   readonly body: string;
 }
 
-export interface FakeBambooHrFaults {
-  /** Answer the next `times` report requests with this status and Retry-After, then serve normally. */
-  throttle?: { times: number; status?: 429 | 503; retryAfter?: string };
-  /** Refuse every key, as BambooHR does for a revoked one. */
-  unauthorized?: boolean;
-  /** Accept the key but refuse the report, as for a user without report access. */
-  forbidden?: boolean;
-  /** Answer 200 with a body that is not the report: an HTML maintenance page, or JSON cut short. */
-  malformed?: 'html' | 'truncated';
-  /** Cut only the next N reports short, as a connection dropped behind a proxy that counted what it passed on. */
-  truncateNext?: number;
+export interface FakeBambooHrQuirks {
   /** Put the caller's Authorization header into error headers and bodies, as a careless proxy might. */
   echoCredentials?: boolean;
   /** Fields the API user may not see: left out of `fields` and of every employee. */
   hiddenFields?: string[];
-  /** Answer every report request with this status and X-BambooHR-Error-Message, as for a status the API is not documented to send. */
-  refuse?: { status: number; message: string };
 }
+
+export const REPORT_OPERATION = 'reports/custom';
 
 export interface FakeBambooHr {
   /** Pass as the connector's `baseUrl`. */
   readonly baseUrl: string;
   readonly requests: RecordedRequest[];
   employees: FakeEmployee[];
-  faults: FakeBambooHrFaults;
+  readonly faults: FaultSwitch;
+  quirks: FakeBambooHrQuirks;
   close(): Promise<void>;
 }
 
@@ -76,7 +69,8 @@ const REPORT_PATH = /^\/api\/gateway\.php\/([^/]+)\/v1\/reports\/custom\/?$/;
 
 export async function startFakeBambooHr(options: { subdomain: string; apiKey: string; employees: FakeEmployee[] }): Promise<FakeBambooHr> {
   const requests: RecordedRequest[] = [];
-  const state = { employees: options.employees, faults: {} as FakeBambooHrFaults };
+  const state = { employees: options.employees, quirks: {} as FakeBambooHrQuirks };
+  const faults = new FaultSwitch();
 
   const server = createServer((req, res) => {
     void readBody(req).then((body) => {
@@ -106,15 +100,15 @@ export async function startFakeBambooHr(options: { subdomain: string; apiKey: st
     if (route[1] !== options.subdomain) return fail(res, 404, undefined);
     if (req.method !== 'POST') return fail(res, 405, undefined, { Allow: 'POST' });
 
-    const faults = state.faults;
-    const echo = faults.echoCredentials === true ? ` (${req.headers.authorization ?? ''})` : '';
-    if (faults.throttle !== undefined && faults.throttle.times > 0) {
-      faults.throttle.times -= 1;
-      return fail(res, faults.throttle.status ?? 429, `Rate limit exceeded${echo}`, { 'Retry-After': faults.throttle.retryAfter ?? '0' });
-    }
-    if (faults.unauthorized === true || apiKeyOf(req.headers.authorization) !== options.apiKey) return fail(res, 401, undefined);
-    if (faults.forbidden === true) return fail(res, 403, `You do not have access to this resource${echo}`);
-    if (faults.refuse !== undefined) return fail(res, faults.refuse.status, faults.refuse.message);
+    const quirks = state.quirks;
+    const echo = quirks.echoCredentials === true ? ` (${req.headers.authorization ?? ''})` : '';
+    const fault = faults.take(REPORT_OPERATION);
+    if (fault?.kind === 'throttle') return fail(res, 429, `Rate limit exceeded${echo}`, { 'Retry-After': fault.retryAfter ?? '0' });
+    if (fault?.kind === 'auth' || apiKeyOf(req.headers.authorization) !== options.apiKey) return fail(res, 401, undefined);
+    if (fault?.kind === 'permission') return fail(res, 403, `You do not have access to this resource${echo}`);
+    if (fault?.kind === 'not-found') return fail(res, 404, undefined);
+    if (fault?.kind === 'unavailable') return fail(res, 500, 'Internal error');
+    if (fault?.kind === 'reject') return fail(res, 400, 'Invalid request');
 
     if ((url.searchParams.get('format') ?? '').toUpperCase() !== 'JSON') return fail(res, 400, 'Invalid format');
     let request: { title?: unknown; fields?: unknown };
@@ -127,22 +121,21 @@ export async function startFakeBambooHr(options: { subdomain: string; apiKey: st
     const unknown = request.fields.find((field) => KNOWN_FIELDS[field] === undefined);
     if (unknown !== undefined) return fail(res, 400, `Invalid field: "${unknown}"`);
 
-    if (faults.malformed === 'html') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=UTF-8' });
-      return void res.end(`<html><body><h1>BambooHR is down for scheduled maintenance</h1>${echo}</body></html>`);
-    }
-    const hidden = new Set(faults.hiddenFields ?? []);
+    const hidden = new Set(quirks.hiddenFields ?? []);
     const fields = (request.fields as string[]).filter((field) => !hidden.has(field));
     const report = {
       title: typeof request.title === 'string' ? request.title : 'Report',
       fields: fields.map((id) => ({ id, ...KNOWN_FIELDS[id] })),
       employees: state.employees.map((employee) => ({ id: employee.id, ...Object.fromEntries(fields.map((field) => [field, employee[field] ?? null])) })),
     };
+    // A malformed report: an employee id that is not a string of digits.
+    if (fault?.kind === 'malformed' && report.employees[0] !== undefined) (report.employees[0] as Record<string, unknown>)['id'] = 42;
     const text = JSON.stringify(report);
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
-    const cut = faults.malformed === 'truncated' || (faults.truncateNext ?? 0) > 0;
-    if (faults.truncateNext !== undefined && faults.truncateNext > 0) faults.truncateNext -= 1;
-    res.end(cut ? text.slice(0, Math.floor(text.length / 2)) : text);
+    const headers = { 'Content-Type': 'application/json; charset=utf-8' };
+    if (fault?.kind === 'truncated') return sendTruncated(res, 200, headers, text);
+    if (fault?.kind === 'stall') return sendStalled(res, 200, headers, text);
+    res.writeHead(200, headers);
+    res.end(text);
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -156,11 +149,12 @@ export async function startFakeBambooHr(options: { subdomain: string; apiKey: st
     set employees(employees) {
       state.employees = employees;
     },
-    get faults() {
-      return state.faults;
+    faults,
+    get quirks() {
+      return state.quirks;
     },
-    set faults(faults) {
-      state.faults = faults;
+    set quirks(quirks) {
+      state.quirks = quirks;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:c
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { FaultSwitch } from './faults.ts';
 
 /**
  * A local Google Admin SDK Directory API (users.list) and OAuth 2.0 token endpoint, speaking the real wire
@@ -71,6 +72,8 @@ export interface FakeGoogleDirectory {
   corruptPage(page: number, rewrite: (body: Record<string, unknown>) => unknown): void;
   /** The next `times` users.list answers announce their whole body but the connection drops halfway through it. */
   dropUsersListMidBody(times?: number): void;
+  /** The uniform fault switches (test/support/faults.ts), operation `users.list`. */
+  readonly faults: FaultSwitch;
   close(): Promise<void>;
 }
 
@@ -143,32 +146,42 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
   const tokenFaults: InjectedResponse[] = [];
   const pageRewrites = new Map<number, (body: Record<string, unknown>) => unknown>();
   let listDrops = 0;
+  const faults = new FaultSwitch();
   const listRequests: RecordedListRequest[] = [];
   const tokenRequests: RecordedTokenRequest[] = [];
   const issuedTokens: string[] = [];
 
   const userByEmail = (email: string) => options.users.find((user) => user.primaryEmail.toLowerCase() === email.toLowerCase());
 
-  function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, dropMidBody = false) {
+  /**
+   * `reframed`: the connection dropped mid-body, seen through a proxy that had already counted the bytes it passed on;
+   * `dropped`: the whole length announced, half sent, the connection closed; `stalled`: half sent, then nothing.
+   */
+  function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, cut?: 'reframed' | 'dropped' | 'stalled') {
     let payload: Buffer = Buffer.from(JSON.stringify(body, null, 2));
     const out: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8', vary: 'Origin, X-Origin, Referer', server: 'ESF', 'x-content-type-options': 'nosniff', ...headers };
     if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
       payload = gzipSync(payload);
       out['content-encoding'] = 'gzip';
     }
-    // A connection dropped mid-body, seen through a proxy that had already counted the bytes it passed on.
-    if (dropMidBody) payload = payload.subarray(0, Math.floor(payload.length / 2));
+    if (cut === 'reframed') payload = payload.subarray(0, Math.floor(payload.length / 2));
     out['content-length'] = String(payload.length);
     res.writeHead(status, out);
+    if (cut === 'dropped' || cut === 'stalled') {
+      const half = payload.subarray(0, Math.floor(payload.length / 2));
+      if (cut === 'dropped') res.write(half, () => res.destroy());
+      else res.write(half);
+      return;
+    }
     res.end(payload);
   }
 
   function listUsers(req: IncomingMessage, res: ServerResponse, url: URL) {
     const query = Object.fromEntries(url.searchParams);
     const record = (status: number) => listRequests.push({ query, bearer: bearerOf(req), status });
-    const reply = (status: number, body: unknown, headers?: Record<string, string>, dropMidBody = false) => {
+    const reply = (status: number, body: unknown, headers?: Record<string, string>, cut?: 'reframed' | 'dropped' | 'stalled') => {
       record(status);
-      send(req, res, status, body, headers, dropMidBody);
+      send(req, res, status, body, headers, cut);
     };
 
     const bearer = bearerOf(req);
@@ -194,6 +207,22 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
     }
     const fault = listFaults.shift();
     if (fault !== undefined) return reply(fault.status, fault.body, fault.headers);
+    const wire = faults.take('users.list');
+    const refusal =
+      wire?.kind === 'throttle'
+        ? googleError(429, 'rateLimitExceeded', 'Quota exceeded for quota metric', { status: 'RESOURCE_EXHAUSTED', headers: { 'retry-after': wire.retryAfter ?? '0' } })
+        : wire?.kind === 'unavailable'
+          ? directoryErrors.backendError()
+          : wire?.kind === 'reject'
+            ? googleError(400, 'invalid', 'Invalid Input')
+            : wire?.kind === 'auth'
+              ? googleError(401, 'authError', 'Invalid Credentials')
+              : wire?.kind === 'permission'
+                ? directoryErrors.forbidden()
+                : wire?.kind === 'not-found'
+                  ? googleError(404, 'notFound', 'Resource Not Found: userKey')
+                  : undefined;
+    if (refusal !== undefined) return reply(refusal.status, refusal.body, refusal.headers);
 
     const invalid = (message: string) => googleError(400, 'invalid', message);
     const customer = query['customer'];
@@ -251,9 +280,12 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
     const page = Math.floor(offset / maxResults) + 1;
     const rewrite = pageRewrites.get(page);
     if (rewrite !== undefined) body = rewrite(structuredClone(body)) as Record<string, unknown>;
+    // A malformed page: a user whose primaryEmail is not a string.
+    if (wire?.kind === 'malformed') body = { ...body, users: [{ ...(slice[0] ?? {}), primaryEmail: 42 }, ...slice.slice(1)] };
     const drop = listDrops > 0;
     if (drop) listDrops--;
-    return reply(200, body, { 'cache-control': 'private' }, drop);
+    const cut = drop ? 'reframed' : wire?.kind === 'truncated' ? 'dropped' : wire?.kind === 'stall' ? 'stalled' : undefined;
+    return reply(200, body, { 'cache-control': 'private' }, cut);
   }
 
   function token(req: IncomingMessage, res: ServerResponse, form: URLSearchParams) {
@@ -333,6 +365,7 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
     failToken: (response, times = 1) => tokenFaults.push(...Array.from({ length: times }, () => response)),
     corruptPage: (page, rewrite) => void pageRewrites.set(page, rewrite),
     dropUsersListMidBody: (times = 1) => void (listDrops += times),
+    faults,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

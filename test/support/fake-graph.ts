@@ -3,13 +3,15 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FaultSwitch, sendStalled, sendTruncated } from './faults.ts';
 
 /**
  * A local Microsoft Entra ID + Microsoft Graph that speaks the real protocol to the real SDKs: HTTPS with a
  * self-signed certificate (test/fixtures/graph), the OpenID discovery document and v2.0 token endpoint MSAL
  * uses for client credentials, and `/v1.0/users` and `/v1.0/reports/authenticationMethods/userRegistrationDetails`
  * with `$select`/`$top`, absolute `@odata.nextLink`s carrying an opaque `$skiptoken`, and Graph's error bodies,
- * status codes and headers. Tests steer faults through `state`.
+ * status codes and headers. Tests steer faults through `state`, or through `faults` (the uniform switches;
+ * operations `users` and `userRegistrationDetails`).
  */
 
 const fixtures = new URL('../fixtures/graph/', import.meta.url);
@@ -62,8 +64,14 @@ export interface FakeGraph {
   readonly requests: FakeGraphRequest[];
   /** Every form body posted to the token endpoint, to prove what MSAL sent. */
   readonly tokenRequests: Record<string, string>[];
+  readonly faults: FaultSwitch;
   close(): Promise<void>;
 }
+
+const OPERATIONS: Record<string, string> = {
+  '/v1.0/users': 'users',
+  '/v1.0/reports/authenticationMethods/userRegistrationDetails': 'userRegistrationDetails',
+};
 
 const graphContentType = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 const maxPageSize = 999;
@@ -91,6 +99,7 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
   };
   const requests: FakeGraphRequest[] = [];
   const tokenRequests: Record<string, string>[] = [];
+  const faults = new FaultSwitch();
   let origin = '';
 
   const server: Server = createServer({ key: testOnlyKey, cert: fakeGraphCertificate }, (req, res) => {
@@ -121,7 +130,7 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
     if (discovery && req.method === 'GET') return openIdConfiguration(discovery[1] ?? '', send);
     const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(url.pathname);
     if (token && req.method === 'POST') return issueToken(token[1] ?? '', new URLSearchParams(body), send);
-    if (url.pathname.startsWith('/v1.0/')) return graph(req, url, send);
+    if (url.pathname.startsWith('/v1.0/')) return graph(req, res, url, send);
     send(404, { error: { code: 'UnknownError', message: '', innerError: innerError(req) } }, jsonHeaders(req));
   }
 
@@ -192,7 +201,7 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
     }
   }
 
-  function graph(req: IncomingMessage, url: URL, send: Send): void {
+  function graph(req: IncomingMessage, res: ServerResponse, url: URL, send: Send): void {
     const headers = jsonHeaders(req);
     const fail = (status: number, code: string, message: string, extra: Record<string, string> = {}): void =>
       send(status, { error: { code, message, innerError: innerError(req) } }, { ...headers, ...extra });
@@ -211,14 +220,47 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
     }
     const refusal = state.refuseNext.shift();
     if (refusal !== undefined) return fail(refusal.status, refusal.code, refusal.message);
+    const operation = OPERATIONS[url.pathname];
+    const fault = operation === undefined ? undefined : faults.take(operation);
+    switch (fault?.kind) {
+      case 'throttle':
+        return fail(429, 'TooManyRequests', 'Please retry again later.', { 'Retry-After': fault.retryAfter ?? '0' });
+      case 'unavailable':
+        return fail(503, 'ServiceUnavailable', 'The service is temporarily unavailable.');
+      case 'reject':
+        return fail(400, 'BadRequest', 'Invalid request.');
+      case 'auth':
+        return fail(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+      case 'permission':
+        return fail(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      case 'not-found':
+        return fail(404, 'Request_ResourceNotFound', "Resource could not be discovered.");
+      case 'malformed':
+      case 'truncated':
+      case 'stall':
+        return page(url, fault.kind, send, fail, res);
+      case undefined:
+        break;
+    }
     if (state.garbleNext > 0) {
       state.garbleNext--;
       send(200, '<html><body><h1>502 Bad Gateway</h1></body></html>', headers);
       return;
     }
-    if (url.pathname === '/v1.0/users') return listUsers(url, send, fail);
-    if (url.pathname === '/v1.0/reports/authenticationMethods/userRegistrationDetails') return listRegistrations(url, send, fail);
+    if (operation !== undefined) return page(url, undefined, send, fail, res);
     fail(400, 'BadRequest', `Resource not found for the segment '${url.pathname.split('/').at(-1) ?? ''}'.`);
+  }
+
+  /** Serves a page, spoiled as the fault says: a field of the wrong type, the connection dropped, or stalled halfway. */
+  function page(url: URL, spoil: 'malformed' | 'truncated' | 'stall' | undefined, send: Send, fail: Fail, response: ServerResponse): void {
+    const list = url.pathname === '/v1.0/users' ? listUsers : listRegistrations;
+    if (spoil === undefined) return list(url, send, fail);
+    list(url, (status, payload, headers = {}) => {
+      if (status !== 200) return send(status, payload, headers);
+      const body = payload as { value: Record<string, unknown>[] };
+      if (spoil === 'malformed') return send(status, { ...body, value: body.value.map((row, index) => (index === 0 ? { ...row, id: 42 } : row)) }, headers);
+      (spoil === 'truncated' ? sendTruncated : sendStalled)(response, status, headers, JSON.stringify(body));
+    }, fail);
   }
 
   function listUsers(url: URL, send: Send, fail: Fail): void {
@@ -278,6 +320,7 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
     state,
     requests,
     tokenRequests,
+    faults,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

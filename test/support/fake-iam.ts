@@ -1,13 +1,15 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FaultSwitch, sendStalled, sendTruncated } from './faults.ts';
 
 /**
  * A local IAM + STS that speaks the AWS Query protocol as AWS does: form-encoded POSTs to `/` signed with
  * SigV4 (the signature is verified), XML results wrapped in `<{Action}Response><{Action}Result>`, XML error
  * bodies with IAM's status codes, Marker paging that may return fewer items than MaxItems while IsTruncated
  * is true, and a credential report generated asynchronously (STARTED, then COMPLETE) as a 22-column CSV.
- * Faults are injected per action. The real SDK clients are pointed at it with `endpoint`.
+ * Faults are injected per action (`inject`), or through `faults`, the uniform switches every fake has
+ * (test/support/faults.ts), by action name. The real SDK clients are pointed at it with `endpoint`.
  */
 
 export interface FakeAccessKey {
@@ -74,6 +76,8 @@ export interface FakeError {
   status: number;
   message: string;
   type?: 'Sender' | 'Receiver';
+  /** The Retry-After header of the answer. */
+  retryAfter?: string;
 }
 
 export const FAKE_ERRORS = {
@@ -148,8 +152,19 @@ export const REPORT_HEADER =
   'access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,' +
   'cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated';
 
+/** The uniform faults as IAM and STS answer them; body faults are served by the handler. */
+const WIRE_ERRORS = {
+  throttle: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
+  unavailable: { code: 'ServiceFailure', status: 500, message: 'Request processing has failed due to some unknown error.', type: 'Receiver' },
+  reject: { code: 'InvalidAction', status: 400, message: 'The action or operation requested is invalid. Verify that the action is typed correctly.' },
+  auth: FAKE_ERRORS.invalidClientTokenId,
+  permission: FAKE_ERRORS.accessDenied,
+  'not-found': { code: 'NoSuchEntity', status: 404, message: 'The entity could not be found.' },
+} satisfies Record<string, FakeError>;
+
 export class FakeIam {
   readonly requests: FakeRequest[] = [];
+  readonly faults = new FaultSwitch();
   readonly accounts: Map<string, FakeAccount>;
   readonly #options: FakeIamOptions;
   readonly #callers = new Map<string, Caller>();
@@ -187,6 +202,7 @@ export class FakeIam {
   /** Loads fresh accounts and forgets faults, recorded requests, reports and issued sessions, so one server serves many tests. */
   reset(accounts: FakeAccount[] = [...this.accounts.values()]): void {
     this.#faults = [];
+    this.faults.clear();
     this.requests.length = 0;
     this.#reports.clear();
     this.accounts.clear();
@@ -224,20 +240,30 @@ export class FakeIam {
       const fault = this.#takeFault(action);
       if (fault?.error) throw new Failure(fault.error);
       if (fault?.body !== undefined) return this.#send(res, 200, fault.body);
+      const wire = this.faults.take(action);
+      if (wire !== undefined && wire.kind in WIRE_ERRORS) {
+        const error: FakeError = WIRE_ERRORS[wire.kind as keyof typeof WIRE_ERRORS];
+        throw new Failure(wire.kind === 'throttle' ? { ...error, retryAfter: wire.retryAfter ?? '0' } : error);
+      }
       const result = sts ? this.#sts(action, params, caller) : this.#iam(action, params, this.#account(caller.account));
-      const xml = `<${action}Response xmlns="${ns}"><${action}Result>${result}</${action}Result>${this.#metadata()}</${action}Response>`;
+      let xml = `<${action}Response xmlns="${ns}"><${action}Result>${result}</${action}Result>${this.#metadata()}</${action}Response>`;
+      // Malformed: the first member of the list loses its first field, as a broken proxy or a changed API might.
+      if (wire?.kind === 'malformed') xml = xml.replace(/<member><(\w+)>[^<]*<\/\1>/, '<member>');
+      if (wire?.kind === 'truncated' || wire?.kind === 'stall') {
+        return (wire.kind === 'truncated' ? sendTruncated : sendStalled)(res, 200, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': randomBytes(16).toString('hex') }, xml);
+      }
       this.#send(res, 200, fault?.rewrite ? fault.rewrite(xml) : xml);
     } catch (error) {
-      const fault = error instanceof Failure ? error.fault : { code: 'ServiceFailure', status: 500, message: String(error), type: 'Receiver' as const };
+      const fault: FakeError = error instanceof Failure ? error.fault : { code: 'ServiceFailure', status: 500, message: String(error), type: 'Receiver' as const };
       const xml =
         `<ErrorResponse xmlns="${ns}"><Error><Type>${fault.type ?? 'Sender'}</Type>${text('Code', fault.code)}${text('Message', fault.message)}</Error>` +
         `<RequestId>${randomBytes(16).toString('hex')}</RequestId></ErrorResponse>`;
-      this.#send(res, fault.status, xml);
+      this.#send(res, fault.status, xml, fault.retryAfter === undefined ? {} : { 'Retry-After': fault.retryAfter });
     }
   }
 
-  #send(res: ServerResponse, status: number, xml: string) {
-    res.writeHead(status, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(xml), 'x-amzn-RequestId': randomBytes(16).toString('hex') });
+  #send(res: ServerResponse, status: number, xml: string, headers: Record<string, string> = {}) {
+    res.writeHead(status, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(xml), 'x-amzn-RequestId': randomBytes(16).toString('hex'), ...headers });
     res.end(xml);
   }
 

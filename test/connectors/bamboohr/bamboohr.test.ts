@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../config/errors.ts';
 import { bambooHr, HEARTBEAT_EVERY_EMPLOYEES } from '../../../connectors/bamboohr/index.ts';
 import { REPORT_FIELDS } from '../../../connectors/bamboohr/mapping.ts';
-import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import { MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
 import { HrPerson, type HrPerson as HrPersonRecord } from '../../../evidence/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import { startFakeBambooHr, type FakeBambooHr, type FakeEmployee } from '../../support/fake-bamboohr.ts';
@@ -21,7 +21,8 @@ afterAll(async () => {
   await fake.close();
 });
 beforeEach(() => {
-  fake.faults = {};
+  fake.faults.clear();
+  fake.quirks = {};
   fake.employees = employees;
   fake.requests.length = 0;
 });
@@ -155,7 +156,8 @@ describe('bamboohr connector', () => {
       endpoint: `${fake.baseUrl}/${SUBDOMAIN}/v1/reports/custom?format=JSON&onlyCurrent=false`,
       fields: [...REPORT_FIELDS],
       employees: 5,
-      throttledResponses: 0,
+      retries: 0,
+      throttledWaitMs: 0,
       timezone: 'UTC',
     });
   });
@@ -167,7 +169,7 @@ describe('bamboohr connector', () => {
   });
 
   it('keeps extra fields under raw and warns when BambooHR leaves a requested one out', async () => {
-    fake.faults = { hiddenFields: ['jobTitle'] };
+    fake.quirks = { hiddenFields: ['jobTitle'] };
     const { records, warnings } = await pull({ fields: ['department', 'jobTitle'] });
     expect(JSON.parse(fake.requests[0]?.body ?? '').fields.slice(-2)).toEqual(['department', 'jobTitle']);
     expect(records.find((record) => record.employeeId === '40')?.raw).toMatchObject({ department: 'Engineering', jobTitle: null });
@@ -177,11 +179,11 @@ describe('bamboohr connector', () => {
   it('refuses an extra field BambooHR does not know as a configuration fault', async () => {
     const error = await failure(pull({ fields: ['favouriteColour'] }));
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toBe('bamboohr: reports/custom: HTTP 400: BambooHR refused the report request; check the extra `fields`: Invalid field: "favouriteColour"');
+    expect(error.message).toBe('bamboohr: reports/custom: HTTP 400: BambooHR refused the report request; check the extra `fields` (Invalid field: "favouriteColour")');
   });
 
   it('warns, and dates no leaver, when the API user may not see termination dates', async () => {
-    fake.faults = { hiddenFields: ['terminationDate'] };
+    fake.quirks = { hiddenFields: ['terminationDate'] };
     const { records, warnings } = await pull();
     expect(records.every((record) => record.terminationDate === null)).toBe(true);
     expect(warnings).toContain(
@@ -190,144 +192,33 @@ describe('bamboohr connector', () => {
   });
 
   it('fails with a PermissionError when the API user may not see employment status', async () => {
-    fake.faults = { hiddenFields: ['status'] };
+    fake.quirks = { hiddenFields: ['status'] };
     const error = await failure(pull());
     expect(error).toBeInstanceOf(PermissionError);
     expect(error.message).toContain('the report has no status field');
   });
 
-  describe('throttling', () => {
-    it.each([429, 503] as const)('waits out HTTP %i with Retry-After and then succeeds', async (status) => {
-      fake.faults = { throttle: { times: 2, status, retryAfter: '0' } };
-      const { records, provenance } = await pull();
-      expect(records).toHaveLength(5);
-      expect(fake.requests).toHaveLength(3);
-      expect(provenance.throttledResponses).toBe(2);
-    });
-
-    it('honours Retry-After in seconds', async () => {
-      fake.faults = { throttle: { times: 1, retryAfter: '1' } };
-      const started = performance.now();
-      await pull();
-      expect(performance.now() - started).toBeGreaterThanOrEqual(950);
-      expect(fake.requests).toHaveLength(2);
-    });
-
-    it('fails with a retryable ThrottledError once the retries are spent', async () => {
-      fake.faults = { throttle: { times: 10, status: 503, retryAfter: '0' } };
-      const error = await failure(pull({ maxRetries: 2 }));
-      expect(error).toBeInstanceOf(ThrottledError);
-      expect((error as ThrottledError).retryable).toBe(true);
-      expect(error.message).toBe('bamboohr: reports/custom: HTTP 503 after 3 attempt(s): Rate limit exceeded');
-      expect(fake.requests).toHaveLength(3);
-    });
-
-    it('backs off without Retry-After too', async () => {
-      fake.faults = { throttle: { times: 2, retryAfter: '' } };
-      const { records } = await pull({ retryBaseDelayMs: 5 });
-      expect(records).toHaveLength(5);
-      expect(fake.requests).toHaveLength(3);
-    });
-
-    it('leaves a wait longer than maxRetryDelayMs to the retry of the whole pull', async () => {
-      fake.faults = { throttle: { times: 1, retryAfter: '300' } };
-      const error = await failure(pull({ maxRetryDelayMs: 60_000 }));
-      expect(error).toBeInstanceOf(ThrottledError);
-      expect((error as ThrottledError).retryAfterMs).toBe(300_000);
-      expect(fake.requests).toHaveLength(1);
-    });
-
-    it('stops waiting when the pull is aborted', async () => {
-      fake.faults = { throttle: { times: 1, retryAfter: '30' } };
-      const controller = new AbortController();
-      const context = contextFor({ signal: controller.signal });
-      setTimeout(() => controller.abort(new Error('activity cancelled')), 50);
-      const started = performance.now();
-      const error = await failure(pull({}, context));
-      expect(error.message).toBe('activity cancelled');
-      expect(performance.now() - started).toBeLessThan(5_000);
-    });
+  it('leaves a wait longer than maxRetryDelayMs to the retry of the whole pull', async () => {
+    fake.faults.inject({ kind: 'throttle', retryAfter: '300' });
+    const error = await failure(pull({ maxRetryDelayMs: 60_000 }));
+    expect(error).toBeInstanceOf(ThrottledError);
+    expect((error as ThrottledError).retryAfterMs).toBe(300_000);
+    expect(fake.requests).toHaveLength(1);
   });
 
   describe('faults', () => {
-    it('fails with an AuthError on 401, without retrying', async () => {
-      fake.faults = { unauthorized: true };
-      const error = await failure(pull());
-      expect(error).toBeInstanceOf(AuthError);
-      expect((error as AuthError).retryable).toBe(false);
-      expect(error.message).toBe('bamboohr: reports/custom: HTTP 401: BambooHR rejected the API key');
-      expect(fake.requests).toHaveLength(1);
-    });
-
-    it('fails with an AuthError when the key is wrong', async () => {
-      const error = await failure(pull({}, testContext({ env: { BAMBOOHR_API_KEY: 'not-the-key' } })));
-      expect(error).toBeInstanceOf(AuthError);
-    });
-
-    it('fails with a PermissionError on 403', async () => {
-      fake.faults = { forbidden: true };
-      const error = await failure(pull());
-      expect(error).toBeInstanceOf(PermissionError);
-      expect(error.message).toBe(
-        "bamboohr: reports/custom: HTTP 403: the API key's user may not run custom reports over every employee: You do not have access to this resource",
-      );
-    });
-
     it('fails with a NotFoundError for an unknown company', async () => {
       const error = await failure(pull({ subdomain: 'no-such-company' }));
       expect(error).toBeInstanceOf(NotFoundError);
       expect(error.message).toContain('no BambooHR company "no-such-company"');
     });
 
-    it.each([405, 409, 410, 422])('fails with a non-retryable RequestRejectedError on HTTP %d, without retrying', async (status) => {
-      fake.faults = { refuse: { status, message: 'The request cannot be processed' } };
-      const error = await failure(pull({ maxRetries: 3 }));
-      expect(error).toBeInstanceOf(RequestRejectedError);
-      expect((error as RequestRejectedError).retryable).toBe(false);
-      expect(error.message).toBe(`bamboohr: reports/custom: HTTP ${status}: BambooHR refused the report request: The request cannot be processed`);
-      expect(fake.requests).toHaveLength(1);
-    });
-
-    it.each([500, 502, 504, 408])('keeps HTTP %d a retryable UnavailableError', async (status) => {
-      fake.faults = { refuse: { status, message: 'Internal error' } };
-      const error = await failure(pull());
-      expect(error).toBeInstanceOf(UnavailableError);
-      expect((error as UnavailableError).retryable).toBe(true);
-    });
-
     it('fails with an UnavailableError when BambooHR cannot be reached', async () => {
       const gone = await startFakeBambooHr({ subdomain: SUBDOMAIN, apiKey: API_KEY, employees });
       await gone.close();
-      const error = await failure(pull({ baseUrl: gone.baseUrl }));
+      const error = await failure(pull({ baseUrl: gone.baseUrl, maxRetries: 0 }));
       expect(error).toBeInstanceOf(UnavailableError);
       expect(error.message).toMatch(/^bamboohr: reports\/custom: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/);
-    });
-
-    it('fails with a MalformedResponseError on a body that is not JSON', async () => {
-      fake.faults = { malformed: 'html' };
-      const error = await failure(pull());
-      expect(error).toBeInstanceOf(MalformedResponseError);
-      expect(error.message).toMatch(/^bamboohr: reports\/custom: the body is not JSON \(text\/html; charset=UTF-8\): "<html><body><h1>BambooHR is down/);
-    });
-
-    it('fetches a report that ended early once more, and reads every employee', async () => {
-      const clean = await pull();
-      fake.requests.length = 0;
-      fake.faults = { truncateNext: 1 };
-      const again = await pull();
-      expect(again.records).toEqual(clean.records);
-      expect(fake.requests).toHaveLength(2);
-      const warning = again.logLines.map((line) => JSON.parse(line) as { level: number; msg: string }).find((line) => line.level === 40);
-      expect(warning?.msg).toMatch(/^bamboohr: reports\/custom: the response ended early, after \d+ characters of JSON; fetching it again$/);
-    });
-
-    it('fails with a retryable UnavailableError when the report ends early twice', async () => {
-      fake.faults = { malformed: 'truncated' };
-      const error = await failure(pull());
-      expect(error).toBeInstanceOf(UnavailableError);
-      expect((error as UnavailableError).retryable).toBe(true);
-      expect(error.message).toMatch(/^bamboohr: reports\/custom: the response ended early, after \d+ characters of JSON, 2 times$/);
-      expect(fake.requests).toHaveLength(2);
     });
 
     it.each([
@@ -389,18 +280,12 @@ describe('bamboohr connector', () => {
       return text.includes(API_KEY) || text.includes(encoded);
     }
 
-    it('never reaches records, provenance, warnings or logs', async () => {
-      const { records, provenance, warnings, logLines } = await pull();
-      expect(records.length).toBeGreaterThan(0);
-      expect(leaks(JSON.stringify({ records, provenance, warnings, logLines }))).toBe(false);
-    });
-
     it.each([
-      ['a throttled answer that echoes it', { throttle: { times: 5, retryAfter: '0' }, echoCredentials: true }],
-      ['a forbidden answer that echoes it', { forbidden: true, echoCredentials: true }],
-      ['a malformed body that echoes it', { malformed: 'html', echoCredentials: true }],
-    ] as const)('never reaches an error, even from %s', async (_case, faults) => {
-      fake.faults = structuredClone(faults) as typeof fake.faults;
+      ['a throttled answer that echoes it', 'throttle'],
+      ['a forbidden answer that echoes it', 'permission'],
+    ] as const)('never reaches an error, even from %s', async (_case, kind) => {
+      fake.quirks = { echoCredentials: true };
+      fake.faults.inject({ kind, retryAfter: '0', times: 5 });
       const context = contextFor();
       const error = await failure(pull({ maxRetries: 1 }, context));
       expect(fake.requests[0]?.authorization).toContain(encoded);

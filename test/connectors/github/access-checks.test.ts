@@ -16,7 +16,7 @@ afterAll(() => fake.close());
 beforeEach(() => resetFake(fake));
 
 /** GitHub accounts carry no email: the source's join maps logins to employee ids through its mapping file. */
-const githubJoin = withMapping(join({ email: false, aliases: false }), { 'alice-gh': 'E1', 'carol-gh': 'E2', 'octo-owner': 'E3', 'bob-gh': 'E4', 'ghost-admin': 'E5' }, 'employeeId', 'github-logins.csv');
+const githubJoin = withMapping(join(), { 'alice-gh': 'E1', 'carol-gh': 'E2', 'octo-owner': 'E3', 'bob-gh': 'E4', 'ghost-admin': 'E5' }, 'employeeId', 'github-logins.csv');
 const people: HrPerson[] = [
   person({ employeeId: 'E1', email: 'alice@example.com' }),
   leaver(72, { employeeId: 'E2', email: 'carol@example.com' }),

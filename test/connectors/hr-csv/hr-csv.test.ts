@@ -412,18 +412,6 @@ describe('hr-csv resume', () => {
     expect((provenance.file as { rows: number }).rows).toBe(total);
   });
 
-  it('skips the rows a cursor says are done', async () => {
-    const content = bigExport();
-    const full = await pull(content);
-    const context = testContext({ baseDir: dir, resumeCursor: '20000' });
-    const { records, heartbeats, provenance } = await pull(content, {}, context);
-    expect(records).toHaveLength(5_000);
-    expect(records[0]).toMatchObject({ employeeId: '20001', raw: { line: 20_002 } });
-    expect(records).toEqual(full.records.slice(20_000));
-    expect(heartbeats).toEqual([]);
-    expect(provenance).toMatchObject({ resumedAfterRows: 20_000, file: { rows: total, sha256: (full.provenance.file as { sha256: string }).sha256 } });
-  });
-
   it('still finds a duplicate of a skipped row', async () => {
     const content = bigExport((line, row) => (row === total ? line.replace(/^\d+,/, '5,') : line));
     const error = await failure(pull(content, {}, testContext({ baseDir: dir, resumeCursor: '20000' })));

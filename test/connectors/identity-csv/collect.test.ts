@@ -79,25 +79,6 @@ describe('identity-csv resume', () => {
     expect((provenance.file as { rows: number }).rows).toBe(total);
   });
 
-  it('skips the rows a cursor says are done and yields exactly the rest', async () => {
-    const content = bigExport();
-    const full = await pull(folder, content);
-    const { records, heartbeats, provenance } = await pull(folder, content, {}, testContext({ baseDir: folder.dir(), resumeCursor: '20000' }));
-    expect(records).toHaveLength(5_000);
-    expect(records[0]).toMatchObject({ id: 'U20001', raw: { line: 20_002 } });
-    expect(records).toEqual(full.records.slice(20_000));
-    expect(heartbeats).toEqual([]);
-    expect(provenance).toMatchObject({ resumedAfterRows: 20_000, file: { rows: total, sha256: (full.provenance.file as { sha256: string }).sha256 } });
-  });
-
-  it('resumes at a heartbeat boundary without losing or doubling a record', async () => {
-    const content = bigExport();
-    const first = await pull(folder, content);
-    const resumed = await pull(folder, content, {}, testContext({ baseDir: folder.dir(), resumeCursor: first.heartbeats[0] }));
-    expect([...first.records.slice(0, 10_000), ...resumed.records]).toEqual(first.records);
-    expect(resumed.heartbeats).toEqual(['20000']);
-  });
-
   it('still finds a duplicate of a skipped row', async () => {
     const content = bigExport((text, row) => (row === total ? text.replace(/^U\d+,/, 'U5,') : text));
     const error = await failure(pull(folder, content, {}, testContext({ baseDir: folder.dir(), resumeCursor: '20000' })));
