@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AccessReviewStore } from '../../evidence/access-reviews.ts';
+import { CalendarStore } from '../../evidence/calendar-store.ts';
+import type { CampaignSummary } from '../../workflows/access-review-contracts.ts';
+import { openOccurrence } from '../../worker/calendar.ts';
+import { decideReview, openReview, waitForReviewLists } from '../../worker/review.ts';
+import { startFakeGoogleDirectory, type DirectoryUserJson, type FakeGoogleDirectory } from '../support/fake-google-directory.ts';
+import { harness, type TemporalHarness } from '../support/temporal.ts';
+import { testRegistries } from '../support/test-connectors.ts';
+
+const { EventType } = temporal.api.enums.v1;
+const TOKEN = `ya29.obligation-test-${randomUUID()}`;
+const ADMIN = 'admin@example.com';
+const DAY_MS = 86_400_000;
+const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+const dateIn = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString().slice(0, 10);
+
+const user = (id: string, email: string, fullName: string, extra: Record<string, unknown> = {}): DirectoryUserJson => ({
+  id,
+  primaryEmail: email,
+  name: { fullName },
+  isAdmin: false,
+  isDelegatedAdmin: false,
+  isEnrolledIn2Sv: true,
+  lastLoginTime: daysAgo(2),
+  creationTime: daysAgo(400),
+  suspended: false,
+  archived: false,
+  orgUnitPath: '/',
+  ...extra,
+});
+
+let directory: FakeGoogleDirectory | undefined;
+let current: TemporalHarness | undefined;
+beforeAll(() => {
+  process.env.OBLIGATION_GOOGLE_TOKEN = TOKEN;
+});
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+  await directory?.close();
+  directory = undefined;
+});
+afterAll(() => {
+  delete process.env.OBLIGATION_GOOGLE_TOKEN;
+});
+
+/**
+ * A reviewed access control and a calendar whose access-review activity is due once a year on `anchor` (UTC), so
+ * the occurrence is due a few days from or before today whatever day the test runs.
+ */
+async function setUp(anchor: string) {
+  directory = await startFakeGoogleDirectory({
+    users: [user('1', ADMIN, 'Ada Admin', { isAdmin: true }), user('2', 'alice@example.com', 'Alice Example')],
+    accessTokens: [{ token: TOKEN, subject: ADMIN }],
+  });
+  const controlId = `access-${randomUUID().slice(0, 8)}`;
+  current = await harness(
+    {
+      timezone: 'UTC',
+      controls: [
+        {
+          id: controlId,
+          title: 'Access rights are reviewed',
+          reference: ['A.5.18'],
+          owner: 'security@example.com',
+          schedule: { cron: '0 6 * * *' },
+          sources: [{ name: 'google', connector: 'google-workspace', config: { accessToken: { env: 'OBLIGATION_GOOGLE_TOKEN' }, rootUrl: directory.rootUrl, retryBaseMs: 5 } }],
+          checks: [{ check: 'mfa-missing' }],
+          review: { every: 'annually', dueInDays: 1, reviewers: { google: 'it-lead@example.com' } },
+        },
+      ],
+      calendar: {
+        owner: 'isms@example.com',
+        timezone: 'UTC',
+        grace: '30d',
+        activities: [{ id: 'access-review', title: 'User access review', reference: 'A.5.18', every: '1 year', anchor, dueTime: '23:00', evidence: [{ name: 'access review record', required: true }] }],
+      },
+    },
+    testRegistries,
+  );
+  return { controlId, occurrenceId: `activity:access-review:${anchor}` };
+}
+
+/** Opens the campaign, approves every entry (which closes it) and waits for the campaign to end; a worker runs once, so `before` runs inside. */
+async function reviewEverything(controlId: string, before?: () => Promise<void>): Promise<{ campaignId: string; summary: CampaignSummary; history: temporal.api.history.v1.IHistory }> {
+  const { client, runtime, worker } = current!;
+  return worker.runUntil(async () => {
+    await before?.();
+    const { campaignId } = await openReview(client, runtime.config, controlId);
+    await waitForReviewLists(client, campaignId);
+    await decideReview(client, campaignId, { entries: ['1-2'], decision: 'approve', by: 'it-lead@example.com' });
+    const handle = client.workflow.getHandle(campaignId);
+    const summary = (await handle.result()) as CampaignSummary;
+    return { campaignId, summary, history: await handle.fetchHistory() };
+  });
+}
+
+describe('one obligation, one record: the access review campaign completes its calendar occurrence', () => {
+  it('a campaign closed before the occurrence is due completes it on time, starting the occurrence the schedule had not opened yet', async () => {
+    const { controlId, occurrenceId } = await setUp(dateIn(3));
+    const calendar = new CalendarStore(current!.runtime.store.catalog);
+    expect(calendar.get(occurrenceId)).toBeUndefined();
+
+    const { campaignId, summary, history } = await reviewEverything(controlId);
+    expect(summary).toMatchObject({ status: 'completed', undecidedAtClose: 0 });
+
+    const occurrence = calendar.get(occurrenceId)!;
+    expect(occurrence).toMatchObject({ status: 'done', late: false, completedBy: 'isms-worker' });
+    expect(occurrence.note).toBe(`access review campaign ${campaignId} (${controlId}, ${summary.period}) closed completed: 2 of 2 entries decided`);
+    // The decided lists are the evidence, kept again under the occurrence (same content, same blob).
+    const campaign = new AccessReviewStore(current!.runtime.store.catalog).get(campaignId)!;
+    const decided = (suffix: string) => current!.runtime.store.list().find((row) => row.sourceName === `${campaignId}/decisions.${suffix}`)!;
+    expect(campaign.reportEvidenceIds).toContain(decided('html').id);
+    expect(occurrence.evidence.map((item) => ('evidenceId' in item ? [item.name, item.sha256] : [item.name]))).toEqual([
+      ['access review record', decided('html').sha256],
+      ['decided review list (CSV)', decided('csv').sha256],
+    ]);
+    for (const item of occurrence.evidence) {
+      if (!('evidenceId' in item)) throw new Error(`${item.name} is a link, not a stored file`);
+      expect(current!.runtime.store.get(item.evidenceId)).toMatchObject({ runId: occurrenceId, controlId: 'activity:access-review', uri: item.uri });
+    }
+    // Through the occurrence workflow's own Update: its history holds the completion.
+    const occurrenceHistory = await current!.client.workflow.getHandle(occurrenceId).fetchHistory();
+    expect(occurrenceHistory.events!.filter((event) => event.workflowExecutionUpdateCompletedEventAttributes)).toHaveLength(1);
+    // The campaign's history has the patch marker and the one activity that did it.
+    expect(history.events!.filter((event) => event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED)).toHaveLength(1);
+    expect(history.events!.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toContain('completeAccessReviewOccurrence');
+    expect((await current!.runtime.store.verify()).ok).toBe(true);
+  });
+
+  it('a campaign that closes after the occurrence was due completes it late', async () => {
+    const { controlId, occurrenceId } = await setUp(dateIn(-2));
+    const { client, runtime } = current!;
+    const calendar = new CalendarStore(runtime.store.catalog);
+    let before: unknown;
+    const { summary } = await reviewEverything(controlId, async () => {
+      await openOccurrence(client, runtime.config, 'access-review', { dueDate: occurrenceId.slice(-10) });
+      const deadline = Date.now() + 20_000;
+      while (!calendar.get(occurrenceId) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      before = calendar.get(occurrenceId);
+    });
+    expect(before).toMatchObject({ status: 'open' });
+    expect(summary.status).toBe('completed');
+    expect(calendar.get(occurrenceId)).toMatchObject({ status: 'done', late: true, completedBy: 'isms-worker' });
+    // Still within grace: no missed-activity nonconformity was raised.
+    expect(runtime.register.list({ controlId: 'activity:access-review' })).toEqual([]);
+  });
+});
