@@ -339,17 +339,3 @@ export function latestCheckRunBefore(catalog: Catalog, controlId: string, before
   );
   return row && { id: row.id, runId: row.run_id, controlId: row.control_id, evaluatedAt: row.evaluated_at, status: row.status };
 }
-
-export interface RunDeviation {
-  checkId: string;
-  subject: string;
-  severity: string;
-  title: string;
-}
-
-/** What one check run found, in the order its checks reported it. */
-export function deviationsOf(catalog: Catalog, checkRunId: string): RunDeviation[] {
-  return catalog
-    .all<{ check_id: string; subject: string; severity: string; title: string }>('SELECT check_id, subject, severity, title FROM deviations WHERE check_run_id = ? ORDER BY rowid', checkRunId)
-    .map((row) => ({ checkId: row.check_id, subject: row.subject, severity: row.severity, title: row.title }));
-}

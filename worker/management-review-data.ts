@@ -70,7 +70,7 @@ export async function gatherManagementReview(runtime: ReportRuntime, range: { fr
     asOf: iso(asOf),
     previousActions: previousActions(runtime.store, now, zone),
     changes: changesOf(runtime, range, now),
-    nonconformities: nonconformitySummary(nonconformities, range, asOf),
+    nonconformities: nonconformitySummary(nonconformities, range, asOf, zone),
     monitoring: {
       controls: audit.controls,
       coverage: coverageOf(audit),
@@ -152,7 +152,7 @@ function statusAt(entry: WithHistory, at: number): string | null {
 /** Observed again after it was no longer observed, verified or closed, or reopened by a person: the same fingerprint recurring. */
 const reopeningsOf = (history: readonly HistoryEntry[]) => history.filter((entry) => entry.change === 'status' && entry.toStatus === 'open' && entry.fromStatus !== null);
 
-function nonconformitySummary(all: readonly WithHistory[], range: { from: number; to: number }, asOf: number): NonconformitySummary {
+function nonconformitySummary(all: readonly WithHistory[], range: { from: number; to: number }, asOf: number, zone: string): NonconformitySummary {
   const end = asOf;
   const opened = all.filter((entry) => within(entry.nc.firstObserved, range));
   const closedInPeriod = all.flatMap((entry) => {
@@ -165,7 +165,10 @@ function nonconformitySummary(all: readonly WithHistory[], range: { from: number
   });
   const ageDays = (entry: WithHistory) => round1((end - Date.parse(entry.nc.firstObserved)) / DAY_MS);
   const daysToClose = closedInPeriod.map(({ entry, closedAt }) => (Date.parse(closedAt) - Date.parse(entry.nc.firstObserved)) / DAY_MS).sort((a, b) => a - b);
-  const endDate = iso(end).slice(0, 10);
+  // A due date is a day of the config's zone: past due from the day after it.
+  const endDate = formatLocalDate(toZoned(end, zone));
+  /** Age in whole days, as the buckets count it. */
+  const wholeDays = (entry: WithHistory) => Math.floor((end - Date.parse(entry.nc.firstObserved)) / DAY_MS);
   const alive = all.filter((entry) => Date.parse(entry.nc.firstObserved) < range.to && (closedAtOf(entry.history, Infinity) === null || Date.parse(closedAtOf(entry.history, Infinity)!) >= range.from));
   return {
     opened: opened.length,
@@ -174,7 +177,7 @@ function nonconformitySummary(all: readonly WithHistory[], range: { from: number
     beingWorkedOnAtEnd: notClosed.filter((entry) => BEING_WORKED_ON.includes(statusAt(entry, end)!)).length,
     byAge: AGE_BUCKETS.map((bucket, index) => ({
       label: bucket.label,
-      count: notClosed.filter((entry) => ageDays(entry) <= bucket.upTo && (index === 0 || ageDays(entry) > AGE_BUCKETS[index - 1]!.upTo)).length,
+      count: notClosed.filter((entry) => wholeDays(entry) <= bucket.upTo && (index === 0 || wholeDays(entry) > AGE_BUCKETS[index - 1]!.upTo)).length,
     })),
     timeToClose: { closed: daysToClose.length, medianDays: round1OrNull(median(daysToClose)), p90Days: round1OrNull(nearestRank(daysToClose, 0.9)), maxDays: round1OrNull(daysToClose.at(-1) ?? null) },
     correctiveActions: {
