@@ -131,6 +131,12 @@ export class ManagementReviewStore {
     return row && toReview(row);
   }
 
+  /** The review that discussed a pack, if any: a pack is discussed once. */
+  reviewOfPack(packEvidenceId: string): ManagementReview | undefined {
+    const row = this.catalog.get<ReviewRow>('SELECT * FROM management_reviews WHERE pack_evidence_id = ? ORDER BY seq DESC LIMIT 1', packEvidenceId);
+    return row && toReview(row);
+  }
+
   /** Every review, oldest first. */
   list(): ManagementReview[] {
     return this.catalog.all<ReviewRow>('SELECT * FROM management_reviews ORDER BY seq').map(toReview);

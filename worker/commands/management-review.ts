@@ -149,6 +149,8 @@ function packToDiscuss(runtime: Runtime, packId: string | undefined): { packEvid
     throw new ConfigError(packId === undefined ? 'no management review pack is kept yet: generate one with isms management-review --from DATE --to DATE --out FILE.html' : `--pack ${packId}: no such evidence`);
   }
   if (row.controlId !== MANAGEMENT_REVIEW_CONTROL_ID || row.sourceName !== 'pack.json') throw new ConfigError(`--pack ${row.id}: not a kept management review pack (its JSON)`);
+  const discussed = new ManagementReviewStore(runtime.store.catalog).reviewOfPack(row.id);
+  if (discussed?.heldAt) throw new ConfigError(`--pack ${row.id}: management review ${discussed.id} was held; generate a new pack for the next review`);
   const period = row.provenance['period'] as { from: string; to: string };
   return { packEvidenceId: row.id, period };
 }
