@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AccessReviewStore } from '../../evidence/access-reviews.ts';
 import { CalendarStore } from '../../evidence/calendar-store.ts';
+import { ManagementReviewStore } from '../../evidence/management-review.ts';
 import type { CampaignSummary } from '../../workflows/access-review-contracts.ts';
 import { openOccurrence } from '../../worker/calendar.ts';
+import { createLogger } from '../../worker/logger.ts';
+import { openRuntime } from '../../worker/runtime.ts';
 import { decideReview, openReview, waitForReviewLists } from '../../worker/review.ts';
 import { startFakeGoogleDirectory, type DirectoryUserJson, type FakeGoogleDirectory } from '../support/fake-google-directory.ts';
-import { harness, type TemporalHarness } from '../support/temporal.ts';
+import { runIsms } from '../support/cli.ts';
+import { harness, writeConfig, type TemporalHarness } from '../support/temporal.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 
 const { EventType } = temporal.api.enums.v1;
@@ -148,4 +154,57 @@ describe('one obligation, one record: the access review campaign completes its c
     // Still within grace: no missed-activity nonconformity was raised.
     expect(runtime.register.list({ controlId: 'activity:access-review' })).toEqual([]);
   });
+});
+
+describe('one obligation, one record: a held management review completes its calendar occurrence', () => {
+  it('isms management-review close keeps the minutes and completes the management-review occurrence with them and the pack, once', async () => {
+    const anchor = dateIn(5);
+    const occurrenceId = `activity:management-review:${anchor}`;
+    const { dir, file } = writeConfig({
+      timezone: 'UTC',
+      calendar: {
+        owner: 'isms@example.com',
+        timezone: 'UTC',
+        activities: [{ id: 'management-review', title: 'Management review', reference: '9.3', every: '1 year', anchor, evidence: [{ name: 'management review minutes', required: true }] }],
+      },
+    });
+    const env = { TEMPORAL_ADDRESS: inject('temporalAddress') };
+    const isms = (...args: string[]) => runIsms(['--config', file, 'management-review', ...args], { cwd: dir, env, timeout: 120_000 });
+    try {
+      const from = dateIn(-90);
+      const to = dateIn(1);
+      const generated = await isms('--from', from, '--to', to, '--out', path.join(dir, 'pack.html'));
+      expect(generated.stderr).toBe('');
+      const [, packId, htmlId] = /kept as evidence (ev-[0-9a-f-]+) \(JSON\) and (ev-[0-9a-f-]+) \(HTML\)/.exec(generated.stdout)!;
+      expect((await isms('decide', '--text', 'Budget a penetration test', '--owner', 'cto@example.com', '--due', dateIn(60), '--by', 'ceo@example.com')).code).toBe(0);
+
+      const closed = await isms('close', '--by', 'ceo@example.com');
+      expect(closed.stderr).toBe('');
+      expect(closed.code).toBe(0);
+      expect(closed.stdout).toContain(`${occurrenceId}: completed with the minutes and the pack as evidence`);
+
+      const runtime = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
+      try {
+        const occurrence = new CalendarStore(runtime.store.catalog).get(occurrenceId)!;
+        expect(occurrence).toMatchObject({ status: 'done', late: false, completedBy: 'ceo@example.com' });
+        expect(occurrence.note).toBe(`management review MR-0001: 1 decision(s) on pack ${packId}`);
+        const review = new ManagementReviewStore(runtime.store.catalog).get('MR-0001')!;
+        expect(review.occurrenceId).toBe(occurrenceId);
+        // The minutes and the pack, kept again under the occurrence: the same content as the review's own.
+        expect(occurrence.evidence.map((item) => ('evidenceId' in item ? [item.name, item.sha256] : [item.name]))).toEqual([
+          ['management review minutes', runtime.store.get(review.minutesEvidenceId!)!.sha256],
+          ['management review pack', runtime.store.get(htmlId!)!.sha256],
+        ]);
+        expect((await runtime.store.verify()).ok).toBe(true);
+      } finally {
+        runtime.close();
+      }
+
+      // Closing again completes nothing twice.
+      const again = await isms('close', '--by', 'ceo@example.com');
+      expect(again).toMatchObject({ code: 2, stderr: 'no management review is open: record its decisions first (isms management-review decide)\n' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
