@@ -133,6 +133,8 @@ export async function completeObligation(deps: ObligationDeps, record: Obligatio
   const { occurrenceId } = target;
   if (target.recorded?.status === 'done') return { outcome: 'already-done', occurrenceId, completedBy: target.recorded.completedBy };
   if (target.recorded?.closedAt) return { outcome: 'closed', occurrenceId };
+  // Past its closing, an occurrence no workflow ever opened is not started now: it would be missed and closed at once.
+  if (!target.recorded && target.closesAt <= Date.now()) return { outcome: 'closed', occurrenceId };
 
   const expected = target.recorded?.expectedEvidence ?? activity.evidence;
   const { named, missing } = namedEvidence(expected, record.evidence);

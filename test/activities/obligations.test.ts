@@ -159,6 +159,12 @@ describe('completing from the catalog alone', () => {
     expect(await completeObligation({ config: runtime.config, store: runtime.store, client: untouchable }, record({ period: reviewPeriodBounds('2026-Q3', ZONE) }))).toEqual({ outcome: 'closed', occurrenceId: sep.occurrenceId });
   });
 
+  it('does not start an occurrence no workflow opened once it has closed', async () => {
+    // Q1 2026's review (due Mar 31) closed when Q2's came due, on Jun 30.
+    const outcome = await completeObligation({ config: runtime.config, store: runtime.store, client: untouchable }, record({ period: reviewPeriodBounds('2026-Q1', ZONE), performedAt: '2026-07-15T10:00:00.000Z' }));
+    expect(outcome).toEqual({ outcome: 'closed', occurrenceId: id('2026-03-31') });
+  });
+
   it('hands an occurrence that expects evidence the record does not bring to a person', async () => {
     const outcome = await completeObligation({ config: runtime.config, store: runtime.store, client: untouchable }, record({ activityId: 'risk-assessment-review', performedAt: '2026-03-20T10:00:00.000Z', evidence: [{ evidenceId: 'ev-1' }] }));
     expect(outcome).toEqual({ outcome: 'needs-person', occurrenceId: 'activity:risk-assessment-review:2026-03-31', missing: ['risk treatment plan'] });
