@@ -71,8 +71,9 @@ const isDone = (candidate: Candidate) => candidate.recorded?.status === 'done';
 
 /**
  * The occurrence a record completes. With a period: the first occurrence due in it that is not done (all done: the
- * first, which is then already done). Otherwise, or when none is due in the period: of the occurrences not done that
- * still take a completion when the record was made, the one due nearest to it.
+ * first, which is then already done). Otherwise, or when none is due in the period: of the occurrences that take a
+ * completion when the record was made, or were completed already, the one due nearest to it; a second record soon
+ * after the first finds that one done rather than completing next year's early.
  */
 export function occurrenceForRecord(
   planned: readonly ActivityOccurrence[],
@@ -94,8 +95,8 @@ export function occurrenceForRecord(
     if (inPeriod.length > 0) return inPeriod.find((candidate) => !isDone(candidate)) ?? inPeriod[0];
   }
   const at = Date.parse(record.performedAt);
-  const open = candidates.filter((candidate) => !isDone(candidate) && candidate.closesAt > at && !candidate.recorded?.closedAt);
-  return open.reduce<Candidate | undefined>((best, candidate) => (best === undefined || Math.abs(candidate.due - at) < Math.abs(best.due - at) ? candidate : best), undefined);
+  const accepting = candidates.filter((candidate) => candidate.closesAt > at && (isDone(candidate) || !candidate.recorded?.closedAt));
+  return accepting.reduce<Candidate | undefined>((best, candidate) => (best === undefined || Math.abs(candidate.due - at) < Math.abs(best.due - at) ? candidate : best), undefined);
 }
 
 /** The required evidence the items leave out, after the unnamed ones took the required names in the calendar's order. */
@@ -204,6 +205,24 @@ async function recorded(calendar: CalendarStore, occurrenceId: string, waiting?:
     if (Date.now() > deadline) throw new Error(`${occurrenceId} was started but has not recorded itself open within ${RECORDED_WAIT_MS / 1000} s`);
     waiting?.();
     await sleep(200);
+  }
+}
+
+/** What became of the occurrence, in a sentence; `record` names the evidence ("the minutes and the pack"). */
+export function describeOutcome(outcome: ObligationOutcome, record: string): string {
+  switch (outcome.outcome) {
+    case 'completed':
+      return `${outcome.occurrenceId}: completed${outcome.late ? ' (late)' : ''} with ${record} as evidence`;
+    case 'already-done':
+      return `${outcome.occurrenceId}: already completed by ${outcome.completedBy ?? 'someone'}; left as it is`;
+    case 'closed':
+      return `${outcome.occurrenceId}: closed, it no longer takes a completion; its missed-activity nonconformity stands`;
+    case 'needs-person':
+      return `${outcome.occurrenceId}: the calendar also expects ${outcome.missing.join(', ')}: complete it with isms activity complete`;
+    case 'no-activity':
+      return `the calendar has no ${outcome.activityId} activity: no occurrence to complete`;
+    case 'no-occurrence':
+      return `no ${outcome.activityId} occurrence takes a completion now: name one with --occurrence`;
   }
 }
 

@@ -93,15 +93,17 @@ describe('the occurrence a record completes', () => {
     expect(found?.recorded).toMatchObject({ occurrenceId: id('2026-12-31'), status: 'done' });
   });
 
-  it('without a period (or none due in it), takes the nearest occurrence not done that still takes a completion', () => {
+  it('without a period (or none due in it), takes the occurrence due nearest that still takes a completion, or was completed', () => {
     expect(occurrenceForRecord(planned, [], { performedAt: '2026-10-10T10:00:00.000Z' })?.occurrenceId).toBe(id('2026-09-30'));
-    const sep = recordedOf(planned.find((occurrence) => occurrence.dueDate === '2026-09-30')!, { status: 'done' });
-    expect(occurrenceForRecord(planned, [sep], { performedAt: '2026-10-10T10:00:00.000Z' })?.occurrenceId).toBe(id('2026-12-31'));
+    const sep = recordedOf(planned.find((occurrence) => occurrence.dueDate === '2026-09-30')!, { status: 'done', closedAt: '2026-09-29T10:00:00.000Z' });
+    // Ten days after September's was done, the record is September's again (already done), not December's early.
+    expect(occurrenceForRecord(planned, [sep], { performedAt: '2026-10-10T10:00:00.000Z' })?.recorded?.status).toBe('done');
+    expect(occurrenceForRecord(planned, [sep], { performedAt: '2026-11-20T10:00:00.000Z' })?.occurrenceId).toBe(id('2026-12-31'));
     // A monthly period with no quarter end in it falls back to the nearest.
-    expect(occurrenceForRecord(planned, [sep], { period: reviewPeriodBounds('2026-10', ZONE), performedAt: '2026-10-10T10:00:00.000Z' })?.occurrenceId).toBe(id('2026-12-31'));
-    // One whose workflow closed it (missed, its next one due) takes nothing.
-    const closed = recordedOf(planned.find((occurrence) => occurrence.dueDate === '2026-12-31')!, { status: 'missed', closedAt: '2027-03-31T07:00:00.000Z' });
-    expect(occurrenceForRecord(planned, [sep, closed], { performedAt: '2026-10-10T10:00:00.000Z' })?.occurrenceId).toBe(id('2027-03-31'));
+    expect(occurrenceForRecord(planned, [sep], { period: reviewPeriodBounds('2026-11', ZONE), performedAt: '2026-11-20T10:00:00.000Z' })?.occurrenceId).toBe(id('2026-12-31'));
+    // One whose workflow closed it (missed) takes nothing, and one past its closing neither.
+    const dec = recordedOf(planned.find((occurrence) => occurrence.dueDate === '2026-12-31')!, { status: 'missed', closedAt: '2027-03-20T00:00:00.000Z' });
+    expect(occurrenceForRecord(planned, [sep, dec], { performedAt: '2027-03-20T10:00:00.000Z' })?.occurrenceId).toBe(id('2027-03-31'));
   });
 
   it('takes an occurrence a person names as it is', () => {

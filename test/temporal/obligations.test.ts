@@ -208,3 +208,48 @@ describe('one obligation, one record: a held management review completes its cal
     }
   }, 180_000);
 });
+
+describe('one obligation, one record: a reviewed SoA completes its calendar occurrence', () => {
+  it('isms soa review completes the soa-review occurrence with the latest kept SoA, and refuses when none is kept', async () => {
+    const anchor = dateIn(10);
+    const occurrenceId = `activity:soa-review:${anchor}`;
+    const { dir, file } = writeConfig({
+      timezone: 'UTC',
+      calendar: {
+        owner: 'isms@example.com',
+        timezone: 'UTC',
+        activities: [{ id: 'soa-review', title: 'Statement of Applicability review', reference: '6.1.3', every: '1 year', anchor, evidence: [{ name: 'statement of applicability', required: true }] }],
+      },
+    });
+    const isms = (...args: string[]) => runIsms(['--config', file, 'soa', ...args], { cwd: dir, env: { TEMPORAL_ADDRESS: inject('temporalAddress') }, timeout: 120_000 });
+    try {
+      expect(await isms('review', '--by', 'isms@example.com')).toMatchObject({ code: 2, stderr: 'soa review: no SoA is kept yet; `isms soa --out FILE` generates and keeps one\n' });
+      const generated = await isms('--out', path.join(dir, 'soa.html'));
+      expect(generated.code, generated.stderr).toBe(0);
+
+      const reviewed = await isms('review', '--by', 'isms@example.com', '--note', 'no exclusions changed');
+      expect(reviewed.stderr).toBe('');
+      expect(reviewed.stdout).toMatch(new RegExp(`^SoA ev-[0-9a-f-]+ \\([^)]+\\) reviewed by isms@example.com\\n${occurrenceId}: completed with it as evidence\\n$`));
+
+      const runtime = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
+      try {
+        const occurrence = new CalendarStore(runtime.store.catalog).get(occurrenceId)!;
+        expect(occurrence).toMatchObject({ status: 'done', late: false, completedBy: 'isms@example.com' });
+        const soaRows = runtime.store.list({ controlId: 'isms:soa' });
+        const sha = (sourceName: string) => soaRows.find((row) => row.sourceName === sourceName)!.sha256;
+        expect(occurrence.evidence.map((item) => ('evidenceId' in item ? [item.name, item.sha256] : [item.name]))).toEqual([
+          ['statement of applicability', sha('soa.html')],
+          ['statement of applicability (JSON)', sha('soa.json')],
+        ]);
+        expect(occurrence.note).toMatch(/^reviewed the SoA generated .+ \(evidence ev-[0-9a-f-]+\); no exclusions changed$/);
+      } finally {
+        runtime.close();
+      }
+      // Reviewed again: the occurrence is not completed twice.
+      const again = await isms('review', '--by', 'isms@example.com');
+      expect(again.stdout).toContain(`${occurrenceId}: already completed by isms@example.com; left as it is`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { completeObligation, MANAGEMENT_REVIEW_ACTIVITY, type ObligationOutcome } from '../../activities/obligations.ts';
+import { completeObligation, describeOutcome, MANAGEMENT_REVIEW_ACTIVITY, type ObligationOutcome } from '../../activities/obligations.ts';
 import { parseLocalDate } from '../../config/calendar-occurrences.ts';
 import { ConfigError } from '../../config/errors.ts';
 import { DECISION_STATUSES, ManagementReviewRefusal, ManagementReviewStore, type DecisionStatus, type ManagementReview } from '../../evidence/management-review.ts';
@@ -111,7 +111,7 @@ export function registerManagementReviewCommands(context: CliContext): void {
           const result = await closeReview(runtime, { by: options.by, at: heldAt.toISOString(), note: options.note, occurrenceId: options.occurrence, hostWorker: options.worker });
           if (options.json) return print(result);
           print(`${result.review.id}: held ${result.review.heldAt} by ${result.review.heldBy}; ${result.decisions} decision(s); minutes kept as evidence ${result.review.minutesEvidenceId}`);
-          print(calendarLine(result.calendar));
+          print(describeOutcome(result.calendar, 'the minutes and the pack'));
         }),
       );
     });
@@ -196,21 +196,4 @@ export async function closeReview(runtime: Runtime, input: { by: string; at: str
     : { outcome: 'no-activity', activityId: MANAGEMENT_REVIEW_ACTIVITY };
   if (calendar.outcome === 'completed' || calendar.outcome === 'already-done') reviews.completedOccurrence(held.id, calendar.occurrenceId);
   return { review: reviews.get(held.id)!, decisions: decisions.length, calendar };
-}
-
-function calendarLine(outcome: ObligationOutcome): string {
-  switch (outcome.outcome) {
-    case 'completed':
-      return `${outcome.occurrenceId}: completed${outcome.late ? ' (late)' : ''} with the minutes and the pack as evidence`;
-    case 'already-done':
-      return `${outcome.occurrenceId}: already completed by ${outcome.completedBy ?? 'someone'}; left as it is`;
-    case 'closed':
-      return `${outcome.occurrenceId}: closed, it no longer takes a completion; its missed-activity nonconformity stands`;
-    case 'needs-person':
-      return `${outcome.occurrenceId}: the calendar also expects ${outcome.missing.join(', ')}: complete it with isms activity complete`;
-    case 'no-activity':
-      return `the calendar has no ${outcome.activityId} activity: no occurrence to complete`;
-    case 'no-occurrence':
-      return `no ${outcome.activityId} occurrence takes a completion now: name one with --occurrence`;
-  }
 }
