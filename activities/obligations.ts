@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Logger } from 'pino';
 import { resolveCalendar, type CalendarActivity } from '../config/calendar.ts';
 import { fromZoned } from '../config/calendar-occurrences.ts';
 import { planOccurrences } from '../config/calendar-plan.ts';
@@ -12,7 +13,6 @@ import { activityControlOf } from '../evidence/register.ts';
 import type { EvidenceStore } from '../evidence/store.ts';
 import type { ActivityOccurrence, Completion, CompletionReceipt, EvidenceItem } from '../workflows/calendar-contracts.ts';
 import { toFailure } from './failures.ts';
-import type { ActivityDeps } from './index.ts';
 
 /*
  * One obligation, one record: where the worker itself performs or records a recurring obligation (an access review
@@ -227,7 +227,7 @@ export function describeOutcome(outcome: ObligationOutcome, record: string): str
 }
 
 /** The activities that complete calendar occurrences from the worker's own records. */
-export function obligationActivities(deps: ActivityDeps) {
+export function obligationActivities(deps: { config: LoadedConfig; store: EvidenceStore; log: Logger }) {
   const reviews = new AccessReviewStore(deps.store.catalog);
   return {
     /**

@@ -26,6 +26,7 @@ import { registerBundleCommands, verifyBundleCommand } from './commands/evidence
 import { registerOscalCommands } from './commands/oscal.ts';
 import { registerSoaCommands } from './commands/soa.ts';
 import { registerManagementReviewCommands } from './commands/management-review.ts';
+import { registerSoaReviewCommand } from './commands/soa-review.ts';
 import { openCurrentOccurrences, syncCalendarSchedules } from './calendar-schedules.ts';
 import { createWorker, workflowsPath } from './worker.ts';
 
@@ -41,6 +42,7 @@ registerCalendarCommands(context);
 registerReportCommands(context);
 registerOscalCommands(context);
 registerSoaCommands(context);
+registerSoaReviewCommand(context);
 registerManagementReviewCommands(context);
 // The SDK and its core log through pino too; their INFO chatter (worker state changes) is noise at the default level.
 configureTemporalRuntime(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' }));

@@ -11,8 +11,10 @@ import { instantOf } from './report.ts';
  * occurrence is completed with that SoA (its HTML or CSV as generated, and its JSON) as evidence, through the
  * occurrence workflow's own Update. One obligation, one record: the SoA kept when it was generated is the record.
  */
-export function registerSoaReviewCommand(soa: Command, context: CliContext): void {
-  const { print, withRuntime } = context;
+export function registerSoaReviewCommand(context: CliContext): void {
+  const { program, print, withRuntime } = context;
+  const soa = program.commands.find((command) => command.name() === 'soa');
+  if (!soa) throw new Error('isms soa review: register the soa command first');
   soa
     .command('review')
     .description("record that the latest kept SoA was reviewed: completes the calendar's soa-review occurrence with it as evidence")

@@ -5,7 +5,6 @@ import { FRAMEWORKS, ISO_27001, type Framework } from '../../config/frameworks/c
 import { diffSoa, renderSoaCsv, renderSoaHtml, STATUS_LABEL, type SoaDocument } from '../soa.ts';
 import { gatherSoa, keepSoa, readLicensedTitles, readStoredSoa, storedSoas } from '../soa-data.ts';
 import { table, type CliContext } from './context.ts';
-import { registerSoaReviewCommand } from './soa-review.ts';
 
 const FORMATS = ['html', 'csv', 'json'] as const;
 type Format = (typeof FORMATS)[number];
@@ -34,8 +33,6 @@ export function registerSoaCommands(context: CliContext): void {
         print(`${options.out}: ${summaryOf(document)}; kept as evidence ${kept.map((row) => row.id).join(', ')}`);
       });
     });
-
-  registerSoaReviewCommand(soa, context);
 
   soa
     .command('diff')
