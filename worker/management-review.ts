@@ -1,7 +1,7 @@
 import type { DecisionStatus } from '../evidence/management-review.ts';
 import type { CheckResult } from '../evidence/register.ts';
 import type { CheckStatus } from '../workflows/contracts.ts';
-import type { AuditReportData, ControlStatusRow } from './audit-report.ts';
+import { badge, SEVERITY_CLASS, type AuditReportData, type ControlStatusRow } from './audit-report.ts';
 import type { OccurrenceStatus } from './calendar-report.ts';
 import { barChart, lineChart } from './management-review-charts.ts';
 import { all, dateIn, el, htmlPage, markup, table, timeIn, type Content, type Markup } from './html.ts';
@@ -203,27 +203,6 @@ export interface ManagementReviewPack {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-const STATUS_CLASS: Record<string, string> = {
-  pass: 'good',
-  done: 'good',
-  verified: 'good',
-  closed: 'good',
-  completed: 'good',
-  'done-late': 'warn',
-  dropped: 'neutral',
-  open: 'neutral',
-  planned: 'neutral',
-  'no-longer-observed': 'warn',
-  'root-cause': 'warn',
-  'corrective-action': 'warn',
-  fail: 'bad',
-  error: 'bad',
-  missed: 'bad',
-  overdue: 'bad',
-  unrecorded: 'bad',
-};
-const SEVERITY_CLASS: Record<string, string> = { critical: 'bad', high: 'bad', medium: 'warn', low: 'neutral', info: 'neutral' };
-const badge = (status: string, label = status) => el('span', { class: `badge ${STATUS_CLASS[status] ?? 'neutral'}` }, label);
 const severity = (value: string) => el('span', { class: `badge ${SEVERITY_CLASS[value] ?? 'neutral'}` }, value);
 const muted = (text: string) => el('p', { class: 'muted' }, text);
 const br = markup('<br>');
@@ -565,7 +544,7 @@ function suppliers(pack: ManagementReviewPack): Markup {
     el('h3', {}, `Certificates expired or expiring within ${s.watched.expiringWithinDays} days (${s.watched.criticalities.join(', ')} suppliers)`),
     table(
       ['Supplier', 'Criticality', 'Certificate', 'Valid until', 'State'],
-      s.certificates.map((certificate) => [el('b', {}, certificate.supplier), certificate.criticality, certificate.certificate, certificate.validUntil, certificate.daysLeft <= 0 ? badge('fail', 'expired') : badge('done-late', `${certificate.daysLeft} days left`)]),
+      s.certificates.map((certificate) => [el('b', {}, certificate.supplier), certificate.criticality, certificate.certificate, certificate.validUntil, certificate.daysLeft <= 0 ? el('span', { class: 'badge bad' }, 'expired') : el('span', { class: 'badge warn' }, `${certificate.daysLeft} days left`)]),
       { class: 'certificates' },
       'Every watched certificate is valid beyond the window.',
     ),
