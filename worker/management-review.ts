@@ -1,4 +1,5 @@
-import type { DecisionStatus } from '../evidence/management-review.ts';
+import type { RecordedChange } from '../evidence/calendar-store.ts';
+import type { DecisionStatus, ReviewDecision } from '../evidence/management-review.ts';
 import type { CheckResult } from '../evidence/register.ts';
 import type { CheckStatus } from '../workflows/contracts.ts';
 import { badge, SEVERITY_CLASS, type AuditReportData, type ControlStatusRow } from './audit-report.ts';
@@ -20,27 +21,13 @@ export interface Absent {
 }
 export const isAbsent = (section: object): section is Absent => 'absent' in section;
 
-export interface DecisionRow {
-  id: string;
-  reviewId: string;
-  text: string;
-  owner: string;
-  dueDate: string;
-  status: DecisionStatus;
+export interface DecisionRow extends Pick<ReviewDecision, 'id' | 'reviewId' | 'text' | 'owner' | 'dueDate' | 'status'> {
   /** Open past its due date (a day of the config's zone) when the pack was generated. */
   overdue: boolean;
   lastChange: { at: string; actor: string; toStatus: DecisionStatus; note: string | null } | null;
 }
 
-export interface ChangeRow {
-  id: string;
-  title: string;
-  description: string | null;
-  affects: string[];
-  risks: string[];
-  recordedAt: string;
-  recordedBy: string;
-  occurrenceId: string;
+export interface ChangeRow extends RecordedChange {
   /** The review the change started; null when no occurrence was recorded for it. */
   review: { due: string; status: OccurrenceStatus; completedBy: string | null } | null;
 }
