@@ -141,8 +141,6 @@ interface WithHistory {
   history: HistoryEntry[];
 }
 
-const closedAtOf = (history: readonly HistoryEntry[], before: number): string | null => history.findLast((entry) => entry.toStatus === 'closed' && Date.parse(entry.at) < before)?.at ?? null;
-
 /** The status a nonconformity had at an instant, replayed from its history (a later change never alters a past period). */
 function statusAt(entry: WithHistory, at: number): string | null {
   if (Date.parse(entry.nc.firstObserved) >= at) return null;
@@ -169,7 +167,8 @@ function nonconformitySummary(all: readonly WithHistory[], range: { from: number
   const endDate = formatLocalDate(toZoned(end, zone));
   /** Age in whole days, as the buckets count it. */
   const wholeDays = (entry: WithHistory) => Math.floor((end - Date.parse(entry.nc.firstObserved)) / DAY_MS);
-  const alive = all.filter((entry) => Date.parse(entry.nc.firstObserved) < range.to && (closedAtOf(entry.history, Infinity) === null || Date.parse(closedAtOf(entry.history, Infinity)!) >= range.from));
+  // Alive in the period: observed before its end and not closed when it began.
+  const alive = all.filter((entry) => Date.parse(entry.nc.firstObserved) < range.to && statusAt(entry, range.from) !== 'closed');
   return {
     opened: opened.length,
     closed: closedInPeriod.length,
