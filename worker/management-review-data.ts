@@ -167,8 +167,10 @@ function nonconformitySummary(all: readonly WithHistory[], range: { from: number
   const endDate = formatLocalDate(toZoned(end, zone));
   /** Age in whole days, as the buckets count it. */
   const wholeDays = (entry: WithHistory) => Math.floor((end - Date.parse(entry.nc.firstObserved)) / DAY_MS);
-  // Alive in the period: observed before its end and not closed when it began.
-  const alive = all.filter((entry) => Date.parse(entry.nc.firstObserved) < range.to && statusAt(entry, range.from) !== 'closed');
+  // Alive in the period: observed before its end, and not closed when it began or reopened in it.
+  const alive = all.filter(
+    (entry) => Date.parse(entry.nc.firstObserved) < range.to && (statusAt(entry, range.from) !== 'closed' || entry.history.some((change) => within(change.at, range))),
+  );
   return {
     opened: opened.length,
     closed: closedInPeriod.length,
