@@ -11,6 +11,7 @@ import { collectEvidence } from './collect.ts';
 import { evaluateControl } from './evaluate.ts';
 import { toFailure } from './failures.ts';
 import { notify } from './notify.ts';
+import { obligationActivities } from './obligations.ts';
 
 export interface ActivityDeps {
   config: LoadedConfig;
@@ -48,6 +49,7 @@ export function createActivities(deps: ActivityDeps) {
     notify: (input: NotifyInput) => notify({ ...deps, ledger }, input),
     ...accessReviewActivities(deps),
     ...calendarActivities(deps),
+    ...obligationActivities(deps),
   };
 }
 

@@ -322,14 +322,14 @@ function remediationOf(runtime: ReportRuntime, range: { from: number; to: number
   return { bySeverity, openPastSla: bySeverity.reduce((sum, row) => sum + row.openPastSla, 0) };
 }
 
-function median(sorted: readonly number[]): number | null {
+export function median(sorted: readonly number[]): number | null {
   if (sorted.length === 0) return null;
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** The nearest-rank percentile: a value that occurred, which is what an auditor can look up. */
-function nearestRank(sorted: readonly number[], fraction: number): number | null {
+export function nearestRank(sorted: readonly number[], fraction: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)]!;
 }

@@ -178,9 +178,10 @@ const STATUS_CLASS: Record<string, string> = {
   unrecorded: 'bad',
 };
 
-const badge = (status: string, label = status) => el('span', { class: `badge ${STATUS_CLASS[status] ?? 'neutral'}` }, label);
+/** A status as a coloured label; the management review pack uses the same. */
+export const badge = (status: string, label = status) => el('span', { class: `badge ${STATUS_CLASS[status] ?? 'neutral'}` }, label);
 
-const SEVERITY_CLASS: Record<string, string> = { critical: 'bad', high: 'bad', medium: 'warn', low: 'neutral', info: 'neutral' };
+export const SEVERITY_CLASS: Record<string, string> = { critical: 'bad', high: 'bad', medium: 'warn', low: 'neutral', info: 'neutral' };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Sections

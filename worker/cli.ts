@@ -25,6 +25,8 @@ import { registerReportCommands } from './commands/report.ts';
 import { registerBundleCommands, verifyBundleCommand } from './commands/evidence-bundle.ts';
 import { registerOscalCommands } from './commands/oscal.ts';
 import { registerSoaCommands } from './commands/soa.ts';
+import { registerManagementReviewCommands } from './commands/management-review.ts';
+import { registerSoaReviewCommand } from './commands/soa-review.ts';
 import { openCurrentOccurrences, syncCalendarSchedules } from './calendar-schedules.ts';
 import { createWorker, workflowsPath } from './worker.ts';
 
@@ -40,6 +42,8 @@ registerCalendarCommands(context);
 registerReportCommands(context);
 registerOscalCommands(context);
 registerSoaCommands(context);
+registerSoaReviewCommand(context);
+registerManagementReviewCommands(context);
 // The SDK and its core log through pino too; their INFO chatter (worker state changes) is noise at the default level.
 configureTemporalRuntime(log.child({}, { level: process.env.LOG_LEVEL ?? 'warn' }));
 

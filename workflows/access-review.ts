@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, SearchAttributeType, WorkflowExecutionAlreadyStartedError, defineSearchAttributeKey } from '@temporalio/common';
-import { allHandlersFinished, condition, continueAsNew, log, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
   decideUpdate,
@@ -35,6 +35,15 @@ const evidenceWork = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: CATALOG_RETRY,
 });
+
+/** Completing the calendar occurrence waits for that occurrence's workflow to record the completion. */
+const calendar = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { ...CATALOG_RETRY, maximumAttempts: 5 },
+});
+
+/** Campaigns closed before this change completed no calendar occurrence; their histories replay without it. */
+const COMPLETES_CALENDAR_OCCURRENCE = 'access-review-completes-calendar-occurrence';
 
 const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
@@ -201,6 +210,7 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
       summary.status = closed.status;
       summary.undecidedAtClose = closed.undecided;
       note(closed.nonconformities);
+      if (patched(COMPLETES_CALENDAR_OCCURRENCE)) await completeCalendarOccurrence();
     }
     const due = nextVerificationAt();
     if (due === undefined || Date.now() < due) continue;
@@ -224,6 +234,17 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
   state.phase = 'done';
   await condition(allHandlersFinished);
   return summary;
+
+  /** One obligation, one record: the closed campaign completes the period's access-review occurrence. */
+  async function completeCalendarOccurrence(): Promise<void> {
+    try {
+      const outcome = await calendar.completeAccessReviewOccurrence({ campaignId });
+      log.info('the calendar occurrence of the access review', { campaignId, outcome: outcome.outcome });
+    } catch (error) {
+      // The campaign and its evidence stand whatever the calendar makes of them; a person can still complete the occurrence.
+      log.warn('the access review could not complete its calendar occurrence', { campaignId, error: String(error) });
+    }
+  }
 
   async function verify(runId: string, cutoff: string, at: string): Promise<RevocationOutcome> {
     const check = await bookkeeping.planRevocationCheck({ campaignId, cutoff });

@@ -34,6 +34,16 @@ describe('workflow code replays the histories of runs already in flight', () => 
     await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
   });
 
+  it('an access review campaign closed before closing completed its calendar occurrence', async () => {
+    // Recorded from the previous accessReviewCampaign on the dev server: every entry decided, the campaign closed,
+    // then one revocation verified. Today's code completes the access-review occurrence at the close, behind a patch.
+    const history = History.decode(readFileSync(new URL('../fixtures/histories/access-review-campaign-before-occurrence.bin', import.meta.url)));
+    const activityTypes = history.events.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    expect(activityTypes).toEqual(['planAccessReview', 'collectEvidence', 'buildAccessReview', 'recordReviewDecisions', 'recordReviewDecisions', 'closeAccessReview', 'planRevocationCheck', 'collectEvidence', 'verifyRevocations']);
+    expect(history.events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
+  });
+
   it('a control run of today: planning and reconciling leave markers, not activity tasks, and replay', async () => {
     // Its own control id: the dev server is shared, and an occurrence of a control runs once.
     const controlId = `replay-${randomUUID().slice(0, 8)}`;
