@@ -345,7 +345,7 @@ describe('management review pack: the page', () => {
   });
 });
 
-describe('management review pack in a browser', () => {
+describe('management review pack in a browser', { tags: ['chromium'] }, () => {
   it('renders in headless Chromium: the charts as SVG elements, the hostile text as text, no script', async () => {
     const file = path.join(dir, 'pack.html');
     writeFileSync(file, renderManagementReview(pack));

@@ -1,3 +1,4 @@
+// @module-tag moto
 import { readFile } from 'node:fs/promises';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { scannerFiles } from '../../../connectors/scanner-files/index.ts';
