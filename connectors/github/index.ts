@@ -47,7 +47,7 @@ export const gitHub = defineConnector({
     const resume = ctx.resumeCursor === undefined ? undefined : resumeOf(ctx.resumeCursor, github.origin, org);
     const list = (section: Section, filter = '') => `/orgs/${org}/${section}?${filter}per_page=${config.perPage}`;
     const counts = { members: 0, outside_collaborators: 0, invitations: 0, pages: 0 };
-    const report = () => ctx.provenance({ owners: owners.size, ...counts, rateLimitWaits: github.waits.count, rateLimitWaitedMs: github.waits.ms });
+    const report = () => ctx.provenance({ owners: owners.size, ...counts });
     ctx.provenance({ api: 'GitHub REST API 2022-11-28', baseUrl: config.baseUrl, org, auth: github.principal, perPage: config.perPage, ...(resume && { resumedFrom: resume.page }) });
     const idsOf = async (start: string, what: string, ids = new Set<number>()) => {
       for await (const page of github.pages(start, what, z.array(GitHubUser))) for (const user of page.items) ids.add(user.id);
