@@ -1,65 +1,51 @@
+import { createPrivateKey } from 'node:crypto';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/core';
 import { RequestError } from '@octokit/request-error';
 import type { z } from 'zod';
+import { ConfigError } from '../../config/errors.ts';
+import { describeSecretRef } from '../../config/secrets.ts';
 import type { ConnectorContext } from '../contract.ts';
 import * as errors from '../errors.ts';
 import { askedWaitMs, headerOf, httpFailure, networkFailure, withRetries } from '../kit/http.ts';
 import { RetryTally } from '../kit/retries.ts';
 import { parseResponse } from '../kit/validate.ts';
+import type { GitHubConfig } from './index.ts';
 
 /** A hung request fails, and is retried, long before the activity's heartbeat timeout. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
-export type GitHubAuth =
-  | { kind: 'token'; token: string }
-  | { kind: 'app'; appId: number | string; installationId: number; privateKey: string };
-
-export interface RateLimitPolicy {
-  maxRetries: number;
-  maxWaitSeconds: number;
-}
-
-interface ClientOptions {
-  baseUrl: string;
-  org: string;
-  auth: GitHubAuth;
-  rateLimit: RateLimitPolicy;
-}
-
-export function gitHubClient(options: ClientOptions, ctx: ConnectorContext) {
-  const { auth, org } = options;
-  const principal = auth.kind === 'token' ? 'the configured token' : `GitHub App ${auth.appId} (installation ${auth.installationId})`;
+export async function gitHubClient(options: GitHubConfig, ctx: ConnectorContext) {
+  const { app, org } = options;
+  const principal = app ? `GitHub App ${app.appId} (installation ${app.installationId})` : 'the configured token';
   const origin = new URL(options.baseUrl).origin;
-  const retries = {
-    policy: { maxRetries: options.rateLimit.maxRetries, maxWaitMs: options.rateLimit.maxWaitSeconds * 1000, baseMs: 500, capMs: 30_000 },
-    signal: ctx.signal,
-    tally: new RetryTally(ctx),
-  };
-  const appAuth = auth.kind === 'app' && { appId: auth.appId, installationId: auth.installationId, privateKey: auth.privateKey };
+  const policy = { maxRetries: options.rateLimit.maxRetries, maxWaitMs: options.rateLimit.maxWaitSeconds * 1000, baseMs: 500, capMs: 30_000 };
+  const retries = { policy, signal: ctx.signal, tally: new RetryTally(ctx) };
+  // The schema takes exactly one of token and app.
+  const auth = app
+    ? { authStrategy: createAppAuth, auth: { appId: app.appId, installationId: app.installationId, privateKey: await appKey(app, ctx) } }
+    : { auth: (await ctx.secret(options.token!)).reveal() };
   const octokit = new Octokit({
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     userAgent: 'isms-worker',
-    ...(appAuth ? { authStrategy: createAppAuth, auth: appAuth } : { auth: (auth as { token: string }).token }),
+    ...auth,
     log: { debug: () => {}, info: (m: string) => ctx.log.info(m), warn: (m: string) => ctx.log.warn(m), error: (m: string) => ctx.log.error(m) },
   });
   const hints = {
     auth: `GitHub rejected the credentials of ${principal} for organisation ${org}`,
     permission: `${principal} may not read organisation ${org}; it needs the organisation permission Members: read`,
     'not-found': `organisation ${org} was not found at ${options.baseUrl}, or ${principal} cannot see it`,
-    unavailable: 'GitHub failed',
-    rejected: 'GitHub refused the request',
   };
 
   /** The typed error for a failed request, from GitHub's status, rate-limit headers and short message. */
   function failure(error: unknown, where: string): Error {
-    if (ctx.signal.aborted) return ctx.signal.reason as Error;
     if (!(error instanceof RequestError)) return error instanceof Error ? error : new Error(String(error));
     if (error.response === undefined) return networkFailure(error.cause, where, origin);
-    const detail = messageOf(error.response.data);
-    if (/\/app\/installations\/\d+\/access_tokens$/.test(error.request.url)) {
-      return new errors.AuthError(`${where}: GitHub refused an installation token to ${principal} (${error.status} ${detail}); check appId, installationId and privateKey`);
-    }
+    const data: unknown = error.response.data;
+    // GitHub's short `message`; the body is never quoted beyond that.
+    const detail = typeof data === 'object' && data !== null && 'message' in data ? String(data.message).slice(0, 200) : '';
+    const tokenRefused = /\/app\/installations\/\d+\/access_tokens$/.test(error.request.url);
+    if (tokenRefused) return new errors.AuthError(`${where}: GitHub refused an installation token to ${principal} (${error.status} ${detail}); check appId, installationId and privateKey`);
     const headers: Record<string, unknown> = { ...error.response.headers };
     // GitHub asks for a minute when a secondary limit (or a 429) names no wait.
     if (headers['retry-after'] === undefined && (error.status === 429 || /secondary rate limit/i.test(detail))) headers['retry-after'] = '60';
@@ -72,20 +58,15 @@ export function gitHubClient(options: ClientOptions, ctx: ConnectorContext) {
 
   async function get(url: string, where: string): Promise<{ url: string; data: unknown; headers: Record<string, unknown> }> {
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);
-    let response;
-    try {
-      response = await octokit.request(`GET ${url}`, { headers: { 'x-github-api-version': '2022-11-28' }, request: { signal } });
-    } catch (error) {
+    const response = await octokit.request(`GET ${url}`, { headers: { 'x-github-api-version': '2022-11-28' }, request: { signal } }).catch((error: unknown) => {
       throw failure(error, where);
-    }
+    });
     // octokit hands back the text of a body that is not JSON, and an empty text when the connection dropped mid-body.
     const data: unknown = response.data;
-    if (data === '' || (typeof data === 'string' && errors.endsMidJson(data))) throw new errors.UnavailableError(`${where}: ${errors.ENDED_EARLY}`);
-    if (typeof data === 'string') {
-      const type = headerOf(response.headers, 'content-type') ?? 'no content-type';
-      throw new errors.MalformedResponseError(`${where}: the body is not JSON (${type}, ${data.length} characters)`);
-    }
-    return response;
+    if (typeof data !== 'string') return response;
+    if (data === '' || errors.endsMidJson(data)) throw new errors.UnavailableError(`${where}: ${errors.ENDED_EARLY}`);
+    const type = headerOf(response.headers, 'content-type') ?? 'no content-type';
+    throw new errors.MalformedResponseError(`${where}: the body is not JSON (${type}, ${data.length} characters)`);
   }
 
   return {
@@ -108,7 +89,13 @@ export function gitHubClient(options: ClientOptions, ctx: ConnectorContext) {
   };
 }
 
-/** GitHub's short `message`; the body is never quoted beyond that. */
-function messageOf(data: unknown): string {
-  return typeof data === 'object' && data !== null && 'message' in data ? String(data.message).slice(0, 200) : '';
+/** A PEM kept in an environment variable often has its line breaks written as \n. The key text never enters a message. */
+async function appKey(app: NonNullable<GitHubConfig['app']>, ctx: ConnectorContext): Promise<string> {
+  const privateKey = (await ctx.secret(app.privateKey)).reveal().replace(/\\n/g, '\n');
+  try {
+    createPrivateKey(privateKey);
+  } catch {
+    throw new ConfigError(`github: app.privateKey (${describeSecretRef(app.privateKey)}) is not a PEM private key`);
+  }
+  return privateKey;
 }

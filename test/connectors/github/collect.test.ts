@@ -222,8 +222,8 @@ describe('github collect', () => {
     expect(fake.requests.filter((request) => request.query['filter'] === '2fa_disabled').map((request) => request.status)).toEqual([422, 422]);
     expect(provenance).toMatchObject({ 'twoFactor.members': 'unavailable', 'twoFactor.outside_collaborators': 'unavailable' });
     expect(warnings).toEqual([
-      'github: two-factor status is unknown for every member: GitHub answers filter=2fa_disabled to organisation owners only (github: members without 2FA page 1: HTTP 422: GitHub refused the request (Only owners can use this filter.))',
-      'github: two-factor status is unknown for every outside collaborator: GitHub answers filter=2fa_disabled to organisation owners only (github: outside_collaborators without 2FA page 1: HTTP 422: GitHub refused the request (Only owners can use this filter.))',
+      'github: two-factor status is unknown for every member: GitHub answers filter=2fa_disabled to organisation owners only (github: members without 2FA page 1: HTTP 422: the request was refused (Only owners can use this filter.))',
+      'github: two-factor status is unknown for every outside collaborator: GitHub answers filter=2fa_disabled to organisation owners only (github: outside_collaborators without 2FA page 1: HTTP 422: the request was refused (Only owners can use this filter.))',
       expect.stringContaining('lastLoginAt is unknown for every account'),
     ]);
   });
@@ -240,7 +240,7 @@ describe('github collect', () => {
     fake.state.inject.push(...Array.from({ length: 8 }, () => null), gitHubError(502, 'Server Error'));
     const { error } = await collectToFailure(fake, { rateLimit: { maxRetries: 0 } });
     expect(error).toBeInstanceOf(UnavailableError);
-    expect(error.message).toBe('github: invitations page 1: HTTP 502: GitHub failed (Server Error)');
+    expect(error.message).toBe('github: invitations page 1: HTTP 502: the service failed (Server Error)');
   });
 
   describe('failures', () => {
@@ -277,7 +277,7 @@ describe('github collect', () => {
       fake.state.inject.push(gitHubError(502, 'Server Error'));
       const unavailable = await collectToFailure(fake, { rateLimit: { maxRetries: 0 } });
       expect(unavailable.error).toBeInstanceOf(UnavailableError);
-      expect(unavailable.error.message).toBe('github: owners page 1: HTTP 502: GitHub failed (Server Error)');
+      expect(unavailable.error.message).toBe('github: owners page 1: HTTP 502: the service failed (Server Error)');
 
       fake.state.inject.push(gitHubError(400, 'Problems parsing JSON'));
       const rejected = await collectToFailure(fake);
