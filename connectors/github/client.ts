@@ -1,107 +1,101 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createPrivateKey } from 'node:crypto';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/core';
-import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { RequestError } from '@octokit/request-error';
 import type { z } from 'zod';
+import { ConfigError } from '../../config/errors.ts';
+import { describeSecretRef } from '../../config/secrets.ts';
 import type { ConnectorContext } from '../contract.ts';
 import * as errors from '../errors.ts';
+import { askedWaitMs, headerOf, httpFailure, networkFailure, withRetries } from '../kit/http.ts';
+import { RetryTally } from '../kit/retries.ts';
+import { parseResponse } from '../kit/validate.ts';
+import type { GitHubConfig } from './index.ts';
 
-const GitHub = Octokit.plugin(paginateRest);
-const REQUEST_TIMEOUT_MS = 60_000; // a hung request fails, and is retried, long before the activity's heartbeat timeout
-export type GitHubAuth = { kind: 'token'; token: string } | { kind: 'app'; appId: number | string; installationId: number; privateKey: string };
-export interface RateLimitPolicy { maxRetries: number; maxWaitSeconds: number }
+/** A hung request fails, and is retried, long before the activity's heartbeat timeout. */
+const REQUEST_TIMEOUT_MS = 60_000;
 
-export function gitHubClient(options: { baseUrl: string; org: string; auth: GitHubAuth; rateLimit: RateLimitPolicy }, ctx: ConnectorContext) {
-  const { auth, org } = options;
-  const principal = auth.kind === 'token' ? 'the configured token' : `GitHub App ${auth.appId} (installation ${auth.installationId})`;
-  const [origin, waits] = [new URL(options.baseUrl).origin, { count: 0, ms: 0 }];
-  const octokit = new GitHub({
+export async function gitHubClient(options: GitHubConfig, ctx: ConnectorContext) {
+  const { app, org } = options;
+  const principal = app ? `GitHub App ${app.appId} (installation ${app.installationId})` : 'the configured token';
+  const origin = new URL(options.baseUrl).origin;
+  const policy = { maxRetries: options.rateLimit.maxRetries, maxWaitMs: options.rateLimit.maxWaitSeconds * 1000, baseMs: 500, capMs: 30_000 };
+  const retries = { policy, signal: ctx.signal, tally: new RetryTally(ctx) };
+  // The schema takes exactly one of token and app.
+  const auth = app
+    ? { authStrategy: createAppAuth, auth: { appId: app.appId, installationId: app.installationId, privateKey: await appKey(app, ctx) } }
+    : { auth: (await ctx.secret(options.token!)).reveal() };
+  const octokit = new Octokit({
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     userAgent: 'isms-worker',
-    ...(auth.kind === 'token' ? { auth: auth.token } : { authStrategy: createAppAuth, auth: { appId: auth.appId, installationId: auth.installationId, privateKey: auth.privateKey } }),
+    ...auth,
     log: { debug: () => {}, info: (m: string) => ctx.log.info(m), warn: (m: string) => ctx.log.warn(m), error: (m: string) => ctx.log.error(m) },
-    // Link headers are followed with the token attached: one that leads to another host is refused.
-    request: { fetch: (url: string, init: RequestInit) => {
-      if (new URL(url).origin !== origin) throw new errors.MalformedResponseError(`a next-page link leads to ${new URL(url).origin}, not to ${origin}`);
-      return fetch(url, { ...init, signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) });
-    } },
   });
-  octokit.hook.wrap('request', (request, route) => withRateLimit(async () => request(route), options.rateLimit, ctx, waits));
-  // octokit hands back the text of a body that is not JSON, and an empty text when the connection dropped mid-body.
-  octokit.hook.after('request', ({ data, headers }) => {
-    if (typeof data !== 'string') return;
-    if (data === '' || errors.endsMidJson(data)) throw new errors.UnavailableError(errors.ENDED_EARLY);
-    throw new errors.MalformedResponseError(`the body is not JSON (${headers['content-type'] ?? 'no content-type'}, ${data.length} characters)`);
-  });
-  /** The typed error for a failed request: our own from the hooks above (fetch's wrapped as a network error), else built from GitHub's status and message. */
+  const hints = {
+    auth: `GitHub rejected the credentials of ${principal} for organisation ${org}`,
+    permission: `${principal} may not read organisation ${org}; it needs the organisation permission Members: read`,
+    'not-found': `organisation ${org} was not found at ${options.baseUrl}, or ${principal} cannot see it`,
+  };
+
+  /** The typed error for a failed request, from GitHub's status, rate-limit headers and short message. */
   function failure(error: unknown, where: string): Error {
-    if (ctx.signal.aborted) return ctx.signal.reason as Error;
-    const own = error instanceof RequestError && error.cause instanceof errors.ConnectorError ? error.cause : error;
-    if (own instanceof errors.ConnectorError) return Object.assign(own, { message: `github: ${where}: ${own.message}` });
     if (!(error instanceof RequestError)) return error instanceof Error ? error : new Error(String(error));
-    const [prefix, summary] = [`github: ${where}`, summaryOf(error)];
-    if (error.response === undefined) return new errors.UnavailableError(`${prefix}: no response from ${origin} (${summary})`);
-    if (/\/app\/installations\/\d+\/access_tokens$/.test(error.request.url)) return new errors.AuthError(`${prefix}: GitHub refused an installation token to ${principal} (${summary}); check appId, installationId and privateKey`);
-    switch (errors.httpStatusKind(error.status)) {
-      case 'auth': return new errors.AuthError(`${prefix}: GitHub rejected the credentials of ${principal} for organisation ${org} (${summary})`);
-      case 'permission': return new errors.PermissionError(`${prefix}: ${principal} may not read organisation ${org} (${summary}); it needs the organisation permission Members: read`);
-      case 'not-found': return new errors.NotFoundError(`${prefix}: organisation ${org} was not found at ${options.baseUrl}, or ${principal} cannot see it (${summary})`);
-      case 'unavailable': return new errors.UnavailableError(`${prefix}: GitHub failed (${summary})`);
-      default: return new errors.RequestRejectedError(`${prefix}: GitHub refused the request (${summary})`);
-    }
+    if (error.response === undefined) return networkFailure(error.cause, where, origin);
+    const data: unknown = error.response.data;
+    // GitHub's short `message`; the body is never quoted beyond that.
+    const detail = typeof data === 'object' && data !== null && 'message' in data ? String(data.message).slice(0, 200) : '';
+    const tokenRefused = /\/app\/installations\/\d+\/access_tokens$/.test(error.request.url);
+    if (tokenRefused) return new errors.AuthError(`${where}: GitHub refused an installation token to ${principal} (${error.status} ${detail}); check appId, installationId and privateKey`);
+    const headers: Record<string, unknown> = { ...error.response.headers };
+    // GitHub asks for a minute when a secondary limit (or a 429) names no wait.
+    if (headers['retry-after'] === undefined && (error.status === 429 || /secondary rate limit/i.test(detail))) headers['retry-after'] = '60';
+    const refusal = httpFailure({ where, status: error.status, headers, detail, hints });
+    if (!(refusal instanceof errors.ThrottledError)) return refusal;
+    // x-ratelimit-reset is an instant: the wait is measured on the connector's clock.
+    const waitMs = askedWaitMs(headers, ctx.now().getTime());
+    return new errors.ThrottledError(refusal.message, waitMs === undefined ? undefined : { retryAfterMs: waitMs });
   }
+
+  async function get(url: string, where: string): Promise<{ url: string; data: unknown; headers: Record<string, unknown> }> {
+    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);
+    const response = await octokit.request(`GET ${url}`, { headers: { 'x-github-api-version': '2022-11-28' }, request: { signal } }).catch((error: unknown) => {
+      throw failure(error, where);
+    });
+    // octokit hands back the text of a body that is not JSON, and an empty text when the connection dropped mid-body.
+    const data: unknown = response.data;
+    if (typeof data !== 'string') return response;
+    if (data === '' || errors.endsMidJson(data)) throw new errors.UnavailableError(`${where}: ${errors.ENDED_EARLY}`);
+    const type = headerOf(response.headers, 'content-type') ?? 'no content-type';
+    throw new errors.MalformedResponseError(`${where}: the body is not JSON (${type}, ${data.length} characters)`);
+  }
+
   return {
-    origin, principal, waits,
-    /** Every page from `start` on, following `Link: rel="next"`, validated; a failure is the typed error for `what` page N. */
+    origin,
+    principal,
+    /** Every page from `start` on, following `Link: rel="next"`, validated; a failure names `what` page N. */
     async *pages<T>(start: string, what: string, schema: z.ZodType<T>): AsyncGenerator<{ url: string; items: T }> {
-      let page = 0;
-      try {
-        for await (const { url, data } of octokit.paginate.iterator(`GET ${start}`, { headers: { 'x-github-api-version': '2022-11-28' } })) {
-          const parsed = schema.safeParse(data);
-          if (!parsed.success) throw new errors.MalformedResponseError(errors.describeIssues(parsed.error.issues));
-          page++;
-          yield { url, items: parsed.data };
-        }
-      } catch (error) { throw failure(error, `${what} page ${page + 1}`); }
+      let next: string | undefined = start;
+      for (let page = 1; next !== undefined; page++) {
+        const url: string = next;
+        const where = `github: ${what} page ${page}`;
+        // Next links are followed with the token attached: one that leads to another host is refused.
+        const target = new URL(url, origin).origin;
+        if (target !== origin) throw new errors.MalformedResponseError(`${where}: a next-page link leads to ${target}, not to ${origin}`);
+        const response = await withRetries(where, () => get(url, where), retries);
+        yield { url: response.url, items: parseResponse(schema, response.data, where) };
+        next = /<([^>]+)>;\s*rel="next"/.exec(headerOf(response.headers, 'link') ?? '')?.[1];
+      }
     },
   };
 }
 
-/** GitHub's status and its short `message`; the body is never quoted beyond that. */
-function summaryOf(error: RequestError): string {
-  const data: unknown = error.response?.data;
-  const message = typeof data === 'object' && data !== null && 'message' in data ? ` ${String(data.message).slice(0, 200)}` : '';
-  return error.response === undefined ? error.message.split('\n')[0]!.slice(0, 200) : `${error.status}${message}`;
-}
-
-/**
- * The one place that waits out GitHub's rate limits within a cap, beyond which the activity's retry waits: the primary limit
- * (403/429, `x-ratelimit-remaining: 0`, until `x-ratelimit-reset`), the secondary (403/429, `retry-after` seconds, or a minute).
- */
-export async function withRateLimit<T>(send: () => Promise<T>, policy: RateLimitPolicy, ctx: ConnectorContext, waits: { count: number; ms: number }): Promise<T> {
-  for (let retry = 0; ; retry++) {
-    try {
-      return await send();
-    } catch (error) {
-      const waitMs = rateLimitWaitMs(error, ctx.now().getTime());
-      if (waitMs === undefined) throw error;
-      const limit = summaryOf(error as RequestError);
-      if (retry >= policy.maxRetries || waitMs > policy.maxWaitSeconds * 1000) {
-        throw new errors.ThrottledError(`still rate limited after ${retry} waits (${limit}); GitHub asks to wait ${Math.ceil(waitMs / 1000)} s`, { retryAfterMs: waitMs });
-      }
-      ctx.log.warn({ waitMs, retry: retry + 1, maxRetries: policy.maxRetries }, `github: rate limited (${limit}); waiting`);
-      [waits.count, waits.ms] = [waits.count + 1, waits.ms + waitMs];
-      await sleep(waitMs, undefined, { signal: ctx.signal });
-    }
+/** A PEM kept in an environment variable often has its line breaks written as \n. The key text never enters a message. */
+async function appKey(app: NonNullable<GitHubConfig['app']>, ctx: ConnectorContext): Promise<string> {
+  const privateKey = (await ctx.secret(app.privateKey)).reveal().replace(/\\n/g, '\n');
+  try {
+    createPrivateKey(privateKey);
+  } catch {
+    throw new ConfigError(`github: app.privateKey (${describeSecretRef(app.privateKey)}) is not a PEM private key`);
   }
-}
-
-function rateLimitWaitMs(error: unknown, now: number): number | undefined {
-  if (!(error instanceof RequestError) || (error.status !== 403 && error.status !== 429)) return undefined;
-  const headers = error.response?.headers ?? {};
-  const [retryAfter, reset] = [Number(headers['retry-after']), Number(headers['x-ratelimit-reset'])];
-  if (headers['retry-after'] !== undefined && Number.isFinite(retryAfter)) return Math.max(0, retryAfter * 1000);
-  if (String(headers['x-ratelimit-remaining']) === '0' && Number.isFinite(reset)) return Math.max(0, reset * 1000 - now);
-  return error.status === 429 || /secondary rate limit/i.test(summaryOf(error)) ? 60_000 : undefined;
+  return privateKey;
 }

@@ -1,11 +1,9 @@
-import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
-import { ConfigError } from '../../config/errors.ts';
-import { describeSecretRef, SecretRef } from '../../config/secrets.ts';
+import { SecretRef } from '../../config/secrets.ts';
 import type { Identity } from '../../evidence/records.ts';
-import { defineConnector, type ConnectorContext } from '../contract.ts';
+import { defineConnector } from '../contract.ts';
 import * as errors from '../errors.ts';
-import { gitHubClient, type GitHubAuth } from './client.ts';
+import { gitHubClient } from './client.ts';
 import { GitHubUser, invitationIdentity, OrgInvitation, userIdentity } from './mapping.ts';
 
 export const GitHubConfig = z
@@ -13,22 +11,16 @@ export const GitHubConfig = z
     org: z.string().max(39).regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, 'an organisation login').describe('The organisation login, as in https://github.com/ORG.'),
     baseUrl: z.url({ protocol: /^https?$/ }).default('https://api.github.com').describe('The REST API root; https://HOST/api/v3 for GitHub Enterprise Server.'),
     token: SecretRef.optional().describe('A fine-grained personal access token with the organisation permission Members: read (an owner\'s, to learn two-factor status).'),
-    app: z
-      .strictObject({
-        appId: z.union([z.number().int().positive(), z.string().min(1)]).describe('The GitHub App\'s id.'),
-        installationId: z.number().int().positive().describe('The id of its installation on the organisation.'),
-        privateKey: SecretRef.describe('The App\'s private key (PEM).'),
-      })
-      .optional()
-      .describe('A GitHub App installed on the organisation with Members: read, instead of a token.'),
+    app: z.strictObject({
+      appId: z.union([z.number().int().positive(), z.string().min(1)]).describe('The GitHub App\'s id.'),
+      installationId: z.number().int().positive().describe('The id of its installation on the organisation.'),
+      privateKey: SecretRef.describe('The App\'s private key (PEM).'),
+    }).optional().describe('A GitHub App installed on the organisation with Members: read, instead of a token.'),
     perPage: z.number().int().min(1).max(100).default(100).describe('Accounts asked for a page (GitHub allows 100 at most).'),
-    rateLimit: z
-      .strictObject({
-        maxRetries: z.number().int().min(0).max(10).default(3).describe('Rate-limit waits within one attempt before it fails as throttled.'),
-        maxWaitSeconds: z.number().int().min(0).max(3600).default(120).describe('The longest single wait; a longer reset fails the attempt as throttled, retried later.'),
-      })
-      .prefault({})
-      .describe('How primary and secondary rate limits are waited out.'),
+    rateLimit: z.strictObject({
+      maxRetries: z.number().int().min(0).max(10).default(3).describe('Retries of a page within one attempt (rate limited, 5xx, cut short) before the attempt fails.'),
+      maxWaitSeconds: z.number().int().min(0).max(3600).default(120).describe('The longest single wait; a longer reset fails the attempt as throttled, retried later.'),
+    }).prefault({}).describe('How rate limits and passing failures are waited out and retried.'),
   })
   .refine((config) => (config.token === undefined) !== (config.app === undefined), { path: ['token'], message: 'set exactly one of token (a fine-grained token) and app (a GitHub App installation)' })
   .describe('A GitHub organisation: members with their role and two-factor status, outside collaborators, pending invitations.');
@@ -40,17 +32,19 @@ type Section = (typeof SECTIONS)[number];
 const Cursor = z.strictObject({ section: z.enum(SECTIONS), page: z.string(), kept: z.array(z.number().int()).max(100) });
 
 export const gitHub = defineConnector({
-  name: 'github', kinds: ['identity'], version: '1', config: GitHubConfig,
+  name: 'github',
+  kinds: ['identity'],
+  version: '1',
+  config: GitHubConfig,
   async *collect(config, ctx) {
     const { org } = config;
-    const github = gitHubClient({ ...config, auth: await authOf(config, ctx) }, ctx);
+    const github = await gitHubClient(config, ctx);
     const resume = ctx.resumeCursor === undefined ? undefined : resumeOf(ctx.resumeCursor, github.origin, org);
     const list = (section: Section, filter = '') => `/orgs/${org}/${section}?${filter}per_page=${config.perPage}`;
     const counts = { members: 0, outside_collaborators: 0, invitations: 0, pages: 0 };
-    const report = () => ctx.provenance({ owners: owners.size, ...counts, rateLimitWaits: github.waits.count, rateLimitWaitedMs: github.waits.ms });
     ctx.provenance({ api: 'GitHub REST API 2022-11-28', baseUrl: config.baseUrl, org, auth: github.principal, perPage: config.perPage, ...(resume && { resumedFrom: resume.page }) });
     const idsOf = async (start: string, what: string, ids = new Set<number>()) => {
-      for await (const page of github.pages(start, what, z.array(GitHubUser))) for (const user of page.items) ids.add(user.id);
+      for await (const page of github.pages(start, what, z.array(GitHubUser))) page.items.forEach((user) => ids.add(user.id));
       return ids;
     };
     /** Only owners may filter by two-factor status; anyone else is refused (422 "Only owners can use this filter."). */
@@ -62,13 +56,12 @@ export const gitHub = defineConnector({
     });
     // Owners are read first and then all members: someone promoted meanwhile is missed as owner, never as member.
     const owners = await idsOf(list('members', 'role=admin&'), 'owners');
-    const [membersOff, collaboratorsOff] = [await twoFactorOff('members', 'member'), await twoFactorOff('outside_collaborators', 'outside collaborator')];
-    /**
-     * GitHub pages by number, so accounts added or removed between attempts shift the pages: a retry finds the records it kept
-     * by id, not by position. It reads the last kept page again (or, when none of its accounts is there any more, the section
-     * from its start), passes everything up to the first account it kept there and keeps what follows that it had not kept.
-     * This holds as long as GitHub keeps the order of the accounts that stay, whatever it sorts by.
-     */
+    const membersOff = await twoFactorOff('members', 'member');
+    const collaboratorsOff = await twoFactorOff('outside_collaborators', 'outside collaborator');
+    // GitHub pages by number, so accounts added or removed between attempts shift the pages: a retry finds the records it
+    // kept by id. It reads the last kept page again (or the section from its start, when none of its accounts is there any
+    // more), passes everything up to the first account it kept there and keeps what follows that it had not kept. This
+    // holds as long as GitHub keeps the order of the accounts that stay, whatever it sorts by.
     async function* section<T extends { id: number }>(name: Section, schema: z.ZodType<T[]>, toRecord: (item: T) => Identity): AsyncGenerator<Identity> {
       if (resume && SECTIONS.indexOf(name) < SECTIONS.indexOf(resume.section)) return;
       const from = resume?.section === name ? resume : undefined;
@@ -79,11 +72,14 @@ export const gitHub = defineConnector({
           counts.pages++;
           for (const item of page.items) {
             if (kept.has(item.id)) placed = true;
-            else if (placed) { counts[name]++; yield toRecord(item); }
+            else if (placed) {
+              counts[name]++;
+              yield toRecord(item);
+            }
           }
           if (!placed && start !== list(name)) break;
           if (placed && page.items.length > 0) await ctx.heartbeat(JSON.stringify({ section: name, page: page.url, kept: page.items.map((item) => item.id) } satisfies z.infer<typeof Cursor>));
-          report();
+          ctx.provenance({ owners: owners.size, ...counts });
         }
         if (placed) return;
       }
@@ -103,19 +99,14 @@ export const gitHub = defineConnector({
 
 const refused = (error: unknown): error is Error => error instanceof errors.PermissionError || error instanceof errors.RequestRejectedError || error instanceof errors.NotFoundError;
 
-async function authOf(config: GitHubConfig, ctx: ConnectorContext): Promise<GitHubAuth> {
-  if (config.token !== undefined) return { kind: 'token', token: (await ctx.secret(config.token)).reveal() };
-  const app = config.app!; // the schema takes exactly one of token and app
-  // A PEM kept in an environment variable often has its line breaks written as \n. The key text never enters a message.
-  const privateKey = (await ctx.secret(app.privateKey)).reveal().replace(/\\n/g, '\n');
-  try { createPrivateKey(privateKey); } catch { throw new ConfigError(`github: app.privateKey (${describeSecretRef(app.privateKey)}) is not a PEM private key`); }
-  return { kind: 'app', appId: app.appId, installationId: app.installationId, privateKey };
-}
-
 /** GitHub's next links name the organisation by id (`/organizations/123/members`), so either form is taken. */
 function resumeOf(cursor: string, origin: string, org: string): z.infer<typeof Cursor> {
-  const parsed = Cursor.safeParse((() => { try { return JSON.parse(cursor) as unknown; } catch { return undefined; } })());
-  const url = parsed.success ? URL.parse(parsed.data.page) : null;
-  if (parsed.success && url?.origin === origin && new RegExp(`/(orgs/${org}|organizations/\\d+)/${parsed.data.section}$`, 'i').test(url.pathname)) return parsed.data;
+  try {
+    const parsed = Cursor.parse(JSON.parse(cursor));
+    const url = new URL(parsed.page);
+    if (url.origin === origin && new RegExp(`/(orgs/${org}|organizations/\\d+)/${parsed.section}$`, 'i').test(url.pathname)) return parsed;
+  } catch {
+    // Not JSON, not a cursor, or no URL: refused below like any other.
+  }
   throw new errors.MalformedResponseError(`github: the resume cursor is not a page of organisation ${org} on ${origin}: ${cursor.slice(0, 200)}`);
 }

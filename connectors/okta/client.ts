@@ -1,13 +1,14 @@
 import { randomUUID, sign, type KeyObject } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
 import type { ConnectorContext } from '../contract.ts';
 import * as errors from '../errors.ts';
+import { httpFailure, withRetries } from '../kit/http.ts';
+import { RetryTally } from '../kit/retries.ts';
 
 /**
  * Plain fetch, not @okta/okta-sdk-nodejs: the SDK's default request executor sleeps out a 429 by itself, within its own
  * maxElapsedTime and with no AbortSignal (a cancelled activity would keep waiting), and its collections hide the `after`
- * cursor a retry resumes from. Every request goes through `send` and `withRateLimit` below, which the connector kit can replace.
+ * cursor a retry resumes from. Every request goes through `send` and `withRateLimit` below, which retries through the connector kit.
  */
 const REQUEST_TIMEOUT_MS = 60_000;
 export type OktaAuth = { kind: 'token'; token: string } | { kind: 'oauth'; clientId: string; keyId: string | undefined; privateKey: KeyObject; scopes: readonly string[] };
@@ -18,7 +19,8 @@ export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit:
   const { auth } = options;
   const origin = new URL(options.orgUrl).origin;
   const principal = auth.kind === 'token' ? 'the configured API token' : `OAuth service app ${auth.clientId}`;
-  const waits = { count: 0, ms: 0, requests: 0 };
+  const waits = { requests: 0 };
+  const tally = new RetryTally(ctx);
   let access: { token: string; expiresAt: number } | undefined;
 
   async function send(url: string, init: RequestInit = {}): Promise<Answer> {
@@ -51,7 +53,7 @@ export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit:
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
       client_assertion: clientAssertion(auth, tokenUrl, ctx.now()),
     });
-    const answer = await withRateLimit(() => send(tokenUrl, { method: 'POST', body, headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' } }), options.rateLimit, ctx, waits);
+    const answer = await withRateLimit(tokenUrl, () => send(tokenUrl, { method: 'POST', body, headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' } }), options.rateLimit, ctx, tally);
     const json = parseJson(answer);
     if (answer.status === 200 && typeof json?.['access_token'] === 'string') {
       return { token: json['access_token'], expiresAt: ctx.now().getTime() + Number(json['expires_in'] ?? 3600) * 1000 };
@@ -81,7 +83,7 @@ export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit:
   }
 
   async function get(url: string): Promise<Answer> {
-    const answer = await withRateLimit(async () => send(url, { headers: { accept: 'application/json', authorization: await authorization() } }), options.rateLimit, ctx, waits);
+    const answer = await withRateLimit(url, async () => send(url, { headers: { accept: 'application/json', authorization: await authorization() } }), options.rateLimit, ctx, tally);
     if (answer.status === 401 && auth.kind === 'oauth') access = undefined; // an access token revoked early is fetched again on the activity's retry
     if (answer.status !== 200) throw failure(answer);
     return answer;
@@ -137,21 +139,20 @@ export function clientAssertion(auth: Extract<OktaAuth, { kind: 'oauth' }>, audi
 }
 
 /**
- * The one place that waits out Okta's rate limit within a cap, beyond which the activity's retry waits: a 429 (E0000047) waits until
- * `x-rate-limit-reset` (epoch seconds), counted from the answer's own `Date` so a skewed local clock does not shorten it.
+ * Sends until the answer is not a 429 (E0000047), through the kit's withRetries, within the policy's cap beyond which the
+ * activity's retry waits: Okta asks to wait until `x-rate-limit-reset` (epoch seconds), counted from the answer's own
+ * `Date` so a skewed local clock does not shorten it.
  */
-export async function withRateLimit(send: () => Promise<Answer>, policy: RateLimitPolicy, ctx: ConnectorContext, waits: { count: number; ms: number }): Promise<Answer> {
-  for (let retry = 0; ; retry++) {
+async function withRateLimit(url: string, send: () => Promise<Answer>, policy: RateLimitPolicy, ctx: ConnectorContext, tally: RetryTally): Promise<Answer> {
+  const retryPolicy = { maxRetries: policy.maxRetries, maxWaitMs: policy.maxWaitSeconds * 1000, baseMs: 500, capMs: 30_000 };
+  const attempt = async () => {
     const answer = await send();
     if (answer.status !== 429) return answer;
-    const waitMs = rateLimitWaitMs(answer.headers, ctx.now().getTime());
-    if (retry >= policy.maxRetries || waitMs > policy.maxWaitSeconds * 1000) {
-      throw new errors.ThrottledError(`still rate limited after ${retry} waits (429 ${String(parseJson(answer)?.['errorCode'] ?? '')}); Okta asks to wait ${Math.ceil(waitMs / 1000)} s`.replace(' )', ')'), { retryAfterMs: waitMs });
-    }
-    ctx.log.warn({ waitMs, retry: retry + 1, maxRetries: policy.maxRetries, limit: answer.headers.get('x-rate-limit-limit') }, `okta: rate limited on ${new URL(answer.url).pathname}; waiting`);
-    [waits.count, waits.ms] = [waits.count + 1, waits.ms + waitMs];
-    try { await sleep(waitMs, undefined, { signal: ctx.signal }); } catch (error) { throw ctx.signal.aborted ? ctx.signal.reason : error; }
-  }
+    const detail = String(parseJson(answer)?.['errorCode'] ?? '');
+    const refusal = httpFailure({ where: 'okta', status: 429, headers: answer.headers, detail });
+    throw new errors.ThrottledError(refusal.message.replace(/^okta: /, ''), { retryAfterMs: rateLimitWaitMs(answer.headers, ctx.now().getTime()) });
+  };
+  return withRetries(`okta: ${new URL(url).pathname}`, attempt, { policy: retryPolicy, signal: ctx.signal, tally });
 }
 
 function rateLimitWaitMs(headers: Headers, now: number): number {

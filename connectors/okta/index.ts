@@ -27,7 +27,7 @@ export const OktaConfig = z
     concurrency: z.number().int().min(1).max(10).default(4).describe('Users whose factors, admin roles and groups are read at once: each user costs three requests.'),
     rateLimit: z
       .strictObject({
-        maxRetries: z.number().int().min(0).max(10).default(3).describe('Rate-limit waits within one attempt before it fails as throttled.'),
+        maxRetries: z.number().int().min(0).max(10).default(3).describe('Retries of a request within one attempt (rate limited, no answer, cut short) before the attempt fails.'),
         maxWaitSeconds: z.number().int().min(0).max(3600).default(120).describe('The longest single wait; a later x-rate-limit-reset fails the attempt as throttled, retried later.'),
       })
       .prefault({})
@@ -50,7 +50,7 @@ export const okta = defineConnector({
     const tenant = new URL(config.orgUrl).host;
     const resume = ctx.resumeCursor === undefined ? undefined : resumeOf(ctx.resumeCursor);
     const counts = { users: 0, deprovisioned: 0, pages: 0, removedDuringCollection: 0 };
-    const report = () => ctx.provenance({ ...counts, requests: client.waits.requests, rateLimitWaits: client.waits.count, rateLimitWaitedMs: client.waits.ms });
+    const report = () => ctx.provenance({ ...counts, requests: client.waits.requests });
     ctx.provenance({ api: 'Okta Management API v1', orgUrl: client.origin, auth: client.principal, pageSize: config.pageSize, ...(resume && { resumedFrom: resume }) });
 
     /** Okta lists every user but the deprovisioned by default; those are asked for by filter. */

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FaultSwitch, sendStalled, sendTruncated } from './faults.ts';
 
 /**
  * A local GitHub REST API for one organisation, speaking the real wire protocol: `GET /orgs/{org}/members`
@@ -88,6 +89,8 @@ export interface FakeGitHub {
   readonly requests: RecordedRequest[];
   /** Installation tokens issued, in order. */
   readonly installationTokens: string[];
+  /** The uniform fault switches; the operation is the list: `members`, `outside_collaborators` or `invitations`. */
+  readonly faults: FaultSwitch;
   close(): Promise<void>;
 }
 
@@ -116,6 +119,11 @@ export function secondaryRateLimit(retryAfterSeconds: number | undefined, status
     `${DOCS}/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits`,
     retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) },
   );
+}
+
+/** A secondary rate limit asking for `retryAfter` as given: seconds or an HTTP-date. */
+function secondaryRateLimitAfter(retryAfter: string): InjectedResponse {
+  return { ...secondaryRateLimit(undefined), headers: { 'retry-after': retryAfter } };
 }
 
 /** An RSA key pair as GitHub issues it for an app: PKCS#1 PEM ("BEGIN RSA PRIVATE KEY"). */
@@ -169,6 +177,7 @@ export async function startFakeGitHub(initial: Partial<FakeGitHubState> = {}, op
   const prefix = options.prefix ?? '';
   const requests: RecordedRequest[] = [];
   const installationTokens: string[] = [];
+  const faults = new FaultSwitch();
   /** Installation tokens and what their installation may do. */
   const installations = new Map<string, FakeToken>();
   let origin = '';
@@ -226,6 +235,13 @@ export async function startFakeGitHub(initial: Partial<FakeGitHubState> = {}, op
     if (!known) return fail(gitHubError(404, 'Not Found', `${DOCS}/orgs/members#list-organization-members`));
     const injected = state.inject.shift();
     if (injected) return fail(injected);
+    const fault = faults.take(list!);
+    if (fault?.kind === 'throttle') return fail(secondaryRateLimitAfter(fault.retryAfter ?? '0'));
+    if (fault?.kind === 'unavailable') return fail(gitHubError(502, 'Server Error'));
+    if (fault?.kind === 'reject') return fail(gitHubError(422, 'Validation Failed'));
+    if (fault?.kind === 'auth') return fail(gitHubError(401, 'Bad credentials'));
+    if (fault?.kind === 'permission') return fail(gitHubError(403, 'Resource not accessible by personal access token'));
+    if (fault?.kind === 'not-found') return fail(gitHubError(404, 'Not Found'));
     if (list === 'invitations' && state.managedUsers) return fail(gitHubError(404, 'Not Found', `${DOCS}/orgs/members#list-pending-organization-invitations`));
     if (!grant.membersRead) return fail(gitHubError(403, 'Resource not accessible by personal access token', `${DOCS}/orgs/members#list-organization-members`));
 
@@ -249,7 +265,13 @@ export async function startFakeGitHub(initial: Partial<FakeGitHubState> = {}, op
     const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30) || 30);
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
     const last = Math.max(1, Math.ceil(items.length / perPage));
-    send(200, items.slice((page - 1) * perPage, page * perPage), { link: linkHeader(url, list!, page, last) });
+    const body = items.slice((page - 1) * perPage, page * perPage);
+    // The wrong shape: an id GitHub always sends as a number, as a string.
+    if (fault?.kind === 'malformed' && body[0] !== undefined) body[0] = { ...body[0], id: String(body[0]['id']) };
+    const headers = { 'content-type': 'application/json; charset=utf-8', link: linkHeader(url, list!, page, last) };
+    if (fault?.kind === 'truncated') return sendTruncated(res, 200, headers, JSON.stringify(body));
+    if (fault?.kind === 'stall') return sendStalled(res, 200, headers, JSON.stringify(body));
+    send(200, body, { link: headers.link });
   }
 
   /** GitHub's Link header: next and last while there are more pages, prev and first after the first. */
@@ -311,7 +333,12 @@ export async function startFakeGitHub(initial: Partial<FakeGitHubState> = {}, op
     state,
     requests,
     installationTokens,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    faults,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -1,6 +1,8 @@
 import { randomBytes, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { retryAfterMs } from '../../connectors/kit/http.ts';
+import { FaultSwitch, sendStalled, sendTruncated, type Fault } from './faults.ts';
 
 /**
  * A local Okta organisation speaking the Management API's wire protocol: `GET /api/v1/users` (every user but the
@@ -66,6 +68,8 @@ export interface FakeOkta {
   readonly requests: RecordedRequest[];
   /** Client assertions the token endpoint accepted, decoded. */
   readonly assertions: { header: Record<string, unknown>; claims: Record<string, unknown> }[];
+  /** The uniform fault switches; the operation is `users` (GET /api/v1/users, the deprovisioned too). */
+  readonly faults: FaultSwitch;
   close(): Promise<void>;
 }
 
@@ -92,6 +96,7 @@ export async function startFakeOkta(initial: Partial<FakeOktaState> = {}): Promi
   const assertions: FakeOkta['assertions'] = [];
   const accessTokens = new Map<string, { scopes: string[]; expiresAt: number }>();
   const seenJti = new Set<string>();
+  const faults = new FaultSwitch();
   let origin = '';
 
   const server = createServer((req, res) => {
@@ -105,6 +110,7 @@ export async function startFakeOkta(initial: Partial<FakeOktaState> = {}): Promi
     requests.push(record);
     let body = '';
     for await (const chunk of req) body += String(chunk);
+    let fault: Fault | undefined;
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}, links: string[] = []): void => {
       record.status = status;
       const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
@@ -115,6 +121,8 @@ export async function startFakeOkta(initial: Partial<FakeOktaState> = {}): Promi
         'x-rate-limit-reset': String(Math.floor(Date.now() / 1000) + 60), ...headers, 'content-length': String(Buffer.byteLength(text)),
       })) res.setHeader(name, value);
       if (links.length > 0) res.setHeader('link', links);
+      if (fault?.kind === 'truncated') return sendTruncated(res, status, {}, text);
+      if (fault?.kind === 'stall') return sendStalled(res, status, {}, text);
       res.end(text);
     };
     const fail = (response: InjectedResponse) => send(response.status, response.body, response.headers);
@@ -135,10 +143,22 @@ export async function startFakeOkta(initial: Partial<FakeOktaState> = {}): Promi
     if (req.method !== 'GET') return fail(oktaError(405, 'E0000022', 'The endpoint does not support the provided HTTP method'));
 
     if (url.pathname === '/api/v1/users') {
+      fault = faults.take('users');
+      // Okta says when to come back by x-rate-limit-reset (epoch seconds) beside its own Date, never by Retry-After.
+      const now = new Date();
+      const reset = Math.ceil((now.getTime() + (retryAfterMs(fault?.retryAfter, now.getTime()) ?? 0)) / 1000);
+      if (fault?.kind === 'throttle') return fail(rateLimited(reset, now));
+      if (fault?.kind === 'unavailable') return fail(oktaError(500, 'E0000009', 'Internal Server Error'));
+      if (fault?.kind === 'reject') return fail(oktaError(400, 'E0000031', 'Invalid search criteria.'));
+      if (fault?.kind === 'auth') return fail(oktaError(401, 'E0000011', 'Invalid token provided'));
+      if (fault?.kind === 'permission') return fail(oktaError(403, 'E0000006', 'You do not have permission to perform the requested action'));
+      if (fault?.kind === 'not-found') return fail(oktaError(404, 'E0000007', 'Not found: Resource not found: users'));
       const filter = url.searchParams.get('filter');
       if (filter !== null && filter !== 'status eq "DEPROVISIONED"') return fail(oktaError(400, 'E0000031', 'Invalid search criteria.'));
       const users = state.users.filter((user) => (filter === null ? user.status !== 'DEPROVISIONED' : user.status === 'DEPROVISIONED'));
-      return page(url, users.sort((a, b) => a.id.localeCompare(b.id)), (user) => user.id, userJson);
+      // The wrong shape: an id Okta always sends as a string, as a number.
+      const json = (user: FakeOktaUser) => (fault?.kind === 'malformed' ? { ...(userJson(user) as object), id: 42 } : userJson(user));
+      return page(url, users.sort((a, b) => a.id.localeCompare(b.id)), (user) => user.id, json);
     }
     const sub = /^\/api\/v1\/users\/([^/]+)\/(factors|roles|groups)$/.exec(url.pathname);
     const user = sub && state.users.find((candidate) => candidate.id === decodeURIComponent(sub[1]!));
@@ -200,7 +220,12 @@ export async function startFakeOkta(initial: Partial<FakeOktaState> = {}): Promi
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { orgUrl: origin, state, requests, assertions, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return { orgUrl: origin, state, requests, assertions, faults, close };
 }
 
 function decode(part: string | undefined): Record<string, unknown> | undefined {

@@ -58,8 +58,8 @@ describe('github collect', () => {
       outside_collaborators: 1,
       invitations: 2,
       pages: 6,
-      rateLimitWaits: 0,
-      rateLimitWaitedMs: 0,
+      retries: 0,
+      throttledWaitMs: 0,
     });
     expect(warnings).toEqual(["github: GitHub's organisation APIs do not tell when an account last signed in: lastLoginAt is unknown for every account"]);
   });
@@ -160,8 +160,10 @@ describe('github collect', () => {
       const { records, provenance, logLines } = await collect(fake, {}, { now: () => new Date(reset * 1000 - 150) });
       expect(usernames(records)).toEqual(EVERYONE);
       expect(fake.requests.map((request) => request.status).slice(0, 2)).toEqual([403, 200]);
-      expect(provenance).toMatchObject({ rateLimitWaits: 1, rateLimitWaitedMs: 150 });
-      expect(logLines.filter((line) => line.includes('github: rate limited (403 API rate limit exceeded for user ID 1.'))).toHaveLength(1);
+      expect(provenance).toMatchObject({ retries: 1 });
+      // The wait is the longer of the reset and the backoff.
+      expect(provenance['throttledWaitMs']).toBeGreaterThanOrEqual(150);
+      expect(logLines.filter((line) => line.includes('github: owners page 1: retried after HTTP 403: rate limited (API rate limit exceeded for user ID 1.'))).toHaveLength(1);
     });
 
     it('gives up with a ThrottledError carrying the wait when the reset is beyond the cap', async () => {
@@ -171,7 +173,7 @@ describe('github collect', () => {
       expect(error).toBeInstanceOf(ThrottledError);
       expect((error as ThrottledError).retryable).toBe(true);
       expect((error as ThrottledError).retryAfterMs).toBe(3_600_000);
-      expect(error.message).toMatch(/^github: owners page 1: still rate limited after 0 waits \(403 API rate limit exceeded for user ID 1\..*\); GitHub asks to wait 3600 s$/);
+      expect(error.message).toMatch(/^github: owners page 1: HTTP 403: rate limited \(API rate limit exceeded for user ID 1\..*\)$/);
       expect(fake.requests).toHaveLength(1);
     });
 
@@ -182,7 +184,8 @@ describe('github collect', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
       expect(usernames(records)).toEqual(EVERYONE);
       expect(fake.requests.map((request) => request.status).slice(0, 3)).toEqual([403, 429, 200]);
-      expect(provenance).toMatchObject({ rateLimitWaits: 2, rateLimitWaitedMs: 1000 });
+      expect(provenance).toMatchObject({ retries: 2 });
+      expect(provenance['throttledWaitMs']).toBeGreaterThanOrEqual(1000);
     });
 
     it('takes a secondary limit without retry-after as a minute, and stops after maxRetries waits', async () => {
@@ -195,7 +198,7 @@ describe('github collect', () => {
       fake.state.inject.push(secondaryRateLimit(0), secondaryRateLimit(0), secondaryRateLimit(0));
       const spent = await collectToFailure(fake, { rateLimit: { maxRetries: 2 } });
       expect(spent.error).toBeInstanceOf(ThrottledError);
-      expect(spent.error.message).toMatch(/^github: owners page 1: still rate limited after 2 waits \(403 You have exceeded a secondary rate limit/);
+      expect(spent.error.message).toMatch(/^github: owners page 1: HTTP 403: rate limited \(You have exceeded a secondary rate limit.*\); still failing after 2 retries$/);
       expect(fake.requests).toHaveLength(3);
     });
 
@@ -219,8 +222,8 @@ describe('github collect', () => {
     expect(fake.requests.filter((request) => request.query['filter'] === '2fa_disabled').map((request) => request.status)).toEqual([422, 422]);
     expect(provenance).toMatchObject({ 'twoFactor.members': 'unavailable', 'twoFactor.outside_collaborators': 'unavailable' });
     expect(warnings).toEqual([
-      'github: two-factor status is unknown for every member: GitHub answers filter=2fa_disabled to organisation owners only (github: members without 2FA page 1: GitHub refused the request (422 Only owners can use this filter.))',
-      'github: two-factor status is unknown for every outside collaborator: GitHub answers filter=2fa_disabled to organisation owners only (github: outside_collaborators without 2FA page 1: GitHub refused the request (422 Only owners can use this filter.))',
+      'github: two-factor status is unknown for every member: GitHub answers filter=2fa_disabled to organisation owners only (github: members without 2FA page 1: HTTP 422: the request was refused (Only owners can use this filter.))',
+      'github: two-factor status is unknown for every outside collaborator: GitHub answers filter=2fa_disabled to organisation owners only (github: outside_collaborators without 2FA page 1: HTTP 422: the request was refused (Only owners can use this filter.))',
       expect.stringContaining('lastLoginAt is unknown for every account'),
     ]);
   });
@@ -230,14 +233,14 @@ describe('github collect', () => {
     const { records, warnings } = await collect(fake);
     expect(usernames(records)).toEqual(EVERYONE.slice(0, 8));
     expect(warnings).toContain(
-      `github: pending invitations are not recorded: GitHub refused to list them (github: invitations page 1: organisation example-org was not found at ${fake.baseUrl}, or the configured token cannot see it (404 Not Found))`,
+      `github: pending invitations are not recorded: GitHub refused to list them (github: invitations page 1: HTTP 404: organisation example-org was not found at ${fake.baseUrl}, or the configured token cannot see it (Not Found))`,
     );
     // Any other failure of the list is a failure of the collection.
     fake.state.managedUsers = false;
     fake.state.inject.push(...Array.from({ length: 8 }, () => null), gitHubError(502, 'Server Error'));
-    const { error } = await collectToFailure(fake);
+    const { error } = await collectToFailure(fake, { rateLimit: { maxRetries: 0 } });
     expect(error).toBeInstanceOf(UnavailableError);
-    expect(error.message).toBe('github: invitations page 1: GitHub failed (502 Server Error)');
+    expect(error.message).toBe('github: invitations page 1: HTTP 502: the service failed (Server Error)');
   });
 
   describe('failures', () => {
@@ -246,7 +249,7 @@ describe('github collect', () => {
       const { error, logLines, warnings, provenance } = await collectToFailure(fake, {}, { env: { GITHUB_TOKEN: badToken } });
       expect(error).toBeInstanceOf(AuthError);
       expect((error as AuthError).retryable).toBe(false);
-      expect(error.message).toBe('github: owners page 1: GitHub rejected the credentials of the configured token for organisation example-org (401 Bad credentials)');
+      expect(error.message).toBe('github: owners page 1: HTTP 401: GitHub rejected the credentials of the configured token for organisation example-org (Bad credentials)');
       expect(fake.requests).toHaveLength(1);
       const everything = [error.message, error.stack, inspect(error, { depth: 5 }), ...logLines, ...warnings, JSON.stringify(provenance)].join('\n');
       expect(everything).not.toContain(badToken);
@@ -256,20 +259,25 @@ describe('github collect', () => {
     it('a token without Members: read is a PermissionError that names the permission', async () => {
       const { error } = await collectToFailure(fake, {}, { env: { GITHUB_TOKEN: NO_PERMISSION_TOKEN } });
       expect(error).toBeInstanceOf(PermissionError);
-      expect(error.message).toBe('github: owners page 1: the configured token may not read organisation example-org (403 Resource not accessible by personal access token); it needs the organisation permission Members: read');
+      expect(error.message).toBe('github: owners page 1: HTTP 403: the configured token may not read organisation example-org; it needs the organisation permission Members: read (Resource not accessible by personal access token)');
     });
 
     it('an unknown organisation is a NotFoundError', async () => {
       const { error } = await collectToFailure(fake, { org: 'no-such-org' });
       expect(error).toBeInstanceOf(NotFoundError);
-      expect(error.message).toBe(`github: owners page 1: organisation no-such-org was not found at ${fake.baseUrl}, or the configured token cannot see it (404 Not Found)`);
+      expect(error.message).toBe(`github: owners page 1: HTTP 404: organisation no-such-org was not found at ${fake.baseUrl}, or the configured token cannot see it (Not Found)`);
     });
 
-    it('a 5xx is an UnavailableError the activity retries; a 4xx refusal fails for good', async () => {
+    it('a 5xx is retried, then an UnavailableError the activity retries; a 4xx refusal fails for good', async () => {
       fake.state.inject.push(gitHubError(502, 'Server Error'));
-      const unavailable = await collectToFailure(fake);
+      const retried = await collect(fake);
+      expect(usernames(retried.records)).toEqual(EVERYONE);
+      expect(retried.provenance).toMatchObject({ retries: 1, throttledWaitMs: 0 });
+
+      fake.state.inject.push(gitHubError(502, 'Server Error'));
+      const unavailable = await collectToFailure(fake, { rateLimit: { maxRetries: 0 } });
       expect(unavailable.error).toBeInstanceOf(UnavailableError);
-      expect(unavailable.error.message).toBe('github: owners page 1: GitHub failed (502 Server Error)');
+      expect(unavailable.error.message).toBe('github: owners page 1: HTTP 502: the service failed (Server Error)');
 
       fake.state.inject.push(gitHubError(400, 'Problems parsing JSON'));
       const rejected = await collectToFailure(fake);
@@ -279,7 +287,7 @@ describe('github collect', () => {
 
     it('a body cut short is retryable; a body of the wrong shape is malformed and names the field', async () => {
       fake.state.truncateNext = 1;
-      const cut = await collectToFailure(fake);
+      const cut = await collectToFailure(fake, { rateLimit: { maxRetries: 0 } });
       expect(cut.error).toBeInstanceOf(UnavailableError);
       expect(cut.error.message).toBe('github: owners page 1: the response ended early');
 
@@ -305,9 +313,9 @@ describe('github collect', () => {
     it('an unreachable GitHub is an UnavailableError', async () => {
       const closed = await startFakeGitHub();
       await closed.close();
-      const { error } = await collectToFailure(closed);
+      const { error } = await collectToFailure(closed, { rateLimit: { maxRetries: 1 } });
       expect(error).toBeInstanceOf(UnavailableError);
-      expect(error.message).toMatch(/^github: owners page 1: no response from http:\/\/127\.0\.0\.1:\d+ \(.*ECONNREFUSED.*\)$/);
+      expect(error.message).toMatch(/^github: owners page 1: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\); still failing after 1 retry$/);
     });
   });
 });
