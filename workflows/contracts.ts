@@ -4,7 +4,7 @@
  */
 
 /** Error types a retry cannot fix: a person has to correct config, credentials or the source. */
-export const NON_RETRYABLE_ERROR_TYPES = ['ConfigError', 'AuthError', 'PermissionError', 'NotFoundError', 'MalformedResponseError', 'InvalidRecordError'];
+export const NON_RETRYABLE_ERROR_TYPES = ['ConfigError', 'AuthError', 'PermissionError', 'NotFoundError', 'RequestRejectedError', 'MalformedResponseError', 'InvalidRecordError'];
 
 export interface ControlRunInput {
   controlId: string;

@@ -448,14 +448,6 @@ export const ReportContent = z
   .object({ Content: z.instanceof(Uint8Array), ReportFormat: z.literal('text/csv').optional(), GeneratedTime: z.date().optional() })
   .transform((out) => ({ content: out.Content, generatedAt: out.GeneratedTime ? iso(out.GeneratedTime) : null }));
 
-export const AssumedRole = z
-  .object({
-    Credentials: z.object({ AccessKeyId: z.string().min(1), SecretAccessKey: z.string().min(1), SessionToken: z.string().min(1), Expiration: z.date() }),
-  })
-  .transform(({ Credentials: c }) => ({ accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration }));
-
-export const CallerIdentity = z.object({ Account: z.string().regex(/^\d{12}$/) }).transform((out) => out.Account);
-
 // ---------------------------------------------------------------- identities
 
 /** A policy reaching the user, and how: attached, inline, or through a group. */
