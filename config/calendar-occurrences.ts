@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Occurrence arithmetic of the maintenance calendar: local dates and times in IANA time zones, spans such as
  * `14d` or `3 months`, and the RRULE subset the calendar accepts (RFC 5545 FREQ=DAILY|WEEKLY|MONTHLY|YEARLY with
@@ -7,6 +9,19 @@
  * was not used because it models local times as fake-UTC Dates and needs luxon for TZID, and `rrule-temporal`
  * needs a Temporal implementation that Node 24 does not ship.
  */
+
+/** A zone name the Intl API knows: every local date and time of the config is read in one. */
+export const Timezone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'an IANA time zone such as "Europe/Berlin" or "UTC"' },
+).describe('An IANA time zone such as "Europe/Berlin" or "UTC".');
 
 export interface LocalDate {
   year: number;

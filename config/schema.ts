@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { CalendarConfig } from './calendar.ts';
+import { Timezone } from './calendar-occurrences.ts';
 import { References } from './frameworks/reference.ts';
 import { SourceJoin } from './join.ts';
 import { ReviewConfig } from './review.ts';
 import { SecretRef } from './secrets.ts';
 import { SoaConfig } from './soa.ts';
+
+export { Timezone };
 
 /** A duration as Temporal takes it: "90s", "2 minutes", "1 day". */
 export const Duration = z
@@ -25,18 +28,6 @@ const Cron = z.string().refine(
   },
   { message: 'a cron expression with 5 fields (minute hour day-of-month month day-of-week), or @daily, @weekly, ...' },
 ).describe('A cron expression with 5 fields (minute hour day-of-month month day-of-week), or @daily, @weekly, @every 6h, ...');
-
-export const Timezone = z.string().refine(
-  (zone) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'an IANA time zone such as "Europe/Berlin" or "UTC"' },
-).describe('An IANA time zone such as "Europe/Berlin" or "UTC".');
 
 const CalendarValue = z
   .union([z.number().int(), z.string(), z.array(z.union([z.number().int(), z.string()]))])

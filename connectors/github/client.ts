@@ -10,7 +10,7 @@ import * as errors from '../errors.ts';
 import { askedWaitMs, headerOf, httpFailure, networkFailure, withRetries } from '../kit/http.ts';
 import { RetryTally } from '../kit/retries.ts';
 import { parseResponse } from '../kit/validate.ts';
-import type { GitHubConfig } from './index.ts';
+import type { GitHubConfig } from './config.ts';
 
 /** A hung request fails, and is retried, long before the activity's heartbeat timeout. */
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -19,8 +19,8 @@ export async function gitHubClient(options: GitHubConfig, ctx: ConnectorContext)
   const { app, org } = options;
   const principal = app ? `GitHub App ${app.appId} (installation ${app.installationId})` : 'the configured token';
   const origin = new URL(options.baseUrl).origin;
-  const policy = { maxRetries: options.rateLimit.maxRetries, maxWaitMs: options.rateLimit.maxWaitSeconds * 1000, baseMs: 500, capMs: 30_000 };
-  const retries = { policy, signal: ctx.signal, tally: new RetryTally(ctx) };
+  const { maxRetries, maxWaitSeconds } = options.rateLimit;
+  const retries = { policy: { maxRetries, maxWaitMs: maxWaitSeconds * 1000, baseMs: 500, capMs: 30_000 }, signal: ctx.signal, tally: new RetryTally(ctx) };
   // The schema takes exactly one of token and app.
   const auth = app
     ? { authStrategy: createAppAuth, auth: { appId: app.appId, installationId: app.installationId, privateKey: await appKey(app, ctx) } }
@@ -44,8 +44,7 @@ export async function gitHubClient(options: GitHubConfig, ctx: ConnectorContext)
     const data: unknown = error.response.data;
     // GitHub's short `message`; the body is never quoted beyond that.
     const detail = typeof data === 'object' && data !== null && 'message' in data ? String(data.message).slice(0, 200) : '';
-    const tokenRefused = /\/app\/installations\/\d+\/access_tokens$/.test(error.request.url);
-    if (tokenRefused) return new errors.AuthError(`${where}: GitHub refused an installation token to ${principal} (${error.status} ${detail}); check appId, installationId and privateKey`);
+    if (/\/app\/installations\/\d+\/access_tokens$/.test(error.request.url)) return new errors.AuthError(`${where}: GitHub refused an installation token to ${principal} (${error.status} ${detail}); check appId, installationId and privateKey`);
     const headers: Record<string, unknown> = { ...error.response.headers };
     // GitHub asks for a minute when a secondary limit (or a 429) names no wait.
     if (headers['retry-after'] === undefined && (error.status === 429 || /secondary rate limit/i.test(detail))) headers['retry-after'] = '60';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GitHubConfig } from '../../../connectors/github/index.ts';
+import { GitHubConfig } from '../../../connectors/github/config.ts';
 import { GitHubUser, invitationIdentity, OrgInvitation, userIdentity } from '../../../connectors/github/mapping.ts';
 import { describeIssues } from '../../../connectors/errors.ts';
 import { Identity } from '../../../evidence/records.ts';
