@@ -15,6 +15,8 @@ export interface IdentityCenterProxy {
   readonly faults: FaultSwitch;
   /** The calls seen, in order. */
   readonly operations: string[];
+  /** Changes what moto answered to a successful `operation` (say, the order of a listing) until reset. */
+  rewrite(operation: string, body: (json: Record<string, unknown>) => Record<string, unknown>): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -43,10 +45,11 @@ export async function startIdentityCenterProxy(target: string): Promise<Identity
   const upstream = new URL(target);
   const faults = new FaultSwitch();
   const operations: string[] = [];
+  const rewrites = new Map<string, (json: Record<string, unknown>) => Record<string, unknown>>();
 
-  const forward = (incoming: IncomingMessage, outgoing: ServerResponse, wire: Fault | undefined) => {
+  const forward = (incoming: IncomingMessage, outgoing: ServerResponse, wire: Fault | undefined, rewrite: ((json: Record<string, unknown>) => Record<string, unknown>) | undefined) => {
     const proxied = request({ host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
-      if (wire === undefined) {
+      if (wire === undefined && (rewrite === undefined || answer.statusCode !== 200)) {
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(outgoing);
         return;
@@ -56,6 +59,12 @@ export async function startIdentityCenterProxy(target: string): Promise<Identity
       answer.on('end', () => {
         const headers = Object.fromEntries(Object.entries(answer.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'content-length'));
         let body = Buffer.concat(parts);
+        if (rewrite !== undefined && answer.statusCode === 200) body = Buffer.from(JSON.stringify(rewrite(JSON.parse(body.toString('utf8')) as Record<string, unknown>)));
+        if (wire === undefined) {
+          outgoing.writeHead(200, { ...headers, 'content-length': String(body.length) });
+          outgoing.end(body);
+          return;
+        }
         if (wire.kind === 'malformed') body = Buffer.from(malform(body.toString('utf8')));
         if (wire.kind === 'truncated') return sendTruncated(outgoing, answer.statusCode ?? 200, headers, body);
         if (wire.kind === 'stall') return sendStalled(outgoing, answer.statusCode ?? 200, headers, body);
@@ -76,7 +85,7 @@ export async function startIdentityCenterProxy(target: string): Promise<Identity
     const wire = faults.take(operation);
     const refusal = wire === undefined ? undefined : REFUSALS[wire.kind];
     if (refusal === undefined) {
-      forward(incoming, outgoing, wire);
+      forward(incoming, outgoing, wire, rewrites.get(operation));
       return;
     }
     incoming.resume();
@@ -99,8 +108,10 @@ export async function startIdentityCenterProxy(target: string): Promise<Identity
     endpoint: `http://127.0.0.1:${port}`,
     faults,
     operations,
+    rewrite: (operation, body) => void rewrites.set(operation, body),
     reset: () => {
       faults.clear();
+      rewrites.clear();
       operations.length = 0;
     },
     close: () => new Promise<void>((resolve) => {

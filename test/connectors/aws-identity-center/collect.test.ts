@@ -79,6 +79,20 @@ describe('aws-identity-center against moto', () => {
     expect((error as Error).message).toMatch(/^aws-identity-center: account 123456789012 \(management\): ListAccountAssignments permission set \w+ account 123456789012: AccessDeniedException .*the worker needs sso:ListAccountAssignments$/);
   });
 
+  it('resumes after the last user kept by id, so a user deleted before the retry shifts nothing', async () => {
+    world.proxy.reset();
+    const baseline = await pull(parse());
+    const cursor = baseline.heartbeats.find((beat) => beat !== undefined)!;
+    const kept = baseline.records.slice(0, 2);
+    // The first user kept is deleted between the attempts: a cursor by position would now skip a user not yet kept.
+    world.proxy.rewrite('ListUsers', (json) => ({ ...json, Users: (json['Users'] as { UserId: string }[]).filter((user) => user.UserId !== kept[0]!.id) }));
+    const resumed = await pull(parse(), { resumeCursor: cursor });
+    world.proxy.reset();
+    expect(resumed.error).toBeUndefined();
+    expect(JSON.parse(cursor)).toEqual({ after: kept[1]!.id });
+    expect([...kept, ...resumed.records].map((record) => record.id).sort()).toEqual(baseline.records.map((record) => record.id).sort());
+  });
+
   it('refuses a cursor it did not write', async () => {
     const { error, records } = await pull(parse(), { resumeCursor: '3' });
     expect(records).toEqual([]);
