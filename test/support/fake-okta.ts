@@ -76,7 +76,7 @@ export interface FakeOkta {
   readonly proofs: { header: Record<string, unknown>; claims: Record<string, unknown> }[];
   /** The access tokens issued, for the leak checks. */
   readonly issuedTokens: string[];
-  /** The uniform fault switches; the operation is `users` (GET /api/v1/users, the deprovisioned too). */
+  /** The uniform fault switches; the operations are `users` (GET /api/v1/users, the deprovisioned too) and `token` (body faults only). */
   readonly faults: FaultSwitch;
   close(): Promise<void>;
 }
@@ -139,7 +139,11 @@ export async function startFakeOkta(initial: Partial<FakeOktaState> = {}): Promi
     };
     const fail = (response: InjectedResponse) => send(response.status, response.body, response.headers);
 
-    if (url.pathname === '/oauth2/v1/token' && req.method === 'POST') return issueToken(new URLSearchParams(body), req.headers['dpop'], send);
+    if (url.pathname === '/oauth2/v1/token' && req.method === 'POST') {
+      // A body cut short after the token was issued: the assertion's jti is spent all the same.
+      fault = faults.take('token');
+      return issueToken(new URLSearchParams(body), req.headers['dpop'], send);
+    }
 
     let scopes: string[] | undefined;
     const issued = credential === undefined ? undefined : accessTokens.get(credential);

@@ -94,6 +94,18 @@ describe('okta with an OAuth service app', () => {
     expect(stolen.headers.get('www-authenticate')).toMatch(/^DPoP error="invalid_dpop_proof"/);
   });
 
+  it('signs a new client assertion when a token request is sent again: Okta refuses a jti it has seen', async () => {
+    fake.assertions.length = 0;
+    fake.faults.clear();
+    fake.faults.inject({ kind: 'truncated', operation: 'token' });
+    const { records, provenance } = await collect(fake, oauth('0oaRsaApp', { keyId: 'k1' }), { env: { OKTA_KEY: pem(rsa.privateKey) } });
+    fake.faults.clear();
+    expect(usernames(records)).toEqual(EVERYONE);
+    expect(fake.requests.filter((request) => request.path === '/oauth2/v1/token')).toHaveLength(2);
+    expect(new Set(fake.assertions.map((assertion) => assertion.claims['jti'])).size).toBe(2);
+    expect(provenance['retries']).toBe(1);
+  });
+
   it('refuses a private key that is not PEM without quoting it', async () => {
     const { error } = await collectToFailure(fake, oauth('0oaRsaApp'), { env: { OKTA_KEY: 'not-a-key-secret-material' } });
     expect(error.message).toBe('okta: oauth.privateKey (environment variable OKTA_KEY) is not a PEM private key');
