@@ -1,5 +1,6 @@
 import { awsBackup } from './aws-backup/index.ts';
 import { awsIam } from './aws-iam/index.ts';
+import { awsIdentityCenter } from './aws-identity-center/index.ts';
 import { bambooHr } from './bamboohr/index.ts';
 import { connectorRegistry, type AnyConnector } from './contract.ts';
 import { gitHub } from './github/index.ts';
@@ -14,6 +15,6 @@ import { supplierRegister } from './supplier-register/index.ts';
 import { trainingCsv } from './training-csv/index.ts';
 
 /** Every connector this build ships; config names them by `name`. */
-export const builtinConnectors: readonly AnyConnector[] = [awsIam, googleWorkspace, microsoftGraph, gitHub, okta, hrCsv, identityCsv, bambooHr, awsBackup, scannerFiles, riskRegister, supplierRegister, trainingCsv];
+export const builtinConnectors: readonly AnyConnector[] = [awsIam, awsIdentityCenter, googleWorkspace, microsoftGraph, gitHub, okta, hrCsv, identityCsv, bambooHr, awsBackup, scannerFiles, riskRegister, supplierRegister, trainingCsv];
 
 export const defaultConnectors = connectorRegistry(builtinConnectors);

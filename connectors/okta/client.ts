@@ -1,9 +1,9 @@
-import { randomUUID, sign, type KeyObject } from 'node:crypto';
 import type { z } from 'zod';
 import type { ConnectorContext } from '../contract.ts';
 import * as errors from '../errors.ts';
 import { httpFailure, withRetries } from '../kit/http.ts';
 import { RetryTally } from '../kit/retries.ts';
+import { clientAssertion, DpopKey, type OAuthApp } from './oauth.ts';
 
 /**
  * Plain fetch, not @okta/okta-sdk-nodejs: the SDK's default request executor sleeps out a 429 by itself, within its own
@@ -11,7 +11,7 @@ import { RetryTally } from '../kit/retries.ts';
  * cursor a retry resumes from. Every request goes through `send` and `withRateLimit` below, which retries through the connector kit.
  */
 const REQUEST_TIMEOUT_MS = 60_000;
-export type OktaAuth = { kind: 'token'; token: string } | { kind: 'oauth'; clientId: string; keyId: string | undefined; privateKey: KeyObject; scopes: readonly string[] };
+export type OktaAuth = { kind: 'token'; token: string } | ({ kind: 'oauth' } & OAuthApp);
 export interface RateLimitPolicy { maxRetries: number; maxWaitSeconds: number }
 interface Answer { url: string; status: number; headers: Headers; text: string }
 
@@ -21,7 +21,8 @@ export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit:
   const principal = auth.kind === 'token' ? 'the configured API token' : `OAuth service app ${auth.clientId}`;
   const waits = { requests: 0 };
   const tally = new RetryTally(ctx);
-  let access: { token: string; expiresAt: number } | undefined;
+  let access: { token: string; scheme: 'Bearer' | 'DPoP'; expiresAt: number } | undefined;
+  const dpopKey = auth.kind === 'oauth' && auth.dpop ? new DpopKey() : undefined;
 
   async function send(url: string, init: RequestInit = {}): Promise<Answer> {
     if (new URL(url).origin !== origin) throw new errors.MalformedResponseError(`a next-page link leads to ${new URL(url).origin}, not to ${origin}`);
@@ -38,34 +39,61 @@ export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit:
     return { url, status: response.status, headers: response.headers, text };
   }
 
-  async function authorization(): Promise<string> {
-    if (auth.kind === 'token') return `SSWS ${auth.token}`;
+  /** The headers that authenticate one request to `url`: a fresh DPoP proof each time when the token is DPoP-bound. */
+  async function credentialsFor(url: string): Promise<Record<string, string>> {
+    if (auth.kind === 'token') return { authorization: `SSWS ${auth.token}` };
     if (access === undefined || access.expiresAt - 60_000 < ctx.now().getTime()) access = await accessToken();
-    return `Bearer ${access.token}`;
+    const token = access.token;
+    if (access.scheme === 'Bearer' || dpopKey === undefined) return { authorization: `Bearer ${token}` };
+    return { authorization: `DPoP ${token}`, dpop: dpopKey.proof('GET', url, ctx.now(), { accessToken: token }) };
   }
 
-  /** OAuth 2.0 client credentials with a private_key_jwt client assertion, as Okta's service apps take them. */
-  async function accessToken(): Promise<{ token: string; expiresAt: number }> {
+  /**
+   * OAuth 2.0 client credentials with a private_key_jwt client assertion, as Okta's service apps take them; with
+   * DPoP, each token request carries a proof, and Okta's first answer (`use_dpop_nonce`) gives the nonce the next
+   * proof must hold.
+   */
+  async function accessToken(): Promise<{ token: string; scheme: 'Bearer' | 'DPoP'; expiresAt: number }> {
     if (auth.kind !== 'oauth') throw new Error('unreachable');
     const tokenUrl = `${origin}/oauth2/v1/token`;
-    const body = new URLSearchParams({
-      grant_type: 'client_credentials', scope: auth.scopes.join(' '),
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: clientAssertion(auth, tokenUrl, ctx.now()),
-    });
-    const answer = await withRateLimit(tokenUrl, () => send(tokenUrl, { method: 'POST', body, headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' } }), options.rateLimit, ctx, tally);
-    const json = parseJson(answer);
-    if (answer.status === 200 && typeof json?.['access_token'] === 'string') {
-      return { token: json['access_token'], expiresAt: ctx.now().getTime() + Number(json['expires_in'] ?? 3600) * 1000 };
+    let nonce: string | undefined;
+    for (let asked = 0; ; asked++) {
+      // Made again for every attempt: Okta refuses a client assertion or a DPoP proof whose jti it has seen.
+      const request = (): RequestInit => ({
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'client_credentials', scope: auth.scopes.join(' '),
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: clientAssertion(auth, tokenUrl, ctx.now()),
+        }),
+        headers: {
+          accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded',
+          ...(dpopKey === undefined ? {} : { dpop: dpopKey.proof('POST', tokenUrl, ctx.now(), { nonce }) }),
+        },
+      });
+      const answer = await withRateLimit(tokenUrl, () => send(tokenUrl, request()), options.rateLimit, ctx, tally);
+      const json = parseJson(answer);
+      if (answer.status === 200 && typeof json?.['access_token'] === 'string') {
+        const scheme = String(json['token_type']).toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+        if (scheme === 'DPoP' && dpopKey === undefined) throw new errors.MalformedResponseError(`Okta issued ${principal} a DPoP-bound token to a request without a DPoP proof`);
+        return { token: json['access_token'], scheme, expiresAt: ctx.now().getTime() + Number(json['expires_in'] ?? 3600) * 1000 };
+      }
+      const code = typeof json?.['error'] === 'string' ? json['error'] : String(answer.status);
+      const description = typeof json?.['error_description'] === 'string' ? ` ${json['error_description'].slice(0, 200)}` : '';
+      const offered = answer.headers.get('dpop-nonce');
+      // One nonce round is the protocol; a second means the server refuses the nonce it gave, which no retry mends.
+      if (code === 'use_dpop_nonce' && dpopKey !== undefined && offered !== null && asked === 0) {
+        nonce = offered;
+        continue;
+      }
+      if ((code === 'invalid_dpop_proof' || code === 'use_dpop_nonce') && dpopKey === undefined) {
+        throw new errors.AuthError(`Okta asks ${principal} for a DPoP proof (${code}): set oauth.dpop to true, as the app has "Require Demonstrating Proof of Possession (DPoP) header in token requests" on`);
+      }
+      if (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce') throw new errors.AuthError(`Okta refused the DPoP proof of ${principal} (${code}${description})`);
+      if (code === 'invalid_scope') throw new errors.PermissionError(`Okta refused the scopes ${auth.scopes.join(' ')} to ${principal} (${code}${description}); grant them on the app's Okta API Scopes tab`);
+      if (answer.status >= 500 || answer.status === 429) throw new errors.UnavailableError(`Okta's token endpoint failed (${answer.status})`);
+      throw new errors.AuthError(`Okta refused an access token to ${principal} (${code}${description}); check clientId, keyId and privateKey`);
     }
-    const code = typeof json?.['error'] === 'string' ? json['error'] : String(answer.status);
-    const description = typeof json?.['error_description'] === 'string' ? ` ${json['error_description'].slice(0, 200)}` : '';
-    if (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce') {
-      throw new errors.AuthError(`Okta asks ${principal} for a DPoP proof (${code}); this connector does not send DPoP: turn off "Require Demonstrating Proof of Possession (DPoP) header in token requests" on the app`);
-    }
-    if (code === 'invalid_scope') throw new errors.PermissionError(`Okta refused the scopes ${auth.scopes.join(' ')} to ${principal} (${code}${description}); grant them on the app's Okta API Scopes tab`);
-    if (answer.status >= 500 || answer.status === 429) throw new errors.UnavailableError(`Okta's token endpoint failed (${answer.status})`);
-    throw new errors.AuthError(`Okta refused an access token to ${principal} (${code}${description}); check clientId, keyId and privateKey`);
   }
 
   /** The typed error for an Okta API error answer: its status, errorCode and errorSummary, never more of the body. */
@@ -83,7 +111,7 @@ export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit:
   }
 
   async function get(url: string): Promise<Answer> {
-    const answer = await withRateLimit(url, async () => send(url, { headers: { accept: 'application/json', authorization: await authorization() } }), options.rateLimit, ctx, tally);
+    const answer = await withRateLimit(url, async () => send(url, { headers: { accept: 'application/json', ...(await credentialsFor(url)) } }), options.rateLimit, ctx, tally);
     if (answer.status === 401 && auth.kind === 'oauth') access = undefined; // an access token revoked early is fetched again on the activity's retry
     if (answer.status !== 200) throw failure(answer);
     return answer;
@@ -123,19 +151,6 @@ export function nextLink(link: string | null): string | undefined {
     if (match) return match[1];
   }
   return undefined;
-}
-
-const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-/** The signed JWT a service app proves itself with: iss and sub its client id, aud the token endpoint, five minutes to live. */
-export function clientAssertion(auth: Extract<OktaAuth, { kind: 'oauth' }>, audience: string, now: Date): string {
-  const ec = auth.privateKey.asymmetricKeyType === 'ec';
-  const header = { alg: ec ? 'ES256' : 'RS256', typ: 'JWT', ...(auth.keyId === undefined ? {} : { kid: auth.keyId }) };
-  const iat = Math.floor(now.getTime() / 1000);
-  const claims = { iss: auth.clientId, sub: auth.clientId, aud: audience, iat, exp: iat + 300, jti: randomUUID() };
-  const input = `${base64url(header)}.${base64url(claims)}`;
-  const signature = sign('sha256', Buffer.from(input), ec ? { key: auth.privateKey, dsaEncoding: 'ieee-p1363' } : auth.privateKey);
-  return `${input}.${signature.toString('base64url')}`;
 }
 
 /**

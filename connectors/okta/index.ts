@@ -20,6 +20,10 @@ export const OktaConfig = z
         keyId: z.string().min(1).optional().describe('The kid of the app\'s public key registered in Okta, when it has several.'),
         privateKey: SecretRef.describe('The app\'s private key (PEM, RSA or EC P-256) whose public key is registered on the app.'),
         scopes: z.array(z.enum(OKTA_SCOPES)).min(1).default([...OKTA_SCOPES]).describe('The Okta API scopes asked for; the app must be granted them.'),
+        dpop: z
+          .boolean()
+          .default(false)
+          .describe('Send DPoP proofs (RFC 9449, signed with a key made for each collection), as an app with "Require Demonstrating Proof of Possession (DPoP) header in token requests" demands.'),
       })
       .optional()
       .describe('An OAuth 2.0 API service app authenticating with a private key (client credentials, private_key_jwt), instead of a token.'),
@@ -127,7 +131,7 @@ async function authOf(config: OktaConfig, ctx: ConnectorContext): Promise<OktaAu
   if (privateKey.asymmetricKeyType !== 'rsa' && !(privateKey.asymmetricKeyType === 'ec' && privateKey.asymmetricKeyDetails?.namedCurve === 'prime256v1')) {
     throw new ConfigError(`okta: oauth.privateKey (${describeSecretRef(oauth.privateKey)}) is a ${privateKey.asymmetricKeyType ?? 'unknown'} key; Okta takes RSA or EC P-256 keys`);
   }
-  return { kind: 'oauth', clientId: oauth.clientId, keyId: oauth.keyId, privateKey, scopes: oauth.scopes };
+  return { kind: 'oauth', clientId: oauth.clientId, keyId: oauth.keyId, privateKey, scopes: oauth.scopes, dpop: oauth.dpop };
 }
 
 function resumeOf(cursor: string): Cursor {

@@ -14,18 +14,26 @@ import { startFakeBambooHr, type FakeBambooHr } from './fake-bamboohr.ts';
 import { startFakeGoogleDirectory, type DirectoryUserJson, type FakeGoogleDirectory } from './fake-google-directory.ts';
 import { startFakeGraph, type FakeGraph } from './fake-graph.ts';
 import { FakeIam } from './fake-iam.ts';
+import { startFakeOkta, type FakeOkta } from './fake-okta.ts';
 import { trustFakeGraphCertificate } from './graph-env.ts';
+import { seedIdentityCenter } from './identity-center-seed.ts';
+import { startMoto } from './moto.ts';
 
 /**
- * The identity demo: AWS IAM, Google Workspace, Microsoft Entra ID and BambooHR as local servers speaking their
- * real protocols, an HR CSV export, and one access control running every access check over them. The fakes are
- * seeded so that exactly EXPECTED_NONCONFORMITIES is raised, each for one reason a reader can follow:
+ * The identity demo: AWS IAM, AWS IAM Identity Center (moto), Google Workspace, Microsoft Entra ID, Okta and BambooHR
+ * as local servers speaking their real protocols, an HR CSV export, and one access control running every access check
+ * over them. The fakes are seeded so that exactly the demo's `expected` nonconformities are raised, each for one
+ * reason a reader can follow:
  *
  *   AWS (account 111111111111): the root user has no MFA; linus left 10 days ago and still has his IAM user;
  *     svc-deploy's access key is 200 days old; grace signs in with a password and no MFA.
  *   Google Workspace: old.intern belongs to no one HR knows and last signed in 200 days ago; joan's account was
  *     created 30 days ago and never used; ken (left 3 days ago) is suspended, as he should be.
  *   Entra ID: ken's account is still enabled 3 days after he left.
+ *   Okta: margaret's only enrolled factor is a security question, which is no second factor; linus was
+ *     deprovisioned when he left, as he should be.
+ *   Identity Center: linus still reaches the account through the ReadOnly permission set 10 days after he left. Its
+ *     users' last sign-in and MFA are unknown to these APIs, so no inactivity or MFA finding is raised on a guess.
  *
  * Everything else (ada the administrator with MFA, margaret, the service account's ownerlessness) is in order.
  * Dates are relative to now, so the demo raises the same set whenever it runs.
@@ -46,8 +54,8 @@ const IDS = {
   graphKen: '22222222-2222-4222-8222-000000000003',
 };
 
-/** The nonconformities the demo raises, by check and subject, and nothing else. */
-export const EXPECTED_NONCONFORMITIES: readonly { checkId: string; subject: string }[] = [
+/** The nonconformities the demo raises over the sources whose ids are fixed, by check and subject. */
+const FIXED_NONCONFORMITIES: readonly { checkId: string; subject: string }[] = [
   { checkId: 'account-never-used', subject: `google-workspace:${GOOGLE_CUSTOMER}:${IDS.googleJoan}` },
   { checkId: 'aws-root-account', subject: `aws-iam:${AWS_ACCOUNT}:arn:aws:iam::${AWS_ACCOUNT}:root:mfa` },
   { checkId: 'inactive-account', subject: `google-workspace:${GOOGLE_CUSTOMER}:${IDS.googleOldIntern}` },
@@ -63,6 +71,10 @@ export interface IdentityDemo {
   config: Record<string, unknown>;
   /** The secrets the config refers to, as environment variables. */
   env: Record<string, string>;
+  /** The nonconformities the demo raises, by check and subject, and nothing else (Okta's and moto's ids are made at start). */
+  expected: readonly { checkId: string; subject: string }[];
+  /** The tenants of the sources whose tenant is made at start: Okta's host, the Identity Center's identity store. */
+  tenants: { okta: string; identityCenter: string };
   close(): Promise<void>;
 }
 
@@ -76,6 +88,9 @@ export async function startIdentityDemo(dir: string, now: Date = new Date()): Pr
     DEMO_GOOGLE_TOKEN: 'ya29.demo-google-access-token',
     DEMO_GRAPH_SECRET: 'demo~graph-client-secret',
     DEMO_BAMBOOHR_KEY: 'demo-bamboohr-api-key',
+    DEMO_OKTA_TOKEN: '00demoOktaApiTokenNotARealOne0000000000001',
+    DEMO_IDC_ACCESS_KEY_ID: 'AKIADEMOIDCREADER001',
+    DEMO_IDC_SECRET_ACCESS_KEY: 'demo-identity-center-secret-key',
   };
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -165,6 +180,41 @@ export async function startIdentityDemo(dir: string, now: Date = new Date()): Pr
     });
     closers.push(() => bamboo.close());
 
+    const okta: FakeOkta = await startFakeOkta({
+      tokens: new Set([env.DEMO_OKTA_TOKEN]),
+      users: [
+        { id: '00u0demo001', status: 'ACTIVE', login: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', created: ago(900), lastLogin: ago(1), factors: [{ factorType: 'push', provider: 'OKTA', status: 'ACTIVE' }], roles: [{ type: 'SUPER_ADMIN', assignmentType: 'USER' }], groups: ['Everyone', 'Admins'] },
+        { id: '00u0demo002', status: 'ACTIVE', login: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper', created: ago(700), lastLogin: ago(2), factors: [{ factorType: 'token:software:totp', provider: 'GOOGLE', status: 'ACTIVE' }], groups: ['Everyone'] },
+        { id: '00u0demo003', status: 'ACTIVE', login: 'margaret@example.com', firstName: 'Margaret', lastName: 'Hamilton', created: ago(500), lastLogin: ago(3), factors: [{ factorType: 'question', provider: 'OKTA', status: 'ACTIVE' }], groups: ['Everyone'] },
+        { id: '00u0demo004', status: 'DEPROVISIONED', login: 'linus@example.com', firstName: 'Linus', lastName: 'Torvalds', created: ago(800), lastLogin: ago(11), factors: [{ factorType: 'push', provider: 'OKTA', status: 'ACTIVE' }], groups: ['Everyone'] },
+      ],
+    });
+    closers.push(() => okta.close());
+    const oktaTenant = new URL(okta.orgUrl).host;
+
+    const moto = await startMoto();
+    closers.push(() => moto.stop());
+    const center = await seedIdentityCenter(moto.endpoint, 'eu-west-1', {
+      users: [
+        { userName: 'ada@example.com', displayName: 'Ada Lovelace', email: 'ada@example.com' },
+        { userName: 'grace@example.com', displayName: 'Grace Hopper', email: 'grace@example.com' },
+        { userName: 'linus@example.com', displayName: 'Linus Torvalds', email: 'linus@example.com' },
+      ],
+      groups: [
+        { name: 'admins', members: ['ada@example.com'] },
+        { name: 'engineers', members: ['grace@example.com'] },
+      ],
+      permissionSets: [
+        { name: 'Administrator', managed: ['AdministratorAccess'] },
+        { name: 'ReadOnly', managed: ['ReadOnlyAccess'] },
+      ],
+      assignments: [
+        { permissionSet: 'Administrator', group: 'admins' },
+        { permissionSet: 'ReadOnly', group: 'engineers' },
+        { permissionSet: 'ReadOnly', user: 'linus@example.com' },
+      ],
+    });
+
     const hrExport = path.join(dir, 'hris-export.csv');
     writeFileSync(
       hrExport,
@@ -204,6 +254,17 @@ export async function startIdentityDemo(dir: string, now: Date = new Date()): Pr
               connector: 'microsoft-graph',
               config: { tenantId: GRAPH_TENANT, clientId: graph.state.clientId, clientSecret: { env: 'DEMO_GRAPH_SECRET' }, baseUrl: graph.url, authorityHost: graph.url, retry: { delaySeconds: 0 } },
             },
+            { name: 'okta', connector: 'okta', config: { orgUrl: okta.orgUrl, token: { env: 'DEMO_OKTA_TOKEN' } } },
+            {
+              name: 'aws-sso',
+              connector: 'aws-identity-center',
+              config: {
+                account: { id: center.accountId, label: 'management' },
+                region: 'eu-west-1',
+                endpoint: moto.endpoint,
+                credentials: { accessKeyId: { env: 'DEMO_IDC_ACCESS_KEY_ID' }, secretAccessKey: { env: 'DEMO_IDC_SECRET_ACCESS_KEY' } },
+              },
+            },
             { name: 'bamboohr', connector: 'bamboohr', config: { subdomain: 'example', apiKey: { env: 'DEMO_BAMBOOHR_KEY' }, baseUrl: bamboo.baseUrl } },
             {
               name: 'hris-export',
@@ -224,11 +285,16 @@ export async function startIdentityDemo(dir: string, now: Date = new Date()): Pr
             { check: 'stale-credentials', params: { maxKeyAgeDays: 90, maxUnusedDays: 45 } },
             { check: 'orphan-account', params: { exemptAccounts: ['<root_account>'] } },
           ],
-          review: { every: 'quarterly', reviewers: { 'aws-prod': 'cloud-lead@example.com', google: 'it-lead@example.com', entra: 'it-lead@example.com' } },
+          review: { every: 'quarterly', reviewers: { 'aws-prod': 'cloud-lead@example.com', 'aws-sso': 'cloud-lead@example.com', google: 'it-lead@example.com', entra: 'it-lead@example.com', okta: 'it-lead@example.com' } },
         },
       ],
     };
-    return { config, env, close };
+    const expected = [
+      ...FIXED_NONCONFORMITIES,
+      { checkId: 'mfa-missing', subject: `okta:${oktaTenant}:00u0demo003` },
+      { checkId: 'leaver-still-active', subject: `aws-identity-center:${center.identityStoreId}:${center.userIds.get('linus@example.com')!}` },
+    ];
+    return { config, env, expected, tenants: { okta: oktaTenant, identityCenter: center.identityStoreId }, close };
   } catch (error) {
     await close();
     throw error;
@@ -256,7 +322,7 @@ async function main(): Promise<void> {
       const raised = runtime.register.list({ controlId: DEMO_CONTROL });
       print(`\nNonconformities (${raised.length}):\n${table(raised, ['id', 'severity', 'checkId', 'title'])}\n`);
       const key = (nc: { checkId: string; subject: string }) => `${nc.checkId} ${nc.subject}`;
-      const expected = new Set(EXPECTED_NONCONFORMITIES.map(key));
+      const expected = new Set(demo.expected.map(key));
       const actual = new Set(raised.map(key));
       const missing = [...expected].filter((entry) => !actual.has(entry));
       const unexpected = [...actual].filter((entry) => !expected.has(entry));

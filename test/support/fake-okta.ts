@@ -1,4 +1,4 @@
-import { randomBytes, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { retryAfterMs } from '../../connectors/kit/http.ts';
@@ -13,6 +13,10 @@ import { FaultSwitch, sendStalled, sendTruncated, type Fault } from './faults.ts
  * Credentials: `Authorization: SSWS <token>`, or `Bearer <access token>` issued by `POST /oauth2/v1/token` for the
  * client-credentials grant with a private_key_jwt client assertion, which it verifies (alg, signature, iss = sub =
  * client id, aud = the token endpoint, exp at most an hour on, jti) and whose scopes it enforces per endpoint.
+ * An app with `requireDpop` takes only DPoP-bound tokens (RFC 9449, as Okta does it): the token request must carry a
+ * `DPoP` proof (typ dpop+jwt, the public jwk, htm, htu, iat, a fresh jti) holding the nonce it hands out with a 400
+ * `use_dpop_nonce` and a `DPoP-Nonce` header; the token is bound to the key's thumbprint, issued as `token_type: DPoP`,
+ * and each API request must then say `Authorization: DPoP <token>` with a proof by the same key carrying `ath`.
  */
 
 export interface FakeOktaUser {
@@ -68,7 +72,11 @@ export interface FakeOkta {
   readonly requests: RecordedRequest[];
   /** Client assertions the token endpoint accepted, decoded. */
   readonly assertions: { header: Record<string, unknown>; claims: Record<string, unknown> }[];
-  /** The uniform fault switches; the operation is `users` (GET /api/v1/users, the deprovisioned too). */
+  /** DPoP proofs accepted, decoded, at the token endpoint and the API alike. */
+  readonly proofs: { header: Record<string, unknown>; claims: Record<string, unknown> }[];
+  /** The access tokens issued, for the leak checks. */
+  readonly issuedTokens: string[];
+  /** The uniform fault switches; the operations are `users` (GET /api/v1/users, the deprovisioned too) and `token` (body faults only). */
   readonly faults: FaultSwitch;
   close(): Promise<void>;
 }
@@ -94,7 +102,11 @@ export async function startFakeOkta(initial: Partial<FakeOktaState> = {}): Promi
   const state: FakeOktaState = { users: [], tokens: new Set(), apps: [], inject: [], ...initial };
   const requests: RecordedRequest[] = [];
   const assertions: FakeOkta['assertions'] = [];
-  const accessTokens = new Map<string, { scopes: string[]; expiresAt: number }>();
+  const accessTokens = new Map<string, { scopes: string[]; expiresAt: number; jkt?: string }>();
+  const proofs: FakeOkta['proofs'] = [];
+  const issuedTokens: string[] = [];
+  const seenProofJti = new Set<string>();
+  const dpopNonce = randomBytes(16).toString('base64url');
   const seenJti = new Set<string>();
   const faults = new FaultSwitch();
   let origin = '';
@@ -127,12 +139,24 @@ export async function startFakeOkta(initial: Partial<FakeOktaState> = {}): Promi
     };
     const fail = (response: InjectedResponse) => send(response.status, response.body, response.headers);
 
-    if (url.pathname === '/oauth2/v1/token' && req.method === 'POST') return issueToken(new URLSearchParams(body), req.headers['dpop'], send);
+    if (url.pathname === '/oauth2/v1/token' && req.method === 'POST') {
+      // A body cut short after the token was issued: the assertion's jti is spent all the same.
+      fault = faults.take('token');
+      return issueToken(new URLSearchParams(body), req.headers['dpop'], send);
+    }
 
     let scopes: string[] | undefined;
+    const issued = credential === undefined ? undefined : accessTokens.get(credential);
     if (scheme === 'SSWS' && credential && state.tokens.has(credential)) scopes = undefined;
-    else if (scheme === 'Bearer' && credential && (accessTokens.get(credential)?.expiresAt ?? 0) > Date.now()) scopes = accessTokens.get(credential)!.scopes;
-    else return fail(oktaError(401, 'E0000011', 'Invalid token provided'));
+    else if (scheme === 'Bearer' && issued !== undefined && issued.jkt === undefined && issued.expiresAt > Date.now()) scopes = issued.scopes;
+    else if (scheme === 'DPoP' && issued?.jkt !== undefined && issued.expiresAt > Date.now()) {
+      const checked = checkProof(req.headers['dpop'], req.method ?? 'GET', url, { accessToken: credential });
+      if ('error' in checked || checked.jkt !== issued.jkt) {
+        const description = 'error' in checked ? checked.description : 'The DPoP proof is signed by another key than the one the token is bound to.';
+        return fail(oktaError(401, 'E0000011', 'Invalid token provided', { 'www-authenticate': `DPoP error="invalid_dpop_proof", error_description="${description}"` }));
+      }
+      scopes = issued.scopes;
+    } else return fail(oktaError(401, 'E0000011', 'Invalid token provided'));
 
     const injected = state.inject.shift();
     if (injected) return fail(injected);
@@ -192,8 +216,33 @@ export async function startFakeOkta(initial: Partial<FakeOktaState> = {}): Promi
     };
   }
 
-  function issueToken(form: URLSearchParams, dpop: string | string[] | undefined, send: (status: number, payload: unknown) => void): void {
-    const refuse = (error: string, description: string) => send(error === 'invalid_client' ? 401 : 400, { error, error_description: description });
+  /** Verifies a DPoP proof for a request, as RFC 9449 section 4.3 lists the checks; the key's thumbprint when it holds. */
+  function checkProof(header: string | string[] | undefined, method: string, url: URL, expect: { nonce?: boolean; accessToken?: string }): { jkt: string } | { error: string; description: string } {
+    const invalid = (description: string) => ({ error: 'invalid_dpop_proof', description });
+    if (typeof header !== 'string') return invalid('The DPoP proof JWT header is missing.');
+    const [head, payload, signature] = header.split('.');
+    const [jose, claims] = [decode(head), decode(payload)];
+    if (!jose || !claims || signature === undefined || jose['typ'] !== 'dpop+jwt') return invalid("The DPoP proof is not a JWT of type 'dpop+jwt'.");
+    const jwk = jose['jwk'] as JsonWebKey | undefined;
+    if (typeof jwk !== 'object' || jwk === null || 'd' in jwk) return invalid("The DPoP proof's jwk is missing or is a private key.");
+    let key: KeyObject;
+    try { key = createPublicKey({ key: jwk, format: 'jwk' }); } catch { return invalid("The DPoP proof's jwk is not a public key."); }
+    const alg = key.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
+    const signed = jose['alg'] === alg && verify('sha256', Buffer.from(`${head}.${payload}`), alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key, Buffer.from(signature, 'base64url'));
+    if (!signed) return invalid('The DPoP proof signature is invalid.');
+    if (claims['htm'] !== method || claims['htu'] !== `${origin}${url.pathname}`) return invalid("The DPoP proof's htm or htu does not match the request.");
+    if (Math.abs(Number(claims['iat']) - Date.now() / 1000) > 60) return invalid('The DPoP proof is too old or from the future.');
+    if (typeof claims['jti'] !== 'string' || seenProofJti.has(claims['jti'])) return invalid("The DPoP proof has already been used (or has no 'jti').");
+    if (expect.accessToken !== undefined && claims['ath'] !== createHash('sha256').update(expect.accessToken).digest('base64url')) return invalid("The DPoP proof's ath does not match the access token.");
+    if (expect.nonce && claims['nonce'] !== dpopNonce) return { error: 'use_dpop_nonce', description: 'Authorization server requires nonce in DPoP proof.' };
+    seenProofJti.add(claims['jti']);
+    proofs.push({ header: jose, claims });
+    const members = key.asymmetricKeyType === 'ec' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { e: jwk.e, kty: jwk.kty, n: jwk.n };
+    return { jkt: createHash('sha256').update(JSON.stringify(members)).digest('base64url') };
+  }
+
+  function issueToken(form: URLSearchParams, dpop: string | string[] | undefined, send: (status: number, payload: unknown, headers?: Record<string, string>) => void): void {
+    const refuse = (error: string, description: string, headers: Record<string, string> = {}) => send(error === 'invalid_client' ? 401 : 400, { error, error_description: description }, headers);
     if (form.get('grant_type') !== 'client_credentials') return refuse('unsupported_grant_type', 'The authorization grant type is not supported by the authorization server.');
     if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return refuse('invalid_client', 'Client authentication failed.');
     const [header, payload, signature] = (form.get('client_assertion') ?? '').split('.');
@@ -208,14 +257,20 @@ export async function startFakeOkta(initial: Partial<FakeOktaState> = {}): Promi
     if (claims['aud'] !== `${origin}/oauth2/v1/token`) return refuse('invalid_client', "The audience claim for client_assertion must be the endpoint invoked for the request.");
     if (!(Number(claims['exp']) > now) || Number(claims['exp']) > now + 3600) return refuse('invalid_client', 'The client_assertion token is expired or lives too long.');
     if (typeof claims['jti'] !== 'string' || seenJti.has(claims['jti'])) return refuse('invalid_client', "The client_assertion token has already been used (or has no 'jti').");
+    let jkt: string | undefined;
+    if (app.requireDpop) {
+      const checked = checkProof(dpop, 'POST', new URL('/oauth2/v1/token', origin), { nonce: true });
+      if ('error' in checked) return refuse(checked.error, checked.description, checked.error === 'use_dpop_nonce' ? { 'dpop-nonce': dpopNonce } : {});
+      jkt = checked.jkt;
+    }
     seenJti.add(claims['jti']);
-    if (app.requireDpop && dpop === undefined) return refuse('invalid_dpop_proof', 'The DPoP proof JWT header is missing.');
     const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
     if (scopes.length === 0 || scopes.some((scope) => !app.scopes.includes(scope))) return refuse('invalid_scope', 'The following scopes are not allowed: ' + scopes.filter((scope) => !app.scopes.includes(scope)).join(' '));
     assertions.push({ header: head, claims });
     const token = `eyJ.fake.${randomBytes(18).toString('base64url')}`;
-    accessTokens.set(token, { scopes, expiresAt: Date.now() + 3600_000 });
-    send(200, { token_type: 'Bearer', expires_in: 3600, access_token: token, scope: scopes.join(' ') });
+    accessTokens.set(token, { scopes, expiresAt: Date.now() + 3600_000, ...(jkt === undefined ? {} : { jkt }) });
+    issuedTokens.push(token);
+    send(200, { token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: 3600, access_token: token, scope: scopes.join(' ') });
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -225,7 +280,7 @@ export async function startFakeOkta(initial: Partial<FakeOktaState> = {}): Promi
       server.closeAllConnections();
       server.close(() => resolve());
     });
-  return { orgUrl: origin, state, requests, assertions, faults, close };
+  return { orgUrl: origin, state, requests, assertions, proofs, issuedTokens, faults, close };
 }
 
 function decode(part: string | undefined): Record<string, unknown> | undefined {
