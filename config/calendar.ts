@@ -12,7 +12,7 @@ import {
   type LocalTime,
   type Recurrence,
   type Span,
-} from './calendar-occurrences.ts';
+} from '../core/calendar-occurrences.ts';
 import { References } from './frameworks/reference.ts';
 import type { IsmsConfig } from './schema.ts';
 

@@ -3,7 +3,7 @@ import type { AnyCheck } from '../checks/contract.ts';
 import type { AnyConnector } from '../connectors/contract.ts';
 import type { Registries } from './load.ts';
 import { CheckConfig, ConnectorInstance, Duration, IsmsConfig, SourceConfig, Timezone } from './schema.ts';
-import { SecretRef } from './secrets.ts';
+import { SecretRef } from '../core/secrets.ts';
 
 /**
  * The JSON Schema of isms.yaml, converted from the same zod schemas the loader parses with, so that editors (the YAML

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { LoadedConfig, ResolvedControl } from './load.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { Duration, Schedule } from './schema.ts';
 
 /**

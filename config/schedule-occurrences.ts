@@ -1,4 +1,4 @@
-import { addDays, fromZoned, toZoned, weekdayOf, type LocalDate } from './calendar-occurrences.ts';
+import { addDays, fromZoned, toZoned, weekdayOf, type LocalDate } from '../core/calendar-occurrences.ts';
 import type { CalendarEntry, Schedule } from './schema.ts';
 
 /**

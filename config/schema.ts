@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { CalendarConfig } from './calendar.ts';
-import { Timezone } from './calendar-occurrences.ts';
+import { Timezone } from '../core/calendar-occurrences.ts';
 import { References } from './frameworks/reference.ts';
 import { SourceJoin } from './join.ts';
 import { ReviewConfig } from './review.ts';
-import { SecretRef } from './secrets.ts';
+import { SecretRef } from '../core/secrets.ts';
 import { SoaConfig } from './soa.ts';
 
 export { Timezone };

@@ -4,7 +4,7 @@ import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { createZstdDecompress } from 'node:zlib';
 import { z } from 'zod';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { Register } from './register.ts';
 import { EvidenceStore, rowHash, type EvidenceRow, type VerifyProblem } from './store.ts';
 
