@@ -2,7 +2,9 @@ import { z } from 'zod';
 import type { AnyCheck } from '../checks/contract.ts';
 import type { AnyConnector } from '../connectors/contract.ts';
 import type { Registries } from './load.ts';
-import { CheckConfig, ConnectorInstance, Duration, IsmsConfig, SourceConfig, Timezone } from './schema.ts';
+import { CheckConfig, ConnectorInstance, IsmsConfig, SourceConfig } from './schema.ts';
+import { Timezone } from '../core/calendar-occurrences.ts';
+import { Duration } from './schedule.ts';
 import { SecretRef } from '../core/secrets.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleSpec } from '@temporalio/client';
 import type { ResolvedControl, LoadedConfig } from '../config/load.ts';
-import type { CalendarEntry, Schedule } from '../config/schema.ts';
+import type { CalendarEntry, Schedule } from '../config/schedule.ts';
 import type { ControlRunInput } from '../core/contracts.ts';
 
 export const SCHEDULE_PREFIX = 'isms:control:';
