@@ -15,10 +15,12 @@ export const Deviation = z.object({
 });
 export type Deviation = z.infer<typeof Deviation>;
 
+/** A scanner finding's identity across scans and scanners: the ledger and the SLA check must agree on it. */
 export function findingSubject(finding: Pick<Finding, 'asset' | 'id' | 'location'>): string {
   return `${finding.asset}|${finding.id}|${finding.location}`;
 }
 
+/** A leaver's account as one snapshot shows it: the check computes it, the leaver clock keeps it across runs. */
 export interface LeaverClockEntry {
   employeeId: string;
   system: string;
