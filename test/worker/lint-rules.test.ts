@@ -38,7 +38,8 @@ describe('the lint rules that keep the rooms apart', () => {
   it.each([
     ['core/bad.ts', "import type { Check } from '../checks/contract.ts';", /core\/ is the ground floor/],
     ['core/bad.ts', "import { EvidenceStore } from '../evidence/store.ts';", /core\/ is the ground floor/],
-    ['core/bad.ts', "import { ConfigError } from '../config/load.ts';", /core\/ is the ground floor/],
+    ['core/bad.ts', "import type { LoadedConfig } from '../config/load.ts';", /core\/ is the ground floor/],
+    ['core/bad.ts', "import type { ControlRunInput } from '../workflows/control-run.ts';", /core\/ is the ground floor/],
     ['core/bad.ts', "import { defineUpdate } from '@temporalio/workflow';", /core\/ knows nothing of Temporal/],
     ['connectors/bad/index.ts', "import type { IsmsConfig } from '../../config/schema.ts';", /Connectors stand on core\/ only/],
     ['connectors/bad/index.ts', "import type { EvidenceStore } from '../../evidence/store.ts';", /Connectors stand on core\/ only/],
