@@ -1,10 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { isActive } from '../checks/accounts.ts';
-import type { Deviation } from '../checks/contract.ts';
-import { ConfigError } from '../config/errors.ts';
+import type { Deviation } from '../core/check-results.ts';
+import { ConfigError } from '../core/errors.ts';
 import { campaignIdOf, durationMs, resolveReview, reviewPeriodOf } from '../config/review.ts';
 import { AccessReviewStore, ReviewRefusal, type Campaign, type ReviewEntry, type Verification } from '../evidence/access-reviews.ts';
-import type { EvidenceRecord, Identity } from '../evidence/records.ts';
+import type { EvidenceRecord, Identity } from '../core/records.ts';
 import type { CheckResult } from '../evidence/register.ts';
 import {
   REVIEW_REFUSAL,
@@ -18,8 +18,8 @@ import {
   type ReviewClosed,
   type ReviewPlan,
   type VerifyRevocationsInput,
-} from '../workflows/access-review-contracts.ts';
-import type { EvidenceGap, EvidenceRef, ReconcileSummary } from '../workflows/contracts.ts';
+} from '../core/access-review-contracts.ts';
+import type { EvidenceGap, EvidenceRef, ReconcileSummary } from '../core/contracts.ts';
 import { toFailure } from './failures.ts';
 import type { ActivityDeps } from './index.ts';
 import { buildReviewEntries, reviewListsOf, type Snapshot } from './review-lists.ts';

@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { resolveCalendar, type ResolvedCalendar } from '../config/calendar.ts';
-import { parseSpan } from '../config/calendar-occurrences.ts';
+import { parseSpan } from '../core/calendar-occurrences.ts';
 import { occurrencesToOpen } from '../config/calendar-plan.ts';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { CalendarStore } from '../evidence/calendar-store.ts';
 import { NotificationLedger } from '../evidence/notification-ledger.ts';
 import {
@@ -12,7 +12,7 @@ import {
   type CompletionReceipt,
   type OccurrenceNoticeInput,
   type Reassignment,
-} from '../workflows/calendar-contracts.ts';
+} from '../core/calendar-contracts.ts';
 import { toFailure } from './failures.ts';
 import type { ActivityDeps } from './index.ts';
 import { deliver } from './notify.ts';

@@ -1,14 +1,14 @@
 import { Context, type Info } from '@temporalio/activity';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import { resolveSecret } from '../config/secrets.ts';
+import { resolveSecret } from '../core/secrets.ts';
 import type { ConnectorContext } from '../connectors/contract.ts';
-import { describeIssues } from '../connectors/errors.ts';
-import { recordSchemas, type RecordKind } from '../evidence/records.ts';
+import { describeIssues } from '../core/zod-issues.ts';
+import { recordSchemas, type RecordKind } from '../core/records.ts';
 import type { Checkpoint, EvidenceStore } from '../evidence/store.ts';
-import type { CollectInput, EvidenceRef } from '../workflows/contracts.ts';
+import type { CollectInput, EvidenceRef } from '../core/contracts.ts';
 import { InvalidRecordError, scrubbingLogger, scrubSecrets, toFailure } from './failures.ts';
 
 export interface CollectDeps {

@@ -1,16 +1,16 @@
 import type { Logger } from 'pino';
-import { checkEvidence, Deviation, type CheckEvidence } from '../checks/contract.ts';
-import { findingSubject } from '../checks/vulnerability-sla.ts';
+import { checkEvidence, type CheckEvidence } from '../checks/contract.ts';
+import { Deviation, findingSubject } from '../core/check-results.ts';
 import { leaverClock } from '../checks/leaver-still-active.ts';
 import type { AccountJoin } from '../checks/join.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { FindingLedger } from '../evidence/finding-ledger.ts';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import type { EvidenceRecord } from '../evidence/records.ts';
+import type { EvidenceRecord } from '../core/records.ts';
 import type { CheckResult, CheckRun, Register } from '../evidence/register.ts';
 import type { EvidenceStore } from '../evidence/store.ts';
-import type { CheckStatus, EvaluateInput, EvaluationSummary } from '../workflows/contracts.ts';
+import type { CheckStatus, EvaluateInput, EvaluationSummary } from '../core/contracts.ts';
 import { checkContext } from './check-context.ts';
 import { toFailure } from './failures.ts';
 

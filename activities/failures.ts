@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { ConnectorError, ThrottledError } from '../connectors/errors.ts';
 
 /** Secrets shorter than this are not replaced: a 1-3 character value would scrub ordinary words and numbers. */

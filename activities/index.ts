@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { NotificationLedger } from '../evidence/notification-ledger.ts';
 import type { Register } from '../evidence/register.ts';
 import type { EvidenceStore } from '../evidence/store.ts';
-import type { CollectionPlan, CollectInput, EvaluateInput, NotifyInput, ReconcileInput } from '../workflows/contracts.ts';
+import type { CollectionPlan, CollectInput, EvaluateInput, NotifyInput, ReconcileInput } from '../core/contracts.ts';
 import { accessReviewActivities } from './access-review.ts';
 import { calendarActivities } from './calendar.ts';
 import { collectEvidence } from './collect.ts';

@@ -6,10 +6,10 @@ import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.ts';
 import type { EmailTarget, NotificationTarget, WebhookTarget } from '../config/schema.ts';
-import { describeSecretRef, resolveSecret, type SecretRef } from '../config/secrets.ts';
+import { describeSecretRef, resolveSecret, type SecretRef } from '../core/secrets.ts';
 import type { NotificationLedger } from '../evidence/notification-ledger.ts';
 import type { Register } from '../evidence/register.ts';
-import type { NotifyInput } from '../workflows/contracts.ts';
+import type { NotifyInput } from '../core/contracts.ts';
 import { toFailure } from './failures.ts';
 
 const TIMEOUT_MS = 15_000;

@@ -3,15 +3,15 @@ import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { resolveCalendar, type CalendarActivity } from '../config/calendar.ts';
-import { fromZoned } from '../config/calendar-occurrences.ts';
+import { fromZoned } from '../core/calendar-occurrences.ts';
 import { planOccurrences } from '../config/calendar-plan.ts';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { AccessReviewStore } from '../evidence/access-reviews.ts';
 import { CalendarStore, type RecordedOccurrence } from '../evidence/calendar-store.ts';
 import { activityControlOf } from '../evidence/register.ts';
 import type { EvidenceStore } from '../evidence/store.ts';
-import type { ActivityOccurrence, Completion, CompletionReceipt, EvidenceItem } from '../workflows/calendar-contracts.ts';
+import type { ActivityOccurrence, Completion, CompletionReceipt, EvidenceItem } from '../core/calendar-contracts.ts';
 import { toFailure } from './failures.ts';
 
 /*

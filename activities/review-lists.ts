@@ -8,7 +8,7 @@ import { leaverClock } from '../checks/leaver-still-active.ts';
 import { orphanAccount } from '../checks/orphan-account.ts';
 import { accountOwners, describeMatch, type PersonMatch } from '../checks/people.ts';
 import type { ReviewEntryDraft, ReviewFlags } from '../evidence/access-reviews.ts';
-import type { Identity } from '../evidence/records.ts';
+import type { Identity } from '../core/records.ts';
 
 /**
  * Review lists from snapshots. Every flag comes from the access checks themselves (run with the control's

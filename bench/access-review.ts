@@ -1,6 +1,7 @@
 import { accessChecks } from '../checks/access.ts';
-import { checkEvidence, Deviation } from '../checks/contract.ts';
-import type { EvidenceRecord, HrPerson, Identity } from '../evidence/records.ts';
+import { checkEvidence } from '../checks/contract.ts';
+import { Deviation } from '../core/check-results.ts';
+import type { EvidenceRecord, HrPerson, Identity } from '../core/records.ts';
 import { normalizeEmail } from '../checks/people.ts';
 import { AT, emit, measure, peakRssMb, Random, ratioOf, runBenchmark, runPhase, say, scaled, SEED, type BenchArgs, type BenchResult } from './common.ts';
 import { generateIdentities, generatePeople } from './records.ts';

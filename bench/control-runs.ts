@@ -11,7 +11,7 @@ import { createLogger, configureTemporalRuntime } from '../worker/logger.ts';
 import { runControl } from '../worker/run-control.ts';
 import { openRuntime, type Runtime } from '../worker/runtime.ts';
 import { createWorker, workflowsPath } from '../worker/worker.ts';
-import type { CollectionPlan, ControlRunSummary, EvaluationSummary, EvidenceRef, ReconcileSummary } from '../workflows/contracts.ts';
+import type { CollectionPlan, ControlRunSummary, EvaluationSummary, EvidenceRef, ReconcileSummary } from '../core/contracts.ts';
 import { emit, measure, peakRssMb, ratioOf, round, runBenchmark, runPhase, say, scaled, scratchDir, type BenchArgs, type BenchResult } from './common.ts';
 
 /**

@@ -6,7 +6,7 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlib, createGzip, createZstdCompress } from 'node:zlib';
 import { EvidenceStore, type SnapshotMeta } from '../evidence/store.ts';
-import type { Identity } from '../evidence/records.ts';
+import type { Identity } from '../core/records.ts';
 import { emit, mbPerS, measure, peakRssMb, Random, ratioOf, round, runBenchmark, runPhase, say, scaled, scratchDir, SEED, type BenchArgs, type BenchResult } from './common.ts';
 import { generateIdentities, generatePeople } from './records.ts';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';

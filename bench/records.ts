@@ -1,4 +1,4 @@
-import type { HrPerson, Identity } from '../evidence/records.ts';
+import type { HrPerson, Identity } from '../core/records.ts';
 import type { Random } from './common.ts';
 
 /**

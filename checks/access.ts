@@ -9,7 +9,6 @@ import { staleCredentials } from './stale-credentials.ts';
 
 export { accountNeverUsed, awsRootAccount, inactiveAccount, leaverStillActive, mfaMissing, orphanAccount, staleCredentials };
 export { leaverClock } from './leaver-still-active.ts';
-export type { LeaverClockEntry } from './leaver-still-active.ts';
 
 /** The access-control checks (Annex A 5.16-5.18, 6.5, 8.2, 8.5), for the check registry. */
 export const accessChecks: readonly AnyCheck[] = [

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Identity } from '../evidence/records.ts';
+import type { Identity } from '../core/records.ts';
 import { daysBetween, defineCheck, epochMillis } from './contract.ts';
-import type { Deviation } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 import {
   CredentialUseParams,
   accountLabel,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { BackupJob, Severity } from '../evidence/records.ts';
+import type { BackupJob, Severity } from '../core/records.ts';
 import { defineCheck, replacedParams } from './contract.ts';
-import type { Deviation } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 import { distinctJobs, endOf, HOUR_MS, isState, resourceKey, roundedHours } from './backup-jobs.ts';
 
 export const BackupJobFailedParams = z

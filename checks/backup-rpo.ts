@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { ProtectedResource } from '../evidence/records.ts';
+import type { ProtectedResource } from '../core/records.ts';
 import { defineCheck } from './contract.ts';
-import type { Deviation } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 import { distinctJobs, distinctResources, endOf, HOUR_MS, isState, resourceKey, roundedHours, timeOf } from './backup-jobs.ts';
 
 const TagObjective = z.strictObject({

@@ -1,6 +1,6 @@
-import { z } from 'zod';
-import type { EvidenceRecord, RecordKind, RecordOf } from '../evidence/records.ts';
-import { Severity } from '../evidence/records.ts';
+import type { z } from 'zod';
+import type { EvidenceRecord, RecordKind, RecordOf } from '../core/records.ts';
+import type { Deviation } from '../core/check-results.ts';
 import type { CheckContext, ContextKind, ContextOf } from './context.ts';
 import { DEFAULT_JOIN, type AccountJoin } from './join.ts';
 
@@ -21,20 +21,6 @@ export interface EvidenceSnapshot {
   readonly records: readonly EvidenceRecord[];
   readonly join?: AccountJoin;
 }
-
-/** One way in which the evidence falls short of the control. It becomes, or keeps alive, a nonconformity. */
-export const Deviation = z.object({
-  checkId: z.string(),
-  /** What the deviation is about, stable across runs (an account, a finding, an asset): part of the fingerprint. */
-  subject: z.string().min(1),
-  title: z.string().min(1),
-  severity: Severity,
-  detail: z.string(),
-  /** The record values that triggered it, so a reader need not open the blob. */
-  values: z.record(z.string(), z.unknown()),
-  evidenceIds: z.array(z.string()),
-});
-export type Deviation = z.infer<typeof Deviation>;
 
 export interface Check<S extends z.ZodType = z.ZodType> {
   readonly id: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DAY_MS, defineCheck, epochMillis } from './contract.ts';
-import type { Deviation } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 import {
   CredentialUseParams,
   accountLabel,

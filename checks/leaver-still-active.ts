@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { HrPerson, Identity } from '../evidence/records.ts';
+import type { HrPerson, Identity } from '../core/records.ts';
 import { accountLabel, accountSubject, accountValues, distinctIds, isActive, severityFor } from './accounts.ts';
-import type { CheckEvidence, Deviation } from './contract.ts';
+import type { CheckEvidence } from './contract.ts';
+import type { Deviation, LeaverClockEntry } from '../core/check-results.ts';
 import { defineCheck, epochMillis } from './contract.ts';
 import type { PersonMatch } from './people.ts';
 import { accountOwners, describeMatch, movedToJoin } from './people.ts';
@@ -59,17 +60,6 @@ function leaverAccounts(evidence: CheckEvidence, at: Date): LeaverAccount[] {
     }
   }
   return accounts;
-}
-
-export interface LeaverClockEntry {
-  employeeId: string;
-  system: string;
-  tenant: string;
-  account: string;
-  terminationDate: string;
-  /** Whether the account could still be used when the evidence was taken; false means revoked as far as the evidence shows. */
-  active: boolean;
-  hoursSinceTermination: number;
 }
 
 /**

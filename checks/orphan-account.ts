@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCheck } from './contract.ts';
-import type { Deviation } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 import {
   ServiceAccountParams,
   UsernamePatterns,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { BackupJob } from '../evidence/records.ts';
+import type { BackupJob } from '../core/records.ts';
 import { defineCheck } from './contract.ts';
-import type { CheckEvidence, Deviation } from './contract.ts';
+import type { CheckEvidence } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 import { distinctJobs, distinctResources, endOf, isState } from './backup-jobs.ts';
 import type { Sighting } from './backup-jobs.ts';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DAY_MS, epochMillis } from './contract.ts';
 
-/** What register entries (risks, suppliers) share about their reviews: see reviewFields in evidence/records.ts. */
+/** What register entries (risks, suppliers) share about their reviews: see reviewFields in core/records.ts. */
 export interface Reviewed {
   readonly reviewInterval: string;
   readonly lastReviewAt: string | null;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { RiskTreatment } from '../evidence/records.ts';
-import { defineCheck, type Deviation } from './contract.ts';
+import { RiskTreatment } from '../core/records.ts';
+import { defineCheck } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 
 export const RiskAcceptanceParams = z.strictObject({
   treatments: z

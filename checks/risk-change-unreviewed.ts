@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { Risk } from '../evidence/records.ts';
-import { DAY_MS, defineCheck, epochMillis, type Deviation } from './contract.ts';
+import type { Risk } from '../core/records.ts';
+import { DAY_MS, defineCheck, epochMillis } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 
 export const RiskChangeParams = z.strictObject({
   reviewWithinDays: z

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ControlStatus } from './context.ts';
-import { DAY_MS, defineCheck, epochMillis, type Deviation } from './contract.ts';
+import { DAY_MS, defineCheck, epochMillis } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 
 export const RiskControlParams = z.strictObject({
   maxStatusAgeDays: z

@@ -1,4 +1,5 @@
-import { defineCheck, type Deviation } from './contract.ts';
+import { defineCheck } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 import { ReviewParams, reviewLapse } from './reviews.ts';
 
 export const riskReviewOverdue = defineCheck({

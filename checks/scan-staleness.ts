@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { daysBetween, defineCheck, type Deviation } from './contract.ts';
+import { daysBetween, defineCheck } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 import { matchesPattern } from './patterns.ts';
 
 const AssetGroup = z.strictObject({

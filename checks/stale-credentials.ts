@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Identity } from '../evidence/records.ts';
+import type { Identity } from '../core/records.ts';
 import { daysBetween, defineCheck } from './contract.ts';
-import type { Deviation } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 import { accountLabel, accountSubject, accountValues, isActive, severityFor, wholeDays } from './accounts.ts';
 
 export const StaleCredentialsParams = z.strictObject({

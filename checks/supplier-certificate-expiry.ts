@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { SupplierCriticality, type SupplierCertificate } from '../evidence/records.ts';
-import { DAY_MS, defineCheck, epochMillis, type Deviation } from './contract.ts';
+import { SupplierCriticality, type SupplierCertificate } from '../core/records.ts';
+import { DAY_MS, defineCheck, epochMillis } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 
 export const SupplierCertificateParams = z.strictObject({
   expiringWithinDays: z

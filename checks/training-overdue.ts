@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { addMonthsClamped } from '../config/calendar-occurrences.ts';
-import type { HrPerson, TrainingRecord } from '../evidence/records.ts';
-import { DAY_MS, defineCheck, epochMillis, type Deviation } from './contract.ts';
+import { addMonthsClamped } from '../core/calendar-occurrences.ts';
+import type { HrPerson, TrainingRecord } from '../core/records.ts';
+import { DAY_MS, defineCheck, epochMillis } from './contract.ts';
+import type { Deviation } from '../core/check-results.ts';
 import { patternMatcher } from './patterns.ts';
 import { indexPeople, normalizeEmail } from './people.ts';
 

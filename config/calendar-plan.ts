@@ -1,6 +1,6 @@
-import type { ActivityOccurrence, PlannedReminder } from '../workflows/calendar-contracts.ts';
+import type { ActivityOccurrence, PlannedReminder } from '../core/calendar-contracts.ts';
 import type { CalendarActivity, ResolvedCalendar, Rung } from './calendar.ts';
-import { addDays, formatLocalDate, formatSpan, fromZoned, occurrencesOf, shiftInstant, toZoned, zoneOf, type LocalDate, type Span } from './calendar-occurrences.ts';
+import { addDays, formatLocalDate, formatSpan, fromZoned, occurrencesOf, shiftInstant, toZoned, zoneOf, type LocalDate, type Span } from '../core/calendar-occurrences.ts';
 
 /*
  * From activities to dated occurrences: due instants, opening time, reminders, grace and closing. Pure.

@@ -12,9 +12,8 @@ import {
   type LocalTime,
   type Recurrence,
   type Span,
-} from './calendar-occurrences.ts';
+} from '../core/calendar-occurrences.ts';
 import { References } from './frameworks/reference.ts';
-import type { IsmsConfig } from './schema.ts';
 
 /*
  * The `calendar:` section of isms.yaml: recurring human activities (the maintenance calendar), the certification
@@ -221,7 +220,7 @@ export interface ResolvedCalendar {
 type Issue = { path: (string | number)[]; message: string };
 
 /** The calendar of a parsed config: shipped defaults merged with the entries, plus the audit cycle. */
-export function resolveCalendar(config: Pick<IsmsConfig, 'timezone' | 'calendar'>): ResolvedCalendar {
+export function resolveCalendar(config: { timezone: string; calendar?: CalendarConfig | undefined }): ResolvedCalendar {
   const calendar = config.calendar;
   const timeZone = calendar?.timezone ?? config.timezone;
   if (!calendar) return { activities: new Map(), notify: [], timeZone };

@@ -2,8 +2,10 @@ import { z } from 'zod';
 import type { AnyCheck } from '../checks/contract.ts';
 import type { AnyConnector } from '../connectors/contract.ts';
 import type { Registries } from './load.ts';
-import { CheckConfig, ConnectorInstance, Duration, IsmsConfig, SourceConfig, Timezone } from './schema.ts';
-import { SecretRef } from './secrets.ts';
+import { CheckConfig, ConnectorInstance, IsmsConfig, SourceConfig } from './schema.ts';
+import { Timezone } from '../core/calendar-occurrences.ts';
+import { Duration } from './schedule.ts';
+import { SecretRef } from '../core/secrets.ts';
 
 /**
  * The JSON Schema of isms.yaml, converted from the same zod schemas the loader parses with, so that editors (the YAML

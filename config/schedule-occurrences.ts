@@ -1,5 +1,5 @@
-import { addDays, fromZoned, toZoned, weekdayOf, type LocalDate } from './calendar-occurrences.ts';
-import type { CalendarEntry, Schedule } from './schema.ts';
+import { addDays, fromZoned, toZoned, weekdayOf, type LocalDate } from '../core/calendar-occurrences.ts';
+import type { CalendarEntry, Schedule } from './schedule.ts';
 
 /**
  * When a control's schedule (cron, calendar spec or interval, as config/schema.ts has them) fires within a period:

@@ -1,62 +1,12 @@
 import { z } from 'zod';
 import { CalendarConfig } from './calendar.ts';
-import { Timezone } from './calendar-occurrences.ts';
+import { Timezone } from '../core/calendar-occurrences.ts';
+import { Duration, Schedule } from './schedule.ts';
 import { References } from './frameworks/reference.ts';
 import { SourceJoin } from './join.ts';
-import { ReviewConfig } from './review.ts';
-import { SecretRef } from './secrets.ts';
+import { ReviewConfig } from './review-schema.ts';
+import { SecretRef } from '../core/secrets.ts';
 import { SoaConfig } from './soa.ts';
-
-export { Timezone };
-
-/** A duration as Temporal takes it: "90s", "2 minutes", "1 day". */
-export const Duration = z
-  .string()
-  .regex(
-    /^\d+(\.\d+)?\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$/i,
-    'a duration such as "90s", "10 minutes" or "1 day"',
-  )
-  .describe('A number and a unit: "90s", "10 minutes", "1 day" (ms, s, m, h, d, w, or their names in words).');
-export type Duration = z.infer<typeof Duration>;
-
-const CRON_FIELD = /^[\d*?,/LW#A-Z-]+$/i;
-const Cron = z.string().refine(
-  (value) => {
-    if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every\s+\S+)$/.test(value.trim())) return true;
-    const fields = value.trim().split(/\s+/);
-    return (fields.length === 5 || fields.length === 6) && fields.every((field) => CRON_FIELD.test(field));
-  },
-  { message: 'a cron expression with 5 fields (minute hour day-of-month month day-of-week), or @daily, @weekly, ...' },
-).describe('A cron expression with 5 fields (minute hour day-of-month month day-of-week), or @daily, @weekly, @every 6h, ...');
-
-const CalendarValue = z
-  .union([z.number().int(), z.string(), z.array(z.union([z.number().int(), z.string()]))])
-  .describe('A value, a name or a range as in a Temporal calendar spec (30, "MONDAY", "1-5", "0-30/10"), or a list of them.');
-const CalendarEntry = z.strictObject({
-  second: CalendarValue.optional(),
-  minute: CalendarValue.optional(),
-  hour: CalendarValue.optional(),
-  dayOfMonth: CalendarValue.optional(),
-  month: CalendarValue.optional(),
-  dayOfWeek: CalendarValue.optional(),
-  comment: z.string().optional().describe('A note for the reader; Temporal keeps it with the schedule.'),
-});
-export type CalendarEntry = z.infer<typeof CalendarEntry>;
-
-const ScheduleZone = Timezone.optional().describe('The zone the schedule is read in; the config\'s `timezone` by default.');
-const Jitter = Duration.optional().describe('Each run starts up to this much later, at random, so that many controls do not start at once.');
-export const Schedule = z
-  .union([
-    z.strictObject({ cron: z.union([Cron, z.array(Cron).min(1)]).describe('One cron expression or several.'), timezone: ScheduleZone, jitter: Jitter }),
-    z.strictObject({
-      every: Duration.describe('A fixed interval between runs, counted from the Unix epoch.'),
-      offset: Duration.optional().describe('Shifts the interval\'s runs: `every: 1 day` with `offset: 6 hours` runs at 06:00 UTC.'),
-      jitter: Jitter,
-    }),
-    z.strictObject({ calendar: z.array(CalendarEntry).min(1).describe('Temporal calendar specs; a run is due when any of them matches.'), timezone: ScheduleZone, jitter: Jitter }),
-  ])
-  .describe('When the control runs: `cron`, `every` (an interval) or `calendar` (Temporal calendar specs).');
-export type Schedule = z.infer<typeof Schedule>;
 
 const Identifier = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes');
 
@@ -108,9 +58,7 @@ export const ControlConfig = z.strictObject({
   notify: z.array(z.string()).default([]).describe('Names of targets under `notifications:` that hear of this control\'s nonconformities and failures.'),
   collection: CollectionOverrides.optional().describe('This control\'s exceptions to the top-level `collection` policy.'),
   paused: z.boolean().default(false).describe('A paused control keeps its schedule, paused, and runs only on demand (`isms run`).'),
-  review: z
-    .lazy(() => ReviewConfig)
-    .optional()
+  review: ReviewConfig.optional()
     .describe('Periodic access review campaigns over the control\'s identity sources (see Access review campaigns in the README).'),
 });
 export type ControlConfig = z.infer<typeof ControlConfig>;
@@ -195,9 +143,7 @@ export const IsmsConfig = z.strictObject({
   connectors: z.record(Identifier, ConnectorInstance).default({}).describe('Named connector instances: options shared by the sources that name them.'),
   notifications: z.array(NotificationTarget).default([]).describe('Where controls (`notify:`) and the calendar send their news.'),
   controls: z.array(ControlConfig).default([]).describe('The automated controls: each a schedule, its evidence sources and the checks the evidence must pass.'),
-  calendar: z
-    .lazy(() => CalendarConfig)
-    .optional()
+  calendar: CalendarConfig.optional()
     .describe('The maintenance calendar: recurring human activities, the audit cycle and change reviews.'),
   soa: SoaConfig.optional().describe('The Statement of Applicability: exclusions, inclusion reasons, owners, licensed titles.'),
 });

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Secret, SecretRef } from '../config/secrets.ts';
-import type { RecordKind, RecordOf } from '../evidence/records.ts';
+import type { Secret, SecretRef } from '../core/secrets.ts';
+import type { RecordKind, RecordOf } from '../core/records.ts';
 
 /** What a connector may use while it collects. It never sees Temporal. */
 export interface ConnectorContext {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fromZoned } from '../config/calendar-occurrences.ts';
+import { fromZoned } from '../core/calendar-occurrences.ts';
 
 /**
  * HR systems speak in calendar days ("terminated 2026-09-30"), checks speak in instants. This module turns
@@ -13,7 +13,7 @@ import { fromZoned } from '../config/calendar-occurrences.ts';
  * because the start of "2026-09-30" in Sydney is 14 hours before it in UTC.
  */
 
-export { Timezone } from '../config/calendar-occurrences.ts';
+export { Timezone } from '../core/calendar-occurrences.ts';
 
 export const DateFormat = z.enum(['iso', 'dd/mm/yyyy', 'mm/dd/yyyy', 'dd.mm.yyyy']);
 export type DateFormat = z.infer<typeof DateFormat>;

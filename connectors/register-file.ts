@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { extname, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { addDays, addMonthsClamped, formatLocalDate, formatSpan, parseLocalDate, parseSpan, type LocalDate, type Span } from '../config/calendar-occurrences.ts';
+import { addDays, addMonthsClamped, formatLocalDate, formatSpan, parseLocalDate, parseSpan, type LocalDate, type Span } from '../core/calendar-occurrences.ts';
 import type { ConnectorContext } from './contract.ts';
 import { CsvEncoding, isEmailAddress, namedAndCounted, openFile, readCsvRows, type CsvFileDigest } from './csv.ts';
 import { startOfDay, Timezone } from './dates.ts';
-import { ConnectorError, formatPath, MalformedResponseError, NotFoundError, UnavailableError } from './errors.ts';
+import { ConnectorError, MalformedResponseError, NotFoundError, UnavailableError } from './errors.ts';
+import { formatPath } from '../core/zod-issues.ts';
 
 /**
  * What the ISMS registers kept as files in the config's repository share (the risk register, the supplier

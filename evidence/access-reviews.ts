@@ -1,6 +1,6 @@
-import { decisionRefusal, parseEntryRef, type DecideInput, type ReviewDecision } from '../workflows/access-review-contracts.ts';
+import { decisionRefusal, parseEntryRef, type DecideInput, type ReviewDecision } from '../core/access-review-contracts.ts';
 import type { Catalog } from './catalog.ts';
-import type { Identity } from './records.ts';
+import type { Identity } from '../core/records.ts';
 
 /**
  * Access review campaigns in the catalog: one row per campaign, one per entry (an account on a review list, with

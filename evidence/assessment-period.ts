@@ -1,4 +1,5 @@
-import type { CheckResult, CheckRun, HistoryEntry, Nonconformity, NonconformityStatus, Register } from './register.ts';
+import type { CheckResult, CheckRun, HistoryEntry, Nonconformity, Register } from './register.ts';
+import type { NonconformityStatus } from '../core/nonconformity.ts';
 import type { EvidenceRow, EvidenceStore } from './store.ts';
 
 /** A nonconformity as it stood at the end of a period: its status then and its history up to then. */

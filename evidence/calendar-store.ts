@@ -1,4 +1,4 @@
-import type { ActivityOccurrence, EvidenceItem, OccurrenceNotice } from '../workflows/calendar-contracts.ts';
+import type { ActivityOccurrence, EvidenceItem, OccurrenceNotice } from '../core/calendar-contracts.ts';
 import type { Catalog } from './catalog.ts';
 
 /**

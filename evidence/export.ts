@@ -4,7 +4,8 @@ import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { createZstdDecompress } from 'node:zlib';
 import { z } from 'zod';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
+import { formatPath } from '../core/zod-issues.ts';
 import type { Register } from './register.ts';
 import { EvidenceStore, rowHash, type EvidenceRow, type VerifyProblem } from './store.ts';
 
@@ -402,8 +403,7 @@ function parseJson(text: string): unknown {
 }
 
 function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  const pathOf = (keys: readonly PropertyKey[]) => keys.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('').replace(/^\./, '') || '(root)';
-  const shown = issues.slice(0, 3).map((issue) => `${pathOf(issue.path)}: ${issue.message}`);
+  const shown = issues.slice(0, 3).map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
   return shown.join('; ') + (issues.length > 3 ? `; and ${issues.length - 3} more` : '');
 }
 

@@ -1,6 +1,6 @@
-import { findingSubject } from '../checks/vulnerability-sla.ts';
+import { findingSubject } from '../core/check-results.ts';
 import type { Catalog } from './catalog.ts';
-import type { EvidenceRecord, Finding, Scan } from './records.ts';
+import type { EvidenceRecord, Finding, Scan } from '../core/records.ts';
 
 const MIGRATIONS = [
   `CREATE TABLE finding_ledger (

@@ -1,4 +1,4 @@
-import type { LeaverClockEntry } from '../checks/leaver-still-active.ts';
+import type { LeaverClockEntry } from '../core/check-results.ts';
 import type { Catalog } from './catalog.ts';
 
 const MIGRATIONS = [

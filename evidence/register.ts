@@ -1,11 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import type { Deviation } from '../checks/contract.ts';
-import type { CheckStatus, EvidenceGap, ReconcileSummary } from '../workflows/contracts.ts';
+import type { Deviation } from '../core/check-results.ts';
+import type { CheckStatus, EvidenceGap, ReconcileSummary } from '../core/contracts.ts';
+import type { NonconformityStatus } from '../core/nonconformity.ts';
 import type { Catalog } from './catalog.ts';
-
-export const NonconformityStatus = z.enum(['open', 'root-cause', 'corrective-action', 'no-longer-observed', 'verified', 'closed']);
-export type NonconformityStatus = z.infer<typeof NonconformityStatus>;
 
 /** Statuses in which a nonconformity is still being worked on and may be observed again. */
 const ACTIVE: readonly NonconformityStatus[] = ['open', 'root-cause', 'corrective-action'];

@@ -1,4 +1,4 @@
-import type { CheckStatus } from '../workflows/contracts.ts';
+import type { CheckStatus } from '../core/contracts.ts';
 import type { Catalog } from './catalog.ts';
 
 /*

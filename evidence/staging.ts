@@ -6,7 +6,7 @@ import type { TransformOptions } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { constants as zlib, createZstdCompress, createZstdDecompress, type ZstdOptions } from 'node:zlib';
 import { asDiskFull, DiskFullError } from './disk-full.ts';
-import type { EvidenceRecord } from './records.ts';
+import type { EvidenceRecord } from '../core/records.ts';
 
 export const BLOB_SUFFIX = '.ndjson.zst';
 /** Level 3 is zstd's default: on these machines it compressed identity NDJSON several times faster than gzip -6 at a better ratio. */

@@ -4,10 +4,10 @@ import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createZstdDecompress } from 'node:zlib';
-import type { EvidenceRef } from '../workflows/contracts.ts';
+import type { EvidenceRef } from '../core/contracts.ts';
 import { Catalog } from './catalog.ts';
 import { asDiskFull } from './disk-full.ts';
-import { EvidenceRecord } from './records.ts';
+import { EvidenceRecord } from '../core/records.ts';
 import { BLOB_SUFFIX, StagingArea, type Checkpoint, type OpenStagingFile, type StagedContent, type StagedSnapshot, type StagingOwner } from './staging.ts';
 import { ensureViews } from './views.ts';
 

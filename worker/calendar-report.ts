@@ -1,5 +1,5 @@
 import type { RecordedOccurrence } from '../evidence/calendar-store.ts';
-import type { ActivityOccurrence } from '../workflows/calendar-contracts.ts';
+import type { ActivityOccurrence } from '../core/calendar-contracts.ts';
 
 /*
  * What the calendar shows and what the auditor asks: occurrences with their status, and expected versus actual

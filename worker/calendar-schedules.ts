@@ -1,8 +1,8 @@
 import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { resolveCalendar, type CalendarActivity } from '../config/calendar.ts';
-import { zoneOf } from '../config/calendar-occurrences.ts';
+import { zoneOf } from '../core/calendar-occurrences.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import { ACTIVITY_SCHEDULE_PREFIX } from '../workflows/calendar-contracts.ts';
+import { ACTIVITY_SCHEDULE_PREFIX } from '../core/calendar-contracts.ts';
 import { HASH_MEMO, reconcileSchedules, scheduleDigest, type PlannedChange } from './schedules.ts';
 
 export function activityScheduleIdOf(activityId: string): string {

@@ -5,11 +5,11 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type C
 import { resolveCalendar } from '../config/calendar.ts';
 import { nextOccurrence, occurrenceOn, planChangeReview, planOccurrences } from '../config/calendar-plan.ts';
 import { scheduleTimes } from '../config/schedule-occurrences.ts';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { CalendarStore, type RecordedChange } from '../evidence/calendar-store.ts';
 import { activityControlOf } from '../evidence/register.ts';
-import type { ActivityOccurrence, Completion, CompletionReceipt, EvidenceItem, Reassignment } from '../workflows/calendar-contracts.ts';
+import type { ActivityOccurrence, Completion, CompletionReceipt, EvidenceItem, Reassignment } from '../core/calendar-contracts.ts';
 import { activityCoverage, calendarRows, controlCoverage, type CalendarRow, type CoverageSummary } from './calendar-report.ts';
 import type { Runtime } from './runtime.ts';
 

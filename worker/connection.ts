@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { Connection, isGrpcServiceError, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 
 /** The frontend port of `temporal server start-dev` and the address the commands default to. */
 export const DEFAULT_TEMPORAL_PORT = 7233;

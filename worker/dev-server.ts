@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Logger } from 'pino';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { TemporalUnavailableError } from './connection.ts';
 
 /** How to get a Temporal CLI, for the messages that find none. */

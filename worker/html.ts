@@ -1,5 +1,5 @@
 import { escapeHtml } from '../activities/review-report.ts';
-import { formatLocalDate, toZoned } from '../config/calendar-occurrences.ts';
+import { formatLocalDate, toZoned } from '../core/calendar-occurrences.ts';
 
 /*
  * Building blocks of the self-contained HTML documents the worker writes (the audit-readiness report, the Statement

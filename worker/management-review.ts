@@ -1,7 +1,7 @@
 import type { RecordedChange } from '../evidence/calendar-store.ts';
 import type { DecisionStatus, ReviewDecision } from '../evidence/management-review.ts';
 import type { CheckResult } from '../evidence/register.ts';
-import type { CheckStatus } from '../workflows/contracts.ts';
+import type { CheckStatus } from '../core/contracts.ts';
 import { badge, SEVERITY_CLASS, type AuditReportData, type ControlStatusRow } from './audit-report.ts';
 import type { OccurrenceStatus } from './calendar-report.ts';
 import { barChart, lineChart } from './management-review-charts.ts';

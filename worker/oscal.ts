@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { formatLocalDate, fromZoned, parseLocalDate, toZoned } from '../config/calendar-occurrences.ts';
-import { ConfigError } from '../config/errors.ts';
+import { formatLocalDate, fromZoned, parseLocalDate, toZoned } from '../core/calendar-occurrences.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { AssessmentPeriod, NonconformityAtEnd } from '../evidence/assessment-period.ts';
-import { EVIDENCE_GAP_CHECK, type NonconformityStatus } from '../evidence/register.ts';
+import { EVIDENCE_GAP_CHECK } from '../evidence/register.ts';
+import type { NonconformityStatus } from '../core/nonconformity.ts';
 import { FILE_KIND, type EvidenceRow } from '../evidence/store.ts';
 
 /*

@@ -1,7 +1,7 @@
 import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { LoadedConfig } from '../config/load.ts';
 import { reviewScheduleOf, reviewsOf, type ResolvedReview } from '../config/review.ts';
-import type { OpenReviewInput } from '../workflows/access-review-contracts.ts';
+import type { OpenReviewInput } from '../core/access-review-contracts.ts';
 import { HASH_MEMO, reconcileSchedules, scheduleDigest, specOf, type PlannedChange } from './schedules.ts';
 
 export const REVIEW_SCHEDULE_PREFIX = 'isms:review:';

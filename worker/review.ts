@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { campaignIdOf, resolveReview, reviewPeriodOf } from '../config/review.ts';
 import { ReviewRefusal } from '../evidence/access-reviews.ts';
-import { decideUpdate, progressQuery, type CampaignInput, type CampaignProgress, type DecideInput, type DecideResult } from '../workflows/access-review-contracts.ts';
+import type { CampaignInput, CampaignProgress, DecideInput, DecideResult } from '../core/access-review-contracts.ts';
+import { decideUpdate, progressQuery } from '../workflows/access-review-messages.ts';
 
 /**
  * What `isms review` does with Temporal: open a period's campaign (or attach to the one already open), wait for

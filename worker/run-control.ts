@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import type { ControlRunInput, ControlRunSummary } from '../workflows/contracts.ts';
+import type { ControlRunInput, ControlRunSummary } from '../core/contracts.ts';
 import { connectClient, connectWorker, type TemporalSettings } from './connection.ts';
 import type { Runtime } from './runtime.ts';
 import { createWorker } from './worker.ts';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleSpec } from '@temporalio/client';
 import type { ResolvedControl, LoadedConfig } from '../config/load.ts';
-import type { CalendarEntry, Schedule } from '../config/schema.ts';
-import type { ControlRunInput } from '../workflows/contracts.ts';
+import type { CalendarEntry, Schedule } from '../config/schedule.ts';
+import type { ControlRunInput } from '../core/contracts.ts';
 
 export const SCHEDULE_PREFIX = 'isms:control:';
 /** Memo key of the schedule action holding a digest of what config asked for, so unchanged schedules are left alone. */

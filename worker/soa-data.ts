@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { resolveCalendar, type CalendarActivity } from '../config/calendar.ts';
 import { planOccurrences } from '../config/calendar-plan.ts';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { annexAControls, catalogOf, ISO_27001, type Framework } from '../config/frameworks/catalog.ts';
 import { crosswalkOf, crosswalkSources, mappedAnnexAControls, referencesIn } from '../config/frameworks/crosswalk.ts';
 import type { ResolvedControl } from '../config/load.ts';

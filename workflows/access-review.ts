@@ -2,9 +2,7 @@ import { ActivityFailure, ApplicationFailure, SearchAttributeType, WorkflowExecu
 import { allHandlersFinished, condition, continueAsNew, log, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
-  decideUpdate,
   decisionRefusal,
-  progressQuery,
   REVIEW_REFUSAL,
   type CampaignInput,
   type CampaignPhase,
@@ -14,8 +12,9 @@ import {
   type DecideInput,
   type OpenReviewInput,
   type RevocationOutcome,
-} from './access-review-contracts.ts';
-import { NON_RETRYABLE_ERROR_TYPES, type EvidenceGap, type EvidenceRef } from './contracts.ts';
+} from '../core/access-review-contracts.ts';
+import { decideUpdate, progressQuery } from './access-review-messages.ts';
+import { NON_RETRYABLE_ERROR_TYPES, type EvidenceGap, type EvidenceRef } from '../core/contracts.ts';
 import { gapOf } from './control-run.ts';
 
 const NON_RETRYABLE = [...NON_RETRYABLE_ERROR_TYPES, REVIEW_REFUSAL];

@@ -9,7 +9,7 @@ import {
   type EvaluationSummary,
   type EvidenceGap,
   type ReconcileSummary,
-} from './contracts.ts';
+} from '../core/contracts.ts';
 
 /** A full disk is not retried here: the run tells the owner at once and then waits for space (see `recordWhenWritable`). */
 const BOOKKEEPING_NON_RETRYABLE = [...NON_RETRYABLE, 'DiskFullError'];

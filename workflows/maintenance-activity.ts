@@ -20,8 +20,8 @@ import {
   type OccurrenceOutcome,
   type OccurrenceState,
   type Reassignment,
-} from './calendar-contracts.ts';
-import { NON_RETRYABLE_ERROR_TYPES as NON_RETRYABLE } from './contracts.ts';
+} from '../core/calendar-contracts.ts';
+import { NON_RETRYABLE_ERROR_TYPES as NON_RETRYABLE } from '../core/contracts.ts';
 
 export const completeUpdate = defineUpdate<CompletionReceipt, [Completion]>('complete');
 export const reassignUpdate = defineUpdate<{ owner: string }, [Reassignment]>('reassign');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ConfigError } from '../../config/errors.ts';
-import { describeIssues } from '../errors.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { describeIssues } from '../../core/zod-issues.ts';
 import { SOURCE } from './mapping.ts';
 
 /** The calls made in each account and region, in this order. Restore testing plans come first: they yield no records, only provenance. */

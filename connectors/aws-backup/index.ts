@@ -7,7 +7,7 @@ import {
   ListTagsCommand,
 } from '@aws-sdk/client-backup';
 import { z } from 'zod';
-import type { BackupJob, ProtectedResource } from '../../evidence/records.ts';
+import type { BackupJob, ProtectedResource } from '../../core/records.ts';
 import { defineConnector } from '../contract.ts';
 import type { ConnectorContext } from '../contract.ts';
 import { awsFailure } from '../kit/aws-errors.ts';

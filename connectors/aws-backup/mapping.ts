@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BackupJob, ProtectedResource } from '../../evidence/records.ts';
+import type { BackupJob, ProtectedResource } from '../../core/records.ts';
 
 /**
  * The only place that knows AWS Backup's field names. The SDK turns the wire's epoch seconds into Dates and drops

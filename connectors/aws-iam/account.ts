@@ -13,7 +13,7 @@ import {
   ListUsersCommand,
   ListUserTagsCommand,
 } from '@aws-sdk/client-iam';
-import type { Identity } from '../../evidence/records.ts';
+import type { Identity } from '../../core/records.ts';
 import type { ConnectorContext } from '../contract.ts';
 import { NotFoundError, UnavailableError } from '../errors.ts';
 import type { AwsIamConfig } from './config.ts';

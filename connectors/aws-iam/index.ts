@@ -1,4 +1,4 @@
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { defineConnector } from '../contract.ts';
 import { workerCredentials } from '../kit/aws.ts';
 import { RetryTally } from '../kit/retries.ts';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { CsvError } from 'csv-parse';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
-import type { Identity } from '../../evidence/records.ts';
+import type { Identity } from '../../core/records.ts';
 import { csvRecordLines, streamCsvRecords, type CsvRecord } from '../csv.ts';
 import { MalformedResponseError } from '../errors.ts';
 

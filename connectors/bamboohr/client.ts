@@ -1,4 +1,4 @@
-import type { Secret } from '../../config/secrets.ts';
+import type { Secret } from '../../core/secrets.ts';
 import { fetchJson, withRetries, type RetryPolicy } from '../kit/http.ts';
 import type { RetryTally } from '../kit/retries.ts';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ConfigError } from '../../config/errors.ts';
-import { SecretRef } from '../../config/secrets.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { SecretRef } from '../../core/secrets.ts';
 import { defineConnector, type ConnectorContext } from '../contract.ts';
 import { MalformedResponseError, PermissionError } from '../errors.ts';
 import { Timezone } from '../dates.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { HrPerson } from '../../evidence/records.ts';
+import type { HrPerson } from '../../core/records.ts';
 import { parseIsoDate, startOfDay } from '../dates.ts';
 
 /** The BambooHR fields the custom report asks for; `id` comes back whether asked or not. */

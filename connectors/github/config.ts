@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SecretRef } from '../../config/secrets.ts';
+import { SecretRef } from '../../core/secrets.ts';
 
 export const GitHubConfig = z
   .strictObject({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Identity } from '../../evidence/records.ts';
+import type { Identity } from '../../core/records.ts';
 
 /** A user as the organisation lists return it (`simple-user`); only the fields we read. */
 export const GitHubUser = z.object({ login: z.string().min(1), id: z.number().int().positive(), type: z.string().optional(), site_admin: z.boolean().optional(),

@@ -1,12 +1,11 @@
 import { createPrivateKey } from 'node:crypto';
 import { admin, auth } from '@googleapis/admin';
 import type { ConnectorContext } from '../contract.ts';
-import { describeSecretRef, type Secret, type SecretRef } from '../../config/secrets.ts';
-import { ConfigError } from '../../config/errors.ts';
+import { describeSecretRef, type Secret, type SecretRef } from '../../core/secrets.ts';
+import { ConfigError } from '../../core/errors.ts';
 import {
   AuthError,
   ConnectorError,
-  describeIssues,
   ENDED_EARLY,
   endsMidJson,
   httpStatusKind,
@@ -17,6 +16,7 @@ import {
   ThrottledError,
   UnavailableError,
 } from '../errors.ts';
+import { describeIssues } from '../../core/zod-issues.ts';
 import { headerOf, retryAfterMs, withRetries } from '../kit/http.ts';
 import { RetryTally } from '../kit/retries.ts';
 import { errorDetailOf, RATE_LIMIT_REASONS, ServiceAccountKey } from './mapping.ts';

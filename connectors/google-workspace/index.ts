@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SecretRef } from '../../config/secrets.ts';
+import { SecretRef } from '../../core/secrets.ts';
 import { defineConnector, type ConnectorContext } from '../contract.ts';
 import { nextPageToken, parseResponse } from '../kit/validate.ts';
 import { DEFAULT_ROOT_URL, directoryClient, parseServiceAccountKey, type DirectoryCredentials, type UsersListParams } from './client.ts';

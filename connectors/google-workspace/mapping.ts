@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Identity } from '../../evidence/records.ts';
+import type { Identity } from '../../core/records.ts';
 
 /**
  * Everything here speaks Google's field names: the Directory API's user and list shapes, its error bodies,

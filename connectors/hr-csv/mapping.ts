@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { HrPerson } from '../../evidence/records.ts';
+import type { HrPerson } from '../../core/records.ts';
 import { cellShape, csvRowParser, dateCell, emailCell, folded, isEmailAddress, textCell, type CsvRow } from '../csv.ts';
 import type { DateFormat } from '../dates.ts';
 

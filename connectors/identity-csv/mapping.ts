@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Identity } from '../../evidence/records.ts';
+import type { Identity } from '../../core/records.ts';
 import { cellShape, csvRowParser, dateCell, emailCell, folded, textCell, type CsvRow } from '../csv.ts';
 import type { DateFormat } from '../dates.ts';
 

@@ -1,6 +1,6 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
-import { SecretRef, type Secret } from '../../config/secrets.ts';
+import { SecretRef, type Secret } from '../../core/secrets.ts';
 import type { ConnectorContext } from '../contract.ts';
 import { AWS_THROTTLING_CODES, awsErrorSummary, awsFailure } from './aws-errors.ts';
 import type { RetryTally } from './retries.ts';

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { describeIssues, MalformedResponseError } from '../errors.ts';
+import { MalformedResponseError } from '../errors.ts';
+import { describeIssues } from '../../core/zod-issues.ts';
 
 /**
  * Checks what a source answered against the shape the mapping expects. `where` names the source, the call and the

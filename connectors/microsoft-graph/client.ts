@@ -3,8 +3,8 @@ import { Client, GraphError, ResponseType, RetryHandlerOptions } from '@microsof
 // The package has no `exports` map, so native ESM needs the file, not the folder.
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { z } from 'zod';
-import { ConfigError } from '../../config/errors.ts';
-import type { Secret } from '../../config/secrets.ts';
+import { ConfigError } from '../../core/errors.ts';
+import type { Secret } from '../../core/secrets.ts';
 import type { ConnectorContext } from '../contract.ts';
 import {
   AuthError,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SecretRef } from '../../config/secrets.ts';
+import { SecretRef } from '../../core/secrets.ts';
 import { defineConnector, type ConnectorContext } from '../contract.ts';
 import { MalformedResponseError } from '../errors.ts';
 import { parseResponse } from '../kit/validate.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Identity } from '../../evidence/records.ts';
+import type { Identity } from '../../core/records.ts';
 
 /**
  * Everything here speaks Microsoft Graph's field names: the user and registration-report shapes and their list

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ConnectorContext } from '../contract.ts';
+import { describeIssues } from '../../core/zod-issues.ts';
 import * as errors from '../errors.ts';
 import { httpFailure, withRetries } from '../kit/http.ts';
 import { RetryTally } from '../kit/retries.ts';
@@ -124,7 +125,7 @@ export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit:
       const answer = await get(url.startsWith('/') ? origin + url : url);
       const json = parseBody(answer);
       const parsed = schema.safeParse(json);
-      if (!parsed.success) throw new errors.MalformedResponseError(errors.describeIssues(parsed.error.issues));
+      if (!parsed.success) throw new errors.MalformedResponseError(describeIssues(parsed.error.issues));
       return { items: parsed.data, next: nextLink(answer.headers.get('link')) };
     },
   };

@@ -1,8 +1,8 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { ConfigError } from '../../config/errors.ts';
-import { describeSecretRef, SecretRef } from '../../config/secrets.ts';
-import type { Identity } from '../../evidence/records.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { describeSecretRef, SecretRef } from '../../core/secrets.ts';
+import type { Identity } from '../../core/records.ts';
 import { defineConnector, type ConnectorContext } from '../contract.ts';
 import * as errors from '../errors.ts';
 import { oktaClient, type OktaAuth } from './client.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Identity } from '../../evidence/records.ts';
+import type { Identity } from '../../core/records.ts';
 
 const timestamp = z.iso.datetime({ offset: true });
 /** A user as `/api/v1/users` returns it; only the fields we read. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { formatLocalDate, type Span } from '../../config/calendar-occurrences.ts';
-import { RiskTreatment, type Risk } from '../../evidence/records.ts';
+import { formatLocalDate, type Span } from '../../core/calendar-occurrences.ts';
+import { RiskTreatment, type Risk } from '../../core/records.ts';
 import { normalizeControlId } from '../annex-a.ts';
 import { entryDate, entryList, entryText, parseEntry, personReference, ReviewInterval, reviewSchedule, type RegisterEntry } from '../register-file.ts';
 

@@ -1,7 +1,8 @@
 import { constants, createDeflateRaw, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import { defineConnector, type ConnectorContext } from '../contract.ts';
-import { describeIssues, MalformedResponseError, NotFoundError } from '../errors.ts';
+import { MalformedResponseError, NotFoundError } from '../errors.ts';
+import { describeIssues } from '../../core/zod-issues.ts';
 import { allowedOutside, fileFailure, filesOfPath, namedByPath, namesNothing } from './files.ts';
 import { FileDigest, measuredChunks, recordedRead, sameContent, tooLarge, type ContentRead, type InputIdentity, type ReadLimit, type ScanInput } from './input.ts';
 import { streamJson, type JsonPass } from './json-stream.ts';

@@ -1,5 +1,6 @@
 import { Tokenizer, TokenizerError, TokenType } from '@streamparser/json';
-import { formatPath, MalformedResponseError } from '../errors.ts';
+import { MalformedResponseError } from '../errors.ts';
+import { formatPath } from '../../core/zod-issues.ts';
 import { DEFAULT_MAX_VALUE_BYTES } from './limits.ts';
 
 export type JsonKey = string | number;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { addDays, formatLocalDate, type LocalDate, type Span } from '../../config/calendar-occurrences.ts';
-import { SupplierCriticality, type Supplier, type SupplierCertificate } from '../../evidence/records.ts';
+import { addDays, formatLocalDate, type LocalDate, type Span } from '../../core/calendar-occurrences.ts';
+import { SupplierCriticality, type Supplier, type SupplierCertificate } from '../../core/records.ts';
 import { startOfDay } from '../dates.ts';
 import { entryDate, entryList, entryText, parseEntry, personReference, ReviewInterval, reviewSchedule, type RegisterEntry } from '../register-file.ts';
 

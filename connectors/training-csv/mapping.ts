@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TrainingRecord } from '../../evidence/records.ts';
+import type { TrainingRecord } from '../../core/records.ts';
 import { csvRowParser, dateCell, emailCell, textCell, type CsvRow } from '../csv.ts';
 import type { DateFormat } from '../dates.ts';
 

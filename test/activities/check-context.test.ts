@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { checkContext } from '../../activities/check-context.ts';
 import { evaluateControl } from '../../activities/evaluate.ts';
 import { CalendarStore } from '../../evidence/calendar-store.ts';
-import type { Risk } from '../../evidence/records.ts';
+import type { Risk } from '../../core/records.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { risk } from '../support/register-records.ts';

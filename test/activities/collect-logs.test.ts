@@ -8,12 +8,12 @@ import { z } from 'zod';
 import { collectEvidence, type CollectDeps } from '../../activities/collect.ts';
 import { scrubbingLogger } from '../../activities/failures.ts';
 import { parseConfig } from '../../config/load.ts';
-import { SecretRef } from '../../config/secrets.ts';
+import { SecretRef } from '../../core/secrets.ts';
 import { connectorRegistry, defineConnector } from '../../connectors/contract.ts';
 import { EvidenceStore } from '../../evidence/store.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { googleError, startFakeGoogleDirectory, type FakeGoogleDirectory } from '../support/fake-google-directory.ts';
-import type { CollectInput, EvidenceRef } from '../../workflows/contracts.ts';
+import type { CollectInput, EvidenceRef } from '../../core/contracts.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 import { defaultChecks } from '../../checks/index.ts';
 

@@ -13,7 +13,7 @@ import { connectorRegistry, defineConnector } from '../../connectors/contract.ts
 import { AuthError, UnavailableError } from '../../connectors/errors.ts';
 import { EvidenceStore } from '../../evidence/store.ts';
 import { createLogger } from '../../worker/logger.ts';
-import type { CollectInput } from '../../workflows/contracts.ts';
+import type { CollectInput } from '../../core/contracts.ts';
 
 /** Two pages, each checkpointed, then the fault the config names: the staging file holds both pages when it strikes. */
 const failingAfterTwoPages = defineConnector({

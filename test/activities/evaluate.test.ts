@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { evaluateControl } from '../../activities/evaluate.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
-import type { EvaluateInput } from '../../workflows/contracts.ts';
+import type { EvaluateInput } from '../../core/contracts.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 
 let dir: string;

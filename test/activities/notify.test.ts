@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createActivities } from '../../activities/index.ts';
-import type { NotifyInput } from '../../workflows/contracts.ts';
+import type { NotifyInput } from '../../core/contracts.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { smtpReceiver } from '../support/smtp.ts';

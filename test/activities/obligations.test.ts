@@ -8,7 +8,7 @@ import { completeObligation, namedEvidence, occurrenceForRecord, reviewPeriodBou
 import { resolveCalendar } from '../../config/calendar.ts';
 import { planOccurrences } from '../../config/calendar-plan.ts';
 import { CalendarStore, type RecordedOccurrence } from '../../evidence/calendar-store.ts';
-import type { ActivityOccurrence } from '../../workflows/calendar-contracts.ts';
+import type { ActivityOccurrence } from '../../core/calendar-contracts.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { testRegistries } from '../support/test-connectors.ts';

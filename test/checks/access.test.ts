@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { accessChecks, leaverClock } from '../../checks/access.ts';
 import { checkEvidence } from '../../checks/contract.ts';
-import type { EvidenceRecord } from '../../evidence/records.ts';
+import type { EvidenceRecord } from '../../core/records.ts';
 import { AT, accessKey, daysBefore, identity, leaver, person } from '../support/records.ts';
 
 /** Something for every check to find, in two snapshots. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accountNeverUsed } from '../../checks/account-never-used.ts';
-import type { Identity } from '../../evidence/records.ts';
+import type { Identity } from '../../core/records.ts';
 import { AT, accessKey, daysBefore, identity } from '../support/records.ts';
 import { IDENTITY_EVIDENCE, outcome, runCheck } from './run-check.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backupJobFailed, backupRpo } from '../../checks/backup.ts';
 import { checkEvidence } from '../../checks/contract.ts';
-import type { BackupJob } from '../../evidence/records.ts';
+import type { BackupJob } from '../../core/records.ts';
 import { BACKUP_AT, backupJob, hoursBefore, JOB_EVIDENCE, ORDERS_DB, outcome, protectedResource, restoreJob, runBackupCheck, SHARED_FS } from '../support/backup-records.ts';
 
 /** A job that ended `hours` before BACKUP_AT. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backupRpo } from '../../checks/backup.ts';
 import { checkEvidence } from '../../checks/contract.ts';
-import type { BackupJob, ProtectedResource } from '../../evidence/records.ts';
+import type { BackupJob, ProtectedResource } from '../../core/records.ts';
 import {
   BACKUP_AT,
   backupJob,

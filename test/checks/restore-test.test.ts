@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { restoreTest } from '../../checks/backup.ts';
 import { currentPeriod } from '../../checks/restore-test.ts';
-import type { BackupJob, ProtectedResource } from '../../evidence/records.ts';
+import type { BackupJob, ProtectedResource } from '../../core/records.ts';
 import { backupJob, JOB_EVIDENCE, ORDERS_DB, outcome, protectedResource, RESOURCE_EVIDENCE, restoreJob, runBackupCheck, SHARED_FS } from '../support/backup-records.ts';
 
 /** A restore test that ended at `completedAt`. */

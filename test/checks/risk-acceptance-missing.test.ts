@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { riskAcceptanceMissing } from '../../checks/risk-acceptance-missing.ts';
-import type { RiskTreatment } from '../../evidence/records.ts';
+import type { RiskTreatment } from '../../core/records.ts';
 import { risk, runRegisterCheck } from '../support/register-records.ts';
 import { outcome } from './run-check.ts';
 

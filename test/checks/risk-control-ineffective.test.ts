@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ControlStatus } from '../../checks/context.ts';
 import { riskControlIneffective } from '../../checks/risk-control-ineffective.ts';
-import type { RiskTreatment } from '../../evidence/records.ts';
+import type { RiskTreatment } from '../../core/records.ts';
 import { controlStatus, risk, runRegisterCheck } from '../support/register-records.ts';
 import { outcome } from './run-check.ts';
 

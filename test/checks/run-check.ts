@@ -1,7 +1,8 @@
-import { checkEvidence, Deviation } from '../../checks/contract.ts';
+import { checkEvidence } from '../../checks/contract.ts';
+import { Deviation } from '../../core/check-results.ts';
 import type { AnyCheck } from '../../checks/contract.ts';
 import type { AccountJoin } from '../../checks/join.ts';
-import type { HrPerson, Identity } from '../../evidence/records.ts';
+import type { HrPerson, Identity } from '../../core/records.ts';
 import { AT } from '../support/records.ts';
 
 export const IDENTITY_EVIDENCE = 'ev-identities';

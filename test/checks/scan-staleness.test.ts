@@ -2,10 +2,11 @@ import { copyFile, mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkEvidence, Deviation } from '../../checks/contract.ts';
+import { checkEvidence } from '../../checks/contract.ts';
+import { Deviation } from '../../core/check-results.ts';
 import { scanStaleness } from '../../checks/scan-staleness.ts';
 import { scannerFiles } from '../../connectors/scanner-files/index.ts';
-import { Finding, Scan, type EvidenceRecord } from '../../evidence/records.ts';
+import { Finding, Scan, type EvidenceRecord } from '../../core/records.ts';
 import { collectAll, testContext } from '../support/connector-context.ts';
 
 const AT = new Date('2026-11-25T00:00:00.000Z');

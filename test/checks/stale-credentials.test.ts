@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { staleCredentials } from '../../checks/stale-credentials.ts';
-import type { Identity } from '../../evidence/records.ts';
+import type { Identity } from '../../core/records.ts';
 import { accessKey, daysBefore, identity } from '../support/records.ts';
 import { IDENTITY_EVIDENCE, runCheck } from './run-check.ts';
 

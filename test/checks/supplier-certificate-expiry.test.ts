@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { supplierCertificateExpiry } from '../../checks/supplier-certificate-expiry.ts';
-import type { SupplierCertificate, SupplierCriticality } from '../../evidence/records.ts';
+import type { SupplierCertificate, SupplierCriticality } from '../../core/records.ts';
 import { certificate, runRegisterCheck, supplier } from '../support/register-records.ts';
 import { outcome } from './run-check.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { trainingOverdue } from '../../checks/training-overdue.ts';
-import type { HrPerson, TrainingRecord } from '../../evidence/records.ts';
+import type { HrPerson, TrainingRecord } from '../../core/records.ts';
 import { daysBefore, person } from '../support/records.ts';
 import { enrollment, HR_EVIDENCE, runRegisterCheck, TRAINING_EVIDENCE } from '../support/register-records.ts';
 import { outcome } from './run-check.ts';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CalendarConfig, DEFAULT_ACTIVITIES, parseRung, resolveCalendar } from '../../config/calendar.ts';
 import { ladderOf, occurrenceOn, occurrencesToOpen, parseOccurrenceId, planChangeReview, planOccurrences } from '../../config/calendar-plan.ts';
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { parseConfig } from '../../config/load.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultChecks } from '../../checks/index.ts';
 import { DEFAULT_ACTIVITIES } from '../../config/calendar.ts';
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { annexAControls, catalogOf, FRAMEWORKS } from '../../config/frameworks/catalog.ts';
 import { crosswalkOf, crosswalkSources, mappedAnnexAControls, referencesIn } from '../../config/frameworks/crosswalk.ts';
 import { parseReference } from '../../config/frameworks/reference.ts';

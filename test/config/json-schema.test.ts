@@ -6,7 +6,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import formats from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { configJsonSchema, renderConfigJsonSchema } from '../../config/json-schema.ts';
 import { parseConfig, type Registries } from '../../config/load.ts';
 import { REGENERATE_COMMAND } from '../../config/reference.ts';

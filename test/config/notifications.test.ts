@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { parseConfig } from '../../config/load.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 

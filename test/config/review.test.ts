@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../config/load.ts';
-import { campaignIdOf, durationMs, resolveReview, reviewPeriodOf, reviewScheduleOf, ReviewConfig } from '../../config/review.ts';
-import { ConfigError } from '../../config/errors.ts';
+import { campaignIdOf, durationMs, resolveReview, reviewPeriodOf, reviewScheduleOf } from '../../config/review.ts';
+import { ReviewConfig } from '../../config/review-schema.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { specOf } from '../../worker/schedules.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { durationMs, scheduleTimes } from '../../config/schedule-occurrences.ts';
-import type { Schedule } from '../../config/schema.ts';
+import type { Schedule } from '../../config/schedule.ts';
 
 const iso = (times: number[]) => times.map((time) => new Date(time).toISOString());
 const between = (schedule: Schedule, from: string, to: string, zone = 'UTC') => iso(scheduleTimes(schedule, zone, Date.parse(from), Date.parse(to)));

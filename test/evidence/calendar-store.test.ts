@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Catalog } from '../../evidence/catalog.ts';
 import { CalendarStore } from '../../evidence/calendar-store.ts';
 import { activityControlOf, MISSED_ACTIVITY_CHECK, Register } from '../../evidence/register.ts';
-import type { ActivityOccurrence } from '../../workflows/calendar-contracts.ts';
+import type { ActivityOccurrence } from '../../core/calendar-contracts.ts';
 
 const occurrence: ActivityOccurrence = {
   occurrenceId: 'activity:access-review:2026-12-31',

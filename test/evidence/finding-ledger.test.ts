@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../evidence/catalog.ts';
 import { FindingLedger } from '../../evidence/finding-ledger.ts';
-import { Finding, Scan } from '../../evidence/records.ts';
+import { Finding, Scan } from '../../core/records.ts';
 
 const day = (n: number) => new Date(Date.UTC(2026, 8, 1) + n * 86_400_000).toISOString();
 const finding = (scanner: string, at: number, overrides: Partial<Finding> = {}) =>

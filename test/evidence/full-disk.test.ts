@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiskFullError } from '../../evidence/disk-full.ts';
-import type { Finding } from '../../evidence/records.ts';
+import type { Finding } from '../../core/records.ts';
 import type { OpenStagingFile } from '../../evidence/staging.ts';
 import { EvidenceStore, StagedSnapshot, type SnapshotMeta } from '../../evidence/store.ts';
 import { smallDisk } from '../support/small-disk.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LeaverClockEntry } from '../../checks/leaver-still-active.ts';
+import type { LeaverClockEntry } from '../../core/check-results.ts';
 import { Catalog } from '../../evidence/catalog.ts';
 import { LeaverClock } from '../../evidence/leaver-clock.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestCheckRunBefore, ManagementReviewRefusal, ManagementReviewStore, snapshotsOfKind } from '../../evidence/management-review.ts';
-import { Scan, type EvidenceRecord } from '../../evidence/records.ts';
+import { Scan, type EvidenceRecord } from '../../core/records.ts';
 import { Register } from '../../evidence/register.ts';
 import { EvidenceStore } from '../../evidence/store.ts';
 import { risk } from '../support/register-records.ts';

@@ -4,7 +4,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFile
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Finding } from '../../evidence/records.ts';
+import type { Finding } from '../../core/records.ts';
 import { EvidenceStore, StagedSnapshot, type Checkpoint, type SnapshotMeta } from '../../evidence/store.ts';
 
 const finding = (id: string): Finding => ({

@@ -1,15 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import type { LeaverClockEntry } from '../../checks/leaver-still-active.ts';
+import type { LeaverClockEntry } from '../../core/check-results.ts';
 import { resolveCalendar } from '../../config/calendar.ts';
-import { addDays, formatLocalDate, fromZoned, parseLocalDate } from '../../config/calendar-occurrences.ts';
+import { addDays, formatLocalDate, fromZoned, parseLocalDate } from '../../core/calendar-occurrences.ts';
 import { planOccurrences } from '../../config/calendar-plan.ts';
 import { loadConfig } from '../../config/load.ts';
 import { CalendarStore } from '../../evidence/calendar-store.ts';
 import { FindingLedger } from '../../evidence/finding-ledger.ts';
 import { LeaverClock } from '../../evidence/leaver-clock.ts';
-import { Finding, Scan } from '../../evidence/records.ts';
+import { Finding, Scan } from '../../core/records.ts';
 import { Register } from '../../evidence/register.ts';
 import { EvidenceStore } from '../../evidence/store.ts';
 import { defaultRegistries } from '../../worker/runtime.ts';

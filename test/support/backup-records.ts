@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import { checkEvidence, Deviation } from '../../checks/contract.ts';
+import { checkEvidence } from '../../checks/contract.ts';
+import { Deviation } from '../../core/check-results.ts';
 import type { AnyCheck } from '../../checks/contract.ts';
-import { BackupJob, ProtectedResource } from '../../evidence/records.ts';
+import { BackupJob, ProtectedResource } from '../../core/records.ts';
 
 /**
  * Factories for backup evidence. Every record goes through its zod schema, so a factory (or an override) that makes an

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { resolveSecret } from '../../config/secrets.ts';
+import { resolveSecret } from '../../core/secrets.ts';
 import type { ConnectorContext } from '../../connectors/contract.ts';
 
 /** A ConnectorContext that records what the connector reported, for connector tests. */

@@ -6,7 +6,7 @@ import { planOccurrences } from '../../config/calendar-plan.ts';
 import { loadConfig } from '../../config/load.ts';
 import { CalendarStore } from '../../evidence/calendar-store.ts';
 import { ManagementReviewStore } from '../../evidence/management-review.ts';
-import { HrPerson, Risk, Supplier, TrainingRecord, type EvidenceRecord } from '../../evidence/records.ts';
+import { HrPerson, Risk, Supplier, TrainingRecord, type EvidenceRecord } from '../../core/records.ts';
 import type { EvidenceStore } from '../../evidence/store.ts';
 import { defaultRegistries } from '../../worker/runtime.ts';
 import type { ReportRuntime } from '../../worker/audit-report-data.ts';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { Credential, HrPerson, Identity } from '../../evidence/records.ts';
+import { Credential, HrPerson, Identity } from '../../core/records.ts';
 
 /**
  * Factories for normalized records. Every record goes through its zod schema, so a factory (or an override) that makes

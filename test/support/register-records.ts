@@ -1,11 +1,12 @@
 import type { z } from 'zod';
-import { checkEvidence, Deviation, type AnyCheck, type EvidenceSnapshot } from '../../checks/contract.ts';
+import { checkEvidence, type AnyCheck, type EvidenceSnapshot } from '../../checks/contract.ts';
+import { Deviation } from '../../core/check-results.ts';
 import type { AccountJoin } from '../../checks/join.ts';
 import { ControlStatus, IsmsChange, type CheckContext } from '../../checks/context.ts';
-import { addDays, parseLocalDate, parseSpan } from '../../config/calendar-occurrences.ts';
+import { addDays, parseLocalDate, parseSpan } from '../../core/calendar-occurrences.ts';
 import { startOfDay } from '../../connectors/dates.ts';
 import { reviewSchedule } from '../../connectors/register-file.ts';
-import { Risk, Supplier, TrainingRecord, type HrPerson } from '../../evidence/records.ts';
+import { Risk, Supplier, TrainingRecord, type HrPerson } from '../../core/records.ts';
 import { AT } from './records.ts';
 
 /**

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { connectorRegistry, defineConnector } from '../../connectors/contract.ts';
 import { defaultConnectors } from '../../connectors/index.ts';
 import { AuthError, ThrottledError } from '../../connectors/errors.ts';
-import type { Finding } from '../../evidence/records.ts';
+import type { Finding } from '../../core/records.ts';
 import { defaultChecks } from '../../checks/index.ts';
 import type { Registries } from '../../config/load.ts';
 

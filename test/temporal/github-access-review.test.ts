@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessReviewStore } from '../../evidence/access-reviews.ts';
-import type { CampaignSummary } from '../../workflows/access-review-contracts.ts';
+import type { CampaignSummary } from '../../core/access-review-contracts.ts';
 import { decideReview, openReview, waitForReviewLists } from '../../worker/review.ts';
 import { OWNER_TOKEN, resetFake } from '../connectors/github/setup.ts';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.ts';

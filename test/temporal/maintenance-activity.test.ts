@@ -4,11 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveCalendar } from '../../config/calendar.ts';
-import { formatLocalDate, toZoned } from '../../config/calendar-occurrences.ts';
+import { formatLocalDate, toZoned } from '../../core/calendar-occurrences.ts';
 import { nextOccurrence } from '../../config/calendar-plan.ts';
 import { CalendarStore } from '../../evidence/calendar-store.ts';
 import { activityControlOf, MISSED_ACTIVITY_CHECK } from '../../evidence/register.ts';
-import type { ActivityOccurrence, Completion, CompletionReceipt, OccurrenceOutcome } from '../../workflows/calendar-contracts.ts';
+import type { ActivityOccurrence, Completion, CompletionReceipt, OccurrenceOutcome } from '../../core/calendar-contracts.ts';
 import { timeSkippingHarness, timeSkippingServerPath, type TimeSkippingHarness } from '../support/time-skipping.ts';
 
 /*

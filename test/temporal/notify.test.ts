@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { temporal } from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationLedger } from '../../evidence/notification-ledger.ts';
-import type { ControlRunSummary } from '../../workflows/contracts.ts';
+import type { ControlRunSummary } from '../../core/contracts.ts';
 import { runControl } from '../../worker/run-control.ts';
 import { smtpReceiver } from '../support/smtp.ts';
 import { harness, namespace, type TemporalHarness } from '../support/temporal.ts';

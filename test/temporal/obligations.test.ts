@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { AccessReviewStore } from '../../evidence/access-reviews.ts';
 import { CalendarStore } from '../../evidence/calendar-store.ts';
 import { ManagementReviewStore } from '../../evidence/management-review.ts';
-import type { CampaignSummary } from '../../workflows/access-review-contracts.ts';
+import type { CampaignSummary } from '../../core/access-review-contracts.ts';
 import { openOccurrence } from '../../worker/calendar.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { openRuntime } from '../../worker/runtime.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { connectClient, connectWorker, START_TEMPORAL_HINT, temporalSettings, TemporalUnavailableError } from '../../worker/connection.ts';
 import { runIsms } from '../support/cli.ts';
 

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { toFailure } from '../../activities/failures.ts';
-import { resolveSecret, Secret } from '../../config/secrets.ts';
+import { resolveSecret, Secret } from '../../core/secrets.ts';
 import { AuthError, ThrottledError } from '../../connectors/errors.ts';
 import { createLogger } from '../../worker/logger.ts';
 

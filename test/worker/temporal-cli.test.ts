@@ -4,7 +4,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { TemporalUnavailableError } from '../../worker/connection.ts';
 import { asDownloadFailure, findTemporalCli, temporalCliInstallDirs } from '../../worker/dev-server.ts';
 

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { addMonthsClamped, parseLocalDate } from '../../config/calendar-occurrences.ts';
-import { ConfigError } from '../../config/errors.ts';
+import { addMonthsClamped, parseLocalDate } from '../../core/calendar-occurrences.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { CalendarStore } from '../../evidence/calendar-store.ts';
 import { renderIcs } from '../calendar-ics.ts';
 import { calendarRows, statusOf, type OccurrenceStatus } from '../calendar-report.ts';

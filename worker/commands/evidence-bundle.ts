@@ -1,9 +1,9 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type { LoadedConfig } from '../../config/load.ts';
-import { describeSecretRef, resolveSecret } from '../../config/secrets.ts';
+import { describeSecretRef, resolveSecret } from '../../core/secrets.ts';
 import { checkpointOf, exportBundle, signatureAlgorithmOf, verifyBundle, type BundleReport } from '../../evidence/export.ts';
 import { EXIT, table, type CliContext } from './context.ts';
 

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { completeObligation, describeOutcome, MANAGEMENT_REVIEW_ACTIVITY, type ObligationOutcome } from '../../activities/obligations.ts';
-import { parseLocalDate } from '../../config/calendar-occurrences.ts';
-import { ConfigError } from '../../config/errors.ts';
+import { parseLocalDate } from '../../core/calendar-occurrences.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { DECISION_STATUSES, ManagementReviewRefusal, ManagementReviewStore, type DecisionStatus, type ManagementReview } from '../../evidence/management-review.ts';
 import { calendarOf } from '../calendar.ts';
 import { renderManagementReview } from '../management-review.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { readAssessmentPeriod } from '../../evidence/assessment-period.ts';
 import { assessedControlsOf, assessmentResults, OSCAL_VERSION, serialize } from '../oscal.ts';
 import type { CliContext } from './context.ts';

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { fromZoned, parseLocalDate } from '../../config/calendar-occurrences.ts';
-import { ConfigError } from '../../config/errors.ts';
+import { fromZoned, parseLocalDate } from '../../core/calendar-occurrences.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { renderAuditReport } from '../audit-report.ts';
 import { gatherAuditReport } from '../audit-report-data.ts';
 import type { CliContext } from './context.ts';

@@ -2,10 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { Option } from 'commander';
 import { reviewCsv, reviewHtml } from '../../activities/review-report.ts';
 import { reviewListsOf } from '../../activities/review-lists.ts';
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { resolveReview } from '../../config/review.ts';
 import { AccessReviewStore, ReviewRefusal, type ReviewEntry } from '../../evidence/access-reviews.ts';
-import { REVIEW_DECISIONS, type ReviewDecision } from '../../workflows/access-review-contracts.ts';
+import { REVIEW_DECISIONS, type ReviewDecision } from '../../core/access-review-contracts.ts';
 import { decideReview, openReview, waitForReviewLists } from '../review.ts';
 import { EXIT, table, type CliContext, withTemporal } from './context.ts';
 

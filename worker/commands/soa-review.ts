@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { completeObligation, describeOutcome, type ObligationOutcome } from '../../activities/obligations.ts';
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { calendarOf } from '../calendar.ts';
 import { SOA_REVIEW_ACTIVITY, storedSoas } from '../soa-data.ts';
 import { withTemporal, type CliContext } from './context.ts';

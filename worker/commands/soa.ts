@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { FRAMEWORKS, ISO_27001, type Framework } from '../../config/frameworks/catalog.ts';
 import { diffSoa, renderSoaCsv, renderSoaHtml, STATUS_LABEL, type SoaDocument } from '../soa.ts';
 import { gatherSoa, keepSoa, readLicensedTitles, readStoredSoa, storedSoas } from '../soa-data.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Severity } from '../../../evidence/records.ts';
+import type { Severity } from '../../../core/records.ts';
 import { detached, streamXml, type XmlElement, type XmlPlan } from '../xml-stream.ts';
 import { cut, excerpt, finding, instantText, malformed, onceWarner, quoted, ScanTally, scanTimeOf, ScoreText, SOURCE, timeFields, validate, type ParseOptions, type ScannerRecord, type ScanTime, type TallyEntry, type XmlScanFormat } from './shared.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Severity } from '../../../evidence/records.ts';
+import type { Severity } from '../../../core/records.ts';
 import { childOf, childText, detached, streamXml, type XmlElement, type XmlPlan } from '../xml-stream.ts';
 import { cut, finding, malformed, onceWarner, ScanTally, scanTimeOf, ScoreText, severityOfScore, SOURCE, timeFields, validate, type ParseOptions, type ScannerRecord, type ScanTime, type XmlScanFormat } from './shared.ts';
 

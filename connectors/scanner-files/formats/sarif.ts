@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { z } from 'zod';
-import type { Severity } from '../../../evidence/records.ts';
-import { formatPath } from '../../errors.ts';
+import type { Severity } from '../../../core/records.ts';
+import { formatPath } from '../../../core/zod-issues.ts';
 import { jsonEvents, type JsonKey, type JsonReading } from '../json-stream.ts';
 import { excerpt, finding, isoInstant, malformed, readJsonExport, ScanTally, scannerName, scanTimeOf, severityOfScore, severityOfWord, timeFields, validate, type JsonScanFormat, type JsonShape, type ParseOptions, type ScannerRecord, type ScanTime, type TallyEntry, type Warn } from './shared.ts';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { Finding, Scan, Severity } from '../../../evidence/records.ts';
-import { describeIssues, MalformedResponseError } from '../../errors.ts';
+import type { Finding, Scan, Severity } from '../../../core/records.ts';
+import { MalformedResponseError } from '../../errors.ts';
+import { describeIssues } from '../../../core/zod-issues.ts';
 import { readJson, type JsonPass, type JsonPath, type JsonPlan, type JsonReading, type JsonSkeleton } from '../json-stream.ts';
 import { detached } from '../xml-stream.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EvidenceRecord } from '../../../evidence/records.ts';
+import { EvidenceRecord } from '../../../core/records.ts';
 import { startFakeAwsBackup } from '../../support/fake-aws-backup.ts';
 import type { FakeAwsBackup } from '../../support/fake-aws-backup.ts';
 import { AUDITOR, configFor, fixtureRegion, HOME_ACCOUNT, NOW, pull } from './setup.ts';

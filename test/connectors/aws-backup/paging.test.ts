@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../config/errors.ts';
+import { ConfigError } from '../../../core/errors.ts';
 import { awsBackup } from '../../../connectors/aws-backup/index.ts';
 import { startFakeAwsBackup } from '../../support/fake-aws-backup.ts';
 import type { FakeAwsBackup } from '../../support/fake-aws-backup.ts';

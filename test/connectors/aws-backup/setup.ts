@@ -3,7 +3,7 @@ import { awsBackup } from '../../../connectors/aws-backup/index.ts';
 import type { AwsBackupConfig } from '../../../connectors/aws-backup/index.ts';
 import type { ConnectorContext } from '../../../connectors/contract.ts';
 import type { FakeRegion, FakeUser, WireObject } from '../../support/fake-aws-backup.ts';
-import type { BackupJob, ProtectedResource } from '../../../evidence/records.ts';
+import type { BackupJob, ProtectedResource } from '../../../core/records.ts';
 import { testContext } from '../../support/connector-context.ts';
 
 /** The service clock of the fixture and of every pull in these tests. */

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../config/errors.ts';
+import { ConfigError } from '../../../core/errors.ts';
 import { awsIam } from '../../../connectors/aws-iam/index.ts';
 import { AuthError, MalformedResponseError, PermissionError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
-import { Identity } from '../../../evidence/records.ts';
+import { Identity } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import { credentialReportCsv, FAKE_ERRORS, FakeIam, type FakeAccount } from '../../support/fake-iam.ts';
 

@@ -10,7 +10,7 @@ import {
   type ListedUser,
   type ReportEntry,
 } from '../../../connectors/aws-iam/mapping.ts';
-import { Identity } from '../../../evidence/records.ts';
+import { Identity } from '../../../core/records.ts';
 import { REPORT_HEADER as HEADER, userRow } from '../../support/iam-report.ts';
 
 const WHERE = 'aws-iam: account 111111111111: GetCredentialReport';

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsIam } from '../../../connectors/aws-iam/index.ts';
-import { Identity } from '../../../evidence/records.ts';
+import { Identity } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import { startMoto, type MotoServer } from '../../support/moto-iam.ts';
 

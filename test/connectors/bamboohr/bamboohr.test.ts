@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../config/errors.ts';
+import { ConfigError } from '../../../core/errors.ts';
 import { bambooHr, HEARTBEAT_EVERY_EMPLOYEES } from '../../../connectors/bamboohr/index.ts';
 import { REPORT_FIELDS } from '../../../connectors/bamboohr/mapping.ts';
 import { MalformedResponseError, NotFoundError, PermissionError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
-import { HrPerson, type HrPerson as HrPersonRecord } from '../../../evidence/records.ts';
+import { HrPerson, type HrPerson as HrPersonRecord } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import { startFakeBambooHr, type FakeBambooHr, type FakeEmployee } from '../../support/fake-bamboohr.ts';
 

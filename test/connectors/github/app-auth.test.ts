@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../config/errors.ts';
+import { ConfigError } from '../../../core/errors.ts';
 import { AuthError } from '../../../connectors/errors.ts';
 import { startFakeGitHub, testAppKey, type FakeGitHub } from '../../support/fake-github.ts';
 import { collect, collectToFailure, resetFake, usernames } from './setup.ts';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { gitHub } from '../../../connectors/github/index.ts';
 import type { ConnectorError} from '../../../connectors/errors.ts';
 import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
-import type { Identity } from '../../../evidence/records.ts';
+import type { Identity } from '../../../core/records.ts';
 import { testContext } from '../../support/connector-context.ts';
 import { gitHubError, primaryRateLimit, secondaryRateLimit, simpleUser, startFakeGitHub, type FakeGitHub } from '../../support/fake-github.ts';
 import { collect, collectToFailure, configFor, MEMBER_TOKEN, NO_PERMISSION_TOKEN, resetFake, TOKEN_ENV, usernames } from './setup.ts';

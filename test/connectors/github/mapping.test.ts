@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GitHubConfig } from '../../../connectors/github/config.ts';
 import { GitHubUser, invitationIdentity, OrgInvitation, userIdentity } from '../../../connectors/github/mapping.ts';
-import { describeIssues } from '../../../connectors/errors.ts';
-import { Identity } from '../../../evidence/records.ts';
+import { describeIssues } from '../../../core/zod-issues.ts';
+import { Identity } from '../../../core/records.ts';
 
 /** The examples of GitHub's REST reference for "List organization members" and "List pending organization invitations". */
 const octocat = {

@@ -1,6 +1,6 @@
 import { GitHubConfig } from '../../../connectors/github/config.ts';
 import { gitHub } from '../../../connectors/github/index.ts';
-import type { Identity } from '../../../evidence/records.ts';
+import type { Identity } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import type { FakeGitHub, FakeGitHubState, FakeInvitation, FakeUser } from '../../support/fake-github.ts';
 

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../config/errors.ts';
+import { ConfigError } from '../../../core/errors.ts';
 import { googleWorkspace } from '../../../connectors/google-workspace/index.ts';
 import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
-import type { Identity } from '../../../evidence/records.ts';
+import type { Identity } from '../../../core/records.ts';
 import { testContext } from '../../support/connector-context.ts';
 import {
   directoryErrors,

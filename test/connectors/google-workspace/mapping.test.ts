@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { errorDetailOf, toIdentity, UsersPage, type DirectoryUser } from '../../../connectors/google-workspace/mapping.ts';
-import { Identity } from '../../../evidence/records.ts';
+import { Identity } from '../../../core/records.ts';
 
 const recordedPage = UsersPage.parse(JSON.parse(readFileSync(new URL('../../fixtures/google-workspace/users-page.json', import.meta.url), 'utf8')));
 const users = new Map((recordedPage.users ?? []).map((user) => [user.primaryEmail, user]));

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedResponseError, NotFoundError } from '../../../connectors/errors.ts';
 import { HEARTBEAT_EVERY_ROWS, hrCsv } from '../../../connectors/hr-csv/index.ts';
-import { HrPerson, type HrPerson as HrPersonRecord } from '../../../evidence/records.ts';
+import { HrPerson, type HrPerson as HrPersonRecord } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/hr/', import.meta.url));

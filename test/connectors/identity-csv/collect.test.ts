@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../connectors/errors.ts';
 import { HEARTBEAT_EVERY_ROWS, identityCsv } from '../../../connectors/identity-csv/index.ts';
-import type { Identity } from '../../../evidence/records.ts';
+import type { Identity } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import { EXAMPLES_DIR, exampleJiraConfig, exampleVpnConfig } from '../../support/example-access-control.ts';
 import { COLUMNS, exportFolder, failure, line, pull, rows } from './helpers.ts';

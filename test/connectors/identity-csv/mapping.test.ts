@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IdentityColumns } from '../../../connectors/identity-csv/mapping.ts';
-import { Identity, type Identity as IdentityRecord } from '../../../evidence/records.ts';
+import { Identity, type Identity as IdentityRecord } from '../../../core/records.ts';
 import { COLUMNS, exportFolder, line, pull, rows } from './helpers.ts';
 
 const folder = exportFolder();

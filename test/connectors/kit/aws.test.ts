@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AwsBackupConfig } from '../../../connectors/aws-backup/index.ts';
 import { AwsIamConfig } from '../../../connectors/aws-iam/config.ts';
-import { describeIssues } from '../../../connectors/errors.ts';
+import { describeIssues } from '../../../core/zod-issues.ts';
 
 const ROLE = 'arn:aws:iam::222222222222:role/isms-reader';
 const keys = { accessKeyId: { env: 'K' }, secretAccessKey: { env: 'S' } };

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../config/errors.ts';
+import { ConfigError } from '../../../core/errors.ts';
 import { AuthError, MalformedResponseError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
 import { askedWaitMs, backoffMs, fetchJson, httpFailure, rateLimitOf, retryAfterMs, withRetries } from '../../../connectors/kit/http.ts';
 import { RetryTally } from '../../../connectors/kit/retries.ts';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../config/errors.ts';
+import { ConfigError } from '../../../core/errors.ts';
 import { MicrosoftGraphConfig, microsoftGraph } from '../../../connectors/microsoft-graph/index.ts';
 import { AuthError, MalformedResponseError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
-import type { Identity } from '../../../evidence/records.ts';
+import type { Identity } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import { startFakeGraph, type FakeGraph, type FakeGraphUser, type FakeRegistration } from '../../support/fake-graph.ts';
 import { trustFakeGraphCertificate } from '../../support/graph-env.ts';

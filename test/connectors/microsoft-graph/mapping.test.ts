@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GraphUser, latestSignIn, RegistrationPage, toIdentity, UserRegistration, UsersPage, type UserContext } from '../../../connectors/microsoft-graph/mapping.ts';
-import { Identity } from '../../../evidence/records.ts';
+import { Identity } from '../../../core/records.ts';
 import { mulberry32 } from '../../support/random.ts';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../fixtures/graph/${name}`, import.meta.url), 'utf8'));

@@ -1,5 +1,5 @@
 import { okta, OktaConfig } from '../../../connectors/okta/index.ts';
-import type { Identity } from '../../../evidence/records.ts';
+import type { Identity } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import type { FakeOkta, FakeOktaUser } from '../../support/fake-okta.ts';
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedResponseError, NotFoundError } from '../../../connectors/errors.ts';
 import { riskRegister } from '../../../connectors/risk-register/index.ts';
-import { Risk } from '../../../evidence/records.ts';
+import { Risk } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/registers/', import.meta.url));

@@ -5,11 +5,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { stringify } from 'yaml';
 import { collectEvidence } from '../../../activities/collect.ts';
 import { loadConfig } from '../../../config/load.ts';
-import type { EvidenceRecord } from '../../../evidence/records.ts';
+import type { EvidenceRecord } from '../../../core/records.ts';
 import { EvidenceStore } from '../../../evidence/store.ts';
 import { defaultRegistries } from '../../../worker/runtime.ts';
 import { createLogger } from '../../../worker/logger.ts';
-import type { EvidenceRef } from '../../../workflows/contracts.ts';
+import type { EvidenceRef } from '../../../core/contracts.ts';
 
 export interface Attempt {
   readonly ref?: EvidenceRef;

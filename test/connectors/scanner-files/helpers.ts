@@ -3,7 +3,7 @@ import { decodeResumeCursor, readScanJson, scannerFiles, ScannerFilesConfig, typ
 import { streamJson, type JsonPass } from '../../../connectors/scanner-files/json-stream.ts';
 import type { ScanFormat } from '../../../connectors/scanner-files/formats/index.ts';
 import type { ConnectorContext } from '../../../connectors/contract.ts';
-import { EvidenceRecord, type Finding, type Scan } from '../../../evidence/records.ts';
+import { EvidenceRecord, type Finding, type Scan } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 
 /** The project's copies of the scanner fixtures; tests never depend on /work/shared. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Finding } from '../../../evidence/records.ts';
+import type { Finding } from '../../../core/records.ts';
 import { scannerSourceAttempts } from './attempts.ts';
 import { pathsOfCursors } from './helpers.ts';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
 import { decodeResumeCursor, scannerFiles, ScannerFilesConfig, type ScannerRecord } from '../../../connectors/scanner-files/index.ts';
 import { openS3, parseS3Url, s3Failure, S3Settings } from '../../../connectors/scanner-files/s3.ts';
-import { EvidenceRecord } from '../../../evidence/records.ts';
+import { EvidenceRecord } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 import { enforceAuthentication, startMoto, type MotoServer } from '../../support/moto.ts';
 import { isGetObject, isListing, startS3Proxy, type S3Proxy } from '../../support/scanner-s3-proxy.ts';

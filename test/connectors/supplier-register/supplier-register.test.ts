@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../connectors/errors.ts';
 import { supplierRegister } from '../../../connectors/supplier-register/index.ts';
-import { Supplier } from '../../../evidence/records.ts';
+import { Supplier } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/registers/', import.meta.url));

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../connectors/errors.ts';
 import { trainingCsv } from '../../../connectors/training-csv/index.ts';
-import { TrainingRecord } from '../../../evidence/records.ts';
+import { TrainingRecord } from '../../../core/records.ts';
 import { collectAll, testContext } from '../../support/connector-context.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/training/', import.meta.url));

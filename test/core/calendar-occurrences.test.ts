@@ -11,7 +11,7 @@ import {
   toZoned,
   type LocalTime,
   type Recurrence,
-} from '../../config/calendar-occurrences.ts';
+} from '../../core/calendar-occurrences.ts';
 
 const NINE: LocalTime = { hour: 9, minute: 0, second: 0 };
 const date = (text: string) => parseLocalDate(text)!;

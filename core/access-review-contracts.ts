@@ -1,4 +1,3 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { CollectionPlan, EvidenceGap, EvidenceRef, ReconcileSummary } from './contracts.ts';
 
 /**
@@ -164,9 +163,6 @@ export interface CampaignSummary {
   revocations: { effective: number; notEffective: number; unverifiable: number };
   nonconformities: { opened: string[]; noLongerObserved: string[] };
 }
-
-export const decideUpdate = defineUpdate<DecideResult, [DecideInput]>('decide');
-export const progressQuery = defineQuery<CampaignProgress>('progress');
 
 export type EntryRef = { kind: 'numbers'; from: number; to: number } | { kind: 'account'; system: string; account: string };
 
