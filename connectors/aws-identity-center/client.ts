@@ -10,7 +10,7 @@ import {
   SSOAdminClient,
 } from '@aws-sdk/client-sso-admin';
 import type { z } from 'zod';
-import { ConfigError } from '../../config/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import type { ConnectorContext } from '../contract.ts';
 import { awsFailure } from '../kit/aws-errors.ts';
 import { awsClientConfig, countSdkRetries, openAwsAccount, type AwsAccountAccess, type AwsCredentialProvider } from '../kit/aws.ts';

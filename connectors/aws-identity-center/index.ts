@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Identity } from '../../evidence/records.ts';
+import type { Identity } from '../../core/records.ts';
 import { defineConnector } from '../contract.ts';
 import * as errors from '../errors.ts';
 import { workerCredentials } from '../kit/aws.ts';

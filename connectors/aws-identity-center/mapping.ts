@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Identity } from '../../evidence/records.ts';
+import type { Identity } from '../../core/records.ts';
 import { MalformedResponseError } from '../errors.ts';
 
 export const SOURCE = 'aws-identity-center';

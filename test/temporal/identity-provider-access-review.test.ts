@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteUserCommand, IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessReviewStore } from '../../evidence/access-reviews.ts';
-import type { CampaignSummary } from '../../workflows/access-review-contracts.ts';
+import type { CampaignSummary } from '../../core/access-review-contracts.ts';
 import { decideReview, openReview, waitForReviewLists } from '../../worker/review.ts';
 import { startFakeOkta, type FakeOkta } from '../support/fake-okta.ts';
 import { seedIdentityCenter, type SeededIdentityCenter } from '../support/identity-center-seed.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsIdentityCenter } from '../../../connectors/aws-identity-center/index.ts';
-import { ConfigError } from '../../../config/errors.ts';
+import { ConfigError } from '../../../core/errors.ts';
 import { MalformedResponseError, PermissionError } from '../../../connectors/errors.ts';
 import { configOf, pull, startWorld, type IdentityCenterWorld } from './setup.ts';
 

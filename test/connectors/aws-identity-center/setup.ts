@@ -1,6 +1,6 @@
 import { awsIdentityCenter, type AwsIdentityCenterConfig } from '../../../connectors/aws-identity-center/index.ts';
 import type { ConnectorContext } from '../../../connectors/contract.ts';
-import type { Identity } from '../../../evidence/records.ts';
+import type { Identity } from '../../../core/records.ts';
 import { testContext } from '../../support/connector-context.ts';
 import { startIdentityCenterProxy, type IdentityCenterProxy } from '../../support/identity-center-proxy.ts';
 import { MOTO_ACCOUNT, seedIdentityCenter, type IdentityCenterSeed, type SeededIdentityCenter } from '../../support/identity-center-seed.ts';
