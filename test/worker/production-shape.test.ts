@@ -252,7 +252,7 @@ describe('Dockerfile', () => {
 
   it('keeps history, local dependencies, data, secrets, tests and their data out of the build context', () => {
     const dockerignore = read('.dockerignore');
-    for (const file of ['.git/HEAD', 'node_modules/zod/package.json', '.isms/catalog.sqlite', 'test/fixtures/scan.json', 'examples/scans/trivy.json', 'bench/run.ts', 'config/secrets/postgres_password', 'config/isms.yaml', 'worker.log']) {
+    for (const file of ['.git/HEAD', 'node_modules/zod/package.json', '.isms/catalog.sqlite', 'test/fixtures/scan.json', 'examples/scans/trivy.json', 'bench/run.ts', 'config/secrets/postgres_password', 'config/secrets.example/postgres_password', 'config/isms.yaml', 'worker.log']) {
       expect(dockerIgnores(dockerignore, file), file).toBe(true);
     }
     for (const file of ['worker/cli.ts', 'package.json', 'package-lock.json', 'config/frameworks/iso27001-2022.yaml']) expect(dockerIgnores(dockerignore, file), file).toBe(false);
