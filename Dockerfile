@@ -34,7 +34,7 @@ RUN mkdir -p /var/lib/isms && chown node:node /var/lib/isms
 USER node
 ENV ISMS_CONFIG=/etc/isms/isms.yaml
 # A worker serves nothing to probe: it polls Temporal. Its liveness is Temporal's to see (the task queue's pollers,
-# heartbeat timeouts), and a worker that loses Temporal for good exits non-zero for the restart policy to act on.
+# heartbeat timeouts); a worker that cannot reach Temporal or its catalog at start exits 3 for the restart policy.
 HEALTHCHECK NONE
 LABEL org.opencontainers.image.title="isms-worker" \
       org.opencontainers.image.description="Unattended worker that keeps an ISO 27001 ISMS alive: scheduled evidence collection, checks and a nonconformity register on Temporal" \
