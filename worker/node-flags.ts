@@ -1,6 +1,6 @@
 /**
- * The V8 flags the worker process runs with: the npm scripts, the `isms` shebang and docker-compose.yml pass them
- * (test/worker/node-flags.test.ts holds them to this list), and the benchmarks run our side with them.
+ * The V8 flags the worker process runs with: the npm scripts, the `isms` shebang, the Dockerfile and docker-compose.yml
+ * pass them (test/worker/node-flags.test.ts holds them to this list), and the benchmarks run our side with them.
  *
  * A 16 MiB semi-space bounds the young generation. Left to itself V8 keeps growing it over a long streaming
  * activity although nothing is retained (a 1 GB Nessus file: new space 34 -> 134 MB, old space flat at 16-21 MB),

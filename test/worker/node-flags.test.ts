@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { WORKER_NODE_FLAGS } from '../../worker/node-flags.ts';
+import { parseDockerfile } from '../support/dockerfile.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (file: string) => readFileSync(`${root}/${file}`, 'utf8');
@@ -30,9 +31,12 @@ describe('the worker process runs with WORKER_NODE_FLAGS wherever it is started'
     expect(shebang.split(' ').slice(3)).toEqual(WORKER_NODE_FLAGS);
   });
 
-  it('docker-compose workers', () => {
-    const compose = parse(read('docker-compose.yml')) as { services: { worker: { command: string[] } } };
-    expect(flagsBefore(compose.services.worker.command, 'worker/cli.ts')).toEqual(WORKER_NODE_FLAGS);
+  it('the image entrypoint, and the compose workers that wrap it', () => {
+    const entrypoint = parseDockerfile(read('Dockerfile')).at(-1)!.instructions.findLast((instruction) => instruction.keyword === 'ENTRYPOINT')!.exec!;
+    expect(flagsBefore(entrypoint, 'worker/cli.ts')).toEqual(WORKER_NODE_FLAGS);
+    const compose = parse(read('docker-compose.yml')) as { services: { worker: { entrypoint: string[] } } };
+    const script = compose.services.worker.entrypoint.find((word) => word.includes('worker/cli.ts'))!;
+    expect(flagsBefore(script.split(' '), 'worker/cli.ts')).toEqual(WORKER_NODE_FLAGS);
   });
 
   it('Node accepts the flags, and the shebang starts the CLI with them', async () => {
