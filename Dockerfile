@@ -23,6 +23,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin/ ./bin/
 COPY activities/ ./activities/
+COPY core/ ./core/
 COPY checks/ ./checks/
 COPY config/ ./config/
 COPY connectors/ ./connectors/
