@@ -1,14 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { createZstdDecompress } from 'node:zlib';
 import type { EvidenceRef } from '../workflows/contracts.ts';
+import { BlobMissingError, inspectBlob, placeBlob, type BlobStore, type PlacedBlob } from './blob-store.ts';
+import { FilesystemBlobStore } from './blob-store-fs.ts';
 import { Catalog } from './catalog.ts';
 import { asDiskFull } from './disk-full.ts';
 import { EvidenceRecord } from './records.ts';
-import { BLOB_SUFFIX, StagingArea, type Checkpoint, type OpenStagingFile, type StagedContent, type StagedSnapshot, type StagingOwner } from './staging.ts';
+import { StagingArea, type Checkpoint, type OpenStagingFile, type StagedSnapshot, type StagingOwner } from './staging.ts';
 import { ensureViews } from './views.ts';
 
 export { StagedSnapshot } from './staging.ts';
@@ -89,6 +92,8 @@ export interface StoreOptions {
   log?: { warn(fields: Record<string, unknown>, message: string): void };
   /** How staging files are opened; a test puts a disk that fills up here. */
   openStagingFile?: OpenStagingFile;
+  /** Where blobs are kept; by default read-only files under `<dataDir>/evidence/blobs`. */
+  blobs?: BlobStore;
 }
 
 const GENESIS = '0'.repeat(64);
@@ -103,18 +108,15 @@ interface JournalEntry {
   rowHash: string;
 }
 
-interface PlacedBlob extends StagedContent {
-  uri: string;
-}
-
 /**
- * The evidence store: content-addressed, write-once blobs (zstd NDJSON) under `blobs/`, a SQLite catalog
+ * The evidence store: content-addressed, write-once blobs (zstd NDJSON) in a blob store, a SQLite catalog
  * whose rows form a hash chain, and an append-only journal of row hashes so that deleting the newest row
  * is detectable too. Only writers touch the journal; opening and verifying read it.
  */
 export class EvidenceStore {
   readonly root: string;
   readonly catalog: Catalog;
+  readonly blobs: BlobStore;
   private readonly blobDir: string;
   private readonly staging: StagingArea;
   private readonly journal: string;
@@ -123,6 +125,7 @@ export class EvidenceStore {
   constructor(dataDir: string, options: StoreOptions = {}) {
     this.root = path.join(dataDir, 'evidence');
     this.blobDir = path.join(this.root, 'blobs');
+    this.blobs = options.blobs ?? new FilesystemBlobStore(this.blobDir);
     this.staging = new StagingArea(path.join(this.root, 'staging'), options.openStagingFile);
     this.journal = path.join(this.root, 'journal.log');
     this.log = options.log;
@@ -131,7 +134,7 @@ export class EvidenceStore {
 
   static async open(dataDir: string, options: StoreOptions = {}): Promise<EvidenceStore> {
     const store = new EvidenceStore(dataDir, options);
-    await mkdir(store.blobDir, { recursive: true });
+    if (store.blobs instanceof FilesystemBlobStore) await mkdir(store.blobDir, { recursive: true });
     await store.staging.create();
     store.catalog.migrateModule('evidence-journal', JOURNAL_MIGRATIONS);
     ensureViews(store.catalog);
@@ -173,7 +176,7 @@ export class EvidenceStore {
       await this.staging.discard(meta.runId, meta.sourceName);
       return existing;
     }
-    const blob = await this.placeBlob(staged.file, written);
+    const blob = await placeBlob(this.blobs, staged.file, written, this.log);
     const row = this.appendRow(meta, blob, staged.count);
     await this.staging.discard(meta.runId, meta.sourceName);
     return row;
@@ -190,7 +193,7 @@ export class EvidenceStore {
     try {
       const staged = await this.staging.file(meta.runId, meta.sourceName);
       await staged.write(typeof content === 'string' ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength));
-      const blob = await this.placeBlob(staged.file, await staged.finish());
+      const blob = await placeBlob(this.blobs, staged.file, await staged.finish(), this.log);
       return this.appendRow({ ...meta, kinds: [FILE_KIND], provenance: { ...meta.provenance, file } }, blob, 0);
     } finally {
       // One call writes the whole file, so nothing staged is worth keeping for a retry.
@@ -204,7 +207,7 @@ export class EvidenceStore {
     if (!row) throw new Error(`evidence ${id}: not in the catalog`);
     if (!row.kinds.includes(FILE_KIND)) throw new Error(`evidence ${id} holds records, not a file`);
     const chunks: Buffer[] = [];
-    for await (const chunk of createReadStream(this.blobPath(row.uri)).pipe(createZstdDecompress()) as AsyncIterable<Buffer>) chunks.push(chunk);
+    for await (const chunk of (await this.readBlob(row)).pipe(createZstdDecompress()) as AsyncIterable<Buffer>) chunks.push(chunk);
     return Buffer.concat(chunks);
   }
 
@@ -321,7 +324,7 @@ export class EvidenceStore {
     const row = this.get(id);
     if (!row) throw new Error(`evidence ${id}: not in the catalog`);
     if (row.kinds.includes(FILE_KIND)) throw new Error(`evidence ${id} is a file, not records: read it with fileContent`);
-    const input = createReadStream(this.blobPath(row.uri)).pipe(createZstdDecompress());
+    const input = (await this.readBlob(row)).pipe(createZstdDecompress());
     let line = 0;
     for await (const text of createInterface({ input, crlfDelay: Infinity })) {
       line++;
@@ -345,8 +348,19 @@ export class EvidenceStore {
     };
   }
 
+  /** Where a blob of the default filesystem store is on disk. */
   blobPath(uri: string): string {
     return path.join(this.blobDir, uri);
+  }
+
+  /** The stored (compressed) bytes of a row's blob, as a stream. */
+  async readBlob(row: EvidenceRow): Promise<Readable> {
+    try {
+      return await this.blobs.read(row.uri);
+    } catch (error) {
+      if (error instanceof BlobMissingError) throw new Error(`evidence ${row.id}: ${error.message}`, { cause: error });
+      throw error;
+    }
   }
 
   /**
@@ -414,47 +428,17 @@ export class EvidenceStore {
   }
 
   private async verifyBlob(row: EvidenceRow): Promise<VerifyProblem[]> {
-    const file = this.blobPath(row.uri);
-    if (!existsSync(file)) return [{ evidenceId: row.id, problem: 'blob-missing', detail: `blob ${row.uri} is missing` }];
-    const storedSize = (await stat(file)).size;
-    if (storedSize !== row.storedSize) {
-      return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} is ${storedSize} bytes, catalog says ${row.storedSize}` }];
+    const stored = await this.blobs.inspect(row.uri);
+    if (!stored) return [{ evidenceId: row.id, problem: 'blob-missing', detail: `blob ${row.uri} is missing from ${this.blobs.location}` }];
+    if (stored.storedSize !== row.storedSize) {
+      return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} is ${stored.storedSize} bytes, catalog says ${row.storedSize}` }];
     }
-    const found = await inspectBlob(file);
+    const found = await inspectBlob(this.blobs, row.uri);
     if ('unreadable' in found) return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} cannot be read: ${found.unreadable}` }];
     if (found.sha256 !== row.sha256 || found.size !== row.size) {
       return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} has sha256 ${found.sha256}, catalog says ${row.sha256}` }];
     }
     return [];
-  }
-
-  /**
-   * Moves a finished staging file to its content address, read-only. A blob already at that address is reused only
-   * after its content has been hashed again; one that does not hold its content is replaced. The staging file was
-   * hashed as it was written and every write was acknowledged in full: its size on disk must be what was written.
-   */
-  private async placeBlob(stagingFile: string, written: StagedContent): Promise<PlacedBlob> {
-    const uri = `sha256/${written.sha256.slice(0, 2)}/${written.sha256}${BLOB_SUFFIX}`;
-    const target = this.blobPath(uri);
-    if (existsSync(target)) {
-      const stored = await inspectBlob(target);
-      if (holds(stored, written)) {
-        await rm(stagingFile, { force: true });
-        return { ...written, storedSize: stored.storedSize, uri };
-      }
-      this.log?.warn({ uri, found: describeBlob(stored) }, 'a stored blob does not hold the content its name promises; replacing it with the copy just written');
-    }
-    const onDisk = (await stat(stagingFile)).size;
-    if (onDisk !== written.storedSize) throw new Error(`staging file ${stagingFile} holds ${onDisk} bytes, not the ${written.storedSize} written to it`);
-    try {
-      await mkdir(path.dirname(target), { recursive: true });
-      await chmod(stagingFile, 0o444);
-      // Replaces a broken blob in one step: a reader sees the old file or the new one, never a mix.
-      await rename(stagingFile, target);
-    } catch (error) {
-      throw asDiskFull(error, target);
-    }
-    return { ...written, uri };
   }
 
   /** The whole lines at the end of the journal, read by a writer under the catalog's write lock. */
@@ -492,34 +476,6 @@ function parseJournal(text: string): { entries: JournalEntry[]; malformed: { num
     else malformed.push({ number: index + 1 });
   });
   return { entries, malformed };
-}
-
-type BlobInspection = StagedContent | { unreadable: string };
-/** Read and decompress a MiB at a time: the streams' 64 and 16 KiB defaults made re-hashing a blob about twice as slow. */
-const INSPECT_CHUNK_BYTES = 1 << 20;
-
-/** What a blob file holds: the hash and size of its decompressed content and its size on disk. */
-async function inspectBlob(file: string): Promise<BlobInspection> {
-  try {
-    const hash = createHash('sha256');
-    let size = 0;
-    const input = createReadStream(file, { highWaterMark: INSPECT_CHUNK_BYTES }).pipe(createZstdDecompress({ chunkSize: INSPECT_CHUNK_BYTES }));
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
-    return { sha256: hash.digest('hex'), size, storedSize: (await stat(file)).size };
-  } catch (error) {
-    return { unreadable: (error as Error).message };
-  }
-}
-
-function holds(found: BlobInspection, expected: StagedContent): found is StagedContent {
-  return !('unreadable' in found) && found.sha256 === expected.sha256 && found.size === expected.size;
-}
-
-function describeBlob(found: BlobInspection): string {
-  return 'unreadable' in found ? `unreadable (${found.unreadable})` : `${found.size} bytes with sha256 ${found.sha256} in ${found.storedSize} stored bytes`;
 }
 
 function sha256Hex(text: string): string {

@@ -1,0 +1,204 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  type S3ClientConfig,
+  type ObjectLockMode,
+  type ServerSideEncryption,
+} from '@aws-sdk/client-s3';
+import type { EvidenceBlobsConfig, S3BlobsConfig } from '../config/evidence-blobs.ts';
+import { BlobMissingError, type BlobStore } from './blob-store.ts';
+
+/** Error names S3 gives a request that may succeed when sent again. */
+const TRANSIENT_S3_ERRORS = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'InternalError', 'ServiceUnavailable', 'ConditionalRequestConflict', 'OperationAborted']);
+/** Names of errors raised before any answer came back: the network, not S3. */
+const NETWORK_ERRORS = new Set(['TimeoutError', 'AbortError', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * An S3 request for evidence that failed, naming the bucket, the key and the operation. Only S3's error code and
+ * HTTP status are kept: some S3 error bodies carry the access key id and the string that was signed.
+ */
+export class EvidenceStorageError extends Error {
+  override readonly name = 'EvidenceStorageError';
+  readonly retryable: boolean;
+  readonly bucket: string;
+  readonly operation: string;
+
+  constructor(operation: string, bucket: string, key: string, error: unknown) {
+    const { code, status } = s3FaultOf(error);
+    const retryable = status === undefined ? NETWORK_ERRORS.has(code) || code === 'network' : status >= 500 || status === 429 || TRANSIENT_S3_ERRORS.has(code);
+    const why = code === 'AccessDenied' ? 'access denied' : code === 'NoSuchBucket' ? 'the bucket does not exist' : code;
+    super(`S3 ${operation} s3://${bucket}/${key}: ${why}${status === undefined ? '' : ` (HTTP ${status})`}${retryable ? '' : '; not retried'}`);
+    this.retryable = retryable;
+    this.bucket = bucket;
+    this.operation = operation;
+  }
+}
+
+function s3FaultOf(error: unknown): { code: string; status: number | undefined } {
+  if (!(error instanceof Error)) return { code: 'network', status: undefined };
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const errno = (error as NodeJS.ErrnoException).code;
+  const code = status === undefined && typeof errno === 'string' ? errno : error.name;
+  // Error names are identifiers; anything else came from somewhere we do not quote.
+  return { code: /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : 'unrecognised error', status };
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+export interface S3BlobStoreOptions {
+  /** Credentials other than the default AWS chain's; a test gives keys of a user it made. */
+  credentials?: S3ClientConfig['credentials'];
+  /** When the retention of an object written now ends; a test moves the clock. */
+  now?: () => Date;
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * Blobs as objects `<prefix><uri>` in one bucket. Each is written with a conditional put (If-None-Match: *), so
+ * content already stored is never written twice and concurrent writers of the same content cannot clobber each
+ * other; with Object Lock configured each object gets its retention as it is written.
+ */
+export class S3BlobStore implements BlobStore {
+  readonly location: string;
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly prefix: string;
+  private readonly config: S3BlobsConfig;
+  private readonly now: () => Date;
+
+  constructor(config: S3BlobsConfig, options: S3BlobStoreOptions = {}) {
+    this.config = config;
+    this.bucket = config.bucket;
+    this.prefix = config.prefix;
+    this.location = `s3://${config.bucket}/${config.prefix}`;
+    this.now = options.now ?? (() => new Date());
+    this.client = new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle, credentials: options.credentials });
+  }
+
+  keyOf(uri: string): string {
+    return `${this.prefix}${uri}`;
+  }
+
+  /** Object Lock and encryption settings every new object is written with. */
+  writeParams(): { ObjectLockMode?: ObjectLockMode; ObjectLockRetainUntilDate?: Date; ServerSideEncryption?: ServerSideEncryption; SSEKMSKeyId?: string } {
+    const lock = this.config.objectLock;
+    const sse = this.config.serverSideEncryption;
+    return {
+      ...(lock && { ObjectLockMode: lock.mode, ObjectLockRetainUntilDate: new Date(this.now().getTime() + lock.retainDays * 86_400_000) }),
+      ...(sse?.kind === 'SSE-S3' && { ServerSideEncryption: 'AES256' as const }),
+      ...(sse?.kind === 'SSE-KMS' && { ServerSideEncryption: 'aws:kms' as const, ...(sse.kmsKeyId && { SSEKMSKeyId: sse.kmsKeyId }) }),
+    };
+  }
+
+  /**
+   * Puts `body` at `key` unless something is there already (or, with `replace`, as a new version over it).
+   * Returns 'exists' when the condition failed.
+   */
+  async putObject(key: string, body: Buffer | (() => Readable), storedSize: number, replace: boolean): Promise<'written' | 'exists'> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: typeof body === 'function' ? body() : body,
+          ContentLength: storedSize,
+          ...(replace ? {} : { IfNoneMatch: '*' }),
+          ...this.writeParams(),
+        }),
+      );
+      return 'written';
+    } catch (error) {
+      if (statusOf(error) === 412) return 'exists';
+      throw new EvidenceStorageError('PutObject', this.bucket, key, error);
+    }
+  }
+
+  async write(stagingFile: string, uri: string, options: { replace: boolean; storedSize: number }): Promise<'written' | 'exists'> {
+    const key = this.keyOf(uri);
+    const partSize = this.config.partSizeMiB * MIB;
+    if (options.storedSize <= partSize) return this.putObject(key, () => createReadStream(stagingFile), options.storedSize, options.replace);
+    return this.writeInParts(stagingFile, key, options.storedSize, partSize, options.replace);
+  }
+
+  /** A multipart upload whose completion is the conditional write: the object appears whole or not at all. */
+  private async writeInParts(stagingFile: string, key: string, storedSize: number, partSize: number, replace: boolean): Promise<'written' | 'exists'> {
+    let uploadId: string | undefined;
+    let operation = 'CreateMultipartUpload';
+    try {
+      uploadId = (await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ...this.writeParams() }))).UploadId;
+      if (!uploadId) throw new Error('CreateMultipartUpload returned no upload id');
+      const parts: { ETag: string | undefined; PartNumber: number }[] = [];
+      operation = 'UploadPart';
+      for (let start = 0, number = 1; start < storedSize; start += partSize, number++) {
+        const end = Math.min(start + partSize, storedSize);
+        const part = await this.client.send(
+          new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: number, ContentLength: end - start, Body: createReadStream(stagingFile, { start, end: end - 1 }) }),
+        );
+        parts.push({ ETag: part.ETag, PartNumber: number });
+      }
+      operation = 'CompleteMultipartUpload';
+      await this.client.send(
+        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts }, ...(replace ? {} : { IfNoneMatch: '*' }) }),
+      );
+      return 'written';
+    } catch (error) {
+      if (uploadId) await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      if (operation === 'CompleteMultipartUpload' && statusOf(error) === 412) return 'exists';
+      throw new EvidenceStorageError(operation, this.bucket, key, error);
+    }
+  }
+
+  async read(uri: string): Promise<Readable> {
+    const key = this.keyOf(uri);
+    try {
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return answer.Body as Readable;
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchKey') throw new BlobMissingError(this.location, uri);
+      throw new EvidenceStorageError('GetObject', this.bucket, key, error);
+    }
+  }
+
+  async inspect(uri: string): Promise<{ storedSize: number } | undefined> {
+    const key = this.keyOf(uri);
+    try {
+      const answer = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { storedSize: Number(answer.ContentLength) };
+    } catch (error) {
+      if (statusOf(error) === 404 && (error as Error).name !== 'NoSuchBucket') return undefined;
+      throw new EvidenceStorageError('HeadObject', this.bucket, key, error);
+    }
+  }
+
+  async *list(): AsyncIterable<string> {
+    const under = this.keyOf('sha256/');
+    try {
+      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: under })) {
+        for (const object of page.Contents ?? []) if (object.Key) yield object.Key.slice(this.prefix.length);
+      }
+    } catch (error) {
+      throw new EvidenceStorageError('ListObjectsV2', this.bucket, under, error);
+    }
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}
+
+/** The blob store the config names; undefined for the filesystem default, which the store makes under its data folder. */
+export function blobStoreOf(config: EvidenceBlobsConfig, options: S3BlobStoreOptions = {}): S3BlobStore | undefined {
+  return config.kind === 's3' ? new S3BlobStore(config, options) : undefined;
+}
