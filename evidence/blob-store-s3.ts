@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -15,7 +15,7 @@ import {
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import type { EvidenceBlobsConfig, S3BlobsConfig } from '../config/evidence-blobs.ts';
-import { BlobMissingError, type BlobStore } from './blob-store.ts';
+import { BlobMissingError, EvidenceStorageError, type BlobStore } from './blob-store.ts';
 
 /** Error names S3 gives a request that may succeed when sent again. */
 const TRANSIENT_S3_ERRORS = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'InternalError', 'ServiceUnavailable', 'ConditionalRequestConflict', 'OperationAborted']);
@@ -26,21 +26,15 @@ const NETWORK_ERRORS = new Set(['TimeoutError', 'AbortError', 'ECONNREFUSED', 'E
  * An S3 request for evidence that failed, naming the bucket, the key and the operation. Only S3's error code and
  * HTTP status are kept: some S3 error bodies carry the access key id and the string that was signed.
  */
-export class EvidenceStorageError extends Error {
-  override readonly name = 'EvidenceStorageError';
-  readonly retryable: boolean;
-  readonly bucket: string;
-  readonly operation: string;
-
-  constructor(operation: string, bucket: string, key: string, error: unknown) {
-    const { code, status } = s3FaultOf(error);
-    const retryable = status === undefined ? NETWORK_ERRORS.has(code) || code === 'network' : status >= 500 || status === 429 || TRANSIENT_S3_ERRORS.has(code);
-    const why = code === 'AccessDenied' ? 'access denied' : code === 'NoSuchBucket' ? 'the bucket does not exist' : code;
-    super(`S3 ${operation} s3://${bucket}/${key}: ${why}${status === undefined ? '' : ` (HTTP ${status})`}${retryable ? '' : '; not retried'}`);
-    this.retryable = retryable;
-    this.bucket = bucket;
-    this.operation = operation;
-  }
+export function s3StorageError(operation: string, bucket: string, key: string, error: unknown): EvidenceStorageError {
+  const { code, status } = s3FaultOf(error);
+  const retryable = status === undefined ? NETWORK_ERRORS.has(code) || code === 'network' : status >= 500 || status === 429 || TRANSIENT_S3_ERRORS.has(code);
+  const why = code === 'AccessDenied' ? 'access denied' : code === 'NoSuchBucket' ? 'the bucket does not exist' : code;
+  return new EvidenceStorageError(`S3 ${operation} s3://${bucket}/${key}: ${why}${status === undefined ? '' : ` (HTTP ${status})`}${retryable ? '' : '; not retried'}`, {
+    retryable,
+    location: `s3://${bucket}`,
+    operation,
+  });
 }
 
 function s3FaultOf(error: unknown): { code: string; status: number | undefined } {
@@ -50,6 +44,18 @@ function s3FaultOf(error: unknown): { code: string; status: number | undefined }
   const code = status === undefined && typeof errno === 'string' ? errno : error.name;
   // Error names are identifiers; anything else came from somewhere we do not quote.
   return { code: /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : 'unrecognised error', status };
+}
+
+async function readRange(file: string, start: number, length: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, start);
+    if (bytesRead !== length) throw new Error(`staging file ${file} ended at ${start + bytesRead} bytes, before ${start + length}`);
+    return buffer;
+  } finally {
+    await handle.close();
+  }
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -106,13 +112,13 @@ export class S3BlobStore implements BlobStore {
    * Puts `body` at `key` unless something is there already (or, with `replace`, as a new version over it).
    * Returns 'exists' when the condition failed.
    */
-  async putObject(key: string, body: Buffer | (() => Readable), storedSize: number, replace: boolean): Promise<'written' | 'exists'> {
+  async putObject(key: string, body: Buffer, storedSize: number, replace: boolean): Promise<'written' | 'exists'> {
     try {
       await this.client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: key,
-          Body: typeof body === 'function' ? body() : body,
+          Body: body,
           ContentLength: storedSize,
           ...(replace ? {} : { IfNoneMatch: '*' }),
           ...this.writeParams(),
@@ -121,14 +127,15 @@ export class S3BlobStore implements BlobStore {
       return 'written';
     } catch (error) {
       if (statusOf(error) === 412) return 'exists';
-      throw new EvidenceStorageError('PutObject', this.bucket, key, error);
+      throw s3StorageError('PutObject', this.bucket, key, error);
     }
   }
 
   async write(stagingFile: string, uri: string, options: { replace: boolean; storedSize: number }): Promise<'written' | 'exists'> {
     const key = this.keyOf(uri);
     const partSize = this.config.partSizeMiB * MIB;
-    if (options.storedSize <= partSize) return this.putObject(key, () => createReadStream(stagingFile), options.storedSize, options.replace);
+    // In memory (at most a part), so that the SDK can send it again on a throttled or failed attempt: it cannot replay a stream.
+    if (options.storedSize <= partSize) return this.putObject(key, await readFile(stagingFile), options.storedSize, options.replace);
     return this.writeInParts(stagingFile, key, options.storedSize, partSize, options.replace);
   }
 
@@ -143,9 +150,8 @@ export class S3BlobStore implements BlobStore {
       operation = 'UploadPart';
       for (let start = 0, number = 1; start < storedSize; start += partSize, number++) {
         const end = Math.min(start + partSize, storedSize);
-        const part = await this.client.send(
-          new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: number, ContentLength: end - start, Body: createReadStream(stagingFile, { start, end: end - 1 }) }),
-        );
+        const body = await readRange(stagingFile, start, end - start);
+        const part = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: number, ContentLength: body.length, Body: body }));
         parts.push({ ETag: part.ETag, PartNumber: number });
       }
       operation = 'CompleteMultipartUpload';
@@ -156,7 +162,7 @@ export class S3BlobStore implements BlobStore {
     } catch (error) {
       if (uploadId) await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
       if (operation === 'CompleteMultipartUpload' && statusOf(error) === 412) return 'exists';
-      throw new EvidenceStorageError(operation, this.bucket, key, error);
+      throw s3StorageError(operation, this.bucket, key, error);
     }
   }
 
@@ -167,7 +173,7 @@ export class S3BlobStore implements BlobStore {
       return answer.Body as Readable;
     } catch (error) {
       if ((error as Error).name === 'NoSuchKey') throw new BlobMissingError(this.location, uri);
-      throw new EvidenceStorageError('GetObject', this.bucket, key, error);
+      throw s3StorageError('GetObject', this.bucket, key, error);
     }
   }
 
@@ -178,7 +184,7 @@ export class S3BlobStore implements BlobStore {
       return { storedSize: Number(answer.ContentLength) };
     } catch (error) {
       if (statusOf(error) === 404 && (error as Error).name !== 'NoSuchBucket') return undefined;
-      throw new EvidenceStorageError('HeadObject', this.bucket, key, error);
+      throw s3StorageError('HeadObject', this.bucket, key, error);
     }
   }
 
@@ -189,7 +195,7 @@ export class S3BlobStore implements BlobStore {
         for (const object of page.Contents ?? []) if (object.Key) yield object.Key.slice(this.prefix.length);
       }
     } catch (error) {
-      throw new EvidenceStorageError('ListObjectsV2', this.bucket, under, error);
+      throw s3StorageError('ListObjectsV2', this.bucket, under, error);
     }
   }
 

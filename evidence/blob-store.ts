@@ -34,6 +34,25 @@ export class BlobMissingError extends Error {
   }
 }
 
+/**
+ * A blob store that could not do what was asked: `retryable` when the fault may pass (throttling, a 5xx, the
+ * network), not when it will not (access denied, no such bucket). Its message names the store and the operation.
+ */
+export class EvidenceStorageError extends Error {
+  override readonly name = 'EvidenceStorageError';
+  readonly retryable: boolean;
+  /** The store, e.g. s3://bucket. */
+  readonly location: string;
+  readonly operation: string;
+
+  constructor(message: string, details: { retryable: boolean; location: string; operation: string }) {
+    super(message);
+    this.retryable = details.retryable;
+    this.location = details.location;
+    this.operation = details.operation;
+  }
+}
+
 export interface PlacedBlob extends StagedContent {
   uri: string;
 }
