@@ -22,6 +22,8 @@ export interface BlobStore {
   inspect(uri: string): Promise<{ storedSize: number } | undefined>;
   /** The uri of every blob. */
   list(): AsyncIterable<string>;
+  /** Releases connections; the store is not used after. */
+  close?(): void;
 }
 
 export class BlobMissingError extends Error {

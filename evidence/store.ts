@@ -143,6 +143,7 @@ export class EvidenceStore {
 
   close(): void {
     this.catalog.close();
+    this.blobs.close?.();
   }
 
   /** Evidence already committed for this run and source: a retried activity returns it instead of pulling again. */
