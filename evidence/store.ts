@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,7 +8,7 @@ import type { EvidenceRef } from '../workflows/contracts.ts';
 import { BlobMissingError, inspectBlob, placeBlob, type BlobStore, type PlacedBlob } from './blob-store.ts';
 import { FilesystemBlobStore } from './blob-store-fs.ts';
 import { Catalog } from './catalog.ts';
-import { asDiskFull } from './disk-full.ts';
+import { FileJournal } from './journal.ts';
 import { EvidenceRecord } from './records.ts';
 import { StagingArea, type Checkpoint, type OpenStagingFile, type StagedSnapshot, type StagingOwner } from './staging.ts';
 import { ensureViews } from './views.ts';
@@ -99,15 +98,6 @@ export interface StoreOptions {
 const GENESIS = '0'.repeat(64);
 /** Rows committed whose journal line is not written yet: a writer adds the row and its entry here in one transaction. */
 const JOURNAL_MIGRATIONS = ['CREATE TABLE journal_waiting (seq INTEGER PRIMARY KEY)'];
-/** How much of the journal's end a writer reads: far more lines than writers can commit between two journal appends. */
-const JOURNAL_TAIL_BYTES = 64 * 1024;
-
-interface JournalEntry {
-  seq: number;
-  id: string;
-  rowHash: string;
-}
-
 /**
  * The evidence store: content-addressed, write-once blobs (zstd NDJSON) in a blob store, a SQLite catalog
  * whose rows form a hash chain, and an append-only journal of row hashes so that deleting the newest row
@@ -119,7 +109,8 @@ export class EvidenceStore {
   readonly blobs: BlobStore;
   private readonly blobDir: string;
   private readonly staging: StagingArea;
-  private readonly journal: string;
+  /** Written synchronously inside the catalog's transaction; an S3Journal waits for the async catalog. */
+  private readonly journal: FileJournal;
   private readonly log: StoreOptions['log'];
 
   constructor(dataDir: string, options: StoreOptions = {}) {
@@ -127,7 +118,7 @@ export class EvidenceStore {
     this.blobDir = path.join(this.root, 'blobs');
     this.blobs = options.blobs ?? new FilesystemBlobStore(this.blobDir);
     this.staging = new StagingArea(path.join(this.root, 'staging'), options.openStagingFile);
-    this.journal = path.join(this.root, 'journal.log');
+    this.journal = new FileJournal(path.join(this.root, 'journal.log'));
     this.log = options.log;
     this.catalog = new Catalog(path.join(dataDir, 'catalog.sqlite'));
   }
@@ -222,7 +213,7 @@ export class EvidenceStore {
       if (again) return again;
       const last = this.catalog.get<{ seq: number; row_hash: string }>('SELECT seq, row_hash FROM evidence ORDER BY seq DESC LIMIT 1');
       const waiting = this.catalog.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM journal_waiting')?.seq ?? 0;
-      const journaled = this.readJournalTail().map((entry) => entry.seq);
+      const journaled = this.journal.tailSync().map((entry) => entry.seq);
       const fields: Omit<EvidenceRow, 'rowHash'> = {
         seq: Math.max(last?.seq ?? 0, Number(waiting), ...journaled) + 1,
         id: `ev-${randomUUID()}`,
@@ -272,29 +263,11 @@ export class EvidenceStore {
       );
       if (waiting.length === 0) return;
       // A writer that stopped after its append and before this delete left lines that are already there.
-      const written = new Set(this.readJournalTail().map((entry) => entry.seq));
+      const written = new Set(this.journal.tailSync().map((entry) => entry.seq));
       const lines = waiting.flatMap((row) => (row.id !== null && row.row_hash !== null && !written.has(Number(row.seq)) ? [`${row.seq} ${row.id} ${row.row_hash}\n`] : []));
-      if (lines.length > 0) this.appendToJournal(lines.join(''));
+      if (lines.length > 0) this.journal.appendLines(lines.join(''));
       this.catalog.run('DELETE FROM journal_waiting');
     });
-  }
-
-  private appendToJournal(lines: string): void {
-    try {
-      const fd = openSync(this.journal, 'a+');
-      try {
-        const size = fstatSync(fd).size;
-        const last = Buffer.alloc(1);
-        // A torn last line keeps its own line: the new ones start on the next.
-        const endsMidLine = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
-        writeSync(fd, endsMidLine ? `\n${lines}` : lines);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    } catch (error) {
-      throw asDiskFull(error, this.journal);
-    }
   }
 
   get(id: string): EvidenceRow | undefined {
@@ -372,10 +345,8 @@ export class EvidenceStore {
   async verify(options: { runInFlight?: RunInFlight } = {}): Promise<VerifyReport> {
     const problems: VerifyProblem[] = [];
     const rows = this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq').map(fromDb);
-    const { entries: journaled, malformed } = this.readJournal();
-    for (const line of malformed) {
-      problems.push({ evidenceId: `journal line ${line.number}`, problem: 'journal-malformed', detail: `journal.log line ${line.number} is not "<seq> <evidence id> <row hash>"` });
-    }
+    const { entries: journaled, malformed } = await this.journal.read();
+    for (const entry of malformed) problems.push({ evidenceId: entry.where, problem: 'journal-malformed', detail: entry.detail });
     const journaledBySeq = new Map(journaled.map((entry) => [entry.seq, entry]));
     const waiting = new Set(this.catalog.all<{ seq: number }>('SELECT seq FROM journal_waiting').map((row) => Number(row.seq)));
     let previous = GENESIS;
@@ -442,41 +413,6 @@ export class EvidenceStore {
     return [];
   }
 
-  /** The whole lines at the end of the journal, read by a writer under the catalog's write lock. */
-  private readJournalTail(): JournalEntry[] {
-    if (!existsSync(this.journal)) return [];
-    const fd = openSync(this.journal, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const length = Math.min(size, JOURNAL_TAIL_BYTES);
-      const buffer = Buffer.alloc(length);
-      readSync(fd, buffer, 0, length, size - length);
-      const text = buffer.toString('utf8');
-      // The first line of a window that starts mid-file may be cut.
-      return parseJournal(length < size ? text.slice(text.indexOf('\n') + 1) : text).entries;
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  private readJournal(): { entries: JournalEntry[]; malformed: { number: number }[] } {
-    if (!existsSync(this.journal)) return { entries: [], malformed: [] };
-    return parseJournal(readFileSync(this.journal, 'utf8'));
-  }
-}
-
-const JOURNAL_LINE = /^(\d+) (\S+) ([0-9a-f]{64})$/;
-
-function parseJournal(text: string): { entries: JournalEntry[]; malformed: { number: number }[] } {
-  const entries: JournalEntry[] = [];
-  const malformed: { number: number }[] = [];
-  text.split('\n').forEach((line, index) => {
-    if (line === '') return;
-    const match = JOURNAL_LINE.exec(line);
-    if (match) entries.push({ seq: Number(match[1]), id: match[2]!, rowHash: match[3]! });
-    else malformed.push({ number: index + 1 });
-  });
-  return { entries, malformed };
 }
 
 function sha256Hex(text: string): string {
