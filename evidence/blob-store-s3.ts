@@ -5,6 +5,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   paginateListObjectsV2,
   PutObjectCommand,
@@ -26,8 +27,10 @@ const NETWORK_ERRORS = new Set(['TimeoutError', 'AbortError', 'ECONNREFUSED', 'E
  * An S3 request for evidence that failed, naming the bucket, the key and the operation. Only S3's error code and
  * HTTP status are kept: some S3 error bodies carry the access key id and the string that was signed.
  */
-export function s3StorageError(operation: string, bucket: string, key: string, error: unknown): EvidenceStorageError {
-  const { code, status } = s3FaultOf(error);
+export function s3StorageError(operation: string, bucket: string, key: string, error: unknown, knownCode?: string): EvidenceStorageError {
+  const fault = s3FaultOf(error);
+  const { status } = fault;
+  const code = knownCode ?? fault.code;
   const retryable = status === undefined ? NETWORK_ERRORS.has(code) || code === 'network' : status >= 500 || status === 429 || TRANSIENT_S3_ERRORS.has(code);
   const why = code === 'AccessDenied' ? 'access denied' : code === 'NoSuchBucket' ? 'the bucket does not exist' : code;
   return new EvidenceStorageError(`S3 ${operation} s3://${bucket}/${key}: ${why}${status === undefined ? '' : ` (HTTP ${status})`}${retryable ? '' : '; not retried'}`, {
@@ -83,6 +86,8 @@ export class S3BlobStore implements BlobStore {
   readonly prefix: string;
   private readonly config: S3BlobsConfig;
   private readonly now: () => Date;
+  /** Whether the bucket exists, asked once when an object is not found. */
+  private bucketChecked: Promise<EvidenceStorageError | undefined> | undefined;
 
   constructor(config: S3BlobsConfig, options: S3BlobStoreOptions = {}) {
     this.config = config;
@@ -183,9 +188,19 @@ export class S3BlobStore implements BlobStore {
       const answer = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return { storedSize: Number(answer.ContentLength) };
     } catch (error) {
-      if (statusOf(error) === 404 && (error as Error).name !== 'NoSuchBucket') return undefined;
-      throw s3StorageError('HeadObject', this.bucket, key, error);
+      if (statusOf(error) !== 404) throw s3StorageError('HeadObject', this.bucket, key, error);
     }
+    // A HEAD answer has no body, so a missing bucket looks like a missing object: ask the bucket before saying the blob is gone.
+    this.bucketChecked ??= this.client.send(new HeadBucketCommand({ Bucket: this.bucket })).then(
+      () => undefined,
+      (error: unknown) => s3StorageError('HeadBucket', this.bucket, '', error, statusOf(error) === 404 ? 'NoSuchBucket' : undefined),
+    );
+    const failure = await this.bucketChecked;
+    if (failure) {
+      this.bucketChecked = undefined;
+      throw failure;
+    }
+    return undefined;
   }
 
   async *list(): AsyncIterable<string> {

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import { blobStoreOf } from '../../evidence/blob-store-s3.ts';
 import { EvidenceStore } from '../../evidence/store.ts';
 import { createLogger } from '../../worker/logger.ts';
 import type { EvidenceRef } from '../../workflows/contracts.ts';
-import { startMoto, type MotoServer } from '../support/moto.ts';
+import { enforceAuthentication, startMoto, type MotoServer } from '../support/moto.ts';
 
 const CREDENTIALS = { accessKeyId: 'AKIAISMSCOLLECTS3001', secretAccessKey: 'collect-s3-secret-Wm4tR8' };
 
@@ -58,7 +59,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function collectInto(bucket: string) {
+async function collectInto(bucket: string, credentials: { accessKeyId: string; secretAccessKey: string } = CREDENTIALS, logLines: string[] = []) {
   const work = mkdtempSync(path.join(dir, `${bucket}-`));
   const file = path.join(work, 'isms.yaml');
   writeFileSync(
@@ -80,10 +81,11 @@ async function collectInto(bucket: string) {
     }),
   );
   const config = await loadConfig(file, { connectors: connectorRegistry([oneFinding]), checks: defaultChecks });
-  const store = await EvidenceStore.open(config.dataDir, { blobs: blobStoreOf(config.config.evidence.blobs, { credentials: CREDENTIALS }) });
+  const log = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
+  const store = await EvidenceStore.open(config.dataDir, { log, blobs: blobStoreOf(config.config.evidence.blobs, { credentials }) });
   const run = new MockActivityEnvironment({ attempt: 1, retryPolicy: { maximumAttempts: 3 } }).run(
     collectEvidence,
-    { config, store, log: createLogger({ level: 'silent' }) },
+    { config, store, log },
     { runId: 'control:vuln:2026-11-25T06:00:00.000Z', controlId: 'vuln', sourceName: 'scans', occurrence: '2026-11-25T06:00:00.000Z' },
   );
   return { store, run: (run as Promise<EvidenceRef>).then((ref) => ({ ref }), (error: unknown) => ({ error })), staging: () => readdirSync(path.join(config.dataDir, 'evidence/staging')) };
@@ -108,6 +110,30 @@ describe('collectEvidence with evidence in S3', () => {
     expect((failure as Error).message).toMatch(/^S3 PutObject s3:\/\/no-such-bucket\/isms\/sha256\/[0-9a-f]{2}\/[0-9a-f]{64}\.ndjson\.zst: the bucket does not exist \(HTTP 404\); not retried$/);
     expect(await store.list()).toEqual([]);
     expect(staging()).toEqual([]);
+    store.close();
+  });
+
+  // Last in the file: from here on moto checks every request's keys and policies.
+  it('access denied: a non-retryable failure, and neither the access key id nor the secret in it or in any log line', async () => {
+    const iam = new IAMClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: CREDENTIALS });
+    await iam.send(new CreateUserCommand({ UserName: 'reader' }));
+    await iam.send(
+      new PutUserPolicyCommand({ UserName: 'reader', PolicyName: 'read', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }) }),
+    );
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'reader' }))).AccessKey!;
+    iam.destroy();
+    await enforceAuthentication(moto);
+    const reader = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+    const lines: string[] = [];
+    const { store, run } = await collectInto('evidence', reader, lines);
+    const result = await run;
+    const failure = 'error' in result ? result.error : undefined;
+    expect(failure).toMatchObject({ type: 'EvidenceStorageError', nonRetryable: true });
+    expect((failure as Error).message).toMatch(/^S3 PutObject s3:\/\/evidence\/isms\/sha256\/.*: access denied \(HTTP 403\); not retried$/);
+    expect(lines.join('')).toContain('collection failed');
+    const everything = `${lines.join('')} ${(failure as Error).message} ${(failure as Error).stack} ${JSON.stringify(failure)}`;
+    expect(everything).not.toContain(reader.accessKeyId);
+    expect(everything).not.toContain(reader.secretAccessKey);
     store.close();
   });
 });

@@ -147,6 +147,15 @@ describe('S3 faults while placing a blob', () => {
     blobs.close();
   });
 
+  it('a missing bucket while verifying: an error naming the bucket, not every blob reported missing', async () => {
+    const blobs = new S3BlobStore(config({ bucket: 'no-such-evidence-bucket' }), { credentials: ADMIN });
+    await expect(blobs.inspect(blobUri('a'.repeat(64)))).rejects.toThrow(/^S3 HeadBucket s3:\/\/no-such-evidence-bucket\/: the bucket does not exist \(HTTP 404\); not retried$/);
+    const present = new S3BlobStore(config(), { credentials: ADMIN });
+    expect(await present.inspect(blobUri('a'.repeat(64)))).toBeUndefined();
+    blobs.close();
+    present.close();
+  });
+
   it('S3 throttling (503 SlowDown) past the SDK\'s own retries: a retryable error', async () => {
     const proxy: S3Proxy = await startS3Proxy(moto.endpoint);
     try {
