@@ -20,6 +20,14 @@ import { BlobMissingError, EvidenceStorageError, type BlobStore } from './blob-s
 
 /** Error names S3 gives a request that may succeed when sent again. */
 const TRANSIENT_S3_ERRORS = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'InternalError', 'ServiceUnavailable', 'ConditionalRequestConflict', 'OperationAborted']);
+/**
+ * Errors the SDK raises before sending anything, because this host cannot say where or as whom to send: they do not
+ * pass by retrying. Said in our words, since the SDK's messages can quote a credential process's output.
+ */
+const LOCAL_CONFIG_FAULTS: Record<string, string> = {
+  CredentialsProviderError: 'no AWS credentials found in the default chain (environment, profile, web identity, container or instance role)',
+  RegionMissing: 'no region: set evidence.blobs.region or AWS_REGION',
+};
 /** Names of errors raised before any answer came back: the network, not S3. */
 const NETWORK_ERRORS = new Set(['TimeoutError', 'AbortError', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -32,7 +40,7 @@ export function s3StorageError(operation: string, bucket: string, key: string, e
   const { status } = fault;
   const code = knownCode ?? fault.code;
   const retryable = status === undefined ? NETWORK_ERRORS.has(code) || code === 'network' : status >= 500 || status === 429 || TRANSIENT_S3_ERRORS.has(code);
-  const why = code === 'AccessDenied' ? 'access denied' : code === 'NoSuchBucket' ? 'the bucket does not exist' : code;
+  const why = code === 'AccessDenied' ? 'access denied' : code === 'NoSuchBucket' ? 'the bucket does not exist' : (LOCAL_CONFIG_FAULTS[code] ?? code);
   return new EvidenceStorageError(`S3 ${operation} s3://${bucket}/${key}: ${why}${status === undefined ? '' : ` (HTTP ${status})`}${retryable ? '' : '; not retried'}`, {
     retryable,
     location: `s3://${bucket}`,
@@ -44,6 +52,7 @@ function s3FaultOf(error: unknown): { code: string; status: number | undefined }
   if (!(error instanceof Error)) return { code: 'network', status: undefined };
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const errno = (error as NodeJS.ErrnoException).code;
+  if (status === undefined && error.message === 'Region is missing') return { code: 'RegionMissing', status };
   const code = status === undefined && typeof errno === 'string' ? errno : error.name;
   // Error names are identifiers; anything else came from somewhere we do not quote.
   return { code: /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : 'unrecognised error', status };

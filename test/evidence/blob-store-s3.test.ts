@@ -14,7 +14,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { S3BlobsConfig } from '../../config/evidence-blobs.ts';
 import { blobUri, EvidenceStorageError, inspectBlob, placeBlob } from '../../evidence/blob-store.ts';
 import { S3BlobStore } from '../../evidence/blob-store-s3.ts';
@@ -180,6 +180,27 @@ describe('S3 faults while placing a blob', () => {
     expect((error as EvidenceStorageError).retryable).toBe(true);
     expect((error as Error).message).toMatch(/^S3 PutObject s3:\/\/plain\/isms\/sha256\/.*: ECONNREFUSED$/);
     blobs.close();
+  }, 30_000);
+
+  it('no region and no credentials on this host: non-retryable errors that say what to set', async () => {
+    vi.stubEnv('AWS_REGION', undefined);
+    vi.stubEnv('AWS_DEFAULT_REGION', undefined);
+    vi.stubEnv('AWS_CONFIG_FILE', path.join(dir, 'no-such-config'));
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', path.join(dir, 'no-such-credentials'));
+    vi.stubEnv('AWS_ACCESS_KEY_ID', undefined);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', undefined);
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+    try {
+      const { region: _region, ...withoutRegion } = config();
+      const noRegion = new S3BlobStore(withoutRegion, { credentials: ADMIN });
+      await expect(noRegion.inspect('x')).rejects.toMatchObject({ retryable: false, message: 'S3 HeadObject s3://plain/isms/x: no region: set evidence.blobs.region or AWS_REGION; not retried' });
+      const noCredentials = new S3BlobStore(config());
+      await expect(noCredentials.inspect('x')).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/^S3 HeadObject s3:\/\/plain\/isms\/x: no AWS credentials found in the default chain/) });
+      noRegion.close();
+      noCredentials.close();
+    } finally {
+      vi.unstubAllEnvs();
+    }
   }, 30_000);
 
   // Last in the file: from here on moto checks every request's keys and policies.
