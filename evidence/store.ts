@@ -98,6 +98,7 @@ export interface StoreOptions {
 const GENESIS = '0'.repeat(64);
 /** Rows committed whose journal line is not written yet: a writer adds the row and its entry here in one transaction. */
 const JOURNAL_MIGRATIONS = ['CREATE TABLE journal_waiting (seq INTEGER PRIMARY KEY)'];
+
 /**
  * The evidence store: content-addressed, write-once blobs (zstd NDJSON) in a blob store, a SQLite catalog
  * whose rows form a hash chain, and an append-only journal of row hashes so that deleting the newest row

@@ -80,6 +80,17 @@ describe('S3 blob store against moto', () => {
     blobs.close();
   });
 
+  it('writers placing the same content at once leave one object, one version, and each gets the blob', async () => {
+    const blobs = new S3BlobStore(config({ bucket: 'locked', prefix: 'race/' }), { credentials: ADMIN });
+    const content = Buffer.from('{"kind":"finding","id":"CVE-RACE"}\n');
+    const writers = Array.from({ length: 4 }, () => stagingFile(content));
+    const placed = await Promise.all(writers.map(({ file, written }) => placeBlob(blobs, file, written)));
+    expect(new Set(placed.map((blob) => blob.uri)).size).toBe(1);
+    const versions = await admin.send(new ListObjectVersionsCommand({ Bucket: 'locked', Prefix: `race/${placed[0]!.uri}` }));
+    expect(versions.Versions ?? []).toHaveLength(1);
+    blobs.close();
+  });
+
   it('moto refuses a second put with If-None-Match: * (412), the condition the store relies on', async () => {
     await admin.send(new PutObjectCommand({ Bucket: 'plain', Key: 'probe', Body: 'one', IfNoneMatch: '*' }));
     await expect(admin.send(new PutObjectCommand({ Bucket: 'plain', Key: 'probe', Body: 'two', IfNoneMatch: '*' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
