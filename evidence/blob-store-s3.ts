@@ -153,7 +153,11 @@ export class S3BlobStore implements BlobStore {
     return this.writeInParts(stagingFile, key, options.storedSize, partSize, options.replace);
   }
 
-  /** A multipart upload whose completion is the conditional write: the object appears whole or not at all. */
+  /**
+   * A multipart upload whose completion is the conditional write: the object appears whole or not at all. Parts are
+   * read from the staging file by range (its size is known), so a part the SDK sends again is read again rather than
+   * buffered from a stream; that is all @aws-sdk/lib-storage would add here, so it is not a dependency.
+   */
   private async writeInParts(stagingFile: string, key: string, storedSize: number, partSize: number, replace: boolean): Promise<'written' | 'exists'> {
     let uploadId: string | undefined;
     let operation = 'CreateMultipartUpload';
