@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { ConfigError } from '../core/errors.ts';
 import { ConnectorError, ThrottledError } from '../connectors/errors.ts';
+import { EvidenceStorageError } from '../evidence/blob-store.ts';
 
 /** Secrets shorter than this are not replaced: a 1-3 character value would scrub ordinary words and numbers. */
 const MIN_SCRUBBED_LENGTH = 4;
@@ -53,7 +54,7 @@ export function toFailure(error: unknown, secrets: readonly string[] = []): Appl
   if (cause instanceof ConfigError || cause instanceof InvalidRecordError) {
     return ApplicationFailure.create({ type: cause.name, message, nonRetryable: true });
   }
-  if (cause instanceof ConnectorError) {
+  if (cause instanceof ConnectorError || cause instanceof EvidenceStorageError) {
     return ApplicationFailure.create({
       type: cause.name,
       message,

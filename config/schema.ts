@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CalendarConfig } from './calendar.ts';
 import { Timezone } from '../core/calendar-occurrences.ts';
 import { Duration, Schedule } from './schedule.ts';
+import { EvidenceConfig } from './evidence-blobs.ts';
 import { References } from './frameworks/reference.ts';
 import { SourceJoin } from './join.ts';
 import { ReviewConfig } from './review-schema.ts';
@@ -130,6 +131,7 @@ export const IsmsConfig = z.strictObject({
     .strictObject({ signingKey: SecretRef.describe('A PEM private key, Ed25519 or ECDSA, that signs each bundle\'s manifest.') })
     .optional()
     .describe('Auditor bundles (`isms evidence export`).'),
+  evidence: EvidenceConfig.prefault({}),
   timezone: Timezone.default('UTC').describe('The organisation\'s zone: the default of schedules, calendar activities and the dates in reports.'),
   temporal: z
     .strictObject({

@@ -1,7 +1,8 @@
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { createZstdDecompress } from 'node:zlib';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
@@ -135,8 +136,12 @@ export async function exportBundle(
   const sums: string[] = [];
   for (const row of rows) {
     const name = `evidence/${row.id}.ndjson.zst`;
-    await copyFile(store.blobPath(row.uri), path.join(options.out, name));
-    sums.push(`${await sha256OfFile(path.join(options.out, name))}  ${name}`);
+    const file = path.join(options.out, name);
+    await pipeline(await store.readBlob(row), createWriteStream(file));
+    // The copy is checked, not trusted: a bundle never carries a blob that no longer holds what its row says.
+    const content = await sha256OfFile(file, true).catch(() => 'not a zstd stream');
+    if (content !== row.sha256) throw new Error(`evidence ${row.id}: blob ${row.uri} in ${store.blobs.location} does not hold sha256 ${row.sha256} (${content}); run isms evidence verify`);
+    sums.push(`${await sha256OfFile(file)}  ${name}`);
   }
   const nonconformities = register
     .list()

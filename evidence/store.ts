@@ -1,14 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { createZstdDecompress } from 'node:zlib';
 import type { EvidenceRef } from '../core/contracts.ts';
+import { BlobMissingError, inspectBlob, placeBlob, type BlobStore, type PlacedBlob } from './blob-store.ts';
+import { FilesystemBlobStore } from './blob-store-fs.ts';
 import { Catalog } from './catalog.ts';
-import { asDiskFull } from './disk-full.ts';
+import { FileJournal } from './journal.ts';
 import { EvidenceRecord } from '../core/records.ts';
-import { BLOB_SUFFIX, StagingArea, type Checkpoint, type OpenStagingFile, type StagedContent, type StagedSnapshot, type StagingOwner } from './staging.ts';
+import { StagingArea, type Checkpoint, type OpenStagingFile, type StagedSnapshot, type StagingOwner } from './staging.ts';
 import { ensureViews } from './views.ts';
 
 export { StagedSnapshot } from './staging.ts';
@@ -89,49 +91,42 @@ export interface StoreOptions {
   log?: { warn(fields: Record<string, unknown>, message: string): void };
   /** How staging files are opened; a test puts a disk that fills up here. */
   openStagingFile?: OpenStagingFile;
+  /** Where blobs are kept; by default read-only files under `<dataDir>/evidence/blobs`. */
+  blobs?: BlobStore;
 }
 
 const GENESIS = '0'.repeat(64);
 /** Rows committed whose journal line is not written yet: a writer adds the row and its entry here in one transaction. */
 const JOURNAL_MIGRATIONS = ['CREATE TABLE journal_waiting (seq INTEGER PRIMARY KEY)'];
-/** How much of the journal's end a writer reads: far more lines than writers can commit between two journal appends. */
-const JOURNAL_TAIL_BYTES = 64 * 1024;
-
-interface JournalEntry {
-  seq: number;
-  id: string;
-  rowHash: string;
-}
-
-interface PlacedBlob extends StagedContent {
-  uri: string;
-}
 
 /**
- * The evidence store: content-addressed, write-once blobs (zstd NDJSON) under `blobs/`, a SQLite catalog
+ * The evidence store: content-addressed, write-once blobs (zstd NDJSON) in a blob store, a SQLite catalog
  * whose rows form a hash chain, and an append-only journal of row hashes so that deleting the newest row
  * is detectable too. Only writers touch the journal; opening and verifying read it.
  */
 export class EvidenceStore {
   readonly root: string;
   readonly catalog: Catalog;
+  readonly blobs: BlobStore;
   private readonly blobDir: string;
   private readonly staging: StagingArea;
-  private readonly journal: string;
+  /** Written synchronously inside the catalog's transaction; an S3Journal waits for the async catalog. */
+  private readonly journal: FileJournal;
   private readonly log: StoreOptions['log'];
 
   constructor(dataDir: string, options: StoreOptions = {}) {
     this.root = path.join(dataDir, 'evidence');
     this.blobDir = path.join(this.root, 'blobs');
+    this.blobs = options.blobs ?? new FilesystemBlobStore(this.blobDir);
     this.staging = new StagingArea(path.join(this.root, 'staging'), options.openStagingFile);
-    this.journal = path.join(this.root, 'journal.log');
+    this.journal = new FileJournal(path.join(this.root, 'journal.log'));
     this.log = options.log;
     this.catalog = new Catalog(path.join(dataDir, 'catalog.sqlite'));
   }
 
   static async open(dataDir: string, options: StoreOptions = {}): Promise<EvidenceStore> {
     const store = new EvidenceStore(dataDir, options);
-    await mkdir(store.blobDir, { recursive: true });
+    if (store.blobs instanceof FilesystemBlobStore) await mkdir(store.blobDir, { recursive: true });
     await store.staging.create();
     store.catalog.migrateModule('evidence-journal', JOURNAL_MIGRATIONS);
     ensureViews(store.catalog);
@@ -140,6 +135,7 @@ export class EvidenceStore {
 
   close(): void {
     this.catalog.close();
+    this.blobs.close?.();
   }
 
   /** Evidence already committed for this run and source: a retried activity returns it instead of pulling again. */
@@ -173,7 +169,7 @@ export class EvidenceStore {
       await this.staging.discard(meta.runId, meta.sourceName);
       return existing;
     }
-    const blob = await this.placeBlob(staged.file, written);
+    const blob = await placeBlob(this.blobs, staged.file, written, this.log);
     const row = this.appendRow(meta, blob, staged.count);
     await this.staging.discard(meta.runId, meta.sourceName);
     return row;
@@ -190,7 +186,7 @@ export class EvidenceStore {
     try {
       const staged = await this.staging.file(meta.runId, meta.sourceName);
       await staged.write(typeof content === 'string' ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength));
-      const blob = await this.placeBlob(staged.file, await staged.finish());
+      const blob = await placeBlob(this.blobs, staged.file, await staged.finish(), this.log);
       return this.appendRow({ ...meta, kinds: [FILE_KIND], provenance: { ...meta.provenance, file } }, blob, 0);
     } finally {
       // One call writes the whole file, so nothing staged is worth keeping for a retry.
@@ -204,7 +200,7 @@ export class EvidenceStore {
     if (!row) throw new Error(`evidence ${id}: not in the catalog`);
     if (!row.kinds.includes(FILE_KIND)) throw new Error(`evidence ${id} holds records, not a file`);
     const chunks: Buffer[] = [];
-    for await (const chunk of createReadStream(this.blobPath(row.uri)).pipe(createZstdDecompress()) as AsyncIterable<Buffer>) chunks.push(chunk);
+    for await (const chunk of (await this.readBlob(row)).pipe(createZstdDecompress()) as AsyncIterable<Buffer>) chunks.push(chunk);
     return Buffer.concat(chunks);
   }
 
@@ -218,7 +214,7 @@ export class EvidenceStore {
       if (again) return again;
       const last = this.catalog.get<{ seq: number; row_hash: string }>('SELECT seq, row_hash FROM evidence ORDER BY seq DESC LIMIT 1');
       const waiting = this.catalog.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM journal_waiting')?.seq ?? 0;
-      const journaled = this.readJournalTail().map((entry) => entry.seq);
+      const journaled = this.journal.tailSync().map((entry) => entry.seq);
       const fields: Omit<EvidenceRow, 'rowHash'> = {
         seq: Math.max(last?.seq ?? 0, Number(waiting), ...journaled) + 1,
         id: `ev-${randomUUID()}`,
@@ -268,29 +264,11 @@ export class EvidenceStore {
       );
       if (waiting.length === 0) return;
       // A writer that stopped after its append and before this delete left lines that are already there.
-      const written = new Set(this.readJournalTail().map((entry) => entry.seq));
+      const written = new Set(this.journal.tailSync().map((entry) => entry.seq));
       const lines = waiting.flatMap((row) => (row.id !== null && row.row_hash !== null && !written.has(Number(row.seq)) ? [`${row.seq} ${row.id} ${row.row_hash}\n`] : []));
-      if (lines.length > 0) this.appendToJournal(lines.join(''));
+      if (lines.length > 0) this.journal.appendLines(lines.join(''));
       this.catalog.run('DELETE FROM journal_waiting');
     });
-  }
-
-  private appendToJournal(lines: string): void {
-    try {
-      const fd = openSync(this.journal, 'a+');
-      try {
-        const size = fstatSync(fd).size;
-        const last = Buffer.alloc(1);
-        // A torn last line keeps its own line: the new ones start on the next.
-        const endsMidLine = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
-        writeSync(fd, endsMidLine ? `\n${lines}` : lines);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    } catch (error) {
-      throw asDiskFull(error, this.journal);
-    }
   }
 
   get(id: string): EvidenceRow | undefined {
@@ -321,7 +299,7 @@ export class EvidenceStore {
     const row = this.get(id);
     if (!row) throw new Error(`evidence ${id}: not in the catalog`);
     if (row.kinds.includes(FILE_KIND)) throw new Error(`evidence ${id} is a file, not records: read it with fileContent`);
-    const input = createReadStream(this.blobPath(row.uri)).pipe(createZstdDecompress());
+    const input = (await this.readBlob(row)).pipe(createZstdDecompress());
     let line = 0;
     for await (const text of createInterface({ input, crlfDelay: Infinity })) {
       line++;
@@ -345,8 +323,19 @@ export class EvidenceStore {
     };
   }
 
+  /** Where a blob of the default filesystem store is on disk. */
   blobPath(uri: string): string {
     return path.join(this.blobDir, uri);
+  }
+
+  /** The stored (compressed) bytes of a row's blob, as a stream. */
+  async readBlob(row: EvidenceRow): Promise<Readable> {
+    try {
+      return await this.blobs.read(row.uri);
+    } catch (error) {
+      if (error instanceof BlobMissingError) throw new Error(`evidence ${row.id}: ${error.message}`, { cause: error });
+      throw error;
+    }
   }
 
   /**
@@ -357,10 +346,8 @@ export class EvidenceStore {
   async verify(options: { runInFlight?: RunInFlight } = {}): Promise<VerifyReport> {
     const problems: VerifyProblem[] = [];
     const rows = this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq').map(fromDb);
-    const { entries: journaled, malformed } = this.readJournal();
-    for (const line of malformed) {
-      problems.push({ evidenceId: `journal line ${line.number}`, problem: 'journal-malformed', detail: `journal.log line ${line.number} is not "<seq> <evidence id> <row hash>"` });
-    }
+    const { entries: journaled, malformed } = await this.journal.read();
+    for (const entry of malformed) problems.push({ evidenceId: entry.where, problem: 'journal-malformed', detail: entry.detail });
     const journaledBySeq = new Map(journaled.map((entry) => [entry.seq, entry]));
     const waiting = new Set(this.catalog.all<{ seq: number }>('SELECT seq FROM journal_waiting').map((row) => Number(row.seq)));
     let previous = GENESIS;
@@ -414,13 +401,12 @@ export class EvidenceStore {
   }
 
   private async verifyBlob(row: EvidenceRow): Promise<VerifyProblem[]> {
-    const file = this.blobPath(row.uri);
-    if (!existsSync(file)) return [{ evidenceId: row.id, problem: 'blob-missing', detail: `blob ${row.uri} is missing` }];
-    const storedSize = (await stat(file)).size;
-    if (storedSize !== row.storedSize) {
-      return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} is ${storedSize} bytes, catalog says ${row.storedSize}` }];
+    const stored = await this.blobs.inspect(row.uri);
+    if (!stored) return [{ evidenceId: row.id, problem: 'blob-missing', detail: `blob ${row.uri} is missing from ${this.blobs.location}` }];
+    if (stored.storedSize !== row.storedSize) {
+      return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} is ${stored.storedSize} bytes, catalog says ${row.storedSize}` }];
     }
-    const found = await inspectBlob(file);
+    const found = await inspectBlob(this.blobs, row.uri);
     if ('unreadable' in found) return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} cannot be read: ${found.unreadable}` }];
     if (found.sha256 !== row.sha256 || found.size !== row.size) {
       return [{ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} has sha256 ${found.sha256}, catalog says ${row.sha256}` }];
@@ -428,98 +414,6 @@ export class EvidenceStore {
     return [];
   }
 
-  /**
-   * Moves a finished staging file to its content address, read-only. A blob already at that address is reused only
-   * after its content has been hashed again; one that does not hold its content is replaced. The staging file was
-   * hashed as it was written and every write was acknowledged in full: its size on disk must be what was written.
-   */
-  private async placeBlob(stagingFile: string, written: StagedContent): Promise<PlacedBlob> {
-    const uri = `sha256/${written.sha256.slice(0, 2)}/${written.sha256}${BLOB_SUFFIX}`;
-    const target = this.blobPath(uri);
-    if (existsSync(target)) {
-      const stored = await inspectBlob(target);
-      if (holds(stored, written)) {
-        await rm(stagingFile, { force: true });
-        return { ...written, storedSize: stored.storedSize, uri };
-      }
-      this.log?.warn({ uri, found: describeBlob(stored) }, 'a stored blob does not hold the content its name promises; replacing it with the copy just written');
-    }
-    const onDisk = (await stat(stagingFile)).size;
-    if (onDisk !== written.storedSize) throw new Error(`staging file ${stagingFile} holds ${onDisk} bytes, not the ${written.storedSize} written to it`);
-    try {
-      await mkdir(path.dirname(target), { recursive: true });
-      await chmod(stagingFile, 0o444);
-      // Replaces a broken blob in one step: a reader sees the old file or the new one, never a mix.
-      await rename(stagingFile, target);
-    } catch (error) {
-      throw asDiskFull(error, target);
-    }
-    return { ...written, uri };
-  }
-
-  /** The whole lines at the end of the journal, read by a writer under the catalog's write lock. */
-  private readJournalTail(): JournalEntry[] {
-    if (!existsSync(this.journal)) return [];
-    const fd = openSync(this.journal, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const length = Math.min(size, JOURNAL_TAIL_BYTES);
-      const buffer = Buffer.alloc(length);
-      readSync(fd, buffer, 0, length, size - length);
-      const text = buffer.toString('utf8');
-      // The first line of a window that starts mid-file may be cut.
-      return parseJournal(length < size ? text.slice(text.indexOf('\n') + 1) : text).entries;
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  private readJournal(): { entries: JournalEntry[]; malformed: { number: number }[] } {
-    if (!existsSync(this.journal)) return { entries: [], malformed: [] };
-    return parseJournal(readFileSync(this.journal, 'utf8'));
-  }
-}
-
-const JOURNAL_LINE = /^(\d+) (\S+) ([0-9a-f]{64})$/;
-
-function parseJournal(text: string): { entries: JournalEntry[]; malformed: { number: number }[] } {
-  const entries: JournalEntry[] = [];
-  const malformed: { number: number }[] = [];
-  text.split('\n').forEach((line, index) => {
-    if (line === '') return;
-    const match = JOURNAL_LINE.exec(line);
-    if (match) entries.push({ seq: Number(match[1]), id: match[2]!, rowHash: match[3]! });
-    else malformed.push({ number: index + 1 });
-  });
-  return { entries, malformed };
-}
-
-type BlobInspection = StagedContent | { unreadable: string };
-/** Read and decompress a MiB at a time: the streams' 64 and 16 KiB defaults made re-hashing a blob about twice as slow. */
-const INSPECT_CHUNK_BYTES = 1 << 20;
-
-/** What a blob file holds: the hash and size of its decompressed content and its size on disk. */
-async function inspectBlob(file: string): Promise<BlobInspection> {
-  try {
-    const hash = createHash('sha256');
-    let size = 0;
-    const input = createReadStream(file, { highWaterMark: INSPECT_CHUNK_BYTES }).pipe(createZstdDecompress({ chunkSize: INSPECT_CHUNK_BYTES }));
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
-    return { sha256: hash.digest('hex'), size, storedSize: (await stat(file)).size };
-  } catch (error) {
-    return { unreadable: (error as Error).message };
-  }
-}
-
-function holds(found: BlobInspection, expected: StagedContent): found is StagedContent {
-  return !('unreadable' in found) && found.sha256 === expected.sha256 && found.size === expected.size;
-}
-
-function describeBlob(found: BlobInspection): string {
-  return 'unreadable' in found ? `unreadable (${found.unreadable})` : `${found.size} bytes with sha256 ${found.sha256} in ${found.storedSize} stored bytes`;
 }
 
 function sha256Hex(text: string): string {

@@ -23,6 +23,7 @@ import { registerReviewCommands } from './commands/review.ts';
 import { registerCalendarCommands } from './commands/calendar.ts';
 import { registerReportCommands } from './commands/report.ts';
 import { registerBundleCommands, verifyBundleCommand } from './commands/evidence-bundle.ts';
+import { registerEvidenceBlobsCommands } from './commands/evidence-blobs.ts';
 import { registerOscalCommands } from './commands/oscal.ts';
 import { registerSoaCommands } from './commands/soa.ts';
 import { registerManagementReviewCommands } from './commands/management-review.ts';
@@ -120,6 +121,7 @@ evidence
     if (!report.ok) process.exitCode = EXIT.findings;
   });
 registerBundleCommands(context, evidence);
+registerEvidenceBlobsCommands(context, evidence);
 
 const nc = program.command('nc').description('the nonconformity register');
 nc.command('list')

@@ -5,6 +5,7 @@ import { defaultChecks } from '../checks/index.ts';
 import { loadConfig, type LoadedConfig, type Registries } from '../config/load.ts';
 import { defaultConnectors } from '../connectors/index.ts';
 import { Register } from '../evidence/register.ts';
+import { blobStoreOf } from '../evidence/blob-store-s3.ts';
 import { EvidenceStore } from '../evidence/store.ts';
 
 export const defaultRegistries: Registries = { connectors: defaultConnectors, checks: defaultChecks };
@@ -27,7 +28,7 @@ export interface Runtime {
 
 export async function openRuntime(file: string, log: Logger, registries: Registries = defaultRegistries): Promise<Runtime> {
   const config = await loadConfig(file, registries);
-  const store = await EvidenceStore.open(config.dataDir, { log });
+  const store = await EvidenceStore.open(config.dataDir, { log, blobs: blobStoreOf(config.config.evidence.blobs) });
   const register = new Register(store.catalog);
   return { config, store, register, log, close: () => store.close() };
 }
