@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { temporal } from '@temporalio/proto';
-import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 
 type History = temporal.api.history.v1.History;
 type ProtoJson = { fromJson(type: unknown, json: unknown, options: object): unknown; toJson(type: unknown, message: unknown): unknown };
@@ -14,7 +13,8 @@ type ProtoJson = { fromJson(type: unknown, json: unknown, options: object): unkn
  */
 const require = createRequire(import.meta.url);
 const protojson = createRequire(require.resolve('@temporalio/proto'))('protobufjs/ext/protojson') as ProtoJson;
-const root = patchProtobufRoot(require('@temporalio/proto') as Record<string, unknown>) as unknown as { lookupType(name: string): unknown };
+const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root') as { patchProtobufRoot<T>(root: T): T & { lookupType(name: string): unknown } };
+const root = patchProtobufRoot(require('@temporalio/proto') as Record<string, unknown>);
 const historyType = root.lookupType('temporal.api.history.v1.History');
 
 export function loadHistory(url: URL): History {
