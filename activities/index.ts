@@ -1,25 +1,14 @@
-import type { Logger } from 'pino';
 import { ConfigError } from '../config/errors.ts';
-import type { LoadedConfig } from '../config/load.ts';
 import { NotificationLedger } from '../evidence/notification-ledger.ts';
-import type { Register } from '../evidence/register.ts';
-import type { EvidenceStore } from '../evidence/store.ts';
 import type { CollectionPlan, CollectInput, EvaluateInput, NotifyInput, ReconcileInput } from '../workflows/contracts.ts';
 import { accessReviewActivities } from './access-review.ts';
 import { calendarActivities } from './calendar.ts';
 import { collectEvidence } from './collect.ts';
+import type { ActivityDeps } from './deps.ts';
 import { evaluateControl } from './evaluate.ts';
 import { toFailure } from './failures.ts';
 import { notify } from './notify.ts';
 import { obligationActivities } from './obligations.ts';
-
-export interface ActivityDeps {
-  config: LoadedConfig;
-  store: EvidenceStore;
-  register: Register;
-  log: Logger;
-  env?: NodeJS.ProcessEnv;
-}
 
 export function createActivities(deps: ActivityDeps) {
   const ledger = new NotificationLedger(deps.store.catalog);

@@ -5,6 +5,7 @@ import { ConfigError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { campaignIdOf, resolveReview, reviewPeriodOf } from '../config/review.ts';
 import { ReviewRefusal } from '../evidence/access-reviews.ts';
+import { accessReviewCampaign } from '../workflows/access-review.ts';
 import { decideUpdate, progressQuery, type CampaignInput, type CampaignProgress, type DecideInput, type DecideResult } from '../workflows/access-review-contracts.ts';
 
 /**
@@ -29,7 +30,7 @@ export async function openReview(client: Client, loaded: LoadedConfig, controlId
   const campaignId = campaignIdOf(controlId, period);
   const input: CampaignInput = { controlId, period, openedAt: new Date(Math.floor(at.getTime() / 1000) * 1000).toISOString(), trigger: 'manual' };
   try {
-    await client.workflow.start('accessReviewCampaign', {
+    await client.workflow.start(accessReviewCampaign, {
       taskQueue: loaded.config.temporal.taskQueue,
       workflowId: campaignId,
       args: [input],

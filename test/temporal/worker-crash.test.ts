@@ -11,6 +11,7 @@ import { createLogger } from '../../worker/logger.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 import { writeConfig } from '../support/temporal.ts';
+import { controlRun } from '../../workflows/control-run.ts';
 
 const workerScript = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
 const children: ChildProcess[] = [];
@@ -52,7 +53,7 @@ describe('a worker killed with SIGKILL mid-collection', () => {
     const client = new Client({ connection, namespace: 'default' });
     try {
       const first = await startWorkerProcess(file);
-      const handle = await client.workflow.start('controlRun', {
+      const handle = await client.workflow.start(controlRun, {
         taskQueue,
         workflowId: `control:crash-test:${Date.now()}`,
         args: [{ controlId: 'crash-test', trigger: 'manual', occurrence: '2026-11-25T00:00:00.000Z' }],
@@ -123,7 +124,7 @@ function slowControl(id: string, source: Record<string, unknown>, collection: Re
 }
 
 async function startRun(client: Client, taskQueue: string, controlId: string): Promise<WorkflowHandle> {
-  return client.workflow.start('controlRun', {
+  return client.workflow.start(controlRun, {
     taskQueue,
     workflowId: `control:${controlId}:${Date.now()}`,
     args: [{ controlId, trigger: 'manual', occurrence: '2026-11-25T00:00:00.000Z' }],
