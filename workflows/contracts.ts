@@ -26,6 +26,12 @@ export interface CollectionPlan {
   };
 }
 
+/** What a control run is planned from: its collection, and which of its sources records an obligation of the calendar. */
+export interface ControlRunPlan extends CollectionPlan {
+  /** Sources that are risk registers: a snapshot of one may complete the risk assessment review. Absent from plans made before. */
+  riskRegisters?: string[];
+}
+
 export interface CollectInput {
   runId: string;
   controlId: string;

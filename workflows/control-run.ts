@@ -1,7 +1,7 @@
 import { ActivityFailure } from '@temporalio/common';
 import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { ControlRunInput, ControlRunSummary, EvaluateInput, EvaluationSummary, ReconcileSummary } from './contracts.ts';
+import type { ControlRunInput, ControlRunSummary, EvaluateInput, EvaluationSummary, EvidenceRef, ReconcileSummary } from './contracts.ts';
 import { catalogRetry, collectAll, collectorFor, gapOf, MESSAGE_OPTIONS, nonRetryable, scheduledStart } from './policies.ts';
 
 /** A full disk is not retried here: the run tells the owner at once and then waits for space (see `recordWhenWritable`). */
@@ -36,6 +36,15 @@ const patientBookkeeping = proxyActivities<Activities>({
 const LOCAL_BOOKKEEPING_PATCH = 'control-run-local-bookkeeping';
 /** Runs that failed at their bookkeeping before it was caught replay as the failures they were. */
 const UNWRITTEN_OUTCOME_PATCH = 'control-run-unwritten-outcome';
+/** Runs from before a risk register snapshot completed the risk assessment review replay without that step. */
+const RISK_REVIEW_PATCH = 'control-run-completes-risk-assessment-review';
+
+/** Completing a calendar occurrence waits for that occurrence's workflow to record the completion. */
+const calendar = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { ...catalogRetry(), maximumAttempts: 5 },
+});
 
 const messenger = proxyActivities<Activities>(MESSAGE_OPTIONS);
 
@@ -63,6 +72,9 @@ export async function controlRun(input: ControlRunInput): Promise<ControlRunSumm
     ({ verdict, nonconformities } = await recordWhenWritable(evaluate, error));
   }
 
+  const registers = evidence.filter((ref) => plan.riskRegisters?.includes(ref.sourceName));
+  if (registers.length > 0 && patched(RISK_REVIEW_PATCH)) await completeRiskAssessmentReview(input.controlId, registers);
+
   try {
     await messenger.notify({ runId, controlId: input.controlId, status: verdict.status, reconcile: nonconformities, gaps });
   } catch (error) {
@@ -71,6 +83,21 @@ export async function controlRun(input: ControlRunInput): Promise<ControlRunSumm
   }
 
   return { runId, controlId: input.controlId, occurrence, status: verdict.status, evidence, gaps, checks: verdict.checks, nonconformities };
+}
+
+/**
+ * One obligation, one record: a risk register snapshot in which every risk was reviewed in the period completes the
+ * period's risk-assessment-review occurrence. The run's outcome stands whatever the calendar makes of it.
+ */
+async function completeRiskAssessmentReview(controlId: string, registers: readonly EvidenceRef[]): Promise<void> {
+  for (const ref of registers) {
+    try {
+      const outcome = await calendar.completeRiskAssessmentReview({ evidenceId: ref.id });
+      log.info('the risk register and the risk assessment review', { controlId, source: ref.sourceName, outcome: outcome.outcome });
+    } catch (error) {
+      log.warn('the risk register could not complete the risk assessment review', { controlId, source: ref.sourceName, error: String(error) });
+    }
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { OccurrenceWorkflows } from '../../activities/deps.ts';
-import { completeObligation, namedEvidence, occurrenceForRecord, reviewPeriodBounds, type ObligationRecord } from '../../activities/obligations.ts';
+import { completeObligation, namedEvidence, occurrenceForRecord, periodStartOf, reviewPeriodBounds, risksUnreviewed, type ObligationRecord } from '../../activities/obligations.ts';
 import { resolveCalendar } from '../../config/calendar.ts';
 import { planOccurrences } from '../../config/calendar-plan.ts';
 import { CalendarStore, type RecordedOccurrence } from '../../evidence/calendar-store.ts';
@@ -179,5 +179,28 @@ describe('completing from the catalog alone', () => {
     await expect(completeObligation({ config: runtime.config, store: runtime.store, occurrences: untouchable }, record({ occurrenceId: 'activity:access-review:2026-10-01' }))).rejects.toThrow(
       'activity:access-review:2026-10-01 is not an occurrence of calendar activity access-review',
     );
+  });
+});
+
+describe('the period a risk register is judged in', () => {
+  it('begins at the due time of the occurrence before; the first planned one takes a period as long as the next', () => {
+    const due = (date: string) => ({ due: `${date}T21:59:00.000Z` }) as ActivityOccurrence;
+    const list = [due('2025-03-31'), due('2026-03-31'), due('2027-03-31')];
+    const at = (date: string) => Date.parse(`${date}T21:59:00.000Z`);
+    expect(periodStartOf(list, { due: at('2027-03-31'), closesAt: at('2028-03-31') })).toBe(at('2026-03-31'));
+    expect(periodStartOf(list, { due: at('2025-03-31'), closesAt: at('2026-03-31') })).toBe(at('2024-03-31'));
+  });
+
+  it('counts a risk as reviewed only when its last review lies within the period and not after the snapshot', () => {
+    const since = Date.parse('2026-03-31T00:00:00.000Z');
+    const until = Date.parse('2026-11-01T00:00:00.000Z');
+    const risks = [
+      { id: 'R-1', lastReviewAt: '2026-06-15T00:00:00.000Z' },
+      { id: 'R-2', lastReviewAt: null },
+      { id: 'R-3', lastReviewAt: '2026-03-30T00:00:00.000Z' },
+      { id: 'R-4', lastReviewAt: '2026-03-31T00:00:00.000Z' },
+      { id: 'R-5', lastReviewAt: '2026-11-02T00:00:00.000Z' },
+    ];
+    expect(risksUnreviewed(risks, since, until)).toEqual(['R-2', 'R-3', 'R-5']);
   });
 });

@@ -90,6 +90,27 @@ describe('workflow code replays the histories of runs already in flight', () => 
     await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
   });
 
+  it('a control run of a risk register recorded before its snapshot completed the risk assessment review', async () => {
+    // Recorded on the dev server (JSON) before the step existed: the register collected, evaluated, reconciled, notified.
+    // Today's code asks the calendar to complete the risk-assessment-review occurrence after reconciling, behind a patch.
+    const history = loadHistory(new URL('../fixtures/histories/control-run-before-risk-review.json', import.meta.url));
+    const activityTypes = history.events.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    expect(activityTypes).toEqual(['collectEvidence', 'evaluateControl', 'notify']);
+    expect(history.events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
+  });
+
+  it('a control run of a risk register whose plan came from a newer worker than its workflow code (a rolling deployment)', async () => {
+    // Recorded on the dev server (JSON) with the step left out of the workflow code but today's planControlRun: the plan
+    // names the risk register, yet the run went on to notify. Only the patch marker tells a replay the step never ran.
+    const history = loadHistory(new URL('../fixtures/histories/control-run-before-risk-review-planned-by-newer-worker.json', import.meta.url));
+    const activityTypes = history.events.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    expect(activityTypes).toEqual(['collectEvidence', 'evaluateControl', 'notify']);
+    const payloads = history.events.flatMap((event) => Object.values(event.markerRecordedEventAttributes?.details ?? {}).flatMap((details) => details.payloads ?? []));
+    expect(payloads.map((payload) => Buffer.from(payload.data!).toString('utf8')).filter((text) => text.includes('"riskRegisters":["risks"]'))).toHaveLength(1);
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
+  });
+
   it('a control run of today: planning and reconciling leave markers, not activity tasks, and replay', async () => {
     // Its own control id: the dev server is shared, and an occurrence of a control runs once.
     const controlId = `replay-${randomUUID().slice(0, 8)}`;
