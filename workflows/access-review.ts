@@ -15,7 +15,7 @@ import {
   type OpenReviewInput,
   type RevocationOutcome,
 } from './access-review-contracts.ts';
-import { catalogRetry, collectAll, collectorFor, scheduledStart } from './policies.ts';
+import { catalogRetry, collectAll, collectorFor, OBLIGATION_OPTIONS, scheduledStart } from './policies.ts';
 
 const CATALOG_RETRY = catalogRetry(REVIEW_REFUSAL);
 
@@ -34,11 +34,7 @@ const evidenceWork = proxyActivities<Activities>({
   retry: CATALOG_RETRY,
 });
 
-/** Completing the calendar occurrence waits for that occurrence's workflow to record the completion. */
-const calendar = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { ...CATALOG_RETRY, maximumAttempts: 5 },
-});
+const calendar = proxyActivities<Activities>(OBLIGATION_OPTIONS);
 
 /** Campaigns closed before this change completed no calendar occurrence; their histories replay without it. */
 const COMPLETES_CALENDAR_OCCURRENCE = 'access-review-completes-calendar-occurrence';

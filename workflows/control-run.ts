@@ -2,7 +2,7 @@ import { ActivityFailure } from '@temporalio/common';
 import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { ControlRunInput, ControlRunSummary, EvaluateInput, EvaluationSummary, EvidenceRef, ReconcileSummary } from './contracts.ts';
-import { catalogRetry, collectAll, collectorFor, gapOf, MESSAGE_OPTIONS, nonRetryable, scheduledStart } from './policies.ts';
+import { catalogRetry, collectAll, collectorFor, gapOf, MESSAGE_OPTIONS, nonRetryable, OBLIGATION_OPTIONS, scheduledStart } from './policies.ts';
 
 /** A full disk is not retried here: the run tells the owner at once and then waits for space (see `recordWhenWritable`). */
 const BOOKKEEPING_RETRY = catalogRetry('DiskFullError');
@@ -39,12 +39,7 @@ const UNWRITTEN_OUTCOME_PATCH = 'control-run-unwritten-outcome';
 /** Runs from before a risk register snapshot completed the risk assessment review replay without that step. */
 const RISK_REVIEW_PATCH = 'control-run-completes-risk-assessment-review';
 
-/** Completing a calendar occurrence waits for that occurrence's workflow to record the completion. */
-const calendar = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { ...catalogRetry(), maximumAttempts: 5 },
-});
+const calendar = proxyActivities<Activities>(OBLIGATION_OPTIONS);
 
 const messenger = proxyActivities<Activities>(MESSAGE_OPTIONS);
 

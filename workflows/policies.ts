@@ -24,6 +24,16 @@ export const MESSAGE_RETRY: RetryPolicy = { initialInterval: '5s', maximumAttemp
 /** A notice to a person: what every workflow's messenger proxy is made of. */
 export const MESSAGE_OPTIONS: ActivityOptions = { startToCloseTimeout: '1 minute', retry: MESSAGE_RETRY };
 
+/**
+ * Completing a calendar occurrence from a record (one obligation, one record): it may start the occurrence's workflow
+ * and wait, heartbeating, for it to record itself before sending the `complete` Update.
+ */
+export const OBLIGATION_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { ...catalogRetry(), maximumAttempts: 5 },
+};
+
 /** Temporal sets this on workflows a Schedule starts: the time the schedule meant, not when the workflow got to run. */
 export const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 

@@ -16,6 +16,7 @@ import { startFakeGoogleDirectory, type DirectoryUserJson, type FakeGoogleDirect
 import { runIsms } from '../support/cli.ts';
 import { harness, writeConfig, type TemporalHarness } from '../support/temporal.ts';
 import { testRegistries } from '../support/test-connectors.ts';
+import type { accessReviewCampaign } from '../../workflows/access-review.ts';
 
 const { EventType } = temporal.api.enums.v1;
 const TOKEN = `ya29.obligation-test-${randomUUID()}`;
@@ -99,8 +100,8 @@ async function reviewEverything(controlId: string, before?: () => Promise<void>)
     const { campaignId } = await openReview(client, runtime.config, controlId);
     await waitForReviewLists(client, campaignId);
     await decideReview(client, campaignId, { entries: ['1-2'], decision: 'approve', by: 'it-lead@example.com' });
-    const handle = client.workflow.getHandle(campaignId);
-    const summary = (await handle.result()) as CampaignSummary;
+    const handle = client.workflow.getHandle<typeof accessReviewCampaign>(campaignId);
+    const summary = await handle.result();
     return { campaignId, summary, history: await handle.fetchHistory() };
   });
 }

@@ -74,7 +74,7 @@ describe('a worker killed with SIGKILL mid-collection', () => {
       await once(first, 'exit');
 
       const second = await startWorkerProcess(file);
-      const summary = (await handle.result()) as { evidence: { id: string; recordCount: number }[]; gaps: unknown[] };
+      const summary = await handle.result();
       second.kill('SIGTERM');
 
       expect(summary.gaps).toEqual([]);
@@ -123,7 +123,7 @@ function slowControl(id: string, source: Record<string, unknown>, collection: Re
   return { ...written, fetchLog };
 }
 
-async function startRun(client: Client, taskQueue: string, controlId: string): Promise<WorkflowHandle> {
+async function startRun(client: Client, taskQueue: string, controlId: string): Promise<WorkflowHandle<typeof controlRun>> {
   return client.workflow.start(controlRun, {
     taskQueue,
     workflowId: `control:${controlId}:${Date.now()}`,
@@ -156,7 +156,7 @@ describe('heartbeats', () => {
       const beforeKill = pagesFetched(fetchLog).length;
 
       const second = await startWorkerProcess(file);
-      const summary = (await handle.result()) as { gaps: unknown[] };
+      const summary = await handle.result();
       second.kill('SIGTERM');
 
       expect(summary.gaps).toEqual([]);
@@ -186,7 +186,7 @@ describe('a worker stopped with SIGTERM mid-collection', () => {
       expect(rows[0]!.provenance).toMatchObject({ attempt: 1, resumed: false });
 
       const second = await startWorkerProcess(file);
-      const summary = (await handle.result()) as { evidence: { id: string }[]; gaps: unknown[] };
+      const summary = await handle.result();
       second.kill('SIGTERM');
       expect(summary.gaps).toEqual([]);
       expect(summary.evidence.map((ref) => ref.id)).toEqual([rows[0]!.id]);
