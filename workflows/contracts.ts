@@ -3,9 +3,6 @@
  * Records never do: an EvidenceRef is a claim check on the evidence store.
  */
 
-/** Error types a retry cannot fix: a person has to correct config, credentials or the source. */
-export const NON_RETRYABLE_ERROR_TYPES = ['ConfigError', 'AuthError', 'PermissionError', 'NotFoundError', 'RequestRejectedError', 'MalformedResponseError', 'InvalidRecordError'];
-
 export interface ControlRunInput {
   controlId: string;
   /** Set by `isms run` to mark a manual run; schedule-started runs leave it out. */

@@ -2,7 +2,7 @@ import { ActivityFailure } from '@temporalio/common';
 import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { ControlRunInput, ControlRunSummary, EvaluateInput, EvaluationSummary, EvidenceRef, ReconcileSummary } from './contracts.ts';
-import { catalogRetry, collectAll, collectorFor, gapOf, MESSAGE_OPTIONS, nonRetryable, OBLIGATION_OPTIONS, scheduledStart } from './policies.ts';
+import { catalogRetry, collectAll, collectorFor, gapOf, MESSAGE_OPTIONS, OBLIGATION_OPTIONS, PATIENT_OPTIONS, scheduledStart } from './policies.ts';
 
 /** A full disk is not retried here: the run tells the owner at once and then waits for space (see `recordWhenWritable`). */
 const BOOKKEEPING_RETRY = catalogRetry('DiskFullError');
@@ -22,15 +22,8 @@ const localBookkeeping = proxyLocalActivities<Activities>({
   retry: BOOKKEEPING_RETRY,
 });
 
-/**
- * Once the owner has been told that the run's outcome could not be written, the bookkeeping waits for the catalog to
- * take writes again (space freed, the disk back): every 30 s at first, then every 15 minutes, for up to a week.
- */
-const patientBookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  scheduleToCloseTimeout: '7 days',
-  retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '15 minutes', nonRetryableErrorTypes: nonRetryable() },
-});
+/** Once the owner has been told that the run's outcome could not be written, the bookkeeping waits for the catalog to take writes again. */
+const patientBookkeeping = proxyActivities<Activities>(PATIENT_OPTIONS);
 
 /** Runs started before the local activities replay with the task-queue activities they recorded. */
 const LOCAL_BOOKKEEPING_PATCH = 'control-run-local-bookkeeping';

@@ -1,12 +1,15 @@
 import { ActivityFailure, ApplicationFailure, SearchAttributeType, defineSearchAttributeKey, type ActivityOptions, type RetryPolicy } from '@temporalio/common';
 import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { NON_RETRYABLE_ERROR_TYPES, type CollectionPlan, type EvidenceGap, type EvidenceRef } from './contracts.ts';
+import type { CollectionPlan, EvidenceGap, EvidenceRef } from './contracts.ts';
 
 /*
  * The one place for how the workflows call activities: retry policies, the collector proxy and the collect-all-sources
  * step, and the schedule's start time. A workflow picks the policy that fits each call; it does not spell its own.
  */
+
+/** Error types a retry cannot fix: a person has to correct config, credentials or the source. */
+export const NON_RETRYABLE_ERROR_TYPES = ['ConfigError', 'AuthError', 'PermissionError', 'NotFoundError', 'RequestRejectedError', 'MalformedResponseError', 'InvalidRecordError'];
 
 /** The error types no workflow retries, plus those a workflow adds for its own calls (a refused review decision). */
 export function nonRetryable(...extra: string[]): string[] {
@@ -32,6 +35,16 @@ export const OBLIGATION_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
   retry: { ...catalogRetry(), maximumAttempts: 5 },
+};
+
+/**
+ * Catalog writes that must land eventually (a run's outcome after a full disk): every 30 s at first, then every 15
+ * minutes, for up to a week, until the catalog takes writes again.
+ */
+export const PATIENT_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  scheduleToCloseTimeout: '7 days',
+  retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '15 minutes', nonRetryableErrorTypes: nonRetryable() },
 };
 
 /** Temporal sets this on workflows a Schedule starts: the time the schedule meant, not when the workflow got to run. */
