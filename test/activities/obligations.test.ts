@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { OccurrenceWorkflows } from '../../activities/deps.ts';
-import { completeObligation, namedEvidence, occurrenceForRecord, periodStartOf, reviewPeriodBounds, risksUnreviewed, type ObligationRecord } from '../../activities/obligations.ts';
+import { completeObligation, describeOutcome, namedEvidence, occurrenceForRecord, periodStartOf, reviewPeriodBounds, risksUnreviewed, type ObligationRecord } from '../../activities/obligations.ts';
 import { resolveCalendar } from '../../config/calendar.ts';
 import { planOccurrences } from '../../config/calendar-plan.ts';
 import { CalendarStore, type RecordedOccurrence } from '../../evidence/calendar-store.ts';
@@ -202,5 +202,17 @@ describe('the period a risk register is judged in', () => {
       { id: 'R-5', lastReviewAt: '2026-11-02T00:00:00.000Z' },
     ];
     expect(risksUnreviewed(risks, since, until)).toEqual(['R-2', 'R-3', 'R-5']);
+  });
+});
+
+describe('describeOutcome of a risk register that does not complete the review', () => {
+  it('names the unreviewed risks and the period, or says the register is empty', () => {
+    const occurrenceId = 'activity:risk-assessment-review:2027-03-31';
+    expect(describeOutcome({ outcome: 'risks-unreviewed', occurrenceId, since: '2026-03-31T21:59:00.000Z', unreviewed: ['R-2', 'R-7'], risks: 9 }, 'the register')).toBe(
+      `${occurrenceId}: 2 of 9 risk(s) not reviewed since 2026-03-31 (R-2, R-7); left open for a person to complete`,
+    );
+    expect(describeOutcome({ outcome: 'risks-unreviewed', occurrenceId, since: '2026-03-31T21:59:00.000Z', unreviewed: [], risks: 0 }, 'the register')).toBe(
+      `${occurrenceId}: the risk register holds no risks; left open for a person to complete`,
+    );
   });
 });
