@@ -21,7 +21,7 @@ import {
 } from '../core/access-review-contracts.ts';
 import type { EvidenceGap, EvidenceRef, ReconcileSummary } from '../core/contracts.ts';
 import { toFailure } from './failures.ts';
-import type { ActivityDeps } from './index.ts';
+import type { ActivityDeps } from './deps.ts';
 import { buildReviewEntries, reviewListsOf, type Snapshot } from './review-lists.ts';
 import { reviewCsv, reviewHtml } from './review-report.ts';
 

@@ -14,7 +14,7 @@ import {
   type Reassignment,
 } from '../core/calendar-contracts.ts';
 import { toFailure } from './failures.ts';
-import type { ActivityDeps } from './index.ts';
+import type { ActivityDeps } from './deps.ts';
 import { deliver } from './notify.ts';
 
 const DAY_MS = 86_400_000;

@@ -110,6 +110,12 @@ export async function collectEvidence(deps: CollectDeps, input: CollectInput): P
     log.info({ evidenceId: row.id, records: row.recordCount, sha256: row.sha256 }, 'evidence committed');
     return deps.store.ref(row);
   } catch (error) {
+    // Cancelled (the run was, or the worker is shutting down): it ends as cancelled, not as a failure of the source,
+    // and its staging file stays for the retry on another worker to resume from.
+    if (activity.cancellationSignal.aborted) {
+      log.warn({ reason: String(activity.cancellationSignal.reason) }, 'collection cancelled');
+      throw activity.cancellationSignal.reason;
+    }
     const failure = toFailure(error, revealed);
     log.error({ errorType: failure.type, err: failure.message }, 'collection failed');
     if (failedForGood(failure, activity.info)) await discardStaging(deps, input, log);

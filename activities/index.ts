@@ -1,34 +1,25 @@
-import type { Logger } from 'pino';
 import { ConfigError } from '../core/errors.ts';
-import type { LoadedConfig } from '../config/load.ts';
+import { riskRegister } from '../connectors/risk-register/index.ts';
 import { NotificationLedger } from '../evidence/notification-ledger.ts';
-import type { Register } from '../evidence/register.ts';
-import type { EvidenceStore } from '../evidence/store.ts';
-import type { CollectionPlan, CollectInput, EvaluateInput, NotifyInput, ReconcileInput } from '../core/contracts.ts';
+import type { CollectInput, ControlRunPlan, EvaluateInput, NotifyInput, ReconcileInput } from '../core/contracts.ts';
 import { accessReviewActivities } from './access-review.ts';
 import { calendarActivities } from './calendar.ts';
 import { collectEvidence } from './collect.ts';
+import type { ActivityDeps } from './deps.ts';
 import { evaluateControl } from './evaluate.ts';
 import { toFailure } from './failures.ts';
 import { notify } from './notify.ts';
 import { obligationActivities } from './obligations.ts';
 
-export interface ActivityDeps {
-  config: LoadedConfig;
-  store: EvidenceStore;
-  register: Register;
-  log: Logger;
-  env?: NodeJS.ProcessEnv;
-}
-
 export function createActivities(deps: ActivityDeps) {
   const ledger = new NotificationLedger(deps.store.catalog);
   return {
     /** The control's sources and retry policy as this worker's config has them; config never enters workflow history. */
-    async planControlRun(controlId: string): Promise<CollectionPlan> {
+    async planControlRun(controlId: string): Promise<ControlRunPlan> {
       const control = deps.config.controls.get(controlId);
       if (!control) throw toFailure(new ConfigError(`control ${controlId} is not in ${deps.config.file}`));
-      return { controlId, sources: control.sources.map((source) => source.name), collection: control.collection };
+      const riskRegisters = control.sources.filter((source) => source.connector.name === riskRegister.name).map((source) => source.name);
+      return { controlId, sources: control.sources.map((source) => source.name), collection: control.collection, riskRegisters };
     },
     collectEvidence: (input: CollectInput) => collectEvidence(deps, input),
     evaluateControl: (input: EvaluateInput) => evaluateControl(deps, input),

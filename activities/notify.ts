@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
@@ -58,11 +59,13 @@ class TargetFailure extends Error {
  * Returns the targets that have the notice.
  */
 export async function deliver(deps: DeliveryDeps, notice: Notice, addressees: readonly Addressee[]): Promise<string[]> {
+  // Outside an activity (a command delivering itself) nothing cancels a delivery but its own timeout.
+  const cancellation = asyncLocalStorage.getStore()?.cancellationSignal;
   const failures = await Promise.all(
     addressees.map(async (addressee) => {
       const revealed: string[] = [];
       try {
-        await deliverTo(deps, notice, addressee, revealed);
+        await deliverTo(deps, notice, addressee, revealed, cancellation);
         return undefined;
       } catch (error) {
         const failure = asTargetFailure(addressee.target, error, revealed);
@@ -71,6 +74,8 @@ export async function deliver(deps: DeliveryDeps, notice: Notice, addressees: re
       }
     }),
   );
+  // A cancelled activity ends as cancelled, not as a failure of the targets it stopped waiting for.
+  if (cancellation?.aborted) throw cancellation.reason;
   const failed = failures.filter((failure) => failure !== undefined);
   if (failed.length > 0) {
     throw ApplicationFailure.create({ type: NOTIFICATION_FAILED, message: failed.map((failure) => failure.message).join('; '), nonRetryable: failed.every((failure) => failure.permanent) });
@@ -85,7 +90,7 @@ function asTargetFailure(target: string, error: unknown, revealed: readonly stri
   return new TargetFailure(`notification target ${target}: ${scrubbed.message}`, scrubbed.nonRetryable === true);
 }
 
-async function deliverTo(deps: DeliveryDeps, notice: Notice, addressee: Addressee, revealed: string[]): Promise<void> {
+async function deliverTo(deps: DeliveryDeps, notice: Notice, addressee: Addressee, revealed: string[], cancellation: AbortSignal | undefined): Promise<void> {
   const target = deps.config.config.notifications.find((candidate) => candidate.name === addressee.target);
   if (!target) throw new TargetFailure(`notification target ${addressee.target} is not defined under notifications`, true);
   const delivered = deps.ledger.deliveredEvents(notice.runId, target.name);
@@ -98,7 +103,7 @@ async function deliverTo(deps: DeliveryDeps, notice: Notice, addressee: Addresse
     return value;
   };
   let refused: string | undefined;
-  if (target.kind === 'webhook') await postWebhook(target, notice, deliveryId, secret);
+  if (target.kind === 'webhook') await postWebhook(target, notice, deliveryId, secret, cancellation);
   else refused = await sendEmail(target, notice, deliveryId, deps.config.baseDir, secret);
   // Recorded even when some recipients were refused: the others have it, and a retry would tell them twice.
   deps.ledger.record({ runId: notice.runId, target: target.name, events, deliveryId, deliveredAt: new Date().toISOString() });
@@ -106,7 +111,7 @@ async function deliverTo(deps: DeliveryDeps, notice: Notice, addressee: Addresse
 }
 
 /** Posts the notice; the URL is a secret (Slack's and Teams' URLs are credentials) and never appears in a failure. */
-async function postWebhook(target: WebhookTarget, notice: Notice, deliveryId: string, secret: (ref: SecretRef) => Promise<string>): Promise<void> {
+async function postWebhook(target: WebhookTarget, notice: Notice, deliveryId: string, secret: (ref: SecretRef) => Promise<string>, cancellation: AbortSignal | undefined): Promise<void> {
   const value = await secret(target.url);
   const url = URL.canParse(value) ? new URL(value) : undefined;
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
@@ -121,7 +126,7 @@ async function postWebhook(target: WebhookTarget, notice: Notice, deliveryId: st
       body: JSON.stringify(body),
       // A redirect would carry the notice to an address nobody configured.
       redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: cancellation ? AbortSignal.any([AbortSignal.timeout(TIMEOUT_MS), cancellation]) : AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (error) {
     throw new TargetFailure(`notification target ${target.name}: ${networkProblem(error)}`, false);

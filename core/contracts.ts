@@ -3,9 +3,6 @@
  * Records never do: an EvidenceRef is a claim check on the evidence store.
  */
 
-/** Error types a retry cannot fix: a person has to correct config, credentials or the source. */
-export const NON_RETRYABLE_ERROR_TYPES = ['ConfigError', 'AuthError', 'PermissionError', 'NotFoundError', 'RequestRejectedError', 'MalformedResponseError', 'InvalidRecordError'];
-
 export interface ControlRunInput {
   controlId: string;
   /** Set by `isms run` to mark a manual run; schedule-started runs leave it out. */
@@ -24,6 +21,12 @@ export interface CollectionPlan {
     initialRetryInterval: string;
     maximumRetryInterval: string;
   };
+}
+
+/** What a control run is planned from: its collection, and which of its sources records an obligation of the calendar. */
+export interface ControlRunPlan extends CollectionPlan {
+  /** Sources that are risk registers: a snapshot of one may complete the risk assessment review. Absent from plans made before. */
+  riskRegisters?: string[];
 }
 
 export interface CollectInput {

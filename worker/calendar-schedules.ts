@@ -3,6 +3,7 @@ import { resolveCalendar, type CalendarActivity } from '../config/calendar.ts';
 import { zoneOf } from '../core/calendar-occurrences.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { ACTIVITY_SCHEDULE_PREFIX } from '../core/calendar-contracts.ts';
+import { openActivityOccurrences } from '../workflows/maintenance-activity.ts';
 import { HASH_MEMO, reconcileSchedules, scheduleDigest, type PlannedChange } from './schedules.ts';
 
 export function activityScheduleIdOf(activityId: string): string {
@@ -30,7 +31,7 @@ export function desiredActivitySchedule(activity: CalendarActivity, loaded: Load
     spec,
     action: {
       type: 'startWorkflow',
-      workflowType: 'openActivityOccurrences',
+      workflowType: openActivityOccurrences,
       // The opener is short-lived; the occurrences it starts carry their own ids.
       workflowId: `activity-opener:${activity.id}`,
       taskQueue,
@@ -66,7 +67,7 @@ export async function openCurrentOccurrences(client: Client, loaded: LoadedConfi
   const started: string[] = [];
   for (const activity of resolveCalendar(loaded.config).activities.values()) {
     if (activity.paused) continue;
-    const result = await client.workflow.execute<(input: { activityId: string }) => Promise<{ started: string[] }>>('openActivityOccurrences', {
+    const result = await client.workflow.execute(openActivityOccurrences, {
       workflowId: `activity-opener:${activity.id}:now-${Date.now()}`,
       taskQueue: loaded.config.temporal.taskQueue,
       args: [{ activityId: activity.id }],

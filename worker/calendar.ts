@@ -9,7 +9,9 @@ import { ConfigError } from '../core/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { CalendarStore, type RecordedChange } from '../evidence/calendar-store.ts';
 import { activityControlOf } from '../evidence/register.ts';
+import type { OccurrenceWorkflows } from '../activities/deps.ts';
 import type { ActivityOccurrence, Completion, CompletionReceipt, EvidenceItem, Reassignment } from '../core/calendar-contracts.ts';
+import { completeUpdate, maintenanceActivity, reassignUpdate } from '../workflows/maintenance-activity.ts';
 import { activityCoverage, calendarRows, controlCoverage, type CalendarRow, type CoverageSummary } from './calendar-report.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -67,9 +69,17 @@ export async function openOccurrence(client: Client, loaded: LoadedConfig, activ
   return occurrence;
 }
 
+/** The occurrences' workflows over a client: what the worker's obligation activities reach them by. */
+export function occurrenceWorkflows(client: Client, loaded: LoadedConfig): OccurrenceWorkflows {
+  return {
+    start: (occurrence) => startOccurrence(client, loaded, occurrence),
+    complete: (occurrenceId, completion) => client.workflow.getHandle(occurrenceId).executeUpdate(completeUpdate, { args: [completion] }),
+  };
+}
+
 async function startOccurrence(client: Client, loaded: LoadedConfig, occurrence: ActivityOccurrence): Promise<void> {
   try {
-    await client.workflow.start('maintenanceActivity', {
+    await client.workflow.start(maintenanceActivity, {
       taskQueue: loaded.config.temporal.taskQueue,
       workflowId: occurrence.occurrenceId,
       args: [occurrence],
@@ -154,7 +164,7 @@ export async function completeOccurrence(
   }
   const completion: Completion = { by: input.by, evidence, ...(input.note ? { note: input.note } : {}), ...(input.at ? { at: new Date(input.at).toISOString() } : {}) };
   try {
-    return await client.workflow.getHandle(occurrenceId).executeUpdate<CompletionReceipt, [Completion]>('complete', { args: [completion] });
+    return await client.workflow.getHandle(occurrenceId).executeUpdate(completeUpdate, { args: [completion] });
   } catch (error) {
     throw refusal(error, occurrenceId);
   }
@@ -162,7 +172,7 @@ export async function completeOccurrence(
 
 export async function reassignOccurrence(client: Client, occurrenceId: string, reassignment: Reassignment): Promise<{ owner: string }> {
   try {
-    return await client.workflow.getHandle(occurrenceId).executeUpdate<{ owner: string }, [Reassignment]>('reassign', { args: [reassignment] });
+    return await client.workflow.getHandle(occurrenceId).executeUpdate(reassignUpdate, { args: [reassignment] });
   } catch (error) {
     throw refusal(error, occurrenceId);
   }

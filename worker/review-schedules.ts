@@ -1,6 +1,7 @@
 import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { LoadedConfig } from '../config/load.ts';
 import { reviewScheduleOf, reviewsOf, type ResolvedReview } from '../config/review.ts';
+import { openAccessReview } from '../workflows/access-review.ts';
 import type { OpenReviewInput } from '../core/access-review-contracts.ts';
 import { HASH_MEMO, reconcileSchedules, scheduleDigest, specOf, type PlannedChange } from './schedules.ts';
 
@@ -22,7 +23,7 @@ export function desiredReviewSchedule(review: ResolvedReview, loaded: LoadedConf
     spec,
     action: {
       type: 'startWorkflow',
-      workflowType: 'openAccessReview',
+      workflowType: openAccessReview,
       // The opener is short-lived; the campaign it starts is named by its period, not by this id.
       workflowId: `review-opener:${review.controlId}`,
       taskQueue,

@@ -5,8 +5,9 @@ import { ConfigError } from '../core/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { campaignIdOf, resolveReview, reviewPeriodOf } from '../config/review.ts';
 import { ReviewRefusal } from '../evidence/access-reviews.ts';
+import { accessReviewCampaign } from '../workflows/access-review.ts';
 import type { CampaignInput, CampaignProgress, DecideInput, DecideResult } from '../core/access-review-contracts.ts';
-import { decideUpdate, progressQuery } from '../workflows/access-review-messages.ts';
+import { decideUpdate, progressQuery } from '../workflows/access-review.ts';
 
 /**
  * What `isms review` does with Temporal: open a period's campaign (or attach to the one already open), wait for
@@ -30,7 +31,7 @@ export async function openReview(client: Client, loaded: LoadedConfig, controlId
   const campaignId = campaignIdOf(controlId, period);
   const input: CampaignInput = { controlId, period, openedAt: new Date(Math.floor(at.getTime() / 1000) * 1000).toISOString(), trigger: 'manual' };
   try {
-    await client.workflow.start('accessReviewCampaign', {
+    await client.workflow.start(accessReviewCampaign, {
       taskQueue: loaded.config.temporal.taskQueue,
       workflowId: campaignId,
       args: [input],

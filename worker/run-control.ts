@@ -4,6 +4,7 @@ import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client
 import { ConfigError } from '../core/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { ControlRunInput, ControlRunSummary } from '../core/contracts.ts';
+import { controlRun } from '../workflows/control-run.ts';
 import { connectClient, connectWorker, type TemporalSettings } from './connection.ts';
 import type { Runtime } from './runtime.ts';
 import { createWorker } from './worker.ts';
@@ -33,17 +34,17 @@ export async function runControl(client: Client, loaded: LoadedConfig, controlId
   const workflowId = manualWorkflowIdOf(controlId, at);
   const input: ControlRunInput = { controlId, trigger: 'manual', occurrence: at };
   try {
-    const handle = await client.workflow.start('controlRun', {
+    const handle = await client.workflow.start(controlRun, {
       taskQueue,
       workflowId,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
-    return (await handle.result()) as ControlRunSummary;
+    return await handle.result();
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    return (await client.workflow.getHandle(workflowId).result()) as ControlRunSummary;
+    return await client.workflow.getHandle<typeof controlRun>(workflowId).result();
   }
 }
 

@@ -3,6 +3,7 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type Schedul
 import type { ResolvedControl, LoadedConfig } from '../config/load.ts';
 import type { CalendarEntry, Schedule } from '../config/schedule.ts';
 import type { ControlRunInput } from '../core/contracts.ts';
+import { controlRun } from '../workflows/control-run.ts';
 
 export const SCHEDULE_PREFIX = 'isms:control:';
 /** Memo key of the schedule action holding a digest of what config asked for, so unchanged schedules are left alone. */
@@ -86,7 +87,7 @@ export function desiredSchedule(control: ResolvedControl, loaded: LoadedConfig):
     spec,
     action: {
       type: 'startWorkflow',
-      workflowType: 'controlRun',
+      workflowType: controlRun,
       workflowId: scheduledWorkflowIdOf(control.control.id),
       taskQueue,
       args,

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
+import { occurrenceWorkflows } from './calendar.ts';
 import type { Runtime } from './runtime.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -22,7 +23,7 @@ export async function createWorker(
   connection: NativeConnection,
   options: { namespace: string; workflowBundle?: WorkerOptions['workflowBundle']; identity?: string; env?: NodeJS.ProcessEnv; taskQueue?: string },
 ): Promise<Worker> {
-  const activities = createActivities({ ...runtime, env: options.env });
+  const activities = createActivities({ ...runtime, env: options.env, occurrenceWorkflows: (client) => occurrenceWorkflows(client, runtime.config) });
   return Worker.create({
     connection,
     namespace: options.namespace,

@@ -1,5 +1,5 @@
-import { ActivityFailure, ApplicationFailure, SearchAttributeType, WorkflowExecutionAlreadyStartedError, defineSearchAttributeKey } from '@temporalio/common';
-import { allHandlersFinished, condition, continueAsNew, log, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, log, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
   decisionRefusal,
@@ -10,15 +10,17 @@ import {
   type CampaignSummary,
   type CarriedCampaign,
   type DecideInput,
+  type DecideResult,
   type OpenReviewInput,
   type RevocationOutcome,
 } from '../core/access-review-contracts.ts';
-import { decideUpdate, progressQuery } from './access-review-messages.ts';
-import { NON_RETRYABLE_ERROR_TYPES, type EvidenceGap, type EvidenceRef } from '../core/contracts.ts';
-import { gapOf } from './control-run.ts';
+import { catalogRetry, collectAll, collectorFor, OBLIGATION_OPTIONS, scheduledStart } from './policies.ts';
 
-const NON_RETRYABLE = [...NON_RETRYABLE_ERROR_TYPES, REVIEW_REFUSAL];
-const CATALOG_RETRY = { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE };
+/** The campaign's messages: this workflow handles them, the CLI sends them through these typed definitions. */
+export const decideUpdate = defineUpdate<DecideResult, [DecideInput]>('decide');
+export const progressQuery = defineQuery<CampaignProgress>('progress');
+
+const CATALOG_RETRY = catalogRetry(REVIEW_REFUSAL);
 
 /**
  * Catalog writes of a few rows. Their timeout is what a task lost at a worker's shutdown costs (a server without
@@ -35,16 +37,10 @@ const evidenceWork = proxyActivities<Activities>({
   retry: CATALOG_RETRY,
 });
 
-/** Completing the calendar occurrence waits for that occurrence's workflow to record the completion. */
-const calendar = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { ...CATALOG_RETRY, maximumAttempts: 5 },
-});
+const calendar = proxyActivities<Activities>(OBLIGATION_OPTIONS);
 
 /** Campaigns closed before this change completed no calendar occurrence; their histories replay without it. */
 const COMPLETES_CALENDAR_OCCURRENCE = 'access-review-completes-calendar-occurrence';
-
-const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
 /**
  * What the review schedule starts: works out the period of the scheduled time and starts that period's campaign
@@ -52,8 +48,7 @@ const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime'
  * same campaign. The campaign outlives this workflow.
  */
 export async function openAccessReview(input: OpenReviewInput): Promise<{ campaignId: string }> {
-  const info = workflowInfo();
-  const openedAt = (info.typedSearchAttributes.get(scheduledStartTime) ?? info.startTime).toISOString();
+  const openedAt = scheduledStart();
   const plan = await bookkeeping.planAccessReview({ controlId: input.controlId, at: openedAt });
   try {
     await startChild(accessReviewCampaign, {
@@ -127,23 +122,8 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
 
   const plan = carried?.plan ?? (await bookkeeping.planAccessReview({ controlId: input.controlId, at: input.openedAt }));
   state.dueAt = plan.dueAt;
-  const collector = proxyActivities<Activities>({
-    startToCloseTimeout: plan.collection.timeout,
-    heartbeatTimeout: plan.collection.heartbeatTimeout,
-    retry: {
-      initialInterval: plan.collection.initialRetryInterval,
-      maximumInterval: plan.collection.maximumRetryInterval,
-      maximumAttempts: plan.collection.maximumAttempts,
-      nonRetryableErrorTypes: NON_RETRYABLE,
-    },
-  });
-  const collect = async (runId: string, sources: readonly string[], occurrence: string) => {
-    const collected = await Promise.allSettled(sources.map((sourceName) => collector.collectEvidence({ runId, controlId: input.controlId, sourceName, occurrence })));
-    const refs = collected.flatMap((result): EvidenceRef[] => (result.status === 'fulfilled' ? [result.value] : []));
-    const gaps = collected.flatMap((result, index): EvidenceGap[] => (result.status === 'rejected' ? [gapOf(sources[index]!, result.reason)] : []));
-    for (const gap of gaps) log.warn('evidence gap', { campaignId, source: gap.sourceName, reason: gap.reason });
-    return { refs, gaps };
-  };
+  const collector = collectorFor(plan.collection, REVIEW_REFUSAL);
+  const collect = (runId: string, sources: readonly string[], occurrence: string) => collectAll(collector, { runId, controlId: input.controlId, occurrence, sources }, { campaignId });
 
   let summary: CampaignSummary;
   /** When revocations found still active are to be looked at again, and how many times they have been. */

@@ -1,22 +1,15 @@
-import { ActivityFailure, ApplicationFailure, SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { ActivityFailure } from '@temporalio/common';
 import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import {
-  NON_RETRYABLE_ERROR_TYPES as NON_RETRYABLE,
-  type ControlRunInput,
-  type ControlRunSummary,
-  type EvaluateInput,
-  type EvaluationSummary,
-  type EvidenceGap,
-  type ReconcileSummary,
-} from '../core/contracts.ts';
+import type { ControlRunInput, ControlRunSummary, EvaluateInput, EvaluationSummary, EvidenceRef, ReconcileSummary } from '../core/contracts.ts';
+import { catalogRetry, collectAll, collectorFor, gapOf, MESSAGE_OPTIONS, OBLIGATION_OPTIONS, PATIENT_OPTIONS, scheduledStart } from './policies.ts';
 
 /** A full disk is not retried here: the run tells the owner at once and then waits for space (see `recordWhenWritable`). */
-const BOOKKEEPING_NON_RETRYABLE = [...NON_RETRYABLE, 'DiskFullError'];
+const BOOKKEEPING_RETRY = catalogRetry('DiskFullError');
 
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: BOOKKEEPING_NON_RETRYABLE },
+  retry: BOOKKEEPING_RETRY,
 });
 
 /**
@@ -26,30 +19,22 @@ const bookkeeping = proxyActivities<Activities>({
  */
 const localBookkeeping = proxyLocalActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: BOOKKEEPING_NON_RETRYABLE },
+  retry: BOOKKEEPING_RETRY,
 });
 
-/**
- * Once the owner has been told that the run's outcome could not be written, the bookkeeping waits for the catalog to
- * take writes again (space freed, the disk back): every 30 s at first, then every 15 minutes, for up to a week.
- */
-const patientBookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  scheduleToCloseTimeout: '7 days',
-  retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '15 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
-});
+/** Once the owner has been told that the run's outcome could not be written, the bookkeeping waits for the catalog to take writes again. */
+const patientBookkeeping = proxyActivities<Activities>(PATIENT_OPTIONS);
 
 /** Runs started before the local activities replay with the task-queue activities they recorded. */
 const LOCAL_BOOKKEEPING_PATCH = 'control-run-local-bookkeeping';
 /** Runs that failed at their bookkeeping before it was caught replay as the failures they were. */
 const UNWRITTEN_OUTCOME_PATCH = 'control-run-unwritten-outcome';
+/** Runs from before a risk register snapshot completed the risk assessment review replay without that step. */
+const RISK_REVIEW_PATCH = 'control-run-completes-risk-assessment-review';
 
-const messenger = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+const calendar = proxyActivities<Activities>(OBLIGATION_OPTIONS);
 
-const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+const messenger = proxyActivities<Activities>(MESSAGE_OPTIONS);
 
 /**
  * One occurrence of a control: collect every source in parallel, evaluate the checks, reconcile the
@@ -57,29 +42,12 @@ const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime'
  * the run ends `error`, never `pass`.
  */
 export async function controlRun(input: ControlRunInput): Promise<ControlRunSummary> {
-  const info = workflowInfo();
-  const runId = info.workflowId;
-  const occurrence = input.occurrence ?? (info.typedSearchAttributes.get(scheduledStartTime) ?? info.startTime).toISOString();
+  const runId = workflowInfo().workflowId;
+  const occurrence = input.occurrence ?? scheduledStart();
 
   const quick = patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : bookkeeping;
   const plan = await quick.planControlRun(input.controlId);
-  const collector = proxyActivities<Activities>({
-    startToCloseTimeout: plan.collection.timeout,
-    heartbeatTimeout: plan.collection.heartbeatTimeout,
-    retry: {
-      initialInterval: plan.collection.initialRetryInterval,
-      maximumInterval: plan.collection.maximumRetryInterval,
-      maximumAttempts: plan.collection.maximumAttempts,
-      nonRetryableErrorTypes: NON_RETRYABLE,
-    },
-  });
-
-  const collected = await Promise.allSettled(
-    plan.sources.map((sourceName) => collector.collectEvidence({ runId, controlId: input.controlId, sourceName, occurrence })),
-  );
-  const evidence = collected.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  const gaps = collected.flatMap((result, index): EvidenceGap[] => (result.status === 'rejected' ? [gapOf(plan.sources[index]!, result.reason)] : []));
-  for (const gap of gaps) log.warn('evidence gap', { controlId: input.controlId, source: gap.sourceName, reason: gap.reason });
+  const { refs: evidence, gaps } = await collectAll(collectorFor(plan.collection), { runId, controlId: input.controlId, occurrence, sources: plan.sources }, { controlId: input.controlId });
 
   const evaluate = { runId, controlId: input.controlId, occurrence, refs: evidence, gaps };
   let verdict: EvaluationSummary;
@@ -92,6 +60,9 @@ export async function controlRun(input: ControlRunInput): Promise<ControlRunSumm
     ({ verdict, nonconformities } = await recordWhenWritable(evaluate, error));
   }
 
+  const registers = evidence.filter((ref) => plan.riskRegisters?.includes(ref.sourceName));
+  if (registers.length > 0 && patched(RISK_REVIEW_PATCH)) await completeRiskAssessmentReview(input.controlId, registers);
+
   try {
     await messenger.notify({ runId, controlId: input.controlId, status: verdict.status, reconcile: nonconformities, gaps });
   } catch (error) {
@@ -100,6 +71,21 @@ export async function controlRun(input: ControlRunInput): Promise<ControlRunSumm
   }
 
   return { runId, controlId: input.controlId, occurrence, status: verdict.status, evidence, gaps, checks: verdict.checks, nonconformities };
+}
+
+/**
+ * One obligation, one record: a risk register snapshot in which every risk was reviewed in the period completes the
+ * period's risk-assessment-review occurrence. The run's outcome stands whatever the calendar makes of it.
+ */
+async function completeRiskAssessmentReview(controlId: string, registers: readonly EvidenceRef[]): Promise<void> {
+  for (const ref of registers) {
+    try {
+      const outcome = await calendar.completeRiskAssessmentReview({ evidenceId: ref.id });
+      log.info('the risk register and the risk assessment review', { controlId, source: ref.sourceName, outcome: outcome.outcome });
+    } catch (error) {
+      log.warn('the risk register could not complete the risk assessment review', { controlId, source: ref.sourceName, error: String(error) });
+    }
+  }
 }
 
 /**
@@ -137,11 +123,4 @@ async function recordWhenWritable(evaluate: EvaluateInput, error: unknown): Prom
     gaps: evaluate.gaps,
   });
   return { verdict, nonconformities };
-}
-
-export function gapOf(sourceName: string, reason: unknown): EvidenceGap {
-  const cause = reason instanceof ActivityFailure ? reason.cause : reason;
-  if (cause instanceof ApplicationFailure) return { sourceName, reason: cause.message, errorType: cause.type ?? 'ApplicationFailure' };
-  if (cause instanceof Error) return { sourceName, reason: cause.message, errorType: cause.name };
-  return { sourceName, reason: String(cause), errorType: 'Unknown' };
 }

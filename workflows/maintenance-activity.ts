@@ -1,4 +1,4 @@
-import { SearchAttributeType, WorkflowExecutionAlreadyStartedError, defineSearchAttributeKey } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   allHandlersFinished,
   condition,
@@ -8,7 +8,6 @@ import {
   proxyActivities,
   setHandler,
   startChild,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
@@ -21,7 +20,7 @@ import {
   type OccurrenceState,
   type Reassignment,
 } from '../core/calendar-contracts.ts';
-import { NON_RETRYABLE_ERROR_TYPES as NON_RETRYABLE } from '../core/contracts.ts';
+import { catalogRetry, MESSAGE_OPTIONS, scheduledStart } from './policies.ts';
 
 export const completeUpdate = defineUpdate<CompletionReceipt, [Completion]>('complete');
 export const reassignUpdate = defineUpdate<{ owner: string }, [Reassignment]>('reassign');
@@ -33,15 +32,10 @@ export const occurrenceStateQuery = defineQuery<OccurrenceState>('state');
  */
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...NON_RETRYABLE, INVALID_EVIDENCE] },
+  retry: catalogRetry(INVALID_EVIDENCE),
 });
 
-const messenger = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
-});
-
-const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+const messenger = proxyActivities<Activities>(MESSAGE_OPTIONS);
 
 /**
  * One occurrence of a recurring human activity, from opening to completion or closing. It records the open
@@ -155,8 +149,7 @@ export async function maintenanceActivity(occurrence: ActivityOccurrence): Promi
  * occurrence's own id, so each occurrence runs once however often the schedule fires or catches up.
  */
 export async function openActivityOccurrences(input: { activityId: string }): Promise<{ started: string[] }> {
-  const info = workflowInfo();
-  const firedAt = (info.typedSearchAttributes.get(scheduledStartTime) ?? info.startTime).toISOString();
+  const firedAt = scheduledStart();
   const occurrences = await bookkeeping.planActivityOccurrences({ activityId: input.activityId, firedAt });
   const started: string[] = [];
   for (const occurrence of occurrences) {

@@ -1,19 +1,20 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { collectEvidence } from '../../activities/collect.ts';
+import { collectEvidence, type CollectDeps } from '../../activities/collect.ts';
 import { defaultChecks } from '../../checks/index.ts';
 import { loadConfig, type LoadedConfig } from '../../config/load.ts';
 import { connectorRegistry, defineConnector } from '../../connectors/contract.ts';
 import { AuthError, UnavailableError } from '../../connectors/errors.ts';
 import { EvidenceStore } from '../../evidence/store.ts';
 import { createLogger } from '../../worker/logger.ts';
-import type { CollectInput } from '../../core/contracts.ts';
+import type { CollectInput, EvidenceRef } from '../../core/contracts.ts';
+import { testRegistries } from '../support/test-connectors.ts';
 
 /** Two pages, each checkpointed, then the fault the config names: the staging file holds both pages when it strikes. */
 const failingAfterTwoPages = defineConnector({
@@ -102,5 +103,66 @@ describe('collectEvidence', () => {
     await expect(collect('flaky', 3)).rejects.toMatchObject({ type: 'UnavailableError' });
     expect(staging()).toEqual([]);
     expect((await store.verify()).ok).toBe(true);
+  });
+});
+
+describe('collectEvidence as an activity: heartbeats and cancellation', () => {
+  it('heartbeats the cursor and a synced checkpoint after each page; cancelled, it ends cancelled at once and the retry resumes from the last heartbeat', async () => {
+    const pagedDir = mkdtempSync(path.join(tmpdir(), 'isms-collect-paged-'));
+    try {
+      const fetchLog = path.join(pagedDir, 'fetched.log');
+      const file = path.join(pagedDir, 'isms.yaml');
+      writeFileSync(
+        file,
+        stringify({
+          dataDir: 'data',
+          controls: [
+            {
+              id: 'vuln',
+              title: 'Technical vulnerabilities are remediated on time',
+              reference: 'A.8.8',
+              owner: 'security@example.com',
+              schedule: { cron: '0 6 * * *' },
+              sources: [{ name: 'paged', connector: 'paged-findings', config: { pages: 4, perPage: 2, delayMs: 150, fetchLog } }],
+              checks: [{ check: 'vulnerability-sla' }],
+            },
+          ],
+        }),
+      );
+      const pagedConfig = await loadConfig(file, testRegistries);
+      const pagedStore = await EvidenceStore.open(pagedConfig.dataDir);
+      try {
+        const deps = { config: pagedConfig, store: pagedStore, log: createLogger({ level: 'silent' }) };
+        const first = new MockActivityEnvironment({ attempt: 1, retryPolicy: { maximumAttempts: 3 } });
+        const beats: { cursor: string; checkpoint: unknown }[] = [];
+        first.on('heartbeat', (details: { cursor: string; checkpoint: unknown }) => {
+          beats.push(details);
+          if (details.cursor === '2') first.cancel();
+        });
+        const cancelled = first.run(collectEvidence, deps, input('paged'));
+        await expect(cancelled).rejects.toBeInstanceOf(CancelledFailure);
+        expect(beats.map((beat) => beat.cursor)).toEqual(['1', '2']);
+        expect(beats.every((beat) => typeof beat.checkpoint === 'object' && beat.checkpoint !== null)).toBe(true);
+        // Cancelled while waiting for page 3: not fetched, nothing committed, the staging file kept for the retry.
+        expect(readFileSync(fetchLog, 'utf8')).toBe('1\n2\n');
+        expect(await pagedStore.list()).toEqual([]);
+        expect(readdirSync(path.join(pagedConfig.dataDir, 'evidence/staging')).length).toBeGreaterThan(0);
+
+        const second = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats.at(-1), retryPolicy: { maximumAttempts: 3 } });
+        const ref = await second.run<[CollectDeps, CollectInput], EvidenceRef, typeof collectEvidence>(collectEvidence, deps, input('paged'));
+        expect(readFileSync(fetchLog, 'utf8')).toBe('1\n2\n3\n4\n');
+        // The scan record and 4 pages of 2 findings, each once.
+        expect(ref.recordCount).toBe(9);
+        const ids: string[] = [];
+        for await (const record of pagedStore.records(ref.id)) if (record.kind === 'finding') ids.push(record.id);
+        expect(new Set(ids).size).toBe(8);
+        expect((await pagedStore.get(ref.id))!.provenance).toMatchObject({ attempt: 2, resumed: true });
+        expect((await pagedStore.verify()).ok).toBe(true);
+      } finally {
+        pagedStore.close();
+      }
+    } finally {
+      rmSync(pagedDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createActivities } from '../../activities/index.ts';
@@ -31,6 +33,9 @@ let origin = '';
 const received: Post[] = [];
 /** Paths that answer HTTP 500 for now. */
 const failing = new Set<string>();
+/** Paths that do not answer for now: their responses wait here. */
+const hanging = new Set<string>();
+const held: ServerResponse[] = [];
 
 beforeAll(async () => {
   server = createServer((request, response) => {
@@ -38,6 +43,7 @@ beforeAll(async () => {
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
       if (failing.has(request.url ?? '')) return void response.writeHead(500).end('upstream unhappy');
+      if (hanging.has(request.url ?? '')) return void held.push(response);
       if (request.url?.startsWith('/moved/')) return void response.writeHead(307, { location: paths.audit }).end();
       received.push({ path: request.url ?? '', headers: request.headers, body: JSON.parse(body) as Record<string, unknown> });
       response.writeHead(200).end('ok');
@@ -55,6 +61,8 @@ afterEach(() => {
   opened = undefined;
   received.length = 0;
   failing.clear();
+  hanging.clear();
+  for (const response of held.splice(0)) response.destroy();
 });
 
 const control = (notify: string[]) => ({
@@ -192,6 +200,31 @@ function captureLog() {
   return { log: createLogger({ level: 'trace', destination: { write: (line: string) => void lines.push(line) } }), text: () => lines.join('') };
 }
 const passwordForms = [SMTP_PASSWORD, Buffer.from(SMTP_PASSWORD).toString('base64'), Buffer.from(`\0${SMTP_USER}\0${SMTP_PASSWORD}`).toString('base64')];
+
+describe('notify as an activity (MockActivityEnvironment)', () => {
+  it('stops waiting for a target that does not answer when the activity is cancelled, ends cancelled, and the retry tells only that target', async () => {
+    const runtime = await open({ notifications: webhooks, controls: [control(['audit-log', 'chat', 'teams'])] });
+    const activities = createActivities({ ...runtime, env: hookEnv() });
+    const input = failedRun(runtime, 'control:vuln-mgmt:2026-11-25T06:00:00.000Z');
+    hanging.add(paths.chat);
+
+    const environment = new MockActivityEnvironment({ attempt: 1 });
+    const started = Date.now();
+    const run = environment.run(activities.notify, input);
+    for (let waited = 0; (held.length < 1 || received.length < 2) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(held).toHaveLength(1);
+    environment.cancel();
+    await expect(run).rejects.toBeInstanceOf(CancelledFailure);
+    // Well before the 15 s a target is given to answer.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(postedPaths()).toEqual([paths.audit, paths.teams].sort());
+
+    hanging.clear();
+    received.length = 0;
+    await new MockActivityEnvironment({ attempt: 2 }).run(activities.notify, input);
+    expect(postedPaths()).toEqual([paths.chat]);
+  });
+});
 
 describe('notify by email', () => {
   it('sends over STARTTLS with AUTH from a secret reference: the envelope, subject and body, once per run', async () => {

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { completeObligation, namedEvidence, occurrenceForRecord, reviewPeriodBounds, type ObligationRecord } from '../../activities/obligations.ts';
+import type { OccurrenceWorkflows } from '../../activities/deps.ts';
+import { completeObligation, describeOutcome, namedEvidence, occurrenceForRecord, periodStartOf, reviewPeriodBounds, risksUnreviewed, type ObligationRecord } from '../../activities/obligations.ts';
 import { resolveCalendar } from '../../config/calendar.ts';
 import { planOccurrences } from '../../config/calendar-plan.ts';
 import { CalendarStore, type RecordedOccurrence } from '../../evidence/calendar-store.ts';
@@ -18,8 +18,11 @@ const dir = mkdtempSync(path.join(tmpdir(), 'isms-obligations-'));
 let runtime: Runtime;
 let planned: ActivityOccurrence[];
 
-/** Temporal must not be asked when the catalog already answers: any use of this client fails the test. */
-const untouchable = new Proxy({}, { get: (_target, property) => { throw new Error(`Temporal client used (${String(property)})`); } }) as Client;
+/** Temporal must not be asked when the catalog already answers: any use of the occurrences' workflows fails the test. */
+const untouchable: OccurrenceWorkflows = {
+  start: (occurrence) => Promise.reject(new Error(`Temporal asked to start ${occurrence.occurrenceId}`)),
+  complete: (occurrenceId) => Promise.reject(new Error(`Temporal asked to complete ${occurrenceId}`)),
+};
 
 beforeAll(async () => {
   writeFileSync(
@@ -145,7 +148,7 @@ describe('completing from the catalog alone', () => {
   const record = (change: Partial<ObligationRecord>): ObligationRecord => ({ activityId: 'access-review', performedAt: '2026-10-15T10:00:00.000Z', by: 'isms-worker', note: 'n', evidence: [], ...change });
 
   it('does nothing for an activity the calendar does not have', async () => {
-    expect(await completeObligation({ config: runtime.config, store: runtime.store, client: untouchable }, record({ activityId: 'management-review' }))).toEqual({ outcome: 'no-activity', activityId: 'management-review' });
+    expect(await completeObligation({ config: runtime.config, store: runtime.store, occurrences: untouchable }, record({ activityId: 'management-review' }))).toEqual({ outcome: 'no-activity', activityId: 'management-review' });
   });
 
   it('leaves an occurrence a person completed, and one that closed, without asking Temporal', async () => {
@@ -153,28 +156,63 @@ describe('completing from the catalog alone', () => {
     const dec = planned.find((occurrence) => occurrence.dueDate === '2026-12-31')!;
     calendar.open(dec, dec.opensAt);
     calendar.complete({ occurrenceId: dec.occurrenceId, by: 'it-lead@example.com', performedAt: '2026-12-20T10:00:00.000Z', recordedAt: '2026-12-20T10:00:00.000Z', late: false, evidence: [{ name: 'access review record', link: 'https://example.com/r' }] });
-    expect(await completeObligation({ config: runtime.config, store: runtime.store, client: untouchable }, record({ period: q4() }))).toEqual({ outcome: 'already-done', occurrenceId: dec.occurrenceId, completedBy: 'it-lead@example.com' });
+    expect(await completeObligation({ config: runtime.config, store: runtime.store, occurrences: untouchable }, record({ period: q4() }))).toEqual({ outcome: 'already-done', occurrenceId: dec.occurrenceId, completedBy: 'it-lead@example.com' });
 
     const sep = planned.find((occurrence) => occurrence.dueDate === '2026-09-30')!;
     calendar.open(sep, sep.opensAt);
     calendar.close(sep.occurrenceId, sep.closesAt);
-    expect(await completeObligation({ config: runtime.config, store: runtime.store, client: untouchable }, record({ period: reviewPeriodBounds('2026-Q3', ZONE) }))).toEqual({ outcome: 'closed', occurrenceId: sep.occurrenceId });
+    expect(await completeObligation({ config: runtime.config, store: runtime.store, occurrences: untouchable }, record({ period: reviewPeriodBounds('2026-Q3', ZONE) }))).toEqual({ outcome: 'closed', occurrenceId: sep.occurrenceId });
   });
 
   it('does not start an occurrence no workflow opened once it has closed', async () => {
     // Q1 2026's review (due Mar 31) closed when Q2's came due, on Jun 30.
-    const outcome = await completeObligation({ config: runtime.config, store: runtime.store, client: untouchable }, record({ period: reviewPeriodBounds('2026-Q1', ZONE), performedAt: '2026-07-15T10:00:00.000Z' }));
+    const outcome = await completeObligation({ config: runtime.config, store: runtime.store, occurrences: untouchable }, record({ period: reviewPeriodBounds('2026-Q1', ZONE), performedAt: '2026-07-15T10:00:00.000Z' }));
     expect(outcome).toEqual({ outcome: 'closed', occurrenceId: id('2026-03-31') });
   });
 
   it('hands an occurrence that expects evidence the record does not bring to a person', async () => {
-    const outcome = await completeObligation({ config: runtime.config, store: runtime.store, client: untouchable }, record({ activityId: 'risk-assessment-review', performedAt: '2026-03-20T10:00:00.000Z', evidence: [{ evidenceId: 'ev-1' }] }));
+    const outcome = await completeObligation({ config: runtime.config, store: runtime.store, occurrences: untouchable }, record({ activityId: 'risk-assessment-review', performedAt: '2026-03-20T10:00:00.000Z', evidence: [{ evidenceId: 'ev-1' }] }));
     expect(outcome).toEqual({ outcome: 'needs-person', occurrenceId: 'activity:risk-assessment-review:2026-03-31', missing: ['risk treatment plan'] });
   });
 
   it('refuses an occurrence a person names that is not one of the activity', async () => {
-    await expect(completeObligation({ config: runtime.config, store: runtime.store, client: untouchable }, record({ occurrenceId: 'activity:access-review:2026-10-01' }))).rejects.toThrow(
+    await expect(completeObligation({ config: runtime.config, store: runtime.store, occurrences: untouchable }, record({ occurrenceId: 'activity:access-review:2026-10-01' }))).rejects.toThrow(
       'activity:access-review:2026-10-01 is not an occurrence of calendar activity access-review',
+    );
+  });
+});
+
+describe('the period a risk register is judged in', () => {
+  it('begins at the due time of the occurrence before; the first planned one takes a period as long as the next', () => {
+    const due = (date: string) => ({ due: `${date}T21:59:00.000Z` }) as ActivityOccurrence;
+    const list = [due('2025-03-31'), due('2026-03-31'), due('2027-03-31')];
+    const at = (date: string) => Date.parse(`${date}T21:59:00.000Z`);
+    expect(periodStartOf(list, { due: at('2027-03-31'), closesAt: at('2028-03-31') })).toBe(at('2026-03-31'));
+    expect(periodStartOf(list, { due: at('2025-03-31'), closesAt: at('2026-03-31') })).toBe(at('2024-03-31'));
+  });
+
+  it('counts a risk as reviewed only when its last review lies within the period and not after the snapshot', () => {
+    const since = Date.parse('2026-03-31T00:00:00.000Z');
+    const until = Date.parse('2026-11-01T00:00:00.000Z');
+    const risks = [
+      { id: 'R-1', lastReviewAt: '2026-06-15T00:00:00.000Z' },
+      { id: 'R-2', lastReviewAt: null },
+      { id: 'R-3', lastReviewAt: '2026-03-30T00:00:00.000Z' },
+      { id: 'R-4', lastReviewAt: '2026-03-31T00:00:00.000Z' },
+      { id: 'R-5', lastReviewAt: '2026-11-02T00:00:00.000Z' },
+    ];
+    expect(risksUnreviewed(risks, since, until)).toEqual(['R-2', 'R-3', 'R-5']);
+  });
+});
+
+describe('describeOutcome of a risk register that does not complete the review', () => {
+  it('names the unreviewed risks and the period, or says the register is empty', () => {
+    const occurrenceId = 'activity:risk-assessment-review:2027-03-31';
+    expect(describeOutcome({ outcome: 'risks-unreviewed', occurrenceId, since: '2026-03-31T21:59:00.000Z', unreviewed: ['R-2', 'R-7'], risks: 9 }, 'the register')).toBe(
+      `${occurrenceId}: 2 of 9 risk(s) not reviewed since 2026-03-31 (R-2, R-7); left open for a person to complete`,
+    );
+    expect(describeOutcome({ outcome: 'risks-unreviewed', occurrenceId, since: '2026-03-31T21:59:00.000Z', unreviewed: [], risks: 0 }, 'the register')).toBe(
+      `${occurrenceId}: the risk register holds no risks; left open for a person to complete`,
     );
   });
 });

@@ -3,14 +3,15 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccessReviewStore } from '../../evidence/access-reviews.ts';
-import type { CampaignSummary, DecideInput } from '../../core/access-review-contracts.ts';
-import { decideUpdate, progressQuery } from '../../workflows/access-review-messages.ts';
+import type { DecideInput } from '../../core/access-review-contracts.ts';
+import { decideUpdate, progressQuery } from '../../workflows/access-review.ts';
 import { startDevServer } from '../../worker/dev-server.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { decideReview, openReview, waitForReviewLists } from '../../worker/review.ts';
 import { startFakeGoogleDirectory, type DirectoryUserJson, type FakeGoogleDirectory } from '../support/fake-google-directory.ts';
 import { harness, type TemporalHarness } from '../support/temporal.ts';
 import { testRegistries } from '../support/test-connectors.ts';
+import { openAccessReview } from '../../workflows/access-review.ts';
 
 const TOKEN = `ya29.review-test-${randomUUID()}`;
 const ADMIN = 'admin@example.com';
@@ -131,7 +132,7 @@ describe('access review campaign on a real Temporal server', () => {
       // The administrator carries out the revocation before the verification collects again.
       bob().suspended = true;
       await decideReview(client, campaignId, { entries: ['2'], decision: 'defer', by: 'it-lead@example.com', reason: 'on parental leave until March; decide on return' });
-      return (await handle.result()) as CampaignSummary;
+      return await handle.result();
     });
 
     expect(summary).toMatchObject({ campaignId, controlId, status: 'completed', entryCount: 3, undecidedAtClose: 0, verifications: 1 });
@@ -213,7 +214,7 @@ describe('access review campaign on a real Temporal server', () => {
     const summary = await worker.runUntil(async () => {
       await waitForReviewLists(client, campaignId);
       await decideReview(client, campaignId, { entries: ['2'], decision: 'approve', by: 'it-lead@example.com' });
-      return (await handle.result()) as CampaignSummary;
+      return await handle.result();
     });
     expect(summary).toMatchObject({ status: 'incomplete', undecidedAtClose: 2, verifications: 0 });
     const nonconformities = runtime.register.list({ controlId });
@@ -247,7 +248,7 @@ describe('access review campaign on a real Temporal server', () => {
       expect(raised.values).toMatchObject({ campaignId, account: 'bob@example.com', status: 'active', decidedBy: 'it-lead@example.com' });
       expect(reviews.entries(campaignId)[2]!.verification).toBe('not-effective');
       bob().archived = true;
-      return (await handle.result()) as CampaignSummary;
+      return await handle.result();
     });
 
     const [nc, ...others] = runtime.register.list({ controlId });
@@ -278,7 +279,7 @@ describe('access review campaign on a real Temporal server', () => {
         expect((await handle.describe()).runId).not.toBe(firstRunId);
         expect(await handle.query(progressQuery)).toMatchObject({ phase: 'open', entryCount: 3, undecided: 1, closed: false, revocationsAwaitingVerification: 1 });
         await decideReview(client, campaignId, { entries: ['1', '2'], decision: 'approve', by: 'it-lead@example.com' });
-        return (await handle.result()) as CampaignSummary;
+        return await handle.result();
       });
       expect(summary).toMatchObject({ campaignId, controlId, status: 'completed', entryCount: 3, undecidedAtClose: 0, verifications: 1 });
       expect(summary.revocations).toEqual({ effective: 1, notEffective: 0, unverifiable: 0 });
@@ -301,7 +302,7 @@ describe('access review campaign on a real Temporal server', () => {
     current = await harness(accessControl(controlId, { every: 'annually', dueInDays: 1 }));
     const { worker, client, runtime } = current;
     const { scheduled, manual } = await worker.runUntil(async () => {
-      const opener = await client.workflow.execute('openAccessReview', { taskQueue: runtime.config.config.temporal.taskQueue, workflowId: `review-opener:${controlId}-test`, args: [{ controlId }] });
+      const opener = await client.workflow.execute(openAccessReview, { taskQueue: runtime.config.config.temporal.taskQueue, workflowId: `review-opener:${controlId}-test`, args: [{ controlId }] });
       const again = await openReview(client, runtime.config, controlId);
       await waitForReviewLists(client, again.campaignId);
       await decideReview(client, again.campaignId, { entries: ['1-3'], decision: 'approve', by: 'it-lead@example.com' });

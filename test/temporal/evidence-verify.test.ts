@@ -8,6 +8,7 @@ import { Register } from '../../evidence/register.ts';
 import { EvidenceStore, type VerifyReport } from '../../evidence/store.ts';
 import { runIsms } from '../support/cli.ts';
 import { namespace } from '../support/temporal.ts';
+import { controlRun } from '../../workflows/control-run.ts';
 
 const suffix = randomUUID().slice(0, 8);
 const running = `control:verify-running:${suffix}`;
@@ -23,7 +24,7 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection, namespace });
   // A run in flight: its workflow is started on a task queue no worker polls, so it stays running.
-  await client.workflow.start('controlRun', { taskQueue: `nobody-${suffix}`, workflowId: running, args: [{ controlId: 'verify-running' }] });
+  await client.workflow.start(controlRun, { taskQueue: `nobody-${suffix}`, workflowId: running, args: [{ controlId: 'verify-running' }] });
 
   const store = await EvidenceStore.open(path.join(dir, 'data'));
   for (const runId of [running, evaluated, forgotten]) {

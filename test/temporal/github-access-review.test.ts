@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessReviewStore } from '../../evidence/access-reviews.ts';
-import type { CampaignSummary } from '../../core/access-review-contracts.ts';
 import { decideReview, openReview, waitForReviewLists } from '../../worker/review.ts';
 import { OWNER_TOKEN, resetFake } from '../connectors/github/setup.ts';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github.ts';
 import { harness, type TemporalHarness } from '../support/temporal.ts';
 import { testRegistries } from '../support/test-connectors.ts';
+import type { accessReviewCampaign } from '../../workflows/access-review.ts';
 
 let fake: FakeGitHub;
 let current: TemporalHarness | undefined;
@@ -64,7 +64,7 @@ describe('access review campaign over a GitHub organisation on a real Temporal s
       await decideReview(client, campaignId, { entries: ['github:stranger'], decision: 'revoke', by: 'eng-lead@example.com', reason: 'not one of ours' });
       // The owner removes the account before the verification collects again.
       fake.state.members = fake.state.members.filter((member) => member.user.login !== 'stranger');
-      return (await current!.client.workflow.getHandle(campaignId).result()) as CampaignSummary;
+      return await current!.client.workflow.getHandle<typeof accessReviewCampaign>(campaignId).result();
     });
 
     expect(summary).toMatchObject({ campaignId, controlId, status: 'completed', entryCount: 8, undecidedAtClose: 0, verifications: 1 });

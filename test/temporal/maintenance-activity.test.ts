@@ -8,8 +8,9 @@ import { formatLocalDate, toZoned } from '../../core/calendar-occurrences.ts';
 import { nextOccurrence } from '../../config/calendar-plan.ts';
 import { CalendarStore } from '../../evidence/calendar-store.ts';
 import { activityControlOf, MISSED_ACTIVITY_CHECK } from '../../evidence/register.ts';
-import type { ActivityOccurrence, Completion, CompletionReceipt, OccurrenceOutcome } from '../../core/calendar-contracts.ts';
+import type { ActivityOccurrence } from '../../core/calendar-contracts.ts';
 import { timeSkippingHarness, timeSkippingServerPath, type TimeSkippingHarness } from '../support/time-skipping.ts';
+import { completeUpdate, maintenanceActivity, openActivityOccurrences, reassignUpdate } from '../../workflows/maintenance-activity.ts';
 
 /*
  * The maintenance activity over simulated weeks and months on Temporal's time-skipping test server: the ladder,
@@ -90,7 +91,7 @@ function messagesOf(error: unknown): string {
 }
 
 async function start(harness: TimeSkippingHarness, occurrence: ActivityOccurrence) {
-  return harness.env.client.workflow.start('maintenanceActivity', { taskQueue: harness.taskQueue, workflowId: occurrence.occurrenceId, args: [occurrence] });
+  return harness.env.client.workflow.start(maintenanceActivity, { taskQueue: harness.taskQueue, workflowId: occurrence.occurrenceId, args: [occurrence] });
 }
 
 async function eventually(assertion: () => void, timeoutMs = 15_000): Promise<void> {
@@ -129,7 +130,7 @@ describe('maintenanceActivity on a time-skipping server', () => {
     const { harness, occurrence, calendar } = await monthlyRestoreTest('restore-left-alone');
     const outcome = await harness.worker.runUntil(async () => {
       const handle = await start(harness, occurrence);
-      return (await handle.result()) as OccurrenceOutcome;
+      return await handle.result();
     });
 
     expect(outcome).toMatchObject({ occurrenceId: occurrence.occurrenceId, status: 'missed', late: false, owner: 'ops@example.com' });
@@ -165,24 +166,24 @@ describe('maintenanceActivity on a time-skipping server', () => {
       const handle = await start(harness, occurrence);
       await harness.env.sleep(14 * DAY);
 
-      const refused = handle.executeUpdate<CompletionReceipt, [Completion]>('complete', { args: [{ by: 'ops@example.com', evidence: [{ name: 'ticket', link: 'https://tickets.example.com/42' }] }] });
+      const refused = handle.executeUpdate(completeUpdate, { args: [{ by: 'ops@example.com', evidence: [{ name: 'ticket', link: 'https://tickets.example.com/42' }] }] });
       await expect(refused).rejects.toThrow(WorkflowUpdateFailedError);
       expect(messagesOf(await refused.catch((error: unknown) => error))).toMatch(/required evidence missing: restore test report/);
 
       const report = await storeEvidence(harness, occurrence, 'restore test report', 'restored db-prod to staging in 42 minutes');
-      const forged = handle.executeUpdate<CompletionReceipt, [Completion]>('complete', { args: [{ by: 'ops@example.com', evidence: [{ ...report, sha256: 'f'.repeat(64) }] }] });
+      const forged = handle.executeUpdate(completeUpdate, { args: [{ by: 'ops@example.com', evidence: [{ ...report, sha256: 'f'.repeat(64) }] }] });
       await expect(forged).rejects.toThrow(WorkflowUpdateFailedError);
       expect(messagesOf(await forged.catch((error: unknown) => error))).toMatch(/evidence "restore test report" \(ev-[^)]+\) has sha256 [0-9a-f]{64}, not f{64}/);
 
-      const receipt = await handle.executeUpdate<CompletionReceipt, [Completion]>('complete', {
+      const receipt = await handle.executeUpdate(completeUpdate, {
         args: [{ by: 'ops@example.com', note: 'all tables restored', evidence: [report, { name: 'ticket', link: 'https://tickets.example.com/42' }] }],
       });
       expect(receipt).toMatchObject({ occurrenceId: occurrence.occurrenceId, completedBy: 'ops@example.com', late: false });
       expect(receipt.settledNonconformity).toBeUndefined();
 
-      const second = handle.executeUpdate<CompletionReceipt, [Completion]>('complete', { args: [{ by: 'someone', evidence: [report] }] });
+      const second = handle.executeUpdate(completeUpdate, { args: [{ by: 'someone', evidence: [report] }] });
       await expect(second).rejects.toThrow();
-      const outcome = (await handle.result()) as OccurrenceOutcome;
+      const outcome = await handle.result();
       expect(outcome).toMatchObject({ status: 'done', late: false });
       expect(outcome.nonconformityId).toBeUndefined();
     });
@@ -205,10 +206,10 @@ describe('maintenanceActivity on a time-skipping server', () => {
       await eventually(() => expect(harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) })).toHaveLength(1));
 
       const report = await storeEvidence(harness, occurrence, 'restore test report', 'restored late');
-      const receipt = await handle.executeUpdate<CompletionReceipt, [Completion]>('complete', { args: [{ by: 'ops@example.com', evidence: [report] }] });
+      const receipt = await handle.executeUpdate(completeUpdate, { args: [{ by: 'ops@example.com', evidence: [report] }] });
       const nc = harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) })[0]!;
       expect(receipt).toMatchObject({ late: true, settledNonconformity: nc.id });
-      expect(((await handle.result()) as OccurrenceOutcome)).toMatchObject({ status: 'done', late: true, nonconformityId: nc.id });
+      expect((await handle.result())).toMatchObject({ status: 'done', late: true, nonconformityId: nc.id });
     });
 
     const [nc] = harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) });
@@ -229,13 +230,13 @@ describe('maintenanceActivity on a time-skipping server', () => {
       const handle = await start(harness, occurrence);
       // Reassign after the opening notice went out; one sent after a reassignment rightly names the new owner.
       await eventually(() => expect(posts.some((post) => post.occurrenceId === occurrence.occurrenceId && post.event === 'activity-opened')).toBe(true));
-      await expect(handle.executeUpdate('reassign', { args: [{ owner: ' ', by: 'ops@example.com' }] })).rejects.toThrow(WorkflowUpdateFailedError);
-      expect(await handle.executeUpdate('reassign', { args: [{ owner: 'dba@example.com', by: 'ops@example.com' }] })).toEqual({ owner: 'dba@example.com' });
+      await expect(handle.executeUpdate(reassignUpdate, { args: [{ owner: ' ', by: 'ops@example.com' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+      expect(await handle.executeUpdate(reassignUpdate, { args: [{ owner: 'dba@example.com', by: 'ops@example.com' }] })).toEqual({ owner: 'dba@example.com' });
       await harness.env.sleep(Date.parse(occurrence.due) - (await harness.env.currentTimeMs()) + 60_000);
       await eventually(() => expect(calendar.events(occurrence.occurrenceId).filter((event) => event.kind === 'due')).toHaveLength(1));
       const report = await storeEvidence(harness, occurrence, 'restore test report', 'done by the DBA');
-      await handle.executeUpdate('complete', { args: [{ by: 'dba@example.com', evidence: [report] }] });
-      expect(((await handle.result()) as OccurrenceOutcome)).toMatchObject({ status: 'done', owner: 'dba@example.com', late: true });
+      await handle.executeUpdate(completeUpdate, { args: [{ by: 'dba@example.com', evidence: [report] }] });
+      expect((await handle.result())).toMatchObject({ status: 'done', owner: 'dba@example.com', late: true });
     });
 
     expect(calendar.get(occurrence.occurrenceId)).toMatchObject({ owner: 'dba@example.com', completedBy: 'dba@example.com' });
@@ -256,10 +257,10 @@ describe('maintenanceActivity on a time-skipping server', () => {
     await harness.worker.runUntil(async () => {
       // The opener opens what is open by then: move to the occurrence's opening time first.
       await harness.env.sleep(Date.parse(occurrence.opensAt) - (await harness.env.currentTimeMs()) + 60_000);
-      const first = await harness.env.client.workflow.execute('openActivityOccurrences', { taskQueue: harness.taskQueue, workflowId: 'opener-1', args: [{ activityId: occurrence.activityId }] });
+      const first = await harness.env.client.workflow.execute(openActivityOccurrences, { taskQueue: harness.taskQueue, workflowId: 'opener-1', args: [{ activityId: occurrence.activityId }] });
       expect(first).toEqual({ started: [occurrence.occurrenceId] });
       await eventually(() => expect(calendar.get(occurrence.occurrenceId)?.status).toBe('open'));
-      const second = await harness.env.client.workflow.execute('openActivityOccurrences', { taskQueue: harness.taskQueue, workflowId: 'opener-2', args: [{ activityId: occurrence.activityId }] });
+      const second = await harness.env.client.workflow.execute(openActivityOccurrences, { taskQueue: harness.taskQueue, workflowId: 'opener-2', args: [{ activityId: occurrence.activityId }] });
       expect(second).toEqual({ started: [] });
       const description = await harness.env.client.workflow.getHandle(occurrence.occurrenceId).describe();
       expect(description.type).toBe('maintenanceActivity');

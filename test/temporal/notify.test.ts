@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { temporal } from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationLedger } from '../../evidence/notification-ledger.ts';
-import type { ControlRunSummary } from '../../core/contracts.ts';
 import { runControl } from '../../worker/run-control.ts';
 import { smtpReceiver } from '../support/smtp.ts';
 import { harness, namespace, type TemporalHarness } from '../support/temporal.ts';
+import type { controlRun } from '../../workflows/control-run.ts';
 
 /*
  * Notifications of control runs on a real Temporal server: Temporal's own retry of the notify activity reaches only the
@@ -106,7 +106,7 @@ describe('notifications of control runs on a real Temporal server', () => {
         requestId: randomUUID(),
         reason: 'test: re-execute the occurrence',
       });
-      const again = (await h.client.workflow.getHandle(summary.runId, newRunId ?? undefined).result()) as ControlRunSummary;
+      const again = await h.client.workflow.getHandle<typeof controlRun>(summary.runId, newRunId ?? undefined).result();
       expect(again.nonconformities).toEqual(summary.nonconformities);
       // The re-execution ran notify again (one attempt, completed) and it posted nothing.
       expect(notifyAttempts(await historyOf(h, summary.runId))).toEqual([1]);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -7,14 +7,16 @@ import { AccessReviewStore } from '../../evidence/access-reviews.ts';
 import { CalendarStore } from '../../evidence/calendar-store.ts';
 import { ManagementReviewStore } from '../../evidence/management-review.ts';
 import type { CampaignSummary } from '../../core/access-review-contracts.ts';
-import { openOccurrence } from '../../worker/calendar.ts';
+import { completeOccurrence, openOccurrence } from '../../worker/calendar.ts';
 import { createLogger } from '../../worker/logger.ts';
+import { runControl } from '../../worker/run-control.ts';
 import { openRuntime } from '../../worker/runtime.ts';
 import { decideReview, openReview, waitForReviewLists } from '../../worker/review.ts';
 import { startFakeGoogleDirectory, type DirectoryUserJson, type FakeGoogleDirectory } from '../support/fake-google-directory.ts';
 import { runIsms } from '../support/cli.ts';
 import { harness, writeConfig, type TemporalHarness } from '../support/temporal.ts';
 import { testRegistries } from '../support/test-connectors.ts';
+import type { accessReviewCampaign } from '../../workflows/access-review.ts';
 
 const { EventType } = temporal.api.enums.v1;
 const TOKEN = `ya29.obligation-test-${randomUUID()}`;
@@ -98,8 +100,8 @@ async function reviewEverything(controlId: string, before?: () => Promise<void>)
     const { campaignId } = await openReview(client, runtime.config, controlId);
     await waitForReviewLists(client, campaignId);
     await decideReview(client, campaignId, { entries: ['1-2'], decision: 'approve', by: 'it-lead@example.com' });
-    const handle = client.workflow.getHandle(campaignId);
-    const summary = (await handle.result()) as CampaignSummary;
+    const handle = client.workflow.getHandle<typeof accessReviewCampaign>(campaignId);
+    const summary = await handle.result();
     return { campaignId, summary, history: await handle.fetchHistory() };
   });
 }
@@ -252,4 +254,101 @@ describe('one obligation, one record: a reviewed SoA completes its calendar occu
       rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
+});
+
+describe('one obligation, one record: a risk register with every risk reviewed completes the risk assessment review', () => {
+  const risk = (id: string, lastReview: string) =>
+    `  - id: ${id}\n    title: Risk ${id}\n    owner: dev@example.com\n    asset: order database\n    likelihood: possible\n    impact: major\n    residualLikelihood: unlikely\n    residualImpact: minor\n    treatment: mitigate\n    controls: [A.8.13]\n    lastReview: ${lastReview}\n`;
+
+  /** A risk management control over a register file and a yearly risk-assessment-review activity due on `anchor` (UTC). */
+  async function riskSetUp(anchor: string, lastReviews: string[]) {
+    const controlId = `risks-${randomUUID().slice(0, 8)}`;
+    current = await harness({
+      timezone: 'UTC',
+      controls: [
+        {
+          id: controlId,
+          title: 'Risks are assessed and reviewed',
+          reference: ['6.1.2', '8.2'],
+          owner: 'isms@example.com',
+          schedule: { cron: '0 6 * * *' },
+          sources: [{ name: 'risks', connector: 'risk-register', config: { path: 'risks.yaml' } }],
+          checks: [{ check: 'risk-review-overdue' }],
+        },
+      ],
+      calendar: {
+        owner: 'isms@example.com',
+        timezone: 'UTC',
+        grace: '30d',
+        activities: [{ id: 'risk-assessment-review', title: 'Risk assessment review', reference: ['6.1.2', '8.2'], every: '1 year', anchor, dueTime: '23:00', evidence: [{ name: 'risk register', required: true }, { name: 'risk treatment plan', required: false }] }],
+      },
+    });
+    writeFileSync(path.join(current.dir, 'risks.yaml'), `risks:\n${lastReviews.map((day, index) => risk(`R-${index + 1}`, day)).join('')}`);
+    return { controlId, occurrenceId: `activity:risk-assessment-review:${anchor}` };
+  }
+  const run = (controlId: string, minute: number) => runControl(current!.client, current!.runtime.config, controlId, new Date(Date.now() - minute * 60_000));
+
+  it('every risk reviewed in the year before the due date: the control run completes the occurrence on time with the snapshot, and once', async () => {
+    const { controlId, occurrenceId } = await riskSetUp(dateIn(3), [dateIn(-30), dateIn(-200)]);
+    const { runtime, worker, client } = current!;
+    const calendar = new CalendarStore(runtime.store.catalog);
+    const [first, second] = await worker.runUntil(async () => [await run(controlId, 1), await run(controlId, 2)]);
+    expect(first.status).toBe('pass');
+
+    const occurrence = (await calendar.get(occurrenceId))!;
+    expect(occurrence).toMatchObject({ status: 'done', late: false, completedBy: 'isms-worker' });
+    const snapshot = first.evidence[0]!;
+    expect(occurrence.note).toBe(`risk register risks (evidence ${snapshot.id}, control ${controlId}): all 2 risk(s) reviewed since ${dateIn(-362)}`);
+    // The snapshot is the evidence, kept again under the occurrence as its records, pointing back at the snapshot.
+    expect(occurrence.evidence).toHaveLength(1);
+    const [kept] = occurrence.evidence;
+    if (!kept || !('evidenceId' in kept)) throw new Error('the risk register is not kept as a stored file');
+    expect(kept.name).toBe('risk register');
+    const row = (await runtime.store.get(kept.evidenceId))!;
+    expect(row).toMatchObject({ runId: occurrenceId, controlId: 'activity:risk-assessment-review', provenance: { copyOf: snapshot.id, copyOfSha256: snapshot.sha256 } });
+    const lines = (await runtime.store.fileContent(kept.evidenceId)).toString('utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; id: string });
+    expect(lines.map((record) => [record.kind, record.id])).toEqual([
+      ['risk', 'R-1'],
+      ['risk', 'R-2'],
+    ]);
+
+    // The second run found it done: one completion, through the occurrence workflow's own Update.
+    expect(second.status).toBe('pass');
+    const occurrenceHistory = await client.workflow.getHandle(occurrenceId).fetchHistory();
+    expect(occurrenceHistory.events!.filter((event) => event.workflowExecutionUpdateCompletedEventAttributes)).toHaveLength(1);
+    const runHistory = await client.workflow.getHandle(first.runId).fetchHistory();
+    expect(runHistory.events!.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual(['collectEvidence', 'evaluateControl', 'completeRiskAssessmentReview', 'notify']);
+    expect((await runtime.store.verify()).ok).toBe(true);
+  });
+
+  it('a snapshot taken after the occurrence was due completes it late', async () => {
+    const { controlId, occurrenceId } = await riskSetUp(dateIn(-2), [dateIn(-10)]);
+    const { runtime, worker } = current!;
+    await worker.runUntil(() => run(controlId, 1));
+    expect(await new CalendarStore(runtime.store.catalog).get(occurrenceId)).toMatchObject({ status: 'done', late: true, completedBy: 'isms-worker' });
+  });
+
+  it('a risk not reviewed in the period leaves the occurrence open, and a person still completes it', async () => {
+    // Not the first test's due date: the dev server is shared, and an occurrence's workflow id is its due date.
+    const { controlId, occurrenceId } = await riskSetUp(dateIn(4), [dateIn(-30), dateIn(-400)]);
+    const { runtime, worker, client } = current!;
+    const calendar = new CalendarStore(runtime.store.catalog);
+    await worker.runUntil(async () => {
+      await openOccurrence(client, runtime.config, 'risk-assessment-review', { dueDate: occurrenceId.slice(-10) });
+      const deadline = Date.now() + 20_000;
+      while (!(await calendar.get(occurrenceId)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      const summary = await run(controlId, 1);
+      // R-2 is overdue: the check says so, and the calendar is left for a person.
+      expect(summary.status).toBe('fail');
+      expect(await calendar.get(occurrenceId)).toMatchObject({ status: 'open', completedBy: null });
+      const runHistory = await client.workflow.getHandle(summary.runId).fetchHistory();
+      expect(runHistory.events!.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toContain('completeRiskAssessmentReview');
+
+      const minutes = path.join(current!.dir, 'risk-review-minutes.txt');
+      writeFileSync(minutes, 'R-2 reviewed in the risk meeting; residual unchanged');
+      const receipt = await completeOccurrence(client, runtime, occurrenceId, { by: 'isms@example.com', files: [minutes] });
+      expect(receipt).toMatchObject({ occurrenceId, completedBy: 'isms@example.com', late: false });
+    });
+    expect(await calendar.get(occurrenceId)).toMatchObject({ status: 'done', completedBy: 'isms@example.com' });
+  });
 });

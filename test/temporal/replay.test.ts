@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { runControl } from '../../worker/run-control.ts';
+import { loadHistory } from '../support/histories.ts';
 import { harness, type TemporalHarness } from '../support/temporal.ts';
 
 const { History, EventType } = { History: temporal.api.history.v1.History, EventType: temporal.api.enums.v1.EventType };
@@ -41,6 +42,72 @@ describe('workflow code replays the histories of runs already in flight', () => 
     const activityTypes = history.events.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
     expect(activityTypes).toEqual(['planAccessReview', 'collectEvidence', 'buildAccessReview', 'recordReviewDecisions', 'recordReviewDecisions', 'closeAccessReview', 'planRevocationCheck', 'collectEvidence', 'verifyRevocations']);
     expect(history.events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
+  });
+
+  it('an access review campaign of weeks: decided, closed, its calendar occurrence completed, a revocation verified five times', async () => {
+    // Recorded on the dev server (JSON, as `temporal workflow show -o json` writes it): three entries, two approved and
+    // one revoked in two Updates; the campaign closed, completed the access-review occurrence, then verified the
+    // revocation five times without seeing it take effect and left it to the register as a nonconformity.
+    const history = loadHistory(new URL('../fixtures/histories/access-review-campaign-completes-occurrence.json', import.meta.url));
+    const activityTypes = history.events.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    const verification = ['planRevocationCheck', 'collectEvidence', 'verifyRevocations'];
+    expect(activityTypes).toEqual([
+      'planAccessReview',
+      'collectEvidence',
+      'buildAccessReview',
+      'recordReviewDecisions',
+      'recordReviewDecisions',
+      'closeAccessReview',
+      'completeAccessReviewOccurrence',
+      ...verification,
+      ...verification,
+      ...verification,
+      ...verification,
+      ...verification,
+    ]);
+    expect(history.events.filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)).toHaveLength(2);
+    expect(history.events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
+  });
+
+  it('a maintenance activity of weeks: reassigned, reminded, missed with a nonconformity, then completed late', async () => {
+    // Recorded on the time-skipping server (JSON): a monthly restore test opened, reassigned by Update, reminded on
+    // its ladder, missed at due + grace (one nonconformity), then completed late by Update with a stored report.
+    const history = loadHistory(new URL('../fixtures/histories/maintenance-activity-reassigned-missed-late.json', import.meta.url));
+    const activityTypes = history.events.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    expect(activityTypes).toEqual([
+      'openActivityOccurrence',
+      'notifyActivityOwner',
+      'recordActivityReassignment',
+      'notifyActivityOwner',
+      ...activityTypes.slice(4, -1).filter((type) => type === 'notifyActivityOwner' || type === 'raiseMissedActivity'),
+      'recordActivityCompletion',
+    ]);
+    expect(activityTypes.filter((type) => type === 'raiseMissedActivity')).toHaveLength(1);
+    expect(history.events.filter((event) => event.eventType === EventType.EVENT_TYPE_TIMER_STARTED).length).toBeGreaterThan(3);
+    expect(history.events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
+  });
+
+  it('a control run of a risk register recorded before its snapshot completed the risk assessment review', async () => {
+    // Recorded on the dev server (JSON) before the step existed: the register collected, evaluated, reconciled, notified.
+    // Today's code asks the calendar to complete the risk-assessment-review occurrence after reconciling, behind a patch.
+    const history = loadHistory(new URL('../fixtures/histories/control-run-before-risk-review.json', import.meta.url));
+    const activityTypes = history.events.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    expect(activityTypes).toEqual(['collectEvidence', 'evaluateControl', 'notify']);
+    expect(history.events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
+  });
+
+  it('a control run of a risk register whose plan came from a newer worker than its workflow code (a rolling deployment)', async () => {
+    // Recorded on the dev server (JSON) with the step left out of the workflow code but today's planControlRun: the plan
+    // names the risk register, yet the run went on to notify. Only the patch marker tells a replay the step never ran.
+    const history = loadHistory(new URL('../fixtures/histories/control-run-before-risk-review-planned-by-newer-worker.json', import.meta.url));
+    const activityTypes = history.events.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    expect(activityTypes).toEqual(['collectEvidence', 'evaluateControl', 'notify']);
+    const payloads = history.events.flatMap((event) => Object.values(event.markerRecordedEventAttributes?.details ?? {}).flatMap((details) => details.payloads ?? []));
+    expect(payloads.map((payload) => Buffer.from(payload.data!).toString('utf8')).filter((text) => text.includes('"riskRegisters":["risks"]'))).toHaveLength(1);
     await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
   });
 

@@ -11,6 +11,7 @@ import { createLogger } from '../../worker/logger.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 import { writeConfig } from '../support/temporal.ts';
+import { controlRun } from '../../workflows/control-run.ts';
 
 const workerScript = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
 const children: ChildProcess[] = [];
@@ -52,7 +53,7 @@ describe('a worker killed with SIGKILL mid-collection', () => {
     const client = new Client({ connection, namespace: 'default' });
     try {
       const first = await startWorkerProcess(file);
-      const handle = await client.workflow.start('controlRun', {
+      const handle = await client.workflow.start(controlRun, {
         taskQueue,
         workflowId: `control:crash-test:${Date.now()}`,
         args: [{ controlId: 'crash-test', trigger: 'manual', occurrence: '2026-11-25T00:00:00.000Z' }],
@@ -73,7 +74,7 @@ describe('a worker killed with SIGKILL mid-collection', () => {
       await once(first, 'exit');
 
       const second = await startWorkerProcess(file);
-      const summary = (await handle.result()) as { evidence: { id: string; recordCount: number }[]; gaps: unknown[] };
+      const summary = await handle.result();
       second.kill('SIGTERM');
 
       expect(summary.gaps).toEqual([]);
@@ -122,8 +123,8 @@ function slowControl(id: string, source: Record<string, unknown>, collection: Re
   return { ...written, fetchLog };
 }
 
-async function startRun(client: Client, taskQueue: string, controlId: string): Promise<WorkflowHandle> {
-  return client.workflow.start('controlRun', {
+async function startRun(client: Client, taskQueue: string, controlId: string): Promise<WorkflowHandle<typeof controlRun>> {
+  return client.workflow.start(controlRun, {
     taskQueue,
     workflowId: `control:${controlId}:${Date.now()}`,
     args: [{ controlId, trigger: 'manual', occurrence: '2026-11-25T00:00:00.000Z' }],
@@ -155,7 +156,7 @@ describe('heartbeats', () => {
       const beforeKill = pagesFetched(fetchLog).length;
 
       const second = await startWorkerProcess(file);
-      const summary = (await handle.result()) as { gaps: unknown[] };
+      const summary = await handle.result();
       second.kill('SIGTERM');
 
       expect(summary.gaps).toEqual([]);
@@ -185,7 +186,7 @@ describe('a worker stopped with SIGTERM mid-collection', () => {
       expect(rows[0]!.provenance).toMatchObject({ attempt: 1, resumed: false });
 
       const second = await startWorkerProcess(file);
-      const summary = (await handle.result()) as { evidence: { id: string }[]; gaps: unknown[] };
+      const summary = await handle.result();
       second.kill('SIGTERM');
       expect(summary.gaps).toEqual([]);
       expect(summary.evidence.map((ref) => ref.id)).toEqual([rows[0]!.id]);

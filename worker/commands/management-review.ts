@@ -4,7 +4,7 @@ import { completeObligation, describeOutcome, MANAGEMENT_REVIEW_ACTIVITY, type O
 import { parseLocalDate } from '../../core/calendar-occurrences.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { DECISION_STATUSES, ManagementReviewRefusal, ManagementReviewStore, type DecisionStatus, type ManagementReview } from '../../evidence/management-review.ts';
-import { calendarOf } from '../calendar.ts';
+import { calendarOf, occurrenceWorkflows } from '../calendar.ts';
 import { renderManagementReview } from '../management-review.ts';
 import { gatherManagementReview, keepManagementReviewMinutes, keepManagementReviewPack, MANAGEMENT_REVIEW_CONTROL_ID, packHtmlOf, storedPacks } from '../management-review-data.ts';
 import type { Runtime } from '../runtime.ts';
@@ -192,7 +192,7 @@ export async function closeReview(runtime: Runtime, input: { by: string; at: str
     evidence: [{ evidenceId: held.minutesEvidenceId! }, { name: 'management review pack', evidenceId: packHtml.id }],
   };
   const calendar: ObligationOutcome = calendarOf(runtime).activities.has(MANAGEMENT_REVIEW_ACTIVITY)
-    ? await withTemporal(runtime, input.hostWorker, (client) => completeObligation({ config: runtime.config, store: runtime.store, client }, record))
+    ? await withTemporal(runtime, input.hostWorker, (client) => completeObligation({ config: runtime.config, store: runtime.store, occurrences: occurrenceWorkflows(client, runtime.config) }, record))
     : { outcome: 'no-activity', activityId: MANAGEMENT_REVIEW_ACTIVITY };
   if (calendar.outcome === 'completed' || calendar.outcome === 'already-done') reviews.completedOccurrence(held.id, calendar.occurrenceId);
   return { review: reviews.get(held.id)!, decisions: decisions.length, calendar };

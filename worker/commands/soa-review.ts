@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { completeObligation, describeOutcome, type ObligationOutcome } from '../../activities/obligations.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { calendarOf } from '../calendar.ts';
+import { calendarOf, occurrenceWorkflows } from '../calendar.ts';
 import { SOA_REVIEW_ACTIVITY, storedSoas } from '../soa-data.ts';
 import { withTemporal, type CliContext } from './context.ts';
 import { instantOf } from './report.ts';
@@ -35,7 +35,7 @@ export function registerSoaReviewCommand(context: CliContext): void {
         const outcome: ObligationOutcome = calendarOf(runtime).activities.has(SOA_REVIEW_ACTIVITY)
           ? await withTemporal(runtime, options.worker, (client) =>
               completeObligation(
-                { config: runtime.config, store: runtime.store, client },
+                { config: runtime.config, store: runtime.store, occurrences: occurrenceWorkflows(client, runtime.config) },
                 {
                   activityId: SOA_REVIEW_ACTIVITY,
                   ...(options.occurrence ? { occurrenceId: options.occurrence } : {}),

@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { temporal } from '@temporalio/proto';
+
+type History = temporal.api.history.v1.History;
+type ProtoJson = { fromJson(type: unknown, json: unknown, options: object): unknown; toJson(type: unknown, message: unknown): unknown };
+
+/*
+ * Recorded workflow histories in the proto3 JSON of `temporal workflow show --output json` and the Web UI's download.
+ * The SDK's own historyFromJSON cannot be used here: @temporalio/common and @temporalio/proto each get a nested copy of
+ * protobufjs 8 (the hoisted one is grpc's 7), so its `instanceof Type` fails with "type must be a Type". The JSON is
+ * read with the protobufjs copy that built the proto types.
+ */
+const require = createRequire(import.meta.url);
+const protojson = createRequire(require.resolve('@temporalio/proto'))('protobufjs/ext/protojson') as ProtoJson;
+const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root') as { patchProtobufRoot<T>(root: T): T & { lookupType(name: string): unknown } };
+const root = patchProtobufRoot(require('@temporalio/proto') as Record<string, unknown>);
+const historyType = root.lookupType('temporal.api.history.v1.History');
+
+export function loadHistory(url: URL): History {
+  return protojson.fromJson(historyType, JSON.parse(readFileSync(url, 'utf8')), { ignoreUnknownFields: true }) as History;
+}
+
+/** A fetched history as the JSON a recorded fixture holds. */
+export function historyJson(history: temporal.api.history.v1.IHistory): string {
+  return `${JSON.stringify(protojson.toJson(historyType, temporal.api.history.v1.History.fromObject(history)), null, 2)}\n`;
+}
