@@ -126,7 +126,7 @@ export async function completeObligation(deps: ObligationDeps, record: Obligatio
   const calendar = new CalendarStore(deps.store.catalog);
   const at = Date.parse(record.performedAt);
   const planned = planOccurrences(activity, { from: at - SEARCH_MS, to: at + SEARCH_MS });
-  const target = occurrenceForRecord(planned, calendar.list({ activityId: activity.id }), record);
+  const target = occurrenceForRecord(planned, await calendar.list({ activityId: activity.id }), record);
   if (!target) {
     if (record.occurrenceId !== undefined) throw new ConfigError(`${record.occurrenceId} is not an occurrence of calendar activity ${activity.id}`);
     return { outcome: 'no-occurrence', activityId: activity.id };
@@ -153,7 +153,7 @@ export async function completeObligation(deps: ObligationDeps, record: Obligatio
     const receipt = await deps.client.workflow.getHandle(occurrenceId).executeUpdate<CompletionReceipt, [Completion]>('complete', { args: [completion] });
     return { outcome: 'completed', occurrenceId, late: receipt.late, receipt };
   } catch (error) {
-    const after = calendar.get(occurrenceId);
+    const after = await calendar.get(occurrenceId);
     if (after?.status === 'done') return { outcome: 'already-done', occurrenceId, completedBy: after.completedBy };
     // The occurrence's workflow has ended (it closed, missed) and takes no more Updates.
     if (error instanceof WorkflowNotFoundError || (error instanceof Error && error.name === 'WorkflowNotFoundError')) return { outcome: 'closed', occurrenceId };
@@ -164,7 +164,7 @@ export async function completeObligation(deps: ObligationDeps, record: Obligatio
 
 /** The occurrence's workflow accepts only evidence stored for it, so each file is kept again under the occurrence (same blob). */
 async function keepUnderOccurrence(store: EvidenceStore, activity: CalendarActivity, occurrenceId: string, item: { name: string; evidenceId: string }, by: string): Promise<EvidenceItem> {
-  const source = store.get(item.evidenceId);
+  const source = await store.get(item.evidenceId);
   if (!source) throw new ConfigError(`evidence ${item.evidenceId} is not in the evidence store`);
   const content = await store.fileContent(item.evidenceId);
   const file = (source.provenance['file'] as { name: string; mediaType: string } | undefined) ?? { name: `${item.evidenceId}.bin`, mediaType: 'application/octet-stream' };
@@ -201,7 +201,7 @@ async function startOccurrence(client: Client, config: LoadedConfig, occurrence:
 /** A completion sent before the occurrence recorded itself open would find no row to complete. */
 async function recorded(calendar: CalendarStore, occurrenceId: string, waiting?: () => void): Promise<void> {
   const deadline = Date.now() + RECORDED_WAIT_MS;
-  while (!calendar.get(occurrenceId)) {
+  while (!await calendar.get(occurrenceId)) {
     if (Date.now() > deadline) throw new Error(`${occurrenceId} was started but has not recorded itself open within ${RECORDED_WAIT_MS / 1000} s`);
     waiting?.();
     await sleep(200);
@@ -237,10 +237,11 @@ export function obligationActivities(deps: { config: LoadedConfig; store: Eviden
      */
     async completeAccessReviewOccurrence(input: { campaignId: string }): Promise<ObligationOutcome> {
       try {
-        const campaign = reviews.get(input.campaignId);
+        const campaign = await reviews.get(input.campaignId);
         if (!campaign) throw new ConfigError(`no access review campaign ${input.campaignId}`);
         if (!campaign.closedAt) throw new ConfigError(`access review campaign ${campaign.id} is not closed`);
-        const decided = (suffix: string) => campaign.reportEvidenceIds.find((id) => deps.store.get(id)?.sourceName === `${campaign.id}/decisions.${suffix}`);
+        const reports = await Promise.all(campaign.reportEvidenceIds.map((id) => deps.store.get(id)));
+        const decided = (suffix: string) => reports.find((row) => row?.sourceName === `${campaign.id}/decisions.${suffix}`)?.id;
         const html = decided('html');
         const csv = decided('csv');
         if (!html || !csv) throw new ConfigError(`access review campaign ${campaign.id} has no decided lists kept as evidence`);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createZstdDecompress } from 'node:zlib';
 import type { EvidenceRef } from '../workflows/contracts.ts';
-import { Catalog } from './catalog.ts';
+import { SqliteCatalog, type Catalog, type CatalogSession } from './catalog.ts';
 import { asDiskFull } from './disk-full.ts';
 import { EvidenceRecord } from './records.ts';
 import { BLOB_SUFFIX, StagingArea, type Checkpoint, type OpenStagingFile, type StagedContent, type StagedSnapshot, type StagingOwner } from './staging.ts';
@@ -85,6 +85,8 @@ export interface VerifyReport {
 export type RunInFlight = (owner: StagingOwner) => Promise<{ inFlight: boolean; why: string }>;
 
 export interface StoreOptions {
+  /** The catalog to keep rows in; by default the embedded SQLite file `<dataDir>/catalog.sqlite`. */
+  catalog?: Catalog;
   /** Where the store reports what it repaired while writing (a broken blob replaced). */
   log?: { warn(fields: Record<string, unknown>, message: string): void };
   /** How staging files are opened; a test puts a disk that fills up here. */
@@ -120,31 +122,31 @@ export class EvidenceStore {
   private readonly journal: string;
   private readonly log: StoreOptions['log'];
 
-  constructor(dataDir: string, options: StoreOptions = {}) {
+  private constructor(dataDir: string, catalog: Catalog, options: StoreOptions) {
     this.root = path.join(dataDir, 'evidence');
     this.blobDir = path.join(this.root, 'blobs');
     this.staging = new StagingArea(path.join(this.root, 'staging'), options.openStagingFile);
     this.journal = path.join(this.root, 'journal.log');
     this.log = options.log;
-    this.catalog = new Catalog(path.join(dataDir, 'catalog.sqlite'));
+    this.catalog = catalog;
   }
 
   static async open(dataDir: string, options: StoreOptions = {}): Promise<EvidenceStore> {
-    const store = new EvidenceStore(dataDir, options);
+    const store = new EvidenceStore(dataDir, options.catalog ?? new SqliteCatalog(path.join(dataDir, 'catalog.sqlite')), options);
     await mkdir(store.blobDir, { recursive: true });
     await store.staging.create();
-    store.catalog.migrateModule('evidence-journal', JOURNAL_MIGRATIONS);
-    ensureViews(store.catalog);
+    await store.catalog.migrateModule('evidence-journal', JOURNAL_MIGRATIONS);
+    await ensureViews(store.catalog);
     return store;
   }
 
-  close(): void {
-    this.catalog.close();
+  async close(): Promise<void> {
+    await this.catalog.close();
   }
 
   /** Evidence already committed for this run and source: a retried activity returns it instead of pulling again. */
-  findCommitted(runId: string, sourceName: string): EvidenceRow | undefined {
-    const row = this.catalog.get<DbRow>('SELECT * FROM evidence WHERE run_id = ? AND source_name = ?', runId, sourceName);
+  async findCommitted(runId: string, sourceName: string, db: CatalogSession = this.catalog): Promise<EvidenceRow | undefined> {
+    const row = await db.get<DbRow>('SELECT * FROM evidence WHERE run_id = ? AND source_name = ?', runId, sourceName);
     return row && fromDb(row);
   }
 
@@ -168,13 +170,13 @@ export class EvidenceStore {
    */
   async commit(staged: StagedSnapshot, meta: SnapshotMeta): Promise<EvidenceRow> {
     const written = await staged.finish();
-    const existing = this.findCommitted(meta.runId, meta.sourceName);
+    const existing = await this.findCommitted(meta.runId, meta.sourceName);
     if (existing) {
       await this.staging.discard(meta.runId, meta.sourceName);
       return existing;
     }
     const blob = await this.placeBlob(staged.file, written);
-    const row = this.appendRow(meta, blob, staged.count);
+    const row = await this.appendRow(meta, blob, staged.count);
     await this.staging.discard(meta.runId, meta.sourceName);
     return row;
   }
@@ -185,7 +187,7 @@ export class EvidenceStore {
    * Idempotent per run and source name, like a snapshot.
    */
   async storeFile(meta: Omit<SnapshotMeta, 'kinds'>, file: EvidenceFile, content: string | Uint8Array): Promise<EvidenceRow> {
-    const existing = this.findCommitted(meta.runId, meta.sourceName);
+    const existing = await this.findCommitted(meta.runId, meta.sourceName);
     if (existing) return existing;
     try {
       const staged = await this.staging.file(meta.runId, meta.sourceName);
@@ -200,7 +202,7 @@ export class EvidenceStore {
 
   /** The bytes of a file kept with storeFile. */
   async fileContent(id: string): Promise<Buffer> {
-    const row = this.get(id);
+    const row = await this.get(id);
     if (!row) throw new Error(`evidence ${id}: not in the catalog`);
     if (!row.kinds.includes(FILE_KIND)) throw new Error(`evidence ${id} holds records, not a file`);
     const chunks: Buffer[] = [];
@@ -212,15 +214,15 @@ export class EvidenceStore {
    * Adds the row to the chain, then to the journal. A sequence number is never given twice: a new row follows
    * both the catalog's last row and the journal's last line, so a deleted newest row leaves a gap that names it.
    */
-  private appendRow(meta: SnapshotMeta, blob: PlacedBlob, recordCount: number): EvidenceRow {
-    const row = this.catalog.transaction(() => {
-      const again = this.findCommitted(meta.runId, meta.sourceName);
+  private async appendRow(meta: SnapshotMeta, blob: PlacedBlob, recordCount: number): Promise<EvidenceRow> {
+    const row = await this.catalog.transaction(async (tx) => {
+      const again = await this.findCommitted(meta.runId, meta.sourceName, tx);
       if (again) return again;
-      const last = this.catalog.get<{ seq: number; row_hash: string }>('SELECT seq, row_hash FROM evidence ORDER BY seq DESC LIMIT 1');
-      const waiting = this.catalog.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM journal_waiting')?.seq ?? 0;
+      const last = await tx.get<{ seq: number; row_hash: string }>('SELECT seq, row_hash FROM evidence ORDER BY seq DESC LIMIT 1');
+      const waiting = (await tx.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM journal_waiting'))?.seq ?? 0;
       const journaled = this.readJournalTail().map((entry) => entry.seq);
       const fields: Omit<EvidenceRow, 'rowHash'> = {
-        seq: Math.max(last?.seq ?? 0, Number(waiting), ...journaled) + 1,
+        seq: Math.max(Number(last?.seq ?? 0), Number(waiting), ...journaled) + 1,
         id: `ev-${randomUUID()}`,
         runId: meta.runId,
         controlId: meta.controlId,
@@ -241,16 +243,16 @@ export class EvidenceStore {
         prevHash: last?.row_hash ?? GENESIS,
       };
       const full: EvidenceRow = { ...fields, rowHash: rowHash(fields) };
-      this.catalog.run(
+      await tx.run(
         `INSERT INTO evidence (seq, id, run_id, control_id, source_name, connector, connector_version, kinds, collected_at,
            period_start, period_end, sha256, size, stored_size, record_count, uri, provenance, warnings, prev_hash, row_hash)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ...toDbValues(full),
       );
-      this.catalog.run('INSERT INTO journal_waiting (seq) VALUES (?)', full.seq);
+      await tx.run('INSERT INTO journal_waiting (seq) VALUES (?)', full.seq);
       return full;
     });
-    this.journalWaitingRows();
+    await this.journalWaitingRows();
     return row;
   }
 
@@ -261,9 +263,9 @@ export class EvidenceStore {
    * rows that waited are journaled here: a journal emptied, cut or edited is never filled in, so what verify
    * reports stays for the auditor.
    */
-  private journalWaitingRows(): void {
-    this.catalog.transaction(() => {
-      const waiting = this.catalog.all<{ seq: number; id: string | null; row_hash: string | null }>(
+  private async journalWaitingRows(): Promise<void> {
+    await this.catalog.transaction(async (tx) => {
+      const waiting = await tx.all<{ seq: number; id: string | null; row_hash: string | null }>(
         'SELECT w.seq AS seq, e.id AS id, e.row_hash AS row_hash FROM journal_waiting w LEFT JOIN evidence e ON e.seq = w.seq ORDER BY w.seq',
       );
       if (waiting.length === 0) return;
@@ -271,7 +273,7 @@ export class EvidenceStore {
       const written = new Set(this.readJournalTail().map((entry) => entry.seq));
       const lines = waiting.flatMap((row) => (row.id !== null && row.row_hash !== null && !written.has(Number(row.seq)) ? [`${row.seq} ${row.id} ${row.row_hash}\n`] : []));
       if (lines.length > 0) this.appendToJournal(lines.join(''));
-      this.catalog.run('DELETE FROM journal_waiting');
+      await tx.run('DELETE FROM journal_waiting');
     });
   }
 
@@ -293,32 +295,32 @@ export class EvidenceStore {
     }
   }
 
-  get(id: string): EvidenceRow | undefined {
-    const row = this.catalog.get<DbRow>('SELECT * FROM evidence WHERE id = ?', id);
+  async get(id: string): Promise<EvidenceRow | undefined> {
+    const row = await this.catalog.get<DbRow>('SELECT * FROM evidence WHERE id = ?', id);
     return row && fromDb(row);
   }
 
   /** Every row from the first collected at or after `from` to the last collected before `to`, as one unbroken stretch of the chain. */
-  chainSpan(from: string, to: string): EvidenceRow[] {
-    const bounds = this.catalog.get<{ first: number | null; last: number | null }>(
+  async chainSpan(from: string, to: string): Promise<EvidenceRow[]> {
+    const bounds = await this.catalog.get<{ first: number | null; last: number | null }>(
       'SELECT MIN(seq) AS first, MAX(seq) AS last FROM evidence WHERE collected_at >= ? AND collected_at < ?',
       from,
       to,
     );
     if (!bounds || bounds.first === null || bounds.last === null) return [];
-    return this.catalog.all<DbRow>('SELECT * FROM evidence WHERE seq BETWEEN ? AND ? ORDER BY seq', bounds.first, bounds.last).map(fromDb);
+    return (await this.catalog.all<DbRow>('SELECT * FROM evidence WHERE seq BETWEEN ? AND ? ORDER BY seq', bounds.first, bounds.last)).map(fromDb);
   }
 
-  list(filter: { controlId?: string; limit?: number } = {}): EvidenceRow[] {
+  async list(filter: { controlId?: string; limit?: number } = {}): Promise<EvidenceRow[]> {
     const rows = filter.controlId
-      ? this.catalog.all<DbRow>('SELECT * FROM evidence WHERE control_id = ? ORDER BY seq DESC LIMIT ?', filter.controlId, filter.limit ?? 1_000_000)
-      : this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq DESC LIMIT ?', filter.limit ?? 1_000_000);
+      ? await this.catalog.all<DbRow>('SELECT * FROM evidence WHERE control_id = ? ORDER BY seq DESC LIMIT ?', filter.controlId, filter.limit ?? 1_000_000)
+      : await this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq DESC LIMIT ?', filter.limit ?? 1_000_000);
     return rows.map(fromDb);
   }
 
   /** Streams the records of one snapshot, validating each line against the record schemas. */
   async *records(id: string): AsyncGenerator<EvidenceRecord> {
-    const row = this.get(id);
+    const row = await this.get(id);
     if (!row) throw new Error(`evidence ${id}: not in the catalog`);
     if (row.kinds.includes(FILE_KIND)) throw new Error(`evidence ${id} is a file, not records: read it with fileContent`);
     const input = createReadStream(this.blobPath(row.uri)).pipe(createZstdDecompress());
@@ -356,13 +358,13 @@ export class EvidenceStore {
    */
   async verify(options: { runInFlight?: RunInFlight } = {}): Promise<VerifyReport> {
     const problems: VerifyProblem[] = [];
-    const rows = this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq').map(fromDb);
+    const rows = (await this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq')).map(fromDb);
     const { entries: journaled, malformed } = this.readJournal();
     for (const line of malformed) {
       problems.push({ evidenceId: `journal line ${line.number}`, problem: 'journal-malformed', detail: `journal.log line ${line.number} is not "<seq> <evidence id> <row hash>"` });
     }
     const journaledBySeq = new Map(journaled.map((entry) => [entry.seq, entry]));
-    const waiting = new Set(this.catalog.all<{ seq: number }>('SELECT seq FROM journal_waiting').map((row) => Number(row.seq)));
+    const waiting = new Set((await this.catalog.all<{ seq: number }>('SELECT seq FROM journal_waiting')).map((row) => Number(row.seq)));
     let previous = GENESIS;
     let previousSeq = 0;
     for (const row of rows) {

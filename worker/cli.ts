@@ -74,7 +74,7 @@ evidence
   .option('--json', 'JSON output')
   .action(async (options: { control?: string; limit: string; json?: boolean }) => {
     await withRuntime(async ({ store }) => {
-      const rows = store.list({ controlId: options.control, limit: Number(options.limit) });
+      const rows = await store.list({ controlId: options.control, limit: Number(options.limit) });
       if (options.json) return print(rows);
       print(table(rows.map((row) => ({ ...row, sha256: row.sha256.slice(0, 12) })), ['id', 'controlId', 'sourceName', 'collectedAt', 'recordCount', 'sha256']));
     });
@@ -84,7 +84,7 @@ evidence
   .option('--records', 'also print the records (NDJSON)')
   .action(async (id: string, options: { records?: boolean }) => {
     await withRuntime(async ({ store }) => {
-      const row = store.get(id);
+      const row = await store.get(id);
       if (!row) throw new ConfigError(`no evidence ${id}`);
       print(row);
       if (options.records) for await (const record of store.records(id)) process.stdout.write(`${JSON.stringify(record)}\n`);
@@ -128,7 +128,7 @@ nc.command('list')
   .option('--json', 'JSON output')
   .action(async (options: { status?: NonconformityStatus; control?: string; json?: boolean }) => {
     await withRuntime(async ({ register }) => {
-      const rows = register.list({ status: options.status, controlId: options.control });
+      const rows = await register.list({ status: options.status, controlId: options.control });
       if (options.json) return print(rows);
       print(table(rows, ['id', 'status', 'severity', 'controlId', 'checkId', 'title', 'lastObserved']));
     });
@@ -137,9 +137,9 @@ nc.command('show <id>')
   .option('--json', 'JSON output')
   .action(async (id: string, options: { json?: boolean }) => {
     await withRuntime(async ({ register }) => {
-      const found = register.get(id);
+      const found = await register.get(id);
       if (!found) throw new ConfigError(`no nonconformity ${id}`);
-      const history = register.historyOf(id);
+      const history = await register.historyOf(id);
       if (options.json) return print({ ...found, history });
       print({ ...found, history });
     });
@@ -154,7 +154,7 @@ nc.command('update <id>')
   .option('--due <date>', 'due date of the corrective action')
   .action(async (id: string, options: { status: NonconformityStatus; by: string; note?: string; rootCause?: string; correctiveAction?: string; due?: string }) => {
     await withRuntime(async ({ register }) => {
-      const updated = register.transition(id, options.status, {
+      const updated = await register.transition(id, options.status, {
         actor: options.by,
         at: new Date().toISOString(),
         note: options.note,
@@ -172,7 +172,7 @@ program
   .option('--json', 'JSON output')
   .action(async (options: { json?: boolean }) => {
     await withRuntime(async ({ store }) => {
-      const rows = new LeaverClock(store.catalog).list();
+      const rows = await new LeaverClock(store.catalog).list();
       if (options.json) return print(rows);
       print(
         table(
@@ -273,9 +273,9 @@ program
         const summaries = await Promise.all([...runtime.config.controls.keys()].map((controlId) => runControl(client, runtime.config, controlId)));
         for (const summary of summaries) print(describeRun(summary));
         const verify = await runtime.store.verify({ runInFlight: runsInFlight(runtime.register, async () => client) });
-        const open = runtime.register.list({ status: 'open' });
+        const open = await runtime.register.list({ status: 'open' });
         print(`\nOpen nonconformities:\n${table(open, ['id', 'severity', 'controlId', 'title'])}\n`);
-        print(`evidence: ${verify.checked} rows, ${verify.ok ? 'verified' : `${verify.problems.length} problems`}; open nonconformities: ${runtime.register.list({ status: 'open' }).length}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        print(`evidence: ${verify.checked} rows, ${verify.ok ? 'verified' : `${verify.problems.length} problems`}; open nonconformities: ${(await runtime.register.list({ status: 'open' })).length}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);
         if (options.once) {
           worker.shutdown();
         } else {
