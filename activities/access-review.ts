@@ -60,8 +60,8 @@ export function accessReviewActivities(deps: ActivityDeps) {
     return control;
   }
 
-  function campaignOf(campaignId: string): Campaign {
-    const campaign = reviews.get(campaignId);
+  async function campaignOf(campaignId: string): Promise<Campaign> {
+    const campaign = await reviews.get(campaignId);
     if (!campaign) throw new ReviewRefusal(`no access review campaign ${campaignId}`);
     return campaign;
   }
@@ -83,15 +83,15 @@ export function accessReviewActivities(deps: ActivityDeps) {
     const stem = `access-review-${campaign.controlId}-${campaign.period}-${name}`.replace(/[^A-Za-z0-9._-]+/g, '_');
     const csv = await deps.store.storeFile({ ...meta, sourceName: `${campaign.id}/${name}.csv` }, { name: `${stem}.csv`, mediaType: 'text/csv' }, reviewCsv(entries));
     const html = await deps.store.storeFile({ ...meta, sourceName: `${campaign.id}/${name}.html` }, { name: `${stem}.html`, mediaType: 'text/html' }, reviewHtml(campaign, entries));
-    reviews.addReports(campaign.id, [csv.id, html.id]);
+    await reviews.addReports(campaign.id, [csv.id, html.id]);
     return [csv.id, html.id];
   }
 
   /** Observations of the campaign's own checks go through the one register, limited to the subjects examined. */
-  function reconcile(input: { runId: string; controlId: string; at: string; results: CheckResult[]; deviations: Deviation[]; gaps: EvidenceGap[]; collectedSources: string[]; examined: { checkId: string; subject: string }[] }): ReconcileSummary {
+  async function reconcile(input: { runId: string; controlId: string; at: string; results: CheckResult[]; deviations: Deviation[]; gaps: EvidenceGap[]; collectedSources: string[]; examined: { checkId: string; subject: string }[] }): Promise<ReconcileSummary> {
     const control = controlOf(input.controlId);
     const status = input.gaps.length > 0 || input.results.some((result) => result.status === 'error') ? 'error' : input.deviations.length > 0 ? 'fail' : 'pass';
-    const run = deps.register.saveCheckRun({ runId: input.runId, controlId: input.controlId, evaluatedAt: input.at, status, results: input.results }, input.deviations);
+    const run = await deps.register.saveCheckRun({ runId: input.runId, controlId: input.controlId, evaluatedAt: input.at, status, results: input.results }, input.deviations);
     return deps.register.reconcile({
       checkRunId: run.id,
       controlId: input.controlId,
@@ -131,7 +131,7 @@ export function accessReviewActivities(deps: ActivityDeps) {
     buildAccessReview: (input: BuildReviewInput): Promise<ReviewBuilt> =>
       guarded(async () => {
         const resolved = resolveReview(deps.config, input.controlId);
-        let campaign = reviews.get(input.campaignId);
+        let campaign = await reviews.get(input.campaignId);
         if (!campaign) {
           const snapshots = await snapshotsOf(input.refs);
           const control = controlOf(input.controlId);
@@ -142,7 +142,7 @@ export function accessReviewActivities(deps: ActivityDeps) {
           const checkParams = new Map<string, unknown>();
           for (const entry of control.checks) if (!checkParams.has(entry.check.id)) checkParams.set(entry.check.id, entry.params);
           const drafts = buildReviewEntries({ systems, people: pick(resolved.peopleSources), reviewerOf: resolved.reviewerOf, checkParams, at: new Date(input.openedAt) });
-          campaign = reviews.create(
+          campaign = await reviews.create(
             {
               id: input.campaignId,
               controlId: input.controlId,
@@ -156,7 +156,7 @@ export function accessReviewActivities(deps: ActivityDeps) {
             drafts,
           );
         }
-        const entries = reviews.entries(campaign.id);
+        const entries = await reviews.entries(campaign.id);
         const lists = reviewListsOf(entries);
         const reportEvidenceIds: string[] = [];
         for (const list of lists) {
@@ -164,7 +164,7 @@ export function accessReviewActivities(deps: ActivityDeps) {
         }
         if (input.gaps.length > 0) {
           const failed = new Set(input.gaps.map((gap) => gap.sourceName));
-          reconcile({
+          await reconcile({
             runId: `${campaign.id}:build`,
             controlId: campaign.controlId,
             at: input.openedAt,
@@ -187,8 +187,8 @@ export function accessReviewActivities(deps: ActivityDeps) {
       }),
 
     recordReviewDecisions: (input: RecordDecisionsInput): Promise<DecideResult> =>
-      guarded(() => {
-        const { entries, undecided } = reviews.decide(input.campaignId, input);
+      guarded(async () => {
+        const { entries, undecided } = await reviews.decide(input.campaignId, input);
         deps.log.info({ campaignId: input.campaignId, decision: input.decision, by: input.by, entries: entries.length, undecided }, 'access review decision recorded');
         return { campaignId: input.campaignId, decision: input.decision, entries, undecided };
       }),
@@ -199,8 +199,8 @@ export function accessReviewActivities(deps: ActivityDeps) {
      */
     closeAccessReview: (input: CloseReviewInput): Promise<ReviewClosed> =>
       guarded(async () => {
-        const campaign = reviews.close(input.campaignId, input.at);
-        const entries = reviews.entries(campaign.id);
+        const campaign = await reviews.close(input.campaignId, input.at);
+        const entries = await reviews.entries(campaign.id);
         const reportEvidenceIds = await storeReports(campaign, 'decisions', entries, { closedAt: campaign.closedAt, status: campaign.status });
         const undecided = entries.filter((entry) => entry.decision === null);
         const bySystem: Record<string, number> = {};
@@ -221,7 +221,7 @@ export function accessReviewActivities(deps: ActivityDeps) {
                   evidenceIds: reportEvidenceIds,
                 },
               ];
-        const nonconformities = reconcile({
+        const nonconformities = await reconcile({
           runId: `${campaign.id}:close`,
           controlId: campaign.controlId,
           at: input.at,
@@ -235,9 +235,9 @@ export function accessReviewActivities(deps: ActivityDeps) {
       }),
 
     planRevocationCheck: (input: { campaignId: string; cutoff: string }): Promise<RevocationCheck> =>
-      guarded(() => {
-        campaignOf(input.campaignId);
-        const pending = reviews.revocationsToVerify(input.campaignId, input.cutoff);
+      guarded(async () => {
+        await campaignOf(input.campaignId);
+        const pending = await reviews.revocationsToVerify(input.campaignId, input.cutoff);
         return { sources: [...new Set(pending.map((entry) => entry.system))], pending: pending.length };
       }),
 
@@ -247,8 +247,8 @@ export function accessReviewActivities(deps: ActivityDeps) {
      */
     verifyRevocations: (input: VerifyRevocationsInput): Promise<RevocationOutcome> =>
       guarded(async () => {
-        const campaign = campaignOf(input.campaignId);
-        const pending = reviews.revocationsToVerify(campaign.id, input.cutoff);
+        const campaign = await campaignOf(input.campaignId);
+        const pending = await reviews.revocationsToVerify(campaign.id, input.cutoff);
         const snapshots = await snapshotsOf(input.refs);
         const failed = new Set(input.gaps.map((gap) => gap.sourceName));
         const outcomes: { entryNo: number; verification: Verification; evidenceId: string | null }[] = [];
@@ -286,13 +286,13 @@ export function accessReviewActivities(deps: ActivityDeps) {
             evidenceIds: [snapshot.evidenceId],
           });
         }
-        reviews.recordVerifications(campaign.id, outcomes, input.at);
+        await reviews.recordVerifications(campaign.id, outcomes, input.at);
         const verified = pending.filter((_entry, index) => outcomes[index]!.verification !== 'unverifiable');
         const count = (verification: Verification) => outcomes.filter((outcome) => outcome.verification === verification).length;
         const nonconformities =
           pending.length === 0
             ? NOTHING
-            : reconcile({
+            : await reconcile({
                 runId: input.runId,
                 controlId: campaign.controlId,
                 at: input.at,

@@ -45,17 +45,19 @@ export function calendarActivities(deps: ActivityDeps) {
   return {
     /** The occurrences a firing of the activity's schedule opens: due by its ladder, not yet recorded. */
     planActivityOccurrences: (input: { activityId: string; firedAt: string }): Promise<ActivityOccurrence[]> =>
-      guarded(() => {
+      guarded(async () => {
         const activity = calendarOf().activities.get(input.activityId);
         if (!activity) throw new ConfigError(`calendar activity ${input.activityId} is not in ${deps.config.file}`);
         if (activity.paused) return [];
         const catchup = parseSpan(deps.config.config.temporal.catchupWindow);
         const catchupMs = catchup && ['day', 'hour', 'minute', 'week'].includes(catchup.unit) ? spanMs(catchup) : DAY_MS;
-        return occurrencesToOpen(activity, Date.parse(input.firedAt), catchupMs + DAY_MS).filter((occurrence) => !calendar.get(occurrence.occurrenceId));
+        const candidates = occurrencesToOpen(activity, Date.parse(input.firedAt), catchupMs + DAY_MS);
+        const recorded = await Promise.all(candidates.map((occurrence) => calendar.get(occurrence.occurrenceId)));
+        return candidates.filter((_occurrence, index) => !recorded[index]);
       }),
 
     openActivityOccurrence: (input: { occurrence: ActivityOccurrence; at: string }): Promise<{ openedAt: string }> =>
-      guarded(() => ({ openedAt: calendar.open(input.occurrence, input.at).openedAt })),
+      guarded(async () => ({ openedAt: (await calendar.open(input.occurrence, input.at)).openedAt })),
 
     /**
      * Logs a notice and sends it to each of the calendar's targets at most once: the opening once per occurrence
@@ -64,8 +66,8 @@ export function calendarActivities(deps: ActivityDeps) {
      */
     notifyActivityOwner: (input: OccurrenceNoticeInput): Promise<{ sent: string[] }> =>
       guarded(async () => {
-        calendar.event({ occurrenceId: input.occurrenceId, at: input.at, kind: input.kind, actor: 'isms-worker', detail: input.text });
-        const occurrence = calendar.get(input.occurrenceId);
+        await calendar.event({ occurrenceId: input.occurrenceId, at: input.at, kind: input.kind, actor: 'isms-worker', detail: input.text });
+        const occurrence = await calendar.get(input.occurrenceId);
         const event = input.kind === 'opened' ? 'activity-opened' : `activity-${input.kind}@${input.at}`;
         const targets = calendarOf().notify;
         const notice = {
@@ -86,16 +88,16 @@ export function calendarActivities(deps: ActivityDeps) {
         try {
           return { sent: await deliver({ ...deps, ledger }, notice, targets.map((target) => ({ target, events: [event] }))) };
         } finally {
-          const delivered = new Set(ledger.deliveries(input.occurrenceId).filter((delivery) => delivery.event === event).map((delivery) => delivery.target));
-          calendar.delivered(input.occurrenceId, input.kind, input.at, targets.filter((target) => delivered.has(target)));
+          const delivered = new Set((await ledger.deliveries(input.occurrenceId)).filter((delivery) => delivery.event === event).map((delivery) => delivery.target));
+          await calendar.delivered(input.occurrenceId, input.kind, input.at, targets.filter((target) => delivered.has(target)));
         }
       }),
 
     /** Due + grace passed without completion: the register gets its one missed-activity nonconformity. */
     raiseMissedActivity: (input: { occurrence: ActivityOccurrence; owner: string; at: string }): Promise<{ nonconformityId: string; opened: boolean }> =>
-      guarded(() => {
+      guarded(async () => {
         const { occurrence } = input;
-        const raised = deps.register.raiseMissedActivity({
+        const raised = await deps.register.raiseMissedActivity({
           activityId: occurrence.activityId,
           occurrenceId: occurrence.occurrenceId,
           reference: occurrence.reference,
@@ -104,7 +106,7 @@ export function calendarActivities(deps: ActivityDeps) {
           at: input.at,
           detail: `${occurrence.title} was due ${occurrence.due} and not completed by the end of grace (${occurrence.graceUntil}); owner ${input.owner}`,
         });
-        calendar.missed(occurrence.occurrenceId, raised.id, input.at);
+        await calendar.missed(occurrence.occurrenceId, raised.id, input.at);
         return { nonconformityId: raised.id, opened: raised.opened };
       }),
 
@@ -113,12 +115,12 @@ export function calendarActivities(deps: ActivityDeps) {
      * stored for this occurrence. A late completion moves the missed-activity nonconformity to no-longer-observed.
      */
     recordActivityCompletion: (input: CompletionInput): Promise<CompletionReceipt> =>
-      guarded(() => {
+      guarded(async () => {
         const { occurrence, completion } = input;
         const evidenceIds: string[] = [];
         for (const item of completion.evidence) {
           if (!('evidenceId' in item)) continue;
-          const row = deps.store.get(item.evidenceId);
+          const row = await deps.store.get(item.evidenceId);
           const problem = !row
             ? 'is not in the evidence store'
             : row.sha256 !== item.sha256 || row.uri !== item.uri
@@ -130,7 +132,7 @@ export function calendarActivities(deps: ActivityDeps) {
           evidenceIds.push(item.evidenceId);
         }
         const performedAt = completion.at ?? input.recordedAt;
-        const recorded = calendar.complete({
+        const recorded = await calendar.complete({
           occurrenceId: occurrence.occurrenceId,
           by: completion.by,
           performedAt,
@@ -141,7 +143,7 @@ export function calendarActivities(deps: ActivityDeps) {
           nonconformityId: input.nonconformityId,
         });
         const settled = input.late
-          ? deps.register.settleMissedActivity({
+          ? await deps.register.settleMissedActivity({
               activityId: occurrence.activityId,
               occurrenceId: occurrence.occurrenceId,
               at: input.recordedAt,

@@ -7,11 +7,11 @@ import type { Catalog } from '../evidence/catalog.ts';
  * Looks up, once per evaluation, the catalog facts the control's checks declare in `context`, so that the checks
  * themselves stay pure. Each kind has one source here, whatever check asks for it.
  */
-export function checkContext(deps: { config: LoadedConfig; store: { catalog: Catalog } }, control: ResolvedControl): CheckContext {
+export async function checkContext(deps: { config: LoadedConfig; store: { catalog: Catalog } }, control: ResolvedControl): Promise<CheckContext> {
   const kinds = new Set<ContextKind>(control.checks.flatMap(({ check }) => check.context ?? []));
   return {
-    ...(kinds.has('control-status') ? { 'control-status': controlStatuses(deps.config, deps.store.catalog, control.control.id) } : {}),
-    ...(kinds.has('isms-change') ? { 'isms-change': ismsChanges(deps.store.catalog) } : {}),
+    ...(kinds.has('control-status') ? { 'control-status': await controlStatuses(deps.config, deps.store.catalog, control.control.id) } : {}),
+    ...(kinds.has('isms-change') ? { 'isms-change': await ismsChanges(deps.store.catalog) } : {}),
   };
 }
 
@@ -20,9 +20,9 @@ export function checkContext(deps: { config: LoadedConfig; store: { catalog: Cat
  * review runs are not the control's status). The control being evaluated is left out: its status is what this
  * evaluation decides.
  */
-function controlStatuses(config: LoadedConfig, catalog: Catalog, evaluating: string): ControlStatus[] {
+async function controlStatuses(config: LoadedConfig, catalog: Catalog, evaluating: string): Promise<ControlStatus[]> {
   const latest = new Map<string, { status: ControlStatus['status']; evaluated_at: string; run_id: string }>();
-  for (const row of catalog.all<{ control_id: string; status: ControlStatus['status']; evaluated_at: string; run_id: string }>(
+  for (const row of await catalog.all<{ control_id: string; status: ControlStatus['status']; evaluated_at: string; run_id: string }>(
     'SELECT control_id, status, evaluated_at, run_id FROM v_control_status ORDER BY control_id, run_id',
   )) {
     if (!latest.has(row.control_id)) latest.set(row.control_id, row);
@@ -36,14 +36,12 @@ function controlStatuses(config: LoadedConfig, catalog: Catalog, evaluating: str
 }
 
 /** Recorded changes to the ISMS, each with the due time of the review it started when that occurrence is recorded. */
-function ismsChanges(catalog: Catalog): IsmsChange[] {
+async function ismsChanges(catalog: Catalog): Promise<IsmsChange[]> {
   const calendar = new CalendarStore(catalog);
-  return calendar.changes().map((change) => ({
-    id: change.id,
-    title: change.title,
-    affects: change.affects,
-    risks: change.risks,
-    recordedAt: change.recordedAt,
-    reviewDue: calendar.get(change.occurrenceId)?.due ?? null,
-  }));
+  const changes: IsmsChange[] = [];
+  for (const change of await calendar.changes()) {
+    const review = await calendar.get(change.occurrenceId);
+    changes.push({ id: change.id, title: change.title, affects: change.affects, risks: change.risks, recordedAt: change.recordedAt, reviewDue: review?.due ?? null });
+  }
+  return changes;
 }

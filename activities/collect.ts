@@ -33,7 +33,7 @@ export async function collectEvidence(deps: CollectDeps, input: CollectInput): P
   // Every line of the attempt, the connector's included, has the secrets it revealed scrubbed, not only its failure.
   const revealed: string[] = [];
   const log = scrubbingLogger(deps.log.child({ controlId: input.controlId, source: input.sourceName, runId: input.runId, attempt: activity.info.attempt }), revealed);
-  const committed = deps.store.findCommitted(input.runId, input.sourceName);
+  const committed = await deps.store.findCommitted(input.runId, input.sourceName);
   if (committed) {
     log.info({ evidenceId: committed.id }, 'evidence already committed for this run; not collecting again');
     return deps.store.ref(committed);

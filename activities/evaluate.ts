@@ -28,7 +28,7 @@ export interface EvaluateDeps {
  */
 export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput): Promise<EvaluationSummary> {
   try {
-    const existing = deps.register.checkRunOf(input.runId);
+    const existing = await deps.register.checkRunOf(input.runId);
     if (existing) return summaryOf(existing);
 
     const control = deps.config.controls.get(input.controlId);
@@ -43,9 +43,9 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
       snapshots.set(ref.sourceName, { evidenceId: ref.id, records, join });
     }
     const gapSources = new Set(input.gaps.map((gap) => gap.sourceName));
-    startClocksAtFirstDetection(deps, control.control.id, [...snapshots.values()]);
-    runLeaverClock(deps, [...snapshots.values()], at);
-    const context = checkContext(deps, control);
+    await startClocksAtFirstDetection(deps, control.control.id, [...snapshots.values()]);
+    await runLeaverClock(deps, [...snapshots.values()], at);
+    const context = await checkContext(deps, control);
 
     // Checks over the same sources share one CheckEvidence, and with it the indexes checks memoize on its arrays.
     const shared = new Map<string, CheckEvidence>();
@@ -77,7 +77,7 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
       }
     }
 
-    const run = deps.register.saveCheckRun(
+    const run = await deps.register.saveCheckRun(
       { runId: input.runId, controlId: input.controlId, evaluatedAt: new Date().toISOString(), status: overallStatus(results, input.gaps.length > 0), results },
       deviations,
     );
@@ -91,10 +91,10 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
  * Folds the snapshots' findings into the finding ledger and gives each finding the first-detection time the
  * ledger holds, so an SLA clock started by last month's scan keeps running through this month's.
  */
-function startClocksAtFirstDetection(deps: EvaluateDeps, controlId: string, snapshots: { records: EvidenceRecord[] }[]): void {
+async function startClocksAtFirstDetection(deps: EvaluateDeps, controlId: string, snapshots: { records: EvidenceRecord[] }[]): Promise<void> {
   const all = snapshots.flatMap((snapshot) => snapshot.records);
   if (!all.some((record) => record.kind === 'finding' || record.kind === 'scan')) return;
-  const firstSeen = new FindingLedger(deps.store.catalog).observe(all, controlId);
+  const firstSeen = await new FindingLedger(deps.store.catalog).observe(all, controlId);
   for (const snapshot of snapshots) {
     snapshot.records = snapshot.records.map((record) => {
       if (record.kind !== 'finding') return record;
@@ -105,12 +105,12 @@ function startClocksAtFirstDetection(deps: EvaluateDeps, controlId: string, snap
 }
 
 /** Records, for every leaver's account in these snapshots, whether it is still usable: time-to-revoke across runs. */
-function runLeaverClock(deps: EvaluateDeps, snapshots: { evidenceId: string; records: EvidenceRecord[]; join?: AccountJoin }[], at: Date): void {
+async function runLeaverClock(deps: EvaluateDeps, snapshots: { evidenceId: string; records: EvidenceRecord[]; join?: AccountJoin }[], at: Date): Promise<void> {
   const all = snapshots.flatMap((snapshot) => snapshot.records);
   if (!all.some((record) => record.kind === 'hr-person') || !all.some((record) => record.kind === 'identity')) return;
   const entries = leaverClock(checkEvidence(snapshots), at);
   const systems = new Set(all.flatMap((record) => (record.kind === 'identity' ? [`${record.source}|${record.tenant}`] : [])));
-  new LeaverClock(deps.store.catalog).observe(entries, systems, at.toISOString());
+  await new LeaverClock(deps.store.catalog).observe(entries, systems, at.toISOString());
 }
 
 function overallStatus(results: readonly CheckResult[], hasGaps: boolean): CheckStatus {

@@ -27,7 +27,7 @@ export function createActivities(deps: ActivityDeps) {
       const control = deps.config.controls.get(input.controlId);
       if (!control) throw toFailure(new ConfigError(`control ${input.controlId} is not in ${deps.config.file}`));
       const gapSources = new Set(input.gaps.map((gap) => gap.sourceName));
-      return deps.register.reconcile({
+      return await deps.register.reconcile({
         checkRunId: input.checkRunId,
         controlId: input.controlId,
         reference: control.references.join(', '),

@@ -93,7 +93,7 @@ function asTargetFailure(target: string, error: unknown, revealed: readonly stri
 async function deliverTo(deps: DeliveryDeps, notice: Notice, addressee: Addressee, revealed: string[], cancellation: AbortSignal | undefined): Promise<void> {
   const target = deps.config.config.notifications.find((candidate) => candidate.name === addressee.target);
   if (!target) throw new TargetFailure(`notification target ${addressee.target} is not defined under notifications`, true);
-  const delivered = deps.ledger.deliveredEvents(notice.runId, target.name);
+  const delivered = await deps.ledger.deliveredEvents(notice.runId, target.name);
   const events = addressee.events.filter((event) => !delivered.has(event));
   if (events.length === 0) return;
   const deliveryId = createHash('sha256').update(JSON.stringify([notice.runId, target.name, events])).digest('hex').slice(0, 32);
@@ -106,7 +106,7 @@ async function deliverTo(deps: DeliveryDeps, notice: Notice, addressee: Addresse
   if (target.kind === 'webhook') await postWebhook(target, notice, deliveryId, secret, cancellation);
   else refused = await sendEmail(target, notice, deliveryId, deps.config.baseDir, secret);
   // Recorded even when some recipients were refused: the others have it, and a retry would tell them twice.
-  deps.ledger.record({ runId: notice.runId, target: target.name, events, deliveryId, deliveredAt: new Date().toISOString() });
+  await deps.ledger.record({ runId: notice.runId, target: target.name, events, deliveryId, deliveredAt: new Date().toISOString() });
   if (refused) throw new TargetFailure(`notification target ${target.name}: ${refused}`, true);
 }
 
@@ -207,7 +207,7 @@ type Event = NotificationTarget['events'][number];
 export async function notify(deps: NotifyDeps, input: NotifyInput): Promise<{ sent: string[] }> {
   const control = deps.config.controls.get(input.controlId);
   if (!control) return { sent: [] };
-  const opened = input.reconcile.opened.concat(input.reconcile.reopened).map((id) => deps.register.get(id)).filter((nc) => nc !== undefined);
+  const opened = (await Promise.all(input.reconcile.opened.concat(input.reconcile.reopened).map((id) => deps.register.get(id)))).filter((nc) => nc !== undefined);
   const events = new Set<Event>();
   if (opened.some((nc) => nc.checkId !== 'evidence-gap')) events.add('nonconformity-opened');
   if (input.gaps.length > 0) events.add('evidence-gap');

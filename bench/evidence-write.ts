@@ -102,7 +102,7 @@ async function ours(args: BenchArgs): Promise<void> {
     const first = await measure(() => snapshot('run-1'));
     const second = await measure(() => snapshot('run-2'));
     const blobs = blobFiles(path.join(scratch.dir, 'evidence', 'blobs'));
-    store.close();
+    await store.close();
     if (blobs.length !== 1 || first.value.uri !== second.value.uri) {
       throw new Error(`the second identical snapshot was not deduplicated: ${blobs.length} blob files, uris ${first.value.uri} and ${second.value.uri}`);
     }

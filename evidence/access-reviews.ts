@@ -1,5 +1,5 @@
 import { decisionRefusal, parseEntryRef, type DecideInput, type ReviewDecision } from '../core/access-review-contracts.ts';
-import type { Catalog } from './catalog.ts';
+import { insertionOrder, type Catalog, type CatalogSession, type Migration } from './catalog.ts';
 import type { Identity } from '../core/records.ts';
 
 /**
@@ -7,7 +7,7 @@ import type { Identity } from '../core/records.ts';
  * its flags and the decision taken on it) and the history of every decision, so that a changed mind stays visible.
  */
 
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE access_review_campaigns (
      id TEXT PRIMARY KEY,
      control_id TEXT NOT NULL,
@@ -58,6 +58,7 @@ const MIGRATIONS: readonly string[] = [
      decided_at TEXT NOT NULL
    );
    CREATE INDEX access_review_decisions_entry ON access_review_decisions (campaign_id, entry_no);`,
+  insertionOrder('access_review_decisions'),
 ];
 
 /** What the access checks say about an account, shown to its reviewer. */
@@ -140,15 +141,19 @@ export class AccessReviewStore {
   private readonly catalog: Catalog;
   constructor(catalog: Catalog) {
     this.catalog = catalog;
-    catalog.migrateModule('access-review', MIGRATIONS);
+  }
+
+  private async migrated(): Promise<Catalog> {
+    await this.catalog.migrateModule('access-review', MIGRATIONS);
+    return this.catalog;
   }
 
   /** Stores a campaign with its numbered entries once; a retried build gets the stored campaign back. */
-  create(campaign: NewCampaign, entries: readonly ReviewEntryDraft[]): Campaign {
-    return this.catalog.transaction(() => {
-      const existing = this.get(campaign.id);
+  async create(campaign: NewCampaign, entries: readonly ReviewEntryDraft[]): Promise<Campaign> {
+    return (await this.migrated()).transaction(async (tx) => {
+      const existing = await this.get(campaign.id, tx);
       if (existing) return existing;
-      this.catalog.run(
+      await tx.run(
         `INSERT INTO access_review_campaigns (id, control_id, period, status, opened_at, due_at, entry_count, systems, missing_sources, evidence_ids, report_evidence_ids)
          VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, '[]')`,
         campaign.id,
@@ -161,13 +166,11 @@ export class AccessReviewStore {
         JSON.stringify(campaign.missingSources),
         JSON.stringify(campaign.evidenceIds),
       );
-      const insert = this.catalog.db.prepare(
-        `INSERT INTO access_review_entries (campaign_id, entry_no, system, reviewer, tenant, account_id, username, email, display_name, status,
-           privileged, mfa, last_login_at, flags, evidence_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      entries.forEach((entry, index) => {
-        insert.run(
+      for (const [index, entry] of entries.entries()) {
+        await tx.run(
+          `INSERT INTO access_review_entries (campaign_id, entry_no, system, reviewer, tenant, account_id, username, email, display_name, status,
+             privileged, mfa, last_login_at, flags, evidence_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           campaign.id,
           index + 1,
           entry.system,
@@ -184,42 +187,43 @@ export class AccessReviewStore {
           JSON.stringify(entry.flags),
           entry.evidenceId,
         );
-      });
-      return this.get(campaign.id)!;
+      }
+      return (await this.get(campaign.id, tx))!;
     });
   }
 
-  get(id: string): Campaign | undefined {
-    const row = this.catalog.get<CampaignRow>(`${CAMPAIGN_SELECT} WHERE c.id = ?`, id);
+  async get(id: string, db?: CatalogSession): Promise<Campaign | undefined> {
+    const row = await (db ?? (await this.migrated())).get<CampaignRow>(`${CAMPAIGN_SELECT} WHERE c.id = ?`, id);
     return row && toCampaign(row);
   }
 
-  list(filter: { controlId?: string } = {}): Campaign[] {
+  async list(filter: { controlId?: string } = {}): Promise<Campaign[]> {
+    const catalog = await this.migrated();
     const rows = filter.controlId
-      ? this.catalog.all<CampaignRow>(`${CAMPAIGN_SELECT} WHERE c.control_id = ? ORDER BY c.opened_at DESC`, filter.controlId)
-      : this.catalog.all<CampaignRow>(`${CAMPAIGN_SELECT} ORDER BY c.opened_at DESC`);
+      ? await catalog.all<CampaignRow>(`${CAMPAIGN_SELECT} WHERE c.control_id = ? ORDER BY c.opened_at DESC, c.id`, filter.controlId)
+      : await catalog.all<CampaignRow>(`${CAMPAIGN_SELECT} ORDER BY c.opened_at DESC, c.id`);
     return rows.map(toCampaign);
   }
 
-  entries(campaignId: string): ReviewEntry[] {
-    return this.catalog.all<EntryRow>('SELECT * FROM access_review_entries WHERE campaign_id = ? ORDER BY entry_no', campaignId).map(toEntry);
+  async entries(campaignId: string): Promise<ReviewEntry[]> {
+    return (await (await this.migrated()).all<EntryRow>('SELECT * FROM access_review_entries WHERE campaign_id = ? ORDER BY entry_no', campaignId)).map(toEntry);
   }
 
-  decisionHistory(campaignId: string): { entryNo: number; decision: ReviewDecision; reason: string | null; by: string; at: string }[] {
-    return this.catalog
-      .all<{ entry_no: number; decision: ReviewDecision; reason: string | null; decided_by: string; decided_at: string }>(
-        'SELECT * FROM access_review_decisions WHERE campaign_id = ? ORDER BY rowid',
-        campaignId,
-      )
-      .map((row) => ({ entryNo: Number(row.entry_no), decision: row.decision, reason: row.reason, by: row.decided_by, at: row.decided_at }));
+  async decisionHistory(campaignId: string): Promise<{ entryNo: number; decision: ReviewDecision; reason: string | null; by: string; at: string }[]> {
+    const rows = await (await this.migrated()).all<{ entry_no: number; decision: ReviewDecision; reason: string | null; decided_by: string; decided_at: string }>(
+      'SELECT * FROM access_review_decisions WHERE campaign_id = ? ORDER BY rowid',
+      campaignId,
+    );
+    return rows.map((row) => ({ entryNo: Number(row.entry_no), decision: row.decision, reason: row.reason, by: row.decided_by, at: row.decided_at }));
   }
 
   /**
    * The entry numbers that references name: numbers, ranges, or `<source>:<username>` (case aside). Every
    * reference must name at least one entry; the refusal lists each one that does not.
    */
-  resolve(campaignId: string, refs: readonly string[]): number[] {
-    const campaign = this.get(campaignId);
+  async resolve(campaignId: string, refs: readonly string[], db?: CatalogSession): Promise<number[]> {
+    const session = db ?? (await this.migrated());
+    const campaign = await this.get(campaignId, session);
     if (!campaign) throw new ReviewRefusal(`no access review campaign ${campaignId}`);
     const found = new Set<number>();
     const unknown: string[] = [];
@@ -231,7 +235,7 @@ export class AccessReviewStore {
       }
       const rows =
         parsed?.kind === 'account'
-          ? this.catalog.all<{ entry_no: number }>(
+          ? await session.all<{ entry_no: number }>(
               'SELECT entry_no FROM access_review_entries WHERE campaign_id = ? AND system = ? AND lower(username) = lower(?)',
               campaignId,
               parsed.system,
@@ -249,65 +253,82 @@ export class AccessReviewStore {
    * Records one decision on the named entries while the campaign is open; a later decision on the same entry
    * replaces it, and both stay in the history.
    */
-  decide(campaignId: string, input: DecideInput & { at: string }): { entries: number[]; undecided: number } {
-    return this.catalog.transaction(() => {
-      const campaign = this.get(campaignId);
+  async decide(campaignId: string, input: DecideInput & { at: string }): Promise<{ entries: number[]; undecided: number }> {
+    return (await this.migrated()).transaction(async (tx) => {
+      const campaign = await this.get(campaignId, tx);
       if (!campaign) throw new ReviewRefusal(`no access review campaign ${campaignId}`);
       const refusal = decisionRefusal({ campaignId, phase: 'open', closed: campaign.status !== 'open', entryCount: campaign.entryCount, systems: campaign.systems }, input);
       if (refusal) throw new ReviewRefusal(refusal);
-      const entries = this.resolve(campaignId, input.entries);
+      const entries = await this.resolve(campaignId, input.entries, tx);
       const reason = input.reason?.trim() || null;
-      const update = this.catalog.db.prepare(
-        `UPDATE access_review_entries SET decision = ?, reason = ?, decided_by = ?, decided_at = ?, verification = NULL, verified_at = NULL, verification_evidence_id = NULL
-         WHERE campaign_id = ? AND entry_no = ?`,
-      );
-      const history = this.catalog.db.prepare('INSERT INTO access_review_decisions (campaign_id, entry_no, decision, reason, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?)');
       for (const entryNo of entries) {
-        update.run(input.decision, reason, input.by.trim(), input.at, campaignId, entryNo);
-        history.run(campaignId, entryNo, input.decision, reason, input.by.trim(), input.at);
+        await tx.run(
+          `UPDATE access_review_entries SET decision = ?, reason = ?, decided_by = ?, decided_at = ?, verification = NULL, verified_at = NULL, verification_evidence_id = NULL
+           WHERE campaign_id = ? AND entry_no = ?`,
+          input.decision,
+          reason,
+          input.by.trim(),
+          input.at,
+          campaignId,
+          entryNo,
+        );
+        await tx.run(
+          'INSERT INTO access_review_decisions (campaign_id, entry_no, decision, reason, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?)',
+          campaignId,
+          entryNo,
+          input.decision,
+          reason,
+          input.by.trim(),
+          input.at,
+        );
       }
-      return { entries, undecided: this.get(campaignId)!.undecided };
+      return { entries, undecided: (await this.get(campaignId, tx))!.undecided };
     });
   }
 
   /** Ends the decisions: completed when every entry is decided, incomplete otherwise. Closing twice changes nothing. */
-  close(campaignId: string, at: string): Campaign {
-    return this.catalog.transaction(() => {
-      const campaign = this.get(campaignId);
+  async close(campaignId: string, at: string): Promise<Campaign> {
+    return (await this.migrated()).transaction(async (tx) => {
+      const campaign = await this.get(campaignId, tx);
       if (!campaign) throw new ReviewRefusal(`no access review campaign ${campaignId}`);
       if (campaign.status !== 'open') return campaign;
-      this.catalog.run('UPDATE access_review_campaigns SET status = ?, closed_at = ? WHERE id = ?', campaign.undecided === 0 ? 'completed' : 'incomplete', at, campaignId);
-      return this.get(campaignId)!;
+      await tx.run('UPDATE access_review_campaigns SET status = ?, closed_at = ? WHERE id = ?', campaign.undecided === 0 ? 'completed' : 'incomplete', at, campaignId);
+      return (await this.get(campaignId, tx))!;
     });
   }
 
-  addReports(campaignId: string, evidenceIds: readonly string[]): void {
-    this.catalog.transaction(() => {
-      const campaign = this.get(campaignId);
+  async addReports(campaignId: string, evidenceIds: readonly string[]): Promise<void> {
+    await (await this.migrated()).transaction(async (tx) => {
+      const campaign = await this.get(campaignId, tx);
       if (!campaign) throw new ReviewRefusal(`no access review campaign ${campaignId}`);
       const merged = [...new Set([...campaign.reportEvidenceIds, ...evidenceIds])];
-      this.catalog.run('UPDATE access_review_campaigns SET report_evidence_ids = ? WHERE id = ?', JSON.stringify(merged), campaignId);
+      await tx.run('UPDATE access_review_campaigns SET report_evidence_ids = ? WHERE id = ?', JSON.stringify(merged), campaignId);
     });
   }
 
   /** Revocations decided at or before `cutoff` that no collection has yet shown effective. */
-  revocationsToVerify(campaignId: string, cutoff: string): ReviewEntry[] {
-    return this.catalog
-      .all<EntryRow>(
-        `SELECT * FROM access_review_entries WHERE campaign_id = ? AND decision = 'revoke' AND decided_at <= ? AND (verification IS NULL OR verification <> 'effective')
-         ORDER BY entry_no`,
-        campaignId,
-        cutoff,
-      )
-      .map(toEntry);
+  async revocationsToVerify(campaignId: string, cutoff: string): Promise<ReviewEntry[]> {
+    const rows = await (await this.migrated()).all<EntryRow>(
+      `SELECT * FROM access_review_entries WHERE campaign_id = ? AND decision = 'revoke' AND decided_at <= ? AND (verification IS NULL OR verification <> 'effective')
+       ORDER BY entry_no`,
+      campaignId,
+      cutoff,
+    );
+    return rows.map(toEntry);
   }
 
-  recordVerifications(campaignId: string, outcomes: readonly { entryNo: number; verification: Verification; evidenceId: string | null }[], at: string): void {
-    this.catalog.transaction(() => {
-      const update = this.catalog.db.prepare(
-        'UPDATE access_review_entries SET verification = ?, verified_at = ?, verification_evidence_id = ? WHERE campaign_id = ? AND entry_no = ?',
-      );
-      for (const outcome of outcomes) update.run(outcome.verification, at, outcome.evidenceId, campaignId, outcome.entryNo);
+  async recordVerifications(campaignId: string, outcomes: readonly { entryNo: number; verification: Verification; evidenceId: string | null }[], at: string): Promise<void> {
+    await (await this.migrated()).transaction(async (tx) => {
+      for (const outcome of outcomes) {
+        await tx.run(
+          'UPDATE access_review_entries SET verification = ?, verified_at = ?, verification_evidence_id = ? WHERE campaign_id = ? AND entry_no = ?',
+          outcome.verification,
+          at,
+          outcome.evidenceId,
+          campaignId,
+          outcome.entryNo,
+        );
+      }
     });
   }
 }

@@ -23,27 +23,28 @@ export interface AssessmentPeriod {
  * instants (every writer stores `toISOString()`, so text order is time order). A nonconformity's status at the end
  * is replayed from its history, so a later change in the register does not alter a past period.
  */
-export function readAssessmentPeriod(store: EvidenceStore, register: Register, range: { from: string; to: string }): AssessmentPeriod {
+export async function readAssessmentPeriod(store: EvidenceStore, register: Register, range: { from: string; to: string }): Promise<AssessmentPeriod> {
   const inPeriod = (at: string) => at >= range.from && at < range.to;
-  const evidence = store
-    .chainSpan(range.from, range.to)
+  const evidence = (await store.chainSpan(range.from, range.to))
     .filter((row) => inPeriod(row.collectedAt))
     .sort((a, b) => (a.collectedAt < b.collectedAt ? -1 : a.collectedAt > b.collectedAt ? 1 : a.seq - b.seq));
-  const checkRuns = store.catalog
-    .all<{ id: string; run_id: string; control_id: string; evaluated_at: string; status: CheckRun['status']; results: string }>(
+  const checkRuns = (
+    await store.catalog.all<{ id: string; run_id: string; control_id: string; evaluated_at: string; status: CheckRun['status']; results: string }>(
       'SELECT id, run_id, control_id, evaluated_at, status, results FROM check_runs WHERE evaluated_at >= ? AND evaluated_at < ? ORDER BY evaluated_at, id',
       range.from,
       range.to,
     )
-    .map((row) => ({ id: row.id, runId: row.run_id, controlId: row.control_id, evaluatedAt: row.evaluated_at, status: row.status, results: JSON.parse(row.results) as CheckResult[] }));
-  const openAtEnd = register
-    .list()
-    .filter((nc) => nc.firstObserved < range.to)
-    .map((nc) => {
-      const historyToEnd = register.historyOf(nc.id).filter((entry) => entry.at < range.to);
-      const statusAtEnd = historyToEnd.findLast((entry) => entry.toStatus !== null)?.toStatus as NonconformityStatus | undefined;
-      return { ...nc, statusAtEnd: statusAtEnd ?? 'open', historyToEnd };
-    })
-    .filter((nc) => nc.statusAtEnd !== 'closed');
+  ).map((row) => ({ id: row.id, runId: row.run_id, controlId: row.control_id, evaluatedAt: row.evaluated_at, status: row.status, results: JSON.parse(row.results) as CheckResult[] }));
+  const openAtEnd = (
+    await Promise.all(
+      (await register.list())
+        .filter((nc) => nc.firstObserved < range.to)
+        .map(async (nc) => {
+          const historyToEnd = (await register.historyOf(nc.id)).filter((entry) => entry.at < range.to);
+          const statusAtEnd = historyToEnd.findLast((entry) => entry.toStatus !== null)?.toStatus as NonconformityStatus | undefined;
+          return { ...nc, statusAtEnd: statusAtEnd ?? 'open', historyToEnd };
+        }),
+    )
+  ).filter((nc) => nc.statusAtEnd !== 'closed');
   return { evidence, checkRuns, openAtEnd };
 }

@@ -1,11 +1,11 @@
 import type { ActivityOccurrence, EvidenceItem, OccurrenceNotice } from '../core/calendar-contracts.ts';
-import type { Catalog } from './catalog.ts';
+import { insertionOrder, type Catalog, type CatalogSession, type Migration } from './catalog.ts';
 
 /**
  * The calendar's tables in the catalog: occurrences as their workflows recorded them, every notice and change to
  * them, and recorded changes to the ISMS. Workflows write through activities; the CLI and dashboards read.
  */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE activity_occurrences (
      occurrence_id TEXT PRIMARY KEY,
      activity_id TEXT NOT NULL,
@@ -55,6 +55,7 @@ const MIGRATIONS: readonly string[] = [
      FROM activity_occurrences WHERE status IN ('open', 'missed') AND closed_at IS NULL;`,
   // The risk register entries a change names, so its risk review can be checked against the register.
   `ALTER TABLE isms_changes ADD COLUMN risks TEXT NOT NULL DEFAULT '[]';`,
+  insertionOrder('activity_events'),
 ];
 
 /** Stored status: `missed` means due + grace passed without completion (a nonconformity is open); late completion stays possible. */
@@ -113,12 +114,16 @@ export class CalendarStore {
 
   constructor(catalog: Catalog) {
     this.catalog = catalog;
-    catalog.migrateModule('calendar', MIGRATIONS);
+  }
+
+  private async migrated(): Promise<Catalog> {
+    await this.catalog.migrateModule('calendar', MIGRATIONS);
+    return this.catalog;
   }
 
   /** Records an occurrence as open; a retry, or a second start of the same occurrence, changes nothing. */
-  open(occurrence: ActivityOccurrence, at: string): RecordedOccurrence {
-    this.catalog.run(
+  async open(occurrence: ActivityOccurrence, at: string): Promise<RecordedOccurrence> {
+    await (await this.migrated()).run(
       `INSERT INTO activity_occurrences (occurrence_id, activity_id, origin, title, reference, owner, due_at, due_date, grace_until, closes_at,
          opened_at, status, expected_evidence)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?) ON CONFLICT (occurrence_id) DO NOTHING`,
@@ -135,16 +140,16 @@ export class CalendarStore {
       at,
       JSON.stringify(occurrence.evidence),
     );
-    return this.get(occurrence.occurrenceId)!;
+    return (await this.get(occurrence.occurrenceId))!;
   }
 
-  get(occurrenceId: string): RecordedOccurrence | undefined {
-    const row = this.catalog.get<OccurrenceRow>('SELECT * FROM activity_occurrences WHERE occurrence_id = ?', occurrenceId);
+  async get(occurrenceId: string, db?: CatalogSession): Promise<RecordedOccurrence | undefined> {
+    const row = await (db ?? (await this.migrated())).get<OccurrenceRow>('SELECT * FROM activity_occurrences WHERE occurrence_id = ?', occurrenceId);
     return row && toOccurrence(row);
   }
 
   /** Occurrences due in [from, to), oldest first. */
-  list(filter: { from?: string; to?: string; activityId?: string } = {}): RecordedOccurrence[] {
+  async list(filter: { from?: string; to?: string; activityId?: string } = {}): Promise<RecordedOccurrence[]> {
     const where: string[] = [];
     const params: string[] = [];
     if (filter.from) {
@@ -160,12 +165,12 @@ export class CalendarStore {
       params.push(filter.activityId);
     }
     const sql = `SELECT * FROM activity_occurrences ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY due_at, occurrence_id`;
-    return this.catalog.all<OccurrenceRow>(sql, ...params).map(toOccurrence);
+    return (await (await this.migrated()).all<OccurrenceRow>(sql, ...params)).map(toOccurrence);
   }
 
   /** Logs a notice or change once per occurrence, kind and planned time. Returns false when it was logged before. */
-  event(event: Omit<OccurrenceEvent, 'delivered'>): boolean {
-    const result = this.catalog.run(
+  async event(event: Omit<OccurrenceEvent, 'delivered'>, db?: CatalogSession): Promise<boolean> {
+    const result = await (db ?? (await this.migrated())).run(
       'INSERT INTO activity_events (occurrence_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
       event.occurrenceId,
       event.at,
@@ -173,32 +178,31 @@ export class CalendarStore {
       event.actor,
       event.detail,
     );
-    return Number(result.changes) > 0;
+    return result.changes > 0;
   }
 
-  delivered(occurrenceId: string, kind: OccurrenceEventKind, at: string, targets: string[]): void {
-    this.catalog.run('UPDATE activity_events SET delivered = ? WHERE occurrence_id = ? AND kind = ? AND at = ?', JSON.stringify(targets), occurrenceId, kind, at);
+  async delivered(occurrenceId: string, kind: OccurrenceEventKind, at: string, targets: string[]): Promise<void> {
+    await (await this.migrated()).run('UPDATE activity_events SET delivered = ? WHERE occurrence_id = ? AND kind = ? AND at = ?', JSON.stringify(targets), occurrenceId, kind, at);
   }
 
-  events(occurrenceId: string): OccurrenceEvent[] {
-    return this.catalog
-      .all<{ occurrence_id: string; at: string; kind: OccurrenceEventKind; actor: string; detail: string; delivered: string }>(
-        'SELECT * FROM activity_events WHERE occurrence_id = ? ORDER BY at, rowid',
-        occurrenceId,
-      )
-      .map((row) => ({ occurrenceId: row.occurrence_id, at: row.at, kind: row.kind, actor: row.actor, detail: row.detail, delivered: JSON.parse(row.delivered) as string[] }));
+  async events(occurrenceId: string): Promise<OccurrenceEvent[]> {
+    const rows = await (await this.migrated()).all<{ occurrence_id: string; at: string; kind: OccurrenceEventKind; actor: string; detail: string; delivered: string }>(
+      'SELECT * FROM activity_events WHERE occurrence_id = ? ORDER BY at, rowid',
+      occurrenceId,
+    );
+    return rows.map((row) => ({ occurrenceId: row.occurrence_id, at: row.at, kind: row.kind, actor: row.actor, detail: row.detail, delivered: JSON.parse(row.delivered) as string[] }));
   }
 
-  missed(occurrenceId: string, nonconformityId: string, at: string): void {
-    this.catalog.transaction(() => {
-      this.catalog.run("UPDATE activity_occurrences SET status = 'missed', nonconformity_id = ? WHERE occurrence_id = ? AND status = 'open'", nonconformityId, occurrenceId);
-      this.event({ occurrenceId, at, kind: 'missed', actor: SYSTEM, detail: `not completed by the end of grace: ${nonconformityId}` });
+  async missed(occurrenceId: string, nonconformityId: string, at: string): Promise<void> {
+    await (await this.migrated()).transaction(async (tx) => {
+      await tx.run("UPDATE activity_occurrences SET status = 'missed', nonconformity_id = ? WHERE occurrence_id = ? AND status = 'open'", nonconformityId, occurrenceId);
+      await this.event({ occurrenceId, at, kind: 'missed', actor: SYSTEM, detail: `not completed by the end of grace: ${nonconformityId}` }, tx);
     });
   }
 
-  complete(input: { occurrenceId: string; by: string; performedAt: string; recordedAt: string; late: boolean; note?: string; evidence: EvidenceItem[]; nonconformityId?: string }): RecordedOccurrence {
-    this.catalog.transaction(() => {
-      this.catalog.run(
+  async complete(input: { occurrenceId: string; by: string; performedAt: string; recordedAt: string; late: boolean; note?: string; evidence: EvidenceItem[]; nonconformityId?: string }): Promise<RecordedOccurrence> {
+    await (await this.migrated()).transaction(async (tx) => {
+      await tx.run(
         `UPDATE activity_occurrences SET status = 'done', completed_by = ?, performed_at = ?, recorded_at = ?, late = ?, note = ?, evidence = ?,
            nonconformity_id = COALESCE(?, nonconformity_id), closed_at = ?
          WHERE occurrence_id = ? AND status != 'done'`,
@@ -212,39 +216,45 @@ export class CalendarStore {
         input.recordedAt,
         input.occurrenceId,
       );
-      this.event({
-        occurrenceId: input.occurrenceId,
-        at: input.recordedAt,
-        kind: 'completed',
-        actor: input.by,
-        detail: `${input.late ? 'completed late' : 'completed'}; evidence: ${input.evidence.map((item) => item.name).join(', ') || 'none'}${input.note ? `; ${input.note}` : ''}`,
-      });
+      await this.event(
+        {
+          occurrenceId: input.occurrenceId,
+          at: input.recordedAt,
+          kind: 'completed',
+          actor: input.by,
+          detail: `${input.late ? 'completed late' : 'completed'}; evidence: ${input.evidence.map((item) => item.name).join(', ') || 'none'}${input.note ? `; ${input.note}` : ''}`,
+        },
+        tx,
+      );
     });
-    return this.get(input.occurrenceId)!;
+    return (await this.get(input.occurrenceId))!;
   }
 
-  reassign(occurrenceId: string, owner: string, by: string, at: string): void {
-    this.catalog.transaction(() => {
-      const previous = this.get(occurrenceId)?.owner;
-      this.catalog.run('UPDATE activity_occurrences SET owner = ? WHERE occurrence_id = ?', owner, occurrenceId);
-      this.event({ occurrenceId, at, kind: 'reassigned', actor: by, detail: `owner ${previous ?? '?'} -> ${owner}` });
+  async reassign(occurrenceId: string, owner: string, by: string, at: string): Promise<void> {
+    await (await this.migrated()).transaction(async (tx) => {
+      const previous = (await this.get(occurrenceId, tx))?.owner;
+      await tx.run('UPDATE activity_occurrences SET owner = ? WHERE occurrence_id = ?', owner, occurrenceId);
+      await this.event({ occurrenceId, at, kind: 'reassigned', actor: by, detail: `owner ${previous ?? '?'} -> ${owner}` }, tx);
     });
   }
 
-  close(occurrenceId: string, at: string): void {
-    this.catalog.transaction(() => {
-      this.catalog.run('UPDATE activity_occurrences SET closed_at = ? WHERE occurrence_id = ? AND closed_at IS NULL', at, occurrenceId);
-      this.event({ occurrenceId, at, kind: 'closed', actor: SYSTEM, detail: 'no late completion accepted after this; the nonconformity stays with its owner' });
+  async close(occurrenceId: string, at: string): Promise<void> {
+    await (await this.migrated()).transaction(async (tx) => {
+      await tx.run('UPDATE activity_occurrences SET closed_at = ? WHERE occurrence_id = ? AND closed_at IS NULL', at, occurrenceId);
+      await this.event({ occurrenceId, at, kind: 'closed', actor: SYSTEM, detail: 'no late completion accepted after this; the nonconformity stays with its owner' }, tx);
     });
   }
 
   /** Records a change to the ISMS under the next CHG-nnnn id. */
-  recordChange(change: { title: string; description?: string; affects: string[]; risks?: string[]; recordedAt: string; recordedBy: string }, occurrenceIdFor: (changeId: string) => string): RecordedChange {
-    return this.catalog.transaction(() => {
-      const seq = Number(this.catalog.get<{ next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM isms_changes')!.next);
+  async recordChange(
+    change: { title: string; description?: string; affects: string[]; risks?: string[]; recordedAt: string; recordedBy: string },
+    occurrenceIdFor: (changeId: string) => string,
+  ): Promise<RecordedChange> {
+    return (await this.migrated()).transaction(async (tx) => {
+      const seq = Number((await tx.get<{ next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM isms_changes'))!.next);
       const id = `CHG-${String(seq).padStart(4, '0')}`;
       const occurrenceId = occurrenceIdFor(id);
-      this.catalog.run(
+      await tx.run(
         'INSERT INTO isms_changes (seq, id, title, description, affects, risks, recorded_at, recorded_by, occurrence_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         seq,
         id,
@@ -269,21 +279,20 @@ export class CalendarStore {
     });
   }
 
-  changes(): RecordedChange[] {
-    return this.catalog
-      .all<{ id: string; title: string; description: string | null; affects: string; risks: string; recorded_at: string; recorded_by: string; occurrence_id: string }>(
-        'SELECT * FROM isms_changes ORDER BY seq',
-      )
-      .map((row) => ({
-        id: row.id,
-        title: row.title,
-        description: row.description,
-        affects: JSON.parse(row.affects) as string[],
-        risks: JSON.parse(row.risks) as string[],
-        recordedAt: row.recorded_at,
-        recordedBy: row.recorded_by,
-        occurrenceId: row.occurrence_id,
-      }));
+  async changes(): Promise<RecordedChange[]> {
+    const rows = await (await this.migrated()).all<{ id: string; title: string; description: string | null; affects: string; risks: string; recorded_at: string; recorded_by: string; occurrence_id: string }>(
+      'SELECT * FROM isms_changes ORDER BY seq',
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      title: row.title,
+      description: row.description,
+      affects: JSON.parse(row.affects) as string[],
+      risks: JSON.parse(row.risks) as string[],
+      recordedAt: row.recorded_at,
+      recordedBy: row.recorded_by,
+      occurrenceId: row.occurrence_id,
+    }));
   }
 }
 

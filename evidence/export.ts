@@ -100,8 +100,8 @@ export interface BundleReport {
 }
 
 /** The catalog's newest row as a checkpoint. */
-export function checkpointOf(store: EvidenceStore, organisation: string | undefined, at = new Date()): EvidenceCheckpoint | undefined {
-  const head = store.list({ limit: 1 })[0];
+export async function checkpointOf(store: EvidenceStore, organisation: string | undefined, at = new Date()): Promise<EvidenceCheckpoint | undefined> {
+  const head = (await store.list({ limit: 1 }))[0];
   return head && { format: 'isms-evidence-checkpoint/1', organisation: organisation ?? null, at: at.toISOString(), seq: head.seq, id: head.id, rowHash: head.rowHash };
 }
 
@@ -127,7 +127,7 @@ export async function exportBundle(
   const algorithm = options.signingKey ? signatureAlgorithmOf(options.signingKey) : null;
   if (existsSync(options.out) && (await readdir(options.out)).length > 0) throw new ConfigError(`bundle folder ${options.out} is not empty: a bundle is written to a new or empty folder`);
   // One read of the catalog, so the head, the period's rows and the rows between them come from the same moment.
-  const chain = store.list({ limit: Number.MAX_SAFE_INTEGER }).reverse();
+  const chain = (await store.list({ limit: Number.MAX_SAFE_INTEGER })).reverse();
   const { predecessor, rows, following } = periodStretch(chain, options.from, options.to);
   const headRow = chain.at(-1);
   const head = headRow ? { seq: headRow.seq, id: headRow.id, rowHash: headRow.rowHash } : null;
@@ -143,10 +143,9 @@ export async function exportBundle(
     if (content !== row.sha256) throw new Error(`evidence ${row.id}: blob ${row.uri} in ${store.blobs.location} does not hold sha256 ${row.sha256} (${content}); run isms evidence verify`);
     sums.push(`${await sha256OfFile(file)}  ${name}`);
   }
-  const nonconformities = register
-    .list()
-    .filter((nc) => nc.lastObserved >= options.from && nc.firstObserved < options.to)
-    .map((nc) => ({ ...nc, history: register.historyOf(nc.id) }));
+  const nonconformities = await Promise.all(
+    (await register.list()).filter((nc) => nc.lastObserved >= options.from && nc.firstObserved < options.to).map(async (nc) => ({ ...nc, history: await register.historyOf(nc.id) })),
+  );
   const nonconformitiesText = `${JSON.stringify(nonconformities, null, 2)}\n`;
   await writeFile(path.join(options.out, NONCONFORMITIES), nonconformitiesText);
   const nonconformitiesHash = sha256Of(nonconformitiesText);
@@ -221,7 +220,7 @@ export async function verifyBundle(dir: string, options: { against?: string; pub
   if (options.against !== undefined) {
     const kind = existsSync(options.against) && (await stat(options.against)).isDirectory() ? 'catalog' : 'checkpoint';
     anchor = { kind, path: options.against };
-    problems.push(...(kind === 'catalog' ? checkAgainstCatalog(manifest, options.against) : await checkAgainstCheckpoint(manifest, options.against)));
+    problems.push(...(kind === 'catalog' ? await checkAgainstCatalog(manifest, options.against) : await checkAgainstCheckpoint(manifest, options.against)));
   }
 
   const whole = chainOf(manifest);
@@ -323,11 +322,11 @@ async function checkSignature(dir: string, publicKey: KeyObject | undefined): Pr
 }
 
 /** The live catalog must hold the bundle's chain row for row, and no other row of the period. */
-function checkAgainstCatalog(manifest: BundleManifest, dataDir: string): BundleProblem[] {
+async function checkAgainstCatalog(manifest: BundleManifest, dataDir: string): Promise<BundleProblem[]> {
   if (!existsSync(path.join(dataDir, CATALOG_FILE))) return [{ evidenceId: '(bundle)', problem: 'not-anchored', detail: `${dataDir} holds no ${CATALOG_FILE}: not a data folder` }];
-  const store = new EvidenceStore(dataDir);
+  const store = await EvidenceStore.open(dataDir);
   try {
-    const live = store.list({ limit: Number.MAX_SAFE_INTEGER }).reverse();
+    const live = (await store.list({ limit: Number.MAX_SAFE_INTEGER })).reverse();
     const bySeq = new Map(live.map((row) => [row.seq, row]));
     const problems: BundleProblem[] = [];
     for (const row of chainOf(manifest)) {
@@ -341,7 +340,7 @@ function checkAgainstCatalog(manifest: BundleManifest, dataDir: string): BundleP
     }
     return problems;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import { findingSubject } from '../core/check-results.ts';
-import type { Catalog } from './catalog.ts';
+import type { Catalog, CatalogSession } from './catalog.ts';
 import type { EvidenceRecord, Finding, Scan } from '../core/records.ts';
 
 const MIGRATIONS = [
@@ -85,7 +85,11 @@ export class FindingLedger {
   private readonly catalog: Catalog;
   constructor(catalog: Catalog) {
     this.catalog = catalog;
-    catalog.migrateModule('finding-ledger', MIGRATIONS);
+  }
+
+  private async migrated(): Promise<Catalog> {
+    await this.catalog.migrateModule('finding-ledger', MIGRATIONS);
+    return this.catalog;
   }
 
   /**
@@ -93,27 +97,27 @@ export class FindingLedger {
    * current episode, recording `controlId` as one of the controls that observe them. Idempotent: folding the same
    * records again changes nothing.
    */
-  observe(records: readonly EvidenceRecord[], controlId?: string): Map<string, string> {
+  async observe(records: readonly EvidenceRecord[], controlId?: string): Promise<Map<string, string>> {
     const findings = records.filter((record): record is Finding => record.kind === 'finding');
     const scans = records.filter((record): record is Scan => record.kind === 'scan');
-    return this.catalog.transaction(() => {
-      for (const finding of [...findings].sort((a, b) => Date.parse(a.scannedAt) - Date.parse(b.scannedAt))) this.see(finding, controlId);
-      for (const scan of scans) this.closeMissing(scan, findings);
+    return (await this.migrated()).transaction(async (tx) => {
+      for (const finding of [...findings].sort((a, b) => Date.parse(a.scannedAt) - Date.parse(b.scannedAt))) await this.see(tx, finding, controlId);
+      for (const scan of scans) await this.closeMissing(tx, scan, findings);
       const firstSeen = new Map<string, string>();
       for (const finding of findings) {
         const subject = findingSubject(finding);
-        const row = this.row(subject);
+        const row = await this.row(tx, subject);
         if (row && row.fixed_at === null) firstSeen.set(subject, row.first_seen_at);
       }
       return firstSeen;
     });
   }
 
-  private see(finding: Finding, controlId: string | undefined): void {
+  private async see(tx: CatalogSession, finding: Finding, controlId: string | undefined): Promise<void> {
     const subject = findingSubject(finding);
-    const row = this.row(subject);
+    const row = await this.row(tx, subject);
     if (!row) {
-      this.catalog.run(
+      await tx.run(
         `INSERT INTO finding_ledger (subject, asset, vulnerability, location, severity, first_seen_at, last_seen_at, fixed_at, scanners, episodes, controls)
          VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, 1, ?)`,
         subject,
@@ -133,7 +137,7 @@ export class FindingLedger {
     if (row.fixed_at !== null) {
       // A scan from before the fix, read again, does not reopen it; a later sighting is a new episode with its own clock.
       if (Date.parse(finding.scannedAt) <= Date.parse(row.fixed_at)) return;
-      this.catalog.run(
+      await tx.run(
         'UPDATE finding_ledger SET first_seen_at = ?, last_seen_at = ?, fixed_at = NULL, severity = ?, scanners = ?, episodes = episodes + 1, controls = ? WHERE subject = ?',
         later(finding.firstSeenAt, row.fixed_at),
         finding.scannedAt,
@@ -144,7 +148,7 @@ export class FindingLedger {
       );
       return;
     }
-    this.catalog.run(
+    await tx.run(
       'UPDATE finding_ledger SET first_seen_at = ?, last_seen_at = ?, severity = ?, scanners = ?, controls = ? WHERE subject = ?',
       earlier(row.first_seen_at, earlier(finding.firstSeenAt, finding.scannedAt)),
       later(row.last_seen_at, finding.scannedAt),
@@ -155,20 +159,20 @@ export class FindingLedger {
     );
   }
 
-  private closeMissing(scan: Scan, findings: readonly Finding[]): void {
+  private async closeMissing(tx: CatalogSession, scan: Scan, findings: readonly Finding[]): Promise<void> {
     const reported = new Set(
       findings
         .filter((finding) => finding.asset === scan.asset && finding.scanner === scan.scanner && Date.parse(finding.scannedAt) === Date.parse(scan.scannedAt))
         .map(findingSubject),
     );
-    const open = this.catalog.all<Row>('SELECT * FROM finding_ledger WHERE asset = ? AND fixed_at IS NULL', scan.asset);
+    const open = await tx.all<Row>('SELECT * FROM finding_ledger WHERE asset = ? AND fixed_at IS NULL ORDER BY subject', scan.asset);
     for (const row of open) {
       if (reported.has(row.subject)) continue;
       if (!(JSON.parse(row.scanners) as string[]).includes(scan.scanner)) continue;
       if (Date.parse(scan.scannedAt) <= Date.parse(row.last_seen_at)) continue;
-      this.catalog.run('UPDATE finding_ledger SET fixed_at = ? WHERE subject = ?', scan.scannedAt, row.subject);
-      this.catalog.run(
-        'INSERT OR IGNORE INTO finding_remediations (subject, severity, first_seen_at, fixed_at, days_to_fix, controls) VALUES (?, ?, ?, ?, ?, ?)',
+      await tx.run('UPDATE finding_ledger SET fixed_at = ? WHERE subject = ?', scan.scannedAt, row.subject);
+      await tx.run(
+        'INSERT INTO finding_remediations (subject, severity, first_seen_at, fixed_at, days_to_fix, controls) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
         row.subject,
         row.severity,
         row.first_seen_at,
@@ -179,25 +183,26 @@ export class FindingLedger {
     }
   }
 
-  private row(subject: string): Row | undefined {
-    return this.catalog.get<Row>('SELECT * FROM finding_ledger WHERE subject = ?', subject);
+  private async row(db: CatalogSession, subject: string): Promise<Row | undefined> {
+    return db.get<Row>('SELECT * FROM finding_ledger WHERE subject = ?', subject);
   }
 
-  get(subject: string): LedgerEntry | undefined {
-    const row = this.row(subject);
+  async get(subject: string): Promise<LedgerEntry | undefined> {
+    const row = await this.row(await this.migrated(), subject);
     return row && toEntry(row);
   }
 
-  list(filter: { open?: boolean } = {}): LedgerEntry[] {
+  async list(filter: { open?: boolean } = {}): Promise<LedgerEntry[]> {
     const where = filter.open === undefined ? '' : filter.open ? 'WHERE fixed_at IS NULL' : 'WHERE fixed_at IS NOT NULL';
-    return this.catalog.all<Row>(`SELECT * FROM finding_ledger ${where} ORDER BY first_seen_at, subject`).map(toEntry);
+    return (await (await this.migrated()).all<Row>(`SELECT * FROM finding_ledger ${where} ORDER BY first_seen_at, subject`)).map(toEntry);
   }
 
   /** Time to remediate of every fixed episode, for the report's distribution. */
-  remediations(): Remediation[] {
-    return this.catalog
-      .all<{ subject: string; severity: string; first_seen_at: string; fixed_at: string; days_to_fix: number; controls: string }>('SELECT * FROM finding_remediations ORDER BY fixed_at')
-      .map((row) => ({
+  async remediations(): Promise<Remediation[]> {
+    const rows = await (await this.migrated()).all<{ subject: string; severity: string; first_seen_at: string; fixed_at: string; days_to_fix: number; controls: string }>(
+      'SELECT * FROM finding_remediations ORDER BY fixed_at, subject',
+    );
+    return rows.map((row) => ({
         subject: row.subject,
         severity: row.severity,
         firstSeenAt: row.first_seen_at,

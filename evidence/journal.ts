@@ -52,8 +52,7 @@ export function journalGaps(entries: readonly JournalEntry[]): number[] {
 const JOURNAL_TAIL_BYTES = 64 * 1024;
 
 /**
- * The journal as one file, a line per entry, appended with fsync. Its synchronous methods serve a writer inside the
- * catalog's synchronous transaction.
+ * The journal as one file, a line per entry, appended with fsync: the embedded default, beside blobs on the local disk.
  */
 export class FileJournal implements Journal {
   readonly location: string;
@@ -78,7 +77,7 @@ export class FileJournal implements Journal {
     return this.readSync();
   }
 
-  appendLines(lines: string): void {
+  private appendLines(lines: string): void {
     try {
       const fd = openSync(this.file, 'a+');
       try {
@@ -97,7 +96,7 @@ export class FileJournal implements Journal {
   }
 
   /** The whole lines at the end of the journal, read by a writer under the catalog's write lock. */
-  tailSync(): JournalEntry[] {
+  private tailSync(): JournalEntry[] {
     if (!existsSync(this.file)) return [];
     const fd = openSync(this.file, 'r');
     try {
@@ -113,7 +112,7 @@ export class FileJournal implements Journal {
     }
   }
 
-  readSync(): JournalContents {
+  private readSync(): JournalContents {
     if (!existsSync(this.file)) return { entries: [], malformed: [] };
     return parseJournal(readFileSync(this.file, 'utf8'));
   }

@@ -1,8 +1,7 @@
 import type { LeaverClockEntry } from '../core/check-results.ts';
-import type { Catalog } from './catalog.ts';
+import type { Catalog, CatalogSession, Migration } from './catalog.ts';
 
-const MIGRATIONS = [
-  `CREATE TABLE leaver_clock (
+const TABLE = `CREATE TABLE leaver_clock (
      employee_id TEXT NOT NULL,
      system TEXT NOT NULL,
      tenant TEXT NOT NULL,
@@ -12,12 +11,24 @@ const MIGRATIONS = [
      last_seen_active_at TEXT,
      revoked_observed_at TEXT,
      PRIMARY KEY (employee_id, system, tenant, account)
-   );
+   );`;
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    sqlite: `${TABLE}
    CREATE VIEW v_leaver_clock AS
      SELECT employee_id, system, tenant, account, termination_date, last_seen_active_at, revoked_observed_at,
             ROUND((julianday(COALESCE(last_seen_active_at, termination_date)) - julianday(termination_date)) * 24, 2) AS revoked_after_hours_at_least,
             ROUND((julianday(revoked_observed_at) - julianday(termination_date)) * 24, 2) AS revoked_after_hours_at_most
      FROM leaver_clock;`,
+    // The same hours as julianday differences, from PostgreSQL's interval arithmetic (the session runs in UTC).
+    postgres: `${TABLE}
+   CREATE VIEW v_leaver_clock AS
+     SELECT employee_id, system, tenant, account, termination_date, last_seen_active_at, revoked_observed_at,
+            ROUND(extract(epoch FROM COALESCE(last_seen_active_at, termination_date)::timestamptz - termination_date::timestamptz) / 3600, 2) AS revoked_after_hours_at_least,
+            ROUND(extract(epoch FROM revoked_observed_at::timestamptz - termination_date::timestamptz) / 3600, 2) AS revoked_after_hours_at_most
+     FROM leaver_clock;`,
+  },
 ];
 
 export interface LeaverClockRow {
@@ -57,21 +68,25 @@ export class LeaverClock {
   private readonly catalog: Catalog;
   constructor(catalog: Catalog) {
     this.catalog = catalog;
-    catalog.migrateModule('leaver-clock', MIGRATIONS);
+  }
+
+  private async migrated(): Promise<Catalog> {
+    await this.catalog.migrateModule('leaver-clock', MIGRATIONS);
+    return this.catalog;
   }
 
   /**
    * Folds one evaluation's leaver accounts in. `systems` are the `source|tenant` pairs whose identities were
    * collected: a known account missing from a collected system was removed, which is revocation too.
    */
-  observe(entries: readonly LeaverClockEntry[], systems: ReadonlySet<string>, at: string): void {
-    this.catalog.transaction(() => {
+  async observe(entries: readonly LeaverClockEntry[], systems: ReadonlySet<string>, at: string): Promise<void> {
+    await (await this.migrated()).transaction(async (tx) => {
       const seen = new Set<string>();
       for (const entry of entries) {
         seen.add(keyOf(entry.employeeId, entry.system, entry.tenant, entry.account));
-        const row = this.row(entry.employeeId, entry.system, entry.tenant, entry.account);
+        const row = await this.row(tx, entry.employeeId, entry.system, entry.tenant, entry.account);
         if (!row) {
-          this.catalog.run(
+          await tx.run(
             `INSERT INTO leaver_clock (employee_id, system, tenant, account, termination_date, first_observed_at, last_seen_active_at, revoked_observed_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
             entry.employeeId,
@@ -88,22 +103,23 @@ export class LeaverClock {
         if (entry.active) {
           // Usable again after a revocation (re-enabled): the clock runs on from here.
           if (row.last_seen_active_at === null || Date.parse(at) > Date.parse(row.last_seen_active_at)) {
-            this.catalog.run('UPDATE leaver_clock SET last_seen_active_at = ?, revoked_observed_at = NULL WHERE employee_id = ? AND system = ? AND tenant = ? AND account = ?', at, row.employee_id, row.system, row.tenant, row.account);
+            await tx.run('UPDATE leaver_clock SET last_seen_active_at = ?, revoked_observed_at = NULL WHERE employee_id = ? AND system = ? AND tenant = ? AND account = ?', at, row.employee_id, row.system, row.tenant, row.account);
           }
         } else if (row.revoked_observed_at === null) {
-          this.markRevoked(row, at);
+          await this.markRevoked(tx, row, at);
         }
       }
-      const open = this.catalog.all<Row>('SELECT * FROM leaver_clock WHERE revoked_observed_at IS NULL');
+      const open = await tx.all<Row>('SELECT * FROM leaver_clock WHERE revoked_observed_at IS NULL ORDER BY employee_id, system, tenant, account');
       for (const row of open) {
         if (seen.has(keyOf(row.employee_id, row.system, row.tenant, row.account))) continue;
-        if (systems.has(`${row.system}|${row.tenant}`)) this.markRevoked(row, at);
+        if (systems.has(`${row.system}|${row.tenant}`)) await this.markRevoked(tx, row, at);
       }
     });
   }
 
-  list(): LeaverClockRow[] {
-    return this.catalog.all<Row>('SELECT * FROM leaver_clock ORDER BY termination_date, employee_id, system, account').map((row) => ({
+  async list(): Promise<LeaverClockRow[]> {
+    const rows = await (await this.migrated()).all<Row>('SELECT * FROM leaver_clock ORDER BY termination_date, employee_id, system, account');
+    return rows.map((row) => ({
       employeeId: row.employee_id,
       system: row.system,
       tenant: row.tenant,
@@ -119,12 +135,12 @@ export class LeaverClock {
     }));
   }
 
-  private markRevoked(row: Row, at: string): void {
-    this.catalog.run('UPDATE leaver_clock SET revoked_observed_at = ? WHERE employee_id = ? AND system = ? AND tenant = ? AND account = ?', at, row.employee_id, row.system, row.tenant, row.account);
+  private async markRevoked(tx: CatalogSession, row: Row, at: string): Promise<void> {
+    await tx.run('UPDATE leaver_clock SET revoked_observed_at = ? WHERE employee_id = ? AND system = ? AND tenant = ? AND account = ?', at, row.employee_id, row.system, row.tenant, row.account);
   }
 
-  private row(employeeId: string, system: string, tenant: string, account: string): Row | undefined {
-    return this.catalog.get<Row>('SELECT * FROM leaver_clock WHERE employee_id = ? AND system = ? AND tenant = ? AND account = ?', employeeId, system, tenant, account);
+  private async row(tx: CatalogSession, employeeId: string, system: string, tenant: string, account: string): Promise<Row | undefined> {
+    return tx.get<Row>('SELECT * FROM leaver_clock WHERE employee_id = ? AND system = ? AND tenant = ? AND account = ?', employeeId, system, tenant, account);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { CheckStatus } from '../core/contracts.ts';
-import type { Catalog } from './catalog.ts';
+import { insertionOrder, type Catalog, type CatalogSession, type Migration } from './catalog.ts';
 
 /*
  * The management review (ISO/IEC 27001 9.3) in the catalog: each review with the pack it discussed and, once held,
@@ -8,7 +8,7 @@ import type { Catalog } from './catalog.ts';
  * behind an async interface.
  */
 
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE management_reviews (
      seq INTEGER PRIMARY KEY,
      id TEXT NOT NULL UNIQUE,
@@ -44,6 +44,7 @@ const MIGRATIONS: readonly string[] = [
      note TEXT
    );
    CREATE INDEX management_review_decision_events_id ON management_review_decision_events (decision_id, at);`,
+  insertionOrder('management_review_decision_events'),
 ];
 
 export const DECISION_STATUSES = ['open', 'done', 'dropped'] as const;
@@ -96,23 +97,27 @@ export class ManagementReviewStore {
 
   constructor(catalog: Catalog) {
     this.catalog = catalog;
-    catalog.migrateModule('management-review', MIGRATIONS);
+  }
+
+  private async migrated(): Promise<Catalog> {
+    await this.catalog.migrateModule('management-review', MIGRATIONS);
+    return this.catalog;
   }
 
   /** The review being prepared: decisions are recorded on it until it is held. At most one at a time. */
-  openReview(): ManagementReview | undefined {
-    const row = this.catalog.get<ReviewRow>('SELECT * FROM management_reviews WHERE held_at IS NULL ORDER BY seq DESC LIMIT 1');
+  async openReview(db?: CatalogSession): Promise<ManagementReview | undefined> {
+    const row = await (db ?? (await this.migrated())).get<ReviewRow>('SELECT * FROM management_reviews WHERE held_at IS NULL ORDER BY seq DESC LIMIT 1');
     return row && toReview(row);
   }
 
   /** Opens the next review (MR-nnnn) on a pack; refused while another is open. */
-  open(input: { packEvidenceId: string; period: { from: string; to: string }; at: string; by: string }): ManagementReview {
-    return this.catalog.transaction(() => {
-      const open = this.openReview();
+  async open(input: { packEvidenceId: string; period: { from: string; to: string }; at: string; by: string }): Promise<ManagementReview> {
+    return (await this.migrated()).transaction(async (tx) => {
+      const open = await this.openReview(tx);
       if (open) throw new ManagementReviewRefusal(`management review ${open.id} is still open (on pack ${open.packEvidenceId}): hold it before opening another`);
-      const seq = Number(this.catalog.get<{ next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM management_reviews')!.next);
+      const seq = Number((await tx.get<{ next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM management_reviews'))!.next);
       const id = `MR-${String(seq).padStart(4, '0')}`;
-      this.catalog.run(
+      await tx.run(
         'INSERT INTO management_reviews (seq, id, pack_evidence_id, period_from, period_to, opened_at, opened_by) VALUES (?, ?, ?, ?, ?, ?, ?)',
         seq,
         id,
@@ -122,41 +127,41 @@ export class ManagementReviewStore {
         input.at,
         input.by,
       );
-      return this.get(id)!;
+      return (await this.get(id, tx))!;
     });
   }
 
-  get(id: string): ManagementReview | undefined {
-    const row = this.catalog.get<ReviewRow>('SELECT * FROM management_reviews WHERE id = ?', id);
+  async get(id: string, db?: CatalogSession): Promise<ManagementReview | undefined> {
+    const row = await (db ?? (await this.migrated())).get<ReviewRow>('SELECT * FROM management_reviews WHERE id = ?', id);
     return row && toReview(row);
   }
 
   /** The review that discussed a pack, if any: a pack is discussed once. */
-  reviewOfPack(packEvidenceId: string): ManagementReview | undefined {
-    const row = this.catalog.get<ReviewRow>('SELECT * FROM management_reviews WHERE pack_evidence_id = ? ORDER BY seq DESC LIMIT 1', packEvidenceId);
+  async reviewOfPack(packEvidenceId: string): Promise<ManagementReview | undefined> {
+    const row = await (await this.migrated()).get<ReviewRow>('SELECT * FROM management_reviews WHERE pack_evidence_id = ? ORDER BY seq DESC LIMIT 1', packEvidenceId);
     return row && toReview(row);
   }
 
   /** Every review, oldest first. */
-  list(): ManagementReview[] {
-    return this.catalog.all<ReviewRow>('SELECT * FROM management_reviews ORDER BY seq').map(toReview);
+  async list(): Promise<ManagementReview[]> {
+    return (await (await this.migrated()).all<ReviewRow>('SELECT * FROM management_reviews ORDER BY seq')).map(toReview);
   }
 
   /** The latest review held before `before`: its decisions are the actions the next review follows up. */
-  lastHeld(before: string): ManagementReview | undefined {
-    const row = this.catalog.get<ReviewRow>('SELECT * FROM management_reviews WHERE held_at IS NOT NULL AND held_at < ? ORDER BY held_at DESC, seq DESC LIMIT 1', before);
+  async lastHeld(before: string): Promise<ManagementReview | undefined> {
+    const row = await (await this.migrated()).get<ReviewRow>('SELECT * FROM management_reviews WHERE held_at IS NOT NULL AND held_at < ? ORDER BY held_at DESC, seq DESC LIMIT 1', before);
     return row && toReview(row);
   }
 
   /** Records a decision (D-nnnn) on an open review. */
-  decide(input: { reviewId: string; text: string; owner: string; dueDate: string; at: string; by: string }): ReviewDecision {
-    return this.catalog.transaction(() => {
-      const review = this.get(input.reviewId);
+  async decide(input: { reviewId: string; text: string; owner: string; dueDate: string; at: string; by: string }): Promise<ReviewDecision> {
+    return (await this.migrated()).transaction(async (tx) => {
+      const review = await this.get(input.reviewId, tx);
       if (!review) throw new ManagementReviewRefusal(`no management review ${input.reviewId}`);
       if (review.heldAt) throw new ManagementReviewRefusal(`management review ${review.id} was held on ${review.heldAt}: its decisions are final; record new ones on the next review`);
-      const seq = Number(this.catalog.get<{ next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM management_review_decisions')!.next);
+      const seq = Number((await tx.get<{ next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM management_review_decisions'))!.next);
       const id = `D-${String(seq).padStart(4, '0')}`;
-      this.catalog.run(
+      await tx.run(
         "INSERT INTO management_review_decisions (seq, id, review_id, text, owner, due_date, status, recorded_at, recorded_by) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
         seq,
         id,
@@ -167,30 +172,30 @@ export class ManagementReviewStore {
         input.at,
         input.by,
       );
-      this.event(id, input.at, input.by, null, 'open', null);
-      return this.decision(id)!;
+      await this.event(tx, id, input.at, input.by, null, 'open', null);
+      return (await this.decision(id, tx))!;
     });
   }
 
   /** Moves a decision to another status, with who and why; the history keeps every move. */
-  setStatus(id: string, to: DecisionStatus, change: { at: string; by: string; note?: string }): ReviewDecision {
-    return this.catalog.transaction(() => {
-      const decision = this.decision(id);
+  async setStatus(id: string, to: DecisionStatus, change: { at: string; by: string; note?: string }): Promise<ReviewDecision> {
+    return (await this.migrated()).transaction(async (tx) => {
+      const decision = await this.decision(id, tx);
       if (!decision) throw new ManagementReviewRefusal(`no management review decision ${id}`);
       if (decision.status === to) throw new ManagementReviewRefusal(`decision ${id} is already ${to}`);
-      this.catalog.run('UPDATE management_review_decisions SET status = ? WHERE id = ?', to, id);
-      this.event(id, change.at, change.by, decision.status, to, change.note ?? null);
-      return this.decision(id)!;
+      await tx.run('UPDATE management_review_decisions SET status = ? WHERE id = ?', to, id);
+      await this.event(tx, id, change.at, change.by, decision.status, to, change.note ?? null);
+      return (await this.decision(id, tx))!;
     });
   }
 
   /** Marks the review held, with its minutes kept as evidence and the calendar occurrence they complete (when known). */
-  hold(id: string, input: { at: string; by: string; note?: string; minutesEvidenceId: string }): ManagementReview {
-    return this.catalog.transaction(() => {
-      const review = this.get(id);
+  async hold(id: string, input: { at: string; by: string; note?: string; minutesEvidenceId: string }): Promise<ManagementReview> {
+    return (await this.migrated()).transaction(async (tx) => {
+      const review = await this.get(id, tx);
       if (!review) throw new ManagementReviewRefusal(`no management review ${id}`);
       if (review.heldAt) return review;
-      this.catalog.run(
+      await tx.run(
         'UPDATE management_reviews SET held_at = ?, held_by = ?, note = ?, minutes_evidence_id = ? WHERE id = ? AND held_at IS NULL',
         input.at,
         input.by,
@@ -198,37 +203,40 @@ export class ManagementReviewStore {
         input.minutesEvidenceId,
         id,
       );
-      return this.get(id)!;
+      return (await this.get(id, tx))!;
     });
   }
 
-  completedOccurrence(id: string, occurrenceId: string): void {
-    this.catalog.run('UPDATE management_reviews SET occurrence_id = ? WHERE id = ?', occurrenceId, id);
+  async completedOccurrence(id: string, occurrenceId: string): Promise<void> {
+    await (await this.migrated()).run('UPDATE management_reviews SET occurrence_id = ? WHERE id = ?', occurrenceId, id);
   }
 
-  decision(id: string): ReviewDecision | undefined {
-    const row = this.catalog.get<DecisionRow>('SELECT * FROM management_review_decisions WHERE id = ?', id);
-    return row && this.toDecision(row);
+  async decision(id: string, db?: CatalogSession): Promise<ReviewDecision | undefined> {
+    const session = db ?? (await this.migrated());
+    const row = await session.get<DecisionRow>('SELECT * FROM management_review_decisions WHERE id = ?', id);
+    return row && this.toDecision(session, row);
   }
 
   /** The decisions of one review, in the order they were taken. */
-  decisions(reviewId: string): ReviewDecision[] {
-    return this.catalog.all<DecisionRow>('SELECT * FROM management_review_decisions WHERE review_id = ? ORDER BY seq', reviewId).map((row) => this.toDecision(row));
+  async decisions(reviewId: string): Promise<ReviewDecision[]> {
+    const catalog = await this.migrated();
+    const rows = await catalog.all<DecisionRow>('SELECT * FROM management_review_decisions WHERE review_id = ? ORDER BY seq', reviewId);
+    return Promise.all(rows.map((row) => this.toDecision(catalog, row)));
   }
 
   /** Decisions still open that reviews held before `before` took, oldest first. */
-  openDecisionsBefore(before: string): ReviewDecision[] {
-    return this.catalog
-      .all<DecisionRow>(
-        `SELECT d.* FROM management_review_decisions d JOIN management_reviews r ON r.id = d.review_id
-         WHERE d.status = 'open' AND r.held_at IS NOT NULL AND r.held_at < ? ORDER BY d.seq`,
-        before,
-      )
-      .map((row) => this.toDecision(row));
+  async openDecisionsBefore(before: string): Promise<ReviewDecision[]> {
+    const catalog = await this.migrated();
+    const rows = await catalog.all<DecisionRow>(
+      `SELECT d.* FROM management_review_decisions d JOIN management_reviews r ON r.id = d.review_id
+       WHERE d.status = 'open' AND r.held_at IS NOT NULL AND r.held_at < ? ORDER BY d.seq`,
+      before,
+    );
+    return Promise.all(rows.map((row) => this.toDecision(catalog, row)));
   }
 
-  private event(decisionId: string, at: string, actor: string, from: DecisionStatus | null, to: DecisionStatus, note: string | null): void {
-    this.catalog.run(
+  private async event(tx: CatalogSession, decisionId: string, at: string, actor: string, from: DecisionStatus | null, to: DecisionStatus, note: string | null): Promise<void> {
+    await tx.run(
       'INSERT INTO management_review_decision_events (decision_id, at, actor, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?)',
       decisionId,
       at,
@@ -239,13 +247,12 @@ export class ManagementReviewStore {
     );
   }
 
-  private toDecision(row: DecisionRow): ReviewDecision {
-    const history = this.catalog
-      .all<{ at: string; actor: string; from_status: DecisionStatus | null; to_status: DecisionStatus; note: string | null }>(
-        'SELECT at, actor, from_status, to_status, note FROM management_review_decision_events WHERE decision_id = ? ORDER BY rowid',
-        row.id,
-      )
-      .map((event) => ({ at: event.at, actor: event.actor, fromStatus: event.from_status, toStatus: event.to_status, note: event.note }));
+  private async toDecision(db: CatalogSession, row: DecisionRow): Promise<ReviewDecision> {
+    const events = await db.all<{ at: string; actor: string; from_status: DecisionStatus | null; to_status: DecisionStatus; note: string | null }>(
+      'SELECT at, actor, from_status, to_status, note FROM management_review_decision_events WHERE decision_id = ? ORDER BY rowid',
+      row.id,
+    );
+    const history = events.map((event) => ({ at: event.at, actor: event.actor, fromStatus: event.from_status, toStatus: event.to_status, note: event.note }));
     return {
       id: row.id,
       reviewId: row.review_id,
@@ -316,15 +323,17 @@ export interface SnapshotOfKind {
  * Snapshots holding records of `kind` collected before `before`, newest first (ties by their place in the chain):
  * the latest per source is the register as it stood then.
  */
-export function snapshotsOfKind(catalog: Catalog, kind: string, before: string): SnapshotOfKind[] {
-  return catalog
-    .all<{ id: string; run_id: string; control_id: string; source_name: string; collected_at: string; sha256: string }>(
-      `SELECT id, run_id, control_id, source_name, collected_at, sha256 FROM evidence
-       WHERE collected_at < ? AND EXISTS (SELECT 1 FROM json_each(evidence.kinds) WHERE value = ?)
-       ORDER BY collected_at DESC, seq DESC`,
-      before,
-      kind,
-    )
+export async function snapshotsOfKind(catalog: Catalog, kind: string, before: string): Promise<SnapshotOfKind[]> {
+  // `kinds` is a JSON list: LIKE narrows the rows on both backends, the parsed list decides.
+  const rows = await catalog.all<{ id: string; run_id: string; control_id: string; source_name: string; collected_at: string; sha256: string; kinds: string }>(
+    `SELECT id, run_id, control_id, source_name, collected_at, sha256, kinds FROM evidence
+     WHERE collected_at < ? AND kinds LIKE ? ESCAPE '!'
+     ORDER BY collected_at DESC, seq DESC`,
+    before,
+    `%${JSON.stringify(kind).replace(/[!%_]/g, (char) => `!${char}`)}%`,
+  );
+  return rows
+    .filter((row) => (JSON.parse(row.kinds) as string[]).includes(kind))
     .map((row) => ({ id: row.id, runId: row.run_id, controlId: row.control_id, sourceName: row.source_name, collectedAt: row.collected_at, sha256: row.sha256 }));
 }
 
@@ -337,8 +346,8 @@ export interface CheckRunAsOf {
 }
 
 /** The control's latest run evaluated before `before` (access review campaigns excluded, as v_control_status excludes them). */
-export function latestCheckRunBefore(catalog: Catalog, controlId: string, before: string): CheckRunAsOf | undefined {
-  const row = catalog.get<{ id: string; run_id: string; control_id: string; evaluated_at: string; status: CheckStatus }>(
+export async function latestCheckRunBefore(catalog: Catalog, controlId: string, before: string): Promise<CheckRunAsOf | undefined> {
+  const row = await catalog.get<{ id: string; run_id: string; control_id: string; evaluated_at: string; status: CheckStatus }>(
     "SELECT id, run_id, control_id, evaluated_at, status FROM check_runs WHERE control_id = ? AND evaluated_at < ? AND run_id NOT LIKE 'review:%' ORDER BY evaluated_at DESC, run_id DESC LIMIT 1",
     controlId,
     before,

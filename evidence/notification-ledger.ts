@@ -31,19 +31,24 @@ export class NotificationLedger {
   private readonly catalog: Catalog;
   constructor(catalog: Catalog) {
     this.catalog = catalog;
-    catalog.migrateModule('notifications', MIGRATIONS);
+  }
+
+  private async migrated(): Promise<Catalog> {
+    await this.catalog.migrateModule('notifications', MIGRATIONS);
+    return this.catalog;
   }
 
   /** The events of the run that the target has accepted. */
-  deliveredEvents(runId: string, target: string): Set<string> {
-    return new Set(this.catalog.all<{ event: string }>('SELECT event FROM notification_deliveries WHERE run_id = ? AND target = ?', runId, target).map((row) => row.event));
+  async deliveredEvents(runId: string, target: string): Promise<Set<string>> {
+    const rows = await (await this.migrated()).all<{ event: string }>('SELECT event FROM notification_deliveries WHERE run_id = ? AND target = ?', runId, target);
+    return new Set(rows.map((row) => row.event));
   }
 
   /** Records that the target accepted these events of the run; a key recorded before keeps its first delivery. */
-  record(delivery: { runId: string; target: string; events: readonly string[]; deliveryId: string; deliveredAt: string }): void {
-    this.catalog.transaction(() => {
+  async record(delivery: { runId: string; target: string; events: readonly string[]; deliveryId: string; deliveredAt: string }): Promise<void> {
+    await (await this.migrated()).transaction(async (tx) => {
       for (const event of delivery.events) {
-        this.catalog.run(
+        await tx.run(
           'INSERT INTO notification_deliveries (run_id, target, event, delivery_id, delivered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, target, event) DO NOTHING',
           delivery.runId,
           delivery.target,
@@ -55,9 +60,8 @@ export class NotificationLedger {
     });
   }
 
-  deliveries(runId: string): Delivery[] {
-    return this.catalog
-      .all<Row>('SELECT run_id, target, event, delivery_id, delivered_at FROM notification_deliveries WHERE run_id = ? ORDER BY delivered_at, target, event', runId)
-      .map((row) => ({ runId: row.run_id, target: row.target, event: row.event, deliveryId: row.delivery_id, deliveredAt: row.delivered_at }));
+  async deliveries(runId: string): Promise<Delivery[]> {
+    const rows = await (await this.migrated()).all<Row>('SELECT run_id, target, event, delivery_id, delivered_at FROM notification_deliveries WHERE run_id = ? ORDER BY delivered_at, target, event', runId);
+    return rows.map((row) => ({ runId: row.run_id, target: row.target, event: row.event, deliveryId: row.delivery_id, deliveredAt: row.delivered_at }));
   }
 }

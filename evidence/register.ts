@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Deviation } from '../core/check-results.ts';
 import type { CheckStatus, EvidenceGap, ReconcileSummary } from '../core/contracts.ts';
 import type { NonconformityStatus } from '../core/nonconformity.ts';
-import type { Catalog } from './catalog.ts';
+import type { Catalog, CatalogSession } from './catalog.ts';
 
 /** Statuses in which a nonconformity is still being worked on and may be observed again. */
 const ACTIVE: readonly NonconformityStatus[] = ['open', 'root-cause', 'corrective-action'];
@@ -86,12 +86,12 @@ export class Register {
   }
 
   /** Stores a check run and its deviations once per control run; a retry gets the stored run back. */
-  saveCheckRun(run: Omit<CheckRun, 'id'>, deviations: readonly Deviation[]): CheckRun {
-    return this.catalog.transaction(() => {
-      const existing = this.checkRunOf(run.runId);
+  async saveCheckRun(run: Omit<CheckRun, 'id'>, deviations: readonly Deviation[]): Promise<CheckRun> {
+    return this.catalog.transaction(async (tx) => {
+      const existing = await this.checkRunOf(run.runId, tx);
       if (existing) return existing;
       const id = `cr-${randomUUID()}`;
-      this.catalog.run(
+      await tx.run(
         'INSERT INTO check_runs (id, run_id, control_id, evaluated_at, status, results) VALUES (?, ?, ?, ?, ?, ?)',
         id,
         run.runId,
@@ -100,12 +100,13 @@ export class Register {
         run.status,
         JSON.stringify(run.results),
       );
-      const insert = this.catalog.db.prepare(
-        `INSERT OR REPLACE INTO deviations (check_run_id, fingerprint, check_id, subject, title, severity, detail, observed_values, evidence_ids)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
       for (const deviation of deviations) {
-        insert.run(
+        // The same subject reported twice by a check keeps its last report, as INSERT OR REPLACE did.
+        await tx.run(
+          `INSERT INTO deviations (check_run_id, fingerprint, check_id, subject, title, severity, detail, observed_values, evidence_ids)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (check_run_id, fingerprint) DO UPDATE SET check_id = excluded.check_id, subject = excluded.subject, title = excluded.title,
+             severity = excluded.severity, detail = excluded.detail, observed_values = excluded.observed_values, evidence_ids = excluded.evidence_ids`,
           id,
           fingerprintOf(run.controlId, deviation.checkId, deviation.subject),
           deviation.checkId,
@@ -121,8 +122,8 @@ export class Register {
     });
   }
 
-  checkRunOf(runId: string): CheckRun | undefined {
-    const row = this.catalog.get<{ id: string; run_id: string; control_id: string; evaluated_at: string; status: CheckStatus; results: string }>(
+  async checkRunOf(runId: string, db: CatalogSession = this.catalog): Promise<CheckRun | undefined> {
+    const row = await db.get<{ id: string; run_id: string; control_id: string; evaluated_at: string; status: CheckStatus; results: string }>(
       'SELECT * FROM check_runs WHERE run_id = ?',
       runId,
     );
@@ -136,18 +137,18 @@ export class Register {
    * Each evidence gap is a nonconformity of its own. Runs once per check run. A run that looked at some subjects
    * only (an access review verifying its revocations) names them in `examined`: nonconformities of other subjects are left alone.
    */
-  reconcile(input: { checkRunId: string; controlId: string; reference: string; owner: string; at: string; gaps: readonly EvidenceGap[]; collectedSources: readonly string[]; examined?: readonly { checkId: string; subject: string }[] }): ReconcileSummary {
-    return this.catalog.transaction(() => {
-      const done = this.catalog.get<{ reconcile_summary: string | null }>('SELECT reconcile_summary FROM check_runs WHERE id = ?', input.checkRunId);
+  async reconcile(input: { checkRunId: string; controlId: string; reference: string; owner: string; at: string; gaps: readonly EvidenceGap[]; collectedSources: readonly string[]; examined?: readonly { checkId: string; subject: string }[] }): Promise<ReconcileSummary> {
+    return this.catalog.transaction(async (tx) => {
+      const done = await tx.get<{ reconcile_summary: string | null }>('SELECT reconcile_summary FROM check_runs WHERE id = ?', input.checkRunId);
       if (!done) throw new Error(`check run ${input.checkRunId} is not in the catalog`);
       if (done.reconcile_summary) return JSON.parse(done.reconcile_summary) as ReconcileSummary;
 
-      const run = this.catalog.get<{ results: string; evaluated_at: string }>('SELECT results, evaluated_at FROM check_runs WHERE id = ?', input.checkRunId)!;
+      const run = (await tx.get<{ results: string; evaluated_at: string }>('SELECT results, evaluated_at FROM check_runs WHERE id = ?', input.checkRunId))!;
       const results = JSON.parse(run.results) as CheckResult[];
       const summary: ReconcileSummary = { opened: [], stillObserved: [], reopened: [], noLongerObserved: [] };
       const observed = new Set<string>();
 
-      const deviations = this.catalog.all<DeviationRow>('SELECT * FROM deviations WHERE check_run_id = ? ORDER BY rowid', input.checkRunId);
+      const deviations = await tx.all<DeviationRow>('SELECT * FROM deviations WHERE check_run_id = ? ORDER BY rowid', input.checkRunId);
       const observations: Observation[] = deviations.map((row) => ({
         fingerprint: row.fingerprint,
         checkId: row.check_id,
@@ -173,14 +174,14 @@ export class Register {
 
       for (const observation of observations) {
         observed.add(observation.fingerprint);
-        const outcome = this.observe(input, observation);
+        const outcome = await this.observe(tx, input, observation);
         summary[outcome.kind].push(outcome.id);
       }
 
       const settledChecks = new Set(results.filter((result) => result.status !== 'error').map((result) => result.checkId));
       const examined = input.examined && new Set(input.examined.map((entry) => fingerprintOf(input.controlId, entry.checkId, entry.subject)));
-      const active = this.catalog.all<{ id: string; fingerprint: string; check_id: string; subject: string; status: NonconformityStatus }>(
-        `SELECT id, fingerprint, check_id, subject, status FROM nonconformities WHERE control_id = ? AND status IN (${ACTIVE.map(() => '?').join(', ')})`,
+      const active = await tx.all<{ id: string; fingerprint: string; check_id: string; subject: string; status: NonconformityStatus }>(
+        `SELECT id, fingerprint, check_id, subject, status FROM nonconformities WHERE control_id = ? AND status IN (${ACTIVE.map(() => '?').join(', ')}) ORDER BY seq`,
         input.controlId,
         ...ACTIVE,
       );
@@ -189,27 +190,28 @@ export class Register {
         const settled =
           nc.check_id === EVIDENCE_GAP_CHECK ? input.collectedSources.includes(nc.subject) : settledChecks.has(nc.check_id) && (examined?.has(nc.fingerprint) ?? true);
         if (!settled) continue;
-        this.setStatus(nc.id, nc.status, 'no-longer-observed', SYSTEM, input.at, 'not observed by the latest run; verify and close');
+        await this.setStatus(tx, nc.id, nc.status, 'no-longer-observed', SYSTEM, input.at, 'not observed by the latest run; verify and close');
         summary.noLongerObserved.push(nc.id);
       }
 
-      this.catalog.run('UPDATE check_runs SET reconciled_at = ?, reconcile_summary = ? WHERE id = ?', input.at, JSON.stringify(summary), input.checkRunId);
+      await tx.run('UPDATE check_runs SET reconciled_at = ?, reconcile_summary = ? WHERE id = ?', input.at, JSON.stringify(summary), input.checkRunId);
       return summary;
     });
   }
 
-  private observe(
+  private async observe(
+    tx: CatalogSession,
     input: { controlId: string; reference: string; owner: string; at: string },
     observation: Observation,
-  ): { kind: 'opened' | 'stillObserved' | 'reopened'; id: string } {
-    const existing = this.catalog.get<{ id: string; status: NonconformityStatus; evidence_ids: string }>(
+  ): Promise<{ kind: 'opened' | 'stillObserved' | 'reopened'; id: string }> {
+    const existing = await tx.get<{ id: string; status: NonconformityStatus; evidence_ids: string }>(
       'SELECT id, status, evidence_ids FROM nonconformities WHERE fingerprint = ?',
       observation.fingerprint,
     );
     if (!existing) {
-      const seq = Number(this.catalog.get<{ next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM nonconformities')!.next);
+      const seq = Number((await tx.get<{ next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM nonconformities'))!.next);
       const id = `NC-${String(seq).padStart(4, '0')}`;
-      this.catalog.run(
+      await tx.run(
         `INSERT INTO nonconformities (seq, id, fingerprint, control_id, check_id, subject, reference, title, severity, status, detail,
            observed_values, first_observed, last_observed, occurrences, evidence_ids, owner)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, 1, ?, ?)`,
@@ -229,11 +231,11 @@ export class Register {
         JSON.stringify(observation.evidenceIds),
         input.owner,
       );
-      this.history(id, input.at, SYSTEM, 'opened', null, 'open', observation.detail);
+      await this.history(tx, id, input.at, SYSTEM, 'opened', null, 'open', observation.detail);
       return { kind: 'opened', id };
     }
     const evidenceIds = [...new Set([...(JSON.parse(existing.evidence_ids) as string[]), ...observation.evidenceIds])];
-    this.catalog.run(
+    await tx.run(
       `UPDATE nonconformities SET last_observed = ?, occurrences = occurrences + 1, evidence_ids = ?, detail = ?, observed_values = ?, title = ?, severity = ?
        WHERE id = ?`,
       input.at,
@@ -245,25 +247,25 @@ export class Register {
       existing.id,
     );
     if (ACTIVE.includes(existing.status)) return { kind: 'stillObserved', id: existing.id };
-    this.setStatus(existing.id, existing.status, 'open', SYSTEM, input.at, `observed again after ${existing.status}`);
+    await this.setStatus(tx, existing.id, existing.status, 'open', SYSTEM, input.at, `observed again after ${existing.status}`);
     return { kind: 'reopened', id: existing.id };
   }
 
   /** A person moves a nonconformity along its lifecycle, recording root cause or corrective action on the way. */
-  transition(id: string, to: NonconformityStatus, change: { actor: string; at: string; note?: string; rootCause?: string; correctiveAction?: string; dueDate?: string }): Nonconformity {
-    return this.catalog.transaction(() => {
-      const nc = this.get(id);
+  async transition(id: string, to: NonconformityStatus, change: { actor: string; at: string; note?: string; rootCause?: string; correctiveAction?: string; dueDate?: string }): Promise<Nonconformity> {
+    return this.catalog.transaction(async (tx) => {
+      const nc = await this.get(id, tx);
       if (!nc) throw new Error(`nonconformity ${id} does not exist`);
       if (!HUMAN_TRANSITIONS[nc.status].includes(to)) {
         throw new Error(`nonconformity ${id} is ${nc.status}; it can move to ${HUMAN_TRANSITIONS[nc.status].join(', ')}, not ${to}`);
       }
       if (to === 'root-cause' && !(change.rootCause ?? nc.rootCause)) throw new Error(`nonconformity ${id}: a root cause is required`);
       if (to === 'corrective-action' && !(change.correctiveAction ?? nc.correctiveAction)) throw new Error(`nonconformity ${id}: a corrective action is required`);
-      if (change.rootCause !== undefined) this.catalog.run('UPDATE nonconformities SET root_cause = ? WHERE id = ?', change.rootCause, id);
-      if (change.correctiveAction !== undefined) this.catalog.run('UPDATE nonconformities SET corrective_action = ? WHERE id = ?', change.correctiveAction, id);
-      if (change.dueDate !== undefined) this.catalog.run('UPDATE nonconformities SET due_date = ? WHERE id = ?', change.dueDate, id);
-      this.setStatus(id, nc.status, to, change.actor, change.at, change.note ?? null);
-      return this.get(id)!;
+      if (change.rootCause !== undefined) await tx.run('UPDATE nonconformities SET root_cause = ? WHERE id = ?', change.rootCause, id);
+      if (change.correctiveAction !== undefined) await tx.run('UPDATE nonconformities SET corrective_action = ? WHERE id = ?', change.correctiveAction, id);
+      if (change.dueDate !== undefined) await tx.run('UPDATE nonconformities SET due_date = ? WHERE id = ?', change.dueDate, id);
+      await this.setStatus(tx, id, nc.status, to, change.actor, change.at, change.note ?? null);
+      return (await this.get(id, tx))!;
     });
   }
 
@@ -271,40 +273,41 @@ export class Register {
    * An occurrence of a calendar activity that nobody completed by due + grace: one nonconformity per occurrence
    * (control `activity:<activityId>`, check `missed-activity`, subject the occurrence id), however often asked.
    */
-  raiseMissedActivity(input: { activityId: string; occurrenceId: string; reference: string; owner: string; title: string; at: string; detail: string; dueDate?: string }): { id: string; opened: boolean } {
-    return this.catalog.transaction(() => {
+  async raiseMissedActivity(input: { activityId: string; occurrenceId: string; reference: string; owner: string; title: string; at: string; detail: string; dueDate?: string }): Promise<{ id: string; opened: boolean }> {
+    return this.catalog.transaction(async (tx) => {
       const controlId = activityControlOf(input.activityId);
       const fingerprint = fingerprintOf(controlId, MISSED_ACTIVITY_CHECK, input.occurrenceId);
-      const existing = this.catalog.get<{ id: string }>('SELECT id FROM nonconformities WHERE fingerprint = ?', fingerprint);
+      const existing = await tx.get<{ id: string }>('SELECT id FROM nonconformities WHERE fingerprint = ?', fingerprint);
       if (existing) return { id: existing.id, opened: false };
-      const { id } = this.observe(
+      const { id } = await this.observe(
+        tx,
         { controlId, reference: input.reference, owner: input.owner, at: input.at },
         { fingerprint, checkId: MISSED_ACTIVITY_CHECK, subject: input.occurrenceId, title: input.title, severity: 'medium', detail: input.detail, values: { occurrenceId: input.occurrenceId }, evidenceIds: [] },
       );
-      if (input.dueDate) this.catalog.run('UPDATE nonconformities SET due_date = ? WHERE id = ?', input.dueDate, id);
+      if (input.dueDate) await tx.run('UPDATE nonconformities SET due_date = ? WHERE id = ?', input.dueDate, id);
       return { id, opened: true };
     });
   }
 
   /** A missed occurrence was completed late: its nonconformity is no longer observed; a person verifies and closes it. */
-  settleMissedActivity(input: { activityId: string; occurrenceId: string; at: string; note: string; evidenceIds?: string[] }): string | undefined {
-    return this.catalog.transaction(() => {
+  async settleMissedActivity(input: { activityId: string; occurrenceId: string; at: string; note: string; evidenceIds?: string[] }): Promise<string | undefined> {
+    return this.catalog.transaction(async (tx) => {
       const fingerprint = fingerprintOf(activityControlOf(input.activityId), MISSED_ACTIVITY_CHECK, input.occurrenceId);
-      const nc = this.catalog.get<{ id: string; status: NonconformityStatus; evidence_ids: string }>('SELECT id, status, evidence_ids FROM nonconformities WHERE fingerprint = ?', fingerprint);
+      const nc = await tx.get<{ id: string; status: NonconformityStatus; evidence_ids: string }>('SELECT id, status, evidence_ids FROM nonconformities WHERE fingerprint = ?', fingerprint);
       if (!nc || !ACTIVE.includes(nc.status)) return nc?.id;
       const evidenceIds = [...new Set([...(JSON.parse(nc.evidence_ids) as string[]), ...(input.evidenceIds ?? [])])];
-      this.catalog.run('UPDATE nonconformities SET evidence_ids = ? WHERE id = ?', JSON.stringify(evidenceIds), nc.id);
-      this.setStatus(nc.id, nc.status, 'no-longer-observed', SYSTEM, input.at, input.note);
+      await tx.run('UPDATE nonconformities SET evidence_ids = ? WHERE id = ?', JSON.stringify(evidenceIds), nc.id);
+      await this.setStatus(tx, nc.id, nc.status, 'no-longer-observed', SYSTEM, input.at, input.note);
       return nc.id;
     });
   }
 
-  get(id: string): Nonconformity | undefined {
-    const row = this.catalog.get<NonconformityRow>('SELECT * FROM nonconformities WHERE id = ?', id);
+  async get(id: string, db: CatalogSession = this.catalog): Promise<Nonconformity | undefined> {
+    const row = await db.get<NonconformityRow>('SELECT * FROM nonconformities WHERE id = ?', id);
     return row && toNonconformity(row);
   }
 
-  list(filter: { status?: NonconformityStatus; controlId?: string } = {}): Nonconformity[] {
+  async list(filter: { status?: NonconformityStatus; controlId?: string } = {}): Promise<Nonconformity[]> {
     const where: string[] = [];
     const params: string[] = [];
     if (filter.status) {
@@ -316,25 +319,24 @@ export class Register {
       params.push(filter.controlId);
     }
     const sql = `SELECT * FROM nonconformities ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
-    return this.catalog.all<NonconformityRow>(sql, ...params).map(toNonconformity);
+    return (await this.catalog.all<NonconformityRow>(sql, ...params)).map(toNonconformity);
   }
 
-  historyOf(id: string): HistoryEntry[] {
-    return this.catalog
-      .all<{ at: string; actor: string; change: string; from_status: string | null; to_status: string | null; note: string | null }>(
-        'SELECT * FROM nonconformity_history WHERE nonconformity_id = ? ORDER BY rowid',
-        id,
-      )
-      .map((row) => ({ at: row.at, actor: row.actor, change: row.change, fromStatus: row.from_status, toStatus: row.to_status, note: row.note }));
+  async historyOf(id: string): Promise<HistoryEntry[]> {
+    const rows = await this.catalog.all<{ at: string; actor: string; change: string; from_status: string | null; to_status: string | null; note: string | null }>(
+      'SELECT * FROM nonconformity_history WHERE nonconformity_id = ? ORDER BY rowid',
+      id,
+    );
+    return rows.map((row) => ({ at: row.at, actor: row.actor, change: row.change, fromStatus: row.from_status, toStatus: row.to_status, note: row.note }));
   }
 
-  private setStatus(id: string, from: NonconformityStatus, to: NonconformityStatus, actor: string, at: string, note: string | null): void {
-    this.catalog.run('UPDATE nonconformities SET status = ? WHERE id = ?', to, id);
-    this.history(id, at, actor, 'status', from, to, note);
+  private async setStatus(tx: CatalogSession, id: string, from: NonconformityStatus, to: NonconformityStatus, actor: string, at: string, note: string | null): Promise<void> {
+    await tx.run('UPDATE nonconformities SET status = ? WHERE id = ?', to, id);
+    await this.history(tx, id, at, actor, 'status', from, to, note);
   }
 
-  private history(id: string, at: string, actor: string, change: string, from: string | null, to: string | null, note: string | null): void {
-    this.catalog.run(
+  private async history(tx: CatalogSession, id: string, at: string, actor: string, change: string, from: string | null, to: string | null, note: string | null): Promise<void> {
+    await tx.run(
       'INSERT INTO nonconformity_history (nonconformity_id, at, actor, change, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)',
       id,
       at,

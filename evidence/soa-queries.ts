@@ -16,8 +16,8 @@ export interface LatestControlRun {
 }
 
 /** The latest run of every control that ran (access review campaigns excluded, as the view excludes them). */
-export function latestControlRuns(catalog: Catalog): Map<string, LatestControlRun> {
-  const rows = catalog.all<{ control_id: string; run_id: string; status: CheckStatus; evaluated_at: string; open_nonconformities: number }>(
+export async function latestControlRuns(catalog: Catalog): Promise<Map<string, LatestControlRun>> {
+  const rows = await catalog.all<{ control_id: string; run_id: string; status: CheckStatus; evaluated_at: string; open_nonconformities: number }>(
     // Two runs evaluated at the same instant both match the view; the later run id is taken, consistently.
     'SELECT control_id, run_id, status, evaluated_at, open_nonconformities FROM v_control_status ORDER BY control_id, run_id DESC',
   );
@@ -38,12 +38,11 @@ export interface RunEvidence {
 }
 
 /** The evidence these runs collected, in the order it was stored. */
-export function evidenceOfRuns(catalog: Catalog, runIds: readonly string[]): RunEvidence[] {
+export async function evidenceOfRuns(catalog: Catalog, runIds: readonly string[]): Promise<RunEvidence[]> {
   if (runIds.length === 0) return [];
-  return catalog
-    .all<{ id: string; run_id: string; source_name: string; sha256: string; collected_at: string }>(
-      'SELECT id, run_id, source_name, sha256, collected_at FROM evidence WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY seq',
-      JSON.stringify(runIds),
-    )
-    .map((row) => ({ id: row.id, runId: row.run_id, sourceName: row.source_name, sha256: row.sha256, collectedAt: row.collected_at }));
+  const rows = await catalog.all<{ id: string; run_id: string; source_name: string; sha256: string; collected_at: string }>(
+    `SELECT id, run_id, source_name, sha256, collected_at FROM evidence WHERE run_id IN (${runIds.map(() => '?').join(', ')}) ORDER BY seq`,
+    ...runIds,
+  );
+  return rows.map((row) => ({ id: row.id, runId: row.run_id, sourceName: row.source_name, sha256: row.sha256, collectedAt: row.collected_at }));
 }

@@ -7,8 +7,8 @@ import { createZstdDecompress } from 'node:zlib';
 import type { EvidenceRef } from '../core/contracts.ts';
 import { BlobMissingError, inspectBlob, placeBlob, type BlobStore, type PlacedBlob } from './blob-store.ts';
 import { FilesystemBlobStore } from './blob-store-fs.ts';
-import { Catalog } from './catalog.ts';
-import { FileJournal } from './journal.ts';
+import { SqliteCatalog, type Catalog, type CatalogSession } from './catalog.ts';
+import { FileJournal, type Journal, type JournalEntry } from './journal.ts';
 import { EvidenceRecord } from '../core/records.ts';
 import { StagingArea, type Checkpoint, type OpenStagingFile, type StagedSnapshot, type StagingOwner } from './staging.ts';
 import { ensureViews } from './views.ts';
@@ -87,12 +87,16 @@ export interface VerifyReport {
 export type RunInFlight = (owner: StagingOwner) => Promise<{ inFlight: boolean; why: string }>;
 
 export interface StoreOptions {
+  /** The catalog to keep rows in; by default the embedded SQLite file `<dataDir>/catalog.sqlite`. */
+  catalog?: Catalog;
   /** Where the store reports what it repaired while writing (a broken blob replaced). */
   log?: { warn(fields: Record<string, unknown>, message: string): void };
   /** How staging files are opened; a test puts a disk that fills up here. */
   openStagingFile?: OpenStagingFile;
   /** Where blobs are kept; by default read-only files under `<dataDir>/evidence/blobs`. */
   blobs?: BlobStore;
+  /** Where row hashes are journaled; by default `<dataDir>/evidence/journal.log`. Keep it where the blobs are. */
+  journal?: Journal;
 }
 
 const GENESIS = '0'.repeat(64);
@@ -110,37 +114,37 @@ export class EvidenceStore {
   readonly blobs: BlobStore;
   private readonly blobDir: string;
   private readonly staging: StagingArea;
-  /** Written synchronously inside the catalog's transaction; an S3Journal waits for the async catalog. */
-  private readonly journal: FileJournal;
+  /** Where row hashes are journaled: a file beside local blobs, write-once objects beside blobs in S3. */
+  private readonly journal: Journal;
   private readonly log: StoreOptions['log'];
 
-  constructor(dataDir: string, options: StoreOptions = {}) {
+  private constructor(dataDir: string, catalog: Catalog, options: StoreOptions) {
     this.root = path.join(dataDir, 'evidence');
     this.blobDir = path.join(this.root, 'blobs');
     this.blobs = options.blobs ?? new FilesystemBlobStore(this.blobDir);
     this.staging = new StagingArea(path.join(this.root, 'staging'), options.openStagingFile);
-    this.journal = new FileJournal(path.join(this.root, 'journal.log'));
+    this.journal = options.journal ?? new FileJournal(path.join(this.root, 'journal.log'));
     this.log = options.log;
-    this.catalog = new Catalog(path.join(dataDir, 'catalog.sqlite'));
+    this.catalog = catalog;
   }
 
   static async open(dataDir: string, options: StoreOptions = {}): Promise<EvidenceStore> {
-    const store = new EvidenceStore(dataDir, options);
+    const store = new EvidenceStore(dataDir, options.catalog ?? new SqliteCatalog(path.join(dataDir, 'catalog.sqlite')), options);
     if (store.blobs instanceof FilesystemBlobStore) await mkdir(store.blobDir, { recursive: true });
     await store.staging.create();
-    store.catalog.migrateModule('evidence-journal', JOURNAL_MIGRATIONS);
-    ensureViews(store.catalog);
+    await store.catalog.migrateModule('evidence-journal', JOURNAL_MIGRATIONS);
+    await ensureViews(store.catalog);
     return store;
   }
 
-  close(): void {
-    this.catalog.close();
+  async close(): Promise<void> {
+    await this.catalog.close();
     this.blobs.close?.();
   }
 
   /** Evidence already committed for this run and source: a retried activity returns it instead of pulling again. */
-  findCommitted(runId: string, sourceName: string): EvidenceRow | undefined {
-    const row = this.catalog.get<DbRow>('SELECT * FROM evidence WHERE run_id = ? AND source_name = ?', runId, sourceName);
+  async findCommitted(runId: string, sourceName: string, db: CatalogSession = this.catalog): Promise<EvidenceRow | undefined> {
+    const row = await db.get<DbRow>('SELECT * FROM evidence WHERE run_id = ? AND source_name = ?', runId, sourceName);
     return row && fromDb(row);
   }
 
@@ -164,13 +168,13 @@ export class EvidenceStore {
    */
   async commit(staged: StagedSnapshot, meta: SnapshotMeta): Promise<EvidenceRow> {
     const written = await staged.finish();
-    const existing = this.findCommitted(meta.runId, meta.sourceName);
+    const existing = await this.findCommitted(meta.runId, meta.sourceName);
     if (existing) {
       await this.staging.discard(meta.runId, meta.sourceName);
       return existing;
     }
     const blob = await placeBlob(this.blobs, staged.file, written, this.log);
-    const row = this.appendRow(meta, blob, staged.count);
+    const row = await this.appendRow(meta, blob, staged.count);
     await this.staging.discard(meta.runId, meta.sourceName);
     return row;
   }
@@ -181,7 +185,7 @@ export class EvidenceStore {
    * Idempotent per run and source name, like a snapshot.
    */
   async storeFile(meta: Omit<SnapshotMeta, 'kinds'>, file: EvidenceFile, content: string | Uint8Array): Promise<EvidenceRow> {
-    const existing = this.findCommitted(meta.runId, meta.sourceName);
+    const existing = await this.findCommitted(meta.runId, meta.sourceName);
     if (existing) return existing;
     try {
       const staged = await this.staging.file(meta.runId, meta.sourceName);
@@ -196,7 +200,7 @@ export class EvidenceStore {
 
   /** The bytes of a file kept with storeFile. */
   async fileContent(id: string): Promise<Buffer> {
-    const row = this.get(id);
+    const row = await this.get(id);
     if (!row) throw new Error(`evidence ${id}: not in the catalog`);
     if (!row.kinds.includes(FILE_KIND)) throw new Error(`evidence ${id} holds records, not a file`);
     const chunks: Buffer[] = [];
@@ -208,15 +212,15 @@ export class EvidenceStore {
    * Adds the row to the chain, then to the journal. A sequence number is never given twice: a new row follows
    * both the catalog's last row and the journal's last line, so a deleted newest row leaves a gap that names it.
    */
-  private appendRow(meta: SnapshotMeta, blob: PlacedBlob, recordCount: number): EvidenceRow {
-    const row = this.catalog.transaction(() => {
-      const again = this.findCommitted(meta.runId, meta.sourceName);
+  private async appendRow(meta: SnapshotMeta, blob: PlacedBlob, recordCount: number): Promise<EvidenceRow> {
+    const row = await this.catalog.transaction(async (tx) => {
+      const again = await this.findCommitted(meta.runId, meta.sourceName, tx);
       if (again) return again;
-      const last = this.catalog.get<{ seq: number; row_hash: string }>('SELECT seq, row_hash FROM evidence ORDER BY seq DESC LIMIT 1');
-      const waiting = this.catalog.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM journal_waiting')?.seq ?? 0;
-      const journaled = this.journal.tailSync().map((entry) => entry.seq);
+      const last = await tx.get<{ seq: number; row_hash: string }>('SELECT seq, row_hash FROM evidence ORDER BY seq DESC LIMIT 1');
+      const waiting = (await tx.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM journal_waiting'))?.seq ?? 0;
+      const journaled = (await this.journal.tail()).map((entry) => entry.seq);
       const fields: Omit<EvidenceRow, 'rowHash'> = {
-        seq: Math.max(last?.seq ?? 0, Number(waiting), ...journaled) + 1,
+        seq: Math.max(Number(last?.seq ?? 0), Number(waiting), ...journaled) + 1,
         id: `ev-${randomUUID()}`,
         runId: meta.runId,
         controlId: meta.controlId,
@@ -237,16 +241,16 @@ export class EvidenceStore {
         prevHash: last?.row_hash ?? GENESIS,
       };
       const full: EvidenceRow = { ...fields, rowHash: rowHash(fields) };
-      this.catalog.run(
+      await tx.run(
         `INSERT INTO evidence (seq, id, run_id, control_id, source_name, connector, connector_version, kinds, collected_at,
            period_start, period_end, sha256, size, stored_size, record_count, uri, provenance, warnings, prev_hash, row_hash)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ...toDbValues(full),
       );
-      this.catalog.run('INSERT INTO journal_waiting (seq) VALUES (?)', full.seq);
+      await tx.run('INSERT INTO journal_waiting (seq) VALUES (?)', full.seq);
       return full;
     });
-    this.journalWaitingRows();
+    await this.journalWaitingRows();
     return row;
   }
 
@@ -257,46 +261,48 @@ export class EvidenceStore {
    * rows that waited are journaled here: a journal emptied, cut or edited is never filled in, so what verify
    * reports stays for the auditor.
    */
-  private journalWaitingRows(): void {
-    this.catalog.transaction(() => {
-      const waiting = this.catalog.all<{ seq: number; id: string | null; row_hash: string | null }>(
+  private async journalWaitingRows(): Promise<void> {
+    await this.catalog.transaction(async (tx) => {
+      const waiting = await tx.all<{ seq: number; id: string | null; row_hash: string | null }>(
         'SELECT w.seq AS seq, e.id AS id, e.row_hash AS row_hash FROM journal_waiting w LEFT JOIN evidence e ON e.seq = w.seq ORDER BY w.seq',
       );
       if (waiting.length === 0) return;
       // A writer that stopped after its append and before this delete left lines that are already there.
-      const written = new Set(this.journal.tailSync().map((entry) => entry.seq));
-      const lines = waiting.flatMap((row) => (row.id !== null && row.row_hash !== null && !written.has(Number(row.seq)) ? [`${row.seq} ${row.id} ${row.row_hash}\n`] : []));
-      if (lines.length > 0) this.journal.appendLines(lines.join(''));
-      this.catalog.run('DELETE FROM journal_waiting');
+      const written = new Set((await this.journal.tail()).map((entry) => entry.seq));
+      const entries: JournalEntry[] = waiting.flatMap((row) =>
+        row.id !== null && row.row_hash !== null && !written.has(Number(row.seq)) ? [{ seq: Number(row.seq), id: row.id, rowHash: row.row_hash }] : [],
+      );
+      if (entries.length > 0) await this.journal.append(entries);
+      await tx.run('DELETE FROM journal_waiting');
     });
   }
 
-  get(id: string): EvidenceRow | undefined {
-    const row = this.catalog.get<DbRow>('SELECT * FROM evidence WHERE id = ?', id);
+  async get(id: string): Promise<EvidenceRow | undefined> {
+    const row = await this.catalog.get<DbRow>('SELECT * FROM evidence WHERE id = ?', id);
     return row && fromDb(row);
   }
 
   /** Every row from the first collected at or after `from` to the last collected before `to`, as one unbroken stretch of the chain. */
-  chainSpan(from: string, to: string): EvidenceRow[] {
-    const bounds = this.catalog.get<{ first: number | null; last: number | null }>(
+  async chainSpan(from: string, to: string): Promise<EvidenceRow[]> {
+    const bounds = await this.catalog.get<{ first: number | null; last: number | null }>(
       'SELECT MIN(seq) AS first, MAX(seq) AS last FROM evidence WHERE collected_at >= ? AND collected_at < ?',
       from,
       to,
     );
     if (!bounds || bounds.first === null || bounds.last === null) return [];
-    return this.catalog.all<DbRow>('SELECT * FROM evidence WHERE seq BETWEEN ? AND ? ORDER BY seq', bounds.first, bounds.last).map(fromDb);
+    return (await this.catalog.all<DbRow>('SELECT * FROM evidence WHERE seq BETWEEN ? AND ? ORDER BY seq', bounds.first, bounds.last)).map(fromDb);
   }
 
-  list(filter: { controlId?: string; limit?: number } = {}): EvidenceRow[] {
+  async list(filter: { controlId?: string; limit?: number } = {}): Promise<EvidenceRow[]> {
     const rows = filter.controlId
-      ? this.catalog.all<DbRow>('SELECT * FROM evidence WHERE control_id = ? ORDER BY seq DESC LIMIT ?', filter.controlId, filter.limit ?? 1_000_000)
-      : this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq DESC LIMIT ?', filter.limit ?? 1_000_000);
+      ? await this.catalog.all<DbRow>('SELECT * FROM evidence WHERE control_id = ? ORDER BY seq DESC LIMIT ?', filter.controlId, filter.limit ?? 1_000_000)
+      : await this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq DESC LIMIT ?', filter.limit ?? 1_000_000);
     return rows.map(fromDb);
   }
 
   /** Streams the records of one snapshot, validating each line against the record schemas. */
   async *records(id: string): AsyncGenerator<EvidenceRecord> {
-    const row = this.get(id);
+    const row = await this.get(id);
     if (!row) throw new Error(`evidence ${id}: not in the catalog`);
     if (row.kinds.includes(FILE_KIND)) throw new Error(`evidence ${id} is a file, not records: read it with fileContent`);
     const input = (await this.readBlob(row)).pipe(createZstdDecompress());
@@ -345,11 +351,11 @@ export class EvidenceStore {
    */
   async verify(options: { runInFlight?: RunInFlight } = {}): Promise<VerifyReport> {
     const problems: VerifyProblem[] = [];
-    const rows = this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq').map(fromDb);
+    const rows = (await this.catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq')).map(fromDb);
     const { entries: journaled, malformed } = await this.journal.read();
     for (const entry of malformed) problems.push({ evidenceId: entry.where, problem: 'journal-malformed', detail: entry.detail });
     const journaledBySeq = new Map(journaled.map((entry) => [entry.seq, entry]));
-    const waiting = new Set(this.catalog.all<{ seq: number }>('SELECT seq FROM journal_waiting').map((row) => Number(row.seq)));
+    const waiting = new Set((await this.catalog.all<{ seq: number }>('SELECT seq FROM journal_waiting')).map((row) => Number(row.seq)));
     let previous = GENESIS;
     let previousSeq = 0;
     for (const row of rows) {

@@ -7,6 +7,7 @@ import { catalogOf, ISO_27001, type Framework } from '../config/frameworks/catal
 import { referencesIn } from '../config/frameworks/crosswalk.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { CalendarStore } from '../evidence/calendar-store.ts';
+import type { EvidenceRow } from '../evidence/store.ts';
 import { FindingLedger } from '../evidence/finding-ledger.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { Severity } from '../core/records.ts';
@@ -39,12 +40,13 @@ const AUDITS = ['surveillance-audit-1', 'surveillance-audit-2', 'recertification
 export type ReportRuntime = Pick<Runtime, 'config' | 'store' | 'register'>;
 
 /** Everything the report shows for the period [from, to), as of `now`, its controls labelled with the ids of `framework`. */
-export function gatherAuditReport(runtime: ReportRuntime, range: { from: number; to: number }, now: number, framework: Framework = ISO_27001): AuditReportData {
+export async function gatherAuditReport(runtime: ReportRuntime, range: { from: number; to: number }, now: number, framework: Framework = ISO_27001): Promise<AuditReportData> {
   const loaded = runtime.config;
   const zone = loaded.config.timezone;
   const columns = columnsOf(range, zone);
-  const coverage = coverageOf(runtime, range, now);
-  const evidenceByControl = new Map([...loaded.controls.keys()].map((id) => [id, runtime.store.list({ controlId: id })]));
+  const coverage = await coverageOf(runtime, range, now);
+  const evidenceByControl = new Map<string, EvidenceRow[]>();
+  for (const id of loaded.controls.keys()) evidenceByControl.set(id, await runtime.store.list({ controlId: id }));
   const calendarStore = new CalendarStore(runtime.store.catalog);
 
   const rows: HeatmapRow[] = [];
@@ -57,7 +59,7 @@ export function gatherAuditReport(runtime: ReportRuntime, range: { from: number;
     const present =
       summary.kind === 'control'
         ? (evidenceByControl.get(summary.id) ?? []).map((row) => row.collectedAt)
-        : calendarStore.list({ activityId: summary.id }).flatMap((occurrence) => (occurrence.status === 'done' && occurrence.performedAt ? [occurrence.performedAt] : []));
+        : (await calendarStore.list({ activityId: summary.id })).flatMap((occurrence) => (occurrence.status === 'done' && occurrence.performedAt ? [occurrence.performedAt] : []));
     rows.push({
       kind: summary.kind,
       id: summary.id,
@@ -68,24 +70,24 @@ export function gatherAuditReport(runtime: ReportRuntime, range: { from: number;
     });
   }
 
-  const inPeriod = calendarView(runtime, range, now);
+  const inPeriod = await calendarView(runtime, range, now);
   const counts: Partial<Record<OccurrenceStatus, number>> = {};
   for (const row of inPeriod) counts[row.status] = (counts[row.status] ?? 0) + 1;
 
-  const controls = controlStatus(runtime, coverage, evidenceByControl, range, framework);
+  const controls = await controlStatus(runtime, coverage, evidenceByControl, range, framework);
   return {
     organisation: loaded.config.organisation ?? null,
     framework: { id: framework, name: catalogOf(framework).name },
     period: { from: iso(range.from), to: iso(range.to), timeZone: zone },
     generatedAt: iso(now),
-    certification: certificationOf(runtime, calendarStore, now),
+    certification: await certificationOf(runtime, calendarStore, now),
     heatmap: { unit: byMonth(range) ? 'month' : 'week', columns, rows, activitiesWithoutOccurrences },
     controls,
     byFramework: frameworkGroups(runtime, framework),
-    nonconformities: nonconformityLog(runtime, range),
-    remediation: remediationOf(runtime, range, now),
-    leavers: leaverClockOf(runtime, range, now),
-    calendar: { inPeriod, counts, next90Days: calendarView(runtime, { from: now, to: now + UPCOMING_MS }, now) },
+    nonconformities: await nonconformityLog(runtime, range),
+    remediation: await remediationOf(runtime, range, now),
+    leavers: await leaverClockOf(runtime, range, now),
+    calendar: { inPeriod, counts, next90Days: await calendarView(runtime, { from: now, to: now + UPCOMING_MS }, now) },
   };
 }
 
@@ -171,18 +173,18 @@ function stateOf(unknown: boolean, expected: number, satisfied: number, partial:
 // ---------------------------------------------------------------------------------------------------------------
 // Controls and nonconformities
 
-function controlStatus(
+async function controlStatus(
   runtime: ReportRuntime,
   coverage: readonly CoverageSummary[],
   evidenceByControl: ReadonlyMap<string, readonly { collectedAt: string }[]>,
   range: { from: number; to: number },
   framework: Framework,
-): ControlStatusRow[] {
+): Promise<ControlStatusRow[]> {
   const latest = new Map<string, { status: string; evaluated_at: string }>();
-  for (const row of runtime.store.catalog.all<{ control_id: string; status: string; evaluated_at: string }>('SELECT control_id, status, evaluated_at FROM v_control_status ORDER BY control_id')) {
+  for (const row of await runtime.store.catalog.all<{ control_id: string; status: string; evaluated_at: string }>('SELECT control_id, status, evaluated_at FROM v_control_status ORDER BY control_id')) {
     if (!latest.has(row.control_id)) latest.set(row.control_id, row);
   }
-  const nonconformities = runtime.register.list();
+  const nonconformities = await runtime.register.list();
   return [...runtime.config.controls.values()].map(({ control, references }) => {
     const ids = referencesIn(framework, { references });
     const own = nonconformities.filter((nc) => nc.controlId === control.id);
@@ -218,10 +220,12 @@ function frameworkGroups(runtime: ReportRuntime, framework: Framework): Framewor
 }
 
 /** Every nonconformity that existed during the period: opened before its end and not closed before its start. */
-function nonconformityLog(runtime: ReportRuntime, range: { from: number; to: number }): NonconformityLogEntry[] {
-  return runtime.register.list().flatMap((nc) => {
+async function nonconformityLog(runtime: ReportRuntime, range: { from: number; to: number }): Promise<NonconformityLogEntry[]> {
+  const nonconformities = await runtime.register.list();
+  const histories = new Map(await Promise.all(nonconformities.map(async (nc) => [nc.id, await runtime.register.historyOf(nc.id)] as const)));
+  return nonconformities.flatMap((nc) => {
     if (Date.parse(nc.firstObserved) >= range.to) return [];
-    const history = runtime.register.historyOf(nc.id);
+    const history = histories.get(nc.id)!;
     const closedAt = nc.status === 'closed' ? (history.findLast((entry) => entry.toStatus === 'closed')?.at ?? null) : null;
     if (closedAt !== null && Date.parse(closedAt) < range.from) return [];
     return [
@@ -288,13 +292,13 @@ function strictest(slas: readonly SlaDays[]): SlaDays {
   return result;
 }
 
-function remediationOf(runtime: ReportRuntime, range: { from: number; to: number }, now: number): AuditReportData['remediation'] {
+async function remediationOf(runtime: ReportRuntime, range: { from: number; to: number }, now: number): Promise<AuditReportData['remediation']> {
   const ledger = new FindingLedger(runtime.store.catalog);
   const slaOf = slaResolver(runtime.config);
-  const fixed = ledger.remediations().filter((entry) => Date.parse(entry.fixedAt) >= range.from && Date.parse(entry.fixedAt) < range.to);
+  const fixed = (await ledger.remediations()).filter((entry) => Date.parse(entry.fixedAt) >= range.from && Date.parse(entry.fixedAt) < range.to);
   // Open as the period ended: detected before then and not fixed by then.
   const asOf = Math.min(range.to, now);
-  const open = ledger.list().filter((entry) => Date.parse(entry.firstSeenAt) < asOf && (entry.fixedAt === null || Date.parse(entry.fixedAt) > asOf));
+  const open = (await ledger.list()).filter((entry) => Date.parse(entry.firstSeenAt) < asOf && (entry.fixedAt === null || Date.parse(entry.fixedAt) > asOf));
   const bySeverity = Severity.options.flatMap((severity): RemediationStats[] => {
     const fixedOfSeverity = fixed.filter((entry) => entry.severity === severity);
     const openOfSeverity = open.filter((entry) => entry.severity === severity);
@@ -334,10 +338,10 @@ export function nearestRank(sorted: readonly number[], fraction: number): number
   return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)]!;
 }
 
-function leaverClockOf(runtime: ReportRuntime, range: { from: number; to: number }, now: number): AuditReportData['leavers'] {
+async function leaverClockOf(runtime: ReportRuntime, range: { from: number; to: number }, now: number): Promise<AuditReportData['leavers']> {
   const configured = [...runtime.config.controls.values()].flatMap((control) => control.checks).find((entry) => entry.check.id === leaverStillActive.id);
   const slaHours = configured ? (configured.params as z.output<typeof leaverStillActive.params>).slaHours : leaverStillActive.params.parse({}).slaHours;
-  const rows = new LeaverClock(runtime.store.catalog).list().filter((row) => Date.parse(row.terminationDate) >= range.from && Date.parse(row.terminationDate) < range.to);
+  const rows = (await new LeaverClock(runtime.store.catalog).list()).filter((row) => Date.parse(row.terminationDate) >= range.from && Date.parse(row.terminationDate) < range.to);
   const systems = new Map<string, typeof rows>();
   for (const row of rows) {
     const key = `${row.system}\u0000${row.tenant}`;
@@ -367,23 +371,24 @@ function leaverClockOf(runtime: ReportRuntime, range: { from: number; to: number
 // ---------------------------------------------------------------------------------------------------------------
 // Audit cycle
 
-function certificationOf(runtime: ReportRuntime, store: CalendarStore, now: number): AuditReportData['certification'] {
+async function certificationOf(runtime: ReportRuntime, store: CalendarStore, now: number): Promise<AuditReportData['certification']> {
   const calendar = calendarOf(runtime);
   const certification = calendar.certification;
   if (!certification) return null;
   const always = { from: -8.64e15, to: 8.64e15 };
-  const rowOf = (activityId: string): CalendarRow | undefined => {
+  const rowOf = async (activityId: string): Promise<CalendarRow | undefined> => {
     const activity = calendar.activities.get(activityId);
     const planned = activity ? planOccurrences(activity, always) : [];
-    const recorded = planned.flatMap((occurrence) => store.get(occurrence.occurrenceId) ?? []);
+    const recorded = (await Promise.all(planned.map((occurrence) => store.get(occurrence.occurrenceId)))).filter((occurrence) => occurrence !== undefined);
     return calendarRows(planned, recorded, now)[0];
   };
-  const audits = AUDITS.flatMap((id): AuditDate[] => {
-    const audit = rowOf(id);
-    if (!audit) return [];
-    const readiness = rowOf(`${id}-readiness`);
-    return [{ id, title: audit.activity, due: audit.due, status: audit.status, readinessDue: readiness?.due ?? null, readinessStatus: readiness?.status ?? null }];
-  });
+  const audits: AuditDate[] = [];
+  for (const id of AUDITS) {
+    const audit = await rowOf(id);
+    if (!audit) continue;
+    const readiness = await rowOf(`${id}-readiness`);
+    audits.push({ id, title: audit.activity, due: audit.due, status: audit.status, readinessDue: readiness?.due ?? null, readinessStatus: readiness?.status ?? null });
+  }
   return { body: certification.body, issued: certification.issued, expires: certification.expires, audits };
 }
 

@@ -26,14 +26,14 @@ export function calendarOf(runtime: Pick<Runtime, 'config'>) {
 }
 
 /** Planned occurrences of every configured activity due in [from, to), merged with the recorded ones. */
-export function calendarView(runtime: Pick<Runtime, 'config' | 'store'>, range: { from: number; to: number }, now: number): CalendarRow[] {
+export async function calendarView(runtime: Pick<Runtime, 'config' | 'store'>, range: { from: number; to: number }, now: number): Promise<CalendarRow[]> {
   const planned = [...calendarOf(runtime).activities.values()].flatMap((activity) => planOccurrences(activity, range));
-  const recorded = new CalendarStore(runtime.store.catalog).list({ from: iso(range.from), to: iso(range.to) });
+  const recorded = await new CalendarStore(runtime.store.catalog).list({ from: iso(range.from), to: iso(range.to) });
   return calendarRows(planned, recorded, now);
 }
 
 /** Expected versus actual over [from, to) for every control (by its schedule) and every activity (by its recurrence). */
-export function coverageOf(runtime: Pick<Runtime, 'config' | 'store'>, range: { from: number; to: number }, now: number): CoverageSummary[] {
+export async function coverageOf(runtime: Pick<Runtime, 'config' | 'store'>, range: { from: number; to: number }, now: number): Promise<CoverageSummary[]> {
   const loaded = runtime.config;
   const summaries: CoverageSummary[] = [];
   for (const control of loaded.controls.values()) {
@@ -47,12 +47,12 @@ export function coverageOf(runtime: Pick<Runtime, 'config' | 'store'>, range: { 
     } catch (failure) {
       error = (failure as Error).message;
     }
-    const evidence = runtime.store.list({ controlId: control.control.id }).map((row) => ({ id: row.id, controlId: row.controlId, sourceName: row.sourceName, collectedAt: row.collectedAt }));
+    const evidence = (await runtime.store.list({ controlId: control.control.id })).map((row) => ({ id: row.id, controlId: row.controlId, sourceName: row.sourceName, collectedAt: row.collectedAt }));
     summaries.push(
       controlCoverage({ id: control.control.id, title: control.control.title, sources: control.sources.map((source) => source.name), expected, next, error }, evidence, now),
     );
   }
-  const recorded = new CalendarStore(runtime.store.catalog).list({ from: iso(range.from), to: iso(range.to) });
+  const recorded = await new CalendarStore(runtime.store.catalog).list({ from: iso(range.from), to: iso(range.to) });
   for (const activity of calendarOf(runtime).activities.values()) {
     summaries.push(activityCoverage(activity, planOccurrences(activity, range), recorded, now));
   }
@@ -100,7 +100,7 @@ export async function recordChange(
   if (!calendar.changeReview) throw new ConfigError(`${runtime.config.file}: calendar.changeReview (owner, dueInDays) is needed to record changes`);
   const now = change.now ?? Date.now();
   let occurrence: ActivityOccurrence | undefined;
-  const recorded = new CalendarStore(runtime.store.catalog).recordChange(
+  const recorded = await new CalendarStore(runtime.store.catalog).recordChange(
     { title: change.title, description: change.description, affects: change.affects, risks: change.risks, recordedAt: iso(now), recordedBy: change.by },
     (changeId) => {
       occurrence = planChangeReview(calendar, { id: changeId, title: change.title }, now, change.dueInDays);
@@ -121,7 +121,7 @@ export async function completeOccurrence(
   occurrenceId: string,
   input: { by: string; note?: string; at?: string; files?: string[]; links?: string[] },
 ): Promise<CompletionReceipt> {
-  const recorded = new CalendarStore(runtime.store.catalog).get(occurrenceId);
+  const recorded = await new CalendarStore(runtime.store.catalog).get(occurrenceId);
   if (!recorded) throw new ConfigError(`no open occurrence ${occurrenceId} (isms activity list shows the open ones)`);
   const explicit = (spec: string) => {
     const match = /^([^=]+)=(.+)$/.exec(spec);

@@ -59,18 +59,18 @@ const MINUTES_SCHEMA = 'isms-worker/management-review-minutes@1';
 export async function gatherManagementReview(runtime: ReportRuntime, range: { from: number; to: number }, now: number): Promise<ManagementReviewPack> {
   const loaded = runtime.config;
   const zone = loaded.config.timezone;
-  const audit = gatherAuditReport(runtime, range, now);
+  const audit = await gatherAuditReport(runtime, range, now);
   const asOf = Math.min(range.to, now);
   const period = { from: iso(range.from), to: iso(range.to) };
-  const nonconformities = runtime.register.list().map((nc) => ({ nc, history: runtime.register.historyOf(nc.id) }));
+  const nonconformities = await Promise.all((await runtime.register.list()).map(async (nc) => ({ nc, history: await runtime.register.historyOf(nc.id) })));
   return {
     schema: PACK_SCHEMA,
     organisation: loaded.config.organisation ?? null,
     period: { ...period, timeZone: zone },
     generatedAt: iso(now),
     asOf: iso(asOf),
-    previousActions: previousActions(runtime.store, now, zone),
-    changes: changesOf(runtime, range, now),
+    previousActions: await previousActions(runtime.store, now, zone),
+    changes: await changesOf(runtime, range, now),
     nonconformities: nonconformitySummary(nonconformities, range, asOf, zone),
     monitoring: {
       controls: audit.controls,
@@ -78,21 +78,21 @@ export async function gatherManagementReview(runtime: ReportRuntime, range: { fr
       remediation: audit.remediation,
       leavers: audit.leavers,
     },
-    audits: auditsOf(runtime, audit, range, now),
+    audits: await auditsOf(runtime, audit, range, now),
     risks: await risksOf(runtime, range, asOf),
     suppliers: await suppliersOf(runtime, asOf),
     training: await trainingOf(runtime, range, asOf),
     improvement: improvementOf(audit, nonconformities, range, asOf),
-    trends: trendsOf(audit, nonconformities, new FindingLedger(runtime.store.catalog).list(), now),
+    trends: trendsOf(audit, nonconformities, await new FindingLedger(runtime.store.catalog).list(), now),
   };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // a) Actions from previous reviews, b) changes
 
-function previousActions(store: EvidenceStore, now: number, zone: string): ManagementReviewPack['previousActions'] {
+async function previousActions(store: EvidenceStore, now: number, zone: string): Promise<ManagementReviewPack['previousActions']> {
   const reviews = new ManagementReviewStore(store.catalog);
-  const last = reviews.lastHeld(iso(now));
+  const last = await reviews.lastHeld(iso(now));
   const today = formatLocalDate(toZoned(now, zone));
   const row = (decision: ReviewDecision): DecisionRow => {
     const change = decision.history.at(-1);
@@ -107,8 +107,8 @@ function previousActions(store: EvidenceStore, now: number, zone: string): Manag
       lastChange: change && change.fromStatus !== null ? { at: change.at, actor: change.actor, toStatus: change.toStatus, note: change.note } : null,
     };
   };
-  const decisions = last ? reviews.decisions(last.id).map(row) : [];
-  const earlierOpen = last ? reviews.openDecisionsBefore(last.heldAt!).map(row) : [];
+  const decisions = last ? (await reviews.decisions(last.id)).map(row) : [];
+  const earlierOpen = last ? (await reviews.openDecisionsBefore(last.heldAt!)).map(row) : [];
   const all = [...decisions, ...earlierOpen];
   return {
     review: last ? { id: last.id, heldAt: last.heldAt!, heldBy: last.heldBy!, period: last.period, minutesEvidenceId: last.minutesEvidenceId } : null,
@@ -123,15 +123,14 @@ function previousActions(store: EvidenceStore, now: number, zone: string): Manag
   };
 }
 
-function changesOf(runtime: ReportRuntime, range: { from: number; to: number }, now: number): ChangeRow[] {
+async function changesOf(runtime: ReportRuntime, range: { from: number; to: number }, now: number): Promise<ChangeRow[]> {
   const calendar = new CalendarStore(runtime.store.catalog);
-  return calendar
-    .changes()
-    .filter((change) => within(change.recordedAt, range))
-    .map((change) => {
-      const review = calendar.get(change.occurrenceId);
-      return { ...change, review: review ? { due: review.due, status: statusOf(review, now), completedBy: review.completedBy } : null };
-    });
+  const rows: ChangeRow[] = [];
+  for (const change of (await calendar.changes()).filter((candidate) => within(candidate.recordedAt, range))) {
+    const review = await calendar.get(change.occurrenceId);
+    rows.push({ ...change, review: review ? { due: review.due, status: statusOf(review, now), completedBy: review.completedBy } : null });
+  }
+  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -223,14 +222,14 @@ function coverageOf(audit: AuditReportData): ManagementReviewPack['monitoring'][
 }
 
 /** Internal audits are the calendar activities that reference clause 9.2; their findings, the nonconformities against them or clause 9.2. */
-function auditsOf(runtime: ReportRuntime, audit: AuditReportData, range: { from: number; to: number }, now: number): ManagementReviewPack['audits'] {
+async function auditsOf(runtime: ReportRuntime, audit: AuditReportData, range: { from: number; to: number }, now: number): Promise<ManagementReviewPack['audits']> {
   const activities = [...calendarOf(runtime).activities.values()].filter((activity) => activity.references.includes('9.2'));
   const ids = new Set(activities.map((activity) => activity.id));
   const store = new CalendarStore(runtime.store.catalog);
-  const occurrences = calendarView(runtime, range, now)
-    .filter((row) => ids.has(row.activityId))
-    .map((row): AuditOccurrence => {
-      const recorded = store.get(row.occurrenceId);
+  const rows = (await calendarView(runtime, range, now)).filter((row) => ids.has(row.activityId));
+  const recordedOccurrences = await Promise.all(rows.map((row) => store.get(row.occurrenceId)));
+  const occurrences = rows.map((row, index): AuditOccurrence => {
+      const recorded = recordedOccurrences[index];
       return {
         occurrenceId: row.occurrenceId,
         activityId: row.activityId,
@@ -287,8 +286,8 @@ function judge(runtime: ReportRuntime, controlId: string, check: AnyCheck, snaps
   return check.evaluate(checkEvidence(snapshots), configured ? configured.params : check.params.parse({}), new Date(at));
 }
 
-function checkRunOf(register: Register, runId: string): CheckRunSummary | null {
-  const run = register.checkRunOf(runId);
+async function checkRunOf(register: Register, runId: string): Promise<CheckRunSummary | null> {
+  const run = await register.checkRunOf(runId);
   return run ? { runId: run.runId, evaluatedAt: run.evaluatedAt, status: run.status, results: run.results } : null;
 }
 
@@ -296,7 +295,7 @@ const RISK_FIELDS: readonly (keyof Risk)[] = ['title', 'owner', 'asset', 'inhere
 
 async function risksOf(runtime: ReportRuntime, range: { from: number; to: number }, asOf: number): Promise<RiskSection | Absent> {
   const catalog = runtime.store.catalog;
-  const snapshots = snapshotsOfKind(catalog, 'risk', iso(asOf));
+  const snapshots = await snapshotsOfKind(catalog, 'risk', iso(asOf));
   const latest = latestPerSource(snapshots);
   if (latest.length === 0) return { absent: `no risk register snapshot was collected before ${iso(asOf)}: no control has a risk-register source, or it has not run yet` };
   const atStart = latestPerSource(snapshots.filter((snapshot) => Date.parse(snapshot.collectedAt) < range.from));
@@ -331,12 +330,12 @@ async function risksOf(runtime: ReportRuntime, range: { from: number; to: number
       .sort((a, b) => b.residualScore - a.residualScore || a.id.localeCompare(b.id))
       .slice(0, TOP)
       .map((risk) => ({ id: risk.id, title: risk.title, owner: risk.owner, inherentScore: risk.inherentScore, residualScore: risk.residualScore, treatment: risk.treatment, controls: risk.controls })),
-    checkRun: checkRunOf(runtime.register, latest[0]!.runId),
+    checkRun: await checkRunOf(runtime.register, latest[0]!.runId),
   };
 }
 
 async function suppliersOf(runtime: ReportRuntime, asOf: number): Promise<SupplierSection | Absent> {
-  const latest = latestPerSource(snapshotsOfKind(runtime.store.catalog, 'supplier', iso(asOf)));
+  const latest = latestPerSource(await snapshotsOfKind(runtime.store.catalog, 'supplier', iso(asOf)));
   if (latest.length === 0) return { absent: `no supplier register snapshot was collected before ${iso(asOf)}: no control has a supplier-register source, or it has not run yet` };
   const snapshots = await recordsOf(runtime.store, latest, 'supplier');
   const suppliers = snapshots.flatMap((snapshot) => snapshot.records);
@@ -360,7 +359,7 @@ async function suppliersOf(runtime: ReportRuntime, asOf: number): Promise<Suppli
       daysLeft: Number(deviation.values['daysLeft']),
     })),
     watched: { expiringWithinDays: certificateParams.expiringWithinDays, criticalities: certificateParams.criticalities },
-    checkRun: checkRunOf(runtime.register, latest[0]!.runId),
+    checkRun: await checkRunOf(runtime.register, latest[0]!.runId),
   };
 }
 
@@ -369,8 +368,8 @@ async function trainingOf(runtime: ReportRuntime, range: { from: number; to: num
   if (!control) return { absent: 'no control runs the training-overdue check: training completion is not measured' };
   const controlId = control.control.id;
   const catalog = runtime.store.catalog;
-  const training = latestPerSource(snapshotsOfKind(catalog, 'training-record', iso(asOf)), controlId);
-  const people = latestPerSource(snapshotsOfKind(catalog, 'hr-person', iso(asOf)), controlId);
+  const training = latestPerSource(await snapshotsOfKind(catalog, 'training-record', iso(asOf)), controlId);
+  const people = latestPerSource(await snapshotsOfKind(catalog, 'hr-person', iso(asOf)), controlId);
   if (training.length === 0 || people.length === 0) return { absent: `control ${controlId} has not collected ${training.length === 0 ? 'training records' : 'HR records'} before ${iso(asOf)}` };
   const params = control.checks.find((entry) => entry.check.id === trainingOverdue.id)!.params as { courses: string[] };
   const hr = await recordsOf(runtime.store, people, 'hr-person');
@@ -390,7 +389,7 @@ async function trainingOf(runtime: ReportRuntime, range: { from: number; to: num
     notCurrent: notCurrent.map((deviation) => ({ subject: deviation.subject, title: deviation.title })),
     unknownLearners: deviations.filter((deviation) => deviation.subject.startsWith('learner:')).length,
     completionsInPeriod: completions,
-    checkRun: ((run) => (run ? checkRunOf(runtime.register, run.runId) : null))(latestCheckRunBefore(catalog, controlId, iso(asOf))),
+    checkRun: await (async (run) => (run ? checkRunOf(runtime.register, run.runId) : null))(await latestCheckRunBefore(catalog, controlId, iso(asOf))),
   };
 }
 
@@ -485,7 +484,7 @@ export async function keepManagementReviewMinutes(
     pack: { evidenceId: pack.json.id, sha256: pack.json.sha256, html: { evidenceId: pack.html.id, sha256: pack.html.sha256 } },
     decisions: decisions.map((decision) => ({ id: decision.id, text: decision.text, owner: decision.owner, dueDate: decision.dueDate, status: decision.status, recordedAt: decision.recordedAt, recordedBy: decision.recordedBy })),
   };
-  return store.storeFile(
+  return await store.storeFile(
     {
       runId: `management-review:${review.id}`,
       controlId: MANAGEMENT_REVIEW_CONTROL_ID,
@@ -502,12 +501,12 @@ export async function keepManagementReviewMinutes(
 }
 
 /** The packs kept so far (their JSON rows), newest first. */
-export function storedPacks(store: EvidenceStore): EvidenceRow[] {
-  return store.list({ controlId: MANAGEMENT_REVIEW_CONTROL_ID }).filter((row) => row.sourceName === PACK_JSON);
+export async function storedPacks(store: EvidenceStore): Promise<EvidenceRow[]> {
+  return (await store.list({ controlId: MANAGEMENT_REVIEW_CONTROL_ID })).filter((row) => row.sourceName === PACK_JSON);
 }
 
 /** The HTML kept beside a pack's JSON. */
-export function packHtmlOf(store: EvidenceStore, packJson: EvidenceRow): EvidenceRow | undefined {
+export async function packHtmlOf(store: EvidenceStore, packJson: EvidenceRow): Promise<EvidenceRow | undefined> {
   return store.findCommitted(packJson.runId, 'pack.html');
 }
 

@@ -10,7 +10,7 @@ import type { RunInFlight } from '../evidence/store.ts';
 export function runsInFlight(register: Register, connect: () => Promise<Client>): RunInFlight {
   let client: Promise<Client> | undefined;
   return async (owner) => {
-    if (register.checkRunOf(owner.runId)) return { inFlight: false, why: `run ${owner.runId} has already evaluated its evidence` };
+    if (await register.checkRunOf(owner.runId)) return { inFlight: false, why: `run ${owner.runId} has already evaluated its evidence` };
     try {
       const description = await (await (client ??= connect())).workflow.getHandle(owner.runId).describe();
       const status = description.status.name;

@@ -6,6 +6,7 @@ import { loadConfig, type LoadedConfig, type Registries } from '../config/load.t
 import { defaultConnectors } from '../connectors/index.ts';
 import { Register } from '../evidence/register.ts';
 import { blobStoreOf } from '../evidence/blob-store-s3.ts';
+import { S3Journal } from '../evidence/journal-s3.ts';
 import { EvidenceStore } from '../evidence/store.ts';
 
 export const defaultRegistries: Registries = { connectors: defaultConnectors, checks: defaultChecks };
@@ -28,7 +29,9 @@ export interface Runtime {
 
 export async function openRuntime(file: string, log: Logger, registries: Registries = defaultRegistries): Promise<Runtime> {
   const config = await loadConfig(file, registries);
-  const store = await EvidenceStore.open(config.dataDir, { log, blobs: blobStoreOf(config.config.evidence.blobs) });
+  const blobs = blobStoreOf(config.config.evidence.blobs);
+  // The journal goes where the blobs go: with blobs in S3 no worker host keeps a file another host cannot see.
+  const store = await EvidenceStore.open(config.dataDir, { log, blobs, journal: blobs && new S3Journal(blobs) });
   const register = new Register(store.catalog);
   return { config, store, register, log, close: () => store.close() };
 }

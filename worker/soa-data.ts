@@ -71,13 +71,13 @@ interface Subject {
   framework: ReadonlySet<string>;
 }
 
-export function gatherSoa(runtime: SoaRuntime, options: SoaOptions): SoaDocument {
+export async function gatherSoa(runtime: SoaRuntime, options: SoaOptions): Promise<SoaDocument> {
   const loaded = runtime.config;
   const soa = loaded.config.soa;
   const { framework, now } = options;
   const catalog = runtime.store.catalog;
-  const runs = latestControlRuns(catalog);
-  const evidence = evidenceOfRuns(catalog, [...runs.values()].map((run) => run.runId));
+  const runs = await latestControlRuns(catalog);
+  const evidence = await evidenceOfRuns(catalog, [...runs.values()].map((run) => run.runId));
   const calendarStore = new CalendarStore(catalog);
   const subjectOf = (references: readonly string[], source: EvidenceSource): Subject => ({
     source,
@@ -86,7 +86,7 @@ export function gatherSoa(runtime: SoaRuntime, options: SoaOptions): SoaDocument
   });
   const subjects = [
     ...[...loaded.controls.values()].map((control) => subjectOf(control.references, controlSource(control, runs.get(control.control.id), evidence))),
-    ...[...resolveCalendar(loaded.config).activities.values()].map((activity) => subjectOf(activity.references, activitySource(activity, calendarStore, now))),
+    ...(await Promise.all([...resolveCalendar(loaded.config).activities.values()].map(async (activity) => subjectOf(activity.references, await activitySource(activity, calendarStore, now))))),
   ];
 
   const controls = annexAControls().map((entry): SoaControl => {
@@ -156,8 +156,8 @@ function controlSource(control: ResolvedControl, run: LatestControlRun | undefin
 }
 
 /** An activity's latest occurrence due by `now` (planned or recorded) and its last completion with the evidence kept. */
-function activitySource(activity: CalendarActivity, store: CalendarStore, now: number): ActivitySource {
-  const recorded = store.list({ activityId: activity.id });
+async function activitySource(activity: CalendarActivity, store: CalendarStore, now: number): Promise<ActivitySource> {
+  const recorded = await store.list({ activityId: activity.id });
   const planned = planOccurrences(activity, { from: now - ACTIVITY_LOOKBACK_MS, to: now + 1 });
   const latest = calendarRows(planned, recorded, now)
     .filter((row) => Date.parse(row.due) <= now)
@@ -272,8 +272,8 @@ export async function keepSoa(store: EvidenceStore, soa: SoaDocument, rendered?:
 }
 
 /** The SoAs kept so far (their JSON), newest first. */
-export function storedSoas(store: EvidenceStore): EvidenceRow[] {
-  return store.list({ controlId: SOA_CONTROL_ID }).filter((row) => row.sourceName === SOA_JSON);
+export async function storedSoas(store: EvidenceStore): Promise<EvidenceRow[]> {
+  return (await store.list({ controlId: SOA_CONTROL_ID })).filter((row) => row.sourceName === SOA_JSON);
 }
 
 export async function readStoredSoa(store: EvidenceStore, row: EvidenceRow): Promise<SoaDocument> {

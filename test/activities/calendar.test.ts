@@ -77,7 +77,7 @@ describe('calendar activities', () => {
       expect(received.map((entry) => entry.path)).toEqual(['/log', SECRET_PATH]);
       expect(received[0]!.body).toMatchObject({ event: 'activity-reminder', occurrenceId: occurrence.occurrenceId, owner: 'ops@example.com', title: 'Restore test', due: occurrence.due });
       expect(received[1]!.body).toEqual({ text: 'Restore test: due in 7 days' });
-      const events = new CalendarStore(runtime.store.catalog).events(occurrence.occurrenceId);
+      const events = await new CalendarStore(runtime.store.catalog).events(occurrence.occurrenceId);
       expect(events.map((event) => [event.kind, event.delivered])).toEqual([['reminder', ['audit-log', 'chat']]]);
       expect(JSON.stringify(events)).not.toContain('s3cr3t');
 

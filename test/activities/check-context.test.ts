@@ -42,8 +42,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function saveRun(controlId: string, runId: string, evaluatedAt: string, status: 'pass' | 'fail' | 'error') {
-  runtime.register.saveCheckRun({ runId, controlId, evaluatedAt, status, results: [] }, []);
+async function saveRun(controlId: string, runId: string, evaluatedAt: string, status: 'pass' | 'fail' | 'error') {
+  await runtime.register.saveCheckRun({ runId, controlId, evaluatedAt, status, results: [] }, []);
 }
 
 async function riskEvidence(runId: string, risks: Risk[]) {
@@ -64,23 +64,23 @@ async function riskEvidence(runId: string, risks: Risk[]) {
 }
 
 describe('check context', () => {
-  it('gives each other configured control its references and latest run, leaving out review runs and the control being evaluated', () => {
-    saveRun('scans', 'control:scans:1', '2026-11-20T06:00:00.000Z', 'pass');
-    saveRun('scans', 'control:scans:2', '2026-11-24T06:00:00.000Z', 'fail');
+  it('gives each other configured control its references and latest run, leaving out review runs and the control being evaluated', async () => {
+    await saveRun('scans', 'control:scans:1', '2026-11-20T06:00:00.000Z', 'pass');
+    await saveRun('scans', 'control:scans:2', '2026-11-24T06:00:00.000Z', 'fail');
     // An access review records its results as check runs of the control; they are not the control's status.
-    saveRun('scans', 'review:scans:2026-Q4', '2026-11-25T06:00:00.000Z', 'pass');
-    saveRun('risks', 'control:risks:1', '2026-11-24T07:00:00.000Z', 'fail');
-    const context = checkContext(runtime, runtime.config.controls.get('risks')!);
+    await saveRun('scans', 'review:scans:2026-Q4', '2026-11-25T06:00:00.000Z', 'pass');
+    await saveRun('risks', 'control:risks:1', '2026-11-24T07:00:00.000Z', 'fail');
+    const context = await checkContext(runtime, runtime.config.controls.get('risks')!);
     expect(context['control-status']).toEqual([
       { controlId: 'scans', references: ['A.8.8'], status: 'fail', evaluatedAt: '2026-11-24T06:00:00.000Z', runId: 'control:scans:2' },
       { controlId: 'backups', references: ['A.8.13'], status: null, evaluatedAt: null, runId: null },
     ]);
   });
 
-  it('gives the recorded changes with the due time of their review, when its occurrence is recorded', () => {
+  it('gives the recorded changes with the due time of their review, when its occurrence is recorded', async () => {
     const calendar = new CalendarStore(runtime.store.catalog);
-    calendar.recordChange({ title: 'VPN to SSO', affects: ['risk'], risks: ['R-1'], recordedAt: '2026-10-20T10:00:00.000Z', recordedBy: 'me' }, () => 'activity:change-review-chg-0001:2026-11-03');
-    calendar.open(
+    await calendar.recordChange({ title: 'VPN to SSO', affects: ['risk'], risks: ['R-1'], recordedAt: '2026-10-20T10:00:00.000Z', recordedBy: 'me' }, () => 'activity:change-review-chg-0001:2026-11-03');
+    await calendar.open(
       {
         occurrenceId: 'activity:change-review-chg-0001:2026-11-03',
         activityId: 'change-review-chg-0001',
@@ -99,21 +99,21 @@ describe('check context', () => {
       },
       '2026-10-20T10:00:00.000Z',
     );
-    calendar.recordChange({ title: 'New office', affects: ['scope'], recordedAt: '2026-10-21T10:00:00.000Z', recordedBy: 'me' }, () => 'activity:not-opened');
-    expect(checkContext(runtime, runtime.config.controls.get('risks')!)['isms-change']).toEqual([
+    await calendar.recordChange({ title: 'New office', affects: ['scope'], recordedAt: '2026-10-21T10:00:00.000Z', recordedBy: 'me' }, () => 'activity:not-opened');
+    expect((await checkContext(runtime, runtime.config.controls.get('risks')!))['isms-change']).toEqual([
       { id: 'CHG-0001', title: 'VPN to SSO', affects: ['risk'], risks: ['R-1'], recordedAt: '2026-10-20T10:00:00.000Z', reviewDue: '2026-11-03T08:00:00.000Z' },
       { id: 'CHG-0002', title: 'New office', affects: ['scope'], risks: [], recordedAt: '2026-10-21T10:00:00.000Z', reviewDue: null },
     ]);
   });
 
-  it('looks up only the kinds the control\'s checks declare', () => {
-    expect(checkContext(runtime, runtime.config.controls.get('scans')!)).toEqual({});
+  it('looks up only the kinds the control\'s checks declare', async () => {
+    expect(await checkContext(runtime, runtime.config.controls.get('scans')!)).toEqual({});
   });
 
   it('reaches the checks through evaluateControl: a risk treated by a failing control, a change whose risk was not reviewed', async () => {
-    saveRun('scans', 'control:scans:1', '2026-11-24T06:00:00.000Z', 'fail');
-    saveRun('backups', 'control:backups:1', '2026-11-24T06:00:00.000Z', 'pass');
-    new CalendarStore(runtime.store.catalog).recordChange({ title: 'VPN to SSO', affects: ['risk'], risks: ['R-1'], recordedAt: '2026-10-20T10:00:00.000Z', recordedBy: 'me' }, () => 'activity:x');
+    await saveRun('scans', 'control:scans:1', '2026-11-24T06:00:00.000Z', 'fail');
+    await saveRun('backups', 'control:backups:1', '2026-11-24T06:00:00.000Z', 'pass');
+    await new CalendarStore(runtime.store.catalog).recordChange({ title: 'VPN to SSO', affects: ['risk'], risks: ['R-1'], recordedAt: '2026-10-20T10:00:00.000Z', recordedBy: 'me' }, () => 'activity:x');
     const runId = 'control:risks:2026-11-25T06:00:00.000Z';
     const ref = await riskEvidence(runId, [risk({ controls: ['A.8.8', 'A.8.13'], lastReview: '2026-09-01' })]);
 
@@ -123,7 +123,7 @@ describe('check context', () => {
       { checkId: 'risk-control-ineffective', status: 'fail', deviations: 1 },
       { checkId: 'risk-change-unreviewed', status: 'fail', deviations: 1 },
     ]);
-    const deviations = runtime.store.catalog.all<{ check_id: string; subject: string; severity: string }>('SELECT check_id, subject, severity FROM deviations ORDER BY check_id');
+    const deviations = await runtime.store.catalog.all<{ check_id: string; subject: string; severity: string }>('SELECT check_id, subject, severity FROM deviations ORDER BY check_id');
     expect(deviations).toEqual([
       { check_id: 'risk-change-unreviewed', subject: 'change:CHG-0001:risk:R-1', severity: 'medium' },
       { check_id: 'risk-control-ineffective', subject: 'risk:R-1:A.8.8', severity: 'high' },

@@ -34,7 +34,7 @@ beforeAll(async () => {
   store = await EvidenceStore.open(path.join(dir, 'data'));
 });
 afterAll(async () => {
-  store.close();
+  await store.close();
   await server.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -120,7 +120,7 @@ describe('collectEvidence logs of any connector', () => {
     expect(written).toContain('server said: key [redacted] is rate limited');
     expect(written).toContain('"session":"[redacted]"');
     expect(written).toContain('socket closed while sending [redacted]');
-    expect(store.get(ref.id)?.warnings).toEqual(['the server echoed [redacted]']);
+    expect((await store.get(ref.id))?.warnings).toEqual(['the server echoed [redacted]']);
   });
 });
 

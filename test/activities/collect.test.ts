@@ -73,8 +73,8 @@ beforeEach(async () => {
   config = await loadConfig(file, { connectors: connectorRegistry([failingAfterTwoPages]), checks: defaultChecks });
   store = await EvidenceStore.open(config.dataDir);
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -71,6 +71,6 @@ describe('evaluateControl', () => {
 
     const retried = await evaluateControl(runtime, input);
     expect(retried).toEqual(first);
-    expect(runtime.register.checkRunOf(input.runId)).toMatchObject({ id: first.checkRunId, status: 'error' });
+    expect(await runtime.register.checkRunOf(input.runId)).toMatchObject({ id: first.checkRunId, status: 'error' });
   });
 });

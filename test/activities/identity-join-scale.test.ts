@@ -134,8 +134,8 @@ describe('a one-line join of 2,000 IAM users named first.last to HR', () => {
       { checkId: 'leaver-still-active', status: 'fail', deviations: 20 },
       { checkId: 'orphan-account', status: 'fail', deviations: CONTRACTORS.length },
     ]);
-    runtime.register.reconcile({ checkRunId: summary.checkRunId, controlId: control.control.id, reference: 'A.5.18', owner: 'security@example.com', at: AT.toISOString(), gaps: [], collectedSources: ['aws', 'hr'] });
-    const opened = runtime.register.list({ controlId: control.control.id });
+    await runtime.register.reconcile({ checkRunId: summary.checkRunId, controlId: control.control.id, reference: 'A.5.18', owner: 'security@example.com', at: AT.toISOString(), gaps: [], collectedSources: ['aws', 'hr'] });
+    const opened = await runtime.register.list({ controlId: control.control.id });
     const leavers = people.filter((_name, index) => isLeaver(index));
     expect(opened.filter((nc) => nc.checkId === 'leaver-still-active').map((nc) => nc.values['account'])).toEqual(leavers);
     expect(opened.filter((nc) => nc.checkId === 'leaver-still-active').every((nc) => nc.values['joinedBy'] === 'template {username}@example.com')).toBe(true);

@@ -91,12 +91,12 @@ async function open(config: Record<string, unknown>): Promise<Runtime> {
 }
 
 /** A run of the control that opened two nonconformities, as the register has them. */
-function failedRun(runtime: Runtime, runId: string): NotifyInput {
-  const checkRun = runtime.register.saveCheckRun(
+async function failedRun(runtime: Runtime, runId: string): Promise<NotifyInput> {
+  const checkRun = await runtime.register.saveCheckRun(
     { runId, controlId: 'vuln-mgmt', evaluatedAt: '2026-11-25T06:00:00.000Z', status: 'fail', results: [{ checkId: 'vulnerability-sla', status: 'fail', deviations: 2 }] },
     ['a', 'b'].map((subject) => ({ checkId: 'vulnerability-sla', subject, title: `CVE on ${subject} past SLA`, severity: 'high' as const, detail: 'past SLA', values: {}, evidenceIds: [] })),
   );
-  const reconcile = runtime.register.reconcile({ checkRunId: checkRun.id, controlId: 'vuln-mgmt', reference: 'A.8.8', owner: 'security@example.com', at: '2026-11-25T06:00:00.000Z', gaps: [], collectedSources: ['scans'] });
+  const reconcile = await runtime.register.reconcile({ checkRunId: checkRun.id, controlId: 'vuln-mgmt', reference: 'A.8.8', owner: 'security@example.com', at: '2026-11-25T06:00:00.000Z', gaps: [], collectedSources: ['scans'] });
   return { runId, controlId: 'vuln-mgmt', status: 'fail', reconcile, gaps: [] };
 }
 
@@ -107,7 +107,7 @@ describe('notify', () => {
   it('delivers to every target on its own: target 2 of 3 failing still delivers 1 and 3 once, and the retry delivers only 2', async () => {
     const runtime = await open({ notifications: webhooks, controls: [control(['audit-log', 'chat', 'teams'])] });
     const activities = createActivities({ ...runtime, env: hookEnv() });
-    const input = failedRun(runtime, 'control:vuln-mgmt:2026-11-25T06:00:00.000Z');
+    const input = await failedRun(runtime, 'control:vuln-mgmt:2026-11-25T06:00:00.000Z');
 
     failing.add(paths.chat);
     const failure = await activities.notify(input).catch((error: Error) => error);
@@ -135,7 +135,7 @@ describe('notify', () => {
 
   it('does not post "opened" again when an occurrence is executed again under the same run id', async () => {
     const runtime = await open({ notifications: webhooks, controls: [control(['audit-log', 'chat'])] });
-    const input = failedRun(runtime, 'control:vuln-mgmt:2026-11-26T06:00:00.000Z');
+    const input = await failedRun(runtime, 'control:vuln-mgmt:2026-11-26T06:00:00.000Z');
     await createActivities({ ...runtime, env: hookEnv() }).notify(input);
     expect(postedPaths()).toEqual([paths.audit, paths.chat]);
 
@@ -159,7 +159,7 @@ describe('notify', () => {
     const env = { ...hookEnv(), HOOK_CHAT: `http://127.0.0.1:${deadPort}${paths.chat}` };
 
     const failure = (await createActivities({ ...runtime, log, env })
-      .notify(failedRun(runtime, 'control:vuln-mgmt:2026-11-28T06:00:00.000Z'))
+      .notify(await failedRun(runtime, 'control:vuln-mgmt:2026-11-28T06:00:00.000Z'))
       .catch((error: Error) => error)) as Error;
     expect(failure.message).toMatch(/^notification target chat: network failure \(ECONNREFUSED\)$/);
     const shown = JSON.stringify(failure) + failure.message + lines.join('');
@@ -172,7 +172,7 @@ describe('notify', () => {
   it('does not follow a redirect: it would carry the notice to an address nobody configured', async () => {
     const runtime = await open({ notifications: webhooks, controls: [control(['chat'])] });
     const failure = await createActivities({ ...runtime, env: { ...hookEnv(), HOOK_CHAT: `${origin}/moved/${SECRET}` } })
-      .notify(failedRun(runtime, 'control:vuln-mgmt:2026-11-29T06:00:00.000Z'))
+      .notify(await failedRun(runtime, 'control:vuln-mgmt:2026-11-29T06:00:00.000Z'))
       .catch((error: Error) => error);
     expect(failure).toMatchObject({ message: 'notification target chat answered HTTP 307', nonRetryable: true });
     expect(received).toEqual([]);
@@ -205,7 +205,7 @@ describe('notify as an activity (MockActivityEnvironment)', () => {
   it('stops waiting for a target that does not answer when the activity is cancelled, ends cancelled, and the retry tells only that target', async () => {
     const runtime = await open({ notifications: webhooks, controls: [control(['audit-log', 'chat', 'teams'])] });
     const activities = createActivities({ ...runtime, env: hookEnv() });
-    const input = failedRun(runtime, 'control:vuln-mgmt:2026-11-25T06:00:00.000Z');
+    const input = await failedRun(runtime, 'control:vuln-mgmt:2026-11-25T06:00:00.000Z');
     hanging.add(paths.chat);
 
     const environment = new MockActivityEnvironment({ attempt: 1 });
@@ -233,7 +233,7 @@ describe('notify by email', () => {
       const runtime = await open({ notifications: [mailTarget(smtp)], controls: [control(['security-mail'])] });
       const { log, text } = captureLog();
       const activities = createActivities({ ...runtime, log, env: { SMTP_PASSWORD } });
-      const input = failedRun(runtime, 'control:vuln-mgmt:2026-11-29T06:00:00.000Z');
+      const input = await failedRun(runtime, 'control:vuln-mgmt:2026-11-29T06:00:00.000Z');
       expect(await activities.notify(input)).toEqual({ sent: ['security-mail'] });
       await activities.notify(input);
 
@@ -260,7 +260,7 @@ describe('notify by email', () => {
       const { log, text } = captureLog();
       const wrong = `${SMTP_PASSWORD}-typo`;
       const failure = (await createActivities({ ...runtime, log, env: { ...hookEnv(), SMTP_PASSWORD: wrong } })
-        .notify(failedRun(runtime, 'control:vuln-mgmt:2026-11-30T06:00:00.000Z'))
+        .notify(await failedRun(runtime, 'control:vuln-mgmt:2026-11-30T06:00:00.000Z'))
         .catch((error: Error) => error)) as Error;
       expect(failure).toMatchObject({ message: 'notification target security-mail: the SMTP server refused the login (535)', nonRetryable: true });
       expect(smtp.logins).toEqual([{ username: SMTP_USER, password: wrong }]);
@@ -280,7 +280,7 @@ describe('notify by email', () => {
     try {
       const runtime = await open({ notifications: [mailTarget(smtp)], controls: [control(['security-mail'])] });
       const activities = createActivities({ ...runtime, env: { SMTP_PASSWORD } });
-      const input = failedRun(runtime, 'control:vuln-mgmt:2026-12-02T06:00:00.000Z');
+      const input = await failedRun(runtime, 'control:vuln-mgmt:2026-12-02T06:00:00.000Z');
       const failure = await activities.notify(input).catch((error: Error) => error);
       expect(failure).toMatchObject({ message: 'notification target security-mail: the SMTP server refused 1 of 2 recipients: ciso@example.com', nonRetryable: true });
       expect(smtp.mails.map((mail) => mail.rcptTo)).toEqual([['security@example.com']]);
@@ -297,7 +297,7 @@ describe('notify by email', () => {
     try {
       const runtime = await open({ notifications: [mailTarget(smtp)], controls: [control(['security-mail'])] });
       const failure = (await createActivities({ ...runtime, env: { SMTP_PASSWORD } })
-        .notify(failedRun(runtime, 'control:vuln-mgmt:2026-12-01T06:00:00.000Z'))
+        .notify(await failedRun(runtime, 'control:vuln-mgmt:2026-12-01T06:00:00.000Z'))
         .catch((error: Error) => error)) as Error;
       expect(failure.message).toMatch(/^notification target security-mail: the SMTP server answered STARTTLS with 5\d\d \(ETLS\)$/);
       expect(smtp.logins).toEqual([]);

@@ -50,8 +50,8 @@ beforeAll(async () => {
   runtime = await openRuntime(path.join(dir, 'isms.yaml'), createLogger({ level: 'silent' }), testRegistries);
   planned = planOccurrences(resolveCalendar(runtime.config.config).activities.get('access-review')!, { from: Date.parse('2026-01-01T00:00:00Z'), to: Date.parse('2027-06-01T00:00:00Z') });
 });
-afterAll(() => {
-  runtime.store.close();
+afterAll(async () => {
+  await runtime.store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -154,13 +154,13 @@ describe('completing from the catalog alone', () => {
   it('leaves an occurrence a person completed, and one that closed, without asking Temporal', async () => {
     const calendar = new CalendarStore(runtime.store.catalog);
     const dec = planned.find((occurrence) => occurrence.dueDate === '2026-12-31')!;
-    calendar.open(dec, dec.opensAt);
-    calendar.complete({ occurrenceId: dec.occurrenceId, by: 'it-lead@example.com', performedAt: '2026-12-20T10:00:00.000Z', recordedAt: '2026-12-20T10:00:00.000Z', late: false, evidence: [{ name: 'access review record', link: 'https://example.com/r' }] });
+    await calendar.open(dec, dec.opensAt);
+    await calendar.complete({ occurrenceId: dec.occurrenceId, by: 'it-lead@example.com', performedAt: '2026-12-20T10:00:00.000Z', recordedAt: '2026-12-20T10:00:00.000Z', late: false, evidence: [{ name: 'access review record', link: 'https://example.com/r' }] });
     expect(await completeObligation({ config: runtime.config, store: runtime.store, occurrences: untouchable }, record({ period: q4() }))).toEqual({ outcome: 'already-done', occurrenceId: dec.occurrenceId, completedBy: 'it-lead@example.com' });
 
     const sep = planned.find((occurrence) => occurrence.dueDate === '2026-09-30')!;
-    calendar.open(sep, sep.opensAt);
-    calendar.close(sep.occurrenceId, sep.closesAt);
+    await calendar.open(sep, sep.opensAt);
+    await calendar.close(sep.occurrenceId, sep.closesAt);
     expect(await completeObligation({ config: runtime.config, store: runtime.store, occurrences: untouchable }, record({ period: reviewPeriodBounds('2026-Q3', ZONE) }))).toEqual({ outcome: 'closed', occurrenceId: sep.occurrenceId });
   });
 

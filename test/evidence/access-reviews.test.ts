@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Deviation } from '../../core/check-results.ts';
 import { AccessReviewStore, type NewCampaign } from '../../evidence/access-reviews.ts';
-import { Catalog } from '../../evidence/catalog.ts';
+import { SqliteCatalog } from '../../evidence/catalog.ts';
 import { Register } from '../../evidence/register.ts';
 import { EvidenceStore } from '../../evidence/store.ts';
 import { entryDraft } from '../support/review-entries.ts';
@@ -21,9 +21,9 @@ const campaign: NewCampaign = {
   evidenceIds: ['ev-google', 'ev-aws'],
 };
 
-function openStore() {
-  const reviews = new AccessReviewStore(new Catalog(':memory:'));
-  reviews.create(campaign, [
+async function openStore() {
+  const reviews = new AccessReviewStore(new SqliteCatalog(':memory:'));
+  await reviews.create(campaign, [
     entryDraft({ username: 'Ada@Example.com', privileged: true }),
     entryDraft({ username: 'bob@example.com' }),
     entryDraft({ username: 'carol@example.com' }),
@@ -35,63 +35,63 @@ function openStore() {
 const by = 'it-lead@example.com';
 
 describe('access review store', () => {
-  it('numbers entries once; building the same campaign again returns it unchanged', () => {
-    const reviews = openStore();
-    const again = reviews.create(campaign, [entryDraft({ username: 'someone-else@example.com' })]);
+  it('numbers entries once; building the same campaign again returns it unchanged', async () => {
+    const reviews = await openStore();
+    const again = await reviews.create(campaign, [entryDraft({ username: 'someone-else@example.com' })]);
     expect(again).toMatchObject({ id: campaign.id, status: 'open', entryCount: 4, undecided: 4, systems: ['google', 'aws-prod'], reportEvidenceIds: [] });
-    expect(reviews.entries(campaign.id).map((entry) => [entry.entryNo, entry.system, entry.username, entry.privileged, entry.mfa, entry.flags.orphan])).toEqual([
+    expect((await reviews.entries(campaign.id)).map((entry) => [entry.entryNo, entry.system, entry.username, entry.privileged, entry.mfa, entry.flags.orphan])).toEqual([
       [1, 'google', 'Ada@Example.com', true, true, null],
       [2, 'google', 'bob@example.com', false, true, null],
       [3, 'google', 'carol@example.com', false, true, null],
       [4, 'aws-prod', 'deploy', false, true, null],
     ]);
-    expect(reviews.list({ controlId: 'access' }).map((row) => row.id)).toEqual([campaign.id]);
-    expect(reviews.list({ controlId: 'other' })).toEqual([]);
+    expect((await reviews.list({ controlId: 'access' })).map((row) => row.id)).toEqual([campaign.id]);
+    expect(await reviews.list({ controlId: 'other' })).toEqual([]);
   });
 
-  it('resolves numbers, ranges and account keys (username case aside), and names every reference it cannot', () => {
-    const reviews = openStore();
-    expect(reviews.resolve(campaign.id, ['3', '1-2', 'google:ada@example.COM', 'aws-prod:deploy'])).toEqual([1, 2, 3, 4]);
-    expect(() => reviews.resolve(campaign.id, ['5', 'google:deploy', '2-9', 'nonsense'])).toThrow(`campaign ${campaign.id}: unknown entries 5, google:deploy, 2-9, nonsense`);
-    expect(() => reviews.resolve('review:access:1999', ['1'])).toThrow('no access review campaign review:access:1999');
+  it('resolves numbers, ranges and account keys (username case aside), and names every reference it cannot', async () => {
+    const reviews = await openStore();
+    expect(await reviews.resolve(campaign.id, ['3', '1-2', 'google:ada@example.COM', 'aws-prod:deploy'])).toEqual([1, 2, 3, 4]);
+    await expect(reviews.resolve(campaign.id, ['5', 'google:deploy', '2-9', 'nonsense'])).rejects.toThrow(`campaign ${campaign.id}: unknown entries 5, google:deploy, 2-9, nonsense`);
+    await expect(reviews.resolve('review:access:1999', ['1'])).rejects.toThrow('no access review campaign review:access:1999');
   });
 
-  it('records decisions with their history, a later decision replacing an earlier one', () => {
-    const reviews = openStore();
-    expect(reviews.decide(campaign.id, { entries: ['1-2'], decision: 'approve', by, at: '2026-10-02T09:00:00.000Z' })).toEqual({ entries: [1, 2], undecided: 2 });
-    expect(reviews.decide(campaign.id, { entries: ['google:bob@example.com'], decision: 'revoke', reason: '  moved team ', by, at: '2026-10-03T09:00:00.000Z' })).toEqual({ entries: [2], undecided: 2 });
-    expect(reviews.entries(campaign.id)[1]).toMatchObject({ decision: 'revoke', reason: 'moved team', decidedBy: by, decidedAt: '2026-10-03T09:00:00.000Z' });
-    expect(reviews.decisionHistory(campaign.id).map((row) => [row.entryNo, row.decision])).toEqual([
+  it('records decisions with their history, a later decision replacing an earlier one', async () => {
+    const reviews = await openStore();
+    expect(await reviews.decide(campaign.id, { entries: ['1-2'], decision: 'approve', by, at: '2026-10-02T09:00:00.000Z' })).toEqual({ entries: [1, 2], undecided: 2 });
+    expect(await reviews.decide(campaign.id, { entries: ['google:bob@example.com'], decision: 'revoke', reason: '  moved team ', by, at: '2026-10-03T09:00:00.000Z' })).toEqual({ entries: [2], undecided: 2 });
+    expect((await reviews.entries(campaign.id))[1]).toMatchObject({ decision: 'revoke', reason: 'moved team', decidedBy: by, decidedAt: '2026-10-03T09:00:00.000Z' });
+    expect((await reviews.decisionHistory(campaign.id)).map((row) => [row.entryNo, row.decision])).toEqual([
       [1, 'approve'],
       [2, 'approve'],
       [2, 'revoke'],
     ]);
   });
 
-  it('refuses a defer without reason, an unknown entry and any decision once closed, recording nothing', () => {
-    const reviews = openStore();
-    expect(() => reviews.decide(campaign.id, { entries: ['1'], decision: 'defer', by, at: '2026-10-02T09:00:00.000Z' })).toThrow('a defer decision needs a reason');
-    expect(() => reviews.decide(campaign.id, { entries: ['1', 'google:nobody'], decision: 'approve', by, at: '2026-10-02T09:00:00.000Z' })).toThrow('unknown entry google:nobody');
-    expect(reviews.get(campaign.id)!.undecided).toBe(4);
+  it('refuses a defer without reason, an unknown entry and any decision once closed, recording nothing', async () => {
+    const reviews = await openStore();
+    await expect(reviews.decide(campaign.id, { entries: ['1'], decision: 'defer', by, at: '2026-10-02T09:00:00.000Z' })).rejects.toThrow('a defer decision needs a reason');
+    await expect(reviews.decide(campaign.id, { entries: ['1', 'google:nobody'], decision: 'approve', by, at: '2026-10-02T09:00:00.000Z' })).rejects.toThrow('unknown entry google:nobody');
+    expect((await reviews.get(campaign.id))!.undecided).toBe(4);
 
-    const closed = reviews.close(campaign.id, '2026-10-15T07:00:00.000Z');
+    const closed = await reviews.close(campaign.id, '2026-10-15T07:00:00.000Z');
     expect(closed).toMatchObject({ status: 'incomplete', closedAt: '2026-10-15T07:00:00.000Z', undecided: 4 });
-    expect(reviews.close(campaign.id, '2026-10-16T07:00:00.000Z').closedAt).toBe('2026-10-15T07:00:00.000Z');
-    expect(() => reviews.decide(campaign.id, { entries: ['1'], decision: 'approve', by, at: '2026-10-16T07:00:00.000Z' })).toThrow(`campaign ${campaign.id} is closed`);
-    expect(reviews.decisionHistory(campaign.id)).toEqual([]);
+    expect((await reviews.close(campaign.id, '2026-10-16T07:00:00.000Z')).closedAt).toBe('2026-10-15T07:00:00.000Z');
+    await expect(reviews.decide(campaign.id, { entries: ['1'], decision: 'approve', by, at: '2026-10-16T07:00:00.000Z' })).rejects.toThrow(`campaign ${campaign.id} is closed`);
+    expect(await reviews.decisionHistory(campaign.id)).toEqual([]);
   });
 
-  it('completes when every entry is decided, and lists revocations to verify up to a cutoff until seen effective', () => {
-    const reviews = openStore();
-    reviews.decide(campaign.id, { entries: ['1', '2'], decision: 'approve', by, at: '2026-10-02T09:00:00.000Z' });
-    reviews.decide(campaign.id, { entries: ['3'], decision: 'revoke', by, at: '2026-10-03T09:00:00.000Z' });
-    reviews.decide(campaign.id, { entries: ['4'], decision: 'revoke', by, at: '2026-10-05T09:00:00.000Z' });
-    expect(reviews.close(campaign.id, '2026-10-05T10:00:00.000Z').status).toBe('completed');
+  it('completes when every entry is decided, and lists revocations to verify up to a cutoff until seen effective', async () => {
+    const reviews = await openStore();
+    await reviews.decide(campaign.id, { entries: ['1', '2'], decision: 'approve', by, at: '2026-10-02T09:00:00.000Z' });
+    await reviews.decide(campaign.id, { entries: ['3'], decision: 'revoke', by, at: '2026-10-03T09:00:00.000Z' });
+    await reviews.decide(campaign.id, { entries: ['4'], decision: 'revoke', by, at: '2026-10-05T09:00:00.000Z' });
+    expect((await reviews.close(campaign.id, '2026-10-05T10:00:00.000Z')).status).toBe('completed');
 
-    expect(reviews.revocationsToVerify(campaign.id, '2026-10-03T08:59:59.999Z')).toEqual([]);
-    expect(reviews.revocationsToVerify(campaign.id, '2026-10-03T09:00:00.000Z').map((entry) => entry.entryNo)).toEqual([3]);
-    expect(reviews.revocationsToVerify(campaign.id, '2026-10-06T00:00:00.000Z').map((entry) => entry.entryNo)).toEqual([3, 4]);
-    reviews.recordVerifications(
+    expect(await reviews.revocationsToVerify(campaign.id, '2026-10-03T08:59:59.999Z')).toEqual([]);
+    expect((await reviews.revocationsToVerify(campaign.id, '2026-10-03T09:00:00.000Z')).map((entry) => entry.entryNo)).toEqual([3]);
+    expect((await reviews.revocationsToVerify(campaign.id, '2026-10-06T00:00:00.000Z')).map((entry) => entry.entryNo)).toEqual([3, 4]);
+    await reviews.recordVerifications(
       campaign.id,
       [
         { entryNo: 3, verification: 'effective', evidenceId: 'ev-2' },
@@ -99,19 +99,19 @@ describe('access review store', () => {
       ],
       '2026-10-06T00:00:00.000Z',
     );
-    expect(reviews.revocationsToVerify(campaign.id, '2026-10-06T00:00:00.000Z').map((entry) => [entry.entryNo, entry.verification])).toEqual([[4, 'not-effective']]);
-    expect(reviews.entries(campaign.id)[2]).toMatchObject({ verification: 'effective', verifiedAt: '2026-10-06T00:00:00.000Z', verificationEvidenceId: 'ev-2' });
+    expect((await reviews.revocationsToVerify(campaign.id, '2026-10-06T00:00:00.000Z')).map((entry) => [entry.entryNo, entry.verification])).toEqual([[4, 'not-effective']]);
+    expect((await reviews.entries(campaign.id))[2]).toMatchObject({ verification: 'effective', verifiedAt: '2026-10-06T00:00:00.000Z', verificationEvidenceId: 'ev-2' });
   });
 });
 
 describe('register: a run that examined some subjects only', () => {
   const deviation = (subject: string): Deviation => ({ checkId: 'revocation-not-effective', subject, title: `still active ${subject}`, severity: 'high', detail: 'x', values: {}, evidenceIds: [] });
-  function verify(register: Register, runId: string, examined: string[], stillActive: string[]) {
-    const run = register.saveCheckRun(
+  async function verify(register: Register, runId: string, examined: string[], stillActive: string[]) {
+    const run = await register.saveCheckRun(
       { runId, controlId: 'access', evaluatedAt: runId, status: stillActive.length ? 'fail' : 'pass', results: [{ checkId: 'revocation-not-effective', status: stillActive.length ? 'fail' : 'pass', deviations: stillActive.length }] },
       stillActive.map(deviation),
     );
-    return register.reconcile({
+    return await register.reconcile({
       checkRunId: run.id,
       controlId: 'access',
       reference: 'A.5.18',
@@ -123,12 +123,12 @@ describe('register: a run that examined some subjects only', () => {
     });
   }
 
-  it('settles only the nonconformities of the subjects it examined', () => {
-    const register = new Register(new Catalog(':memory:'));
-    expect(verify(register, '2026-10-06', ['google:a', 'google:b'], ['google:a', 'google:b']).opened).toEqual(['NC-0001', 'NC-0002']);
+  it('settles only the nonconformities of the subjects it examined', async () => {
+    const register = new Register(new SqliteCatalog(':memory:'));
+    expect((await verify(register, '2026-10-06', ['google:a', 'google:b'], ['google:a', 'google:b'])).opened).toEqual(['NC-0001', 'NC-0002']);
     // Another campaign verifies only b, and finds it gone: a is not its business and stays open.
-    expect(verify(register, '2026-10-09', ['google:b'], [])).toEqual({ opened: [], stillObserved: [], reopened: [], noLongerObserved: ['NC-0002'] });
-    expect(register.get('NC-0001')!.status).toBe('open');
+    expect(await verify(register, '2026-10-09', ['google:b'], [])).toEqual({ opened: [], stillObserved: [], reopened: [], noLongerObserved: ['NC-0002'] });
+    expect((await register.get('NC-0001'))!.status).toBe('open');
   });
 });
 
@@ -156,7 +156,7 @@ describe('evidence store: files', () => {
       const report = await store.verify();
       expect(report.problems.map((problem) => [problem.evidenceId, problem.problem])).toEqual([[row.id, 'blob-modified']]);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

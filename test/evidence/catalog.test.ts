@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Catalog } from '../../evidence/catalog.ts';
+import { SqliteCatalog } from '../../evidence/catalog.ts';
 import { DiskFullError } from '../../evidence/disk-full.ts';
 
 let dir: string;
@@ -28,7 +28,7 @@ function openAt(dataDir: string, at: number): Promise<{ code: number | null; std
     while (Date.now() < ${at});
     const store = await EvidenceStore.open(${JSON.stringify(dataDir)});
     new FindingLedger(store.catalog);
-    store.close();
+    await store.close();
   `;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -44,13 +44,13 @@ async function migratedModules(dataDir: string, open: boolean): Promise<string> 
     const result = await openAt(dataDir, 0);
     if (result.code !== 0) throw new Error(result.stderr);
   }
-  const catalog = new Catalog(path.join(dataDir, 'catalog.sqlite'));
+  const catalog = new SqliteCatalog(path.join(dataDir, 'catalog.sqlite'));
   try {
-    const version = catalog.get<{ user_version: number }>('PRAGMA user_version')!.user_version;
-    const modules = catalog.all<{ module: string; version: number }>('SELECT module, version FROM schema_migrations ORDER BY module');
+    const version = (await catalog.get<{ user_version: number }>('PRAGMA user_version'))!.user_version;
+    const modules = await catalog.all<{ module: string; version: number }>('SELECT module, version FROM schema_migrations ORDER BY module');
     return [`catalog ${version}`, ...modules.map((row) => `${row.module} ${row.version}`)].join(', ');
   } finally {
-    catalog.close();
+    await catalog.close();
   }
 }
 
@@ -72,23 +72,23 @@ describe('catalog', () => {
     expect(failures).toEqual([]);
   }, 120_000);
 
-  it('keeps the error that ended a transaction when SQLite has already rolled it back', () => {
-    const catalog = new Catalog(path.join(dir, 'catalog.sqlite'));
+  it('keeps the error that ended a transaction when SQLite has already rolled it back', async () => {
+    const catalog = new SqliteCatalog(path.join(dir, 'catalog.sqlite'));
     try {
       // A page budget already spent: SQLite answers SQLITE_FULL, as on a full disk, and for a row this large
       // (overflow pages) it rolls the whole transaction back itself, as it did on a full tmpfs.
-      const pages = catalog.get<{ page_count: number }>('PRAGMA page_count')!.page_count;
-      catalog.db.exec(`PRAGMA max_page_count = ${pages}`);
+      const pages = (await catalog.get<{ page_count: number }>('PRAGMA page_count'))!.page_count;
+      await catalog.exec(`PRAGMA max_page_count = ${pages}`);
       const write = () =>
-        catalog.transaction(() => {
-          catalog.run("INSERT INTO check_runs (id, run_id, control_id, evaluated_at, status, results) VALUES ('cr-1', 'run-1', 'c', 'now', 'pass', ?)", 'x'.repeat(200_000));
+        catalog.transaction(async (tx) => {
+          await tx.run("INSERT INTO check_runs (id, run_id, control_id, evaluated_at, status, results) VALUES ('cr-1', 'run-1', 'c', 'now', 'pass', ?)", 'x'.repeat(200_000));
         });
-      expect(write).toThrow(DiskFullError);
-      expect(write).toThrow(/database or disk is full.*catalog\.sqlite.*bytes free/);
-      expect(catalog.db.isTransaction).toBe(false);
-      expect(catalog.get('SELECT id FROM check_runs')).toBeUndefined();
+      await expect(write()).rejects.toThrow(DiskFullError);
+      await expect(write()).rejects.toThrow(/database or disk is full.*catalog\.sqlite.*bytes free/);
+      expect(catalog.isTransaction).toBe(false);
+      expect(await catalog.get('SELECT id FROM check_runs')).toBeUndefined();
     } finally {
-      catalog.close();
+      await catalog.close();
     }
   });
 });

@@ -27,13 +27,13 @@ beforeEach(async () => {
     await staged.append({ kind: 'scan', source: 'scans', scanner: 'trivy', asset: `api-${index}`, scannedAt: at, origin: 'f', findingCount: 0 });
     await store.commit(staged, { runId: `run-${index}`, controlId: 'vuln', sourceName: 'scans', connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt: at, provenance: {}, warnings: [] });
   }
-  const checkRun = register.saveCheckRun({ runId: 'run-2', controlId: 'vuln', evaluatedAt: '2026-10-15T06:00:00.000Z', status: 'fail', results: [] }, [
+  const checkRun = await register.saveCheckRun({ runId: 'run-2', controlId: 'vuln', evaluatedAt: '2026-10-15T06:00:00.000Z', status: 'fail', results: [] }, [
     { checkId: 'vulnerability-sla', subject: 'api-2|CVE-2026-0001', title: 'CVE-2026-0001 open past SLA', severity: 'high', detail: 'open 40 days', values: {}, evidenceIds: [] },
   ]);
-  register.reconcile({ checkRunId: checkRun.id, controlId: 'vuln', reference: 'A.8.8', owner: 'security@example.com', at: '2026-10-15T06:00:00.000Z', gaps: [], collectedSources: ['scans'] });
+  await register.reconcile({ checkRunId: checkRun.id, controlId: 'vuln', reference: 'A.8.8', owner: 'security@example.com', at: '2026-10-15T06:00:00.000Z', gaps: [], collectedSources: ['scans'] });
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -72,9 +72,9 @@ function rehashChain(manifest: BundleManifest): void {
   manifest.chain.head = { seq: last.seq, id: last.id, rowHash: last.rowHash };
 }
 
-function writeCheckpoint(): string {
+async function writeCheckpoint(): Promise<string> {
   const file = path.join(dir, 'checkpoint.json');
-  writeFileSync(file, JSON.stringify(checkpointOf(store, undefined)));
+  writeFileSync(file, JSON.stringify(await checkpointOf(store, undefined)));
   return file;
 }
 
@@ -82,13 +82,13 @@ const problemsOf = (report: Awaited<ReturnType<typeof verifyBundle>>) => report.
 
 describe("auditor's evidence bundle", () => {
   it('holds the period with the row before it and the rows after it up to the head, checked by sha256sum, the live catalog and a checkpoint', async () => {
-    const checkpoint = writeCheckpoint();
+    const checkpoint = await writeCheckpoint();
     const out = await exported();
     const manifest = manifestOf(out);
     expect(manifest.rows.map((row) => row.runId)).toEqual(['run-1', 'run-2']);
     expect(manifest.chain.predecessor?.runId).toBe('run-0');
     expect(manifest.chain.following.map((row) => row.runId)).toEqual(['run-3']);
-    const head = store.list({ limit: 1 })[0]!;
+    const head = (await store.list({ limit: 1 }))[0]!;
     expect(manifest.chain.head).toEqual({ seq: 4, id: head.id, rowHash: head.rowHash });
     expect(manifest.rows[0]!.prevHash).toBe(manifest.chain.predecessor!.rowHash);
     expect(readdirSync(path.join(out, 'evidence'))).toHaveLength(2);
@@ -151,7 +151,7 @@ describe("auditor's evidence bundle", () => {
   });
 
   it('passes a consistent rewrite on its own, says it is not anchored, and fails it against the live catalog and the checkpoint of its head', async () => {
-    const checkpoint = writeCheckpoint();
+    const checkpoint = await writeCheckpoint();
     const out = await exported();
     const forged = manifestOf(out).rows[1]!;
     // The newest row of the period and everything after it removed, the chain cut at the row before.
@@ -173,7 +173,7 @@ describe("auditor's evidence bundle", () => {
   });
 
   it('fails a re-hashed edit of a row against the live catalog and the checkpoint', async () => {
-    const checkpoint = writeCheckpoint();
+    const checkpoint = await writeCheckpoint();
     const out = await exported();
     rewrite(out, (manifest) => {
       manifest.rows[0]!.warnings = ['edited after the fact'];

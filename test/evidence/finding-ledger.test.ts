@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Catalog } from '../../evidence/catalog.ts';
+import { SqliteCatalog } from '../../evidence/catalog.ts';
 import { FindingLedger } from '../../evidence/finding-ledger.ts';
 import { Finding, Scan } from '../../core/records.ts';
 
@@ -25,75 +25,75 @@ const scan = (scanner: string, at: number, asset = 'registry/api:1') =>
 const subject = 'registry/api:1|CVE-2024-6387|openssh-client@9.2';
 
 describe('finding ledger', () => {
-  it('keeps the first detection across later scans, so the SLA clock is not reset', () => {
-    const ledger = new FindingLedger(new Catalog(':memory:'));
-    expect(ledger.observe([finding('trivy', 0), scan('trivy', 0)]).get(subject)).toBe(day(0));
-    expect(ledger.observe([finding('trivy', 20), scan('trivy', 20)]).get(subject)).toBe(day(0));
-    expect(ledger.observe([finding('trivy', 20), scan('trivy', 20)]).get(subject)).toBe(day(0));
-    expect(ledger.get(subject)).toMatchObject({ firstSeenAt: day(0), lastSeenAt: day(20), fixedAt: null, episodes: 1 });
+  it('keeps the first detection across later scans, so the SLA clock is not reset', async () => {
+    const ledger = new FindingLedger(new SqliteCatalog(':memory:'));
+    expect((await ledger.observe([finding('trivy', 0), scan('trivy', 0)])).get(subject)).toBe(day(0));
+    expect((await ledger.observe([finding('trivy', 20), scan('trivy', 20)])).get(subject)).toBe(day(0));
+    expect((await ledger.observe([finding('trivy', 20), scan('trivy', 20)])).get(subject)).toBe(day(0));
+    expect(await ledger.get(subject)).toMatchObject({ firstSeenAt: day(0), lastSeenAt: day(20), fixedAt: null, episodes: 1 });
   });
 
-  it('makes one finding of the same vulnerability from Trivy and Grype', () => {
-    const ledger = new FindingLedger(new Catalog(':memory:'));
-    ledger.observe([finding('grype', 3), scan('grype', 3), finding('trivy', 5), scan('trivy', 5)]);
-    expect(ledger.list()).toHaveLength(1);
-    expect(ledger.get(subject)).toMatchObject({ scanners: ['grype', 'trivy'], firstSeenAt: day(3) });
+  it('makes one finding of the same vulnerability from Trivy and Grype', async () => {
+    const ledger = new FindingLedger(new SqliteCatalog(':memory:'));
+    await ledger.observe([finding('grype', 3), scan('grype', 3), finding('trivy', 5), scan('trivy', 5)]);
+    expect(await ledger.list()).toHaveLength(1);
+    expect(await ledger.get(subject)).toMatchObject({ scanners: ['grype', 'trivy'], firstSeenAt: day(3) });
   });
 
-  it('marks a finding fixed when a later complete scan of its asset no longer reports it, and records the time to fix', () => {
-    const ledger = new FindingLedger(new Catalog(':memory:'));
-    ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
-    expect(ledger.observe([scan('trivy', 12)]).size).toBe(0);
-    expect(ledger.get(subject)).toMatchObject({ fixedAt: day(12) });
-    expect(ledger.remediations()).toEqual([{ subject, severity: 'high', firstSeenAt: day(0), fixedAt: day(12), daysToFix: 12, controls: [] }]);
+  it('marks a finding fixed when a later complete scan of its asset no longer reports it, and records the time to fix', async () => {
+    const ledger = new FindingLedger(new SqliteCatalog(':memory:'));
+    await ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
+    expect((await ledger.observe([scan('trivy', 12)])).size).toBe(0);
+    expect(await ledger.get(subject)).toMatchObject({ fixedAt: day(12) });
+    expect(await ledger.remediations()).toEqual([{ subject, severity: 'high', firstSeenAt: day(0), fixedAt: day(12), daysToFix: 12, controls: [] }]);
     // The old scan read again does not reopen it.
-    ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
-    expect(ledger.get(subject)!.fixedAt).toBe(day(12));
+    await ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
+    expect((await ledger.get(subject))!.fixedAt).toBe(day(12));
   });
 
-  it('a scan by another scanner, or of another asset, does not fix it', () => {
-    const ledger = new FindingLedger(new Catalog(':memory:'));
-    ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
-    ledger.observe([scan('nessus', 10), scan('trivy', 10, 'registry/web:1')]);
-    expect(ledger.get(subject)!.fixedAt).toBeNull();
+  it('a scan by another scanner, or of another asset, does not fix it', async () => {
+    const ledger = new FindingLedger(new SqliteCatalog(':memory:'));
+    await ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
+    await ledger.observe([scan('nessus', 10), scan('trivy', 10, 'registry/web:1')]);
+    expect((await ledger.get(subject))!.fixedAt).toBeNull();
   });
 
-  it('a vulnerability that returns after its fix starts a new episode with its own clock', () => {
-    const ledger = new FindingLedger(new Catalog(':memory:'));
-    ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
-    ledger.observe([scan('trivy', 10)]);
-    expect(ledger.observe([finding('trivy', 30), scan('trivy', 30)]).get(subject)).toBe(day(30));
-    expect(ledger.get(subject)).toMatchObject({ episodes: 2, fixedAt: null, firstSeenAt: day(30) });
+  it('a vulnerability that returns after its fix starts a new episode with its own clock', async () => {
+    const ledger = new FindingLedger(new SqliteCatalog(':memory:'));
+    await ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
+    await ledger.observe([scan('trivy', 10)]);
+    expect((await ledger.observe([finding('trivy', 30), scan('trivy', 30)])).get(subject)).toBe(day(30));
+    expect(await ledger.get(subject)).toMatchObject({ episodes: 2, fixedAt: null, firstSeenAt: day(30) });
   });
 
-  it('keeps which controls observed a finding, into its remediation record', () => {
-    const ledger = new FindingLedger(new Catalog(':memory:'));
-    ledger.observe([finding('trivy', 0), scan('trivy', 0)], 'internet-facing');
-    ledger.observe([finding('trivy', 1), scan('trivy', 1)], 'all-assets');
-    ledger.observe([finding('trivy', 2), scan('trivy', 2)], 'internet-facing');
-    expect(ledger.get(subject)?.controls).toEqual(['all-assets', 'internet-facing']);
-    ledger.observe([scan('trivy', 5)], 'all-assets');
-    expect(ledger.remediations().map((entry) => entry.controls)).toEqual([['all-assets', 'internet-facing']]);
+  it('keeps which controls observed a finding, into its remediation record', async () => {
+    const ledger = new FindingLedger(new SqliteCatalog(':memory:'));
+    await ledger.observe([finding('trivy', 0), scan('trivy', 0)], 'internet-facing');
+    await ledger.observe([finding('trivy', 1), scan('trivy', 1)], 'all-assets');
+    await ledger.observe([finding('trivy', 2), scan('trivy', 2)], 'internet-facing');
+    expect((await ledger.get(subject))?.controls).toEqual(['all-assets', 'internet-facing']);
+    await ledger.observe([scan('trivy', 5)], 'all-assets');
+    expect((await ledger.remediations()).map((entry) => entry.controls)).toEqual([['all-assets', 'internet-facing']]);
   });
 
-  it('adds the controls column to a ledger written before it, keeping every row', () => {
-    const catalog = new Catalog(':memory:');
-    catalog.migrateModule('finding-ledger', [
+  it('adds the controls column to a ledger written before it, keeping every row', async () => {
+    const catalog = new SqliteCatalog(':memory:');
+    await catalog.migrateModule('finding-ledger', [
       `CREATE TABLE finding_ledger (subject TEXT PRIMARY KEY, asset TEXT NOT NULL, vulnerability TEXT NOT NULL, location TEXT NOT NULL,
          severity TEXT NOT NULL, first_seen_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, fixed_at TEXT, scanners TEXT NOT NULL, episodes INTEGER NOT NULL);
        CREATE INDEX finding_ledger_asset ON finding_ledger (asset, fixed_at);
        CREATE TABLE finding_remediations (subject TEXT NOT NULL, severity TEXT NOT NULL, first_seen_at TEXT NOT NULL, fixed_at TEXT NOT NULL,
          days_to_fix REAL NOT NULL, PRIMARY KEY (subject, first_seen_at));`,
     ]);
-    catalog.run(
+    await catalog.run(
       "INSERT INTO finding_ledger VALUES (?, 'api', 'CVE-OLD', 'pkg@1', 'high', ?, ?, NULL, '[\"trivy\"]', 1)",
       'api|CVE-OLD|pkg@1',
       day(0),
       day(0),
     );
     const ledger = new FindingLedger(catalog);
-    expect(ledger.get('api|CVE-OLD|pkg@1')).toMatchObject({ vulnerability: 'CVE-OLD', controls: [] });
-    ledger.observe([finding('trivy', 1), scan('trivy', 1)], 'weekly');
-    expect(ledger.get(subject)?.controls).toEqual(['weekly']);
+    expect(await ledger.get('api|CVE-OLD|pkg@1')).toMatchObject({ vulnerability: 'CVE-OLD', controls: [] });
+    await ledger.observe([finding('trivy', 1), scan('trivy', 1)], 'weekly');
+    expect((await ledger.get(subject))?.controls).toEqual(['weekly']);
   });
 });

@@ -46,7 +46,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 async function pull(store: EvidenceStore, runId: string, records: Finding[]) {
   const staged = await store.stage(runId, 'scans');
   for (const record of records) await staged.append(record);
-  return store.commit(staged, meta(runId));
+  return await store.commit(staged, meta(runId));
 }
 
 async function recordsOf(store: EvidenceStore, id: string): Promise<string[]> {
@@ -63,8 +63,8 @@ describe(`a full disk, on ${disk.description}`, () => {
   beforeEach(async () => {
     store = await EvidenceStore.open(disk.dir, { openStagingFile: disk.openStagingFile });
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     disk.free();
     for (const name of readdirSync(disk.dir)) if (name !== 'lost+found') rmSync(path.join(disk.dir, name), { recursive: true, force: true });
   });
@@ -80,7 +80,7 @@ describe(`a full disk, on ${disk.description}`, () => {
     await expect(failed).rejects.toThrow(/^ENOSPC: .*staging.*\.part \(\d+ bytes free on its filesystem\)$/);
     const uri = `sha256/${sha256(content).slice(0, 2)}/${sha256(content)}.ndjson.zst`;
     expect(existsSync(store.blobPath(uri))).toBe(false);
-    expect(store.list()).toEqual([]);
+    expect(await store.list()).toEqual([]);
 
     disk.free();
     // The retry of the same pull, and a later run collecting the same content.
@@ -101,8 +101,8 @@ describe('a blob is verified before it is trusted', () => {
     mkdirSync(dir);
     store = await EvidenceStore.open(dir);
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -120,7 +120,7 @@ describe('a blob is verified before it is trusted', () => {
     renameSync(staged.file, store.blobPath(uri));
 
     const warnings: { fields: Record<string, unknown>; message: string }[] = [];
-    store.close();
+    await store.close();
     store = await EvidenceStore.open(dir, { log: { warn: (fields, message) => warnings.push({ fields, message }) } });
     const row = await pull(store, 'run-1', records);
     expect(row.uri).toBe(uri);
@@ -142,10 +142,10 @@ describe('a blob is verified before it is trusted', () => {
         close: () => handle.close(),
       };
     };
-    store.close();
+    await store.close();
     store = await EvidenceStore.open(dir, { openStagingFile: lying });
     await expect(pull(store, 'run-1', noisyFindings(20))).rejects.toThrow(/staging file .* holds \d+ bytes, not the \d+ written to it/);
-    expect(store.list()).toEqual([]);
+    expect(await store.list()).toEqual([]);
     expect(readdirSync(path.join(store.root, 'blobs'))).toEqual([]);
   });
 });

@@ -16,57 +16,57 @@ beforeAll(async () => {
   store = await EvidenceStore.open(dir);
   reviews = new ManagementReviewStore(store.catalog);
 });
-afterAll(() => {
-  store.close();
+afterAll(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 const period = { from: '2026-01-01T00:00:00.000Z', to: '2026-07-01T00:00:00.000Z' };
 
 describe('management reviews and their decisions', () => {
-  it('records decisions on the one open review, holds it, and refuses decisions on a held review or a second open one', () => {
-    const review = reviews.open({ packEvidenceId: 'ev-pack-1', period, at: '2026-07-10T08:00:00.000Z', by: 'ceo@example.com' });
+  it('records decisions on the one open review, holds it, and refuses decisions on a held review or a second open one', async () => {
+    const review = await reviews.open({ packEvidenceId: 'ev-pack-1', period, at: '2026-07-10T08:00:00.000Z', by: 'ceo@example.com' });
     expect(review).toMatchObject({ id: 'MR-0001', packEvidenceId: 'ev-pack-1', heldAt: null, occurrenceId: null });
-    expect(() => reviews.open({ packEvidenceId: 'ev-pack-2', period, at: '2026-07-11T08:00:00.000Z', by: 'ceo@example.com' })).toThrow(
+    await expect(reviews.open({ packEvidenceId: 'ev-pack-2', period, at: '2026-07-11T08:00:00.000Z', by: 'ceo@example.com' })).rejects.toThrow(
       new ManagementReviewRefusal('management review MR-0001 is still open (on pack ev-pack-1): hold it before opening another'),
     );
-    const first = reviews.decide({ reviewId: review.id, text: 'Hire a security engineer', owner: 'cto@example.com', dueDate: '2026-10-31', at: '2026-07-15T10:00:00.000Z', by: 'ceo@example.com' });
-    const second = reviews.decide({ reviewId: review.id, text: 'Weekly base images', owner: 'ops@example.com', dueDate: '2026-09-30', at: '2026-07-15T10:05:00.000Z', by: 'ceo@example.com' });
+    const first = await reviews.decide({ reviewId: review.id, text: 'Hire a security engineer', owner: 'cto@example.com', dueDate: '2026-10-31', at: '2026-07-15T10:00:00.000Z', by: 'ceo@example.com' });
+    const second = await reviews.decide({ reviewId: review.id, text: 'Weekly base images', owner: 'ops@example.com', dueDate: '2026-09-30', at: '2026-07-15T10:05:00.000Z', by: 'ceo@example.com' });
     expect([first.id, second.id]).toEqual(['D-0001', 'D-0002']);
     expect(first).toMatchObject({ reviewId: 'MR-0001', status: 'open', history: [{ at: '2026-07-15T10:00:00.000Z', actor: 'ceo@example.com', fromStatus: null, toStatus: 'open', note: null }] });
 
-    const held = reviews.hold(review.id, { at: '2026-07-15T16:00:00.000Z', by: 'ceo@example.com', minutesEvidenceId: 'ev-minutes-1' });
+    const held = await reviews.hold(review.id, { at: '2026-07-15T16:00:00.000Z', by: 'ceo@example.com', minutesEvidenceId: 'ev-minutes-1' });
     expect(held).toMatchObject({ heldAt: '2026-07-15T16:00:00.000Z', heldBy: 'ceo@example.com', minutesEvidenceId: 'ev-minutes-1' });
-    expect(reviews.openReview()).toBeUndefined();
+    expect(await reviews.openReview()).toBeUndefined();
     // Holding again changes nothing.
-    expect(reviews.hold(review.id, { at: '2026-08-01T00:00:00.000Z', by: 'someone', minutesEvidenceId: 'ev-other' })).toEqual(held);
-    expect(() => reviews.decide({ reviewId: review.id, text: 'Late idea', owner: 'x@example.com', dueDate: '2026-12-31', at: '2026-07-16T10:00:00.000Z', by: 'ceo@example.com' })).toThrow(
+    expect(await reviews.hold(review.id, { at: '2026-08-01T00:00:00.000Z', by: 'someone', minutesEvidenceId: 'ev-other' })).toEqual(held);
+    await expect(reviews.decide({ reviewId: review.id, text: 'Late idea', owner: 'x@example.com', dueDate: '2026-12-31', at: '2026-07-16T10:00:00.000Z', by: 'ceo@example.com' })).rejects.toThrow(
       'management review MR-0001 was held on 2026-07-15T16:00:00.000Z: its decisions are final; record new ones on the next review',
     );
-    expect(() => reviews.decide({ reviewId: 'MR-0099', text: 't', owner: 'o', dueDate: '2026-12-31', at: '2026-07-16T10:00:00.000Z', by: 'b' })).toThrow('no management review MR-0099');
+    await expect(reviews.decide({ reviewId: 'MR-0099', text: 't', owner: 'o', dueDate: '2026-12-31', at: '2026-07-16T10:00:00.000Z', by: 'b' })).rejects.toThrow('no management review MR-0099');
   });
 
-  it('moves decisions between open, done and dropped with who, when and why', () => {
-    const done = reviews.setStatus('D-0001', 'done', { at: '2026-09-10T08:00:00.000Z', by: 'cto@example.com', note: 'started Sep 1' });
+  it('moves decisions between open, done and dropped with who, when and why', async () => {
+    const done = await reviews.setStatus('D-0001', 'done', { at: '2026-09-10T08:00:00.000Z', by: 'cto@example.com', note: 'started Sep 1' });
     expect(done.status).toBe('done');
     expect(done.history.at(-1)).toEqual({ at: '2026-09-10T08:00:00.000Z', actor: 'cto@example.com', fromStatus: 'open', toStatus: 'done', note: 'started Sep 1' });
-    expect(() => reviews.setStatus('D-0001', 'done', { at: '2026-09-11T08:00:00.000Z', by: 'cto@example.com' })).toThrow('decision D-0001 is already done');
-    expect(() => reviews.setStatus('D-0404', 'done', { at: '2026-09-11T08:00:00.000Z', by: 'cto@example.com' })).toThrow('no management review decision D-0404');
+    await expect(reviews.setStatus('D-0001', 'done', { at: '2026-09-11T08:00:00.000Z', by: 'cto@example.com' })).rejects.toThrow('decision D-0001 is already done');
+    await expect(reviews.setStatus('D-0404', 'done', { at: '2026-09-11T08:00:00.000Z', by: 'cto@example.com' })).rejects.toThrow('no management review decision D-0404');
   });
 
-  it('finds the last review held before an instant, and the decisions of earlier reviews still open', () => {
-    const next = reviews.open({ packEvidenceId: 'ev-pack-2', period: { from: period.to, to: '2027-01-01T00:00:00.000Z' }, at: '2027-01-10T08:00:00.000Z', by: 'ceo@example.com' });
-    reviews.decide({ reviewId: next.id, text: 'Renew the SOC 2 report', owner: 'cfo@example.com', dueDate: '2027-03-31', at: '2027-01-15T10:00:00.000Z', by: 'ceo@example.com' });
+  it('finds the last review held before an instant, and the decisions of earlier reviews still open', async () => {
+    const next = await reviews.open({ packEvidenceId: 'ev-pack-2', period: { from: period.to, to: '2027-01-01T00:00:00.000Z' }, at: '2027-01-10T08:00:00.000Z', by: 'ceo@example.com' });
+    await reviews.decide({ reviewId: next.id, text: 'Renew the SOC 2 report', owner: 'cfo@example.com', dueDate: '2027-03-31', at: '2027-01-15T10:00:00.000Z', by: 'ceo@example.com' });
     // Not held yet: the last held one is still MR-0001.
-    expect(reviews.lastHeld('2027-01-20T00:00:00.000Z')?.id).toBe('MR-0001');
-    reviews.hold(next.id, { at: '2027-01-15T16:00:00.000Z', by: 'ceo@example.com', minutesEvidenceId: 'ev-minutes-2' });
-    expect(reviews.lastHeld('2027-01-20T00:00:00.000Z')?.id).toBe('MR-0002');
-    expect(reviews.lastHeld('2026-12-01T00:00:00.000Z')?.id).toBe('MR-0001');
-    expect(reviews.lastHeld('2026-07-15T16:00:00.000Z')).toBeUndefined();
-    expect(reviews.openDecisionsBefore('2027-01-15T16:00:00.000Z').map((decision) => decision.id)).toEqual(['D-0002']);
-    expect(reviews.decisions(next.id).map((decision) => decision.id)).toEqual(['D-0003']);
-    reviews.completedOccurrence(next.id, 'activity:management-review:2027-01-31');
-    expect(reviews.list().map((review) => [review.id, review.occurrenceId])).toEqual([
+    expect((await reviews.lastHeld('2027-01-20T00:00:00.000Z'))?.id).toBe('MR-0001');
+    await reviews.hold(next.id, { at: '2027-01-15T16:00:00.000Z', by: 'ceo@example.com', minutesEvidenceId: 'ev-minutes-2' });
+    expect((await reviews.lastHeld('2027-01-20T00:00:00.000Z'))?.id).toBe('MR-0002');
+    expect((await reviews.lastHeld('2026-12-01T00:00:00.000Z'))?.id).toBe('MR-0001');
+    expect(await reviews.lastHeld('2026-07-15T16:00:00.000Z')).toBeUndefined();
+    expect((await reviews.openDecisionsBefore('2027-01-15T16:00:00.000Z')).map((decision) => decision.id)).toEqual(['D-0002']);
+    expect((await reviews.decisions(next.id)).map((decision) => decision.id)).toEqual(['D-0003']);
+    await reviews.completedOccurrence(next.id, 'activity:management-review:2027-01-31');
+    expect((await reviews.list()).map((review) => [review.id, review.occurrenceId])).toEqual([
       ['MR-0001', null],
       ['MR-0002', 'activity:management-review:2027-01-31'],
     ]);
@@ -86,19 +86,19 @@ describe('reads of the review pack', () => {
     const newer = await snapshot('r2', 'risk-management', 'risks', '2026-09-01T00:00:00.000Z', [risk({ id: 'R-1' })]);
     await snapshot('r3', 'scans', 'scan', '2026-09-02T00:00:00.000Z', [scan]);
     const later = await snapshot('r4', 'risk-management', 'risks', '2026-10-01T00:00:00.000Z', [risk({ id: 'R-1' })]);
-    expect(snapshotsOfKind(store.catalog, 'risk', '2026-10-01T00:00:00.000Z').map((row) => row.id)).toEqual([newer, old]);
-    expect(snapshotsOfKind(store.catalog, 'risk', '2026-12-01T00:00:00.000Z').map((row) => row.id)).toEqual([later, newer, old]);
-    expect(snapshotsOfKind(store.catalog, 'supplier', '2026-12-01T00:00:00.000Z')).toEqual([]);
-    expect(snapshotsOfKind(store.catalog, 'risk', '2026-12-01T00:00:00.000Z')[0]).toMatchObject({ runId: 'r4', controlId: 'risk-management', sourceName: 'risks', collectedAt: '2026-10-01T00:00:00.000Z' });
+    expect((await snapshotsOfKind(store.catalog, 'risk', '2026-10-01T00:00:00.000Z')).map((row) => row.id)).toEqual([newer, old]);
+    expect((await snapshotsOfKind(store.catalog, 'risk', '2026-12-01T00:00:00.000Z')).map((row) => row.id)).toEqual([later, newer, old]);
+    expect(await snapshotsOfKind(store.catalog, 'supplier', '2026-12-01T00:00:00.000Z')).toEqual([]);
+    expect((await snapshotsOfKind(store.catalog, 'risk', '2026-12-01T00:00:00.000Z'))[0]).toMatchObject({ runId: 'r4', controlId: 'risk-management', sourceName: 'risks', collectedAt: '2026-10-01T00:00:00.000Z' });
   });
 
-  it("finds a control's latest run before an instant, leaving out access review campaigns' runs", () => {
+  it("finds a control's latest run before an instant, leaving out access review campaigns' runs", async () => {
     const register = new Register(store.catalog);
-    register.saveCheckRun({ runId: 'control:ac:1', controlId: 'ac', evaluatedAt: '2026-09-01T06:00:00.000Z', status: 'pass', results: [] }, []);
-    register.saveCheckRun({ runId: 'review:ac:2026-Q3:close', controlId: 'ac', evaluatedAt: '2026-09-15T06:00:00.000Z', status: 'fail', results: [] }, []);
-    register.saveCheckRun({ runId: 'control:ac:2', controlId: 'ac', evaluatedAt: '2026-10-01T06:00:00.000Z', status: 'fail', results: [] }, []);
-    expect(latestCheckRunBefore(store.catalog, 'ac', '2026-09-30T00:00:00.000Z')).toMatchObject({ runId: 'control:ac:1', status: 'pass' });
-    expect(latestCheckRunBefore(store.catalog, 'ac', '2026-12-01T00:00:00.000Z')).toMatchObject({ runId: 'control:ac:2', status: 'fail' });
-    expect(latestCheckRunBefore(store.catalog, 'ac', '2026-08-01T00:00:00.000Z')).toBeUndefined();
+    await register.saveCheckRun({ runId: 'control:ac:1', controlId: 'ac', evaluatedAt: '2026-09-01T06:00:00.000Z', status: 'pass', results: [] }, []);
+    await register.saveCheckRun({ runId: 'review:ac:2026-Q3:close', controlId: 'ac', evaluatedAt: '2026-09-15T06:00:00.000Z', status: 'fail', results: [] }, []);
+    await register.saveCheckRun({ runId: 'control:ac:2', controlId: 'ac', evaluatedAt: '2026-10-01T06:00:00.000Z', status: 'fail', results: [] }, []);
+    expect(await latestCheckRunBefore(store.catalog, 'ac', '2026-09-30T00:00:00.000Z')).toMatchObject({ runId: 'control:ac:1', status: 'pass' });
+    expect(await latestCheckRunBefore(store.catalog, 'ac', '2026-12-01T00:00:00.000Z')).toMatchObject({ runId: 'control:ac:2', status: 'fail' });
+    expect(await latestCheckRunBefore(store.catalog, 'ac', '2026-08-01T00:00:00.000Z')).toBeUndefined();
   });
 });

@@ -1,23 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { Catalog } from '../../evidence/catalog.ts';
+import { SqliteCatalog } from '../../evidence/catalog.ts';
 import { NotificationLedger } from '../../evidence/notification-ledger.ts';
 
 describe('notification ledger', () => {
-  it('keeps one delivery per run, target and event, the first one', () => {
-    const catalog = new Catalog(':memory:');
+  it('keeps one delivery per run, target and event, the first one', async () => {
+    const catalog = new SqliteCatalog(':memory:');
     const ledger = new NotificationLedger(catalog);
     const run = 'control:vuln-mgmt:2026-11-25T06:00:00.000Z';
-    ledger.record({ runId: run, target: 'chat', events: ['nonconformity-opened', 'run-error'], deliveryId: 'first', deliveredAt: '2026-11-25T06:01:00.000Z' });
-    ledger.record({ runId: run, target: 'chat', events: ['run-error'], deliveryId: 'second', deliveredAt: '2026-11-25T06:02:00.000Z' });
-    ledger.record({ runId: 'another-run', target: 'chat', events: ['run-error'], deliveryId: 'other', deliveredAt: '2026-11-25T06:03:00.000Z' });
+    await ledger.record({ runId: run, target: 'chat', events: ['nonconformity-opened', 'run-error'], deliveryId: 'first', deliveredAt: '2026-11-25T06:01:00.000Z' });
+    await ledger.record({ runId: run, target: 'chat', events: ['run-error'], deliveryId: 'second', deliveredAt: '2026-11-25T06:02:00.000Z' });
+    await ledger.record({ runId: 'another-run', target: 'chat', events: ['run-error'], deliveryId: 'other', deliveredAt: '2026-11-25T06:03:00.000Z' });
 
-    expect(ledger.deliveredEvents(run, 'chat')).toEqual(new Set(['nonconformity-opened', 'run-error']));
-    expect(ledger.deliveredEvents(run, 'mail')).toEqual(new Set());
-    expect(ledger.deliveries(run).map((delivery) => [delivery.event, delivery.deliveryId])).toEqual([
+    expect(await ledger.deliveredEvents(run, 'chat')).toEqual(new Set(['nonconformity-opened', 'run-error']));
+    expect(await ledger.deliveredEvents(run, 'mail')).toEqual(new Set());
+    expect((await ledger.deliveries(run)).map((delivery) => [delivery.event, delivery.deliveryId])).toEqual([
       ['nonconformity-opened', 'first'],
       ['run-error', 'first'],
     ]);
     // A second ledger on the same catalog (another activity factory) finds the table and its rows.
-    expect(new NotificationLedger(catalog).deliveredEvents(run, 'chat').size).toBe(2);
+    expect((await new NotificationLedger(catalog).deliveredEvents(run, 'chat')).size).toBe(2);
   });
 });

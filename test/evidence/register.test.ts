@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Deviation } from '../../core/check-results.ts';
-import { Catalog } from '../../evidence/catalog.ts';
+import { SqliteCatalog } from '../../evidence/catalog.ts';
 import { Register } from '../../evidence/register.ts';
 
 const deviation = (subject: string): Deviation => ({
@@ -13,59 +13,59 @@ const deviation = (subject: string): Deviation => ({
   evidenceIds: [`ev-${subject}`],
 });
 
-function run(register: Register, runId: string, subjects: string[], status: 'pass' | 'fail' | 'error' = subjects.length ? 'fail' : 'pass', gaps: { sourceName: string; reason: string; errorType: string }[] = []) {
-  const checkRun = register.saveCheckRun(
+async function run(register: Register, runId: string, subjects: string[], status: 'pass' | 'fail' | 'error' = subjects.length ? 'fail' : 'pass', gaps: { sourceName: string; reason: string; errorType: string }[] = []) {
+  const checkRun = await register.saveCheckRun(
     { runId, controlId: 'vuln', evaluatedAt: runId, status, results: [{ checkId: 'vulnerability-sla', status, deviations: subjects.length }] },
     subjects.map(deviation),
   );
-  return register.reconcile({ checkRunId: checkRun.id, controlId: 'vuln', reference: 'A.8.8', owner: 'sec', at: runId, gaps, collectedSources: gaps.length ? [] : ['scans'] });
+  return await register.reconcile({ checkRunId: checkRun.id, controlId: 'vuln', reference: 'A.8.8', owner: 'sec', at: runId, gaps, collectedSources: gaps.length ? [] : ['scans'] });
 }
 
 describe('nonconformity register', () => {
-  it('opens, keeps observing, marks no longer observed, and reopens', () => {
-    const register = new Register(new Catalog(':memory:'));
-    const first = run(register, '2026-11-01', ['a', 'b']);
+  it('opens, keeps observing, marks no longer observed, and reopens', async () => {
+    const register = new Register(new SqliteCatalog(':memory:'));
+    const first = await run(register, '2026-11-01', ['a', 'b']);
     expect(first.opened).toEqual(['NC-0001', 'NC-0002']);
-    const second = run(register, '2026-11-02', ['a']);
+    const second = await run(register, '2026-11-02', ['a']);
     expect(second).toEqual({ opened: [], stillObserved: ['NC-0001'], reopened: [], noLongerObserved: ['NC-0002'] });
-    expect(register.get('NC-0001')).toMatchObject({ occurrences: 2, firstObserved: '2026-11-01', lastObserved: '2026-11-02', status: 'open' });
-    expect(register.get('NC-0002')!.status).toBe('no-longer-observed');
-    const third = run(register, '2026-11-03', ['a', 'b']);
+    expect(await register.get('NC-0001')).toMatchObject({ occurrences: 2, firstObserved: '2026-11-01', lastObserved: '2026-11-02', status: 'open' });
+    expect((await register.get('NC-0002'))!.status).toBe('no-longer-observed');
+    const third = await run(register, '2026-11-03', ['a', 'b']);
     expect(third.reopened).toEqual(['NC-0002']);
-    expect(register.historyOf('NC-0002').map((entry) => entry.toStatus)).toEqual(['open', 'no-longer-observed', 'open']);
+    expect((await register.historyOf('NC-0002')).map((entry) => entry.toStatus)).toEqual(['open', 'no-longer-observed', 'open']);
   });
 
-  it('leaves nonconformities alone when their check could not run, and records an evidence gap', () => {
-    const register = new Register(new Catalog(':memory:'));
-    run(register, '2026-11-01', ['a']);
-    const gapRun = run(register, '2026-11-02', [], 'error', [{ sourceName: 'scans', reason: 'token refused', errorType: 'AuthError' }]);
+  it('leaves nonconformities alone when their check could not run, and records an evidence gap', async () => {
+    const register = new Register(new SqliteCatalog(':memory:'));
+    await run(register, '2026-11-01', ['a']);
+    const gapRun = await run(register, '2026-11-02', [], 'error', [{ sourceName: 'scans', reason: 'token refused', errorType: 'AuthError' }]);
     expect(gapRun.noLongerObserved).toEqual([]);
     expect(gapRun.opened).toHaveLength(1);
-    expect(register.get(gapRun.opened[0]!)).toMatchObject({ checkId: 'evidence-gap', subject: 'scans', detail: 'token refused', status: 'open' });
-    const recovered = run(register, '2026-11-03', ['a']);
+    expect(await register.get(gapRun.opened[0]!)).toMatchObject({ checkId: 'evidence-gap', subject: 'scans', detail: 'token refused', status: 'open' });
+    const recovered = await run(register, '2026-11-03', ['a']);
     expect(recovered.noLongerObserved).toEqual([gapRun.opened[0]]);
   });
 
-  it('reconciles a check run once, whatever the retries', () => {
-    const register = new Register(new Catalog(':memory:'));
-    const checkRun = register.saveCheckRun({ runId: 'r', controlId: 'vuln', evaluatedAt: 'r', status: 'fail', results: [{ checkId: 'vulnerability-sla', status: 'fail', deviations: 1 }] }, [deviation('a')]);
+  it('reconciles a check run once, whatever the retries', async () => {
+    const register = new Register(new SqliteCatalog(':memory:'));
+    const checkRun = await register.saveCheckRun({ runId: 'r', controlId: 'vuln', evaluatedAt: 'r', status: 'fail', results: [{ checkId: 'vulnerability-sla', status: 'fail', deviations: 1 }] }, [deviation('a')]);
     const input = { checkRunId: checkRun.id, controlId: 'vuln', reference: 'A.8.8', owner: 'sec', at: 'r', gaps: [], collectedSources: ['scans'] };
-    const once = register.reconcile(input);
-    expect(register.reconcile(input)).toEqual(once);
-    expect(register.get('NC-0001')!.occurrences).toBe(1);
+    const once = await register.reconcile(input);
+    expect(await register.reconcile(input)).toEqual(once);
+    expect((await register.get('NC-0001'))!.occurrences).toBe(1);
   });
 
-  it('moves through the lifecycle only along allowed steps, with root cause and corrective action', () => {
-    const register = new Register(new Catalog(':memory:'));
-    run(register, '2026-11-01', ['a']);
+  it('moves through the lifecycle only along allowed steps, with root cause and corrective action', async () => {
+    const register = new Register(new SqliteCatalog(':memory:'));
+    await run(register, '2026-11-01', ['a']);
     const at = '2026-11-05T00:00:00Z';
-    expect(() => register.transition('NC-0001', 'verified', { actor: 'alice', at })).toThrow(/open; it can move to root-cause, corrective-action, closed, not verified/);
-    expect(() => register.transition('NC-0001', 'root-cause', { actor: 'alice', at })).toThrow(/root cause is required/);
-    register.transition('NC-0001', 'root-cause', { actor: 'alice', at, rootCause: 'patching job disabled' });
-    register.transition('NC-0001', 'corrective-action', { actor: 'alice', at, correctiveAction: 're-enabled nightly patching' });
-    register.transition('NC-0001', 'verified', { actor: 'bob', at });
-    const closed = register.transition('NC-0001', 'closed', { actor: 'bob', at, note: 'verified by rescan' });
+    await expect(register.transition('NC-0001', 'verified', { actor: 'alice', at })).rejects.toThrow(/open; it can move to root-cause, corrective-action, closed, not verified/);
+    await expect(register.transition('NC-0001', 'root-cause', { actor: 'alice', at })).rejects.toThrow(/root cause is required/);
+    await register.transition('NC-0001', 'root-cause', { actor: 'alice', at, rootCause: 'patching job disabled' });
+    await register.transition('NC-0001', 'corrective-action', { actor: 'alice', at, correctiveAction: 're-enabled nightly patching' });
+    await register.transition('NC-0001', 'verified', { actor: 'bob', at });
+    const closed = await register.transition('NC-0001', 'closed', { actor: 'bob', at, note: 'verified by rescan' });
     expect(closed).toMatchObject({ status: 'closed', rootCause: 'patching job disabled', correctiveAction: 're-enabled nightly patching' });
-    expect(register.historyOf('NC-0001').at(-1)).toMatchObject({ actor: 'bob', fromStatus: 'verified', toStatus: 'closed', note: 'verified by rescan' });
+    expect((await register.historyOf('NC-0001')).at(-1)).toMatchObject({ actor: 'bob', fromStatus: 'verified', toStatus: 'closed', note: 'verified by rescan' });
   });
 });

@@ -41,15 +41,15 @@ beforeEach(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'isms-store-'));
   store = await EvidenceStore.open(dir);
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 async function snapshot(runId: string, ids: string[], sourceName = 'scans') {
   const staged = await store.stage(runId, sourceName);
   for (const id of ids) await staged.append(finding(id));
-  return store.commit(staged, meta(runId, sourceName));
+  return await store.commit(staged, meta(runId, sourceName));
 }
 
 describe('evidence store', () => {
@@ -73,7 +73,7 @@ describe('evidence store', () => {
     expect(same.id).not.toBe(first.id);
     const retried = await snapshot('run-1', ['CVE-9']);
     expect(retried.id).toBe(first.id);
-    expect(store.list()).toHaveLength(2);
+    expect(await store.list()).toHaveLength(2);
   });
 
   it('resumes a staged pull from its checkpoint and drops what came after it', async () => {
@@ -146,7 +146,7 @@ describe('evidence store', () => {
       await staged.finish();
     })();
     await expect(failed).rejects.toThrow(/ENOSPC/);
-    expect(store.get(committed.id)?.sha256).toBe(committed.sha256);
+    expect((await store.get(committed.id))?.sha256).toBe(committed.sha256);
     expect((await store.verify()).ok).toBe(true);
   });
 
@@ -186,7 +186,7 @@ describe('evidence store', () => {
     it('an edited catalog row', async () => {
       const row = await snapshot('run-1', ['CVE-1']);
       await snapshot('run-2', ['CVE-2']);
-      store.catalog.run('UPDATE evidence SET record_count = 0 WHERE id = ?', row.id);
+      await store.catalog.run('UPDATE evidence SET record_count = 0 WHERE id = ?', row.id);
       const problems = (await store.verify()).problems;
       expect(problems.some((problem) => problem.evidenceId === row.id && problem.problem === 'row-modified')).toBe(true);
     });
@@ -195,14 +195,14 @@ describe('evidence store', () => {
       await snapshot('run-1', ['CVE-1']);
       const deleted = await snapshot('run-2', ['CVE-2']);
       await snapshot('run-3', ['CVE-3']);
-      store.catalog.run('DELETE FROM evidence WHERE id = ?', deleted.id);
+      await store.catalog.run('DELETE FROM evidence WHERE id = ?', deleted.id);
       expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: deleted.id, problem: 'row-deleted' })]);
     });
 
     it('the newest catalog row deleted', async () => {
       await snapshot('run-1', ['CVE-1']);
       const newest = await snapshot('run-2', ['CVE-2']);
-      store.catalog.run('DELETE FROM evidence WHERE id = ?', newest.id);
+      await store.catalog.run('DELETE FROM evidence WHERE id = ?', newest.id);
       expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: newest.id, problem: 'row-deleted' })]);
     });
   });
@@ -211,7 +211,7 @@ describe('evidence store', () => {
 describe('the journal is written by writers only', () => {
   const journalFile = () => path.join(dir, 'evidence/journal.log');
   const reopen = async () => {
-    store.close();
+    await store.close();
     store = await EvidenceStore.open(dir);
   };
 
@@ -252,7 +252,7 @@ describe('the journal is written by writers only', () => {
     const lost = await snapshot('run-1', ['CVE-1']);
     // The state a crash between the row's commit and its journal line leaves.
     writeFileSync(journalFile(), '');
-    store.catalog.run('INSERT INTO journal_waiting (seq) VALUES (?)', lost.seq);
+    await store.catalog.run('INSERT INTO journal_waiting (seq) VALUES (?)', lost.seq);
     await reopen();
     expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: lost.id, problem: 'row-not-journaled', detail: expect.stringContaining('not in the journal yet') })]);
     expect(readFileSync(journalFile(), 'utf8')).toBe('');
@@ -264,7 +264,7 @@ describe('the journal is written by writers only', () => {
   it('never gives a deleted newest row\'s sequence number to the next row, and verify names the deleted one', async () => {
     await snapshot('run-1', ['CVE-1']);
     const deleted = await snapshot('run-2', ['CVE-2']);
-    store.catalog.run('DELETE FROM evidence WHERE id = ?', deleted.id);
+    await store.catalog.run('DELETE FROM evidence WHERE id = ?', deleted.id);
     const next = await snapshot('run-3', ['CVE-3']);
     expect(next.seq).toBe(deleted.seq + 1);
     expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: deleted.id, problem: 'row-deleted' })]);
@@ -293,7 +293,7 @@ describe('the journal is written by writers only', () => {
             await staged.append({ ...finding, id: '${name}-' + i });
             await store.commit(staged, { ...${JSON.stringify(meta('x'))}, runId: '${name}-' + i });
           }
-          store.close();
+          await store.close();
         `;
         const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
         child.on('error', reject);

@@ -110,37 +110,37 @@ export async function seedAuditCatalog(dir: string): Promise<ReportRuntime> {
   // an evidence gap settled and closed in it, and one first observed after it (left out).
   const checkOf: Record<string, string> = { 'daily-scans': 'vulnerability-sla', 'weekly-scans': 'scan-staleness' };
   const deviation = (subject: string, title: string, severity: Finding['severity']) => ({ subject, title, severity, detail: title, values: {}, evidenceIds: [] });
-  const runOf = (runId: string, controlId: string, evaluatedAt: string, found: ReturnType<typeof deviation>[], gaps: { sourceName: string; reason: string; errorType: string }[] = [], collectedSources: string[] = []) => {
+  const runOf = async (runId: string, controlId: string, evaluatedAt: string, found: ReturnType<typeof deviation>[], gaps: { sourceName: string; reason: string; errorType: string }[] = [], collectedSources: string[] = []) => {
     const checkId = checkOf[controlId]!;
     const deviations = found.map((entry) => ({ checkId, ...entry }));
     const results = [{ checkId, status: deviations.length > 0 ? ('fail' as const) : ('pass' as const), deviations: deviations.length }];
-    const run = register.saveCheckRun({ runId, controlId, evaluatedAt, status: gaps.length > 0 ? 'error' : results[0]!.status, results }, deviations);
-    return register.reconcile({ checkRunId: run.id, controlId, reference: 'A.8.8', owner: 'security@example.com', at: evaluatedAt, gaps, collectedSources });
+    const run = await register.saveCheckRun({ runId, controlId, evaluatedAt, status: gaps.length > 0 ? 'error' : results[0]!.status, results }, deviations);
+    return await register.reconcile({ checkRunId: run.id, controlId, reference: 'A.8.8', owner: 'security@example.com', at: evaluatedAt, gaps, collectedSources });
   };
-  runOf('r-aug-1', 'daily-scans', '2026-08-03T06:00:00.000Z', [deviation('old', 'An old finding', 'low')]);
-  runOf('r-aug-2', 'daily-scans', '2026-08-10T06:00:00.000Z', []);
-  register.transition('NC-0001', 'verified', { actor: 'sec-lead', at: '2026-08-11T10:00:00.000Z' });
-  register.transition('NC-0001', 'closed', { actor: 'sec-lead', at: '2026-08-12T10:00:00.000Z', note: 'fixed before the period' });
+  await runOf('r-aug-1', 'daily-scans', '2026-08-03T06:00:00.000Z', [deviation('old', 'An old finding', 'low')]);
+  await runOf('r-aug-2', 'daily-scans', '2026-08-10T06:00:00.000Z', []);
+  await register.transition('NC-0001', 'verified', { actor: 'sec-lead', at: '2026-08-11T10:00:00.000Z' });
+  await register.transition('NC-0001', 'closed', { actor: 'sec-lead', at: '2026-08-12T10:00:00.000Z', note: 'fixed before the period' });
 
-  runOf('r-sep-21', 'daily-scans', '2026-09-21T04:00:00.000Z', [deviation('web|CVE-D|pkg@1', `CVE-D past SLA ${HOSTILE}`, 'high')]);
-  register.transition('NC-0002', 'root-cause', { actor: 'alice', at: '2026-09-23T09:00:00.000Z', rootCause: `Base image pinned ${HOSTILE}` });
-  register.transition('NC-0002', 'corrective-action', { actor: 'alice', at: '2026-09-25T09:00:00.000Z', correctiveAction: 'Rebuild weekly from a patched base', dueDate: '2026-11-15' });
-  runOf('r-oct-26', 'daily-scans', '2026-10-26T05:00:00.000Z', [deviation('web|CVE-D|pkg@1', `CVE-D past SLA ${HOSTILE}`, 'high')]);
+  await runOf('r-sep-21', 'daily-scans', '2026-09-21T04:00:00.000Z', [deviation('web|CVE-D|pkg@1', `CVE-D past SLA ${HOSTILE}`, 'high')]);
+  await register.transition('NC-0002', 'root-cause', { actor: 'alice', at: '2026-09-23T09:00:00.000Z', rootCause: `Base image pinned ${HOSTILE}` });
+  await register.transition('NC-0002', 'corrective-action', { actor: 'alice', at: '2026-09-25T09:00:00.000Z', correctiveAction: 'Rebuild weekly from a patched base', dueDate: '2026-11-15' });
+  await runOf('r-oct-26', 'daily-scans', '2026-10-26T05:00:00.000Z', [deviation('web|CVE-D|pkg@1', `CVE-D past SLA ${HOSTILE}`, 'high')]);
 
-  runOf('r-w-sep-14', 'weekly-scans', '2026-09-14T05:00:00.000Z', [], [{ sourceName: 'full-scan', reason: 'bucket denied', errorType: 'PermissionError' }]);
-  runOf('r-w-sep-21', 'weekly-scans', '2026-09-21T05:00:00.000Z', [], [], ['full-scan']);
-  register.transition('NC-0003', 'verified', { actor: 'bob', at: '2026-09-22T09:00:00.000Z' });
-  register.transition('NC-0003', 'closed', { actor: 'bob', at: '2026-09-24T09:00:00.000Z', note: 'permission restored' });
-  runOf('r-nov-10', 'weekly-scans', '2026-11-10T06:00:00.000Z', [deviation('late', 'After the period', 'medium')]);
+  await runOf('r-w-sep-14', 'weekly-scans', '2026-09-14T05:00:00.000Z', [], [{ sourceName: 'full-scan', reason: 'bucket denied', errorType: 'PermissionError' }]);
+  await runOf('r-w-sep-21', 'weekly-scans', '2026-09-21T05:00:00.000Z', [], [], ['full-scan']);
+  await register.transition('NC-0003', 'verified', { actor: 'bob', at: '2026-09-22T09:00:00.000Z' });
+  await register.transition('NC-0003', 'closed', { actor: 'bob', at: '2026-09-24T09:00:00.000Z', note: 'permission restored' });
+  await runOf('r-nov-10', 'weekly-scans', '2026-11-10T06:00:00.000Z', [deviation('late', 'After the period', 'medium')]);
 
   // Findings: critical A fixed in 7 days (the Sep 8 scan of api no longer reports it), high B in 42 and high C in 10; high D open since Sep 1, medium E open since Oct 20.
   const ledger = new FindingLedger(store.catalog);
-  ledger.observe([finding('CVE-A', 'critical', 'api', '2026-09-01'), finding('CVE-D', 'high', 'web', '2026-09-01'), scan('api', '2026-09-01'), scan('web', '2026-09-01')]);
-  ledger.observe([finding('CVE-B', 'high', 'api', '2026-09-08'), scan('api', '2026-09-08')]);
-  ledger.observe([finding('CVE-B', 'high', 'api', '2026-09-10'), scan('api', '2026-09-10')]);
-  ledger.observe([finding('CVE-C', 'high', 'web', '2026-09-15'), finding('CVE-D', 'high', 'web', '2026-09-15'), scan('web', '2026-09-15')]);
-  ledger.observe([finding('CVE-D', 'high', 'web', '2026-09-25'), scan('web', '2026-09-25')]);
-  ledger.observe([finding('CVE-D', 'high', 'web', '2026-10-20'), finding('CVE-E', 'medium', 'web', '2026-10-20'), scan('web', '2026-10-20'), scan('api', '2026-10-20')]);
+  await ledger.observe([finding('CVE-A', 'critical', 'api', '2026-09-01'), finding('CVE-D', 'high', 'web', '2026-09-01'), scan('api', '2026-09-01'), scan('web', '2026-09-01')]);
+  await ledger.observe([finding('CVE-B', 'high', 'api', '2026-09-08'), scan('api', '2026-09-08')]);
+  await ledger.observe([finding('CVE-B', 'high', 'api', '2026-09-10'), scan('api', '2026-09-10')]);
+  await ledger.observe([finding('CVE-C', 'high', 'web', '2026-09-15'), finding('CVE-D', 'high', 'web', '2026-09-15'), scan('web', '2026-09-15')]);
+  await ledger.observe([finding('CVE-D', 'high', 'web', '2026-09-25'), scan('web', '2026-09-25')]);
+  await ledger.observe([finding('CVE-D', 'high', 'web', '2026-10-20'), finding('CVE-E', 'medium', 'web', '2026-10-20'), scan('web', '2026-10-20'), scan('api', '2026-10-20')]);
 
   // Leavers: E1 revoked after 18 h; E2's google account first found revoked at 54 h (usable at 30 h) and VPN still usable;
   // E3 first looked at (already revoked) after 30 h; E0 left before the period.
@@ -159,23 +159,23 @@ export async function seedAuditCatalog(dir: string): Promise<ReportRuntime> {
   const e1 = '2026-09-10T00:00:00.000Z';
   const e2 = '2026-09-20T00:00:00.000Z';
   const e3 = '2026-10-05T00:00:00.000Z';
-  clock.observe([leaver('E0', 'google', 'zed', e0, false)], systems, '2026-08-01T06:00:00.000Z');
-  clock.observe([leaver('E1', 'google', 'ann', e1, true)], systems, '2026-09-10T06:00:00.000Z');
-  clock.observe([leaver('E1', 'google', 'ann', e1, false)], systems, '2026-09-10T18:00:00.000Z');
-  clock.observe([leaver('E2', 'google', 'ben', e2, true), leaver('E2', 'vpn', 'ben', e2, true)], systems, '2026-09-21T06:00:00.000Z');
-  clock.observe([leaver('E2', 'google', 'ben', e2, false), leaver('E2', 'vpn', 'ben', e2, true)], systems, '2026-09-22T06:00:00.000Z');
-  clock.observe([leaver('E3', 'google', 'cat', e3, false), leaver('E2', 'vpn', 'ben', e2, true)], systems, '2026-10-06T06:00:00.000Z');
+  await clock.observe([leaver('E0', 'google', 'zed', e0, false)], systems, '2026-08-01T06:00:00.000Z');
+  await clock.observe([leaver('E1', 'google', 'ann', e1, true)], systems, '2026-09-10T06:00:00.000Z');
+  await clock.observe([leaver('E1', 'google', 'ann', e1, false)], systems, '2026-09-10T18:00:00.000Z');
+  await clock.observe([leaver('E2', 'google', 'ben', e2, true), leaver('E2', 'vpn', 'ben', e2, true)], systems, '2026-09-21T06:00:00.000Z');
+  await clock.observe([leaver('E2', 'google', 'ben', e2, false), leaver('E2', 'vpn', 'ben', e2, true)], systems, '2026-09-22T06:00:00.000Z');
+  await clock.observe([leaver('E3', 'google', 'cat', e3, false), leaver('E2', 'vpn', 'ben', e2, true)], systems, '2026-10-06T06:00:00.000Z');
 
   // The access review every two weeks: Sep 7 done, Sep 21 done late, Oct 5 missed, Oct 19 never recorded.
   const calendar = resolveCalendar(config.config);
   const calendarStore = new CalendarStore(store.catalog);
   const reviews = planOccurrences(calendar.activities.get('access-review')!, periodRange());
-  for (const occurrence of reviews.slice(0, 3)) calendarStore.open(occurrence, occurrence.opensAt);
+  for (const occurrence of reviews.slice(0, 3)) await calendarStore.open(occurrence, occurrence.opensAt);
   const complete = (occurrenceId: string, performedAt: string, late: boolean) =>
     calendarStore.complete({ occurrenceId, by: 'it@example.com', performedAt, recordedAt: performedAt, late, evidence: [{ name: 'review record', link: 'https://example.com/r' }] });
-  complete(reviews[0]!.occurrenceId, isoAt('2026-09-07', 8), false);
-  complete(reviews[1]!.occurrenceId, isoAt('2026-10-01', 8), true);
-  const missed = register.raiseMissedActivity({
+  await complete(reviews[0]!.occurrenceId, isoAt('2026-09-07', 8), false);
+  await complete(reviews[1]!.occurrenceId, isoAt('2026-10-01', 8), true);
+  const missed = await register.raiseMissedActivity({
     activityId: 'access-review',
     occurrenceId: reviews[2]!.occurrenceId,
     reference: 'A.5.18',
@@ -184,11 +184,11 @@ export async function seedAuditCatalog(dir: string): Promise<ReportRuntime> {
     at: reviews[2]!.graceUntil,
     detail: 'not completed by the end of grace',
   });
-  calendarStore.missed(reviews[2]!.occurrenceId, missed.id, reviews[2]!.graceUntil);
+  await calendarStore.missed(reviews[2]!.occurrenceId, missed.id, reviews[2]!.graceUntil);
 
   const [readiness] = planOccurrences(calendar.activities.get('surveillance-audit-1-readiness')!, periodRange());
-  calendarStore.open(readiness!, readiness!.opensAt);
-  complete(readiness!.occurrenceId, isoAt('2026-10-19', 15), false);
+  await calendarStore.open(readiness!, readiness!.opensAt);
+  await complete(readiness!.occurrenceId, isoAt('2026-10-19', 15), false);
 
   return { config, store, register };
 }

@@ -319,7 +319,7 @@ async function main(): Promise<void> {
       print(`${summary.controlId}: ${summary.status.toUpperCase()} (${summary.runId})`);
       for (const ref of summary.evidence) print(`  evidence ${ref.sourceName}: ${ref.recordCount} records (${ref.id})`);
       for (const gap of summary.gaps) print(`  evidence gap ${gap.sourceName}: ${gap.reason}`);
-      const raised = runtime.register.list({ controlId: DEMO_CONTROL });
+      const raised = await runtime.register.list({ controlId: DEMO_CONTROL });
       print(`\nNonconformities (${raised.length}):\n${table(raised, ['id', 'severity', 'checkId', 'title'])}\n`);
       const key = (nc: { checkId: string; subject: string }) => `${nc.checkId} ${nc.subject}`;
       const expected = new Set(demo.expected.map(key));

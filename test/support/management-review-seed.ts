@@ -133,24 +133,24 @@ export async function seedManagementReviewCatalog(dir: string): Promise<ReportRu
 
   // Risk runs: R-2's review lapse (opened before the period) settles on Oct 1 and is closed on Oct 5; R-4's missing
   // acceptance opens on Oct 1, is not observed on Oct 8 and Oct 22, and comes back on Oct 15 and Oct 29.
-  const riskRun = (runId: string, evaluatedAt: string, found: { checkId: string; subject: string }[]) => {
+  const riskRun = async (runId: string, evaluatedAt: string, found: { checkId: string; subject: string }[]) => {
     const checks = ['risk-review-overdue', 'risk-acceptance-missing'];
     const deviations = found.map((entry) => ({ ...entry, title: `${entry.checkId} ${entry.subject}`, severity: 'high' as const, detail: 'seeded', values: {}, evidenceIds: [] }));
     const results = checks.map((checkId) => ({ checkId, status: deviations.some((deviation) => deviation.checkId === checkId) ? ('fail' as const) : ('pass' as const), deviations: deviations.filter((deviation) => deviation.checkId === checkId).length }));
-    const run = register.saveCheckRun({ runId, controlId: 'risk-management', evaluatedAt, status: deviations.length > 0 ? 'fail' : 'pass', results }, deviations);
-    return register.reconcile({ checkRunId: run.id, controlId: 'risk-management', reference: '6.1.2, 8.2', owner: 'isms@example.com', at: evaluatedAt, gaps: [], collectedSources: ['risks'] });
+    const run = await register.saveCheckRun({ runId, controlId: 'risk-management', evaluatedAt, status: deviations.length > 0 ? 'fail' : 'pass', results }, deviations);
+    return await register.reconcile({ checkRunId: run.id, controlId: 'risk-management', reference: '6.1.2, 8.2', owner: 'isms@example.com', at: evaluatedAt, gaps: [], collectedSources: ['risks'] });
   };
   const lapse = { checkId: 'risk-review-overdue', subject: 'risk:R-2' };
   const acceptance = { checkId: 'risk-acceptance-missing', subject: 'risk:R-4' };
-  const opened = riskRun('rm-aug-20', day('2026-08-20', '05:00:00'), [lapse]).opened[0]!;
-  const recurring = riskRun('rm-oct-01', day('2026-10-01', '05:00:00'), [acceptance]).opened[0]!;
-  register.transition(opened, 'verified', { actor: 'isms@example.com', at: day('2026-10-03', '10:00:00') });
-  register.transition(opened, 'closed', { actor: 'isms@example.com', at: day('2026-10-05', '10:00:00'), note: 'reviewed' });
-  riskRun('rm-oct-08', day('2026-10-08', '05:00:00'), []);
-  riskRun('rm-oct-15', day('2026-10-15', '05:00:00'), [acceptance]);
-  riskRun('rm-oct-22', day('2026-10-22', '05:00:00'), []);
-  riskRun('rm-oct-29', day('2026-10-29', '05:00:00'), [acceptance]);
-  register.transition(recurring, 'corrective-action', { actor: 'isms@example.com', at: day('2026-10-29', '09:00:00'), correctiveAction: 'CEO to accept R-4 in writing', dueDate: '2026-10-31' });
+  const opened = (await riskRun('rm-aug-20', day('2026-08-20', '05:00:00'), [lapse])).opened[0]!;
+  const recurring = (await riskRun('rm-oct-01', day('2026-10-01', '05:00:00'), [acceptance])).opened[0]!;
+  await register.transition(opened, 'verified', { actor: 'isms@example.com', at: day('2026-10-03', '10:00:00') });
+  await register.transition(opened, 'closed', { actor: 'isms@example.com', at: day('2026-10-05', '10:00:00'), note: 'reviewed' });
+  await riskRun('rm-oct-08', day('2026-10-08', '05:00:00'), []);
+  await riskRun('rm-oct-15', day('2026-10-15', '05:00:00'), [acceptance]);
+  await riskRun('rm-oct-22', day('2026-10-22', '05:00:00'), []);
+  await riskRun('rm-oct-29', day('2026-10-29', '05:00:00'), [acceptance]);
+  await register.transition(recurring, 'corrective-action', { actor: 'isms@example.com', at: day('2026-10-29', '09:00:00'), correctiveAction: 'CEO to accept R-4 in writing', dueDate: '2026-10-31' });
 
   // Suppliers: Acme's SOC 2 report expired on Oct 15; Beta's ISO certificate runs to Nov 20, within 30 days of the
   // period's end; Gamma (high) was due for review on Sep 30.
@@ -160,7 +160,7 @@ export async function seedManagementReviewCatalog(dir: string): Promise<ReportRu
     supplier('Gamma Mail', { criticality: 'high', lastReviewAt: day('2025-09-29', '22:00:00'), reviewDue: '2026-09-30', overdueFrom: day('2026-09-30', '22:00:00') }),
   ];
   await snapshot(store, 'sm-oct-05', 'supplier-management', 'suppliers', 'supplier-register', day('2026-10-05', '05:00:00'), suppliers);
-  register.saveCheckRun({ runId: 'sm-oct-05', controlId: 'supplier-management', evaluatedAt: day('2026-10-05', '05:00:00'), status: 'fail', results: [{ checkId: 'supplier-review-overdue', status: 'fail', deviations: 1 }] }, []);
+  await register.saveCheckRun({ runId: 'sm-oct-05', controlId: 'supplier-management', evaluatedAt: day('2026-10-05', '05:00:00'), status: 'fail', results: [{ checkId: 'supplier-review-overdue', status: 'fail', deviations: 1 }] }, []);
 
   // Training on Oct 26: five active people and a leaver. Ann is current, Bob's course (Sep 2025) lapsed in Sep 2026,
   // Cem joined Oct 20 (his 30 days run to Nov 19), Dee joined in January and never trained, Eve completed on Oct 12;
@@ -176,14 +176,14 @@ export async function seedManagementReviewCatalog(dir: string): Promise<ReportRu
   const records = [course('ann@example.com', '2026-03-01'), course('bob@example.com', '2025-09-01'), course('eve@example.com', '2026-10-12'), course('eve@example.com', '2025-10-01'), course('contractor@vendor.example', '2026-10-02')];
   await snapshot(store, 'at-oct-26', 'awareness-training', 'hr', 'hr-csv', day('2026-10-26', '05:00:00'), people);
   await snapshot(store, 'at-oct-26', 'awareness-training', 'lms', 'training-csv', day('2026-10-26', '05:00:01'), records);
-  register.saveCheckRun({ runId: 'at-oct-26', controlId: 'awareness-training', evaluatedAt: day('2026-10-26', '05:01:00'), status: 'fail', results: [{ checkId: 'training-overdue', status: 'fail', deviations: 3 }] }, []);
+  await register.saveCheckRun({ runId: 'at-oct-26', controlId: 'awareness-training', evaluatedAt: day('2026-10-26', '05:01:00'), status: 'fail', results: [{ checkId: 'training-overdue', status: 'fail', deviations: 3 }] }, []);
 
   // Internal audits: the yearly one done on Oct 14 with its report; the IT audit due Sep 18 missed.
   const calendar = resolveCalendar(loaded.config);
   const calendarStore = new CalendarStore(store.catalog);
   const [audit] = planOccurrences(calendar.activities.get('internal-audit')!, periodRange());
-  calendarStore.open(audit!, audit!.opensAt);
-  calendarStore.complete({
+  await calendarStore.open(audit!, audit!.opensAt);
+  await calendarStore.complete({
     occurrenceId: audit!.occurrenceId,
     by: 'auditor@example.com',
     performedAt: day('2026-10-14', '12:00:00'),
@@ -193,8 +193,8 @@ export async function seedManagementReviewCatalog(dir: string): Promise<ReportRu
     evidence: [{ name: 'internal audit report', link: 'https://example.com/audit-2026.pdf' }],
   });
   const [missedAudit] = planOccurrences(calendar.activities.get('internal-audit-it')!, periodRange());
-  calendarStore.open(missedAudit!, missedAudit!.opensAt);
-  const missed = register.raiseMissedActivity({
+  await calendarStore.open(missedAudit!, missedAudit!.opensAt);
+  const missed = await register.raiseMissedActivity({
     activityId: 'internal-audit-it',
     occurrenceId: missedAudit!.occurrenceId,
     reference: '9.2',
@@ -203,25 +203,25 @@ export async function seedManagementReviewCatalog(dir: string): Promise<ReportRu
     at: missedAudit!.graceUntil,
     detail: 'not completed by the end of grace',
   });
-  calendarStore.missed(missedAudit!.occurrenceId, missed.id, missedAudit!.graceUntil);
+  await calendarStore.missed(missedAudit!.occurrenceId, missed.id, missedAudit!.graceUntil);
 
   // Changes: one before the period, one in it naming R-2.
-  calendarStore.recordChange({ title: 'Office move', affects: ['scope'], recordedAt: day('2026-08-01'), recordedBy: 'isms@example.com' }, (id) => `activity:change-review:${id}`);
-  calendarStore.recordChange({ title: `VPN moved to SSO ${HOSTILE}`, affects: ['risk'], risks: ['R-2'], recordedAt: day('2026-10-20'), recordedBy: 'isms@example.com' }, (id) => `activity:change-review:${id}`);
+  await calendarStore.recordChange({ title: 'Office move', affects: ['scope'], recordedAt: day('2026-08-01'), recordedBy: 'isms@example.com' }, (id) => `activity:change-review:${id}`);
+  await calendarStore.recordChange({ title: `VPN moved to SSO ${HOSTILE}`, affects: ['risk'], risks: ['R-2'], recordedAt: day('2026-10-20'), recordedBy: 'isms@example.com' }, (id) => `activity:change-review:${id}`);
 
   // Management reviews: MR-0001 held in January left D-0001 open; MR-0002 held in July took D-0002 (done since),
   // D-0003 (open, due Sep 30) and D-0004 (dropped).
   const reviews = new ManagementReviewStore(store.catalog);
-  const first = reviews.open({ packEvidenceId: 'ev-pack-2025', period: { from: day('2025-01-01'), to: day('2026-01-01') }, at: day('2026-01-15'), by: 'ceo@example.com' });
-  reviews.decide({ reviewId: first.id, text: 'Adopt a backup policy', owner: 'ops@example.com', dueDate: '2026-03-31', at: day('2026-01-20'), by: 'ceo@example.com' });
-  reviews.hold(first.id, { at: day('2026-01-20', '15:00:00'), by: 'ceo@example.com', minutesEvidenceId: 'ev-minutes-1' });
-  const second = reviews.open({ packEvidenceId: 'ev-pack-2026-h1', period: { from: day('2026-01-01'), to: day('2026-07-01') }, at: day('2026-07-10'), by: 'ceo@example.com' });
-  const done = reviews.decide({ reviewId: second.id, text: 'Hire a security engineer', owner: 'cto@example.com', dueDate: '2026-10-31', at: day('2026-07-15'), by: 'ceo@example.com' });
-  reviews.decide({ reviewId: second.id, text: `Rebuild base images weekly ${HOSTILE}`, owner: 'ops@example.com', dueDate: '2026-09-30', at: day('2026-07-15'), by: 'ceo@example.com' });
-  const dropped = reviews.decide({ reviewId: second.id, text: 'Move the archive to the cloud', owner: 'ops@example.com', dueDate: '2026-12-31', at: day('2026-07-15'), by: 'ceo@example.com' });
-  reviews.hold(second.id, { at: day('2026-07-15', '16:00:00'), by: 'ceo@example.com', minutesEvidenceId: 'ev-minutes-2' });
-  reviews.setStatus(done.id, 'done', { at: day('2026-09-10'), by: 'cto@example.com', note: 'Started on Sep 1' });
-  reviews.setStatus(dropped.id, 'dropped', { at: day('2026-08-01'), by: 'ceo@example.com', note: 'R-3 was removed' });
+  const first = await reviews.open({ packEvidenceId: 'ev-pack-2025', period: { from: day('2025-01-01'), to: day('2026-01-01') }, at: day('2026-01-15'), by: 'ceo@example.com' });
+  await reviews.decide({ reviewId: first.id, text: 'Adopt a backup policy', owner: 'ops@example.com', dueDate: '2026-03-31', at: day('2026-01-20'), by: 'ceo@example.com' });
+  await reviews.hold(first.id, { at: day('2026-01-20', '15:00:00'), by: 'ceo@example.com', minutesEvidenceId: 'ev-minutes-1' });
+  const second = await reviews.open({ packEvidenceId: 'ev-pack-2026-h1', period: { from: day('2026-01-01'), to: day('2026-07-01') }, at: day('2026-07-10'), by: 'ceo@example.com' });
+  const done = await reviews.decide({ reviewId: second.id, text: 'Hire a security engineer', owner: 'cto@example.com', dueDate: '2026-10-31', at: day('2026-07-15'), by: 'ceo@example.com' });
+  await reviews.decide({ reviewId: second.id, text: `Rebuild base images weekly ${HOSTILE}`, owner: 'ops@example.com', dueDate: '2026-09-30', at: day('2026-07-15'), by: 'ceo@example.com' });
+  const dropped = await reviews.decide({ reviewId: second.id, text: 'Move the archive to the cloud', owner: 'ops@example.com', dueDate: '2026-12-31', at: day('2026-07-15'), by: 'ceo@example.com' });
+  await reviews.hold(second.id, { at: day('2026-07-15', '16:00:00'), by: 'ceo@example.com', minutesEvidenceId: 'ev-minutes-2' });
+  await reviews.setStatus(done.id, 'done', { at: day('2026-09-10'), by: 'cto@example.com', note: 'Started on Sep 1' });
+  await reviews.setStatus(dropped.id, 'dropped', { at: day('2026-08-01'), by: 'ceo@example.com', note: 'R-3 was removed' });
 
   return { config: loaded, store, register };
 }

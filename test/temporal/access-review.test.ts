@@ -88,10 +88,10 @@ async function openCampaign(review: Record<string, unknown>, options: { address?
   return { controlId, campaignId: opened.campaignId, reviews: new AccessReviewStore(runtime.store.catalog), handle: client.workflow.getHandle(opened.campaignId) };
 }
 
-async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -117,7 +117,7 @@ describe('access review campaign on a real Temporal server', () => {
       expect(progress).toMatchObject({ phase: 'open', entryCount: 3, undecided: 3, systems: ['google'], closed: false });
 
       // Suspended accounts cannot sign in: no access to review. Privileged accounts come first.
-      const entries = reviews.entries(campaignId);
+      const entries = await reviews.entries(campaignId);
       expect(entries.map((entry) => [entry.entryNo, entry.username, entry.reviewer, entry.privileged])).toEqual([
         [1, ADMIN, 'it-lead@example.com', true],
         [2, 'alice@example.com', 'it-lead@example.com', false],
@@ -138,24 +138,24 @@ describe('access review campaign on a real Temporal server', () => {
     expect(summary).toMatchObject({ campaignId, controlId, status: 'completed', entryCount: 3, undecidedAtClose: 0, verifications: 1 });
     expect(summary.revocations).toEqual({ effective: 1, notEffective: 0, unverifiable: 0 });
     expect(summary.nonconformities.opened).toEqual([]);
-    expect(runtime.register.list({ controlId })).toEqual([]);
+    expect(await runtime.register.list({ controlId })).toEqual([]);
 
-    const campaign = reviews.get(campaignId)!;
+    const campaign = (await reviews.get(campaignId))!;
     expect(campaign).toMatchObject({ status: 'completed', undecided: 0, systems: ['google'], missingSources: [] });
-    const entries = reviews.entries(campaignId);
+    const entries = await reviews.entries(campaignId);
     expect(entries.map((entry) => [entry.decision, entry.reason, entry.verification])).toEqual([
       ['approve', null, null],
       ['defer', 'on parental leave until March; decide on return', null],
       ['revoke', 'left the project', 'effective'],
     ]);
-    expect(reviews.decisionHistory(campaignId).map((decision) => [decision.entryNo, decision.decision, decision.by])).toEqual([
+    expect((await reviews.decisionHistory(campaignId)).map((decision) => [decision.entryNo, decision.decision, decision.by])).toEqual([
       [1, 'approve', 'it-lead@example.com'],
       [3, 'revoke', 'it-lead@example.com'],
       [2, 'defer', 'it-lead@example.com'],
     ]);
 
     // The opening lists (one per system and reviewer) and the decided lists are evidence, in the hash chain.
-    const files = campaign.reportEvidenceIds.map((id) => runtime.store.get(id)!);
+    const files = await Promise.all(campaign.reportEvidenceIds.map(async (id) => (await runtime.store.get(id))!));
     expect(files.map((row) => (row.provenance['file'] as { mediaType: string }).mediaType).sort()).toEqual(['text/csv', 'text/csv', 'text/html', 'text/html']);
     const decided = files.find((row) => row.sourceName === `${campaignId}/decisions.csv`)!;
     const rows = parseCsv(await runtime.store.fileContent(decided.id), { bom: true, columns: true }) as Record<string, string>[];
@@ -187,7 +187,7 @@ describe('access review campaign on a real Temporal server', () => {
       await decide({ entries: ['1-2'], decision: 'approve', by });
       await decide({ entries: ['google:bob@example.com'], decision: 'revoke', by });
       // Every entry is decided: the campaign closes, and waits only to verify the revocation.
-      await until(() => (reviews.get(campaignId)!.status === 'completed' ? true : undefined), 'the campaign to close');
+      await until(async () => ((await reviews.get(campaignId))!.status === 'completed' ? true : undefined), 'the campaign to close');
       const closed = await refusalOf(decideReview(client, campaignId, { entries: ['1'], decision: 'revoke', by }));
       await handle.result();
       return { ...early, closed };
@@ -201,7 +201,7 @@ describe('access review campaign on a real Temporal server', () => {
     expect(refusals.unknownAccount).toBe(`campaign ${campaignId}: unknown entry google:nobody@example.com`);
     expect(refusals.closed).toBe(`campaign ${campaignId} is closed: decisions are no longer accepted`);
 
-    expect(reviews.entries(campaignId).map((entry) => entry.decision)).toEqual(['approve', 'approve', 'revoke']);
+    expect((await reviews.entries(campaignId)).map((entry) => entry.decision)).toEqual(['approve', 'approve', 'revoke']);
     // A validator's refusal never reaches history; the one refused by the catalog (unknown account) does, as a failed Update.
     const history = await handle.fetchHistory();
     const accepted = history.events!.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes);
@@ -217,7 +217,7 @@ describe('access review campaign on a real Temporal server', () => {
       return await handle.result();
     });
     expect(summary).toMatchObject({ status: 'incomplete', undecidedAtClose: 2, verifications: 0 });
-    const nonconformities = runtime.register.list({ controlId });
+    const nonconformities = await runtime.register.list({ controlId });
     expect(nonconformities).toHaveLength(1);
     expect(nonconformities[0]).toMatchObject({
       checkId: 'access-review-incomplete',
@@ -230,9 +230,9 @@ describe('access review campaign on a real Temporal server', () => {
       reference: 'A.5.18, A.8.2',
     });
     expect(nonconformities[0]!.values).toMatchObject({ undecided: 2, entryCount: 3, bySystem: { google: 2 }, reviewers: ['it-lead@example.com'] });
-    expect(nonconformities[0]!.evidenceIds).toEqual(reviews.get(campaignId)!.reportEvidenceIds.slice(-2));
+    expect(nonconformities[0]!.evidenceIds).toEqual((await reviews.get(campaignId))!.reportEvidenceIds.slice(-2));
     expect(summary.nonconformities.opened).toEqual([nonconformities[0]!.id]);
-    expect(reviews.get(campaignId)).toMatchObject({ status: 'incomplete', undecided: 2 });
+    expect(await reviews.get(campaignId)).toMatchObject({ status: 'incomplete', undecided: 2 });
   });
 
   it('raises revocation-not-effective while the revoked account stays active, and settles it once a later verification finds it archived', async () => {
@@ -243,21 +243,21 @@ describe('access review campaign on a real Temporal server', () => {
       await waitForReviewLists(client, campaignId);
       await decideReview(client, campaignId, { entries: ['1-2'], decision: 'approve', by: 'it-lead@example.com' });
       await decideReview(client, campaignId, { entries: ['google:bob@example.com'], decision: 'revoke', by: 'it-lead@example.com' });
-      const raised = await until(() => runtime.register.list({ controlId }).find((nc) => nc.checkId === 'revocation-not-effective'), 'the revocation nonconformity');
+      const raised = await until(async () => (await runtime.register.list({ controlId })).find((nc) => nc.checkId === 'revocation-not-effective'), 'the revocation nonconformity');
       expect(raised).toMatchObject({ subject: `google:${bobId}`, status: 'open', severity: 'high', title: 'Revoked access still active: bob@example.com in google (C03az79cb)' });
       expect(raised.values).toMatchObject({ campaignId, account: 'bob@example.com', status: 'active', decidedBy: 'it-lead@example.com' });
-      expect(reviews.entries(campaignId)[2]!.verification).toBe('not-effective');
+      expect((await reviews.entries(campaignId))[2]!.verification).toBe('not-effective');
       bob().archived = true;
       return await handle.result();
     });
 
-    const [nc, ...others] = runtime.register.list({ controlId });
+    const [nc, ...others] = await runtime.register.list({ controlId });
     expect(others).toEqual([]);
     expect(nc).toMatchObject({ checkId: 'revocation-not-effective', subject: `google:${bobId}`, status: 'no-longer-observed', occurrences: 1 });
     expect(summary).toMatchObject({ status: 'completed', verifications: 2, revocations: { effective: 1, notEffective: 1, unverifiable: 0 } });
     expect(summary.nonconformities).toEqual({ opened: [nc!.id], noLongerObserved: [nc!.id] });
-    expect(reviews.entries(campaignId)[2]).toMatchObject({ verification: 'effective' });
-    expect(runtime.register.historyOf(nc!.id).map((entry) => entry.toStatus)).toEqual(['open', 'no-longer-observed']);
+    expect((await reviews.entries(campaignId))[2]).toMatchObject({ verification: 'effective' });
+    expect((await runtime.register.historyOf(nc!.id)).map((entry) => entry.toStatus)).toEqual(['open', 'no-longer-observed']);
   });
 
   it('continues as new when Temporal suggests it, keeping decisions, pending revocations and the summary', async () => {
@@ -283,12 +283,12 @@ describe('access review campaign on a real Temporal server', () => {
       });
       expect(summary).toMatchObject({ campaignId, controlId, status: 'completed', entryCount: 3, undecidedAtClose: 0, verifications: 1 });
       expect(summary.revocations).toEqual({ effective: 1, notEffective: 0, unverifiable: 0 });
-      expect(reviews.entries(campaignId).map((entry) => [entry.entryNo, entry.decision, entry.verification])).toEqual([
+      expect((await reviews.entries(campaignId)).map((entry) => [entry.entryNo, entry.decision, entry.verification])).toEqual([
         [1, 'approve', null],
         [2, 'approve', null],
         [3, 'revoke', 'effective'],
       ]);
-      expect(reviews.decisionHistory(campaignId)).toHaveLength(17);
+      expect(await reviews.decisionHistory(campaignId)).toHaveLength(17);
     } finally {
       await current?.close();
       current = undefined;
@@ -315,6 +315,6 @@ describe('access review campaign on a real Temporal server', () => {
     const runs = [];
     for await (const execution of client.workflow.list({ query: `WorkflowId = '${manual.campaignId}'` })) runs.push(execution);
     expect(runs).toHaveLength(1);
-    expect(new AccessReviewStore(runtime.store.catalog).list({ controlId }).map((campaign) => [campaign.id, campaign.status])).toEqual([[manual.campaignId, 'completed']]);
+    expect((await new AccessReviewStore(runtime.store.catalog).list({ controlId })).map((campaign) => [campaign.id, campaign.status])).toEqual([[manual.campaignId, 'completed']]);
   });
 });

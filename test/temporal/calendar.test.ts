@@ -108,7 +108,7 @@ describe('calendar CLI against a running worker', () => {
       expect(Date.parse(match![3]!) - Date.now()).toBeGreaterThan(13 * 86_400_000);
 
       const calendar = new CalendarStore(runtime.store.catalog);
-      for (let i = 0; i < 100 && !calendar.get(occurrenceId); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let i = 0; i < 100 && !await calendar.get(occurrenceId); i++) await new Promise((resolve) => setTimeout(resolve, 100));
       const open = await isms([...config, 'activity', 'list', '--status', 'open', '--json'], dir);
       expect((JSON.parse(open.stdout) as { occurrenceId: string }[]).map((row) => row.occurrenceId)).toEqual([occurrenceId]);
 
@@ -121,11 +121,11 @@ describe('calendar CLI against a running worker', () => {
       const done = await isms([...config, 'activity', 'complete', occurrenceId, '--by', 'isms@example.com', '--note', 'reviewed with the CTO', '--evidence', assessment, '--no-worker', '--json'], dir);
       expect(done.stderr).toBe('');
       expect(JSON.parse(done.stdout)).toMatchObject({ occurrenceId, completedBy: 'isms@example.com', late: false });
-      const stored = calendar.get(occurrenceId)!;
+      const stored = (await calendar.get(occurrenceId))!;
       expect(stored.status).toBe('done');
       const ref = stored.evidence[0]!;
       expect(ref).toMatchObject({ name: 'change impact assessment' });
-      const row = runtime.store.get('evidenceId' in ref ? ref.evidenceId : '')!;
+      const row = (await runtime.store.get('evidenceId' in ref ? ref.evidenceId : ''))!;
       expect(row).toMatchObject({ runId: occurrenceId, controlId: `activity:${stored.activityId}`, kinds: ['file'] });
       expect((await runtime.store.fileContent(row.id)).toString()).toContain('risk R-12 updated');
 

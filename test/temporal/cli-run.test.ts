@@ -89,9 +89,9 @@ const scanControl = (id: string) => ({
 async function rowsIn(dataDir: string): Promise<EvidenceRow[]> {
   const store = await EvidenceStore.open(dataDir);
   try {
-    return store.list();
+    return await store.list();
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -44,12 +44,12 @@ describe('controlRun on a real Temporal server', () => {
       { checkId: 'scan-staleness', status: 'fail', deviations: 1 },
     ]);
     expect(summary.nonconformities.opened).toHaveLength(5);
-    const open = runtime.register.list({ status: 'open' });
+    const open = await runtime.register.list({ status: 'open' });
     expect(open.map((nc) => nc.subject).sort()).toEqual(['api|CVE-2026-0000|pkg@1.0.0', 'api|CVE-2026-0001|pkg@1.0.0', 'api|CVE-2026-0002|pkg@1.0.0', 'api|CVE-2026-0003|pkg@1.0.0', 'asset:api']);
     expect(open[0]!.evidenceIds).toEqual([summary.evidence.find((ref) => ref.sourceName === 'api-scan')!.id]);
     expect(open[0]!.reference).toBe('A.8.8');
 
-    const rows = runtime.store.list({ controlId: 'vuln-mgmt' });
+    const rows = await runtime.store.list({ controlId: 'vuln-mgmt' });
     expect(rows).toHaveLength(2);
     expect((await runtime.store.verify()).ok).toBe(true);
 
@@ -70,7 +70,7 @@ describe('controlRun on a real Temporal server', () => {
     });
     expect(second.runId).toBe(first.runId);
     expect(third).toEqual(first);
-    expect(runtime.store.list({ controlId: 'vuln-mgmt' })).toHaveLength(1);
+    expect(await runtime.store.list({ controlId: 'vuln-mgmt' })).toHaveLength(1);
     const runs = [];
     for await (const execution of client.workflow.list({ query: `WorkflowId = '${first.runId}'` })) runs.push(execution);
     expect(runs).toHaveLength(1);
@@ -94,7 +94,7 @@ describe('controlRun on a real Temporal server', () => {
     expect(summary.gaps).toEqual([{ sourceName: 'broken-scan', errorType: 'AuthError', reason: 'paged-findings: the token was refused (401)' }]);
     expect(summary.evidence.map((ref) => ref.sourceName)).toEqual(['good-scan']);
     expect(summary.checks.every((check) => check.status === 'error')).toBe(true);
-    const gaps = runtime.register.list({ status: 'open' }).filter((nc) => nc.checkId === 'evidence-gap');
+    const gaps = (await runtime.register.list({ status: 'open' })).filter((nc) => nc.checkId === 'evidence-gap');
     expect(gaps).toHaveLength(1);
     expect(gaps[0]!.subject).toBe('broken-scan');
     expect(gaps[0]!.title).toContain('Evidence gap');

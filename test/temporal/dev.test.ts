@@ -26,9 +26,9 @@ describe('isms dev (the embedded default)', () => {
     try {
       for (const controlId of runtime.config.controls.keys()) {
         expect(stdout).toMatch(new RegExp(`^${controlId}: (PASS|FAIL|ERROR)`, 'm'));
-        expect(runtime.store.list({ controlId }).length, `evidence for ${controlId}`).toBeGreaterThan(0);
+        expect((await runtime.store.list({ controlId })).length, `evidence for ${controlId}`).toBeGreaterThan(0);
       }
-      expect(runtime.register.list({ status: 'open' }).length).toBeGreaterThan(0);
+      expect((await runtime.register.list({ status: 'open' })).length).toBeGreaterThan(0);
       expect((await runtime.store.verify()).ok).toBe(true);
       expect(stdout).toMatch(/evidence: \d+ rows, verified/);
       // The calendar's current occurrences are opened at start, not at each activity's next daily firing.

@@ -33,8 +33,8 @@ beforeAll(async () => {
     await staged.checkpoint();
     await staged.abandon();
   }
-  new Register(store.catalog).saveCheckRun({ runId: evaluated, controlId: 'verify-evaluated', evaluatedAt: '2026-11-25T06:00:00Z', status: 'error', results: [] }, []);
-  store.close();
+  await new Register(store.catalog).saveCheckRun({ runId: evaluated, controlId: 'verify-evaluated', evaluatedAt: '2026-11-25T06:00:00Z', status: 'error', results: [] }, []);
+  await store.close();
 });
 afterAll(async () => {
   await client.workflow.getHandle(running).terminate('test over');

@@ -33,7 +33,7 @@ describe('the example access-control control over examples/hr and examples/ident
       { checkId: 'inactive-account', status: 'fail', deviations: 1 },
     ]);
 
-    const open = runtime.register.list({ status: 'open', controlId: 'access-control' });
+    const open = await runtime.register.list({ status: 'open', controlId: 'access-control' });
     expect(open.map((nc) => `${nc.checkId} ${nc.subject}`).sort()).toEqual([
       // Luca Romano's VPN account was created 2026-09-26, 60 days before the occurrence, and never used (grace 14).
       'account-never-used identity-csv:corporate-vpn:lromano',
@@ -69,7 +69,7 @@ describe('the example access-control control over examples/hr and examples/ident
     expect((await runtime.store.verify()).ok).toBe(true);
 
     // The leaver clock records every leaver's account, revoked in time or not.
-    const clock = new LeaverClock(runtime.store.catalog).list().map((row) => [row.employeeId, row.tenant, row.revokedObservedAt === null ? 'usable' : 'revoked']);
+    const clock = (await new LeaverClock(runtime.store.catalog).list()).map((row) => [row.employeeId, row.tenant, row.revokedObservedAt === null ? 'usable' : 'revoked']);
     expect(clock.sort()).toEqual(
       [
         ['1003', 'corporate-vpn', 'revoked'],

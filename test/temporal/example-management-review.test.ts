@@ -34,11 +34,11 @@ describe('the management review pack of the example config', () => {
     });
     const now = Date.now();
     // A change and a review held earlier in the year, so those sections have something to show too.
-    new CalendarStore(runtime.store.catalog).recordChange({ title: 'VPN moved to SSO', affects: ['risk'], risks: ['R-002'], recordedAt: new Date(now - DAY_MS).toISOString(), recordedBy: 'isms@example.com' }, (id) => `activity:change-review:${id}`);
+    await new CalendarStore(runtime.store.catalog).recordChange({ title: 'VPN moved to SSO', affects: ['risk'], risks: ['R-002'], recordedAt: new Date(now - DAY_MS).toISOString(), recordedBy: 'isms@example.com' }, (id) => `activity:change-review:${id}`);
     const reviews = new ManagementReviewStore(runtime.store.catalog);
-    const held = reviews.open({ packEvidenceId: 'ev-earlier-pack', period: { from: '2025-07-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' }, at: '2026-01-20T09:00:00.000Z', by: 'ceo@example.com' });
-    reviews.decide({ reviewId: held.id, text: 'Start a supplier register', owner: 'isms@example.com', dueDate: '2026-06-30', at: '2026-01-20T10:00:00.000Z', by: 'ceo@example.com' });
-    reviews.hold(held.id, { at: '2026-01-20T12:00:00.000Z', by: 'ceo@example.com', minutesEvidenceId: 'ev-earlier-minutes' });
+    const held = await reviews.open({ packEvidenceId: 'ev-earlier-pack', period: { from: '2025-07-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' }, at: '2026-01-20T09:00:00.000Z', by: 'ceo@example.com' });
+    await reviews.decide({ reviewId: held.id, text: 'Start a supplier register', owner: 'isms@example.com', dueDate: '2026-06-30', at: '2026-01-20T10:00:00.000Z', by: 'ceo@example.com' });
+    await reviews.hold(held.id, { at: '2026-01-20T12:00:00.000Z', by: 'ceo@example.com', minutesEvidenceId: 'ev-earlier-minutes' });
 
     const pack = await gatherManagementReview(runtime, { from: Date.parse('2026-01-01T00:00:00+01:00'), to: now + DAY_MS }, now);
     expect(pack.organisation).toBe('Example Shop GmbH');

@@ -19,14 +19,14 @@ describe('the example registers and training export, run through the example con
     current = await harness(exampleControls('access-control', 'vulnerability-management', 'supplier-management', 'awareness-training', 'risk-management'));
     const { client, worker, runtime } = current;
     const run = (controlId: string) => runControl(client, runtime.config, controlId, OCCURRENCE);
-    const openOf = (controlId: string) => runtime.register.list({ status: 'open', controlId }).map((nc) => `${nc.checkId} ${nc.subject} ${nc.severity}`).sort();
+    const openOf = async (controlId: string) => (await runtime.register.list({ status: 'open', controlId })).map((nc) => `${nc.checkId} ${nc.subject} ${nc.severity}`).sort();
 
     // The risk register is judged on the other controls' latest runs: these run first. A worker runs once, so
     // every run (and the change recorded between them) happens within it.
     const [access, suppliers, training, risks] = await worker.runUntil(async () => {
       const before = [await run('access-control'), await run('supplier-management'), await run('awareness-training')];
       // A change to the access set-up recorded on 2026-10-20 names R-002; R-002 was last reviewed on 2026-09-01.
-      new CalendarStore(runtime.store.catalog).recordChange(
+      await new CalendarStore(runtime.store.catalog).recordChange(
         { title: 'VPN moved to SSO', affects: ['risk'], risks: ['R-002'], recordedAt: '2026-10-20T10:00:00.000Z', recordedBy: 'isms@example.com' },
         (id) => `activity:change-review:${id}`,
       );
@@ -36,7 +36,7 @@ describe('the example registers and training export, run through the example con
 
     expect(suppliers!.gaps).toEqual([]);
     expect(suppliers!.evidence.map((ref) => [ref.sourceName, ref.recordCount, ref.warnings])).toEqual([['suppliers', 4, 0]]);
-    expect(openOf('supplier-management')).toEqual([
+    expect(await openOf('supplier-management')).toEqual([
       // CloudHost's SOC 2 report ran until 2026-10-31.
       'supplier-certificate-expiry supplier:CloudHost AG:certificate:SOC 2 Type II report high',
       // PayFast's ISO/IEC 27001 certificate runs until 2026-12-10: 15 days after the occurrence, within the 30 watched.
@@ -50,7 +50,7 @@ describe('the example registers and training export, run through the example con
       ['hr', 12],
       ['knowbe4', 13],
     ]);
-    expect(openOf('awareness-training')).toEqual([
+    expect(await openOf('awareness-training')).toEqual([
       // The Northwind contractor trained, but HR does not know her.
       'training-overdue learner:marta.kowalski@northwind-consulting.com low',
       // Ben Hartley last completed on 2025-11-20; his 2026 course is not started.
@@ -62,7 +62,7 @@ describe('the example registers and training export, run through the example con
     expect(risks!.status).toBe('fail');
     expect(risks!.gaps).toEqual([]);
     expect(risks!.evidence.map((ref) => [ref.sourceName, ref.recordCount, ref.warnings])).toEqual([['risks', 7, 0]]);
-    expect(openOf('risk-management')).toEqual([
+    expect(await openOf('risk-management')).toEqual([
       // R-005 is accepted, but the register names nobody who accepted it.
       'risk-acceptance-missing risk:R-005 high',
       'risk-change-unreviewed change:CHG-0001:risk:R-002 medium',
@@ -80,7 +80,7 @@ describe('the example registers and training export, run through the example con
     ]);
 
     // The register is evidence like any source: its records and the file's hash are in the store, verifiable.
-    const [snapshot] = runtime.store.list({ controlId: 'risk-management' });
+    const [snapshot] = await runtime.store.list({ controlId: 'risk-management' });
     expect(snapshot?.provenance).toMatchObject({ file: { format: 'yaml', entries: 7, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
     const stored = [];
     for await (const record of runtime.store.records(snapshot!.id)) stored.push(record);

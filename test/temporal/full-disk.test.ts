@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import type { SqliteCatalog } from '../../evidence/catalog.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { runControl } from '../../worker/run-control.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
@@ -90,7 +91,7 @@ describe(`a control run on a full disk (${disk.description})`, () => {
       };
 
       // Every byte taken, and no room left in SQLite's write-ahead log either: the next catalog write has to grow a file.
-      runtime.store.catalog.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      await (runtime.store.catalog as SqliteCatalog).exec('PRAGMA wal_checkpoint(TRUNCATE)');
       disk.fill(0);
 
       const summary = await worker.runUntil(runControl(client, runtime.config, 'vuln-full', new Date('2026-11-25T06:00:00Z')));
@@ -105,8 +106,8 @@ describe(`a control run on a full disk (${disk.description})`, () => {
       expect(first!.unrecorded).toMatchObject({ step: 'evaluateControl', errorType: 'DiskFullError' });
       expect(first!.unrecorded!.reason).toMatch(/^ENOSPC: database or disk is full: .*catalog\.sqlite \(\d+ bytes free on its filesystem\)$/);
       // Once space returned the run recorded its outcome: the check run and the evidence-gap nonconformity.
-      expect(runtime.register.checkRunOf(summary.runId)?.status).toBe('error');
-      const gaps = runtime.register.list({ status: 'open' }).filter((nc) => nc.checkId === 'evidence-gap');
+      expect((await runtime.register.checkRunOf(summary.runId))?.status).toBe('error');
+      const gaps = (await runtime.register.list({ status: 'open' })).filter((nc) => nc.checkId === 'evidence-gap');
       expect(gaps.map((nc) => [nc.subject, nc.detail])).toEqual([['api-scan', summary.gaps[0]!.reason]]);
       expect(summary.nonconformities.opened).toEqual(gaps.map((nc) => nc.id));
       expect(last).toMatchObject({ status: 'error', gaps: [{ sourceName: 'api-scan' }] });

@@ -48,7 +48,7 @@ describe('access review campaign over a GitHub organisation on a real Temporal s
 
     const summary = await worker.runUntil(async () => {
       expect(await waitForReviewLists(client, campaignId)).toMatchObject({ phase: 'open', entryCount: 8, systems: ['github'] });
-      const entries = reviews.entries(campaignId);
+      const entries = await reviews.entries(campaignId);
       // Owners first; pending invitations are not access yet, so they are not under review.
       expect(entries.map((entry) => [entry.entryNo, entry.username, entry.privileged, entry.mfa, entry.lastLoginAt])).toEqual([
         [1, 'ghost-admin', true, false, 'unknown'],
@@ -69,7 +69,7 @@ describe('access review campaign over a GitHub organisation on a real Temporal s
 
     expect(summary).toMatchObject({ campaignId, controlId, status: 'completed', entryCount: 8, undecidedAtClose: 0, verifications: 1 });
     expect(summary.revocations).toEqual({ effective: 1, notEffective: 0, unverifiable: 0 });
-    expect(reviews.entries(campaignId).find((entry) => entry.username === 'stranger')).toMatchObject({ decision: 'revoke', verification: 'effective' });
+    expect((await reviews.entries(campaignId)).find((entry) => entry.username === 'stranger')).toMatchObject({ decision: 'revoke', verification: 'effective' });
     // The opening collection and the verification: both read the members' pages by GitHub's Link headers.
     expect(fake.requests.filter((request) => request.path === '/orgs/example-org/invitations')).toHaveLength(2);
   });

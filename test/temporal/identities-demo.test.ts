@@ -43,7 +43,7 @@ describe('npm run demo:identities', () => {
       'orphan-account': ['fail', 1],
     });
 
-    const raised = runtime.register.list({ controlId: DEMO_CONTROL });
+    const raised = await runtime.register.list({ controlId: DEMO_CONTROL });
     const key = (nc: { checkId: string; subject: string }) => `${nc.checkId} ${nc.subject}`;
     expect(raised.map(key).sort()).toEqual(demo.expected.map(key).sort());
     expect(raised.every((nc) => nc.status === 'open' && nc.owner === 'security@example.com')).toBe(true);
@@ -61,7 +61,7 @@ describe('npm run demo:identities', () => {
       'Stale access key AKIADEMOSVCDEPLOY001 of svc-deploy in aws-iam (111111111111)',
     ]);
     // No secret of any source reached the register or the evidence rows.
-    const stored = JSON.stringify([raised, runtime.store.list({ controlId: DEMO_CONTROL })]);
+    const stored = JSON.stringify([raised, await runtime.store.list({ controlId: DEMO_CONTROL })]);
     for (const secret of Object.values(demo.env).filter((value) => !value.startsWith('AKIA'))) expect(stored).not.toContain(secret);
     expect((await runtime.store.verify()).ok).toBe(true);
   });

@@ -94,11 +94,11 @@ async function start(harness: TimeSkippingHarness, occurrence: ActivityOccurrenc
   return harness.env.client.workflow.start(maintenanceActivity, { taskQueue: harness.taskQueue, workflowId: occurrence.occurrenceId, args: [occurrence] });
 }
 
-async function eventually(assertion: () => void, timeoutMs = 15_000): Promise<void> {
+async function eventually(assertion: () => void | Promise<void>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      assertion();
+      await assertion();
       return;
     } catch (error) {
       if (Date.now() > deadline) throw error;
@@ -134,7 +134,7 @@ describe('maintenanceActivity on a time-skipping server', () => {
     });
 
     expect(outcome).toMatchObject({ occurrenceId: occurrence.occurrenceId, status: 'missed', late: false, owner: 'ops@example.com' });
-    const events = calendar.events(occurrence.occurrenceId);
+    const events = await calendar.events(occurrence.occurrenceId);
     const notices = events.filter((event) => event.kind !== 'opened' && event.kind !== 'closed').map((event) => [event.kind, event.at]);
     // 14d opens the occurrence; then 7d, 1d and 0d before due; overdue every 7 days, where the 14th day (the end of
     // grace) carries the missed notice instead, until the next month's occurrence is due.
@@ -147,12 +147,12 @@ describe('maintenanceActivity on a time-skipping server', () => {
     expect(expected.length).toBeGreaterThan(5);
     expect(events.at(-1)!.kind).toBe('closed');
 
-    const nonconformities = harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) });
+    const nonconformities = await harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) });
     expect(nonconformities).toHaveLength(1);
     expect(nonconformities[0]).toMatchObject({ checkId: MISSED_ACTIVITY_CHECK, subject: occurrence.occurrenceId, status: 'open', reference: 'A.8.13', owner: 'ops@example.com' });
     expect(outcome.nonconformityId).toBe(nonconformities[0]!.id);
-    expect(calendar.get(occurrence.occurrenceId)).toMatchObject({ status: 'missed', nonconformityId: nonconformities[0]!.id });
-    expect(calendar.get(occurrence.occurrenceId)!.closedAt).not.toBeNull();
+    expect(await calendar.get(occurrence.occurrenceId)).toMatchObject({ status: 'missed', nonconformityId: nonconformities[0]!.id });
+    expect((await calendar.get(occurrence.occurrenceId))!.closedAt).not.toBeNull();
 
     // Every notice reached the owner's webhook once.
     const delivered = posts.filter((post) => post.occurrenceId === occurrence.occurrenceId);
@@ -188,13 +188,13 @@ describe('maintenanceActivity on a time-skipping server', () => {
       expect(outcome.nonconformityId).toBeUndefined();
     });
 
-    const recorded = calendar.get(occurrence.occurrenceId)!;
+    const recorded = (await calendar.get(occurrence.occurrenceId))!;
     expect(recorded).toMatchObject({ status: 'done', late: false, completedBy: 'ops@example.com', note: 'all tables restored' });
     const file = recorded.evidence.find((item) => item.name === 'restore test report')!;
     expect('evidenceId' in file && file.sha256).toBe(createHash('sha256').update('restored db-prod to staging in 42 minutes').digest('hex'));
-    expect(harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) })).toEqual([]);
+    expect(await harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) })).toEqual([]);
     // The 7-day reminder went out before completion; nothing after it.
-    expect(calendar.events(occurrence.occurrenceId).map((event) => event.kind)).toEqual(['opened', 'reminder', 'completed']);
+    expect((await calendar.events(occurrence.occurrenceId)).map((event) => event.kind)).toEqual(['opened', 'reminder', 'completed']);
     expect((await harness.runtime.store.verify()).ok).toBe(true);
   });
 
@@ -203,25 +203,25 @@ describe('maintenanceActivity on a time-skipping server', () => {
     await harness.worker.runUntil(async () => {
       const handle = await start(harness, occurrence);
       await harness.env.sleep(Date.parse(occurrence.graceUntil) - (await harness.env.currentTimeMs()) + 3 * DAY);
-      await eventually(() => expect(harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) })).toHaveLength(1));
+      await eventually(async () => expect(await harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) })).toHaveLength(1));
 
       const report = await storeEvidence(harness, occurrence, 'restore test report', 'restored late');
       const receipt = await handle.executeUpdate(completeUpdate, { args: [{ by: 'ops@example.com', evidence: [report] }] });
-      const nc = harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) })[0]!;
+      const nc = (await harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) }))[0]!;
       expect(receipt).toMatchObject({ late: true, settledNonconformity: nc.id });
       expect((await handle.result())).toMatchObject({ status: 'done', late: true, nonconformityId: nc.id });
     });
 
-    const [nc] = harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) });
+    const [nc] = await harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) });
     expect(nc!.status).toBe('no-longer-observed');
     expect(nc!.evidenceIds).toHaveLength(1);
-    const history = harness.runtime.register.historyOf(nc!.id);
+    const history = await harness.runtime.register.historyOf(nc!.id);
     expect(history.map((entry) => [entry.actor, entry.toStatus])).toEqual([
       ['isms-worker', 'open'],
       ['isms-worker', 'no-longer-observed'],
     ]);
     expect(history[1]!.note).toMatch(/^completed late by ops@example\.com .*; verify and close$/);
-    expect(calendar.get(occurrence.occurrenceId)).toMatchObject({ status: 'done', late: true, nonconformityId: nc!.id });
+    expect(await calendar.get(occurrence.occurrenceId)).toMatchObject({ status: 'done', late: true, nonconformityId: nc!.id });
   });
 
   it('reassigns the owner: the validator refuses an empty owner, later reminders go to the new one', async () => {
@@ -233,14 +233,14 @@ describe('maintenanceActivity on a time-skipping server', () => {
       await expect(handle.executeUpdate(reassignUpdate, { args: [{ owner: ' ', by: 'ops@example.com' }] })).rejects.toThrow(WorkflowUpdateFailedError);
       expect(await handle.executeUpdate(reassignUpdate, { args: [{ owner: 'dba@example.com', by: 'ops@example.com' }] })).toEqual({ owner: 'dba@example.com' });
       await harness.env.sleep(Date.parse(occurrence.due) - (await harness.env.currentTimeMs()) + 60_000);
-      await eventually(() => expect(calendar.events(occurrence.occurrenceId).filter((event) => event.kind === 'due')).toHaveLength(1));
+      await eventually(async () => expect((await calendar.events(occurrence.occurrenceId)).filter((event) => event.kind === 'due')).toHaveLength(1));
       const report = await storeEvidence(harness, occurrence, 'restore test report', 'done by the DBA');
       await handle.executeUpdate(completeUpdate, { args: [{ by: 'dba@example.com', evidence: [report] }] });
       expect((await handle.result())).toMatchObject({ status: 'done', owner: 'dba@example.com', late: true });
     });
 
-    expect(calendar.get(occurrence.occurrenceId)).toMatchObject({ owner: 'dba@example.com', completedBy: 'dba@example.com' });
-    const events = calendar.events(occurrence.occurrenceId);
+    expect(await calendar.get(occurrence.occurrenceId)).toMatchObject({ owner: 'dba@example.com', completedBy: 'dba@example.com' });
+    const events = await calendar.events(occurrence.occurrenceId);
     expect(events.filter((event) => event.kind === 'reassigned').map((event) => [event.actor, event.detail])).toEqual([['ops@example.com', 'owner ops@example.com -> dba@example.com']]);
     const owners = posts.filter((post) => post.occurrenceId === occurrence.occurrenceId).map((post) => [post.event, post.owner]);
     expect(owners).toEqual([
@@ -259,12 +259,12 @@ describe('maintenanceActivity on a time-skipping server', () => {
       await harness.env.sleep(Date.parse(occurrence.opensAt) - (await harness.env.currentTimeMs()) + 60_000);
       const first = await harness.env.client.workflow.execute(openActivityOccurrences, { taskQueue: harness.taskQueue, workflowId: 'opener-1', args: [{ activityId: occurrence.activityId }] });
       expect(first).toEqual({ started: [occurrence.occurrenceId] });
-      await eventually(() => expect(calendar.get(occurrence.occurrenceId)?.status).toBe('open'));
+      await eventually(async () => expect((await calendar.get(occurrence.occurrenceId))?.status).toBe('open'));
       const second = await harness.env.client.workflow.execute(openActivityOccurrences, { taskQueue: harness.taskQueue, workflowId: 'opener-2', args: [{ activityId: occurrence.activityId }] });
       expect(second).toEqual({ started: [] });
       const description = await harness.env.client.workflow.getHandle(occurrence.occurrenceId).describe();
       expect(description.type).toBe('maintenanceActivity');
-      expect(calendar.list({ activityId: occurrence.activityId })).toHaveLength(1);
+      expect(await calendar.list({ activityId: occurrence.activityId })).toHaveLength(1);
     });
   });
 });

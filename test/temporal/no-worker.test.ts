@@ -13,10 +13,10 @@ afterEach(async () => {
   current = undefined;
 });
 
-async function until<T>(read: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+async function until<T>(read: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = read();
+    const value = await read();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`not there after ${timeoutMs} ms`);
     await sleep(100);
@@ -51,7 +51,7 @@ describe('commands that leave their work to a deployed worker, when none polls t
     expect(occurrenceId, opened.stdout).toBeDefined();
     // Started in Temporal, not yet in the catalog: only a worker records it.
     expect((await client.workflow.getHandle(occurrenceId!).describe()).status.name).toBe('RUNNING');
-    expect(calendar.get(occurrenceId!)).toBeUndefined();
+    expect(await calendar.get(occurrenceId!)).toBeUndefined();
 
     const recorded = await isms([...config, 'change', 'record', '--title', 'New payment provider', '--affects', 'scope', '--by', 'cto@example.com', '--due-in', dueInDays], dir);
     expect(recorded.code, recorded.stderr).toBe(0);
@@ -68,8 +68,8 @@ describe('commands that leave their work to a deployed worker, when none polls t
     );
 
     await worker.runUntil(async () => {
-      expect(await until(() => calendar.get(occurrenceId!))).toMatchObject({ occurrenceId, status: 'open' });
-      expect(await until(() => calendar.get(reviewId!))).toMatchObject({ occurrenceId: reviewId, status: 'open' });
+      expect(await until(async () => await calendar.get(occurrenceId!))).toMatchObject({ occurrenceId, status: 'open' });
+      expect(await until(async () => await calendar.get(reviewId!))).toMatchObject({ occurrenceId: reviewId, status: 'open' });
       // With the worker polling, the same commands say nothing more.
       const again = await isms([...config, 'activity', 'open', activityId], dir);
       expect(again).toMatchObject({ code: 0, stderr: '' });

@@ -115,7 +115,7 @@ describe('notifications of control runs on a real Temporal server', () => {
     });
 
     const ledger = new NotificationLedger(h.runtime.store.catalog);
-    expect(ledger.deliveries(runId).map((delivery) => [delivery.target, delivery.event]).sort()).toEqual([
+    expect((await ledger.deliveries(runId)).map((delivery) => [delivery.target, delivery.event]).sort()).toEqual([
       ['audit', 'nonconformity-opened'],
       ['chat', 'nonconformity-opened'],
       ['teams', 'nonconformity-opened'],

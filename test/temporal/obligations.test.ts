@@ -110,25 +110,25 @@ describe('one obligation, one record: the access review campaign completes its c
   it('a campaign closed before the occurrence is due completes it on time, starting the occurrence the schedule had not opened yet', async () => {
     const { controlId, occurrenceId } = await setUp(dateIn(3));
     const calendar = new CalendarStore(current!.runtime.store.catalog);
-    expect(calendar.get(occurrenceId)).toBeUndefined();
+    expect(await calendar.get(occurrenceId)).toBeUndefined();
 
     const { campaignId, summary, history } = await reviewEverything(controlId);
     expect(summary).toMatchObject({ status: 'completed', undecidedAtClose: 0 });
 
-    const occurrence = calendar.get(occurrenceId)!;
+    const occurrence = (await calendar.get(occurrenceId))!;
     expect(occurrence).toMatchObject({ status: 'done', late: false, completedBy: 'isms-worker' });
     expect(occurrence.note).toBe(`access review campaign ${campaignId} (${controlId}, ${summary.period}) closed completed: 2 of 2 entries decided`);
     // The decided lists are the evidence, kept again under the occurrence (same content, same blob).
-    const campaign = new AccessReviewStore(current!.runtime.store.catalog).get(campaignId)!;
-    const decided = (suffix: string) => current!.runtime.store.list().find((row) => row.sourceName === `${campaignId}/decisions.${suffix}`)!;
-    expect(campaign.reportEvidenceIds).toContain(decided('html').id);
+    const campaign = (await new AccessReviewStore(current!.runtime.store.catalog).get(campaignId))!;
+    const decided = async (suffix: string) => (await current!.runtime.store.list()).find((row) => row.sourceName === `${campaignId}/decisions.${suffix}`)!;
+    expect(campaign.reportEvidenceIds).toContain((await decided('html')).id);
     expect(occurrence.evidence.map((item) => ('evidenceId' in item ? [item.name, item.sha256] : [item.name]))).toEqual([
-      ['access review record', decided('html').sha256],
-      ['decided review list (CSV)', decided('csv').sha256],
+      ['access review record', (await decided('html')).sha256],
+      ['decided review list (CSV)', (await decided('csv')).sha256],
     ]);
     for (const item of occurrence.evidence) {
       if (!('evidenceId' in item)) throw new Error(`${item.name} is a link, not a stored file`);
-      expect(current!.runtime.store.get(item.evidenceId)).toMatchObject({ runId: occurrenceId, controlId: 'activity:access-review', uri: item.uri });
+      expect(await current!.runtime.store.get(item.evidenceId)).toMatchObject({ runId: occurrenceId, controlId: 'activity:access-review', uri: item.uri });
     }
     // Through the occurrence workflow's own Update: its history holds the completion.
     const occurrenceHistory = await current!.client.workflow.getHandle(occurrenceId).fetchHistory();
@@ -147,14 +147,14 @@ describe('one obligation, one record: the access review campaign completes its c
     const { summary } = await reviewEverything(controlId, async () => {
       await openOccurrence(client, runtime.config, 'access-review', { dueDate: occurrenceId.slice(-10) });
       const deadline = Date.now() + 20_000;
-      while (!calendar.get(occurrenceId) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-      before = calendar.get(occurrenceId);
+      while (!await calendar.get(occurrenceId) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      before = await calendar.get(occurrenceId);
     });
     expect(before).toMatchObject({ status: 'open' });
     expect(summary.status).toBe('completed');
-    expect(calendar.get(occurrenceId)).toMatchObject({ status: 'done', late: true, completedBy: 'isms-worker' });
+    expect(await calendar.get(occurrenceId)).toMatchObject({ status: 'done', late: true, completedBy: 'isms-worker' });
     // Still within grace: no missed-activity nonconformity was raised.
-    expect(runtime.register.list({ controlId: 'activity:access-review' })).toEqual([]);
+    expect(await runtime.register.list({ controlId: 'activity:access-review' })).toEqual([]);
   });
 });
 
@@ -187,15 +187,15 @@ describe('one obligation, one record: a held management review completes its cal
 
       const runtime = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
       try {
-        const occurrence = new CalendarStore(runtime.store.catalog).get(occurrenceId)!;
+        const occurrence = (await new CalendarStore(runtime.store.catalog).get(occurrenceId))!;
         expect(occurrence).toMatchObject({ status: 'done', late: false, completedBy: 'ceo@example.com' });
         expect(occurrence.note).toBe(`management review MR-0001: 1 decision(s) on pack ${packId}`);
-        const review = new ManagementReviewStore(runtime.store.catalog).get('MR-0001')!;
+        const review = (await new ManagementReviewStore(runtime.store.catalog).get('MR-0001'))!;
         expect(review.occurrenceId).toBe(occurrenceId);
         // The minutes and the pack, kept again under the occurrence: the same content as the review's own.
         expect(occurrence.evidence.map((item) => ('evidenceId' in item ? [item.name, item.sha256] : [item.name]))).toEqual([
-          ['management review minutes', runtime.store.get(review.minutesEvidenceId!)!.sha256],
-          ['management review pack', runtime.store.get(htmlId!)!.sha256],
+          ['management review minutes', (await runtime.store.get(review.minutesEvidenceId!))!.sha256],
+          ['management review pack', (await runtime.store.get(htmlId!))!.sha256],
         ]);
         expect((await runtime.store.verify()).ok).toBe(true);
       } finally {
@@ -235,9 +235,9 @@ describe('one obligation, one record: a reviewed SoA completes its calendar occu
 
       const runtime = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
       try {
-        const occurrence = new CalendarStore(runtime.store.catalog).get(occurrenceId)!;
+        const occurrence = (await new CalendarStore(runtime.store.catalog).get(occurrenceId))!;
         expect(occurrence).toMatchObject({ status: 'done', late: false, completedBy: 'isms@example.com' });
-        const soaRows = runtime.store.list({ controlId: 'isms:soa' });
+        const soaRows = await runtime.store.list({ controlId: 'isms:soa' });
         const sha = (sourceName: string) => soaRows.find((row) => row.sourceName === sourceName)!.sha256;
         expect(occurrence.evidence.map((item) => ('evidenceId' in item ? [item.name, item.sha256] : [item.name]))).toEqual([
           ['statement of applicability', sha('soa.html')],

@@ -74,14 +74,14 @@ describe('a symlink in a scan folder to a secret file outside it (issue 12)', ()
         },
       ]);
 
-      const nonconformities = runtime.register.list();
+      const nonconformities = await runtime.register.list();
       expect(nonconformities.map((nc) => [nc.checkId, nc.subject])).toEqual([['evidence-gap', 'scans']]);
       const history = await client.workflow.getHandle(summary.runId).fetchHistory();
       expect(webhookBodies.length).toBeGreaterThan(0);
       const everywhere = {
         summary: JSON.stringify(summary),
-        nonconformities: JSON.stringify(nonconformities.map((nc) => ({ ...nc, history: runtime.register.historyOf(nc.id) }))),
-        evidence: JSON.stringify(runtime.store.list({ controlId: 'vulns' })),
+        nonconformities: JSON.stringify(nonconformities.map(async (nc) => ({ ...nc, history: await runtime.register.historyOf(nc.id) }))),
+        evidence: JSON.stringify(await runtime.store.list({ controlId: 'vulns' })),
         temporalHistory: JSON.stringify(history),
         webhooks: webhookBodies.join('\n'),
         logs: logLines.join('\n'),

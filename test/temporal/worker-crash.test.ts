@@ -78,7 +78,7 @@ describe('a worker killed with SIGKILL mid-collection', () => {
       second.kill('SIGTERM');
 
       expect(summary.gaps).toEqual([]);
-      const rows = runtime.store.list({ controlId: 'crash-test' });
+      const rows = await runtime.store.list({ controlId: 'crash-test' });
       expect(rows).toHaveLength(1);
       expect(rows[0]!.recordCount).toBe(1 + 8 * 3);
       expect(rows[0]!.provenance).toMatchObject({ resumed: true, attempt: 2 });
@@ -164,7 +164,7 @@ describe('heartbeats', () => {
       const resumedAt = fetched[beforeKill]!;
       expect(fetched.slice(beforeKill)).toEqual(Array.from({ length: 14 - resumedAt + 1 }, (_, index) => resumedAt + index));
       expect(beforeKill - (resumedAt - 1), 'pages fetched again after the kill').toBeLessThanOrEqual(1);
-      const rows = runtime.store.list({ controlId: 'heartbeat-throttle' });
+      const rows = await runtime.store.list({ controlId: 'heartbeat-throttle' });
       expect(rows[0]!.recordCount).toBe(1 + 14 * 2);
       expect(rows[0]!.provenance).toMatchObject({ resumed: true, attempt: 2 });
     });
@@ -181,7 +181,7 @@ describe('a worker stopped with SIGTERM mid-collection', () => {
       first.kill('SIGTERM');
       await once(first, 'exit');
       // The stopped worker finished the pull and committed it before it exited.
-      const rows = runtime.store.list({ controlId: 'graceful-stop' });
+      const rows = await runtime.store.list({ controlId: 'graceful-stop' });
       expect(rows).toHaveLength(1);
       expect(rows[0]!.provenance).toMatchObject({ attempt: 1, resumed: false });
 

@@ -17,10 +17,10 @@ let data: AuditReportData;
 
 beforeAll(async () => {
   runtime = await seedAuditCatalog(path.join(dir, 'catalog'));
-  data = gatherAuditReport(runtime, periodRange(), REPORT_NOW);
+  data = await gatherAuditReport(runtime, periodRange(), REPORT_NOW);
 });
-afterAll(() => {
-  runtime.store.close();
+afterAll(async () => {
+  await runtime.store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -58,8 +58,8 @@ describe('audit report data', () => {
     expect(data.heatmap.activitiesWithoutOccurrences).toEqual(['surveillance-audit-1', 'surveillance-audit-2-readiness', 'surveillance-audit-2', 'recertification-audit-readiness', 'recertification-audit']);
   });
 
-  it('marks what is not due yet as pending, not missing, when the period reaches past now', () => {
-    const midway = gatherAuditReport(runtime, periodRange(), fromZoned({ year: 2026, month: 10, day: 21, hour: 12, minute: 0, second: 0 }, ZONE));
+  it('marks what is not due yet as pending, not missing, when the period reaches past now', async () => {
+    const midway = await gatherAuditReport(runtime, periodRange(), fromZoned({ year: 2026, month: 10, day: 21, hour: 12, minute: 0, second: 0 }, ZONE));
     const daily = midway.heatmap.rows.find((row) => row.id === 'daily-scans')!;
     // Oct 19 to 21 are covered (Oct 21's window is still open but has its evidence); Oct 22 to 25 are ahead.
     expect(daily.cells[6]).toMatchObject({ expected: 7, satisfied: 3, partial: 0, missing: 0, pending: 4 });
@@ -67,7 +67,7 @@ describe('audit report data', () => {
 
     // The Nov 16 review's reminders began on Nov 2 and no workflow recorded it; on Nov 12 it is not missing yet.
     const local = (day: number) => fromZoned({ year: 2026, month: 11, day, hour: 0, minute: 0, second: 0 }, ZONE);
-    const ahead = gatherAuditReport(runtime, { from: local(9), to: local(23) }, REPORT_NOW);
+    const ahead = await gatherAuditReport(runtime, { from: local(9), to: local(23) }, REPORT_NOW);
     expect(ahead.calendar.inPeriod.map((row) => [row.dueDate, row.status])).toEqual([['2026-11-16', 'unrecorded']]);
     expect(ahead.heatmap.rows.find((row) => row.id === 'access-review')!.cells).toMatchObject([
       { state: 'nothing', expected: 0 },
@@ -96,17 +96,17 @@ describe('audit report data', () => {
     ]);
   });
 
-  it("labels and groups the controls by the chosen framework's ids through the crosswalk", () => {
+  it("labels and groups the controls by the chosen framework's ids through the crosswalk", async () => {
     expect(data.framework).toEqual({ id: 'iso27001:2022', name: 'ISO/IEC 27001:2022' });
     expect(data.byFramework).toEqual([{ id: 'A.8.8', title: 'Finding and fixing technical vulnerabilities', controls: ['daily-scans', 'weekly-scans'] }]);
-    const soc2 = gatherAuditReport(runtime, periodRange(), REPORT_NOW, 'soc2');
+    const soc2 = await gatherAuditReport(runtime, periodRange(), REPORT_NOW, 'soc2');
     expect(soc2.framework).toEqual({ id: 'soc2', name: 'SOC 2 (2017 Trust Services Criteria)' });
     expect(soc2.controls.map((control) => [control.id, control.reference])).toEqual([
       ['daily-scans', 'CC7.1'],
       ['weekly-scans', 'CC7.1'],
     ]);
     expect(soc2.byFramework).toEqual([{ id: 'CC7.1', title: 'Detecting configuration changes and new vulnerabilities', controls: ['daily-scans', 'weekly-scans'] }]);
-    const csf = gatherAuditReport(runtime, periodRange(), REPORT_NOW, 'nist-csf-2.0');
+    const csf = await gatherAuditReport(runtime, periodRange(), REPORT_NOW, 'nist-csf-2.0');
     expect(csf.controls[0]!.reference).toBe('ID.RA-01, PR.PS-02');
     expect(csf.byFramework.map((group) => group.id)).toEqual(['ID.RA-01', 'PR.PS-02']);
 
@@ -169,12 +169,12 @@ describe('audit report data', () => {
       const scanOf = (asset: string, on: string) => Scan.parse({ kind: 'scan', source: 's', scanner: 'trivy', asset, scannedAt: `${on}T08:00:00.000Z`, origin: 'test', findingCount: 0 });
       const ledger = new FindingLedger(own.store.catalog);
       // Each fixed after 8 days: within daily-scans' 30, past weekly-scans' 5; the one both saw takes the stricter.
-      ledger.observe([high('CVE-W', 'db', '2026-09-08'), scanOf('db', '2026-09-08')], 'weekly-scans');
-      ledger.observe([high('CVE-DLY', 'cache', '2026-09-08'), scanOf('cache', '2026-09-08')], 'daily-scans');
-      ledger.observe([high('CVE-BOTH', 'queue', '2026-09-08'), scanOf('queue', '2026-09-08')], 'daily-scans');
-      ledger.observe([high('CVE-BOTH', 'queue', '2026-09-09'), scanOf('queue', '2026-09-09')], 'weekly-scans');
-      for (const asset of ['db', 'cache', 'queue']) ledger.observe([scanOf(asset, '2026-09-16')]);
-      const report = gatherAuditReport(own, periodRange(), REPORT_NOW);
+      await ledger.observe([high('CVE-W', 'db', '2026-09-08'), scanOf('db', '2026-09-08')], 'weekly-scans');
+      await ledger.observe([high('CVE-DLY', 'cache', '2026-09-08'), scanOf('cache', '2026-09-08')], 'daily-scans');
+      await ledger.observe([high('CVE-BOTH', 'queue', '2026-09-08'), scanOf('queue', '2026-09-08')], 'daily-scans');
+      await ledger.observe([high('CVE-BOTH', 'queue', '2026-09-09'), scanOf('queue', '2026-09-09')], 'weekly-scans');
+      for (const asset of ['db', 'cache', 'queue']) await ledger.observe([scanOf(asset, '2026-09-16')]);
+      const report = await gatherAuditReport(own, periodRange(), REPORT_NOW);
       const before = data.remediation.bySeverity.find((row) => row.severity === 'high')!;
       expect(before.fixedWithinSla).toBe(1);
       expect(report.remediation.bySeverity.find((row) => row.severity === 'high')).toEqual({
@@ -189,7 +189,7 @@ describe('audit report data', () => {
         maxDays: 42,
       });
     } finally {
-      own.store.close();
+      await own.store.close();
     }
   });
 

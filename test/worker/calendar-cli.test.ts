@@ -60,12 +60,12 @@ describe('isms calendar coverage', () => {
       reminders: [],
       evidence: [],
     });
-    for (const dueDate of ['2026-03-31', '2026-06-30', '2026-09-30']) calendar.open(occurrence(dueDate), `${dueDate}T00:00:00.000Z`);
+    for (const dueDate of ['2026-03-31', '2026-06-30', '2026-09-30']) await calendar.open(occurrence(dueDate), `${dueDate}T00:00:00.000Z`);
     for (const dueDate of ['2026-03-31', '2026-06-30']) {
-      calendar.complete({ occurrenceId: `activity:access-review:${dueDate}`, by: 'it@example.com', performedAt: `${dueDate}T08:00:00.000Z`, recordedAt: `${dueDate}T08:00:00.000Z`, late: false, evidence: [] });
+      await calendar.complete({ occurrenceId: `activity:access-review:${dueDate}`, by: 'it@example.com', performedAt: `${dueDate}T08:00:00.000Z`, recordedAt: `${dueDate}T08:00:00.000Z`, late: false, evidence: [] });
     }
-    calendar.missed('activity:access-review:2026-09-30', 'NC-0001', '2026-10-14T09:00:00.000Z');
-    store.close();
+    await calendar.missed('activity:access-review:2026-09-30', 'NC-0001', '2026-10-14T09:00:00.000Z');
+    await store.close();
 
     const json = await run(['--config', 'isms.yaml', 'calendar', 'coverage', '--from', '2026-01-01', '--to', '2027-01-01', '--json'], dir);
     expect(json.stderr).toBe('');

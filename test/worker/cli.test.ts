@@ -49,7 +49,7 @@ describe('isms CLI', () => {
     const staged = await store.stage('run', 'src');
     await staged.append({ kind: 'scan', source: 'src', scanner: 'trivy', asset: 'api', scannedAt: '2026-11-01T00:00:00Z', origin: 'x', findingCount: 0 });
     const row = await store.commit(staged, { runId: 'run', controlId: 'c', sourceName: 'src', connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt: '2026-11-01T00:00:00Z', provenance: {}, warnings: [] });
-    store.close();
+    await store.close();
 
     const clean = await run(['--config', 'isms.yaml', 'evidence', 'verify'], work);
     expect(clean).toMatchObject({ code: 0, stdout: 'ok: 1 evidence rows verified\n' });

@@ -19,7 +19,7 @@ beforeAll(async () => {
     await staged.append({ kind: 'scan', source: 'scans', scanner: 'trivy', asset: `api-${index}`, scannedAt: at, origin: 'f', findingCount: 0 });
     await store.commit(staged, { runId: `run-${index}`, controlId: 'vuln', sourceName: 'scans', connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt: at, provenance: {}, warnings: [] });
   }
-  store.close();
+  await store.close();
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   writeFileSync(path.join(dir, 'bundle-key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
   writeFileSync(path.join(dir, 'bundle-key.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));

@@ -14,7 +14,7 @@ const run = (...args: string[]) => runIsms(['--config', 'isms.yaml', 'management
 
 beforeAll(async () => {
   const seeded = await seedManagementReviewCatalog(dir);
-  seeded.store.close();
+  await seeded.store.close();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -67,21 +67,21 @@ describe('isms management-review', () => {
     const store = await EvidenceStore.open(path.join(dir, 'data'));
     try {
       const minutes = JSON.parse((await store.fileContent(minutesId!)).toString('utf8')) as Record<string, unknown>;
-      const packRow = store.get(packId!)!;
+      const packRow = (await store.get(packId!))!;
       expect(minutes).toMatchObject({
         schema: 'isms-worker/management-review-minutes@1',
         review: { id: 'MR-0003', heldAt: '2026-11-09T23:00:00.000Z', heldBy: 'ceo@example.com', note: 'quarterly review', period: { from: '2026-09-06T22:00:00.000Z', to: '2026-11-01T23:00:00.000Z' } },
-        pack: { evidenceId: packId, sha256: packRow.sha256, html: { evidenceId: htmlId, sha256: store.get(htmlId!)!.sha256 } },
+        pack: { evidenceId: packId, sha256: packRow.sha256, html: { evidenceId: htmlId, sha256: (await store.get(htmlId!))!.sha256 } },
         decisions: [
           { id: 'D-0005', text: 'Renew the SOC 2 report of Acme', owner: 'cfo@example.com', dueDate: '2026-12-15', status: 'open' },
           { id: 'D-0006', text: 'Review R-2 after the VPN change', owner: 'isms@example.com', dueDate: '2026-11-30', status: 'open' },
         ],
       });
-      expect(store.get(minutesId!)).toMatchObject({ controlId: 'isms:management-review', sourceName: 'minutes.json', runId: 'management-review:MR-0003' });
-      expect(new ManagementReviewStore(store.catalog).get('MR-0003')).toMatchObject({ heldAt: '2026-11-09T23:00:00.000Z', minutesEvidenceId: minutesId, occurrenceId: null });
+      expect(await store.get(minutesId!)).toMatchObject({ controlId: 'isms:management-review', sourceName: 'minutes.json', runId: 'management-review:MR-0003' });
+      expect(await new ManagementReviewStore(store.catalog).get('MR-0003')).toMatchObject({ heldAt: '2026-11-09T23:00:00.000Z', minutesEvidenceId: minutesId, occurrenceId: null });
       expect((await store.verify()).ok).toBe(true);
     } finally {
-      store.close();
+      await store.close();
     }
 
     expect(await run('decide', '--text', 'after the fact', '--owner', 'o', '--due', '2026-12-31', '--by', 'b', '--pack', packId!)).toMatchObject({ code: 2, stderr: `--pack ${packId}: management review MR-0003 was held; generate a new pack for the next review\n` });

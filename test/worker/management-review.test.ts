@@ -19,8 +19,8 @@ beforeAll(async () => {
   runtime = await seedManagementReviewCatalog(path.join(dir, 'catalog'));
   pack = await gatherManagementReview(runtime, periodRange(), REPORT_NOW);
 });
-afterAll(() => {
-  runtime.store.close();
+afterAll(async () => {
+  await runtime.store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -11,7 +11,7 @@ const run = (args: string[]) => runIsms(['--config', 'isms.yaml', ...args], { cw
 
 beforeAll(async () => {
   const seeded = await seedAuditCatalog(dir);
-  seeded.store.close();
+  await seeded.store.close();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

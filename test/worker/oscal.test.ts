@@ -20,14 +20,14 @@ const PERIOD = { from: iso(periodRange().from), to: iso(periodRange().to) };
 /** The snapshot a seeded control run of daily-scans collected and its check run judged (the seed's own runs carry no evidence). */
 let linked: EvidenceRow;
 
-function generate(period = PERIOD) {
+async function generate(period = PERIOD) {
   return assessmentResults({
     organisation: runtime.config.config.organisation ?? null,
     timeZone: runtime.config.config.timezone,
     period,
     controls: assessedControlsOf(runtime.config),
     config: { name: 'isms.yaml', sha256: 'c'.repeat(64) },
-    data: readAssessmentPeriod(runtime.store, runtime.register, period),
+    data: await readAssessmentPeriod(runtime.store, runtime.register, period),
   });
 }
 const resultOf = (document: object): any => (document as any)['assessment-results'].results[0];
@@ -41,18 +41,18 @@ beforeAll(async () => {
   await staged.append(Scan.parse({ kind: 'scan', source: 'scans-api', scanner: 'trivy', asset: 'api', scannedAt: '2026-10-27T05:00:00.000Z', origin: 'seed', findingCount: 1 }));
   linked = await store.commit(staged, { runId, controlId: 'daily-scans', sourceName: 'scans-api', connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt: '2026-10-27T05:00:00.000Z', provenance: {}, warnings: ['one file skipped'] });
   const deviation = { checkId: 'vulnerability-sla', subject: 'web|CVE-D|pkg@1', title: 'CVE-D past SLA', severity: 'high' as const, detail: 'still open', values: {}, evidenceIds: [linked.id] };
-  const judged = register.saveCheckRun({ runId, controlId: 'daily-scans', evaluatedAt: '2026-10-27T05:01:00.000Z', status: 'fail', results: [{ checkId: 'vulnerability-sla', status: 'fail', deviations: 1 }] }, [deviation]);
-  register.reconcile({ checkRunId: judged.id, controlId: 'daily-scans', reference: 'A.8.8', owner: 'security@example.com', at: '2026-10-27T05:01:00.000Z', gaps: [], collectedSources: ['scans-api'] });
-  const gapRun = register.saveCheckRun(
+  const judged = await register.saveCheckRun({ runId, controlId: 'daily-scans', evaluatedAt: '2026-10-27T05:01:00.000Z', status: 'fail', results: [{ checkId: 'vulnerability-sla', status: 'fail', deviations: 1 }] }, [deviation]);
+  await register.reconcile({ checkRunId: judged.id, controlId: 'daily-scans', reference: 'A.8.8', owner: 'security@example.com', at: '2026-10-27T05:01:00.000Z', gaps: [], collectedSources: ['scans-api'] });
+  const gapRun = await register.saveCheckRun(
     { runId: 'control:daily-scans:2026-10-28T05:00:00.000Z', controlId: 'daily-scans', evaluatedAt: '2026-10-28T05:01:00.000Z', status: 'error', results: [{ checkId: 'vulnerability-sla', status: 'error', deviations: 0, message: 'source scans-web: evidence gap' }] },
     [],
   );
-  register.reconcile({ checkRunId: gapRun.id, controlId: 'daily-scans', reference: 'A.8.8', owner: 'security@example.com', at: '2026-10-28T05:01:00.000Z', gaps: [{ sourceName: 'scans-web', reason: 'bucket denied', errorType: 'PermissionError' }], collectedSources: ['scans-api'] });
+  await register.reconcile({ checkRunId: gapRun.id, controlId: 'daily-scans', reference: 'A.8.8', owner: 'security@example.com', at: '2026-10-28T05:01:00.000Z', gaps: [{ sourceName: 'scans-web', reason: 'bucket denied', errorType: 'PermissionError' }], collectedSources: ['scans-api'] });
   // After the period NC-0002 is verified: the period's document still shows it as it stood at the period's end.
-  register.transition('NC-0002', 'verified', { actor: 'sec-lead', at: '2026-11-20T10:00:00.000Z' });
+  await register.transition('NC-0002', 'verified', { actor: 'sec-lead', at: '2026-11-20T10:00:00.000Z' });
 });
-afterAll(() => {
-  runtime.store.close();
+afterAll(async () => {
+  await runtime.store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -68,9 +68,9 @@ describe('UUIDs and control ids', () => {
 });
 
 describe('OSCAL assessment results of a period', () => {
-  it('makes an observation of every snapshot collected in the period, with its evidence id and sha256', () => {
-    const result = resultOf(generate().document);
-    const inPeriod = runtime.store.list().filter((row) => row.collectedAt >= PERIOD.from && row.collectedAt < PERIOD.to);
+  it('makes an observation of every snapshot collected in the period, with its evidence id and sha256', async () => {
+    const result = resultOf((await generate()).document);
+    const inPeriod = (await runtime.store.list()).filter((row) => row.collectedAt >= PERIOD.from && row.collectedAt < PERIOD.to);
     expect(inPeriod.length).toBeGreaterThan(100);
     expect(result.observations).toHaveLength(inPeriod.length);
     const observation = result.observations.find((entry: any) => entry['relevant-evidence'][0].props[0].value === linked.id);
@@ -99,8 +99,8 @@ describe('OSCAL assessment results of a period', () => {
     expect(result.observations.map((entry: any) => entry.collected)).toEqual(inPeriod.map((row) => row.collectedAt).sort());
   });
 
-  it('judges each control, reference and check: satisfied only when every run in the period passed', () => {
-    const result = resultOf(generate().document);
+  it('judges each control, reference and check: satisfied only when every run in the period passed', async () => {
+    const result = resultOf((await generate()).document);
     const risks = new Map(result.risks.map((risk: any) => [risk.uuid, risk.props[0].value]));
     const observations = new Map(result.observations.map((entry: any) => [entry.uuid, entry['relevant-evidence'][0].props[0].value]));
     const summary = result.findings.map((entry: any) => ({
@@ -129,8 +129,8 @@ describe('OSCAL assessment results of a period', () => {
     expect(result['reviewed-controls']).toEqual({ 'control-selections': [{ 'include-controls': [{ 'control-id': 'a.8.8' }] }] });
   });
 
-  it('reports the nonconformities open at the end of the period as risks, as they stood then', () => {
-    const result = resultOf(generate().document);
+  it('reports the nonconformities open at the end of the period as risks, as they stood then', async () => {
+    const result = resultOf((await generate()).document);
     expect(result.risks.map((risk: any) => [risk.props[0].value, risk.props[1].value, risk.status])).toEqual([
       ['NC-0002', 'corrective-action', 'remediating'],
       ['NC-0005', 'open', 'open'],
@@ -147,8 +147,8 @@ describe('OSCAL assessment results of a period', () => {
     expect(nc2.statement).toContain('Corrective action: Rebuild weekly from a patched base');
   });
 
-  it('refers only to observations and risks it holds, and escapes markup from the catalog', () => {
-    const { document } = generate();
+  it('refers only to observations and risks it holds, and escapes markup from the catalog', async () => {
+    const { document } = await generate();
     const result = resultOf(document);
     const uuids = new Set([...result.observations, ...result.risks].map((entry: any) => entry.uuid));
     const references = [...result.findings, ...result.risks].flatMap((entry: any) => [
@@ -163,18 +163,18 @@ describe('OSCAL assessment results of a period', () => {
     expect(result.findings[0].title).toBe('A.8.8 Vulnerabilities are remediated within their SLA: Daily scans &lt;script&gt;alert(1)&lt;/script&gt; "onmouseover=alert(2) x="');
   });
 
-  it('gives the same bytes for the same input, dated by its data and not by the clock', () => {
-    const first = serialize(generate().document);
-    expect(serialize(generate().document)).toBe(first);
+  it('gives the same bytes for the same input, dated by its data and not by the clock', async () => {
+    const first = serialize((await generate()).document);
+    expect(serialize((await generate()).document)).toBe(first);
     const metadata = JSON.parse(first)['assessment-results'].metadata;
     expect(metadata['last-modified']).toBe('2026-11-01T05:05:00.000Z');
     expect(metadata.version).toMatch(/^sha256:[0-9a-f]{16}$/);
     expect(metadata['oscal-version']).toBe('1.1.2');
   });
 
-  it('keeps the identity of evidence and nonconformities across periods, and gives a period its own findings', () => {
-    const whole = resultOf(generate().document);
-    const october = resultOf(generate({ from: '2026-10-01T00:00:00.000Z', to: '2026-11-01T00:00:00.000Z' }).document);
+  it('keeps the identity of evidence and nonconformities across periods, and gives a period its own findings', async () => {
+    const whole = resultOf((await generate()).document);
+    const october = resultOf((await generate({ from: '2026-10-01T00:00:00.000Z', to: '2026-11-01T00:00:00.000Z' })).document);
     const observationOf = (result: any) => result.observations.find((entry: any) => entry['relevant-evidence'][0].props[0].value === linked.id).uuid;
     expect(observationOf(october)).toBe(observationOf(whole));
     expect(october.risks.find((risk: any) => risk.props[0].value === 'NC-0002').uuid).toBe(whole.risks[0].uuid);
@@ -182,8 +182,8 @@ describe('OSCAL assessment results of a period', () => {
     expect(october.uuid).not.toBe(whole.uuid);
   });
 
-  it('embeds the assessment plan it imports: one TEST activity per control and check, scoped by the config', () => {
-    const { document, plan } = generate();
+  it('embeds the assessment plan it imports: one TEST activity per control and check, scoped by the config', async () => {
+    const { document, plan } = await generate();
     const results = (document as any)['assessment-results'];
     const resource = results['back-matter'].resources[0];
     expect(results['import-ap'].href).toBe(`#${resource.uuid}`);
@@ -199,8 +199,8 @@ describe('OSCAL assessment results of a period', () => {
     expect(scope.props).toEqual([{ name: 'sha256', ns: ISMS_NS, value: 'c'.repeat(64) }]);
   });
 
-  it('says so when a period has no evidence: no observation, every objective not satisfied for want of a run', () => {
-    const { document, summary } = generate({ from: '2030-01-01T00:00:00.000Z', to: '2030-02-01T00:00:00.000Z' });
+  it('says so when a period has no evidence: no observation, every objective not satisfied for want of a run', async () => {
+    const { document, summary } = await generate({ from: '2030-01-01T00:00:00.000Z', to: '2030-02-01T00:00:00.000Z' });
     const result = resultOf(document);
     expect(result.observations).toBeUndefined();
     expect(result.description).toContain('No evidence was collected in this period');
@@ -230,15 +230,15 @@ describe('the independent validator (NIST liboscal-java: OSCAL JSON schema and c
   };
 
   it('finds the results of a period, of an empty period and the embedded plan valid, without a warning', async () => {
-    const { document, plan } = generate();
-    const files = [write('ar.json', document), write('ap.json', plan), write('ar-empty.json', generate({ from: '2030-01-01T00:00:00.000Z', to: '2030-02-01T00:00:00.000Z' }).document)];
+    const { document, plan } = await generate();
+    const files = [write('ar.json', document), write('ap.json', plan), write('ar-empty.json', (await generate({ from: '2030-01-01T00:00:00.000Z', to: '2030-02-01T00:00:00.000Z' })).document)];
     const { code, output } = await validateOscal(files);
     expect(output.trim().split('\n')).toEqual(files.map((file) => `${file}: valid OSCAL ${file.endsWith('ap.json') ? 'ap' : 'ar'}`));
     expect(code).toBe(0);
   });
 
   it('rejects a document with one field corrupted, so a pass is not vacuous', async () => {
-    const document = JSON.parse(serialize(generate().document));
+    const document = JSON.parse(serialize((await generate()).document));
     document['assessment-results'].results[0].findings[1].target.status.state = 'passed';
     const file = write('ar-corrupted.json', document);
     const { code, output } = await validateOscal([file]);
@@ -248,7 +248,7 @@ describe('the independent validator (NIST liboscal-java: OSCAL JSON schema and c
   });
 
   it('rejects a collected time without a time zone', async () => {
-    const document = JSON.parse(serialize(generate().document));
+    const document = JSON.parse(serialize((await generate()).document));
     document['assessment-results'].results[0].observations[0].collected = '2026-09-07T06:05:00';
     const { code, output } = await validateOscal([write('ar-no-zone.json', document)]);
     expect(output).toContain('#/assessment-results/results/0/observations/0/collected');

@@ -89,7 +89,7 @@ const row = (id: string) => soa.controls.find((control) => control.id === id)!;
 async function snapshot(runId: string, controlId: string, sourceName: string, collectedAt: string) {
   const staged = await store.stage(runId, sourceName);
   await staged.append(Scan.parse({ kind: 'scan', source: sourceName, scanner: 'trivy', asset: sourceName, scannedAt: collectedAt, origin: 'seed', findingCount: 0 }));
-  return store.commit(staged, { runId, controlId, sourceName, connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt, provenance: {}, warnings: [] });
+  return await store.commit(staged, { runId, controlId, sourceName, connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt, provenance: {}, warnings: [] });
 }
 
 beforeAll(async () => {
@@ -98,35 +98,35 @@ beforeAll(async () => {
   config = await loadConfig(writeConfig(), defaultRegistries);
   store = await EvidenceStore.open(config.dataDir);
   const register = new Register(store.catalog);
-  const run = (runId: string, controlId: string, evaluatedAt: string, status: 'pass' | 'fail' | 'error', deviations = 0) => {
+  const run = async (runId: string, controlId: string, evaluatedAt: string, status: 'pass' | 'fail' | 'error', deviations = 0) => {
     const found = Array.from({ length: deviations }, (_, index) => ({ checkId: 'vulnerability-sla', subject: `s${index}`, title: `Finding ${index}`, severity: 'high' as const, detail: '', values: {}, evidenceIds: [] }));
-    const saved = register.saveCheckRun({ runId, controlId, evaluatedAt, status, results: [{ checkId: 'vulnerability-sla', status, deviations }] }, found);
+    const saved = await register.saveCheckRun({ runId, controlId, evaluatedAt, status, results: [{ checkId: 'vulnerability-sla', status, deviations }] }, found);
     const gaps = status === 'error' ? [{ sourceName: `${controlId}-b`, reason: 'denied', errorType: 'PermissionError' }] : [];
-    register.reconcile({ checkRunId: saved.id, controlId, reference: 'x', owner: 'o', at: evaluatedAt, gaps, collectedSources: [`${controlId}-a`] });
+    await register.reconcile({ checkRunId: saved.id, controlId, reference: 'x', owner: 'o', at: evaluatedAt, gaps, collectedSources: [`${controlId}-a`] });
   };
   // vuln failed yesterday and passes today: only today's run and its evidence count.
   await snapshot('vuln-1', 'vuln', 'vuln-a', '2026-11-11T06:00:00.000Z');
-  run('vuln-1', 'vuln', '2026-11-11T06:01:00.000Z', 'fail', 1);
+  await run('vuln-1', 'vuln', '2026-11-11T06:01:00.000Z', 'fail', 1);
   await snapshot('vuln-2', 'vuln', 'vuln-a', '2026-11-12T06:00:00.000Z');
   await snapshot('vuln-2', 'vuln', 'vuln-b', '2026-11-12T06:00:01.000Z');
-  run('vuln-2', 'vuln', '2026-11-12T06:01:00.000Z', 'pass');
+  await run('vuln-2', 'vuln', '2026-11-12T06:01:00.000Z', 'pass');
   await snapshot('access-1', 'access', 'access-a', '2026-11-12T06:00:00.000Z');
-  run('access-1', 'access', '2026-11-12T06:02:00.000Z', 'fail', 2);
+  await run('access-1', 'access', '2026-11-12T06:02:00.000Z', 'fail', 2);
   await snapshot('backup-1', 'backup', 'backup-a', '2026-11-12T06:00:00.000Z');
-  run('backup-1', 'backup', '2026-11-12T06:03:00.000Z', 'error');
+  await run('backup-1', 'backup', '2026-11-12T06:03:00.000Z', 'error');
 
   const calendar = resolveCalendar(config.config);
   const calendarStore = new CalendarStore(store.catalog);
   const occurrence = (activityId: string, dueDate: string) => planOccurrences(calendar.activities.get(activityId)!, { from: Date.parse('2026-01-01'), to: NOW }).find((entry) => entry.dueDate === dueDate)!;
   const review = occurrence('soa-review', '2026-04-30');
-  calendarStore.open(review, review.opensAt);
+  await calendarStore.open(review, review.opensAt);
   const file = await store.storeFile(
     { runId: review.occurrenceId, controlId: 'activity:soa-review', sourceName: 'soa.html', connector: 'calendar', connectorVersion: '1', collectedAt: '2026-05-02T10:00:00.000Z', provenance: {}, warnings: [] },
     { name: 'soa.html', mediaType: 'text/html' },
     '<p>reviewed</p>',
   );
   soaReviewEvidence = { id: file.id, sha256: file.sha256 };
-  calendarStore.complete({
+  await calendarStore.complete({
     occurrenceId: review.occurrenceId,
     by: 'ciso@example.com',
     performedAt: '2026-05-02T10:00:00.000Z',
@@ -135,17 +135,17 @@ beforeAll(async () => {
     evidence: [{ name: 'statement of applicability', evidenceId: file.id, sha256: file.sha256, uri: file.uri }],
   });
   const supplier = occurrence('supplier-review', '2026-09-30');
-  calendarStore.open(supplier, supplier.opensAt);
-  calendarStore.missed(supplier.occurrenceId, 'NC-0099', supplier.graceUntil);
+  await calendarStore.open(supplier, supplier.opensAt);
+  await calendarStore.missed(supplier.occurrenceId, 'NC-0099', supplier.graceUntil);
   const restore = occurrence('restore-test', '2026-08-15');
-  calendarStore.open(restore, restore.opensAt);
-  calendarStore.complete({ occurrenceId: restore.occurrenceId, by: 'ops@example.com', performedAt: '2026-08-14T09:00:00.000Z', recordedAt: '2026-08-14T09:00:00.000Z', late: false, evidence: [{ name: 'restore report', link: 'https://wiki.example.com/restore' }] });
+  await calendarStore.open(restore, restore.opensAt);
+  await calendarStore.complete({ occurrenceId: restore.occurrenceId, by: 'ops@example.com', performedAt: '2026-08-14T09:00:00.000Z', recordedAt: '2026-08-14T09:00:00.000Z', late: false, evidence: [{ name: 'restore report', link: 'https://wiki.example.com/restore' }] });
 
   titles = await readLicensedTitles('titles.csv', config.baseDir);
-  soa = gatherSoa({ config, store }, { framework: 'iso27001:2022', now: NOW, titles });
+  soa = await gatherSoa({ config, store }, { framework: 'iso27001:2022', now: NOW, titles });
 });
-afterAll(() => {
-  store.close();
+afterAll(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -161,8 +161,8 @@ describe('the Statement of Applicability', () => {
     expect(soa.schema).toBe('isms-worker/statement-of-applicability@1');
   });
 
-  it("derives live status from the latest runs of the controls that reference each one, with that run's evidence ids and hashes", () => {
-    const vuln = store.list({ controlId: 'vuln' });
+  it("derives live status from the latest runs of the controls that reference each one, with that run's evidence ids and hashes", async () => {
+    const vuln = await store.list({ controlId: 'vuln' });
     expect(row('A.8.8')).toMatchObject({
       status: 'implemented',
       statusText: 'implemented: control vuln pass',
@@ -241,8 +241,8 @@ describe('the Statement of Applicability', () => {
     });
   });
 
-  it('maps every control to SOC 2 or NIST CSF 2.0 through the crosswalk, and lists each framework id with what evidences it', () => {
-    const soc2 = gatherSoa({ config, store }, { framework: 'soc2', now: NOW, titles: null });
+  it('maps every control to SOC 2 or NIST CSF 2.0 through the crosswalk, and lists each framework id with what evidences it', async () => {
+    const soc2 = await gatherSoa({ config, store }, { framework: 'soc2', now: NOW, titles: null });
     expect(soc2.framework).toEqual({ id: 'soc2', name: 'SOC 2 (2017 Trust Services Criteria)' });
     expect(soc2.controls.find((control) => control.id === 'A.8.8')!.mapped).toEqual(['CC7.1']);
     expect(soc2.controls.find((control) => control.id === 'A.7.4')!.mapped).toEqual([]);
@@ -256,7 +256,7 @@ describe('the Statement of Applicability', () => {
     expect(entry('CC1.1')).toMatchObject({ status: 'manual', statusText: MANUAL_TEXT, evidencedBy: [] });
     expect(soc2.crosswalk!.sources).toHaveLength(2);
 
-    const csf = gatherSoa({ config, store }, { framework: 'nist-csf-2.0', now: NOW, titles: null });
+    const csf = await gatherSoa({ config, store }, { framework: 'nist-csf-2.0', now: NOW, titles: null });
     expect(csf.controls.find((control) => control.id === 'A.8.8')!.mapped).toEqual(['ID.RA-01', 'PR.PS-02']);
     expect(csf.frameworkView).toHaveLength(106);
     expect(csf.frameworkView.find((candidate) => candidate.id === 'PR.DS-11')).toMatchObject({ annexA: ['A.8.13'], status: 'evidence-gap' });
@@ -307,12 +307,12 @@ describe('the SoA as HTML', () => {
     expect(hostileOrganisation).not.toContain(HOSTILE);
   });
 
-  it('has a row per Annex A control with applicability, justification, status, evidence and owner, and the last review', () => {
+  it('has a row per Annex A control with applicability, justification, status, evidence and owner, and the last review', async () => {
     expect(html.match(/<tr data-control="/g)).toHaveLength(93);
     const a88 = /<tr data-control="A\.8\.8">([^]*?)<\/tr>/.exec(html)![1]!;
     expect(a88).toContain('<td>risk treatment (R-3, R-7), contractual: Customer contracts require patches within 30 days</td>');
     expect(a88).toContain('<span class="badge good">implemented</span>');
-    const [latest] = store.list({ controlId: 'vuln' });
+    const [latest] = await store.list({ controlId: 'vuln' });
     expect(a88).toContain(`<b>${latest!.id}</b> <code title="sha256 ${latest!.sha256}">${latest!.sha256.slice(0, 12)}…</code><small> vuln-b</small>`);
     expect(a88).toContain('<td>security@example.com</td>');
     expect(html).toContain('<tr data-control="A.7.4" class="excluded">');
@@ -322,8 +322,8 @@ describe('the SoA as HTML', () => {
     expect(html).not.toContain('<section id="framework">');
   });
 
-  it('adds the chosen framework: a column of mapped ids and a section per framework id, naming the crosswalk as indicative with its sources', () => {
-    const page = renderSoaHtml(gatherSoa({ config, store }, { framework: 'soc2', now: NOW, titles: null }));
+  it('adds the chosen framework: a column of mapped ids and a section per framework id, naming the crosswalk as indicative with its sources', async () => {
+    const page = renderSoaHtml(await gatherSoa({ config, store }, { framework: 'soc2', now: NOW, titles: null }));
     expect(page).toContain('<th>SOC 2 (2017 Trust Services Criteria)</th>');
     expect(/<tr data-control="A\.5\.18">([^]*?)<\/tr>/.exec(page)![1]).toMatch(/<td>CC6\.2, CC6\.3<\/td>$/);
     expect(page).toContain('<h2>By SOC 2 (2017 Trust Services Criteria)</h2>');
@@ -355,7 +355,7 @@ describe('the SoA in a browser', { tags: ['chromium'] }, () => {
 });
 
 describe('the SoA as CSV', () => {
-  it('has a header and a row per control, formulas kept as text, the evidence with full hashes', () => {
+  it('has a header and a row per control, formulas kept as text, the evidence with full hashes', async () => {
     const csv = renderSoaCsv(soa);
     const lines = csv.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
     expect(lines).toHaveLength(94);
@@ -367,7 +367,7 @@ describe('the SoA as CSV', () => {
     if (vuln.kind !== 'control') throw new Error('A.8.8 is evidenced by the vuln control');
     expect(vuln.evidence).toHaveLength(2);
     for (const evidence of vuln.evidence) expect(a88).toContain(`${evidence.id} sha256:${evidence.sha256}`);
-    expect(renderSoaCsv(gatherSoa({ config, store }, { framework: 'nist-csf-2.0', now: NOW, titles: null })).split('\r\n')[0]).toMatch(/,evidence,nist-csf-2\.0$/);
+    expect(renderSoaCsv(await gatherSoa({ config, store }, { framework: 'nist-csf-2.0', now: NOW, titles: null })).split('\r\n')[0]).toMatch(/,evidence,nist-csf-2\.0$/);
   });
 });
 
@@ -381,12 +381,12 @@ describe('SoAs kept as evidence, and what changed between them', () => {
     expect(first[0]!.runId).toBe(first[1]!.runId);
 
     const added = await loadConfig(writeConfig([control('malware', ['A.8.7'], 'endpoint@example.com')]), defaultRegistries);
-    const second = gatherSoa({ config: added, store }, { framework: 'iso27001:2022', now: NOW + 60_000, titles });
+    const second = await gatherSoa({ config: added, store }, { framework: 'iso27001:2022', now: NOW + 60_000, titles });
     const kept = await keepSoa(store, second);
     expect(kept).toHaveLength(1);
     expect(kept[0]!.runId).not.toBe(first[0]!.runId);
 
-    const [latest, previous] = storedSoas(store);
+    const [latest, previous] = await storedSoas(store);
     expect([latest!.id, previous!.id]).toEqual([kept[0]!.id, first[0]!.id]);
     expect(await readStoredSoa(store, previous!)).toEqual(soa);
     expect(diffSoa(await readStoredSoa(store, previous!), await readStoredSoa(store, latest!))).toEqual([

@@ -32,7 +32,7 @@ export function registerCalendarCommands(context: CliContext): void {
       await withRuntime(async (runtime) => {
         const now = Date.now();
         const range = rangeOf(options, now, 12);
-        const rows = calendarView(runtime, range, now);
+        const rows = await calendarView(runtime, range, now);
         if (options.ics) {
           await writeFile(options.ics, renderIcs(rows, { now, name: `ISMS maintenance calendar${runtime.config.config.organisation ? ` (${runtime.config.config.organisation})` : ''}` }));
           print(`${options.ics}: ${rows.length} occurrences`);
@@ -56,7 +56,7 @@ export function registerCalendarCommands(context: CliContext): void {
         const now = Date.now();
         const to = options.to ? dateOf(options.to, '--to') : now;
         const from = options.from ? dateOf(options.from, '--from') : Date.parse(addMonthsIso(new Date(to).toISOString().slice(0, 10), -12));
-        const summaries = coverageOf(runtime, { from, to }, now);
+        const summaries = await coverageOf(runtime, { from, to }, now);
         if (options.json) print(summaries);
         else {
           print(
@@ -84,7 +84,7 @@ export function registerCalendarCommands(context: CliContext): void {
     .action(async (options: { status?: ListStatus; json?: boolean }) => {
       await withRuntime(async (runtime) => {
         const now = Date.now();
-        const recorded = new CalendarStore(runtime.store.catalog).list();
+        const recorded = await new CalendarStore(runtime.store.catalog).list();
         const rows = calendarRows([], recorded, now).filter((row) => !options.status || STATUSES_OF[options.status].includes(row.status));
         if (options.json) return print(rows);
         print(table(rows, ['occurrenceId', 'activity', 'owner', 'due', 'status', 'nonconformityId']));
@@ -141,9 +141,9 @@ export function registerCalendarCommands(context: CliContext): void {
     .action(async (occurrenceId: string) => {
       await withRuntime(async (runtime) => {
         const store = new CalendarStore(runtime.store.catalog);
-        const occurrence = store.get(occurrenceId);
+        const occurrence = await store.get(occurrenceId);
         if (!occurrence) throw new ConfigError(`no occurrence ${occurrenceId}`);
-        print({ ...occurrence, displayStatus: statusOf(occurrence, Date.now()), events: store.events(occurrenceId) });
+        print({ ...occurrence, displayStatus: statusOf(occurrence, Date.now()), events: await store.events(occurrenceId) });
       });
     });
 
@@ -178,7 +178,7 @@ export function registerCalendarCommands(context: CliContext): void {
     .option('--json', 'JSON output')
     .action(async (options: { json?: boolean }) => {
       await withRuntime(async (runtime) => {
-        const changes = new CalendarStore(runtime.store.catalog).changes();
+        const changes = await new CalendarStore(runtime.store.catalog).changes();
         if (options.json) return print(changes);
         print(
           table(

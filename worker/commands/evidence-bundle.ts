@@ -43,7 +43,7 @@ export function registerBundleCommands(context: CliContext, evidence: Command): 
     .option('--out <file>', 'also write it to this file')
     .action(async (options: { out?: string }) => {
       await withRuntime(async ({ store, config }) => {
-        const checkpoint = checkpointOf(store, config.config.organisation);
+        const checkpoint = await checkpointOf(store, config.config.organisation);
         if (!checkpoint) throw new ConfigError(`the catalog in ${config.dataDir} holds no evidence yet: nothing to checkpoint`);
         const text = `${JSON.stringify(checkpoint, null, 2)}\n`;
         if (options.out) await writeFile(options.out, text);

@@ -70,9 +70,9 @@ export function registerManagementReviewCommands(context: CliContext): void {
         refused(async () => {
           const reviews = new ManagementReviewStore(runtime.store.catalog);
           const now = new Date().toISOString();
-          const open = reviews.openReview() ?? reviews.open({ ...packToDiscuss(runtime, options.pack), at: now, by: options.by });
+          const open = (await reviews.openReview()) ?? (await reviews.open({ ...(await packToDiscuss(runtime, options.pack)), at: now, by: options.by }));
           if (options.pack !== undefined && open.packEvidenceId !== options.pack) throw new ConfigError(`--pack ${options.pack}: management review ${open.id} is open on pack ${open.packEvidenceId}; close it first`);
-          const decision = reviews.decide({ reviewId: open.id, text: options.text.trim(), owner: options.owner, dueDate: options.due, at: now, by: options.by });
+          const decision = await reviews.decide({ reviewId: open.id, text: options.text.trim(), owner: options.owner, dueDate: options.due, at: now, by: options.by });
           print(`${decision.id}: recorded on ${open.id} (pack ${open.packEvidenceId}), owner ${decision.owner}, due ${decision.dueDate}`);
         }),
       );
@@ -88,7 +88,7 @@ export function registerManagementReviewCommands(context: CliContext): void {
       if (!(DECISION_STATUSES as readonly string[]).includes(options.status)) throw new ConfigError(`--status ${options.status}: not one of ${DECISION_STATUSES.join(', ')}`);
       await withRuntime((runtime) =>
         refused(async () => {
-          const decision = new ManagementReviewStore(runtime.store.catalog).setStatus(decisionId, options.status as DecisionStatus, { at: new Date().toISOString(), by: options.by, note: options.note });
+          const decision = await new ManagementReviewStore(runtime.store.catalog).setStatus(decisionId, options.status as DecisionStatus, { at: new Date().toISOString(), by: options.by, note: options.note });
           print(`${decision.id}: ${decision.status}`);
         }),
       );
@@ -124,7 +124,7 @@ export function registerManagementReviewCommands(context: CliContext): void {
       const options = command.optsWithGlobals<{ json?: boolean }>();
       await withRuntime(async (runtime) => {
         const reviews = new ManagementReviewStore(runtime.store.catalog);
-        const rows = reviews.list().map((entry) => ({ ...entry, decisions: reviews.decisions(entry.id) }));
+        const rows = await Promise.all((await reviews.list()).map(async (entry) => ({ ...entry, decisions: await reviews.decisions(entry.id) })));
         if (options.json) return print(rows);
         print(
           table(
@@ -143,13 +143,13 @@ export function registerManagementReviewCommands(context: CliContext): void {
 }
 
 /** The pack a new review discusses: the one named, else the latest kept, with its period. */
-function packToDiscuss(runtime: Runtime, packId: string | undefined): { packEvidenceId: string; period: { from: string; to: string } } {
-  const row = packId === undefined ? storedPacks(runtime.store)[0] : runtime.store.get(packId);
+async function packToDiscuss(runtime: Runtime, packId: string | undefined): Promise<{ packEvidenceId: string; period: { from: string; to: string } }> {
+  const row = packId === undefined ? (await storedPacks(runtime.store))[0] : await runtime.store.get(packId);
   if (!row) {
     throw new ConfigError(packId === undefined ? 'no management review pack is kept yet: generate one with isms management-review --from DATE --to DATE --out FILE.html' : `--pack ${packId}: no such evidence`);
   }
   if (row.controlId !== MANAGEMENT_REVIEW_CONTROL_ID || row.sourceName !== 'pack.json') throw new ConfigError(`--pack ${row.id}: not a kept management review pack (its JSON)`);
-  const discussed = new ManagementReviewStore(runtime.store.catalog).reviewOfPack(row.id);
+  const discussed = await new ManagementReviewStore(runtime.store.catalog).reviewOfPack(row.id);
   if (discussed?.heldAt) throw new ConfigError(`--pack ${row.id}: management review ${discussed.id} was held; generate a new pack for the next review`);
   const period = row.provenance['period'] as { from: string; to: string };
   return { packEvidenceId: row.id, period };
@@ -167,17 +167,17 @@ export interface ClosedReview {
  */
 export async function closeReview(runtime: Runtime, input: { by: string; at: string; note?: string; occurrenceId?: string; hostWorker: boolean }): Promise<ClosedReview> {
   const reviews = new ManagementReviewStore(runtime.store.catalog);
-  const pending = reviews.openReview() ?? reviews.list().findLast((entry) => entry.heldAt !== null && entry.occurrenceId === null);
+  const pending = (await reviews.openReview()) ?? (await reviews.list()).findLast((entry) => entry.heldAt !== null && entry.occurrenceId === null);
   if (!pending) throw new ConfigError('no management review is open: record its decisions first (isms management-review decide)');
-  const decisions = reviews.decisions(pending.id);
+  const decisions = await reviews.decisions(pending.id);
   if (decisions.length === 0) throw new ConfigError(`management review ${pending.id} has no decisions: record them first (isms management-review decide)`);
-  const packJson = runtime.store.get(pending.packEvidenceId);
-  const packHtml = packJson && packHtmlOf(runtime.store, packJson);
+  const packJson = await runtime.store.get(pending.packEvidenceId);
+  const packHtml = packJson && (await packHtmlOf(runtime.store, packJson));
   if (!packJson || !packHtml) throw new ConfigError(`management review ${pending.id}: its pack ${pending.packEvidenceId} is not in the evidence store`);
 
   const held = pending.heldAt
     ? pending
-    : reviews.hold(pending.id, {
+    : await reviews.hold(pending.id, {
         at: input.at,
         by: input.by,
         note: input.note,
@@ -194,6 +194,6 @@ export async function closeReview(runtime: Runtime, input: { by: string; at: str
   const calendar: ObligationOutcome = calendarOf(runtime).activities.has(MANAGEMENT_REVIEW_ACTIVITY)
     ? await withTemporal(runtime, input.hostWorker, (client) => completeObligation({ config: runtime.config, store: runtime.store, occurrences: occurrenceWorkflows(client, runtime.config) }, record))
     : { outcome: 'no-activity', activityId: MANAGEMENT_REVIEW_ACTIVITY };
-  if (calendar.outcome === 'completed' || calendar.outcome === 'already-done') reviews.completedOccurrence(held.id, calendar.occurrenceId);
-  return { review: reviews.get(held.id)!, decisions: decisions.length, calendar };
+  if (calendar.outcome === 'completed' || calendar.outcome === 'already-done') await reviews.completedOccurrence(held.id, calendar.occurrenceId);
+  return { review: (await reviews.get(held.id))!, decisions: decisions.length, calendar };
 }

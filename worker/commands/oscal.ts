@@ -33,7 +33,7 @@ export function registerOscalCommands(context: CliContext): void {
           period,
           controls: assessedControlsOf(runtime.config),
           config: { name: path.basename(runtime.config.file), sha256: createHash('sha256').update(configBytes).digest('hex') },
-          data: readAssessmentPeriod(runtime.store, runtime.register, period),
+          data: await readAssessmentPeriod(runtime.store, runtime.register, period),
         });
         await writeFileAtomically(options.out, serialize(document));
         print(

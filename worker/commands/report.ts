@@ -25,7 +25,7 @@ export function registerReportCommands(context: CliContext): void {
         const zone = runtime.config.config.timezone;
         const range = { from: instantOf(options.from, '--from', zone), to: instantOf(options.to, '--to', zone) };
         if (range.to <= range.from) throw new ConfigError('--to must be after --from');
-        const data = gatherAuditReport(runtime, range, Date.now(), framework);
+        const data = await gatherAuditReport(runtime, range, Date.now(), framework);
         if (options.json) return print(data);
         await writeFile(options.out!, renderAuditReport(data));
         const cells = data.heatmap.rows.flatMap((row) => row.cells);

@@ -33,9 +33,9 @@ export function registerReviewCommands(context: CliContext): void {
           return waitForReviewLists(client, opened.campaignId);
         });
         const reviews = new AccessReviewStore(runtime.store.catalog);
-        const campaign = reviews.get(progress.campaignId);
+        const campaign = await reviews.get(progress.campaignId);
         if (options.json) return print({ progress, campaign });
-        print(campaign ? describeCampaign(campaign, reviews.entries(campaign.id)) : `${progress.campaignId}: ${progress.phase}`);
+        print(campaign ? describeCampaign(campaign, await reviews.entries(campaign.id)) : `${progress.campaignId}: ${progress.phase}`);
       });
     });
 
@@ -46,7 +46,7 @@ export function registerReviewCommands(context: CliContext): void {
     .option('--json', 'JSON output')
     .action(async (options: { control?: string; json?: boolean }) => {
       await withRuntime(async (runtime) => {
-        const campaigns = new AccessReviewStore(runtime.store.catalog).list({ controlId: options.control });
+        const campaigns = await new AccessReviewStore(runtime.store.catalog).list({ controlId: options.control });
         if (options.json) return print(campaigns);
         print(table(campaigns, ['id', 'status', 'openedAt', 'dueAt', 'entryCount', 'undecided']));
       });
@@ -61,12 +61,12 @@ export function registerReviewCommands(context: CliContext): void {
     .action(async (campaignId: string, options: { csv?: string; html?: string; json?: boolean }) => {
       await withRuntime(async (runtime) => {
         const reviews = new AccessReviewStore(runtime.store.catalog);
-        const campaign = reviews.get(campaignId);
+        const campaign = await reviews.get(campaignId);
         if (!campaign) throw new ConfigError(`no access review campaign ${campaignId} (see isms review list)`);
-        const entries = reviews.entries(campaignId);
+        const entries = await reviews.entries(campaignId);
         if (options.csv) await writeFile(options.csv, reviewCsv(entries));
         if (options.html) await writeFile(options.html, reviewHtml(campaign, entries));
-        if (options.json) return print({ ...campaign, entries, decisions: reviews.decisionHistory(campaignId) });
+        if (options.json) return print({ ...campaign, entries, decisions: await reviews.decisionHistory(campaignId) });
         print(describeCampaign(campaign, entries));
         print(
           table(

@@ -26,7 +26,7 @@ export function registerSoaCommands(context: CliContext): void {
       await withRuntime(async (runtime) => {
         const titlesFile = runtime.config.config.soa?.titles;
         const titles = titlesFile ? await readLicensedTitles(titlesFile, runtime.config.baseDir) : null;
-        const document = gatherSoa(runtime, { framework, now: Date.now(), titles });
+        const document = await gatherSoa(runtime, { framework, now: Date.now(), titles });
         const content = format === 'html' ? renderSoaHtml(document) : format === 'csv' ? renderSoaCsv(document) : `${JSON.stringify(document, null, 2)}\n`;
         await writeFile(options.out!, content);
         const kept = await keepSoa(runtime.store, document, format === 'json' ? undefined : { format, content });
@@ -40,7 +40,7 @@ export function registerSoaCommands(context: CliContext): void {
     .option('--json', 'JSON output')
     .action(async (options: { json?: boolean }) => {
       await withRuntime(async ({ store }) => {
-        const [latest, previous] = storedSoas(store);
+        const [latest, previous] = await storedSoas(store);
         if (!latest || !previous) throw new ConfigError(`soa diff: ${latest ? 'one SoA is' : 'no SoA is'} kept so far; \`isms soa --out FILE\` generates and keeps one`);
         const changes = diffSoa(await readStoredSoa(store, previous), await readStoredSoa(store, latest));
         if (options.json) return print({ before: { evidenceId: previous.id, generatedAt: previous.collectedAt }, after: { evidenceId: latest.id, generatedAt: latest.collectedAt }, changes });

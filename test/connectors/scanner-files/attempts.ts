@@ -58,7 +58,7 @@ export async function scannerSourceAttempts(sourceConfig: Record<string, unknown
       attempts += 1;
       const activity = new MockActivityEnvironment({ attempt: attempts, heartbeatDetails: lastDetails });
       const cursors: (string | undefined)[] = [];
-      activity.on('heartbeat', (details: { cursor?: string }) => {
+      activity.on('heartbeat', async (details: { cursor?: string }) => {
         const fresh = details !== lastDetails && cursors.at(-1) !== details.cursor;
         lastDetails = details;
         if (!fresh) return;
@@ -76,11 +76,11 @@ export async function scannerSourceAttempts(sourceConfig: Record<string, unknown
       for await (const record of store.records(ref.id)) records.push(record);
       return records;
     },
-    row(ref: EvidenceRef) {
-      return store.get(ref.id)!;
+    async row(ref: EvidenceRef) {
+      return (await store.get(ref.id))!;
     },
     async close() {
-      store.close();
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

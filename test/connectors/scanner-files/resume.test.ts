@@ -76,7 +76,7 @@ describe('scanner-files resumes by file identity, not list position (through col
       f: ['CVE-2026-f1', 'CVE-2026-f2'],
       h: ['CVE-2026-h1', 'CVE-2026-h2'],
     });
-    const row = attempts!.row(second.ref!);
+    const row = await attempts!.row(second.ref!);
     expect((row.provenance.filesRead as { path: string }[]).map((read) => read.path)).toEqual(['b', 'd', 'a', 'f', 'h'].map(file));
     expect(row.provenance).toMatchObject({ earlierAttempts: { filesRead: 2, changedSinceRead: [], goneSinceRead: [] }, filesMatched: 5, attempt: 2 });
     expect(row.warnings).toEqual([]);
@@ -89,7 +89,7 @@ describe('scanner-files resumes by file identity, not list position (through col
     const second = await attempts!.attempt();
     expect(second.error).toBeUndefined();
     expect(Object.keys(await findingsByAsset(second.ref!))).toEqual(['b', 'd', 'f', 'h']);
-    const row = attempts!.row(second.ref!);
+    const row = await attempts!.row(second.ref!);
     const filesRead = row.provenance.filesRead as { path: string; sha256: string }[];
     expect(filesRead.map((read) => read.path)).toEqual(['b', 'd', 'f', 'h'].map(file));
     expect(filesRead[0]!.sha256).toBe(original.b);
@@ -112,7 +112,7 @@ describe('scanner-files resumes by file identity, not list position (through col
       f: ['CVE-2026-f1', 'CVE-2026-f2'],
       h: ['CVE-2026-h3'],
     });
-    const row = attempts!.row(second.ref!);
+    const row = await attempts!.row(second.ref!);
     const filesRead = row.provenance.filesRead as { path: string; sha256: string; size: number; modifiedAt: string }[];
     expect(filesRead.map((read) => [read.path, read.sha256])).toEqual([
       [file('b'), original.b],

@@ -233,7 +233,7 @@ describe('scanner-files: S3 objects (moto)', () => {
       expect(second.error).toBeUndefined();
       const findings = findingsOf((await attempts.records(second.ref!)) as ScannerRecord[]).map((finding) => `${finding.asset}:${finding.id}`);
       expect(findings).toEqual(['b:CVE-2026-b1', 'd:CVE-2026-d1', 'a:CVE-2026-a1', 'f:CVE-2026-f1', 'h:CVE-2026-h2']);
-      const row = attempts.row(second.ref!);
+      const row = await attempts.row(second.ref!);
       const filesRead = row.provenance.filesRead as { path: string; etag: string }[];
       expect(filesRead.map((read) => read.path)).toEqual(['b', 'd', 'a', 'f', 'h'].map((name) => url(`resume/${name}.json`)));
       expect(filesRead[1]!.etag).toBe(readOfD);
