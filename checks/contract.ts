@@ -36,6 +36,9 @@ export const Deviation = z.object({
 });
 export type Deviation = z.infer<typeof Deviation>;
 
+/** A deviation as a check's evaluate returns it: defineCheck stamps the check's id on it. */
+export type CheckDeviation = Omit<Deviation, 'checkId'>;
+
 export interface Check<S extends z.ZodType = z.ZodType> {
   readonly id: string;
   readonly title: string;
@@ -49,8 +52,14 @@ export interface Check<S extends z.ZodType = z.ZodType> {
   evaluate(evidence: CheckEvidence, params: z.output<S>, at: Date): Deviation[];
 }
 
-export function defineCheck<S extends z.ZodType>(check: Check<S>): Check<S> {
-  return check;
+/** A check as written: its deviations carry no check id, so none can carry another check's. */
+export interface CheckDefinition<S extends z.ZodType = z.ZodType> extends Omit<Check<S>, 'evaluate'> {
+  evaluate(evidence: CheckEvidence, params: z.output<S>, at: Date): CheckDeviation[];
+}
+
+export function defineCheck<S extends z.ZodType>(definition: CheckDefinition<S>): Check<S> {
+  const { id } = definition;
+  return { ...definition, evaluate: (evidence, params, at) => definition.evaluate(evidence, params, at).map((deviation) => ({ checkId: id, ...deviation })) };
 }
 
 /**

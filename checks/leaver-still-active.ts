@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { HrPerson, Identity } from '../evidence/records.ts';
 import { accountLabel, accountSubject, accountValues, distinctIds, isActive, severityFor } from './accounts.ts';
-import type { CheckEvidence, Deviation } from './contract.ts';
+import type { CheckEvidence, CheckDeviation } from './contract.ts';
 import { defineCheck, epochMillis } from './contract.ts';
 import type { PersonMatch } from './people.ts';
 import { accountOwners, describeMatch, movedToJoin } from './people.ts';
@@ -95,7 +95,7 @@ export const leaverStillActive = defineCheck({
   references: ['A.5.18', 'A.6.5'],
   inputs: ['identity', 'hr-person'],
   params: LeaverStillActiveParams,
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     const overdueByAccount = new Map<Identity, LeaverAccount[]>();
     for (const entry of leaverAccounts(evidence, at)) {
       if (!isActive(entry.identity) || entry.hoursSinceTermination <= params.slaHours) continue;
@@ -107,7 +107,6 @@ export const leaverStillActive = defineCheck({
       const { leaver } = longest;
       const hours = Math.floor(longest.hoursSinceTermination);
       return {
-        checkId: 'leaver-still-active',
         subject: accountSubject(identity),
         title: `Leaver's account still active: ${accountLabel(identity)}`,
         severity: severityFor('high', identity),

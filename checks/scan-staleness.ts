@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { daysBetween, defineCheck, type Deviation } from './contract.ts';
+import { daysBetween, defineCheck, type CheckDeviation } from './contract.ts';
 import { matchesPattern } from './patterns.ts';
 
 const AssetGroup = z.strictObject({
@@ -58,7 +58,7 @@ export const scanStaleness = defineCheck({
       .default([{ name: 'all assets', assets: ['*'], expected: [], per: 'asset' }])
       .describe('Asset groups, each judged against its own limit; by default one group of every asset, each asset judged on its own.'),
   }),
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     const byAsset = new Map<string, AssetScans>();
     for (const record of [...evidence.records('scan'), ...evidence.records('finding')]) {
       let scans = byAsset.get(record.asset);
@@ -69,7 +69,7 @@ export const scanStaleness = defineCheck({
       else if (!scans.dated || Date.parse(record.scannedAt) > Date.parse(scans.dated.scannedAt)) scans.dated = sighting;
     }
 
-    const deviations: Deviation[] = [];
+    const deviations: CheckDeviation[] = [];
     const judged = new Map<string, Judgement>();
     const judge = (asset: string, group: AssetGroup, maxAge: number) => {
       const known = judged.get(asset);
@@ -80,7 +80,6 @@ export const scanStaleness = defineCheck({
       const members = [...byAsset.keys()].filter((asset) => group.assets.some((pattern) => matchesPattern(pattern, asset)));
       if (members.length === 0) {
         deviations.push({
-          checkId: 'scan-staleness',
           subject: `group:${group.name}`,
           title: `No vulnerability scan of ${group.name} in the evidence`,
           severity: 'high',
@@ -105,7 +104,7 @@ export const scanStaleness = defineCheck({
 });
 
 /** A group judged as one (`per: group`): its newest credibly dated scan must be recent. */
-function staleGroup(group: AssetGroup, members: readonly string[], byAsset: ReadonlyMap<string, AssetScans>, maxAge: number, at: Date): Deviation | undefined {
+function staleGroup(group: AssetGroup, members: readonly string[], byAsset: ReadonlyMap<string, AssetScans>, maxAge: number, at: Date): CheckDeviation | undefined {
   let newest: [string, Sighting] | undefined;
   let undated: Sighting | undefined;
   for (const asset of members) {
@@ -115,7 +114,6 @@ function staleGroup(group: AssetGroup, members: readonly string[], byAsset: Read
   }
   if (!newest) {
     return {
-      checkId: 'scan-staleness',
       subject: `group:${group.name}`,
       title: `Vulnerability scans of ${group.name} have no known time`,
       severity: 'medium',
@@ -127,7 +125,6 @@ function staleGroup(group: AssetGroup, members: readonly string[], byAsset: Read
   const age = daysBetween(newest[1].scannedAt, at);
   if (age <= maxAge) return undefined;
   return {
-    checkId: 'scan-staleness',
     subject: `group:${group.name}`,
     title: `Vulnerability scans of ${group.name} are stale`,
     severity: 'medium',
@@ -138,8 +135,8 @@ function staleGroup(group: AssetGroup, members: readonly string[], byAsset: Read
 }
 
 /** One asset against the strictest limit of the groups that judge it: missing, stale, or with no credible time. */
-function staleAsset(asset: string, scans: AssetScans | undefined, { maxAge, group }: Judgement, at: Date): Deviation | undefined {
-  const base = { checkId: 'scan-staleness', subject: `asset:${asset}` };
+function staleAsset(asset: string, scans: AssetScans | undefined, { maxAge, group }: Judgement, at: Date): CheckDeviation | undefined {
+  const base = { subject: `asset:${asset}` };
   if (!scans) {
     return {
       ...base,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Identity } from '../evidence/records.ts';
 import { daysBetween, defineCheck } from './contract.ts';
-import type { Deviation } from './contract.ts';
+import type { CheckDeviation } from './contract.ts';
 import { accountLabel, accountSubject, accountValues, isActive, severityFor, wholeDays } from './accounts.ts';
 
 export const StaleCredentialsParams = z.strictObject({
@@ -37,8 +37,8 @@ export const staleCredentials = defineCheck({
   references: ['A.5.17', 'A.8.5'],
   inputs: ['identity'],
   params: StaleCredentialsParams,
-  evaluate(evidence, params, at): Deviation[] {
-    const deviations: Deviation[] = [];
+  evaluate(evidence, params, at): CheckDeviation[] {
+    const deviations: CheckDeviation[] = [];
     const identities = evidence.records('identity');
     for (let position = 0; position < identities.length; position++) {
       const identity = identities[position]!;
@@ -61,7 +61,6 @@ export const staleCredentials = defineCheck({
             : null,
         ].filter((fact) => fact !== null);
         deviations.push({
-          checkId: 'stale-credentials',
           subject: `${accountSubject(identity)}:access-key:${key.id}`,
           title: `Stale access key ${key.id} of ${accountLabel(identity)}`,
           severity: severityFor('medium', identity),

@@ -1,4 +1,4 @@
-import { defineCheck, type Deviation } from './contract.ts';
+import { defineCheck, type CheckDeviation } from './contract.ts';
 import { ReviewParams, reviewLapse } from './reviews.ts';
 
 export const supplierReviewOverdue = defineCheck({
@@ -7,13 +7,12 @@ export const supplierReviewOverdue = defineCheck({
   references: ['A.5.19', 'A.5.22'],
   inputs: ['supplier'],
   params: ReviewParams,
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     return evidence.records('supplier').flatMap((supplier) => {
       const lapse = reviewLapse(supplier, at, params.graceDays);
       if (lapse === undefined) return [];
       return [
         {
-          checkId: 'supplier-review-overdue',
           subject: `supplier:${supplier.name}`,
           title: lapse.daysLate === null ? `Supplier never reviewed: ${supplier.name}` : `Supplier review overdue: ${supplier.name}`,
           // A critical supplier's service or data is one the organisation cannot do without.
