@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { isActive } from '../checks/accounts.ts';
-import type { Deviation } from '../checks/contract.ts';
+import { isActive } from '../checks/kit/accounts.ts';
+import type { Deviation } from '../checks/kit/contract.ts';
 import { ConfigError } from '../config/errors.ts';
 import { campaignIdOf, durationMs, resolveReview, reviewPeriodOf } from '../config/review.ts';
 import { AccessReviewStore, ReviewRefusal, type Campaign, type ReviewEntry, type Verification } from '../evidence/access-reviews.ts';

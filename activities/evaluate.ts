@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { checkEvidence, Deviation, type CheckEvidence } from '../checks/contract.ts';
+import { checkEvidence, Deviation, type CheckEvidence } from '../checks/kit/contract.ts';
 import { findingSubject } from '../checks/vulnerability-sla.ts';
 import { leaverClock } from '../checks/leaver-still-active.ts';
-import type { AccountJoin } from '../checks/join.ts';
+import type { AccountJoin } from '../checks/kit/join.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { FindingLedger } from '../evidence/finding-ledger.ts';
 import { ConfigError } from '../config/errors.ts';

@@ -1,7 +1,7 @@
-import { accessChecks } from '../checks/access.ts';
-import { checkEvidence, Deviation } from '../checks/contract.ts';
+import { accessChecks } from '../checks/index.ts';
+import { checkEvidence, Deviation } from '../checks/kit/contract.ts';
 import type { EvidenceRecord, HrPerson, Identity } from '../evidence/records.ts';
-import { normalizeEmail } from '../checks/people.ts';
+import { normalizeEmail } from '../checks/kit/people.ts';
 import { AT, emit, measure, peakRssMb, Random, ratioOf, runBenchmark, runPhase, say, scaled, SEED, type BenchArgs, type BenchResult } from './common.ts';
 import { generateIdentities, generatePeople } from './records.ts';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Identity } from '../evidence/records.ts';
-import { daysBetween, defineCheck, epochMillis } from './contract.ts';
-import type { CheckDeviation } from './contract.ts';
+import { daysBetween, defineCheck, epochMillis } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
 import {
   CredentialUseParams,
   accountLabel,
@@ -11,7 +11,7 @@ import {
   lastCredentialUseAt,
   severityFor,
   wholeDays,
-} from './accounts.ts';
+} from './kit/accounts.ts';
 
 export const AccountNeverUsedParams = CredentialUseParams.extend({
   graceDays: z

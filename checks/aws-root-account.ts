@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Identity } from '../evidence/records.ts';
-import { defineCheck } from './contract.ts';
-import type { CheckDeviation } from './contract.ts';
-import { accountLabel, accountSubject, accountValues, isActive } from './accounts.ts';
+import { defineCheck } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
+import { accountLabel, accountSubject, accountValues, isActive } from './kit/accounts.ts';
 
 export const AwsRootAccountParams = z.strictObject({
   unknownCountsAsMissing: z

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { BackupJob, Severity } from '../evidence/records.ts';
-import { defineCheck, replacedParams } from './contract.ts';
-import type { CheckDeviation } from './contract.ts';
-import { distinctJobs, endOf, HOUR_MS, isState, resourceKey, roundedHours } from './backup-jobs.ts';
+import { defineCheck, replacedParams } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
+import { distinctJobs, endOf, HOUR_MS, isState, resourceKey, roundedHours } from './kit/backup-jobs.ts';
 
 export const BackupJobFailedParams = z
   .strictObject(

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { ProtectedResource } from '../evidence/records.ts';
-import { defineCheck } from './contract.ts';
-import type { CheckDeviation } from './contract.ts';
-import { distinctJobs, distinctResources, endOf, HOUR_MS, isState, resourceKey, roundedHours, timeOf } from './backup-jobs.ts';
+import { defineCheck } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
+import { distinctJobs, distinctResources, endOf, HOUR_MS, isState, resourceKey, roundedHours, timeOf } from './kit/backup-jobs.ts';
 
 const TagObjective = z.strictObject({
   key: z.string().min(1).describe('The tag\'s key.'),

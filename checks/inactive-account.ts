@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DAY_MS, defineCheck, epochMillis } from './contract.ts';
-import type { CheckDeviation } from './contract.ts';
+import { DAY_MS, defineCheck, epochMillis } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
 import {
   CredentialUseParams,
   accountLabel,
@@ -10,7 +10,7 @@ import {
   lastCredentialUseAt,
   severityFor,
   wholeDays,
-} from './accounts.ts';
+} from './kit/accounts.ts';
 
 export const InactiveAccountParams = CredentialUseParams.extend({
   maxInactiveDays: z

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { HrPerson, Identity } from '../evidence/records.ts';
-import { accountLabel, accountSubject, accountValues, distinctIds, isActive, severityFor } from './accounts.ts';
-import type { CheckEvidence, CheckDeviation } from './contract.ts';
-import { defineCheck, epochMillis } from './contract.ts';
-import type { PersonMatch } from './people.ts';
-import { accountOwners, describeMatch, movedToJoin } from './people.ts';
+import { accountLabel, accountSubject, accountValues, distinctIds, isActive, severityFor } from './kit/accounts.ts';
+import type { CheckEvidence, CheckDeviation } from './kit/contract.ts';
+import { defineCheck, epochMillis } from './kit/contract.ts';
+import type { PersonMatch } from './kit/people.ts';
+import { accountOwners, describeMatch, movedToJoin } from './kit/people.ts';
 
 const HOUR_MS = 3_600_000;
 

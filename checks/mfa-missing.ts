@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineCheck } from './contract.ts';
-import type { CheckDeviation } from './contract.ts';
+import { defineCheck } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
 import {
   ServiceAccountParams,
   UsernamePatterns,
@@ -11,7 +11,7 @@ import {
   serviceAccountTest,
   severityFor,
   usernameMatcher,
-} from './accounts.ts';
+} from './kit/accounts.ts';
 
 export const MfaMissingParams = ServiceAccountParams.extend({
   requireForAll: z

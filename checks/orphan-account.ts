@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineCheck } from './contract.ts';
-import type { CheckDeviation } from './contract.ts';
+import { defineCheck } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
 import {
   ServiceAccountParams,
   UsernamePatterns,
@@ -11,9 +11,9 @@ import {
   serviceAccountTest,
   severityFor,
   usernameMatcher,
-} from './accounts.ts';
-import { describeJoin } from './join.ts';
-import { accountOwners, movedToJoin } from './people.ts';
+} from './kit/accounts.ts';
+import { describeJoin } from './kit/join.ts';
+import { accountOwners, movedToJoin } from './kit/people.ts';
 
 export const OrphanAccountParams = z.strictObject(
   {

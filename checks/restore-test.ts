@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { BackupJob } from '../evidence/records.ts';
-import { defineCheck } from './contract.ts';
-import type { CheckEvidence, CheckDeviation } from './contract.ts';
-import { distinctJobs, distinctResources, endOf, isState } from './backup-jobs.ts';
-import type { Sighting } from './backup-jobs.ts';
+import { defineCheck } from './kit/contract.ts';
+import type { CheckEvidence, CheckDeviation } from './kit/contract.ts';
+import { distinctJobs, distinctResources, endOf, isState } from './kit/backup-jobs.ts';
+import type { Sighting } from './kit/backup-jobs.ts';
 
 export const RestoreTestParams = z.strictObject({
   period: z

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RiskTreatment } from '../evidence/records.ts';
-import { defineCheck, type CheckDeviation } from './contract.ts';
+import { defineCheck, type CheckDeviation } from './kit/contract.ts';
 
 export const RiskAcceptanceParams = z.strictObject({
   treatments: z

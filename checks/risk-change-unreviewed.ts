@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Risk } from '../evidence/records.ts';
-import { DAY_MS, defineCheck, epochMillis, type CheckDeviation } from './contract.ts';
+import { DAY_MS, defineCheck, epochMillis, type CheckDeviation } from './kit/contract.ts';
 
 export const RiskChangeParams = z.strictObject({
   reviewWithinDays: z

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ControlStatus } from './context.ts';
-import { DAY_MS, defineCheck, epochMillis, type CheckDeviation } from './contract.ts';
+import type { ControlStatus } from './kit/context.ts';
+import { DAY_MS, defineCheck, epochMillis, type CheckDeviation } from './kit/contract.ts';
 
 export const RiskControlParams = z.strictObject({
   maxStatusAgeDays: z

@@ -1,5 +1,5 @@
-import { defineCheck, type CheckDeviation } from './contract.ts';
-import { ReviewParams, reviewLapse } from './reviews.ts';
+import { defineCheck, type CheckDeviation } from './kit/contract.ts';
+import { ReviewParams, reviewLapse } from './kit/reviews.ts';
 
 export const riskReviewOverdue = defineCheck({
   id: 'risk-review-overdue',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { daysBetween, defineCheck, type CheckDeviation } from './contract.ts';
-import { matchesPattern } from './patterns.ts';
+import { daysBetween, defineCheck, type CheckDeviation } from './kit/contract.ts';
+import { matchesPattern } from './kit/patterns.ts';
 
 const AssetGroup = z.strictObject({
   name: z.string().min(1).describe('The group\'s name, as deviations call it.'),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Identity } from '../evidence/records.ts';
-import { daysBetween, defineCheck } from './contract.ts';
-import type { CheckDeviation } from './contract.ts';
-import { accountLabel, accountSubject, accountValues, isActive, severityFor, wholeDays } from './accounts.ts';
+import { daysBetween, defineCheck } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
+import { accountLabel, accountSubject, accountValues, isActive, severityFor, wholeDays } from './kit/accounts.ts';
 
 export const StaleCredentialsParams = z.strictObject({
   maxKeyAgeDays: z

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SupplierCriticality, type SupplierCertificate } from '../evidence/records.ts';
-import { DAY_MS, defineCheck, epochMillis, type CheckDeviation } from './contract.ts';
+import { DAY_MS, defineCheck, epochMillis, type CheckDeviation } from './kit/contract.ts';
 
 export const SupplierCertificateParams = z.strictObject({
   expiringWithinDays: z

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { addMonthsClamped } from '../config/calendar-occurrences.ts';
 import type { HrPerson, TrainingRecord } from '../evidence/records.ts';
-import { DAY_MS, defineCheck, epochMillis, type CheckDeviation } from './contract.ts';
-import { patternMatcher } from './patterns.ts';
-import { indexPeople, normalizeEmail } from './people.ts';
+import { DAY_MS, defineCheck, epochMillis, type CheckDeviation } from './kit/contract.ts';
+import { patternMatcher } from './kit/patterns.ts';
+import { indexPeople, normalizeEmail } from './kit/people.ts';
 
 export const TrainingParams = z.object({
   courses: z

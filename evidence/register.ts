@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Deviation } from '../checks/contract.ts';
+import type { Deviation } from '../checks/kit/contract.ts';
 import type { CheckStatus, EvidenceGap, ReconcileSummary } from '../workflows/contracts.ts';
 import type { Catalog } from './catalog.ts';
 

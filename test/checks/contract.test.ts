@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { checkEvidence, daysBetween, defineCheck, epochMillis } from '../../checks/contract.ts';
+import { checkEvidence, daysBetween, defineCheck, epochMillis } from '../../checks/kit/contract.ts';
 import { identity, person } from '../support/records.ts';
 
 describe('checkEvidence', () => {

@@ -1,6 +1,6 @@
-import { checkEvidence, Deviation } from '../../checks/contract.ts';
-import type { AnyCheck } from '../../checks/contract.ts';
-import type { AccountJoin } from '../../checks/join.ts';
+import { checkEvidence, Deviation } from '../../checks/kit/contract.ts';
+import type { AnyCheck } from '../../checks/kit/contract.ts';
+import type { AccountJoin } from '../../checks/kit/join.ts';
 import type { HrPerson, Identity } from '../../evidence/records.ts';
 import { AT } from '../support/records.ts';
 

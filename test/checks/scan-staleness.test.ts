@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkEvidence, Deviation } from '../../checks/contract.ts';
+import { checkEvidence, Deviation } from '../../checks/kit/contract.ts';
 import { scanStaleness } from '../../checks/scan-staleness.ts';
 import { scannerFiles } from '../../connectors/scanner-files/index.ts';
 import { Finding, Scan, type EvidenceRecord } from '../../evidence/records.ts';

@@ -3,7 +3,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Deviation } from '../../checks/contract.ts';
+import type { Deviation } from '../../checks/kit/contract.ts';
 import { AccessReviewStore, type NewCampaign } from '../../evidence/access-reviews.ts';
 import { Catalog } from '../../evidence/catalog.ts';
 import { Register } from '../../evidence/register.ts';

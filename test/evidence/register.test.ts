@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Deviation } from '../../checks/contract.ts';
+import type { Deviation } from '../../checks/kit/contract.ts';
 import { Catalog } from '../../evidence/catalog.ts';
 import { Register } from '../../evidence/register.ts';
 

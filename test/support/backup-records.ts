@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { checkEvidence, Deviation } from '../../checks/contract.ts';
-import type { AnyCheck } from '../../checks/contract.ts';
+import { checkEvidence, Deviation } from '../../checks/kit/contract.ts';
+import type { AnyCheck } from '../../checks/kit/contract.ts';
 import { BackupJob, ProtectedResource } from '../../evidence/records.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { checkEvidence, Deviation, type AnyCheck, type EvidenceSnapshot } from '../../checks/contract.ts';
-import type { AccountJoin } from '../../checks/join.ts';
-import { ControlStatus, IsmsChange, type CheckContext } from '../../checks/context.ts';
+import { checkEvidence, Deviation, type AnyCheck, type EvidenceSnapshot } from '../../checks/kit/contract.ts';
+import type { AccountJoin } from '../../checks/kit/join.ts';
+import { ControlStatus, IsmsChange, type CheckContext } from '../../checks/kit/context.ts';
 import { addDays, parseLocalDate, parseSpan } from '../../config/calendar-occurrences.ts';
 import { startOfDay } from '../../connectors/dates.ts';
 import { reviewSchedule } from '../../connectors/register-file.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { EvidenceRecord, RecordKind, RecordOf } from '../evidence/records.ts';
-import { Severity } from '../evidence/records.ts';
+import type { EvidenceRecord, RecordKind, RecordOf } from '../../evidence/records.ts';
+import { Severity } from '../../evidence/records.ts';
 import type { CheckContext, ContextKind, ContextOf } from './context.ts';
 import { DEFAULT_JOIN, type AccountJoin } from './join.ts';
 
