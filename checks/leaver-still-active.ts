@@ -5,6 +5,9 @@ import type { CheckEvidence, CheckDeviation } from './kit/contract.ts';
 import { defineCheck, epochMillis } from './kit/contract.ts';
 import type { PersonMatch } from './kit/people.ts';
 import { accountOwners, describeMatch, movedToJoin } from './kit/people.ts';
+import type { LeaverClockEntry } from './kit/state.ts';
+
+export type { LeaverClockEntry } from './kit/state.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -61,17 +64,6 @@ function leaverAccounts(evidence: CheckEvidence, at: Date): LeaverAccount[] {
   return accounts;
 }
 
-export interface LeaverClockEntry {
-  employeeId: string;
-  system: string;
-  tenant: string;
-  account: string;
-  terminationDate: string;
-  /** Whether the account could still be used when the evidence was taken; false means revoked as far as the evidence shows. */
-  active: boolean;
-  hoursSinceTermination: number;
-}
-
 /**
  * For each leaver and each account matched to them: is access revoked, as far as this snapshot shows? When it was
  * revoked is not knowable from one snapshot, so a report derives time-to-revoke by comparing successive snapshots.
@@ -94,7 +86,9 @@ export const leaverStillActive = defineCheck({
   title: 'Leavers lose access within the revocation SLA',
   references: ['A.5.18', 'A.6.5'],
   inputs: ['identity', 'hr-person'],
+  state: ['leaver-clock'],
   params: LeaverStillActiveParams,
+  keep: (evidence, at) => ({ 'leaver-clock': leaverClock(evidence, at) }),
   evaluate(evidence, params, at): CheckDeviation[] {
     const overdueByAccount = new Map<Identity, LeaverAccount[]>();
     for (const entry of leaverAccounts(evidence, at)) {

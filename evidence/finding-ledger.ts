@@ -73,6 +73,9 @@ const withItem = (json: string, item: string | undefined): string => {
   return item === undefined || items.includes(item) ? json : JSON.stringify([...items, item].sort());
 };
 
+/** Subjects per lookup and open rows per page: a bound on memory, and well under SQLite's 32,766 parameters. */
+const LOOKUP_BATCH = 1000;
+
 const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
 const earlier = (a: string, b: string) => (Date.parse(a) <= Date.parse(b) ? a : b);
 
@@ -94,19 +97,40 @@ export class FindingLedger {
    * records again changes nothing.
    */
   observe(records: readonly EvidenceRecord[], controlId?: string): Map<string, string> {
+    return this.catalog.transaction(() => {
+      this.foldIn(records, controlId);
+      return this.firstSeen(records.flatMap((record) => (record.kind === 'finding' ? [findingSubject(record)] : [])));
+    });
+  }
+
+  /**
+   * Folds records in as `observe` does, for an evaluation too large to hold: fold every batch of findings first, then
+   * the scans, which close what the findings folded before them no longer report.
+   */
+  fold(records: readonly EvidenceRecord[], controlId?: string): void {
+    this.catalog.transaction(() => this.foldIn(records, controlId));
+  }
+
+  /** The start of the current episode of each of these subjects that is open; fixed and unknown ones are left out. */
+  firstSeen(subjects: readonly string[]): Map<string, string> {
+    const firstSeen = new Map<string, string>();
+    const unique = [...new Set(subjects)];
+    for (let from = 0; from < unique.length; from += LOOKUP_BATCH) {
+      const batch = unique.slice(from, from + LOOKUP_BATCH);
+      const rows = this.catalog.all<{ subject: string; first_seen_at: string }>(
+        `SELECT subject, first_seen_at FROM finding_ledger WHERE fixed_at IS NULL AND subject IN (${batch.map(() => '?').join(', ')})`,
+        ...batch,
+      );
+      for (const row of rows) firstSeen.set(row.subject, row.first_seen_at);
+    }
+    return firstSeen;
+  }
+
+  private foldIn(records: readonly EvidenceRecord[], controlId: string | undefined): void {
     const findings = records.filter((record): record is Finding => record.kind === 'finding');
     const scans = records.filter((record): record is Scan => record.kind === 'scan');
-    return this.catalog.transaction(() => {
-      for (const finding of [...findings].sort((a, b) => Date.parse(a.scannedAt) - Date.parse(b.scannedAt))) this.see(finding, controlId);
-      for (const scan of scans) this.closeMissing(scan, findings);
-      const firstSeen = new Map<string, string>();
-      for (const finding of findings) {
-        const subject = findingSubject(finding);
-        const row = this.row(subject);
-        if (row && row.fixed_at === null) firstSeen.set(subject, row.first_seen_at);
-      }
-      return firstSeen;
-    });
+    for (const finding of [...findings].sort((a, b) => Date.parse(a.scannedAt) - Date.parse(b.scannedAt))) this.see(finding, controlId);
+    for (const scan of scans) this.closeMissing(scan, findings);
   }
 
   private see(finding: Finding, controlId: string | undefined): void {
@@ -161,7 +185,22 @@ export class FindingLedger {
         .filter((finding) => finding.asset === scan.asset && finding.scanner === scan.scanner && Date.parse(finding.scannedAt) === Date.parse(scan.scannedAt))
         .map(findingSubject),
     );
-    const open = this.catalog.all<Row>('SELECT * FROM finding_ledger WHERE asset = ? AND fixed_at IS NULL', scan.asset);
+    // In pages along the (asset, fixed_at) index, whose entries are in rowid order: an asset may have millions open.
+    for (let after = 0, open: (Row & { rowid: number })[]; (open = this.openPage(scan.asset, after)).length > 0; after = open.at(-1)!.rowid) {
+      this.closeUnreported(scan, open, reported);
+    }
+  }
+
+  private openPage(asset: string, after: number): (Row & { rowid: number })[] {
+    return this.catalog.all<Row & { rowid: number }>(
+      'SELECT rowid, * FROM finding_ledger WHERE asset = ? AND fixed_at IS NULL AND rowid > ? ORDER BY rowid LIMIT ?',
+      asset,
+      after,
+      LOOKUP_BATCH,
+    );
+  }
+
+  private closeUnreported(scan: Scan, open: readonly Row[], reported: ReadonlySet<string>): void {
     for (const row of open) {
       if (reported.has(row.subject)) continue;
       if (!(JSON.parse(row.scanners) as string[]).includes(scan.scanner)) continue;

@@ -1,0 +1,64 @@
+import type { CheckEvidence } from '../checks/kit/contract.ts';
+import type { StateKind, StateWrites } from '../checks/kit/state.ts';
+import { findingSubject } from '../checks/vulnerability-sla.ts';
+import type { Catalog } from '../evidence/catalog.ts';
+import { FindingLedger } from '../evidence/finding-ledger.ts';
+import { LeaverClock } from '../evidence/leaver-clock.ts';
+import type { EvidenceRecord, Scan } from '../evidence/records.ts';
+
+/** One source's snapshot, read as a stream in batches. */
+export interface SnapshotStream {
+  readonly sourceName: string;
+  read(): AsyncIterable<readonly EvidenceRecord[]>;
+}
+
+/** How the records of a snapshot reach the checks, once a state kind has been loaded: a batch in, the batch as checks see it. */
+export type RecordView = (batch: readonly EvidenceRecord[]) => Promise<readonly EvidenceRecord[]>;
+
+interface StateProvider {
+  /** Before any check reads: takes this run's snapshots of the sources the declaring checks read into the state, and says how checks see their records. */
+  load?(catalog: Catalog, run: { controlId: string }, snapshots: readonly SnapshotStream[]): Promise<RecordView>;
+  /** After a declaring check ran: stores what it handed over. */
+  save?(catalog: Catalog, kept: StateWrites, evidence: CheckEvidence, at: Date): Promise<void>;
+}
+
+/** One provider per kind of state a check may keep (checks/kit/state.ts), whichever check declares it. */
+export const stateProviders: { readonly [K in StateKind]: StateProvider } = {
+  'finding-first-seen': {
+    async load(catalog, { controlId }, snapshots) {
+      const ledger = new FindingLedger(catalog);
+      // Every finding first, then the scans: a scan closes what the findings before it no longer report.
+      const scans: Scan[] = [];
+      for (const snapshot of snapshots) {
+        for await (const batch of snapshot.read()) {
+          await ledger.fold(
+            batch.filter((record) => record.kind === 'finding'),
+            controlId,
+          );
+          for (const record of batch) if (record.kind === 'scan') scans.push(record);
+        }
+      }
+      await ledger.fold(scans, controlId);
+      return async (batch) => {
+        const subjects: string[] = [];
+        for (const record of batch) if (record.kind === 'finding') subjects.push(findingSubject(record));
+        if (subjects.length === 0) return batch;
+        const firstSeen = await ledger.firstSeen(subjects);
+        return batch.map((record) => {
+          if (record.kind !== 'finding') return record;
+          const since = firstSeen.get(findingSubject(record));
+          return since === undefined || since === record.firstSeenAt ? record : { ...record, firstSeenAt: since };
+        });
+      };
+    },
+  },
+  'leaver-clock': {
+    async save(catalog, kept, evidence, at) {
+      const entries = kept['leaver-clock'];
+      if (!entries) return;
+      // A known account missing from a system whose identities were collected was removed: revocation too.
+      const systems = new Set(evidence.records('identity').map((identity) => `${identity.source}|${identity.tenant}`));
+      await new LeaverClock(catalog).observe(entries, systems, at.toISOString());
+    },
+  },
+};
