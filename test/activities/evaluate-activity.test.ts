@@ -13,7 +13,7 @@ import { LeaverClock } from '../../evidence/leaver-clock.ts';
 import type { EvidenceRecord, Finding } from '../../evidence/records.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
-import type { EvaluateInput, EvidenceRef } from '../../workflows/contracts.ts';
+import type { EvaluateInput, EvaluationSummary, EvidenceRef } from '../../workflows/contracts.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 
 const OCCURRENCE = '2026-11-20T00:00:00.000Z';
@@ -179,7 +179,7 @@ async function snapshot(runId: string, controlId: string, records: readonly Evid
 
 const scan = (scannedAt: string): EvidenceRecord => ({ kind: 'scan', source: 'scans', scanner: 'trivy', asset: 'api', scannedAt, origin: 'f', findingCount: 1 });
 
-const evaluate = (input: EvaluateInput) => new MockActivityEnvironment().run(evaluateControl, runtime, input);
+const evaluate = (input: EvaluateInput): Promise<EvaluationSummary> => new MockActivityEnvironment().run(evaluateControl, runtime, input);
 
 describe('evaluateControl as an activity', () => {
   it('does not run a check whose source had a gap, runs the others, and makes a throwing check error; a retry returns the stored run', async () => {
