@@ -75,6 +75,8 @@ const withItem = (json: string, item: string | undefined): string => {
 
 /** Subjects per lookup and open rows per page: a bound on memory, and well under SQLite's 32,766 parameters. */
 const LOOKUP_BATCH = 1000;
+/** Rows per upsert: 11 parameters each, under SQLite's 32,766. */
+const WRITE_BATCH = 500;
 
 const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
 const earlier = (a: string, b: string) => (Date.parse(a) <= Date.parse(b) ? a : b);
@@ -126,57 +128,47 @@ export class FindingLedger {
     return firstSeen;
   }
 
+  /**
+   * The rows of the subjects these findings touch are read at once (a page of subjects per query), changed in memory
+   * finding by finding in scan order, and written back with one upsert per page: a statement per finding made folding
+   * a million-finding scan take minutes.
+   */
   private foldIn(records: readonly EvidenceRecord[], controlId: string | undefined): void {
     const findings = records.filter((record): record is Finding => record.kind === 'finding');
     const scans = records.filter((record): record is Scan => record.kind === 'scan');
-    for (const finding of [...findings].sort((a, b) => Date.parse(a.scannedAt) - Date.parse(b.scannedAt))) this.see(finding, controlId);
+    const rows = this.rowsOf(findings.map(findingSubject));
+    const touched = new Map<string, Row>();
+    for (const finding of [...findings].sort((a, b) => Date.parse(a.scannedAt) - Date.parse(b.scannedAt))) {
+      const row = see(rows.get(findingSubject(finding)), finding, controlId);
+      if (!row) continue;
+      rows.set(row.subject, row);
+      touched.set(row.subject, row);
+    }
+    this.write([...touched.values()]);
     for (const scan of scans) this.closeMissing(scan, findings);
   }
 
-  private see(finding: Finding, controlId: string | undefined): void {
-    const subject = findingSubject(finding);
-    const row = this.row(subject);
-    if (!row) {
+  private rowsOf(subjects: readonly string[]): Map<string, Row> {
+    const rows = new Map<string, Row>();
+    const unique = [...new Set(subjects)];
+    for (let from = 0; from < unique.length; from += LOOKUP_BATCH) {
+      const batch = unique.slice(from, from + LOOKUP_BATCH);
+      for (const row of this.catalog.all<Row>(`SELECT * FROM finding_ledger WHERE subject IN (${batch.map(() => '?').join(', ')})`, ...batch)) rows.set(row.subject, row);
+    }
+    return rows;
+  }
+
+  private write(rows: readonly Row[]): void {
+    for (let from = 0; from < rows.length; from += WRITE_BATCH) {
+      const batch = rows.slice(from, from + WRITE_BATCH);
       this.catalog.run(
         `INSERT INTO finding_ledger (subject, asset, vulnerability, location, severity, first_seen_at, last_seen_at, fixed_at, scanners, episodes, controls)
-         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, 1, ?)`,
-        subject,
-        finding.asset,
-        finding.id,
-        finding.location,
-        finding.severity,
-        earlier(finding.firstSeenAt, finding.scannedAt),
-        finding.scannedAt,
-        JSON.stringify([finding.scanner]),
-        withItem('[]', controlId),
+         VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (subject) DO UPDATE SET severity = excluded.severity, first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
+           fixed_at = excluded.fixed_at, scanners = excluded.scanners, episodes = excluded.episodes, controls = excluded.controls`,
+        ...batch.flatMap((row) => [row.subject, row.asset, row.vulnerability, row.location, row.severity, row.first_seen_at, row.last_seen_at, row.fixed_at, row.scanners, row.episodes, row.controls]),
       );
-      return;
     }
-    const controls = withItem(row.controls, controlId);
-    const scanners = withItem(row.scanners, finding.scanner);
-    if (row.fixed_at !== null) {
-      // A scan from before the fix, read again, does not reopen it; a later sighting is a new episode with its own clock.
-      if (Date.parse(finding.scannedAt) <= Date.parse(row.fixed_at)) return;
-      this.catalog.run(
-        'UPDATE finding_ledger SET first_seen_at = ?, last_seen_at = ?, fixed_at = NULL, severity = ?, scanners = ?, episodes = episodes + 1, controls = ? WHERE subject = ?',
-        later(finding.firstSeenAt, row.fixed_at),
-        finding.scannedAt,
-        finding.severity,
-        scanners,
-        controls,
-        subject,
-      );
-      return;
-    }
-    this.catalog.run(
-      'UPDATE finding_ledger SET first_seen_at = ?, last_seen_at = ?, severity = ?, scanners = ?, controls = ? WHERE subject = ?',
-      earlier(row.first_seen_at, earlier(finding.firstSeenAt, finding.scannedAt)),
-      later(row.last_seen_at, finding.scannedAt),
-      finding.severity,
-      scanners,
-      controls,
-      subject,
-    );
   }
 
   private closeMissing(scan: Scan, findings: readonly Finding[]): void {
@@ -245,6 +237,49 @@ export class FindingLedger {
         controls: JSON.parse(row.controls) as string[],
       }));
   }
+}
+
+/** The ledger row once `finding` is folded into `row` (undefined: none yet), or undefined when the finding changes nothing. */
+function see(row: Row | undefined, finding: Finding, controlId: string | undefined): Row | undefined {
+  if (!row) {
+    return {
+      subject: findingSubject(finding),
+      asset: finding.asset,
+      vulnerability: finding.id,
+      location: finding.location,
+      severity: finding.severity,
+      first_seen_at: earlier(finding.firstSeenAt, finding.scannedAt),
+      last_seen_at: finding.scannedAt,
+      fixed_at: null,
+      scanners: JSON.stringify([finding.scanner]),
+      episodes: 1,
+      controls: withItem('[]', controlId),
+    };
+  }
+  const controls = withItem(row.controls, controlId);
+  const scanners = withItem(row.scanners, finding.scanner);
+  if (row.fixed_at !== null) {
+    // A scan from before the fix, read again, does not reopen it; a later sighting is a new episode with its own clock.
+    if (Date.parse(finding.scannedAt) <= Date.parse(row.fixed_at)) return undefined;
+    return {
+      ...row,
+      first_seen_at: later(finding.firstSeenAt, row.fixed_at),
+      last_seen_at: finding.scannedAt,
+      fixed_at: null,
+      severity: finding.severity,
+      scanners,
+      episodes: Number(row.episodes) + 1,
+      controls,
+    };
+  }
+  return {
+    ...row,
+    first_seen_at: earlier(row.first_seen_at, earlier(finding.firstSeenAt, finding.scannedAt)),
+    last_seen_at: later(row.last_seen_at, finding.scannedAt),
+    severity: finding.severity,
+    scanners,
+    controls,
+  };
 }
 
 function toEntry(row: Row): LedgerEntry {
