@@ -265,8 +265,9 @@ async function runInMemory(
     const evidence = evidenceFor(sources);
     let kept;
     try {
-      outcomes.set(entry, { deviations: check.evaluate(evidence, params, at).map((deviation) => Deviation.parse(deviation)) });
-      kept = check.keep?.(evidence, at);
+      const readable = declaredOnly(evidence, check);
+      outcomes.set(entry, { deviations: check.evaluate(readable, params, at).map((deviation) => Deviation.parse(deviation)) });
+      kept = check.keep?.(readable, at);
     } catch (error) {
       outcomes.set(entry, { error });
       continue;
@@ -274,6 +275,20 @@ async function runInMemory(
     // Storing what a check keeps is I/O: a failure fails the evaluation, to be retried, rather than the check.
     if (kept) for (const kind of check.state ?? []) await stateProviders[kind].save?.(deps.store.catalog, kept, evidence, at);
   }
+}
+
+/**
+ * The evidence as one check may read it: only the kinds it declares were read from the store for it, so a kind it
+ * did not declare would look empty and pass the check for want of data. It fails the check instead.
+ */
+function declaredOnly(evidence: CheckEvidence, check: AnyCheck): CheckEvidence {
+  return {
+    ...evidence,
+    records: <K extends RecordKind>(kind: K) => {
+      if (!check.inputs.includes(kind)) throw new Error(`${check.id} reads ${kind} records but declares only ${check.inputs.join(', ')} in its inputs`);
+      return evidence.records(kind);
+    },
+  };
 }
 
 function overallStatus(results: readonly CheckResult[], hasGaps: boolean): CheckStatus {

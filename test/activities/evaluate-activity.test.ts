@@ -86,7 +86,18 @@ const clockKeeper = defineCheck({
   }),
 });
 
-const probes: AnyCheck[] = [streamProbe, throwing, firstSeenProbe, clockKeeper];
+/** Reads a kind it did not declare: judging an empty list would pass it for want of data. */
+const undeclaredReader = defineCheck({
+  id: 'undeclared-reader',
+  title: 'Reads scans while declaring only findings',
+  references: ['A.8.8'],
+  inputs: ['finding'],
+  params: z.strictObject({}),
+  evaluate: (evidence) =>
+    evidence.records('scan').length > 0 ? [] : [{ subject: 'scans', title: 'no scan', severity: 'low' as const, detail: '', values: {}, evidenceIds: [] }],
+});
+
+const probes: AnyCheck[] = [streamProbe, throwing, firstSeenProbe, clockKeeper, undeclaredReader];
 
 let dir: string;
 let runtime: Runtime;
@@ -121,6 +132,10 @@ beforeEach(async () => {
         control('first-seen', [{ check: 'first-seen-probe', sources: ['scans'] }]),
         control('undeclared', [{ check: 'scan-staleness', sources: ['scans'] }]),
         control('clock', [{ check: 'clock-keeper', sources: ['scans'] }]),
+        control('reads-undeclared', [
+          { check: 'undeclared-reader', sources: ['scans'] },
+          { check: 'scan-staleness', sources: ['scans'] },
+        ]),
       ],
     }),
   );
@@ -246,6 +261,17 @@ describe('evaluateControl as an activity', () => {
 
     expect((await new LeaverClock(runtime.store.catalog).list()).map(({ employeeId, system, account, lastSeenActiveAt }) => ({ employeeId, system, account, lastSeenActiveAt }))).toEqual([
       { employeeId: 'E-7', system: 'vault', account: 'e7', lastSeenActiveAt: OCCURRENCE },
+    ]);
+  });
+
+  it('fails a check that reads a kind it did not declare, instead of judging it on records it was never given', async () => {
+    const ref = await snapshot('control:reads-undeclared:1', 'reads-undeclared', [scan('2026-11-19T00:00:00.000Z'), finding(1, '2026-11-19T00:00:00.000Z')]);
+
+    const summary = await evaluate({ runId: 'control:reads-undeclared:1', controlId: 'reads-undeclared', occurrence: OCCURRENCE, refs: [ref], gaps: [] });
+
+    expect(summary.checks).toEqual([
+      { checkId: 'undeclared-reader', status: 'error', deviations: 0, message: 'check failed: undeclared-reader reads scan records but declares only finding in its inputs' },
+      { checkId: 'scan-staleness', status: 'pass', deviations: 0 },
     ]);
   });
 });
