@@ -6,6 +6,13 @@ import { FindingLedger } from '../evidence/finding-ledger.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import type { EvidenceRecord, Scan } from '../evidence/records.ts';
 
+/**
+ * Findings folded into the ledger per transaction. Each commit of random inserts into the ledger's index checkpoints
+ * the WAL (an fsync): at 2,000 per commit the commits were a third of folding 146k findings; 5,000 took a 146k fold
+ * from 8.5 s to 3.1 s, where 10,000 saved little more for 150 MB more peak RSS.
+ */
+const FOLD_BATCH = 5000;
+
 /** One source's snapshot, read as a stream in batches. */
 export interface SnapshotStream {
   readonly sourceName: string;
@@ -29,15 +36,19 @@ export const stateProviders: { readonly [K in StateKind]: StateProvider } = {
       const ledger = new FindingLedger(catalog);
       // Every finding first, then the scans: a scan closes what the findings before it no longer report.
       const scans: Scan[] = [];
+      let findings: EvidenceRecord[] = [];
       for (const snapshot of snapshots) {
         for await (const batch of snapshot.read()) {
-          await ledger.fold(
-            batch.filter((record) => record.kind === 'finding'),
-            controlId,
-          );
-          for (const record of batch) if (record.kind === 'scan') scans.push(record);
+          for (const record of batch) {
+            if (record.kind === 'finding') findings.push(record);
+            else if (record.kind === 'scan') scans.push(record);
+          }
+          if (findings.length < FOLD_BATCH) continue;
+          await ledger.fold(findings, controlId);
+          findings = [];
         }
       }
+      await ledger.fold(findings, controlId);
       await ledger.fold(scans, controlId);
       return async (batch) => {
         const subjects: string[] = [];
