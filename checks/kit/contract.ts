@@ -75,13 +75,14 @@ export interface Check<S extends z.ZodType = z.ZodType> {
   keep?(evidence: CheckEvidence, at: Date): StateWrites;
 }
 
-type CheckBasics<S extends z.ZodType> = Omit<Check<S>, 'evaluate' | 'start'>;
+type CheckBasics<S extends z.ZodType> = Omit<Check<S>, 'evaluate' | 'start' | 'keep'>;
 
 /** A check as written: its deviations carry no check id (defineCheck stamps it), so none can carry another check's. */
 export type CheckDefinition<S extends z.ZodType = z.ZodType> = CheckBasics<S> &
   (
-    | { evaluate(evidence: CheckEvidence, params: z.output<S>, at: Date): CheckDeviation[]; start?: never }
-    | { start(params: z.output<S>, at: Date): CheckReducer<CheckDeviation>; evaluate?: never }
+    | { evaluate(evidence: CheckEvidence, params: z.output<S>, at: Date): CheckDeviation[]; start?: never; keep?: Check<S>['keep'] }
+    // What a check keeps is derived from its evidence in memory: a streaming check keeps nothing.
+    | { start(params: z.output<S>, at: Date): CheckReducer<CheckDeviation>; evaluate?: never; keep?: never }
   );
 
 export function defineCheck<S extends z.ZodType>(definition: CheckDefinition<S>): Check<S> {
