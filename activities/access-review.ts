@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { isActive } from '../checks/accounts.ts';
+import { isActive } from '../checks/kit/accounts.ts';
 import type { Deviation } from '../core/check-results.ts';
 import { ConfigError } from '../core/errors.ts';
 import { campaignIdOf, durationMs, resolveReview, reviewPeriodOf } from '../config/review.ts';

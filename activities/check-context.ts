@@ -1,4 +1,4 @@
-import type { CheckContext, ContextKind, ControlStatus, IsmsChange } from '../checks/context.ts';
+import type { CheckContext, ContextKind, ControlStatus, IsmsChange } from '../checks/kit/context.ts';
 import type { LoadedConfig, ResolvedControl } from '../config/load.ts';
 import { CalendarStore } from '../evidence/calendar-store.ts';
 import type { Catalog } from '../evidence/catalog.ts';

@@ -1,17 +1,16 @@
 import type { Logger } from 'pino';
-import { checkEvidence, type CheckEvidence } from '../checks/contract.ts';
-import { Deviation, findingSubject } from '../core/check-results.ts';
-import { leaverClock } from '../checks/leaver-still-active.ts';
-import type { AccountJoin } from '../checks/join.ts';
-import { LeaverClock } from '../evidence/leaver-clock.ts';
-import { FindingLedger } from '../evidence/finding-ledger.ts';
+import { checkEvidence, type AnyCheck, type CheckEvidence, type CheckReducer, type EvidenceSnapshot } from '../checks/kit/contract.ts';
+import type { AccountJoin } from '../checks/kit/join.ts';
+import type { StateKind } from '../checks/kit/state.ts';
+import { Deviation } from '../core/check-results.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { LoadedConfig } from '../config/load.ts';
-import type { EvidenceRecord } from '../core/records.ts';
+import type { LoadedConfig, ResolvedControl } from '../config/load.ts';
+import type { EvidenceRecord, RecordKind } from '../core/records.ts';
 import type { CheckResult, CheckRun, Register } from '../evidence/register.ts';
 import type { EvidenceStore } from '../evidence/store.ts';
-import type { CheckStatus, EvaluateInput, EvaluationSummary } from '../core/contracts.ts';
+import type { CheckStatus, EvaluateInput, EvaluationSummary, EvidenceRef } from '../core/contracts.ts';
 import { checkContext } from './check-context.ts';
+import { stateProviders, type RecordView, type SnapshotStream } from './check-state.ts';
 import { toFailure } from './failures.ts';
 
 export interface EvaluateDeps {
@@ -21,10 +20,27 @@ export interface EvaluateDeps {
   log: Logger;
 }
 
+/** Records read from a blob and handed on together: large enough to amortize a catalog lookup, small beside any snapshot. */
+const READ_BATCH = 2000;
+
+/** One configured check of the control whose sources all delivered evidence. */
+interface Planned {
+  readonly index: number;
+  readonly check: AnyCheck;
+  readonly params: unknown;
+  readonly sources: readonly string[];
+}
+
+type Outcome = { deviations: Deviation[] } | { error: unknown };
+
 /**
  * Runs the control's checks over the referenced snapshots and stores the check run with its deviations.
  * A check whose sources had an evidence gap is not run: its status is `error`, never `pass`.
  * Returns only a summary; the deviations stay in the catalog for reconciliation.
+ *
+ * Memory is bounded by what the checks remember, not by the evidence: a check that streams (`start`) reads each
+ * snapshot in batches, once per pass it asks for; the others get the records of the kinds they declare, in memory.
+ * What a check keeps across runs (`state`) is loaded and saved by the provider of that kind (check-state.ts).
  */
 export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput): Promise<EvaluationSummary> {
   try {
@@ -34,47 +50,45 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
     const control = deps.config.controls.get(input.controlId);
     if (!control) throw new ConfigError(`control ${input.controlId} is not in ${deps.config.file}`);
     const at = new Date(input.occurrence);
-
-    const snapshots = new Map<string, { evidenceId: string; records: EvidenceRecord[]; join?: AccountJoin }>();
-    for (const ref of input.refs) {
-      const records: EvidenceRecord[] = [];
-      for await (const record of deps.store.records(ref.id)) records.push(record);
-      const join = control.sources.find((source) => source.name === ref.sourceName)?.join;
-      snapshots.set(ref.sourceName, { evidenceId: ref.id, records, join });
-    }
+    const refs = new Map(input.refs.map((ref) => [ref.sourceName, ref]));
     const gapSources = new Set(input.gaps.map((gap) => gap.sourceName));
-    await startClocksAtFirstDetection(deps, control.control.id, [...snapshots.values()]);
-    await runLeaverClock(deps, [...snapshots.values()], at);
-    const context = await checkContext(deps, control);
 
-    // Checks over the same sources share one CheckEvidence, and with it the indexes checks memoize on its arrays.
-    const shared = new Map<string, CheckEvidence>();
-    const evidenceFor = (sources: readonly string[]): CheckEvidence => {
-      const key = [...sources].sort().join('\n');
-      let evidence = shared.get(key);
-      if (!evidence) {
-        evidence = checkEvidence(sources.map((name) => snapshots.get(name)!), context);
-        shared.set(key, evidence);
-      }
-      return evidence;
-    };
     const results: CheckResult[] = [];
+    const planned: Planned[] = [];
+    control.checks.forEach(({ check, params, sources }, index) => {
+      const missing = sources.filter((name) => gapSources.has(name) || !refs.has(name));
+      if (missing.length > 0) results[index] = { checkId: check.id, status: 'error', deviations: 0, message: `not evaluated: no evidence from ${missing.join(', ')}` };
+      else planned.push({ index, check, params, sources });
+    });
+
+    const reader = new SnapshotReader(deps.store, refs);
+    await loadState(deps, control.control.id, planned, reader);
+    const outcomes = new Map<Planned, Outcome>();
+    await runStreamed(
+      planned.filter(({ check }) => check.start),
+      reader,
+      at,
+      outcomes,
+    );
+    await runInMemory(
+      deps,
+      control,
+      planned.filter(({ check }) => !check.start),
+      reader,
+      at,
+      outcomes,
+    );
+
     const deviations: Deviation[] = [];
-    for (const { check, params, sources } of control.checks) {
-      const missing = sources.filter((name) => gapSources.has(name) || !snapshots.has(name));
-      if (missing.length > 0) {
-        results.push({ checkId: check.id, status: 'error', deviations: 0, message: `not evaluated: no evidence from ${missing.join(', ')}` });
+    for (const entry of planned) {
+      const outcome = outcomes.get(entry)!;
+      if ('error' in outcome) {
+        deps.log.error({ controlId: input.controlId, checkId: entry.check.id, err: outcome.error }, 'check failed to evaluate');
+        results[entry.index] = { checkId: entry.check.id, status: 'error', deviations: 0, message: `check failed: ${(outcome.error as Error).message}` };
         continue;
       }
-      try {
-        const evidence = evidenceFor(sources);
-        const found = check.evaluate(evidence, params, at).map((deviation) => Deviation.parse(deviation));
-        deviations.push(...found);
-        results.push({ checkId: check.id, status: found.length > 0 ? 'fail' : 'pass', deviations: found.length });
-      } catch (error) {
-        deps.log.error({ controlId: input.controlId, checkId: check.id, err: error }, 'check failed to evaluate');
-        results.push({ checkId: check.id, status: 'error', deviations: 0, message: `check failed: ${(error as Error).message}` });
-      }
+      deviations.push(...outcome.deviations);
+      results[entry.index] = { checkId: entry.check.id, status: outcome.deviations.length > 0 ? 'fail' : 'pass', deviations: outcome.deviations.length };
     }
 
     const run = await deps.register.saveCheckRun(
@@ -87,30 +101,195 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
   }
 }
 
-/**
- * Folds the snapshots' findings into the finding ledger and gives each finding the first-detection time the
- * ledger holds, so an SLA clock started by last month's scan keeps running through this month's.
- */
-async function startClocksAtFirstDetection(deps: EvaluateDeps, controlId: string, snapshots: { records: EvidenceRecord[] }[]): Promise<void> {
-  const all = snapshots.flatMap((snapshot) => snapshot.records);
-  if (!all.some((record) => record.kind === 'finding' || record.kind === 'scan')) return;
-  const firstSeen = await new FindingLedger(deps.store.catalog).observe(all, controlId);
-  for (const snapshot of snapshots) {
-    snapshot.records = snapshot.records.map((record) => {
-      if (record.kind !== 'finding') return record;
-      const since = firstSeen.get(findingSubject(record));
-      return since === undefined || since === record.firstSeenAt ? record : { ...record, firstSeenAt: since };
-    });
+/** The run's snapshots, read from the store in batches, each batch shown through the views of the state loaded over its source. */
+class SnapshotReader {
+  private readonly views = new Map<string, RecordView[]>();
+  private readonly store: EvidenceStore;
+  private readonly refs: ReadonlyMap<string, EvidenceRef>;
+
+  constructor(store: EvidenceStore, refs: ReadonlyMap<string, EvidenceRef>) {
+    this.store = store;
+    this.refs = refs;
+  }
+
+  evidenceIdOf(sourceName: string): string {
+    return this.refs.get(sourceName)!.id;
+  }
+
+  addView(sourceName: string, view: RecordView): void {
+    this.views.set(sourceName, [...(this.views.get(sourceName) ?? []), view]);
+  }
+
+  /** The snapshot as the store holds it, before any state is applied. */
+  raw(sourceName: string): SnapshotStream {
+    const records = () => this.store.records(this.evidenceIdOf(sourceName));
+    return { sourceName, read: () => inBatches(records()) };
+  }
+
+  async *read(sourceName: string): AsyncGenerator<readonly EvidenceRecord[]> {
+    const views = this.views.get(sourceName) ?? [];
+    for await (let batch of this.raw(sourceName).read()) {
+      for (const view of views) batch = await view(batch);
+      yield batch;
+    }
   }
 }
 
-/** Records, for every leaver's account in these snapshots, whether it is still usable: time-to-revoke across runs. */
-async function runLeaverClock(deps: EvaluateDeps, snapshots: { evidenceId: string; records: EvidenceRecord[]; join?: AccountJoin }[], at: Date): Promise<void> {
-  const all = snapshots.flatMap((snapshot) => snapshot.records);
-  if (!all.some((record) => record.kind === 'hr-person') || !all.some((record) => record.kind === 'identity')) return;
-  const entries = leaverClock(checkEvidence(snapshots), at);
-  const systems = new Set(all.flatMap((record) => (record.kind === 'identity' ? [`${record.source}|${record.tenant}`] : [])));
-  await new LeaverClock(deps.store.catalog).observe(entries, systems, at.toISOString());
+async function* inBatches(records: AsyncIterable<EvidenceRecord>): AsyncGenerator<readonly EvidenceRecord[]> {
+  let batch: EvidenceRecord[] = [];
+  for await (const record of records) {
+    batch.push(record);
+    if (batch.length >= READ_BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Loads every kind of state the checks to run declare, over the sources of the checks that declare it. */
+async function loadState(deps: EvaluateDeps, controlId: string, planned: readonly Planned[], reader: SnapshotReader): Promise<void> {
+  const sourcesByKind = new Map<StateKind, Set<string>>();
+  for (const { check, sources } of planned) {
+    for (const kind of check.state ?? []) {
+      const known = sourcesByKind.get(kind) ?? new Set<string>();
+      for (const source of sources) known.add(source);
+      sourcesByKind.set(kind, known);
+    }
+  }
+  for (const [kind, sources] of sourcesByKind) {
+    const load = stateProviders[kind].load;
+    if (!load) continue;
+    const view = await load(
+      deps.store.catalog,
+      { controlId },
+      [...sources].map((source) => reader.raw(source)),
+    );
+    for (const source of sources) reader.addView(source, view);
+  }
+}
+
+/** Streams each snapshot once per pass through every streaming check that reads it. */
+async function runStreamed(planned: readonly Planned[], reader: SnapshotReader, at: Date, outcomes: Map<Planned, Outcome>): Promise<void> {
+  interface Running {
+    entry: Planned;
+    inputs: ReadonlySet<RecordKind>;
+    reducer: CheckReducer;
+    failure?: unknown;
+  }
+  let running: Running[] = [];
+  for (const entry of planned) {
+    try {
+      running.push({ entry, inputs: new Set(entry.check.inputs), reducer: entry.check.start!(entry.params, at) });
+    } catch (error) {
+      outcomes.set(entry, { error });
+    }
+  }
+  while (running.length > 0) {
+    for (const source of [...new Set(running.flatMap(({ entry }) => entry.sources))]) {
+      const readers = running.filter(({ entry }) => entry.sources.includes(source));
+      const evidenceId = reader.evidenceIdOf(source);
+      for await (const batch of reader.read(source)) {
+        for (const record of batch) {
+          for (const check of readers) {
+            if (check.failure !== undefined || !check.inputs.has(record.kind)) continue;
+            try {
+              check.reducer.add(record, evidenceId);
+            } catch (error) {
+              check.failure = error;
+            }
+          }
+        }
+      }
+    }
+    const again: Running[] = [];
+    for (const check of running) {
+      if (check.failure !== undefined) {
+        outcomes.set(check.entry, { error: check.failure });
+        continue;
+      }
+      try {
+        const outcome = check.reducer.finish();
+        if (Array.isArray(outcome)) outcomes.set(check.entry, { deviations: outcome.map((deviation) => Deviation.parse(deviation)) });
+        else again.push({ ...check, reducer: outcome });
+      } catch (error) {
+        outcomes.set(check.entry, { error });
+      }
+    }
+    running = again;
+  }
+}
+
+/** Reads, for the checks that judge their evidence in memory, the records of the kinds they declare, and runs them. */
+async function runInMemory(
+  deps: EvaluateDeps,
+  control: ResolvedControl,
+  planned: readonly Planned[],
+  reader: SnapshotReader,
+  at: Date,
+  outcomes: Map<Planned, Outcome>,
+): Promise<void> {
+  if (planned.length === 0) return;
+  const kindsBySource = new Map<string, Set<RecordKind>>();
+  for (const { check, sources } of planned) {
+    for (const source of sources) {
+      const kinds = kindsBySource.get(source) ?? new Set<RecordKind>();
+      for (const kind of check.inputs) kinds.add(kind);
+      kindsBySource.set(source, kinds);
+    }
+  }
+  const snapshots = new Map<string, EvidenceSnapshot>();
+  for (const [source, kinds] of kindsBySource) {
+    const records: EvidenceRecord[] = [];
+    for await (const batch of reader.read(source)) for (const record of batch) if (kinds.has(record.kind)) records.push(record);
+    const join: AccountJoin | undefined = control.sources.find((candidate) => candidate.name === source)?.join;
+    snapshots.set(source, { evidenceId: reader.evidenceIdOf(source), records, join });
+  }
+  const context = await checkContext(deps, control);
+
+  // Checks over the same sources share one CheckEvidence, and with it the indexes checks memoize on its arrays.
+  const shared = new Map<string, CheckEvidence>();
+  const evidenceFor = (sources: readonly string[]): CheckEvidence => {
+    const key = [...sources].sort().join('\n');
+    let evidence = shared.get(key);
+    if (!evidence) {
+      evidence = checkEvidence(
+        sources.map((name) => snapshots.get(name)!),
+        context,
+      );
+      shared.set(key, evidence);
+    }
+    return evidence;
+  };
+  for (const entry of planned) {
+    const { check, params, sources } = entry;
+    const evidence = evidenceFor(sources);
+    let kept;
+    try {
+      const readable = declaredOnly(evidence, check);
+      outcomes.set(entry, { deviations: check.evaluate(readable, params, at).map((deviation) => Deviation.parse(deviation)) });
+      kept = check.keep?.(readable, at);
+    } catch (error) {
+      outcomes.set(entry, { error });
+      continue;
+    }
+    // Storing what a check keeps is I/O: a failure fails the evaluation, to be retried, rather than the check.
+    if (kept) for (const kind of check.state ?? []) await stateProviders[kind].save?.(deps.store.catalog, kept, evidence, at);
+  }
+}
+
+/**
+ * The evidence as one check may read it: only the kinds it declares were read from the store for it, so a kind it
+ * did not declare would look empty and pass the check for want of data. It fails the check instead.
+ */
+function declaredOnly(evidence: CheckEvidence, check: AnyCheck): CheckEvidence {
+  return {
+    ...evidence,
+    records: <K extends RecordKind>(kind: K) => {
+      if (!check.inputs.includes(kind)) throw new Error(`${check.id} reads ${kind} records but declares only ${check.inputs.join(', ')} in its inputs`);
+      return evidence.records(kind);
+    },
+  };
 }
 
 function overallStatus(results: readonly CheckResult[], hasGaps: boolean): CheckStatus {

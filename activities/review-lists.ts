@@ -1,12 +1,12 @@
 import { accountNeverUsed } from '../checks/account-never-used.ts';
-import { accountSubject, isActive, serviceAccountTest } from '../checks/accounts.ts';
-import type { AnyCheck, CheckEvidence, EvidenceSnapshot } from '../checks/contract.ts';
-import { checkEvidence } from '../checks/contract.ts';
+import { accountSubject, isActive, serviceAccountTest } from '../checks/kit/accounts.ts';
+import type { AnyCheck, CheckEvidence, EvidenceSnapshot } from '../checks/kit/contract.ts';
+import { checkEvidence } from '../checks/kit/contract.ts';
 import { inactiveAccount } from '../checks/inactive-account.ts';
-import type { AccountJoin } from '../checks/join.ts';
+import type { AccountJoin } from '../checks/kit/join.ts';
 import { leaverClock } from '../checks/leaver-still-active.ts';
 import { orphanAccount } from '../checks/orphan-account.ts';
-import { accountOwners, describeMatch, type PersonMatch } from '../checks/people.ts';
+import { accountOwners, describeMatch, type PersonMatch } from '../checks/kit/people.ts';
 import type { ReviewEntryDraft, ReviewFlags } from '../evidence/access-reviews.ts';
 import type { Identity } from '../core/records.ts';
 

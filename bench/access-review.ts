@@ -1,8 +1,8 @@
-import { accessChecks } from '../checks/access.ts';
-import { checkEvidence } from '../checks/contract.ts';
+import { accessChecks } from '../checks/index.ts';
+import { checkEvidence } from '../checks/kit/contract.ts';
 import { Deviation } from '../core/check-results.ts';
 import type { EvidenceRecord, HrPerson, Identity } from '../core/records.ts';
-import { normalizeEmail } from '../checks/people.ts';
+import { normalizeEmail } from '../checks/kit/people.ts';
 import { AT, emit, measure, peakRssMb, Random, ratioOf, runBenchmark, runPhase, say, scaled, SEED, type BenchArgs, type BenchResult } from './common.ts';
 import { generateIdentities, generatePeople } from './records.ts';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Identity } from '../core/records.ts';
-import { daysBetween, defineCheck, epochMillis } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
+import { daysBetween, defineCheck, epochMillis } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
 import {
   CredentialUseParams,
   accountLabel,
@@ -11,7 +11,7 @@ import {
   lastCredentialUseAt,
   severityFor,
   wholeDays,
-} from './accounts.ts';
+} from './kit/accounts.ts';
 
 export const AccountNeverUsedParams = CredentialUseParams.extend({
   graceDays: z
@@ -50,8 +50,8 @@ export const accountNeverUsed = defineCheck({
   references: ['A.5.18', 'A.8.5'],
   inputs: ['identity'],
   params: AccountNeverUsedParams,
-  evaluate(evidence, params, at): Deviation[] {
-    const deviations: Deviation[] = [];
+  evaluate(evidence, params, at): CheckDeviation[] {
+    const deviations: CheckDeviation[] = [];
     const identities = evidence.records('identity');
     for (let position = 0; position < identities.length; position++) {
       const identity = identities[position]!;
@@ -69,7 +69,6 @@ export const accountNeverUsed = defineCheck({
         ? `${identity.createdAt === null ? 'has no known creation time' : `was created at ${identity.createdAt}`}; its newest credential, ${credential.kind} ${credential.id}, was issued at ${graceStartedAt}, and it has never been used in the ${wholeDays(graceAgeDays)} days since`
         : `was created at ${graceStartedAt} and has never been used in the ${wholeDays(graceAgeDays)} days since`;
       deviations.push({
-        checkId: 'account-never-used',
         subject: accountSubject(identity),
         title: `Account never used: ${accountLabel(identity)}`,
         severity: severityFor('medium', identity),

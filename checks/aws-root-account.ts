@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Identity } from '../core/records.ts';
-import { defineCheck } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
-import { accountLabel, accountSubject, accountValues, isActive } from './accounts.ts';
+import { defineCheck } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
+import { accountLabel, accountSubject, accountValues, isActive } from './kit/accounts.ts';
 
 export const AwsRootAccountParams = z.strictObject({
   unknownCountsAsMissing: z
@@ -30,8 +30,8 @@ export const awsRootAccount = defineCheck({
   references: ['A.8.2', 'A.8.5'],
   inputs: ['identity'],
   params: AwsRootAccountParams,
-  evaluate(evidence, params, _at): Deviation[] {
-    const deviations: Deviation[] = [];
+  evaluate(evidence, params, _at): CheckDeviation[] {
+    const deviations: CheckDeviation[] = [];
     const identities = evidence.records('identity');
     for (let position = 0; position < identities.length; position++) {
       const identity = identities[position]!;
@@ -39,7 +39,6 @@ export const awsRootAccount = defineCheck({
       const activeKeys = identity.credentials.filter((credential) => credential.kind === 'access-key' && credential.active);
       if (activeKeys.length > 0) {
         deviations.push({
-          checkId: 'aws-root-account',
           subject: `${accountSubject(identity)}:access-keys`,
           title: `AWS root user has active access keys: ${accountLabel(identity)}`,
           severity: 'critical',
@@ -53,7 +52,6 @@ export const awsRootAccount = defineCheck({
       }
       if (identity.mfaEnabled === false || (identity.mfaEnabled === 'unknown' && params.unknownCountsAsMissing)) {
         deviations.push({
-          checkId: 'aws-root-account',
           subject: `${accountSubject(identity)}:mfa`,
           title: `AWS root user without MFA: ${accountLabel(identity)}`,
           severity: 'critical',

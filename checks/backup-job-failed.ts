@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { BackupJob, Severity } from '../core/records.ts';
-import { defineCheck, replacedParams } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
-import { distinctJobs, endOf, HOUR_MS, isState, resourceKey, roundedHours } from './backup-jobs.ts';
+import { defineCheck, replacedParams } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
+import { distinctJobs, endOf, HOUR_MS, isState, resourceKey, roundedHours } from './kit/backup-jobs.ts';
 
 export const BackupJobFailedParams = z
   .strictObject(
@@ -54,7 +54,7 @@ export const backupJobFailed = defineCheck({
   references: ['A.8.13'],
   inputs: ['backup-job'],
   params: BackupJobFailedParams,
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     const backups = distinctJobs(evidence, ['backup']);
     const completions = new Map<string, number[]>();
     for (const { record: job } of backups) {
@@ -68,7 +68,7 @@ export const backupJobFailed = defineCheck({
     const windowStart = now - params.windowDays * 24 * HOUR_MS;
     const reportAfter = params.reportAfterHours * HOUR_MS;
     const recoveryWithin = params.recoveryWithinHours * HOUR_MS;
-    const deviations: Deviation[] = [];
+    const deviations: CheckDeviation[] = [];
     for (const { record: job, evidenceIds } of backups) {
       if (!isState(job, ...FAILED_STATES)) continue;
       const failedAtIso = endOf(job);
@@ -88,7 +88,6 @@ export const backupJobFailed = defineCheck({
             ? `no completed backup of the resource has followed in the ${roundedHours(now - failedAt)} hours since (reported after ${params.reportAfterHours} hours; one ending within ${params.recoveryWithinHours} hours of the failure would still recover it)`
             : `the next completed backup came ${roundedHours(next - failedAt)} hours later, at ${new Date(next).toISOString()}, after the ${params.recoveryWithinHours}-hour recovery window`;
       deviations.push({
-        checkId: 'backup-job-failed',
         subject: `${job.resourceId}#${job.jobId}`,
         title: `Backup of ${job.resourceType} ${job.resourceId} ended ${state}`,
         severity: severityOf(job),

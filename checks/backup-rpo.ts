@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { ProtectedResource } from '../core/records.ts';
-import { defineCheck } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
-import { distinctJobs, distinctResources, endOf, HOUR_MS, isState, resourceKey, roundedHours, timeOf } from './backup-jobs.ts';
+import { defineCheck } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
+import { distinctJobs, distinctResources, endOf, HOUR_MS, isState, resourceKey, roundedHours, timeOf } from './kit/backup-jobs.ts';
 
 const TagObjective = z.strictObject({
   key: z.string().min(1).describe('The tag\'s key.'),
@@ -52,13 +52,12 @@ export const backupRpo = defineCheck({
   references: ['A.8.13'],
   inputs: ['protected-resource', 'backup-job'],
   params: BackupRpoParams,
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     const resources = distinctResources(evidence);
     if (resources.length === 0) {
       if (!params.requireProtectedResources) return [];
       return [
         {
-          checkId: 'backup-rpo',
           subject: 'protected-resources',
           title: 'No protected resources in the backup evidence',
           severity: 'high',
@@ -78,7 +77,7 @@ export const backupRpo = defineCheck({
       if (Date.parse(end) > timeOf(newestJob.get(key)?.end ?? null)) newestJob.set(key, { end, evidenceIds });
     }
 
-    const deviations: Deviation[] = [];
+    const deviations: CheckDeviation[] = [];
     for (const { record: resource, evidenceIds } of resources) {
       const objective = objectiveFor(resource, params);
       const job = newestJob.get(resourceKey(resource));
@@ -96,7 +95,6 @@ export const backupRpo = defineCheck({
       };
       if (lastBackupAt === null) {
         deviations.push({
-          checkId: 'backup-rpo',
           subject: resource.resourceId,
           title: `${resource.resourceType} ${resource.resourceId} has never been backed up`,
           severity: 'high',
@@ -109,7 +107,6 @@ export const backupRpo = defineCheck({
       const age = at.getTime() - Date.parse(lastBackupAt);
       if (age <= objective.rpoHours * HOUR_MS) continue;
       deviations.push({
-        checkId: 'backup-rpo',
         subject: resource.resourceId,
         title: `${resource.resourceType} ${resource.resourceId} has no backup within its ${objective.rpoHours}-hour recovery point objective`,
         severity: age > 2 * objective.rpoHours * HOUR_MS ? 'high' : 'medium',

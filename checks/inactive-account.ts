@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DAY_MS, defineCheck, epochMillis } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
+import { DAY_MS, defineCheck, epochMillis } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
 import {
   CredentialUseParams,
   accountLabel,
@@ -10,7 +10,7 @@ import {
   lastCredentialUseAt,
   severityFor,
   wholeDays,
-} from './accounts.ts';
+} from './kit/accounts.ts';
 
 export const InactiveAccountParams = CredentialUseParams.extend({
   maxInactiveDays: z
@@ -28,10 +28,10 @@ export const inactiveAccount = defineCheck({
   references: ['A.5.18', 'A.8.5'],
   inputs: ['identity'],
   params: InactiveAccountParams,
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     const now = at.getTime();
     const atIso = at.toISOString();
-    const deviations: Deviation[] = [];
+    const deviations: CheckDeviation[] = [];
     const identities = evidence.records('identity');
     for (let position = 0; position < identities.length; position++) {
       const identity = identities[position]!;
@@ -58,7 +58,6 @@ export const inactiveAccount = defineCheck({
       if (daysInactive <= params.maxInactiveDays) continue;
       const how = lastActivityAt === lastLoginAt ? 'last signed in' : 'last used a credential';
       deviations.push({
-        checkId: 'inactive-account',
         subject: accountSubject(identity),
         title: `Inactive account: ${accountLabel(identity)}`,
         severity: severityFor('medium', identity),

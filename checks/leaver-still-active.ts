@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { HrPerson, Identity } from '../core/records.ts';
-import { accountLabel, accountSubject, accountValues, distinctIds, isActive, severityFor } from './accounts.ts';
-import type { CheckEvidence } from './contract.ts';
-import type { Deviation, LeaverClockEntry } from '../core/check-results.ts';
-import { defineCheck, epochMillis } from './contract.ts';
-import type { PersonMatch } from './people.ts';
-import { accountOwners, describeMatch, movedToJoin } from './people.ts';
+import { accountLabel, accountSubject, accountValues, distinctIds, isActive, severityFor } from './kit/accounts.ts';
+import type { CheckEvidence, CheckDeviation } from './kit/contract.ts';
+import { defineCheck, epochMillis } from './kit/contract.ts';
+import type { PersonMatch } from './kit/people.ts';
+import { accountOwners, describeMatch, movedToJoin } from './kit/people.ts';
+import type { LeaverClockEntry } from './kit/state.ts';
+
+export type { LeaverClockEntry } from './kit/state.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -84,8 +86,10 @@ export const leaverStillActive = defineCheck({
   title: 'Leavers lose access within the revocation SLA',
   references: ['A.5.18', 'A.6.5'],
   inputs: ['identity', 'hr-person'],
+  state: ['leaver-clock'],
   params: LeaverStillActiveParams,
-  evaluate(evidence, params, at): Deviation[] {
+  keep: (evidence, at) => ({ 'leaver-clock': leaverClock(evidence, at) }),
+  evaluate(evidence, params, at): CheckDeviation[] {
     const overdueByAccount = new Map<Identity, LeaverAccount[]>();
     for (const entry of leaverAccounts(evidence, at)) {
       if (!isActive(entry.identity) || entry.hoursSinceTermination <= params.slaHours) continue;
@@ -97,7 +101,6 @@ export const leaverStillActive = defineCheck({
       const { leaver } = longest;
       const hours = Math.floor(longest.hoursSinceTermination);
       return {
-        checkId: 'leaver-still-active',
         subject: accountSubject(identity),
         title: `Leaver's account still active: ${accountLabel(identity)}`,
         severity: severityFor('high', identity),

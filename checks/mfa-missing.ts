@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineCheck } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
+import { defineCheck } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
 import {
   ServiceAccountParams,
   UsernamePatterns,
@@ -11,7 +11,7 @@ import {
   serviceAccountTest,
   severityFor,
   usernameMatcher,
-} from './accounts.ts';
+} from './kit/accounts.ts';
 
 export const MfaMissingParams = ServiceAccountParams.extend({
   requireForAll: z
@@ -35,10 +35,10 @@ export const mfaMissing = defineCheck({
   references: ['A.8.5'],
   inputs: ['identity'],
   params: MfaMissingParams,
-  evaluate(evidence, params, _at): Deviation[] {
+  evaluate(evidence, params, _at): CheckDeviation[] {
     const exempt = usernameMatcher(params.exemptAccounts);
     const isServiceAccount = serviceAccountTest(params);
-    const deviations: Deviation[] = [];
+    const deviations: CheckDeviation[] = [];
     const identities = evidence.records('identity');
     for (let position = 0; position < identities.length; position++) {
       const identity = identities[position]!;
@@ -50,7 +50,6 @@ export const mfaMissing = defineCheck({
       if (!identity.privileged && (!params.requireForAll || isServiceAccount(identity))) continue;
       const state = identity.mfaEnabled === 'unknown' ? 'MFA enrolment the source cannot confirm (counted as missing)' : 'no MFA enrolled';
       deviations.push({
-        checkId: 'mfa-missing',
         subject: accountSubject(identity),
         title: `${identity.privileged ? 'Privileged account' : 'Account'} without MFA: ${accountLabel(identity)}`,
         severity: severityFor('medium', identity),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineCheck } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
+import { defineCheck } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
 import {
   ServiceAccountParams,
   UsernamePatterns,
@@ -11,9 +11,9 @@ import {
   serviceAccountTest,
   severityFor,
   usernameMatcher,
-} from './accounts.ts';
-import { describeJoin } from './join.ts';
-import { accountOwners, movedToJoin } from './people.ts';
+} from './kit/accounts.ts';
+import { describeJoin } from './kit/join.ts';
+import { accountOwners, movedToJoin } from './kit/people.ts';
 
 export const OrphanAccountParams = z.strictObject(
   {
@@ -31,12 +31,12 @@ export const orphanAccount = defineCheck({
   references: ['A.5.16', 'A.5.18'],
   inputs: ['identity', 'hr-person'],
   params: OrphanAccountParams,
-  evaluate(evidence, params, _at): Deviation[] {
+  evaluate(evidence, params, _at): CheckDeviation[] {
     const identities = evidence.records('identity');
     const owners = accountOwners(evidence);
     const isServiceAccount = serviceAccountTest(params);
     const exempt = usernameMatcher(params.exemptAccounts);
-    const deviations: Deviation[] = [];
+    const deviations: CheckDeviation[] = [];
     for (let position = 0; position < identities.length; position++) {
       const identity = identities[position]!;
       // A leaver still counts as an owner here: that account is leaver-still-active's deviation, not an orphan.
@@ -45,7 +45,6 @@ export const orphanAccount = defineCheck({
       if (exempt(identity) || isServiceAccount(identity)) continue;
       const joinTried = describeJoin(evidence.joinOf(identity));
       deviations.push({
-        checkId: 'orphan-account',
         subject: accountSubject(identity),
         title: `Account owned by no known person: ${accountLabel(identity)}`,
         severity: severityFor('medium', identity),

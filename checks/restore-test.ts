@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { BackupJob } from '../core/records.ts';
-import { defineCheck } from './contract.ts';
-import type { CheckEvidence } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
-import { distinctJobs, distinctResources, endOf, isState } from './backup-jobs.ts';
-import type { Sighting } from './backup-jobs.ts';
+import { defineCheck } from './kit/contract.ts';
+import type { CheckEvidence, CheckDeviation } from './kit/contract.ts';
+import { distinctJobs, distinctResources, endOf, isState } from './kit/backup-jobs.ts';
+import type { Sighting } from './kit/backup-jobs.ts';
 
 export const RestoreTestParams = z.strictObject({
   period: z
@@ -49,7 +48,7 @@ export const restoreTest = defineCheck({
   references: ['A.8.13'],
   inputs: ['backup-job', 'protected-resource'],
   params: RestoreTestParams,
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     const { start, label } = currentPeriod(at, params.period);
     const inPeriod = (job: BackupJob) => {
       const end = endOf(job);
@@ -58,13 +57,12 @@ export const restoreTest = defineCheck({
     const tests = distinctJobs(evidence, params.countManualRestores ? ['restore-test', 'restore'] : ['restore-test']).filter(({ record }) => inPeriod(record));
     const completed = tests.filter(({ record }) => isState(record, 'COMPLETED'));
     const periodValues = { period: params.period, periodLabel: label, periodStart: start.toISOString(), countManualRestores: params.countManualRestores };
-    const deviations: Deviation[] = [];
+    const deviations: CheckDeviation[] = [];
 
     const types = params.perResourceType ? protectedTypes(evidence) : [];
     if (types.length === 0) {
       if (completed.length === 0) {
         deviations.push({
-          checkId: 'restore-test',
           subject: 'restore-test',
           title: `No completed restore test in ${label}`,
           severity: 'medium',
@@ -78,7 +76,6 @@ export const restoreTest = defineCheck({
         const ofType = completed.filter(({ record }) => record.resourceType.toLowerCase() === type.toLowerCase());
         if (ofType.length > 0) continue;
         deviations.push({
-          checkId: 'restore-test',
           subject: `restore-test:${type}`,
           title: `No completed restore test of ${type} in ${label}`,
           severity: 'medium',
@@ -93,7 +90,6 @@ export const restoreTest = defineCheck({
       if (!isState(job, 'FAILED')) continue;
       const kind = job.jobKind === 'restore-test' ? 'Restore test' : 'Restore';
       deviations.push({
-        checkId: 'restore-test',
         subject: `${job.resourceId}#${job.jobId}`,
         title: `${kind} of ${job.resourceType} ${job.resourceId} failed`,
         severity: 'high',

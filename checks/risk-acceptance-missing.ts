@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { RiskTreatment } from '../core/records.ts';
-import { defineCheck } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
+import { defineCheck, type CheckDeviation } from './kit/contract.ts';
 
 export const RiskAcceptanceParams = z.strictObject({
   treatments: z
@@ -17,7 +16,7 @@ export const riskAcceptanceMissing = defineCheck({
   references: ['6.1.3', '8.3'],
   inputs: ['risk'],
   params: RiskAcceptanceParams,
-  evaluate(evidence, params): Deviation[] {
+  evaluate(evidence, params): CheckDeviation[] {
     const needed = new Set(params.treatments);
     return evidence.records('risk').flatMap((risk) => {
       if (!needed.has(risk.treatment)) return [];
@@ -26,7 +25,6 @@ export const riskAcceptanceMissing = defineCheck({
       const anonymous = acceptance === null || acceptance.by === null;
       return [
         {
-          checkId: 'risk-acceptance-missing',
           subject: `risk:${risk.id}`,
           title: anonymous ? `Risk accepted without an acceptor: ${risk.id} ${risk.title}` : `Risk acceptance without a date: ${risk.id} ${risk.title}`,
           // Nobody answerable for a risk is worse than not knowing since when someone is.

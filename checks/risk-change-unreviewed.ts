@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Risk } from '../core/records.ts';
-import { DAY_MS, defineCheck, epochMillis } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
+import { DAY_MS, defineCheck, epochMillis, type CheckDeviation } from './kit/contract.ts';
 
 export const RiskChangeParams = z.strictObject({
   reviewWithinDays: z
@@ -19,9 +18,9 @@ export const riskChangeUnreviewed = defineCheck({
   inputs: ['risk'],
   context: ['isms-change'],
   params: RiskChangeParams,
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     const risks = new Map<string, Risk>(evidence.records('risk').map((risk) => [risk.id, risk]));
-    const deviations: Deviation[] = [];
+    const deviations: CheckDeviation[] = [];
     for (const change of evidence.context('isms-change')) {
       if (!change.affects.includes('risk')) continue;
       const recorded = epochMillis(change.recordedAt);
@@ -33,7 +32,6 @@ export const riskChangeUnreviewed = defineCheck({
         const reviewedSince = risk?.lastReviewAt != null && epochMillis(risk.lastReviewAt) + DAY_MS > recorded;
         if (reviewedSince) continue;
         deviations.push({
-          checkId: 'risk-change-unreviewed',
           subject: `change:${change.id}:risk:${riskId}`,
           title: risk === undefined ? `Change ${change.id} names a risk the register does not hold: ${riskId}` : `Risk ${riskId} not reviewed after change ${change.id}`,
           severity: 'medium',

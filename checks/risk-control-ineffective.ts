@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { ControlStatus } from './context.ts';
-import { DAY_MS, defineCheck, epochMillis } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
+import type { ControlStatus } from './kit/context.ts';
+import { DAY_MS, defineCheck, epochMillis, type CheckDeviation } from './kit/contract.ts';
 
 export const RiskControlParams = z.strictObject({
   maxStatusAgeDays: z
@@ -34,7 +33,7 @@ export const riskControlIneffective = defineCheck({
   inputs: ['risk'],
   context: ['control-status'],
   params: RiskControlParams,
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     const statuses = evidence.context('control-status');
     const byReference = new Map<string, ControlStatus[]>();
     for (const status of statuses) {
@@ -44,7 +43,7 @@ export const riskControlIneffective = defineCheck({
         else byReference.set(reference, [status]);
       }
     }
-    const deviations: Deviation[] = [];
+    const deviations: CheckDeviation[] = [];
     for (const risk of evidence.records('risk')) {
       // An avoided risk has no activity left to control.
       if (risk.treatment === 'avoid') continue;
@@ -53,7 +52,6 @@ export const riskControlIneffective = defineCheck({
         if (verdict === undefined) continue;
         const failing = verdict.kind === 'failing';
         deviations.push({
-          checkId: 'risk-control-ineffective',
           subject: `risk:${risk.id}:${annexControl}`,
           title: failing ? `Risk ${risk.id} is treated by a failing control: ${annexControl}` : `Risk ${risk.id} is treated by a control without evidence: ${annexControl}`,
           // A failing control means the residual rating is not what the register says; no evidence means nobody knows.

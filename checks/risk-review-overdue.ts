@@ -1,6 +1,5 @@
-import { defineCheck } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
-import { ReviewParams, reviewLapse } from './reviews.ts';
+import { defineCheck, type CheckDeviation } from './kit/contract.ts';
+import { ReviewParams, reviewLapse } from './kit/reviews.ts';
 
 export const riskReviewOverdue = defineCheck({
   id: 'risk-review-overdue',
@@ -8,13 +7,12 @@ export const riskReviewOverdue = defineCheck({
   references: ['6.1.2', '8.2'],
   inputs: ['risk'],
   params: ReviewParams,
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     return evidence.records('risk').flatMap((risk) => {
       const lapse = reviewLapse(risk, at, params.graceDays);
       if (lapse === undefined) return [];
       return [
         {
-          checkId: 'risk-review-overdue',
           subject: `risk:${risk.id}`,
           title: lapse.daysLate === null ? `Risk never reviewed: ${risk.id} ${risk.title}` : `Risk review overdue: ${risk.id} ${risk.title}`,
           severity: 'medium' as const,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { daysBetween, defineCheck } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
-import { matchesPattern } from './patterns.ts';
+import type { EvidenceRecord } from '../core/records.ts';
+import { daysBetween, defineCheck, type CheckDeviation } from './kit/contract.ts';
+import { matchesPattern } from './kit/patterns.ts';
 
 const AssetGroup = z.strictObject({
   name: z.string().min(1).describe('The group\'s name, as deviations call it.'),
@@ -59,54 +59,59 @@ export const scanStaleness = defineCheck({
       .default([{ name: 'all assets', assets: ['*'], expected: [], per: 'asset' }])
       .describe('Asset groups, each judged against its own limit; by default one group of every asset, each asset judged on its own.'),
   }),
-  evaluate(evidence, params, at): Deviation[] {
+  start(params, at) {
     const byAsset = new Map<string, AssetScans>();
-    for (const record of [...evidence.records('scan'), ...evidence.records('finding')]) {
-      let scans = byAsset.get(record.asset);
-      if (!scans) byAsset.set(record.asset, (scans = {}));
-      const sighting = { scannedAt: record.scannedAt, evidenceId: evidence.evidenceIdOf(record) };
-      const why = record.scanTimeUnknown === true ? 'unknown' : daysBetween(at, record.scannedAt) > CLOCK_SKEW_DAYS ? 'future' : undefined;
-      if (why !== undefined) scans.undated ??= { ...sighting, why };
-      else if (!scans.dated || Date.parse(record.scannedAt) > Date.parse(scans.dated.scannedAt)) scans.dated = sighting;
-    }
-
-    const deviations: Deviation[] = [];
-    const judged = new Map<string, Judgement>();
-    const judge = (asset: string, group: AssetGroup, maxAge: number) => {
-      const known = judged.get(asset);
-      if (!known || maxAge < known.maxAge) judged.set(asset, { maxAge, group: group.name });
+    return {
+      add(record: EvidenceRecord, evidenceId: string) {
+        if (record.kind !== 'scan' && record.kind !== 'finding') return;
+        let scans = byAsset.get(record.asset);
+        if (!scans) byAsset.set(record.asset, (scans = {}));
+        const why = record.scanTimeUnknown === true ? 'unknown' : daysBetween(at, record.scannedAt) > CLOCK_SKEW_DAYS ? 'future' : undefined;
+        if (why !== undefined) scans.undated ??= { scannedAt: record.scannedAt, evidenceId, why };
+        else if (!scans.dated || Date.parse(record.scannedAt) > Date.parse(scans.dated.scannedAt)) scans.dated = { scannedAt: record.scannedAt, evidenceId };
+      },
+      finish: () => staleness(byAsset, params, at),
     };
-    for (const group of params.groups) {
-      const maxAge = group.maxAgeDays ?? params.maxAgeDays;
-      const members = [...byAsset.keys()].filter((asset) => group.assets.some((pattern) => matchesPattern(pattern, asset)));
-      if (members.length === 0) {
-        deviations.push({
-          checkId: 'scan-staleness',
-          subject: `group:${group.name}`,
-          title: `No vulnerability scan of ${group.name} in the evidence`,
-          severity: 'high',
-          detail: `No scan in the collected evidence covers an asset matching ${group.assets.join(', ')}.`,
-          values: { group: group.name, assets: group.assets, maxAgeDays: maxAge, newestScanAt: null },
-          evidenceIds: [],
-        });
-      } else if (group.per === 'group') {
-        const groupDeviation = staleGroup(group, members, byAsset, maxAge, at);
-        if (groupDeviation) deviations.push(groupDeviation);
-      } else {
-        for (const asset of members) judge(asset, group, maxAge);
-      }
-      for (const asset of group.expected) judge(asset, group, maxAge);
-    }
-    for (const [asset, judgement] of judged) {
-      const deviation = staleAsset(asset, byAsset.get(asset), judgement, at);
-      if (deviation) deviations.push(deviation);
-    }
-    return deviations;
   },
 });
 
+/** Every group and expected asset against what the evidence says of each asset. */
+function staleness(byAsset: ReadonlyMap<string, AssetScans>, params: { maxAgeDays: number; groups: readonly AssetGroup[] }, at: Date): CheckDeviation[] {
+  const deviations: CheckDeviation[] = [];
+  const judged = new Map<string, Judgement>();
+  const judge = (asset: string, group: AssetGroup, maxAge: number) => {
+    const known = judged.get(asset);
+    if (!known || maxAge < known.maxAge) judged.set(asset, { maxAge, group: group.name });
+  };
+  for (const group of params.groups) {
+    const maxAge = group.maxAgeDays ?? params.maxAgeDays;
+    const members = [...byAsset.keys()].filter((asset) => group.assets.some((pattern) => matchesPattern(pattern, asset)));
+    if (members.length === 0) {
+      deviations.push({
+        subject: `group:${group.name}`,
+        title: `No vulnerability scan of ${group.name} in the evidence`,
+        severity: 'high',
+        detail: `No scan in the collected evidence covers an asset matching ${group.assets.join(', ')}.`,
+        values: { group: group.name, assets: group.assets, maxAgeDays: maxAge, newestScanAt: null },
+        evidenceIds: [],
+      });
+    } else if (group.per === 'group') {
+      const groupDeviation = staleGroup(group, members, byAsset, maxAge, at);
+      if (groupDeviation) deviations.push(groupDeviation);
+    } else {
+      for (const asset of members) judge(asset, group, maxAge);
+    }
+    for (const asset of group.expected) judge(asset, group, maxAge);
+  }
+  for (const [asset, judgement] of judged) {
+    const deviation = staleAsset(asset, byAsset.get(asset), judgement, at);
+    if (deviation) deviations.push(deviation);
+  }
+  return deviations;
+}
+
 /** A group judged as one (`per: group`): its newest credibly dated scan must be recent. */
-function staleGroup(group: AssetGroup, members: readonly string[], byAsset: ReadonlyMap<string, AssetScans>, maxAge: number, at: Date): Deviation | undefined {
+function staleGroup(group: AssetGroup, members: readonly string[], byAsset: ReadonlyMap<string, AssetScans>, maxAge: number, at: Date): CheckDeviation | undefined {
   let newest: [string, Sighting] | undefined;
   let undated: Sighting | undefined;
   for (const asset of members) {
@@ -116,7 +121,6 @@ function staleGroup(group: AssetGroup, members: readonly string[], byAsset: Read
   }
   if (!newest) {
     return {
-      checkId: 'scan-staleness',
       subject: `group:${group.name}`,
       title: `Vulnerability scans of ${group.name} have no known time`,
       severity: 'medium',
@@ -128,7 +132,6 @@ function staleGroup(group: AssetGroup, members: readonly string[], byAsset: Read
   const age = daysBetween(newest[1].scannedAt, at);
   if (age <= maxAge) return undefined;
   return {
-    checkId: 'scan-staleness',
     subject: `group:${group.name}`,
     title: `Vulnerability scans of ${group.name} are stale`,
     severity: 'medium',
@@ -139,8 +142,8 @@ function staleGroup(group: AssetGroup, members: readonly string[], byAsset: Read
 }
 
 /** One asset against the strictest limit of the groups that judge it: missing, stale, or with no credible time. */
-function staleAsset(asset: string, scans: AssetScans | undefined, { maxAge, group }: Judgement, at: Date): Deviation | undefined {
-  const base = { checkId: 'scan-staleness', subject: `asset:${asset}` };
+function staleAsset(asset: string, scans: AssetScans | undefined, { maxAge, group }: Judgement, at: Date): CheckDeviation | undefined {
+  const base = { subject: `asset:${asset}` };
   if (!scans) {
     return {
       ...base,

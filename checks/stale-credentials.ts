@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Identity } from '../core/records.ts';
-import { daysBetween, defineCheck } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
-import { accountLabel, accountSubject, accountValues, isActive, severityFor, wholeDays } from './accounts.ts';
+import { daysBetween, defineCheck } from './kit/contract.ts';
+import type { CheckDeviation } from './kit/contract.ts';
+import { accountLabel, accountSubject, accountValues, isActive, severityFor, wholeDays } from './kit/accounts.ts';
 
 export const StaleCredentialsParams = z.strictObject({
   maxKeyAgeDays: z
@@ -37,8 +37,8 @@ export const staleCredentials = defineCheck({
   references: ['A.5.17', 'A.8.5'],
   inputs: ['identity'],
   params: StaleCredentialsParams,
-  evaluate(evidence, params, at): Deviation[] {
-    const deviations: Deviation[] = [];
+  evaluate(evidence, params, at): CheckDeviation[] {
+    const deviations: CheckDeviation[] = [];
     const identities = evidence.records('identity');
     for (let position = 0; position < identities.length; position++) {
       const identity = identities[position]!;
@@ -61,7 +61,6 @@ export const staleCredentials = defineCheck({
             : null,
         ].filter((fact) => fact !== null);
         deviations.push({
-          checkId: 'stale-credentials',
           subject: `${accountSubject(identity)}:access-key:${key.id}`,
           title: `Stale access key ${key.id} of ${accountLabel(identity)}`,
           severity: severityFor('medium', identity),

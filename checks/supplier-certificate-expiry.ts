@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { SupplierCriticality, type SupplierCertificate } from '../core/records.ts';
-import { DAY_MS, defineCheck, epochMillis } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
+import { DAY_MS, defineCheck, epochMillis, type CheckDeviation } from './kit/contract.ts';
 
 export const SupplierCertificateParams = z.strictObject({
   expiringWithinDays: z
@@ -22,9 +21,9 @@ export const supplierCertificateExpiry = defineCheck({
   references: ['A.5.19', 'A.5.22'],
   inputs: ['supplier'],
   params: SupplierCertificateParams,
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     const watched = new Set(params.criticalities);
-    const deviations: Deviation[] = [];
+    const deviations: CheckDeviation[] = [];
     for (const supplier of evidence.records('supplier')) {
       if (!watched.has(supplier.criticality)) continue;
       // A renewed certificate is listed beside the old one: the latest of a name is the one that counts.
@@ -39,7 +38,6 @@ export const supplierCertificateExpiry = defineCheck({
         if (daysLeft > params.expiringWithinDays) continue;
         const expired = daysLeft <= 0;
         deviations.push({
-          checkId: 'supplier-certificate-expiry',
           subject: `supplier:${supplier.name}:certificate:${certificate.name}`,
           title: expired ? `Supplier certificate expired: ${supplier.name} ${certificate.name}` : `Supplier certificate expiring: ${supplier.name} ${certificate.name}`,
           severity: expired ? 'high' : 'low',

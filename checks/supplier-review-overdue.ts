@@ -1,6 +1,5 @@
-import { defineCheck } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
-import { ReviewParams, reviewLapse } from './reviews.ts';
+import { defineCheck, type CheckDeviation } from './kit/contract.ts';
+import { ReviewParams, reviewLapse } from './kit/reviews.ts';
 
 export const supplierReviewOverdue = defineCheck({
   id: 'supplier-review-overdue',
@@ -8,13 +7,12 @@ export const supplierReviewOverdue = defineCheck({
   references: ['A.5.19', 'A.5.22'],
   inputs: ['supplier'],
   params: ReviewParams,
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     return evidence.records('supplier').flatMap((supplier) => {
       const lapse = reviewLapse(supplier, at, params.graceDays);
       if (lapse === undefined) return [];
       return [
         {
-          checkId: 'supplier-review-overdue',
           subject: `supplier:${supplier.name}`,
           title: lapse.daysLate === null ? `Supplier never reviewed: ${supplier.name}` : `Supplier review overdue: ${supplier.name}`,
           // A critical supplier's service or data is one the organisation cannot do without.

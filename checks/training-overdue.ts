@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { addMonthsClamped } from '../core/calendar-occurrences.ts';
 import type { HrPerson, TrainingRecord } from '../core/records.ts';
-import { DAY_MS, defineCheck, epochMillis } from './contract.ts';
-import type { Deviation } from '../core/check-results.ts';
-import { patternMatcher } from './patterns.ts';
-import { indexPeople, normalizeEmail } from './people.ts';
+import { DAY_MS, defineCheck, epochMillis, type CheckDeviation } from './kit/contract.ts';
+import { patternMatcher } from './kit/patterns.ts';
+import { indexPeople, normalizeEmail } from './kit/people.ts';
 
 export const TrainingParams = z.object({
   courses: z
@@ -48,7 +47,7 @@ export const trainingOverdue = defineCheck({
   references: ['A.6.3', '7.2', '7.3'],
   inputs: ['training-record', 'hr-person'],
   params: TrainingParams,
-  evaluate(evidence, params, at): Deviation[] {
+  evaluate(evidence, params, at): CheckDeviation[] {
     const people = evidence.records('hr-person');
     // Without HR nobody is required to train, and the check would pass for want of people: fail closed.
     if (people.length === 0) throw new Error('no hr-person records: training-overdue needs an HR source in the control');
@@ -82,7 +81,7 @@ export const trainingOverdue = defineCheck({
       }
     }
 
-    const deviations: Deviation[] = [];
+    const deviations: CheckDeviation[] = [];
     for (const person of people) {
       if (person.status !== 'active') continue;
       const completion = lastCompletion.get(person);
@@ -100,7 +99,6 @@ export const trainingOverdue = defineCheck({
             ? `has not completed it; hired ${hireDate}, the deadline was ${iso(onboardingDeadline!)} (${params.withinDaysOfHire} days)`
             : 'has not completed it, and HR gives no hire date to count an onboarding deadline from';
       deviations.push({
-        checkId: 'training-overdue',
         subject: `person:${person.employeeId}`,
         title: `Required training not current: ${name}`,
         severity: 'medium',
@@ -121,7 +119,6 @@ export const trainingOverdue = defineCheck({
     if (params.unknownPeople === 'report') {
       for (const [address, records] of unknown) {
         deviations.push({
-          checkId: 'training-overdue',
           subject: `learner:${address}`,
           title: `Training records of someone HR does not know: ${address}`,
           severity: 'low',

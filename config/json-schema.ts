@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AnyCheck } from '../checks/contract.ts';
+import type { AnyCheck } from '../checks/kit/contract.ts';
 import type { AnyConnector } from '../connectors/contract.ts';
 import type { Registries } from './load.ts';
 import { CheckConfig, ConnectorInstance, IsmsConfig, SourceConfig } from './schema.ts';

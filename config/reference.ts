@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { AnyCheck } from '../checks/contract.ts';
+import type { AnyCheck } from '../checks/kit/contract.ts';
 import type { AnyConnector } from '../connectors/contract.ts';
 import {
   CHECK_DEFINITION,

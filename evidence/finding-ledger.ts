@@ -27,6 +27,8 @@ const MIGRATIONS = [
   // The controls whose runs observed a finding: each control may set its own remediation SLA.
   `ALTER TABLE finding_ledger ADD COLUMN controls TEXT NOT NULL DEFAULT '[]';
    ALTER TABLE finding_remediations ADD COLUMN controls TEXT NOT NULL DEFAULT '[]';`,
+  // A scan closes what it no longer reports a page at a time, in subject order along this index, on either backend.
+  `CREATE INDEX finding_ledger_open ON finding_ledger (asset, fixed_at, subject);`,
 ];
 
 export interface LedgerEntry {
@@ -73,6 +75,11 @@ const withItem = (json: string, item: string | undefined): string => {
   return item === undefined || items.includes(item) ? json : JSON.stringify([...items, item].sort());
 };
 
+/** Subjects per lookup and open rows per page: a bound on memory, and well under SQLite's 32,766 parameters. */
+const LOOKUP_BATCH = 1000;
+/** Rows per upsert: 11 parameters each, under SQLite's 32,766. */
+const WRITE_BATCH = 500;
+
 const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
 const earlier = (a: string, b: string) => (Date.parse(a) <= Date.parse(b) ? a : b);
 
@@ -98,65 +105,80 @@ export class FindingLedger {
    * records again changes nothing.
    */
   async observe(records: readonly EvidenceRecord[], controlId?: string): Promise<Map<string, string>> {
-    const findings = records.filter((record): record is Finding => record.kind === 'finding');
-    const scans = records.filter((record): record is Scan => record.kind === 'scan');
     return (await this.migrated()).transaction(async (tx) => {
-      for (const finding of [...findings].sort((a, b) => Date.parse(a.scannedAt) - Date.parse(b.scannedAt))) await this.see(tx, finding, controlId);
-      for (const scan of scans) await this.closeMissing(tx, scan, findings);
-      const firstSeen = new Map<string, string>();
-      for (const finding of findings) {
-        const subject = findingSubject(finding);
-        const row = await this.row(tx, subject);
-        if (row && row.fixed_at === null) firstSeen.set(subject, row.first_seen_at);
-      }
-      return firstSeen;
+      await this.foldIn(tx, records, controlId);
+      return this.firstSeenIn(tx, records.flatMap((record) => (record.kind === 'finding' ? [findingSubject(record)] : [])));
     });
   }
 
-  private async see(tx: CatalogSession, finding: Finding, controlId: string | undefined): Promise<void> {
-    const subject = findingSubject(finding);
-    const row = await this.row(tx, subject);
-    if (!row) {
+  /**
+   * Folds records in as `observe` does, for an evaluation too large to hold: fold every batch of findings first, then
+   * the scans, which close what the findings folded before them no longer report.
+   */
+  async fold(records: readonly EvidenceRecord[], controlId?: string): Promise<void> {
+    await (await this.migrated()).transaction((tx) => this.foldIn(tx, records, controlId));
+  }
+
+  /** The start of the current episode of each of these subjects that is open; fixed and unknown ones are left out. */
+  async firstSeen(subjects: readonly string[]): Promise<Map<string, string>> {
+    return this.firstSeenIn(await this.migrated(), subjects);
+  }
+
+  private async firstSeenIn(db: CatalogSession, subjects: readonly string[]): Promise<Map<string, string>> {
+    const firstSeen = new Map<string, string>();
+    const unique = [...new Set(subjects)];
+    for (let from = 0; from < unique.length; from += LOOKUP_BATCH) {
+      const batch = unique.slice(from, from + LOOKUP_BATCH);
+      const rows = await db.all<{ subject: string; first_seen_at: string }>(
+        `SELECT subject, first_seen_at FROM finding_ledger WHERE fixed_at IS NULL AND subject IN (${batch.map(() => '?').join(', ')})`,
+        ...batch,
+      );
+      for (const row of rows) firstSeen.set(row.subject, row.first_seen_at);
+    }
+    return firstSeen;
+  }
+
+  /**
+   * The rows of the subjects these findings touch are read at once (a page of subjects per query), changed in memory
+   * finding by finding in scan order, and written back with one upsert per page: a statement per finding made folding
+   * a million-finding scan take minutes.
+   */
+  private async foldIn(tx: CatalogSession, records: readonly EvidenceRecord[], controlId: string | undefined): Promise<void> {
+    const findings = records.filter((record): record is Finding => record.kind === 'finding');
+    const scans = records.filter((record): record is Scan => record.kind === 'scan');
+    const rows = await this.rowsOf(tx, findings.map(findingSubject));
+    const touched = new Map<string, Row>();
+    for (const finding of [...findings].sort((a, b) => Date.parse(a.scannedAt) - Date.parse(b.scannedAt))) {
+      const row = see(rows.get(findingSubject(finding)), finding, controlId);
+      if (!row) continue;
+      rows.set(row.subject, row);
+      touched.set(row.subject, row);
+    }
+    await this.write(tx, [...touched.values()]);
+    for (const scan of scans) await this.closeMissing(tx, scan, findings);
+  }
+
+  private async rowsOf(tx: CatalogSession, subjects: readonly string[]): Promise<Map<string, Row>> {
+    const rows = new Map<string, Row>();
+    const unique = [...new Set(subjects)];
+    for (let from = 0; from < unique.length; from += LOOKUP_BATCH) {
+      const batch = unique.slice(from, from + LOOKUP_BATCH);
+      for (const row of await tx.all<Row>(`SELECT * FROM finding_ledger WHERE subject IN (${batch.map(() => '?').join(', ')})`, ...batch)) rows.set(row.subject, row);
+    }
+    return rows;
+  }
+
+  private async write(tx: CatalogSession, rows: readonly Row[]): Promise<void> {
+    for (let from = 0; from < rows.length; from += WRITE_BATCH) {
+      const batch = rows.slice(from, from + WRITE_BATCH);
       await tx.run(
         `INSERT INTO finding_ledger (subject, asset, vulnerability, location, severity, first_seen_at, last_seen_at, fixed_at, scanners, episodes, controls)
-         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, 1, ?)`,
-        subject,
-        finding.asset,
-        finding.id,
-        finding.location,
-        finding.severity,
-        earlier(finding.firstSeenAt, finding.scannedAt),
-        finding.scannedAt,
-        JSON.stringify([finding.scanner]),
-        withItem('[]', controlId),
+         VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (subject) DO UPDATE SET severity = excluded.severity, first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
+           fixed_at = excluded.fixed_at, scanners = excluded.scanners, episodes = excluded.episodes, controls = excluded.controls`,
+        ...batch.flatMap((row) => [row.subject, row.asset, row.vulnerability, row.location, row.severity, row.first_seen_at, row.last_seen_at, row.fixed_at, row.scanners, row.episodes, row.controls]),
       );
-      return;
     }
-    const controls = withItem(row.controls, controlId);
-    const scanners = withItem(row.scanners, finding.scanner);
-    if (row.fixed_at !== null) {
-      // A scan from before the fix, read again, does not reopen it; a later sighting is a new episode with its own clock.
-      if (Date.parse(finding.scannedAt) <= Date.parse(row.fixed_at)) return;
-      await tx.run(
-        'UPDATE finding_ledger SET first_seen_at = ?, last_seen_at = ?, fixed_at = NULL, severity = ?, scanners = ?, episodes = episodes + 1, controls = ? WHERE subject = ?',
-        later(finding.firstSeenAt, row.fixed_at),
-        finding.scannedAt,
-        finding.severity,
-        scanners,
-        controls,
-        subject,
-      );
-      return;
-    }
-    await tx.run(
-      'UPDATE finding_ledger SET first_seen_at = ?, last_seen_at = ?, severity = ?, scanners = ?, controls = ? WHERE subject = ?',
-      earlier(row.first_seen_at, earlier(finding.firstSeenAt, finding.scannedAt)),
-      later(row.last_seen_at, finding.scannedAt),
-      finding.severity,
-      scanners,
-      controls,
-      subject,
-    );
   }
 
   private async closeMissing(tx: CatalogSession, scan: Scan, findings: readonly Finding[]): Promise<void> {
@@ -165,7 +187,17 @@ export class FindingLedger {
         .filter((finding) => finding.asset === scan.asset && finding.scanner === scan.scanner && Date.parse(finding.scannedAt) === Date.parse(scan.scannedAt))
         .map(findingSubject),
     );
-    const open = await tx.all<Row>('SELECT * FROM finding_ledger WHERE asset = ? AND fixed_at IS NULL ORDER BY subject', scan.asset);
+    // In pages along the (asset, fixed_at, subject) index: an asset may have millions open.
+    for (let after = '', open: Row[]; (open = await this.openPage(tx, scan.asset, after)).length > 0; after = open.at(-1)!.subject) {
+      await this.closeUnreported(tx, scan, open, reported);
+    }
+  }
+
+  private async openPage(tx: CatalogSession, asset: string, after: string): Promise<Row[]> {
+    return tx.all<Row>('SELECT * FROM finding_ledger WHERE asset = ? AND fixed_at IS NULL AND subject > ? ORDER BY subject LIMIT ?', asset, after, LOOKUP_BATCH);
+  }
+
+  private async closeUnreported(tx: CatalogSession, scan: Scan, open: readonly Row[], reported: ReadonlySet<string>): Promise<void> {
     for (const row of open) {
       if (reported.has(row.subject)) continue;
       if (!(JSON.parse(row.scanners) as string[]).includes(scan.scanner)) continue;
@@ -183,12 +215,8 @@ export class FindingLedger {
     }
   }
 
-  private async row(db: CatalogSession, subject: string): Promise<Row | undefined> {
-    return db.get<Row>('SELECT * FROM finding_ledger WHERE subject = ?', subject);
-  }
-
   async get(subject: string): Promise<LedgerEntry | undefined> {
-    const row = await this.row(await this.migrated(), subject);
+    const row = await (await this.migrated()).get<Row>('SELECT * FROM finding_ledger WHERE subject = ?', subject);
     return row && toEntry(row);
   }
 
@@ -211,6 +239,49 @@ export class FindingLedger {
         controls: JSON.parse(row.controls) as string[],
       }));
   }
+}
+
+/** The ledger row once `finding` is folded into `row` (undefined: none yet), or undefined when the finding changes nothing. */
+function see(row: Row | undefined, finding: Finding, controlId: string | undefined): Row | undefined {
+  if (!row) {
+    return {
+      subject: findingSubject(finding),
+      asset: finding.asset,
+      vulnerability: finding.id,
+      location: finding.location,
+      severity: finding.severity,
+      first_seen_at: earlier(finding.firstSeenAt, finding.scannedAt),
+      last_seen_at: finding.scannedAt,
+      fixed_at: null,
+      scanners: JSON.stringify([finding.scanner]),
+      episodes: 1,
+      controls: withItem('[]', controlId),
+    };
+  }
+  const controls = withItem(row.controls, controlId);
+  const scanners = withItem(row.scanners, finding.scanner);
+  if (row.fixed_at !== null) {
+    // A scan from before the fix, read again, does not reopen it; a later sighting is a new episode with its own clock.
+    if (Date.parse(finding.scannedAt) <= Date.parse(row.fixed_at)) return undefined;
+    return {
+      ...row,
+      first_seen_at: later(finding.firstSeenAt, row.fixed_at),
+      last_seen_at: finding.scannedAt,
+      fixed_at: null,
+      severity: finding.severity,
+      scanners,
+      episodes: Number(row.episodes) + 1,
+      controls,
+    };
+  }
+  return {
+    ...row,
+    first_seen_at: earlier(row.first_seen_at, earlier(finding.firstSeenAt, finding.scannedAt)),
+    last_seen_at: later(row.last_seen_at, finding.scannedAt),
+    severity: finding.severity,
+    scanners,
+    controls,
+  };
 }
 
 function toEntry(row: Row): LedgerEntry {

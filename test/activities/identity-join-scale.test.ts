@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateControl } from '../../activities/evaluate.ts';
-import { checkEvidence, type EvidenceSnapshot } from '../../checks/contract.ts';
+import { checkEvidence, type EvidenceSnapshot } from '../../checks/kit/contract.ts';
 import { orphanAccount } from '../../checks/orphan-account.ts';
 import type { AnyConnector } from '../../connectors/contract.ts';
 import { createLogger } from '../../worker/logger.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildReviewEntries, reviewListsOf, type Snapshot } from '../../activities/review-lists.ts';
-import { inactiveAccount } from '../../checks/access.ts';
-import type { AccountJoin } from '../../checks/join.ts';
+import { inactiveAccount } from '../../checks/index.ts';
+import type { AccountJoin } from '../../checks/kit/join.ts';
 import { join, withMapping } from '../support/joins.ts';
 import { AT, daysBefore, hoursBefore, identity, leaver, person } from '../support/records.ts';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { accessChecks, leaverClock } from '../../checks/access.ts';
-import { checkEvidence } from '../../checks/contract.ts';
+import { accessChecks, leaverClock } from '../../checks/index.ts';
+import { checkEvidence } from '../../checks/kit/contract.ts';
 import type { EvidenceRecord } from '../../core/records.ts';
 import { AT, accessKey, daysBefore, identity, leaver, person } from '../support/records.ts';
 

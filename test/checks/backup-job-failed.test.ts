@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backupJobFailed, backupRpo } from '../../checks/backup.ts';
-import { checkEvidence } from '../../checks/contract.ts';
+import { backupJobFailed, backupRpo } from '../../checks/index.ts';
+import { checkEvidence } from '../../checks/kit/contract.ts';
 import type { BackupJob } from '../../core/records.ts';
 import { BACKUP_AT, backupJob, hoursBefore, JOB_EVIDENCE, ORDERS_DB, outcome, protectedResource, restoreJob, runBackupCheck, SHARED_FS } from '../support/backup-records.ts';
 

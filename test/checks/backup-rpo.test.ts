@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backupRpo } from '../../checks/backup.ts';
-import { checkEvidence } from '../../checks/contract.ts';
+import { backupRpo } from '../../checks/index.ts';
+import { checkEvidence } from '../../checks/kit/contract.ts';
 import type { BackupJob, ProtectedResource } from '../../core/records.ts';
 import {
   BACKUP_AT,

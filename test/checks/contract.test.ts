@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkEvidence, daysBetween, epochMillis } from '../../checks/contract.ts';
+import { z } from 'zod';
+import { checkEvidence, daysBetween, defineCheck, epochMillis } from '../../checks/kit/contract.ts';
 import { identity, person } from '../support/records.ts';
 
 describe('checkEvidence', () => {
@@ -54,6 +55,25 @@ describe('checkEvidence', () => {
     expect(evidence.evidenceIdOf(hr)).toBe('ev-hr');
     expect(evidence.evidenceIdOf(bob)).toBe('ev-google');
     expect(evidence.evidenceIdOf(identity({ username: 'jane' }))).toBe('unknown');
+  });
+});
+
+describe('defineCheck', () => {
+  it('stamps the check id on every deviation its evaluate returns', () => {
+    const check = defineCheck({
+      id: 'every-identity',
+      title: 'Every identity deviates',
+      references: ['A.5.16'],
+      inputs: ['identity'],
+      params: z.strictObject({}),
+      evaluate: (evidence) =>
+        evidence.records('identity').map((record) => ({ subject: record.username, title: 't', severity: 'low' as const, detail: '', values: {}, evidenceIds: [] })),
+    });
+    const deviations = check.evaluate(checkEvidence([{ evidenceId: 'ev', records: [identity({ username: 'a' }), identity({ username: 'b' })] }]), {}, new Date());
+    expect(deviations.map(({ checkId, subject }) => ({ checkId, subject }))).toEqual([
+      { checkId: 'every-identity', subject: 'a' },
+      { checkId: 'every-identity', subject: 'b' },
+    ]);
   });
 });
 

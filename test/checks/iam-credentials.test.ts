@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accountNeverUsed, inactiveAccount, mfaMissing, orphanAccount, staleCredentials } from '../../checks/access.ts';
-import type { AnyCheck } from '../../checks/contract.ts';
+import { accountNeverUsed, inactiveAccount, mfaMissing, orphanAccount, staleCredentials } from '../../checks/index.ts';
+import type { AnyCheck } from '../../checks/kit/contract.ts';
 import { reportIdentity } from '../../connectors/aws-iam/mapping.ts';
 import { reportEntry } from '../support/iam-report.ts';
 import { AT, daysBefore } from '../support/records.ts';

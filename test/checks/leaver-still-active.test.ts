@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkEvidence } from '../../checks/contract.ts';
+import { checkEvidence } from '../../checks/kit/contract.ts';
 import { leaverClock, leaverStillActive } from '../../checks/leaver-still-active.ts';
 import { orphanAccount } from '../../checks/orphan-account.ts';
 import type { HrPerson, Identity } from '../../core/records.ts';
-import type { AccountJoin } from '../../checks/join.ts';
+import type { AccountJoin } from '../../checks/kit/join.ts';
 import { join, withMapping } from '../support/joins.ts';
 import { AT, hoursBefore, identity, leaver, person } from '../support/records.ts';
 import { HR_EVIDENCE, IDENTITY_EVIDENCE, outcome, runCheck } from './run-check.ts';

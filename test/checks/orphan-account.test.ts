@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { orphanAccount } from '../../checks/orphan-account.ts';
 import type { HrPerson, Identity } from '../../core/records.ts';
-import type { AccountJoin } from '../../checks/join.ts';
+import type { AccountJoin } from '../../checks/kit/join.ts';
 import { join, withMapping } from '../support/joins.ts';
 import { identity, leaver, person } from '../support/records.ts';
 import { IDENTITY_EVIDENCE, outcome, runCheck } from './run-check.ts';

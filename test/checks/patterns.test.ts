@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesPattern, patternMatcher } from '../../checks/patterns.ts';
+import { matchesPattern, patternMatcher } from '../../checks/kit/patterns.ts';
 
 describe('patternMatcher', () => {
   const serviceAccounts = patternMatcher(['svc-*', '*-bot', '*@*.iam.gserviceaccount.com']);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkEvidence, type CheckEvidence } from '../../checks/contract.ts';
-import { DEFAULT_JOIN, type AccountJoin } from '../../checks/join.ts';
-import { accountOwners, describeMatch, indexPeople, normalizeEmail } from '../../checks/people.ts';
+import { checkEvidence, type CheckEvidence } from '../../checks/kit/contract.ts';
+import { DEFAULT_JOIN, type AccountJoin } from '../../checks/kit/join.ts';
+import { accountOwners, describeMatch, indexPeople, normalizeEmail } from '../../checks/kit/people.ts';
 import { join, withMapping } from '../support/joins.ts';
 import { identity, leaver, person } from '../support/records.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { restoreTest } from '../../checks/backup.ts';
+import { restoreTest } from '../../checks/index.ts';
 import { currentPeriod } from '../../checks/restore-test.ts';
 import type { BackupJob, ProtectedResource } from '../../core/records.ts';
 import { backupJob, JOB_EVIDENCE, ORDERS_DB, outcome, protectedResource, RESOURCE_EVIDENCE, restoreJob, runBackupCheck, SHARED_FS } from '../support/backup-records.ts';

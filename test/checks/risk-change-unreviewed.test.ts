@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IsmsChange } from '../../checks/context.ts';
+import type { IsmsChange } from '../../checks/kit/context.ts';
 import { riskChangeUnreviewed } from '../../checks/risk-change-unreviewed.ts';
 import { ismsChange, RISK_EVIDENCE, risk, runRegisterCheck } from '../support/register-records.ts';
 import { outcome } from './run-check.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ControlStatus } from '../../checks/context.ts';
+import type { ControlStatus } from '../../checks/kit/context.ts';
 import { riskControlIneffective } from '../../checks/risk-control-ineffective.ts';
 import type { RiskTreatment } from '../../core/records.ts';
 import { controlStatus, risk, runRegisterCheck } from '../support/register-records.ts';

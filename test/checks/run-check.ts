@@ -1,7 +1,7 @@
-import { checkEvidence } from '../../checks/contract.ts';
+import { checkEvidence } from '../../checks/kit/contract.ts';
 import { Deviation } from '../../core/check-results.ts';
-import type { AnyCheck } from '../../checks/contract.ts';
-import type { AccountJoin } from '../../checks/join.ts';
+import type { AnyCheck } from '../../checks/kit/contract.ts';
+import type { AccountJoin } from '../../checks/kit/join.ts';
 import type { HrPerson, Identity } from '../../core/records.ts';
 import { AT } from '../support/records.ts';
 

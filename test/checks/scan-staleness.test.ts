@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkEvidence } from '../../checks/contract.ts';
+import { checkEvidence } from '../../checks/kit/contract.ts';
 import { Deviation } from '../../core/check-results.ts';
 import { scanStaleness } from '../../checks/scan-staleness.ts';
 import { scannerFiles } from '../../connectors/scanner-files/index.ts';

@@ -4,7 +4,7 @@ import type { HrPerson, TrainingRecord } from '../../core/records.ts';
 import { daysBefore, person } from '../support/records.ts';
 import { enrollment, HR_EVIDENCE, runRegisterCheck, TRAINING_EVIDENCE } from '../support/register-records.ts';
 import { outcome } from './run-check.ts';
-import type { AccountJoin } from '../../checks/join.ts';
+import type { AccountJoin } from '../../checks/kit/join.ts';
 import { join, withMapping } from '../support/joins.ts';
 
 // AT is 2025-06-01T00:00:00Z; the required course is "Security Awareness *", 30 days from hire, valid 12 months.

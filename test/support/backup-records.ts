@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { checkEvidence } from '../../checks/contract.ts';
+import { checkEvidence } from '../../checks/kit/contract.ts';
 import { Deviation } from '../../core/check-results.ts';
-import type { AnyCheck } from '../../checks/contract.ts';
+import type { AnyCheck } from '../../checks/kit/contract.ts';
 import { BackupJob, ProtectedResource } from '../../core/records.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AccountJoin, MappedOwner } from '../../checks/join.ts';
+import type { AccountJoin, MappedOwner } from '../../checks/kit/join.ts';
 import { SourceJoin } from '../../config/join.ts';
 import { resolveJoin } from '../../config/resolve-join.ts';
 

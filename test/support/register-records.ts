@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import { checkEvidence, type AnyCheck, type EvidenceSnapshot } from '../../checks/contract.ts';
+import { checkEvidence, type AnyCheck, type EvidenceSnapshot } from '../../checks/kit/contract.ts';
 import { Deviation } from '../../core/check-results.ts';
-import type { AccountJoin } from '../../checks/join.ts';
-import { ControlStatus, IsmsChange, type CheckContext } from '../../checks/context.ts';
+import type { AccountJoin } from '../../checks/kit/join.ts';
+import { ControlStatus, IsmsChange, type CheckContext } from '../../checks/kit/context.ts';
 import { addDays, parseLocalDate, parseSpan } from '../../core/calendar-occurrences.ts';
 import { startOfDay } from '../../connectors/dates.ts';
 import { reviewSchedule } from '../../connectors/register-file.ts';

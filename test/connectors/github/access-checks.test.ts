@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildReviewEntries, reviewListsOf } from '../../../activities/review-lists.ts';
-import { accountNeverUsed, inactiveAccount, leaverStillActive, mfaMissing, orphanAccount } from '../../../checks/access.ts';
+import { accountNeverUsed, inactiveAccount, leaverStillActive, mfaMissing, orphanAccount } from '../../../checks/index.ts';
 import type { HrPerson, Identity } from '../../../core/records.ts';
 import { runCheck } from '../../checks/run-check.ts';
 import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github.ts';

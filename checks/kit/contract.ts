@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import type { EvidenceRecord, RecordKind, RecordOf } from '../core/records.ts';
-import type { Deviation } from '../core/check-results.ts';
+import type { EvidenceRecord, RecordKind, RecordOf } from '../../core/records.ts';
+import type { Deviation } from '../../core/check-results.ts';
 import type { CheckContext, ContextKind, ContextOf } from './context.ts';
+import type { StateKind, StateWrites } from './state.ts';
 import { DEFAULT_JOIN, type AccountJoin } from './join.ts';
 
 /** The records a check reads, grouped by kind, and a way back from a record to the evidence that holds it. */
@@ -22,6 +23,21 @@ export interface EvidenceSnapshot {
   readonly join?: AccountJoin;
 }
 
+/** A deviation as a check's evaluate returns it: defineCheck stamps the check's id on it. */
+export type CheckDeviation = Omit<Deviation, 'checkId'>;
+
+/**
+ * How a check reads a stream of records: each record of its inputs once, snapshot by snapshot in the order they were
+ * collected, remembering only what it needs. A check that must know something of every record before it can judge
+ * one (the newest scan of each asset) asks for another pass, which sees the same records in the same order.
+ */
+export interface CheckReducer<D = Deviation> {
+  /** One record of a kind in the check's `inputs`, and the id of the evidence that holds it. */
+  add(record: EvidenceRecord, evidenceId: string): void;
+  /** After the last record: the deviations, or the reducer for one more pass over the same records. */
+  finish(): D[] | CheckReducer<D>;
+}
+
 export interface Check<S extends z.ZodType = z.ZodType> {
   readonly id: string;
   readonly title: string;
@@ -31,12 +47,58 @@ export interface Check<S extends z.ZodType = z.ZodType> {
   readonly inputs: readonly RecordKind[];
   /** Catalog facts the check reads besides its evidence (see context.ts); the evaluation supplies them. */
   readonly context?: readonly ContextKind[];
+  /** What the check keeps across runs (see state.ts); the evaluation loads it before the check and saves it after. */
+  readonly state?: readonly StateKind[];
   readonly params: S;
+  /** Judges the evidence with every record of its inputs in memory. */
   evaluate(evidence: CheckEvidence, params: z.output<S>, at: Date): Deviation[];
+  /**
+   * Present on a check over kinds that grow with the estate (findings, scans): the evaluation streams the snapshots
+   * through it instead of holding them. `evaluate` gives the same deviations from records in memory.
+   */
+  start?(params: z.output<S>, at: Date): CheckReducer;
+  /** What this evaluation hands to the state the check keeps (`state`), a pure function of the evidence. */
+  keep?(evidence: CheckEvidence, at: Date): StateWrites;
 }
 
-export function defineCheck<S extends z.ZodType>(check: Check<S>): Check<S> {
-  return check;
+type CheckBasics<S extends z.ZodType> = Omit<Check<S>, 'evaluate' | 'start' | 'keep'>;
+
+/** A check as written: its deviations carry no check id (defineCheck stamps it), so none can carry another check's. */
+export type CheckDefinition<S extends z.ZodType = z.ZodType> = CheckBasics<S> &
+  (
+    | { evaluate(evidence: CheckEvidence, params: z.output<S>, at: Date): CheckDeviation[]; start?: never; keep?: Check<S>['keep'] }
+    // What a check keeps is derived from its evidence in memory: a streaming check keeps nothing.
+    | { start(params: z.output<S>, at: Date): CheckReducer<CheckDeviation>; evaluate?: never; keep?: never }
+  );
+
+export function defineCheck<S extends z.ZodType>(definition: CheckDefinition<S>): Check<S> {
+  const { id } = definition;
+  const stamp = (deviations: readonly CheckDeviation[]): Deviation[] => deviations.map((deviation) => ({ checkId: id, ...deviation }));
+  if (definition.start) {
+    const start = definition.start.bind(definition);
+    const stamped = (reducer: CheckReducer<CheckDeviation>): CheckReducer => ({
+      add: (record, evidenceId) => reducer.add(record, evidenceId),
+      finish: () => {
+        const outcome = reducer.finish();
+        return Array.isArray(outcome) ? stamp(outcome) : stamped(outcome);
+      },
+    });
+    return {
+      ...definition,
+      start: (params, at) => stamped(start(params, at)),
+      evaluate: (evidence, params, at) => {
+        let reducer = start(params, at);
+        for (;;) {
+          for (const kind of definition.inputs) for (const record of evidence.records(kind)) reducer.add(record, evidence.evidenceIdOf(record));
+          const outcome = reducer.finish();
+          if (Array.isArray(outcome)) return stamp(outcome);
+          reducer = outcome;
+        }
+      },
+    };
+  }
+  const evaluate = definition.evaluate.bind(definition);
+  return { ...definition, start: undefined, evaluate: (evidence, params, at) => stamp(evaluate(evidence, params, at)) };
 }
 
 /**

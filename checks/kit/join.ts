@@ -1,4 +1,4 @@
-import type { Identity } from '../core/records.ts';
+import type { Identity } from '../../core/records.ts';
 
 /**
  * How one system's accounts are joined to the people HR knows. It is said once per source in the config (`join:`)

@@ -1,4 +1,4 @@
-import type { HrPerson, Identity } from '../core/records.ts';
+import type { HrPerson, Identity } from '../../core/records.ts';
 import { tagValue } from './accounts.ts';
 import { replacedParams, type CheckEvidence } from './contract.ts';
 import { applyTemplate, attributeValues, type AccountJoin, type JoinTarget } from './join.ts';

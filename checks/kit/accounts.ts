@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Identity, Severity } from '../core/records.ts';
+import type { Identity, Severity } from '../../core/records.ts';
 import { epochMillis } from './contract.ts';
 import { patternMatcher } from './patterns.ts';
 

@@ -1,4 +1,4 @@
-import type { BackupJob, ProtectedResource } from '../core/records.ts';
+import type { BackupJob, ProtectedResource } from '../../core/records.ts';
 import type { CheckEvidence } from './contract.ts';
 
 /** What the backup checks share: jobs seen once however many snapshots hold them, and the moment a job ended. */
