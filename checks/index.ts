@@ -22,7 +22,6 @@ import { vulnerabilitySla } from './vulnerability-sla.ts';
 export { accountNeverUsed, awsRootAccount, inactiveAccount, leaverStillActive, mfaMissing, orphanAccount, staleCredentials };
 export { backupJobFailed, backupRpo, restoreTest };
 export { leaverClock } from './leaver-still-active.ts';
-export type { LeaverClockEntry } from './leaver-still-active.ts';
 
 /** The access-control checks (Annex A 5.16-5.18, 6.5, 8.2, 8.5). */
 export const accessChecks: readonly AnyCheck[] = [

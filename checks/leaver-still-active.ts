@@ -5,9 +5,8 @@ import type { CheckEvidence, CheckDeviation } from './kit/contract.ts';
 import { defineCheck, epochMillis } from './kit/contract.ts';
 import type { PersonMatch } from './kit/people.ts';
 import { accountOwners, describeMatch, movedToJoin } from './kit/people.ts';
-import type { LeaverClockEntry } from './kit/state.ts';
+import type { LeaverClockEntry } from '../core/check-results.ts';
 
-export type { LeaverClockEntry } from './kit/state.ts';
 
 const HOUR_MS = 3_600_000;
 
