@@ -1,5 +1,5 @@
 import { findingSubject } from '../core/check-results.ts';
-import type { Catalog, CatalogSession } from './catalog.ts';
+import type { Catalog, CatalogSession, ModuleSchema } from './catalog.ts';
 import type { EvidenceRecord, Finding, Scan } from '../core/records.ts';
 
 const MIGRATIONS = [
@@ -30,6 +30,9 @@ const MIGRATIONS = [
   // A scan closes what it no longer reports a page at a time, in subject order along this index, on either backend.
   `CREATE INDEX finding_ledger_open ON finding_ledger (asset, fixed_at, subject);`,
 ];
+
+/** This module's tables: applied when the store opens (worker/runtime.ts), before any write can meet a full disk. */
+export const FINDING_LEDGER_SCHEMA: ModuleSchema = { module: 'finding-ledger', migrations: MIGRATIONS };
 
 export interface LedgerEntry {
   subject: string;
@@ -95,7 +98,7 @@ export class FindingLedger {
   }
 
   private async migrated(): Promise<Catalog> {
-    await this.catalog.migrateModule('finding-ledger', MIGRATIONS);
+    await this.catalog.migrateModule(FINDING_LEDGER_SCHEMA.module, FINDING_LEDGER_SCHEMA.migrations);
     return this.catalog;
   }
 
