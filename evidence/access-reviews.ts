@@ -1,5 +1,5 @@
 import { decisionRefusal, parseEntryRef, type DecideInput, type ReviewDecision } from '../workflows/access-review-contracts.ts';
-import { insertionOrder, type Catalog, type CatalogSession, type Migration } from './catalog.ts';
+import { insertionOrder, type Catalog, type CatalogSession, type Migration, type ModuleSchema } from './catalog.ts';
 import type { Identity } from './records.ts';
 
 /**
@@ -60,6 +60,8 @@ const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX access_review_decisions_entry ON access_review_decisions (campaign_id, entry_no);`,
   insertionOrder('access_review_decisions'),
 ];
+
+export const ACCESS_REVIEW_SCHEMA: ModuleSchema = { module: 'access-review', migrations: MIGRATIONS };
 
 /** What the access checks say about an account, shown to its reviewer. */
 export interface ReviewFlags {
@@ -144,7 +146,7 @@ export class AccessReviewStore {
   }
 
   private async migrated(): Promise<Catalog> {
-    await this.catalog.migrateModule('access-review', MIGRATIONS);
+    await this.catalog.migrateModule(ACCESS_REVIEW_SCHEMA.module, ACCESS_REVIEW_SCHEMA.migrations);
     return this.catalog;
   }
 

@@ -1,5 +1,5 @@
 import type { ActivityOccurrence, EvidenceItem, OccurrenceNotice } from '../workflows/calendar-contracts.ts';
-import { insertionOrder, type Catalog, type CatalogSession, type Migration } from './catalog.ts';
+import { insertionOrder, type Catalog, type CatalogSession, type Migration, type ModuleSchema } from './catalog.ts';
 
 /**
  * The calendar's tables in the catalog: occurrences as their workflows recorded them, every notice and change to
@@ -57,6 +57,8 @@ const MIGRATIONS: readonly Migration[] = [
   `ALTER TABLE isms_changes ADD COLUMN risks TEXT NOT NULL DEFAULT '[]';`,
   insertionOrder('activity_events'),
 ];
+
+export const CALENDAR_SCHEMA: ModuleSchema = { module: 'calendar', migrations: MIGRATIONS };
 
 /** Stored status: `missed` means due + grace passed without completion (a nonconformity is open); late completion stays possible. */
 export type StoredOccurrenceStatus = 'open' | 'missed' | 'done';
@@ -117,7 +119,7 @@ export class CalendarStore {
   }
 
   private async migrated(): Promise<Catalog> {
-    await this.catalog.migrateModule('calendar', MIGRATIONS);
+    await this.catalog.migrateModule(CALENDAR_SCHEMA.module, CALENDAR_SCHEMA.migrations);
     return this.catalog;
   }
 

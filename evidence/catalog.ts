@@ -16,6 +16,12 @@ export type SqlValue = string | number | bigint | null | Uint8Array;
 /** One migration step: the same SQL on both backends, or one text per dialect where they must differ. */
 export type Migration = string | Readonly<Record<Dialect, string>>;
 
+/** A module's tables: its name in schema_migrations and its migration history. */
+export interface ModuleSchema {
+  module: string;
+  migrations: readonly Migration[];
+}
+
 /** Statements against the catalog: outside a transaction through the catalog, inside one through its `tx`. */
 export interface CatalogSession {
   readonly dialect: Dialect;

@@ -1,5 +1,5 @@
 import { findingSubject } from '../checks/vulnerability-sla.ts';
-import type { Catalog, CatalogSession } from './catalog.ts';
+import type { Catalog, CatalogSession, ModuleSchema } from './catalog.ts';
 import type { EvidenceRecord, Finding, Scan } from './records.ts';
 
 const MIGRATIONS = [
@@ -28,6 +28,8 @@ const MIGRATIONS = [
   `ALTER TABLE finding_ledger ADD COLUMN controls TEXT NOT NULL DEFAULT '[]';
    ALTER TABLE finding_remediations ADD COLUMN controls TEXT NOT NULL DEFAULT '[]';`,
 ];
+
+export const FINDING_LEDGER_SCHEMA: ModuleSchema = { module: 'finding-ledger', migrations: MIGRATIONS };
 
 export interface LedgerEntry {
   subject: string;
@@ -88,7 +90,7 @@ export class FindingLedger {
   }
 
   private async migrated(): Promise<Catalog> {
-    await this.catalog.migrateModule('finding-ledger', MIGRATIONS);
+    await this.catalog.migrateModule(FINDING_LEDGER_SCHEMA.module, FINDING_LEDGER_SCHEMA.migrations);
     return this.catalog;
   }
 

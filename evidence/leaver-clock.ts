@@ -1,5 +1,5 @@
 import type { LeaverClockEntry } from '../checks/leaver-still-active.ts';
-import type { Catalog, CatalogSession, Migration } from './catalog.ts';
+import type { Catalog, CatalogSession, Migration, ModuleSchema } from './catalog.ts';
 
 const TABLE = `CREATE TABLE leaver_clock (
      employee_id TEXT NOT NULL,
@@ -30,6 +30,8 @@ const MIGRATIONS: readonly Migration[] = [
      FROM leaver_clock;`,
   },
 ];
+
+export const LEAVER_CLOCK_SCHEMA: ModuleSchema = { module: 'leaver-clock', migrations: MIGRATIONS };
 
 export interface LeaverClockRow {
   employeeId: string;
@@ -71,7 +73,7 @@ export class LeaverClock {
   }
 
   private async migrated(): Promise<Catalog> {
-    await this.catalog.migrateModule('leaver-clock', MIGRATIONS);
+    await this.catalog.migrateModule(LEAVER_CLOCK_SCHEMA.module, LEAVER_CLOCK_SCHEMA.migrations);
     return this.catalog;
   }
 

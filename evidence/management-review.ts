@@ -1,5 +1,5 @@
 import type { CheckStatus } from '../workflows/contracts.ts';
-import { insertionOrder, type Catalog, type CatalogSession, type Migration } from './catalog.ts';
+import { insertionOrder, type Catalog, type CatalogSession, type Migration, type ModuleSchema } from './catalog.ts';
 
 /*
  * The management review (ISO/IEC 27001 9.3) in the catalog: each review with the pack it discussed and, once held,
@@ -46,6 +46,8 @@ const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX management_review_decision_events_id ON management_review_decision_events (decision_id, at);`,
   insertionOrder('management_review_decision_events'),
 ];
+
+export const MANAGEMENT_REVIEW_SCHEMA: ModuleSchema = { module: 'management-review', migrations: MIGRATIONS };
 
 export const DECISION_STATUSES = ['open', 'done', 'dropped'] as const;
 export type DecisionStatus = (typeof DECISION_STATUSES)[number];
@@ -100,7 +102,7 @@ export class ManagementReviewStore {
   }
 
   private async migrated(): Promise<Catalog> {
-    await this.catalog.migrateModule('management-review', MIGRATIONS);
+    await this.catalog.migrateModule(MANAGEMENT_REVIEW_SCHEMA.module, MANAGEMENT_REVIEW_SCHEMA.migrations);
     return this.catalog;
   }
 

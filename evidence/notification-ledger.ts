@@ -1,4 +1,4 @@
-import type { Catalog } from './catalog.ts';
+import type { Catalog, ModuleSchema } from './catalog.ts';
 
 const MIGRATIONS = [
   // run_id is the sender's run: a control run's workflow id, or a calendar occurrence id for its notices.
@@ -11,6 +11,8 @@ const MIGRATIONS = [
      PRIMARY KEY (run_id, target, event)
    );`,
 ];
+
+export const NOTIFICATION_SCHEMA: ModuleSchema = { module: 'notifications', migrations: MIGRATIONS };
 
 export interface Delivery {
   runId: string;
@@ -34,7 +36,7 @@ export class NotificationLedger {
   }
 
   private async migrated(): Promise<Catalog> {
-    await this.catalog.migrateModule('notifications', MIGRATIONS);
+    await this.catalog.migrateModule(NOTIFICATION_SCHEMA.module, NOTIFICATION_SCHEMA.migrations);
     return this.catalog;
   }
 

@@ -9,6 +9,7 @@ import { SqliteCatalog, type Catalog, type CatalogSession } from './catalog.ts';
 import { asDiskFull } from './disk-full.ts';
 import { EvidenceRecord } from './records.ts';
 import { BLOB_SUFFIX, StagingArea, type Checkpoint, type OpenStagingFile, type StagedContent, type StagedSnapshot, type StagingOwner } from './staging.ts';
+import { migrateModules } from './schema.ts';
 import { ensureViews } from './views.ts';
 
 export { StagedSnapshot } from './staging.ts';
@@ -136,6 +137,7 @@ export class EvidenceStore {
     await mkdir(store.blobDir, { recursive: true });
     await store.staging.create();
     await store.catalog.migrateModule('evidence-journal', JOURNAL_MIGRATIONS);
+    await migrateModules(store.catalog);
     await ensureViews(store.catalog);
     return store;
   }

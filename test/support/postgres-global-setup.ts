@@ -82,9 +82,13 @@ export default async function setup(project: TestProject) {
   project.provide('postgresUnavailable', '');
   return async () => {
     // SIGINT is PostgreSQL's fast shutdown: open sessions are ended, nothing waits for clients.
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGINT');
-    await exited;
+    if (server.exitCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGINT');
+      const stuck = setTimeout(() => server.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(stuck);
+    }
     rmSync(dir, { recursive: true, force: true });
   };
 }
