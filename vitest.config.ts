@@ -25,6 +25,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/temporal/**'],
           setupFiles: ['test/support/unit-hygiene.ts'],
+          globalSetup: ['test/support/postgres-global-setup.ts'],
         },
       },
       {
@@ -32,7 +33,7 @@ export default defineConfig({
         test: {
           name: 'temporal',
           include: ['test/temporal/**/*.test.ts'],
-          globalSetup: ['test/support/temporal-global-setup.ts'],
+          globalSetup: ['test/support/temporal-global-setup.ts', 'test/support/postgres-global-setup.ts'],
           // One dev server serves the whole run; files share it, so keep them from crowding two cores.
           maxWorkers: 1,
           fileParallelism: false,

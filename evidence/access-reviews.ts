@@ -61,7 +61,6 @@ const MIGRATIONS: readonly Migration[] = [
   insertionOrder('access_review_decisions'),
 ];
 
-/** This module's tables: applied when the store opens (worker/runtime.ts), before any write can meet a full disk. */
 export const ACCESS_REVIEW_SCHEMA: ModuleSchema = { module: 'access-review', migrations: MIGRATIONS };
 
 /** What the access checks say about an account, shown to its reviewer. */

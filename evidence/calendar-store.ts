@@ -58,7 +58,6 @@ const MIGRATIONS: readonly Migration[] = [
   insertionOrder('activity_events'),
 ];
 
-/** This module's tables: applied when the store opens (worker/runtime.ts), before any write can meet a full disk. */
 export const CALENDAR_SCHEMA: ModuleSchema = { module: 'calendar', migrations: MIGRATIONS };
 
 /** Stored status: `missed` means due + grace passed without completion (a nonconformity is open); late completion stays possible. */

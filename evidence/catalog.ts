@@ -14,13 +14,13 @@ import { asDiskFull } from './disk-full.ts';
 export type Dialect = 'sqlite' | 'postgres';
 export type SqlValue = string | number | bigint | null | Uint8Array;
 /** One migration step: the same SQL on both backends, or one text per dialect where they must differ. */
-/** A feature's own tables: its name in schema_migrations and its migrations in order. */
+export type Migration = string | Readonly<Record<Dialect, string>>;
+
+/** A module's tables: its name in schema_migrations and its migration history. */
 export interface ModuleSchema {
   module: string;
   migrations: readonly Migration[];
 }
-
-export type Migration = string | Readonly<Record<Dialect, string>>;
 
 /** Statements against the catalog: outside a transaction through the catalog, inside one through its `tx`. */
 export interface CatalogSession {

@@ -31,7 +31,6 @@ const MIGRATIONS = [
   `CREATE INDEX finding_ledger_open ON finding_ledger (asset, fixed_at, subject);`,
 ];
 
-/** This module's tables: applied when the store opens (worker/runtime.ts), before any write can meet a full disk. */
 export const FINDING_LEDGER_SCHEMA: ModuleSchema = { module: 'finding-ledger', migrations: MIGRATIONS };
 
 export interface LedgerEntry {

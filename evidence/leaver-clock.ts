@@ -31,7 +31,6 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** This module's tables: applied when the store opens (worker/runtime.ts), before any write can meet a full disk. */
 export const LEAVER_CLOCK_SCHEMA: ModuleSchema = { module: 'leaver-clock', migrations: MIGRATIONS };
 
 export interface LeaverClockRow {

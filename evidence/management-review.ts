@@ -47,7 +47,6 @@ const MIGRATIONS: readonly Migration[] = [
   insertionOrder('management_review_decision_events'),
 ];
 
-/** This module's tables: applied when the store opens (worker/runtime.ts), before any write can meet a full disk. */
 export const MANAGEMENT_REVIEW_SCHEMA: ModuleSchema = { module: 'management-review', migrations: MIGRATIONS };
 
 export const DECISION_STATUSES = ['open', 'done', 'dropped'] as const;

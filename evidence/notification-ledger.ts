@@ -12,7 +12,6 @@ const MIGRATIONS = [
    );`,
 ];
 
-/** This module's tables: applied when the store opens (worker/runtime.ts), before any write can meet a full disk. */
 export const NOTIFICATION_SCHEMA: ModuleSchema = { module: 'notifications', migrations: MIGRATIONS };
 
 export interface Delivery {

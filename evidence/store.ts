@@ -8,7 +8,7 @@ import type { EvidenceRef } from '../core/contracts.ts';
 import { BlobMissingError, inspectBlob, placeBlob, type BlobStore, type PlacedBlob } from './blob-store.ts';
 import { FilesystemBlobStore } from './blob-store-fs.ts';
 import { SqliteCatalog, type Catalog, type CatalogSession } from './catalog.ts';
-import { migrateModules } from './catalog-schema.ts';
+import { migrateModules } from './schema.ts';
 import { FileJournal, type Journal, type JournalEntry } from './journal.ts';
 import { EvidenceRecord } from '../core/records.ts';
 import { StagingArea, type Checkpoint, type OpenStagingFile, type StagedSnapshot, type StagingOwner } from './staging.ts';

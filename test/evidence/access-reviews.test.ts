@@ -2,13 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Deviation } from '../../core/check-results.ts';
 import { AccessReviewStore, type NewCampaign } from '../../evidence/access-reviews.ts';
-import { SqliteCatalog } from '../../evidence/catalog.ts';
 import { Register } from '../../evidence/register.ts';
 import { EvidenceStore } from '../../evidence/store.ts';
 import { entryDraft } from '../support/review-entries.ts';
+import { BACKENDS, closeTestCatalogs, testCatalog, type Backend } from '../support/catalogs.ts';
+
+afterEach(closeTestCatalogs);
 
 const campaign: NewCampaign = {
   id: 'review:access:2026-Q4',
@@ -21,8 +23,8 @@ const campaign: NewCampaign = {
   evidenceIds: ['ev-google', 'ev-aws'],
 };
 
-async function openStore() {
-  const reviews = new AccessReviewStore(new SqliteCatalog(':memory:'));
+async function openStore(backend: Backend) {
+  const reviews = new AccessReviewStore(await testCatalog(backend));
   await reviews.create(campaign, [
     entryDraft({ username: 'Ada@Example.com', privileged: true }),
     entryDraft({ username: 'bob@example.com' }),
@@ -34,9 +36,9 @@ async function openStore() {
 
 const by = 'it-lead@example.com';
 
-describe('access review store', () => {
+describe.each(BACKENDS)('access review store (%s)', (backend) => {
   it('numbers entries once; building the same campaign again returns it unchanged', async () => {
-    const reviews = await openStore();
+    const reviews = await openStore(backend);
     const again = await reviews.create(campaign, [entryDraft({ username: 'someone-else@example.com' })]);
     expect(again).toMatchObject({ id: campaign.id, status: 'open', entryCount: 4, undecided: 4, systems: ['google', 'aws-prod'], reportEvidenceIds: [] });
     expect((await reviews.entries(campaign.id)).map((entry) => [entry.entryNo, entry.system, entry.username, entry.privileged, entry.mfa, entry.flags.orphan])).toEqual([
@@ -50,14 +52,14 @@ describe('access review store', () => {
   });
 
   it('resolves numbers, ranges and account keys (username case aside), and names every reference it cannot', async () => {
-    const reviews = await openStore();
+    const reviews = await openStore(backend);
     expect(await reviews.resolve(campaign.id, ['3', '1-2', 'google:ada@example.COM', 'aws-prod:deploy'])).toEqual([1, 2, 3, 4]);
     await expect(reviews.resolve(campaign.id, ['5', 'google:deploy', '2-9', 'nonsense'])).rejects.toThrow(`campaign ${campaign.id}: unknown entries 5, google:deploy, 2-9, nonsense`);
     await expect(reviews.resolve('review:access:1999', ['1'])).rejects.toThrow('no access review campaign review:access:1999');
   });
 
   it('records decisions with their history, a later decision replacing an earlier one', async () => {
-    const reviews = await openStore();
+    const reviews = await openStore(backend);
     expect(await reviews.decide(campaign.id, { entries: ['1-2'], decision: 'approve', by, at: '2026-10-02T09:00:00.000Z' })).toEqual({ entries: [1, 2], undecided: 2 });
     expect(await reviews.decide(campaign.id, { entries: ['google:bob@example.com'], decision: 'revoke', reason: '  moved team ', by, at: '2026-10-03T09:00:00.000Z' })).toEqual({ entries: [2], undecided: 2 });
     expect((await reviews.entries(campaign.id))[1]).toMatchObject({ decision: 'revoke', reason: 'moved team', decidedBy: by, decidedAt: '2026-10-03T09:00:00.000Z' });
@@ -69,7 +71,7 @@ describe('access review store', () => {
   });
 
   it('refuses a defer without reason, an unknown entry and any decision once closed, recording nothing', async () => {
-    const reviews = await openStore();
+    const reviews = await openStore(backend);
     await expect(reviews.decide(campaign.id, { entries: ['1'], decision: 'defer', by, at: '2026-10-02T09:00:00.000Z' })).rejects.toThrow('a defer decision needs a reason');
     await expect(reviews.decide(campaign.id, { entries: ['1', 'google:nobody'], decision: 'approve', by, at: '2026-10-02T09:00:00.000Z' })).rejects.toThrow('unknown entry google:nobody');
     expect((await reviews.get(campaign.id))!.undecided).toBe(4);
@@ -82,7 +84,7 @@ describe('access review store', () => {
   });
 
   it('completes when every entry is decided, and lists revocations to verify up to a cutoff until seen effective', async () => {
-    const reviews = await openStore();
+    const reviews = await openStore(backend);
     await reviews.decide(campaign.id, { entries: ['1', '2'], decision: 'approve', by, at: '2026-10-02T09:00:00.000Z' });
     await reviews.decide(campaign.id, { entries: ['3'], decision: 'revoke', by, at: '2026-10-03T09:00:00.000Z' });
     await reviews.decide(campaign.id, { entries: ['4'], decision: 'revoke', by, at: '2026-10-05T09:00:00.000Z' });
@@ -104,7 +106,7 @@ describe('access review store', () => {
   });
 });
 
-describe('register: a run that examined some subjects only', () => {
+describe.each(BACKENDS)('register: a run that examined some subjects only (%s)', (backend) => {
   const deviation = (subject: string): Deviation => ({ checkId: 'revocation-not-effective', subject, title: `still active ${subject}`, severity: 'high', detail: 'x', values: {}, evidenceIds: [] });
   async function verify(register: Register, runId: string, examined: string[], stillActive: string[]) {
     const run = await register.saveCheckRun(
@@ -124,7 +126,7 @@ describe('register: a run that examined some subjects only', () => {
   }
 
   it('settles only the nonconformities of the subjects it examined', async () => {
-    const register = new Register(new SqliteCatalog(':memory:'));
+    const register = new Register(await testCatalog(backend));
     expect((await verify(register, '2026-10-06', ['google:a', 'google:b'], ['google:a', 'google:b'])).opened).toEqual(['NC-0001', 'NC-0002']);
     // Another campaign verifies only b, and finds it gone: a is not its business and stays open.
     expect(await verify(register, '2026-10-09', ['google:b'], [])).toEqual({ opened: [], stillObserved: [], reopened: [], noLongerObserved: ['NC-0002'] });

@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteCatalog } from '../../evidence/catalog.ts';
 import { CalendarStore } from '../../evidence/calendar-store.ts';
 import { activityControlOf, MISSED_ACTIVITY_CHECK, Register } from '../../evidence/register.ts';
 import type { ActivityOccurrence } from '../../core/calendar-contracts.ts';
+import type { Catalog } from '../../evidence/catalog.ts';
+import { BACKENDS, closeTestCatalogs, testCatalog } from '../support/catalogs.ts';
+
+afterEach(closeTestCatalogs);
 
 const occurrence: ActivityOccurrence = {
   occurrenceId: 'activity:access-review:2026-12-31',
@@ -21,12 +24,11 @@ const occurrence: ActivityOccurrence = {
   evidence: [{ name: 'record', required: true }],
 };
 
-let catalog: SqliteCatalog;
-afterEach(async () => await catalog.close());
+let catalog: Catalog;
 
-describe('missed activities in the one register', () => {
+describe.each(BACKENDS)('missed activities in the one register (%s)', (backend) => {
   it('raises one nonconformity per occurrence however often asked, and settles it once when completed late', async () => {
-    catalog = new SqliteCatalog(':memory:');
+    catalog = await testCatalog(backend);
     const register = new Register(catalog);
     const raise = () =>
       register.raiseMissedActivity({ activityId: 'access-review', occurrenceId: occurrence.occurrenceId, reference: 'A.5.18', owner: 'it@example.com', title: 'Missed activity: User access review', at: occurrence.graceUntil, detail: 'not completed' });
@@ -51,9 +53,9 @@ describe('missed activities in the one register', () => {
   });
 });
 
-describe('calendar store', () => {
+describe.each(BACKENDS)('calendar store (%s)', (backend) => {
   it('records an occurrence once, each notice once, and its completion, reassignment and closing', async () => {
-    catalog = new SqliteCatalog(':memory:');
+    catalog = await testCatalog(backend);
     const store = new CalendarStore(catalog);
     new CalendarStore(catalog);
     expect(await store.open(occurrence, '2026-12-17T08:00:00.000Z')).toMatchObject({ status: 'open', owner: 'it@example.com', openedAt: '2026-12-17T08:00:00.000Z', expectedEvidence: [{ name: 'record', required: true }] });
@@ -85,7 +87,7 @@ describe('calendar store', () => {
   });
 
   it('numbers recorded changes', async () => {
-    catalog = new SqliteCatalog(':memory:');
+    catalog = await testCatalog(backend);
     const store = new CalendarStore(catalog);
     const record = async (title: string) => await store.recordChange({ title, affects: ['scope'], recordedAt: '2026-11-25T10:00:00Z', recordedBy: 'me' }, (id) => `activity:change-review-${id.toLowerCase()}:2026-12-09`);
     expect((await record('New office')).id).toBe('CHG-0001');
@@ -94,7 +96,7 @@ describe('calendar store', () => {
   });
 
   it('keeps the risk register entries a change names, none when it names none', async () => {
-    catalog = new SqliteCatalog(':memory:');
+    catalog = await testCatalog(backend);
     const store = new CalendarStore(catalog);
     const named = await store.recordChange({ title: 'VPN to SSO', affects: ['risk'], risks: ['R-002', 'R-007'], recordedAt: '2026-11-25T10:00:00Z', recordedBy: 'me' }, (id) => `activity:${id}`);
     await store.recordChange({ title: 'New office', affects: ['scope'], recordedAt: '2026-11-26T10:00:00Z', recordedBy: 'me' }, (id) => `activity:${id}`);

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { SqliteCatalog } from '../../evidence/catalog.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FindingLedger } from '../../evidence/finding-ledger.ts';
 import { Finding, Scan } from '../../core/records.ts';
+import { BACKENDS, closeTestCatalogs, testCatalog } from '../support/catalogs.ts';
+
+afterEach(closeTestCatalogs);
 
 const day = (n: number) => new Date(Date.UTC(2026, 8, 1) + n * 86_400_000).toISOString();
 const finding = (scanner: string, at: number, overrides: Partial<Finding> = {}) =>
@@ -24,9 +26,9 @@ const scan = (scanner: string, at: number, asset = 'registry/api:1') =>
   Scan.parse({ kind: 'scan', source: 's', scanner, asset, scannedAt: day(at), origin: 'file', findingCount: 0 });
 const subject = 'registry/api:1|CVE-2024-6387|openssh-client@9.2';
 
-describe('finding ledger', () => {
+describe.each(BACKENDS)('finding ledger (%s)', (backend) => {
   it('keeps the first detection across later scans, so the SLA clock is not reset', async () => {
-    const ledger = new FindingLedger(new SqliteCatalog(':memory:'));
+    const ledger = new FindingLedger(await testCatalog(backend));
     expect((await ledger.observe([finding('trivy', 0), scan('trivy', 0)])).get(subject)).toBe(day(0));
     expect((await ledger.observe([finding('trivy', 20), scan('trivy', 20)])).get(subject)).toBe(day(0));
     expect((await ledger.observe([finding('trivy', 20), scan('trivy', 20)])).get(subject)).toBe(day(0));
@@ -34,14 +36,14 @@ describe('finding ledger', () => {
   });
 
   it('makes one finding of the same vulnerability from Trivy and Grype', async () => {
-    const ledger = new FindingLedger(new SqliteCatalog(':memory:'));
+    const ledger = new FindingLedger(await testCatalog(backend));
     await ledger.observe([finding('grype', 3), scan('grype', 3), finding('trivy', 5), scan('trivy', 5)]);
     expect(await ledger.list()).toHaveLength(1);
     expect(await ledger.get(subject)).toMatchObject({ scanners: ['grype', 'trivy'], firstSeenAt: day(3) });
   });
 
   it('marks a finding fixed when a later complete scan of its asset no longer reports it, and records the time to fix', async () => {
-    const ledger = new FindingLedger(new SqliteCatalog(':memory:'));
+    const ledger = new FindingLedger(await testCatalog(backend));
     await ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
     expect((await ledger.observe([scan('trivy', 12)])).size).toBe(0);
     expect(await ledger.get(subject)).toMatchObject({ fixedAt: day(12) });
@@ -52,14 +54,14 @@ describe('finding ledger', () => {
   });
 
   it('a scan by another scanner, or of another asset, does not fix it', async () => {
-    const ledger = new FindingLedger(new SqliteCatalog(':memory:'));
+    const ledger = new FindingLedger(await testCatalog(backend));
     await ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
     await ledger.observe([scan('nessus', 10), scan('trivy', 10, 'registry/web:1')]);
     expect((await ledger.get(subject))!.fixedAt).toBeNull();
   });
 
   it('a vulnerability that returns after its fix starts a new episode with its own clock', async () => {
-    const ledger = new FindingLedger(new SqliteCatalog(':memory:'));
+    const ledger = new FindingLedger(await testCatalog(backend));
     await ledger.observe([finding('trivy', 0), scan('trivy', 0)]);
     await ledger.observe([scan('trivy', 10)]);
     expect((await ledger.observe([finding('trivy', 30), scan('trivy', 30)])).get(subject)).toBe(day(30));
@@ -67,7 +69,7 @@ describe('finding ledger', () => {
   });
 
   it('keeps which controls observed a finding, into its remediation record', async () => {
-    const ledger = new FindingLedger(new SqliteCatalog(':memory:'));
+    const ledger = new FindingLedger(await testCatalog(backend));
     await ledger.observe([finding('trivy', 0), scan('trivy', 0)], 'internet-facing');
     await ledger.observe([finding('trivy', 1), scan('trivy', 1)], 'all-assets');
     await ledger.observe([finding('trivy', 2), scan('trivy', 2)], 'internet-facing');
@@ -77,7 +79,7 @@ describe('finding ledger', () => {
   });
 
   it('adds the controls column to a ledger written before it, keeping every row', async () => {
-    const catalog = new SqliteCatalog(':memory:');
+    const catalog = await testCatalog(backend);
     await catalog.migrateModule('finding-ledger', [
       `CREATE TABLE finding_ledger (subject TEXT PRIMARY KEY, asset TEXT NOT NULL, vulnerability TEXT NOT NULL, location TEXT NOT NULL,
          severity TEXT NOT NULL, first_seen_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, fixed_at TEXT, scanners TEXT NOT NULL, episodes INTEGER NOT NULL);

@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { SqliteCatalog } from '../../evidence/catalog.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { NotificationLedger } from '../../evidence/notification-ledger.ts';
+import { BACKENDS, closeTestCatalogs, testCatalog } from '../support/catalogs.ts';
 
-describe('notification ledger', () => {
+afterEach(closeTestCatalogs);
+
+describe.each(BACKENDS)('notification ledger (%s)', (backend) => {
   it('keeps one delivery per run, target and event, the first one', async () => {
-    const catalog = new SqliteCatalog(':memory:');
+    const catalog = await testCatalog(backend);
     const ledger = new NotificationLedger(catalog);
     const run = 'control:vuln-mgmt:2026-11-25T06:00:00.000Z';
     await ledger.record({ runId: run, target: 'chat', events: ['nonconformity-opened', 'run-error'], deliveryId: 'first', deliveredAt: '2026-11-25T06:01:00.000Z' });

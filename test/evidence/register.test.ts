@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Deviation } from '../../core/check-results.ts';
-import { SqliteCatalog } from '../../evidence/catalog.ts';
 import { Register } from '../../evidence/register.ts';
+import { BACKENDS, closeTestCatalogs, testCatalog } from '../support/catalogs.ts';
+
+afterEach(closeTestCatalogs);
 
 const deviation = (subject: string): Deviation => ({
   checkId: 'vulnerability-sla',
@@ -21,9 +23,9 @@ async function run(register: Register, runId: string, subjects: string[], status
   return await register.reconcile({ checkRunId: checkRun.id, controlId: 'vuln', reference: 'A.8.8', owner: 'sec', at: runId, gaps, collectedSources: gaps.length ? [] : ['scans'] });
 }
 
-describe('nonconformity register', () => {
+describe.each(BACKENDS)('nonconformity register (%s)', (backend) => {
   it('opens, keeps observing, marks no longer observed, and reopens', async () => {
-    const register = new Register(new SqliteCatalog(':memory:'));
+    const register = new Register(await testCatalog(backend));
     const first = await run(register, '2026-11-01', ['a', 'b']);
     expect(first.opened).toEqual(['NC-0001', 'NC-0002']);
     const second = await run(register, '2026-11-02', ['a']);
@@ -36,7 +38,7 @@ describe('nonconformity register', () => {
   });
 
   it('leaves nonconformities alone when their check could not run, and records an evidence gap', async () => {
-    const register = new Register(new SqliteCatalog(':memory:'));
+    const register = new Register(await testCatalog(backend));
     await run(register, '2026-11-01', ['a']);
     const gapRun = await run(register, '2026-11-02', [], 'error', [{ sourceName: 'scans', reason: 'token refused', errorType: 'AuthError' }]);
     expect(gapRun.noLongerObserved).toEqual([]);
@@ -47,7 +49,7 @@ describe('nonconformity register', () => {
   });
 
   it('reconciles a check run once, whatever the retries', async () => {
-    const register = new Register(new SqliteCatalog(':memory:'));
+    const register = new Register(await testCatalog(backend));
     const checkRun = await register.saveCheckRun({ runId: 'r', controlId: 'vuln', evaluatedAt: 'r', status: 'fail', results: [{ checkId: 'vulnerability-sla', status: 'fail', deviations: 1 }] }, [deviation('a')]);
     const input = { checkRunId: checkRun.id, controlId: 'vuln', reference: 'A.8.8', owner: 'sec', at: 'r', gaps: [], collectedSources: ['scans'] };
     const once = await register.reconcile(input);
@@ -56,7 +58,7 @@ describe('nonconformity register', () => {
   });
 
   it('moves through the lifecycle only along allowed steps, with root cause and corrective action', async () => {
-    const register = new Register(new SqliteCatalog(':memory:'));
+    const register = new Register(await testCatalog(backend));
     await run(register, '2026-11-01', ['a']);
     const at = '2026-11-05T00:00:00Z';
     await expect(register.transition('NC-0001', 'verified', { actor: 'alice', at })).rejects.toThrow(/open; it can move to root-cause, corrective-action, closed, not verified/);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../../core/records.ts';
 import { EvidenceStore, StagedSnapshot, type Checkpoint, type SnapshotMeta } from '../../evidence/store.ts';
+import { BACKENDS, closeTestCatalogs, storeCatalog } from '../support/catalogs.ts';
 
 const finding = (id: string): Finding => ({
   kind: 'finding',
@@ -43,6 +44,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await store.close();
+  await closeTestCatalogs();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -52,7 +54,12 @@ async function snapshot(runId: string, ids: string[], sourceName = 'scans') {
   return await store.commit(staged, meta(runId, sourceName));
 }
 
-describe('evidence store', () => {
+describe.each(BACKENDS)('evidence store (%s)', (backend) => {
+  beforeEach(async () => {
+    await store.close();
+    store = await EvidenceStore.open(dir, { catalog: await storeCatalog(backend) });
+  });
+
   it('writes a content-addressed, read-only, zstd NDJSON blob and a chained catalog row', async () => {
     const row = await snapshot('run-1', ['CVE-1', 'CVE-2']);
     expect(row.recordCount).toBe(2);
