@@ -7,6 +7,7 @@ import { LeaverClock } from '../../evidence/leaver-clock.ts';
 import { Register } from '../../evidence/register.ts';
 import { EvidenceStore, rowHash } from '../../evidence/store.ts';
 import { BACKENDS, closeTestCatalogs, testStore } from '../support/catalogs.ts';
+import { dashboardPanelQueries } from '../support/grafana-dashboard.ts';
 
 describe('dashboard views', () => {
   it('show control status, evidence coverage per week and open nonconformities with their age', async () => {
@@ -103,5 +104,24 @@ describe('dashboard views on both backends', () => {
       hashes.push(rowHash(fields));
     }
     expect(hashes[1]).toBe(hashes[0]);
+  });
+
+  it("answer every panel of the provisioned Grafana dashboard on PostgreSQL, as on SQLite, for the same history", async () => {
+    const panels = dashboardPanelQueries();
+    expect(panels.length).toBeGreaterThanOrEqual(4);
+    const answers: Record<string, unknown[]>[] = [];
+    for (const backend of BACKENDS) {
+      const { store } = await testStore(backend);
+      await seed(store);
+      const answer: Record<string, unknown[]> = {};
+      for (const { title, sql } of panels) {
+        const rows = await store.catalog.all<Record<string, unknown>>(sql);
+        expect(rows.length, `${backend}: ${title}`).toBeGreaterThan(0);
+        // Ages count days to now: the same on both backends within one run, compared without them.
+        answer[title] = rows.map(({ 'Age (days)': _age, ...rest }) => rest);
+      }
+      answers.push(answer);
+    }
+    expect(answers[1]).toEqual(answers[0]);
   });
 });
