@@ -1,4 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=16
+import { CatalogUnavailableError } from '../evidence/catalog-postgres.ts';
 import { Command, Option } from 'commander';
 import { Client, type Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
@@ -325,7 +326,7 @@ try {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
     process.exitCode = EXIT.usage;
-  } else if (error instanceof TemporalUnavailableError) {
+  } else if (error instanceof TemporalUnavailableError || error instanceof CatalogUnavailableError) {
     log.debug({ err: error.cause }, 'Temporal unavailable');
     process.stderr.write(`${error.message}\n`);
     process.exitCode = EXIT.error;

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { defaultChecks } from '../checks/index.ts';
 import { loadConfig, type LoadedConfig, type Registries } from '../config/load.ts';
 import { defaultConnectors } from '../connectors/index.ts';
+import { resolveSecret, type SecretRef } from '../config/secrets.ts';
+import { openCatalog } from '../evidence/catalog-open.ts';
 import { Register } from '../evidence/register.ts';
 import { EvidenceStore } from '../evidence/store.ts';
 
@@ -22,12 +24,19 @@ export interface Runtime {
   store: EvidenceStore;
   register: Register;
   log: Logger;
-  close(): void;
+  close(): Promise<void>;
+}
+
+/** The catalog URL: the config's secret reference, else ISMS_CATALOG_URL when set; none means the embedded SQLite file. */
+export async function catalogUrl(config: LoadedConfig, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const ref: SecretRef | undefined = config.config.catalog?.url ?? (env.ISMS_CATALOG_URL ? { env: 'ISMS_CATALOG_URL' } : undefined);
+  return ref && (await resolveSecret(ref, env)).reveal();
 }
 
 export async function openRuntime(file: string, log: Logger, registries: Registries = defaultRegistries): Promise<Runtime> {
   const config = await loadConfig(file, registries);
-  const store = await EvidenceStore.open(config.dataDir, { log });
+  const catalog = await openCatalog(config.dataDir, await catalogUrl(config));
+  const store = await EvidenceStore.open(config.dataDir, { log, catalog });
   const register = new Register(store.catalog);
   return { config, store, register, log, close: () => store.close() };
 }

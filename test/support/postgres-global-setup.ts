@@ -74,7 +74,7 @@ export default async function setup(project: TestProject) {
       break;
     } catch (error) {
       await client.end().catch(() => undefined);
-      if (server.exitCode !== null || Date.now() > deadline) throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${stderr}`);
+      if (server.exitCode !== null || Date.now() > deadline) throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${stderr}`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -89,6 +89,9 @@ export default async function setup(project: TestProject) {
       await exited;
       clearTimeout(stuck);
     }
+    // The cluster's own processes may hold the pipe a little longer; nothing more is read from it.
+    server.stderr!.destroy();
+    server.unref();
     rmSync(dir, { recursive: true, force: true });
   };
 }
