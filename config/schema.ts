@@ -127,6 +127,10 @@ export type NotificationTarget = z.infer<typeof NotificationTarget>;
 export const IsmsConfig = z.strictObject({
   organisation: z.string().min(1).optional().describe('The organisation\'s name, shown in reports, the Statement of Applicability and OSCAL documents.'),
   dataDir: z.string().default('.isms').describe('Where the evidence store and catalog live; relative to the config file.'),
+  catalog: z
+    .strictObject({ url: SecretRef.describe('A postgres://user:password@host:port/database URL, as a secret reference (it holds the password).') })
+    .optional()
+    .describe('Where the catalog lives: PostgreSQL at this URL; without it, ISMS_CATALOG_URL when set, else the SQLite file <dataDir>/catalog.sqlite.'),
   export: z
     .strictObject({ signingKey: SecretRef.describe('A PEM private key, Ed25519 or ECDSA, that signs each bundle\'s manifest.') })
     .optional()

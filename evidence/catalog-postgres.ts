@@ -182,7 +182,11 @@ export class PostgresCatalog implements Catalog {
 
   private async connect(): Promise<pg.PoolClient> {
     try {
-      return await this.pool.connect();
+      const client = await this.pool.connect();
+      // A checked-out client whose connection dies emits 'error' with no pool listener on it: unhandled, that would end
+      // the process. The statement in flight rejects with the same fault, which is what the caller handles.
+      if (client.listenerCount('error') === 0) client.on('error', () => undefined);
+      return client;
     } catch (error) {
       throw this.classified(error);
     }

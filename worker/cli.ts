@@ -1,4 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=16
+import { CatalogUnavailableError } from '../evidence/catalog-postgres.ts';
 import { Command } from 'commander';
 import { ConfigError } from '../core/errors.ts';
 import { TemporalUnavailableError } from './connection.ts';
@@ -55,7 +56,7 @@ try {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
     process.exitCode = EXIT.usage;
-  } else if (error instanceof TemporalUnavailableError) {
+  } else if (error instanceof TemporalUnavailableError || error instanceof CatalogUnavailableError) {
     log.debug({ err: error.cause }, 'Temporal unavailable');
     process.stderr.write(`${error.message}\n`);
     process.exitCode = EXIT.error;

@@ -89,6 +89,9 @@ export default async function setup(project: TestProject) {
       await exited;
       clearTimeout(stuck);
     }
+    // The cluster's own processes may hold the pipe a little longer; nothing more is read from it.
+    server.stderr!.destroy();
+    server.unref();
     rmSync(dir, { recursive: true, force: true });
   };
 }

@@ -33,7 +33,7 @@ export function cliContext(program: Command): CliContext {
       try {
         return await work(runtime);
       } finally {
-        runtime.close();
+        await runtime.close();
       }
     },
     async withClient(work) {
