@@ -17,7 +17,10 @@ const LAYERS = {
   config: { on: ['core', 'connectors', 'checks'], why: 'config/ stands on core/, connectors/ and checks/ (whose options it validates), never on the store.' },
   activities: { on: ['core', 'connectors', 'checks', 'evidence', 'config'], why: 'Activities stand below workflows/ and worker/: they never import them.' },
   workflows: { on: ['core'], typesOf: ['activities'], why: 'Workflows only orchestrate: they import core/ and the types of activities, never their code.' },
-  worker: { on: ['core', 'connectors', 'checks', 'evidence', 'config', 'activities', 'workflows'], why: 'worker/ is the top of the house: tests and benchmarks stand outside it.' },
+  worker: {
+    on: ['core', 'connectors', 'checks', 'evidence', 'config', 'activities', 'workflows'],
+    why: 'worker/ is the top of the house: tests and benchmarks stand outside it.',
+  },
 };
 const OURS = [...Object.keys(LAYERS), 'test', 'bench'];
 /** Below activities nothing knows Temporal: activities wrap connectors, and the store and checks are plain code. */
@@ -71,7 +74,9 @@ export default tseslint.config(
   // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node APIs, no activity code.
   importRule('workflows', {
     paths: nodeBuiltins.map((name) => ({ name, message: 'Workflows must not use Node built-ins; do I/O in an activity.' })),
-    patterns: [{ group: ['pino', '@aws-sdk/*', '@googleapis/*', '@microsoft/*'], message: 'Workflows only orchestrate: SDKs and loggers belong in activities.' }],
+    patterns: [
+      { group: ['pino', '@aws-sdk/*', '@googleapis/*', '@microsoft/*'], message: 'Workflows only orchestrate: SDKs and loggers belong in activities.' },
+    ],
   }),
   importRule('worker'),
 );

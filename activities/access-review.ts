@@ -79,19 +79,46 @@ export function accessReviewActivities(deps: ActivityDeps) {
   /** Keeps the CSV and HTML of some entries as evidence of the campaign; idempotent per file name. */
   async function storeReports(campaign: Campaign, name: string, entries: readonly ReviewEntry[], provenance: Record<string, unknown>): Promise<string[]> {
     const at = new Date().toISOString();
-    const meta = { runId: campaign.id, controlId: campaign.controlId, collectedAt: at, warnings: [], ...PRODUCER, provenance: { campaignId: campaign.id, entries: entries.length, ...provenance } };
+    const meta = {
+      runId: campaign.id,
+      controlId: campaign.controlId,
+      collectedAt: at,
+      warnings: [],
+      ...PRODUCER,
+      provenance: { campaignId: campaign.id, entries: entries.length, ...provenance },
+    };
     const stem = `access-review-${campaign.controlId}-${campaign.period}-${name}`.replace(/[^A-Za-z0-9._-]+/g, '_');
-    const csv = await deps.store.storeFile({ ...meta, sourceName: `${campaign.id}/${name}.csv` }, { name: `${stem}.csv`, mediaType: 'text/csv' }, reviewCsv(entries));
-    const html = await deps.store.storeFile({ ...meta, sourceName: `${campaign.id}/${name}.html` }, { name: `${stem}.html`, mediaType: 'text/html' }, reviewHtml(campaign, entries));
+    const csv = await deps.store.storeFile(
+      { ...meta, sourceName: `${campaign.id}/${name}.csv` },
+      { name: `${stem}.csv`, mediaType: 'text/csv' },
+      reviewCsv(entries),
+    );
+    const html = await deps.store.storeFile(
+      { ...meta, sourceName: `${campaign.id}/${name}.html` },
+      { name: `${stem}.html`, mediaType: 'text/html' },
+      reviewHtml(campaign, entries),
+    );
     await reviews.addReports(campaign.id, [csv.id, html.id]);
     return [csv.id, html.id];
   }
 
   /** Observations of the campaign's own checks go through the one register, limited to the subjects examined. */
-  async function reconcile(input: { runId: string; controlId: string; at: string; results: CheckResult[]; deviations: Deviation[]; gaps: EvidenceGap[]; collectedSources: string[]; examined: { checkId: string; subject: string }[] }): Promise<ReconcileSummary> {
+  async function reconcile(input: {
+    runId: string;
+    controlId: string;
+    at: string;
+    results: CheckResult[];
+    deviations: Deviation[];
+    gaps: EvidenceGap[];
+    collectedSources: string[];
+    examined: { checkId: string; subject: string }[];
+  }): Promise<ReconcileSummary> {
     const control = controlOf(input.controlId);
     const status = input.gaps.length > 0 || input.results.some((result) => result.status === 'error') ? 'error' : input.deviations.length > 0 ? 'fail' : 'pass';
-    const run = await deps.register.saveCheckRun({ runId: input.runId, controlId: input.controlId, evaluatedAt: input.at, status, results: input.results }, input.deviations);
+    const run = await deps.register.saveCheckRun(
+      { runId: input.runId, controlId: input.controlId, evaluatedAt: input.at, status, results: input.results },
+      input.deviations,
+    );
     return deps.register.reconcile({
       checkRunId: run.id,
       controlId: input.controlId,
@@ -137,11 +164,18 @@ export function accessReviewActivities(deps: ActivityDeps) {
           const control = controlOf(input.controlId);
           // Each system's accounts are joined to people by its source's join, as the control's checks join them.
           const joinOf = (name: string) => control.sources.find((source) => source.name === name)?.join;
-          const pick = (names: readonly string[]) => names.flatMap((name) => snapshots.get(name) ?? []).map((snapshot) => ({ ...snapshot, join: joinOf(snapshot.sourceName) }));
+          const pick = (names: readonly string[]) =>
+            names.flatMap((name) => snapshots.get(name) ?? []).map((snapshot) => ({ ...snapshot, join: joinOf(snapshot.sourceName) }));
           const systems = pick(resolved.sources);
           const checkParams = new Map<string, unknown>();
           for (const entry of control.checks) if (!checkParams.has(entry.check.id)) checkParams.set(entry.check.id, entry.params);
-          const drafts = buildReviewEntries({ systems, people: pick(resolved.peopleSources), reviewerOf: resolved.reviewerOf, checkParams, at: new Date(input.openedAt) });
+          const drafts = buildReviewEntries({
+            systems,
+            people: pick(resolved.peopleSources),
+            reviewerOf: resolved.reviewerOf,
+            checkParams,
+            at: new Date(input.openedAt),
+          });
           campaign = await reviews.create(
             {
               id: input.campaignId,
@@ -160,7 +194,9 @@ export function accessReviewActivities(deps: ActivityDeps) {
         const lists = reviewListsOf(entries);
         const reportEvidenceIds: string[] = [];
         for (const list of lists) {
-          reportEvidenceIds.push(...(await storeReports(campaign, `${list.system}-${list.reviewer}`, list.entries, { system: list.system, reviewer: list.reviewer })));
+          reportEvidenceIds.push(
+            ...(await storeReports(campaign, `${list.system}-${list.reviewer}`, list.entries, { system: list.system, reviewer: list.reviewer })),
+          );
         }
         if (input.gaps.length > 0) {
           const failed = new Set(input.gaps.map((gap) => gap.sourceName));
@@ -189,7 +225,10 @@ export function accessReviewActivities(deps: ActivityDeps) {
     recordReviewDecisions: (input: RecordDecisionsInput): Promise<DecideResult> =>
       guarded(async () => {
         const { entries, undecided } = await reviews.decide(input.campaignId, input);
-        deps.log.info({ campaignId: input.campaignId, decision: input.decision, by: input.by, entries: entries.length, undecided }, 'access review decision recorded');
+        deps.log.info(
+          { campaignId: input.campaignId, decision: input.decision, by: input.by, entries: entries.length, undecided },
+          'access review decision recorded',
+        );
         return { campaignId: input.campaignId, decision: input.decision, entries, undecided };
       }),
 
@@ -214,10 +253,20 @@ export function accessReviewActivities(deps: ActivityDeps) {
                   subject: campaign.id,
                   title: `Access review ${campaign.id} closed with ${undecided.length} of ${campaign.entryCount} entries undecided`,
                   severity: undecided.some((entry) => entry.privileged) ? 'high' : 'medium',
-                  detail: `The access review of period ${campaign.period} was due ${campaign.dueAt} and closed at ${campaign.closedAt} with ${undecided.length} undecided entries (${Object.entries(bySystem)
+                  detail: `The access review of period ${campaign.period} was due ${campaign.dueAt} and closed at ${campaign.closedAt} with ${undecided.length} undecided entries (${Object.entries(
+                    bySystem,
+                  )
                     .map(([system, count]) => `${system}: ${count}`)
                     .join(', ')}); their access was neither confirmed nor revoked.`,
-                  values: { campaignId: campaign.id, period: campaign.period, dueAt: campaign.dueAt, entryCount: campaign.entryCount, undecided: undecided.length, bySystem, reviewers: [...new Set(undecided.map((entry) => entry.reviewer))] },
+                  values: {
+                    campaignId: campaign.id,
+                    period: campaign.period,
+                    dueAt: campaign.dueAt,
+                    entryCount: campaign.entryCount,
+                    undecided: undecided.length,
+                    bySystem,
+                    reviewers: [...new Set(undecided.map((entry) => entry.reviewer))],
+                  },
                   evidenceIds: reportEvidenceIds,
                 },
               ];
@@ -259,7 +308,9 @@ export function accessReviewActivities(deps: ActivityDeps) {
             outcomes.push({ entryNo: entry.entryNo, verification: 'unverifiable', evidenceId: null });
             continue;
           }
-          const now = snapshot.records.find((record): record is Identity => record.kind === 'identity' && record.tenant === entry.tenant && record.id === entry.accountId);
+          const now = snapshot.records.find(
+            (record): record is Identity => record.kind === 'identity' && record.tenant === entry.tenant && record.id === entry.accountId,
+          );
           const stillActive = now !== undefined && isActive(now);
           outcomes.push({ entryNo: entry.entryNo, verification: stillActive ? 'not-effective' : 'effective', evidenceId: snapshot.evidenceId });
           if (!stillActive) continue;
@@ -298,7 +349,12 @@ export function accessReviewActivities(deps: ActivityDeps) {
                 at: input.at,
                 results: [
                   verified.length === 0
-                    ? { checkId: REVOCATION_NOT_EFFECTIVE, status: 'error', deviations: 0, message: 'no revoked account could be verified: their sources were not collected' }
+                    ? {
+                        checkId: REVOCATION_NOT_EFFECTIVE,
+                        status: 'error',
+                        deviations: 0,
+                        message: 'no revoked account could be verified: their sources were not collected',
+                      }
                     : { checkId: REVOCATION_NOT_EFFECTIVE, status: deviations.length > 0 ? 'fail' : 'pass', deviations: deviations.length },
                 ],
                 deviations,
@@ -306,7 +362,13 @@ export function accessReviewActivities(deps: ActivityDeps) {
                 collectedSources: input.refs.map((ref) => ref.sourceName).filter((name) => !failed.has(name)),
                 examined: verified.map((entry) => ({ checkId: REVOCATION_NOT_EFFECTIVE, subject: revocationSubject(entry) })),
               });
-        return { checked: pending.length, effective: count('effective'), notEffective: count('not-effective'), unverifiable: count('unverifiable'), nonconformities };
+        return {
+          checked: pending.length,
+          effective: count('effective'),
+          notEffective: count('not-effective'),
+          unverifiable: count('unverifiable'),
+          nonconformities,
+        };
       }),
   };
 }

@@ -86,10 +86,23 @@ export function calendarActivities(deps: ActivityDeps) {
           },
         };
         try {
-          return { sent: await deliver({ ...deps, ledger }, notice, targets.map((target) => ({ target, events: [event] }))) };
+          return {
+            sent: await deliver(
+              { ...deps, ledger },
+              notice,
+              targets.map((target) => ({ target, events: [event] })),
+            ),
+          };
         } finally {
-          const delivered = new Set((await ledger.deliveries(input.occurrenceId)).filter((delivery) => delivery.event === event).map((delivery) => delivery.target));
-          await calendar.delivered(input.occurrenceId, input.kind, input.at, targets.filter((target) => delivered.has(target)));
+          const delivered = new Set(
+            (await ledger.deliveries(input.occurrenceId)).filter((delivery) => delivery.event === event).map((delivery) => delivery.target),
+          );
+          await calendar.delivered(
+            input.occurrenceId,
+            input.kind,
+            input.at,
+            targets.filter((target) => delivered.has(target)),
+          );
         }
       }),
 
@@ -128,7 +141,12 @@ export function calendarActivities(deps: ActivityDeps) {
               : row.runId !== occurrence.occurrenceId
                 ? `was stored for ${row.runId}, not this occurrence`
                 : undefined;
-          if (problem) throw ApplicationFailure.create({ type: INVALID_EVIDENCE, nonRetryable: true, message: `${occurrence.occurrenceId}: evidence "${item.name}" (${item.evidenceId}) ${problem}` });
+          if (problem)
+            throw ApplicationFailure.create({
+              type: INVALID_EVIDENCE,
+              nonRetryable: true,
+              message: `${occurrence.occurrenceId}: evidence "${item.name}" (${item.evidenceId}) ${problem}`,
+            });
           evidenceIds.push(item.evidenceId);
         }
         const performedAt = completion.at ?? input.recordedAt;

@@ -31,7 +31,13 @@ async function controlStatuses(config: LoadedConfig, catalog: Catalog, evaluatin
     .filter((resolved) => resolved.control.id !== evaluating)
     .map((resolved) => {
       const run = latest.get(resolved.control.id);
-      return { controlId: resolved.control.id, references: resolved.references, status: run?.status ?? null, evaluatedAt: run?.evaluated_at ?? null, runId: run?.run_id ?? null };
+      return {
+        controlId: resolved.control.id,
+        references: resolved.references,
+        status: run?.status ?? null,
+        evaluatedAt: run?.evaluated_at ?? null,
+        runId: run?.run_id ?? null,
+      };
     });
 }
 
@@ -41,7 +47,14 @@ async function ismsChanges(catalog: Catalog): Promise<IsmsChange[]> {
   const changes: IsmsChange[] = [];
   for (const change of await calendar.changes()) {
     const review = await calendar.get(change.occurrenceId);
-    changes.push({ id: change.id, title: change.title, affects: change.affects, risks: change.risks, recordedAt: change.recordedAt, reviewDue: review?.due ?? null });
+    changes.push({
+      id: change.id,
+      title: change.title,
+      affects: change.affects,
+      risks: change.risks,
+      recordedAt: change.recordedAt,
+      reviewDue: review?.due ?? null,
+    });
   }
   return changes;
 }

@@ -32,7 +32,10 @@ export async function collectEvidence(deps: CollectDeps, input: CollectInput): P
   const activity = Context.current();
   // Every line of the attempt, the connector's included, has the secrets it revealed scrubbed, not only its failure.
   const revealed: string[] = [];
-  const log = scrubbingLogger(deps.log.child({ controlId: input.controlId, source: input.sourceName, runId: input.runId, attempt: activity.info.attempt }), revealed);
+  const log = scrubbingLogger(
+    deps.log.child({ controlId: input.controlId, source: input.sourceName, runId: input.runId, attempt: activity.info.attempt }),
+    revealed,
+  );
   const committed = await deps.store.findCommitted(input.runId, input.sourceName);
   if (committed) {
     log.info({ evidenceId: committed.id }, 'evidence already committed for this run; not collecting again');
@@ -84,7 +87,8 @@ export async function collectEvidence(deps: CollectDeps, input: CollectInput): P
         index++;
         const kind = (record as { kind?: unknown }).kind;
         const schema = typeof kind === 'string' && kinds.has(kind) ? recordSchemas[kind as RecordKind] : undefined;
-        if (!schema) throw new InvalidRecordError(`${connector.name}: record ${index} has kind ${String(kind)}; this connector yields ${[...kinds].join(', ')}`);
+        if (!schema)
+          throw new InvalidRecordError(`${connector.name}: record ${index} has kind ${String(kind)}; this connector yields ${[...kinds].join(', ')}`);
         const parsed = schema.safeParse(record);
         if (!parsed.success) throw new InvalidRecordError(`${connector.name}: record ${index} is not a valid ${kind}: ${describeIssues(parsed.error.issues)}`);
         await staged.append(parsed.data);

@@ -57,7 +57,8 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
     const planned: Planned[] = [];
     control.checks.forEach(({ check, params, sources }, index) => {
       const missing = sources.filter((name) => gapSources.has(name) || !refs.has(name));
-      if (missing.length > 0) results[index] = { checkId: check.id, status: 'error', deviations: 0, message: `not evaluated: no evidence from ${missing.join(', ')}` };
+      if (missing.length > 0)
+        results[index] = { checkId: check.id, status: 'error', deviations: 0, message: `not evaluated: no evidence from ${missing.join(', ')}` };
       else planned.push({ index, check, params, sources });
     });
 

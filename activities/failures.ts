@@ -32,7 +32,10 @@ export function scrubbingLogger(log: Logger, secrets: readonly string[]): Logger
     ...hooks,
     streamWrite: (line: string) => {
       const out = inherited === undefined ? line : inherited(line);
-      return scrubSecrets(out, secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]));
+      return scrubSecrets(
+        out,
+        secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]),
+      );
     },
   };
   return scrubbed;

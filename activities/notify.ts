@@ -78,7 +78,11 @@ export async function deliver(deps: DeliveryDeps, notice: Notice, addressees: re
   if (cancellation?.aborted) throw cancellation.reason;
   const failed = failures.filter((failure) => failure !== undefined);
   if (failed.length > 0) {
-    throw ApplicationFailure.create({ type: NOTIFICATION_FAILED, message: failed.map((failure) => failure.message).join('; '), nonRetryable: failed.every((failure) => failure.permanent) });
+    throw ApplicationFailure.create({
+      type: NOTIFICATION_FAILED,
+      message: failed.map((failure) => failure.message).join('; '),
+      nonRetryable: failed.every((failure) => failure.permanent),
+    });
   }
   return addressees.map((addressee) => addressee.target);
 }
@@ -96,9 +100,16 @@ async function deliverTo(deps: DeliveryDeps, notice: Notice, addressee: Addresse
   const delivered = await deps.ledger.deliveredEvents(notice.runId, target.name);
   const events = addressee.events.filter((event) => !delivered.has(event));
   if (events.length === 0) return;
-  const deliveryId = createHash('sha256').update(JSON.stringify([notice.runId, target.name, events])).digest('hex').slice(0, 32);
+  const deliveryId = createHash('sha256')
+    .update(JSON.stringify([notice.runId, target.name, events]))
+    .digest('hex')
+    .slice(0, 32);
   const secret = async (ref: SecretRef) => {
-    const value = (await resolveSecret(ref, deps.env).catch((error: Error) => Promise.reject(new TargetFailure(`notification target ${target.name}: ${error.message}`, true)))).reveal();
+    const value = (
+      await resolveSecret(ref, deps.env).catch((error: Error) =>
+        Promise.reject(new TargetFailure(`notification target ${target.name}: ${error.message}`, true)),
+      )
+    ).reveal();
     revealed.push(value);
     return value;
   };
@@ -111,7 +122,13 @@ async function deliverTo(deps: DeliveryDeps, notice: Notice, addressee: Addresse
 }
 
 /** Posts the notice; the URL is a secret (Slack's and Teams' URLs are credentials) and never appears in a failure. */
-async function postWebhook(target: WebhookTarget, notice: Notice, deliveryId: string, secret: (ref: SecretRef) => Promise<string>, cancellation: AbortSignal | undefined): Promise<void> {
+async function postWebhook(
+  target: WebhookTarget,
+  notice: Notice,
+  deliveryId: string,
+  secret: (ref: SecretRef) => Promise<string>,
+  cancellation: AbortSignal | undefined,
+): Promise<void> {
   const value = await secret(target.url);
   const url = URL.canParse(value) ? new URL(value) : undefined;
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
@@ -153,12 +170,23 @@ interface SmtpError {
 }
 
 /** Sends the notice by SMTP; returns what the server refused when it took the mail for some recipients only. */
-async function sendEmail(target: EmailTarget, notice: Notice, deliveryId: string, baseDir: string, secret: (ref: SecretRef) => Promise<string>): Promise<string | undefined> {
-  const auth = target.auth && { user: typeof target.auth.user === 'string' ? target.auth.user : await secret(target.auth.user), pass: await secret(target.auth.password) };
+async function sendEmail(
+  target: EmailTarget,
+  notice: Notice,
+  deliveryId: string,
+  baseDir: string,
+  secret: (ref: SecretRef) => Promise<string>,
+): Promise<string | undefined> {
+  const auth = target.auth && {
+    user: typeof target.auth.user === 'string' ? target.auth.user : await secret(target.auth.user),
+    pass: await secret(target.auth.password),
+  };
   let ca: Buffer | undefined;
   if (target.caFile) {
     const file = path.resolve(baseDir, target.caFile);
-    ca = await readFile(file).catch((error: NodeJS.ErrnoException) => Promise.reject(new TargetFailure(`notification target ${target.name}: caFile ${file} cannot be read (${error.code ?? 'unreadable'})`, true)));
+    ca = await readFile(file).catch((error: NodeJS.ErrnoException) =>
+      Promise.reject(new TargetFailure(`notification target ${target.name}: caFile ${file} cannot be read (${error.code ?? 'unreadable'})`, true)),
+    );
   }
   const transport = nodemailer.createTransport({
     host: target.host,
@@ -176,7 +204,13 @@ async function sendEmail(target: EmailTarget, notice: Notice, deliveryId: string
     debug: false,
   });
   try {
-    const info = await transport.sendMail({ from: target.from, to: target.to, subject: notice.subject, text: notice.text, messageId: `<${deliveryId}@isms-worker>` });
+    const info = await transport.sendMail({
+      from: target.from,
+      to: target.to,
+      subject: notice.subject,
+      text: notice.text,
+      messageId: `<${deliveryId}@isms-worker>`,
+    });
     const refused = info.rejected.map((recipient) => (typeof recipient === 'string' ? recipient : recipient.address));
     return refused.length > 0 ? `the SMTP server refused ${refused.length} of ${target.to.length} recipients: ${refused.join(', ')}` : undefined;
   } catch (error) {
@@ -191,10 +225,14 @@ function smtpFailure(name: string, error: SmtpError): TargetFailure {
   const code = error.code ?? 'error';
   const reply = error.responseCode;
   if (code === 'EAUTH') return new TargetFailure(`notification target ${name}: the SMTP server refused the login${reply ? ` (${reply})` : ''}`, true);
-  if (reply) return new TargetFailure(`notification target ${name}: the SMTP server answered ${error.command ?? 'the mail'} with ${reply} (${code})`, reply >= 500);
+  if (reply)
+    return new TargetFailure(`notification target ${name}: the SMTP server answered ${error.command ?? 'the mail'} with ${reply} (${code})`, reply >= 500);
   if (code === 'ETIMEDOUT') return new TargetFailure(`notification target ${name}: no answer from the SMTP server within ${TIMEOUT_MS / 1000} s`, false);
   if (code === 'ETLS') return new TargetFailure(`notification target ${name}: TLS with the SMTP server failed (${code})`, false);
-  return new TargetFailure(`notification target ${name}: ${['ESOCKET', 'ECONNECTION', 'EDNS'].includes(code) ? 'network failure' : 'SMTP failure'} (${code})`, false);
+  return new TargetFailure(
+    `notification target ${name}: ${['ESOCKET', 'ECONNECTION', 'EDNS'].includes(code) ? 'network failure' : 'SMTP failure'} (${code})`,
+    false,
+  );
 }
 
 export interface NotifyDeps extends DeliveryDeps {
@@ -207,7 +245,9 @@ type Event = NotificationTarget['events'][number];
 export async function notify(deps: NotifyDeps, input: NotifyInput): Promise<{ sent: string[] }> {
   const control = deps.config.controls.get(input.controlId);
   if (!control) return { sent: [] };
-  const opened = (await Promise.all(input.reconcile.opened.concat(input.reconcile.reopened).map((id) => deps.register.get(id)))).filter((nc) => nc !== undefined);
+  const opened = (await Promise.all(input.reconcile.opened.concat(input.reconcile.reopened).map((id) => deps.register.get(id)))).filter(
+    (nc) => nc !== undefined,
+  );
   const events = new Set<Event>();
   if (opened.some((nc) => nc.checkId !== 'evidence-gap')) events.add('nonconformity-opened');
   if (input.gaps.length > 0) events.add('evidence-gap');
@@ -223,7 +263,9 @@ export async function notify(deps: NotifyDeps, input: NotifyInput): Promise<{ se
     `Control ${input.controlId} (${control.control.title}, ${control.references.join(', ')}): ${input.status}`,
     ...opened.map((nc) => `• ${nc.id} [${nc.severity}] ${nc.title}`),
     ...input.gaps.map((gap) => `• evidence gap: ${gap.sourceName}: ${gap.reason}`),
-    ...(input.unrecorded ? [`• the run's outcome could not be recorded (${input.unrecorded.step}): ${input.unrecorded.reason}; it is retried until the catalog takes writes`] : []),
+    ...(input.unrecorded
+      ? [`• the run's outcome could not be recorded (${input.unrecorded.step}): ${input.unrecorded.reason}; it is retried until the catalog takes writes`]
+      : []),
   ];
   const payload = {
     controlId: input.controlId,

@@ -87,10 +87,22 @@ export function occurrenceForRecord(
   record: Pick<ObligationRecord, 'period' | 'occurrenceId' | 'performedAt'>,
 ): Candidate | undefined {
   const byId = new Map<string, Candidate>();
-  for (const occurrence of planned) byId.set(occurrence.occurrenceId, { occurrenceId: occurrence.occurrenceId, due: Date.parse(occurrence.due), closesAt: Date.parse(occurrence.closesAt), planned: occurrence });
+  for (const occurrence of planned)
+    byId.set(occurrence.occurrenceId, {
+      occurrenceId: occurrence.occurrenceId,
+      due: Date.parse(occurrence.due),
+      closesAt: Date.parse(occurrence.closesAt),
+      planned: occurrence,
+    });
   for (const occurrence of recorded) {
     const known = byId.get(occurrence.occurrenceId);
-    byId.set(occurrence.occurrenceId, { occurrenceId: occurrence.occurrenceId, due: Date.parse(occurrence.due), closesAt: Date.parse(occurrence.closesAt), planned: known?.planned, recorded: occurrence });
+    byId.set(occurrence.occurrenceId, {
+      occurrenceId: occurrence.occurrenceId,
+      due: Date.parse(occurrence.due),
+      closesAt: Date.parse(occurrence.closesAt),
+      planned: known?.planned,
+      recorded: occurrence,
+    });
   }
   const candidates = [...byId.values()].sort((a, b) => a.due - b.due);
   if (record.occurrenceId !== undefined) return byId.get(record.occurrenceId);
@@ -102,11 +114,17 @@ export function occurrenceForRecord(
   }
   const at = Date.parse(record.performedAt);
   const accepting = candidates.filter((candidate) => candidate.closesAt > at && (isDone(candidate) || !candidate.recorded?.closedAt));
-  return accepting.reduce<Candidate | undefined>((best, candidate) => (best === undefined || Math.abs(candidate.due - at) < Math.abs(best.due - at) ? candidate : best), undefined);
+  return accepting.reduce<Candidate | undefined>(
+    (best, candidate) => (best === undefined || Math.abs(candidate.due - at) < Math.abs(best.due - at) ? candidate : best),
+    undefined,
+  );
 }
 
 /** The required evidence the items leave out, after the unnamed ones took the required names in the calendar's order. */
-export function namedEvidence(expected: readonly { name: string; required: boolean }[], items: readonly { name?: string; evidenceId: string }[]): { named: { name: string; evidenceId: string }[]; missing: string[] } {
+export function namedEvidence(
+  expected: readonly { name: string; required: boolean }[],
+  items: readonly { name?: string; evidenceId: string }[],
+): { named: { name: string; evidenceId: string }[]; missing: string[] } {
   const given = new Set(items.flatMap((item) => (item.name ? [item.name] : [])));
   const pending = expected.filter((entry) => entry.required && !given.has(entry.name)).map((entry) => entry.name);
   const named = items.map((item, index) => ({ name: item.name ?? pending.shift() ?? `record ${index + 1}`, evidenceId: item.evidenceId }));
@@ -129,7 +147,10 @@ interface Located {
 }
 
 /** The activity and the occurrence of it a record belongs to, or the outcome that says there is none. */
-async function locate(deps: Pick<ObligationDeps, 'config' | 'store'>, record: Pick<ObligationRecord, 'activityId' | 'period' | 'occurrenceId' | 'performedAt'>): Promise<Located | ObligationOutcome> {
+async function locate(
+  deps: Pick<ObligationDeps, 'config' | 'store'>,
+  record: Pick<ObligationRecord, 'activityId' | 'period' | 'occurrenceId' | 'performedAt'>,
+): Promise<Located | ObligationOutcome> {
   const activity = resolveCalendar(deps.config.config).activities.get(record.activityId);
   if (!activity) return { outcome: 'no-activity', activityId: record.activityId };
   const calendar = new CalendarStore(deps.store.catalog);
@@ -177,8 +198,10 @@ export async function completeObligation(deps: ObligationDeps, record: Obligatio
     const after = await calendar.get(occurrenceId);
     if (after?.status === 'done') return { outcome: 'already-done', occurrenceId, completedBy: after.completedBy };
     // The occurrence's workflow has ended (it closed, missed) and takes no more Updates.
-    if (error instanceof WorkflowNotFoundError || (error instanceof Error && error.name === 'WorkflowNotFoundError')) return { outcome: 'closed', occurrenceId };
-    if (error instanceof WorkflowUpdateFailedError) throw new ConfigError(`${occurrenceId}: completion refused: ${(error.cause as Error | undefined)?.message ?? error.message}`);
+    if (error instanceof WorkflowNotFoundError || (error instanceof Error && error.name === 'WorkflowNotFoundError'))
+      return { outcome: 'closed', occurrenceId };
+    if (error instanceof WorkflowUpdateFailedError)
+      throw new ConfigError(`${occurrenceId}: completion refused: ${(error.cause as Error | undefined)?.message ?? error.message}`);
     throw error;
   }
 }
@@ -194,7 +217,9 @@ export function periodStartOf(planned: readonly ActivityOccurrence[], target: { 
 
 /** The risks whose last review is not in [since, until]: never reviewed, reviewed before the period, or dated after the snapshot. */
 export function risksUnreviewed(risks: readonly Pick<Risk, 'id' | 'lastReviewAt'>[], since: number, until: number): string[] {
-  return risks.filter((risk) => risk.lastReviewAt === null || Date.parse(risk.lastReviewAt) < since || Date.parse(risk.lastReviewAt) > until).map((risk) => risk.id);
+  return risks
+    .filter((risk) => risk.lastReviewAt === null || Date.parse(risk.lastReviewAt) < since || Date.parse(risk.lastReviewAt) > until)
+    .map((risk) => risk.id);
 }
 
 /**
@@ -226,7 +251,13 @@ export async function completeRiskAssessmentReview(deps: ObligationDeps, snapsho
 }
 
 /** The occurrence's workflow accepts only evidence stored for it, so each file is kept again under the occurrence (same blob). */
-async function keepUnderOccurrence(store: EvidenceStore, activity: CalendarActivity, occurrenceId: string, item: { name: string; evidenceId: string }, by: string): Promise<EvidenceItem> {
+async function keepUnderOccurrence(
+  store: EvidenceStore,
+  activity: CalendarActivity,
+  occurrenceId: string,
+  item: { name: string; evidenceId: string },
+  by: string,
+): Promise<EvidenceItem> {
   const source = await store.get(item.evidenceId);
   if (!source) throw new ConfigError(`evidence ${item.evidenceId} is not in the evidence store`);
   const { content, file } = await contentOf(store, source);
@@ -250,12 +281,18 @@ async function keepUnderOccurrence(store: EvidenceStore, activity: CalendarActiv
 /** A stored file as it is; a records snapshot (a risk register) as its records, one JSON line each. */
 async function contentOf(store: EvidenceStore, source: EvidenceRow): Promise<{ content: Buffer; file: { name: string; mediaType: string } }> {
   if (source.kinds.includes('file')) {
-    const file = (source.provenance['file'] as { name: string; mediaType: string } | undefined) ?? { name: `${source.id}.bin`, mediaType: 'application/octet-stream' };
+    const file = (source.provenance['file'] as { name: string; mediaType: string } | undefined) ?? {
+      name: `${source.id}.bin`,
+      mediaType: 'application/octet-stream',
+    };
     return { content: await store.fileContent(source.id), file };
   }
   const lines: string[] = [];
   for await (const record of store.records(source.id)) lines.push(JSON.stringify(record));
-  return { content: Buffer.from(lines.map((line) => `${line}\n`).join('')), file: { name: `${source.sourceName}-${source.id}.ndjson`, mediaType: 'application/x-ndjson' } };
+  return {
+    content: Buffer.from(lines.map((line) => `${line}\n`).join('')),
+    file: { name: `${source.sourceName}-${source.id}.ndjson`, mediaType: 'application/x-ndjson' },
+  };
 }
 
 /** A completion sent before the occurrence recorded itself open would find no row to complete. */
@@ -295,7 +332,8 @@ export function obligationActivities(deps: ActivityDeps) {
   const reviews = new AccessReviewStore(deps.store.catalog);
   /** The obligation's view of Temporal, over the running activity's client. */
   const obligationDeps = (): ObligationDeps => {
-    if (!deps.occurrenceWorkflows) throw new ConfigError('this worker has no client for the calendar occurrences\' workflows (createWorker passes occurrenceWorkflows)');
+    if (!deps.occurrenceWorkflows)
+      throw new ConfigError("this worker has no client for the calendar occurrences' workflows (createWorker passes occurrenceWorkflows)");
     const activity = Context.current();
     return { config: deps.config, store: deps.store, occurrences: deps.occurrenceWorkflows(activity.client), waiting: () => activity.heartbeat() };
   };
@@ -324,7 +362,10 @@ export function obligationActivities(deps: ActivityDeps) {
           note: `access review campaign ${campaign.id} (${campaign.controlId}, ${campaign.period}) closed ${campaign.status}: ${campaign.entryCount - campaign.undecided} of ${campaign.entryCount} entries decided`,
           evidence: [{ evidenceId: html }, { name: 'decided review list (CSV)', evidenceId: csv }],
         });
-        deps.log.info({ campaignId: campaign.id, outcome: outcome.outcome, occurrenceId: 'occurrenceId' in outcome ? outcome.occurrenceId : undefined }, 'the access review campaign and its calendar occurrence');
+        deps.log.info(
+          { campaignId: campaign.id, outcome: outcome.outcome, occurrenceId: 'occurrenceId' in outcome ? outcome.occurrenceId : undefined },
+          'the access review campaign and its calendar occurrence',
+        );
         return outcome;
       } catch (error) {
         throw toFailure(error);
@@ -337,7 +378,15 @@ export function obligationActivities(deps: ActivityDeps) {
         const snapshot = await deps.store.get(input.evidenceId);
         if (!snapshot) throw new ConfigError(`evidence ${input.evidenceId} is not in the evidence store`);
         const outcome = await completeRiskAssessmentReview(obligationDeps(), snapshot);
-        deps.log.info({ evidenceId: snapshot.id, source: snapshot.sourceName, outcome: outcome.outcome, occurrenceId: 'occurrenceId' in outcome ? outcome.occurrenceId : undefined }, 'the risk register and its calendar occurrence');
+        deps.log.info(
+          {
+            evidenceId: snapshot.id,
+            source: snapshot.sourceName,
+            outcome: outcome.outcome,
+            occurrenceId: 'occurrenceId' in outcome ? outcome.occurrenceId : undefined,
+          },
+          'the risk register and its calendar occurrence',
+        );
         return outcome;
       } catch (error) {
         throw toFailure(error);
@@ -378,6 +427,7 @@ export function reviewPeriodBounds(period: string, zone: string): { from: string
     start = [year, Number(part), Number(day)];
     end = [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()];
   }
-  const instant = ([y, m, d]: [number, number, number]) => new Date(fromZoned({ year: y, month: m, day: d, hour: 0, minute: 0, second: 0 }, zone)).toISOString();
+  const instant = ([y, m, d]: [number, number, number]) =>
+    new Date(fromZoned({ year: y, month: m, day: d, hour: 0, minute: 0, second: 0 }, zone)).toISOString();
   return { from: instant(start), to: instant(end) };
 }

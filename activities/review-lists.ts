@@ -74,7 +74,9 @@ export function buildReviewEntries(input: ReviewListInput): ReviewEntryDraft[] {
     const reviewer = input.reviewerOf(system.sourceName);
 
     const leaverOf = (identity: Identity) => {
-      const entry = leavers.find((candidate) => candidate.system === identity.source && candidate.tenant === identity.tenant && candidate.account === identity.username);
+      const entry = leavers.find(
+        (candidate) => candidate.system === identity.source && candidate.tenant === identity.tenant && candidate.account === identity.username,
+      );
       return entry ? { employeeId: entry.employeeId, terminationDate: entry.terminationDate } : null;
     };
     const drafts = identities.map((identity): ReviewEntryDraft => {

@@ -28,7 +28,10 @@ const COLUMNS: readonly Column[] = [
   { header: 'account id', value: (entry) => entry.accountId },
   { header: 'email', value: (entry) => entry.email ?? '' },
   { header: 'display name', value: (entry) => entry.displayName ?? '' },
-  { header: 'owner (HR)', value: (entry) => (entry.flags.owner ? `${entry.flags.owner.employeeId}${entry.flags.owner.email ? ` ${entry.flags.owner.email}` : ''}` : '') },
+  {
+    header: 'owner (HR)',
+    value: (entry) => (entry.flags.owner ? `${entry.flags.owner.employeeId}${entry.flags.owner.email ? ` ${entry.flags.owner.email}` : ''}` : ''),
+  },
   { header: 'joined by', value: (entry) => entry.flags.owner?.joinedBy ?? '' },
   { header: 'status', value: (entry) => entry.status },
   { header: 'privileged', value: (entry) => yesNo(entry.privileged) },

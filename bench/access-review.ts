@@ -70,7 +70,14 @@ async function ours(args: BenchArgs): Promise<void> {
       return { checkId: check.id, deviations: found.length, evaluateS: (evaluated - started) / 1000, parseS: (performance.now() - evaluated) / 1000 };
     });
   });
-  emit({ wallS: run.wallS, cpuS: run.cpuS, peakRssMb: peakRssMb(), identities: data.identities.length, people: data.people.length, checks: run.value } satisfies PhaseOutcome);
+  emit({
+    wallS: run.wallS,
+    cpuS: run.cpuS,
+    peakRssMb: peakRssMb(),
+    identities: data.identities.length,
+    people: data.people.length,
+    checks: run.value,
+  } satisfies PhaseOutcome);
 }
 
 async function floor(args: BenchArgs): Promise<void> {
@@ -85,17 +92,30 @@ async function floor(args: BenchArgs): Promise<void> {
     }
     return matched;
   });
-  emit({ wallS: run.wallS, cpuS: run.cpuS, peakRssMb: peakRssMb(), identities: data.identities.length, people: data.people.length, matched: run.value } satisfies PhaseOutcome);
+  emit({
+    wallS: run.wallS,
+    cpuS: run.cpuS,
+    peakRssMb: peakRssMb(),
+    identities: data.identities.length,
+    people: data.people.length,
+    matched: run.value,
+  } satisfies PhaseOutcome);
 }
 
 async function main(args: BenchArgs): Promise<void> {
   say(`access-review: ${scaled(IDENTITIES, args.scale).toLocaleString('en')} identities x ${scaled(PEOPLE, args.scale).toLocaleString('en')} HR people`);
   const floorRun = (await runPhase<PhaseOutcome>(import.meta.url, 'floor', args)).result;
-  say(`  floor (index people by email, one pass over identities): ${floorRun.wallS.toFixed(3)} s, ${floorRun.matched} matched, peak RSS ${floorRun.peakRssMb} MB`);
+  say(
+    `  floor (index people by email, one pass over identities): ${floorRun.wallS.toFixed(3)} s, ${floorRun.matched} matched, peak RSS ${floorRun.peakRssMb} MB`,
+  );
   const oursRun = (await runPhase<PhaseOutcome>(import.meta.url, 'ours', args, {}, { execArgv: [...WORKER_NODE_FLAGS] })).result;
-  say(`  ours (${accessChecks.length} access checks + Deviation.parse): ${oursRun.wallS.toFixed(3)} s (CPU ${oursRun.cpuS.toFixed(3)} s), peak RSS ${oursRun.peakRssMb} MB`);
+  say(
+    `  ours (${accessChecks.length} access checks + Deviation.parse): ${oursRun.wallS.toFixed(3)} s (CPU ${oursRun.cpuS.toFixed(3)} s), peak RSS ${oursRun.peakRssMb} MB`,
+  );
   for (const check of oursRun.checks ?? []) {
-    say(`    ${check.checkId.padEnd(22)} ${String(check.deviations).padStart(7)} deviations  evaluate ${check.evaluateS.toFixed(3)} s  parse ${check.parseS.toFixed(3)} s`);
+    say(
+      `    ${check.checkId.padEnd(22)} ${String(check.deviations).padStart(7)} deviations  evaluate ${check.evaluateS.toFixed(3)} s  parse ${check.parseS.toFixed(3)} s`,
+    );
   }
   const workloadName = `${oursRun.identities.toLocaleString('en')} identities x ${oursRun.people.toLocaleString('en')} people, 7 checks`;
   const result: BenchResult = {

@@ -45,7 +45,10 @@ export class Random {
 
   hex(length: number): string {
     let out = '';
-    while (out.length < length) out += Math.floor(this.#next() * 0x1_0000_0000).toString(16).padStart(8, '0');
+    while (out.length < length)
+      out += Math.floor(this.#next() * 0x1_0000_0000)
+        .toString(16)
+        .padStart(8, '0');
     return out.slice(0, length);
   }
 
@@ -244,7 +247,9 @@ export async function runChild<T>(file: string, args: readonly string[], options
   if (timer) clearTimeout(timer);
   if (code !== 0 || result === undefined) {
     const why = signal ? `was killed by ${signal}${options.timeoutMs ? ` (time limit ${options.timeoutMs / 1000} s)` : ''}` : `exited with ${code}`;
-    throw new Error(`${path.basename(file)} ${args.join(' ')} ${why}${result === undefined ? ' without a result' : ''}${tail.length ? `:\n${tail.join('\n')}` : ''}`);
+    throw new Error(
+      `${path.basename(file)} ${args.join(' ')} ${why}${result === undefined ? ' without a result' : ''}${tail.length ? `:\n${tail.join('\n')}` : ''}`,
+    );
   }
   let profile: ProfileFrame[] | undefined;
   if (profileDir && existsSync(profileDir)) {
@@ -262,7 +267,10 @@ export async function runChild<T>(file: string, args: readonly string[], options
  * The entry of a benchmark file: runs the phase the parent asked for with `--phase` (each in its own process, see
  * runPhase), or the benchmark itself when there is none.
  */
-export async function runBenchmark(main: (args: BenchArgs) => Promise<void>, phases: Readonly<Record<string, (args: BenchArgs) => Promise<void>>>): Promise<void> {
+export async function runBenchmark(
+  main: (args: BenchArgs) => Promise<void>,
+  phases: Readonly<Record<string, (args: BenchArgs) => Promise<void>>>,
+): Promise<void> {
   const args = parseArgs();
   if (args.phase === undefined) return main(args);
   const phase = phases[args.phase];

@@ -39,7 +39,10 @@ function writeConfig(dir: string): string {
         owner: 'security@example.com',
         schedule: { cron: '0 6 * * *' },
         sources: [{ name: 'app-scan', connector: 'paged-findings', config: { asset: 'app', pages: 3, perPage: 20, scannedAt: '2025-12-01T00:00:00Z' } }],
-        checks: [{ check: 'vulnerability-sla', params: { days: { high: 30 } } }, { check: 'scan-staleness', params: { maxAgeDays: 7 } }],
+        checks: [
+          { check: 'vulnerability-sla', params: { days: { high: 30 } } },
+          { check: 'scan-staleness', params: { maxAgeDays: 7 } },
+        ],
       },
     ],
   };
@@ -126,7 +129,9 @@ async function ours(args: BenchArgs): Promise<void> {
       let previous: number | undefined;
       for (const event of history.events ?? []) {
         const at = Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
-        say(`    +${previous === undefined ? 0 : (at - previous).toFixed(1)} ms  ${EVENT_NAMES[Number(event.eventType)] ?? `event type ${String(event.eventType)}`}`);
+        say(
+          `    +${previous === undefined ? 0 : (at - previous).toFixed(1)} ms  ${EVENT_NAMES[Number(event.eventType)] ?? `event type ${String(event.eventType)}`}`,
+        );
         previous = at;
       }
     }
@@ -177,7 +182,13 @@ async function floor(args: BenchArgs): Promise<void> {
         plan.sources.map((sourceName) => env.run(activities.collectEvidence, { runId, controlId: CONTROL, sourceName, occurrence })),
       )) as EvidenceRef[];
       const verdict = (await env.run(activities.evaluateControl, { runId, controlId: CONTROL, occurrence, refs, gaps: [] })) as EvaluationSummary;
-      const reconcile = (await env.run(activities.reconcileNonconformities, { runId, controlId: CONTROL, checkRunId: verdict.checkRunId, occurrence, gaps: [] })) as ReconcileSummary;
+      const reconcile = (await env.run(activities.reconcileNonconformities, {
+        runId,
+        controlId: CONTROL,
+        checkRunId: verdict.checkRunId,
+        occurrence,
+        gaps: [],
+      })) as ReconcileSummary;
       await env.run(activities.notify, { runId, controlId: CONTROL, status: verdict.status, reconcile, gaps: [] });
       latencies.push((performance.now() - started) / 1000);
     }
@@ -200,7 +211,9 @@ async function main(args: BenchArgs): Promise<void> {
     `  ours: ${oursRun.sequential.runs} runs one at a time: median ${(oursRun.sequential.medianS * 1000).toFixed(0)} ms, p95 ${(oursRun.sequential.p95S * 1000).toFixed(0)} ms ` +
       `(Temporal's overhead ${overheadMs} ms per run); ${oursRun.concurrent.runs} runs ${oursRun.concurrent.concurrency} at a time: ${oursRun.concurrent.runsPerS} runs/s`,
   );
-  say(`  history per run: ${oursRun.history.medianEvents} events (max ${oursRun.history.maxEvents}), ${(oursRun.history.medianBytes / 1024).toFixed(1)} KB (max ${(oursRun.history.maxBytes / 1024).toFixed(1)} KB); statuses ${JSON.stringify(oursRun.statuses)}`);
+  say(
+    `  history per run: ${oursRun.history.medianEvents} events (max ${oursRun.history.maxEvents}), ${(oursRun.history.medianBytes / 1024).toFixed(1)} KB (max ${(oursRun.history.maxBytes / 1024).toFixed(1)} KB); statuses ${JSON.stringify(oursRun.statuses)}`,
+  );
   const result: BenchResult = {
     benchmark: 'control-runs',
     scale: args.scale,

@@ -10,7 +10,25 @@ import { createLogger } from '../worker/logger.ts';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';
 import { openRuntime } from '../worker/runtime.ts';
 import type { EvidenceRef, EvaluationSummary } from '../core/contracts.ts';
-import { AT, emit, MB, measure, peakRssMb, Random, ratioOf, round, runBenchmark, runPhase, say, scaled, scratchDir, SEED, type BenchArgs, type BenchResult, type Row } from './common.ts';
+import {
+  AT,
+  emit,
+  MB,
+  measure,
+  peakRssMb,
+  Random,
+  ratioOf,
+  round,
+  runBenchmark,
+  runPhase,
+  say,
+  scaled,
+  scratchDir,
+  SEED,
+  type BenchArgs,
+  type BenchResult,
+  type Row,
+} from './common.ts';
 
 /**
  * Evaluation of one large Trivy snapshot against its collection, each in a process of its own: the control's
@@ -29,7 +47,8 @@ const RUN_ID = `control:${CONTROL}:bench`;
 const OCCURRENCE = AT.toISOString();
 const WRITE_BATCH = 1 << 20;
 
-const WORDS = 'the a remote host service package library kernel module buffer overflow injection traversal crafted request denial disclosure attacker allows'.split(' ');
+const WORDS =
+  'the a remote host service package library kernel module buffer overflow injection traversal crafted request denial disclosure attacker allows'.split(' ');
 
 /**
  * A Trivy JSON report (SchemaVersion 2) of one image with `count` vulnerabilities of about 1 KB each, as Trivy
@@ -51,8 +70,16 @@ async function writeTrivyFindings(file: string, count: number): Promise<number> 
     pendingLength = 0;
     if (!ok) await once(stream, 'drain');
   };
-  const head = { SchemaVersion: 2, Trivy: { Version: '0.58.1' }, CreatedAt: '2026-01-14T06:00:00.000000005Z', ArtifactName: 'registry.corp.example/platform/api:2026.01.14', ArtifactType: 'container_image' };
-  await write(`${JSON.stringify(head, null, 2).slice(0, -2)},\n  "Results": [\n    {\n      "Target": "registry.corp.example/platform/api:2026.01.14 (alpine 3.20.3)",\n      "Class": "os-pkgs",\n      "Type": "alpine",\n      "Vulnerabilities": [`);
+  const head = {
+    SchemaVersion: 2,
+    Trivy: { Version: '0.58.1' },
+    CreatedAt: '2026-01-14T06:00:00.000000005Z',
+    ArtifactName: 'registry.corp.example/platform/api:2026.01.14',
+    ArtifactType: 'container_image',
+  };
+  await write(
+    `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "Results": [\n    {\n      "Target": "registry.corp.example/platform/api:2026.01.14 (alpine 3.20.3)",\n      "Class": "os-pkgs",\n      "Type": "alpine",\n      "Vulnerabilities": [`,
+  );
   for (let i = 0; i < count; i++) {
     const id = `CVE-${random.int(2015, 2025)}-${random.int(1000, 49999)}`;
     const pkg = `${random.pick(WORDS)}-${i % 5000}`;
@@ -119,7 +146,8 @@ function writeConfig(dir: string, file: string): string {
 async function collectPhase(args: BenchArgs): Promise<void> {
   const runtime = await openRuntime(args.options.config!, createLogger({ level: 'silent' }));
   try {
-    const collect = (): Promise<EvidenceRef> => new MockActivityEnvironment().run(collectEvidence, runtime, { runId: RUN_ID, controlId: CONTROL, sourceName: 'trivy', occurrence: OCCURRENCE });
+    const collect = (): Promise<EvidenceRef> =>
+      new MockActivityEnvironment().run(collectEvidence, runtime, { runId: RUN_ID, controlId: CONTROL, sourceName: 'trivy', occurrence: OCCURRENCE });
     const run = await measure(collect);
     emit({ wallS: run.wallS, cpuS: run.cpuS, peakRssMb: peakRssMb(), ref: run.value } satisfies PhaseOutcome);
   } catch (error) {
@@ -133,7 +161,8 @@ async function evaluatePhase(args: BenchArgs): Promise<void> {
   const runtime = await openRuntime(args.options.config!, createLogger({ level: 'silent' }));
   try {
     const ref = JSON.parse(args.options.ref!) as EvidenceRef;
-    const evaluate = (): Promise<EvaluationSummary> => new MockActivityEnvironment().run(evaluateControl, runtime, { runId: RUN_ID, controlId: CONTROL, occurrence: OCCURRENCE, refs: [ref], gaps: [] });
+    const evaluate = (): Promise<EvaluationSummary> =>
+      new MockActivityEnvironment().run(evaluateControl, runtime, { runId: RUN_ID, controlId: CONTROL, occurrence: OCCURRENCE, refs: [ref], gaps: [] });
     const run = await measure(evaluate);
     emit({ wallS: run.wallS, cpuS: run.cpuS, peakRssMb: peakRssMb(), summary: run.value } satisfies PhaseOutcome);
   } catch (error) {
@@ -167,7 +196,15 @@ async function main(args: BenchArgs): Promise<void> {
     if (!collected.ref) throw new Error(`collection failed: ${collected.error}`);
     const findings = collected.ref.recordCount - 1;
 
-    const evaluated = (await runPhase<PhaseOutcome>(import.meta.url, 'evaluate', args, { config, ref: JSON.stringify(collected.ref) }, { ...flags, profileAs: 'evaluation-evaluate' })).result;
+    const evaluated = (
+      await runPhase<PhaseOutcome>(
+        import.meta.url,
+        'evaluate',
+        args,
+        { config, ref: JSON.stringify(collected.ref) },
+        { ...flags, profileAs: 'evaluation-evaluate' },
+      )
+    ).result;
     say(describe(`ours (evaluateControl over ${findings.toLocaleString('en')} findings)`, evaluated));
     if (evaluated.summary) say(`  checks: ${evaluated.summary.checks.map((check) => `${check.checkId} ${check.status} (${check.deviations})`).join(', ')}`);
 

@@ -4,7 +4,23 @@ import { EvidenceStore, type SnapshotMeta } from '../evidence/store.ts';
 import type { Identity } from '../core/records.ts';
 import { startMoto } from '../test/support/moto.ts';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';
-import { emit, mbPerS, measure, peakRssMb, Random, ratioOf, round, runBenchmark, runPhase, say, scaled, scratchDir, SEED, type BenchArgs, type BenchResult } from './common.ts';
+import {
+  emit,
+  mbPerS,
+  measure,
+  peakRssMb,
+  Random,
+  ratioOf,
+  round,
+  runBenchmark,
+  runPhase,
+  say,
+  scaled,
+  scratchDir,
+  SEED,
+  type BenchArgs,
+  type BenchResult,
+} from './common.ts';
 import { generateIdentities, generatePeople } from './records.ts';
 
 /**
@@ -48,7 +64,10 @@ async function writeAndVerify(args: BenchArgs, endpoint: string | undefined): Pr
   const scratch = scratchDir('evidence-s3');
   try {
     const blobs = endpoint
-      ? new S3BlobStore({ kind: 's3', bucket: BUCKET, prefix: 'bench/', region: 'us-east-1', endpoint, forcePathStyle: true, partSizeMiB: 64 }, { credentials: CREDENTIALS })
+      ? new S3BlobStore(
+          { kind: 's3', bucket: BUCKET, prefix: 'bench/', region: 'us-east-1', endpoint, forcePathStyle: true, partSizeMiB: 64 },
+          { credentials: CREDENTIALS },
+        )
       : undefined;
     const store = await EvidenceStore.open(scratch.dir, { blobs });
     const committed = await measure(async () => {
@@ -59,7 +78,13 @@ async function writeAndVerify(args: BenchArgs, endpoint: string | undefined): Pr
     const verified = await measure(() => store.verify());
     store.close();
     if (!verified.value.ok) throw new Error(`verify failed: ${JSON.stringify(verified.value.problems)}`);
-    emit({ bytes: committed.value.size, storedBytes: committed.value.storedSize, commitS: committed.wallS, verifyS: verified.wallS, peakRssMb: peakRssMb() } satisfies StoreFigures);
+    emit({
+      bytes: committed.value.size,
+      storedBytes: committed.value.storedSize,
+      commitS: committed.wallS,
+      verifyS: verified.wallS,
+      peakRssMb: peakRssMb(),
+    } satisfies StoreFigures);
   } finally {
     scratch.remove();
   }
@@ -81,8 +106,13 @@ async function main(args: BenchArgs): Promise<void> {
   }
   const mb = (filesystem.bytes / 1e6).toFixed(0);
   const stored = (filesystem.storedBytes / 1e6).toFixed(1);
-  for (const [name, figures] of [['filesystem', filesystem], ['s3 (moto)', s3]] as const) {
-    say(`  ${name.padEnd(10)} commit ${figures.commitS.toFixed(2)} s (${mbPerS(figures.bytes, figures.commitS)} MB/s), verify ${figures.verifyS.toFixed(2)} s, peak RSS ${figures.peakRssMb} MB`);
+  for (const [name, figures] of [
+    ['filesystem', filesystem],
+    ['s3 (moto)', s3],
+  ] as const) {
+    say(
+      `  ${name.padEnd(10)} commit ${figures.commitS.toFixed(2)} s (${mbPerS(figures.bytes, figures.commitS)} MB/s), verify ${figures.verifyS.toFixed(2)} s, peak RSS ${figures.peakRssMb} MB`,
+    );
   }
   const row = (what: string, ours: number, floor: number) => ({
     benchmark: 'evidence-s3',

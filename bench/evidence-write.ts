@@ -7,7 +7,23 @@ import { pipeline } from 'node:stream/promises';
 import { constants as zlib, createGzip, createZstdCompress } from 'node:zlib';
 import { EvidenceStore, type SnapshotMeta } from '../evidence/store.ts';
 import type { Identity } from '../core/records.ts';
-import { emit, mbPerS, measure, peakRssMb, Random, ratioOf, round, runBenchmark, runPhase, say, scaled, scratchDir, SEED, type BenchArgs, type BenchResult } from './common.ts';
+import {
+  emit,
+  mbPerS,
+  measure,
+  peakRssMb,
+  Random,
+  ratioOf,
+  round,
+  runBenchmark,
+  runPhase,
+  say,
+  scaled,
+  scratchDir,
+  SEED,
+  type BenchArgs,
+  type BenchResult,
+} from './common.ts';
 import { generateIdentities, generatePeople } from './records.ts';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';
 
@@ -186,7 +202,14 @@ async function floor(args: BenchArgs): Promise<void> {
       ['gzip level 6', () => createGzip({ level: 6 })],
     ] as const) {
       const timed = await measure(() => compressedSize(chunks, make()));
-      codecs.push({ codec, wallS: timed.wallS, cpuS: timed.cpuS, outBytes: timed.value, ratio: round(bytes / timed.value, 2), mbPerS: mbPerS(bytes, timed.wallS) });
+      codecs.push({
+        codec,
+        wallS: timed.wallS,
+        cpuS: timed.cpuS,
+        outBytes: timed.value,
+        ratio: round(bytes / timed.value, 2),
+        mbPerS: mbPerS(bytes, timed.wallS),
+      });
     }
     emit({ bytes, wallS: run.wallS, cpuS: run.cpuS, storedBytes, peakRssMb: peakRssMb(), codecs } satisfies FloorOutcome);
   } finally {
@@ -199,9 +222,13 @@ async function main(args: BenchArgs): Promise<void> {
   say(`evidence-write: ${count.toLocaleString('en')} identity records`);
   const floorRun = (await runPhase<FloorOutcome>(import.meta.url, 'floor', args)).result;
   const floorTput = mbPerS(floorRun.bytes, floorRun.wallS);
-  say(`  floor (sha256 + zstd 3 + write + fsync of the same NDJSON): ${floorRun.wallS.toFixed(2)} s for ${(floorRun.bytes / 1e6).toFixed(0)} MB = ${floorTput} MB/s`);
+  say(
+    `  floor (sha256 + zstd 3 + write + fsync of the same NDJSON): ${floorRun.wallS.toFixed(2)} s for ${(floorRun.bytes / 1e6).toFixed(0)} MB = ${floorTput} MB/s`,
+  );
   for (const codec of floorRun.codecs) {
-    say(`  codec ${codec.codec.padEnd(12)} ${codec.wallS.toFixed(2)} s  ${codec.mbPerS} MB/s  ratio ${codec.ratio}x  (${(codec.outBytes / 1e6).toFixed(1)} MB)`);
+    say(
+      `  codec ${codec.codec.padEnd(12)} ${codec.wallS.toFixed(2)} s  ${codec.mbPerS} MB/s  ratio ${codec.ratio}x  (${(codec.outBytes / 1e6).toFixed(1)} MB)`,
+    );
   }
   const oursRun = (await runPhase<StoreOutcome>(import.meta.url, 'ours', args, {}, { execArgv: [...WORKER_NODE_FLAGS] })).result;
   const oursTput = mbPerS(oursRun.bytes, oursRun.first.wallS);
@@ -209,7 +236,9 @@ async function main(args: BenchArgs): Promise<void> {
     `  ours (EvidenceStore stage + append + commit): ${oursRun.first.wallS.toFixed(2)} s = ${oursTput} MB/s (${round(oursRun.records / oursRun.first.wallS / 1000, 0)}k records/s), ` +
       `stored ${(oursRun.storedBytes / 1e6).toFixed(1)} MB, peak RSS ${oursRun.peakRssMb} MB`,
   );
-  say(`    of which stage + append (JSON.stringify, staging writes): ${oursRun.first.appendS.toFixed(2)} s, commit (fsync, re-read, sha256, zstd, blob, catalog): ${oursRun.first.commitS.toFixed(2)} s`);
+  say(
+    `    of which stage + append (JSON.stringify, staging writes): ${oursRun.first.appendS.toFixed(2)} s, commit (fsync, re-read, sha256, zstd, blob, catalog): ${oursRun.first.commitS.toFixed(2)} s`,
+  );
   say(
     `  second identical snapshot: ${oursRun.second.wallS.toFixed(2)} s (append ${oursRun.second.appendS.toFixed(2)} s, commit ${oursRun.second.commitS.toFixed(2)} s), ` +
       `${oursRun.blobFiles} blob file, same blob: ${oursRun.sameBlob}`,

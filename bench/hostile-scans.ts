@@ -31,13 +31,21 @@ interface Workload {
 }
 
 const trivyVulnerability = (id: number, title = `Title ${id}`) =>
-  JSON.stringify({ VulnerabilityID: `CVE-2026-${1000 + id}`, PkgName: 'openssl', InstalledVersion: '3.0.1', FixedVersion: '3.0.2', Severity: 'HIGH', Title: title });
+  JSON.stringify({
+    VulnerabilityID: `CVE-2026-${1000 + id}`,
+    PkgName: 'openssl',
+    InstalledVersion: '3.0.1',
+    FixedVersion: '3.0.2',
+    Severity: 'HIGH',
+    Title: title,
+  });
 const trivyHead = '{"SchemaVersion": 2, "CreatedAt": "2026-01-14T06:00:00Z", "ArtifactName": "registry.example.com/app:1"';
 
 function workloads(dir: string, scale: number): Workload[] {
   const size = Math.round(SIZE * scale);
   const vulnerabilities = Array.from({ length: 100 }, (_, i) => trivyVulnerability(i)).join(',');
-  const nessusItem = (i: number) => `<ReportItem port="443" svc_name="www" protocol="tcp" severity="2" pluginID="${10_000 + i}" pluginName="Plugin ${i}"><synopsis>s</synopsis></ReportItem>`;
+  const nessusItem = (i: number) =>
+    `<ReportItem port="443" svc_name="www" protocol="tcp" severity="2" pluginID="${10_000 + i}" pluginName="Plugin ${i}"><synopsis>s</synopsis></ReportItem>`;
   const skippedHead = `${trivyHead}, "Metadata": {"ImageConfig": "`;
   const skippedTail = `"}, "Results": [{"Target": "app", "Class": "os-pkgs", "Type": "alpine", "Vulnerabilities": [${vulnerabilities}]}]}`;
   return [
@@ -120,7 +128,13 @@ async function ingest(args: BenchArgs): Promise<void> {
     emit({ wallS: (performance.now() - started) / 1000, findings, scans, peakRssMb: peakRssMb() } satisfies Outcome);
   } catch (error) {
     const { name, message } = error as Error;
-    emit({ wallS: (performance.now() - started) / 1000, findings, scans, peakRssMb: peakRssMb(), error: { name, message: message.replace(file, '<file>').slice(0, 300) } } satisfies Outcome);
+    emit({
+      wallS: (performance.now() - started) / 1000,
+      findings,
+      scans,
+      peakRssMb: peakRssMb(),
+      error: { name, message: message.replace(file, '<file>').slice(0, 300) },
+    } satisfies Outcome);
   }
 }
 
@@ -131,7 +145,13 @@ async function main(args: BenchArgs): Promise<void> {
   try {
     for (const workload of workloads(scratch.dir, args.scale)) {
       const bytes = await write(workload);
-      const { result } = await runPhase<Outcome>(import.meta.url, 'ingest', args, { file: workload.file, ...(workload.format ? { format: workload.format } : {}) }, { execArgv: [...WORKER_NODE_FLAGS] });
+      const { result } = await runPhase<Outcome>(
+        import.meta.url,
+        'ingest',
+        args,
+        { file: workload.file, ...(workload.format ? { format: workload.format } : {}) },
+        { execArgv: [...WORKER_NODE_FLAGS] },
+      );
       const outcome = result.error ? `${result.error.name}: ${result.error.message}` : `${result.findings} findings + ${result.scans} scans`;
       say(`hostile-scans: ${workload.name} (${Math.round(bytes / MB)} MB): ${result.wallS.toFixed(1)} s, peak RSS ${result.peakRssMb} MB; ${outcome}`);
       figures[workload.name] = { bytes, ...result };

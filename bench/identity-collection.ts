@@ -12,7 +12,22 @@ import { FakeIam, type FakeAccessKey, type FakeUser } from '../test/support/fake
 import { startFakeGoogleDirectory, type DirectoryUserJson } from '../test/support/fake-google-directory.ts';
 import { startFakeGraph, type FakeGraphUser, type FakeRegistration } from '../test/support/fake-graph.ts';
 import { trustFakeGraphCertificate } from '../test/support/graph-env.ts';
-import { emit, measure, peakRssMb, Random, ratioOf, round, runBenchmark, runPhase, say, scaled, SEED, type BenchArgs, type BenchResult, type Row } from './common.ts';
+import {
+  emit,
+  measure,
+  peakRssMb,
+  Random,
+  ratioOf,
+  round,
+  runBenchmark,
+  runPhase,
+  say,
+  scaled,
+  SEED,
+  type BenchArgs,
+  type BenchResult,
+  type Row,
+} from './common.ts';
 import { lastUsedService, personName } from './records.ts';
 
 /**
@@ -62,7 +77,9 @@ function iamUsers(random: Random, count: number): FakeUser[] {
     users.push({
       name: random.chance(0.8) ? `${given}.${family}${n}@corp.example` : `svc-${family}-${n}`,
       createdAt: random.daysBefore(30, 2000),
-      ...(random.chance(0.7) ? { password: { changedAt: random.daysBefore(1, 400), ...(random.chance(0.9) ? { lastUsedAt: random.daysBefore(0, 120) } : {}) } } : {}),
+      ...(random.chance(0.7)
+        ? { password: { changedAt: random.daysBefore(1, 400), ...(random.chance(0.9) ? { lastUsedAt: random.daysBefore(0, 120) } : {}) } }
+        : {}),
       ...(random.chance(0.6) ? { mfaDevices: [`arn:aws:iam::${IAM_ACCOUNT}:mfa/u${n}`] } : {}),
       accessKeys: keys,
     });
@@ -163,11 +180,21 @@ async function servers(args: BenchArgs): Promise<void> {
   const count = scaled(USERS, args.scale);
   const random = new Random(SEED ^ 0x1d);
   const iamAccount = { id: IAM_ACCOUNT, createdAt: '2018-03-01T00:00:00Z', rootMfa: true, users: iamUsers(random, count) };
-  const iam = new FakeIam({ accounts: [iamAccount], credentials: { accessKeyId: IAM_KEY_ID, secretAccessKey: IAM_SECRET, account: IAM_ACCOUNT }, renderUsersOnce: true });
+  const iam = new FakeIam({
+    accounts: [iamAccount],
+    credentials: { accessKeyId: IAM_KEY_ID, secretAccessKey: IAM_SECRET, account: IAM_ACCOUNT },
+    renderUsersOnce: true,
+  });
   const google = await startFakeGoogleDirectory({ users: googleUsers(random, count), accessTokens: [{ token: GOOGLE_TOKEN, subject: GOOGLE_ADMIN }] });
   const { users, registrations } = graphData(random, count);
   const graph = await startFakeGraph({ clientSecret: GRAPH_SECRET, users, registrations, registrationPageSize: GRAPH_PAGE });
-  const endpoints: Endpoints = { iam: await iam.start(), googleRootUrl: google.rootUrl, graphUrl: graph.url, graphTenant: graph.state.tenantId, graphClient: graph.state.clientId };
+  const endpoints: Endpoints = {
+    iam: await iam.start(),
+    googleRootUrl: google.rootUrl,
+    graphUrl: graph.url,
+    graphTenant: graph.state.tenantId,
+    graphClient: graph.state.clientId,
+  };
   process.on('message', (message: ServerRequest) => {
     void (async () => {
       if (message.cmd === 'reset') {
@@ -207,7 +234,9 @@ class Servers {
   }
 
   static async start(args: BenchArgs): Promise<Servers> {
-    const child = fork(fileURLToPath(import.meta.url), ['--phase', 'servers', '--scale', String(args.scale)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(import.meta.url), ['--phase', 'servers', '--scale', String(args.scale)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const servers = new Servers(child);
     servers.endpoints = await new Promise<Endpoints>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`the fake servers exited with ${code} before they were ready`)));
@@ -267,7 +296,11 @@ async function iamCall(endpoint: string, params: Record<string, string>): Promis
   const signature = hmac(key, ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n')).toString('hex');
   const response = await fetch(`${endpoint}/`, {
     method: 'POST',
-    headers: { 'content-type': contentType, 'x-amz-date': amzDate, authorization: `AWS4-HMAC-SHA256 Credential=${IAM_KEY_ID}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}` },
+    headers: {
+      'content-type': contentType,
+      'x-amz-date': amzDate,
+      authorization: `AWS4-HMAC-SHA256 Credential=${IAM_KEY_ID}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
+    },
     body,
   });
   const text = await response.text();
@@ -331,7 +364,14 @@ async function googleFloor(endpoints: Endpoints): Promise<Pull> {
   let pages = 0;
   do {
     const url = new URL('admin/directory/v1/users', endpoints.googleRootUrl);
-    const query = { customer: 'my_customer', maxResults: '500', projection: 'full', showDeleted: 'false', orderBy: 'email', ...(pageToken ? { pageToken } : {}) };
+    const query = {
+      customer: 'my_customer',
+      maxResults: '500',
+      projection: 'full',
+      showDeleted: 'false',
+      orderBy: 'email',
+      ...(pageToken ? { pageToken } : {}),
+    };
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
     const response = await fetch(url, { headers: { authorization: `Bearer ${GOOGLE_TOKEN}`, 'accept-encoding': 'gzip' } });
     const body = JSON.parse(await response.text()) as { users?: unknown[]; nextPageToken?: string };
@@ -344,14 +384,19 @@ async function googleFloor(endpoints: Endpoints): Promise<Pull> {
 }
 
 async function graphFloor(endpoints: Endpoints): Promise<Pull> {
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: endpoints.graphClient, client_secret: GRAPH_SECRET, scope: 'https://graph.microsoft.com/.default' });
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: endpoints.graphClient,
+    client_secret: GRAPH_SECRET,
+    scope: 'https://graph.microsoft.com/.default',
+  });
   const tokenResponse = await fetch(`${endpoints.graphUrl}/${endpoints.graphTenant}/oauth2/v2.0/token`, { method: 'POST', body: form });
   const { access_token: token } = JSON.parse(await tokenResponse.text()) as { access_token: string };
   const headers = { authorization: `Bearer ${token}` };
   let pages = 0;
   const follow = async (first: string) => {
     let count = 0;
-    for (let link: string | undefined = first; link !== undefined; ) {
+    for (let link: string | undefined = first; link !== undefined;) {
       const response = await fetch(link, { headers });
       const body = JSON.parse(await response.text()) as { value: unknown[]; '@odata.nextLink'?: string };
       if (!response.ok) throw new Error(`Graph ${link}: HTTP ${response.status}`);
@@ -362,7 +407,9 @@ async function graphFloor(endpoints: Endpoints): Promise<Pull> {
     return count;
   };
   await follow(`${endpoints.graphUrl}/v1.0/reports/authenticationMethods/userRegistrationDetails`);
-  const identities = await follow(`${endpoints.graphUrl}/v1.0/users?$select=id,userPrincipalName,mail,displayName,accountEnabled,userType,createdDateTime,signInActivity&$top=${GRAPH_PAGE}`);
+  const identities = await follow(
+    `${endpoints.graphUrl}/v1.0/users?$select=id,userPrincipalName,mail,displayName,accountEnabled,userType,createdDateTime,signInActivity&$top=${GRAPH_PAGE}`,
+  );
   return { identities, pages };
 }
 
@@ -414,7 +461,8 @@ async function client(args: BenchArgs): Promise<void> {
   const endpoints = JSON.parse(args.options.endpoints ?? '{}') as Endpoints;
   if (source === 'microsoft-graph') trustFakeGraphCertificate();
   const run = await measure(async (): Promise<Pull> => {
-    if (args.options.mode === 'floor') return source === 'aws-iam' ? iamFloor(endpoints) : source === 'google-workspace' ? googleFloor(endpoints) : graphFloor(endpoints);
+    if (args.options.mode === 'floor')
+      return source === 'aws-iam' ? iamFloor(endpoints) : source === 'google-workspace' ? googleFloor(endpoints) : graphFloor(endpoints);
     if (args.options.mode === 'sdk') return iamSdkOnly(endpoints);
     const { connector, config, env } = connectorRun(source, endpoints);
     const { ctx, heartbeats } = testContext({ env });
@@ -448,7 +496,13 @@ async function main(args: BenchArgs): Promise<void> {
         for (const mode of modes) {
           await servers.reset();
           const serverBefore = await servers.cpuS();
-          const { result } = await runPhase<ClientOutcome>(import.meta.url, 'client', args, { source, mode, endpoints: JSON.stringify(servers.endpoints) }, { profileAs: `identity-${source}-${mode}` });
+          const { result } = await runPhase<ClientOutcome>(
+            import.meta.url,
+            'client',
+            args,
+            { source, mode, endpoints: JSON.stringify(servers.endpoints) },
+            { profileAs: `identity-${source}-${mode}` },
+          );
           sides[mode].push({ ...result, serverCpuS: round3((await servers.cpuS()) - serverBefore) });
         }
       }
@@ -459,7 +513,8 @@ async function main(args: BenchArgs): Promise<void> {
       const line = (label: string, side: Side) =>
         `  ${label}: ${side.wallS.toFixed(2)} s wall (${Math.round(side.identities / side.wallS).toLocaleString('en')} identities/s), client CPU ${side.cpuS.toFixed(2)} s, ` +
         `servers' CPU ${side.serverCpuS.toFixed(2)} s, ${side.identities.toLocaleString('en')} identities, peak RSS ${side.peakRssMb} MB`;
-      const runs = (list: Side[]) => `runs ${list.map((side) => side.wallS.toFixed(2)).join(', ')} s wall, ${list.map((side) => side.cpuS.toFixed(2)).join(', ')} s CPU`;
+      const runs = (list: Side[]) =>
+        `runs ${list.map((side) => side.wallS.toFixed(2)).join(', ')} s wall, ${list.map((side) => side.cpuS.toFixed(2)).join(', ')} s CPU`;
       say(`${source}:`);
       say(`${line('floor', floor)}; ${runs(sides.floor)}`);
       if (sides.sdk.length > 0) say(`${line('sdk  ', best(sides.sdk))}; ${runs(sides.sdk)}`);

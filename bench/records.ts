@@ -7,8 +7,70 @@ import type { Random } from './common.ts';
  * chosen so that each access check finds a few per cent, as a real review does, not none and not most.
  */
 
-const GIVEN = ['james', 'mary', 'robert', 'patricia', 'john', 'jennifer', 'michael', 'linda', 'david', 'elizabeth', 'william', 'barbara', 'richard', 'susan', 'joseph', 'jessica', 'thomas', 'sarah', 'chris', 'karen', 'daniel', 'lisa', 'matthew', 'nancy', 'anthony', 'betty', 'mark', 'sandra', 'donald', 'ashley'];
-const FAMILY = ['smith', 'johnson', 'williams', 'brown', 'jones', 'garcia', 'miller', 'davis', 'rodriguez', 'martinez', 'hernandez', 'lopez', 'gonzalez', 'wilson', 'anderson', 'thomas', 'taylor', 'moore', 'jackson', 'martin', 'lee', 'perez', 'thompson', 'white', 'harris', 'sanchez', 'clark', 'ramirez', 'lewis', 'robinson'];
+const GIVEN = [
+  'james',
+  'mary',
+  'robert',
+  'patricia',
+  'john',
+  'jennifer',
+  'michael',
+  'linda',
+  'david',
+  'elizabeth',
+  'william',
+  'barbara',
+  'richard',
+  'susan',
+  'joseph',
+  'jessica',
+  'thomas',
+  'sarah',
+  'chris',
+  'karen',
+  'daniel',
+  'lisa',
+  'matthew',
+  'nancy',
+  'anthony',
+  'betty',
+  'mark',
+  'sandra',
+  'donald',
+  'ashley',
+];
+const FAMILY = [
+  'smith',
+  'johnson',
+  'williams',
+  'brown',
+  'jones',
+  'garcia',
+  'miller',
+  'davis',
+  'rodriguez',
+  'martinez',
+  'hernandez',
+  'lopez',
+  'gonzalez',
+  'wilson',
+  'anderson',
+  'thomas',
+  'taylor',
+  'moore',
+  'jackson',
+  'martin',
+  'lee',
+  'perez',
+  'thompson',
+  'white',
+  'harris',
+  'sanchez',
+  'clark',
+  'ramirez',
+  'lewis',
+  'robinson',
+];
 const GROUPS = ['engineering', 'finance', 'sales', 'support', 'platform', 'security', 'data', 'hr', 'legal', 'marketing'];
 const SERVICES = ['s3', 'sts', 'ec2', 'lambda', 'dynamodb', 'sqs', 'iam'];
 const REGIONS = ['us-east-1', 'eu-west-1', 'eu-central-1', 'ap-southeast-2'];
@@ -119,7 +181,12 @@ export function generateIdentities(random: Random, count: number, people: readon
     else if (statusRoll < 0.04) status = 'disabled';
 
     const mfaRoll = random.float();
-    const id = source === 'microsoft-graph' ? random.uuid() : source === 'google-workspace' ? String(100_000_000_000_000_000_000n + BigInt(n)) : `AIDA${random.hex(17).toUpperCase()}`;
+    const id =
+      source === 'microsoft-graph'
+        ? random.uuid()
+        : source === 'google-workspace'
+          ? String(100_000_000_000_000_000_000n + BigInt(n))
+          : `AIDA${random.hex(17).toUpperCase()}`;
     const groups = Array.from({ length: random.int(0, 3) }, () => random.pick(GROUPS));
     const identity: Identity = {
       kind: 'identity',
@@ -140,7 +207,11 @@ export function generateIdentities(random: Random, count: number, people: readon
         source === 'aws-iam'
           ? { arn: `arn:aws:iam::${tenant}:user/${username}`, path: '/' }
           : source === 'google-workspace'
-            ? { aliases: random.chance(0.1) && email ? [email.replace('@', '.alt@')] : [], orgUnitPath: `/${random.pick(GROUPS)}`, isEnforcedIn2Sv: random.chance(0.5) }
+            ? {
+                aliases: random.chance(0.1) && email ? [email.replace('@', '.alt@')] : [],
+                orgUnitPath: `/${random.pick(GROUPS)}`,
+                isEnforcedIn2Sv: random.chance(0.5),
+              }
             : { userType: owner ? 'Member' : 'Guest', mfaMethodsRegistered: ['microsoftAuthenticatorPush'] },
     };
     identities.push(identity);

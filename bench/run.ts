@@ -97,8 +97,16 @@ const lines: TableLine[] = rows.map((row) => ({
 }));
 const header: TableLine = { workload: 'workload', ours: 'ours', floor: 'floor', ratio: 'ratio', rss: 'peak RSS', target: 'target', met: 'met?' };
 const columns = Object.keys(header) as (keyof TableLine)[];
-const widths = Object.fromEntries(columns.map((column) => [column, Math.max(...[header, ...lines].map((line) => line[column].length))])) as Record<keyof TableLine, number>;
-const render = (line: TableLine) => columns.map((column) => (column === 'workload' || column === 'target' || column === 'met' ? line[column].padEnd(widths[column]) : line[column].padStart(widths[column]))).join('  ');
+const widths = Object.fromEntries(columns.map((column) => [column, Math.max(...[header, ...lines].map((line) => line[column].length))])) as Record<
+  keyof TableLine,
+  number
+>;
+const render = (line: TableLine) =>
+  columns
+    .map((column) =>
+      column === 'workload' || column === 'target' || column === 'met' ? line[column].padEnd(widths[column]) : line[column].padStart(widths[column]),
+    )
+    .join('  ');
 process.stdout.write(`\n${render(header)}\n${columns.map((column) => '-'.repeat(widths[column])).join('  ')}\n`);
 for (const line of lines) process.stdout.write(`${render(line)}\n`);
 for (const row of rows) if (row.note && row.met === false) process.stdout.write(`  note (${row.benchmark}: ${row.workload}): ${row.note}\n`);
@@ -113,7 +121,13 @@ const report = {
   benchmarks: chosen,
   durationS: totalS,
   durations,
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? null, memoryGb: round(totalmem() / 1e9, 1), node: process.version, platform: `${process.platform} ${process.arch}` },
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? null,
+    memoryGb: round(totalmem() / 1e9, 1),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  },
   rows: rows.map(({ targetText, ...row }) => ({ ...row, target: targetText || null })),
   failures,
   figures: Object.fromEntries(results.map((result) => [result.benchmark, result.figures])),

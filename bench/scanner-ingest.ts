@@ -7,7 +7,24 @@ import { SaxesParser } from 'saxes';
 import { READ_CHUNK_BYTES } from '../connectors/scanner-files/files.ts';
 import { scannerFiles } from '../connectors/scanner-files/index.ts';
 import { testContext } from '../test/support/connector-context.ts';
-import { emit, MB, mbPerS, measure, peakRssMb, Random, ratioOf, round, runBenchmark, runPhase, say, scratchDir, SEED, type BenchArgs, type BenchResult, type Row } from './common.ts';
+import {
+  emit,
+  MB,
+  mbPerS,
+  measure,
+  peakRssMb,
+  Random,
+  ratioOf,
+  round,
+  runBenchmark,
+  runPhase,
+  say,
+  scratchDir,
+  SEED,
+  type BenchArgs,
+  type BenchResult,
+  type Row,
+} from './common.ts';
 import { WORKER_NODE_FLAGS } from '../worker/node-flags.ts';
 
 /**
@@ -92,8 +109,12 @@ export async function writeNessus(file: string, size: number): Promise<number> {
     for (let i = 0; i < items && sink.written < size; i++) {
       const severity = random.float() < 0.5 ? 0 : random.int(1, 4);
       const port = random.pick([0, 22, 80, 443, 445, 3389, 5432, 8080]);
-      const cves = severity > 0 ? Array.from({ length: random.int(0, 3) }, () => `<cve>CVE-${random.int(2015, 2025)}-${random.int(1000, 49999)}</cve>`).join('') : '';
-      const score = severity > 0 ? `<cvss3_base_score>${(severity * 2 + random.float() * 1.9).toFixed(1)}</cvss3_base_score><cvss_base_score>${(severity * 2).toFixed(1)}</cvss_base_score>` : '';
+      const cves =
+        severity > 0 ? Array.from({ length: random.int(0, 3) }, () => `<cve>CVE-${random.int(2015, 2025)}-${random.int(1000, 49999)}</cve>`).join('') : '';
+      const score =
+        severity > 0
+          ? `<cvss3_base_score>${(severity * 2 + random.float() * 1.9).toFixed(1)}</cvss3_base_score><cvss_base_score>${(severity * 2).toFixed(1)}</cvss_base_score>`
+          : '';
       await sink.write(
         `<ReportItem port="${port}" svc_name="${port === 443 ? 'www' : 'general'}" protocol="tcp" severity="${severity}" pluginID="${random.int(10_000, 200_000)}" ` +
           `pluginName="${escapeXml(sentence(random, 5))}" pluginFamily="${random.pick(['General', 'Web Servers', 'Windows', 'Ubuntu Local Security Checks'])}">\n` +
@@ -139,7 +160,10 @@ function trivyVulnerability(random: Random, depth: number): string {
     Severity: severity,
     CweIDs: [`CWE-${random.int(20, 900)}`],
     VendorSeverity: { nvd: random.int(1, 4), redhat: random.int(1, 4) },
-    CVSS: { nvd: { V3Vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', V3Score: Number(score) }, redhat: { V3Vector: 'CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N', V3Score: Number(score) } },
+    CVSS: {
+      nvd: { V3Vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', V3Score: Number(score) },
+      redhat: { V3Vector: 'CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N', V3Score: Number(score) },
+    },
     References: Array.from({ length: random.int(1, 4) }, () => `https://example.org/advisories/${random.hex(12)}`),
     PublishedDate: random.daysBefore(10, 2000),
     LastModifiedDate: random.daysBefore(0, 10),
@@ -164,8 +188,12 @@ export async function writeTrivy(file: string, size: number): Promise<number> {
   await sink.write(`${opening.slice(0, -2)},\n${PAD}"Results": [`);
   let results = 0;
   while (sink.written < size) {
-    await sink.write(`${results === 0 ? '' : ','}\n${indent(2)}{\n${indent(3)}"Target": "usr/lib/${random.pick(WORDS)}-${results} (${random.pick(['alpine', 'npm', 'pip', 'gomod'])})",\n`);
-    await sink.write(`${indent(3)}"Class": "lang-pkgs",\n${indent(3)}"Type": "${random.pick(['npm', 'pip', 'gomod', 'alpine'])}",\n${indent(3)}"Vulnerabilities": [`);
+    await sink.write(
+      `${results === 0 ? '' : ','}\n${indent(2)}{\n${indent(3)}"Target": "usr/lib/${random.pick(WORDS)}-${results} (${random.pick(['alpine', 'npm', 'pip', 'gomod'])})",\n`,
+    );
+    await sink.write(
+      `${indent(3)}"Class": "lang-pkgs",\n${indent(3)}"Type": "${random.pick(['npm', 'pip', 'gomod', 'alpine'])}",\n${indent(3)}"Vulnerabilities": [`,
+    );
     const count = random.int(200, 2000);
     for (let v = 0; v < count && sink.written < size; v++) await sink.write(`${v === 0 ? '' : ','}\n${indent(4)}${trivyVulnerability(random, 4)}`);
     await sink.write(`\n${indent(3)}]\n${indent(2)}}`);
@@ -204,7 +232,16 @@ async function ingestOurs(args: BenchArgs): Promise<void> {
     });
     emit({ bytes, wallS: run.wallS, cpuS: run.cpuS, records: findings + scans, findings, scans, peakRssMb: peakRssMb() } satisfies IngestOutcome);
   } catch (error) {
-    emit({ bytes, wallS: 0, cpuS: 0, records: findings + scans, findings, scans, peakRssMb: peakRssMb(), error: (error as Error).message } satisfies IngestOutcome);
+    emit({
+      bytes,
+      wallS: 0,
+      cpuS: 0,
+      records: findings + scans,
+      findings,
+      scans,
+      peakRssMb: peakRssMb(),
+      error: (error as Error).message,
+    } satisfies IngestOutcome);
   }
 }
 
@@ -256,15 +293,26 @@ async function main(args: BenchArgs): Promise<void> {
       const bytes = generated.value;
       const name = format === 'xml' ? `Nessus XML ${mb(bytes)}` : `Trivy JSON ${mb(bytes)}`;
       say(`scanner-ingest: ${name} (generated in ${generated.wallS.toFixed(1)} s)`);
-      const floorRun = (await runPhase<IngestOutcome>(import.meta.url, 'floor', args, { file, format }, { profileAs: `scanner-floor-${format}-${size}` })).result;
+      const floorRun = (await runPhase<IngestOutcome>(import.meta.url, 'floor', args, { file, format }, { profileAs: `scanner-floor-${format}-${size}` }))
+        .result;
       say(describe(format === 'xml' ? 'floor (saxes, no handlers)' : 'floor (@streamparser/json JSONParser, each vulnerability)', floorRun));
-      const oursRun = (await runPhase<IngestOutcome>(import.meta.url, 'ours', args, { file, format }, { profileAs: `scanner-ours-${format}-${size}`, execArgv: [...WORKER_NODE_FLAGS] })).result;
+      const oursRun = (
+        await runPhase<IngestOutcome>(
+          import.meta.url,
+          'ours',
+          args,
+          { file, format },
+          { profileAs: `scanner-ours-${format}-${size}`, execArgv: [...WORKER_NODE_FLAGS] },
+        )
+      ).result;
       say(describe('ours (scanner-files connector)', oursRun));
       figures[name] = { floor: floorRun, ours: oursRun };
       const oursTput = oursRun.error ? null : mbPerS(bytes, oursRun.wallS);
       const floorTput = floorRun.error ? null : mbPerS(bytes, floorRun.wallS);
       if (!oursRun.error) rssBySize[format].push({ bytes, rss: oursRun.peakRssMb });
-      const notes = [oursRun.error ? `ours refused: ${oursRun.error}` : undefined, floorRun.error ? `floor failed: ${floorRun.error}` : undefined].filter(Boolean);
+      const notes = [oursRun.error ? `ours refused: ${oursRun.error}` : undefined, floorRun.error ? `floor failed: ${floorRun.error}` : undefined].filter(
+        Boolean,
+      );
       rows.push({
         benchmark: 'scanner-ingest',
         workload: `${name}, throughput`,

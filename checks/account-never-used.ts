@@ -2,16 +2,7 @@ import { z } from 'zod';
 import type { Identity } from '../core/records.ts';
 import { daysBetween, defineCheck, epochMillis } from './kit/contract.ts';
 import type { CheckDeviation } from './kit/contract.ts';
-import {
-  CredentialUseParams,
-  accountLabel,
-  accountSubject,
-  accountValues,
-  isActive,
-  lastCredentialUseAt,
-  severityFor,
-  wholeDays,
-} from './kit/accounts.ts';
+import { CredentialUseParams, accountLabel, accountSubject, accountValues, isActive, lastCredentialUseAt, severityFor, wholeDays } from './kit/accounts.ts';
 
 export const AccountNeverUsedParams = CredentialUseParams.extend({
   graceDays: z

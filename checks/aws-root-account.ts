@@ -5,10 +5,7 @@ import type { CheckDeviation } from './kit/contract.ts';
 import { accountLabel, accountSubject, accountValues, isActive } from './kit/accounts.ts';
 
 export const AwsRootAccountParams = z.strictObject({
-  unknownCountsAsMissing: z
-    .boolean()
-    .default(false)
-    .describe('Report a root user whose MFA state the source cannot tell as lacking MFA. Default: false.'),
+  unknownCountsAsMissing: z.boolean().default(false).describe('Report a root user whose MFA state the source cannot tell as lacking MFA. Default: false.'),
 });
 
 /** IAM's credential report names the root user `<root_account>`; a connector may also mark it in `raw` or keep its ARN there. */

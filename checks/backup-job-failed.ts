@@ -16,7 +16,7 @@ export const BackupJobFailedParams = z
           'How long a failure may wait for its recovery before it is reported: time for a retry by the service or an operator. ' +
             'A failure that no completed backup has followed is reported once this many hours have passed (exactly this many included), ' +
             'even while a later success could still recover it; it is then no longer observed. ' +
-            'Default: 8 (a failed nightly backup is reported the next morning; it is also AWS Backup\'s default start window).',
+            "Default: 8 (a failed nightly backup is reported the next morning; it is also AWS Backup's default start window).",
         ),
       recoveryWithinHours: z
         .number()
@@ -37,13 +37,16 @@ export const BackupJobFailedParams = z
   )
   .refine((params) => params.reportAfterHours <= params.recoveryWithinHours, {
     path: ['reportAfterHours'],
-    message: 'must not exceed recoveryWithinHours: once the recovery window has closed without a success the failure is unrecovered, and waiting longer tells no one',
+    message:
+      'must not exceed recoveryWithinHours: once the recovery window has closed without a success the failure is unrecovered, and waiting longer tells no one',
   });
 
 const FAILED_STATES = ['FAILED', 'ABORTED', 'EXPIRED', 'PARTIAL'];
 /** The first completion strictly after `moment`. */
 function firstAfter(completions: readonly number[], moment: number): number | undefined {
-  return completions.filter((completed) => completed > moment).reduce<number | undefined>((first, completed) => (first === undefined || completed < first ? completed : first), undefined);
+  return completions
+    .filter((completed) => completed > moment)
+    .reduce<number | undefined>((first, completed) => (first === undefined || completed < first ? completed : first), undefined);
 }
 
 const severityOf = (job: BackupJob): Severity => (isState(job, 'PARTIAL') ? 'medium' : 'high');

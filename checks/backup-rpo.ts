@@ -5,13 +5,17 @@ import type { CheckDeviation } from './kit/contract.ts';
 import { distinctJobs, distinctResources, endOf, HOUR_MS, isState, resourceKey, roundedHours, timeOf } from './kit/backup-jobs.ts';
 
 const TagObjective = z.strictObject({
-  key: z.string().min(1).describe('The tag\'s key.'),
-  value: z.string().describe('The tag\'s value.'),
+  key: z.string().min(1).describe("The tag's key."),
+  value: z.string().describe("The tag's value."),
   rpoHours: z.number().positive().describe('Hours a resource with this tag may go without a successful backup.'),
 });
 
 export const BackupRpoParams = z.strictObject({
-  rpoHours: z.number().positive().default(24).describe('Hours a protected resource may go without a successful backup; exactly this age is still within it. Default: 24.'),
+  rpoHours: z
+    .number()
+    .positive()
+    .default(24)
+    .describe('Hours a protected resource may go without a successful backup; exactly this age is still within it. Default: 24.'),
   byResourceType: z
     .record(z.string().min(1), z.number().positive())
     .default({})
@@ -19,11 +23,15 @@ export const BackupRpoParams = z.strictObject({
   byTag: z
     .array(TagObjective)
     .default([])
-    .describe('Recovery point objectives for resources carrying a tag key and value; they override type and default. When several match, the strictest applies.'),
+    .describe(
+      'Recovery point objectives for resources carrying a tag key and value; they override type and default. When several match, the strictest applies.',
+    ),
   requireProtectedResources: z
     .boolean()
     .default(true)
-    .describe('When no protected resource is in the evidence at all, that is a deviation: nothing being backed up must not read as every backup being on time. Default: true.'),
+    .describe(
+      'When no protected resource is in the evidence at all, that is a deviation: nothing being backed up must not read as every backup being on time. Default: true.',
+    ),
 });
 type BackupRpoParams = z.output<typeof BackupRpoParams>;
 

@@ -1,16 +1,7 @@
 import { z } from 'zod';
 import { DAY_MS, defineCheck, epochMillis } from './kit/contract.ts';
 import type { CheckDeviation } from './kit/contract.ts';
-import {
-  CredentialUseParams,
-  accountLabel,
-  accountSubject,
-  accountValues,
-  isActive,
-  lastCredentialUseAt,
-  severityFor,
-  wholeDays,
-} from './kit/accounts.ts';
+import { CredentialUseParams, accountLabel, accountSubject, accountValues, isActive, lastCredentialUseAt, severityFor, wholeDays } from './kit/accounts.ts';
 
 export const InactiveAccountParams = CredentialUseParams.extend({
   maxInactiveDays: z

@@ -7,7 +7,6 @@ import type { PersonMatch } from './kit/people.ts';
 import { accountOwners, describeMatch, movedToJoin } from './kit/people.ts';
 import type { LeaverClockEntry } from '../core/check-results.ts';
 
-
 const HOUR_MS = 3_600_000;
 
 export const LeaverStillActiveParams = z.strictObject(

@@ -18,7 +18,7 @@ export const MfaMissingParams = ServiceAccountParams.extend({
     .boolean()
     .default(true)
     .describe(
-      'Require MFA of every person\'s account, not only of privileged ones; service accounts are never required. Accounts that cannot sign in interactively (an AWS IAM user with access keys and no console password) are never judged. Default: true.',
+      "Require MFA of every person's account, not only of privileged ones; service accounts are never required. Accounts that cannot sign in interactively (an AWS IAM user with access keys and no console password) are never judged. Default: true.",
     ),
   unknownCountsAsMissing: z
     .boolean()

@@ -9,7 +9,9 @@ export const RestoreTestParams = z.strictObject({
   period: z
     .enum(['month', 'quarter', 'year'])
     .default('quarter')
-    .describe('The calendar period (UTC) in which a completed restore test must exist: the current one, from its first instant up to the evaluation. Default: quarter.'),
+    .describe(
+      'The calendar period (UTC) in which a completed restore test must exist: the current one, from its first instant up to the evaluation. Default: quarter.',
+    ),
   perResourceType: z
     .boolean()
     .default(false)
@@ -80,7 +82,11 @@ export const restoreTest = defineCheck({
           title: `No completed restore test of ${type} in ${label}`,
           severity: 'medium',
           detail: `${type} resources are backed up, but no ${testNoun(params.countManualRestores)} of ${type} completed between ${start.toISOString()} and ${at.toISOString()}.`,
-          values: { ...periodValues, resourceType: type, testsInPeriod: tests.filter(({ record }) => record.resourceType.toLowerCase() === type.toLowerCase()).length },
+          values: {
+            ...periodValues,
+            resourceType: type,
+            testsInPeriod: tests.filter(({ record }) => record.resourceType.toLowerCase() === type.toLowerCase()).length,
+          },
           evidenceIds: typeEvidence,
         });
       }

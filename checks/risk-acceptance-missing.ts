@@ -32,7 +32,14 @@ export const riskAcceptanceMissing = defineCheck({
           detail: anonymous
             ? `Risk ${risk.id} is treated by "${risk.treatment}" (residual score ${risk.residualScore}) but the register names nobody who accepted it.`
             : `Risk ${risk.id} is treated by "${risk.treatment}" and accepted by ${acceptance.by}, but the register does not say when.`,
-          values: { risk: risk.id, owner: risk.owner, treatment: risk.treatment, residualScore: risk.residualScore, acceptedBy: acceptance?.by ?? null, acceptedOn: acceptance?.on ?? null },
+          values: {
+            risk: risk.id,
+            owner: risk.owner,
+            treatment: risk.treatment,
+            residualScore: risk.residualScore,
+            acceptedBy: acceptance?.by ?? null,
+            acceptedOn: acceptance?.on ?? null,
+          },
           evidenceIds: [evidence.evidenceIdOf(risk)],
         },
       ];

@@ -8,7 +8,9 @@ export const RiskChangeParams = z.strictObject({
     .int()
     .positive()
     .default(14)
-    .describe("Days after a change is recorded by which the risks it names must be reviewed, when the catalog holds no due date for the change's review. Default: 14."),
+    .describe(
+      "Days after a change is recorded by which the risks it names must be reviewed, when the catalog holds no due date for the change's review. Default: 14.",
+    ),
 });
 
 export const riskChangeUnreviewed = defineCheck({
@@ -33,13 +35,23 @@ export const riskChangeUnreviewed = defineCheck({
         if (reviewedSince) continue;
         deviations.push({
           subject: `change:${change.id}:risk:${riskId}`,
-          title: risk === undefined ? `Change ${change.id} names a risk the register does not hold: ${riskId}` : `Risk ${riskId} not reviewed after change ${change.id}`,
+          title:
+            risk === undefined
+              ? `Change ${change.id} names a risk the register does not hold: ${riskId}`
+              : `Risk ${riskId} not reviewed after change ${change.id}`,
           severity: 'medium',
           detail:
             risk === undefined
               ? `Change ${change.id} (${change.title}, recorded ${change.recordedAt}) affects risk ${riskId}, which is not in the risk register: the register was not updated for the change.`
               : `Change ${change.id} (${change.title}, recorded ${change.recordedAt}, review due ${due}) affects risk ${riskId}, whose last review is ${risk.lastReviewAt ?? 'not recorded'}.`,
-          values: { change: change.id, changeTitle: change.title, recordedAt: change.recordedAt, reviewDue: due, risk: riskId, lastReviewAt: risk?.lastReviewAt ?? null },
+          values: {
+            change: change.id,
+            changeTitle: change.title,
+            recordedAt: change.recordedAt,
+            reviewDue: due,
+            risk: riskId,
+            lastReviewAt: risk?.lastReviewAt ?? null,
+          },
           evidenceIds: risk === undefined ? [] : [evidence.evidenceIdOf(risk)],
         });
       }

@@ -18,11 +18,16 @@ type Verdict = { kind: 'failing'; controls: ControlStatus[] } | { kind: 'no-evid
  */
 function verdictOf(annexControl: string, implementers: readonly ControlStatus[], at: Date, maxAgeDays: number | undefined): Verdict | undefined {
   if (implementers.length === 0) return { kind: 'no-evidence', why: `no configured control gives evidence for ${annexControl}` };
-  const current = implementers.filter((status) => maxAgeDays === undefined || (status.evaluatedAt !== null && (at.getTime() - epochMillis(status.evaluatedAt)) / DAY_MS <= maxAgeDays));
+  const current = implementers.filter(
+    (status) => maxAgeDays === undefined || (status.evaluatedAt !== null && (at.getTime() - epochMillis(status.evaluatedAt)) / DAY_MS <= maxAgeDays),
+  );
   const failing = current.filter((status) => status.status === 'fail');
   if (failing.length > 0) return { kind: 'failing', controls: failing };
   if (current.some((status) => status.status === 'pass')) return undefined;
-  const described = implementers.map((status) => `${status.controlId} ${status.status === null ? 'never ran' : current.includes(status) ? `ended in ${status.status}` : `last ran ${status.evaluatedAt}`}`);
+  const described = implementers.map(
+    (status) =>
+      `${status.controlId} ${status.status === null ? 'never ran' : current.includes(status) ? `ended in ${status.status}` : `last ran ${status.evaluatedAt}`}`,
+  );
   return { kind: 'no-evidence', why: `of the controls giving evidence for ${annexControl}, ${described.join(', ')}` };
 }
 
@@ -53,7 +58,9 @@ export const riskControlIneffective = defineCheck({
         const failing = verdict.kind === 'failing';
         deviations.push({
           subject: `risk:${risk.id}:${annexControl}`,
-          title: failing ? `Risk ${risk.id} is treated by a failing control: ${annexControl}` : `Risk ${risk.id} is treated by a control without evidence: ${annexControl}`,
+          title: failing
+            ? `Risk ${risk.id} is treated by a failing control: ${annexControl}`
+            : `Risk ${risk.id} is treated by a control without evidence: ${annexControl}`,
           // A failing control means the residual rating is not what the register says; no evidence means nobody knows.
           severity: failing ? 'high' : 'medium',
           detail: failing

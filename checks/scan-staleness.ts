@@ -4,14 +4,16 @@ import { daysBetween, defineCheck, type CheckDeviation } from './kit/contract.ts
 import { matchesPattern } from './kit/patterns.ts';
 
 const AssetGroup = z.strictObject({
-  name: z.string().min(1).describe('The group\'s name, as deviations call it.'),
+  name: z.string().min(1).describe("The group's name, as deviations call it."),
   assets: z.array(z.string().min(1)).min(1).describe('Assets in the group, by name with `*` wildcards.'),
-  maxAgeDays: z.number().positive().optional().describe('This group\'s limit in days; the check\'s maxAgeDays by default.'),
+  maxAgeDays: z.number().positive().optional().describe("This group's limit in days; the check's maxAgeDays by default."),
   expected: z.array(z.string().min(1)).default([]).describe('Assets that must each have been scanned; one missing or stale is a deviation of its own.'),
   per: z
     .enum(['asset', 'group'])
     .default('asset')
-    .describe('`asset`: every asset of the group in the evidence needs a recent scan of its own. `group`: one recent scan of any asset of the group stands for all of them (assets scanned in rotation, or copies of one image).'),
+    .describe(
+      '`asset`: every asset of the group in the evidence needs a recent scan of its own. `group`: one recent scan of any asset of the group stands for all of them (assets scanned in rotation, or copies of one image).',
+    ),
 });
 type AssetGroup = z.output<typeof AssetGroup>;
 
@@ -111,7 +113,13 @@ function staleness(byAsset: ReadonlyMap<string, AssetScans>, params: { maxAgeDay
 }
 
 /** A group judged as one (`per: group`): its newest credibly dated scan must be recent. */
-function staleGroup(group: AssetGroup, members: readonly string[], byAsset: ReadonlyMap<string, AssetScans>, maxAge: number, at: Date): CheckDeviation | undefined {
+function staleGroup(
+  group: AssetGroup,
+  members: readonly string[],
+  byAsset: ReadonlyMap<string, AssetScans>,
+  maxAge: number,
+  at: Date,
+): CheckDeviation | undefined {
   let newest: [string, Sighting] | undefined;
   let undated: Sighting | undefined;
   for (const asset of members) {
@@ -156,7 +164,9 @@ function staleAsset(asset: string, scans: AssetScans | undefined, { maxAge, grou
   }
   const undated = scans.undated;
   const undatedNote =
-    undated === undefined ? '' : ` A scan of it ${undated.why === 'unknown' ? 'that states no scan time' : `claiming to have run ${undated.scannedAt}, in the future,`} does not count.`;
+    undated === undefined
+      ? ''
+      : ` A scan of it ${undated.why === 'unknown' ? 'that states no scan time' : `claiming to have run ${undated.scannedAt}, in the future,`} does not count.`;
   if (scans.dated) {
     const age = daysBetween(scans.dated.scannedAt, at);
     if (age <= maxAge) return undefined;
@@ -178,7 +188,14 @@ function staleAsset(asset: string, scans: AssetScans | undefined, { maxAge, grou
     title: `Vulnerability scan of ${asset} has no known time`,
     severity: 'medium',
     detail: `${asset} cannot be shown to have been scanned within ${maxAge} days (the limit for ${group}): ${why}.`,
-    values: { group, asset, lastScanAt: null, scanTime: undated!.why === 'unknown' ? 'unknown' : 'in the future', statedScanAt: undated!.scannedAt, maxAgeDays: maxAge },
+    values: {
+      group,
+      asset,
+      lastScanAt: null,
+      scanTime: undated!.why === 'unknown' ? 'unknown' : 'in the future',
+      statedScanAt: undated!.scannedAt,
+      maxAgeDays: maxAge,
+    },
     evidenceIds: [undated!.evidenceId],
   };
 }

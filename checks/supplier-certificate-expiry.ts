@@ -7,7 +7,9 @@ export const SupplierCertificateParams = z.strictObject({
     .number()
     .nonnegative()
     .default(30)
-    .describe('Report a certificate that expires within this many days, so a renewed one can be asked for in time; exactly this many days out is reported. Default: 30.'),
+    .describe(
+      'Report a certificate that expires within this many days, so a renewed one can be asked for in time; exactly this many days out is reported. Default: 30.',
+    ),
   criticalities: z
     .array(SupplierCriticality)
     .min(1)
@@ -39,7 +41,9 @@ export const supplierCertificateExpiry = defineCheck({
         const expired = daysLeft <= 0;
         deviations.push({
           subject: `supplier:${supplier.name}:certificate:${certificate.name}`,
-          title: expired ? `Supplier certificate expired: ${supplier.name} ${certificate.name}` : `Supplier certificate expiring: ${supplier.name} ${certificate.name}`,
+          title: expired
+            ? `Supplier certificate expired: ${supplier.name} ${certificate.name}`
+            : `Supplier certificate expiring: ${supplier.name} ${certificate.name}`,
           severity: expired ? 'high' : 'low',
           detail: expired
             ? `${certificate.name} of ${supplier.name} (${supplier.criticality}) was valid until ${certificate.validUntil} and has expired; ask for the renewed certificate or report.`

@@ -9,23 +9,22 @@ export const TrainingParams = z.object({
   courses: z
     .array(z.string().trim().min(1))
     .min(1)
-    .describe('The required course: completing any course named here counts. `*` stands for any run of characters ("Security Awareness *"); matched without regard to case.'),
+    .describe(
+      'The required course: completing any course named here counts. `*` stands for any run of characters ("Security Awareness *"); matched without regard to case.',
+    ),
   withinDaysOfHire: z
     .number()
     .int()
     .nonnegative()
     .default(30)
     .describe('Days from the start of the hire day within which a new employee completes the course; exactly this many days is within. Default: 30.'),
-  validForMonths: z
-    .number()
-    .int()
-    .positive()
-    .default(12)
-    .describe('Months a completion counts for; exactly this long after it is still within. Default: 12.'),
+  validForMonths: z.number().int().positive().default(12).describe('Months a completion counts for; exactly this long after it is still within. Default: 12.'),
   unknownPeople: z
     .enum(['report', 'ignore'])
     .default('report')
-    .describe('Learners no HR person joins to (by employee id, email, alias or mapping): report them (low severity, so the platform or HR is corrected) or ignore them. Default: report.'),
+    .describe(
+      'Learners no HR person joins to (by employee id, email, alias or mapping): report them (low severity, so the platform or HR is corrected) or ignore them. Default: report.',
+    ),
 });
 export type TrainingParams = z.infer<typeof TrainingParams>;
 
@@ -65,7 +64,9 @@ export const trainingOverdue = defineCheck({
     const unknown = new Map<string, TrainingRecord[]>();
     for (const record of evidence.records('training-record')) {
       if (!isRequired(record.course)) continue;
-      const matched = (record.employeeId === null ? undefined : byEmployeeId.get(record.employeeId)) ?? index.matchesOfAddress(record.person, evidence.joinOf(record)).map((match) => match.person);
+      const matched =
+        (record.employeeId === null ? undefined : byEmployeeId.get(record.employeeId)) ??
+        index.matchesOfAddress(record.person, evidence.joinOf(record)).map((match) => match.person);
       if (matched.length === 0) {
         const key = normalizeEmail(record.person, evidence.joinOf(record)) ?? record.person;
         const list = unknown.get(key);
@@ -123,7 +124,11 @@ export const trainingOverdue = defineCheck({
           title: `Training records of someone HR does not know: ${address}`,
           severity: 'low',
           detail: `${records.length} record(s) of the required course for ${address}, whom no HR person joins to by employee id, email, alias or mapping: correct the platform or HR, or map the address.`,
-          values: { learner: address, employeeIds: [...new Set(records.map((record) => record.employeeId).filter((id) => id !== null))], records: records.length },
+          values: {
+            learner: address,
+            employeeIds: [...new Set(records.map((record) => record.employeeId).filter((id) => id !== null))],
+            records: records.length,
+          },
           evidenceIds: [...new Set(records.map((record) => evidence.evidenceIdOf(record)))],
         });
       }

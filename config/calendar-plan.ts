@@ -1,6 +1,17 @@
 import type { ActivityOccurrence, PlannedReminder } from '../core/calendar-contracts.ts';
 import type { CalendarActivity, ResolvedCalendar, Rung } from './calendar.ts';
-import { addDays, formatLocalDate, formatSpan, fromZoned, occurrencesOf, shiftInstant, toZoned, zoneOf, type LocalDate, type Span } from '../core/calendar-occurrences.ts';
+import {
+  addDays,
+  formatLocalDate,
+  formatSpan,
+  fromZoned,
+  occurrencesOf,
+  shiftInstant,
+  toZoned,
+  zoneOf,
+  type LocalDate,
+  type Span,
+} from '../core/calendar-occurrences.ts';
 
 /*
  * From activities to dated occurrences: due instants, opening time, reminders, grace and closing. Pure.
@@ -70,7 +81,12 @@ export function occurrencesToOpen(activity: CalendarActivity, firedAt: number, l
 }
 
 /** The review a recorded change starts: due `dueInDays` after the change at the calendar's due time. */
-export function planChangeReview(calendar: ResolvedCalendar, change: { id: string; title: string }, recordedAt: number, dueInDays?: number): ActivityOccurrence {
+export function planChangeReview(
+  calendar: ResolvedCalendar,
+  change: { id: string; title: string },
+  recordedAt: number,
+  dueInDays?: number,
+): ActivityOccurrence {
   const review = calendar.changeReview;
   if (!review) throw new Error('calendar.changeReview is not configured (owner, dueInDays)');
   const recorded = toZoned(recordedAt, review.timeZone);
@@ -137,13 +153,21 @@ function occurrenceOf(activity: CalendarActivity, current: Dated, next: Dated | 
  * one); the others remind; `0d` says it is due; overdue rungs repeat until the occurrence closes, except at the
  * end of grace, where the missed-activity notice speaks instead.
  */
-export function ladderOf(ladder: readonly Rung[], due: number, graceUntil: number, closesAt: number, zone: string): { opensAt: number; reminders: PlannedReminder[] } {
+export function ladderOf(
+  ladder: readonly Rung[],
+  due: number,
+  graceUntil: number,
+  closesAt: number,
+  zone: string,
+): { opensAt: number; reminders: PlannedReminder[] } {
   const before = ladder.filter((rung) => rung.when === 'before').map((rung) => ({ rung, at: shiftInstant(due, rung.span, -1, zone) }));
   const opensAt = Math.min(due, ...before.map((entry) => entry.at));
   const reminders: PlannedReminder[] = [];
   for (const { rung, at } of before) {
     if (at <= opensAt && at < due) continue;
-    reminders.push(rung.span.amount === 0 ? { at: iso(at), kind: 'due', label: 'due today' } : { at: iso(at), kind: 'reminder', label: `due in ${formatSpan(rung.span)}` });
+    reminders.push(
+      rung.span.amount === 0 ? { at: iso(at), kind: 'due', label: 'due today' } : { at: iso(at), kind: 'reminder', label: `due in ${formatSpan(rung.span)}` },
+    );
   }
   for (const rung of ladder) {
     if (rung.when === 'before') continue;

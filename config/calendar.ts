@@ -38,7 +38,9 @@ export function parseRung(text: string): Rung | undefined {
   return { when: match[2] ? 'overdue-every' : 'overdue', span };
 }
 
-const RungText = z.string().refine((text) => parseRung(text) !== undefined, 'a reminder such as "14d" (before due), "0d" (on the due date), "overdue 3d" or "overdue every 7d"');
+const RungText = z
+  .string()
+  .refine((text) => parseRung(text) !== undefined, 'a reminder such as "14d" (before due), "0d" (on the due date), "overdue 3d" or "overdue every 7d"');
 
 export const EvidenceExpectation = z.strictObject({
   name: z.string().min(1).describe('What the evidence is, e.g. "reviewed rule set".'),
@@ -66,7 +68,7 @@ export const ActivityEntry = z.strictObject({
 export type ActivityEntry = z.infer<typeof ActivityEntry>;
 
 export const Certification = z.strictObject({
-  issued: DateText.describe('The certificate\'s issue date: surveillance audits follow at 12 and 24 months, and it expires at 36.'),
+  issued: DateText.describe("The certificate's issue date: surveillance audits follow at 12 and 24 months, and it expires at 36."),
   body: z.string().min(1).describe('The certification body.'),
   readinessWeeks: z.number().int().min(0).max(52).default(6).describe('A readiness check is due this many weeks before each audit.'),
   recertificationLeadWeeks: z
@@ -81,27 +83,32 @@ export const Certification = z.strictObject({
 export type Certification = z.infer<typeof Certification>;
 
 export const ChangeReview = z.strictObject({
-  dueInDays: z.number().int().min(1).max(365).default(14).describe('Days from `isms change record` to the review\'s due date.'),
+  dueInDays: z.number().int().min(1).max(365).default(14).describe("Days from `isms change record` to the review's due date."),
   owner: z.string().min(1).describe('Who reviews scope, risks and the SoA after a change.'),
-  evidence: z.array(EvidenceExpectation).default([{ name: 'change impact assessment', required: true }]).describe('The evidence a completed review brings.'),
+  evidence: z
+    .array(EvidenceExpectation)
+    .default([{ name: 'change impact assessment', required: true }])
+    .describe('The evidence a completed review brings.'),
 });
 
 const DEFAULT_LADDER = ['14d', '7d', '1d', '0d', 'overdue every 7d'];
 
 const CalendarShape = z.strictObject({
-    defaults: z.boolean().default(false).describe('Include the ten shipped activities ISO/IEC 27001 expects; entries with the same id adjust them.'),
-    owner: z.string().min(1).optional().describe('Owner of the shipped activities and the audit cycle unless they name their own.'),
-    timezone: TimeZoneText.optional().describe('Default zone of activities; the config\'s `timezone` if absent.'),
-    dueTime: TimeText.default('09:00').describe('The default time of day occurrences are due.'),
-    grace: SpanText.default('14d').describe('The default time after due before a missing completion is a missed-activity nonconformity.'),
-    reminders: z
-      .array(RungText)
-      .default(DEFAULT_LADDER)
-      .describe('The default reminder ladder: `14d` before due (the occurrence opens at the first rung), `0d` on the due date, `overdue 3d` once after, `overdue every 7d`.'),
-    notify: z.array(z.string()).default([]).describe('Notification targets (from `notifications:`) that receive every calendar notice.'),
-    activities: z.array(ActivityEntry).default([]).describe('Recurring human activities, and adjustments of the shipped ones.'),
-    certification: Certification.optional().describe('The certification audit cycle.'),
-    changeReview: ChangeReview.optional().describe('The review that `isms change record` starts.'),
+  defaults: z.boolean().default(false).describe('Include the ten shipped activities ISO/IEC 27001 expects; entries with the same id adjust them.'),
+  owner: z.string().min(1).optional().describe('Owner of the shipped activities and the audit cycle unless they name their own.'),
+  timezone: TimeZoneText.optional().describe("Default zone of activities; the config's `timezone` if absent."),
+  dueTime: TimeText.default('09:00').describe('The default time of day occurrences are due.'),
+  grace: SpanText.default('14d').describe('The default time after due before a missing completion is a missed-activity nonconformity.'),
+  reminders: z
+    .array(RungText)
+    .default(DEFAULT_LADDER)
+    .describe(
+      'The default reminder ladder: `14d` before due (the occurrence opens at the first rung), `0d` on the due date, `overdue 3d` once after, `overdue every 7d`.',
+    ),
+  notify: z.array(z.string()).default([]).describe('Notification targets (from `notifications:`) that receive every calendar notice.'),
+  activities: z.array(ActivityEntry).default([]).describe('Recurring human activities, and adjustments of the shipped ones.'),
+  certification: Certification.optional().describe('The certification audit cycle.'),
+  changeReview: ChangeReview.optional().describe('The review that `isms change record` starts.'),
 });
 
 export const CalendarConfig = CalendarShape.superRefine((calendar, ctx) => {
@@ -258,11 +265,20 @@ function build(calendar: CalendarConfig, fallbackZone: string): { activities: Ma
     defaults.delete(entry.id);
     // An entry that names its own frequency replaces the default's rather than mixing two.
     const ownFrequency = entry.rrule !== undefined || entry.every !== undefined;
-    entries.push({ entry: base ? { ...base, ...(ownFrequency ? { rrule: undefined, every: undefined, anchor: undefined } : {}), ...definedOf(entry) } : entry, path });
+    entries.push({
+      entry: base ? { ...base, ...(ownFrequency ? { rrule: undefined, every: undefined, anchor: undefined } : {}), ...definedOf(entry) } : entry,
+      path,
+    });
   });
   entries.unshift(...[...defaults.values()].map((entry) => ({ entry, path: ['defaults'] })));
 
-  const defaultsFor = { time: calendar.dueTime, timeZone: calendar.timezone ?? fallbackZone, grace: calendar.grace, reminders: calendar.reminders, owner: calendar.owner };
+  const defaultsFor = {
+    time: calendar.dueTime,
+    timeZone: calendar.timezone ?? fallbackZone,
+    grace: calendar.grace,
+    reminders: calendar.reminders,
+    owner: calendar.owner,
+  };
   for (const { entry, path } of entries) {
     const activity = activityOf(entry, path, defaultsFor, issues);
     if (activity) activities.set(activity.id, activity);

@@ -58,7 +58,8 @@ function convert(schema: z.ZodType, references: ReadonlyMap<z.ZodType, string>, 
   }) as JsonSchema;
   delete json.$schema;
   unwrapLoneAllOf(json);
-  if (json.definitions !== undefined) throw new Error('config JSON Schema: a zod schema converted with definitions of its own (a recursive shape?); name it in SHARED_DEFINITIONS');
+  if (json.definitions !== undefined)
+    throw new Error('config JSON Schema: a zod schema converted with definitions of its own (a recursive shape?); name it in SHARED_DEFINITIONS');
   return json;
 }
 
@@ -88,7 +89,11 @@ function loneAllOf(node: unknown): unknown {
 }
 
 /** The definition a schema is, or is a described copy of (`.describe()` and `.meta()` copy a schema and name the original its parent). */
-function sharedShapeOf(schema: z.core.$ZodType, references: ReadonlyMap<z.ZodType, string>, self: z.ZodType | undefined): { name: string; schema: z.ZodType } | undefined {
+function sharedShapeOf(
+  schema: z.core.$ZodType,
+  references: ReadonlyMap<z.ZodType, string>,
+  self: z.ZodType | undefined,
+): { name: string; schema: z.ZodType } | undefined {
   for (let at: z.core.$ZodType | undefined = schema; at !== undefined && at !== self; at = at._zod.parent) {
     const name = references.get(at as z.ZodType);
     if (name !== undefined) return { name, schema: at as z.ZodType };
@@ -187,10 +192,22 @@ export function configJsonSchema(registries: Registries): JsonSchema {
   definitions['Source'] = {
     ...describedBy(SourceConfig),
     anyOf: [
-      ...connectors.map((connector) => convert(SourceConfig.extend({ connector: z.literal(connector.name).describe(`The built-in connector ${connector.name}.`), config: connector.config.optional() }), references)),
+      ...connectors.map((connector) =>
+        convert(
+          SourceConfig.extend({
+            connector: z.literal(connector.name).describe(`The built-in connector ${connector.name}.`),
+            config: connector.config.optional(),
+          }),
+          references,
+        ),
+      ),
       convert(
         SourceConfig.extend({
-          connector: z.string().min(1).describe('A connector instance named under `connectors:`.').meta({ not: { enum: names } }),
+          connector: z
+            .string()
+            .min(1)
+            .describe('A connector instance named under `connectors:`.')
+            .meta({ not: { enum: names } }),
         }),
         references,
       ),
@@ -199,13 +216,22 @@ export function configJsonSchema(registries: Registries): JsonSchema {
   definitions['Check'] = {
     ...describedBy(CheckConfig),
     anyOf: checks.map((check) =>
-      convert(CheckConfig.extend({ check: z.literal(check.id).describe(`${check.title} (${check.references.join(', ')}).`), params: check.params.optional() }), references),
+      convert(
+        CheckConfig.extend({ check: z.literal(check.id).describe(`${check.title} (${check.references.join(', ')}).`), params: check.params.optional() }),
+        references,
+      ),
     ),
   };
   definitions['ConnectorInstance'] = {
     ...describedBy(ConnectorInstance),
     anyOf: connectors.map((connector) =>
-      convert(ConnectorInstance.extend({ type: z.literal(connector.name).describe(`The built-in connector ${connector.name}.`), config: connector.config.optional() }), references),
+      convert(
+        ConnectorInstance.extend({
+          type: z.literal(connector.name).describe(`The built-in connector ${connector.name}.`),
+          config: connector.config.optional(),
+        }),
+        references,
+      ),
     ),
   };
 

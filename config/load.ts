@@ -80,7 +80,10 @@ export function parseConfig(text: string, file: string, registries: Registries):
   // a config that shares one owner among 150 controls, and fails without saying where.
   const parsed = IsmsConfig.safeParse(doc.toJS({ maxAliasCount: -1 }) ?? {});
   if (!parsed.success) {
-    throw new ConfigError(`${file}: invalid config`, parsed.error.issues.map((issue) => format({ path: issue.path as (string | number)[], message: issue.message })));
+    throw new ConfigError(
+      `${file}: invalid config`,
+      parsed.error.issues.map((issue) => format({ path: issue.path as (string | number)[], message: issue.message })),
+    );
   }
   const config = parsed.data;
   const baseDir = path.dirname(path.resolve(file));
@@ -97,7 +100,10 @@ export function parseConfig(text: string, file: string, registries: Registries):
   /** Whether a join can apply to the connector's records; says why not otherwise. */
   function joinUsable(connector: AnyConnector, join: SourceJoin, at: (string | number)[]): boolean {
     if (!connector.kinds.includes('identity')) {
-      issues.push({ path: at, message: `${connector.name} yields ${connector.kinds.join(' and ')} records, not accounts: a join says how a system's accounts map to people` });
+      issues.push({
+        path: at,
+        message: `${connector.name} yields ${connector.kinds.join(' and ')} records, not accounts: a join says how a system's accounts map to people`,
+      });
       return false;
     }
     if (join.tag !== undefined && !connector.withAccountTags) {
@@ -111,7 +117,11 @@ export function parseConfig(text: string, file: string, registries: Registries):
     if (!connector) {
       issues.push({ path: ['connectors', name, 'type'], message: unknownName('connector type', instance.type, registries.connectors.keys()) });
     }
-    if (instance.join && connector) instanceJoins.set(name, joinUsable(connector, instance.join, ['connectors', name, 'join']) ? joinOf(instance.join, ['connectors', name, 'join']) : undefined);
+    if (instance.join && connector)
+      instanceJoins.set(
+        name,
+        joinUsable(connector, instance.join, ['connectors', name, 'join']) ? joinOf(instance.join, ['connectors', name, 'join']) : undefined,
+      );
   }
 
   const notificationNames = new Set<string>();
@@ -136,7 +146,10 @@ export function parseConfig(text: string, file: string, registries: Registries):
         return;
       }
       if (source.join && instance?.join) {
-        issues.push({ path: at('sources', s, 'join'), message: `connector instance ${source.connector} says its join already: say a system's join once, on the instance or on the source` });
+        issues.push({
+          path: at('sources', s, 'join'),
+          message: `connector instance ${source.connector} says its join already: say a system's join once, on the instance or on the source`,
+        });
         return;
       }
       const merged = { ...(instance?.config ?? {}), ...source.config };
@@ -183,7 +196,10 @@ export function parseConfig(text: string, file: string, registries: Registries):
       });
       const feeding = sources.filter((source) => selected.includes(source.name) && check.inputs.some((kind) => source.connector.kinds.includes(kind)));
       if (feeding.length === 0 && sources.length === control.sources.length) {
-        issues.push({ path: at('checks', k, 'check'), message: `${check.id} reads ${check.inputs.join(' or ')} records, and no selected source of control ${control.id} provides them` });
+        issues.push({
+          path: at('checks', k, 'check'),
+          message: `${check.id} reads ${check.inputs.join(' or ')} records, and no selected source of control ${control.id} provides them`,
+        });
       }
       if (result.success) checks.push({ check, params: result.data, sources: feeding.map((source) => source.name) });
     });

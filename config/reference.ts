@@ -57,14 +57,14 @@ export function renderConfigReference(registries: Registries): string {
     return found;
   };
   const lines: string[] = [
-    '<!-- Generated from the zod schemas by `npm run config:reference`; edit the schemas\' descriptions, not this file. -->',
+    "<!-- Generated from the zod schemas by `npm run config:reference`; edit the schemas' descriptions, not this file. -->",
     '',
     '# Configuration reference',
     '',
     'Every key of `isms.yaml`, with its type, default and meaning, generated from the zod schemas the worker validates',
     'the config with. `isms config check` validates a config as the worker will load it, naming the line of every',
     'error. [`isms.schema.json`](isms.schema.json) is the same schema as JSON Schema (also printed by',
-    '`isms config schema`): with the YAML language server (VS Code\'s YAML extension, and most editors\' YAML support)',
+    "`isms config schema`): with the YAML language server (VS Code's YAML extension, and most editors' YAML support)",
     'a config whose first line is `# yaml-language-server: $schema=<path or URL of isms.schema.json>` completes keys,',
     'shows these descriptions and marks errors while you type, as `isms.example.yaml` does. Unknown keys are errors',
     'everywhere.',
@@ -81,15 +81,20 @@ export function renderConfigReference(registries: Registries): string {
   delete root.allOf;
   lines.push('## Top level', '', ...renderTables(tablesOf(root, '', 'Key'), '###'));
 
-  lines.push('## Sources', '', 'An entry of a control\'s `sources:`. Its `config` holds the options of the connector it names (see [Connectors](#connectors)).', '');
+  lines.push(
+    '## Sources',
+    '',
+    "An entry of a control's `sources:`. Its `config` holds the options of the connector it names (see [Connectors](#connectors)).",
+    '',
+  );
   lines.push(...renderTables(tablesOf(shapeJsonSchema(SourceConfig), 'controls[].sources[]', 'Key'), '###'));
-  lines.push('## Checks of a control', '', 'An entry of a control\'s `checks:`. Its `params` are those of the check it names (see [Checks](#checks)).', '');
+  lines.push('## Checks of a control', '', "An entry of a control's `checks:`. Its `params` are those of the check it names (see [Checks](#checks)).", '');
   lines.push(...renderTables(tablesOf(shapeJsonSchema(CheckConfig), 'controls[].checks[]', 'Key'), '###'));
   lines.push(
     '## Connector instances',
     '',
     'An entry of `connectors:`: a connector with options that several sources share. A source names the instance as its',
-    '`connector`, and its own `config` is laid over the instance\'s, key by key; the result must hold the connector\'s',
+    "`connector`, and its own `config` is laid over the instance's, key by key; the result must hold the connector's",
     'required options.',
     '',
   );
@@ -99,7 +104,12 @@ export function renderConfigReference(registries: Registries): string {
   for (const connector of registries.connectors.values()) lines.push(...connectorSection(connector));
   const checks = [...registries.checks.values()];
   const allDefaulted = checks.every((check) => (checkParamsSchema(check).required ?? []).length === 0);
-  lines.push('## Checks', '', `The parameters of each built-in check: the \`params\` of an entry of a control's \`checks:\`.${allDefaulted ? ' Every parameter has a default.' : ''}`, '');
+  lines.push(
+    '## Checks',
+    '',
+    `The parameters of each built-in check: the \`params\` of an entry of a control's \`checks:\`.${allDefaulted ? ' Every parameter has a default.' : ''}`,
+    '',
+  );
   for (const check of checks) lines.push(...checkSection(check));
 
   lines.push(
@@ -125,7 +135,10 @@ export function renderConfigReference(registries: Registries): string {
     'days in the zone the option names.',
     '',
   );
-  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${lines
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 function connectorSection(connector: AnyConnector): string[] {
@@ -203,7 +216,10 @@ function renderTables(tables: Table[], level: string): string[] {
       : [
           `| ${table.column} | Type | Default | Required | Description |`,
           '| --- | --- | --- | --- | --- |',
-          ...table.rows.map((row) => `| \`${row.name}\` | ${cell(row.type)} | ${row.default === '' ? '' : `\`${cell(row.default)}\``} | ${row.required ? 'yes' : ''} | ${cell(row.description)} |`),
+          ...table.rows.map(
+            (row) =>
+              `| \`${row.name}\` | ${cell(row.type)} | ${row.default === '' ? '' : `\`${cell(row.default)}\``} | ${row.required ? 'yes' : ''} | ${cell(row.description)} |`,
+          ),
           '',
         ]),
   ]);
@@ -238,7 +254,11 @@ function typeOf(node: JsonSchema, many = false, formsSeen: FormsSeen = new Map()
   if (node.$ref !== undefined) return definitionType(node.$ref, many);
   if (node.allOf?.length === 1 && node.allOf[0] !== undefined) return typeOf(node.allOf[0], many, formsSeen);
   if (node.const !== undefined) return `\`${String(node.const)}\``;
-  if (node.enum !== undefined) return wordList(node.enum.map((value) => `\`${String(value)}\``), 'or');
+  if (node.enum !== undefined)
+    return wordList(
+      node.enum.map((value) => `\`${String(value)}\``),
+      'or',
+    );
   const members = membersOf(node);
   if (members.length > 0) {
     const forms = members.filter((member) => member.properties !== undefined);
@@ -247,7 +267,11 @@ function typeOf(node: JsonSchema, many = false, formsSeen: FormsSeen = new Map()
     const which = alike === undefined ? `one of ${forms.length} forms (below)` : `one of the forms of \`${alike}\``;
     return wordList([...new Set(others)].concat(forms.length === 0 ? [] : [`${noun('an object', 'objects')} in ${which}`]), 'or');
   }
-  if (Array.isArray(node.type)) return wordList(node.type.map((type) => typeOf({ ...node, type }, many, formsSeen)), 'or');
+  if (Array.isArray(node.type))
+    return wordList(
+      node.type.map((type) => typeOf({ ...node, type }, many, formsSeen)),
+      'or',
+    );
   switch (node.type) {
     case 'string':
       return stringType(node, many);
@@ -284,7 +308,10 @@ function definitionType(ref: string, many: boolean): string {
   const link = (text: string, anchor: string) => `[${text}${many ? 's' : ''}](#${anchor})`;
   const known = DEFINITION_TYPES[name];
   if (known !== undefined) return link(known.text, known.anchor);
-  for (const [prefix, what] of [[CONNECTOR_DEFINITION, 'options'], [CHECK_DEFINITION, 'parameters']] as const) {
+  for (const [prefix, what] of [
+    [CONNECTOR_DEFINITION, 'options'],
+    [CHECK_DEFINITION, 'parameters'],
+  ] as const) {
     if (name.startsWith(prefix)) return `[${name.slice(prefix.length)} ${what}](#${name.slice(prefix.length)})`;
   }
   return name;

@@ -27,10 +27,12 @@ export function resolveJoin(join: SourceJoin, baseDir: string): { join: AccountJ
   const written = join.template === undefined ? [] : typeof join.template === 'string' ? [join.template] : join.template;
   written.forEach((text, index) => {
     const parsed = parseAddressTemplate(text);
-    if ('problem' in parsed) issues.push({ path: typeof join.template === 'string' ? ['template'] : ['template', index], message: `template "${text}": ${parsed.problem}` });
+    if ('problem' in parsed)
+      issues.push({ path: typeof join.template === 'string' ? ['template'] : ['template', index], message: `template "${text}": ${parsed.problem}` });
     else templates.push(parsed);
   });
-  const attribute = join.attribute === undefined ? null : typeof join.attribute === 'string' ? { name: join.attribute, matches: 'email' as const } : join.attribute;
+  const attribute =
+    join.attribute === undefined ? null : typeof join.attribute === 'string' ? { name: join.attribute, matches: 'email' as const } : join.attribute;
   const attributePath = attribute?.name.split('.') ?? [];
   if (attributePath.some((key) => key === '')) issues.push({ path: ['attribute'], message: `attribute "${attribute?.name}": an empty name between dots` });
   const tag = join.tag === undefined ? null : typeof join.tag === 'string' ? { key: join.tag, matches: 'email' as const } : join.tag;
@@ -45,7 +47,11 @@ export function resolveJoin(join: SourceJoin, baseDir: string): { join: AccountJ
     }
   }
   if (!join.email && !join.aliases && written.length === 0 && !attribute && !tag && join.mappingFile === undefined) {
-    issues.push({ path: [], message: 'joins no account to anyone (email and aliases are off, and no template, attribute, tag or mapping file is given): every account would be an orphan' });
+    issues.push({
+      path: [],
+      message:
+        'joins no account to anyone (email and aliases are off, and no template, attribute, tag or mapping file is given): every account would be an orphan',
+    });
   }
   if (issues.length > 0) return { join: undefined, issues };
   return {
@@ -80,8 +86,11 @@ const requiredCell = (what: string) =>
   });
 
 const MappingRow = {
-  email: z.object({ account: requiredCell('an account'), target: emailCell.pipe(z.string({ error: 'an empty cell: every row names the email of the account\'s owner' })) }),
-  employeeId: z.object({ account: requiredCell('an account'), target: requiredCell('the employee id of the account\'s owner') }),
+  email: z.object({
+    account: requiredCell('an account'),
+    target: emailCell.pipe(z.string({ error: "an empty cell: every row names the email of the account's owner" })),
+  }),
+  employeeId: z.object({ account: requiredCell('an account'), target: requiredCell("the employee id of the account's owner") }),
 };
 
 /**
@@ -100,9 +109,12 @@ function readMappingFile(file: string, baseDir: string): AccountMapping {
   } catch (error) {
     if (error instanceof MappingFileProblem) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw new MappingFileProblem(`${where}: ${code === 'ENOENT' || code === 'ENOTDIR' ? 'no such file' : `cannot be read (${code ?? 'unknown error'})`} (${absolutePath})`);
+    throw new MappingFileProblem(
+      `${where}: ${code === 'ENOENT' || code === 'ENOTDIR' ? 'no such file' : `cannot be read (${code ?? 'unknown error'})`} (${absolutePath})`,
+    );
   }
-  if (size > MAX_MAPPING_FILE_BYTES) throw new MappingFileProblem(`${where}: is ${size} bytes; a mapping file lists the exceptions and may hold at most ${MAX_MAPPING_FILE_BYTES} bytes`);
+  if (size > MAX_MAPPING_FILE_BYTES)
+    throw new MappingFileProblem(`${where}: is ${size} bytes; a mapping file lists the exceptions and may hold at most ${MAX_MAPPING_FILE_BYTES} bytes`);
   let content: Buffer;
   try {
     content = readFileSync(absolutePath);
@@ -115,7 +127,8 @@ function readMappingFile(file: string, baseDir: string): AccountMapping {
     // With `info`, csv-parse returns {record, info} per record; its types only know the plain form.
     parsed = parseCsv(content, { info: true, bom: true, skip_empty_lines: true }) as unknown as typeof parsed;
   } catch (error) {
-    if (error instanceof CsvError) throw new MappingFileProblem(`${where}: ${typeof error.lines === 'number' ? `line ${error.lines}: ` : ''}not valid CSV: ${describeCsvError(error)}`);
+    if (error instanceof CsvError)
+      throw new MappingFileProblem(`${where}: ${typeof error.lines === 'number' ? `line ${error.lines}: ` : ''}not valid CSV: ${describeCsvError(error)}`);
     throw error;
   }
   const [headerRecord, ...rows] = parsed;
@@ -124,12 +137,15 @@ function readMappingFile(file: string, baseDir: string): AccountMapping {
   const target = TARGET_COLUMNS.filter((column) => header.includes(column));
   if (!header.includes(ACCOUNT_COLUMN) || target.length !== 1) {
     // The header row is not quoted back: a path that names the wrong file would put its first line in the message.
-    throw new MappingFileProblem(`${where}: line 1: the header must name the columns account and email, or account and employeeId; it has ${header.length} column(s)`);
+    throw new MappingFileProblem(
+      `${where}: line 1: the header must name the columns account and email, or account and employeeId; it has ${header.length} column(s)`,
+    );
   }
   const matches = target[0]!;
   for (const column of [ACCOUNT_COLUMN, matches]) {
     const positions = header.flatMap((name, index) => (name === column ? [index + 1] : []));
-    if (positions.length > 1) throw new MappingFileProblem(`${where}: line 1: column ${column} appears ${positions.length} times, in columns ${positions.join(', ')}`);
+    if (positions.length > 1)
+      throw new MappingFileProblem(`${where}: line 1: column ${column} appears ${positions.length} times, in columns ${positions.join(', ')}`);
   }
 
   const source: CsvSource = { connector: 'mapping file', file };

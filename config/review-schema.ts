@@ -12,12 +12,14 @@ export type ReviewCadence = z.infer<typeof ReviewCadence>;
 export const ReviewConfig = z.strictObject({
   every: z
     .union([ReviewCadence, Schedule])
-    .describe('A cadence (campaigns open on the 1st of the period at 09:00 in the config\'s zone), or a schedule like the control\'s.'),
+    .describe("A cadence (campaigns open on the 1st of the period at 09:00 in the config's zone), or a schedule like the control's."),
   dueInDays: z.number().positive().default(14).describe('Days reviewers have to decide every entry; fractions are allowed (short campaigns in tests).'),
-  reviewers: z.record(z.string().min(1), z.string().min(1)).default({}).describe('Source name -> who reviews that system\'s accounts; the control owner for the others.'),
-  sources: z.array(z.string().min(1)).min(1).optional().describe('Identity sources under review; all the control\'s identity sources by default.'),
-  verifyAfter: Duration.default('3 days')
-    .describe('How long after a `revoke` decision a fresh collection must show the account gone or disabled.'),
+  reviewers: z
+    .record(z.string().min(1), z.string().min(1))
+    .default({})
+    .describe("Source name -> who reviews that system's accounts; the control owner for the others."),
+  sources: z.array(z.string().min(1)).min(1).optional().describe("Identity sources under review; all the control's identity sources by default."),
+  verifyAfter: Duration.default('3 days').describe('How long after a `revoke` decision a fresh collection must show the account gone or disabled.'),
   maxVerifications: z
     .number()
     .int()

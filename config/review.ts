@@ -91,7 +91,10 @@ function resolveControlReview(loaded: LoadedConfig, control: ResolvedControl, re
   const at = (...rest: (string | number)[]) => `controls[${position}].review${rest.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('')}`;
   const issues: string[] = [];
   review.sources?.forEach((name, n) => {
-    if (!identitySources.includes(name)) issues.push(`${at('sources', n)}: "${name}" is not an identity source of control ${controlId} (identity sources: ${identitySources.join(', ') || 'none'})`);
+    if (!identitySources.includes(name))
+      issues.push(
+        `${at('sources', n)}: "${name}" is not an identity source of control ${controlId} (identity sources: ${identitySources.join(', ') || 'none'})`,
+      );
   });
   const sources = review.sources ?? identitySources;
   for (const name of Object.keys(review.reviewers)) {

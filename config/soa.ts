@@ -40,14 +40,22 @@ export const SoaConfig = z
       .min(1)
       .optional()
       .describe('The reasons for including every applicable control not listed under `controls` (or listed without reasons).'),
-    titles: z.string().min(1).optional().describe('A CSV with columns `id` and `title`: licensed official titles shown instead of ours. Relative to the config file.'),
+    titles: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A CSV with columns `id` and `title`: licensed official titles shown instead of ours. Relative to the config file.'),
     controls: z.record(z.string(), SoaControlEntry).default({}).describe('What only people can say about single Annex A controls, by id, e.g. `A.7.4`.'),
   })
   .superRefine((soa, context) => {
     // Checked here rather than as the record's key schema, whose own message zod replaces with "Invalid key".
     for (const id of Object.keys(soa.controls)) {
       if (!isAnnexA(id) || !catalogOf(ISO_27001).byId.has(id)) {
-        context.addIssue({ code: 'custom', path: ['controls', id], message: `"${id}" is not an Annex A control of ISO/IEC 27001:2022 (A.5.1-A.5.37, A.6.1-A.6.8, A.7.1-A.7.14, A.8.1-A.8.34)` });
+        context.addIssue({
+          code: 'custom',
+          path: ['controls', id],
+          message: `"${id}" is not an Annex A control of ISO/IEC 27001:2022 (A.5.1-A.5.37, A.6.1-A.6.8, A.7.1-A.7.14, A.8.1-A.8.34)`,
+        });
       }
     }
   });

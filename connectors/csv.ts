@@ -138,7 +138,13 @@ function readFailure(error: unknown, { connector, file }: CsvSource): unknown {
 }
 
 /** csv-parse's messages that hold only counts and line numbers; the others quote the file (a field, a character, the header). */
-const CSV_MESSAGES_WITHOUT_CONTENT = new Set(['CSV_RECORD_INCONSISTENT_COLUMNS', 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH', 'CSV_QUOTE_NOT_CLOSED', 'CSV_MAX_RECORD_SIZE', 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE']);
+const CSV_MESSAGES_WITHOUT_CONTENT = new Set([
+  'CSV_RECORD_INCONSISTENT_COLUMNS',
+  'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH',
+  'CSV_QUOTE_NOT_CLOSED',
+  'CSV_MAX_RECORD_SIZE',
+  'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE',
+]);
 
 const CSV_PROBLEMS: Readonly<Record<string, string>> = {
   INVALID_OPENING_QUOTE: 'a quote opens in the middle of a field (quote the whole field, doubling quotes inside it)',
@@ -188,7 +194,9 @@ export function checkHeader(source: CsvSource, header: readonly string[], column
       );
     }
     if (positions.length > 1) {
-      throw new MalformedResponseError(`${source.connector}: ${source.file}: header "${wanted}" (columns.${field}) appears ${positions.length} times, in columns ${positions.join(', ')}`);
+      throw new MalformedResponseError(
+        `${source.connector}: ${source.file}: header "${wanted}" (columns.${field}) appears ${positions.length} times, in columns ${positions.join(', ')}`,
+      );
     }
   }
   return names;
@@ -204,7 +212,11 @@ export interface ParsedRow<T> {
  * Parses the mapped cells of each row with `schema`, whose keys are our field names; a failure names the file,
  * the line and the export's own header of the column at fault.
  */
-export function csvRowParser<F extends string, S extends z.ZodType>(source: CsvSource, columns: ColumnHeaders<F>, schema: S): (row: CsvRow) => ParsedRow<z.output<S>> {
+export function csvRowParser<F extends string, S extends z.ZodType>(
+  source: CsvSource,
+  columns: ColumnHeaders<F>,
+  schema: S,
+): (row: CsvRow) => ParsedRow<z.output<S>> {
   const mapped = Object.entries(columns) as [F, string | undefined][];
   return (row) => {
     const fields: Partial<Record<F, string>> = {};
@@ -327,7 +339,9 @@ export async function* collectCsvRecords<T>(collection: CsvCollection<T>): Async
   }
 
   if (rows < skip) {
-    throw new MalformedResponseError(`${connector}: ${file}: has ${rows} rows but an earlier attempt already collected ${skip}: the file changed during the collection`);
+    throw new MalformedResponseError(
+      `${connector}: ${file}: has ${rows} rows but an earlier attempt already collected ${skip}: the file changed during the collection`,
+    );
   }
   ctx.provenance({ file: { path: file, absolutePath, sha256: digest?.sha256, bytes: digest?.bytes, rows } });
 }
@@ -394,7 +408,10 @@ export function csvRecordLines(): (record: readonly string[], info: RecordInfo) 
  * caller's, so rows of any length come through. Empty lines are skipped and a BOM is dropped. Text that is not
  * CSV throws csv-parse's CsvError, for the caller to name its source.
  */
-export async function* streamCsvRecords(content: Uint8Array, options: { readonly delimiter?: string; readonly signal?: AbortSignal } = {}): AsyncGenerator<CsvRecord> {
+export async function* streamCsvRecords(
+  content: Uint8Array,
+  options: { readonly delimiter?: string; readonly signal?: AbortSignal } = {},
+): AsyncGenerator<CsvRecord> {
   if (!content.includes(QUOTE) && !content.includes(CR)) {
     yield* quoteFreeRecords(content, options.delimiter ?? ',', options.signal);
     return;
@@ -428,7 +445,7 @@ async function* quoteFreeRecords(content: Uint8Array, delimiter: string, signal:
   let text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8');
   if (text.startsWith(BOM)) text = text.slice(1);
   let line = 0;
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     const end = text.indexOf('\n', start);
     const stop = end < 0 ? text.length : end;
     line++;

@@ -112,4 +112,3 @@ export function endsMidJson(text: string): boolean {
   }
   return opened && (depth > 0 || inString);
 }
-

@@ -15,6 +15,21 @@ import { supplierRegister } from './supplier-register/index.ts';
 import { trainingCsv } from './training-csv/index.ts';
 
 /** Every connector this build ships; config names them by `name`. */
-export const builtinConnectors: readonly AnyConnector[] = [awsIam, awsIdentityCenter, googleWorkspace, microsoftGraph, gitHub, okta, hrCsv, identityCsv, bambooHr, awsBackup, scannerFiles, riskRegister, supplierRegister, trainingCsv];
+export const builtinConnectors: readonly AnyConnector[] = [
+  awsIam,
+  awsIdentityCenter,
+  googleWorkspace,
+  microsoftGraph,
+  gitHub,
+  okta,
+  hrCsv,
+  identityCsv,
+  bambooHr,
+  awsBackup,
+  scannerFiles,
+  riskRegister,
+  supplierRegister,
+  trainingCsv,
+];
 
 export const defaultConnectors = connectorRegistry(builtinConnectors);

@@ -25,11 +25,11 @@ const MAX_YAML_BYTES = 16 * 1024 * 1024;
 
 /** Fields a register's connector config shares: where the file is and how its days are counted. */
 export const registerFileConfig = {
-  path: z.string().min(1).describe('The register file, relative to the config file\'s folder.'),
-  format: RegisterFormat.optional().describe('How the register is written; without it, told from the file\'s extension (.yaml, .yml or .csv).'),
+  path: z.string().min(1).describe("The register file, relative to the config file's folder."),
+  format: RegisterFormat.optional().describe("How the register is written; without it, told from the file's extension (.yaml, .yml or .csv)."),
   delimiter: z.string().min(1).default(',').describe('The character between cells of a CSV register.'),
   encoding: z.enum(CsvEncoding).default('utf8').describe('The character encoding of a CSV register.'),
-  timezone: Timezone.default('UTC').describe('The zone whose days the register\'s dates are: a review due on a day is on time until that day ends there.'),
+  timezone: Timezone.default('UTC').describe("The zone whose days the register's dates are: a review due on a day is on time until that day ends there."),
 };
 
 /** A review interval: whole days, weeks, months or years (`90 days`, `6 months`, `1 year`). */
@@ -106,7 +106,12 @@ export interface ReviewSchedule {
 export function reviewSchedule(lastReview: LocalDate | null, interval: Span, zone: string): ReviewSchedule {
   if (lastReview === null) return { reviewInterval: formatSpan(interval), lastReviewAt: null, reviewDue: null, overdueFrom: null };
   const due = afterInterval(lastReview, interval);
-  return { reviewInterval: formatSpan(interval), lastReviewAt: startOfDay(lastReview, zone), reviewDue: formatLocalDate(due), overdueFrom: startOfDay(addDays(due, 1), zone) };
+  return {
+    reviewInterval: formatSpan(interval),
+    lastReviewAt: startOfDay(lastReview, zone),
+    reviewDue: formatLocalDate(due),
+    overdueFrom: startOfDay(addDays(due, 1), zone),
+  };
 }
 
 function afterInterval(date: LocalDate, span: Span): LocalDate {
@@ -174,7 +179,9 @@ async function* csvEntries(read: RegisterRead): AsyncGenerator<RegisterEntry> {
       const names = header.map((name) => name.trim());
       const missing = read.requiredColumns.filter((field) => !names.includes(field));
       if (missing.length > 0) {
-        throw new MalformedResponseError(`${read.connector}: ${read.file}: the header has no column ${missing.map((field) => `"${field}"`).join(', ')}; every entry needs ${read.requiredColumns.join(', ')}`);
+        throw new MalformedResponseError(
+          `${read.connector}: ${read.file}: the header has no column ${missing.map((field) => `"${field}"`).join(', ')}; every entry needs ${read.requiredColumns.join(', ')}`,
+        );
       }
       const repeated = read.fields.filter((field) => names.indexOf(field) !== names.lastIndexOf(field));
       if (repeated.length > 0) throw new MalformedResponseError(`${read.connector}: ${read.file}: the header has column "${repeated[0]}" more than once`);
@@ -230,7 +237,9 @@ async function* yamlEntries(read: RegisterRead): AsyncGenerator<RegisterEntry> {
       fields = node.toJS(doc) as Record<string, unknown>;
     } catch (error) {
       // yaml refuses aliases that would expand beyond its limit (a "billion laughs" register).
-      throw new MalformedResponseError(`${read.connector}: ${read.file}: ${at}: cannot be read (${(error as Error).name}: too many or broken aliases)`, { cause: error });
+      throw new MalformedResponseError(`${read.connector}: ${read.file}: ${at}: cannot be read (${(error as Error).name}: too many or broken aliases)`, {
+        cause: error,
+      });
     }
     for (const key of Object.keys(fields)) if (!known.has(key)) read.onUnknownField(key, at);
     yield {
@@ -267,7 +276,8 @@ async function readWhole(read: RegisterRead): Promise<Buffer> {
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) throw new NotFoundError(`${read.connector}: ${read.file}: is not a file`);
-    if (stat.size > MAX_YAML_BYTES) throw new MalformedResponseError(`${read.connector}: ${read.file}: ${stat.size} bytes; a YAML register may have at most ${MAX_YAML_BYTES}`);
+    if (stat.size > MAX_YAML_BYTES)
+      throw new MalformedResponseError(`${read.connector}: ${read.file}: ${stat.size} bytes; a YAML register may have at most ${MAX_YAML_BYTES}`);
     return await handle.readFile();
   } catch (error) {
     if (error instanceof ConnectorError) throw error;
@@ -344,12 +354,15 @@ export async function* collectRegister<T>(collection: RegisterCollection<T>): As
     const record = collection.toRecord(entry);
     const key = collection.key.of(record);
     const earlier = firstAt.get(key);
-    if (earlier !== undefined) throw new MalformedResponseError(`${connector}: ${file}: ${entry.at}: ${collection.key.noun} ${JSON.stringify(key)} is already at ${earlier}`);
+    if (earlier !== undefined)
+      throw new MalformedResponseError(`${connector}: ${file}: ${entry.at}: ${collection.key.noun} ${JSON.stringify(key)} is already at ${earlier}`);
     firstAt.set(key, entry.at);
     records.push(record);
   }
   if (unknownFields.size > 0) {
-    const list = [...unknownFields].map(([field, at]) => `${PLAIN_NAME.test(field) ? `"${field}"` : 'a field whose name is not a plain word'} (first at ${at})`);
+    const list = [...unknownFields].map(
+      ([field, at]) => `${PLAIN_NAME.test(field) ? `"${field}"` : 'a field whose name is not a plain word'} (first at ${at})`,
+    );
     ctx.warn(`${connector}: ${file}: not read, as no register field has the name: ${list.join(', ')}; the known fields are ${collection.fields.join(', ')}`);
   }
   ctx.provenance({ file: { path: file, absolutePath, format, sha256: digest?.sha256, bytes: digest?.bytes, entries: records.length } });

@@ -185,10 +185,14 @@ export function parseEntryRef(ref: string): EntryRef | undefined {
  * a reason missing for `defer`, an entry number beyond the list or a system not under review. Undefined when
  * it may go ahead (an unknown account of a known system is refused when the catalog is read).
  */
-export function decisionRefusal(campaign: { campaignId: string; phase: CampaignPhase; closed: boolean; entryCount: number; systems: readonly string[] }, input: DecideInput): string | undefined {
+export function decisionRefusal(
+  campaign: { campaignId: string; phase: CampaignPhase; closed: boolean; entryCount: number; systems: readonly string[] },
+  input: DecideInput,
+): string | undefined {
   if (campaign.phase === 'collecting') return `campaign ${campaign.campaignId} is still being built; decide once its review lists are open`;
   if (campaign.closed) return `campaign ${campaign.campaignId} is closed: decisions are no longer accepted`;
-  if (!(REVIEW_DECISIONS as readonly string[]).includes(input.decision)) return `decision "${String(input.decision)}" is not one of ${REVIEW_DECISIONS.join(', ')}`;
+  if (!(REVIEW_DECISIONS as readonly string[]).includes(input.decision))
+    return `decision "${String(input.decision)}" is not one of ${REVIEW_DECISIONS.join(', ')}`;
   if (typeof input.by !== 'string' || input.by.trim() === '') return 'a decision needs the reviewer who takes it (by)';
   if (input.decision === 'defer' && (input.reason ?? '').trim() === '') return 'a defer decision needs a reason';
   if (!Array.isArray(input.entries) || input.entries.length === 0) return 'name at least one entry';

@@ -34,9 +34,7 @@ export interface ActivityOccurrence {
   evidence: { name: string; required: boolean }[];
 }
 
-export type EvidenceItem =
-  | { name: string; evidenceId: string; sha256: string; uri: string }
-  | { name: string; link: string };
+export type EvidenceItem = { name: string; evidenceId: string; sha256: string; uri: string } | { name: string; link: string };
 
 export interface Completion {
   by: string;

@@ -11,17 +11,20 @@ import { z } from 'zod';
  */
 
 /** A zone name the Intl API knows: every local date and time of the config is read in one. */
-export const Timezone = z.string().refine(
-  (zone) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'an IANA time zone such as "Europe/Berlin" or "UTC"' },
-).describe('An IANA time zone such as "Europe/Berlin" or "UTC".');
+export const Timezone = z
+  .string()
+  .refine(
+    (zone) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'an IANA time zone such as "Europe/Berlin" or "UTC"' },
+  )
+  .describe('An IANA time zone such as "Europe/Berlin" or "UTC".');
 
 export interface LocalDate {
   year: number;
@@ -272,7 +275,10 @@ export class RecurrenceError extends Error {
 export function parseRecurrenceRule(text: string): RecurrenceRule {
   let start: RecurrenceRule['start'];
   let ruleText: string | undefined;
-  for (const raw of text.split(/\r?\n|\s+(?=RRULE:)/i).map((line) => line.trim()).filter(Boolean)) {
+  for (const raw of text
+    .split(/\r?\n|\s+(?=RRULE:)/i)
+    .map((line) => line.trim())
+    .filter(Boolean)) {
     if (/^DTSTART[:;]/i.test(raw)) {
       if (start) throw new RecurrenceError('DTSTART given twice');
       start = parseDtstart(raw);
@@ -480,9 +486,7 @@ function selectWeekdays(byDay: readonly WeekdayRule[], days: readonly LocalDate[
 // Recurrences as the calendar uses them
 
 export type Recurrence =
-  | { kind: 'rule'; rule: RecurrenceRule; start: LocalDate }
-  | { kind: 'every'; span: Span; anchor: LocalDate }
-  | { kind: 'dates'; dates: LocalDate[] };
+  { kind: 'rule'; rule: RecurrenceRule; start: LocalDate } | { kind: 'every'; span: Span; anchor: LocalDate } | { kind: 'dates'; dates: LocalDate[] };
 
 /**
  * The occurrences of a recurrence as instants, in order, each at `time` local time in `timeZone` (a DTSTART with a

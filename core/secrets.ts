@@ -18,7 +18,9 @@ export const SecretRef = z.union(
 );
 
 function extraKeys(issue: { code?: string; keys?: readonly string[] }): string | undefined {
-  return issue.code === 'unrecognized_keys' ? `unrecognized key${issue.keys?.length === 1 ? '' : 's'} ${(issue.keys ?? []).map((key) => `"${key}"`).join(', ')}; ${SECRET_REF_EXPECTED}` : undefined;
+  return issue.code === 'unrecognized_keys'
+    ? `unrecognized key${issue.keys?.length === 1 ? '' : 's'} ${(issue.keys ?? []).map((key) => `"${key}"`).join(', ')}; ${SECRET_REF_EXPECTED}`
+    : undefined;
 }
 export type SecretRef = z.infer<typeof SecretRef>;
 

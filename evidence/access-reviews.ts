@@ -208,11 +208,15 @@ export class AccessReviewStore {
   }
 
   async entries(campaignId: string): Promise<ReviewEntry[]> {
-    return (await (await this.migrated()).all<EntryRow>('SELECT * FROM access_review_entries WHERE campaign_id = ? ORDER BY entry_no', campaignId)).map(toEntry);
+    return (await (await this.migrated()).all<EntryRow>('SELECT * FROM access_review_entries WHERE campaign_id = ? ORDER BY entry_no', campaignId)).map(
+      toEntry,
+    );
   }
 
   async decisionHistory(campaignId: string): Promise<{ entryNo: number; decision: ReviewDecision; reason: string | null; by: string; at: string }[]> {
-    const rows = await (await this.migrated()).all<{ entry_no: number; decision: ReviewDecision; reason: string | null; decided_by: string; decided_at: string }>(
+    const rows = await (
+      await this.migrated()
+    ).all<{ entry_no: number; decision: ReviewDecision; reason: string | null; decided_by: string; decided_at: string }>(
       'SELECT * FROM access_review_decisions WHERE campaign_id = ? ORDER BY rowid',
       campaignId,
     );
@@ -259,7 +263,10 @@ export class AccessReviewStore {
     return (await this.migrated()).transaction(async (tx) => {
       const campaign = await this.get(campaignId, tx);
       if (!campaign) throw new ReviewRefusal(`no access review campaign ${campaignId}`);
-      const refusal = decisionRefusal({ campaignId, phase: 'open', closed: campaign.status !== 'open', entryCount: campaign.entryCount, systems: campaign.systems }, input);
+      const refusal = decisionRefusal(
+        { campaignId, phase: 'open', closed: campaign.status !== 'open', entryCount: campaign.entryCount, systems: campaign.systems },
+        input,
+      );
       if (refusal) throw new ReviewRefusal(refusal);
       const entries = await this.resolve(campaignId, input.entries, tx);
       const reason = input.reason?.trim() || null;
@@ -294,13 +301,20 @@ export class AccessReviewStore {
       const campaign = await this.get(campaignId, tx);
       if (!campaign) throw new ReviewRefusal(`no access review campaign ${campaignId}`);
       if (campaign.status !== 'open') return campaign;
-      await tx.run('UPDATE access_review_campaigns SET status = ?, closed_at = ? WHERE id = ?', campaign.undecided === 0 ? 'completed' : 'incomplete', at, campaignId);
+      await tx.run(
+        'UPDATE access_review_campaigns SET status = ?, closed_at = ? WHERE id = ?',
+        campaign.undecided === 0 ? 'completed' : 'incomplete',
+        at,
+        campaignId,
+      );
       return (await this.get(campaignId, tx))!;
     });
   }
 
   async addReports(campaignId: string, evidenceIds: readonly string[]): Promise<void> {
-    await (await this.migrated()).transaction(async (tx) => {
+    await (
+      await this.migrated()
+    ).transaction(async (tx) => {
       const campaign = await this.get(campaignId, tx);
       if (!campaign) throw new ReviewRefusal(`no access review campaign ${campaignId}`);
       const merged = [...new Set([...campaign.reportEvidenceIds, ...evidenceIds])];
@@ -310,7 +324,9 @@ export class AccessReviewStore {
 
   /** Revocations decided at or before `cutoff` that no collection has yet shown effective. */
   async revocationsToVerify(campaignId: string, cutoff: string): Promise<ReviewEntry[]> {
-    const rows = await (await this.migrated()).all<EntryRow>(
+    const rows = await (
+      await this.migrated()
+    ).all<EntryRow>(
       `SELECT * FROM access_review_entries WHERE campaign_id = ? AND decision = 'revoke' AND decided_at <= ? AND (verification IS NULL OR verification <> 'effective')
        ORDER BY entry_no`,
       campaignId,
@@ -319,8 +335,14 @@ export class AccessReviewStore {
     return rows.map(toEntry);
   }
 
-  async recordVerifications(campaignId: string, outcomes: readonly { entryNo: number; verification: Verification; evidenceId: string | null }[], at: string): Promise<void> {
-    await (await this.migrated()).transaction(async (tx) => {
+  async recordVerifications(
+    campaignId: string,
+    outcomes: readonly { entryNo: number; verification: Verification; evidenceId: string | null }[],
+    at: string,
+  ): Promise<void> {
+    await (
+      await this.migrated()
+    ).transaction(async (tx) => {
       for (const outcome of outcomes) {
         await tx.run(
           'UPDATE access_review_entries SET verification = ?, verified_at = ?, verification_evidence_id = ? WHERE campaign_id = ? AND entry_no = ?',

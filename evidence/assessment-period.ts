@@ -34,7 +34,14 @@ export async function readAssessmentPeriod(store: EvidenceStore, register: Regis
       range.from,
       range.to,
     )
-  ).map((row) => ({ id: row.id, runId: row.run_id, controlId: row.control_id, evaluatedAt: row.evaluated_at, status: row.status, results: JSON.parse(row.results) as CheckResult[] }));
+  ).map((row) => ({
+    id: row.id,
+    runId: row.run_id,
+    controlId: row.control_id,
+    evaluatedAt: row.evaluated_at,
+    status: row.status,
+    results: JSON.parse(row.results) as CheckResult[],
+  }));
   const openAtEnd = (
     await Promise.all(
       (await register.list())

@@ -37,7 +37,12 @@ export async function migrateBlobs(
     if (await to.inspect(row.uri)) {
       const there = await inspectBlob(to, row.uri);
       if (holds(there, expected)) report.present++;
-      else report.problems.push({ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} in ${to.location} is ${describeBlob(there)}; the catalog says sha256 ${row.sha256}` });
+      else
+        report.problems.push({
+          evidenceId: row.id,
+          problem: 'blob-modified',
+          detail: `blob ${row.uri} in ${to.location} is ${describeBlob(there)}; the catalog says sha256 ${row.sha256}`,
+        });
       continue;
     }
     const source = await inspectBlob(from, row.uri);
@@ -46,13 +51,21 @@ export async function migrateBlobs(
       continue;
     }
     if (!holds(source, expected)) {
-      report.problems.push({ evidenceId: row.id, problem: 'blob-modified', detail: `blob ${row.uri} in ${from.location} is ${describeBlob(source)}; the catalog says sha256 ${row.sha256}; not copied` });
+      report.problems.push({
+        evidenceId: row.id,
+        problem: 'blob-modified',
+        detail: `blob ${row.uri} in ${from.location} is ${describeBlob(source)}; the catalog says sha256 ${row.sha256}; not copied`,
+      });
       continue;
     }
     await to.write(from.pathOf(row.uri), row.uri, { replace: false, storedSize: source.storedSize });
     const copy = await inspectBlob(to, row.uri);
     if (!holds(copy, expected)) {
-      report.problems.push({ evidenceId: row.id, problem: 'blob-modified', detail: `the copy of blob ${row.uri} in ${to.location} is ${describeBlob(copy)}; the catalog says sha256 ${row.sha256}` });
+      report.problems.push({
+        evidenceId: row.id,
+        problem: 'blob-modified',
+        detail: `the copy of blob ${row.uri} in ${to.location} is ${describeBlob(copy)}; the catalog says sha256 ${row.sha256}`,
+      });
       continue;
     }
     report.copied++;

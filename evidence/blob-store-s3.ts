@@ -36,7 +36,16 @@ export interface S3BlobsConfig {
 export type EvidenceBlobsConfig = { kind: 'filesystem' } | S3BlobsConfig;
 
 /** Error names S3 gives a request that may succeed when sent again. */
-const TRANSIENT_S3_ERRORS = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'InternalError', 'ServiceUnavailable', 'ConditionalRequestConflict', 'OperationAborted']);
+const TRANSIENT_S3_ERRORS = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'RequestTimeout',
+  'InternalError',
+  'ServiceUnavailable',
+  'ConditionalRequestConflict',
+  'OperationAborted',
+]);
 /**
  * Errors the SDK raises before sending anything, because this host cannot say where or as whom to send: they do not
  * pass by retrying. Said in our words, since the SDK's messages can quote a credential process's output.
@@ -58,11 +67,14 @@ export function s3StorageError(operation: string, bucket: string, key: string, e
   const code = knownCode ?? fault.code;
   const retryable = status === undefined ? NETWORK_ERRORS.has(code) || code === 'network' : status >= 500 || status === 429 || TRANSIENT_S3_ERRORS.has(code);
   const why = code === 'AccessDenied' ? 'access denied' : code === 'NoSuchBucket' ? 'the bucket does not exist' : (LOCAL_CONFIG_FAULTS[code] ?? code);
-  return new EvidenceStorageError(`S3 ${operation} s3://${bucket}/${key}: ${why}${status === undefined ? '' : ` (HTTP ${status})`}${retryable ? '' : '; not retried'}`, {
-    retryable,
-    location: `s3://${bucket}`,
-    operation,
-  });
+  return new EvidenceStorageError(
+    `S3 ${operation} s3://${bucket}/${key}: ${why}${status === undefined ? '' : ` (HTTP ${status})`}${retryable ? '' : '; not retried'}`,
+    {
+      retryable,
+      location: `s3://${bucket}`,
+      operation,
+    },
+  );
 }
 
 function s3FaultOf(error: unknown): { code: string; status: number | undefined } {
@@ -186,12 +198,20 @@ export class S3BlobStore implements BlobStore {
       for (let start = 0, number = 1; start < storedSize; start += partSize, number++) {
         const end = Math.min(start + partSize, storedSize);
         const body = await readRange(stagingFile, start, end - start);
-        const part = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: number, ContentLength: body.length, Body: body }));
+        const part = await this.client.send(
+          new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: number, ContentLength: body.length, Body: body }),
+        );
         parts.push({ ETag: part.ETag, PartNumber: number });
       }
       operation = 'CompleteMultipartUpload';
       await this.client.send(
-        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts }, ...(replace ? {} : { IfNoneMatch: '*' }) }),
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+          ...(replace ? {} : { IfNoneMatch: '*' }),
+        }),
       );
       return 'written';
     } catch (error) {

@@ -125,7 +125,9 @@ export class CalendarStore {
 
   /** Records an occurrence as open; a retry, or a second start of the same occurrence, changes nothing. */
   async open(occurrence: ActivityOccurrence, at: string): Promise<RecordedOccurrence> {
-    await (await this.migrated()).run(
+    await (
+      await this.migrated()
+    ).run(
       `INSERT INTO activity_occurrences (occurrence_id, activity_id, origin, title, reference, owner, due_at, due_date, grace_until, closes_at,
          opened_at, status, expected_evidence)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?) ON CONFLICT (occurrence_id) DO NOTHING`,
@@ -184,26 +186,54 @@ export class CalendarStore {
   }
 
   async delivered(occurrenceId: string, kind: OccurrenceEventKind, at: string, targets: string[]): Promise<void> {
-    await (await this.migrated()).run('UPDATE activity_events SET delivered = ? WHERE occurrence_id = ? AND kind = ? AND at = ?', JSON.stringify(targets), occurrenceId, kind, at);
+    await (
+      await this.migrated()
+    ).run('UPDATE activity_events SET delivered = ? WHERE occurrence_id = ? AND kind = ? AND at = ?', JSON.stringify(targets), occurrenceId, kind, at);
   }
 
   async events(occurrenceId: string): Promise<OccurrenceEvent[]> {
-    const rows = await (await this.migrated()).all<{ occurrence_id: string; at: string; kind: OccurrenceEventKind; actor: string; detail: string; delivered: string }>(
+    const rows = await (
+      await this.migrated()
+    ).all<{ occurrence_id: string; at: string; kind: OccurrenceEventKind; actor: string; detail: string; delivered: string }>(
       'SELECT * FROM activity_events WHERE occurrence_id = ? ORDER BY at, rowid',
       occurrenceId,
     );
-    return rows.map((row) => ({ occurrenceId: row.occurrence_id, at: row.at, kind: row.kind, actor: row.actor, detail: row.detail, delivered: JSON.parse(row.delivered) as string[] }));
+    return rows.map((row) => ({
+      occurrenceId: row.occurrence_id,
+      at: row.at,
+      kind: row.kind,
+      actor: row.actor,
+      detail: row.detail,
+      delivered: JSON.parse(row.delivered) as string[],
+    }));
   }
 
   async missed(occurrenceId: string, nonconformityId: string, at: string): Promise<void> {
-    await (await this.migrated()).transaction(async (tx) => {
-      await tx.run("UPDATE activity_occurrences SET status = 'missed', nonconformity_id = ? WHERE occurrence_id = ? AND status = 'open'", nonconformityId, occurrenceId);
+    await (
+      await this.migrated()
+    ).transaction(async (tx) => {
+      await tx.run(
+        "UPDATE activity_occurrences SET status = 'missed', nonconformity_id = ? WHERE occurrence_id = ? AND status = 'open'",
+        nonconformityId,
+        occurrenceId,
+      );
       await this.event({ occurrenceId, at, kind: 'missed', actor: SYSTEM, detail: `not completed by the end of grace: ${nonconformityId}` }, tx);
     });
   }
 
-  async complete(input: { occurrenceId: string; by: string; performedAt: string; recordedAt: string; late: boolean; note?: string; evidence: EvidenceItem[]; nonconformityId?: string }): Promise<RecordedOccurrence> {
-    await (await this.migrated()).transaction(async (tx) => {
+  async complete(input: {
+    occurrenceId: string;
+    by: string;
+    performedAt: string;
+    recordedAt: string;
+    late: boolean;
+    note?: string;
+    evidence: EvidenceItem[];
+    nonconformityId?: string;
+  }): Promise<RecordedOccurrence> {
+    await (
+      await this.migrated()
+    ).transaction(async (tx) => {
       await tx.run(
         `UPDATE activity_occurrences SET status = 'done', completed_by = ?, performed_at = ?, recorded_at = ?, late = ?, note = ?, evidence = ?,
            nonconformity_id = COALESCE(?, nonconformity_id), closed_at = ?
@@ -233,7 +263,9 @@ export class CalendarStore {
   }
 
   async reassign(occurrenceId: string, owner: string, by: string, at: string): Promise<void> {
-    await (await this.migrated()).transaction(async (tx) => {
+    await (
+      await this.migrated()
+    ).transaction(async (tx) => {
       const previous = (await this.get(occurrenceId, tx))?.owner;
       await tx.run('UPDATE activity_occurrences SET owner = ? WHERE occurrence_id = ?', owner, occurrenceId);
       await this.event({ occurrenceId, at, kind: 'reassigned', actor: by, detail: `owner ${previous ?? '?'} -> ${owner}` }, tx);
@@ -241,9 +273,14 @@ export class CalendarStore {
   }
 
   async close(occurrenceId: string, at: string): Promise<void> {
-    await (await this.migrated()).transaction(async (tx) => {
+    await (
+      await this.migrated()
+    ).transaction(async (tx) => {
       await tx.run('UPDATE activity_occurrences SET closed_at = ? WHERE occurrence_id = ? AND closed_at IS NULL', at, occurrenceId);
-      await this.event({ occurrenceId, at, kind: 'closed', actor: SYSTEM, detail: 'no late completion accepted after this; the nonconformity stays with its owner' }, tx);
+      await this.event(
+        { occurrenceId, at, kind: 'closed', actor: SYSTEM, detail: 'no late completion accepted after this; the nonconformity stays with its owner' },
+        tx,
+      );
     });
   }
 
@@ -282,9 +319,18 @@ export class CalendarStore {
   }
 
   async changes(): Promise<RecordedChange[]> {
-    const rows = await (await this.migrated()).all<{ id: string; title: string; description: string | null; affects: string; risks: string; recorded_at: string; recorded_by: string; occurrence_id: string }>(
-      'SELECT * FROM isms_changes ORDER BY seq',
-    );
+    const rows = await (
+      await this.migrated()
+    ).all<{
+      id: string;
+      title: string;
+      description: string | null;
+      affects: string;
+      risks: string;
+      recorded_at: string;
+      recorded_by: string;
+      occurrence_id: string;
+    }>('SELECT * FROM isms_changes ORDER BY seq');
     return rows.map((row) => ({
       id: row.id,
       title: row.title,

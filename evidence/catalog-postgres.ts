@@ -127,7 +127,11 @@ export class PostgresCatalog implements Catalog {
           if (text.trim() !== '') await tx.run(postgresTypes(text));
         }
         if (version < migrations.length) {
-          await tx.run('INSERT INTO schema_migrations (module, version) VALUES (?, ?) ON CONFLICT (module) DO UPDATE SET version = excluded.version', module, migrations.length);
+          await tx.run(
+            'INSERT INTO schema_migrations (module, version) VALUES (?, ?) ON CONFLICT (module) DO UPDATE SET version = excluded.version',
+            module,
+            migrations.length,
+          );
         }
       });
     });

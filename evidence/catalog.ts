@@ -147,7 +147,12 @@ export function insertionOrder(...tables: string[]): Migration {
  * One migration run per module and history length on a catalog object: every store of a module asks before each
  * call, and all but the first get the same promise. A failed run is forgotten so that the next caller tries again.
  */
-export function memoizedMigration(done: Map<string, Promise<void>>, module: string, migrations: readonly Migration[], apply: () => Promise<void>): Promise<void> {
+export function memoizedMigration(
+  done: Map<string, Promise<void>>,
+  module: string,
+  migrations: readonly Migration[],
+  apply: () => Promise<void>,
+): Promise<void> {
   const key = `${module}@${migrations.length}`;
   let running = done.get(key);
   if (!running) {
@@ -241,14 +246,19 @@ export class SqliteCatalog implements Catalog {
   }
 
   private async applyModule(module: string, migrations: readonly Migration[]): Promise<void> {
-    const version = async (db: CatalogSession) => Number((await db.get<{ version: number }>('SELECT version FROM schema_migrations WHERE module = ?', module))?.version ?? 0);
+    const version = async (db: CatalogSession) =>
+      Number((await db.get<{ version: number }>('SELECT version FROM schema_migrations WHERE module = ?', module))?.version ?? 0);
     while ((await version(this)) < migrations.length) {
       await this.transaction(async (tx) => {
         const current = await version(tx);
         if (current >= migrations.length) return;
         const text = migrationText(migrations[current]!, 'sqlite');
         if (text.trim() !== '') this.db.exec(text);
-        await tx.run('INSERT INTO schema_migrations (module, version) VALUES (?, ?) ON CONFLICT (module) DO UPDATE SET version = excluded.version', module, current + 1);
+        await tx.run(
+          'INSERT INTO schema_migrations (module, version) VALUES (?, ?) ON CONFLICT (module) DO UPDATE SET version = excluded.version',
+          module,
+          current + 1,
+        );
       });
     }
   }
@@ -307,7 +317,9 @@ export class SqliteCatalog implements Catalog {
 
   private exclusive<T>(work: () => T | Promise<T>): Promise<T> {
     if (this.inTransaction.getStore() === this) {
-      return Promise.reject(new Error('a catalog statement was issued through the catalog inside its own transaction: inside catalog.transaction(...) run it through tx'));
+      return Promise.reject(
+        new Error('a catalog statement was issued through the catalog inside its own transaction: inside catalog.transaction(...) run it through tx'),
+      );
     }
     const result = this.tail.then(work);
     this.tail = result.catch(() => undefined);

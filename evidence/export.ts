@@ -102,7 +102,16 @@ export interface BundleReport {
 /** The catalog's newest row as a checkpoint. */
 export async function checkpointOf(store: EvidenceStore, organisation: string | undefined, at = new Date()): Promise<EvidenceCheckpoint | undefined> {
   const head = (await store.list({ limit: 1 }))[0];
-  return head && { format: 'isms-evidence-checkpoint/1', organisation: organisation ?? null, at: at.toISOString(), seq: head.seq, id: head.id, rowHash: head.rowHash };
+  return (
+    head && {
+      format: 'isms-evidence-checkpoint/1',
+      organisation: organisation ?? null,
+      at: at.toISOString(),
+      seq: head.seq,
+      id: head.id,
+      rowHash: head.rowHash,
+    }
+  );
 }
 
 /** The key types a bundle can be signed with, and the algorithm each signs with. */
@@ -125,7 +134,8 @@ export async function exportBundle(
   options: { from: string; to: string; out: string; organisation?: string; signingKey?: KeyObject },
 ): Promise<{ rows: number; dir: string; head: ChainPoint | null; signature: SignatureAlgorithm | null }> {
   const algorithm = options.signingKey ? signatureAlgorithmOf(options.signingKey) : null;
-  if (existsSync(options.out) && (await readdir(options.out)).length > 0) throw new ConfigError(`bundle folder ${options.out} is not empty: a bundle is written to a new or empty folder`);
+  if (existsSync(options.out) && (await readdir(options.out)).length > 0)
+    throw new ConfigError(`bundle folder ${options.out} is not empty: a bundle is written to a new or empty folder`);
   // One read of the catalog, so the head, the period's rows and the rows between them come from the same moment.
   const chain = (await store.list({ limit: Number.MAX_SAFE_INTEGER })).reverse();
   const { predecessor, rows, following } = periodStretch(chain, options.from, options.to);
@@ -140,11 +150,16 @@ export async function exportBundle(
     await pipeline(await store.readBlob(row), createWriteStream(file));
     // The copy is checked, not trusted: a bundle never carries a blob that no longer holds what its row says.
     const content = await sha256OfFile(file, true).catch(() => 'not a zstd stream');
-    if (content !== row.sha256) throw new Error(`evidence ${row.id}: blob ${row.uri} in ${store.blobs.location} does not hold sha256 ${row.sha256} (${content}); run isms evidence verify`);
+    if (content !== row.sha256)
+      throw new Error(
+        `evidence ${row.id}: blob ${row.uri} in ${store.blobs.location} does not hold sha256 ${row.sha256} (${content}); run isms evidence verify`,
+      );
     sums.push(`${await sha256OfFile(file)}  ${name}`);
   }
   const nonconformities = await Promise.all(
-    (await register.list()).filter((nc) => nc.lastObserved >= options.from && nc.firstObserved < options.to).map(async (nc) => ({ ...nc, history: await register.historyOf(nc.id) })),
+    (await register.list())
+      .filter((nc) => nc.lastObserved >= options.from && nc.firstObserved < options.to)
+      .map(async (nc) => ({ ...nc, history: await register.historyOf(nc.id) })),
   );
   const nonconformitiesText = `${JSON.stringify(nonconformities, null, 2)}\n`;
   await writeFile(path.join(options.out, NONCONFORMITIES), nonconformitiesText);
@@ -184,7 +199,14 @@ export async function exportBundle(
  */
 export async function verifyBundle(dir: string, options: { against?: string; publicKey?: KeyObject } = {}): Promise<BundleReport> {
   const problems: BundleProblem[] = [];
-  const failed = (problem: BundleProblem): BundleReport => ({ ok: false, checked: 0, problems: [problem], chain: null, anchor: null, signature: 'not-checked' });
+  const failed = (problem: BundleProblem): BundleReport => ({
+    ok: false,
+    checked: 0,
+    problems: [problem],
+    chain: null,
+    anchor: null,
+    signature: 'not-checked',
+  });
 
   const sums = await readSums(dir);
   if (typeof sums === 'string') return failed({ evidenceId: '(bundle)', problem: 'bundle-unreadable', detail: sums });
@@ -200,7 +222,8 @@ export async function verifyBundle(dir: string, options: { against?: string; pub
     if (snapshotFiles.has(name)) continue;
     const file = path.join(dir, name);
     if (!existsSync(file)) problems.push({ evidenceId: '(bundle)', problem: 'file-missing', detail: `${name} is listed in SHA256SUMS but missing` });
-    else if ((await sha256OfFile(file)) !== expected) problems.push({ evidenceId: '(bundle)', problem: 'file-modified', detail: `${name} does not match SHA256SUMS` });
+    else if ((await sha256OfFile(file)) !== expected)
+      problems.push({ evidenceId: '(bundle)', problem: 'file-modified', detail: `${name} does not match SHA256SUMS` });
   }
 
   const { rows, chain } = manifest;
@@ -229,7 +252,11 @@ export async function verifyBundle(dir: string, options: { against?: string; pub
 }
 
 /** The rows collected in [from, to) as one unbroken stretch of the chain, with the row before it and every row after it. */
-function periodStretch(chain: readonly EvidenceRow[], from: string, to: string): { predecessor: EvidenceRow | null; rows: EvidenceRow[]; following: EvidenceRow[] } {
+function periodStretch(
+  chain: readonly EvidenceRow[],
+  from: string,
+  to: string,
+): { predecessor: EvidenceRow | null; rows: EvidenceRow[]; following: EvidenceRow[] } {
   const inPeriod = (row: EvidenceRow) => row.collectedAt >= from && row.collectedAt < to;
   const first = chain.findIndex(inPeriod);
   if (first === -1) return { predecessor: null, rows: [], following: [] };
@@ -257,7 +284,11 @@ function checkChain(manifest: BundleManifest): BundleProblem[] {
   }
   const first = whole[0];
   if (first && !predecessor && (first.seq !== 1 || first.prevHash !== GENESIS)) {
-    problems.push({ evidenceId: first.id, problem: 'chain-broken', detail: `row ${first.seq} follows a row the bundle does not hold (manifest.json: chain.predecessor is missing)` });
+    problems.push({
+      evidenceId: first.id,
+      problem: 'chain-broken',
+      detail: `row ${first.seq} follows a row the bundle does not hold (manifest.json: chain.predecessor is missing)`,
+    });
   }
   for (let index = 1; index < whole.length; index++) {
     const [previous, row] = [whole[index - 1]!, whole[index]!];
@@ -267,11 +298,19 @@ function checkChain(manifest: BundleManifest): BundleProblem[] {
   }
   const last = whole.at(-1);
   if (head && last && (last.seq !== head.seq || last.rowHash !== head.rowHash || last.id !== head.id)) {
-    problems.push({ evidenceId: head.id, problem: 'chain-broken', detail: `the head at export (row ${head.seq}) is not the last row of the bundle's chain (row ${last.seq})` });
+    problems.push({
+      evidenceId: head.id,
+      problem: 'chain-broken',
+      detail: `the head at export (row ${head.seq}) is not the last row of the bundle's chain (row ${last.seq})`,
+    });
   }
   const inPeriod = inPeriodOf(manifest);
   for (const row of [...(predecessor ? [predecessor] : []), ...following].filter(inPeriod)) {
-    problems.push({ evidenceId: row.id, problem: 'row-deleted', detail: `row ${row.seq} was collected in the period (${row.collectedAt}) but its snapshot is not in the bundle` });
+    problems.push({
+      evidenceId: row.id,
+      problem: 'row-deleted',
+      detail: `row ${row.seq} was collected in the period (${row.collectedAt}) but its snapshot is not in the bundle`,
+    });
   }
   return problems;
 }
@@ -281,9 +320,11 @@ async function checkSnapshot(dir: string, row: EvidenceRow, sums: ReadonlyMap<st
   const file = path.join(dir, name);
   if (!existsSync(file)) return [{ evidenceId: row.id, problem: 'blob-missing', detail: `${name} is missing` }];
   const problems: BundleProblem[] = [];
-  if (sums.get(name) !== (await sha256OfFile(file))) problems.push({ evidenceId: row.id, problem: 'blob-modified', detail: `${name} does not match SHA256SUMS` });
+  if (sums.get(name) !== (await sha256OfFile(file)))
+    problems.push({ evidenceId: row.id, problem: 'blob-modified', detail: `${name} does not match SHA256SUMS` });
   try {
-    if ((await sha256OfFile(file, true)) !== row.sha256) problems.push({ evidenceId: row.id, problem: 'blob-modified', detail: `${name} content does not match sha256 ${row.sha256}` });
+    if ((await sha256OfFile(file, true)) !== row.sha256)
+      problems.push({ evidenceId: row.id, problem: 'blob-modified', detail: `${name} content does not match sha256 ${row.sha256}` });
   } catch {
     problems.push({ evidenceId: row.id, problem: 'blob-modified', detail: `${name} is not a zstd stream` });
   }
@@ -294,7 +335,8 @@ async function checkNonconformities(dir: string, manifest: BundleManifest): Prom
   const file = path.join(dir, NONCONFORMITIES);
   if (!existsSync(file)) return [{ evidenceId: '(bundle)', problem: 'file-missing', detail: `${NONCONFORMITIES} is missing` }];
   const text = await readFile(file);
-  if (sha256Of(text) !== manifest.nonconformities.sha256) return [{ evidenceId: '(bundle)', problem: 'file-modified', detail: `${NONCONFORMITIES} does not match its hash in manifest.json` }];
+  if (sha256Of(text) !== manifest.nonconformities.sha256)
+    return [{ evidenceId: '(bundle)', problem: 'file-modified', detail: `${NONCONFORMITIES} does not match its hash in manifest.json` }];
   return [];
 }
 
@@ -302,7 +344,11 @@ async function checkSignature(dir: string, publicKey: KeyObject | undefined): Pr
   const file = path.join(dir, SIGNATURE);
   const signed = existsSync(file);
   if (!publicKey) return { status: signed ? 'not-checked' : 'unsigned' };
-  if (!signed) return { status: 'unsigned', problem: { evidenceId: '(bundle)', problem: 'signature-invalid', detail: `a key was given but the bundle is not signed (no ${SIGNATURE})` } };
+  if (!signed)
+    return {
+      status: 'unsigned',
+      problem: { evidenceId: '(bundle)', problem: 'signature-invalid', detail: `a key was given but the bundle is not signed (no ${SIGNATURE})` },
+    };
   let algorithm: SignatureAlgorithm;
   try {
     algorithm = signatureAlgorithmOf(publicKey);
@@ -318,12 +364,16 @@ async function checkSignature(dir: string, publicKey: KeyObject | undefined): Pr
   }
   return valid
     ? { status: 'valid' }
-    : { status: 'invalid', problem: { evidenceId: '(bundle)', problem: 'signature-invalid', detail: `${SIGNATURE} is not a signature of manifest.json by this key` } };
+    : {
+        status: 'invalid',
+        problem: { evidenceId: '(bundle)', problem: 'signature-invalid', detail: `${SIGNATURE} is not a signature of manifest.json by this key` },
+      };
 }
 
 /** The live catalog must hold the bundle's chain row for row, and no other row of the period. */
 async function checkAgainstCatalog(manifest: BundleManifest, dataDir: string): Promise<BundleProblem[]> {
-  if (!existsSync(path.join(dataDir, CATALOG_FILE))) return [{ evidenceId: '(bundle)', problem: 'not-anchored', detail: `${dataDir} holds no ${CATALOG_FILE}: not a data folder` }];
+  if (!existsSync(path.join(dataDir, CATALOG_FILE)))
+    return [{ evidenceId: '(bundle)', problem: 'not-anchored', detail: `${dataDir} holds no ${CATALOG_FILE}: not a data folder` }];
   const store = await EvidenceStore.open(dataDir);
   try {
     const live = (await store.list({ limit: Number.MAX_SAFE_INTEGER })).reverse();
@@ -332,7 +382,8 @@ async function checkAgainstCatalog(manifest: BundleManifest, dataDir: string): P
     for (const row of chainOf(manifest)) {
       const theirs = bySeq.get(row.seq);
       if (!theirs) problems.push({ evidenceId: row.id, problem: 'anchor-mismatch', detail: `the catalog has no row ${row.seq}` });
-      else if (theirs.rowHash !== row.rowHash || theirs.id !== row.id) problems.push({ evidenceId: row.id, problem: 'anchor-mismatch', detail: `row ${row.seq} differs from the catalog's row ${row.seq} (${theirs.id})` });
+      else if (theirs.rowHash !== row.rowHash || theirs.id !== row.id)
+        problems.push({ evidenceId: row.id, problem: 'anchor-mismatch', detail: `row ${row.seq} differs from the catalog's row ${row.seq} (${theirs.id})` });
     }
     const inBundle = new Set(manifest.rows.map((row) => row.seq));
     for (const row of periodStretch(live, manifest.period.from, manifest.period.to).rows.filter((row) => !inBundle.has(row.seq))) {
@@ -360,10 +411,18 @@ async function checkAgainstCheckpoint(manifest: BundleManifest, file: string): P
   const row = whole.find((candidate) => candidate.seq === checkpoint.seq);
   if (!row) {
     const span = whole.length > 0 ? `rows ${whole[0]!.seq} to ${whole.at(-1)!.seq}` : 'no rows';
-    return notAnchored(`checkpoint ${file} names row ${checkpoint.seq}, outside the bundle's chain (${span}): use a checkpoint taken when the bundle was written, or export the bundle again`);
+    return notAnchored(
+      `checkpoint ${file} names row ${checkpoint.seq}, outside the bundle's chain (${span}): use a checkpoint taken when the bundle was written, or export the bundle again`,
+    );
   }
   if (row.rowHash !== checkpoint.rowHash || row.id !== checkpoint.id) {
-    return [{ evidenceId: row.id, problem: 'anchor-mismatch', detail: `row ${row.seq} differs from the checkpoint's row ${checkpoint.seq} (${checkpoint.id}, ${checkpoint.rowHash.slice(0, 16)}…)` }];
+    return [
+      {
+        evidenceId: row.id,
+        problem: 'anchor-mismatch',
+        detail: `row ${row.seq} differs from the checkpoint's row ${checkpoint.seq} (${checkpoint.id}, ${checkpoint.rowHash.slice(0, 16)}…)`,
+      },
+    ];
   }
   return [];
 }
@@ -438,7 +497,7 @@ function bundleReadme(from: string, to: string, algorithm: SignatureAlgorithm | 
     'Check everything:           isms evidence verify --bundle <this folder> [--against <data folder> | <checkpoint.json>] [--public-key <PEM>]',
     '',
     'Each row of manifest.json carries the hash of the row before it (prevHash) and its own hash (rowHash). The rows',
-    'run unbroken from chain.predecessor (the row before the period) through the period to chain.head, the catalog\'s',
+    "run unbroken from chain.predecessor (the row before the period) through the period to chain.head, the catalog's",
     'newest row when the bundle was written; chain.following holds the rows after the period, without snapshots.',
     'A checkpoint published by the organisation (isms evidence checkpoint) naming one of these rows, or the live',
     'catalog, confirms the whole stretch. nonconformities.json is hashed in manifest.json.',

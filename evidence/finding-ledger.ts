@@ -109,7 +109,10 @@ export class FindingLedger {
   async observe(records: readonly EvidenceRecord[], controlId?: string): Promise<Map<string, string>> {
     return (await this.migrated()).transaction(async (tx) => {
       await this.foldIn(tx, records, controlId);
-      return this.firstSeenIn(tx, records.flatMap((record) => (record.kind === 'finding' ? [findingSubject(record)] : [])));
+      return this.firstSeenIn(
+        tx,
+        records.flatMap((record) => (record.kind === 'finding' ? [findingSubject(record)] : [])),
+      );
     });
   }
 
@@ -165,7 +168,8 @@ export class FindingLedger {
     const unique = [...new Set(subjects)];
     for (let from = 0; from < unique.length; from += LOOKUP_BATCH) {
       const batch = unique.slice(from, from + LOOKUP_BATCH);
-      for (const row of await tx.all<Row>(`SELECT * FROM finding_ledger WHERE subject IN (${batch.map(() => '?').join(', ')})`, ...batch)) rows.set(row.subject, row);
+      for (const row of await tx.all<Row>(`SELECT * FROM finding_ledger WHERE subject IN (${batch.map(() => '?').join(', ')})`, ...batch))
+        rows.set(row.subject, row);
     }
     return rows;
   }
@@ -178,7 +182,19 @@ export class FindingLedger {
          VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
          ON CONFLICT (subject) DO UPDATE SET severity = excluded.severity, first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
            fixed_at = excluded.fixed_at, scanners = excluded.scanners, episodes = excluded.episodes, controls = excluded.controls`,
-        ...batch.flatMap((row) => [row.subject, row.asset, row.vulnerability, row.location, row.severity, row.first_seen_at, row.last_seen_at, row.fixed_at, row.scanners, row.episodes, row.controls]),
+        ...batch.flatMap((row) => [
+          row.subject,
+          row.asset,
+          row.vulnerability,
+          row.location,
+          row.severity,
+          row.first_seen_at,
+          row.last_seen_at,
+          row.fixed_at,
+          row.scanners,
+          row.episodes,
+          row.controls,
+        ]),
       );
     }
   }
@@ -196,7 +212,12 @@ export class FindingLedger {
   }
 
   private async openPage(tx: CatalogSession, asset: string, after: string): Promise<Row[]> {
-    return tx.all<Row>('SELECT * FROM finding_ledger WHERE asset = ? AND fixed_at IS NULL AND subject > ? ORDER BY subject LIMIT ?', asset, after, LOOKUP_BATCH);
+    return tx.all<Row>(
+      'SELECT * FROM finding_ledger WHERE asset = ? AND fixed_at IS NULL AND subject > ? ORDER BY subject LIMIT ?',
+      asset,
+      after,
+      LOOKUP_BATCH,
+    );
   }
 
   private async closeUnreported(tx: CatalogSession, scan: Scan, open: readonly Row[], reported: ReadonlySet<string>): Promise<void> {
@@ -229,17 +250,19 @@ export class FindingLedger {
 
   /** Time to remediate of every fixed episode, for the report's distribution. */
   async remediations(): Promise<Remediation[]> {
-    const rows = await (await this.migrated()).all<{ subject: string; severity: string; first_seen_at: string; fixed_at: string; days_to_fix: number; controls: string }>(
+    const rows = await (
+      await this.migrated()
+    ).all<{ subject: string; severity: string; first_seen_at: string; fixed_at: string; days_to_fix: number; controls: string }>(
       'SELECT * FROM finding_remediations ORDER BY fixed_at, subject',
     );
     return rows.map((row) => ({
-        subject: row.subject,
-        severity: row.severity,
-        firstSeenAt: row.first_seen_at,
-        fixedAt: row.fixed_at,
-        daysToFix: Number(row.days_to_fix),
-        controls: JSON.parse(row.controls) as string[],
-      }));
+      subject: row.subject,
+      severity: row.severity,
+      firstSeenAt: row.first_seen_at,
+      fixedAt: row.fixed_at,
+      daysToFix: Number(row.days_to_fix),
+      controls: JSON.parse(row.controls) as string[],
+    }));
   }
 }
 

@@ -42,7 +42,8 @@ export class S3Journal implements Journal {
       if ((await this.blobs.putObject(key, body, body.length, false)) === 'exists') {
         // A writer that stopped after its put and before clearing its waiting rows wrote this very entry.
         const stored = await this.getText(key);
-        if (stored !== body.toString()) throw new JournalConflictError(`journal entry ${entry.seq} at ${this.location} already holds another row; not overwritten`);
+        if (stored !== body.toString())
+          throw new JournalConflictError(`journal entry ${entry.seq} at ${this.location} already holds another row; not overwritten`);
       }
     }
   }
@@ -57,7 +58,10 @@ export class S3Journal implements Journal {
     const contents = await this.fetch(keys);
     const rewritten = await this.rewrittenKeys();
     for (const key of keys.filter((candidate) => rewritten.has(candidate))) {
-      contents.malformed.push({ where: `journal entry ${key}`, detail: `journal entry ${this.location}${key.slice(this.under.length)} was written over: it has ${rewritten.get(key)} versions` });
+      contents.malformed.push({
+        where: `journal entry ${key}`,
+        detail: `journal entry ${this.location}${key.slice(this.under.length)} was written over: it has ${rewritten.get(key)} versions`,
+      });
     }
     return contents;
   }
@@ -81,7 +85,8 @@ export class S3Journal implements Journal {
       let marker: { KeyMarker?: string; VersionIdMarker?: string } = {};
       for (;;) {
         const page = await this.blobs.client.send(new ListObjectVersionsCommand({ Bucket: this.blobs.bucket, Prefix: this.under, ...marker }));
-        for (const version of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) if (version.Key) counts.set(version.Key, (counts.get(version.Key) ?? 0) + 1);
+        for (const version of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])])
+          if (version.Key) counts.set(version.Key, (counts.get(version.Key) ?? 0) + 1);
         if (!page.IsTruncated) break;
         marker = { KeyMarker: page.NextKeyMarker, VersionIdMarker: page.NextVersionIdMarker };
       }
@@ -102,7 +107,11 @@ export class S3Journal implements Journal {
       const name = key.slice(this.under.length);
       const match = JOURNAL_LINE.exec(texts[index]!.replace(/\n$/, ''));
       if (match && /^\d+$/.test(name) && Number(match[1]) === Number(name)) entries.push({ seq: Number(match[1]), id: match[2]!, rowHash: match[3]! });
-      else malformed.push({ where: `journal entry ${key}`, detail: `journal entry ${this.location}${name} is not "<seq> <evidence id> <row hash>" for sequence number ${name}` });
+      else
+        malformed.push({
+          where: `journal entry ${key}`,
+          detail: `journal entry ${this.location}${name} is not "<seq> <evidence id> <row hash>" for sequence number ${name}`,
+        });
     });
     return { entries, malformed };
   }

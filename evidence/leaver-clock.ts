@@ -82,7 +82,9 @@ export class LeaverClock {
    * collected: a known account missing from a collected system was removed, which is revocation too.
    */
   async observe(entries: readonly LeaverClockEntry[], systems: ReadonlySet<string>, at: string): Promise<void> {
-    await (await this.migrated()).transaction(async (tx) => {
+    await (
+      await this.migrated()
+    ).transaction(async (tx) => {
       const seen = new Set<string>();
       for (const entry of entries) {
         seen.add(keyOf(entry.employeeId, entry.system, entry.tenant, entry.account));
@@ -105,7 +107,14 @@ export class LeaverClock {
         if (entry.active) {
           // Usable again after a revocation (re-enabled): the clock runs on from here.
           if (row.last_seen_active_at === null || Date.parse(at) > Date.parse(row.last_seen_active_at)) {
-            await tx.run('UPDATE leaver_clock SET last_seen_active_at = ?, revoked_observed_at = NULL WHERE employee_id = ? AND system = ? AND tenant = ? AND account = ?', at, row.employee_id, row.system, row.tenant, row.account);
+            await tx.run(
+              'UPDATE leaver_clock SET last_seen_active_at = ?, revoked_observed_at = NULL WHERE employee_id = ? AND system = ? AND tenant = ? AND account = ?',
+              at,
+              row.employee_id,
+              row.system,
+              row.tenant,
+              row.account,
+            );
           }
         } else if (row.revoked_observed_at === null) {
           await this.markRevoked(tx, row, at);
@@ -138,7 +147,14 @@ export class LeaverClock {
   }
 
   private async markRevoked(tx: CatalogSession, row: Row, at: string): Promise<void> {
-    await tx.run('UPDATE leaver_clock SET revoked_observed_at = ? WHERE employee_id = ? AND system = ? AND tenant = ? AND account = ?', at, row.employee_id, row.system, row.tenant, row.account);
+    await tx.run(
+      'UPDATE leaver_clock SET revoked_observed_at = ? WHERE employee_id = ? AND system = ? AND tenant = ? AND account = ?',
+      at,
+      row.employee_id,
+      row.system,
+      row.tenant,
+      row.account,
+    );
   }
 
   private async row(tx: CatalogSession, employeeId: string, system: string, tenant: string, account: string): Promise<Row | undefined> {

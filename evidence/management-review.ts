@@ -116,7 +116,8 @@ export class ManagementReviewStore {
   async open(input: { packEvidenceId: string; period: { from: string; to: string }; at: string; by: string }): Promise<ManagementReview> {
     return (await this.migrated()).transaction(async (tx) => {
       const open = await this.openReview(tx);
-      if (open) throw new ManagementReviewRefusal(`management review ${open.id} is still open (on pack ${open.packEvidenceId}): hold it before opening another`);
+      if (open)
+        throw new ManagementReviewRefusal(`management review ${open.id} is still open (on pack ${open.packEvidenceId}): hold it before opening another`);
       const seq = Number((await tx.get<{ next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM management_reviews'))!.next);
       const id = `MR-${String(seq).padStart(4, '0')}`;
       await tx.run(
@@ -140,7 +141,9 @@ export class ManagementReviewStore {
 
   /** The review that discussed a pack, if any: a pack is discussed once. */
   async reviewOfPack(packEvidenceId: string): Promise<ManagementReview | undefined> {
-    const row = await (await this.migrated()).get<ReviewRow>('SELECT * FROM management_reviews WHERE pack_evidence_id = ? ORDER BY seq DESC LIMIT 1', packEvidenceId);
+    const row = await (
+      await this.migrated()
+    ).get<ReviewRow>('SELECT * FROM management_reviews WHERE pack_evidence_id = ? ORDER BY seq DESC LIMIT 1', packEvidenceId);
     return row && toReview(row);
   }
 
@@ -151,7 +154,9 @@ export class ManagementReviewStore {
 
   /** The latest review held before `before`: its decisions are the actions the next review follows up. */
   async lastHeld(before: string): Promise<ManagementReview | undefined> {
-    const row = await (await this.migrated()).get<ReviewRow>('SELECT * FROM management_reviews WHERE held_at IS NOT NULL AND held_at < ? ORDER BY held_at DESC, seq DESC LIMIT 1', before);
+    const row = await (
+      await this.migrated()
+    ).get<ReviewRow>('SELECT * FROM management_reviews WHERE held_at IS NOT NULL AND held_at < ? ORDER BY held_at DESC, seq DESC LIMIT 1', before);
     return row && toReview(row);
   }
 
@@ -160,7 +165,10 @@ export class ManagementReviewStore {
     return (await this.migrated()).transaction(async (tx) => {
       const review = await this.get(input.reviewId, tx);
       if (!review) throw new ManagementReviewRefusal(`no management review ${input.reviewId}`);
-      if (review.heldAt) throw new ManagementReviewRefusal(`management review ${review.id} was held on ${review.heldAt}: its decisions are final; record new ones on the next review`);
+      if (review.heldAt)
+        throw new ManagementReviewRefusal(
+          `management review ${review.id} was held on ${review.heldAt}: its decisions are final; record new ones on the next review`,
+        );
       const seq = Number((await tx.get<{ next: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM management_review_decisions'))!.next);
       const id = `D-${String(seq).padStart(4, '0')}`;
       await tx.run(
@@ -237,7 +245,15 @@ export class ManagementReviewStore {
     return Promise.all(rows.map((row) => this.toDecision(catalog, row)));
   }
 
-  private async event(tx: CatalogSession, decisionId: string, at: string, actor: string, from: DecisionStatus | null, to: DecisionStatus, note: string | null): Promise<void> {
+  private async event(
+    tx: CatalogSession,
+    decisionId: string,
+    at: string,
+    actor: string,
+    from: DecisionStatus | null,
+    to: DecisionStatus,
+    note: string | null,
+  ): Promise<void> {
     await tx.run(
       'INSERT INTO management_review_decision_events (decision_id, at, actor, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?)',
       decisionId,
@@ -336,7 +352,14 @@ export async function snapshotsOfKind(catalog: Catalog, kind: string, before: st
   );
   return rows
     .filter((row) => (JSON.parse(row.kinds) as string[]).includes(kind))
-    .map((row) => ({ id: row.id, runId: row.run_id, controlId: row.control_id, sourceName: row.source_name, collectedAt: row.collected_at, sha256: row.sha256 }));
+    .map((row) => ({
+      id: row.id,
+      runId: row.run_id,
+      controlId: row.control_id,
+      sourceName: row.source_name,
+      collectedAt: row.collected_at,
+      sha256: row.sha256,
+    }));
 }
 
 export interface CheckRunAsOf {

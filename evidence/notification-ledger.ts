@@ -42,13 +42,17 @@ export class NotificationLedger {
 
   /** The events of the run that the target has accepted. */
   async deliveredEvents(runId: string, target: string): Promise<Set<string>> {
-    const rows = await (await this.migrated()).all<{ event: string }>('SELECT event FROM notification_deliveries WHERE run_id = ? AND target = ?', runId, target);
+    const rows = await (
+      await this.migrated()
+    ).all<{ event: string }>('SELECT event FROM notification_deliveries WHERE run_id = ? AND target = ?', runId, target);
     return new Set(rows.map((row) => row.event));
   }
 
   /** Records that the target accepted these events of the run; a key recorded before keeps its first delivery. */
   async record(delivery: { runId: string; target: string; events: readonly string[]; deliveryId: string; deliveredAt: string }): Promise<void> {
-    await (await this.migrated()).transaction(async (tx) => {
+    await (
+      await this.migrated()
+    ).transaction(async (tx) => {
       for (const event of delivery.events) {
         await tx.run(
           'INSERT INTO notification_deliveries (run_id, target, event, delivery_id, delivered_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, target, event) DO NOTHING',
@@ -63,7 +67,12 @@ export class NotificationLedger {
   }
 
   async deliveries(runId: string): Promise<Delivery[]> {
-    const rows = await (await this.migrated()).all<Row>('SELECT run_id, target, event, delivery_id, delivered_at FROM notification_deliveries WHERE run_id = ? ORDER BY delivered_at, target, event', runId);
+    const rows = await (
+      await this.migrated()
+    ).all<Row>(
+      'SELECT run_id, target, event, delivery_id, delivered_at FROM notification_deliveries WHERE run_id = ? ORDER BY delivered_at, target, event',
+      runId,
+    );
     return rows.map((row) => ({ runId: row.run_id, target: row.target, event: row.event, deliveryId: row.delivery_id, deliveredAt: row.delivered_at }));
   }
 }

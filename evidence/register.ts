@@ -127,7 +127,16 @@ export class Register {
       'SELECT * FROM check_runs WHERE run_id = ?',
       runId,
     );
-    return row && { id: row.id, runId: row.run_id, controlId: row.control_id, evaluatedAt: row.evaluated_at, status: row.status, results: JSON.parse(row.results) as CheckResult[] };
+    return (
+      row && {
+        id: row.id,
+        runId: row.run_id,
+        controlId: row.control_id,
+        evaluatedAt: row.evaluated_at,
+        status: row.status,
+        results: JSON.parse(row.results) as CheckResult[],
+      }
+    );
   }
 
   /**
@@ -137,7 +146,16 @@ export class Register {
    * Each evidence gap is a nonconformity of its own. Runs once per check run. A run that looked at some subjects
    * only (an access review verifying its revocations) names them in `examined`: nonconformities of other subjects are left alone.
    */
-  async reconcile(input: { checkRunId: string; controlId: string; reference: string; owner: string; at: string; gaps: readonly EvidenceGap[]; collectedSources: readonly string[]; examined?: readonly { checkId: string; subject: string }[] }): Promise<ReconcileSummary> {
+  async reconcile(input: {
+    checkRunId: string;
+    controlId: string;
+    reference: string;
+    owner: string;
+    at: string;
+    gaps: readonly EvidenceGap[];
+    collectedSources: readonly string[];
+    examined?: readonly { checkId: string; subject: string }[];
+  }): Promise<ReconcileSummary> {
     return this.catalog.transaction(async (tx) => {
       const done = await tx.get<{ reconcile_summary: string | null }>('SELECT reconcile_summary FROM check_runs WHERE id = ?', input.checkRunId);
       if (!done) throw new Error(`check run ${input.checkRunId} is not in the catalog`);
@@ -188,7 +206,9 @@ export class Register {
       for (const nc of active) {
         if (observed.has(nc.fingerprint)) continue;
         const settled =
-          nc.check_id === EVIDENCE_GAP_CHECK ? input.collectedSources.includes(nc.subject) : settledChecks.has(nc.check_id) && (examined?.has(nc.fingerprint) ?? true);
+          nc.check_id === EVIDENCE_GAP_CHECK
+            ? input.collectedSources.includes(nc.subject)
+            : settledChecks.has(nc.check_id) && (examined?.has(nc.fingerprint) ?? true);
         if (!settled) continue;
         await this.setStatus(tx, nc.id, nc.status, 'no-longer-observed', SYSTEM, input.at, 'not observed by the latest run; verify and close');
         summary.noLongerObserved.push(nc.id);
@@ -252,7 +272,11 @@ export class Register {
   }
 
   /** A person moves a nonconformity along its lifecycle, recording root cause or corrective action on the way. */
-  async transition(id: string, to: NonconformityStatus, change: { actor: string; at: string; note?: string; rootCause?: string; correctiveAction?: string; dueDate?: string }): Promise<Nonconformity> {
+  async transition(
+    id: string,
+    to: NonconformityStatus,
+    change: { actor: string; at: string; note?: string; rootCause?: string; correctiveAction?: string; dueDate?: string },
+  ): Promise<Nonconformity> {
     return this.catalog.transaction(async (tx) => {
       const nc = await this.get(id, tx);
       if (!nc) throw new Error(`nonconformity ${id} does not exist`);
@@ -260,7 +284,8 @@ export class Register {
         throw new Error(`nonconformity ${id} is ${nc.status}; it can move to ${HUMAN_TRANSITIONS[nc.status].join(', ')}, not ${to}`);
       }
       if (to === 'root-cause' && !(change.rootCause ?? nc.rootCause)) throw new Error(`nonconformity ${id}: a root cause is required`);
-      if (to === 'corrective-action' && !(change.correctiveAction ?? nc.correctiveAction)) throw new Error(`nonconformity ${id}: a corrective action is required`);
+      if (to === 'corrective-action' && !(change.correctiveAction ?? nc.correctiveAction))
+        throw new Error(`nonconformity ${id}: a corrective action is required`);
       if (change.rootCause !== undefined) await tx.run('UPDATE nonconformities SET root_cause = ? WHERE id = ?', change.rootCause, id);
       if (change.correctiveAction !== undefined) await tx.run('UPDATE nonconformities SET corrective_action = ? WHERE id = ?', change.correctiveAction, id);
       if (change.dueDate !== undefined) await tx.run('UPDATE nonconformities SET due_date = ? WHERE id = ?', change.dueDate, id);
@@ -273,7 +298,16 @@ export class Register {
    * An occurrence of a calendar activity that nobody completed by due + grace: one nonconformity per occurrence
    * (control `activity:<activityId>`, check `missed-activity`, subject the occurrence id), however often asked.
    */
-  async raiseMissedActivity(input: { activityId: string; occurrenceId: string; reference: string; owner: string; title: string; at: string; detail: string; dueDate?: string }): Promise<{ id: string; opened: boolean }> {
+  async raiseMissedActivity(input: {
+    activityId: string;
+    occurrenceId: string;
+    reference: string;
+    owner: string;
+    title: string;
+    at: string;
+    detail: string;
+    dueDate?: string;
+  }): Promise<{ id: string; opened: boolean }> {
     return this.catalog.transaction(async (tx) => {
       const controlId = activityControlOf(input.activityId);
       const fingerprint = fingerprintOf(controlId, MISSED_ACTIVITY_CHECK, input.occurrenceId);
@@ -282,7 +316,16 @@ export class Register {
       const { id } = await this.observe(
         tx,
         { controlId, reference: input.reference, owner: input.owner, at: input.at },
-        { fingerprint, checkId: MISSED_ACTIVITY_CHECK, subject: input.occurrenceId, title: input.title, severity: 'medium', detail: input.detail, values: { occurrenceId: input.occurrenceId }, evidenceIds: [] },
+        {
+          fingerprint,
+          checkId: MISSED_ACTIVITY_CHECK,
+          subject: input.occurrenceId,
+          title: input.title,
+          severity: 'medium',
+          detail: input.detail,
+          values: { occurrenceId: input.occurrenceId },
+          evidenceIds: [],
+        },
       );
       if (input.dueDate) await tx.run('UPDATE nonconformities SET due_date = ? WHERE id = ?', input.dueDate, id);
       return { id, opened: true };
@@ -290,10 +333,19 @@ export class Register {
   }
 
   /** A missed occurrence was completed late: its nonconformity is no longer observed; a person verifies and closes it. */
-  async settleMissedActivity(input: { activityId: string; occurrenceId: string; at: string; note: string; evidenceIds?: string[] }): Promise<string | undefined> {
+  async settleMissedActivity(input: {
+    activityId: string;
+    occurrenceId: string;
+    at: string;
+    note: string;
+    evidenceIds?: string[];
+  }): Promise<string | undefined> {
     return this.catalog.transaction(async (tx) => {
       const fingerprint = fingerprintOf(activityControlOf(input.activityId), MISSED_ACTIVITY_CHECK, input.occurrenceId);
-      const nc = await tx.get<{ id: string; status: NonconformityStatus; evidence_ids: string }>('SELECT id, status, evidence_ids FROM nonconformities WHERE fingerprint = ?', fingerprint);
+      const nc = await tx.get<{ id: string; status: NonconformityStatus; evidence_ids: string }>(
+        'SELECT id, status, evidence_ids FROM nonconformities WHERE fingerprint = ?',
+        fingerprint,
+      );
       if (!nc || !ACTIVE.includes(nc.status)) return nc?.id;
       const evidenceIds = [...new Set([...(JSON.parse(nc.evidence_ids) as string[]), ...(input.evidenceIds ?? [])])];
       await tx.run('UPDATE nonconformities SET evidence_ids = ? WHERE id = ?', JSON.stringify(evidenceIds), nc.id);
@@ -323,19 +375,40 @@ export class Register {
   }
 
   async historyOf(id: string): Promise<HistoryEntry[]> {
-    const rows = await this.catalog.all<{ at: string; actor: string; change: string; from_status: string | null; to_status: string | null; note: string | null }>(
-      'SELECT * FROM nonconformity_history WHERE nonconformity_id = ? ORDER BY rowid',
-      id,
-    );
+    const rows = await this.catalog.all<{
+      at: string;
+      actor: string;
+      change: string;
+      from_status: string | null;
+      to_status: string | null;
+      note: string | null;
+    }>('SELECT * FROM nonconformity_history WHERE nonconformity_id = ? ORDER BY rowid', id);
     return rows.map((row) => ({ at: row.at, actor: row.actor, change: row.change, fromStatus: row.from_status, toStatus: row.to_status, note: row.note }));
   }
 
-  private async setStatus(tx: CatalogSession, id: string, from: NonconformityStatus, to: NonconformityStatus, actor: string, at: string, note: string | null): Promise<void> {
+  private async setStatus(
+    tx: CatalogSession,
+    id: string,
+    from: NonconformityStatus,
+    to: NonconformityStatus,
+    actor: string,
+    at: string,
+    note: string | null,
+  ): Promise<void> {
     await tx.run('UPDATE nonconformities SET status = ? WHERE id = ?', to, id);
     await this.history(tx, id, at, actor, 'status', from, to, note);
   }
 
-  private async history(tx: CatalogSession, id: string, at: string, actor: string, change: string, from: string | null, to: string | null, note: string | null): Promise<void> {
+  private async history(
+    tx: CatalogSession,
+    id: string,
+    at: string,
+    actor: string,
+    change: string,
+    from: string | null,
+    to: string | null,
+    note: string | null,
+  ): Promise<void> {
     await tx.run(
       'INSERT INTO nonconformity_history (nonconformity_id, at, actor, change, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)',
       id,

@@ -7,7 +7,14 @@ import { MANAGEMENT_REVIEW_SCHEMA } from './management-review.ts';
 import { NOTIFICATION_SCHEMA } from './notification-ledger.ts';
 
 /** Every feature module's tables, in the order `isms catalog migrate` copies them (referenced tables first). */
-export const MODULE_SCHEMAS: readonly ModuleSchema[] = [FINDING_LEDGER_SCHEMA, LEAVER_CLOCK_SCHEMA, NOTIFICATION_SCHEMA, CALENDAR_SCHEMA, ACCESS_REVIEW_SCHEMA, MANAGEMENT_REVIEW_SCHEMA];
+export const MODULE_SCHEMAS: readonly ModuleSchema[] = [
+  FINDING_LEDGER_SCHEMA,
+  LEAVER_CLOCK_SCHEMA,
+  NOTIFICATION_SCHEMA,
+  CALENDAR_SCHEMA,
+  ACCESS_REVIEW_SCHEMA,
+  MANAGEMENT_REVIEW_SCHEMA,
+];
 
 /**
  * Brings every module's tables up to date when a store opens: a module's first write may come when its tables can

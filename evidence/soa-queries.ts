@@ -24,7 +24,13 @@ export async function latestControlRuns(catalog: Catalog): Promise<Map<string, L
   const latest = new Map<string, LatestControlRun>();
   for (const row of rows) {
     if (latest.has(row.control_id)) continue;
-    latest.set(row.control_id, { controlId: row.control_id, runId: row.run_id, status: row.status, evaluatedAt: row.evaluated_at, openNonconformities: Number(row.open_nonconformities) });
+    latest.set(row.control_id, {
+      controlId: row.control_id,
+      runId: row.run_id,
+      status: row.status,
+      evaluatedAt: row.evaluated_at,
+      openNonconformities: Number(row.open_nonconformities),
+    });
   }
   return latest;
 }

@@ -95,7 +95,8 @@ export class StagingArea {
     if (!existsSync(this.dir)) return [];
     const names = new Set(await readdir(this.dir));
     const keys = new Set<string>();
-    for (const name of names) for (const suffix of [RECORDS_SUFFIX, FILE_SUFFIX, OWNER_SUFFIX]) if (name.endsWith(suffix)) keys.add(name.slice(0, -suffix.length));
+    for (const name of names)
+      for (const suffix of [RECORDS_SUFFIX, FILE_SUFFIX, OWNER_SUFFIX]) if (name.endsWith(suffix)) keys.add(name.slice(0, -suffix.length));
     const entries: StagingEntry[] = [];
     for (const key of [...keys].sort()) {
       const content = [RECORDS_SUFFIX, FILE_SUFFIX].map((suffix) => `${key}${suffix}`).find((name) => names.has(name));
@@ -103,7 +104,12 @@ export class StagingArea {
       // A pull committed or discarded while this listing ran has nothing left to report.
       const stats = await stat(file).catch(() => undefined);
       if (!stats) continue;
-      entries.push({ file, bytes: content ? stats.size : 0, modifiedAt: stats.mtime.toISOString(), owner: await readOwner(path.join(this.dir, `${key}${OWNER_SUFFIX}`)) });
+      entries.push({
+        file,
+        bytes: content ? stats.size : 0,
+        modifiedAt: stats.mtime.toISOString(),
+        owner: await readOwner(path.join(this.dir, `${key}${OWNER_SUFFIX}`)),
+      });
     }
     return entries;
   }

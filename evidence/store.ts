@@ -66,15 +66,7 @@ export const FILE_KIND = 'file';
 
 export interface VerifyProblem {
   evidenceId: string;
-  problem:
-    | 'blob-missing'
-    | 'blob-modified'
-    | 'row-modified'
-    | 'row-deleted'
-    | 'row-not-journaled'
-    | 'chain-broken'
-    | 'journal-malformed'
-    | 'staging-orphaned';
+  problem: 'blob-missing' | 'blob-modified' | 'row-modified' | 'row-deleted' | 'row-not-journaled' | 'chain-broken' | 'journal-malformed' | 'staging-orphaned';
   detail: string;
 }
 
@@ -368,7 +360,8 @@ export class EvidenceStore {
       if (row.prevHash !== previous || row.seq !== previousSeq + 1) {
         const missing = journaled.filter((entry) => entry.seq > previousSeq && entry.seq < row.seq);
         for (const entry of missing) problems.push({ evidenceId: entry.id, problem: 'row-deleted', detail: `catalog row ${entry.seq} is gone` });
-        if (missing.length === 0) problems.push({ evidenceId: row.id, problem: 'chain-broken', detail: `catalog row ${row.seq} does not follow row ${previousSeq}` });
+        if (missing.length === 0)
+          problems.push({ evidenceId: row.id, problem: 'chain-broken', detail: `catalog row ${row.seq} does not follow row ${previousSeq}` });
       }
       const entry = journaledBySeq.get(row.seq);
       if (!entry) {
@@ -402,7 +395,11 @@ export class EvidenceStore {
       }
       const { inFlight, why } = await runInFlight(entry.owner);
       if (!inFlight) {
-        problems.push({ evidenceId: name, problem: 'staging-orphaned', detail: `${what} of run ${entry.owner.runId}, source ${entry.owner.sourceName}: no run in flight (${why})` });
+        problems.push({
+          evidenceId: name,
+          problem: 'staging-orphaned',
+          detail: `${what} of run ${entry.owner.runId}, source ${entry.owner.sourceName}: no run in flight (${why})`,
+        });
       }
     }
     return problems;
@@ -421,7 +418,6 @@ export class EvidenceStore {
     }
     return [];
   }
-
 }
 
 function sha256Hex(text: string): string {

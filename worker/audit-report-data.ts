@@ -12,8 +12,28 @@ import { FindingLedger } from '../evidence/finding-ledger.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { Severity } from '../core/records.ts';
 import type { NonconformityStatus } from '../core/nonconformity.ts';
-import { BEING_WORKED_ON, type AuditDate, type AuditReportData, type CellState, type ControlStatusRow, type FrameworkGroup, type HeatmapCell, type HeatmapColumn, type HeatmapRow, type LeaverSystemRow, type NonconformityLogEntry, type RemediationStats } from './audit-report.ts';
-import { calendarRows, type CalendarRow, type CoverageSummary, type ExpectedOccurrence, type ExpectedStatus, type OccurrenceStatus } from './calendar-report.ts';
+import {
+  BEING_WORKED_ON,
+  type AuditDate,
+  type AuditReportData,
+  type CellState,
+  type ControlStatusRow,
+  type FrameworkGroup,
+  type HeatmapCell,
+  type HeatmapColumn,
+  type HeatmapRow,
+  type LeaverSystemRow,
+  type NonconformityLogEntry,
+  type RemediationStats,
+} from './audit-report.ts';
+import {
+  calendarRows,
+  type CalendarRow,
+  type CoverageSummary,
+  type ExpectedOccurrence,
+  type ExpectedStatus,
+  type OccurrenceStatus,
+} from './calendar-report.ts';
 import { calendarOf, calendarView, coverageOf } from './calendar.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -40,7 +60,12 @@ const AUDITS = ['surveillance-audit-1', 'surveillance-audit-2', 'recertification
 export type ReportRuntime = Pick<Runtime, 'config' | 'store' | 'register'>;
 
 /** Everything the report shows for the period [from, to), as of `now`, its controls labelled with the ids of `framework`. */
-export async function gatherAuditReport(runtime: ReportRuntime, range: { from: number; to: number }, now: number, framework: Framework = ISO_27001): Promise<AuditReportData> {
+export async function gatherAuditReport(
+  runtime: ReportRuntime,
+  range: { from: number; to: number },
+  now: number,
+  framework: Framework = ISO_27001,
+): Promise<AuditReportData> {
   const loaded = runtime.config;
   const zone = loaded.config.timezone;
   const columns = columnsOf(range, zone);
@@ -59,7 +84,9 @@ export async function gatherAuditReport(runtime: ReportRuntime, range: { from: n
     const present =
       summary.kind === 'control'
         ? (evidenceByControl.get(summary.id) ?? []).map((row) => row.collectedAt)
-        : (await calendarStore.list({ activityId: summary.id })).flatMap((occurrence) => (occurrence.status === 'done' && occurrence.performedAt ? [occurrence.performedAt] : []));
+        : (await calendarStore.list({ activityId: summary.id })).flatMap((occurrence) =>
+            occurrence.status === 'done' && occurrence.performedAt ? [occurrence.performedAt] : [],
+          );
     rows.push({
       kind: summary.kind,
       id: summary.id,
@@ -144,7 +171,8 @@ function cellOf(summary: CoverageSummary, column: HeatmapColumn, presentAt: read
   const occurrences = summary.occurrences.filter((occurrence) => within(occurrence.expected));
   // An occurrence whose reminders began but that no workflow recorded is not missing before it is due.
   const notDueYet = (occurrence: ExpectedOccurrence) => occurrence.status === 'unrecorded' && Date.parse(occurrence.expected) > now;
-  const count = (statuses: readonly ExpectedStatus[]) => occurrences.filter((occurrence) => statuses.includes(occurrence.status) && !notDueYet(occurrence)).length;
+  const count = (statuses: readonly ExpectedStatus[]) =>
+    occurrences.filter((occurrence) => statuses.includes(occurrence.status) && !notDueYet(occurrence)).length;
   const satisfied = count(SATISFIED);
   const partial = count(PARTIAL);
   const missing = count(MISSING);
@@ -181,7 +209,9 @@ async function controlStatus(
   framework: Framework,
 ): Promise<ControlStatusRow[]> {
   const latest = new Map<string, { status: string; evaluated_at: string }>();
-  for (const row of await runtime.store.catalog.all<{ control_id: string; status: string; evaluated_at: string }>('SELECT control_id, status, evaluated_at FROM v_control_status ORDER BY control_id')) {
+  for (const row of await runtime.store.catalog.all<{ control_id: string; status: string; evaluated_at: string }>(
+    'SELECT control_id, status, evaluated_at FROM v_control_status ORDER BY control_id',
+  )) {
     if (!latest.has(row.control_id)) latest.set(row.control_id, row);
   }
   const nonconformities = await runtime.register.list();
@@ -202,7 +232,10 @@ async function controlStatus(
       evaluatedAt: run?.evaluated_at ?? null,
       openNonconformities: own.filter((nc) => BEING_WORKED_ON.includes(nc.status)).length,
       awaitingVerification: own.filter((nc) => AWAITING_VERIFICATION.includes(nc.status)).length,
-      lastEvidenceAt: evidence.reduce<string | null>((last, row) => (last === null || Date.parse(row.collectedAt) > Date.parse(last) ? row.collectedAt : last), null),
+      lastEvidenceAt: evidence.reduce<string | null>(
+        (last, row) => (last === null || Date.parse(row.collectedAt) > Date.parse(last) ? row.collectedAt : last),
+        null,
+      ),
       snapshotsInPeriod: evidence.filter((row) => Date.parse(row.collectedAt) >= range.from && Date.parse(row.collectedAt) < range.to).length,
       expectedInPeriod: due.length,
       satisfiedInPeriod: due.filter((occurrence) => SATISFIED.includes(occurrence.status)).length,
@@ -341,7 +374,9 @@ export function nearestRank(sorted: readonly number[], fraction: number): number
 async function leaverClockOf(runtime: ReportRuntime, range: { from: number; to: number }, now: number): Promise<AuditReportData['leavers']> {
   const configured = [...runtime.config.controls.values()].flatMap((control) => control.checks).find((entry) => entry.check.id === leaverStillActive.id);
   const slaHours = configured ? (configured.params as z.output<typeof leaverStillActive.params>).slaHours : leaverStillActive.params.parse({}).slaHours;
-  const rows = (await new LeaverClock(runtime.store.catalog).list()).filter((row) => Date.parse(row.terminationDate) >= range.from && Date.parse(row.terminationDate) < range.to);
+  const rows = (await new LeaverClock(runtime.store.catalog).list()).filter(
+    (row) => Date.parse(row.terminationDate) >= range.from && Date.parse(row.terminationDate) < range.to,
+  );
   const systems = new Map<string, typeof rows>();
   for (const row of rows) {
     const key = `${row.system}\u0000${row.tenant}`;
@@ -387,7 +422,14 @@ async function certificationOf(runtime: ReportRuntime, store: CalendarStore, now
     const audit = await rowOf(id);
     if (!audit) continue;
     const readiness = await rowOf(`${id}-readiness`);
-    audits.push({ id, title: audit.activity, due: audit.due, status: audit.status, readinessDue: readiness?.due ?? null, readinessStatus: readiness?.status ?? null });
+    audits.push({
+      id,
+      title: audit.activity,
+      due: audit.due,
+      status: audit.status,
+      readinessDue: readiness?.due ?? null,
+      readinessStatus: readiness?.status ?? null,
+    });
   }
   return { body: certification.body, issued: certification.issued, expires: certification.expires, audits };
 }

@@ -204,7 +204,14 @@ function header(data: AuditReportData): Markup {
           dateIn(audit.due, zone),
           ' ',
           badge(audit.status),
-          audit.readinessDue ? all(markup('<br>'), el('span', { class: 'muted' }, `readiness check ${dateIn(audit.readinessDue, zone)}`), ' ', audit.readinessStatus ? badge(audit.readinessStatus) : '') : '',
+          audit.readinessDue
+            ? all(
+                markup('<br>'),
+                el('span', { class: 'muted' }, `readiness check ${dateIn(audit.readinessDue, zone)}`),
+                ' ',
+                audit.readinessStatus ? badge(audit.readinessStatus) : '',
+              )
+            : '',
         ),
       ]);
     }
@@ -225,9 +232,12 @@ function glance(data: AuditReportData): Markup {
   const rowsWithGaps = data.heatmap.rows.filter((row) => row.cells.some((cell) => cell.state === 'none' || cell.state === 'some')).length;
   const openNcs = data.nonconformities.filter((nc) => BEING_WORKED_ON.includes(nc.status)).length;
   const generatedAt = Date.parse(data.generatedAt);
-  const missed = data.calendar.inPeriod.filter((row) => row.status === 'missed' || row.status === 'overdue' || (row.status === 'unrecorded' && Date.parse(row.due) <= generatedAt)).length;
+  const missed = data.calendar.inPeriod.filter(
+    (row) => row.status === 'missed' || row.status === 'overdue' || (row.status === 'unrecorded' && Date.parse(row.due) <= generatedAt),
+  ).length;
   const leaversLate = data.leavers.systems.reduce((sum, row) => sum + row.revokedLater + row.stillUsable, 0);
-  const tile = (value: number | string, label: string, bad: boolean) => el('div', { class: `tile ${bad ? 'bad' : 'good'}` }, el('b', {}, value), el('span', {}, label));
+  const tile = (value: number | string, label: string, bad: boolean) =>
+    el('div', { class: `tile ${bad ? 'bad' : 'good'}` }, el('b', {}, value), el('span', {}, label));
   return el(
     'section',
     { class: 'glance' },
@@ -255,7 +265,8 @@ const unitOf = (column: HeatmapColumn) => (column.label.includes('-W') ? 'week' 
 function cellTitle(row: HeatmapRow, column: HeatmapColumn, cell: HeatmapCell, zone: string): string {
   const span = `${column.label} (${dateIn(column.from, zone)} to ${dateIn(new Date(Date.parse(column.to) - 1).toISOString(), zone)})`;
   if (cell.state === 'unknown') return `${row.id} ${span}: cannot tell: ${row.error ?? 'schedule not expanded'}`;
-  const present = row.kind === 'control' ? `${cell.present} snapshots collected in the ${unitOf(column)}` : `${cell.present} completions recorded in the ${unitOf(column)}`;
+  const present =
+    row.kind === 'control' ? `${cell.present} snapshots collected in the ${unitOf(column)}` : `${cell.present} completions recorded in the ${unitOf(column)}`;
   const parts = [
     `expected ${cell.expected}`,
     `${row.kind === 'control' ? 'covered' : 'done'} ${cell.satisfied}${cell.late ? ` (${cell.late} late)` : ''}`,
@@ -284,7 +295,13 @@ function heatmap(data: AuditReportData): Markup {
         el(
           'tr',
           { 'data-row': `${row.kind}:${row.id}` },
-          el('th', { scope: 'row', title: `${row.title} (${row.id})` }, row.title, row.paused ? el('span', { class: 'muted' }, ' (paused)') : '', el('small', {}, row.id)),
+          el(
+            'th',
+            { scope: 'row', title: `${row.title} (${row.id})` },
+            row.title,
+            row.paused ? el('span', { class: 'muted' }, ' (paused)') : '',
+            el('small', {}, row.id),
+          ),
           ...row.cells.map((cell, index) => el('td', { class: `c-${cell.state}`, title: cellTitle(row, columns[index]!, cell, zone) }, CELL_MARK[cell.state])),
         ),
       ),
@@ -293,7 +310,9 @@ function heatmap(data: AuditReportData): Markup {
   const legend = el(
     'p',
     { class: 'legend' },
-    ...(['all', 'some', 'none', 'nothing', 'pending', 'unknown'] as const).map((state) => el('span', {}, el('i', { class: `c-${state}` }, CELL_MARK[state]), CELL_LABEL[state])),
+    ...(['all', 'some', 'none', 'nothing', 'pending', 'unknown'] as const).map((state) =>
+      el('span', {}, el('i', { class: `c-${state}` }, CELL_MARK[state]), CELL_LABEL[state]),
+    ),
   );
   const skipped = data.heatmap.activitiesWithoutOccurrences;
   return el(
@@ -312,7 +331,12 @@ function heatmap(data: AuditReportData): Markup {
       el(
         'thead',
         {},
-        el('tr', {}, el('th', { rowspan: '2', class: 'corner' }, 'Control / activity'), ...groups.map((group) => el('th', { colspan: String(group.span), class: 'span' }, group.label))),
+        el(
+          'tr',
+          {},
+          el('th', { rowspan: '2', class: 'corner' }, 'Control / activity'),
+          ...groups.map((group) => el('th', { colspan: String(group.span), class: 'span' }, group.label)),
+        ),
         el('tr', {}, ...columns.map((column) => el('th', { class: 'col', title: column.label }, column.short))),
       ),
       el('tbody', {}, body('control', 'Controls'), body('activity', 'Calendar activities')),
@@ -329,12 +353,24 @@ function controlTable(data: AuditReportData): Markup {
     el('h2', {}, 'Control status'),
     el('p', { class: 'muted' }, 'Latest run status as of the report; open counts nonconformities being worked on (open, root cause, corrective action).'),
     table(
-      ['Control', data.framework.name, 'Owner', 'Latest status', 'Open NCs', 'Awaiting verification', 'Last evidence', 'Snapshots in period', 'Occurrences covered'],
+      [
+        'Control',
+        data.framework.name,
+        'Owner',
+        'Latest status',
+        'Open NCs',
+        'Awaiting verification',
+        'Last evidence',
+        'Snapshots in period',
+        'Occurrences covered',
+      ],
       data.controls.map((control) => [
         all(el('b', {}, control.title), markup('<br>'), el('small', {}, control.id), control.paused ? el('span', { class: 'muted' }, ' (paused)') : ''),
         control.reference,
         control.owner,
-        control.status ? all(badge(control.status), control.evaluatedAt ? all(markup('<br>'), el('small', {}, timeIn(control.evaluatedAt, zone))) : '') : el('span', { class: 'muted' }, 'never ran'),
+        control.status
+          ? all(badge(control.status), control.evaluatedAt ? all(markup('<br>'), el('small', {}, timeIn(control.evaluatedAt, zone))) : '')
+          : el('span', { class: 'muted' }, 'never ran'),
         el('span', { class: control.openNonconformities > 0 ? 'num bad-text' : 'num' }, control.openNonconformities),
         control.awaitingVerification,
         control.lastEvidenceAt ? timeIn(control.lastEvidenceAt, zone) : el('span', { class: 'muted' }, 'none'),
@@ -353,7 +389,11 @@ function frameworkTable(data: AuditReportData): Markup {
     'section',
     { id: 'framework' },
     el('h2', {}, `Controls by ${data.framework.name}`),
-    el('p', { class: 'muted' }, `Each ${data.framework.name} id the controls address, directly or through the indicative crosswalk of their ISO/IEC 27001 references, with the controls' latest status.`),
+    el(
+      'p',
+      { class: 'muted' },
+      `Each ${data.framework.name} id the controls address, directly or through the indicative crosswalk of their ISO/IEC 27001 references, with the controls' latest status.`,
+    ),
     table(
       ['Id', 'Title', 'Controls'],
       data.byFramework.map((group) => [
@@ -362,7 +402,14 @@ function frameworkTable(data: AuditReportData): Markup {
         all(
           ...group.controls.map((id, index) => {
             const control = byId.get(id)!;
-            return all(index > 0 ? markup('<br>') : '', control.title, ' ', el('small', {}, id), ' ', control.status ? badge(control.status) : el('span', { class: 'muted' }, 'never ran'));
+            return all(
+              index > 0 ? markup('<br>') : '',
+              control.title,
+              ' ',
+              el('small', {}, id),
+              ' ',
+              control.status ? badge(control.status) : el('span', { class: 'muted' }, 'never ran'),
+            );
           }),
         ),
       ]),
@@ -384,7 +431,13 @@ function nonconformityLog(data: AuditReportData): Markup {
         el('td', {}, nc.controlId, markup('<br>'), el('small', {}, nc.reference)),
         el('td', {}, nc.title),
         el('td', {}, el('span', { class: `badge ${SEVERITY_CLASS[nc.severity] ?? 'neutral'}` }, nc.severity)),
-        el('td', {}, badge(nc.status), nc.closedAt ? all(markup('<br>'), el('small', {}, `closed ${dateIn(nc.closedAt, zone)}`)) : '', nc.dueDate ? all(markup('<br>'), el('small', {}, `due ${nc.dueDate}`)) : ''),
+        el(
+          'td',
+          {},
+          badge(nc.status),
+          nc.closedAt ? all(markup('<br>'), el('small', {}, `closed ${dateIn(nc.closedAt, zone)}`)) : '',
+          nc.dueDate ? all(markup('<br>'), el('small', {}, `due ${nc.dueDate}`)) : '',
+        ),
         el('td', {}, timeIn(nc.firstObserved, zone)),
         el('td', {}, timeIn(nc.lastObserved, zone), markup('<br>'), el('small', {}, `${nc.occurrences}×`)),
         el('td', {}, nc.owner ?? ''),
@@ -433,7 +486,11 @@ function remediation(data: AuditReportData): Markup {
     'section',
     { id: 'remediation' },
     el('h2', {}, 'Vulnerability remediation'),
-    el('p', { class: 'muted' }, 'Days from first detection to the scan that no longer reported the finding, for findings fixed in the period; open findings as of the end of the period.'),
+    el(
+      'p',
+      { class: 'muted' },
+      'Days from first detection to the scan that no longer reported the finding, for findings fixed in the period; open findings as of the end of the period.',
+    ),
     table(
       ['Severity', 'SLA (days)', 'Fixed', 'Within SLA', 'Median', 'p90', 'Max', 'Open', 'Open past SLA'],
       data.remediation.bySeverity.map((row) => [
@@ -465,7 +522,17 @@ function leavers(data: AuditReportData): Markup {
       `Accounts of people whose termination date falls in the period, per system. Time to revoke is known within the collection interval: "within ${sla} h" means the first run that found the account revoked came within ${sla} hours; "later" means it came after, and "usable after ${sla} h" that a run found it still usable past the SLA.`,
     ),
     table(
-      ['System', 'Leavers', 'Accounts', `Revoked within ${sla} h`, 'Revoked later', `Usable after ${sla} h`, 'Still usable', 'Max hours to revoke', 'Oldest still usable (h)'],
+      [
+        'System',
+        'Leavers',
+        'Accounts',
+        `Revoked within ${sla} h`,
+        'Revoked later',
+        `Usable after ${sla} h`,
+        'Still usable',
+        'Max hours to revoke',
+        'Oldest still usable (h)',
+      ],
       data.leavers.systems.map((row) => [
         all(el('b', {}, row.system), markup('<br>'), el('small', {}, row.tenant)),
         row.leavers,
@@ -494,7 +561,10 @@ function calendar(data: AuditReportData): Markup {
       row.reference,
       row.owner,
       badge(row.status),
-      all(row.completedBy ? `by ${row.completedBy}` : '', row.nonconformityId ? all(row.completedBy ? markup('<br>') : '', el('small', {}, row.nonconformityId)) : ''),
+      all(
+        row.completedBy ? `by ${row.completedBy}` : '',
+        row.nonconformityId ? all(row.completedBy ? markup('<br>') : '', el('small', {}, row.nonconformityId)) : '',
+      ),
     ]);
   const counts = CALENDAR_ORDER.filter((status) => data.calendar.counts[status]).map((status) => all(badge(status), ' ', data.calendar.counts[status] ?? 0));
   return el(
@@ -505,7 +575,12 @@ function calendar(data: AuditReportData): Markup {
     counts.length > 0 ? el('p', { class: 'counts' }, ...counts.flatMap((count, index) => (index === 0 ? [count] : [markup(' · '), count]))) : '',
     table(['Due', 'Activity', 'Reference', 'Owner', 'Status', 'Completed / NC'], rows(data.calendar.inPeriod), { class: 'occurrences' }, 'None in the period.'),
     el('h3', {}, 'Next 90 days'),
-    table(['Due', 'Activity', 'Reference', 'Owner', 'Status', 'Completed / NC'], rows(data.calendar.next90Days), { class: 'upcoming' }, 'Nothing due in the next 90 days.'),
+    table(
+      ['Due', 'Activity', 'Reference', 'Owner', 'Status', 'Completed / NC'],
+      rows(data.calendar.next90Days),
+      { class: 'upcoming' },
+      'Nothing due in the next 90 days.',
+    ),
   );
 }
 
@@ -575,5 +650,16 @@ export function renderAuditReport(data: AuditReportData): string {
       '.',
     ),
   );
-  return htmlPage(title, STYLE, [header(data), glance(data), heatmap(data), controlTable(data), frameworkTable(data), nonconformityLog(data), remediation(data), leavers(data), calendar(data), footer]);
+  return htmlPage(title, STYLE, [
+    header(data),
+    glance(data),
+    heatmap(data),
+    controlTable(data),
+    frameworkTable(data),
+    nonconformityLog(data),
+    remediation(data),
+    leavers(data),
+    calendar(data),
+    footer,
+  ]);
 }

@@ -134,22 +134,27 @@ export function controlCoverage(control: ControlExpectation, evidence: readonly 
 }
 
 /** An activity's planned occurrences in the period and what became of each. */
-export function activityCoverage(activity: { id: string; title: string }, planned: readonly ActivityOccurrence[], recorded: readonly RecordedOccurrence[], now: number): CoverageSummary {
+export function activityCoverage(
+  activity: { id: string; title: string },
+  planned: readonly ActivityOccurrence[],
+  recorded: readonly RecordedOccurrence[],
+  now: number,
+): CoverageSummary {
   const rows = calendarRows(
     planned.filter((occurrence) => occurrence.activityId === activity.id),
     recorded.filter((occurrence) => occurrence.activityId === activity.id),
     now,
   );
-  const occurrences = rows.map(
-    (row): ExpectedOccurrence => ({
-      kind: 'activity',
-      id: activity.id,
-      title: activity.title,
-      expected: row.due,
-      status: row.status,
-      evidenceIds: (recorded.find((occurrence) => occurrence.occurrenceId === row.occurrenceId)?.evidence ?? []).flatMap((item) => ('evidenceId' in item ? [item.evidenceId] : [])),
-    }),
-  );
+  const occurrences = rows.map((row): ExpectedOccurrence => ({
+    kind: 'activity',
+    id: activity.id,
+    title: activity.title,
+    expected: row.due,
+    status: row.status,
+    evidenceIds: (recorded.find((occurrence) => occurrence.occurrenceId === row.occurrenceId)?.evidence ?? []).flatMap((item) =>
+      'evidenceId' in item ? [item.evidenceId] : [],
+    ),
+  }));
   return summarize('activity', activity.id, activity.title, occurrences);
 }
 

@@ -47,9 +47,18 @@ export async function coverageOf(runtime: Pick<Runtime, 'config' | 'store'>, ran
     } catch (failure) {
       error = (failure as Error).message;
     }
-    const evidence = (await runtime.store.list({ controlId: control.control.id })).map((row) => ({ id: row.id, controlId: row.controlId, sourceName: row.sourceName, collectedAt: row.collectedAt }));
+    const evidence = (await runtime.store.list({ controlId: control.control.id })).map((row) => ({
+      id: row.id,
+      controlId: row.controlId,
+      sourceName: row.sourceName,
+      collectedAt: row.collectedAt,
+    }));
     summaries.push(
-      controlCoverage({ id: control.control.id, title: control.control.title, sources: control.sources.map((source) => source.name), expected, next, error }, evidence, now),
+      controlCoverage(
+        { id: control.control.id, title: control.control.title, sources: control.sources.map((source) => source.name), expected, next, error },
+        evidence,
+        now,
+      ),
     );
   }
   const recorded = await new CalendarStore(runtime.store.catalog).list({ from: iso(range.from), to: iso(range.to) });
@@ -60,7 +69,12 @@ export async function coverageOf(runtime: Pick<Runtime, 'config' | 'store'>, ran
 }
 
 /** Starts an occurrence now (default: the activity's next one), as a schedule firing would; starting it twice is refused by Temporal and reported. */
-export async function openOccurrence(client: Client, loaded: LoadedConfig, activityId: string, options: { dueDate?: string; now?: number } = {}): Promise<ActivityOccurrence> {
+export async function openOccurrence(
+  client: Client,
+  loaded: LoadedConfig,
+  activityId: string,
+  options: { dueDate?: string; now?: number } = {},
+): Promise<ActivityOccurrence> {
   const activity = resolveCalendar(loaded.config).activities.get(activityId);
   if (!activity) throw new ConfigError(`no calendar activity "${activityId}" in ${loaded.file}`);
   const occurrence = options.dueDate ? occurrenceOn(activity, options.dueDate) : nextOccurrence(activity, options.now ?? Date.now());
@@ -162,7 +176,12 @@ export async function completeOccurrence(
     );
     evidence.push({ name, evidenceId: row.id, sha256: row.sha256, uri: row.uri });
   }
-  const completion: Completion = { by: input.by, evidence, ...(input.note ? { note: input.note } : {}), ...(input.at ? { at: new Date(input.at).toISOString() } : {}) };
+  const completion: Completion = {
+    by: input.by,
+    evidence,
+    ...(input.note ? { note: input.note } : {}),
+    ...(input.at ? { at: new Date(input.at).toISOString() } : {}),
+  };
   try {
     return await client.workflow.getHandle(occurrenceId).executeUpdate(completeUpdate, { args: [completion] });
   } catch (error) {
@@ -180,7 +199,8 @@ export async function reassignOccurrence(client: Client, occurrenceId: string, r
 
 /** A refused Update or a closed occurrence is the person's to correct: a usage error, not a crash. */
 function refusal(error: unknown, occurrenceId: string): unknown {
-  if (error instanceof WorkflowUpdateFailedError) return new ConfigError(`${occurrenceId}: refused: ${(error.cause as Error | undefined)?.message ?? error.message}`);
+  if (error instanceof WorkflowUpdateFailedError)
+    return new ConfigError(`${occurrenceId}: refused: ${(error.cause as Error | undefined)?.message ?? error.message}`);
   const name = (error as Error).name;
   if (name === 'WorkflowNotFoundError' || /already completed|not found/i.test((error as Error).message)) {
     return new ConfigError(`${occurrenceId}: the occurrence is closed or was never started (${(error as Error).message})`);

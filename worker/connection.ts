@@ -108,7 +108,8 @@ const PROBE_TIMEOUT_MS = 2_000;
  */
 function refusedOrUnknown(address: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const parsed = /^(?:\[([^\]]+)\]|([^:/\s]+)):(\d+)$/.exec(address);
-  if (!parsed || ['grpc_proxy', 'https_proxy', 'http_proxy', 'GRPC_PROXY', 'HTTPS_PROXY', 'HTTP_PROXY'].some((name) => env[name])) return Promise.resolve(undefined);
+  if (!parsed || ['grpc_proxy', 'https_proxy', 'http_proxy', 'GRPC_PROXY', 'HTTPS_PROXY', 'HTTP_PROXY'].some((name) => env[name]))
+    return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const socket = tcpConnect({ host: parsed[1] ?? parsed[2], port: Number(parsed[3]), timeout: PROBE_TIMEOUT_MS });
     const done = (reason: string | undefined) => {
@@ -117,7 +118,9 @@ function refusedOrUnknown(address: string, env: NodeJS.ProcessEnv): Promise<stri
     };
     socket.once('connect', () => done(undefined));
     socket.once('timeout', () => done(undefined));
-    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' ? unreachableReason(error.code) : undefined));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      done(error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' ? unreachableReason(error.code) : undefined),
+    );
   });
 }
 

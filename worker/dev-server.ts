@@ -27,7 +27,9 @@ export function findTemporalCli(env: NodeJS.ProcessEnv = process.env, installDir
   const found = [...searchPath, ...installDirs].map((dir) => path.join(dir, name)).find(isExecutable);
   if (found) return found;
   // Last, as it costs a python3 start: it knows its own scripts folders (a pyenv version, ~/Library/Python/3.x/bin).
-  return pythonScriptDirs(env).map((dir) => path.join(dir, name)).find(isExecutable);
+  return pythonScriptDirs(env)
+    .map((dir) => path.join(dir, name))
+    .find(isExecutable);
 }
 
 /**
@@ -54,7 +56,10 @@ function pythonScriptDirs(env: NodeJS.ProcessEnv): string[] {
   ].join('\n');
   const result = spawnSync('python3', ['-c', probe], { env, encoding: 'utf8', timeout: 5_000 });
   if (result.error || result.status !== 0) return [];
-  return result.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+  return result.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 function isExecutable(file: string): boolean {
@@ -90,7 +95,10 @@ export async function startDevServer(options: {
 }): Promise<DevServer> {
   const cli = findTemporalCli(options.env);
   if (cli) options.log.info({ cli }, 'starting Temporal dev server');
-  else options.log.warn(`no Temporal CLI on PATH, in TEMPORAL_CLI_PATH or where its installers put it; the SDK will download one (needs internet). Or install one: ${TEMPORAL_CLI_INSTALLS}`);
+  else
+    options.log.warn(
+      `no Temporal CLI on PATH, in TEMPORAL_CLI_PATH or where its installers put it; the SDK will download one (needs internet). Or install one: ${TEMPORAL_CLI_INSTALLS}`,
+    );
   const namespace = 'default';
   const port = options.port ?? (options.preferredPort !== undefined && (await portIsFree(options.preferredPort)) ? options.preferredPort : undefined);
   let env: TestWorkflowEnvironment;
@@ -117,7 +125,10 @@ export async function startDevServer(options: {
 /** The SDK's download of a CLI failed (no internet, as in CI): say how to install one instead of how the request failed. */
 export function asDownloadFailure(error: unknown): unknown {
   if (!(error instanceof Error) || !/download/i.test(error.message)) return error;
-  return new TemporalUnavailableError(`no Temporal CLI found here, and the SDK could not download one (no internet?): install one with ${TEMPORAL_CLI_INSTALLS}`, { cause: error });
+  return new TemporalUnavailableError(
+    `no Temporal CLI found here, and the SDK could not download one (no internet?): install one with ${TEMPORAL_CLI_INSTALLS}`,
+    { cause: error },
+  );
 }
 
 function portIsFree(port: number): Promise<boolean> {

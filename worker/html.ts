@@ -13,7 +13,8 @@ export interface Markup {
 export type Content = string | number | null | undefined | Markup;
 
 export const markup = (html: string): Markup => ({ html });
-export const text = (value: Content): string => (value !== null && typeof value === 'object' ? value.html : escapeHtml(value === null || value === undefined ? '' : String(value)));
+export const text = (value: Content): string =>
+  value !== null && typeof value === 'object' ? value.html : escapeHtml(value === null || value === undefined ? '' : String(value));
 /** Joins contents, escaping the plain ones. */
 export const all = (...parts: Content[]): Markup => markup(parts.map(text).join(''));
 export const el = (tag: string, attributes: Record<string, string | undefined>, ...children: Content[]): Markup =>
@@ -25,7 +26,12 @@ export const el = (tag: string, attributes: Record<string, string | undefined>, 
   );
 
 /** A table of the rows, or a muted line saying there are none. */
-export function table(headers: readonly Content[], rows: readonly (readonly Content[])[], attributes: Record<string, string | undefined>, empty: string): Markup {
+export function table(
+  headers: readonly Content[],
+  rows: readonly (readonly Content[])[],
+  attributes: Record<string, string | undefined>,
+  empty: string,
+): Markup {
   if (rows.length === 0) return el('p', { class: 'muted' }, empty);
   return el(
     'table',

@@ -41,7 +41,13 @@ export function createLogger(options: { level?: string; destination?: Destinatio
 }
 
 type TemporalLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-const pinoLevelOf: Record<TemporalLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const pinoLevelOf: Record<TemporalLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 /** The Temporal SDK's logger interface over pino, so SDK, workflow and activity logs share one JSON stream and its redaction. */
 export function temporalLogger(log: Logger) {
@@ -57,7 +63,15 @@ export function temporalLogger(log: Logger) {
   };
 }
 
-const temporalLevelOf: Record<string, TemporalLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+const temporalLevelOf: Record<string, TemporalLevel> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'ERROR',
+  silent: 'ERROR',
+};
 
 /**
  * Sets up this process's Temporal runtime so that every log it makes goes to `log`: the SDK's, workflows' and

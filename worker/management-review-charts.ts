@@ -56,7 +56,9 @@ function frame(input: ChartInput, top: number, step: number, body: Markup[]): Ma
     grid.push(el('text', { class: 'tick', x: fixed(LEFT - 5), y: fixed(y(tick) + 3.5), 'text-anchor': 'end' }, fixed(tick)));
   }
   const labels = input.labels.map((label, index) =>
-    index % every === 0 ? el('text', { class: 'tick', x: fixed(LEFT + slot * (index + 0.5)), y: fixed(TOP + PLOT_H + 14), 'text-anchor': 'middle' }, label) : markup(''),
+    index % every === 0
+      ? el('text', { class: 'tick', x: fixed(LEFT + slot * (index + 0.5)), y: fixed(TOP + PLOT_H + 14), 'text-anchor': 'middle' }, label)
+      : markup(''),
   );
   const empty = input.series.every((series) => series.values.every((value) => value === null));
   return el(
@@ -64,12 +66,21 @@ function frame(input: ChartInput, top: number, step: number, body: Markup[]): Ma
     { class: 'chart' },
     el(
       'svg',
-      { xmlns: 'http://www.w3.org/2000/svg', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: String(WIDTH), height: String(HEIGHT), role: 'img', 'aria-label': input.title },
+      {
+        xmlns: 'http://www.w3.org/2000/svg',
+        viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+        width: String(WIDTH),
+        height: String(HEIGHT),
+        role: 'img',
+        'aria-label': input.title,
+      },
       el('title', {}, input.title),
       ...grid,
       el('line', { class: 'axis', x1: fixed(LEFT), x2: fixed(LEFT), y1: fixed(TOP), y2: fixed(TOP + PLOT_H) }),
       ...labels,
-      ...(empty ? [el('text', { class: 'none', x: fixed(LEFT + PLOT_W / 2), y: fixed(TOP + PLOT_H / 2), 'text-anchor': 'middle' }, 'no data in the period')] : body),
+      ...(empty
+        ? [el('text', { class: 'none', x: fixed(LEFT + PLOT_W / 2), y: fixed(TOP + PLOT_H / 2), 'text-anchor': 'middle' }, 'no data in the period')]
+        : body),
     ),
     el(
       'figcaption',
@@ -83,7 +94,8 @@ function frame(input: ChartInput, top: number, step: number, body: Markup[]): Ma
 /** The number of series colours the page's CSS defines. */
 export const PALETTE_SIZE = 4;
 
-const topOf = (input: ChartInput) => input.max ?? Math.max(0, ...input.series.flatMap((series) => series.values.filter((value): value is number => value !== null)));
+const topOf = (input: ChartInput) =>
+  input.max ?? Math.max(0, ...input.series.flatMap((series) => series.values.filter((value): value is number => value !== null)));
 
 /** Grouped bars: one group per label, one bar per series. */
 export function barChart(input: ChartInput): Markup {
@@ -97,7 +109,13 @@ export function barChart(input: ChartInput): Markup {
       return [
         el(
           'rect',
-          { class: `s${seriesIndex % PALETTE_SIZE}`, x: fixed(LEFT + slot * index + slot * 0.1 + width * seriesIndex), y: fixed(TOP + PLOT_H - height), width: fixed(Math.max(width - 1, 1)), height: fixed(height) },
+          {
+            class: `s${seriesIndex % PALETTE_SIZE}`,
+            x: fixed(LEFT + slot * index + slot * 0.1 + width * seriesIndex),
+            y: fixed(TOP + PLOT_H - height),
+            width: fixed(Math.max(width - 1, 1)),
+            height: fixed(height),
+          },
           el('title', {}, `${input.labels[index]}: ${series.name} ${fixed(value)}${input.unit ?? ''}`),
         ),
       ];
@@ -123,11 +141,19 @@ export function lineChart(input: ChartInput): Markup {
     if (run.length > 0) runs.push(run);
     const colour = `s${seriesIndex % PALETTE_SIZE}`;
     return [
-      ...runs.filter((points) => points.length > 1).map((points) => el('polyline', { class: `line l${seriesIndex % PALETTE_SIZE}`, points: points.map((p) => `${fixed(p.x)},${fixed(p.y)}`).join(' ') })),
+      ...runs
+        .filter((points) => points.length > 1)
+        .map((points) => el('polyline', { class: `line l${seriesIndex % PALETTE_SIZE}`, points: points.map((p) => `${fixed(p.x)},${fixed(p.y)}`).join(' ') })),
       ...series.values.flatMap((value, index) => {
         if (value === null) return [];
         const p = point(value, index);
-        return [el('circle', { class: colour, cx: fixed(p.x), cy: fixed(p.y), r: '3' }, el('title', {}, `${input.labels[index]}: ${series.name} ${fixed(value)}${input.unit ?? ''}`))];
+        return [
+          el(
+            'circle',
+            { class: colour, cx: fixed(p.x), cy: fixed(p.y), r: '3' },
+            el('title', {}, `${input.labels[index]}: ${series.name} ${fixed(value)}${input.unit ?? ''}`),
+          ),
+        ];
       }),
     ];
   });

@@ -10,7 +10,14 @@ import { patternMatcher } from '../checks/kit/patterns.ts';
 import { formatLocalDate, toZoned } from '../core/calendar-occurrences.ts';
 import { CalendarStore } from '../evidence/calendar-store.ts';
 import { FindingLedger } from '../evidence/finding-ledger.ts';
-import { latestCheckRunBefore, ManagementReviewStore, snapshotsOfKind, type ManagementReview, type ReviewDecision, type SnapshotOfKind } from '../evidence/management-review.ts';
+import {
+  latestCheckRunBefore,
+  ManagementReviewStore,
+  snapshotsOfKind,
+  type ManagementReview,
+  type ReviewDecision,
+  type SnapshotOfKind,
+} from '../evidence/management-review.ts';
 import type { EvidenceRecord, RecordKind, RecordOf, Risk } from '../core/records.ts';
 import { activityControlOf, type HistoryEntry, type Nonconformity, type Register } from '../evidence/register.ts';
 import type { EvidenceRow, EvidenceStore } from '../evidence/store.ts';
@@ -148,7 +155,8 @@ function statusAt(entry: WithHistory, at: number): string | null {
 }
 
 /** Observed again after it was no longer observed, verified or closed, or reopened by a person: the same fingerprint recurring. */
-const reopeningsOf = (history: readonly HistoryEntry[]) => history.filter((entry) => entry.change === 'status' && entry.toStatus === 'open' && entry.fromStatus !== null);
+const reopeningsOf = (history: readonly HistoryEntry[]) =>
+  history.filter((entry) => entry.change === 'status' && entry.toStatus === 'open' && entry.fromStatus !== null);
 
 function nonconformitySummary(all: readonly WithHistory[], range: { from: number; to: number }, asOf: number, zone: string): NonconformitySummary {
   const end = asOf;
@@ -169,7 +177,8 @@ function nonconformitySummary(all: readonly WithHistory[], range: { from: number
   const wholeDays = (entry: WithHistory) => Math.floor((end - Date.parse(entry.nc.firstObserved)) / DAY_MS);
   // Alive in the period: observed before its end, and not closed when it began or reopened in it.
   const alive = all.filter(
-    (entry) => Date.parse(entry.nc.firstObserved) < range.to && (statusAt(entry, range.from) !== 'closed' || entry.history.some((change) => within(change.at, range))),
+    (entry) =>
+      Date.parse(entry.nc.firstObserved) < range.to && (statusAt(entry, range.from) !== 'closed' || entry.history.some((change) => within(change.at, range))),
   );
   return {
     opened: opened.length,
@@ -180,7 +189,12 @@ function nonconformitySummary(all: readonly WithHistory[], range: { from: number
       label: bucket.label,
       count: notClosed.filter((entry) => wholeDays(entry) <= bucket.upTo && (index === 0 || wholeDays(entry) > AGE_BUCKETS[index - 1]!.upTo)).length,
     })),
-    timeToClose: { closed: daysToClose.length, medianDays: round1OrNull(median(daysToClose)), p90Days: round1OrNull(nearestRank(daysToClose, 0.9)), maxDays: round1OrNull(daysToClose.at(-1) ?? null) },
+    timeToClose: {
+      closed: daysToClose.length,
+      medianDays: round1OrNull(median(daysToClose)),
+      p90Days: round1OrNull(nearestRank(daysToClose, 0.9)),
+      maxDays: round1OrNull(daysToClose.at(-1) ?? null),
+    },
     correctiveActions: {
       recorded: alive.filter((entry) => entry.nc.correctiveAction !== null).length,
       overdue: notClosed
@@ -205,7 +219,15 @@ function nonconformitySummary(all: readonly WithHistory[], range: { from: number
       })),
     notClosed: notClosed
       .sort((a, b) => Date.parse(a.nc.firstObserved) - Date.parse(b.nc.firstObserved))
-      .map((entry) => ({ id: entry.nc.id, controlId: entry.nc.controlId, title: entry.nc.title, severity: entry.nc.severity, status: statusAt(entry, end)!, ageDays: ageDays(entry), owner: entry.nc.owner })),
+      .map((entry) => ({
+        id: entry.nc.id,
+        controlId: entry.nc.controlId,
+        title: entry.nc.title,
+        severity: entry.nc.severity,
+        status: statusAt(entry, end)!,
+        ageDays: ageDays(entry),
+        owner: entry.nc.owner,
+      })),
   };
 }
 
@@ -217,31 +239,40 @@ function coverageOf(audit: AuditReportData): ManagementReviewPack['monitoring'][
   return {
     expected: cells.reduce((sum, cell) => sum + cell.expected - cell.pending, 0),
     satisfied: cells.reduce((sum, cell) => sum + cell.satisfied, 0),
-    withGaps: audit.heatmap.rows.filter((row) => row.cells.some((cell) => cell.state === 'none' || cell.state === 'some')).map((row) => `${row.kind}:${row.id}`),
+    withGaps: audit.heatmap.rows
+      .filter((row) => row.cells.some((cell) => cell.state === 'none' || cell.state === 'some'))
+      .map((row) => `${row.kind}:${row.id}`),
   };
 }
 
 /** Internal audits are the calendar activities that reference clause 9.2; their findings, the nonconformities against them or clause 9.2. */
-async function auditsOf(runtime: ReportRuntime, audit: AuditReportData, range: { from: number; to: number }, now: number): Promise<ManagementReviewPack['audits']> {
+async function auditsOf(
+  runtime: ReportRuntime,
+  audit: AuditReportData,
+  range: { from: number; to: number },
+  now: number,
+): Promise<ManagementReviewPack['audits']> {
   const activities = [...calendarOf(runtime).activities.values()].filter((activity) => activity.references.includes('9.2'));
   const ids = new Set(activities.map((activity) => activity.id));
   const store = new CalendarStore(runtime.store.catalog);
   const rows = (await calendarView(runtime, range, now)).filter((row) => ids.has(row.activityId));
   const recordedOccurrences = await Promise.all(rows.map((row) => store.get(row.occurrenceId)));
   const occurrences = rows.map((row, index): AuditOccurrence => {
-      const recorded = recordedOccurrences[index];
-      return {
-        occurrenceId: row.occurrenceId,
-        activityId: row.activityId,
-        title: row.activity,
-        due: row.due,
-        status: row.status,
-        completedBy: recorded?.completedBy ?? null,
-        performedAt: recorded?.performedAt ?? null,
-        note: recorded?.note ?? null,
-        evidence: (recorded?.evidence ?? []).map((item) => ('evidenceId' in item ? { name: item.name, evidenceId: item.evidenceId } : { name: item.name, link: item.link })),
-      };
-    });
+    const recorded = recordedOccurrences[index];
+    return {
+      occurrenceId: row.occurrenceId,
+      activityId: row.activityId,
+      title: row.activity,
+      due: row.due,
+      status: row.status,
+      completedBy: recorded?.completedBy ?? null,
+      performedAt: recorded?.performedAt ?? null,
+      note: recorded?.note ?? null,
+      evidence: (recorded?.evidence ?? []).map((item) =>
+        'evidenceId' in item ? { name: item.name, evidenceId: item.evidenceId } : { name: item.name, link: item.link },
+      ),
+    };
+  });
   const auditControls = new Set([...ids].map(activityControlOf));
   return {
     activities: activities.map((activity) => ({ id: activity.id, title: activity.title })),
@@ -268,7 +299,11 @@ function latestPerSource(snapshots: readonly SnapshotOfKind[], controlId?: strin
   });
 }
 
-async function recordsOf<K extends RecordKind>(store: EvidenceStore, snapshots: readonly SnapshotOfKind[], kind: K): Promise<{ evidenceId: string; records: RecordOf<K>[] }[]> {
+async function recordsOf<K extends RecordKind>(
+  store: EvidenceStore,
+  snapshots: readonly SnapshotOfKind[],
+  kind: K,
+): Promise<{ evidenceId: string; records: RecordOf<K>[] }[]> {
   const out: { evidenceId: string; records: RecordOf<K>[] }[] = [];
   for (const snapshot of snapshots) {
     const records: RecordOf<K>[] = [];
@@ -278,10 +313,22 @@ async function recordsOf<K extends RecordKind>(store: EvidenceStore, snapshots: 
   return out;
 }
 
-const refOf = (snapshot: SnapshotOfKind): SnapshotRef => ({ evidenceId: snapshot.id, controlId: snapshot.controlId, sourceName: snapshot.sourceName, collectedAt: snapshot.collectedAt, sha256: snapshot.sha256 });
+const refOf = (snapshot: SnapshotOfKind): SnapshotRef => ({
+  evidenceId: snapshot.id,
+  controlId: snapshot.controlId,
+  sourceName: snapshot.sourceName,
+  collectedAt: snapshot.collectedAt,
+  sha256: snapshot.sha256,
+});
 
 /** The check as the control that collected the evidence runs it: its parameters, else the check's defaults. */
-function judge(runtime: ReportRuntime, controlId: string, check: AnyCheck, snapshots: readonly { evidenceId: string; records: readonly EvidenceRecord[] }[], at: number): Deviation[] {
+function judge(
+  runtime: ReportRuntime,
+  controlId: string,
+  check: AnyCheck,
+  snapshots: readonly { evidenceId: string; records: readonly EvidenceRecord[] }[],
+  at: number,
+): Deviation[] {
   const configured = runtime.config.controls.get(controlId)?.checks.find((entry) => entry.check.id === check.id);
   return check.evaluate(checkEvidence(snapshots), configured ? configured.params : check.params.parse({}), new Date(at));
 }
@@ -291,13 +338,25 @@ async function checkRunOf(register: Register, runId: string): Promise<CheckRunSu
   return run ? { runId: run.runId, evaluatedAt: run.evaluatedAt, status: run.status, results: run.results } : null;
 }
 
-const RISK_FIELDS: readonly (keyof Risk)[] = ['title', 'owner', 'asset', 'inherentScore', 'residualScore', 'treatment', 'controls', 'acceptance', 'reviewInterval', 'lastReviewAt'];
+const RISK_FIELDS: readonly (keyof Risk)[] = [
+  'title',
+  'owner',
+  'asset',
+  'inherentScore',
+  'residualScore',
+  'treatment',
+  'controls',
+  'acceptance',
+  'reviewInterval',
+  'lastReviewAt',
+];
 
 async function risksOf(runtime: ReportRuntime, range: { from: number; to: number }, asOf: number): Promise<RiskSection | Absent> {
   const catalog = runtime.store.catalog;
   const snapshots = await snapshotsOfKind(catalog, 'risk', iso(asOf));
   const latest = latestPerSource(snapshots);
-  if (latest.length === 0) return { absent: `no risk register snapshot was collected before ${iso(asOf)}: no control has a risk-register source, or it has not run yet` };
+  if (latest.length === 0)
+    return { absent: `no risk register snapshot was collected before ${iso(asOf)}: no control has a risk-register source, or it has not run yet` };
   const atStart = latestPerSource(snapshots.filter((snapshot) => Date.parse(snapshot.collectedAt) < range.from));
   const perSnapshot = await recordsOf(runtime.store, latest, 'risk');
   const current = perSnapshot.flatMap((snapshot) => snapshot.records);
@@ -312,31 +371,57 @@ async function risksOf(runtime: ReportRuntime, range: { from: number; to: number
     versionsInPeriod: new Set(snapshots.filter((snapshot) => within(snapshot.collectedAt, range)).map((snapshot) => snapshot.sha256)).size,
     total: current.length,
     byTreatment: countBy(current.map((risk) => risk.treatment)),
-    added: atStart.length === 0 ? [] : current.filter((risk) => !before.has(risk.id)).map((risk) => ({ id: risk.id, title: risk.title, residualScore: risk.residualScore })),
+    added:
+      atStart.length === 0
+        ? []
+        : current.filter((risk) => !before.has(risk.id)).map((risk) => ({ id: risk.id, title: risk.title, residualScore: risk.residualScore })),
     removed: [...before.values()].filter((risk) => !now.has(risk.id)).map((risk) => ({ id: risk.id, title: risk.title })),
     changed: current.flatMap((risk) => {
       const old = before.get(risk.id);
       if (!old) return [];
-      const changes = RISK_FIELDS.filter((field) => JSON.stringify(old[field]) !== JSON.stringify(risk[field])).map((field) => ({ field, before: show(old[field]), after: show(risk[field]) }));
+      const changes = RISK_FIELDS.filter((field) => JSON.stringify(old[field]) !== JSON.stringify(risk[field])).map((field) => ({
+        field,
+        before: show(old[field]),
+        after: show(risk[field]),
+      }));
       return changes.length > 0 ? [{ id: risk.id, title: risk.title, changes }] : [];
     }),
     reviewedInPeriod: current.filter((risk) => risk.lastReviewAt !== null && within(risk.lastReviewAt, range)).length,
     overdueReviews: deviations(riskReviewOverdue).map((deviation) => {
       const risk = byId(deviation.subject);
-      return { id: risk?.id ?? deviation.subject, title: risk?.title ?? deviation.title, owner: risk?.owner ?? null, reviewDue: risk?.reviewDue ?? null, daysLate: (deviation.values['daysLate'] as number | null | undefined) ?? null };
+      return {
+        id: risk?.id ?? deviation.subject,
+        title: risk?.title ?? deviation.title,
+        owner: risk?.owner ?? null,
+        reviewDue: risk?.reviewDue ?? null,
+        daysLate: (deviation.values['daysLate'] as number | null | undefined) ?? null,
+      };
     }),
-    acceptanceMissing: deviations(riskAcceptanceMissing).map((deviation) => ({ id: byId(deviation.subject)?.id ?? deviation.subject, title: deviation.title, severity: deviation.severity })),
+    acceptanceMissing: deviations(riskAcceptanceMissing).map((deviation) => ({
+      id: byId(deviation.subject)?.id ?? deviation.subject,
+      title: deviation.title,
+      severity: deviation.severity,
+    })),
     highest: [...current]
       .sort((a, b) => b.residualScore - a.residualScore || a.id.localeCompare(b.id))
       .slice(0, TOP)
-      .map((risk) => ({ id: risk.id, title: risk.title, owner: risk.owner, inherentScore: risk.inherentScore, residualScore: risk.residualScore, treatment: risk.treatment, controls: risk.controls })),
+      .map((risk) => ({
+        id: risk.id,
+        title: risk.title,
+        owner: risk.owner,
+        inherentScore: risk.inherentScore,
+        residualScore: risk.residualScore,
+        treatment: risk.treatment,
+        controls: risk.controls,
+      })),
     checkRun: await checkRunOf(runtime.register, latest[0]!.runId),
   };
 }
 
 async function suppliersOf(runtime: ReportRuntime, asOf: number): Promise<SupplierSection | Absent> {
   const latest = latestPerSource(await snapshotsOfKind(runtime.store.catalog, 'supplier', iso(asOf)));
-  if (latest.length === 0) return { absent: `no supplier register snapshot was collected before ${iso(asOf)}: no control has a supplier-register source, or it has not run yet` };
+  if (latest.length === 0)
+    return { absent: `no supplier register snapshot was collected before ${iso(asOf)}: no control has a supplier-register source, or it has not run yet` };
   const snapshots = await recordsOf(runtime.store, latest, 'supplier');
   const suppliers = snapshots.flatMap((snapshot) => snapshot.records);
   const judged = (check: AnyCheck) => latest.flatMap((snapshot, index) => judge(runtime, snapshot.controlId, check, [snapshots[index]!], asOf));
@@ -349,7 +434,13 @@ async function suppliersOf(runtime: ReportRuntime, asOf: number): Promise<Suppli
     byCriticality: countBy(suppliers.map((supplier) => supplier.criticality)),
     overdueReviews: judged(supplierReviewOverdue).map((deviation) => {
       const supplier = byName.get(String(deviation.values['supplier'] ?? deviation.subject.replace(/^supplier:/, '')));
-      return { name: supplier?.name ?? deviation.subject, criticality: supplier?.criticality ?? null, owner: supplier?.owner ?? null, reviewDue: supplier?.reviewDue ?? null, daysLate: (deviation.values['daysLate'] as number | null | undefined) ?? null };
+      return {
+        name: supplier?.name ?? deviation.subject,
+        criticality: supplier?.criticality ?? null,
+        owner: supplier?.owner ?? null,
+        reviewDue: supplier?.reviewDue ?? null,
+        daysLate: (deviation.values['daysLate'] as number | null | undefined) ?? null,
+      };
     }),
     certificates: judged(supplierCertificateExpiry).map((deviation) => ({
       supplier: String(deviation.values['supplier']),
@@ -370,7 +461,8 @@ async function trainingOf(runtime: ReportRuntime, range: { from: number; to: num
   const catalog = runtime.store.catalog;
   const training = latestPerSource(await snapshotsOfKind(catalog, 'training-record', iso(asOf)), controlId);
   const people = latestPerSource(await snapshotsOfKind(catalog, 'hr-person', iso(asOf)), controlId);
-  if (training.length === 0 || people.length === 0) return { absent: `control ${controlId} has not collected ${training.length === 0 ? 'training records' : 'HR records'} before ${iso(asOf)}` };
+  if (training.length === 0 || people.length === 0)
+    return { absent: `control ${controlId} has not collected ${training.length === 0 ? 'training records' : 'HR records'} before ${iso(asOf)}` };
   const params = control.checks.find((entry) => entry.check.id === trainingOverdue.id)!.params as { courses: string[] };
   const hr = await recordsOf(runtime.store, people, 'hr-person');
   const learning = await recordsOf(runtime.store, training, 'training-record');
@@ -378,7 +470,9 @@ async function trainingOf(runtime: ReportRuntime, range: { from: number; to: num
   const active = hr.flatMap((snapshot) => snapshot.records).filter((person) => person.status === 'active').length;
   const notCurrent = deviations.filter((deviation) => deviation.subject.startsWith('person:'));
   const required = patternMatcher(params.courses);
-  const completions = learning.flatMap((snapshot) => snapshot.records).filter((record) => required(record.course) && record.completedAt !== null && within(record.completedAt, range)).length;
+  const completions = learning
+    .flatMap((snapshot) => snapshot.records)
+    .filter((record) => required(record.course) && record.completedAt !== null && within(record.completedAt, range)).length;
   return {
     controlId,
     courses: params.courses,
@@ -415,7 +509,12 @@ function improvementOf(audit: AuditReportData, all: readonly WithHistory[], rang
     .slice(0, TOP);
 }
 
-function trendsOf(audit: AuditReportData, all: readonly WithHistory[], findings: readonly { firstSeenAt: string; fixedAt: string | null }[], now: number): Trends {
+function trendsOf(
+  audit: AuditReportData,
+  all: readonly WithHistory[],
+  findings: readonly { firstSeenAt: string; fixedAt: string | null }[],
+  now: number,
+): Trends {
   const columns = audit.heatmap.columns;
   const past = (column: { from: string }) => Date.parse(column.from) <= now;
   const endOf = (column: { to: string }) => Math.min(Date.parse(column.to), now);
@@ -423,7 +522,11 @@ function trendsOf(audit: AuditReportData, all: readonly WithHistory[], findings:
     unit: audit.heatmap.unit,
     columns: columns.map((column) => ({ label: column.label, short: column.short, group: column.group, from: column.from, to: column.to })),
     nonconformitiesOpened: columns.map((column) => (past(column) ? all.filter((entry) => within(entry.nc.firstObserved, span(column))).length : null)),
-    nonconformitiesClosed: columns.map((column) => (past(column) ? all.reduce((sum, entry) => sum + entry.history.filter((change) => change.toStatus === 'closed' && within(change.at, span(column))).length, 0) : null)),
+    nonconformitiesClosed: columns.map((column) =>
+      past(column)
+        ? all.reduce((sum, entry) => sum + entry.history.filter((change) => change.toStatus === 'closed' && within(change.at, span(column))).length, 0)
+        : null,
+    ),
     nonconformitiesNotClosed: columns.map((column) => {
       if (!past(column)) return null;
       return all.filter((entry) => {
@@ -448,7 +551,11 @@ function trendsOf(audit: AuditReportData, all: readonly WithHistory[], findings:
 // Keeping packs as evidence
 
 /** Keeps the pack's JSON and its HTML as evidence; the JSON's row is the pack a review discusses. */
-export async function keepManagementReviewPack(store: EvidenceStore, pack: ManagementReviewPack, html: string): Promise<{ json: EvidenceRow; html: EvidenceRow }> {
+export async function keepManagementReviewPack(
+  store: EvidenceStore,
+  pack: ManagementReviewPack,
+  html: string,
+): Promise<{ json: EvidenceRow; html: EvidenceRow }> {
   const runId = `management-review-pack:${pack.generatedAt}:${randomUUID()}`;
   const stem = `management-review-pack-${pack.generatedAt.slice(0, 10)}`;
   const meta = {
@@ -463,7 +570,11 @@ export async function keepManagementReviewPack(store: EvidenceStore, pack: Manag
     warnings: [],
   };
   return {
-    json: await store.storeFile({ ...meta, sourceName: PACK_JSON }, { name: `${stem}.json`, mediaType: 'application/json' }, `${JSON.stringify(pack, null, 2)}\n`),
+    json: await store.storeFile(
+      { ...meta, sourceName: PACK_JSON },
+      { name: `${stem}.json`, mediaType: 'application/json' },
+      `${JSON.stringify(pack, null, 2)}\n`,
+    ),
     html: await store.storeFile({ ...meta, sourceName: 'pack.html' }, { name: `${stem}.html`, mediaType: 'text/html' }, html),
   };
 }
@@ -480,9 +591,25 @@ export async function keepManagementReviewMinutes(
 ): Promise<EvidenceRow> {
   const minutes = {
     schema: MINUTES_SCHEMA,
-    review: { id: review.id, period: review.period, openedAt: review.openedAt, openedBy: review.openedBy, heldAt: review.heldAt, heldBy: review.heldBy, note: review.note },
+    review: {
+      id: review.id,
+      period: review.period,
+      openedAt: review.openedAt,
+      openedBy: review.openedBy,
+      heldAt: review.heldAt,
+      heldBy: review.heldBy,
+      note: review.note,
+    },
     pack: { evidenceId: pack.json.id, sha256: pack.json.sha256, html: { evidenceId: pack.html.id, sha256: pack.html.sha256 } },
-    decisions: decisions.map((decision) => ({ id: decision.id, text: decision.text, owner: decision.owner, dueDate: decision.dueDate, status: decision.status, recordedAt: decision.recordedAt, recordedBy: decision.recordedBy })),
+    decisions: decisions.map((decision) => ({
+      id: decision.id,
+      text: decision.text,
+      owner: decision.owner,
+      dueDate: decision.dueDate,
+      status: decision.status,
+      recordedAt: decision.recordedAt,
+      recordedBy: decision.recordedBy,
+    })),
   };
   return await store.storeFile(
     {

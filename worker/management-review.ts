@@ -46,7 +46,18 @@ export interface NonconformitySummary {
   timeToClose: { closed: number; medianDays: number | null; p90Days: number | null; maxDays: number | null };
   correctiveActions: { recorded: number; overdue: { id: string; title: string; owner: string | null; dueDate: string; status: string }[] };
   /** Fingerprints observed again after they were settled (or reopened by a person), most often first. */
-  recurring: { id: string; fingerprint: string; controlId: string; checkId: string; subject: string; title: string; status: string; reopenings: number; reopenedInPeriod: number; lastReopenedAt: string }[];
+  recurring: {
+    id: string;
+    fingerprint: string;
+    controlId: string;
+    checkId: string;
+    subject: string;
+    title: string;
+    status: string;
+    reopenings: number;
+    reopenedInPeriod: number;
+    lastReopenedAt: string;
+  }[];
   notClosed: { id: string; controlId: string; title: string; severity: string; status: string; ageDays: number; owner: string | null }[];
 }
 
@@ -201,7 +212,18 @@ function section(id: string, heading: string, clause: string, ...body: Content[]
 }
 
 function snapshotLine(sources: readonly { evidenceId: string; sourceName: string; controlId: string; collectedAt: string }[], zone: string): Markup {
-  return el('p', { class: 'muted' }, 'From ', ...sources.flatMap((source, index) => [index > 0 ? '; ' : '', `${source.controlId}/${source.sourceName} collected ${timeIn(source.collectedAt, zone)} (evidence `, el('code', {}, source.evidenceId), ')']), '.');
+  return el(
+    'p',
+    { class: 'muted' },
+    'From ',
+    ...sources.flatMap((source, index) => [
+      index > 0 ? '; ' : '',
+      `${source.controlId}/${source.sourceName} collected ${timeIn(source.collectedAt, zone)} (evidence `,
+      el('code', {}, source.evidenceId),
+      ')',
+    ]),
+    '.',
+  );
 }
 
 function checkRunLine(run: CheckRunSummary | null, zone: string): Markup {
@@ -227,7 +249,11 @@ function header(pack: ManagementReviewPack): Markup {
   ];
   return all(
     el('h1', {}, 'Management review', pack.organisation ? `: ${pack.organisation}` : ''),
-    el('p', { class: 'muted' }, 'The inputs ISO/IEC 27001:2022 clause 9.3.2 asks top management to consider, gathered from the evidence store, the nonconformity register, the registers and the calendar.'),
+    el(
+      'p',
+      { class: 'muted' },
+      'The inputs ISO/IEC 27001:2022 clause 9.3.2 asks top management to consider, gathered from the evidence store, the nonconformity register, the registers and the calendar.',
+    ),
     el('dl', { class: 'facts' }, ...facts.map(([term, value]) => all(el('dt', {}, term), el('dd', {}, value)))),
   );
 }
@@ -242,11 +268,23 @@ function glance(pack: ManagementReviewPack): Markup {
     'section',
     { class: 'glance' },
     tile(pack.previousActions.review ? `${actions.open}` : '–', `actions from previous reviews open, ${actions.overdue} overdue`, actions.overdue > 0),
-    tile(`${pack.nonconformities.opened} / ${pack.nonconformities.closed}`, `nonconformities opened / closed; ${pack.nonconformities.beingWorkedOnAtEnd} open at the end`, pack.nonconformities.beingWorkedOnAtEnd > 0),
-    tile(coverage.expected === 0 ? '–' : `${Math.round((100 * coverage.satisfied) / coverage.expected)}%`, `expected evidence and activities present (${coverage.satisfied}/${coverage.expected})`, coverage.satisfied < coverage.expected),
+    tile(
+      `${pack.nonconformities.opened} / ${pack.nonconformities.closed}`,
+      `nonconformities opened / closed; ${pack.nonconformities.beingWorkedOnAtEnd} open at the end`,
+      pack.nonconformities.beingWorkedOnAtEnd > 0,
+    ),
+    tile(
+      coverage.expected === 0 ? '–' : `${Math.round((100 * coverage.satisfied) / coverage.expected)}%`,
+      `expected evidence and activities present (${coverage.satisfied}/${coverage.expected})`,
+      coverage.satisfied < coverage.expected,
+    ),
     tile(pack.monitoring.remediation.openPastSla, 'open findings past SLA', pack.monitoring.remediation.openPastSla > 0),
     tile(risks ? risks.overdueReviews.length : '–', 'risk reviews overdue', (risks?.overdueReviews.length ?? 0) > 0),
-    tile(training?.completionPercent === null || training === null ? '–' : `${training.completionPercent}%`, 'of active staff with training current', training !== null && training.current < training.active),
+    tile(
+      training?.completionPercent === null || training === null ? '–' : `${training.completionPercent}%`,
+      'of active staff with training current',
+      training !== null && training.current < training.active,
+    ),
   );
 }
 
@@ -257,11 +295,22 @@ function trends(pack: ManagementReviewPack): Markup {
     'section',
     { id: 'trends' },
     el('h2', {}, 'Trends over the period'),
-    el('p', { class: 'muted' }, `Per ${t.unit === 'week' ? 'ISO week' : 'month'} of the period; levels are taken at the end of each ${t.unit}. A ${t.unit} not yet begun has no value.`),
+    el(
+      'p',
+      { class: 'muted' },
+      `Per ${t.unit === 'week' ? 'ISO week' : 'month'} of the period; levels are taken at the end of each ${t.unit}. A ${t.unit} not yet begun has no value.`,
+    ),
     el(
       'div',
       { class: 'charts' },
-      barChart({ title: 'Nonconformities opened and closed', labels, series: [{ name: 'opened', values: t.nonconformitiesOpened }, { name: 'closed', values: t.nonconformitiesClosed }] }),
+      barChart({
+        title: 'Nonconformities opened and closed',
+        labels,
+        series: [
+          { name: 'opened', values: t.nonconformitiesOpened },
+          { name: 'closed', values: t.nonconformitiesClosed },
+        ],
+      }),
       lineChart({ title: 'Nonconformities not closed', labels, series: [{ name: 'not closed', values: t.nonconformitiesNotClosed }] }),
       lineChart({ title: 'Evidence coverage', labels, series: [{ name: 'expected present', values: t.coveragePercent }], unit: '%', max: 100 }),
       lineChart({ title: 'Open vulnerability findings', labels, series: [{ name: 'open findings', values: t.findingsOpen }] }),
@@ -276,7 +325,12 @@ function decisionRows(decisions: readonly DecisionRow[], zone: string): (readonl
     decision.owner,
     all(decision.dueDate, decision.overdue ? all(' ', badge('overdue')) : ''),
     badge(decision.status),
-    decision.lastChange ? all(`${timeIn(decision.lastChange.at, zone)} by ${decision.lastChange.actor}`, decision.lastChange.note ? all(br, el('q', {}, decision.lastChange.note)) : '') : el('span', { class: 'muted' }, 'not updated since the review'),
+    decision.lastChange
+      ? all(
+          `${timeIn(decision.lastChange.at, zone)} by ${decision.lastChange.actor}`,
+          decision.lastChange.note ? all(br, el('q', {}, decision.lastChange.note)) : '',
+        )
+      : el('span', { class: 'muted' }, 'not updated since the review'),
   ]);
 }
 
@@ -284,14 +338,28 @@ function previousActions(pack: ManagementReviewPack): Markup {
   const zone = pack.period.timeZone;
   const { review, decisions, earlierOpen } = pack.previousActions;
   const headers = ['Decision', 'Text', 'Owner', 'Due', 'Status', 'Last change'];
-  if (!review) return section('actions', 'Actions from previous management reviews', '9.3.2 a', muted('No management review has been held before: there are no previous decisions to follow up. Decisions recorded at this review (isms management-review decide) appear in the next pack.'));
+  if (!review)
+    return section(
+      'actions',
+      'Actions from previous management reviews',
+      '9.3.2 a',
+      muted(
+        'No management review has been held before: there are no previous decisions to follow up. Decisions recorded at this review (isms management-review decide) appear in the next pack.',
+      ),
+    );
   return section(
     'actions',
     'Actions from previous management reviews',
     '9.3.2 a',
-    el('p', {}, `The last review, ${review.id}, was held ${timeIn(review.heldAt, zone)} by ${review.heldBy} on the period ${dateIn(review.period.from, zone)} to ${dateIn(new Date(Date.parse(review.period.to) - 1).toISOString(), zone)}.`),
+    el(
+      'p',
+      {},
+      `The last review, ${review.id}, was held ${timeIn(review.heldAt, zone)} by ${review.heldBy} on the period ${dateIn(review.period.from, zone)} to ${dateIn(new Date(Date.parse(review.period.to) - 1).toISOString(), zone)}.`,
+    ),
     table(headers, decisionRows(decisions, zone), { class: 'decisions' }, `${review.id} recorded no decisions.`),
-    earlierOpen.length > 0 ? all(el('h3', {}, 'Still open from earlier reviews'), table(headers, decisionRows(earlierOpen, zone), { class: 'decisions' }, '')) : '',
+    earlierOpen.length > 0
+      ? all(el('h3', {}, 'Still open from earlier reviews'), table(headers, decisionRows(earlierOpen, zone), { class: 'decisions' }, ''))
+      : '',
   );
 }
 
@@ -308,7 +376,13 @@ function changes(pack: ManagementReviewPack): Markup {
         all(change.title, change.description ? all(br, el('small', {}, change.description)) : ''),
         all(change.affects.join(', '), change.risks.length > 0 ? all(br, el('small', {}, `risks ${change.risks.join(', ')}`)) : ''),
         `${timeIn(change.recordedAt, zone)} by ${change.recordedBy}`,
-        change.review ? all(badge(change.review.status), br, el('small', {}, `due ${dateIn(change.review.due, zone)}${change.review.completedBy ? `, by ${change.review.completedBy}` : ''}`)) : el('span', { class: 'muted' }, 'no review recorded'),
+        change.review
+          ? all(
+              badge(change.review.status),
+              br,
+              el('small', {}, `due ${dateIn(change.review.due, zone)}${change.review.completedBy ? `, by ${change.review.completedBy}` : ''}`),
+            )
+          : el('span', { class: 'muted' }, 'no review recorded'),
       ]),
       { class: 'changes' },
       'No change to the ISMS was recorded in the period (isms change record).',
@@ -330,14 +404,24 @@ function nonconformities(pack: ManagementReviewPack): Markup {
           ['Opened in the period', n.opened],
           ['Closed in the period', n.closed],
           ['Not closed at the end', `${n.notClosedAtEnd} (${n.beingWorkedOnAtEnd} open, in root cause or corrective action)`],
-          ['Time to close (days)', n.timeToClose.closed === 0 ? 'none closed in the period' : `median ${days(n.timeToClose.medianDays)}, p90 ${days(n.timeToClose.p90Days)}, max ${days(n.timeToClose.maxDays)} (${n.timeToClose.closed} closed)`],
+          [
+            'Time to close (days)',
+            n.timeToClose.closed === 0
+              ? 'none closed in the period'
+              : `median ${days(n.timeToClose.medianDays)}, p90 ${days(n.timeToClose.p90Days)}, max ${days(n.timeToClose.maxDays)} (${n.timeToClose.closed} closed)`,
+          ],
           ['Corrective actions recorded', n.correctiveActions.recorded],
           ['Corrective actions past due', n.correctiveActions.overdue.length],
         ] as [string, Content][]
       ).map(([term, value]) => all(el('dt', {}, term), el('dd', {}, value))),
     ),
     el('h3', {}, 'Not closed at the end, by age'),
-    table(['Age', 'Count'], n.byAge.map((bucket) => [bucket.label, bucket.count]), { class: 'numbers ages' }, ''),
+    table(
+      ['Age', 'Count'],
+      n.byAge.map((bucket) => [bucket.label, bucket.count]),
+      { class: 'numbers ages' },
+      '',
+    ),
     table(
       ['NC', 'Control', 'Title', 'Severity', 'Status', 'Age (days)', 'Owner'],
       n.notClosed.map((nc) => [el('b', {}, nc.id), nc.controlId, nc.title, severity(nc.severity), badge(nc.status), days(nc.ageDays), nc.owner ?? '']),
@@ -347,13 +431,27 @@ function nonconformities(pack: ManagementReviewPack): Markup {
     n.correctiveActions.overdue.length > 0
       ? all(
           el('h3', {}, 'Corrective actions past their due date'),
-          table(['NC', 'Title', 'Owner', 'Due', 'Status'], n.correctiveActions.overdue.map((nc) => [el('b', {}, nc.id), nc.title, nc.owner ?? '', nc.dueDate, badge(nc.status)]), { class: 'overdue' }, ''),
+          table(
+            ['NC', 'Title', 'Owner', 'Due', 'Status'],
+            n.correctiveActions.overdue.map((nc) => [el('b', {}, nc.id), nc.title, nc.owner ?? '', nc.dueDate, badge(nc.status)]),
+            { class: 'overdue' },
+            '',
+          ),
         )
       : '',
     el('h3', {}, 'Recurring: the same finding observed again after it was settled'),
     table(
       ['NC', 'Control / check', 'Subject', 'Title', 'Reopened', 'In the period', 'Last', 'Status'],
-      n.recurring.map((nc) => [el('b', {}, nc.id), all(nc.controlId, br, el('small', {}, nc.checkId)), nc.subject, nc.title, nc.reopenings, nc.reopenedInPeriod, dateIn(nc.lastReopenedAt, pack.period.timeZone), badge(nc.status)]),
+      n.recurring.map((nc) => [
+        el('b', {}, nc.id),
+        all(nc.controlId, br, el('small', {}, nc.checkId)),
+        nc.subject,
+        nc.title,
+        nc.reopenings,
+        nc.reopenedInPeriod,
+        dateIn(nc.lastReopenedAt, pack.period.timeZone),
+        badge(nc.status),
+      ]),
       { class: 'recurring' },
       'No nonconformity recurred: none was observed again after it was settled.',
     ),
@@ -374,7 +472,9 @@ function monitoring(pack: ManagementReviewPack): Markup {
         all(el('b', {}, control.title), br, el('small', {}, control.id)),
         control.reference,
         control.owner,
-        control.status ? all(badge(control.status), control.evaluatedAt ? all(br, el('small', {}, timeIn(control.evaluatedAt, zone))) : '') : el('span', { class: 'muted' }, 'never ran'),
+        control.status
+          ? all(badge(control.status), control.evaluatedAt ? all(br, el('small', {}, timeIn(control.evaluatedAt, zone))) : '')
+          : el('span', { class: 'muted' }, 'never ran'),
         num(control.openNonconformities, true),
         control.expectedInPeriod === 0 ? '–' : `${control.satisfiedInPeriod}/${control.expectedInPeriod}`,
       ]),
@@ -409,7 +509,15 @@ function monitoring(pack: ManagementReviewPack): Markup {
     el('h3', {}, 'Leaver clock'),
     table(
       ['System', 'Leavers', 'Accounts', `Revoked within ${leavers.slaHours} h`, 'Revoked later', 'Still usable', 'Max hours to revoke'],
-      leavers.systems.map((row) => [all(el('b', {}, row.system), br, el('small', {}, row.tenant)), row.leavers, row.accounts, row.revokedWithinSla, num(row.revokedLater, true), num(row.stillUsable, true), days(row.maxHoursToRevoke)]),
+      leavers.systems.map((row) => [
+        all(el('b', {}, row.system), br, el('small', {}, row.tenant)),
+        row.leavers,
+        row.accounts,
+        row.revokedWithinSla,
+        num(row.revokedLater, true),
+        num(row.stillUsable, true),
+        days(row.maxHoursToRevoke),
+      ]),
       { class: 'numbers' },
       'No leaver was terminated in the period (or no HR and identity sources are joined by leaver-still-active).',
     ),
@@ -430,7 +538,12 @@ function audits(pack: ManagementReviewPack): Markup {
             badge(occurrence.status),
             occurrence.completedBy ? `${occurrence.completedBy}${occurrence.performedAt ? `, ${dateIn(occurrence.performedAt, zone)}` : ''}` : '',
             occurrence.note ?? '',
-            all(...occurrence.evidence.flatMap((item, index) => [index > 0 ? br : '', 'evidenceId' in item ? all(item.name, ' ', el('code', {}, item.evidenceId)) : all(item.name, ': ', item.link)])),
+            all(
+              ...occurrence.evidence.flatMap((item, index) => [
+                index > 0 ? br : '',
+                'evidenceId' in item ? all(item.name, ' ', el('code', {}, item.evidenceId)) : all(item.name, ': ', item.link),
+              ]),
+            ),
           ]),
           { class: 'audits' },
           `No internal audit (${activities.map((activity) => activity.id).join(', ')}) was due in the period.`,
@@ -452,7 +565,12 @@ function audits(pack: ManagementReviewPack): Markup {
     certification
       ? table(
           ['Audit', 'Due', 'Status', 'Readiness check'],
-          certification.audits.map((audit) => [audit.title, dateIn(audit.due, zone), badge(audit.status), audit.readinessDue ? all(dateIn(audit.readinessDue, zone), ' ', audit.readinessStatus ? badge(audit.readinessStatus) : '') : '–']),
+          certification.audits.map((audit) => [
+            audit.title,
+            dateIn(audit.due, zone),
+            badge(audit.status),
+            audit.readinessDue ? all(dateIn(audit.readinessDue, zone), ' ', audit.readinessStatus ? badge(audit.readinessStatus) : '') : '–',
+          ]),
           { class: 'certification' },
           'No audit dates.',
         )
@@ -487,7 +605,11 @@ function risks(pack: ManagementReviewPack): Markup {
             [
               ...r.added.map((risk) => [el('b', {}, risk.id), risk.title, `added (residual ${risk.residualScore})`]),
               ...r.removed.map((risk) => [el('b', {}, risk.id), risk.title, 'removed']),
-              ...r.changed.map((risk) => [el('b', {}, risk.id), risk.title, all(...risk.changes.flatMap((change, index) => [index > 0 ? br : '', `${change.field}: ${change.before} → ${change.after}`]))]),
+              ...r.changed.map((risk) => [
+                el('b', {}, risk.id),
+                risk.title,
+                all(...risk.changes.flatMap((change, index) => [index > 0 ? br : '', `${change.field}: ${change.before} → ${change.after}`])),
+              ]),
             ],
             { class: 'risk-changes' },
             '',
@@ -499,11 +621,29 @@ function risks(pack: ManagementReviewPack): Markup {
       { class: 'risk-overdue' },
       'Every risk was reviewed on schedule.',
     ),
-    r.acceptanceMissing.length > 0 ? all(el('h3', {}, 'Acceptance not recorded'), table(['Risk', 'Finding', 'Severity'], r.acceptanceMissing.map((risk) => [el('b', {}, risk.id), risk.title, severity(risk.severity)]), { class: 'risk-acceptance' }, '')) : '',
+    r.acceptanceMissing.length > 0
+      ? all(
+          el('h3', {}, 'Acceptance not recorded'),
+          table(
+            ['Risk', 'Finding', 'Severity'],
+            r.acceptanceMissing.map((risk) => [el('b', {}, risk.id), risk.title, severity(risk.severity)]),
+            { class: 'risk-acceptance' },
+            '',
+          ),
+        )
+      : '',
     el('h3', {}, 'Highest residual risks'),
     table(
       ['Risk', 'Title', 'Owner', 'Inherent', 'Residual', 'Treatment', 'Controls'],
-      r.highest.map((risk) => [el('b', {}, risk.id), risk.title, risk.owner ?? '', risk.inherentScore, risk.residualScore, risk.treatment, risk.controls.join(', ')]),
+      r.highest.map((risk) => [
+        el('b', {}, risk.id),
+        risk.title,
+        risk.owner ?? '',
+        risk.inherentScore,
+        risk.residualScore,
+        risk.treatment,
+        risk.controls.join(', '),
+      ]),
       { class: 'risk-top' },
       'The register holds no risks.',
     ),
@@ -520,18 +660,36 @@ function suppliers(pack: ManagementReviewPack): Markup {
     'Suppliers',
     'A.5.19-A.5.22',
     snapshotLine(s.sources, zone),
-    el('p', {}, `${s.total} suppliers (${Object.entries(s.byCriticality).map(([criticality, count]) => `${count} ${criticality}`).join(', ')}).`),
+    el(
+      'p',
+      {},
+      `${s.total} suppliers (${Object.entries(s.byCriticality)
+        .map(([criticality, count]) => `${count} ${criticality}`)
+        .join(', ')}).`,
+    ),
     el('h3', {}, 'Reviews overdue at the end'),
     table(
       ['Supplier', 'Criticality', 'Owner', 'Review due', 'Days late'],
-      s.overdueReviews.map((supplier) => [el('b', {}, supplier.name), supplier.criticality ?? '', supplier.owner ?? '', supplier.reviewDue ?? 'never reviewed', supplier.daysLate ?? '–']),
+      s.overdueReviews.map((supplier) => [
+        el('b', {}, supplier.name),
+        supplier.criticality ?? '',
+        supplier.owner ?? '',
+        supplier.reviewDue ?? 'never reviewed',
+        supplier.daysLate ?? '–',
+      ]),
       { class: 'supplier-overdue' },
       'Every supplier was reviewed on schedule.',
     ),
     el('h3', {}, `Certificates expired or expiring within ${s.watched.expiringWithinDays} days (${s.watched.criticalities.join(', ')} suppliers)`),
     table(
       ['Supplier', 'Criticality', 'Certificate', 'Valid until', 'State'],
-      s.certificates.map((certificate) => [el('b', {}, certificate.supplier), certificate.criticality, certificate.certificate, certificate.validUntil, certificate.daysLeft <= 0 ? el('span', { class: 'badge bad' }, 'expired') : el('span', { class: 'badge warn' }, `${certificate.daysLeft} days left`)]),
+      s.certificates.map((certificate) => [
+        el('b', {}, certificate.supplier),
+        certificate.criticality,
+        certificate.certificate,
+        certificate.validUntil,
+        certificate.daysLeft <= 0 ? el('span', { class: 'badge bad' }, 'expired') : el('span', { class: 'badge warn' }, `${certificate.daysLeft} days left`),
+      ]),
       { class: 'certificates' },
       'Every watched certificate is valid beyond the window.',
     ),
@@ -541,7 +699,8 @@ function suppliers(pack: ManagementReviewPack): Markup {
 
 function training(pack: ManagementReviewPack): Markup {
   const zone = pack.period.timeZone;
-  if (isAbsent(pack.training)) return section('training', 'Awareness training', '7.2, 7.3, A.6.3', muted(`Training completion is not measured: ${pack.training.absent}.`));
+  if (isAbsent(pack.training))
+    return section('training', 'Awareness training', '7.2, 7.3, A.6.3', muted(`Training completion is not measured: ${pack.training.absent}.`));
   const t = pack.training;
   return section(
     'training',
@@ -555,7 +714,12 @@ function training(pack: ManagementReviewPack): Markup {
       t.completionPercent === null ? '' : ` (${t.completionPercent}%)`,
       `; ${t.completionsInPeriod} completion(s) in the period; ${t.unknownLearners} learner(s) HR does not know.`,
     ),
-    table(['Person', 'Finding'], t.notCurrent.map((person) => [person.subject.replace(/^person:/, ''), person.title]), { class: 'training-overdue' }, 'Everyone active has the required training current.'),
+    table(
+      ['Person', 'Finding'],
+      t.notCurrent.map((person) => [person.subject.replace(/^person:/, ''), person.title]),
+      { class: 'training-overdue' },
+      'Everyone active has the required training current.',
+    ),
     checkRunLine(t.checkRun, zone),
   );
 }
@@ -565,10 +729,19 @@ function improvement(pack: ManagementReviewPack): Markup {
     'improvement',
     'Opportunities for improvement',
     '9.3.2 f, 10.1',
-    el('p', { class: 'muted' }, 'The controls and activities with the most coverage gaps (expected evidence or completions missing or partial) and recurring nonconformities in the period.'),
+    el(
+      'p',
+      { class: 'muted' },
+      'The controls and activities with the most coverage gaps (expected evidence or completions missing or partial) and recurring nonconformities in the period.',
+    ),
     table(
       ['Control / activity', 'Gaps', 'Reopened NCs', 'Open NCs'],
-      pack.improvement.map((row) => [all(el('b', {}, row.title), br, el('small', {}, `${row.kind} ${row.id}`)), num(row.gaps, true), num(row.reopenings, true), row.openNonconformities]),
+      pack.improvement.map((row) => [
+        all(el('b', {}, row.title), br, el('small', {}, `${row.kind} ${row.id}`)),
+        num(row.gaps, true),
+        num(row.reopenings, true),
+        row.openNonconformities,
+      ]),
       { class: 'numbers improvement' },
       'No control or activity had a coverage gap or a recurring nonconformity in the period.',
     ),
@@ -629,5 +802,19 @@ export function renderManagementReview(pack: ManagementReviewPack): string {
       ', which keeps the minutes and completes the management-review occurrence of the calendar.',
     ),
   );
-  return htmlPage(title, STYLE, [header(pack), glance(pack), trends(pack), previousActions(pack), changes(pack), nonconformities(pack), monitoring(pack), audits(pack), risks(pack), suppliers(pack), training(pack), improvement(pack), footer]);
+  return htmlPage(title, STYLE, [
+    header(pack),
+    glance(pack),
+    trends(pack),
+    previousActions(pack),
+    changes(pack),
+    nonconformities(pack),
+    monitoring(pack),
+    audits(pack),
+    risks(pack),
+    suppliers(pack),
+    training(pack),
+    improvement(pack),
+    footer,
+  ]);
 }

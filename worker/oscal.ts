@@ -23,7 +23,10 @@ const PROJECT_NAMESPACE = '7bc055f1-59fc-4dcf-b036-0a7c0dcebcf2';
 
 /** RFC 9562 UUID version 5: SHA-1 of the namespace's 16 bytes and the name, with version and variant bits set. */
 export function uuidV5(namespace: string, name: string): string {
-  const hash = createHash('sha1').update(Buffer.from(namespace.replaceAll('-', ''), 'hex')).update(name, 'utf8').digest();
+  const hash = createHash('sha1')
+    .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
+    .update(name, 'utf8')
+    .digest();
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');
@@ -83,7 +86,11 @@ interface Prop {
 type ControlSelections = { 'control-selections': { 'include-controls': { 'control-id': string }[] }[] };
 
 /** The AR and, embedded in its back-matter, the assessment plan it imports: one self-contained file. */
-export function assessmentResults(input: AssessmentInput): { document: object; plan: object; summary: { observations: number; findings: number; notSatisfied: number; risks: number } } {
+export function assessmentResults(input: AssessmentInput): {
+  document: object;
+  plan: object;
+  summary: { observations: number; findings: number; notSatisfied: number; risks: number };
+} {
   const ids = idsOf(input);
   const { evidence, openAtEnd } = input.data;
   const lastModified = lastModifiedOf(input);
@@ -248,7 +255,9 @@ function observation(row: EvidenceRow, ids: Ids) {
   return {
     uuid: ids.observation(row.id),
     title: markup(`Evidence ${row.sourceName} of ${row.controlId}`),
-    description: markup(`${what} from source ${row.sourceName} (connector ${row.connector} ${row.connectorVersion}), collected for control ${row.controlId} by run ${row.runId}.`),
+    description: markup(
+      `${what} from source ${row.sourceName} (connector ${row.connector} ${row.connectorVersion}), collected for control ${row.controlId} by run ${row.runId}.`,
+    ),
     props: ismsProps({ control: row.controlId, source: row.sourceName }),
     // Files are kept by people (a review record, a report) and examined; snapshots feed automated checks.
     methods: [isFile ? 'EXAMINE' : 'TEST'],
@@ -273,7 +282,9 @@ function finding(
   ids: Ids,
   observationOf: ReadonlyMap<string, string>,
 ) {
-  const runs = input.data.checkRuns.flatMap((run) => (run.controlId === control.id ? run.results.filter((result) => result.checkId === check.id).map((result) => ({ run, result })) : []));
+  const runs = input.data.checkRuns.flatMap((run) =>
+    run.controlId === control.id ? run.results.filter((result) => result.checkId === check.id).map((result) => ({ run, result })) : [],
+  );
   const count = (status: string) => runs.filter((entry) => entry.result.status === status).length;
   const [passed, failed, errors] = [count('pass'), count('fail'), count('error')];
   // Fail-closed: a check that never ran, or could not run, does not show the objective satisfied.
@@ -327,7 +338,14 @@ function risk(nc: NonconformityAtEnd, ids: Ids, observationOf: ReadonlyMap<strin
     title: markup(nc.title),
     description: markup(nc.detail || nc.title),
     statement: statement.map(markup).join('\n\n'),
-    props: ismsProps({ nonconformity: nc.id, 'nonconformity-status': nc.statusAtEnd, severity: nc.severity, control: nc.controlId, check: nc.checkId, ...(nc.owner ? { owner: nc.owner } : {}) }),
+    props: ismsProps({
+      nonconformity: nc.id,
+      'nonconformity-status': nc.statusAtEnd,
+      severity: nc.severity,
+      control: nc.controlId,
+      check: nc.checkId,
+      ...(nc.owner ? { owner: nc.owner } : {}),
+    }),
     status: RISK_STATUS[nc.statusAtEnd],
     ...(deadline ? { deadline } : {}),
     ...(nc.historyToEnd.length

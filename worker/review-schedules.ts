@@ -48,6 +48,13 @@ export function syncReviewSchedules(client: Client, loaded: LoadedConfig, option
 
 function describeReview(review: ResolvedReview): string {
   const every = review.review.every;
-  const cadence = typeof every === 'string' ? every : 'cron' in every ? `cron ${[every.cron].flat().join(' | ')}` : 'every' in every ? `every ${every.every}` : `calendar (${every.calendar.length} entries)`;
+  const cadence =
+    typeof every === 'string'
+      ? every
+      : 'cron' in every
+        ? `cron ${[every.cron].flat().join(' | ')}`
+        : 'every' in every
+          ? `every ${every.every}`
+          : `calendar (${every.calendar.length} entries)`;
   return `access review ${cadence}, due in ${review.review.dueInDays} days`;
 }

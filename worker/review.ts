@@ -23,7 +23,12 @@ export interface OpenedCampaign {
  * Starts the campaign of the period `at` falls in (or `period`), as the schedule would. A period has one campaign:
  * opening it again, even after it ended, attaches to the existing one.
  */
-export async function openReview(client: Client, loaded: LoadedConfig, controlId: string, options: { at?: Date; period?: string } = {}): Promise<OpenedCampaign> {
+export async function openReview(
+  client: Client,
+  loaded: LoadedConfig,
+  controlId: string,
+  options: { at?: Date; period?: string } = {},
+): Promise<OpenedCampaign> {
   const review = resolveReview(loaded, controlId);
   const at = options.at ?? new Date();
   const period = options.period ?? reviewPeriodOf(review.review, at, loaded.config.timezone);
@@ -45,13 +50,18 @@ export async function openReview(client: Client, loaded: LoadedConfig, controlId
 }
 
 /** Waits until the campaign's review lists are open (or it has ended), polling its `progress` query. */
-export async function waitForReviewLists(client: Client, campaignId: string, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<CampaignProgress> {
+export async function waitForReviewLists(
+  client: Client,
+  campaignId: string,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<CampaignProgress> {
   const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
   const handle = client.workflow.getHandle(campaignId);
   for (;;) {
     const progress = await handle.query(progressQuery);
     if (progress.phase !== 'collecting') return progress;
-    if (Date.now() > deadline) throw new Error(`campaign ${campaignId} is still collecting its sources after ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s`);
+    if (Date.now() > deadline)
+      throw new Error(`campaign ${campaignId} is still collecting its sources after ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s`);
     await sleep(options.intervalMs ?? 250);
   }
 }

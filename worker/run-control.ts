@@ -28,7 +28,13 @@ export function requireControl(loaded: LoadedConfig, controlId: string): void {
  * Starts one occurrence of a control on `taskQueue` (the config's by default) and waits for its summary. Starting an
  * occurrence that already ran, or is running, attaches to that run: an occurrence runs once.
  */
-export async function runControl(client: Client, loaded: LoadedConfig, controlId: string, occurrence = new Date(), taskQueue = loaded.config.temporal.taskQueue): Promise<ControlRunSummary> {
+export async function runControl(
+  client: Client,
+  loaded: LoadedConfig,
+  controlId: string,
+  occurrence = new Date(),
+  taskQueue = loaded.config.temporal.taskQueue,
+): Promise<ControlRunSummary> {
   requireControl(loaded, controlId);
   const at = occurrenceOf(occurrence);
   const workflowId = manualWorkflowIdOf(controlId, at);
@@ -54,7 +60,10 @@ export async function runControl(client: Client, loaded: LoadedConfig, controlId
  * config file and data folder on one host, so a run interrupted mid-way is finished by running its occurrence again.
  */
 export function hostedTaskQueueOf(loaded: LoadedConfig): string {
-  const digest = createHash('sha256').update(JSON.stringify([hostname(), loaded.file, loaded.dataDir])).digest('hex').slice(0, 16);
+  const digest = createHash('sha256')
+    .update(JSON.stringify([hostname(), loaded.file, loaded.dataDir]))
+    .digest('hex')
+    .slice(0, 16);
   return `${loaded.config.temporal.taskQueue}:run:${digest}`;
 }
 
@@ -79,7 +88,9 @@ export async function runControlHosted(runtime: Runtime, settings: TemporalSetti
     };
     process.once('SIGINT', stop).once('SIGTERM', stop);
     try {
-      return await worker.runUntil(client.connection.withAbortSignal(waiting.signal, () => runControl(client, runtime.config, controlId, occurrence, taskQueue)));
+      return await worker.runUntil(
+        client.connection.withAbortSignal(waiting.signal, () => runControl(client, runtime.config, controlId, occurrence, taskQueue)),
+      );
     } catch (error) {
       if (stoppedBy === undefined) throw error;
       const at = occurrenceOf(occurrence);

@@ -64,7 +64,7 @@ const MONTH_NAMES = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JU
  */
 function rangeOf(value: number | string, field: keyof CalendarEntry): Range | string {
   const month = (n: number) => MONTH_NAMES[n - 1] ?? String(n);
-  if (typeof value === 'number') return field === 'month' ? { start: month(value), end: month(value) } as never : { start: value, end: value };
+  if (typeof value === 'number') return field === 'month' ? ({ start: month(value), end: month(value) } as never) : { start: value, end: value };
   const upper = value.toUpperCase();
   if (DAY_NAMES.includes(upper) || MONTH_NAMES.includes(upper)) return { start: upper, end: upper } as never;
   const match = /^(\d+)(?:-(\d+))?(?:\/(\d+))?$/.exec(value);
@@ -157,7 +157,11 @@ export async function reconcileSchedules(
 /** One schedule per control. */
 export function syncSchedules(client: Client, loaded: LoadedConfig, options: { dryRun?: boolean } = {}): Promise<PlannedChange[]> {
   const desired = [...loaded.controls.values()].map((control) => ({ options: desiredSchedule(control, loaded), detail: describeSpec(control) }));
-  return reconcileSchedules(client, { prefix: SCHEDULE_PREFIX, taskQueue: loaded.config.temporal.taskQueue, desired, removed: 'control no longer in config' }, options);
+  return reconcileSchedules(
+    client,
+    { prefix: SCHEDULE_PREFIX, taskQueue: loaded.config.temporal.taskQueue, desired, removed: 'control no longer in config' },
+    options,
+  );
 }
 
 function describeSpec(control: ResolvedControl): string {

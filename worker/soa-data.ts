@@ -15,7 +15,18 @@ import { evidenceOfRuns, latestControlRuns, type LatestControlRun, type RunEvide
 import type { EvidenceRow, EvidenceStore } from '../evidence/store.ts';
 import { calendarRows } from './calendar-report.ts';
 import type { Runtime } from './runtime.ts';
-import { MANUAL_TEXT, SOA_SCHEMA, SoaDocument, SoaStatus, STATUS_LABEL, type ActivitySource, type EvidenceSource, type FrameworkEntry, type Justification, type SoaControl } from './soa.ts';
+import {
+  MANUAL_TEXT,
+  SOA_SCHEMA,
+  SoaDocument,
+  SoaStatus,
+  STATUS_LABEL,
+  type ActivitySource,
+  type EvidenceSource,
+  type FrameworkEntry,
+  type Justification,
+  type SoaControl,
+} from './soa.ts';
 
 /*
  * The Statement of Applicability gathered live: per Annex A control, the config's applicability, justification and
@@ -77,7 +88,10 @@ export async function gatherSoa(runtime: SoaRuntime, options: SoaOptions): Promi
   const { framework, now } = options;
   const catalog = runtime.store.catalog;
   const runs = await latestControlRuns(catalog);
-  const evidence = await evidenceOfRuns(catalog, [...runs.values()].map((run) => run.runId));
+  const evidence = await evidenceOfRuns(
+    catalog,
+    [...runs.values()].map((run) => run.runId),
+  );
   const calendarStore = new CalendarStore(catalog);
   const subjectOf = (references: readonly string[], source: EvidenceSource): Subject => ({
     source,
@@ -86,7 +100,11 @@ export async function gatherSoa(runtime: SoaRuntime, options: SoaOptions): Promi
   });
   const subjects = [
     ...[...loaded.controls.values()].map((control) => subjectOf(control.references, controlSource(control, runs.get(control.control.id), evidence))),
-    ...(await Promise.all([...resolveCalendar(loaded.config).activities.values()].map(async (activity) => subjectOf(activity.references, await activitySource(activity, calendarStore, now))))),
+    ...(await Promise.all(
+      [...resolveCalendar(loaded.config).activities.values()].map(async (activity) =>
+        subjectOf(activity.references, await activitySource(activity, calendarStore, now)),
+      ),
+    )),
   ];
 
   const controls = annexAControls().map((entry): SoaControl => {
@@ -101,7 +119,11 @@ export async function gatherSoa(runtime: SoaRuntime, options: SoaOptions): Promi
       applicable,
       justification: justificationOf(configured, soa),
       status: applicable ? derived.status : 'not-applicable',
-      statusText: applicable ? derived.text : evidencedBy.length > 0 ? `not applicable, yet referenced by ${evidencedBy.map((source) => `${source.kind} ${source.id}`).join(', ')}` : 'not applicable',
+      statusText: applicable
+        ? derived.text
+        : evidencedBy.length > 0
+          ? `not applicable, yet referenced by ${evidencedBy.map((source) => `${source.kind} ${source.id}`).join(', ')}`
+          : 'not applicable',
       owners: ownersOf(configured, evidencedBy, soa),
       evidencedBy,
       mapped: framework === ISO_27001 ? [] : crosswalkOf(framework, entry.id),
@@ -125,15 +147,22 @@ export async function gatherSoa(runtime: SoaRuntime, options: SoaOptions): Promi
           };
         });
 
-  const byStatus = Object.fromEntries(SoaStatus.options.map((status) => [status, controls.filter((control) => control.status === status).length])) as Record<SoaStatus, number>;
+  const byStatus = Object.fromEntries(SoaStatus.options.map((status) => [status, controls.filter((control) => control.status === status).length])) as Record<
+    SoaStatus,
+    number
+  >;
   return {
     schema: SOA_SCHEMA,
     organisation: loaded.config.organisation ?? null,
     generatedAt: new Date(now).toISOString(),
     timeZone: loaded.config.timezone,
     framework: { id: framework, name: catalogOf(framework).name },
-    titles: options.titles ? { source: 'licensed', file: options.titles.file, licensed: options.titles.byId.size } : { source: 'isms-worker', file: null, licensed: 0 },
-    lastReview: subjects.map((subject) => subject.source).find((source): source is ActivitySource => source.kind === 'activity' && source.id === SOA_REVIEW_ACTIVITY) ?? null,
+    titles: options.titles
+      ? { source: 'licensed', file: options.titles.file, licensed: options.titles.byId.size }
+      : { source: 'isms-worker', file: null, licensed: 0 },
+    lastReview:
+      subjects.map((subject) => subject.source).find((source): source is ActivitySource => source.kind === 'activity' && source.id === SOA_REVIEW_ACTIVITY) ??
+      null,
     summary: { controls: controls.length, applicable: controls.filter((control) => control.applicable).length, byStatus },
     controls,
     frameworkView,
@@ -151,7 +180,9 @@ function controlSource(control: ResolvedControl, run: LatestControlRun | undefin
     evaluatedAt: run?.evaluatedAt ?? null,
     runId: run?.runId ?? null,
     openNonconformities: run?.openNonconformities ?? 0,
-    evidence: run ? evidence.filter((row) => row.runId === run.runId).map((row) => ({ id: row.id, sha256: row.sha256, name: row.sourceName, at: row.collectedAt })) : [],
+    evidence: run
+      ? evidence.filter((row) => row.runId === run.runId).map((row) => ({ id: row.id, sha256: row.sha256, name: row.sourceName, at: row.collectedAt }))
+      : [],
   };
 }
 
@@ -174,7 +205,9 @@ async function activitySource(activity: CalendarActivity, store: CalendarStore, 
     status: latest?.status ?? 'not-due-yet',
     due: latest?.due ?? null,
     lastCompleted: done ? { occurrenceId: done.occurrenceId, performedAt: done.performedAt!, by: done.completedBy ?? '', late: done.late } : null,
-    evidence: (done?.evidence ?? []).map((item) => ('link' in item ? { name: item.name, link: item.link } : { id: item.evidenceId, sha256: item.sha256, name: item.name, at: done!.performedAt! })),
+    evidence: (done?.evidence ?? []).map((item) =>
+      'link' in item ? { name: item.name, link: item.link } : { id: item.evidenceId, sha256: item.sha256, name: item.name, at: done!.performedAt! },
+    ),
   };
 }
 
@@ -182,7 +215,13 @@ async function activitySource(activity: CalendarActivity, store: CalendarStore, 
 function statusOf(sources: readonly EvidenceSource[]): { status: SoaStatus; text: string } {
   if (sources.length === 0) return { status: 'manual', text: MANUAL_TEXT };
   const categories = new Set(sources.map((source) => CATEGORY[source.status]));
-  const status: SoaStatus = categories.has('deviation') ? 'deviations' : categories.has('gap') ? 'evidence-gap' : categories.has('none') ? 'not-yet-evidenced' : 'implemented';
+  const status: SoaStatus = categories.has('deviation')
+    ? 'deviations'
+    : categories.has('gap')
+      ? 'evidence-gap'
+      : categories.has('none')
+        ? 'not-yet-evidenced'
+        : 'implemented';
   return { status, text: `${STATUS_LABEL[status]}: ${sources.map((source) => `${source.kind} ${source.id} ${source.status}`).join(', ')}` };
 }
 
@@ -260,10 +299,18 @@ export async function keepSoa(store: EvidenceStore, soa: SoaDocument, rendered?:
     connector: 'isms-soa',
     connectorVersion: '1',
     collectedAt: soa.generatedAt,
-    provenance: { schema: soa.schema, framework: soa.framework.id, controls: soa.summary.controls, applicable: soa.summary.applicable, byStatus: soa.summary.byStatus },
+    provenance: {
+      schema: soa.schema,
+      framework: soa.framework.id,
+      controls: soa.summary.controls,
+      applicable: soa.summary.applicable,
+      byStatus: soa.summary.byStatus,
+    },
     warnings: [],
   };
-  const rows = [await store.storeFile({ ...meta, sourceName: SOA_JSON }, { name: `${stem}.json`, mediaType: 'application/json' }, `${JSON.stringify(soa, null, 2)}\n`)];
+  const rows = [
+    await store.storeFile({ ...meta, sourceName: SOA_JSON }, { name: `${stem}.json`, mediaType: 'application/json' }, `${JSON.stringify(soa, null, 2)}\n`),
+  ];
   if (rendered) {
     const mediaType = rendered.format === 'html' ? 'text/html' : 'text/csv';
     rows.push(await store.storeFile({ ...meta, sourceName: `soa.${rendered.format}` }, { name: `${stem}.${rendered.format}`, mediaType }, rendered.content));
@@ -286,6 +333,7 @@ export async function readStoredSoa(store: EvidenceStore, row: EvidenceRow): Pro
     throw new Error(`evidence ${row.id}: the stored SoA is not valid JSON`, { cause: error });
   }
   const parsed = SoaDocument.safeParse(content);
-  if (!parsed.success) throw new Error(`evidence ${row.id}: not a SoA this version reads (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+  if (!parsed.success)
+    throw new Error(`evidence ${row.id}: not a SoA this version reads (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
   return parsed.data;
 }

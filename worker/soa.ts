@@ -141,7 +141,9 @@ export function describeJustification(control: Pick<SoaControl, 'applicable' | '
   const { reasons, text, risks, stated } = control.justification;
   if (!control.applicable) return `excluded: ${text ?? ''}`;
   if (stated === 'none') return 'not stated';
-  const why = reasons.map((reason) => (reason === 'risk-treatment' && risks.length > 0 ? `risk treatment (${risks.join(', ')})` : REASON_LABEL[reason])).join(', ');
+  const why = reasons
+    .map((reason) => (reason === 'risk-treatment' && risks.length > 0 ? `risk treatment (${risks.join(', ')})` : REASON_LABEL[reason]))
+    .join(', ');
   return [why, text].filter(Boolean).join(': ') + (stated === 'default' ? ' (default)' : '');
 }
 
@@ -185,8 +187,15 @@ function sourceCell(sources: readonly EvidenceSource[], zone: string): Markup {
             : source.due
               ? ` due ${dateIn(source.due, zone)}`
               : '';
-      const open = source.kind === 'control' && source.openNonconformities > 0 ? el('span', { class: 'bad-text' }, ` ${source.openNonconformities} open NC${source.openNonconformities === 1 ? '' : 's'}`) : '';
-      const evidence = source.evidence.map((item) => ('link' in item ? el('li', {}, item.name, ': ', item.link) : el('li', {}, el('b', {}, item.id), ' ', short(item.sha256), el('small', {}, ` ${item.name}`))));
+      const open =
+        source.kind === 'control' && source.openNonconformities > 0
+          ? el('span', { class: 'bad-text' }, ` ${source.openNonconformities} open NC${source.openNonconformities === 1 ? '' : 's'}`)
+          : '';
+      const evidence = source.evidence.map((item) =>
+        'link' in item
+          ? el('li', {}, item.name, ': ', item.link)
+          : el('li', {}, el('b', {}, item.id), ' ', short(item.sha256), el('small', {}, ` ${item.name}`)),
+      );
       return el(
         'div',
         { class: 'source', 'data-source': `${source.kind}:${source.id}` },
@@ -211,7 +220,13 @@ function header(soa: SoaDocument): Markup {
   const reviewText: Content = !review
     ? el('span', { class: 'muted' }, 'the calendar has no soa-review activity')
     : review.lastCompleted
-      ? all(dateIn(review.lastCompleted.performedAt, zone), ` by ${review.lastCompleted.by}`, review.lastCompleted.late ? ' (late)' : '', ' ', el('small', {}, review.lastCompleted.occurrenceId))
+      ? all(
+          dateIn(review.lastCompleted.performedAt, zone),
+          ` by ${review.lastCompleted.by}`,
+          review.lastCompleted.late ? ' (late)' : '',
+          ' ',
+          el('small', {}, review.lastCompleted.occurrenceId),
+        )
       : all(el('span', { class: 'bad-text' }, 'never completed'), review.due ? ` (due ${dateIn(review.due, zone)}, ${review.status})` : '');
   const titles =
     soa.titles.source === 'licensed'
@@ -259,7 +274,11 @@ function controlRows(soa: SoaDocument): Markup {
         el(
           'table',
           { class: 'soa' },
-          el('thead', {}, el('tr', {}, ...['Control', 'Applicable', 'Justification', 'Status', 'Evidenced by', 'Owner', ...mappedHeader].map((name) => el('th', {}, name)))),
+          el(
+            'thead',
+            {},
+            el('tr', {}, ...['Control', 'Applicable', 'Justification', 'Status', 'Evidenced by', 'Owner', ...mappedHeader].map((name) => el('th', {}, name))),
+          ),
           el(
             'tbody',
             {},
@@ -292,7 +311,11 @@ function frameworkView(soa: SoaDocument): Markup {
     'section',
     { id: 'framework' },
     el('h2', {}, `By ${soa.framework.name}`),
-    el('p', { class: 'muted' }, `Each ${soa.framework.name} id with the controls and activities that reference it, directly or through the crosswalk of their ISO/IEC 27001 references, and the Annex A controls the crosswalk maps to it.`),
+    el(
+      'p',
+      { class: 'muted' },
+      `Each ${soa.framework.name} id with the controls and activities that reference it, directly or through the crosswalk of their ISO/IEC 27001 references, and the Annex A controls the crosswalk maps to it.`,
+    ),
     table(
       ['Id', 'Status', 'Annex A', 'Evidenced by'],
       soa.frameworkView.map((entry) => [
@@ -322,7 +345,13 @@ function footer(soa: SoaDocument): Markup {
       ' shows what changed since the one before. Status is derived from the latest runs of the automated controls and the calendar activities that reference each control.',
     ),
     sources.length > 0
-      ? el('p', { class: 'muted' }, `The crosswalk to ${soa.framework.name} is indicative, not an authoritative equivalence. Sources: `, sources.map((source) => `${source.name} (${source.url})`).join('; '), '.')
+      ? el(
+          'p',
+          { class: 'muted' },
+          `The crosswalk to ${soa.framework.name} is indicative, not an authoritative equivalence. Sources: `,
+          sources.map((source) => `${source.name} (${source.url})`).join('; '),
+          '.',
+        )
       : '',
   );
 }
@@ -369,7 +398,21 @@ export function renderSoaHtml(soa: SoaDocument): string {
 /** RFC 4180 with a byte-order mark, one row per Annex A control; cells a spreadsheet would run as formulas stay text. */
 export function renderSoaCsv(soa: SoaDocument): string {
   const mapped = soa.framework.id === ISO_27001 ? [] : [soa.framework.id];
-  const header = ['control', 'theme', 'title', 'applicable', 'reasons', 'justification', 'risks', 'status', 'status detail', 'owners', 'evidenced by', 'evidence', ...mapped];
+  const header = [
+    'control',
+    'theme',
+    'title',
+    'applicable',
+    'reasons',
+    'justification',
+    'risks',
+    'status',
+    'status detail',
+    'owners',
+    'evidenced by',
+    'evidence',
+    ...mapped,
+  ];
   const rows = soa.controls.map((control) => [
     control.id,
     control.group,
@@ -382,7 +425,9 @@ export function renderSoaCsv(soa: SoaDocument): string {
     control.statusText,
     control.owners.join(' '),
     describeSources(control.evidencedBy),
-    control.evidencedBy.flatMap((source) => source.evidence.map((item) => ('link' in item ? `${item.name} ${item.link}` : `${item.id} sha256:${item.sha256}`))).join('; '),
+    control.evidencedBy
+      .flatMap((source) => source.evidence.map((item) => ('link' in item ? `${item.name} ${item.link}` : `${item.id} sha256:${item.sha256}`)))
+      .join('; '),
     ...(mapped.length > 0 ? [control.mapped.join(' ')] : []),
   ]);
   return `\uFEFF${[header, ...rows].map((cells) => cells.map(csvCell).join(',')).join('\r\n')}\r\n`;

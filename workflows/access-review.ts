@@ -1,5 +1,18 @@
 import { ActivityFailure, ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, log, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineUpdate,
+  log,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
   decisionRefusal,
@@ -108,7 +121,8 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
       } catch (error) {
         // The reviewer sees why, not that an activity failed.
         const cause = error instanceof ActivityFailure ? error.cause : error;
-        if (cause instanceof ApplicationFailure) throw ApplicationFailure.create({ type: cause.type ?? REVIEW_REFUSAL, message: cause.message, nonRetryable: true });
+        if (cause instanceof ApplicationFailure)
+          throw ApplicationFailure.create({ type: cause.type ?? REVIEW_REFUSAL, message: cause.message, nonRetryable: true });
         throw error;
       }
     },
@@ -123,7 +137,8 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
   const plan = carried?.plan ?? (await bookkeeping.planAccessReview({ controlId: input.controlId, at: input.openedAt }));
   state.dueAt = plan.dueAt;
   const collector = collectorFor(plan.collection, REVIEW_REFUSAL);
-  const collect = (runId: string, sources: readonly string[], occurrence: string) => collectAll(collector, { runId, controlId: input.controlId, occurrence, sources }, { campaignId });
+  const collect = (runId: string, sources: readonly string[], occurrence: string) =>
+    collectAll(collector, { runId, controlId: input.controlId, occurrence, sources }, { campaignId });
 
   let summary: CampaignSummary;
   /** When revocations found still active are to be looked at again, and how many times they have been. */
@@ -133,7 +148,14 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
     recheck = carried.recheck;
   } else {
     const opening = await collect(campaignId, plan.sources, input.openedAt);
-    const built = await evidenceWork.buildAccessReview({ campaignId, controlId: input.controlId, period: input.period, openedAt: input.openedAt, dueAt: plan.dueAt, ...opening });
+    const built = await evidenceWork.buildAccessReview({
+      campaignId,
+      controlId: input.controlId,
+      period: input.period,
+      openedAt: input.openedAt,
+      dueAt: plan.dueAt,
+      ...opening,
+    });
     Object.assign(state, { phase: 'open', entryCount: built.entryCount, undecided: built.undecided, systems: built.systems });
     summary = {
       campaignId,
@@ -181,7 +203,10 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
     if (waitMs > 0) {
       const awaiting = state.revocationsAwaiting.length;
       // A decision that completes the list, a new revocation (it may be due sooner) or a history grown long ends the wait early.
-      await condition(() => (!state.closed && state.undecided === 0) || state.revocationsAwaiting.length !== awaiting || workflowInfo().continueAsNewSuggested, waitMs);
+      await condition(
+        () => (!state.closed && state.undecided === 0) || state.revocationsAwaiting.length !== awaiting || workflowInfo().continueAsNewSuggested,
+        waitMs,
+      );
     }
     if (!state.closed && (state.undecided === 0 || Date.now() >= dueAt)) {
       state.closed = true;
@@ -227,7 +252,14 @@ export async function accessReviewCampaign(input: CampaignInput): Promise<Campai
 
   async function verify(runId: string, cutoff: string, at: string): Promise<RevocationOutcome> {
     const check = await bookkeeping.planRevocationCheck({ campaignId, cutoff });
-    if (check.pending === 0) return { checked: 0, effective: 0, notEffective: 0, unverifiable: 0, nonconformities: { opened: [], stillObserved: [], reopened: [], noLongerObserved: [] } };
+    if (check.pending === 0)
+      return {
+        checked: 0,
+        effective: 0,
+        notEffective: 0,
+        unverifiable: 0,
+        nonconformities: { opened: [], stillObserved: [], reopened: [], noLongerObserved: [] },
+      };
     const fresh = await collect(runId, check.sources, at);
     return evidenceWork.verifyRevocations({ campaignId, controlId: input.controlId, cutoff, at, runId, ...fresh });
   }

@@ -47,7 +47,11 @@ export async function controlRun(input: ControlRunInput): Promise<ControlRunSumm
 
   const quick = patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : bookkeeping;
   const plan = await quick.planControlRun(input.controlId);
-  const { refs: evidence, gaps } = await collectAll(collectorFor(plan.collection), { runId, controlId: input.controlId, occurrence, sources: plan.sources }, { controlId: input.controlId });
+  const { refs: evidence, gaps } = await collectAll(
+    collectorFor(plan.collection),
+    { runId, controlId: input.controlId, occurrence, sources: plan.sources },
+    { controlId: input.controlId },
+  );
 
   const evaluate = { runId, controlId: input.controlId, occurrence, refs: evidence, gaps };
   let verdict: EvaluationSummary;

@@ -1,14 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import {
-  allHandlersFinished,
-  condition,
-  defineQuery,
-  defineUpdate,
-  log,
-  proxyActivities,
-  setHandler,
-  startChild,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineQuery, defineUpdate, log, proxyActivities, setHandler, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
   INVALID_EVIDENCE,
@@ -104,7 +95,11 @@ export async function maintenanceActivity(occurrence: ActivityOccurrence): Promi
 
   const openedAt = nowIso();
   await bookkeeping.openActivityOccurrence({ occurrence, at: openedAt });
-  await tell('opened', openedAt, `${occurrence.title} (${occurrence.reference}) is due ${occurrence.due} (${occurrence.dueDate}, ${occurrence.timeZone}); owner ${owner}`);
+  await tell(
+    'opened',
+    openedAt,
+    `${occurrence.title} (${occurrence.reference}) is due ${occurrence.due} (${occurrence.dueDate}, ${occurrence.timeZone}); owner ${owner}`,
+  );
 
   const done = () => receipt !== undefined;
   /** Waits until `at` or completion; true when completed. */
@@ -133,7 +128,11 @@ export async function maintenanceActivity(occurrence: ActivityOccurrence): Promi
     } finally {
       raising = false;
     }
-    await tell('missed', step.at, `${occurrence.title} was not completed by ${occurrence.graceUntil}: nonconformity ${nonconformityId} raised; a late completion is still accepted until ${occurrence.closesAt}`);
+    await tell(
+      'missed',
+      step.at,
+      `${occurrence.title} was not completed by ${occurrence.graceUntil}: nonconformity ${nonconformityId} raised; a late completion is still accepted until ${occurrence.closesAt}`,
+    );
   }
 
   await until(occurrence.closesAt);

@@ -9,7 +9,15 @@ import type { CollectionPlan, EvidenceGap, EvidenceRef } from '../core/contracts
  */
 
 /** Error types a retry cannot fix: a person has to correct config, credentials or the source. */
-export const NON_RETRYABLE_ERROR_TYPES = ['ConfigError', 'AuthError', 'PermissionError', 'NotFoundError', 'RequestRejectedError', 'MalformedResponseError', 'InvalidRecordError'];
+export const NON_RETRYABLE_ERROR_TYPES = [
+  'ConfigError',
+  'AuthError',
+  'PermissionError',
+  'NotFoundError',
+  'RequestRejectedError',
+  'MalformedResponseError',
+  'InvalidRecordError',
+];
 
 /** The error types no workflow retries, plus those a workflow adds for its own calls (a refused review decision). */
 export function nonRetryable(...extra: string[]): string[] {
@@ -81,7 +89,11 @@ export interface CollectAllInput {
  * Collects every source in parallel. A source that cannot be collected is an evidence gap, never a silent drop: the
  * result names each source once, in `refs` or in `gaps`.
  */
-export async function collectAll(collector: ReturnType<typeof collectorFor>, input: CollectAllInput, logContext: Record<string, unknown>): Promise<{ refs: EvidenceRef[]; gaps: EvidenceGap[] }> {
+export async function collectAll(
+  collector: ReturnType<typeof collectorFor>,
+  input: CollectAllInput,
+  logContext: Record<string, unknown>,
+): Promise<{ refs: EvidenceRef[]; gaps: EvidenceGap[] }> {
   const { runId, controlId, occurrence, sources } = input;
   const collected = await Promise.allSettled(sources.map((sourceName) => collector.collectEvidence({ runId, controlId, sourceName, occurrence })));
   const refs = collected.flatMap((result): EvidenceRef[] => (result.status === 'fulfilled' ? [result.value] : []));

@@ -76,7 +76,7 @@ export const ServiceAccountParams = z.strictObject({
     .string()
     .min(1)
     .default('service-account')
-    .describe('A tag in the account\'s raw `tags` (a list of strings, or key/value tags) marking a machine account. Default: service-account.'),
+    .describe("A tag in the account's raw `tags` (a list of strings, or key/value tags) marking a machine account. Default: service-account."),
 });
 export type ServiceAccountParams = z.infer<typeof ServiceAccountParams>;
 
@@ -135,7 +135,7 @@ export const CredentialUseParams = z.strictObject({
     .boolean()
     .default(true)
     .describe(
-      'Count the last use of any of the account\'s credentials (e.g. an access key) as activity, so API-only accounts that never sign in interactively are not reported as unused. Default: true.',
+      "Count the last use of any of the account's credentials (e.g. an access key) as activity, so API-only accounts that never sign in interactively are not reported as unused. Default: true.",
     ),
 });
 

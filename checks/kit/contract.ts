@@ -207,7 +207,20 @@ export function epochMillis(moment: Date | string): number {
     const minute = digitsAt(moment, 14, 2);
     const second = digitsAt(moment, 17, 2);
     const millisecond = length === 24 ? digitsAt(moment, 20, 3) : 0;
-    if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && millisecond >= 0) {
+    if (
+      year >= 0 &&
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      day <= 31 &&
+      hour >= 0 &&
+      hour <= 23 &&
+      minute >= 0 &&
+      minute <= 59 &&
+      second >= 0 &&
+      second <= 59 &&
+      millisecond >= 0
+    ) {
       return (daysToMonth(year, month) + day - 1) * DAY_MS + hour * 3_600_000 + minute * 60_000 + second * 1000 + millisecond;
     }
   }

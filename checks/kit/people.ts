@@ -200,7 +200,8 @@ export function indexPeople(people: readonly HrPerson[]): PeopleIndex {
         const { templates, attribute, tag } = rules;
         for (let i = 0; i < templates.length; i++) joinValue(listsFor('email', 'template', plus), applyTemplate(templates[i]!, identity), 'email', options);
         if (attribute) {
-          for (const value of attributeValues(identity, attribute.path)) joinValue(listsFor(attribute.matches, 'attribute', plus), value, attribute.matches, options);
+          for (const value of attributeValues(identity, attribute.path))
+            joinValue(listsFor(attribute.matches, 'attribute', plus), value, attribute.matches, options);
         }
         if (tag) joinValue(listsFor(tag.matches, 'tag', plus), tagValue(identity, tag.key), tag.matches, options);
       }

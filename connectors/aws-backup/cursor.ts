@@ -40,7 +40,8 @@ export function decodeCursor(text: string, regionsPerAccount: readonly number[])
   const cursor = parsed.data;
   const regions = regionsPerAccount[cursor.account];
   const fits = cursor.account === regionsPerAccount.length ? cursor.region === 0 : regions !== undefined && cursor.region < regions;
-  if (!fits) throw new ConfigError(`${SOURCE}: resume cursor points at account ${cursor.account} region ${cursor.region}, which the configuration does not have`);
+  if (!fits)
+    throw new ConfigError(`${SOURCE}: resume cursor points at account ${cursor.account} region ${cursor.region}, which the configuration does not have`);
   return cursor;
 }
 

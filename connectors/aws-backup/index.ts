@@ -11,7 +11,17 @@ import type { BackupJob, ProtectedResource } from '../../core/records.ts';
 import { defineConnector } from '../contract.ts';
 import type { ConnectorContext } from '../contract.ts';
 import { awsFailure } from '../kit/aws-errors.ts';
-import { awsAccountFields, awsAccounts, awsClientConfig, AwsKeys, AwsRegion, checkAwsAccount, countSdkRetries, openAwsAccount, workerCredentials } from '../kit/aws.ts';
+import {
+  awsAccountFields,
+  awsAccounts,
+  awsClientConfig,
+  AwsKeys,
+  AwsRegion,
+  checkAwsAccount,
+  countSdkRetries,
+  openAwsAccount,
+  workerCredentials,
+} from '../kit/aws.ts';
 import { RetryTally } from '../kit/retries.ts';
 import { nextPageToken, parseResponse } from '../kit/validate.ts';
 import { CALLS, decodeCursor, encodeCursor, isBefore, nextPosition } from './cursor.ts';
@@ -50,7 +60,7 @@ export const AwsBackupConfig = z
       .max(30, 'AWS Backup lists at most the last 30 days of jobs')
       .default(30)
       .describe('Days of backup and restore jobs to read; AWS lists the last 30 only, so a longer window would silently read as a shorter one.'),
-    maxAttempts: z.number().int().min(1).max(20).default(3).describe('Attempts per request, including the SDK\'s retries of throttling and transient faults.'),
+    maxAttempts: z.number().int().min(1).max(20).default(3).describe("Attempts per request, including the SDK's retries of throttling and transient faults."),
     fetchTags: z.boolean().default(false).describe('One ListTags call per protected resource, so that checks can apply per-tag recovery point objectives.'),
   })
   .describe('AWS Backup of one or more accounts and regions: backup and restore jobs (restore tests told apart), protected resources, restore testing plans.');
@@ -123,7 +133,9 @@ export const awsBackup = defineConnector({
           const key = `${access.accountId}/${region}`;
           const collected = (tallies[key] ??= {});
           const scope = `${SOURCE}: account ${access.accountId} ${region}`;
-          const client = new BackupClient(awsClientConfig({ region, endpoint: config.endpoint, maxAttempts: config.maxAttempts, credentials: access.credentials }));
+          const client = new BackupClient(
+            awsClientConfig({ region, endpoint: config.endpoint, maxAttempts: config.maxAttempts, credentials: access.credentials }),
+          );
           countSdkRetries(client, tally, (command) => `${scope}: ${command}`);
           try {
             for (const call of CALLS) {
@@ -193,7 +205,12 @@ async function* records(pull: Pull, call: Exclude<Call, 'ListRestoreTestingPlans
       for await (const page of pages(pull, from, ProtectedResourcesPage, (token) =>
         client.send(new ListProtectedResourcesCommand({ MaxResults: PAGE_SIZE, NextToken: token }), { abortSignal }),
       )) {
-        const tags = pull.fetchTags ? await tagsOfPage(pull, page.Results.map((resource) => resource.ResourceArn)) : new Map<string, Record<string, string>>();
+        const tags = pull.fetchTags
+          ? await tagsOfPage(
+              pull,
+              page.Results.map((resource) => resource.ResourceArn),
+            )
+          : new Map<string, Record<string, string>>();
         tally['protectedResources'] = (tally['protectedResources'] ?? 0) + page.Results.length;
         yield* page.Results.map((resource) => toProtectedResource(resource, tags.get(resource.ResourceArn) ?? {}, origin));
       }
@@ -210,7 +227,12 @@ interface PageStart {
  * Reads every page of one call from `from`. Each page is validated before it is handed out; once the caller has
  * yielded its records, the cursor of the next page (or of the next call) is heartbeated, so a retry resumes there.
  */
-async function* pages<S extends z.ZodType>(pull: Pull, from: PageStart, schema: S, request: (nextToken: string | undefined) => Promise<unknown>): AsyncGenerator<z.output<S>> {
+async function* pages<S extends z.ZodType>(
+  pull: Pull,
+  from: PageStart,
+  schema: S,
+  request: (nextToken: string | undefined) => Promise<unknown>,
+): AsyncGenerator<z.output<S>> {
   let token = from.nextToken;
   for (let page = from.page; ; page++) {
     pull.ctx.signal.throwIfAborted();
@@ -243,7 +265,9 @@ async function tagsOfPage(pull: Pull, arns: string[]): Promise<Map<string, Recor
   await Promise.all(Array.from({ length: Math.min(TAG_CONCURRENCY, arns.length) }, worker));
   if (refused.length > 0) {
     const shown = refused.slice(0, 10).join(', ') + (refused.length > 10 ? `, and ${refused.length - 10} more` : '');
-    pull.ctx.warn(`${pull.scope}: ListTags refused ${refused.length} protected resource(s); they are recorded without tags, so tag-based rules do not apply to them: ${shown}`);
+    pull.ctx.warn(
+      `${pull.scope}: ListTags refused ${refused.length} protected resource(s); they are recorded without tags, so tag-based rules do not apply to them: ${shown}`,
+    );
   }
   return tags;
 }

@@ -105,7 +105,6 @@ export const ProtectedResourcesPage = z.object({ Results: z.array(ProtectedResou
 export const RestoreTestingPlansPage = z.object({ RestoreTestingPlans: z.array(RestoreTestingPlanWire).default([]), NextToken });
 export const TagsPage = z.object({ Tags: z.record(z.string(), z.string()).default({}), NextToken });
 
-
 type BackupJobWire = z.infer<typeof BackupJobWire>;
 type RestoreJobWire = z.infer<typeof RestoreJobWire>;
 type ProtectedResourceWire = z.infer<typeof ProtectedResourceWire>;

@@ -153,7 +153,9 @@ interface ListedUsers {
 async function listUsers(session: Session): Promise<ListedUsers> {
   const byArn: ListedUsers['byArn'] = new Map();
   let count = 0;
-  for await (const users of pages(session, 'ListUsers', ListUsersPage, (Marker, options) => session.iam.send(new ListUsersCommand({ Marker, MaxItems: PAGE_SIZE }), options))) {
+  for await (const users of pages(session, 'ListUsers', ListUsersPage, (Marker, options) =>
+    session.iam.send(new ListUsersCommand({ Marker, MaxItems: PAGE_SIZE }), options),
+  )) {
     count++;
     for (const user of users) byArn.set(user.arn, { user, described: false });
   }
@@ -197,20 +199,20 @@ async function unlessNoSuchEntity<T>(work: Promise<T>): Promise<T | undefined> {
 async function userAccess(session: Session, userName: string, groupGrants: Map<string, Promise<Grant[]>>): Promise<UserAccess> {
   const of = `for user ${userName}`;
   const [groups, attached, inline] = await Promise.all([
-    allPages(session, `ListGroupsForUser ${of}`, GroupsPage, (Marker, options) => session.iam.send(new ListGroupsForUserCommand({ UserName: userName, Marker }), options)),
+    allPages(session, `ListGroupsForUser ${of}`, GroupsPage, (Marker, options) =>
+      session.iam.send(new ListGroupsForUserCommand({ UserName: userName, Marker }), options),
+    ),
     allPages(session, `ListAttachedUserPolicies ${of}`, AttachedPoliciesPage, (Marker, options) =>
       session.iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName, Marker }), options),
     ),
-    allPages(session, `ListUserPolicies ${of}`, PolicyNamesPage, (Marker, options) => session.iam.send(new ListUserPoliciesCommand({ UserName: userName, Marker }), options)),
+    allPages(session, `ListUserPolicies ${of}`, PolicyNamesPage, (Marker, options) =>
+      session.iam.send(new ListUserPoliciesCommand({ UserName: userName, Marker }), options),
+    ),
   ]);
   const viaGroups = await Promise.all(groups.map((group) => grantsOfGroup(session, group, groupGrants)));
   return {
     groups,
-    grants: [
-      ...attached.map((policy) => ({ policy, via: 'attached' })),
-      ...inline.map((policy) => ({ policy, via: 'inline' })),
-      ...viaGroups.flat(),
-    ],
+    grants: [...attached.map((policy) => ({ policy, via: 'attached' })), ...inline.map((policy) => ({ policy, via: 'inline' })), ...viaGroups.flat()],
   };
 }
 
@@ -223,7 +225,9 @@ function grantsOfGroup(session: Session, group: string, cache: Map<string, Promi
       allPages(session, `ListAttachedGroupPolicies ${of}`, AttachedPoliciesPage, (Marker, options) =>
         session.iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: group, Marker }), options),
       ),
-      allPages(session, `ListGroupPolicies ${of}`, PolicyNamesPage, (Marker, options) => session.iam.send(new ListGroupPoliciesCommand({ GroupName: group, Marker }), options)),
+      allPages(session, `ListGroupPolicies ${of}`, PolicyNamesPage, (Marker, options) =>
+        session.iam.send(new ListGroupPoliciesCommand({ GroupName: group, Marker }), options),
+      ),
     ]).then(
       ([attached, inline]) => [
         ...attached.map((policy) => ({ policy, via: `group ${group}, attached` })),
@@ -244,7 +248,9 @@ function grantsOfGroup(session: Session, group: string, cache: Map<string, Promi
 async function tagsFor(session: Session, settings: AccountSettings, userName: string): Promise<{ tags?: UserTag[] } | null> {
   if (!settings.userTags) return {};
   const tags = await unlessNoSuchEntity(
-    allPages(session, `ListUserTags for user ${userName}`, UserTagsPage, (Marker, options) => session.iam.send(new ListUserTagsCommand({ UserName: userName, Marker }), options)),
+    allPages(session, `ListUserTags for user ${userName}`, UserTagsPage, (Marker, options) =>
+      session.iam.send(new ListUserTagsCommand({ UserName: userName, Marker }), options),
+    ),
   );
   return tags ? { tags } : null;
 }
@@ -290,7 +296,9 @@ async function newUserDetails(session: Session, user: ListedUser, groupGrants: M
       const [access, listing, mfaDevices, profile] = await Promise.all([
         userAccess(session, user.name, groupGrants),
         listAccessKeys(session, user.name),
-        allPages(session, `ListMFADevices ${of}`, MfaDevicesPage, (Marker, options) => session.iam.send(new ListMFADevicesCommand({ UserName: user.name, Marker }), options)),
+        allPages(session, `ListMFADevices ${of}`, MfaDevicesPage, (Marker, options) =>
+          session.iam.send(new ListMFADevicesCommand({ UserName: user.name, Marker }), options),
+        ),
         // No login profile (NoSuchEntity, 404) means no console password.
         unlessNoSuchEntity(call(session, `GetLoginProfile ${of}`, (options) => session.iam.send(new GetLoginProfileCommand({ UserName: user.name }), options))),
       ]);

@@ -9,10 +9,10 @@ export const AwsIamConfig = z
   .strictObject({
     accounts: awsAccounts(AwsIamAccount)
       .prefault([{}])
-      .describe('The AWS accounts to read; by default the one account the worker\'s credentials reach. At most one entry without a roleArn.'),
+      .describe("The AWS accounts to read; by default the one account the worker's credentials reach. At most one entry without a roleArn."),
     endpoint: z.url().optional().describe('Overrides the IAM and STS endpoints (a VPC endpoint, a local test server).'),
     credentials: AwsKeys.optional(),
-    maxAttempts: z.number().int().min(1).max(20).default(5).describe('Attempts per request, the SDK\'s retries of throttling and transient faults included.'),
+    maxAttempts: z.number().int().min(1).max(20).default(5).describe("Attempts per request, the SDK's retries of throttling and transient faults included."),
     reportPollIntervalMs: z.number().int().min(0).default(2000).describe('Milliseconds between polls while IAM generates the credential report.'),
     reportTimeoutMs: z.number().int().min(0).default(120_000).describe('Milliseconds to wait for the credential report before the account fails.'),
     perUserDetails: z

@@ -97,7 +97,8 @@ function reportTime(value: string): Cell<string | null> {
 
 const reportFlag = (value: string): Cell<boolean> => (value === 'true' ? true : value === 'false' ? false : UNREADABLE);
 /** The root row says not_supported for password_enabled: the report cannot tell whether root has a password. */
-const reportFlagOrUnknown = (value: string): Cell<boolean | null> => (value === 'true' ? true : value === 'false' ? false : value === 'not_supported' ? null : UNREADABLE);
+const reportFlagOrUnknown = (value: string): Cell<boolean | null> =>
+  value === 'true' ? true : value === 'false' ? false : value === 'not_supported' ? null : UNREADABLE;
 
 /** A credential the report describes in one of its numbered slots (access_key_1, cert_2, ...). */
 export interface ReportSlot {
@@ -341,7 +342,8 @@ interface PageOf<T> {
 
 /** IAM pages on IsTruncated, never on the item count: a short page may still be followed by more. */
 function toPage<T>(page: { IsTruncated?: boolean | undefined; Marker?: string | undefined }, items: T[], ctx: z.RefinementCtx): PageOf<T> {
-  if (page.IsTruncated === true && page.Marker === undefined) ctx.addIssue({ code: 'custom', message: 'IsTruncated is true but there is no Marker', path: ['Marker'] });
+  if (page.IsTruncated === true && page.Marker === undefined)
+    ctx.addIssue({ code: 'custom', message: 'IsTruncated is true but there is no Marker', path: ['Marker'] });
   return { items, next: page.IsTruncated === true ? page.Marker : undefined };
 }
 
@@ -385,26 +387,32 @@ export const ListUsersPage = z
     ),
   })
   .transform((page, ctx) => {
-    const users = page.Users.map(
-      (user): ListedUser => ({
-        name: user.UserName,
-        arn: user.Arn,
-        userId: user.UserId,
-        path: user.Path,
-        createdAt: iso(user.CreateDate),
-        passwordLastUsedAt: user.PasswordLastUsed ? iso(user.PasswordLastUsed) : null,
-      }),
-    );
+    const users = page.Users.map((user): ListedUser => ({
+      name: user.UserName,
+      arn: user.Arn,
+      userId: user.UserId,
+      path: user.Path,
+      createdAt: iso(user.CreateDate),
+      passwordLastUsedAt: user.PasswordLastUsed ? iso(user.PasswordLastUsed) : null,
+    }));
     return toPage(page, users, ctx);
   });
 
-export const GroupsPage = z
-  .object({ ...Paging, Groups: z.array(z.object({ GroupName: z.string().min(1) })) })
-  .transform((page, ctx) => toPage(page, page.Groups.map((group) => group.GroupName), ctx));
+export const GroupsPage = z.object({ ...Paging, Groups: z.array(z.object({ GroupName: z.string().min(1) })) }).transform((page, ctx) =>
+  toPage(
+    page,
+    page.Groups.map((group) => group.GroupName),
+    ctx,
+  ),
+);
 
-export const AttachedPoliciesPage = z
-  .object({ ...Paging, AttachedPolicies: z.array(z.object({ PolicyName: z.string().min(1) })) })
-  .transform((page, ctx) => toPage(page, page.AttachedPolicies.map((policy) => policy.PolicyName), ctx));
+export const AttachedPoliciesPage = z.object({ ...Paging, AttachedPolicies: z.array(z.object({ PolicyName: z.string().min(1) })) }).transform((page, ctx) =>
+  toPage(
+    page,
+    page.AttachedPolicies.map((policy) => policy.PolicyName),
+    ctx,
+  ),
+);
 
 export const PolicyNamesPage = z.object({ ...Paging, PolicyNames: z.array(z.string().min(1)) }).transform((page, ctx) => toPage(page, page.PolicyNames, ctx));
 
@@ -416,9 +424,16 @@ export interface AccessKeyListing {
 }
 
 export const AccessKeysPage = z
-  .object({ ...Paging, AccessKeyMetadata: z.array(z.object({ AccessKeyId: z.string().min(1), Status: z.enum(['Active', 'Inactive', 'Expired']), CreateDate: z.date() })) })
+  .object({
+    ...Paging,
+    AccessKeyMetadata: z.array(z.object({ AccessKeyId: z.string().min(1), Status: z.enum(['Active', 'Inactive', 'Expired']), CreateDate: z.date() })),
+  })
   .transform((page, ctx) =>
-    toPage(page, page.AccessKeyMetadata.map((key): AccessKeyListing => ({ id: key.AccessKeyId, active: key.Status === 'Active', createdAt: iso(key.CreateDate) })), ctx),
+    toPage(
+      page,
+      page.AccessKeyMetadata.map((key): AccessKeyListing => ({ id: key.AccessKeyId, active: key.Status === 'Active', createdAt: iso(key.CreateDate) })),
+      ctx,
+    ),
   );
 
 /** A user's tags as ListUserTags gives them; kept in `raw.tags` in AWS's own Key/Value shape. */
@@ -427,20 +442,30 @@ export interface UserTag {
   Value: string;
 }
 
-export const UserTagsPage = z
-  .object({ ...Paging, Tags: z.array(z.object({ Key: z.string().min(1), Value: z.string() })) })
-  .transform((page, ctx) => toPage(page, page.Tags.map((tag): UserTag => ({ Key: tag.Key, Value: tag.Value })), ctx));
+export const UserTagsPage = z.object({ ...Paging, Tags: z.array(z.object({ Key: z.string().min(1), Value: z.string() })) }).transform((page, ctx) =>
+  toPage(
+    page,
+    page.Tags.map((tag): UserTag => ({ Key: tag.Key, Value: tag.Value })),
+    ctx,
+  ),
+);
 
-export const MfaDevicesPage = z
-  .object({ ...Paging, MFADevices: z.array(z.object({ SerialNumber: z.string().min(1) })) })
-  .transform((page, ctx) => toPage(page, page.MFADevices.map((device) => device.SerialNumber), ctx));
+export const MfaDevicesPage = z.object({ ...Paging, MFADevices: z.array(z.object({ SerialNumber: z.string().min(1) })) }).transform((page, ctx) =>
+  toPage(
+    page,
+    page.MFADevices.map((device) => device.SerialNumber),
+    ctx,
+  ),
+);
 
 /** A never-used key has no LastUsedDate (and N/A as service and region). */
 export const AccessKeyLastUsed = z
   .object({ AccessKeyLastUsed: z.object({ LastUsedDate: z.date().optional() }) })
   .transform((out) => (out.AccessKeyLastUsed.LastUsedDate ? iso(out.AccessKeyLastUsed.LastUsedDate) : null));
 
-export const LoginProfile = z.object({ LoginProfile: z.object({ CreateDate: z.date() }) }).transform((out) => ({ createdAt: iso(out.LoginProfile.CreateDate) }));
+export const LoginProfile = z
+  .object({ LoginProfile: z.object({ CreateDate: z.date() }) })
+  .transform((out) => ({ createdAt: iso(out.LoginProfile.CreateDate) }));
 
 export const ReportGeneration = z.object({ State: z.enum(['STARTED', 'INPROGRESS', 'COMPLETE']) }).transform((out) => out.State);
 
@@ -478,7 +503,7 @@ export interface MappingOptions {
  * spares a Date.parse per time on every row. Other forms (given by callers) go through Date.parse.
  */
 function isIsoUtc(time: string): boolean {
-  return time.length === 24 && time.charCodeAt(23) === 90 /* Z */ && time.charCodeAt(19) === 46 /* . */ && time.charCodeAt(10) === 84 /* T */;
+  return time.length === 24 && time.charCodeAt(23) === 90 /* Z */ && time.charCodeAt(19) === 46 /* . */ && time.charCodeAt(10) === 84; /* T */
 }
 
 function sameSecond(a: string | null, b: string | null): boolean {
@@ -557,11 +582,14 @@ export function reportIdentity(
     credentials.push({ kind: 'password', id: 'password', active: true, createdAt: entry.passwordChangedAt, lastUsedAt: entry.passwordLastUsedAt });
   }
   if (facts.keys) {
-    for (const key of facts.keys) credentials.push({ kind: 'access-key', id: key.id, active: key.active, createdAt: key.createdAt, lastUsedAt: key.lastUsedAt });
+    for (const key of facts.keys)
+      credentials.push({ kind: 'access-key', id: key.id, active: key.active, createdAt: key.createdAt, lastUsedAt: key.lastUsedAt });
   } else {
-    for (const slot of entry.accessKeys) credentials.push({ kind: 'access-key', id: slot.slot, active: slot.active, createdAt: slot.createdAt, lastUsedAt: slot.lastUsedAt });
+    for (const slot of entry.accessKeys)
+      credentials.push({ kind: 'access-key', id: slot.slot, active: slot.active, createdAt: slot.createdAt, lastUsedAt: slot.lastUsedAt });
   }
-  for (const slot of entry.certificates) credentials.push({ kind: 'certificate', id: slot.slot, active: slot.active, createdAt: slot.createdAt, lastUsedAt: null });
+  for (const slot of entry.certificates)
+    credentials.push({ kind: 'certificate', id: slot.slot, active: slot.active, createdAt: slot.createdAt, lastUsedAt: null });
 
   const { privileged, privilegedVia } = entry.isRoot ? { privileged: true, privilegedVia: ['root user'] } : privilege(facts.access, options.privilegedPolicies);
   const signIn = signInOf(facts.status, credentials, entry.isRoot);

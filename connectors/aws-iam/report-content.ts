@@ -68,5 +68,8 @@ export function takeContent(body: Buffer): { content: Uint8Array; rest: Uint8Arr
   if (!isStrictBase64(base64)) return undefined;
   const content = Buffer.from(base64, 'base64');
   const rest = Buffer.concat([body.subarray(0, start), body.subarray(end)]);
-  return { content: new Uint8Array(content.buffer, content.byteOffset, content.byteLength), rest: new Uint8Array(rest.buffer, rest.byteOffset, rest.byteLength) };
+  return {
+    content: new Uint8Array(content.buffer, content.byteOffset, content.byteLength),
+    rest: new Uint8Array(rest.buffer, rest.byteOffset, rest.byteLength),
+  };
 }

@@ -41,7 +41,9 @@ export async function openSession(target: AwsIamAccount, index: number, settings
     tally: settings.tally,
     signal: ctx.signal,
   });
-  const iam = new IAMClient(awsClientConfig({ region: target.region, endpoint: settings.endpoint, maxAttempts: settings.maxAttempts, credentials: account.credentials }));
+  const iam = new IAMClient(
+    awsClientConfig({ region: target.region, endpoint: settings.endpoint, maxAttempts: settings.maxAttempts, credentials: account.credentials }),
+  );
   countSdkRetries(iam, settings.tally, account.where);
   return {
     accountId: account.accountId,

@@ -54,7 +54,12 @@ export class IdentityCenter {
     this.#signal = signal;
   }
 
-  static async open(config: AwsIdentityCenterConfig, credentials: AwsCredentialProvider | undefined, tally: RetryTally, ctx: ConnectorContext): Promise<IdentityCenter> {
+  static async open(
+    config: AwsIdentityCenterConfig,
+    credentials: AwsCredentialProvider | undefined,
+    tally: RetryTally,
+    ctx: ConnectorContext,
+  ): Promise<IdentityCenter> {
     const account = await openAwsAccount(config.account, 0, config.region, {
       source: SOURCE,
       sessionName: 'isms-worker-identity-center',
@@ -98,7 +103,13 @@ export class IdentityCenter {
   }
 
   /** Every page of a NextToken listing; `what` names the call (and its subject) in errors, with the page number. */
-  async #all<S extends z.ZodType<{ NextToken?: string | undefined }>>(schema: S, operation: string, what: string, needs: string, send: (token: string | undefined) => Send): Promise<z.output<S>[]> {
+  async #all<S extends z.ZodType<{ NextToken?: string | undefined }>>(
+    schema: S,
+    operation: string,
+    what: string,
+    needs: string,
+    send: (token: string | undefined) => Send,
+  ): Promise<z.output<S>[]> {
     const out: z.output<S>[] = [];
     let token: string | undefined;
     for (let page = 1; ; page++) {
@@ -113,12 +124,20 @@ export class IdentityCenter {
 
   /** The instance named in the config, or the only one the account has. */
   async instance(instanceArn: string | undefined): Promise<{ instanceArn: string; identityStoreId: string }> {
-    const pages = await this.#all(InstancesPage, 'ListInstances', 'ListInstances', 'sso:ListInstances', (NextToken) => (options) => this.#admin.send(new ListInstancesCommand({ NextToken }), options));
+    const pages = await this.#all(
+      InstancesPage,
+      'ListInstances',
+      'ListInstances',
+      'sso:ListInstances',
+      (NextToken) => (options) => this.#admin.send(new ListInstancesCommand({ NextToken }), options),
+    );
     const instances = pages.flatMap((page) => page.Instances);
     const chosen = instanceArn === undefined ? (instances.length === 1 ? instances[0] : undefined) : instances.find((each) => each.InstanceArn === instanceArn);
     if (chosen === undefined) {
       const found = instances.map((each) => each.InstanceArn).join(', ') || 'none';
-      throw new ConfigError(`${this.where('ListInstances')}: ${instanceArn === undefined ? 'set instanceArn to one of the instances' : `no instance ${instanceArn}`} (found: ${found})`);
+      throw new ConfigError(
+        `${this.where('ListInstances')}: ${instanceArn === undefined ? 'set instanceArn to one of the instances' : `no instance ${instanceArn}`} (found: ${found})`,
+      );
     }
     return { instanceArn: chosen.InstanceArn, identityStoreId: chosen.IdentityStoreId };
   }
@@ -126,28 +145,72 @@ export class IdentityCenter {
   /** Every permission set with its policies judged, and every account assignment, by principal. */
   async directory(instance: { instanceArn: string; identityStoreId: string }, privilegedPolicies: readonly string[], pageSize: number): Promise<Directory> {
     const { instanceArn: InstanceArn, identityStoreId: IdentityStoreId } = instance;
-    const arns = (await this.#all(PermissionSetsPage, 'ListPermissionSets', 'ListPermissionSets', 'sso:ListPermissionSets', (NextToken) => (options) =>
-      this.#admin.send(new ListPermissionSetsCommand({ InstanceArn, NextToken, MaxResults: pageSize }), options))).flatMap((page) => page.PermissionSets);
+    const arns = (
+      await this.#all(
+        PermissionSetsPage,
+        'ListPermissionSets',
+        'ListPermissionSets',
+        'sso:ListPermissionSets',
+        (NextToken) => (options) => this.#admin.send(new ListPermissionSetsCommand({ InstanceArn, NextToken, MaxResults: pageSize }), options),
+      )
+    ).flatMap((page) => page.PermissionSets);
     const permissionSets = new Map<string, PermissionSet>();
     const assignments = new Map<string, { accountId: string; permissionSetArn: string }[]>();
     for (const PermissionSetArn of arns) {
       const about = `permission set ${PermissionSetArn}`;
-      const { PermissionSet: described } = await this.#call(PermissionSetDescription, 'DescribePermissionSet', `DescribePermissionSet ${about}`, 'sso:DescribePermissionSet', (options) =>
-        this.#admin.send(new DescribePermissionSetCommand({ InstanceArn, PermissionSetArn }), options));
+      const { PermissionSet: described } = await this.#call(
+        PermissionSetDescription,
+        'DescribePermissionSet',
+        `DescribePermissionSet ${about}`,
+        'sso:DescribePermissionSet',
+        (options) => this.#admin.send(new DescribePermissionSetCommand({ InstanceArn, PermissionSetArn }), options),
+      );
       const named = `permission set ${described.Name}`;
-      const managed = (await this.#all(ManagedPoliciesPage, 'ListManagedPoliciesInPermissionSet', `ListManagedPoliciesInPermissionSet ${named}`, 'sso:ListManagedPoliciesInPermissionSet', (NextToken) => (options) =>
-        this.#admin.send(new ListManagedPoliciesInPermissionSetCommand({ InstanceArn, PermissionSetArn, NextToken, MaxResults: pageSize }), options))).flatMap((page) => page.AttachedManagedPolicies.map((policy) => policy.Name));
+      const managed = (
+        await this.#all(
+          ManagedPoliciesPage,
+          'ListManagedPoliciesInPermissionSet',
+          `ListManagedPoliciesInPermissionSet ${named}`,
+          'sso:ListManagedPoliciesInPermissionSet',
+          (NextToken) => (options) =>
+            this.#admin.send(new ListManagedPoliciesInPermissionSetCommand({ InstanceArn, PermissionSetArn, NextToken, MaxResults: pageSize }), options),
+        )
+      ).flatMap((page) => page.AttachedManagedPolicies.map((policy) => policy.Name));
       const inlineWhere = `GetInlinePolicyForPermissionSet ${named}`;
-      const { InlinePolicy } = await this.#call(InlinePolicyAnswer, 'GetInlinePolicyForPermissionSet', inlineWhere, 'sso:GetInlinePolicyForPermissionSet', (options) =>
-        this.#admin.send(new GetInlinePolicyForPermissionSetCommand({ InstanceArn, PermissionSetArn }), options));
+      const { InlinePolicy } = await this.#call(
+        InlinePolicyAnswer,
+        'GetInlinePolicyForPermissionSet',
+        inlineWhere,
+        'sso:GetInlinePolicyForPermissionSet',
+        (options) => this.#admin.send(new GetInlinePolicyForPermissionSetCommand({ InstanceArn, PermissionSetArn }), options),
+      );
       const inline = inlinePolicyPrivilege(InlinePolicy ?? '', this.where(inlineWhere));
-      permissionSets.set(PermissionSetArn, { arn: PermissionSetArn, name: described.Name, managedPolicies: managed, privilegedBy: permissionSetPrivilege(managed, inline, privilegedPolicies) });
+      permissionSets.set(PermissionSetArn, {
+        arn: PermissionSetArn,
+        name: described.Name,
+        managedPolicies: managed,
+        privilegedBy: permissionSetPrivilege(managed, inline, privilegedPolicies),
+      });
 
-      const accounts = (await this.#all(AccountsPage, 'ListAccountsForProvisionedPermissionSet', `ListAccountsForProvisionedPermissionSet ${named}`, 'sso:ListAccountsForProvisionedPermissionSet', (NextToken) => (options) =>
-        this.#admin.send(new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn, PermissionSetArn, NextToken, MaxResults: pageSize }), options))).flatMap((page) => page.AccountIds);
+      const accounts = (
+        await this.#all(
+          AccountsPage,
+          'ListAccountsForProvisionedPermissionSet',
+          `ListAccountsForProvisionedPermissionSet ${named}`,
+          'sso:ListAccountsForProvisionedPermissionSet',
+          (NextToken) => (options) =>
+            this.#admin.send(new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn, PermissionSetArn, NextToken, MaxResults: pageSize }), options),
+        )
+      ).flatMap((page) => page.AccountIds);
       for (const AccountId of accounts) {
-        const pages = await this.#all(AssignmentsPage, 'ListAccountAssignments', `ListAccountAssignments ${named} account ${AccountId}`, 'sso:ListAccountAssignments', (NextToken) => (options) =>
-          this.#admin.send(new ListAccountAssignmentsCommand({ InstanceArn, AccountId, PermissionSetArn, NextToken, MaxResults: pageSize }), options));
+        const pages = await this.#all(
+          AssignmentsPage,
+          'ListAccountAssignments',
+          `ListAccountAssignments ${named} account ${AccountId}`,
+          'sso:ListAccountAssignments',
+          (NextToken) => (options) =>
+            this.#admin.send(new ListAccountAssignmentsCommand({ InstanceArn, AccountId, PermissionSetArn, NextToken, MaxResults: pageSize }), options),
+        );
         for (const assignment of pages.flatMap((page) => page.AccountAssignments)) {
           const held = assignments.get(assignment.PrincipalId) ?? [];
           held.push({ accountId: assignment.AccountId, permissionSetArn: assignment.PermissionSetArn });
@@ -155,21 +218,42 @@ export class IdentityCenter {
         }
       }
     }
-    const groups = (await this.#all(GroupsPage, 'ListGroups', 'ListGroups', 'identitystore:ListGroups', (NextToken) => (options) =>
-      this.#store.send(new ListGroupsCommand({ IdentityStoreId, NextToken, MaxResults: pageSize }), options))).flatMap((page) => page.Groups);
+    const groups = (
+      await this.#all(
+        GroupsPage,
+        'ListGroups',
+        'ListGroups',
+        'identitystore:ListGroups',
+        (NextToken) => (options) => this.#store.send(new ListGroupsCommand({ IdentityStoreId, NextToken, MaxResults: pageSize }), options),
+      )
+    ).flatMap((page) => page.Groups);
     const groupNames = new Map(groups.map((group) => [group.GroupId, group.DisplayName ?? group.GroupId]));
     return { identityStoreId: IdentityStoreId, instanceArn: InstanceArn, permissionSets, assignments, groupNames };
   }
 
   async users(identityStoreId: string, pageSize: number): Promise<IdcUser[]> {
-    const pages = await this.#all(UsersPage, 'ListUsers', 'ListUsers', 'identitystore:ListUsers', (NextToken) => (options) =>
-      this.#store.send(new ListUsersCommand({ IdentityStoreId: identityStoreId, NextToken, MaxResults: pageSize }), options));
+    const pages = await this.#all(
+      UsersPage,
+      'ListUsers',
+      'ListUsers',
+      'identitystore:ListUsers',
+      (NextToken) => (options) => this.#store.send(new ListUsersCommand({ IdentityStoreId: identityStoreId, NextToken, MaxResults: pageSize }), options),
+    );
     return pages.flatMap((page) => page.Users);
   }
 
   async groupsOf(identityStoreId: string, user: IdcUser, pageSize: number): Promise<string[]> {
-    const pages = await this.#all(MembershipsPage, 'ListGroupMembershipsForMember', `ListGroupMembershipsForMember user ${user.UserName}`, 'identitystore:ListGroupMembershipsForMember', (NextToken) => (options) =>
-      this.#store.send(new ListGroupMembershipsForMemberCommand({ IdentityStoreId: identityStoreId, MemberId: { UserId: user.UserId }, NextToken, MaxResults: pageSize }), options));
+    const pages = await this.#all(
+      MembershipsPage,
+      'ListGroupMembershipsForMember',
+      `ListGroupMembershipsForMember user ${user.UserName}`,
+      'identitystore:ListGroupMembershipsForMember',
+      (NextToken) => (options) =>
+        this.#store.send(
+          new ListGroupMembershipsForMemberCommand({ IdentityStoreId: identityStoreId, MemberId: { UserId: user.UserId }, NextToken, MaxResults: pageSize }),
+          options,
+        ),
+    );
     return pages.flatMap((page) => page.GroupMemberships.map((membership) => membership.GroupId));
   }
 }

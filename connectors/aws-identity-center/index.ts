@@ -18,7 +18,15 @@ const Cursor = z.strictObject({ after: z.string().min(1) });
 
 function resumeOf(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
-  const parsed = Cursor.safeParse((() => { try { return JSON.parse(cursor) as unknown; } catch { return undefined; } })());
+  const parsed = Cursor.safeParse(
+    (() => {
+      try {
+        return JSON.parse(cursor) as unknown;
+      } catch {
+        return undefined;
+      }
+    })(),
+  );
   if (!parsed.success) throw new errors.MalformedResponseError(`${SOURCE}: the resume cursor is not a user id: ${cursor.slice(0, 200)}`);
   return parsed.data.after;
 }
@@ -52,9 +60,18 @@ export const awsIdentityCenter = defineConnector({
         lastLogin: 'unknown: sign-in activity is not in the Identity Center APIs (it is in CloudTrail)',
         ...(after === undefined ? {} : { resumedAfter: after }),
       });
-      ctx.warn(`${SOURCE}: the Identity Center APIs do not say when a user last signed in or which MFA devices they hold: lastLoginAt and mfaEnabled are 'unknown'`);
+      ctx.warn(
+        `${SOURCE}: the Identity Center APIs do not say when a user last signed in or which MFA devices they hold: lastLoginAt and mfaEnabled are 'unknown'`,
+      );
       const directory = await center.directory(instance, config.privilegedPolicies, config.pageSize);
-      ctx.provenance({ permissionSets: directory.permissionSets.size, privilegedPermissionSets: [...directory.permissionSets.values()].filter((set) => set.privilegedBy !== undefined).map((set) => set.name).sort(), groups: directory.groupNames.size });
+      ctx.provenance({
+        permissionSets: directory.permissionSets.size,
+        privilegedPermissionSets: [...directory.permissionSets.values()]
+          .filter((set) => set.privilegedBy !== undefined)
+          .map((set) => set.name)
+          .sort(),
+        groups: directory.groupNames.size,
+      });
 
       const users = (await center.users(instance.identityStoreId, config.pageSize)).sort((a, b) => (a.UserId < b.UserId ? -1 : a.UserId > b.UserId ? 1 : 0));
       const pending = after === undefined ? users : users.filter((user) => user.UserId > after);

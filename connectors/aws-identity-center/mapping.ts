@@ -10,19 +10,26 @@ const date = z.date().refine((value) => !Number.isNaN(value.getTime()), 'expecte
 // ---------------------------------------------------------------- sso-admin pages
 
 export const InstancesPage = z.object({
-  Instances: z.array(z.object({ InstanceArn: z.string().min(1), IdentityStoreId: z.string().min(1), Status: z.string().optional(), OwnerAccountId: z.string().optional() })),
+  Instances: z.array(
+    z.object({ InstanceArn: z.string().min(1), IdentityStoreId: z.string().min(1), Status: z.string().optional(), OwnerAccountId: z.string().optional() }),
+  ),
   NextToken: token,
 });
 export const PermissionSetsPage = z.object({ PermissionSets: z.array(z.string().min(1)), NextToken: token });
 export const PermissionSetDescription = z.object({
   PermissionSet: z.object({ PermissionSetArn: z.string().min(1), Name: z.string().min(1), SessionDuration: z.string().optional() }),
 });
-export const ManagedPoliciesPage = z.object({ AttachedManagedPolicies: z.array(z.object({ Name: z.string().min(1), Arn: z.string().min(1) })), NextToken: token });
+export const ManagedPoliciesPage = z.object({
+  AttachedManagedPolicies: z.array(z.object({ Name: z.string().min(1), Arn: z.string().min(1) })),
+  NextToken: token,
+});
 /** An empty string when the permission set has no inline policy. */
 export const InlinePolicyAnswer = z.object({ InlinePolicy: z.string().optional() });
 export const AccountsPage = z.object({ AccountIds: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')), NextToken: token });
 export const AssignmentsPage = z.object({
-  AccountAssignments: z.array(z.object({ AccountId: z.string().min(1), PermissionSetArn: z.string().min(1), PrincipalType: z.enum(['USER', 'GROUP']), PrincipalId: z.string().min(1) })),
+  AccountAssignments: z.array(
+    z.object({ AccountId: z.string().min(1), PermissionSetArn: z.string().min(1), PrincipalType: z.enum(['USER', 'GROUP']), PrincipalId: z.string().min(1) }),
+  ),
   NextToken: token,
 });
 
@@ -82,7 +89,11 @@ export function inlinePolicyPrivilege(document: string, where: string): string |
   return undefined;
 }
 
-export function permissionSetPrivilege(managedPolicies: readonly string[], inline: string | undefined, privilegedPolicies: readonly string[]): string | undefined {
+export function permissionSetPrivilege(
+  managedPolicies: readonly string[],
+  inline: string | undefined,
+  privilegedPolicies: readonly string[],
+): string | undefined {
   const managed = managedPolicies.find((name) => privilegedPolicies.includes(name));
   return managed !== undefined ? `the managed policy ${managed}` : inline;
 }
@@ -142,7 +153,13 @@ function nameOf(user: IdcUser): string | null {
  */
 export function toIdentity(user: IdcUser, groupIds: readonly string[], directory: Directory): Identity {
   const reach = reachOf(user.UserId, groupIds, directory);
-  const privilegedBy = [...new Set(reach.filter((each) => each.privileged).map((each) => `${each.permissionSet}: ${directory.permissionSets.get(each.permissionSetArn)?.privilegedBy ?? ''}`))];
+  const privilegedBy = [
+    ...new Set(
+      reach
+        .filter((each) => each.privileged)
+        .map((each) => `${each.permissionSet}: ${directory.permissionSets.get(each.permissionSetArn)?.privilegedBy ?? ''}`),
+    ),
+  ];
   return {
     kind: 'identity',
     source: SOURCE,

@@ -16,16 +16,27 @@ const UNDATED_LEAVERS_NAMED = 10;
 
 export const BambooHrConfig = z
   .strictObject({
-    subdomain: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'a BambooHR subdomain such as "acme"').describe('The company\'s BambooHR subdomain: `acme` for acme.bamboohr.com.'),
+    subdomain: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'a BambooHR subdomain such as "acme"')
+      .describe("The company's BambooHR subdomain: `acme` for acme.bamboohr.com."),
     apiKey: SecretRef.describe('An API key of a BambooHR user who may run custom reports over every employee, as a secret reference.'),
-    baseUrl: z.url({ protocol: /^https?$/ }).default('https://api.bamboohr.com/api/gateway.php').describe('The API\'s base URL; the subdomain and `/v1/reports/custom` follow it.'),
+    baseUrl: z
+      .url({ protocol: /^https?$/ })
+      .default('https://api.bamboohr.com/api/gateway.php')
+      .describe("The API's base URL; the subdomain and `/v1/reports/custom` follow it."),
     fields: z
       .array(z.string().regex(/^[A-Za-z0-9_]+$/, 'a BambooHR field name such as "department"'))
       .default([])
       .describe('More BambooHR fields to keep under `raw` of every record, e.g. "department" or "jobTitle".'),
-    timezone: Timezone.default('UTC').describe('The zone BambooHR\'s dates are days of; a termination date takes effect at the start of its day there.'),
+    timezone: Timezone.default('UTC').describe("The zone BambooHR's dates are days of; a termination date takes effect at the start of its day there."),
     maxRetries: z.number().int().min(0).max(10).default(4).describe('Retries of a throttled request (HTTP 429 or 503).'),
-    retryBaseDelayMs: z.number().int().min(0).default(1_000).describe('Milliseconds before the first retry when BambooHR sends no Retry-After; each further wait doubles.'),
+    retryBaseDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(1_000)
+      .describe('Milliseconds before the first retry when BambooHR sends no Retry-After; each further wait doubles.'),
     maxRetryDelayMs: z.number().int().min(0).default(120_000).describe('The longest wait between retries; a Retry-After longer than this fails the request.'),
   })
   .describe('BambooHR employees, inactive ones included, as HR people, from a custom report.');

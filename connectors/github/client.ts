@@ -44,7 +44,10 @@ export async function gitHubClient(options: GitHubConfig, ctx: ConnectorContext)
     const data: unknown = error.response.data;
     // GitHub's short `message`; the body is never quoted beyond that.
     const detail = typeof data === 'object' && data !== null && 'message' in data ? String(data.message).slice(0, 200) : '';
-    if (/\/app\/installations\/\d+\/access_tokens$/.test(error.request.url)) return new errors.AuthError(`${where}: GitHub refused an installation token to ${principal} (${error.status} ${detail}); check appId, installationId and privateKey`);
+    if (/\/app\/installations\/\d+\/access_tokens$/.test(error.request.url))
+      return new errors.AuthError(
+        `${where}: GitHub refused an installation token to ${principal} (${error.status} ${detail}); check appId, installationId and privateKey`,
+      );
     const headers: Record<string, unknown> = { ...error.response.headers };
     // GitHub asks for a minute when a secondary limit (or a 429) names no wait.
     if (headers['retry-after'] === undefined && (error.status === 429 || /secondary rate limit/i.test(detail))) headers['retry-after'] = '60';

@@ -22,18 +22,26 @@ export const gitHub = defineConnector({
     const resume = ctx.resumeCursor === undefined ? undefined : resumeOf(ctx.resumeCursor, github.origin, org);
     const list = (section: Section, filter = '') => `/orgs/${org}/${section}?${filter}per_page=${config.perPage}`;
     const counts = { members: 0, outside_collaborators: 0, invitations: 0, pages: 0 };
-    ctx.provenance({ api: 'GitHub REST API 2022-11-28', baseUrl: config.baseUrl, org, auth: github.principal, perPage: config.perPage, ...(resume && { resumedFrom: resume.page }) });
+    ctx.provenance({
+      api: 'GitHub REST API 2022-11-28',
+      baseUrl: config.baseUrl,
+      org,
+      auth: github.principal,
+      perPage: config.perPage,
+      ...(resume && { resumedFrom: resume.page }),
+    });
     const idsOf = async (start: string, what: string, ids = new Set<number>()) => {
       for await (const page of github.pages(start, what, z.array(GitHubUser))) page.items.forEach((user) => ids.add(user.id));
       return ids;
     };
     /** Only owners may filter by two-factor status; anyone else is refused (422 "Only owners can use this filter."). */
-    const twoFactorOff = (section: Section, who: string) => idsOf(list(section, 'filter=2fa_disabled&'), `${section} without 2FA`).catch((error: unknown) => {
-      if (!refused(error)) throw error;
-      ctx.provenance({ [`twoFactor.${section}`]: 'unavailable' });
-      ctx.warn(`github: two-factor status is unknown for every ${who}: GitHub answers filter=2fa_disabled to organisation owners only (${error.message})`);
-      return undefined;
-    });
+    const twoFactorOff = (section: Section, who: string) =>
+      idsOf(list(section, 'filter=2fa_disabled&'), `${section} without 2FA`).catch((error: unknown) => {
+        if (!refused(error)) throw error;
+        ctx.provenance({ [`twoFactor.${section}`]: 'unavailable' });
+        ctx.warn(`github: two-factor status is unknown for every ${who}: GitHub answers filter=2fa_disabled to organisation owners only (${error.message})`);
+        return undefined;
+      });
     // Owners are read first and then all members: someone promoted meanwhile is missed as owner, never as member.
     const owners = await idsOf(list('members', 'role=admin&'), 'owners');
     const membersOff = await twoFactorOff('members', 'member');
@@ -57,12 +65,15 @@ export const gitHub = defineConnector({
             }
           }
           if (!placed && start !== list(name)) break;
-          if (placed && page.items.length > 0) await ctx.heartbeat(JSON.stringify({ section: name, page: page.url, kept: page.items.map((item) => item.id) } satisfies z.infer<typeof Cursor>));
+          if (placed && page.items.length > 0)
+            await ctx.heartbeat(JSON.stringify({ section: name, page: page.url, kept: page.items.map((item) => item.id) } satisfies z.infer<typeof Cursor>));
           ctx.provenance({ owners: owners.size, ...counts });
         }
         if (placed) return;
       }
-      throw new errors.RequestRejectedError(`github: ${name}: none of the ${kept.size} accounts on the page the last attempt kept is listed any more, so the listing cannot resume without losing or doubling accounts`);
+      throw new errors.RequestRejectedError(
+        `github: ${name}: none of the ${kept.size} accounts on the page the last attempt kept is listed any more, so the listing cannot resume without losing or doubling accounts`,
+      );
     }
     yield* section('members', z.array(GitHubUser), (user) => userIdentity(user, org, owners.has(user.id) ? 'admin' : 'member', membersOff));
     yield* section('outside_collaborators', z.array(GitHubUser), (user) => userIdentity(user, org, 'outside-collaborator', collaboratorsOff));
@@ -76,7 +87,8 @@ export const gitHub = defineConnector({
   },
 });
 
-const refused = (error: unknown): error is Error => error instanceof errors.PermissionError || error instanceof errors.RequestRejectedError || error instanceof errors.NotFoundError;
+const refused = (error: unknown): error is Error =>
+  error instanceof errors.PermissionError || error instanceof errors.RequestRejectedError || error instanceof errors.NotFoundError;
 
 /** GitHub's next links name the organisation by id (`/organizations/123/members`), so either form is taken. */
 function resumeOf(cursor: string, origin: string, org: string): z.infer<typeof Cursor> {

@@ -34,9 +34,7 @@ const MAX_BACKOFF_MS = 64_000;
 /** A request that hangs must fail and be retried long before the activity's heartbeat timeout. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
-export type DirectoryCredentials =
-  | { kind: 'service-account'; key: ServiceAccountKey; subject: string }
-  | { kind: 'access-token'; token: string };
+export type DirectoryCredentials = { kind: 'service-account'; key: ServiceAccountKey; subject: string } | { kind: 'access-token'; token: string };
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -132,7 +130,9 @@ export function directoryClient(options: DirectoryOptions, ctx: ConnectorContext
             const body: unknown = response.data;
             if (typeof body !== 'string') return body;
             if (endsMidJson(body)) throw new UnavailableError(`google-workspace: ${where}: ${ENDED_EARLY}, after ${body.length} characters of JSON`);
-            throw new MalformedResponseError(`google-workspace: ${where}: the body is not a JSON object (${headerOf(response.headers, 'content-type') ?? 'no content-type'}, ${body.length} characters)`);
+            throw new MalformedResponseError(
+              `google-workspace: ${where}: the body is not a JSON object (${headerOf(response.headers, 'content-type') ?? 'no content-type'}, ${body.length} characters)`,
+            );
           } catch (error) {
             if (ctx.signal.aborted) throw ctx.signal.reason;
             if (error instanceof ConnectorError) throw error;
@@ -199,7 +199,11 @@ interface HttpFailure {
 /** The parts of a gaxios error we read; anything without a request config did not come from the HTTP layer. */
 function httpFailureOf(error: unknown): HttpFailure | undefined {
   if (!(error instanceof Error) || !('config' in error)) return undefined;
-  const { config, response, code } = error as { config?: { url?: unknown }; response?: { status?: unknown; data?: unknown; headers?: unknown }; code?: unknown };
+  const { config, response, code } = error as {
+    config?: { url?: unknown };
+    response?: { status?: unknown; data?: unknown; headers?: unknown };
+    code?: unknown;
+  };
   return {
     status: typeof response?.status === 'number' ? response.status : undefined,
     body: response?.data,

@@ -11,14 +11,26 @@ export const GoogleWorkspaceConfig = z
   .strictObject({
     customer: z.string().min(1).optional().describe('The Workspace customer ID, or `my_customer` (the default) for the account the credentials belong to.'),
     domain: z.string().min(1).optional().describe('One domain of a multi-domain account, instead of the whole customer.'),
-    serviceAccountKey: SecretRef.optional().describe('The service account\'s JSON key, for domain-wide delegation, as a secret reference; or give accessToken.'),
+    serviceAccountKey: SecretRef.optional().describe("The service account's JSON key, for domain-wide delegation, as a secret reference; or give accessToken."),
     subject: z.email().optional().describe('The administrator the service account acts as; required with serviceAccountKey.'),
     accessToken: SecretRef.optional().describe('A ready OAuth access token, e.g. from workload identity federation, instead of a key.'),
-    rootUrl: httpUrl.optional().describe('Replaces Google\'s API origin (private endpoints, tests); only its origin is used, as by the Google client itself.'),
-    tokenUrl: httpUrl.optional().describe('Replaces Google\'s OAuth token endpoint for the service-account grant (private endpoints, tests).'),
+    rootUrl: httpUrl.optional().describe("Replaces Google's API origin (private endpoints, tests); only its origin is used, as by the Google client itself."),
+    tokenUrl: httpUrl.optional().describe("Replaces Google's OAuth token endpoint for the service-account grant (private endpoints, tests)."),
     maxResults: z.number().int().min(1).max(500).default(500).describe('Users per page of users.list.'),
-    maxRetries: z.number().int().min(0).max(20).default(5).describe('Retries of a rate-limited or failing request (403 and 429 rate limits, 5xx, network errors).'),
-    retryBaseMs: z.number().int().min(1).max(60_000).default(1000).describe('Milliseconds of backoff before the first retry; it doubles with each further retry (with jitter), up to 64 seconds.'),
+    maxRetries: z
+      .number()
+      .int()
+      .min(0)
+      .max(20)
+      .default(5)
+      .describe('Retries of a rate-limited or failing request (403 and 429 rate limits, 5xx, network errors).'),
+    retryBaseMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(60_000)
+      .default(1000)
+      .describe('Milliseconds of backoff before the first retry; it doubles with each further retry (with jitter), up to 64 seconds.'),
   })
   .superRefine((config, issues) => {
     const problem = (path: string, message: string) => issues.addIssue({ code: 'custom', path: [path], message });
@@ -26,7 +38,8 @@ export const GoogleWorkspaceConfig = z
     if (config.serviceAccountKey === undefined && config.accessToken === undefined) {
       problem('serviceAccountKey', 'set serviceAccountKey (with subject) or accessToken');
     }
-    if (config.serviceAccountKey !== undefined && config.accessToken !== undefined) problem('accessToken', 'set either serviceAccountKey or accessToken, not both');
+    if (config.serviceAccountKey !== undefined && config.accessToken !== undefined)
+      problem('accessToken', 'set either serviceAccountKey or accessToken, not both');
     if (config.serviceAccountKey !== undefined && config.subject === undefined) {
       problem('subject', 'required with serviceAccountKey: the administrator the service account acts as');
     }

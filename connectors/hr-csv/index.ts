@@ -13,16 +13,18 @@ const StatusList = z.array(z.string().trim().min(1)).min(1);
 
 export const HrCsvConfig = z
   .strictObject({
-    path: z.string().min(1).describe('The CSV export, relative to the config file\'s folder.'),
+    path: z.string().min(1).describe("The CSV export, relative to the config file's folder."),
     delimiter: z.string().min(1).default(',').describe('The character between cells.'),
-    encoding: z.enum(CsvEncoding).default('utf8').describe('The file\'s character encoding.'),
+    encoding: z.enum(CsvEncoding).default('utf8').describe("The file's character encoding."),
     columns: ColumnMapping,
     leaverStatuses: StatusList.default(['terminated', 'inactive', 'leaver', 'left']).describe('Status cells (case-insensitive) that mark a leaver.'),
     activeStatuses: StatusList.default(['active', 'on leave', 'leave', 'onboarding']).describe(
       'Status cells (case-insensitive) that mark a current employee; a status in neither list fails the collection, naming its line.',
     ),
-    dateFormat: DateFormat.default('iso').describe('How the export writes dates: ISO 8601 (2026-09-30, or a timestamp) or day, month and year in one of these orders.'),
-    timezone: Timezone.default('UTC').describe('The zone the export\'s bare dates are days of; a termination date takes effect at the start of its day there.'),
+    dateFormat: DateFormat.default('iso').describe(
+      'How the export writes dates: ISO 8601 (2026-09-30, or a timestamp) or day, month and year in one of these orders.',
+    ),
+    timezone: Timezone.default('UTC').describe("The zone the export's bare dates are days of; a termination date takes effect at the start of its day there."),
   })
   .superRefine((config, ctx) => {
     if (config.columns.status === undefined && config.columns.terminationDate === undefined) {

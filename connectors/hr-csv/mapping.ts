@@ -6,12 +6,17 @@ import type { DateFormat } from '../dates.ts';
 /** Our fields, each mapped to the header of the export's column that holds it. */
 export const ColumnMapping = z
   .strictObject({
-    employeeId: z.string().trim().min(1).describe('The header of the column with the HR system\'s employee id.'),
+    employeeId: z.string().trim().min(1).describe("The header of the column with the HR system's employee id."),
     email: z.string().trim().min(1).optional().describe('The header of the work email column; accounts join people by it.'),
     aliases: z.string().trim().min(1).optional().describe('One column holding every other address or login of the person, separated by `;`, `,` or spaces.'),
     displayName: z.string().trim().min(1).optional().describe('The header of the name column.'),
     status: z.string().trim().min(1).optional().describe('The header of the employment status column (see leaverStatuses and activeStatuses).'),
-    terminationDate: z.string().trim().min(1).optional().describe('The header of the termination date column; without a status column a date makes the person a leaver.'),
+    terminationDate: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .describe('The header of the termination date column; without a status column a date makes the person a leaver.'),
     lastWorkingDay: z.string().trim().min(1).optional().describe('The header of the last working day column, kept with the person.'),
     manager: z.string().trim().min(1).optional().describe('The header of the manager column (an email address, or a name).'),
     hireDate: z.string().trim().min(1).optional().describe('The header of the hire date column; onboarding deadlines (training) count from it.'),
@@ -35,7 +40,14 @@ function rowSchema(rules: MappingRules) {
   return z.object({
     employeeId: textCell.pipe(z.string('the employee id is empty')),
     email: emailCell,
-    aliases: textCell.transform((value) => (value === null ? [] : value.toLowerCase().split(/[;,\s]+/).filter((alias) => alias !== ''))),
+    aliases: textCell.transform((value) =>
+      value === null
+        ? []
+        : value
+            .toLowerCase()
+            .split(/[;,\s]+/)
+            .filter((alias) => alias !== ''),
+    ),
     displayName: textCell,
     status: textCell.transform((value, ctx): 'active' | 'leaver' | undefined => {
       if (rules.columns.status === undefined) return undefined;

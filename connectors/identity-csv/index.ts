@@ -18,14 +18,14 @@ const WordList = z.array(z.string().trim().min(1));
 
 export const IdentityCsvConfig = z
   .strictObject({
-    path: z.string().min(1).describe('The CSV export, relative to the config file\'s folder.'),
+    path: z.string().min(1).describe("The CSV export, relative to the config file's folder."),
     system: z
       .string()
       .trim()
       .min(1)
       .describe('The system the accounts live in, e.g. "jira-cloud": the tenant of every record, and so part of every fingerprint.'),
     delimiter: z.string().min(1).default(',').describe('The character between cells.'),
-    encoding: z.enum(CsvEncoding).default('utf8').describe('The file\'s character encoding.'),
+    encoding: z.enum(CsvEncoding).default('utf8').describe("The file's character encoding."),
     columns: IdentityColumns,
     activeStatuses: WordList.min(1).default(['active', 'enabled', 'true', 'yes']).describe('Status cells (case-insensitive) of an account that can sign in.'),
     disabledStatuses: WordList.min(1)
@@ -35,8 +35,10 @@ export const IdentityCsvConfig = z
     neverLoggedIn: WordList.default(['never', 'never logged in', 'never accessed', 'never signed in', 'never used']).describe(
       'Last-login cells (case-insensitive) that mean the account was never used, besides an empty cell.',
     ),
-    dateFormat: DateFormat.default('iso').describe('How the export writes dates: ISO 8601 (2026-09-30, or a timestamp) or day, month and year in one of these orders.'),
-    timezone: Timezone.default('UTC').describe('The zone of the export\'s wall-clock times and bare dates.'),
+    dateFormat: DateFormat.default('iso').describe(
+      'How the export writes dates: ISO 8601 (2026-09-30, or a timestamp) or day, month and year in one of these orders.',
+    ),
+    timezone: Timezone.default('UTC').describe("The zone of the export's wall-clock times and bare dates."),
   })
   .superRefine((config, ctx) => {
     const active = new Set(config.activeStatuses.map(folded));
@@ -51,7 +53,9 @@ export const IdentityCsvConfig = z
       ctx.addIssue({ code: 'custom', path: ['columns', 'role'], message: 'privilegedRoles are named: map the column that holds the roles' });
     }
   })
-  .describe('Accounts of a system without an API (SaaS admin consoles, legacy applications, VPN appliances), from a CSV user list exported for an access review.');
+  .describe(
+    'Accounts of a system without an API (SaaS admin consoles, legacy applications, VPN appliances), from a CSV user list exported for an access review.',
+  );
 export type IdentityCsvConfig = z.infer<typeof IdentityCsvConfig>;
 
 export const identityCsv = defineConnector({
@@ -92,7 +96,9 @@ export const identityCsv = defineConnector({
     });
 
     if (blankMfaCount > 0) {
-      ctx.warn(`${where}: ${blankMfaCount} account(s) have an empty "${columns.mfa}" cell, so their MFA enrolment is unknown: ${namedAndCounted(blankMfa, blankMfaCount)}`);
+      ctx.warn(
+        `${where}: ${blankMfaCount} account(s) have an empty "${columns.mfa}" cell, so their MFA enrolment is unknown: ${namedAndCounted(blankMfa, blankMfaCount)}`,
+      );
     }
   },
 });

@@ -8,13 +8,13 @@ const Header = z.string().trim().min(1);
 /** Our Identity fields, each mapped to the header of the export's column that holds it. */
 export const IdentityColumns = z
   .strictObject({
-    id: Header.describe('The system\'s own, stable id of the account; it becomes part of every nonconformity\'s fingerprint.'),
+    id: Header.describe("The system's own, stable id of the account; it becomes part of every nonconformity's fingerprint."),
     username: Header.describe('The username or login the system knows the account by.'),
-    email: Header.optional().describe('The account\'s email address; accounts join HR people by it.'),
-    displayName: Header.optional().describe('The account holder\'s name.'),
+    email: Header.optional().describe("The account's email address; accounts join HR people by it."),
+    displayName: Header.optional().describe("The account holder's name."),
     status: Header.optional().describe('Without it every listed account counts as active: an export lists the accounts that exist.'),
     privileged: Header.optional().describe('A yes/no column saying whether the account is an administrator.'),
-    role: Header.optional().describe('The account\'s roles, separated by `;` or `,`; those named in `privilegedRoles` make it privileged.'),
+    role: Header.optional().describe("The account's roles, separated by `;` or `,`; those named in `privilegedRoles` make it privileged."),
     mfa: Header.optional().describe('A yes/no column; without it MFA enrolment is unknown.'),
     lastLogin: Header.optional().describe('Without it the last login is unknown; an empty cell, or one of `neverLoggedIn`, means never.'),
     created: Header.optional().describe('When the account was created.'),
@@ -51,7 +51,9 @@ const yesNoCell = textCell.transform((value, ctx): boolean | null => {
 });
 
 /** Names separated by `;` or `,`, trimmed, each once. */
-const listCell = textCell.transform((value) => (value === null ? [] : [...new Set(value.split(/[;,]/).map((name) => name.trim()))].filter((name) => name !== '')));
+const listCell = textCell.transform((value) =>
+  value === null ? [] : [...new Set(value.split(/[;,]/).map((name) => name.trim()))].filter((name) => name !== ''),
+);
 
 /**
  * A disabled status keeps the system's own distinction where the record has one: a suspension or a lock is

@@ -127,7 +127,9 @@ export function awsFailure(error: unknown, where: string, options: AwsFailureOpt
   const { code, httpStatusCode: status, attempts } = summary;
   // A response without a service fault is one the SDK received but could not read: a body that is not the service's.
   const unreadable = facts.$response !== undefined && facts.$fault === undefined;
-  const detail = [status === undefined ? undefined : `HTTP ${status}`, attempts !== undefined && attempts > 1 ? `after ${attempts} attempts` : undefined].filter(Boolean).join(', ');
+  const detail = [status === undefined ? undefined : `HTTP ${status}`, attempts !== undefined && attempts > 1 ? `after ${attempts} attempts` : undefined]
+    .filter(Boolean)
+    .join(', ');
   // The SDK appends a hint on a second line to messages about responses it could not read; the first line says it.
   const said = (error.message.split('\n')[0] ?? '').slice(0, MESSAGE_CHARS);
   const message = `${where}: ${NETWORK.has(code) || !unreadable ? code : 'unreadable response'}${detail ? ` (${detail})` : ''}: ${said}`;
@@ -143,7 +145,8 @@ export function awsFailure(error: unknown, where: string, options: AwsFailureOpt
   const passing = options.transient?.get(code);
   if (passing !== undefined) return new UnavailableError(passing === '' ? message : `${message}; ${passing}`, kept);
   // A connection dropped mid-body reaches us with the 2xx status of the answer it cut off: passing, not malformed.
-  if (SERVICE_FAULT.has(code) || NETWORK.has(code) || AWS_TRANSIENT_CODES.has(code) || (status !== undefined && status >= 500)) return new UnavailableError(message, kept);
+  if (SERVICE_FAULT.has(code) || NETWORK.has(code) || AWS_TRANSIENT_CODES.has(code) || (status !== undefined && status >= 500))
+    return new UnavailableError(message, kept);
   if (isAwsRejection(code, status)) return new RequestRejectedError(message, kept);
   if (unreadable) return new MalformedResponseError(message, kept);
   return new Error(message, kept);

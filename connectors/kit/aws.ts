@@ -17,18 +17,19 @@ export const AwsRoleArn = z
 
 /** What every AWS account entry of a connector says; each connector adds where it looks (a region, regions). */
 export const awsAccountFields = {
-  id: AwsAccountId.optional().describe('The 12-digit account id; taken from roleArn, or asked of STS (GetCallerIdentity) for the worker\'s own credentials.'),
+  id: AwsAccountId.optional().describe("The 12-digit account id; taken from roleArn, or asked of STS (GetCallerIdentity) for the worker's own credentials."),
   label: z.string().min(1).optional().describe('A name for the account in messages and provenance, e.g. "production".'),
-  roleArn: AwsRoleArn.optional().describe('The role the worker assumes to read this account; without it, the worker\'s own credentials are used.'),
+  roleArn: AwsRoleArn.optional().describe("The role the worker assumes to read this account; without it, the worker's own credentials are used."),
   // An external id guards against the confused deputy; it is not a secret, so it is plain config.
-  externalId: z.string().min(2).max(1224).optional().describe('The external id the role\'s trust policy requires; needs roleArn.'),
+  externalId: z.string().min(2).max(1224).optional().describe("The external id the role's trust policy requires; needs roleArn."),
 };
 
 type AccountFields = { id?: string | undefined; roleArn?: string | undefined; externalId?: string | undefined };
 
 /** The checks an account entry needs beyond its fields: records are labelled with `id`, so it must be the role's account. */
 export function checkAwsAccount(account: AccountFields, ctx: z.RefinementCtx): void {
-  if (account.externalId !== undefined && account.roleArn === undefined) ctx.addIssue({ code: 'custom', message: 'externalId needs a roleArn', path: ['externalId'] });
+  if (account.externalId !== undefined && account.roleArn === undefined)
+    ctx.addIssue({ code: 'custom', message: 'externalId needs a roleArn', path: ['externalId'] });
   if (account.id !== undefined && account.roleArn !== undefined && accountOfRole(account.roleArn) !== account.id) {
     ctx.addIssue({ code: 'custom', message: `the roleArn belongs to account ${accountOfRole(account.roleArn)}, not to id ${account.id}`, path: ['roleArn'] });
   }
@@ -51,7 +52,7 @@ export const AwsKeys = z
     secretAccessKey: SecretRef.describe('The secret access key, as a secret reference.'),
     sessionToken: SecretRef.optional().describe('A session token, for temporary keys.'),
   })
-  .describe('Static keys; without them the SDK\'s default credential chain (environment, profile, instance or task role) is used.');
+  .describe("Static keys; without them the SDK's default credential chain (environment, profile, instance or task role) is used.");
 export type AwsKeys = z.infer<typeof AwsKeys>;
 
 export function accountOfRole(roleArn: string): string {
@@ -187,7 +188,11 @@ export async function openAwsAccount(
     let accountId = knownId;
     if (accountId === undefined) {
       const where = `${prefixOf(undefined)}: GetCallerIdentity`;
-      accountId = parseResponse(CallerIdentity, await call(where, () => sts.send(new GetCallerIdentityCommand({}), { abortSignal: reach.signal })), where).Account;
+      accountId = parseResponse(
+        CallerIdentity,
+        await call(where, () => sts.send(new GetCallerIdentityCommand({}), { abortSignal: reach.signal })),
+        where,
+      ).Account;
     }
     sts.destroy();
     return { accountId, credentials: reach.credentials, where: (operation) => `${prefixOf(accountId)}: ${operation}`, close: () => undefined };
@@ -201,7 +206,6 @@ export async function openAwsAccount(
 
 /** The part of an SDK client's middleware stack used here; every @aws-sdk client has it, under types too deep to name. */
 interface RelativeStack {
-
   addRelativeTo(
     middleware: (next: (args: unknown) => Promise<unknown>, context: Record<string | symbol, unknown>) => (args: unknown) => Promise<unknown>,
     options: { relation: 'after'; toMiddleware: string; name: string; override: boolean },
@@ -228,7 +232,8 @@ export function countSdkRetries(client: { readonly middlewareStack: object }, ta
     (next, context) => async (args) => {
       const attempts = ((context as Record<symbol, Attempts | undefined>)[ATTEMPTS] ??= { count: 0, endedAt: 0, throttled: false, reason: '' });
       const command = String(context['commandName'] ?? 'request').replace(/Command$/, '');
-      if (attempts.count > 0) tally.retried({ where: where(command), reason: attempts.reason, throttled: attempts.throttled, waitedMs: Date.now() - attempts.endedAt });
+      if (attempts.count > 0)
+        tally.retried({ where: where(command), reason: attempts.reason, throttled: attempts.throttled, waitedMs: Date.now() - attempts.endedAt });
       attempts.count++;
       try {
         return await next(args);
@@ -236,7 +241,8 @@ export function countSdkRetries(client: { readonly middlewareStack: object }, ta
         const summary = awsErrorSummary(error);
         attempts.endedAt = Date.now();
         attempts.throttled = summary !== undefined && (AWS_THROTTLING_CODES.has(summary.code) || summary.httpStatusCode === 429);
-        attempts.reason = summary === undefined ? String(error) : `${summary.code}${summary.httpStatusCode === undefined ? '' : ` (HTTP ${summary.httpStatusCode})`}`;
+        attempts.reason =
+          summary === undefined ? String(error) : `${summary.code}${summary.httpStatusCode === undefined ? '' : ` (HTTP ${summary.httpStatusCode})`}`;
         throw error;
       }
     },

@@ -178,7 +178,11 @@ export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * body that ended early) with backoff, or after the wait the source asked for when that is longer. A permanent
  * error fails at once. Each retry is counted in `tally`; the last error, once the retries are spent, says so.
  */
-export async function withRetries<T>(where: string, attempt: (retry: number) => Promise<T>, options: { policy: RetryPolicy; signal: AbortSignal; tally: RetryTally }): Promise<T> {
+export async function withRetries<T>(
+  where: string,
+  attempt: (retry: number) => Promise<T>,
+  options: { policy: RetryPolicy; signal: AbortSignal; tally: RetryTally },
+): Promise<T> {
   const { policy, signal, tally } = options;
   for (let retry = 0; ; retry++) {
     signal.throwIfAborted();
@@ -269,7 +273,9 @@ export async function fetchJson(request: JsonRequest): Promise<JsonResponse> {
     body = JSON.parse(text);
   } catch {
     if (endsMidJson(text)) throw new UnavailableError(`${where}: ${ENDED_EARLY}, after ${text.length} characters of JSON`);
-    throw new MalformedResponseError(`${where}: the body is not JSON (${response.headers.get('content-type') ?? 'no content-type'}, ${text.length} characters)`);
+    throw new MalformedResponseError(
+      `${where}: the body is not JSON (${response.headers.get('content-type') ?? 'no content-type'}, ${text.length} characters)`,
+    );
   }
   return { body, headers: response.headers, rateLimit: rateLimitOf(response.headers) };
 }

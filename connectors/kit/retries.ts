@@ -45,7 +45,10 @@ export class RetryTally {
       retries: this.#facts.retries + 1,
       throttledWaitMs: this.#facts.throttledWaitMs + (retry.throttled ? waitedMs : 0),
     };
-    this.#ctx.log.warn({ where: retry.where, reason: retry.reason, throttled: retry.throttled, waitedMs, retries: this.#facts.retries }, `${retry.where}: retried after ${retry.reason}`);
+    this.#ctx.log.warn(
+      { where: retry.where, reason: retry.reason, throttled: retry.throttled, waitedMs, retries: this.#facts.retries },
+      `${retry.where}: retried after ${retry.reason}`,
+    );
     this.#ctx.provenance({ ...this.#facts });
   }
 }

@@ -92,7 +92,12 @@ export function graphConnection(options: GraphOptions, secret: Secret, ctx: Conn
       if (ctx.signal.aborted) return false;
       const asked = retryAfterMs(response.headers.get('Retry-After'));
       const throttled = response.status === 429 || asked !== undefined;
-      tally.retried({ where: `microsoft-graph: GET ${resource}`, reason: `HTTP ${response.status}`, throttled, waitedMs: Math.min(asked ?? 0, MAX_RETRY_DELAY_MS) });
+      tally.retried({
+        where: `microsoft-graph: GET ${resource}`,
+        reason: `HTTP ${response.status}`,
+        throttled,
+        waitedMs: Math.min(asked ?? 0, MAX_RETRY_DELAY_MS),
+      });
       return true;
     });
   const tokenFrom = `${options.authorityHost.replace(/\/$/, '')}/${options.tenantId} for client ${options.clientId}`;
@@ -151,7 +156,9 @@ export function graphConnection(options: GraphOptions, secret: Secret, ctx: Conn
           return new UnavailableError(`${prefix}: Graph failed (${summary})`);
         default:
           // A 400 is about what the config asked for ($top, $select); other refusals are of the request as such.
-          return error.status === 400 ? new ConfigError(`${prefix}: Graph refused the request (${summary})`) : new RequestRejectedError(`${prefix}: Graph refused the request (${summary})`);
+          return error.status === 400
+            ? new ConfigError(`${prefix}: Graph refused the request (${summary})`)
+            : new RequestRejectedError(`${prefix}: Graph refused the request (${summary})`);
       }
     },
   };
@@ -226,7 +233,12 @@ async function bodyOf(response: Response, signal: AbortSignal): Promise<BodyRead
   if (response.ok) {
     if (parsed) return { body: json };
     if (endsMidJson(text)) return { endedEarly: `${ENDED_EARLY}, after ${text.length} characters of JSON` };
-    throw new GraphRefusal(response.status, 'UnreadableBody', `the body is not JSON (${response.headers.get('content-type') ?? 'no content-type'}, ${text.length} characters)`, undefined);
+    throw new GraphRefusal(
+      response.status,
+      'UnreadableBody',
+      `the body is not JSON (${response.headers.get('content-type') ?? 'no content-type'}, ${text.length} characters)`,
+      undefined,
+    );
   }
   const error = GraphErrorBody.safeParse(json);
   const code = (error.success ? error.data.error.code : undefined) ?? 'UnknownError';

@@ -16,12 +16,15 @@ const httpsUrl = z.url({ protocol: /^https$/ });
 
 export const MicrosoftGraphConfig = z
   .strictObject({
-    tenantId: z.string().regex(/^[0-9A-Za-z.-]+$/, 'a tenant id (GUID) or a verified domain').describe('The Entra ID tenant (directory) id, or one of its verified domains.'),
+    tenantId: z
+      .string()
+      .regex(/^[0-9A-Za-z.-]+$/, 'a tenant id (GUID) or a verified domain')
+      .describe('The Entra ID tenant (directory) id, or one of its verified domains.'),
     clientId: z.string().min(1).describe('The application (client) id of the app registration granted User.Read.All and AuditLog.Read.All.'),
-    clientSecret: SecretRef.describe('The app registration\'s client secret, as a secret reference.'),
+    clientSecret: SecretRef.describe("The app registration's client secret, as a secret reference."),
     baseUrl: httpsUrl
       .default('https://graph.microsoft.com')
-      .describe('Graph\'s origin: https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn for national clouds.'),
+      .describe("Graph's origin: https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn for national clouds."),
     authorityHost: httpsUrl
       .default('https://login.microsoftonline.com')
       .describe('The sign-in authority: https://login.microsoftonline.us, https://login.chinacloudapi.cn for national clouds.'),
@@ -43,10 +46,15 @@ export const MicrosoftGraphConfig = z
     retry: z
       .strictObject({
         maxRetries: z.number().int().min(0).max(10).default(3).describe('Retries of a throttled or unavailable request.'),
-        delaySeconds: z.number().min(0).max(180).default(3).describe('Seconds before a retry when Graph sends no Retry-After; from the second retry on, an exponential backoff is added.'),
+        delaySeconds: z
+          .number()
+          .min(0)
+          .max(180)
+          .default(3)
+          .describe('Seconds before a retry when Graph sends no Retry-After; from the second retry on, an exponential backoff is added.'),
       })
       .prefault({})
-      .describe('The Graph client\'s retries of 429, 503 and 504, waiting Retry-After when Graph sends it.'),
+      .describe("The Graph client's retries of 429, 503 and 504, waiting Retry-After when Graph sends it."),
   })
   .superRefine((config, issues) => {
     if (config.includeSignInActivity && config.pageSize > MAX_PAGE_SIZE_WITH_SIGN_IN_ACTIVITY) {

@@ -13,8 +13,16 @@ import { clientAssertion, DpopKey, type OAuthApp } from './oauth.ts';
  */
 const REQUEST_TIMEOUT_MS = 60_000;
 export type OktaAuth = { kind: 'token'; token: string } | ({ kind: 'oauth' } & OAuthApp);
-export interface RateLimitPolicy { maxRetries: number; maxWaitSeconds: number }
-interface Answer { url: string; status: number; headers: Headers; text: string }
+export interface RateLimitPolicy {
+  maxRetries: number;
+  maxWaitSeconds: number;
+}
+interface Answer {
+  url: string;
+  status: number;
+  headers: Headers;
+  text: string;
+}
 
 export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit: RateLimitPolicy }, ctx: ConnectorContext) {
   const { auth } = options;
@@ -36,7 +44,11 @@ export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit:
       throw new errors.UnavailableError(`no response from ${origin} (${String((error as Error).cause ?? (error as Error).message).slice(0, 200)})`);
     }
     let text: string;
-    try { text = await response.text(); } catch { throw new errors.UnavailableError(errors.ENDED_EARLY); }
+    try {
+      text = await response.text();
+    } catch {
+      throw new errors.UnavailableError(errors.ENDED_EARLY);
+    }
     return { url, status: response.status, headers: response.headers, text };
   }
 
@@ -63,12 +75,14 @@ export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit:
       const request = (): RequestInit => ({
         method: 'POST',
         body: new URLSearchParams({
-          grant_type: 'client_credentials', scope: auth.scopes.join(' '),
+          grant_type: 'client_credentials',
+          scope: auth.scopes.join(' '),
           client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
           client_assertion: clientAssertion(auth, tokenUrl, ctx.now()),
         }),
         headers: {
-          accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          'content-type': 'application/x-www-form-urlencoded',
           ...(dpopKey === undefined ? {} : { dpop: dpopKey.proof('POST', tokenUrl, ctx.now(), { nonce }) }),
         },
       });
@@ -76,7 +90,8 @@ export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit:
       const json = parseJson(answer);
       if (answer.status === 200 && typeof json?.['access_token'] === 'string') {
         const scheme = String(json['token_type']).toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
-        if (scheme === 'DPoP' && dpopKey === undefined) throw new errors.MalformedResponseError(`Okta issued ${principal} a DPoP-bound token to a request without a DPoP proof`);
+        if (scheme === 'DPoP' && dpopKey === undefined)
+          throw new errors.MalformedResponseError(`Okta issued ${principal} a DPoP-bound token to a request without a DPoP proof`);
         return { token: json['access_token'], scheme, expiresAt: ctx.now().getTime() + Number(json['expires_in'] ?? 3600) * 1000 };
       }
       const code = typeof json?.['error'] === 'string' ? json['error'] : String(answer.status);
@@ -88,10 +103,16 @@ export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit:
         continue;
       }
       if ((code === 'invalid_dpop_proof' || code === 'use_dpop_nonce') && dpopKey === undefined) {
-        throw new errors.AuthError(`Okta asks ${principal} for a DPoP proof (${code}): set oauth.dpop to true, as the app has "Require Demonstrating Proof of Possession (DPoP) header in token requests" on`);
+        throw new errors.AuthError(
+          `Okta asks ${principal} for a DPoP proof (${code}): set oauth.dpop to true, as the app has "Require Demonstrating Proof of Possession (DPoP) header in token requests" on`,
+        );
       }
-      if (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce') throw new errors.AuthError(`Okta refused the DPoP proof of ${principal} (${code}${description})`);
-      if (code === 'invalid_scope') throw new errors.PermissionError(`Okta refused the scopes ${auth.scopes.join(' ')} to ${principal} (${code}${description}); grant them on the app's Okta API Scopes tab`);
+      if (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce')
+        throw new errors.AuthError(`Okta refused the DPoP proof of ${principal} (${code}${description})`);
+      if (code === 'invalid_scope')
+        throw new errors.PermissionError(
+          `Okta refused the scopes ${auth.scopes.join(' ')} to ${principal} (${code}${description}); grant them on the app's Okta API Scopes tab`,
+        );
       if (answer.status >= 500 || answer.status === 429) throw new errors.UnavailableError(`Okta's token endpoint failed (${answer.status})`);
       throw new errors.AuthError(`Okta refused an access token to ${principal} (${code}${description}); check clientId, keyId and privateKey`);
     }
@@ -102,24 +123,40 @@ export function oktaClient(options: { orgUrl: string; auth: OktaAuth; rateLimit:
     const json = parseJson(answer);
     const summary = `${answer.status}${typeof json?.['errorCode'] === 'string' ? ` ${json['errorCode']}` : ''}${typeof json?.['errorSummary'] === 'string' ? ` ${json['errorSummary'].slice(0, 200)}` : ''}`;
     switch (errors.httpStatusKind(answer.status)) {
-      case 'auth': return new errors.AuthError(`Okta rejected the credentials of ${principal} for ${origin} (${summary})`);
-      case 'permission': return new errors.PermissionError(`${principal} may not read this (${summary}); it needs a read-only administrator role, or the scopes okta.users.read, okta.roles.read and okta.groups.read`);
-      case 'not-found': return new errors.NotFoundError(`Okta has no such resource (${summary})`);
-      case 'unavailable': return new errors.UnavailableError(`Okta failed (${summary})`);
-      case 'throttled': return new errors.ThrottledError(`Okta rate limited the request (${summary})`);
-      default: return new errors.RequestRejectedError(`Okta refused the request (${summary})`);
+      case 'auth':
+        return new errors.AuthError(`Okta rejected the credentials of ${principal} for ${origin} (${summary})`);
+      case 'permission':
+        return new errors.PermissionError(
+          `${principal} may not read this (${summary}); it needs a read-only administrator role, or the scopes okta.users.read, okta.roles.read and okta.groups.read`,
+        );
+      case 'not-found':
+        return new errors.NotFoundError(`Okta has no such resource (${summary})`);
+      case 'unavailable':
+        return new errors.UnavailableError(`Okta failed (${summary})`);
+      case 'throttled':
+        return new errors.ThrottledError(`Okta rate limited the request (${summary})`);
+      default:
+        return new errors.RequestRejectedError(`Okta refused the request (${summary})`);
     }
   }
 
   async function get(url: string): Promise<Answer> {
-    const answer = await withRateLimit(url, async () => send(url, { headers: { accept: 'application/json', ...(await credentialsFor(url)) } }), options.rateLimit, ctx, tally);
+    const answer = await withRateLimit(
+      url,
+      async () => send(url, { headers: { accept: 'application/json', ...(await credentialsFor(url)) } }),
+      options.rateLimit,
+      ctx,
+      tally,
+    );
     if (answer.status === 401 && auth.kind === 'oauth') access = undefined; // an access token revoked early is fetched again on the activity's retry
     if (answer.status !== 200) throw failure(answer);
     return answer;
   }
 
   return {
-    origin, principal, waits,
+    origin,
+    principal,
+    waits,
     /** One page: its validated items and the next page's URL from `Link: rel="next"`, if any. */
     async page<T>(url: string, schema: z.ZodType<T>): Promise<{ items: T; next: string | undefined }> {
       const answer = await get(url.startsWith('/') ? origin + url : url);
@@ -135,13 +172,19 @@ function parseJson(answer: Answer): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(answer.text);
     return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 function parseBody(answer: Answer): unknown {
-  try { return JSON.parse(answer.text) as unknown; } catch {
+  try {
+    return JSON.parse(answer.text) as unknown;
+  } catch {
     if (answer.text === '' || errors.endsMidJson(answer.text)) throw new errors.UnavailableError(errors.ENDED_EARLY);
-    throw new errors.MalformedResponseError(`the body is not JSON (${answer.headers.get('content-type') ?? 'no content-type'}, ${answer.text.length} characters)`);
+    throw new errors.MalformedResponseError(
+      `the body is not JSON (${answer.headers.get('content-type') ?? 'no content-type'}, ${answer.text.length} characters)`,
+    );
   }
 }
 

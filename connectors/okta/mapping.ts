@@ -12,14 +12,26 @@ export const OktaUser = z.object({
   /** null until the user first signs in. */
   lastLogin: timestamp.nullish(),
   passwordChanged: timestamp.nullish(),
-  profile: z.object({ login: z.string().min(1), email: z.string().nullish(), firstName: z.string().nullish(), lastName: z.string().nullish(), displayName: z.string().nullish() }),
+  profile: z.object({
+    login: z.string().min(1),
+    email: z.string().nullish(),
+    firstName: z.string().nullish(),
+    lastName: z.string().nullish(),
+    displayName: z.string().nullish(),
+  }),
 });
 export type OktaUser = z.infer<typeof OktaUser>;
 /** An enrolled factor (`/api/v1/users/{id}/factors`). */
 export const OktaFactor = z.object({ id: z.string(), factorType: z.string(), provider: z.string().optional(), status: z.string() });
 export type OktaFactor = z.infer<typeof OktaFactor>;
 /** An admin role assignment (`/api/v1/users/{id}/roles`), direct or through a group. */
-export const OktaRole = z.object({ id: z.string(), type: z.string(), label: z.string().optional(), status: z.string().optional(), assignmentType: z.string().optional() });
+export const OktaRole = z.object({
+  id: z.string(),
+  type: z.string(),
+  label: z.string().optional(),
+  status: z.string().optional(),
+  assignmentType: z.string().optional(),
+});
 export type OktaRole = z.infer<typeof OktaRole>;
 export const OktaGroup = z.object({ id: z.string(), type: z.string().optional(), profile: z.object({ name: z.string() }) });
 export type OktaGroup = z.infer<typeof OktaGroup>;
@@ -29,8 +41,14 @@ export type OktaGroup = z.infer<typeof OktaGroup>;
  * into it, so they count as active for every access check; STAGED has no credentials yet; DEPROVISIONED is deactivated.
  */
 const STATUS: Record<string, Identity['status']> = {
-  ACTIVE: 'active', PROVISIONED: 'active', RECOVERY: 'active', PASSWORD_EXPIRED: 'active', LOCKED_OUT: 'active',
-  STAGED: 'suspended', SUSPENDED: 'suspended', DEPROVISIONED: 'disabled',
+  ACTIVE: 'active',
+  PROVISIONED: 'active',
+  RECOVERY: 'active',
+  PASSWORD_EXPIRED: 'active',
+  LOCKED_OUT: 'active',
+  STAGED: 'suspended',
+  SUSPENDED: 'suspended',
+  DEPROVISIONED: 'disabled',
 };
 /** A security question is something the user knows, like the password: it is no second factor. */
 const NOT_A_SECOND_FACTOR = new Set(['question']);
@@ -45,12 +63,21 @@ export function mfaEnabled(factors: readonly OktaFactor[]): boolean {
   return factors.some((factor) => factor.status === 'ACTIVE' && !NOT_A_SECOND_FACTOR.has(factor.factorType));
 }
 
-export function userIdentity(user: OktaUser, tenant: string, details: { factors: readonly OktaFactor[]; roles: readonly OktaRole[]; groups: readonly OktaGroup[] }): Identity {
+export function userIdentity(
+  user: OktaUser,
+  tenant: string,
+  details: { factors: readonly OktaFactor[]; roles: readonly OktaRole[]; groups: readonly OktaGroup[] },
+): Identity {
   const { profile } = user;
   const name = profile.displayName ?? ([profile.firstName, profile.lastName].filter(Boolean).join(' ') || null);
   return {
-    kind: 'identity', source: 'okta', tenant, id: user.id, username: profile.login,
-    email: profile.email ? profile.email.toLowerCase() : null, displayName: name,
+    kind: 'identity',
+    source: 'okta',
+    tenant,
+    id: user.id,
+    username: profile.login,
+    email: profile.email ? profile.email.toLowerCase() : null,
+    displayName: name,
     status: identityStatus(user.status),
     privileged: details.roles.length > 0, // every admin role, read-only included, reaches other people's data or settings
     mfaEnabled: mfaEnabled(details.factors),

@@ -10,17 +10,23 @@ export const RiskRegisterConfig = z
     ...registerFileConfig,
     scales: z
       .strictObject({
-        likelihood: Scale.default(['rare', 'unlikely', 'possible', 'likely', 'almost certain']).describe('The names of the likelihood levels, lowest first (2 to 10).'),
+        likelihood: Scale.default(['rare', 'unlikely', 'possible', 'likely', 'almost certain']).describe(
+          'The names of the likelihood levels, lowest first (2 to 10).',
+        ),
         impact: Scale.default(['negligible', 'minor', 'moderate', 'major', 'severe']).describe('The names of the impact levels, lowest first (2 to 10).'),
       })
       .prefault({})
-      .describe('The names of each scale\'s levels, lowest first; a register may write a level by name or by number (1 = lowest). A score is likelihood x impact.'),
+      .describe(
+        "The names of each scale's levels, lowest first; a register may write a level by name or by number (1 = lowest). A score is likelihood x impact.",
+      ),
     reviewEvery: ReviewInterval.prefault('1 year').describe(
       'How often a risk is reviewed unless its entry says otherwise (its own `reviewEvery`): whole days, weeks, months or years, e.g. `90 days`, `6 months`, `1 year`.',
     ),
   })
   .superRefine(requireFormat)
-  .describe('The risk register as a YAML or CSV file beside the config: each risk\'s levels on the scales below, treatment, the Annex A controls that treat it, acceptance and reviews.');
+  .describe(
+    "The risk register as a YAML or CSV file beside the config: each risk's levels on the scales below, treatment, the Annex A controls that treat it, acceptance and reviews.",
+  );
 export type RiskRegisterConfig = z.infer<typeof RiskRegisterConfig>;
 
 export const riskRegister = defineConnector({
@@ -39,7 +45,9 @@ export const riskRegister = defineConnector({
     const notAddresses = new EntryWarning(
       (entries) => `risk-register: ${file}: people named by something other than an email address, which no check can join to HR: ${entries}`,
     );
-    const untreated = new EntryWarning((entries, count) => `risk-register: ${file}: ${count} risk(s) treated by "mitigate" name no control that treats them: ${entries}`);
+    const untreated = new EntryWarning(
+      (entries, count) => `risk-register: ${file}: ${count} risk(s) treated by "mitigate" name no control that treats them: ${entries}`,
+    );
     yield* collectRegister({
       connector: 'risk-register',
       config,
@@ -53,7 +61,10 @@ export const riskRegister = defineConnector({
         const unknown = risk.controls.filter((control) => !isAnnexAControl(control));
         if (unknown.length > 0) unknownControls.add(`${risk.id} (${unknown.map(describeControl).join(', ')})`);
         if (risk.owner === null) noOwner.add(risk.id);
-        for (const [field, person] of [['owner', risk.owner], ['acceptedBy', risk.acceptance?.by ?? null]] as const) {
+        for (const [field, person] of [
+          ['owner', risk.owner],
+          ['acceptedBy', risk.acceptance?.by ?? null],
+        ] as const) {
           if (person !== null && !isEmailAddress(person)) notAddresses.add(`${risk.id} ${field}`);
         }
         if (risk.treatment === 'mitigate' && risk.controls.length === 0) untreated.add(risk.id);

@@ -80,7 +80,11 @@ function entrySchema(rules: RiskMappingRules) {
       // Half a residual rating would be guessed at: one level without the other is a mistake in the register.
       if ((entry.residualLikelihood === undefined) !== (entry.residualImpact === undefined)) {
         const missing = entry.residualLikelihood === undefined ? 'residualLikelihood' : 'residualImpact';
-        ctx.addIssue({ code: 'custom', path: [missing], message: 'give both residualLikelihood and residualImpact, or neither (the residual rating is then the inherent one)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [missing],
+          message: 'give both residualLikelihood and residualImpact, or neither (the residual rating is then the inherent one)',
+        });
       }
     });
 }
@@ -92,7 +96,10 @@ export function riskMapper(rules: RiskMappingRules): (entry: RegisterEntry) => R
     const fields = parseEntry(rules, entry, schema);
     const residualLikelihood = fields.residualLikelihood ?? fields.likelihood;
     const residualImpact = fields.residualImpact ?? fields.impact;
-    const acceptance = fields.acceptedBy === null && fields.acceptedOn === null ? null : { by: personReference(fields.acceptedBy), on: fields.acceptedOn && formatLocalDate(fields.acceptedOn) };
+    const acceptance =
+      fields.acceptedBy === null && fields.acceptedOn === null
+        ? null
+        : { by: personReference(fields.acceptedBy), on: fields.acceptedOn && formatLocalDate(fields.acceptedOn) };
     return {
       kind: 'risk',
       source: rules.connector,

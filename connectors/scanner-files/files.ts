@@ -192,7 +192,7 @@ export class LocalFile implements ScanInput {
    */
   async *chunks(signal: AbortSignal): AsyncGenerator<Uint8Array> {
     const { handle } = await this.#open();
-    for (let position = 0; ; ) {
+    for (let position = 0; ;) {
       signal.throwIfAborted();
       const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
       let bytesRead: number;
@@ -236,7 +236,8 @@ export class LocalFile implements ScanInput {
       const realPath = await realpath(this.origin);
       if (!isInside(realPath, this.#roots)) throw outsideRoots(where, this.origin, realPath, this.#roots);
       const there = await stat(realPath);
-      if (there.dev !== stats.dev || there.ino !== stats.ino) throw new UnavailableError(`${where}: was replaced while it was opened; it is read again on retry`);
+      if (there.dev !== stats.dev || there.ino !== stats.ino)
+        throw new UnavailableError(`${where}: was replaced while it was opened; it is read again on retry`);
       this.#handle = handle;
       this.#opened = { stats, realPath };
       return { handle, stats };

@@ -4,7 +4,17 @@ import { defineConnector, type ConnectorContext } from '../contract.ts';
 import { MalformedResponseError, NotFoundError } from '../errors.ts';
 import { describeIssues } from '../../core/zod-issues.ts';
 import { allowedOutside, fileFailure, filesOfPath, namedByPath, namesNothing } from './files.ts';
-import { FileDigest, measuredChunks, recordedRead, sameContent, tooLarge, type ContentRead, type InputIdentity, type ReadLimit, type ScanInput } from './input.ts';
+import {
+  FileDigest,
+  measuredChunks,
+  recordedRead,
+  sameContent,
+  tooLarge,
+  type ContentRead,
+  type InputIdentity,
+  type ReadLimit,
+  type ScanInput,
+} from './input.ts';
 import { streamJson, type JsonPass } from './json-stream.ts';
 import { DEFAULT_MAX_VALUE_BYTES } from './limits.ts';
 import { formatNamed, KNOWN_FORMATS, parseScanXml, readScanJson, ScanFormat, type ParseOptions, type ScannerRecord } from './formats/index.ts';
@@ -15,37 +25,58 @@ export { parseGrype, parseNessus, parseOpenVas, parseSarif, parseTrivy, readScan
 
 const GiB = 1024 ** 3;
 
-export const ScannerFilesConfig = z.strictObject({
-  paths: z
-    .array(
-      z
-        .string()
-        .min(1)
-        .superRefine((path, issues) => {
-          const parsed = isS3Url(path) ? parseS3Url(path) : undefined;
-          if (parsed !== undefined && 'problem' in parsed) issues.addIssue({ code: 'custom', message: parsed.problem });
-        }),
-    )
-    .min(1)
-    .describe(
-      'Files, directories (their files) or glob patterns, relative ones resolved against the config\'s folder; or S3 objects: `s3://bucket/prefix/` (every object under it), `s3://bucket/prefix/*.sarif`, `s3://bucket/key`.',
+export const ScannerFilesConfig = z
+  .strictObject({
+    paths: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .superRefine((path, issues) => {
+            const parsed = isS3Url(path) ? parseS3Url(path) : undefined;
+            if (parsed !== undefined && 'problem' in parsed) issues.addIssue({ code: 'custom', message: parsed.problem });
+          }),
+      )
+      .min(1)
+      .describe(
+        "Files, directories (their files) or glob patterns, relative ones resolved against the config's folder; or S3 objects: `s3://bucket/prefix/` (every object under it), `s3://bucket/prefix/*.sarif`, `s3://bucket/key`.",
+      ),
+    allowOutside: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "Folders outside those `paths` name that a listed file may resolve into (through a symlink, or a glob's `..`). None by default: such a file is refused, never read.",
+      ),
+    asset: z.string().min(1).optional().describe('Names the asset of every record instead of what the files say (e.g. a repository for a SARIF file).'),
+    format: z
+      .enum(['auto', ...ScanFormat.options])
+      .default('auto')
+      .describe('Reads every file as this format instead of telling it from the content.'),
+    maxJsonBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * GiB)
+      .describe('The largest JSON file read, in bytes; JSON is streamed too, so this bound only stops a runaway file.'),
+    maxXmlBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * GiB)
+      .describe('The largest XML file read, in bytes; XML is streamed, so the bound only stops a runaway file.'),
+    maxValueBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_MAX_VALUE_BYTES)
+      .describe(
+        'The longest single value kept from a file, in bytes (a string; for XML a text, attribute, comment...); a longer one makes the file malformed.',
+      ),
+    s3: S3Settings.optional().describe(
+      'How the s3:// paths are reached; without it, us-east-1 (other regions are followed) with the default credential chain.',
     ),
-  allowOutside: z
-    .array(z.string().min(1))
-    .default([])
-    .describe('Folders outside those `paths` name that a listed file may resolve into (through a symlink, or a glob\'s `..`). None by default: such a file is refused, never read.'),
-  asset: z.string().min(1).optional().describe('Names the asset of every record instead of what the files say (e.g. a repository for a SARIF file).'),
-  format: z.enum(['auto', ...ScanFormat.options]).default('auto').describe('Reads every file as this format instead of telling it from the content.'),
-  maxJsonBytes: z.number().int().positive().default(8 * GiB).describe('The largest JSON file read, in bytes; JSON is streamed too, so this bound only stops a runaway file.'),
-  maxXmlBytes: z.number().int().positive().default(8 * GiB).describe('The largest XML file read, in bytes; XML is streamed, so the bound only stops a runaway file.'),
-  maxValueBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(DEFAULT_MAX_VALUE_BYTES)
-    .describe('The longest single value kept from a file, in bytes (a string; for XML a text, attribute, comment...); a longer one makes the file malformed.'),
-  s3: S3Settings.optional().describe('How the s3:// paths are reached; without it, us-east-1 (other regions are followed) with the default credential chain.'),
-}).describe('Vulnerability scanner exports (SARIF, Trivy, Grype, Nessus, OpenVAS) on disk or in S3, as findings and scans.');
+  })
+  .describe('Vulnerability scanner exports (SARIF, Trivy, Grype, Nessus, OpenVAS) on disk or in S3, as findings and scans.');
 export type ScannerFilesConfig = z.infer<typeof ScannerFilesConfig>;
 
 /** What provenance keeps of each file or object read, and the resume cursor of what is done. */
@@ -113,20 +144,28 @@ export class ResumeCursorWriter {
 export function decodeResumeCursor(cursor: string | undefined): FileRead[] {
   if (cursor === undefined) return [];
   if (/^\d+$/.test(cursor)) {
-    throw new MalformedResponseError(`scanner-files: resume cursor "${cursor}" is a file index from an earlier version, which cannot say which files were read; run the collection again`);
+    throw new MalformedResponseError(
+      `scanner-files: resume cursor "${cursor}" is a file index from an earlier version, which cannot say which files were read; run the collection again`,
+    );
   }
   const foreign = new MalformedResponseError('scanner-files: resume cursor is not one this connector wrote (deflated NDJSON of the files read)');
   let lines: unknown[];
   try {
     const text = inflateRawSync(Buffer.from(cursor, 'base64url'), { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
-    lines = text.split('\n').filter((line) => line !== '').map((line): unknown => JSON.parse(line));
+    lines = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line): unknown => JSON.parse(line));
   } catch {
     throw foreign;
   }
   if (!CursorHeader.safeParse(lines[0]).success) throw foreign;
   return lines.slice(1).map((line, index) => {
     const parsed = FileRead.safeParse(line);
-    if (!parsed.success) throw new MalformedResponseError(`scanner-files: resume cursor is not a list of the files read: entry ${index + 1}: ${describeIssues(parsed.error.issues)}`);
+    if (!parsed.success)
+      throw new MalformedResponseError(
+        `scanner-files: resume cursor is not a list of the files read: entry ${index + 1}: ${describeIssues(parsed.error.issues)}`,
+      );
     return parsed.data;
   });
 }
@@ -183,7 +222,9 @@ export const scannerFiles = defineConnector({
       }
       const goneSinceRead = [...readBefore.values()];
       for (const read of goneSinceRead) {
-        ctx.warn(`scanner-files: ${read.path}: gone since an earlier attempt of this collection read it; the evidence keeps the records of the version read (sha256 ${read.sha256})`);
+        ctx.warn(
+          `scanner-files: ${read.path}: gone since an earlier attempt of this collection read it; the evidence keeps the records of the version read (sha256 ${read.sha256})`,
+        );
       }
 
       const read: FileRead[] = [...earlier];
@@ -245,7 +286,14 @@ async function resolveInputs(config: ScannerFilesConfig, baseDir: string, s3: S3
   return [...found.values()].sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0));
 }
 
-async function inputsOf(configured: string, index: number, baseDir: string, s3: S3Reader | undefined, allowOutside: readonly string[], earlier: readonly FileRead[]): Promise<ScanInput[]> {
+async function inputsOf(
+  configured: string,
+  index: number,
+  baseDir: string,
+  s3: S3Reader | undefined,
+  allowOutside: readonly string[],
+  earlier: readonly FileRead[],
+): Promise<ScanInput[]> {
   const s3Path = s3 !== undefined && isS3Url(configured);
   const namedEarlier = earlier.some((read) => (s3Path ? namedByS3Url(configured, read.path) : namedByPath(configured, baseDir, read.path)));
   if (s3Path) {
@@ -265,7 +313,12 @@ async function inputsOf(configured: string, index: number, baseDir: string, s3: 
 async function* collectInput(input: ScanInput, config: ScannerFilesConfig, ctx: ConnectorContext): AsyncGenerator<ScannerRecord, FileRead> {
   const origin = input.origin;
   const facts = await input.facts(ctx.signal);
-  const options: ParseOptions = { asset: config.asset, fallbackScannedAt: facts.modifiedAt.toISOString(), maxValueBytes: config.maxValueBytes, warn: (message) => ctx.warn(message) };
+  const options: ParseOptions = {
+    asset: config.asset,
+    fallbackScannedAt: facts.modifiedAt.toISOString(),
+    maxValueBytes: config.maxValueBytes,
+    warn: (message) => ctx.warn(message),
+  };
   const forced = config.format === 'auto' ? undefined : config.format;
   const head = forced === undefined ? await input.head(SNIFF_BYTES, ctx.signal) : undefined;
   const container = head === undefined ? undefined : sniffContainer(head);
@@ -277,7 +330,8 @@ async function* collectInput(input: ScanInput, config: ScannerFilesConfig, ctx: 
     const reads: ContentRead[] = [];
     const pass: JsonPass = (plan) => streamJson(recordedRead(input, reads, limit, ctx.signal), origin, plan, { maxValueBytes: config.maxValueBytes });
     // A head shorter than asked for is the whole file.
-    const { format, context } = forced !== undefined ? { format: forced, context: undefined } : await jsonFormatOfExport(head!, head!.length < SNIFF_BYTES, pass, origin);
+    const { format, context } =
+      forced !== undefined ? { format: forced, context: undefined } : await jsonFormatOfExport(head!, head!.length < SNIFF_BYTES, pass, origin);
     if (format === undefined) throw unknownFormat(origin, 'JSON of no known shape', facts.size);
     for await (const record of readScanJson(format, pass, origin, options, context)) {
       records += 1;

@@ -80,7 +80,9 @@ class JsonAssembler {
   token(token: TokenType, value: unknown, offset: number): void {
     // A captured item (or piece of context) is built whole, so it is a value like a string: bounded by the bytes it spans.
     if (this.#captureFrom >= 0 && offset - this.#captureFrom > this.#maxValueBytes) {
-      throw new JsonLimitError(`${messagePath(this.path.slice(0, this.#captureDepth))}: a value longer than ${this.#maxValueBytes} bytes (maxValueBytes); raise maxValueBytes or fix the export`);
+      throw new JsonLimitError(
+        `${messagePath(this.path.slice(0, this.#captureDepth))}: a value longer than ${this.#maxValueBytes} bytes (maxValueBytes); raise maxValueBytes or fix the export`,
+      );
     }
     switch (token) {
       case TokenType.LEFT_BRACE:
@@ -146,7 +148,8 @@ class JsonAssembler {
    */
   upcoming(): { skipped: boolean; where: string } {
     const depth = this.#kinds.length - 1;
-    if (this.#state === EXPECT_KEY) return { skipped: false, where: `a member name in ${depth === 0 ? 'the top-level object' : messagePath(this.path.slice(0, depth))}` };
+    if (this.#state === EXPECT_KEY)
+      return { skipped: false, where: `a member name in ${depth === 0 ? 'the top-level object' : messagePath(this.path.slice(0, depth))}` };
     if (this.#state !== EXPECT_VALUE) return { skipped: false, where: this.where() };
     const path = this.path.slice(0, depth + 1);
     if (depth >= 0 && this.#kinds[depth] === ARRAY) path[depth] = this.#counts[depth]!;
@@ -220,8 +223,7 @@ class JsonAssembler {
     if (action === CAPTURE && !this.#inCapture()) {
       this.#captureFrom = -1;
       this.#events.push({ type: 'value', path: this.path.slice(), value: built });
-    }
-    else if (action === WATCH) this.#events.push({ type: 'end', path: this.path.slice() });
+    } else if (action === WATCH) this.#events.push({ type: 'end', path: this.path.slice() });
     this.#state = this.#kinds.length === 0 ? DONE : EXPECT_COMMA;
   }
 
@@ -404,7 +406,7 @@ class BoundedFeed {
       while (k >= from && chunk[k] === BACKSLASH) k--;
       return at - 1 - k + (k < from && this.#escaped ? 1 : 0);
     };
-    for (let at = from; ; ) {
+    for (let at = from; ;) {
       const quote = chunk.indexOf(QUOTE, at);
       if (quote < 0) {
         this.#escaped = backslashesBefore(chunk.length) % 2 === 1;

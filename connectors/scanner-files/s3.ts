@@ -28,7 +28,7 @@ export const S3Settings = z.strictObject({
     .min(1)
     .max(20)
     .default(3)
-    .describe('Attempts per request, the SDK\'s retries with backoff included; throttling that outlasts them fails the collection as throttled.'),
+    .describe("Attempts per request, the SDK's retries with backoff included; throttling that outlasts them fails the collection as throttled."),
 });
 export type S3Settings = z.infer<typeof S3Settings>;
 
@@ -107,7 +107,10 @@ const ObjectResponse = z.object({
   VersionId: z.string().min(1).optional(),
   LastModified: z.date(),
   ContentLength: z.number().int().nonnegative(),
-  ContentRange: z.string().regex(/^bytes \d+-\d+\/\d+$/, 'expected "bytes first-last/size"').optional(),
+  ContentRange: z
+    .string()
+    .regex(/^bytes \d+-\d+\/\d+$/, 'expected "bytes first-last/size"')
+    .optional(),
 });
 type ObjectResponse = z.infer<typeof ObjectResponse>;
 
@@ -320,12 +323,15 @@ class S3Object implements ScanInput {
       const failure = s3Failure(error, where, operation, `s3:GetObject on arn:aws:s3:::${this.#bucket}/${this.#key}`);
       // Listed (or read) a moment ago: deleted since, not misnamed; the next attempt lists again and resumes by identity.
       if (failure instanceof NotFoundError && this.#listing !== undefined) {
-        throw new UnavailableError(`${where}: ${operation}: the object disappeared after it was listed; the retry lists the objects again`, { cause: failure.cause });
+        throw new UnavailableError(`${where}: ${operation}: the object disappeared after it was listed; the retry lists the objects again`, {
+          cause: failure.cause,
+        });
       }
       throw failure;
     }
     const response = parseResponse(ObjectResponse, output, `${where}: ${operation}`);
-    const total = response.ContentRange === undefined ? response.ContentLength : Number(response.ContentRange.slice(response.ContentRange.lastIndexOf('/') + 1));
+    const total =
+      response.ContentRange === undefined ? response.ContentLength : Number(response.ContentRange.slice(response.ContentRange.lastIndexOf('/') + 1));
     this.#listing ??= { etag: response.ETag, size: total, modifiedAt: response.LastModified };
     this.#versionId = response.VersionId;
     return response;

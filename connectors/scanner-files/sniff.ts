@@ -14,7 +14,9 @@ export type Container = { readonly kind: 'json' } | { readonly kind: 'xml'; read
  * nonconformity history, logs and webhooks, and a path can name any file (a secret, /etc/passwd, an environment).
  */
 export function sniffContainer(head: Uint8Array): Container {
-  const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('utf8').replace(/^\uFEFF/, '');
+  const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
   let at = skipSpace(text, 0);
   if (at >= text.length) return { kind: 'unknown', reason: head.byteLength === 0 ? 'the file is empty' : 'only white space' };
   if (text[at] === '{' || text[at] === '[') return { kind: 'json' };
@@ -115,7 +117,12 @@ const JSON_CONTEXT_PLAN: JsonPlan = (path) => {
  * format, so it also serves as the context of the format found (Grype names its source after its matches).
  * `whole` says the head is the whole file.
  */
-export async function jsonFormatOfExport(head: Uint8Array, whole: boolean, pass: JsonPass, origin: string): Promise<{ format: ScanFormat | undefined; context?: JsonSkeleton }> {
+export async function jsonFormatOfExport(
+  head: Uint8Array,
+  whole: boolean,
+  pass: JsonPass,
+  origin: string,
+): Promise<{ format: ScanFormat | undefined; context?: JsonSkeleton }> {
   const seen = new JsonSkeleton();
   for await (const event of streamJson([head], origin, JSON_CONTEXT_PLAN, { partial: !whole })) seen.add(event);
   const format = jsonFormatOf(seen.root);

@@ -76,8 +76,14 @@ const SAXES_DOCTYPE_STATES = { first: 2, last: 12 };
  * entities. Bytes that are not UTF-8 are read as U+FFFD (one stray byte in a plugin's output should not cost the
  * whole scan), and `warn` says so once, with how many and where the first was.
  */
-export async function* streamXml(chunks: AsyncIterable<string | Uint8Array>, origin: string, plan: XmlPlan, options: XmlStreamOptions = {}): AsyncGenerator<XmlEvent> {
-  const fail = (detail: string, cause?: unknown) => new MalformedResponseError(`scanner-files: ${origin}: ${detail}`, cause === undefined ? undefined : { cause });
+export async function* streamXml(
+  chunks: AsyncIterable<string | Uint8Array>,
+  origin: string,
+  plan: XmlPlan,
+  options: XmlStreamOptions = {},
+): AsyncGenerator<XmlEvent> {
+  const fail = (detail: string, cause?: unknown) =>
+    new MalformedResponseError(`scanner-files: ${origin}: ${detail}`, cause === undefined ? undefined : { cause });
   const maxValue = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   const parser = new SaxesParser({ xmlns: false, position: true });
   const buffers = parser as unknown as SaxesBuffers;
@@ -98,10 +104,14 @@ export async function* streamXml(chunks: AsyncIterable<string | Uint8Array>, ori
   let capturedElements = 0;
   const holding = (chars: number) => {
     captured += chars;
-    if (captured > maxValue) throw fail(`the element <${namesOf(path.slice(0, captureDepth))}> holds more than ${maxValue} characters (maxValueBytes); raise maxValueBytes or fix the export`);
+    if (captured > maxValue)
+      throw fail(
+        `the element <${namesOf(path.slice(0, captureDepth))}> holds more than ${maxValue} characters (maxValueBytes); raise maxValueBytes or fix the export`,
+      );
   };
   const holdingElement = (tag: { name: string; attributes: Readonly<Record<string, string>> }) => {
-    if (++capturedElements > MAX_XML_ITEM_ELEMENTS) throw fail(`the element <${namesOf(path.slice(0, captureDepth))}> holds more than ${MAX_XML_ITEM_ELEMENTS} elements`);
+    if (++capturedElements > MAX_XML_ITEM_ELEMENTS)
+      throw fail(`the element <${namesOf(path.slice(0, captureDepth))}> holds more than ${MAX_XML_ITEM_ELEMENTS} elements`);
     let chars = tag.name.length;
     for (const name in tag.attributes) chars += name.length + tag.attributes[name]!.length;
     holding(chars);

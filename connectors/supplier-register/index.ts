@@ -12,7 +12,9 @@ export const SupplierRegisterConfig = z
     ),
   })
   .superRefine(requireFormat)
-  .describe('The supplier register as a YAML or CSV file beside the config: each supplier\'s service, the data it handles, criticality, owner, reviews and certificates with their expiry.');
+  .describe(
+    "The supplier register as a YAML or CSV file beside the config: each supplier's service, the data it handles, criticality, owner, reviews and certificates with their expiry.",
+  );
 export type SupplierRegisterConfig = z.infer<typeof SupplierRegisterConfig>;
 
 export const supplierRegister = defineConnector({

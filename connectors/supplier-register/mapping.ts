@@ -32,7 +32,10 @@ const CertificateText = z.string().transform((text, ctx) => {
   const match = CERTIFICATE_TEXT.exec(text.trim());
   const validUntil = match ? entryDate.safeParse(match[2]) : undefined;
   if (!match || !validUntil?.success || validUntil.data === null) {
-    ctx.addIssue({ code: 'custom', message: match ? INVALID_DATE : 'expected a certificate written "<name> until <YYYY-MM-DD>" (e.g. "ISO/IEC 27001 until 2027-03-31")' });
+    ctx.addIssue({
+      code: 'custom',
+      message: match ? INVALID_DATE : 'expected a certificate written "<name> until <YYYY-MM-DD>" (e.g. "ISO/IEC 27001 until 2027-03-31")',
+    });
     return z.NEVER;
   }
   return { name: match[1]!.trim(), validUntil: validUntil.data };
@@ -62,7 +65,13 @@ function entrySchema() {
     // A CSV cell holds the certificates one after another, separated by `;`.
     certificates: z
       .preprocess(
-        (value) => (typeof value === 'string' ? value.split(';').map((item) => item.trim()).filter((item) => item !== '') : value),
+        (value) =>
+          typeof value === 'string'
+            ? value
+                .split(';')
+                .map((item) => item.trim())
+                .filter((item) => item !== '')
+            : value,
         z.array(Certificate, { error: 'expected a list of certificates' }).nullish(),
       )
       .transform((certificates) => certificates ?? []),

@@ -12,14 +12,18 @@ import { TrainingColumns, trainingMapper } from './mapping.ts';
 
 export const TrainingCsvConfig = z
   .strictObject({
-    path: z.string().min(1).describe('The CSV export, relative to the config file\'s folder.'),
+    path: z.string().min(1).describe("The CSV export, relative to the config file's folder."),
     delimiter: z.string().min(1).default(',').describe('The character between cells.'),
-    encoding: z.enum(CsvEncoding).default('utf8').describe('The file\'s character encoding.'),
+    encoding: z.enum(CsvEncoding).default('utf8').describe("The file's character encoding."),
     columns: TrainingColumns,
-    dateFormat: DateFormat.default('iso').describe('How the export writes dates: ISO 8601 (2026-09-30, or a timestamp) or day, month and year in one of these orders.'),
-    timezone: Timezone.default('UTC').describe('The zone of the export\'s wall-clock times and bare dates.'),
+    dateFormat: DateFormat.default('iso').describe(
+      'How the export writes dates: ISO 8601 (2026-09-30, or a timestamp) or day, month and year in one of these orders.',
+    ),
+    timezone: Timezone.default('UTC').describe("The zone of the export's wall-clock times and bare dates."),
   })
-  .describe('Training records from a learning platform\'s enrollment export (KnowBe4 and the like), one row per person and course: the column mapping says which column holds what.');
+  .describe(
+    "Training records from a learning platform's enrollment export (KnowBe4 and the like), one row per person and course: the column mapping says which column holds what.",
+  );
 export type TrainingCsvConfig = z.infer<typeof TrainingCsvConfig>;
 
 export const trainingCsv = defineConnector({

@@ -6,13 +6,13 @@ import type { DateFormat } from '../dates.ts';
 /** Our fields, each mapped to the header of the export's column that holds it. */
 export const TrainingColumns = z
   .strictObject({
-    email: z.string().trim().min(1).describe('The header of the learner\'s email address column; records join HR people by it (or by employee id).'),
+    email: z.string().trim().min(1).describe("The header of the learner's email address column; records join HR people by it (or by employee id)."),
     course: z.string().trim().min(1).describe('The header of the course name column.'),
     completed: z.string().trim().min(1).describe('The header of the completion date column; an empty cell means not completed.'),
     assigned: z.string().trim().min(1).optional().describe('The header of the column with when the learner was enrolled in (assigned) the course.'),
     employeeId: z.string().trim().min(1).optional().describe('The header of the employee id column; a learner joins the HR person of the same id first.'),
-    displayName: z.string().trim().min(1).optional().describe('The header of the learner\'s name column.'),
-    status: z.string().trim().min(1).optional().describe('The header of the platform\'s enrollment status column, kept with the record.'),
+    displayName: z.string().trim().min(1).optional().describe("The header of the learner's name column."),
+    status: z.string().trim().min(1).optional().describe("The header of the platform's enrollment status column, kept with the record."),
   })
   .describe('Which column of the export holds what: each value is a header of the CSV file.');
 export type TrainingColumns = z.infer<typeof TrainingColumns>;

@@ -61,7 +61,13 @@ describe('calendar activities', () => {
       const activities = calendarActivities({ ...runtime, env });
       const occurrence = occurrenceOn(resolveCalendar(runtime.config.config).activities.get('restore-test')!, '2026-03-31')!;
       await activities.openActivityOccurrence({ occurrence, at: occurrence.opensAt });
-      const notice = { occurrenceId: occurrence.occurrenceId, kind: 'reminder' as const, at: occurrence.reminders[0]!.at, owner: 'ops@example.com', text: 'Restore test: due in 7 days' };
+      const notice = {
+        occurrenceId: occurrence.occurrenceId,
+        kind: 'reminder' as const,
+        at: occurrence.reminders[0]!.at,
+        owner: 'ops@example.com',
+        text: 'Restore test: due in 7 days',
+      };
 
       failing = true;
       const failure = await activities.notifyActivityOwner(notice).catch((error: Error) => error);
@@ -75,14 +81,22 @@ describe('calendar activities', () => {
       expect(await activities.notifyActivityOwner(notice)).toEqual({ sent: ['audit-log', 'chat'] });
       expect(await activities.notifyActivityOwner(notice)).toEqual({ sent: ['audit-log', 'chat'] });
       expect(received.map((entry) => entry.path)).toEqual(['/log', SECRET_PATH]);
-      expect(received[0]!.body).toMatchObject({ event: 'activity-reminder', occurrenceId: occurrence.occurrenceId, owner: 'ops@example.com', title: 'Restore test', due: occurrence.due });
+      expect(received[0]!.body).toMatchObject({
+        event: 'activity-reminder',
+        occurrenceId: occurrence.occurrenceId,
+        owner: 'ops@example.com',
+        title: 'Restore test',
+        due: occurrence.due,
+      });
       expect(received[1]!.body).toEqual({ text: 'Restore test: due in 7 days' });
       const events = await new CalendarStore(runtime.store.catalog).events(occurrence.occurrenceId);
       expect(events.map((event) => [event.kind, event.delivered])).toEqual([['reminder', ['audit-log', 'chat']]]);
       expect(JSON.stringify(events)).not.toContain('s3cr3t');
 
       // A secret that cannot be resolved is a config fault; its message names the target and the variable, never a value.
-      const unresolved = await calendarActivities({ ...runtime, env: { AUDIT_HOOK: env.AUDIT_HOOK } }).notifyActivityOwner({ ...notice, kind: 'due', at: occurrence.due }).catch((error: Error) => error);
+      const unresolved = await calendarActivities({ ...runtime, env: { AUDIT_HOOK: env.AUDIT_HOOK } })
+        .notifyActivityOwner({ ...notice, kind: 'due', at: occurrence.due })
+        .catch((error: Error) => error);
       expect(unresolved).toMatchObject({ message: 'notification target chat: secret: environment variable CHAT_HOOK is not set', nonRetryable: true });
       expect(received.map((entry) => entry.path)).toEqual(['/log', SECRET_PATH, '/log']);
     } finally {
@@ -99,12 +113,21 @@ describe('calendar activities', () => {
       const opening = { occurrenceId: occurrence.occurrenceId, kind: 'opened' as const, owner: 'ops@example.com', text: 'Restore test is due' };
       received.length = 0;
       await calendarActivities({ ...runtime, env }).openActivityOccurrence({ occurrence, at: occurrence.opensAt });
-      expect(await calendarActivities({ ...runtime, env }).notifyActivityOwner({ ...opening, at: '2026-04-16T07:00:00.000Z' })).toEqual({ sent: ['audit-log', 'chat'] });
+      expect(await calendarActivities({ ...runtime, env }).notifyActivityOwner({ ...opening, at: '2026-04-16T07:00:00.000Z' })).toEqual({
+        sent: ['audit-log', 'chat'],
+      });
       // The workflow ran again (reset, replayed from scratch): its clock says another time, the opening is the same news.
-      expect(await calendarActivities({ ...runtime, env }).notifyActivityOwner({ ...opening, at: '2026-04-16T07:03:10.000Z' })).toEqual({ sent: ['audit-log', 'chat'] });
+      expect(await calendarActivities({ ...runtime, env }).notifyActivityOwner({ ...opening, at: '2026-04-16T07:03:10.000Z' })).toEqual({
+        sent: ['audit-log', 'chat'],
+      });
       expect(received.map((entry) => entry.path).sort()).toEqual([SECRET_PATH, '/log']);
       // Reminders are one per planned time: the next one is news.
-      await calendarActivities({ ...runtime, env }).notifyActivityOwner({ ...opening, kind: 'reminder', at: occurrence.reminders[1]!.at, text: 'Restore test: due in 1 day' });
+      await calendarActivities({ ...runtime, env }).notifyActivityOwner({
+        ...opening,
+        kind: 'reminder',
+        at: occurrence.reminders[1]!.at,
+        text: 'Restore test: due in 1 day',
+      });
       expect(received).toHaveLength(4);
     } finally {
       runtime.close();

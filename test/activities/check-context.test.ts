@@ -12,7 +12,15 @@ import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { risk } from '../support/register-records.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 
-const control = (id: string, reference: string[], sources: unknown[], checks: unknown[]) => ({ id, title: id, reference, owner: 'security@example.com', schedule: { every: '1 day' }, sources, checks });
+const control = (id: string, reference: string[], sources: unknown[], checks: unknown[]) => ({
+  id,
+  title: id,
+  reference,
+  owner: 'security@example.com',
+  schedule: { every: '1 day' },
+  sources,
+  checks,
+});
 
 let dir: string;
 let runtime: Runtime;
@@ -79,7 +87,10 @@ describe('check context', () => {
 
   it('gives the recorded changes with the due time of their review, when its occurrence is recorded', async () => {
     const calendar = new CalendarStore(runtime.store.catalog);
-    await calendar.recordChange({ title: 'VPN to SSO', affects: ['risk'], risks: ['R-1'], recordedAt: '2026-10-20T10:00:00.000Z', recordedBy: 'me' }, () => 'activity:change-review-chg-0001:2026-11-03');
+    await calendar.recordChange(
+      { title: 'VPN to SSO', affects: ['risk'], risks: ['R-1'], recordedAt: '2026-10-20T10:00:00.000Z', recordedBy: 'me' },
+      () => 'activity:change-review-chg-0001:2026-11-03',
+    );
     await calendar.open(
       {
         occurrenceId: 'activity:change-review-chg-0001:2026-11-03',
@@ -99,21 +110,27 @@ describe('check context', () => {
       },
       '2026-10-20T10:00:00.000Z',
     );
-    await calendar.recordChange({ title: 'New office', affects: ['scope'], recordedAt: '2026-10-21T10:00:00.000Z', recordedBy: 'me' }, () => 'activity:not-opened');
+    await calendar.recordChange(
+      { title: 'New office', affects: ['scope'], recordedAt: '2026-10-21T10:00:00.000Z', recordedBy: 'me' },
+      () => 'activity:not-opened',
+    );
     expect((await checkContext(runtime, runtime.config.controls.get('risks')!))['isms-change']).toEqual([
       { id: 'CHG-0001', title: 'VPN to SSO', affects: ['risk'], risks: ['R-1'], recordedAt: '2026-10-20T10:00:00.000Z', reviewDue: '2026-11-03T08:00:00.000Z' },
       { id: 'CHG-0002', title: 'New office', affects: ['scope'], risks: [], recordedAt: '2026-10-21T10:00:00.000Z', reviewDue: null },
     ]);
   });
 
-  it('looks up only the kinds the control\'s checks declare', async () => {
+  it("looks up only the kinds the control's checks declare", async () => {
     expect(await checkContext(runtime, runtime.config.controls.get('scans')!)).toEqual({});
   });
 
   it('reaches the checks through evaluateControl: a risk treated by a failing control, a change whose risk was not reviewed', async () => {
     await saveRun('scans', 'control:scans:1', '2026-11-24T06:00:00.000Z', 'fail');
     await saveRun('backups', 'control:backups:1', '2026-11-24T06:00:00.000Z', 'pass');
-    await new CalendarStore(runtime.store.catalog).recordChange({ title: 'VPN to SSO', affects: ['risk'], risks: ['R-1'], recordedAt: '2026-10-20T10:00:00.000Z', recordedBy: 'me' }, () => 'activity:x');
+    await new CalendarStore(runtime.store.catalog).recordChange(
+      { title: 'VPN to SSO', affects: ['risk'], risks: ['R-1'], recordedAt: '2026-10-20T10:00:00.000Z', recordedBy: 'me' },
+      () => 'activity:x',
+    );
     const runId = 'control:risks:2026-11-25T06:00:00.000Z';
     const ref = await riskEvidence(runId, [risk({ controls: ['A.8.8', 'A.8.13'], lastReview: '2026-09-01' })]);
 
@@ -123,7 +140,9 @@ describe('check context', () => {
       { checkId: 'risk-control-ineffective', status: 'fail', deviations: 1 },
       { checkId: 'risk-change-unreviewed', status: 'fail', deviations: 1 },
     ]);
-    const deviations = await runtime.store.catalog.all<{ check_id: string; subject: string; severity: string }>('SELECT check_id, subject, severity FROM deviations ORDER BY check_id');
+    const deviations = await runtime.store.catalog.all<{ check_id: string; subject: string; severity: string }>(
+      'SELECT check_id, subject, severity FROM deviations ORDER BY check_id',
+    );
     expect(deviations).toEqual([
       { check_id: 'risk-change-unreviewed', subject: 'change:CHG-0001:risk:R-1', severity: 'medium' },
       { check_id: 'risk-control-ineffective', subject: 'risk:R-1:A.8.8', severity: 'high' },

@@ -69,12 +69,15 @@ describe('collectEvidence logs', () => {
     server.failUsersList(googleError(429, 'rateLimitExceeded', `Quota exceeded for token ${TOKEN}; "Authorization: Bearer ${TOKEN}"`), 1);
     const lines: string[] = [];
     const log = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
-    const ref = await collectInActivity({ config: configFor(server.rootUrl), store, log, env: { GW_TOKEN: TOKEN } }, {
-      runId: 'run-1',
-      controlId: 'access',
-      sourceName: 'directory',
-      occurrence: '2026-01-02T06:00:00Z',
-    });
+    const ref = await collectInActivity(
+      { config: configFor(server.rootUrl), store, log, env: { GW_TOKEN: TOKEN } },
+      {
+        runId: 'run-1',
+        controlId: 'access',
+        sourceName: 'directory',
+        occurrence: '2026-01-02T06:00:00Z',
+      },
+    );
 
     expect(ref.recordCount).toBe(1);
     const entries = lines.map((line) => JSON.parse(line) as { level: string; msg: string; reason?: string });
@@ -112,7 +115,10 @@ describe('collectEvidence logs of any connector', () => {
       path.join(dir, 'echo.yaml'),
       { connectors: connectorRegistry([echoing]), checks: defaultChecks },
     );
-    const ref = await collectInActivity({ config, store, log, env: { ECHO_KEY: key } }, { runId: 'run-echo', controlId: 'echo', sourceName: 'src', occurrence: '2026-01-02T06:00:00Z' });
+    const ref = await collectInActivity(
+      { config, store, log, env: { ECHO_KEY: key } },
+      { runId: 'run-echo', controlId: 'echo', sourceName: 'src', occurrence: '2026-01-02T06:00:00Z' },
+    );
 
     const written = lines.join('');
     expect(written).not.toContain(key);

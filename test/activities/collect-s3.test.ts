@@ -88,7 +88,14 @@ async function collectInto(bucket: string, credentials: { accessKeyId: string; s
     { config, store, log },
     { runId: 'control:vuln:2026-11-25T06:00:00.000Z', controlId: 'vuln', sourceName: 'scans', occurrence: '2026-11-25T06:00:00.000Z' },
   );
-  return { store, run: (run as Promise<EvidenceRef>).then((ref) => ({ ref }), (error: unknown) => ({ error })), staging: () => readdirSync(path.join(config.dataDir, 'evidence/staging')) };
+  return {
+    store,
+    run: (run as Promise<EvidenceRef>).then(
+      (ref) => ({ ref }),
+      (error: unknown) => ({ error }),
+    ),
+    staging: () => readdirSync(path.join(config.dataDir, 'evidence/staging')),
+  };
 }
 
 describe('collectEvidence with evidence in S3', () => {
@@ -107,7 +114,9 @@ describe('collectEvidence with evidence in S3', () => {
     const failure = 'error' in result ? result.error : undefined;
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: 'EvidenceStorageError', nonRetryable: true });
-    expect((failure as Error).message).toMatch(/^S3 PutObject s3:\/\/no-such-bucket\/isms\/sha256\/[0-9a-f]{2}\/[0-9a-f]{64}\.ndjson\.zst: the bucket does not exist \(HTTP 404\); not retried$/);
+    expect((failure as Error).message).toMatch(
+      /^S3 PutObject s3:\/\/no-such-bucket\/isms\/sha256\/[0-9a-f]{2}\/[0-9a-f]{64}\.ndjson\.zst: the bucket does not exist \(HTTP 404\); not retried$/,
+    );
     expect(await store.list()).toEqual([]);
     expect(staging()).toEqual([]);
     store.close();
@@ -118,7 +127,11 @@ describe('collectEvidence with evidence in S3', () => {
     const iam = new IAMClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: CREDENTIALS });
     await iam.send(new CreateUserCommand({ UserName: 'reader' }));
     await iam.send(
-      new PutUserPolicyCommand({ UserName: 'reader', PolicyName: 'read', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }) }),
+      new PutUserPolicyCommand({
+        UserName: 'reader',
+        PolicyName: 'read',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }),
+      }),
     );
     const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'reader' }))).AccessKey!;
     iam.destroy();

@@ -78,7 +78,12 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const input = (sourceName: string): CollectInput => ({ runId: 'control:vuln:2026-11-25T06:00:00.000Z', controlId: 'vuln', sourceName, occurrence: '2026-11-25T06:00:00.000Z' });
+const input = (sourceName: string): CollectInput => ({
+  runId: 'control:vuln:2026-11-25T06:00:00.000Z',
+  controlId: 'vuln',
+  sourceName,
+  occurrence: '2026-11-25T06:00:00.000Z',
+});
 const staging = () => readdirSync(path.join(config.dataDir, 'evidence/staging'));
 const collect = (sourceName: string, attempt: number) =>
   new MockActivityEnvironment({ attempt, retryPolicy: { maximumAttempts: 3, nonRetryableErrorTypes: ['AuthError'] } }).run(

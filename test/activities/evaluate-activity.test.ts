@@ -82,7 +82,17 @@ const clockKeeper = defineCheck({
   params: z.strictObject({}),
   evaluate: () => [],
   keep: (_evidence, at) => ({
-    'leaver-clock': [{ employeeId: 'E-7', system: 'vault', tenant: 'prod', account: 'e7', terminationDate: '2026-11-01T00:00:00.000Z', active: true, hoursSinceTermination: (at.getTime() - Date.parse('2026-11-01T00:00:00.000Z')) / 3_600_000 }],
+    'leaver-clock': [
+      {
+        employeeId: 'E-7',
+        system: 'vault',
+        tenant: 'prod',
+        account: 'e7',
+        terminationDate: '2026-11-01T00:00:00.000Z',
+        active: true,
+        hoursSinceTermination: (at.getTime() - Date.parse('2026-11-01T00:00:00.000Z')) / 3_600_000,
+      },
+    ],
   }),
 });
 
@@ -192,7 +202,15 @@ async function snapshot(runId: string, controlId: string, records: readonly Evid
   return store.ref(row);
 }
 
-const scan = (scannedAt: string): EvidenceRecord => ({ kind: 'scan', source: 'scans', scanner: 'trivy', asset: 'api', scannedAt, origin: 'f', findingCount: 1 });
+const scan = (scannedAt: string): EvidenceRecord => ({
+  kind: 'scan',
+  source: 'scans',
+  scanner: 'trivy',
+  asset: 'api',
+  scannedAt,
+  origin: 'f',
+  findingCount: 1,
+});
 
 const evaluate = (input: EvaluateInput): Promise<EvaluationSummary> => new MockActivityEnvironment().run(evaluateControl, runtime, input);
 
@@ -259,9 +277,14 @@ describe('evaluateControl as an activity', () => {
 
     await evaluate({ runId: 'control:clock:1', controlId: 'clock', occurrence: OCCURRENCE, refs: [ref], gaps: [] });
 
-    expect((await new LeaverClock(runtime.store.catalog).list()).map(({ employeeId, system, account, lastSeenActiveAt }) => ({ employeeId, system, account, lastSeenActiveAt }))).toEqual([
-      { employeeId: 'E-7', system: 'vault', account: 'e7', lastSeenActiveAt: OCCURRENCE },
-    ]);
+    expect(
+      (await new LeaverClock(runtime.store.catalog).list()).map(({ employeeId, system, account, lastSeenActiveAt }) => ({
+        employeeId,
+        system,
+        account,
+        lastSeenActiveAt,
+      })),
+    ).toEqual([{ employeeId: 'E-7', system: 'vault', account: 'e7', lastSeenActiveAt: OCCURRENCE }]);
   });
 
   it('fails a check that reads a kind it did not declare, instead of judging it on records it was never given', async () => {
@@ -270,7 +293,12 @@ describe('evaluateControl as an activity', () => {
     const summary = await evaluate({ runId: 'control:reads-undeclared:1', controlId: 'reads-undeclared', occurrence: OCCURRENCE, refs: [ref], gaps: [] });
 
     expect(summary.checks).toEqual([
-      { checkId: 'undeclared-reader', status: 'error', deviations: 0, message: 'check failed: undeclared-reader reads scan records but declares only finding in its inputs' },
+      {
+        checkId: 'undeclared-reader',
+        status: 'error',
+        deviations: 0,
+        message: 'check failed: undeclared-reader reads scan records but declares only finding in its inputs',
+      },
       { checkId: 'scan-staleness', status: 'pass', deviations: 0 },
     ]);
   });

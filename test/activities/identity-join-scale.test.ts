@@ -23,7 +23,28 @@ const AT = new Date('2026-11-20T06:00:00.000Z');
 const DAY_MS = 86_400_000;
 const ago = (days: number) => new Date(AT.getTime() - days * DAY_MS).toISOString();
 
-const FIRST = ['ada', 'alan', 'barbara', 'claude', 'donald', 'edsger', 'frances', 'grace', 'hedy', 'ivan', 'john', 'katherine', 'leslie', 'margaret', 'niklaus', 'ole', 'peter', 'radia', 'shafi', 'tony'];
+const FIRST = [
+  'ada',
+  'alan',
+  'barbara',
+  'claude',
+  'donald',
+  'edsger',
+  'frances',
+  'grace',
+  'hedy',
+  'ivan',
+  'john',
+  'katherine',
+  'leslie',
+  'margaret',
+  'niklaus',
+  'ole',
+  'peter',
+  'radia',
+  'shafi',
+  'tony',
+];
 const LAST = Array.from({ length: 100 }, (_, index) => `surname${String(index).padStart(3, '0')}`);
 /** Every 100th person has left, 10 days ago; their IAM users are still there. */
 const isLeaver = (index: number) => index % 100 === 7;
@@ -134,7 +155,15 @@ describe('a one-line join of 2,000 IAM users named first.last to HR', () => {
       { checkId: 'leaver-still-active', status: 'fail', deviations: 20 },
       { checkId: 'orphan-account', status: 'fail', deviations: CONTRACTORS.length },
     ]);
-    await runtime.register.reconcile({ checkRunId: summary.checkRunId, controlId: control.control.id, reference: 'A.5.18', owner: 'security@example.com', at: AT.toISOString(), gaps: [], collectedSources: ['aws', 'hr'] });
+    await runtime.register.reconcile({
+      checkRunId: summary.checkRunId,
+      controlId: control.control.id,
+      reference: 'A.5.18',
+      owner: 'security@example.com',
+      at: AT.toISOString(),
+      gaps: [],
+      collectedSources: ['aws', 'hr'],
+    });
     const opened = await runtime.register.list({ controlId: control.control.id });
     const leavers = people.filter((_name, index) => isLeaver(index));
     expect(opened.filter((nc) => nc.checkId === 'leaver-still-active').map((nc) => nc.values['account'])).toEqual(leavers);
@@ -143,6 +172,8 @@ describe('a one-line join of 2,000 IAM users named first.last to HR', () => {
     // The same evidence without the join: IAM users carry no email, so every one of them would be an orphan.
     const unjoined = orphanAccount.evaluate(checkEvidence(snapshots), orphanAccount.params.parse({ exemptAccounts: ['<root_account>'] }), AT);
     expect(unjoined).toHaveLength(people.length + CONTRACTORS.length);
-    console.info(`identity join at scale: ${people.length} IAM users collected in ${Math.round(collected - started)} ms, evaluated in ${Math.round(evaluated - collected)} ms`);
+    console.info(
+      `identity join at scale: ${people.length} IAM users collected in ${Math.round(collected - started)} ms, evaluated in ${Math.round(evaluated - collected)} ms`,
+    );
   }, 120_000);
 });

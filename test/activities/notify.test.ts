@@ -93,10 +93,32 @@ async function open(config: Record<string, unknown>): Promise<Runtime> {
 /** A run of the control that opened two nonconformities, as the register has them. */
 async function failedRun(runtime: Runtime, runId: string): Promise<NotifyInput> {
   const checkRun = await runtime.register.saveCheckRun(
-    { runId, controlId: 'vuln-mgmt', evaluatedAt: '2026-11-25T06:00:00.000Z', status: 'fail', results: [{ checkId: 'vulnerability-sla', status: 'fail', deviations: 2 }] },
-    ['a', 'b'].map((subject) => ({ checkId: 'vulnerability-sla', subject, title: `CVE on ${subject} past SLA`, severity: 'high' as const, detail: 'past SLA', values: {}, evidenceIds: [] })),
+    {
+      runId,
+      controlId: 'vuln-mgmt',
+      evaluatedAt: '2026-11-25T06:00:00.000Z',
+      status: 'fail',
+      results: [{ checkId: 'vulnerability-sla', status: 'fail', deviations: 2 }],
+    },
+    ['a', 'b'].map((subject) => ({
+      checkId: 'vulnerability-sla',
+      subject,
+      title: `CVE on ${subject} past SLA`,
+      severity: 'high' as const,
+      detail: 'past SLA',
+      values: {},
+      evidenceIds: [],
+    })),
   );
-  const reconcile = await runtime.register.reconcile({ checkRunId: checkRun.id, controlId: 'vuln-mgmt', reference: 'A.8.8', owner: 'security@example.com', at: '2026-11-25T06:00:00.000Z', gaps: [], collectedSources: ['scans'] });
+  const reconcile = await runtime.register.reconcile({
+    checkRunId: checkRun.id,
+    controlId: 'vuln-mgmt',
+    reference: 'A.8.8',
+    owner: 'security@example.com',
+    at: '2026-11-25T06:00:00.000Z',
+    gaps: [],
+    collectedSources: ['scans'],
+  });
   return { runId, controlId: 'vuln-mgmt', status: 'fail', reconcile, gaps: [] };
 }
 
@@ -124,9 +146,18 @@ describe('notify', () => {
 
     // Slack and Teams get the text, a JSON target the structured payload; all of them the same two nonconformities.
     const byPath = new Map(received.map((post) => [post.path, post]));
-    expect(byPath.get(paths.chat)!.body).toEqual({ text: expect.stringMatching(/^Control vuln-mgmt \(Vulnerabilities are fixed on time, A\.8\.8\): fail\n• NC-0001 \[high\] CVE on a past SLA\n• NC-0002 \[high\] CVE on b past SLA$/) });
+    expect(byPath.get(paths.chat)!.body).toEqual({
+      text: expect.stringMatching(
+        /^Control vuln-mgmt \(Vulnerabilities are fixed on time, A\.8\.8\): fail\n• NC-0001 \[high\] CVE on a past SLA\n• NC-0002 \[high\] CVE on b past SLA$/,
+      ),
+    });
     expect(byPath.get(paths.teams)!.body).toEqual(byPath.get(paths.chat)!.body);
-    expect(byPath.get(paths.audit)!.body).toMatchObject({ controlId: 'vuln-mgmt', status: 'fail', runId: input.runId, nonconformities: [{ id: 'NC-0001' }, { id: 'NC-0002' }] });
+    expect(byPath.get(paths.audit)!.body).toMatchObject({
+      controlId: 'vuln-mgmt',
+      status: 'fail',
+      runId: input.runId,
+      nonconformities: [{ id: 'NC-0001' }, { id: 'NC-0002' }],
+    });
     // A receiver can drop a duplicate by its key: one per run, target and events.
     const keys = received.map((post) => post.headers['idempotency-key']);
     expect(keys.every((key) => /^[0-9a-f]{32}$/.test(String(key)))).toBe(true);
@@ -265,7 +296,8 @@ describe('notify by email', () => {
       expect(failure).toMatchObject({ message: 'notification target security-mail: the SMTP server refused the login (535)', nonRetryable: true });
       expect(smtp.logins).toEqual([{ username: SMTP_USER, password: wrong }]);
       const shown = JSON.stringify(failure) + String(failure.stack) + text();
-      for (const form of [wrong, Buffer.from(wrong).toString('base64'), Buffer.from(`\0${SMTP_USER}\0${wrong}`).toString('base64')]) expect(shown).not.toContain(form);
+      for (const form of [wrong, Buffer.from(wrong).toString('base64'), Buffer.from(`\0${SMTP_USER}\0${wrong}`).toString('base64')])
+        expect(shown).not.toContain(form);
       expect(text()).toContain('"target":"security-mail"');
       expect(postedPaths()).toEqual([paths.audit]);
     } finally {
@@ -275,14 +307,18 @@ describe('notify by email', () => {
 
   it('keeps a mail that reached some recipients delivered, and names the ones the server refused', async () => {
     const smtp = await smtpReceiver(credentials, {
-      onRcptTo: (address, _session, callback) => callback(address.address === 'ciso@example.com' ? Object.assign(new Error('No such mailbox'), { responseCode: 550 }) : undefined),
+      onRcptTo: (address, _session, callback) =>
+        callback(address.address === 'ciso@example.com' ? Object.assign(new Error('No such mailbox'), { responseCode: 550 }) : undefined),
     });
     try {
       const runtime = await open({ notifications: [mailTarget(smtp)], controls: [control(['security-mail'])] });
       const activities = createActivities({ ...runtime, env: { SMTP_PASSWORD } });
       const input = await failedRun(runtime, 'control:vuln-mgmt:2026-12-02T06:00:00.000Z');
       const failure = await activities.notify(input).catch((error: Error) => error);
-      expect(failure).toMatchObject({ message: 'notification target security-mail: the SMTP server refused 1 of 2 recipients: ciso@example.com', nonRetryable: true });
+      expect(failure).toMatchObject({
+        message: 'notification target security-mail: the SMTP server refused 1 of 2 recipients: ciso@example.com',
+        nonRetryable: true,
+      });
       expect(smtp.mails.map((mail) => mail.rcptTo)).toEqual([['security@example.com']]);
       // A retry would tell security@ twice: the mail counts as delivered.
       await activities.notify(input);

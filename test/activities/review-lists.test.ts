@@ -22,7 +22,16 @@ describe('review lists', () => {
         identity({ username: 'gone', status: 'deleted' }),
         identity({ username: 'paused', status: 'suspended' }),
       ]),
-      google([identity({ source: 'google-workspace', tenant: 'C03az79cb', username: 'amy@example.com', displayName: 'Amy', mfaEnabled: 'unknown', lastLoginAt: 'unknown' })]),
+      google([
+        identity({
+          source: 'google-workspace',
+          tenant: 'C03az79cb',
+          username: 'amy@example.com',
+          displayName: 'Amy',
+          mfaEnabled: 'unknown',
+          lastLoginAt: 'unknown',
+        }),
+      ]),
     ]);
     expect(entries.map((entry) => [entry.system, entry.reviewer, entry.username, entry.privileged, entry.mfa, entry.lastLoginAt, entry.evidenceId])).toEqual([
       ['aws-prod', 'cloud-lead@example.com', 'admin', true, false, null, 'ev-aws'],
@@ -36,14 +45,15 @@ describe('review lists', () => {
     ]);
   });
 
-  it('flags inactive and never-used accounts exactly as the checks judge them, with the control\'s parameters', () => {
+  it("flags inactive and never-used accounts exactly as the checks judge them, with the control's parameters", () => {
     const accounts = aws([
       identity({ username: 'idle', lastLoginAt: daysBefore(91) }),
       identity({ username: 'at-limit', lastLoginAt: daysBefore(90) }),
       identity({ username: 'never', lastLoginAt: null, createdAt: daysBefore(15) }),
       identity({ username: 'new', lastLoginAt: null, createdAt: daysBefore(14) }),
     ]);
-    const flags = (checkParams?: Map<string, unknown>) => Object.fromEntries(build([accounts], [], checkParams).map((entry) => [entry.username, [entry.flags.inactive, entry.flags.neverUsed]]));
+    const flags = (checkParams?: Map<string, unknown>) =>
+      Object.fromEntries(build([accounts], [], checkParams).map((entry) => [entry.username, [entry.flags.inactive, entry.flags.neverUsed]]));
     expect(flags()).toEqual({ idle: [true, false], 'at-limit': [false, false], never: [false, true], new: [false, false] });
     // The control runs inactive-account with a 45-day limit (CIS): the review shows that limit, not the default.
     const cis = new Map<string, unknown>([['inactive-account', inactiveAccount.params.parse({ maxInactiveDays: 45 })]]);
@@ -86,7 +96,11 @@ describe('review lists', () => {
       orphan: false,
       serviceAccount: false,
     });
-    expect(byName['lee@example.com']).toMatchObject({ owner: { employeeId: 'E2', status: 'leaver' }, leaver: { employeeId: 'E2', terminationDate: hoursBefore(72) }, orphan: false });
+    expect(byName['lee@example.com']).toMatchObject({
+      owner: { employeeId: 'E2', status: 'leaver' },
+      leaver: { employeeId: 'E2', terminationDate: hoursBefore(72) },
+      orphan: false,
+    });
     // Terminated an hour ago: within the 24-hour SLA, so no leaver-still-active finding, but the reviewer must see it.
     expect(byName['just-left@example.com']).toMatchObject({ leaver: { employeeId: 'E3' } });
     expect(byName['stranger@example.com']).toMatchObject({ owner: null, leaver: null, orphan: true });
@@ -100,12 +114,29 @@ describe('review lists', () => {
   it('shows how each account was joined, by the join of its own system', () => {
     const entries = build(
       [
-        aws([identity({ username: 'ann.lee', email: null }), identity({ username: 'ops', email: null }), identity({ username: 'bo', email: null, raw: { tags: { owner: 'E3' } } })], withMapping(join({ template: '{username}@example.com', tag: { key: 'owner', matches: 'employeeId' } }), { ops: 'ann.lee@example.com' }, 'email', 'joins/aws.csv')),
-        google([identity({ source: 'google-workspace', tenant: 'C03az79cb', username: 'ann.lee@example.com' }), identity({ source: 'google-workspace', tenant: 'C03az79cb', username: 'ann.lee', email: null })]),
+        aws(
+          [
+            identity({ username: 'ann.lee', email: null }),
+            identity({ username: 'ops', email: null }),
+            identity({ username: 'bo', email: null, raw: { tags: { owner: 'E3' } } }),
+          ],
+          withMapping(
+            join({ template: '{username}@example.com', tag: { key: 'owner', matches: 'employeeId' } }),
+            { ops: 'ann.lee@example.com' },
+            'email',
+            'joins/aws.csv',
+          ),
+        ),
+        google([
+          identity({ source: 'google-workspace', tenant: 'C03az79cb', username: 'ann.lee@example.com' }),
+          identity({ source: 'google-workspace', tenant: 'C03az79cb', username: 'ann.lee', email: null }),
+        ]),
       ],
       [hr([person({ employeeId: 'E1', email: 'ann.lee@example.com' }), person({ employeeId: 'E3', email: 'bo@example.com' })])],
     );
-    expect(entries.map((entry) => [entry.system, entry.username, entry.flags.owner?.employeeId ?? null, entry.flags.owner?.joinedBy ?? null, entry.flags.orphan])).toEqual([
+    expect(
+      entries.map((entry) => [entry.system, entry.username, entry.flags.owner?.employeeId ?? null, entry.flags.owner?.joinedBy ?? null, entry.flags.orphan]),
+    ).toEqual([
       ['aws-prod', 'ann.lee', 'E1', 'template {username}@example.com', false],
       ['aws-prod', 'bo', 'E3', 'tag owner (HR employee id)', false],
       ['aws-prod', 'ops', 'E1', 'mapping file joins/aws.csv', false],
@@ -115,7 +146,8 @@ describe('review lists', () => {
   });
 
   it("takes plus-addressing from the system's join, as the checks do", () => {
-    const entries = (rules?: AccountJoin) => build([aws([identity({ username: 'jane+ops@example.com' })], rules)], [hr([leaver(100, { employeeId: 'E7', email: 'jane@example.com' })])]);
+    const entries = (rules?: AccountJoin) =>
+      build([aws([identity({ username: 'jane+ops@example.com' })], rules)], [hr([leaver(100, { employeeId: 'E7', email: 'jane@example.com' })])]);
     expect(entries(join({ ignorePlusAddressing: false }))[0]!.flags).toMatchObject({ owner: null, leaver: null, orphan: true });
     expect(entries()[0]!.flags).toMatchObject({ owner: { employeeId: 'E7' }, leaver: { employeeId: 'E7' }, orphan: false });
   });

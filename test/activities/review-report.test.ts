@@ -28,7 +28,15 @@ const entries = [
     decidedAt: '2026-10-02T09:00:00.000Z',
     verification: 'not-effective',
   }),
-  reviewEntry(3, { system: 'aws-prod', reviewer: 'cloud-lead@example.com', tenant: '111111111111', username: '@svc-deploy', mfa: 'unknown', lastLoginAt: 'unknown', flags: { serviceAccount: true, orphan: null } }),
+  reviewEntry(3, {
+    system: 'aws-prod',
+    reviewer: 'cloud-lead@example.com',
+    tenant: '111111111111',
+    username: '@svc-deploy',
+    mfa: 'unknown',
+    lastLoginAt: 'unknown',
+    flags: { serviceAccount: true, orphan: null },
+  }),
 ];
 
 describe('access review CSV', () => {
@@ -38,7 +46,17 @@ describe('access review CSV', () => {
     expect(csv.endsWith('\r\n')).toBe(true);
     const rows = parseCsv(csv, { bom: true, columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(3);
-    expect(rows[0]).toMatchObject({ entry: '1', account: 'root-admin@example.com', 'display name': hostile, privileged: 'yes', mfa: 'no', 'owner (HR)': 'E-1 ada@example.com', 'joined by': 'template {username}@<b>example.com', orphan: 'unknown (no HR source)', decision: '' });
+    expect(rows[0]).toMatchObject({
+      entry: '1',
+      account: 'root-admin@example.com',
+      'display name': hostile,
+      privileged: 'yes',
+      mfa: 'no',
+      'owner (HR)': 'E-1 ada@example.com',
+      'joined by': 'template {username}@<b>example.com',
+      orphan: 'unknown (no HR source)',
+      decision: '',
+    });
     expect(rows[1]).toMatchObject({
       'display name': 'Smith, "Bobby"\nJr.',
       'last login': 'never',
@@ -51,7 +69,13 @@ describe('access review CSV', () => {
       'decided by': 'it-lead@example.com',
       'revocation verified': 'not-effective',
     });
-    expect(rows[2]).toMatchObject({ system: 'aws-prod', reviewer: 'cloud-lead@example.com', mfa: 'unknown', 'last login': 'unknown', 'service account': 'yes' });
+    expect(rows[2]).toMatchObject({
+      system: 'aws-prod',
+      reviewer: 'cloud-lead@example.com',
+      mfa: 'unknown',
+      'last login': 'unknown',
+      'service account': 'yes',
+    });
   });
 
   it('keeps cells a spreadsheet would run as formulas as text', () => {
@@ -96,7 +120,9 @@ describe('access review HTML', () => {
   });
 
   it("shows how the owner was found, escaped, under the owner's name", () => {
-    expect(html).toMatch(/<td>E-1<br><span class="muted">ada@example\.com<\/span><br><span class="muted">by template \{username\}@&lt;b&gt;example\.com<\/span><\/td>/);
+    expect(html).toMatch(
+      /<td>E-1<br><span class="muted">ada@example\.com<\/span><br><span class="muted">by template \{username\}@&lt;b&gt;example\.com<\/span><\/td>/,
+    );
   });
 
   it('says so when there is nothing to review', () => {

@@ -75,7 +75,9 @@ describe('accessChecks', () => {
 
   it('finds what the mixed evidence holds', () => {
     const evidence = checkEvidence(mixedEvidence());
-    const found = accessChecks.flatMap((check) => check.evaluate(evidence, check.params.parse({}), AT).map((deviation) => `${deviation.checkId} ${deviation.subject}`));
+    const found = accessChecks.flatMap((check) =>
+      check.evaluate(evidence, check.params.parse({}), AT).map((deviation) => `${deviation.checkId} ${deviation.subject}`),
+    );
     expect(found.sort()).toEqual(
       [
         'leaver-still-active aws-iam:111122223333:jane',

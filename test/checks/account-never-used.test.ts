@@ -10,17 +10,29 @@ const neverUsed = (overrides: Parameters<typeof identity>[0] = {}) => identity({
 const rows: { name: string; account: Identity; params?: Record<string, unknown>; expected: { subject: string; severity: string }[] }[] = [
   { name: 'never logged in, created 15 days ago', account: neverUsed({ createdAt: daysBefore(15) }), expected: [{ subject: JDOE, severity: 'medium' }] },
   { name: 'created exactly 14 days ago is within the grace', account: neverUsed({ createdAt: daysBefore(14) }), expected: [] },
-  { name: 'created 14 days and one second ago', account: neverUsed({ createdAt: daysBefore(14 + 1 / 86_400) }), expected: [{ subject: JDOE, severity: 'medium' }] },
+  {
+    name: 'created 14 days and one second ago',
+    account: neverUsed({ createdAt: daysBefore(14 + 1 / 86_400) }),
+    expected: [{ subject: JDOE, severity: 'medium' }],
+  },
   { name: 'created 3 days ago (onboarding)', account: neverUsed({ createdAt: daysBefore(3) }), expected: [] },
   { name: '+02:00 creation exactly 14 days before a UTC evaluation time', account: neverUsed({ createdAt: '2025-05-18T02:00:00+02:00' }), expected: [] },
-  { name: '+02:00 creation an hour beyond 14 days', account: neverUsed({ createdAt: '2025-05-18T01:00:00+02:00' }), expected: [{ subject: JDOE, severity: 'medium' }] },
+  {
+    name: '+02:00 creation an hour beyond 14 days',
+    account: neverUsed({ createdAt: '2025-05-18T01:00:00+02:00' }),
+    expected: [{ subject: JDOE, severity: 'medium' }],
+  },
   { name: 'no creation date and no credential: cannot judge', account: neverUsed({ createdAt: null }), expected: [] },
   { name: "'unknown' last login is not never", account: identity({ lastLoginAt: 'unknown', createdAt: daysBefore(400) }), expected: [] },
   { name: 'logged in once', account: identity({ lastLoginAt: daysBefore(300), createdAt: daysBefore(400) }), expected: [] },
   { name: 'suspended', account: neverUsed({ status: 'suspended', createdAt: daysBefore(100) }), expected: [] },
   { name: 'disabled', account: neverUsed({ status: 'disabled', createdAt: daysBefore(100) }), expected: [] },
   { name: 'deleted', account: neverUsed({ status: 'deleted', createdAt: daysBefore(100) }), expected: [] },
-  { name: 'privileged escalates to high', account: neverUsed({ privileged: true, createdAt: daysBefore(100) }), expected: [{ subject: JDOE, severity: 'high' }] },
+  {
+    name: 'privileged escalates to high',
+    account: neverUsed({ privileged: true, createdAt: daysBefore(100) }),
+    expected: [{ subject: JDOE, severity: 'high' }],
+  },
   {
     name: 'API-only account whose key is used',
     account: neverUsed({ createdAt: daysBefore(100), credentials: [accessKey({ createdAt: daysBefore(100), lastUsedAt: daysBefore(1) })] }),
@@ -66,7 +78,13 @@ const rows: { name: string; account: Identity; params?: Record<string, unknown>;
   },
   {
     name: 'an inactive credential issued recently gives no reason to wait',
-    account: neverUsed({ createdAt: daysBefore(900), credentials: [accessKey({ createdAt: daysBefore(600), lastUsedAt: null }), accessKey({ id: 'AKIAEXAMPLE000000002', active: false, createdAt: daysBefore(2), lastUsedAt: null })] }),
+    account: neverUsed({
+      createdAt: daysBefore(900),
+      credentials: [
+        accessKey({ createdAt: daysBefore(600), lastUsedAt: null }),
+        accessKey({ id: 'AKIAEXAMPLE000000002', active: false, createdAt: daysBefore(2), lastUsedAt: null }),
+      ],
+    }),
     expected: [{ subject: JDOE, severity: 'medium' }],
   },
   {
@@ -79,7 +97,12 @@ const rows: { name: string; account: Identity; params?: Record<string, unknown>;
     account: neverUsed({ createdAt: null, credentials: [accessKey({ createdAt: daysBefore(20), lastUsedAt: null })] }),
     expected: [{ subject: JDOE, severity: 'medium' }],
   },
-  { name: 'graceDays 0: created a second ago', account: neverUsed({ createdAt: daysBefore(1 / 86_400) }), params: { graceDays: 0 }, expected: [{ subject: JDOE, severity: 'medium' }] },
+  {
+    name: 'graceDays 0: created a second ago',
+    account: neverUsed({ createdAt: daysBefore(1 / 86_400) }),
+    params: { graceDays: 0 },
+    expected: [{ subject: JDOE, severity: 'medium' }],
+  },
   { name: 'graceDays 0: created at the evaluation moment', account: neverUsed({ createdAt: AT.toISOString() }), params: { graceDays: 0 }, expected: [] },
 ];
 
@@ -93,7 +116,8 @@ describe('account-never-used', () => {
     expect(deviation).toMatchObject({
       checkId: 'account-never-used',
       title: 'Account never used: jdoe in aws-iam (111122223333)',
-      detail: 'jdoe in aws-iam (111122223333) was created at 2025-05-01T12:00:00Z and has never been used in the 30 days since, beyond the 14-day grace period.',
+      detail:
+        'jdoe in aws-iam (111122223333) was created at 2025-05-01T12:00:00Z and has never been used in the 30 days since, beyond the 14-day grace period.',
       values: {
         system: 'aws-iam',
         tenant: '111122223333',
@@ -112,7 +136,12 @@ describe('account-never-used', () => {
 
   it('says when the grace ran from the newest credential', () => {
     const [deviation] = runCheck(accountNeverUsed, {
-      identities: [neverUsed({ createdAt: '2023-01-01T00:00:00.000Z', credentials: [accessKey({ id: 'AKIANEW', createdAt: '2025-05-01T00:00:00.000Z', lastUsedAt: null })] })],
+      identities: [
+        neverUsed({
+          createdAt: '2023-01-01T00:00:00.000Z',
+          credentials: [accessKey({ id: 'AKIANEW', createdAt: '2025-05-01T00:00:00.000Z', lastUsedAt: null })],
+        }),
+      ],
     });
     expect(deviation?.detail).toBe(
       'jdoe in aws-iam (111122223333) was created at 2023-01-01T00:00:00.000Z; its newest credential, access-key AKIANEW, was issued at 2025-05-01T00:00:00.000Z, and it has never been used in the 31 days since, beyond the 14-day grace period.',

@@ -10,7 +10,11 @@ const root = (overrides: Parameters<typeof identity>[0] = {}) =>
 
 const rows: { name: string; account: Identity; params?: Record<string, unknown>; expected: { subject: string; severity: string }[] }[] = [
   { name: 'root with MFA and no keys', account: root(), expected: [] },
-  { name: 'root with an active access key', account: root({ credentials: [accessKey()] }), expected: [{ subject: `${ROOT}:access-keys`, severity: 'critical' }] },
+  {
+    name: 'root with an active access key',
+    account: root({ credentials: [accessKey()] }),
+    expected: [{ subject: `${ROOT}:access-keys`, severity: 'critical' }],
+  },
   { name: 'root with an inactive access key only', account: root({ credentials: [accessKey({ active: false })] }), expected: [] },
   { name: 'root with an active certificate but no key', account: root({ credentials: [accessKey({ kind: 'certificate' })] }), expected: [] },
   { name: 'root without MFA', account: root({ mfaEnabled: false }), expected: [{ subject: `${ROOT}:mfa`, severity: 'critical' }] },
@@ -23,8 +27,17 @@ const rows: { name: string; account: Identity; params?: Record<string, unknown>;
     ],
   },
   { name: "root MFA 'unknown' is not missing by default", account: root({ mfaEnabled: 'unknown' }), expected: [] },
-  { name: "root MFA 'unknown' counted as missing", account: root({ mfaEnabled: 'unknown' }), params: { unknownCountsAsMissing: true }, expected: [{ subject: `${ROOT}:mfa`, severity: 'critical' }] },
-  { name: 'root marked in raw', account: root({ username: 'root', raw: { isRoot: true }, mfaEnabled: false }), expected: [{ subject: `${ROOT}:mfa`, severity: 'critical' }] },
+  {
+    name: "root MFA 'unknown' counted as missing",
+    account: root({ mfaEnabled: 'unknown' }),
+    params: { unknownCountsAsMissing: true },
+    expected: [{ subject: `${ROOT}:mfa`, severity: 'critical' }],
+  },
+  {
+    name: 'root marked in raw',
+    account: root({ username: 'root', raw: { isRoot: true }, mfaEnabled: false }),
+    expected: [{ subject: `${ROOT}:mfa`, severity: 'critical' }],
+  },
   {
     name: 'root known by its ARN',
     account: root({ username: 'root', raw: { arn: 'arn:aws:iam::111122223333:root' }, mfaEnabled: false }),
@@ -35,7 +48,11 @@ const rows: { name: string; account: Identity; params?: Record<string, unknown>;
     account: root({ username: 'account-root', raw: { user: '<root_account>' }, mfaEnabled: false }),
     expected: [{ subject: `${ROOT}:mfa`, severity: 'critical' }],
   },
-  { name: 'an IAM user named root is not the root user', account: root({ username: 'root', raw: { arn: 'arn:aws:iam::111122223333:user/root' }, mfaEnabled: false }), expected: [] },
+  {
+    name: 'an IAM user named root is not the root user',
+    account: root({ username: 'root', raw: { arn: 'arn:aws:iam::111122223333:user/root' }, mfaEnabled: false }),
+    expected: [],
+  },
   { name: 'an ordinary admin with a key and no MFA', account: identity({ privileged: true, mfaEnabled: false, credentials: [accessKey()] }), expected: [] },
   { name: 'deleted root (closed account)', account: root({ status: 'deleted', mfaEnabled: false, credentials: [accessKey()] }), expected: [] },
 ];

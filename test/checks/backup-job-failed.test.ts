@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { backupJobFailed, backupRpo } from '../../checks/index.ts';
 import { checkEvidence } from '../../checks/kit/contract.ts';
 import type { BackupJob } from '../../core/records.ts';
-import { BACKUP_AT, backupJob, hoursBefore, JOB_EVIDENCE, ORDERS_DB, outcome, protectedResource, restoreJob, runBackupCheck, SHARED_FS } from '../support/backup-records.ts';
+import {
+  BACKUP_AT,
+  backupJob,
+  hoursBefore,
+  JOB_EVIDENCE,
+  ORDERS_DB,
+  outcome,
+  protectedResource,
+  restoreJob,
+  runBackupCheck,
+  SHARED_FS,
+} from '../support/backup-records.ts';
 
 /** A job that ended `hours` before BACKUP_AT. */
 const failed = (jobId: string, hours: number, overrides: Partial<BackupJob> = {}) =>
@@ -23,11 +34,26 @@ describe('backup-job-failed', () => {
     // What counts as a recovery: a completed backup within 36 hours of the failure by default.
     ['a failure with a later success inside the recovery window', [failed('f1', 50), completed('ok', 50 - 30)], {}, []],
     ['a failure with a success exactly at the end of the recovery window', [failed('f1', 50), completed('ok', 50 - 36)], {}, []],
-    ['a failure with a success just outside the recovery window', [failed('f1', 50), completed('ok', 50 - 36 - MINUTE)], {}, [{ subject: `${ORDERS_DB}#f1`, severity: 'high' }]],
+    [
+      'a failure with a success just outside the recovery window',
+      [failed('f1', 50), completed('ok', 50 - 36 - MINUTE)],
+      {},
+      [{ subject: `${ORDERS_DB}#f1`, severity: 'high' }],
+    ],
     ['the next nightly backup, which ran for hours after a quick failure, recovers it', [failed('f1', 30), completed('ok', 30 - 26.5)], {}, []],
     ['a success before the failure does not recover it', [completed('ok', 31), failed('f1', 30)], {}, [{ subject: `${ORDERS_DB}#f1`, severity: 'high' }]],
-    ['a success of another resource does not recover it', [failed('f1', 30), completed('ok', 29, { resourceId: SHARED_FS, resourceType: 'EFS' })], {}, [{ subject: `${ORDERS_DB}#f1`, severity: 'high' }]],
-    ['a failure followed by another failure: the first is reported, the second is still in its wait', [failed('f1', 30), failed('f2', 6)], {}, [{ subject: `${ORDERS_DB}#f1`, severity: 'high' }]],
+    [
+      'a success of another resource does not recover it',
+      [failed('f1', 30), completed('ok', 29, { resourceId: SHARED_FS, resourceType: 'EFS' })],
+      {},
+      [{ subject: `${ORDERS_DB}#f1`, severity: 'high' }],
+    ],
+    [
+      'a failure followed by another failure: the first is reported, the second is still in its wait',
+      [failed('f1', 30), failed('f2', 6)],
+      {},
+      [{ subject: `${ORDERS_DB}#f1`, severity: 'high' }],
+    ],
     [
       'aborted, expired (which never ends) and partial jobs',
       [
@@ -42,17 +68,43 @@ describe('backup-job-failed', () => {
         { subject: `${SHARED_FS}#p1`, severity: 'medium' },
       ],
     ],
-    ['running and pending jobs are not failures', [backupJob({ jobId: 'r1', state: 'RUNNING', startedAt: hoursBefore(30), completedAt: null }), backupJob({ jobId: 'p1', state: 'PENDING', completedAt: null })], {}, []],
+    [
+      'running and pending jobs are not failures',
+      [
+        backupJob({ jobId: 'r1', state: 'RUNNING', startedAt: hoursBefore(30), completedAt: null }),
+        backupJob({ jobId: 'p1', state: 'PENDING', completedAt: null }),
+      ],
+      {},
+      [],
+    ],
     ['a failure just outside the 7-day window', [failed('old', 7 * 24 + MINUTE)], {}, []],
     ['a failure exactly at the edge of the 7-day window', [failed('edge', 7 * 24)], {}, [{ subject: `${ORDERS_DB}#edge`, severity: 'high' }]],
     ['a failure after the evaluation moment', [failed('future', -1)], {}, []],
     ['a narrower window', [failed('f1', 30)], { windowDays: 1 }, []],
     ['a longer wait', [failed('f1', 20)], { reportAfterHours: 24 }, []],
     ['a wider recovery window forgives a later success', [failed('f1', 60), completed('ok', 60 - 40)], { recoveryWithinHours: 48 }, []],
-    ['a narrower recovery window does not', [failed('f1', 60), completed('ok', 60 - 30)], { reportAfterHours: 4, recoveryWithinHours: 24 }, [{ subject: `${ORDERS_DB}#f1`, severity: 'high' }]],
-    ['no wait: an unrecovered failure is reported at once', [failed('f1', MINUTE)], { reportAfterHours: 0 }, [{ subject: `${ORDERS_DB}#f1`, severity: 'high' }]],
+    [
+      'a narrower recovery window does not',
+      [failed('f1', 60), completed('ok', 60 - 30)],
+      { reportAfterHours: 4, recoveryWithinHours: 24 },
+      [{ subject: `${ORDERS_DB}#f1`, severity: 'high' }],
+    ],
+    [
+      'no wait: an unrecovered failure is reported at once',
+      [failed('f1', MINUTE)],
+      { reportAfterHours: 0 },
+      [{ subject: `${ORDERS_DB}#f1`, severity: 'high' }],
+    ],
     ['no wait, a success right after recovers it', [failed('f1', 2 * MINUTE), completed('ok', MINUTE)], { reportAfterHours: 0 }, []],
-    ['failed restores are not backup failures', [restoreJob({ state: 'FAILED', completedAt: hoursBefore(30) }), restoreJob({ jobId: 'r2', jobKind: 'restore', state: 'FAILED', completedAt: hoursBefore(30) })], {}, []],
+    [
+      'failed restores are not backup failures',
+      [
+        restoreJob({ state: 'FAILED', completedAt: hoursBefore(30) }),
+        restoreJob({ jobId: 'r2', jobKind: 'restore', state: 'FAILED', completedAt: hoursBefore(30) }),
+      ],
+      {},
+      [],
+    ],
     ['no jobs at all', [], {}, []],
   ])('%s', (_case, jobs, params, expected) => {
     expect(outcome(runBackupCheck(backupJobFailed, { jobs, params }))).toEqual(expected);
@@ -130,9 +182,13 @@ describe('backup-job-failed', () => {
     expect(backupJobFailed.params.safeParse({ recoveryWithinHours: -1 }).success).toBe(false);
     expect(backupJobFailed.params.safeParse({ tolerance: 24 }).success).toBe(false);
     const waitTooLong = backupJobFailed.params.safeParse({ reportAfterHours: 48, recoveryWithinHours: 24 });
-    expect(waitTooLong.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([['reportAfterHours', expect.stringContaining('must not exceed recoveryWithinHours')]]);
+    expect(waitTooLong.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([
+      ['reportAfterHours', expect.stringContaining('must not exceed recoveryWithinHours')],
+    ]);
     const legacy = backupJobFailed.params.safeParse({ toleranceHours: 24 });
-    expect(legacy.error?.issues.map((issue) => issue.message)).toEqual([expect.stringMatching(/^toleranceHours: replaced by reportAfterHours .* and recoveryWithinHours/)]);
+    expect(legacy.error?.issues.map((issue) => issue.message)).toEqual([
+      expect.stringMatching(/^toleranceHours: replaced by reportAfterHours .* and recoveryWithinHours/),
+    ]);
     expect(backupJobFailed.params.parse({})).toEqual({ windowDays: 7, reportAfterHours: 8, recoveryWithinHours: 36 });
     expect(backupJobFailed.references).toEqual(['A.8.13']);
   });

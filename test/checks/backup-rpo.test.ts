@@ -16,10 +16,12 @@ import {
 } from '../support/backup-records.ts';
 
 const SECOND = 1 / 3600;
-const orders = (hours: number | null, overrides: Partial<ProtectedResource> = {}) => protectedResource({ lastBackupAt: hours === null ? null : hoursBefore(hours), ...overrides });
+const orders = (hours: number | null, overrides: Partial<ProtectedResource> = {}) =>
+  protectedResource({ lastBackupAt: hours === null ? null : hoursBefore(hours), ...overrides });
 const sharedFs = (hours: number | null, overrides: Partial<ProtectedResource> = {}) =>
   protectedResource({ resourceId: SHARED_FS, resourceType: 'EFS', lastBackupAt: hours === null ? null : hoursBefore(hours), ...overrides });
-const job = (state: string, hours: number, overrides: Partial<BackupJob> = {}) => backupJob({ jobId: `${state}-${hours}`, state, startedAt: hoursBefore(hours + 1), completedAt: hoursBefore(hours), ...overrides });
+const job = (state: string, hours: number, overrides: Partial<BackupJob> = {}) =>
+  backupJob({ jobId: `${state}-${hours}`, state, startedAt: hoursBefore(hours + 1), completedAt: hoursBefore(hours), ...overrides });
 
 describe('backup-rpo', () => {
   it.each<[string, ProtectedResource[], BackupJob[], Record<string, unknown>, { subject: string; severity: string }[]]>([
@@ -31,11 +33,29 @@ describe('backup-rpo', () => {
     ['no last backup time, but a completed backup job within the RPO', [orders(null)], [job('COMPLETED', 3)], {}, []],
     ['an old last backup time, but a newer completed backup job', [orders(30)], [job('COMPLETED', 2)], {}, []],
     ['a newer backup job that failed does not count', [orders(30)], [job('FAILED', 2)], {}, [{ subject: ORDERS_DB, severity: 'medium' }]],
-    ['a newer backup job of another resource does not count', [orders(30)], [job('COMPLETED', 2, { resourceId: SHARED_FS, resourceType: 'EFS' })], {}, [{ subject: ORDERS_DB, severity: 'medium' }]],
+    [
+      'a newer backup job of another resource does not count',
+      [orders(30)],
+      [job('COMPLETED', 2, { resourceId: SHARED_FS, resourceType: 'EFS' })],
+      {},
+      [{ subject: ORDERS_DB, severity: 'medium' }],
+    ],
     ['a completed restore is not a backup', [orders(30)], [job('COMPLETED', 2, { jobKind: 'restore-test' })], {}, [{ subject: ORDERS_DB, severity: 'medium' }]],
     ['a resource type override loosens the RPO', [sharedFs(30)], [], { byResourceType: { RDS: 24, EFS: 48 } }, []],
-    ['a resource type override at its edge', [sharedFs(48), sharedFs(48 + SECOND, { resourceId: `${SHARED_FS}-2` })], [], { byResourceType: { EFS: 48 } }, [{ subject: `${SHARED_FS}-2`, severity: 'medium' }]],
-    ['a resource type override tightens the RPO, matched without regard to case', [orders(13)], [], { byResourceType: { rds: 12 } }, [{ subject: ORDERS_DB, severity: 'medium' }]],
+    [
+      'a resource type override at its edge',
+      [sharedFs(48), sharedFs(48 + SECOND, { resourceId: `${SHARED_FS}-2` })],
+      [],
+      { byResourceType: { EFS: 48 } },
+      [{ subject: `${SHARED_FS}-2`, severity: 'medium' }],
+    ],
+    [
+      'a resource type override tightens the RPO, matched without regard to case',
+      [orders(13)],
+      [],
+      { byResourceType: { rds: 12 } },
+      [{ subject: ORDERS_DB, severity: 'medium' }],
+    ],
     ['a resource type override does not touch other types', [orders(30)], [], { byResourceType: { EFS: 48 } }, [{ subject: ORDERS_DB, severity: 'medium' }]],
     [
       'a tag override beats the resource type',
@@ -44,21 +64,44 @@ describe('backup-rpo', () => {
       { byResourceType: { RDS: 48 }, byTag: [{ key: 'tier', value: 'gold', rpoHours: 4 }] },
       [{ subject: ORDERS_DB, severity: 'medium' }],
     ],
-    ['a tag override with another value does not apply', [orders(30, { tags: { tier: 'silver' } })], [], { byResourceType: { RDS: 48 }, byTag: [{ key: 'tier', value: 'gold', rpoHours: 4 }] }, []],
+    [
+      'a tag override with another value does not apply',
+      [orders(30, { tags: { tier: 'silver' } })],
+      [],
+      { byResourceType: { RDS: 48 }, byTag: [{ key: 'tier', value: 'gold', rpoHours: 4 }] },
+      [],
+    ],
     [
       'of two matching tag overrides, the strictest applies',
       [orders(3, { tags: { tier: 'gold', pci: 'yes' } })],
       [],
-      { byTag: [{ key: 'tier', value: 'gold', rpoHours: 4 }, { key: 'pci', value: 'yes', rpoHours: 2 }] },
+      {
+        byTag: [
+          { key: 'tier', value: 'gold', rpoHours: 4 },
+          { key: 'pci', value: 'yes', rpoHours: 2 },
+        ],
+      },
       [{ subject: ORDERS_DB, severity: 'medium' }],
     ],
-    ['a tag override loosening the RPO beats the default', [orders(60, { tags: { tier: 'archive' } })], [], { byTag: [{ key: 'tier', value: 'archive', rpoHours: 168 }] }, []],
+    [
+      'a tag override loosening the RPO beats the default',
+      [orders(60, { tags: { tier: 'archive' } })],
+      [],
+      { byTag: [{ key: 'tier', value: 'archive', rpoHours: 168 }] },
+      [],
+    ],
     ['no protected resources at all', [], [job('COMPLETED', 2)], {}, [{ subject: 'protected-resources', severity: 'high' }]],
     ['no protected resources, when that is allowed', [], [], { requireProtectedResources: false }, []],
-    ['several resources, each judged on its own', [orders(2), sharedFs(30), sharedFs(null, { resourceId: `${SHARED_FS}-new` })], [], {}, [
-      { subject: SHARED_FS, severity: 'medium' },
-      { subject: `${SHARED_FS}-new`, severity: 'high' },
-    ]],
+    [
+      'several resources, each judged on its own',
+      [orders(2), sharedFs(30), sharedFs(null, { resourceId: `${SHARED_FS}-new` })],
+      [],
+      {},
+      [
+        { subject: SHARED_FS, severity: 'medium' },
+        { subject: `${SHARED_FS}-new`, severity: 'high' },
+      ],
+    ],
   ])('%s', (_case, resources, jobs, params, expected) => {
     expect(outcome(runBackupCheck(backupRpo, { resources, jobs, params }))).toEqual(expected);
   });

@@ -42,7 +42,9 @@ describe('checkEvidence', () => {
   });
 
   it('hands a check the catalog context it was given, and refuses a kind it was not', () => {
-    const statuses = [{ controlId: 'backups', references: ['A.8.13'], status: 'pass' as const, evaluatedAt: '2025-05-31T06:00:00.000Z', runId: 'control:backups:1' }];
+    const statuses = [
+      { controlId: 'backups', references: ['A.8.13'], status: 'pass' as const, evaluatedAt: '2025-05-31T06:00:00.000Z', runId: 'control:backups:1' },
+    ];
     const evidence = checkEvidence(snapshots, { 'control-status': statuses });
     expect(evidence.context('control-status')).toBe(statuses);
     expect(() => evidence.context('isms-change')).toThrow('no isms-change context was supplied to this evaluation');
@@ -67,9 +69,15 @@ describe('defineCheck', () => {
       inputs: ['identity'],
       params: z.strictObject({}),
       evaluate: (evidence) =>
-        evidence.records('identity').map((record) => ({ subject: record.username, title: 't', severity: 'low' as const, detail: '', values: {}, evidenceIds: [] })),
+        evidence
+          .records('identity')
+          .map((record) => ({ subject: record.username, title: 't', severity: 'low' as const, detail: '', values: {}, evidenceIds: [] })),
     });
-    const deviations = check.evaluate(checkEvidence([{ evidenceId: 'ev', records: [identity({ username: 'a' }), identity({ username: 'b' })] }]), {}, new Date());
+    const deviations = check.evaluate(
+      checkEvidence([{ evidenceId: 'ev', records: [identity({ username: 'a' }), identity({ username: 'b' })] }]),
+      {},
+      new Date(),
+    );
     expect(deviations.map(({ checkId, subject }) => ({ checkId, subject }))).toEqual([
       { checkId: 'every-identity', subject: 'a' },
       { checkId: 'every-identity', subject: 'b' },

@@ -28,18 +28,33 @@ const rows: { name: string; cells: Parameters<typeof reportEntry>[0]; privileged
   { name: 'no console password and no key at all: not an active account', cells: { user_creation_time: reported(900) }, raised: [] },
   {
     name: 'a key-only user without MFA, key in use: nothing for MFA to protect',
-    cells: { user_creation_time: reported(900), access_key_1_active: 'true', access_key_1_last_rotated: reported(30), access_key_1_last_used_date: reported(1) },
+    cells: {
+      user_creation_time: reported(900),
+      access_key_1_active: 'true',
+      access_key_1_last_rotated: reported(30),
+      access_key_1_last_used_date: reported(1),
+    },
     raised: ['orphan-account'],
   },
   {
     name: 'a privileged key-only user without MFA: still not mfa-missing',
-    cells: { user_creation_time: reported(900), access_key_1_active: 'true', access_key_1_last_rotated: reported(30), access_key_1_last_used_date: reported(1) },
+    cells: {
+      user_creation_time: reported(900),
+      access_key_1_active: 'true',
+      access_key_1_last_rotated: reported(30),
+      access_key_1_last_used_date: reported(1),
+    },
     privileged: true,
     raised: ['orphan-account'],
   },
   {
     name: 'a key-only user whose key is old and idle: stale-credentials judges it',
-    cells: { user_creation_time: reported(900), access_key_1_active: 'true', access_key_1_last_rotated: reported(200), access_key_1_last_used_date: reported(100) },
+    cells: {
+      user_creation_time: reported(900),
+      access_key_1_active: 'true',
+      access_key_1_last_rotated: reported(200),
+      access_key_1_last_used_date: reported(100),
+    },
     raised: ['inactive-account', 'stale-credentials', 'orphan-account'],
   },
   {

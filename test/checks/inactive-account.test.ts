@@ -9,18 +9,35 @@ const JDOE = 'aws-iam:111122223333:jdoe';
 const rows: { name: string; account: Identity; params?: Record<string, unknown>; expected: { subject: string; severity: string }[] }[] = [
   { name: 'last login 91 days ago', account: identity({ lastLoginAt: daysBefore(91) }), expected: [{ subject: JDOE, severity: 'medium' }] },
   { name: 'last login exactly 90 days ago is within the limit', account: identity({ lastLoginAt: daysBefore(90) }), expected: [] },
-  { name: 'last login 90 days and one second ago', account: identity({ lastLoginAt: daysBefore(90 + 1 / 86_400) }), expected: [{ subject: JDOE, severity: 'medium' }] },
+  {
+    name: 'last login 90 days and one second ago',
+    account: identity({ lastLoginAt: daysBefore(90 + 1 / 86_400) }),
+    expected: [{ subject: JDOE, severity: 'medium' }],
+  },
   { name: 'last login 30 days ago', account: identity({ lastLoginAt: daysBefore(30) }), expected: [] },
   { name: '+02:00 login exactly 90 days before a UTC evaluation time', account: identity({ lastLoginAt: '2025-03-03T02:00:00+02:00' }), expected: [] },
-  { name: '+02:00 login one second beyond 90 days', account: identity({ lastLoginAt: '2025-03-03T01:59:59+02:00' }), expected: [{ subject: JDOE, severity: 'medium' }] },
-  { name: 'never logged in (null) is account-never-used\'s case', account: identity({ lastLoginAt: null, createdAt: daysBefore(400) }), expected: [] },
+  {
+    name: '+02:00 login one second beyond 90 days',
+    account: identity({ lastLoginAt: '2025-03-03T01:59:59+02:00' }),
+    expected: [{ subject: JDOE, severity: 'medium' }],
+  },
+  { name: "never logged in (null) is account-never-used's case", account: identity({ lastLoginAt: null, createdAt: daysBefore(400) }), expected: [] },
   { name: "'unknown' is never judged", account: identity({ lastLoginAt: 'unknown', credentials: [accessKey({ lastUsedAt: daysBefore(300) })] }), expected: [] },
   { name: 'login in the future (clock skew)', account: identity({ lastLoginAt: '2025-06-02T00:00:00Z' }), expected: [] },
   { name: 'suspended', account: identity({ status: 'suspended', lastLoginAt: daysBefore(200) }), expected: [] },
   { name: 'disabled', account: identity({ status: 'disabled', lastLoginAt: daysBefore(200) }), expected: [] },
   { name: 'deleted', account: identity({ status: 'deleted', lastLoginAt: daysBefore(200) }), expected: [] },
-  { name: 'privileged escalates to high', account: identity({ privileged: true, lastLoginAt: daysBefore(91) }), expected: [{ subject: JDOE, severity: 'high' }] },
-  { name: 'CIS 45 days: 46 days is beyond', account: identity({ lastLoginAt: daysBefore(46) }), params: { maxInactiveDays: 45 }, expected: [{ subject: JDOE, severity: 'medium' }] },
+  {
+    name: 'privileged escalates to high',
+    account: identity({ privileged: true, lastLoginAt: daysBefore(91) }),
+    expected: [{ subject: JDOE, severity: 'high' }],
+  },
+  {
+    name: 'CIS 45 days: 46 days is beyond',
+    account: identity({ lastLoginAt: daysBefore(46) }),
+    params: { maxInactiveDays: 45 },
+    expected: [{ subject: JDOE, severity: 'medium' }],
+  },
   { name: 'CIS 45 days: exactly 45 is within', account: identity({ lastLoginAt: daysBefore(45) }), params: { maxInactiveDays: 45 }, expected: [] },
   {
     name: 'old login but an access key used last week: in use',
@@ -76,6 +93,11 @@ describe('inactive-account', () => {
       identities: [identity({ lastLoginAt: daysBefore(300), credentials: [accessKey({ createdAt: daysBefore(400), lastUsedAt: daysBefore(120) })] })],
     });
     expect(deviation?.detail).toContain('last used a credential at');
-    expect(deviation?.values).toMatchObject({ lastLoginAt: daysBefore(300), lastCredentialUseAt: daysBefore(120), lastActivityAt: daysBefore(120), daysInactive: 120 });
+    expect(deviation?.values).toMatchObject({
+      lastLoginAt: daysBefore(300),
+      lastCredentialUseAt: daysBefore(120),
+      lastActivityAt: daysBefore(120),
+      daysInactive: 120,
+    });
   });
 });

@@ -9,7 +9,8 @@ import { AT, hoursBefore, identity, leaver, person } from '../support/records.ts
 import { HR_EVIDENCE, IDENTITY_EVIDENCE, outcome, runCheck } from './run-check.ts';
 
 const jane = (overrides: Parameters<typeof identity>[0] = {}) => identity({ username: 'jane', email: 'jane.doe@example.com', ...overrides });
-const janeLeft = (hoursAgo: number, overrides: Parameters<typeof leaver>[1] = {}) => leaver(hoursAgo, { employeeId: 'E1', email: 'jane.doe@example.com', ...overrides });
+const janeLeft = (hoursAgo: number, overrides: Parameters<typeof leaver>[1] = {}) =>
+  leaver(hoursAgo, { employeeId: 'E1', email: 'jane.doe@example.com', ...overrides });
 const JANE = 'aws-iam:111122223333:jane';
 
 interface Row {
@@ -23,9 +24,19 @@ interface Row {
 
 const rows: Row[] = [
   { name: 'leaver terminated 48h ago, account active', identities: [jane()], people: [janeLeft(48)], expected: [{ subject: JANE, severity: 'high' }] },
-  { name: 'privileged account escalates to critical', identities: [jane({ privileged: true })], people: [janeLeft(48)], expected: [{ subject: JANE, severity: 'critical' }] },
+  {
+    name: 'privileged account escalates to critical',
+    identities: [jane({ privileged: true })],
+    people: [janeLeft(48)],
+    expected: [{ subject: JANE, severity: 'critical' }],
+  },
   { name: 'exactly at the 24h SLA is still within it', identities: [jane()], people: [janeLeft(24)], expected: [] },
-  { name: 'one millisecond past the SLA', identities: [jane()], people: [janeLeft(0, { terminationDate: '2025-05-30T23:59:59.999Z' })], expected: [{ subject: JANE, severity: 'high' }] },
+  {
+    name: 'one millisecond past the SLA',
+    identities: [jane()],
+    people: [janeLeft(0, { terminationDate: '2025-05-30T23:59:59.999Z' })],
+    expected: [{ subject: JANE, severity: 'high' }],
+  },
   { name: 'inside the SLA', identities: [jane()], people: [janeLeft(23)], expected: [] },
   {
     name: '+02:00 termination exactly 24h before a UTC evaluation time',
@@ -88,7 +99,7 @@ const rows: Row[] = [
     expected: [{ subject: 'google-workspace:C01:jane', severity: 'high' }],
   },
   {
-    name: 'bare username joins only through the source\'s join',
+    name: "bare username joins only through the source's join",
     identities: [identity({ username: 'jdoe-admin', email: null })],
     people: [janeLeft(48)],
     expected: [],
@@ -115,7 +126,7 @@ const rows: Row[] = [
     expected: [{ subject: 'aws-iam:111122223333:jdoe', severity: 'high' }],
   },
   {
-    name: 'a mapping file entry overrides the template that names the leaver: the account is a current employee\'s',
+    name: "a mapping file entry overrides the template that names the leaver: the account is a current employee's",
     identities: [identity({ username: 'jane.doe', email: null })],
     people: [janeLeft(48), person({ employeeId: 'E2', email: 'jane.smith@example.com' })],
     join: withMapping(join({ template: '{username}@example.com' }), { 'jane.doe': 'jane.smith@example.com' }),
@@ -128,11 +139,21 @@ const rows: Row[] = [
     expected: [],
   },
   { name: 'slaHours 72: 48h is within', identities: [jane()], people: [janeLeft(48)], params: { slaHours: 72 }, expected: [] },
-  { name: 'slaHours 72: 73h is beyond', identities: [jane()], people: [janeLeft(73)], params: { slaHours: 72 }, expected: [{ subject: JANE, severity: 'high' }] },
+  {
+    name: 'slaHours 72: 73h is beyond',
+    identities: [jane()],
+    people: [janeLeft(73)],
+    params: { slaHours: 72 },
+    expected: [{ subject: JANE, severity: 'high' }],
+  },
   { name: 'account of someone else', identities: [identity({ username: 'bob' })], people: [janeLeft(48)], expected: [] },
   {
     name: 'one leaver, accounts in two systems: one deviation each',
-    identities: [jane(), jane({ source: 'entra-id', tenant: 'contoso', id: '7f3e' }), jane({ source: 'github', tenant: 'acme', id: '99', status: 'suspended' })],
+    identities: [
+      jane(),
+      jane({ source: 'entra-id', tenant: 'contoso', id: '7f3e' }),
+      jane({ source: 'github', tenant: 'acme', id: '99', status: 'suspended' }),
+    ],
     people: [janeLeft(48)],
     expected: [
       { subject: JANE, severity: 'high' },
@@ -146,14 +167,16 @@ describe('leaver-still-active', () => {
     expect(outcome(runCheck(leaverStillActive, { identities, people, params, join: rules }))).toEqual(expected);
   });
 
-  it('refuses the per-check mappings that moved to the source\'s join, saying where they went', () => {
+  it("refuses the per-check mappings that moved to the source's join, saying where they went", () => {
     const refused = leaverStillActive.params.safeParse({ mappings: { E1: ['jdoe-admin'] }, ignorePlusAddressing: false, slaHour: 4 });
     expect(refused.success).toBe(false);
     expect(refused.error?.issues.map((issue) => issue.message)).toEqual([
       "mappings: moved to the source's join: list the exceptions in a CSV file (account,email) named by join.mappingFile on the source or connector instance; " +
         "ignorePlusAddressing: moved to the source's join: join.ignorePlusAddressing on the source or connector instance; unrecognized: slaHour",
     ]);
-    expect(orphanAccount.params.safeParse({ mappings: {} }).error?.issues.map((issue) => issue.message)).toEqual([expect.stringMatching(/^mappings: moved to the source's join/)]);
+    expect(orphanAccount.params.safeParse({ mappings: {} }).error?.issues.map((issue) => issue.message)).toEqual([
+      expect.stringMatching(/^mappings: moved to the source's join/),
+    ]);
   });
 
   it('names the system, account and person, with the values and the evidence that triggered it', () => {
@@ -229,11 +252,23 @@ describe('leaverClock', () => {
 
   it('lists each matched account of each leaver, revoked or not, with the hours since termination', () => {
     const entries = clockOf(
-      [jane(), jane({ source: 'entra-id', tenant: 'contoso', id: '7f3e', status: 'disabled' }), jane({ source: 'github', tenant: 'acme', id: '9', status: 'deleted' })],
+      [
+        jane(),
+        jane({ source: 'entra-id', tenant: 'contoso', id: '7f3e', status: 'disabled' }),
+        jane({ source: 'github', tenant: 'acme', id: '9', status: 'deleted' }),
+      ],
       [janeLeft(36)],
     );
     expect(entries).toEqual([
-      { employeeId: 'E1', system: 'aws-iam', tenant: '111122223333', account: 'jane', terminationDate: hoursBefore(36), active: true, hoursSinceTermination: 36 },
+      {
+        employeeId: 'E1',
+        system: 'aws-iam',
+        tenant: '111122223333',
+        account: 'jane',
+        terminationDate: hoursBefore(36),
+        active: true,
+        hoursSinceTermination: 36,
+      },
       { employeeId: 'E1', system: 'entra-id', tenant: 'contoso', account: 'jane', terminationDate: hoursBefore(36), active: false, hoursSinceTermination: 36 },
       { employeeId: 'E1', system: 'github', tenant: 'acme', account: 'jane', terminationDate: hoursBefore(36), active: false, hoursSinceTermination: 36 },
     ]);
@@ -264,7 +299,9 @@ describe('leaverClock', () => {
   it("joins by the source's join", () => {
     const admin = identity({ username: 'jdoe-admin', email: null });
     expect(clockOf([admin], [janeLeft(48)])).toEqual([]);
-    expect(clockOf([admin], [janeLeft(48)], AT, withMapping(join(), { 'jdoe-admin': 'jane.doe@example.com' })).map((entry) => entry.account)).toEqual(['jdoe-admin']);
+    expect(clockOf([admin], [janeLeft(48)], AT, withMapping(join(), { 'jdoe-admin': 'jane.doe@example.com' })).map((entry) => entry.account)).toEqual([
+      'jdoe-admin',
+    ]);
   });
 
   it('needs nothing but the evidence and the moment: the same input gives the same clock', () => {

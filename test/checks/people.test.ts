@@ -44,7 +44,11 @@ describe('indexPeople', () => {
     { name: 'a leaver matches too (any status)', account: { email: 'bob@example.com' }, expected: [['E2', 'email', 'email']] },
     { name: 'a non-address alias never joins a bare username', account: { username: 'not-an-address', email: null }, expected: [] },
     { name: 'no email at all', account: { username: 'root', email: null }, expected: [] },
-    { name: 'an alias the directory lists for the account', account: { username: 'jane', email: 'j@other.example', raw: { aliases: [7, 'Jane.Doe@example.com'] } }, expected: [['E1', 'alias', 'email']] },
+    {
+      name: 'an alias the directory lists for the account',
+      account: { username: 'jane', email: 'j@other.example', raw: { aliases: [7, 'Jane.Doe@example.com'] } },
+      expected: [['E1', 'alias', 'email']],
+    },
     { name: 'raw aliases that are not a list are ignored', account: { username: 'jane', email: null, raw: { aliases: 'jane.doe@example.com' } }, expected: [] },
     { name: 'other person', account: { email: 'carol@example.com' }, expected: [] },
   ])('by default: $name', ({ account, expected }) => {
@@ -52,31 +56,106 @@ describe('indexPeople', () => {
   });
 
   it.each([
-    { name: 'template {username}@example.com', rules: join({ template: '{username}@example.com' }), account: { username: 'Jane.Doe', email: null }, expected: [['E1', 'template', 'email']] },
-    { name: 'template to an HR alias', rules: join({ template: '{username}@example.com' }), account: { username: 'jd', email: null }, expected: [['E1', 'template', 'alias']] },
-    { name: 'template of the local part of a UPN', rules: join({ template: '{localPart}@example.com' }), account: { username: 'jane.doe@corp.onmicrosoft.com', email: null }, expected: [['E1', 'template', 'email']] },
-    { name: 'the second of two templates', rules: join({ template: ['{username}@contractors.example.com', '{username}@example.com'] }), account: { username: 'bob', email: null }, expected: [['E2', 'template', 'email']] },
+    {
+      name: 'template {username}@example.com',
+      rules: join({ template: '{username}@example.com' }),
+      account: { username: 'Jane.Doe', email: null },
+      expected: [['E1', 'template', 'email']],
+    },
+    {
+      name: 'template to an HR alias',
+      rules: join({ template: '{username}@example.com' }),
+      account: { username: 'jd', email: null },
+      expected: [['E1', 'template', 'alias']],
+    },
+    {
+      name: 'template of the local part of a UPN',
+      rules: join({ template: '{localPart}@example.com' }),
+      account: { username: 'jane.doe@corp.onmicrosoft.com', email: null },
+      expected: [['E1', 'template', 'email']],
+    },
+    {
+      name: 'the second of two templates',
+      rules: join({ template: ['{username}@contractors.example.com', '{username}@example.com'] }),
+      account: { username: 'bob', email: null },
+      expected: [['E2', 'template', 'email']],
+    },
     { name: 'a template that makes nobody', rules: join({ template: '{username}@example.com' }), account: { username: 'carol', email: null }, expected: [] },
-    { name: 'tag holding the address (AWS Key/Value)', rules: join({ tag: 'email' }), account: { username: 'jdoe', email: null, raw: { tags: [{ Key: 'Email', Value: 'jane.doe@example.com' }] } }, expected: [['E1', 'tag', 'email']] },
-    { name: 'tag holding the employee id', rules: join({ tag: { key: 'employee-id', matches: 'employeeId' } }), account: { username: 'jdoe', email: null, raw: { tags: { 'employee-id': ' e1 ' } } }, expected: [['E1', 'tag', 'employeeId']] },
+    {
+      name: 'tag holding the address (AWS Key/Value)',
+      rules: join({ tag: 'email' }),
+      account: { username: 'jdoe', email: null, raw: { tags: [{ Key: 'Email', Value: 'jane.doe@example.com' }] } },
+      expected: [['E1', 'tag', 'email']],
+    },
+    {
+      name: 'tag holding the employee id',
+      rules: join({ tag: { key: 'employee-id', matches: 'employeeId' } }),
+      account: { username: 'jdoe', email: null, raw: { tags: { 'employee-id': ' e1 ' } } },
+      expected: [['E1', 'tag', 'employeeId']],
+    },
     { name: 'a tag without a value', rules: join({ tag: 'email' }), account: { username: 'jdoe', email: null, raw: { tags: ['email'] } }, expected: [] },
-    { name: 'attribute at a dotted path', rules: join({ attribute: 'profile.workEmail' }), account: { username: 'jdoe', email: null, raw: { profile: { workEmail: 'bob@example.com' } } }, expected: [['E2', 'attribute', 'email']] },
-    { name: 'attribute holding a list', rules: join({ attribute: 'owners' }), account: { username: 'jdoe', email: null, raw: { owners: [3, 'jd@example.com'] } }, expected: [['E1', 'attribute', 'alias']] },
-    { name: 'attribute holding an employee id', rules: join({ attribute: { name: 'employeeNumber', matches: 'employeeId' } }), account: { username: 'jdoe', email: null, raw: { employeeNumber: 'E2' } }, expected: [['E2', 'attribute', 'employeeId']] },
-    { name: 'email off: the account\'s own address does not join', rules: join({ email: false, template: '{username}@example.com' }), account: { username: 'bob', email: 'jane.doe@example.com' }, expected: [['E2', 'template', 'email']] },
-    { name: 'aliases off', rules: join({ aliases: false }), account: { username: 'jane', email: null, raw: { aliases: ['jane.doe@example.com'] } }, expected: [] },
+    {
+      name: 'attribute at a dotted path',
+      rules: join({ attribute: 'profile.workEmail' }),
+      account: { username: 'jdoe', email: null, raw: { profile: { workEmail: 'bob@example.com' } } },
+      expected: [['E2', 'attribute', 'email']],
+    },
+    {
+      name: 'attribute holding a list',
+      rules: join({ attribute: 'owners' }),
+      account: { username: 'jdoe', email: null, raw: { owners: [3, 'jd@example.com'] } },
+      expected: [['E1', 'attribute', 'alias']],
+    },
+    {
+      name: 'attribute holding an employee id',
+      rules: join({ attribute: { name: 'employeeNumber', matches: 'employeeId' } }),
+      account: { username: 'jdoe', email: null, raw: { employeeNumber: 'E2' } },
+      expected: [['E2', 'attribute', 'employeeId']],
+    },
+    {
+      name: "email off: the account's own address does not join",
+      rules: join({ email: false, template: '{username}@example.com' }),
+      account: { username: 'bob', email: 'jane.doe@example.com' },
+      expected: [['E2', 'template', 'email']],
+    },
+    {
+      name: 'aliases off',
+      rules: join({ aliases: false }),
+      account: { username: 'jane', email: null, raw: { aliases: ['jane.doe@example.com'] } },
+      expected: [],
+    },
     { name: 'plus-addressing kept apart', rules: join({ ignorePlusAddressing: false }), account: { email: 'jane.doe+x@example.com' }, expected: [] },
   ])('by join: $name', ({ rules, account, expected }) => {
     expect(matched(account, rules)).toEqual(expected);
   });
 
   it.each<{ name: string; rows: Record<string, string>; account: Parameters<typeof identity>[0]; expected: string[][] }>([
-    { name: 'username', rows: { 'jdoe-admin': 'jane.doe@example.com' }, account: { username: 'jdoe-admin', email: null }, expected: [['E1', 'mapping', 'email']] },
-    { name: 'username in another case, padded', rows: { ' JDOE-Admin ': 'jane.doe@example.com' }, account: { username: 'jdoe-admin', email: null }, expected: [['E1', 'mapping', 'email']] },
-    { name: 'the account id', rows: { 'arn:aws:iam::111122223333:user/ops': 'bob@example.com' }, account: { username: 'ops', id: 'arn:aws:iam::111122223333:user/ops', email: null }, expected: [['E2', 'mapping', 'email']] },
+    {
+      name: 'username',
+      rows: { 'jdoe-admin': 'jane.doe@example.com' },
+      account: { username: 'jdoe-admin', email: null },
+      expected: [['E1', 'mapping', 'email']],
+    },
+    {
+      name: 'username in another case, padded',
+      rows: { ' JDOE-Admin ': 'jane.doe@example.com' },
+      account: { username: 'jdoe-admin', email: null },
+      expected: [['E1', 'mapping', 'email']],
+    },
+    {
+      name: 'the account id',
+      rows: { 'arn:aws:iam::111122223333:user/ops': 'bob@example.com' },
+      account: { username: 'ops', id: 'arn:aws:iam::111122223333:user/ops', email: null },
+      expected: [['E2', 'mapping', 'email']],
+    },
     { name: 'to an HR alias', rows: { ops: 'JD@example.com' }, account: { username: 'ops', email: null }, expected: [['E1', 'mapping', 'alias']] },
     // The exception replaces the rules: the template would join jane.doe to E1, the file says the account is Bob's.
-    { name: 'overriding the rules', rows: { 'jane.doe': 'bob@example.com' }, account: { username: 'jane.doe', email: 'jane.doe@example.com' }, expected: [['E2', 'mapping', 'email']] },
+    {
+      name: 'overriding the rules',
+      rows: { 'jane.doe': 'bob@example.com' },
+      account: { username: 'jane.doe', email: 'jane.doe@example.com' },
+      expected: [['E2', 'mapping', 'email']],
+    },
     { name: 'to an address HR does not list', rows: { ghost: 'ghost@example.com' }, account: { username: 'ghost', email: null }, expected: [] },
   ])('by mapping file: $name', ({ rows, account, expected }) => {
     expect(matched(account, withMapping(join({ template: '{username}@example.com' }), rows))).toEqual(expected);
@@ -88,9 +167,12 @@ describe('indexPeople', () => {
 
   it('lists a person once, by the strongest route, when several routes match', () => {
     expect(matched({ username: 'jd@example.com', email: 'jane.doe@example.com' })).toEqual([['E1', 'email', 'email']]);
-    expect(matched({ username: 'jane.doe', email: 'jd@example.com', raw: { tags: { email: 'jane.doe@example.com' } } }, join({ tag: 'email', template: '{username}@example.com' }))).toEqual([
-      ['E1', 'tag', 'email'],
-    ]);
+    expect(
+      matched(
+        { username: 'jane.doe', email: 'jd@example.com', raw: { tags: { email: 'jane.doe@example.com' } } },
+        join({ tag: 'email', template: '{username}@example.com' }),
+      ),
+    ).toEqual([['E1', 'tag', 'email']]);
   });
 
   it('returns every person an address belongs to', () => {
@@ -141,13 +223,19 @@ describe('indexPeople: several routes to several people', () => {
     const second = index.matchesOf(identity({ username: 'JANE', email: 'Jane+ci@Example.com', source: 'google-workspace' }), DEFAULT_JOIN);
     expect(second).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
-    expect(index.matchesOf(identity({ username: 'nobody', email: null }), DEFAULT_JOIN)).toBe(index.matchesOf(identity({ username: 'root', email: null }), DEFAULT_JOIN));
+    expect(index.matchesOf(identity({ username: 'nobody', email: null }), DEFAULT_JOIN)).toBe(
+      index.matchesOf(identity({ username: 'root', email: null }), DEFAULT_JOIN),
+    );
   });
 });
 
 describe('accountOwners', () => {
   const jane = person({ employeeId: 'E1', email: 'jane@example.com' });
-  const accounts = [identity({ username: 'jane', email: 'jane@example.com' }), identity({ username: 'ops', email: null }), identity({ username: 'jd', email: 'JANE@example.com' })];
+  const accounts = [
+    identity({ username: 'jane', email: 'jane@example.com' }),
+    identity({ username: 'ops', email: null }),
+    identity({ username: 'jd', email: 'JANE@example.com' }),
+  ];
   const github = [identity({ source: 'github', username: 'jane', email: null })];
   const evidenceOf = (iamJoin?: AccountJoin) =>
     checkEvidence([
@@ -155,7 +243,8 @@ describe('accountOwners', () => {
       { evidenceId: 'ev-github', records: github, join: join({ template: '{username}@example.com' }) },
       { evidenceId: 'ev-hr', records: [jane] },
     ]);
-  const owners = (evidence: CheckEvidence) => accountOwners(evidence).map((matches) => matches.map(({ person: p, matchedBy }) => `${p.employeeId}:${matchedBy}`));
+  const owners = (evidence: CheckEvidence) =>
+    accountOwners(evidence).map((matches) => matches.map(({ person: p, matchedBy }) => `${p.employeeId}:${matchedBy}`));
 
   it('joins every account by the join of its own source, at its position in the evidence', () => {
     expect(owners(evidenceOf())).toEqual([['E1:email'], [], ['E1:email'], ['E1:template']]);

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { restoreTest } from '../../checks/index.ts';
 import { currentPeriod } from '../../checks/restore-test.ts';
 import type { BackupJob, ProtectedResource } from '../../core/records.ts';
-import { backupJob, JOB_EVIDENCE, ORDERS_DB, outcome, protectedResource, RESOURCE_EVIDENCE, restoreJob, runBackupCheck, SHARED_FS } from '../support/backup-records.ts';
+import {
+  backupJob,
+  JOB_EVIDENCE,
+  ORDERS_DB,
+  outcome,
+  protectedResource,
+  RESOURCE_EVIDENCE,
+  restoreJob,
+  runBackupCheck,
+  SHARED_FS,
+} from '../support/backup-records.ts';
 
 /** A restore test that ended at `completedAt`. */
 const tested = (completedAt: string, overrides: Partial<BackupJob> = {}) =>
@@ -44,7 +54,14 @@ describe('restore-test', () => {
       {},
       [{ subject: `${ORDERS_DB}#rt-failed`, severity: 'high' }],
     ],
-    ['a failed restore test of the previous quarter is not reported again', MID_Q2, [tested('2025-03-20T00:00:00.000Z', { state: 'FAILED' }), tested('2025-05-02T00:00:00.000Z')], [], {}, []],
+    [
+      'a failed restore test of the previous quarter is not reported again',
+      MID_Q2,
+      [tested('2025-03-20T00:00:00.000Z', { state: 'FAILED' }), tested('2025-05-02T00:00:00.000Z')],
+      [],
+      {},
+      [],
+    ],
     [
       'a failed manual restore is a failed test only when manual restores count',
       MID_Q2,
@@ -65,13 +82,41 @@ describe('restore-test', () => {
     ['monthly: a test this month', MID_Q2, [tested('2025-05-01T00:00:00.000Z')], [], { period: 'month' }, []],
     ['yearly: a test in January', MID_Q2, [tested('2025-01-02T00:00:00.000Z')], [], { period: 'year' }, []],
     ['yearly: a test last December', MID_Q2, [tested('2024-12-31T23:59:59.999Z')], [], { period: 'year' }, [MISSING]],
-    ['per resource type: every protected type tested', MID_Q2, [tested('2025-05-01T00:00:00.000Z'), tested('2025-05-02T00:00:00.000Z', { resourceId: SHARED_FS, resourceType: 'EFS' })], [protectedResource(), efs()], { perResourceType: true }, []],
-    ['per resource type: one protected type untested', MID_Q2, [tested('2025-05-01T00:00:00.000Z')], [protectedResource(), efs()], { perResourceType: true }, [{ subject: 'restore-test:EFS', severity: 'medium' }]],
-    ['per resource type: nothing tested', MID_Q2, [], [protectedResource(), efs()], { perResourceType: true }, [
-      { subject: 'restore-test:EFS', severity: 'medium' },
-      { subject: 'restore-test:RDS', severity: 'medium' },
-    ]],
-    ['per resource type without an inventory: the backed-up types', MID_Q2, [backupJob({ resourceId: SHARED_FS, resourceType: 'EFS' }), tested('2025-05-01T00:00:00.000Z')], [], { perResourceType: true }, [{ subject: 'restore-test:EFS', severity: 'medium' }]],
+    [
+      'per resource type: every protected type tested',
+      MID_Q2,
+      [tested('2025-05-01T00:00:00.000Z'), tested('2025-05-02T00:00:00.000Z', { resourceId: SHARED_FS, resourceType: 'EFS' })],
+      [protectedResource(), efs()],
+      { perResourceType: true },
+      [],
+    ],
+    [
+      'per resource type: one protected type untested',
+      MID_Q2,
+      [tested('2025-05-01T00:00:00.000Z')],
+      [protectedResource(), efs()],
+      { perResourceType: true },
+      [{ subject: 'restore-test:EFS', severity: 'medium' }],
+    ],
+    [
+      'per resource type: nothing tested',
+      MID_Q2,
+      [],
+      [protectedResource(), efs()],
+      { perResourceType: true },
+      [
+        { subject: 'restore-test:EFS', severity: 'medium' },
+        { subject: 'restore-test:RDS', severity: 'medium' },
+      ],
+    ],
+    [
+      'per resource type without an inventory: the backed-up types',
+      MID_Q2,
+      [backupJob({ resourceId: SHARED_FS, resourceType: 'EFS' }), tested('2025-05-01T00:00:00.000Z')],
+      [],
+      { perResourceType: true },
+      [{ subject: 'restore-test:EFS', severity: 'medium' }],
+    ],
     ['per resource type with nothing known: one test overall is still required', MID_Q2, [], [], { perResourceType: true }, [MISSING]],
     ['overall: one test covers every type', MID_Q2, [tested('2025-05-01T00:00:00.000Z')], [protectedResource(), efs()], {}, []],
   ])('%s', (_case, at, jobs, resources, params, expected) => {
@@ -87,7 +132,14 @@ describe('restore-test', () => {
         title: 'No completed restore test of EFS in 2025-Q2',
         severity: 'medium',
         detail: 'EFS resources are backed up, but no restore test of EFS completed between 2025-04-01T00:00:00.000Z and 2025-05-18T12:00:00.000Z.',
-        values: { period: 'quarter', periodLabel: '2025-Q2', periodStart: '2025-04-01T00:00:00.000Z', countManualRestores: false, resourceType: 'EFS', testsInPeriod: 0 },
+        values: {
+          period: 'quarter',
+          periodLabel: '2025-Q2',
+          periodStart: '2025-04-01T00:00:00.000Z',
+          countManualRestores: false,
+          resourceType: 'EFS',
+          testsInPeriod: 0,
+        },
         evidenceIds: [RESOURCE_EVIDENCE],
       },
     ]);

@@ -4,13 +4,35 @@ import type { RiskTreatment } from '../../core/records.ts';
 import { risk, runRegisterCheck } from '../support/register-records.ts';
 import { outcome } from './run-check.ts';
 
-const rows: { name: string; treatment: RiskTreatment; acceptance: { by: string | null; on: string | null } | null; params?: Record<string, unknown>; expected: { subject: string; severity: string }[] }[] = [
+const rows: {
+  name: string;
+  treatment: RiskTreatment;
+  acceptance: { by: string | null; on: string | null } | null;
+  params?: Record<string, unknown>;
+  expected: { subject: string; severity: string }[];
+}[] = [
   { name: 'accepted, by whom and when', treatment: 'accept', acceptance: { by: 'ceo@example.com', on: '2025-01-10' }, expected: [] },
   { name: 'accepted without any acceptance', treatment: 'accept', acceptance: null, expected: [{ subject: 'risk:R-1', severity: 'high' }] },
-  { name: 'accepted on a day, by nobody', treatment: 'accept', acceptance: { by: null, on: '2025-01-10' }, expected: [{ subject: 'risk:R-1', severity: 'high' }] },
-  { name: 'acceptance without a date', treatment: 'accept', acceptance: { by: 'ceo@example.com', on: null }, expected: [{ subject: 'risk:R-1', severity: 'medium' }] },
+  {
+    name: 'accepted on a day, by nobody',
+    treatment: 'accept',
+    acceptance: { by: null, on: '2025-01-10' },
+    expected: [{ subject: 'risk:R-1', severity: 'high' }],
+  },
+  {
+    name: 'acceptance without a date',
+    treatment: 'accept',
+    acceptance: { by: 'ceo@example.com', on: null },
+    expected: [{ subject: 'risk:R-1', severity: 'medium' }],
+  },
   { name: 'mitigated risks need no acceptance by default', treatment: 'mitigate', acceptance: null, expected: [] },
-  { name: 'every residual risk accepted, when asked', treatment: 'mitigate', acceptance: null, params: { treatments: ['accept', 'mitigate'] }, expected: [{ subject: 'risk:R-1', severity: 'high' }] },
+  {
+    name: 'every residual risk accepted, when asked',
+    treatment: 'mitigate',
+    acceptance: null,
+    params: { treatments: ['accept', 'mitigate'] },
+    expected: [{ subject: 'risk:R-1', severity: 'high' }],
+  },
 ];
 
 describe('risk-acceptance-missing', () => {

@@ -8,13 +8,32 @@ import { outcome } from './run-check.ts';
 const passing = controlStatus();
 const failing = controlStatus({ controlId: 'scans', status: 'fail' });
 
-const rows: { name: string; statuses: ControlStatus[]; controls?: string[]; treatment?: RiskTreatment; params?: Record<string, unknown>; expected: { subject: string; severity: string }[] }[] = [
+const rows: {
+  name: string;
+  statuses: ControlStatus[];
+  controls?: string[];
+  treatment?: RiskTreatment;
+  params?: Record<string, unknown>;
+  expected: { subject: string; severity: string }[];
+}[] = [
   { name: 'its control passed its latest run', statuses: [passing], expected: [] },
   { name: 'its control failed', statuses: [controlStatus({ status: 'fail' })], expected: [{ subject: 'risk:R-1:A.8.8', severity: 'high' }] },
   { name: 'one control for it fails, another passes: failing', statuses: [passing, failing], expected: [{ subject: 'risk:R-1:A.8.8', severity: 'high' }] },
-  { name: 'no configured control gives evidence for it', statuses: [controlStatus({ references: ['A.5.18'] })], expected: [{ subject: 'risk:R-1:A.8.8', severity: 'medium' }] },
-  { name: 'its control never ran', statuses: [controlStatus({ status: null, evaluatedAt: null, runId: null })], expected: [{ subject: 'risk:R-1:A.8.8', severity: 'medium' }] },
-  { name: 'its control ended in an evidence gap', statuses: [controlStatus({ status: 'error' })], expected: [{ subject: 'risk:R-1:A.8.8', severity: 'medium' }] },
+  {
+    name: 'no configured control gives evidence for it',
+    statuses: [controlStatus({ references: ['A.5.18'] })],
+    expected: [{ subject: 'risk:R-1:A.8.8', severity: 'medium' }],
+  },
+  {
+    name: 'its control never ran',
+    statuses: [controlStatus({ status: null, evaluatedAt: null, runId: null })],
+    expected: [{ subject: 'risk:R-1:A.8.8', severity: 'medium' }],
+  },
+  {
+    name: 'its control ended in an evidence gap',
+    statuses: [controlStatus({ status: 'error' })],
+    expected: [{ subject: 'risk:R-1:A.8.8', severity: 'medium' }],
+  },
   { name: 'a gap in one control, a pass in another', statuses: [controlStatus({ status: 'error' }), controlStatus({ controlId: 'scans' })], expected: [] },
   { name: 'each of its controls judged', statuses: [passing], controls: ['A.8.8', 'A.8.13'], expected: [{ subject: 'risk:R-1:A.8.13', severity: 'medium' }] },
   { name: 'a risk with no controls', statuses: [], controls: [], expected: [] },
@@ -25,8 +44,18 @@ const rows: { name: string; statuses: ControlStatus[]; controls?: string[]; trea
     params: { maxStatusAgeDays: 32 },
     expected: [{ subject: 'risk:R-1:A.8.8', severity: 'medium' }],
   },
-  { name: 'a pass exactly maxStatusAgeDays old still counts', statuses: [controlStatus({ evaluatedAt: '2025-04-30T00:00:00.000Z' })], params: { maxStatusAgeDays: 32 }, expected: [] },
-  { name: 'a stale failure is no evidence either way', statuses: [controlStatus({ status: 'fail', evaluatedAt: '2025-01-01T00:00:00.000Z' })], params: { maxStatusAgeDays: 32 }, expected: [{ subject: 'risk:R-1:A.8.8', severity: 'medium' }] },
+  {
+    name: 'a pass exactly maxStatusAgeDays old still counts',
+    statuses: [controlStatus({ evaluatedAt: '2025-04-30T00:00:00.000Z' })],
+    params: { maxStatusAgeDays: 32 },
+    expected: [],
+  },
+  {
+    name: 'a stale failure is no evidence either way',
+    statuses: [controlStatus({ status: 'fail', evaluatedAt: '2025-01-01T00:00:00.000Z' })],
+    params: { maxStatusAgeDays: 32 },
+    expected: [{ subject: 'risk:R-1:A.8.8', severity: 'medium' }],
+  },
 ];
 
 describe('risk-control-ineffective', () => {
@@ -52,8 +81,13 @@ describe('risk-control-ineffective', () => {
   });
 
   it('says why there is no evidence', () => {
-    const [never] = runRegisterCheck(riskControlIneffective, { risks: [risk()], context: { 'control-status': [controlStatus({ status: null, evaluatedAt: null, runId: null })] } });
-    expect(never?.detail).toBe('Risk R-1 (Unpatched shop front, residual score 8) relies on A.8.8, but of the controls giving evidence for A.8.8, vulnerability-management never ran.');
+    const [never] = runRegisterCheck(riskControlIneffective, {
+      risks: [risk()],
+      context: { 'control-status': [controlStatus({ status: null, evaluatedAt: null, runId: null })] },
+    });
+    expect(never?.detail).toBe(
+      'Risk R-1 (Unpatched shop front, residual score 8) relies on A.8.8, but of the controls giving evidence for A.8.8, vulnerability-management never ran.',
+    );
     const [none] = runRegisterCheck(riskControlIneffective, { risks: [risk()], context: { 'control-status': [] } });
     expect(none?.detail).toBe('Risk R-1 (Unpatched shop front, residual score 8) relies on A.8.8, but no configured control gives evidence for A.8.8.');
   });

@@ -5,7 +5,13 @@ import { RISK_EVIDENCE, risk, runRegisterCheck } from '../support/register-recor
 import { outcome } from './run-check.ts';
 
 // AT is 2025-06-01T00:00:00Z; the register's days are UTC days here.
-const rows: { name: string; lastReview: string | null; reviewEvery?: string; params?: Record<string, unknown>; expected: { subject: string; severity: string }[] }[] = [
+const rows: {
+  name: string;
+  lastReview: string | null;
+  reviewEvery?: string;
+  params?: Record<string, unknown>;
+  expected: { subject: string; severity: string }[];
+}[] = [
   { name: 'reviewed last month, yearly', lastReview: '2025-05-01', expected: [] },
   { name: 'due today (2024-12-01 + 6 months): on time through the due day', lastReview: '2024-12-01', reviewEvery: '6 months', expected: [] },
   { name: 'due yesterday: late from the first instant of today', lastReview: '2024-05-31', expected: [{ subject: 'risk:R-1', severity: 'medium' }] },
@@ -13,7 +19,12 @@ const rows: { name: string; lastReview: string | null; reviewEvery?: string; par
   { name: 'no last review is late: nothing shows the risk was ever assessed', lastReview: null, expected: [{ subject: 'risk:R-1', severity: 'medium' }] },
   { name: '90-day interval, due in two days', lastReview: '2025-03-05', reviewEvery: '90 days', expected: [] },
   { name: 'due yesterday with one day of grace', lastReview: '2024-05-31', params: { graceDays: 1 }, expected: [] },
-  { name: 'due two days ago with one day of grace', lastReview: '2024-05-30', params: { graceDays: 1 }, expected: [{ subject: 'risk:R-1', severity: 'medium' }] },
+  {
+    name: 'due two days ago with one day of grace',
+    lastReview: '2024-05-30',
+    params: { graceDays: 1 },
+    expected: [{ subject: 'risk:R-1', severity: 'medium' }],
+  },
 ];
 
 describe('risk-review-overdue', () => {

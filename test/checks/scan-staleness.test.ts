@@ -15,7 +15,21 @@ const daysAgo = (days: number) => new Date(AT.getTime() - days * 86_400_000).toI
 const scan = (asset: string, scannedAt: string, extra: Partial<Scan> = {}): Scan =>
   Scan.parse({ kind: 'scan', source: 'scans', scanner: 'trivy', asset, scannedAt, origin: 'file', findingCount: 0, ...extra });
 const finding = (asset: string, scannedAt: string, extra: Partial<Finding> = {}): Finding =>
-  Finding.parse({ kind: 'finding', source: 'scans', scanner: 'trivy', id: 'CVE-2026-1', title: 't', severity: 'high', cvss: null, asset, location: 'p@1', scannedAt, firstSeenAt: scannedAt, fixAvailable: true, ...extra });
+  Finding.parse({
+    kind: 'finding',
+    source: 'scans',
+    scanner: 'trivy',
+    id: 'CVE-2026-1',
+    title: 't',
+    severity: 'high',
+    cvss: null,
+    asset,
+    location: 'p@1',
+    scannedAt,
+    firstSeenAt: scannedAt,
+    fixAvailable: true,
+    ...extra,
+  });
 
 function evaluate(records: readonly EvidenceRecord[], params: Record<string, unknown> = {}): Deviation[] {
   const evidence = checkEvidence([{ evidenceId: 'ev-1', records }]);
@@ -25,14 +39,34 @@ const outcome = (deviations: readonly Deviation[]) => deviations.map((d) => [d.s
 
 describe('scan-staleness', () => {
   it.each<[string, EvidenceRecord[], Record<string, unknown>, [string, string, string][]]>([
-    ['by default every asset needs a recent scan of its own: one fresh asset does not cover a stale one', [scan('api', daysAgo(1)), scan('web', daysAgo(30))], {}, [['asset:web', 'medium', 'Vulnerability scan of web is stale']]],
+    [
+      'by default every asset needs a recent scan of its own: one fresh asset does not cover a stale one',
+      [scan('api', daysAgo(1)), scan('web', daysAgo(30))],
+      {},
+      [['asset:web', 'medium', 'Vulnerability scan of web is stale']],
+    ],
     ['a finding proves a scan of its asset', [finding('api', daysAgo(1)), scan('web', daysAgo(2))], {}, []],
-    ['a scan whose time is unknown proves nothing, however recent its stand-in', [scan('web', daysAgo(0), { scanTimeUnknown: true })], {}, [['asset:web', 'medium', 'Vulnerability scan of web has no known time']]],
-    ['nor does a finding whose time is unknown', [finding('web', daysAgo(0), { scanTimeUnknown: true })], {}, [['asset:web', 'medium', 'Vulnerability scan of web has no known time']]],
+    [
+      'a scan whose time is unknown proves nothing, however recent its stand-in',
+      [scan('web', daysAgo(0), { scanTimeUnknown: true })],
+      {},
+      [['asset:web', 'medium', 'Vulnerability scan of web has no known time']],
+    ],
+    [
+      'nor does a finding whose time is unknown',
+      [finding('web', daysAgo(0), { scanTimeUnknown: true })],
+      {},
+      [['asset:web', 'medium', 'Vulnerability scan of web has no known time']],
+    ],
     ['nor a scan dated years ahead', [scan('web', '5138-11-16T09:46:39.000Z')], {}, [['asset:web', 'medium', 'Vulnerability scan of web has no known time']]],
     ['a clock a few hours fast is still a recent scan', [scan('web', new Date(AT.getTime() + 6 * 3_600_000).toISOString())], {}, []],
     ['an undated scan beside a recent dated one: the dated one counts', [scan('web', daysAgo(0), { scanTimeUnknown: true }), scan('web', daysAgo(3))], {}, []],
-    ['an undated scan beside a stale dated one: stale', [scan('web', daysAgo(0), { scanTimeUnknown: true }), scan('web', daysAgo(30))], {}, [['asset:web', 'medium', 'Vulnerability scan of web is stale']]],
+    [
+      'an undated scan beside a stale dated one: stale',
+      [scan('web', daysAgo(0), { scanTimeUnknown: true }), scan('web', daysAgo(30))],
+      {},
+      [['asset:web', 'medium', 'Vulnerability scan of web is stale']],
+    ],
     ['no scan at all', [], {}, [['group:all assets', 'high', 'No vulnerability scan of all assets in the evidence']]],
     [
       'per: group lets one recent scan stand for the group, as before',
@@ -58,7 +92,12 @@ describe('scan-staleness', () => {
     [
       'an asset in several groups is judged once, by the strictest limit',
       [scan('registry/api', daysAgo(10))],
-      { groups: [{ name: 'everything', assets: ['*'], maxAgeDays: 30 }, { name: 'images', assets: ['registry/*'], maxAgeDays: 7, expected: ['registry/api'] }] },
+      {
+        groups: [
+          { name: 'everything', assets: ['*'], maxAgeDays: 30 },
+          { name: 'images', assets: ['registry/*'], maxAgeDays: 7, expected: ['registry/api'] },
+        ],
+      },
       [['asset:registry/api', 'medium', 'Vulnerability scan of registry/api is stale']],
     ],
   ])('%s', (_case, records, params, expected) => {

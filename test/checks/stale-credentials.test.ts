@@ -9,12 +9,28 @@ const withKeys = (...keys: ReturnType<typeof accessKey>[]) => identity({ credent
 
 type Expected = { subject: string; severity: string; reasons: string[] };
 const rows: { name: string; account: Identity; params?: Record<string, unknown>; expected: Expected[] }[] = [
-  { name: 'key 91 days old, used yesterday', account: withKeys(accessKey({ createdAt: daysBefore(91) })), expected: [{ subject: KEY, severity: 'medium', reasons: ['too-old'] }] },
+  {
+    name: 'key 91 days old, used yesterday',
+    account: withKeys(accessKey({ createdAt: daysBefore(91) })),
+    expected: [{ subject: KEY, severity: 'medium', reasons: ['too-old'] }],
+  },
   { name: 'key exactly 90 days old', account: withKeys(accessKey({ createdAt: daysBefore(90) })), expected: [] },
-  { name: 'key 90 days and one second old', account: withKeys(accessKey({ createdAt: daysBefore(90 + 1 / 86_400) })), expected: [{ subject: KEY, severity: 'medium', reasons: ['too-old'] }] },
-  { name: 'key last used 46 days ago', account: withKeys(accessKey({ createdAt: daysBefore(60), lastUsedAt: daysBefore(46) })), expected: [{ subject: KEY, severity: 'medium', reasons: ['unused'] }] },
+  {
+    name: 'key 90 days and one second old',
+    account: withKeys(accessKey({ createdAt: daysBefore(90 + 1 / 86_400) })),
+    expected: [{ subject: KEY, severity: 'medium', reasons: ['too-old'] }],
+  },
+  {
+    name: 'key last used 46 days ago',
+    account: withKeys(accessKey({ createdAt: daysBefore(60), lastUsedAt: daysBefore(46) })),
+    expected: [{ subject: KEY, severity: 'medium', reasons: ['unused'] }],
+  },
   { name: 'key last used exactly 45 days ago', account: withKeys(accessKey({ createdAt: daysBefore(60), lastUsedAt: daysBefore(45) })), expected: [] },
-  { name: 'key never used, created 46 days ago', account: withKeys(accessKey({ createdAt: daysBefore(46), lastUsedAt: null })), expected: [{ subject: KEY, severity: 'medium', reasons: ['unused'] }] },
+  {
+    name: 'key never used, created 46 days ago',
+    account: withKeys(accessKey({ createdAt: daysBefore(46), lastUsedAt: null })),
+    expected: [{ subject: KEY, severity: 'medium', reasons: ['unused'] }],
+  },
   { name: 'key never used, created exactly 45 days ago', account: withKeys(accessKey({ createdAt: daysBefore(45), lastUsedAt: null })), expected: [] },
   { name: 'key rotated yesterday and not yet used', account: withKeys(accessKey({ createdAt: daysBefore(1), lastUsedAt: null })), expected: [] },
   {
@@ -23,10 +39,22 @@ const rows: { name: string; account: Identity; params?: Record<string, unknown>;
     expected: [{ subject: KEY, severity: 'medium', reasons: ['too-old', 'unused'] }],
   },
   { name: 'inactive old unused key', account: withKeys(accessKey({ active: false, createdAt: daysBefore(400), lastUsedAt: daysBefore(300) })), expected: [] },
-  { name: 'an old password is not an access key', account: withKeys(accessKey({ kind: 'password', createdAt: daysBefore(400), lastUsedAt: daysBefore(300) })), expected: [] },
+  {
+    name: 'an old password is not an access key',
+    account: withKeys(accessKey({ kind: 'password', createdAt: daysBefore(400), lastUsedAt: daysBefore(300) })),
+    expected: [],
+  },
   { name: 'no dates at all: cannot judge', account: withKeys(accessKey({ createdAt: null, lastUsedAt: null })), expected: [] },
-  { name: 'no creation date, last used 50 days ago', account: withKeys(accessKey({ createdAt: null, lastUsedAt: daysBefore(50) })), expected: [{ subject: KEY, severity: 'medium', reasons: ['unused'] }] },
-  { name: '+02:00 creation exactly 90 days before a UTC evaluation time', account: withKeys(accessKey({ createdAt: '2025-03-03T02:00:00+02:00' })), expected: [] },
+  {
+    name: 'no creation date, last used 50 days ago',
+    account: withKeys(accessKey({ createdAt: null, lastUsedAt: daysBefore(50) })),
+    expected: [{ subject: KEY, severity: 'medium', reasons: ['unused'] }],
+  },
+  {
+    name: '+02:00 creation exactly 90 days before a UTC evaluation time',
+    account: withKeys(accessKey({ createdAt: '2025-03-03T02:00:00+02:00' })),
+    expected: [],
+  },
   {
     name: '+02:00 creation a minute beyond 90 days',
     account: withKeys(accessKey({ createdAt: '2025-03-03T01:59:00+02:00' })),
@@ -52,8 +80,18 @@ const rows: { name: string; account: Identity; params?: Record<string, unknown>;
       { subject: 'aws-iam:111122223333:jdoe:access-key:AKIA3', severity: 'medium', reasons: ['unused'] },
     ],
   },
-  { name: 'maxKeyAgeDays 30', account: withKeys(accessKey({ createdAt: daysBefore(31) })), params: { maxKeyAgeDays: 30 }, expected: [{ subject: KEY, severity: 'medium', reasons: ['too-old'] }] },
-  { name: 'maxUnusedDays 90: 60 days unused is within', account: withKeys(accessKey({ createdAt: daysBefore(80), lastUsedAt: daysBefore(60) })), params: { maxUnusedDays: 90 }, expected: [] },
+  {
+    name: 'maxKeyAgeDays 30',
+    account: withKeys(accessKey({ createdAt: daysBefore(31) })),
+    params: { maxKeyAgeDays: 30 },
+    expected: [{ subject: KEY, severity: 'medium', reasons: ['too-old'] }],
+  },
+  {
+    name: 'maxUnusedDays 90: 60 days unused is within',
+    account: withKeys(accessKey({ createdAt: daysBefore(80), lastUsedAt: daysBefore(60) })),
+    params: { maxUnusedDays: 90 },
+    expected: [],
+  },
 ];
 
 describe('stale-credentials', () => {
@@ -63,7 +101,9 @@ describe('stale-credentials', () => {
   });
 
   it('names the key, system and account, with the key dates', () => {
-    const [deviation] = runCheck(staleCredentials, { identities: [withKeys(accessKey({ createdAt: '2025-01-01T00:00:00Z', lastUsedAt: '2025-03-01T00:00:00Z' }))] });
+    const [deviation] = runCheck(staleCredentials, {
+      identities: [withKeys(accessKey({ createdAt: '2025-01-01T00:00:00Z', lastUsedAt: '2025-03-01T00:00:00Z' }))],
+    });
     expect(deviation).toEqual({
       checkId: 'stale-credentials',
       subject: KEY,

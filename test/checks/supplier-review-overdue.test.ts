@@ -3,7 +3,12 @@ import { supplierReviewOverdue } from '../../checks/supplier-review-overdue.ts';
 import { runRegisterCheck, supplier } from '../support/register-records.ts';
 import { outcome } from './run-check.ts';
 
-const rows: { name: string; lastReview: string | null; criticality?: 'critical' | 'high' | 'medium' | 'low'; expected: { subject: string; severity: string }[] }[] = [
+const rows: {
+  name: string;
+  lastReview: string | null;
+  criticality?: 'critical' | 'high' | 'medium' | 'low';
+  expected: { subject: string; severity: string }[];
+}[] = [
   { name: 'reviewed last month', lastReview: '2025-05-01', expected: [] },
   { name: 'due today: on time', lastReview: '2024-06-01', expected: [] },
   { name: 'due yesterday, critical: high', lastReview: '2024-05-31', expected: [{ subject: 'supplier:CloudHost', severity: 'high' }] },
@@ -13,7 +18,9 @@ const rows: { name: string; lastReview: string | null; criticality?: 'critical' 
 
 describe('supplier-review-overdue', () => {
   it.each(rows)('$name', ({ lastReview, criticality, expected }) => {
-    expect(outcome(runRegisterCheck(supplierReviewOverdue, { suppliers: [supplier({ lastReview, ...(criticality ? { criticality } : {}) })] }))).toEqual(expected);
+    expect(outcome(runRegisterCheck(supplierReviewOverdue, { suppliers: [supplier({ lastReview, ...(criticality ? { criticality } : {}) })] }))).toEqual(
+      expected,
+    );
   });
 
   it('names the supplier, its criticality and how late the review is', () => {

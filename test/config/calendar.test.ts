@@ -72,12 +72,19 @@ describe('calendar config', () => {
     });
     expect(calendar.activities.get('access-review')).toMatchObject({ owner: 'it@example.com', title: 'User access review' });
     expect(calendar.activities.get('access-review')!.recurrence.kind).toBe('rule');
-    expect(calendar.activities.get('policy-review')!.recurrence).toEqual({ kind: 'every', span: { amount: 2, unit: 'year' }, anchor: { year: 2026, month: 5, day: 15 } });
+    expect(calendar.activities.get('policy-review')!.recurrence).toEqual({
+      kind: 'every',
+      span: { amount: 2, unit: 'year' },
+      anchor: { year: 2026, month: 5, day: 15 },
+    });
   });
 
   it('derives the audit cycle: surveillance at 12 and 24 months, recertification before 36, readiness checks weeks before each', () => {
     const calendar = calendarOf({ owner: 'isms@example.com', certification: { issued: '2025-12-01', body: 'Example Cert GmbH', readinessWeeks: 6 } });
-    const dates = [...calendar.activities.values()].map((activity) => [activity.id, planOccurrences(activity, { from: 0, to: Date.parse('2030-01-01') })[0]!.dueDate]);
+    const dates = [...calendar.activities.values()].map((activity) => [
+      activity.id,
+      planOccurrences(activity, { from: 0, to: Date.parse('2030-01-01') })[0]!.dueDate,
+    ]);
     expect(dates).toEqual([
       ['surveillance-audit-1-readiness', '2026-10-20'],
       ['surveillance-audit-1', '2026-12-01'],
@@ -87,7 +94,11 @@ describe('calendar config', () => {
       ['recertification-audit', '2028-09-08'],
     ]);
     expect(calendar.certification!.expires).toBe('2028-12-01');
-    expect(calendar.activities.get('surveillance-audit-1')).toMatchObject({ origin: 'audit-cycle', title: 'Surveillance audit 1 (Example Cert GmbH)', owner: 'isms@example.com' });
+    expect(calendar.activities.get('surveillance-audit-1')).toMatchObject({
+      origin: 'audit-cycle',
+      title: 'Surveillance audit 1 (Example Cert GmbH)',
+      owner: 'isms@example.com',
+    });
     // A certificate issued on Feb 29 has its anniversaries on Feb 28.
     const leap = calendarOf({ owner: 'o', certification: { issued: '2024-02-29', body: 'B', readinessWeeks: 0, recertificationLeadWeeks: 0 } });
     expect(planOccurrences(leap.activities.get('surveillance-audit-1')!, { from: 0, to: Date.parse('2030-01-01') })[0]!.dueDate).toBe('2025-02-28');
@@ -146,7 +157,9 @@ describe('calendar config', () => {
     const calendar = resolveCalendar(loaded.config);
     expect(calendar.certification).toMatchObject({ issued: '2025-12-01', body: 'Example Cert GmbH', readinessWeeks: 6 });
     expect(calendar.activities.size).toBe(10 + 1 + 6);
-    const occurrences = [...calendar.activities.values()].flatMap((activity) => planOccurrences(activity, { from: Date.parse('2026-11-25'), to: Date.parse('2029-11-25') }));
+    const occurrences = [...calendar.activities.values()].flatMap((activity) =>
+      planOccurrences(activity, { from: Date.parse('2026-11-25'), to: Date.parse('2029-11-25') }),
+    );
     expect(occurrences.length).toBe(92);
     expect(new Set(occurrences.map((occurrence) => occurrence.occurrenceId)).size).toBe(occurrences.length);
     expect(occurrences.filter((occurrence) => occurrence.activityId === 'firewall-rule-review').map((occurrence) => occurrence.dueDate)).toEqual([
@@ -166,7 +179,16 @@ describe('occurrence planning', () => {
     owner: 'ops@example.com',
     grace: '14d',
     reminders: ['14d', '7d', '1d', '0d', 'overdue every 7d'],
-    activities: [{ id: 'restore-test', title: 'Restore test', reference: 'A.8.13', rrule: 'FREQ=MONTHLY;BYMONTHDAY=-1', anchor: '2026-01-01', evidence: [{ name: 'report' }] }],
+    activities: [
+      {
+        id: 'restore-test',
+        title: 'Restore test',
+        reference: 'A.8.13',
+        rrule: 'FREQ=MONTHLY;BYMONTHDAY=-1',
+        anchor: '2026-01-01',
+        evidence: [{ name: 'report' }],
+      },
+    ],
   }).activities.get('restore-test')!;
 
   it('dates one occurrence: id, due in the zone, opening, grace, closing at the next due date, reminders', () => {
@@ -212,7 +234,8 @@ describe('occurrence planning', () => {
   });
 
   it('opens what is open by the firing: not-yet-due occurrences, or past-due ones opened within the lookback', () => {
-    const ids = (firedAt: string, lookbackDays: number) => occurrencesToOpen(monthly, Date.parse(firedAt), lookbackDays * DAY).map((occurrence) => occurrence.occurrenceId);
+    const ids = (firedAt: string, lookbackDays: number) =>
+      occurrencesToOpen(monthly, Date.parse(firedAt), lookbackDays * DAY).map((occurrence) => occurrence.occurrenceId);
     expect(ids('2026-03-17T08:00:00Z', 2)).toEqual(['activity:restore-test:2026-03-31']);
     expect(ids('2026-03-16T08:00:00Z', 2)).toEqual([]);
     // A first deployment on Apr 5 leaves March's past-due occurrence alone (it opened long before) and April's is not open yet.

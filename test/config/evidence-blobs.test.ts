@@ -39,7 +39,7 @@ evidence:
     });
   });
 
-  it('refuses a prefix without its slash, an unknown lock mode and a part below S3\'s minimum, naming each key', () => {
+  it("refuses a prefix without its slash, an unknown lock mode and a part below S3's minimum, naming each key", () => {
     const errors = errorsOf(`
 evidence:
   blobs:

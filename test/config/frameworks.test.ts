@@ -14,13 +14,17 @@ describe('the control catalogs', () => {
   it('hold the 93 Annex A controls of ISO/IEC 27001:2022 by id, in order, each with a title of our own', () => {
     const controls = annexAControls();
     expect(controls.map((control) => control.id)).toEqual([...range('A.5', 37), ...range('A.6', 8), ...range('A.7', 14), ...range('A.8', 34)]);
-    expect(new Set(controls.map((control) => control.group))).toEqual(new Set(['Organisational controls', 'People controls', 'Physical controls', 'Technological controls']));
+    expect(new Set(controls.map((control) => control.group))).toEqual(
+      new Set(['Organisational controls', 'People controls', 'Physical controls', 'Technological controls']),
+    );
     expect(controls.every((control) => control.title.length > 3)).toBe(true);
     expect(catalogOf('iso27001:2022').byId.get('A.8.8')!.title).toBe('Finding and fixing technical vulnerabilities');
   });
 
   it('hold the requirements of clauses 4 to 10 by number', () => {
-    const clauses = catalogOf('iso27001:2022').entries.filter((entry) => !entry.id.startsWith('A.')).map((entry) => entry.id);
+    const clauses = catalogOf('iso27001:2022')
+      .entries.filter((entry) => !entry.id.startsWith('A.'))
+      .map((entry) => entry.id);
     expect(clauses).toHaveLength(41);
     expect(clauses).toEqual(expect.arrayContaining(['4', '4.4', '5.2', '6.1.2', '6.1.3', '6.3', '7.5.3', '8.3', '9', '9.2.2', '9.3.3', '10.1', '10.2']));
     expect(clauses).not.toContain('9.4');
@@ -32,7 +36,8 @@ describe('the control catalogs', () => {
     const perFunction = Object.fromEntries(['GV', 'ID', 'PR', 'DE', 'RS', 'RC'].map((fn) => [fn, csf.filter((entry) => entry.id.startsWith(`${fn}.`)).length]));
     expect(perFunction).toEqual({ GV: 31, ID: 21, PR: 22, DE: 11, RS: 13, RC: 8 });
     // Withdrawn or moved in 2.0: these numbers are not subcategories any more.
-    for (const withdrawn of ['ID.AM-06', 'DE.CM-04', 'DE.CM-05', 'DE.CM-07', 'DE.CM-08', 'PR.DS-03', 'RS.CO-01']) expect(csf.map((entry) => entry.id)).not.toContain(withdrawn);
+    for (const withdrawn of ['ID.AM-06', 'DE.CM-04', 'DE.CM-05', 'DE.CM-07', 'DE.CM-08', 'PR.DS-03', 'RS.CO-01'])
+      expect(csf.map((entry) => entry.id)).not.toContain(withdrawn);
     const soc2 = catalogOf('soc2').entries.map((entry) => entry.id);
     expect(soc2.filter((id) => id.startsWith('CC'))).toHaveLength(33);
     expect(soc2).toEqual(expect.arrayContaining(['CC1.1', 'CC6.8', 'CC7.5', 'CC8.1', 'CC9.2', 'A1.2', 'A1.3']));
@@ -70,7 +75,10 @@ describe('the crosswalk', () => {
     for (const activity of DEFAULT_ACTIVITIES) for (const id of [activity.reference ?? []].flat()) if (id.startsWith('A.')) referenced.add(id);
     expect(mappedAnnexAControls()).toEqual(expect.arrayContaining([...referenced]));
     for (const id of referenced) expect(crosswalkOf('nist-csf-2.0', id).length, id).toBeGreaterThan(0);
-    expect(crosswalkSources().map((source) => source.name)).toEqual([expect.stringMatching(/^NIST Cybersecurity Framework 2\.0/), expect.stringMatching(/^AICPA, 2017 Trust Services Criteria mapped to ISO\/IEC 27001/)]);
+    expect(crosswalkSources().map((source) => source.name)).toEqual([
+      expect.stringMatching(/^NIST Cybersecurity Framework 2\.0/),
+      expect.stringMatching(/^AICPA, 2017 Trust Services Criteria mapped to ISO\/IEC 27001/),
+    ]);
   });
 
   it.each([
@@ -124,13 +132,25 @@ describe('references in the config', () => {
   });
 
   it('refuses a control or requirement that does not exist, and an unknown framework, each with its YAML path and line', () => {
-    expect(issuesOf(control('A.5.38'))).toEqual([expect.stringMatching(/^controls\[0\]\.reference: no ISO\/IEC 27001:2022 id "A\.5\.38" \(Annex A: .*\) \(line 5, column 16\)$/)]);
+    expect(issuesOf(control('A.5.38'))).toEqual([
+      expect.stringMatching(/^controls\[0\]\.reference: no ISO\/IEC 27001:2022 id "A\.5\.38" \(Annex A: .*\) \(line 5, column 16\)$/),
+    ]);
     expect(issuesOf(control('[A.8.8, soc2/CC7.9, pci/1.1]'))).toEqual([
       expect.stringMatching(/^controls\[0\]\.reference\[1\]: no SOC 2 .* id "CC7\.9" .*\(line 5, column 24\)$/),
-      expect.stringMatching(/^controls\[0\]\.reference\[2\]: unknown framework "pci" in "pci\/1\.1" \(known: iso27001:2022, nist-csf-2\.0, soc2\) \(line 5, column 36\)$/),
+      expect.stringMatching(
+        /^controls\[0\]\.reference\[2\]: unknown framework "pci" in "pci\/1\.1" \(known: iso27001:2022, nist-csf-2\.0, soc2\) \(line 5, column 36\)$/,
+      ),
     ]);
-    const activity = ['calendar:', '  owner: o@example.com', '  activities:', '    - { id: rules, title: Rules, reference: [A.8.20, nist-csf-2.0/PR.IR-09], every: 1 year, anchor: 2026-01-01 }', ''].join('\n');
-    expect(issuesOf(activity)).toEqual([expect.stringMatching(/^calendar\.activities\[0\]\.reference\[1\]: no NIST CSF 2\.0 id "PR\.IR-09" .*\(line 4, column 54\)$/)]);
+    const activity = [
+      'calendar:',
+      '  owner: o@example.com',
+      '  activities:',
+      '    - { id: rules, title: Rules, reference: [A.8.20, nist-csf-2.0/PR.IR-09], every: 1 year, anchor: 2026-01-01 }',
+      '',
+    ].join('\n');
+    expect(issuesOf(activity)).toEqual([
+      expect.stringMatching(/^calendar\.activities\[0\]\.reference\[1\]: no NIST CSF 2\.0 id "PR\.IR-09" .*\(line 4, column 54\)$/),
+    ]);
   });
 });
 
@@ -179,7 +199,17 @@ describe('the soa section', () => {
       'soa.controls.A.8.8.risks: risks belong to the reason risk-treatment: add it to reasons (line 4, column 39)',
       expect.stringMatching(/^soa\.controls\.A\.8\.9\.reasons\[0\]: .*"risk-treatment".*\(line 5, column 24\)$/),
     ]);
-    expect(issuesOf(['soa:', '  controls:', '    A.7.4: { applicable: false, justification: no premises }', '    A.5.38: { applicable: false, justification: gone }', ''].join('\n'))).toEqual([
+    expect(
+      issuesOf(
+        [
+          'soa:',
+          '  controls:',
+          '    A.7.4: { applicable: false, justification: no premises }',
+          '    A.5.38: { applicable: false, justification: gone }',
+          '',
+        ].join('\n'),
+      ),
+    ).toEqual([
       'soa.controls.A.5.38: "A.5.38" is not an Annex A control of ISO/IEC 27001:2022 (A.5.1-A.5.37, A.6.1-A.6.8, A.7.1-A.7.14, A.8.1-A.8.34) (line 4, column 13)',
     ]);
   });

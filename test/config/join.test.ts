@@ -78,7 +78,10 @@ describe('join: where a system says how its accounts map to people', () => {
     const aws = sourceOf(parse(config({ instanceJoin: '{ tag: email }' })), 'aws');
     expect(aws.join.tag).toEqual({ key: 'email', matches: 'email' });
     expect(aws.config).toMatchObject({ userTags: true });
-    expect(sourceOf(parse(config({ sourceJoin: '{ tag: { key: employee-id, matches: employeeId } }' })), 'aws').join.tag).toEqual({ key: 'employee-id', matches: 'employeeId' });
+    expect(sourceOf(parse(config({ sourceJoin: '{ tag: { key: employee-id, matches: employeeId } }' })), 'aws').join.tag).toEqual({
+      key: 'employee-id',
+      matches: 'employeeId',
+    });
   });
 
   it('reads the mapping file relative to the config file, by account, case aside', () => {
@@ -93,22 +96,56 @@ describe('join: where a system says how its accounts map to people', () => {
 
   it('takes a mapping file of employee ids', () => {
     const file = mappingFile('ids.csv', '\uFEFFemployeeId,account\r\nE1001,ops\r\n');
-    expect([...(sourceOf(parse(config({ sourceJoin: `{ mappingFile: ${file} }` })), 'aws').join.mapping?.owners ?? [])]).toEqual([['ops', { matches: 'employeeId', value: 'E1001', line: 2 }]]);
+    expect([...(sourceOf(parse(config({ sourceJoin: `{ mappingFile: ${file} }` })), 'aws').join.mapping?.owners ?? [])]).toEqual([
+      ['ops', { matches: 'employeeId', value: 'E1001', line: 2 }],
+    ]);
   });
 
   it.each([
-    ['an unknown template placeholder', { instanceJoin: '{ template: "{user}@example.com" }' }, /^connectors\.aws-prod\.join\.template: template "\{user\}@example\.com": unknown placeholder \{user\} \(known: \{username\}, \{localPart\}\) \(line 6, column \d+\)$/],
-    ['an unknown placeholder in the second of two templates', { sourceJoin: '{ template: ["{username}@example.com", "{first}.{last}@example.com"] }' }, /^controls\[0\]\.sources\[0\]\.join\.template\[1\]: .*unknown placeholder \{first\}/],
-    ['a template without a placeholder', { instanceJoin: '{ template: "ops@example.com" }' }, /join\.template: .*no placeholder such as \{username\}: it would join every account to one address/],
+    [
+      'an unknown template placeholder',
+      { instanceJoin: '{ template: "{user}@example.com" }' },
+      /^connectors\.aws-prod\.join\.template: template "\{user\}@example\.com": unknown placeholder \{user\} \(known: \{username\}, \{localPart\}\) \(line 6, column \d+\)$/,
+    ],
+    [
+      'an unknown placeholder in the second of two templates',
+      { sourceJoin: '{ template: ["{username}@example.com", "{first}.{last}@example.com"] }' },
+      /^controls\[0\]\.sources\[0\]\.join\.template\[1\]: .*unknown placeholder \{first\}/,
+    ],
+    [
+      'a template without a placeholder',
+      { instanceJoin: '{ template: "ops@example.com" }' },
+      /join\.template: .*no placeholder such as \{username\}: it would join every account to one address/,
+    ],
     ['a template that makes no address', { instanceJoin: '{ template: "{username}" }' }, /join\.template: .*needs an "@" and a domain/],
     ['an unclosed placeholder', { instanceJoin: '{ template: "{username@example.com" }' }, /join\.template: .*a "\{" without its "\}"/],
     ['a join that joins nothing', { instanceJoin: '{ email: false, aliases: false }' }, /^connectors\.aws-prod\.join: joins no account to anyone/],
     ['an unknown join key', { instanceJoin: '{ templates: "{username}@example.com" }' }, /^connectors\.aws-prod\.join: Unrecognized key: "templates"/],
-    ['a join on a source of HR records', { hrJoin: '{ template: "{username}@example.com" }' }, /^controls\[0\]\.sources\[1\]\.join: hr-csv yields hr-person records, not accounts/],
-    ['a join said on the instance and again on the source', { instanceJoin: '{ template: "{username}@example.com" }', sourceJoin: '{ tag: email }' }, /^controls\[0\]\.sources\[0\]\.join: connector instance aws-prod says its join already: say a system's join once/],
-    ['a missing mapping file', { instanceJoin: '{ mappingFile: joins/nope.csv }' }, /^connectors\.aws-prod\.join\.mappingFile: mapping file: joins\/nope\.csv: no such file \(.*joins\/nope\.csv\) \(line 6/],
-    ['a mapping file that is a folder', { instanceJoin: '{ mappingFile: joins/folder.csv }' }, /join\.mappingFile: mapping file: joins\/folder\.csv: is not a file/],
-    ['the per-check mappings that moved to the join', { checks: '[{ check: orphan-account, params: { mappings: { E1: [jdoe] } } }]' }, /^controls\[0\]\.checks\[0\]\.params: orphan-account: mappings: moved to the source's join: list the exceptions in a CSV file \(account,email\) named by join\.mappingFile/],
+    [
+      'a join on a source of HR records',
+      { hrJoin: '{ template: "{username}@example.com" }' },
+      /^controls\[0\]\.sources\[1\]\.join: hr-csv yields hr-person records, not accounts/,
+    ],
+    [
+      'a join said on the instance and again on the source',
+      { instanceJoin: '{ template: "{username}@example.com" }', sourceJoin: '{ tag: email }' },
+      /^controls\[0\]\.sources\[0\]\.join: connector instance aws-prod says its join already: say a system's join once/,
+    ],
+    [
+      'a missing mapping file',
+      { instanceJoin: '{ mappingFile: joins/nope.csv }' },
+      /^connectors\.aws-prod\.join\.mappingFile: mapping file: joins\/nope\.csv: no such file \(.*joins\/nope\.csv\) \(line 6/,
+    ],
+    [
+      'a mapping file that is a folder',
+      { instanceJoin: '{ mappingFile: joins/folder.csv }' },
+      /join\.mappingFile: mapping file: joins\/folder\.csv: is not a file/,
+    ],
+    [
+      'the per-check mappings that moved to the join',
+      { checks: '[{ check: orphan-account, params: { mappings: { E1: [jdoe] } } }]' },
+      /^controls\[0\]\.checks\[0\]\.params: orphan-account: mappings: moved to the source's join: list the exceptions in a CSV file \(account,email\) named by join\.mappingFile/,
+    ],
   ])('refuses %s, naming where', (_case, parts, expected) => {
     expect(errorsOf(config(parts))).toEqual([expect.stringMatching(expected)]);
   });
@@ -118,17 +155,37 @@ describe('join: where a system says how its accounts map to people', () => {
       '      - name: hr\n',
       '      - name: jira\n        connector: identity-csv\n        config: { path: jira.csv, system: jira, columns: { id: id, username: email } }\n        join: { tag: owner }\n      - name: hr\n',
     );
-    expect(errorsOf(text)).toEqual([expect.stringMatching(/^controls\[0\]\.sources\[1\]\.join\.tag: identity-csv does not read account tags; join by attribute, template or mapping file instead/)]);
+    expect(errorsOf(text)).toEqual([
+      expect.stringMatching(
+        /^controls\[0\]\.sources\[1\]\.join\.tag: identity-csv does not read account tags; join by attribute, template or mapping file instead/,
+      ),
+    ]);
   });
 
   it.each([
-    ['a row whose email is not an address', 'account,email\nok,ok@example.com\njdoe,jane.doe-at-example.com\n', /line 3: column "email": a 23-character value shaped "aaaa\.aaa-aa-aaaaaaa\.aaa" is not an email address \(line 6/],
+    [
+      'a row whose email is not an address',
+      'account,email\nok,ok@example.com\njdoe,jane.doe-at-example.com\n',
+      /line 3: column "email": a 23-character value shaped "aaaa\.aaa-aa-aaaaaaa\.aaa" is not an email address \(line 6/,
+    ],
     ['a row without an account', 'account,email\n  ,jane@example.com\n', /line 2: column "account": an empty cell: every row names an account \(line 6/],
     ['a row without an email', 'account,email\njdoe,\n', /line 2: column "email": an empty cell: every row names the email of the account's owner \(line 6/],
-    ['the same account twice, case aside', 'account,email\njdoe,a@example.com\nother,b@example.com\nJDOE,c@example.com\n', /line 4: column "account": the same account as on line 2 \(line 6/],
+    [
+      'the same account twice, case aside',
+      'account,email\njdoe,a@example.com\nother,b@example.com\nJDOE,c@example.com\n',
+      /line 4: column "account": the same account as on line 2 \(line 6/,
+    ],
     ['a row with a cell too many', 'account,email\njdoe,a@example.com,extra\n', /line 2: not valid CSV: .*expect 2, got 3/],
-    ['a header without the email column', 'user,mail\njdoe,a@example.com\n', /line 1: the header must name the columns account and email, or account and employeeId; it has 2 column\(s\) \(line 6/],
-    ['a header naming both email and employeeId', 'account,email,employeeId\njdoe,a@example.com,E1\n', /line 1: the header must name the columns account and email, or account and employeeId/],
+    [
+      'a header without the email column',
+      'user,mail\njdoe,a@example.com\n',
+      /line 1: the header must name the columns account and email, or account and employeeId; it has 2 column\(s\) \(line 6/,
+    ],
+    [
+      'a header naming both email and employeeId',
+      'account,email,employeeId\njdoe,a@example.com,E1\n',
+      /line 1: the header must name the columns account and email, or account and employeeId/,
+    ],
     ['an empty file', '', /the file is empty; expected a header row: account,email \(or account,employeeId\) \(line 6/],
   ])('refuses a mapping file with %s, naming the row and column and never quoting a cell', (name, text, expected) => {
     const file = mappingFile(`${name.replace(/\W+/g, '-')}.csv`, text);

@@ -55,12 +55,22 @@ const everything = {
   temporal: { taskQueue: 'isms', catchupWindow: '2 Hours', shutdownGraceTime: '30s' },
   collection: { timeout: '10 minutes', maximumAttempts: 3 },
   connectors: {
-    'aws-prod': { type: 'aws-iam', config: { accounts: [{ roleArn: 'arn:aws:iam::123456789012:role/isms-reader', externalId: 'isms-2026', label: 'production' }] } },
+    'aws-prod': {
+      type: 'aws-iam',
+      config: { accounts: [{ roleArn: 'arn:aws:iam::123456789012:role/isms-reader', externalId: 'isms-2026', label: 'production' }] },
+    },
     'hr-csv': { type: 'hr-csv', config: { path: 'hr/people.csv', columns: { employeeId: 'Employee #', email: 'Work Email', status: 'Status' } } },
   },
   notifications: [
     { name: 'security-slack', kind: 'webhook', url: { env: 'SLACK_WEBHOOK_URL' }, format: 'slack' },
-    { name: 'security-mail', kind: 'email', host: 'smtp.example.com', auth: { user: 'isms@example.com', password: { env: 'SMTP_PASSWORD' } }, from: 'isms@example.com', to: ['security@example.com'] },
+    {
+      name: 'security-mail',
+      kind: 'email',
+      host: 'smtp.example.com',
+      auth: { user: 'isms@example.com', password: { env: 'SMTP_PASSWORD' } },
+      from: 'isms@example.com',
+      to: ['security@example.com'],
+    },
   ],
   controls: [
     {
@@ -74,7 +84,11 @@ const everything = {
       sources: [
         { name: 'aws-prod', connector: 'aws-prod', config: { perUserDetails: true }, join: { email: false, template: '{username}@example.com' } },
         { name: 'google', connector: 'google-workspace', config: { serviceAccountKey: { file: 'google-key.json' }, subject: 'admin@example.com' } },
-        { name: 'entra', connector: 'microsoft-graph', config: { tenantId: 'example.onmicrosoft.com', clientId: 'app-id', clientSecret: { env: 'GRAPH_CLIENT_SECRET' } } },
+        {
+          name: 'entra',
+          connector: 'microsoft-graph',
+          config: { tenantId: 'example.onmicrosoft.com', clientId: 'app-id', clientSecret: { env: 'GRAPH_CLIENT_SECRET' } },
+        },
         { name: 'hr', connector: 'hr-csv', config: { timezone: 'Europe/Berlin' } },
         { name: 'jira', connector: 'identity-csv', config: { path: 'jira.csv', system: 'jira-cloud', columns: { id: 'User id', username: 'email' } } },
         { name: 'bamboo', connector: 'bamboohr', config: { subdomain: 'acme', apiKey: { env: 'BAMBOOHR_API_KEY' } } },
@@ -121,7 +135,16 @@ const everything = {
     defaults: true,
     owner: 'isms@example.com',
     reminders: ['14d', '0d', 'overdue every 7d'],
-    activities: [{ id: 'firewall-rule-review', title: 'Firewall rule review', reference: 'A.8.20', every: '6 months', anchor: '2026-01-31', evidence: [{ name: 'rule set' }] }],
+    activities: [
+      {
+        id: 'firewall-rule-review',
+        title: 'Firewall rule review',
+        reference: 'A.8.20',
+        every: '6 months',
+        anchor: '2026-01-31',
+        evidence: [{ name: 'rule set' }],
+      },
+    ],
     certification: { issued: '2025-12-01', body: 'Example Cert GmbH' },
     changeReview: { owner: 'isms@example.com' },
   },

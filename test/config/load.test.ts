@@ -54,14 +54,30 @@ describe('config', () => {
   it.each([
     ['a YAML syntax error', valid.replace('title: Vulnerabilities', 'title: [Vulnerabilities'), /line \d+, column \d+/],
     ['a bad cron', valid.replace('0 6 * * *', 'every morning'), /controls\[0\]\.schedule.*cron expression.*\(line 17, column \d+\)/],
-    ['an unknown connector', valid.replace('connector: scans', 'connector: scanz'), /controls\[0\]\.sources\[0\]\.connector: unknown connector "scanz" \(known: .*paged-findings.*\) \(line 21/],
+    [
+      'an unknown connector',
+      valid.replace('connector: scans', 'connector: scanz'),
+      /controls\[0\]\.sources\[0\]\.connector: unknown connector "scanz" \(known: .*paged-findings.*\) \(line 21/,
+    ],
     ['a connector config error', valid.replace('pages: 2', 'pages: -1'), /controls\[0\]\.sources\[0\]\.config\.pages: paged-findings: .*\(line 22/],
     ['a connector instance config error', valid.replace('asset: shop', 'asset: 42'), /connectors\.scans\.config\.asset: paged-findings: .*\(line 6/],
     ['an unknown check', valid.replace('check: vulnerability-sla', 'check: vuln-sla'), /controls\[0\]\.checks\[0\]\.check: unknown check "vuln-sla"/],
-    ['bad check params', valid.replace('critical: 7', 'critical: soon'), /controls\[0\]\.checks\[0\]\.params\.days\.critical: vulnerability-sla: Invalid input: expected number.*\(line 25/],
-    ['an ISO reference that does not exist', valid.replace('A.8.8', 'A.9.4.2'), /controls\[0\]\.reference: no ISO\/IEC 27001:2022 id "A\.9\.4\.2" \(Annex A: .*\) \(line 15, column 16\)/],
+    [
+      'bad check params',
+      valid.replace('critical: 7', 'critical: soon'),
+      /controls\[0\]\.checks\[0\]\.params\.days\.critical: vulnerability-sla: Invalid input: expected number.*\(line 25/,
+    ],
+    [
+      'an ISO reference that does not exist',
+      valid.replace('A.8.8', 'A.9.4.2'),
+      /controls\[0\]\.reference: no ISO\/IEC 27001:2022 id "A\.9\.4\.2" \(Annex A: .*\) \(line 15, column 16\)/,
+    ],
     ['a secret written in clear', valid.replace('{ env: SLACK_WEBHOOK }', '{ value: hunter2 }'), /notifications\[0\]\.url/],
-    ['an unknown notification target', valid.replace('notify: [security]', 'notify: [secops]'), /controls\[0\]\.notify\[0\]: no notification target named "secops"/],
+    [
+      'an unknown notification target',
+      valid.replace('notify: [security]', 'notify: [secops]'),
+      /controls\[0\]\.notify\[0\]: no notification target named "secops"/,
+    ],
     ['an unknown key', valid.replace('timezone: Europe/Berlin', 'timezone: Europe/Berlin\nretention: 5y'), /\(root\): Unrecognized key: "retention"/],
     ['a bad time zone', valid.replace('Europe/Berlin', 'Mars/Olympus'), /timezone: an IANA time zone/],
   ])('names the path and line of %s', (_case, text, expected) => {
@@ -109,7 +125,11 @@ describe('config YAML aliases', () => {
 });
 
 describe('config secret references', () => {
-  const withToken = (value: string) => valid.replace('config: { pages: 2 }', `config: { pages: 2 }\n      - name: directory\n        connector: google-workspace\n        config: { accessToken: ${value} }`);
+  const withToken = (value: string) =>
+    valid.replace(
+      'config: { pages: 2 }',
+      `config: { pages: 2 }\n      - name: directory\n        connector: google-workspace\n        config: { accessToken: ${value} }`,
+    );
 
   it.each([
     ['a literal', 'ya29.literal-token'],

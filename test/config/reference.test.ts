@@ -82,16 +82,28 @@ describe('the configuration reference', () => {
   });
 
   it('renders types, defaults and required options as the schemas say', () => {
-    expect(rowsUnder('### microsoft-graph').get('pageSize')).toEqual(['integer, 1 to 999', '`500`', '', 'Users per page; at most 500 while includeSignInActivity is on.']);
+    expect(rowsUnder('### microsoft-graph').get('pageSize')).toEqual([
+      'integer, 1 to 999',
+      '`500`',
+      '',
+      'Users per page; at most 500 while includeSignInActivity is on.',
+    ]);
     expect(rowsUnder('### microsoft-graph').get('clientSecret')?.slice(0, 3)).toEqual(['[secret reference](#secret-references)', '', 'yes']);
     expect(rowsUnder('### hr-csv').get('columns.employeeId')?.slice(0, 3)).toEqual(['string', '', 'yes']);
-    expect(rowsUnder('### hr-csv').get('leaverStatuses')?.slice(0, 3)).toEqual(['non-empty list of strings', '`["terminated", "inactive", "leaver", "left"]`', '']);
+    expect(rowsUnder('### hr-csv').get('leaverStatuses')?.slice(0, 3)).toEqual([
+      'non-empty list of strings',
+      '`["terminated", "inactive", "leaver", "left"]`',
+      '',
+    ]);
     expect(rowsUnder('### aws-iam').get('accounts[].region')?.slice(0, 2)).toEqual(['string matching `^[a-z]{2}(-[a-z]+)+-\\d+$`', '`us-east-1`']);
     expect(rowsUnder('### vulnerability-sla').get('days.info')?.slice(0, 2)).toEqual(['number > 0 or null', '`null`']);
     expect(rowsUnder('### backup-rpo').get('byResourceType')?.[0]).toBe('map of numbers > 0');
     const topLevel = rowsUnder('## Top level');
     expect(topLevel.get('collection.timeout')?.slice(0, 2)).toEqual(['[duration](#durations)', '`30 minutes`']);
     expect(topLevel.get('controls[].schedule')?.[0]).toBe('an object in one of 3 forms (below)');
-    expect(rowsUnder('### `notifications[]`: `kind: email`').get('notifications[].tls')?.slice(0, 2)).toEqual(['`starttls`, `implicit` or `none`', '`starttls`']);
+    expect(rowsUnder('### `notifications[]`: `kind: email`').get('notifications[].tls')?.slice(0, 2)).toEqual([
+      '`starttls`, `implicit` or `none`',
+      '`starttls`',
+    ]);
   });
 });

@@ -27,15 +27,24 @@ const load = (review: unknown) => parseConfig(stringify({ timezone: 'Europe/Berl
 describe('access review config', () => {
   it('defaults to a 14-day campaign over every identity source of the control, verified 3 days after each revocation', () => {
     const loaded = load({ every: 'quarterly' });
-    expect(loaded.controls.get('access')!.control.review).toEqual({ every: 'quarterly', dueInDays: 14, reviewers: {}, verifyAfter: '3 days', maxVerifications: 5 });
+    expect(loaded.controls.get('access')!.control.review).toEqual({
+      every: 'quarterly',
+      dueInDays: 14,
+      reviewers: {},
+      verifyAfter: '3 days',
+      maxVerifications: 5,
+    });
     const review = resolveReview(loaded, 'access');
     expect(review.sources).toEqual(['google', 'aws']);
     expect(review.peopleSources).toEqual(['hris']);
     expect(review.reviewerOf('google')).toBe('security@example.com');
   });
 
-  it('takes a schedule like the control\'s, reviewers per source, and a subset of sources', () => {
-    const review = resolveReview(load({ every: { cron: '0 8 1 */2 *' }, sources: ['aws'], reviewers: { aws: 'cloud-lead@example.com' }, dueInDays: 7.5 }), 'access');
+  it("takes a schedule like the control's, reviewers per source, and a subset of sources", () => {
+    const review = resolveReview(
+      load({ every: { cron: '0 8 1 */2 *' }, sources: ['aws'], reviewers: { aws: 'cloud-lead@example.com' }, dueInDays: 7.5 }),
+      'access',
+    );
     expect(review.sources).toEqual(['aws']);
     expect(review.reviewerOf('aws')).toBe('cloud-lead@example.com');
     expect(reviewScheduleOf(review.review)).toEqual({ cron: '0 8 1 */2 *' });
@@ -47,7 +56,9 @@ describe('access review config', () => {
     expect(attempt).toThrow(/controls\[0\]\.review\.sources\[0\]: "hris" is not an identity source of control access \(identity sources: google, aws\)/);
     expect(attempt).toThrow(/controls\[0\]\.review\.sources\[1\]: "github" is not an identity source/);
     expect(attempt).toThrow(/controls\[0\]\.review\.reviewers\.google: "google" is not a source under review \(hris, github\)/);
-    expect(() => resolveReview(parseConfig(stringify({ controls: [control(undefined)] }), '/etc/isms.yaml', testRegistries), 'access')).toThrow('control access in /etc/isms.yaml has no review');
+    expect(() => resolveReview(parseConfig(stringify({ controls: [control(undefined)] }), '/etc/isms.yaml', testRegistries), 'access')).toThrow(
+      'control access in /etc/isms.yaml has no review',
+    );
     expect(() => resolveReview(load({ every: 'monthly' }), 'nope')).toThrow('no control "nope"');
   });
 
@@ -58,10 +69,16 @@ describe('access review config', () => {
     expect(() => load({ every: 'monthly', reviewer: 'x' })).toThrow(/controls\[0\]\.review: Unrecognized key: "reviewer"/);
   });
 
-  it('names periods by the calendar of the config\'s zone: a campaign opened at New Year\'s Eve in UTC is already Q1 in Berlin', () => {
+  it("names periods by the calendar of the config's zone: a campaign opened at New Year's Eve in UTC is already Q1 in Berlin", () => {
     const newYearsEve = new Date('2026-12-31T23:30:00Z');
     const at = (every: ReviewConfig['every']) => reviewPeriodOf(ReviewConfig.parse({ every }), newYearsEve, 'Europe/Berlin');
-    expect([at('monthly'), at('quarterly'), at('semiannually'), at('annually'), at({ cron: '0 6 * * *' })]).toEqual(['2027-01', '2027-Q1', '2027-H1', '2027', '2027-01-01']);
+    expect([at('monthly'), at('quarterly'), at('semiannually'), at('annually'), at({ cron: '0 6 * * *' })]).toEqual([
+      '2027-01',
+      '2027-Q1',
+      '2027-H1',
+      '2027',
+      '2027-01-01',
+    ]);
     expect(reviewPeriodOf(ReviewConfig.parse({ every: 'quarterly' }), newYearsEve, 'UTC')).toBe('2026-Q4');
     expect(reviewPeriodOf(ReviewConfig.parse({ every: 'semiannually' }), new Date('2026-06-30T12:00:00Z'), 'UTC')).toBe('2026-H1');
     expect(campaignIdOf('access', '2026-Q4')).toBe('review:access:2026-Q4');
@@ -71,7 +88,11 @@ describe('access review config', () => {
     const spec = specOf(reviewScheduleOf(ReviewConfig.parse({ every: 'quarterly' })), 'Europe/Berlin');
     expect(spec.timezone).toBe('Europe/Berlin');
     expect(spec.cronExpressions).toEqual(['0 9 1 1,4,7,10 *']);
-    expect(['monthly', 'semiannually', 'annually'].map((every) => specOf(reviewScheduleOf(ReviewConfig.parse({ every })), 'UTC').cronExpressions)).toEqual([['0 9 1 * *'], ['0 9 1 1,7 *'], ['0 9 1 1 *']]);
+    expect(['monthly', 'semiannually', 'annually'].map((every) => specOf(reviewScheduleOf(ReviewConfig.parse({ every })), 'UTC').cronExpressions)).toEqual([
+      ['0 9 1 * *'],
+      ['0 9 1 1,7 *'],
+      ['0 9 1 1 *'],
+    ]);
   });
 
   it('reads durations in every unit the Duration schema admits', () => {

@@ -6,7 +6,10 @@ import { mulberry32 } from '../support/random.ts';
 /** What csv-parse itself makes of the text, with the options streamCsvRecords gives it, numbered the same way. */
 function byCsvParse(text: string, delimiter = ','): CsvRecord[] {
   const lineOf = csvRecordLines();
-  const records = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: true, info: true, delimiter }) as unknown as { record: string[]; info: { lines: number; empty_lines: number } }[];
+  const records = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: true, info: true, delimiter }) as unknown as {
+    record: string[];
+    info: { lines: number; empty_lines: number };
+  }[];
   return records.map(({ record, info }) => ({ line: lineOf(record, info), cells: record }));
 }
 

@@ -28,13 +28,27 @@ describe('httpStatusKind', () => {
 
 describe('RequestRejectedError', () => {
   it('becomes a non-retryable Temporal failure of its own type, while unavailability stays retryable', () => {
-    expect(toFailure(new RequestRejectedError('src: GET /x: HTTP 422'))).toMatchObject({ type: 'RequestRejectedError', nonRetryable: true, message: 'src: GET /x: HTTP 422' });
+    expect(toFailure(new RequestRejectedError('src: GET /x: HTTP 422'))).toMatchObject({
+      type: 'RequestRejectedError',
+      nonRetryable: true,
+      message: 'src: GET /x: HTTP 422',
+    });
     expect(toFailure(new UnavailableError('src: the response ended early'))).toMatchObject({ type: 'UnavailableError', nonRetryable: false });
   });
 });
 
 describe('endsMidJson', () => {
-  const page = JSON.stringify({ value: [{ id: 'a', name: 'Ann "the }" one' }, { id: 'b', tags: ['x', '{'] }], next: 'https://example.com/?a=1' }, null, 2);
+  const page = JSON.stringify(
+    {
+      value: [
+        { id: 'a', name: 'Ann "the }" one' },
+        { id: 'b', tags: ['x', '{'] },
+      ],
+      next: 'https://example.com/?a=1',
+    },
+    null,
+    2,
+  );
 
   it('is true for every cut of a JSON page before its last character', () => {
     for (let length = 1; length < page.length; length++) expect(endsMidJson(page.slice(0, length)), page.slice(0, length)).toBe(true);

@@ -49,8 +49,18 @@ describe('month ends and leap years', () => {
   });
 
   it.each([
-    ['every month from Jan 31 never drifts to the 28th', { amount: 1, unit: 'month' }, '2026-01-31', ['2026-01-31', '2026-02-28', '2026-03-31', '2026-04-30', '2026-05-31']],
-    ['every year from Feb 29 falls on Feb 28 outside leap years', { amount: 1, unit: 'year' }, '2028-02-29', ['2028-02-29', '2029-02-28', '2030-02-28', '2031-02-28', '2032-02-29']],
+    [
+      'every month from Jan 31 never drifts to the 28th',
+      { amount: 1, unit: 'month' },
+      '2026-01-31',
+      ['2026-01-31', '2026-02-28', '2026-03-31', '2026-04-30', '2026-05-31'],
+    ],
+    [
+      'every year from Feb 29 falls on Feb 28 outside leap years',
+      { amount: 1, unit: 'year' },
+      '2028-02-29',
+      ['2028-02-29', '2029-02-28', '2030-02-28', '2031-02-28', '2032-02-29'],
+    ],
     ['every 3 months from Nov 30', { amount: 3, unit: 'month' }, '2025-11-30', ['2025-11-30', '2026-02-28', '2026-05-30', '2026-08-30', '2026-11-30']],
     ['every 2 weeks', { amount: 2, unit: 'week' }, '2026-12-21', ['2026-12-21', '2027-01-04', '2027-01-18', '2027-02-01', '2027-02-15']],
     ['every 10 days across a year end', { amount: 10, unit: 'day' }, '2026-12-25', ['2026-12-25', '2027-01-04', '2027-01-14', '2027-01-24', '2027-02-03']],
@@ -74,7 +84,12 @@ describe('RRULE subset', () => {
     ['first Monday', 'FREQ=MONTHLY;BYDAY=1MO;COUNT=3', '2026-01-01', ['2026-01-05', '2026-02-02', '2026-03-02']],
     ['last Friday', 'FREQ=MONTHLY;BYDAY=-1FR;COUNT=3', '2026-01-01', ['2026-01-30', '2026-02-27', '2026-03-27']],
     ['second-to-last weekday pair', 'FREQ=MONTHLY;BYDAY=-2MO,-2TU;COUNT=2', '2026-06-01', ['2026-06-22', '2026-06-23']],
-    ['every other week on Monday and Thursday', 'FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH;COUNT=4', '2026-01-01', ['2026-01-01', '2026-01-12', '2026-01-15', '2026-01-26']],
+    [
+      'every other week on Monday and Thursday',
+      'FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH;COUNT=4',
+      '2026-01-01',
+      ['2026-01-01', '2026-01-12', '2026-01-15', '2026-01-26'],
+    ],
     ['weekly without BYDAY keeps the start weekday', 'FREQ=WEEKLY;COUNT=3', '2026-12-30', ['2026-12-30', '2027-01-06', '2027-01-13']],
     ['every 10 days until a date (inclusive)', 'FREQ=DAILY;INTERVAL=10;UNTIL=20260131', '2026-01-01', ['2026-01-01', '2026-01-11', '2026-01-21', '2026-01-31']],
     ['daily on weekdays only', 'FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR;COUNT=4', '2026-11-27', ['2026-11-27', '2026-11-30', '2026-12-01', '2026-12-02']],
@@ -82,8 +97,18 @@ describe('RRULE subset', () => {
     ['fourth Thursday of November', 'FREQ=YEARLY;BYMONTH=11;BYDAY=4TH;COUNT=2', '2026-01-01', ['2026-11-26', '2027-11-25']],
     ['20th Monday of the year', 'FREQ=YEARLY;BYDAY=20MO;COUNT=2', '2026-01-01', ['2026-05-18', '2027-05-17']],
     ['Friday the 13th (BYMONTHDAY and BYDAY both)', 'FREQ=MONTHLY;BYMONTHDAY=13;BYDAY=FR;COUNT=3', '2026-01-01', ['2026-02-13', '2026-03-13', '2026-11-13']],
-    ['quarterly on the 31st skips quarters without one', 'FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=31;COUNT=3', '2026-01-31', ['2026-01-31', '2026-07-31', '2026-10-31']],
-    ['a DTSTART the rule does not produce is not an occurrence', 'DTSTART:20260102\nRRULE:FREQ=MONTHLY;BYMONTHDAY=1;COUNT=2', undefined, ['2026-02-01', '2026-03-01']],
+    [
+      'quarterly on the 31st skips quarters without one',
+      'FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=31;COUNT=3',
+      '2026-01-31',
+      ['2026-01-31', '2026-07-31', '2026-10-31'],
+    ],
+    [
+      'a DTSTART the rule does not produce is not an occurrence',
+      'DTSTART:20260102\nRRULE:FREQ=MONTHLY;BYMONTHDAY=1;COUNT=2',
+      undefined,
+      ['2026-02-01', '2026-03-01'],
+    ],
     ['RRULE: prefix and DTSTART on one line', 'DTSTART:20260101 RRULE:FREQ=YEARLY;BYMONTH=1,7;COUNT=3', undefined, ['2026-01-01', '2026-07-01', '2027-01-01']],
     ['a rule that never matches ends', 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30', '2026-01-01', []],
   ])('%s: %s', (_name, text, start, expected) => {
@@ -93,11 +118,19 @@ describe('RRULE subset', () => {
   it('takes time and zone from DTSTART and ends at a UTC UNTIL, inclusive', () => {
     const weekly = rule('DTSTART;TZID=Europe/Berlin:20260315T093000\nRRULE:FREQ=WEEKLY;UNTIL=20260405T073000Z');
     // Berlin changes to summer time on 2026-03-29: 09:30 local is 08:30Z before and 07:30Z after.
-    expect(first(weekly, 10, 'America/New_York', NINE, true)).toEqual(['2026-03-15T08:30:00.000Z', '2026-03-22T08:30:00.000Z', '2026-03-29T07:30:00.000Z', '2026-04-05T07:30:00.000Z']);
+    expect(first(weekly, 10, 'America/New_York', NINE, true)).toEqual([
+      '2026-03-15T08:30:00.000Z',
+      '2026-03-22T08:30:00.000Z',
+      '2026-03-29T07:30:00.000Z',
+      '2026-04-05T07:30:00.000Z',
+    ]);
   });
 
   it('reads a UTC DTSTART in UTC', () => {
-    expect(first(rule('DTSTART:20260101T120000Z\nRRULE:FREQ=MONTHLY;COUNT=2'), 5, 'Europe/Berlin', NINE, true)).toEqual(['2026-01-01T12:00:00.000Z', '2026-02-01T12:00:00.000Z']);
+    expect(first(rule('DTSTART:20260101T120000Z\nRRULE:FREQ=MONTHLY;COUNT=2'), 5, 'Europe/Berlin', NINE, true)).toEqual([
+      '2026-01-01T12:00:00.000Z',
+      '2026-02-01T12:00:00.000Z',
+    ]);
   });
 
   it.each([
@@ -122,7 +155,14 @@ describe('time zones and DST', () => {
   it.each([
     ['winter in Berlin', 'Europe/Berlin', '2026-01-15', 9, 0, '2026-01-15T08:00:00.000Z'],
     ['summer in Berlin', 'Europe/Berlin', '2026-07-15', 9, 0, '2026-07-15T07:00:00.000Z'],
-    ['Berlin spring-forward gap: 02:30 does not exist, read with the offset before (03:30 CEST)', 'Europe/Berlin', '2026-03-29', 2, 30, '2026-03-29T01:30:00.000Z'],
+    [
+      'Berlin spring-forward gap: 02:30 does not exist, read with the offset before (03:30 CEST)',
+      'Europe/Berlin',
+      '2026-03-29',
+      2,
+      30,
+      '2026-03-29T01:30:00.000Z',
+    ],
     ['Berlin fall-back overlap: 02:30 happens twice, the first (CEST) counts', 'Europe/Berlin', '2026-10-25', 2, 30, '2026-10-25T00:30:00.000Z'],
     ['New York spring-forward gap (RFC 5545 example: 03:30 EDT)', 'America/New_York', '2007-03-11', 2, 30, '2007-03-11T07:30:00.000Z'],
     ['New York fall-back overlap (RFC 5545 example: 01:30 EDT)', 'America/New_York', '2007-11-04', 1, 30, '2007-11-04T05:30:00.000Z'],

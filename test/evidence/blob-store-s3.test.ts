@@ -93,7 +93,9 @@ describe('S3 blob store against moto', () => {
 
   it('moto refuses a second put with If-None-Match: * (412), the condition the store relies on', async () => {
     await admin.send(new PutObjectCommand({ Bucket: 'plain', Key: 'probe', Body: 'one', IfNoneMatch: '*' }));
-    await expect(admin.send(new PutObjectCommand({ Bucket: 'plain', Key: 'probe', Body: 'two', IfNoneMatch: '*' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
+    await expect(admin.send(new PutObjectCommand({ Bucket: 'plain', Key: 'probe', Body: 'two', IfNoneMatch: '*' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 412 },
+    });
   });
 
   it('uploads a blob larger than a part in parts, completes it conditionally, and it re-hashes', async () => {
@@ -122,9 +124,19 @@ describe('S3 blob store against moto', () => {
     expect(head.ObjectLockMode).toBe('COMPLIANCE');
     expect(head.ObjectLockRetainUntilDate?.toISOString()).toBe('2027-01-03T12:00:00.000Z');
     const [version] = (await admin.send(new ListObjectVersionsCommand({ Bucket: 'locked', Prefix: key }))).Versions ?? [];
-    await expect(admin.send(new DeleteObjectCommand({ Bucket: 'locked', Key: key, VersionId: version!.VersionId }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    await expect(admin.send(new DeleteObjectCommand({ Bucket: 'locked', Key: key, VersionId: version!.VersionId }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 403 },
+    });
     // Writing over it (as a store replacing a broken blob does) adds a version; the locked one stays.
-    await admin.send(new PutObjectCommand({ Bucket: 'locked', Key: key, Body: 'overwritten', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date('2027-01-03T12:00:00Z') }));
+    await admin.send(
+      new PutObjectCommand({
+        Bucket: 'locked',
+        Key: key,
+        Body: 'overwritten',
+        ObjectLockMode: 'COMPLIANCE',
+        ObjectLockRetainUntilDate: new Date('2027-01-03T12:00:00Z'),
+      }),
+    );
     const kept = await admin.send(new GetObjectCommand({ Bucket: 'locked', Key: key, VersionId: version!.VersionId }));
     expect(Number(kept.ContentLength)).toBe(written.storedSize);
     await kept.Body?.transformToByteArray();
@@ -136,7 +148,9 @@ describe('S3 blob store against moto', () => {
     const one = stagingFile(Buffer.from('sse-s3\n'));
     const placedS3 = await placeBlob(s3, one.file, one.written);
     expect((await admin.send(new HeadObjectCommand({ Bucket: 'plain', Key: `sse-s3/${placedS3.uri}` }))).ServerSideEncryption).toBe('AES256');
-    const kms = new S3BlobStore(config({ prefix: 'sse-kms/', serverSideEncryption: { kind: 'SSE-KMS', kmsKeyId: 'alias/isms-evidence' } }), { credentials: ADMIN });
+    const kms = new S3BlobStore(config({ prefix: 'sse-kms/', serverSideEncryption: { kind: 'SSE-KMS', kmsKeyId: 'alias/isms-evidence' } }), {
+      credentials: ADMIN,
+    });
     const two = stagingFile(Buffer.from('sse-kms\n'));
     const placedKms = await placeBlob(kms, two.file, two.written);
     const head = await admin.send(new HeadObjectCommand({ Bucket: 'plain', Key: `sse-kms/${placedKms.uri}` }));
@@ -154,20 +168,24 @@ describe('S3 faults while placing a blob', () => {
     const error = await placeBlob(blobs, file, written).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(EvidenceStorageError);
     expect((error as EvidenceStorageError).retryable).toBe(false);
-    expect((error as Error).message).toMatch(/^S3 PutObject s3:\/\/no-such-evidence-bucket\/isms\/sha256\/.*: the bucket does not exist \(HTTP 404\); not retried$/);
+    expect((error as Error).message).toMatch(
+      /^S3 PutObject s3:\/\/no-such-evidence-bucket\/isms\/sha256\/.*: the bucket does not exist \(HTTP 404\); not retried$/,
+    );
     blobs.close();
   });
 
   it('a missing bucket while verifying: an error naming the bucket, not every blob reported missing', async () => {
     const blobs = new S3BlobStore(config({ bucket: 'no-such-evidence-bucket' }), { credentials: ADMIN });
-    await expect(blobs.inspect(blobUri('a'.repeat(64)))).rejects.toThrow(/^S3 HeadBucket s3:\/\/no-such-evidence-bucket\/: the bucket does not exist \(HTTP 404\); not retried$/);
+    await expect(blobs.inspect(blobUri('a'.repeat(64)))).rejects.toThrow(
+      /^S3 HeadBucket s3:\/\/no-such-evidence-bucket\/: the bucket does not exist \(HTTP 404\); not retried$/,
+    );
     const present = new S3BlobStore(config(), { credentials: ADMIN });
     expect(await present.inspect(blobUri('a'.repeat(64)))).toBeUndefined();
     blobs.close();
     present.close();
   });
 
-  it('S3 throttling (503 SlowDown) past the SDK\'s own retries: a retryable error', async () => {
+  it("S3 throttling (503 SlowDown) past the SDK's own retries: a retryable error", async () => {
     const proxy: S3Proxy = await startS3Proxy(moto.endpoint);
     try {
       proxy.fail({ matches: (request) => request.method === 'PUT', times: 100, status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' });
@@ -204,9 +222,15 @@ describe('S3 faults while placing a blob', () => {
     try {
       const { region: _region, ...withoutRegion } = config();
       const noRegion = new S3BlobStore(withoutRegion, { credentials: ADMIN });
-      await expect(noRegion.inspect('x')).rejects.toMatchObject({ retryable: false, message: 'S3 HeadObject s3://plain/isms/x: no region: set evidence.blobs.region or AWS_REGION; not retried' });
+      await expect(noRegion.inspect('x')).rejects.toMatchObject({
+        retryable: false,
+        message: 'S3 HeadObject s3://plain/isms/x: no region: set evidence.blobs.region or AWS_REGION; not retried',
+      });
       const noCredentials = new S3BlobStore(config());
-      await expect(noCredentials.inspect('x')).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/^S3 HeadObject s3:\/\/plain\/isms\/x: no AWS credentials found in the default chain/) });
+      await expect(noCredentials.inspect('x')).rejects.toMatchObject({
+        retryable: false,
+        message: expect.stringMatching(/^S3 HeadObject s3:\/\/plain\/isms\/x: no AWS credentials found in the default chain/),
+      });
       noRegion.close();
       noCredentials.close();
     } finally {
@@ -219,7 +243,11 @@ describe('S3 faults while placing a blob', () => {
     const iam = new IAMClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: ADMIN });
     await iam.send(new CreateUserCommand({ UserName: 'reader' }));
     await iam.send(
-      new PutUserPolicyCommand({ UserName: 'reader', PolicyName: 'read', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }) }),
+      new PutUserPolicyCommand({
+        UserName: 'reader',
+        PolicyName: 'read',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }),
+      }),
     );
     const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'reader' }))).AccessKey!;
     iam.destroy();

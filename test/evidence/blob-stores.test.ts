@@ -57,7 +57,15 @@ const VARIANTS: Variant[] = [
       EvidenceStore.open(dir, {
         log: log(warnings),
         blobs: new S3BlobStore(
-          { kind: 's3', bucket: 'evidence', prefix: `store-${prefixes++}/`, region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, partSizeMiB: 64 },
+          {
+            kind: 's3',
+            bucket: 'evidence',
+            prefix: `store-${prefixes++}/`,
+            region: 'us-east-1',
+            endpoint: moto.endpoint,
+            forcePathStyle: true,
+            partSizeMiB: 64,
+          },
           { credentials: CREDENTIALS },
         ),
       }),
@@ -177,6 +185,8 @@ describe.each(VARIANTS)('evidence store with $name blobs', (variant) => {
     expect(written.rows).toBe(1);
     expect(readdirSync(path.join(dir, 'bundle/evidence'))).toEqual([`${row.id}.ndjson.zst`]);
     await variant.replace(store, row.uri, zstdCompressSync(Buffer.from(`${JSON.stringify(finding('CVE-X'))}\n`)));
-    await expect(exportBundle(store, register, { ...range, out: path.join(dir, 'bundle-2') })).rejects.toThrow(new RegExp(`^evidence ${row.id}: blob ${row.uri} in .* does not hold sha256 ${row.sha256}`));
+    await expect(exportBundle(store, register, { ...range, out: path.join(dir, 'bundle-2') })).rejects.toThrow(
+      new RegExp(`^evidence ${row.id}: blob ${row.uri} in .* does not hold sha256 ${row.sha256}`),
+    );
   });
 });

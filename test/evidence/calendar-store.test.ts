@@ -31,16 +31,51 @@ describe.each(BACKENDS)('missed activities in the one register (%s)', (backend) 
     catalog = await testCatalog(backend);
     const register = new Register(catalog);
     const raise = () =>
-      register.raiseMissedActivity({ activityId: 'access-review', occurrenceId: occurrence.occurrenceId, reference: 'A.5.18', owner: 'it@example.com', title: 'Missed activity: User access review', at: occurrence.graceUntil, detail: 'not completed' });
+      register.raiseMissedActivity({
+        activityId: 'access-review',
+        occurrenceId: occurrence.occurrenceId,
+        reference: 'A.5.18',
+        owner: 'it@example.com',
+        title: 'Missed activity: User access review',
+        at: occurrence.graceUntil,
+        detail: 'not completed',
+      });
     const first = await raise();
     const again = await raise();
     expect(first).toEqual({ id: 'NC-0001', opened: true });
     expect(again).toEqual({ id: 'NC-0001', opened: false });
-    expect(await register.get('NC-0001')).toMatchObject({ controlId: activityControlOf('access-review'), checkId: MISSED_ACTIVITY_CHECK, subject: occurrence.occurrenceId, status: 'open', occurrences: 1, owner: 'it@example.com', reference: 'A.5.18' });
+    expect(await register.get('NC-0001')).toMatchObject({
+      controlId: activityControlOf('access-review'),
+      checkId: MISSED_ACTIVITY_CHECK,
+      subject: occurrence.occurrenceId,
+      status: 'open',
+      occurrences: 1,
+      owner: 'it@example.com',
+      reference: 'A.5.18',
+    });
     // Another occurrence of the same activity is a nonconformity of its own.
-    expect((await register.raiseMissedActivity({ activityId: 'access-review', occurrenceId: 'activity:access-review:2027-03-31', reference: 'A.5.18', owner: 'o', title: 't', at: 'x', detail: 'd' })).id).toBe('NC-0002');
+    expect(
+      (
+        await register.raiseMissedActivity({
+          activityId: 'access-review',
+          occurrenceId: 'activity:access-review:2027-03-31',
+          reference: 'A.5.18',
+          owner: 'o',
+          title: 't',
+          at: 'x',
+          detail: 'd',
+        })
+      ).id,
+    ).toBe('NC-0002');
 
-    const settle = async () => await register.settleMissedActivity({ activityId: 'access-review', occurrenceId: occurrence.occurrenceId, at: '2027-01-20T10:00:00.000Z', note: 'completed late by it@example.com; verify and close', evidenceIds: ['ev-1'] });
+    const settle = async () =>
+      await register.settleMissedActivity({
+        activityId: 'access-review',
+        occurrenceId: occurrence.occurrenceId,
+        at: '2027-01-20T10:00:00.000Z',
+        note: 'completed late by it@example.com; verify and close',
+        evidenceIds: ['ev-1'],
+      });
     expect(await settle()).toBe('NC-0001');
     expect(await settle()).toBe('NC-0001');
     expect(await register.get('NC-0001')).toMatchObject({ status: 'no-longer-observed', evidenceIds: ['ev-1'] });
@@ -58,10 +93,24 @@ describe.each(BACKENDS)('calendar store (%s)', (backend) => {
     catalog = await testCatalog(backend);
     const store = new CalendarStore(catalog);
     new CalendarStore(catalog);
-    expect(await store.open(occurrence, '2026-12-17T08:00:00.000Z')).toMatchObject({ status: 'open', owner: 'it@example.com', openedAt: '2026-12-17T08:00:00.000Z', expectedEvidence: [{ name: 'record', required: true }] });
-    expect(await store.open({ ...occurrence, owner: 'changed' }, '2026-12-18T08:00:00.000Z')).toMatchObject({ owner: 'it@example.com', openedAt: '2026-12-17T08:00:00.000Z' });
+    expect(await store.open(occurrence, '2026-12-17T08:00:00.000Z')).toMatchObject({
+      status: 'open',
+      owner: 'it@example.com',
+      openedAt: '2026-12-17T08:00:00.000Z',
+      expectedEvidence: [{ name: 'record', required: true }],
+    });
+    expect(await store.open({ ...occurrence, owner: 'changed' }, '2026-12-18T08:00:00.000Z')).toMatchObject({
+      owner: 'it@example.com',
+      openedAt: '2026-12-17T08:00:00.000Z',
+    });
 
-    const notice = { occurrenceId: occurrence.occurrenceId, at: '2026-12-24T08:00:00.000Z', kind: 'reminder' as const, actor: 'isms-worker', detail: 'due in 7 days' };
+    const notice = {
+      occurrenceId: occurrence.occurrenceId,
+      at: '2026-12-24T08:00:00.000Z',
+      kind: 'reminder' as const,
+      actor: 'isms-worker',
+      detail: 'due in 7 days',
+    };
     expect(await store.event(notice)).toBe(true);
     expect(await store.event(notice)).toBe(false);
     await store.delivered(occurrence.occurrenceId, 'reminder', notice.at, ['slack']);
@@ -75,7 +124,14 @@ describe.each(BACKENDS)('calendar store (%s)', (backend) => {
       late: true,
       evidence: [{ name: 'record', link: 'https://wiki.example.com/review' }],
     });
-    expect(done).toMatchObject({ status: 'done', late: true, owner: 'dba@example.com', completedBy: 'dba@example.com', nonconformityId: 'NC-0001', closedAt: '2027-01-20T10:00:00.000Z' });
+    expect(done).toMatchObject({
+      status: 'done',
+      late: true,
+      owner: 'dba@example.com',
+      completedBy: 'dba@example.com',
+      nonconformityId: 'NC-0001',
+      closedAt: '2027-01-20T10:00:00.000Z',
+    });
     expect((await store.events(occurrence.occurrenceId)).map((event) => [event.kind, event.actor, event.delivered])).toEqual([
       ['reminder', 'isms-worker', ['slack']],
       ['reassigned', 'it@example.com', []],
@@ -89,7 +145,11 @@ describe.each(BACKENDS)('calendar store (%s)', (backend) => {
   it('numbers recorded changes', async () => {
     catalog = await testCatalog(backend);
     const store = new CalendarStore(catalog);
-    const record = async (title: string) => await store.recordChange({ title, affects: ['scope'], recordedAt: '2026-11-25T10:00:00Z', recordedBy: 'me' }, (id) => `activity:change-review-${id.toLowerCase()}:2026-12-09`);
+    const record = async (title: string) =>
+      await store.recordChange(
+        { title, affects: ['scope'], recordedAt: '2026-11-25T10:00:00Z', recordedBy: 'me' },
+        (id) => `activity:change-review-${id.toLowerCase()}:2026-12-09`,
+      );
     expect((await record('New office')).id).toBe('CHG-0001');
     expect(await record('New supplier')).toMatchObject({ id: 'CHG-0002', occurrenceId: 'activity:change-review-chg-0002:2026-12-09' });
     expect((await store.changes()).map((change) => change.title)).toEqual(['New office', 'New supplier']);
@@ -98,7 +158,10 @@ describe.each(BACKENDS)('calendar store (%s)', (backend) => {
   it('keeps the risk register entries a change names, none when it names none', async () => {
     catalog = await testCatalog(backend);
     const store = new CalendarStore(catalog);
-    const named = await store.recordChange({ title: 'VPN to SSO', affects: ['risk'], risks: ['R-002', 'R-007'], recordedAt: '2026-11-25T10:00:00Z', recordedBy: 'me' }, (id) => `activity:${id}`);
+    const named = await store.recordChange(
+      { title: 'VPN to SSO', affects: ['risk'], risks: ['R-002', 'R-007'], recordedAt: '2026-11-25T10:00:00Z', recordedBy: 'me' },
+      (id) => `activity:${id}`,
+    );
     await store.recordChange({ title: 'New office', affects: ['scope'], recordedAt: '2026-11-26T10:00:00Z', recordedBy: 'me' }, (id) => `activity:${id}`);
     expect(named.risks).toEqual(['R-002', 'R-007']);
     expect((await store.changes()).map((change) => [change.id, change.risks])).toEqual([

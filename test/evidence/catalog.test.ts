@@ -81,7 +81,10 @@ describe('catalog', () => {
       await catalog.exec(`PRAGMA max_page_count = ${pages}`);
       const write = () =>
         catalog.transaction(async (tx) => {
-          await tx.run("INSERT INTO check_runs (id, run_id, control_id, evaluated_at, status, results) VALUES ('cr-1', 'run-1', 'c', 'now', 'pass', ?)", 'x'.repeat(200_000));
+          await tx.run(
+            "INSERT INTO check_runs (id, run_id, control_id, evaluated_at, status, results) VALUES ('cr-1', 'run-1', 'c', 'now', 'pass', ?)",
+            'x'.repeat(200_000),
+          );
         });
       await expect(write()).rejects.toThrow(DiskFullError);
       await expect(write()).rejects.toThrow(/database or disk is full.*catalog\.sqlite.*bytes free/);

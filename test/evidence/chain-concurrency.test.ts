@@ -26,7 +26,11 @@ describe('the hash chain on PostgreSQL under concurrent appenders', () => {
     const dataDir = path.join(dir, 'data');
     const processes = 4;
     const perProcess = 6;
-    await Promise.all(Array.from({ length: processes }, (_, index) => promisify(execFile)(process.execPath, [appender, dataDir, database.url, `writer-${index}`, String(perProcess)], { timeout: 120_000 })));
+    await Promise.all(
+      Array.from({ length: processes }, (_, index) =>
+        promisify(execFile)(process.execPath, [appender, dataDir, database.url, `writer-${index}`, String(perProcess)], { timeout: 120_000 }),
+      ),
+    );
 
     const store = await EvidenceStore.open(dataDir, { catalog: await new PostgresCatalog(database.url).open() });
     try {

@@ -25,12 +25,38 @@ beforeEach(async () => {
   for (const [index, at] of ['2026-09-30T06:00:00.000Z', '2026-10-01T06:00:00.000Z', '2026-10-15T06:00:00.000Z', '2026-11-02T06:00:00.000Z'].entries()) {
     const staged = await store.stage(`run-${index}`, 'scans');
     await staged.append({ kind: 'scan', source: 'scans', scanner: 'trivy', asset: `api-${index}`, scannedAt: at, origin: 'f', findingCount: 0 });
-    await store.commit(staged, { runId: `run-${index}`, controlId: 'vuln', sourceName: 'scans', connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt: at, provenance: {}, warnings: [] });
+    await store.commit(staged, {
+      runId: `run-${index}`,
+      controlId: 'vuln',
+      sourceName: 'scans',
+      connector: 'scanner-files',
+      connectorVersion: '1',
+      kinds: ['scan'],
+      collectedAt: at,
+      provenance: {},
+      warnings: [],
+    });
   }
   const checkRun = await register.saveCheckRun({ runId: 'run-2', controlId: 'vuln', evaluatedAt: '2026-10-15T06:00:00.000Z', status: 'fail', results: [] }, [
-    { checkId: 'vulnerability-sla', subject: 'api-2|CVE-2026-0001', title: 'CVE-2026-0001 open past SLA', severity: 'high', detail: 'open 40 days', values: {}, evidenceIds: [] },
+    {
+      checkId: 'vulnerability-sla',
+      subject: 'api-2|CVE-2026-0001',
+      title: 'CVE-2026-0001 open past SLA',
+      severity: 'high',
+      detail: 'open 40 days',
+      values: {},
+      evidenceIds: [],
+    },
   ]);
-  await register.reconcile({ checkRunId: checkRun.id, controlId: 'vuln', reference: 'A.8.8', owner: 'security@example.com', at: '2026-10-15T06:00:00.000Z', gaps: [], collectedSources: ['scans'] });
+  await register.reconcile({
+    checkRunId: checkRun.id,
+    controlId: 'vuln',
+    reference: 'A.8.8',
+    owner: 'security@example.com',
+    at: '2026-10-15T06:00:00.000Z',
+    gaps: [],
+    collectedSources: ['scans'],
+  });
 });
 afterEach(async () => {
   await store.close();
@@ -55,7 +81,12 @@ function rewrite(out: string, change: (manifest: BundleManifest) => void): void 
 
 function regenerateSums(out: string): void {
   const files = ['manifest.json', 'nonconformities.json', 'README.txt', ...readdirSync(path.join(out, 'evidence')).map((name) => `evidence/${name}`)];
-  const lines = files.map((name) => `${createHash('sha256').update(readFileSync(path.join(out, name))).digest('hex')}  ${name}`);
+  const lines = files.map(
+    (name) =>
+      `${createHash('sha256')
+        .update(readFileSync(path.join(out, name)))
+        .digest('hex')}  ${name}`,
+  );
   writeFileSync(path.join(out, 'SHA256SUMS'), `${lines.join('\n')}\n`);
 }
 
@@ -169,7 +200,9 @@ describe("auditor's evidence bundle", () => {
 
     const published = await verifyBundle(out, { against: checkpoint });
     expect(published.ok).toBe(false);
-    expect(published.problems).toEqual([expect.objectContaining({ problem: 'not-anchored', detail: expect.stringContaining('names row 4, outside the bundle') })]);
+    expect(published.problems).toEqual([
+      expect.objectContaining({ problem: 'not-anchored', detail: expect.stringContaining('names row 4, outside the bundle') }),
+    ]);
   });
 
   it('fails a re-hashed edit of a row against the live catalog and the checkpoint', async () => {
@@ -190,7 +223,9 @@ describe("auditor's evidence bundle", () => {
     const edited = (JSON.parse(readFileSync(file, 'utf8')) as { status: string }[]).map((nc) => ({ ...nc, status: 'closed' }));
     writeFileSync(file, JSON.stringify(edited, null, 2));
     regenerateSums(out);
-    expect((await verifyBundle(out)).problems).toEqual([{ evidenceId: '(bundle)', problem: 'file-modified', detail: 'nonconformities.json does not match its hash in manifest.json' }]);
+    expect((await verifyBundle(out)).problems).toEqual([
+      { evidenceId: '(bundle)', problem: 'file-modified', detail: 'nonconformities.json does not match its hash in manifest.json' },
+    ]);
   });
 
   it('reports a missing SHA256SUMS, a manifest that is not JSON or not a manifest, and a bad checkpoint as failures with the reason', async () => {
@@ -220,7 +255,9 @@ describe("auditor's evidence bundle", () => {
     expect((await verifyBundle(fresh, { against: path.join(dir, 'not-a-checkpoint.json') })).problems).toEqual([
       expect.objectContaining({ problem: 'not-anchored', detail: expect.stringMatching(/^checkpoint .*not-a-checkpoint\.json: /) }),
     ]);
-    expect((await verifyBundle(fresh, { against: path.join(dir, 'nowhere') })).problems).toEqual([expect.objectContaining({ problem: 'not-anchored', detail: expect.stringContaining('(ENOENT)') })]);
+    expect((await verifyBundle(fresh, { against: path.join(dir, 'nowhere') })).problems).toEqual([
+      expect.objectContaining({ problem: 'not-anchored', detail: expect.stringContaining('(ENOENT)') }),
+    ]);
   });
 
   it('refuses to write into a folder that already holds files', async () => {
@@ -255,8 +292,14 @@ describe("auditor's evidence bundle", () => {
         expect(await verifyBundle(out, { publicKey: stranger })).toMatchObject({ ok: false, signature: 'invalid' });
 
         rewrite(out, (manifest) => (manifest.organisation = 'Someone Else'));
-        await expect(run('openssl', opensslVerify[kind](publicPem), { cwd: out })).rejects.toMatchObject({ stdout: expect.stringMatching(/Verification failure|Signature Verification Failure/) });
-        expect(await verifyBundle(out, { publicKey })).toMatchObject({ ok: false, signature: 'invalid', problems: [expect.objectContaining({ problem: 'signature-invalid' })] });
+        await expect(run('openssl', opensslVerify[kind](publicPem), { cwd: out })).rejects.toMatchObject({
+          stdout: expect.stringMatching(/Verification failure|Signature Verification Failure/),
+        });
+        expect(await verifyBundle(out, { publicKey })).toMatchObject({
+          ok: false,
+          signature: 'invalid',
+          problems: [expect.objectContaining({ problem: 'signature-invalid' })],
+        });
       });
     }
 

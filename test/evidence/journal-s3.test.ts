@@ -27,7 +27,16 @@ afterAll(async () => {
 let prefixes = 0;
 function journalIn(overrides: Partial<S3BlobsConfig> = {}): { journal: S3Journal; blobs: S3BlobStore } {
   const blobs = new S3BlobStore(
-    { kind: 's3', bucket: 'versioned', prefix: `j${prefixes++}/`, region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, partSizeMiB: 64, ...overrides },
+    {
+      kind: 's3',
+      bucket: 'versioned',
+      prefix: `j${prefixes++}/`,
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      forcePathStyle: true,
+      partSizeMiB: 64,
+      ...overrides,
+    },
     { credentials: CREDENTIALS },
   );
   return { journal: new S3Journal(blobs), blobs };
@@ -67,7 +76,10 @@ describe('the S3 journal', () => {
     expect(contents.entries.map((found) => found.seq)).toEqual([1, 3, 4]);
     expect(journalGaps(contents.entries)).toEqual([2]);
     expect(contents.malformed).toEqual([
-      { where: `journal entry ${blobs.prefix}journal/000000000009`, detail: `journal entry ${journal.location}000000000009 is not "<seq> <evidence id> <row hash>" for sequence number 000000000009` },
+      {
+        where: `journal entry ${blobs.prefix}journal/000000000009`,
+        detail: `journal entry ${journal.location}000000000009 is not "<seq> <evidence id> <row hash>" for sequence number 000000000009`,
+      },
       { where: `journal entry ${journal.keyOf(3)}`, detail: `journal entry ${journal.location}000000000003 was written over: it has 2 versions` },
     ]);
     blobs.close();

@@ -25,7 +25,12 @@ describe.each(BACKENDS)('leaver clock across runs (%s)', (backend) => {
     await clock.observe([entry('jane', false)], systems, '2026-11-03T06:00:00.000Z');
     await clock.observe([entry('jane', false)], systems, '2026-11-04T06:00:00.000Z');
     expect(await clock.list()).toEqual([
-      expect.objectContaining({ account: 'jane', lastSeenActiveAt: '2026-11-02T06:00:00.000Z', revokedObservedAt: '2026-11-03T06:00:00.000Z', revokedAfterHours: { atLeast: 30, atMost: 54 } }),
+      expect.objectContaining({
+        account: 'jane',
+        lastSeenActiveAt: '2026-11-02T06:00:00.000Z',
+        revokedObservedAt: '2026-11-03T06:00:00.000Z',
+        revokedAfterHours: { atLeast: 30, atMost: 54 },
+      }),
     ]);
   });
 
@@ -34,8 +39,15 @@ describe.each(BACKENDS)('leaver clock across runs (%s)', (backend) => {
     await clock.observe([entry('jane', false), entry('jdoe', true, { system: 'vpn', tenant: 'vpn' })], systems, '2026-11-01T12:00:00.000Z');
     await clock.observe([], systems, '2026-11-02T12:00:00.000Z');
     const rows = await clock.list();
-    expect(rows.find((row) => row.account === 'jane')).toMatchObject({ lastSeenActiveAt: null, revokedObservedAt: '2026-11-01T12:00:00.000Z', revokedAfterHours: { atLeast: 0, atMost: 12 } });
-    expect(rows.find((row) => row.account === 'jdoe')).toMatchObject({ revokedObservedAt: '2026-11-02T12:00:00.000Z', revokedAfterHours: { atLeast: 12, atMost: 36 } });
+    expect(rows.find((row) => row.account === 'jane')).toMatchObject({
+      lastSeenActiveAt: null,
+      revokedObservedAt: '2026-11-01T12:00:00.000Z',
+      revokedAfterHours: { atLeast: 0, atMost: 12 },
+    });
+    expect(rows.find((row) => row.account === 'jdoe')).toMatchObject({
+      revokedObservedAt: '2026-11-02T12:00:00.000Z',
+      revokedAfterHours: { atLeast: 12, atMost: 36 },
+    });
   });
 
   it('keeps the clock running for an account in a system that was not collected this time', async () => {
@@ -49,6 +61,10 @@ describe.each(BACKENDS)('leaver clock across runs (%s)', (backend) => {
     const clock = new LeaverClock(await testCatalog(backend));
     await clock.observe([entry('jane', false)], systems, '2026-11-01T12:00:00.000Z');
     await clock.observe([entry('jane', true)], systems, '2026-11-05T12:00:00.000Z');
-    expect((await clock.list())[0]).toMatchObject({ lastSeenActiveAt: '2026-11-05T12:00:00.000Z', revokedObservedAt: null, revokedAfterHours: { atLeast: 108, atMost: null } });
+    expect((await clock.list())[0]).toMatchObject({
+      lastSeenActiveAt: '2026-11-05T12:00:00.000Z',
+      revokedObservedAt: null,
+      revokedAfterHours: { atLeast: 108, atMost: null },
+    });
   });
 });

@@ -9,7 +9,13 @@ describe.each(BACKENDS)('notification ledger (%s)', (backend) => {
     const catalog = await testCatalog(backend);
     const ledger = new NotificationLedger(catalog);
     const run = 'control:vuln-mgmt:2026-11-25T06:00:00.000Z';
-    await ledger.record({ runId: run, target: 'chat', events: ['nonconformity-opened', 'run-error'], deliveryId: 'first', deliveredAt: '2026-11-25T06:01:00.000Z' });
+    await ledger.record({
+      runId: run,
+      target: 'chat',
+      events: ['nonconformity-opened', 'run-error'],
+      deliveryId: 'first',
+      deliveredAt: '2026-11-25T06:01:00.000Z',
+    });
     await ledger.record({ runId: run, target: 'chat', events: ['run-error'], deliveryId: 'second', deliveredAt: '2026-11-25T06:02:00.000Z' });
     await ledger.record({ runId: 'another-run', target: 'chat', events: ['run-error'], deliveryId: 'other', deliveredAt: '2026-11-25T06:03:00.000Z' });
 

@@ -15,12 +15,26 @@ const deviation = (subject: string): Deviation => ({
   evidenceIds: [`ev-${subject}`],
 });
 
-async function run(register: Register, runId: string, subjects: string[], status: 'pass' | 'fail' | 'error' = subjects.length ? 'fail' : 'pass', gaps: { sourceName: string; reason: string; errorType: string }[] = []) {
+async function run(
+  register: Register,
+  runId: string,
+  subjects: string[],
+  status: 'pass' | 'fail' | 'error' = subjects.length ? 'fail' : 'pass',
+  gaps: { sourceName: string; reason: string; errorType: string }[] = [],
+) {
   const checkRun = await register.saveCheckRun(
     { runId, controlId: 'vuln', evaluatedAt: runId, status, results: [{ checkId: 'vulnerability-sla', status, deviations: subjects.length }] },
     subjects.map(deviation),
   );
-  return await register.reconcile({ checkRunId: checkRun.id, controlId: 'vuln', reference: 'A.8.8', owner: 'sec', at: runId, gaps, collectedSources: gaps.length ? [] : ['scans'] });
+  return await register.reconcile({
+    checkRunId: checkRun.id,
+    controlId: 'vuln',
+    reference: 'A.8.8',
+    owner: 'sec',
+    at: runId,
+    gaps,
+    collectedSources: gaps.length ? [] : ['scans'],
+  });
 }
 
 describe.each(BACKENDS)('nonconformity register (%s)', (backend) => {
@@ -50,7 +64,10 @@ describe.each(BACKENDS)('nonconformity register (%s)', (backend) => {
 
   it('reconciles a check run once, whatever the retries', async () => {
     const register = new Register(await testCatalog(backend));
-    const checkRun = await register.saveCheckRun({ runId: 'r', controlId: 'vuln', evaluatedAt: 'r', status: 'fail', results: [{ checkId: 'vulnerability-sla', status: 'fail', deviations: 1 }] }, [deviation('a')]);
+    const checkRun = await register.saveCheckRun(
+      { runId: 'r', controlId: 'vuln', evaluatedAt: 'r', status: 'fail', results: [{ checkId: 'vulnerability-sla', status: 'fail', deviations: 1 }] },
+      [deviation('a')],
+    );
     const input = { checkRunId: checkRun.id, controlId: 'vuln', reference: 'A.8.8', owner: 'sec', at: 'r', gaps: [], collectedSources: ['scans'] };
     const once = await register.reconcile(input);
     expect(await register.reconcile(input)).toEqual(once);
@@ -61,13 +78,20 @@ describe.each(BACKENDS)('nonconformity register (%s)', (backend) => {
     const register = new Register(await testCatalog(backend));
     await run(register, '2026-11-01', ['a']);
     const at = '2026-11-05T00:00:00Z';
-    await expect(register.transition('NC-0001', 'verified', { actor: 'alice', at })).rejects.toThrow(/open; it can move to root-cause, corrective-action, closed, not verified/);
+    await expect(register.transition('NC-0001', 'verified', { actor: 'alice', at })).rejects.toThrow(
+      /open; it can move to root-cause, corrective-action, closed, not verified/,
+    );
     await expect(register.transition('NC-0001', 'root-cause', { actor: 'alice', at })).rejects.toThrow(/root cause is required/);
     await register.transition('NC-0001', 'root-cause', { actor: 'alice', at, rootCause: 'patching job disabled' });
     await register.transition('NC-0001', 'corrective-action', { actor: 'alice', at, correctiveAction: 're-enabled nightly patching' });
     await register.transition('NC-0001', 'verified', { actor: 'bob', at });
     const closed = await register.transition('NC-0001', 'closed', { actor: 'bob', at, note: 'verified by rescan' });
     expect(closed).toMatchObject({ status: 'closed', rootCause: 'patching job disabled', correctiveAction: 're-enabled nightly patching' });
-    expect((await register.historyOf('NC-0001')).at(-1)).toMatchObject({ actor: 'bob', fromStatus: 'verified', toStatus: 'closed', note: 'verified by rescan' });
+    expect((await register.historyOf('NC-0001')).at(-1)).toMatchObject({
+      actor: 'bob',
+      fromStatus: 'verified',
+      toStatus: 'closed',
+      note: 'verified by rescan',
+    });
   });
 });

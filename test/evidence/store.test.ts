@@ -251,7 +251,9 @@ describe('the journal is written by writers only', () => {
     writeFileSync(journalFile(), shorter);
     await reopen();
     await reopen();
-    expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: cut.id, problem: 'row-not-journaled', detail: `catalog row ${cut.seq} is not in the journal` })]);
+    expect((await store.verify()).problems).toEqual([
+      expect.objectContaining({ evidenceId: cut.id, problem: 'row-not-journaled', detail: `catalog row ${cut.seq} is not in the journal` }),
+    ]);
     expect(readFileSync(journalFile(), 'utf8')).toBe(shorter);
   });
 
@@ -261,14 +263,16 @@ describe('the journal is written by writers only', () => {
     writeFileSync(journalFile(), '');
     await store.catalog.run('INSERT INTO journal_waiting (seq) VALUES (?)', lost.seq);
     await reopen();
-    expect((await store.verify()).problems).toEqual([expect.objectContaining({ evidenceId: lost.id, problem: 'row-not-journaled', detail: expect.stringContaining('not in the journal yet') })]);
+    expect((await store.verify()).problems).toEqual([
+      expect.objectContaining({ evidenceId: lost.id, problem: 'row-not-journaled', detail: expect.stringContaining('not in the journal yet') }),
+    ]);
     expect(readFileSync(journalFile(), 'utf8')).toBe('');
     const next = await snapshot('run-2', ['CVE-2']);
     expect(readFileSync(journalFile(), 'utf8')).toBe(`${lost.seq} ${lost.id} ${lost.rowHash}\n${next.seq} ${next.id} ${next.rowHash}\n`);
     expect((await store.verify()).ok).toBe(true);
   });
 
-  it('never gives a deleted newest row\'s sequence number to the next row, and verify names the deleted one', async () => {
+  it("never gives a deleted newest row's sequence number to the next row, and verify names the deleted one", async () => {
     await snapshot('run-1', ['CVE-1']);
     const deleted = await snapshot('run-2', ['CVE-2']);
     await store.catalog.run('DELETE FROM evidence WHERE id = ?', deleted.id);
@@ -280,7 +284,9 @@ describe('the journal is written by writers only', () => {
   it('reports a journal line that is not an entry, and a writer starts its line on a new one', async () => {
     await snapshot('run-1', ['CVE-1']);
     appendFileSync(journalFile(), '2 ev-torn');
-    expect((await store.verify()).problems).toEqual([expect.objectContaining({ problem: 'journal-malformed', detail: 'journal.log line 2 is not "<seq> <evidence id> <row hash>"' })]);
+    expect((await store.verify()).problems).toEqual([
+      expect.objectContaining({ problem: 'journal-malformed', detail: 'journal.log line 2 is not "<seq> <evidence id> <row hash>"' }),
+    ]);
     const next = await snapshot('run-2', ['CVE-2']);
     expect(next.seq).toBe(2);
     expect((await store.verify()).problems.map((problem) => problem.problem)).toEqual(['journal-malformed']);
@@ -308,12 +314,14 @@ describe('the journal is written by writers only', () => {
       });
     const at = Date.now() + 1_200;
     expect(await Promise.all([writer('a', at), writer('b', at), writer('c', at)])).toEqual([0, 0, 0]);
-    const seqs = readFileSync(journalFile(), 'utf8').trim().split('\n').map((line) => Number(line.split(' ')[0]));
+    const seqs = readFileSync(journalFile(), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => Number(line.split(' ')[0]));
     expect(seqs.toSorted((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     expect((await store.verify()).ok).toBe(true);
   }, 60_000);
 });
-
 
 describe('verify and the staging folder', () => {
   it('reports a staging file whose run is not in flight, and leaves one whose run is', async () => {
@@ -337,7 +345,9 @@ describe('verify and the staging folder', () => {
       {
         evidenceId: path.basename(staged.file),
         problem: 'staging-orphaned',
-        detail: expect.stringMatching(/^staging file \S+\.part \(\d+ bytes, last written \S+\) of run run-stuck, source scans: no run in flight \(workflow run-stuck is TERMINATED\)$/),
+        detail: expect.stringMatching(
+          /^staging file \S+\.part \(\d+ bytes, last written \S+\) of run run-stuck, source scans: no run in flight \(workflow run-stuck is TERMINATED\)$/,
+        ),
       },
     ]);
     expect(existsSync(staged.file)).toBe(true);

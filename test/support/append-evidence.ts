@@ -14,7 +14,17 @@ try {
       const runId = `${name}-${index}`;
       const staged = await store.stage(runId, 'scans');
       await staged.append({ kind: 'scan', source: 'scans', scanner: 'trivy', asset: runId, scannedAt: '2026-11-25T00:00:00Z', origin: 'f', findingCount: 0 });
-      await store.commit(staged, { runId, controlId: 'vuln', sourceName: 'scans', connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt: '2026-11-25T00:00:00.000Z', provenance: {}, warnings: [] });
+      await store.commit(staged, {
+        runId,
+        controlId: 'vuln',
+        sourceName: 'scans',
+        connector: 'scanner-files',
+        connectorVersion: '1',
+        kinds: ['scan'],
+        collectedAt: '2026-11-25T00:00:00.000Z',
+        provenance: {},
+        warnings: [],
+      });
     }),
   );
 } finally {

@@ -82,14 +82,40 @@ export function writeAuditConfig(dir: string): string {
 async function snapshot(store: EvidenceStore, controlId: string, sourceName: string, collectedAt: string): Promise<void> {
   const runId = `control:${controlId}:${collectedAt}`;
   const staged = await store.stage(runId, sourceName);
-  await staged.append(Scan.parse({ kind: 'scan', source: sourceName, scanner: 'trivy', asset: sourceName, scannedAt: collectedAt, origin: 'seed', findingCount: 0 }));
-  await store.commit(staged, { runId, controlId, sourceName, connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt, provenance: {}, warnings: [] });
+  await staged.append(
+    Scan.parse({ kind: 'scan', source: sourceName, scanner: 'trivy', asset: sourceName, scannedAt: collectedAt, origin: 'seed', findingCount: 0 }),
+  );
+  await store.commit(staged, {
+    runId,
+    controlId,
+    sourceName,
+    connector: 'scanner-files',
+    connectorVersion: '1',
+    kinds: ['scan'],
+    collectedAt,
+    provenance: {},
+    warnings: [],
+  });
 }
 
 const day = (date: string) => `${date}T08:00:00.000Z`;
 const finding = (id: string, severity: Finding['severity'], asset: string, scannedOn: string, firstSeenOn = scannedOn) =>
-  Finding.parse({ kind: 'finding', source: 's', scanner: 'trivy', id, title: id, severity, cvss: null, asset, location: 'pkg@1', scannedAt: day(scannedOn), firstSeenAt: day(firstSeenOn), fixAvailable: true });
-const scan = (asset: string, on: string) => Scan.parse({ kind: 'scan', source: 's', scanner: 'trivy', asset, scannedAt: day(on), origin: 'seed', findingCount: 0 });
+  Finding.parse({
+    kind: 'finding',
+    source: 's',
+    scanner: 'trivy',
+    id,
+    title: id,
+    severity,
+    cvss: null,
+    asset,
+    location: 'pkg@1',
+    scannedAt: day(scannedOn),
+    firstSeenAt: day(firstSeenOn),
+    fixAvailable: true,
+  });
+const scan = (asset: string, on: string) =>
+  Scan.parse({ kind: 'scan', source: 's', scanner: 'trivy', asset, scannedAt: day(on), origin: 'seed', findingCount: 0 });
 
 /** Writes the config and seeds its catalog; returns the runtime pieces the report reads (close the store after). */
 export async function seedAuditCatalog(dir: string): Promise<ReportRuntime> {
@@ -109,13 +135,35 @@ export async function seedAuditCatalog(dir: string): Promise<ReportRuntime> {
   // Nonconformities: one closed before the period (left out), one in it with root cause and corrective action,
   // an evidence gap settled and closed in it, and one first observed after it (left out).
   const checkOf: Record<string, string> = { 'daily-scans': 'vulnerability-sla', 'weekly-scans': 'scan-staleness' };
-  const deviation = (subject: string, title: string, severity: Finding['severity']) => ({ subject, title, severity, detail: title, values: {}, evidenceIds: [] });
-  const runOf = async (runId: string, controlId: string, evaluatedAt: string, found: ReturnType<typeof deviation>[], gaps: { sourceName: string; reason: string; errorType: string }[] = [], collectedSources: string[] = []) => {
+  const deviation = (subject: string, title: string, severity: Finding['severity']) => ({
+    subject,
+    title,
+    severity,
+    detail: title,
+    values: {},
+    evidenceIds: [],
+  });
+  const runOf = async (
+    runId: string,
+    controlId: string,
+    evaluatedAt: string,
+    found: ReturnType<typeof deviation>[],
+    gaps: { sourceName: string; reason: string; errorType: string }[] = [],
+    collectedSources: string[] = [],
+  ) => {
     const checkId = checkOf[controlId]!;
     const deviations = found.map((entry) => ({ checkId, ...entry }));
     const results = [{ checkId, status: deviations.length > 0 ? ('fail' as const) : ('pass' as const), deviations: deviations.length }];
     const run = await register.saveCheckRun({ runId, controlId, evaluatedAt, status: gaps.length > 0 ? 'error' : results[0]!.status, results }, deviations);
-    return await register.reconcile({ checkRunId: run.id, controlId, reference: 'A.8.8', owner: 'security@example.com', at: evaluatedAt, gaps, collectedSources });
+    return await register.reconcile({
+      checkRunId: run.id,
+      controlId,
+      reference: 'A.8.8',
+      owner: 'security@example.com',
+      at: evaluatedAt,
+      gaps,
+      collectedSources,
+    });
   };
   await runOf('r-aug-1', 'daily-scans', '2026-08-03T06:00:00.000Z', [deviation('old', 'An old finding', 'low')]);
   await runOf('r-aug-2', 'daily-scans', '2026-08-10T06:00:00.000Z', []);
@@ -124,10 +172,21 @@ export async function seedAuditCatalog(dir: string): Promise<ReportRuntime> {
 
   await runOf('r-sep-21', 'daily-scans', '2026-09-21T04:00:00.000Z', [deviation('web|CVE-D|pkg@1', `CVE-D past SLA ${HOSTILE}`, 'high')]);
   await register.transition('NC-0002', 'root-cause', { actor: 'alice', at: '2026-09-23T09:00:00.000Z', rootCause: `Base image pinned ${HOSTILE}` });
-  await register.transition('NC-0002', 'corrective-action', { actor: 'alice', at: '2026-09-25T09:00:00.000Z', correctiveAction: 'Rebuild weekly from a patched base', dueDate: '2026-11-15' });
+  await register.transition('NC-0002', 'corrective-action', {
+    actor: 'alice',
+    at: '2026-09-25T09:00:00.000Z',
+    correctiveAction: 'Rebuild weekly from a patched base',
+    dueDate: '2026-11-15',
+  });
   await runOf('r-oct-26', 'daily-scans', '2026-10-26T05:00:00.000Z', [deviation('web|CVE-D|pkg@1', `CVE-D past SLA ${HOSTILE}`, 'high')]);
 
-  await runOf('r-w-sep-14', 'weekly-scans', '2026-09-14T05:00:00.000Z', [], [{ sourceName: 'full-scan', reason: 'bucket denied', errorType: 'PermissionError' }]);
+  await runOf(
+    'r-w-sep-14',
+    'weekly-scans',
+    '2026-09-14T05:00:00.000Z',
+    [],
+    [{ sourceName: 'full-scan', reason: 'bucket denied', errorType: 'PermissionError' }],
+  );
   await runOf('r-w-sep-21', 'weekly-scans', '2026-09-21T05:00:00.000Z', [], [], ['full-scan']);
   await register.transition('NC-0003', 'verified', { actor: 'bob', at: '2026-09-22T09:00:00.000Z' });
   await register.transition('NC-0003', 'closed', { actor: 'bob', at: '2026-09-24T09:00:00.000Z', note: 'permission restored' });
@@ -135,12 +194,22 @@ export async function seedAuditCatalog(dir: string): Promise<ReportRuntime> {
 
   // Findings: critical A fixed in 7 days (the Sep 8 scan of api no longer reports it), high B in 42 and high C in 10; high D open since Sep 1, medium E open since Oct 20.
   const ledger = new FindingLedger(store.catalog);
-  await ledger.observe([finding('CVE-A', 'critical', 'api', '2026-09-01'), finding('CVE-D', 'high', 'web', '2026-09-01'), scan('api', '2026-09-01'), scan('web', '2026-09-01')]);
+  await ledger.observe([
+    finding('CVE-A', 'critical', 'api', '2026-09-01'),
+    finding('CVE-D', 'high', 'web', '2026-09-01'),
+    scan('api', '2026-09-01'),
+    scan('web', '2026-09-01'),
+  ]);
   await ledger.observe([finding('CVE-B', 'high', 'api', '2026-09-08'), scan('api', '2026-09-08')]);
   await ledger.observe([finding('CVE-B', 'high', 'api', '2026-09-10'), scan('api', '2026-09-10')]);
   await ledger.observe([finding('CVE-C', 'high', 'web', '2026-09-15'), finding('CVE-D', 'high', 'web', '2026-09-15'), scan('web', '2026-09-15')]);
   await ledger.observe([finding('CVE-D', 'high', 'web', '2026-09-25'), scan('web', '2026-09-25')]);
-  await ledger.observe([finding('CVE-D', 'high', 'web', '2026-10-20'), finding('CVE-E', 'medium', 'web', '2026-10-20'), scan('web', '2026-10-20'), scan('api', '2026-10-20')]);
+  await ledger.observe([
+    finding('CVE-D', 'high', 'web', '2026-10-20'),
+    finding('CVE-E', 'medium', 'web', '2026-10-20'),
+    scan('web', '2026-10-20'),
+    scan('api', '2026-10-20'),
+  ]);
 
   // Leavers: E1 revoked after 18 h; E2's google account first found revoked at 54 h (usable at 30 h) and VPN still usable;
   // E3 first looked at (already revoked) after 30 h; E0 left before the period.
@@ -172,7 +241,14 @@ export async function seedAuditCatalog(dir: string): Promise<ReportRuntime> {
   const reviews = planOccurrences(calendar.activities.get('access-review')!, periodRange());
   for (const occurrence of reviews.slice(0, 3)) await calendarStore.open(occurrence, occurrence.opensAt);
   const complete = (occurrenceId: string, performedAt: string, late: boolean) =>
-    calendarStore.complete({ occurrenceId, by: 'it@example.com', performedAt, recordedAt: performedAt, late, evidence: [{ name: 'review record', link: 'https://example.com/r' }] });
+    calendarStore.complete({
+      occurrenceId,
+      by: 'it@example.com',
+      performedAt,
+      recordedAt: performedAt,
+      late,
+      evidence: [{ name: 'review record', link: 'https://example.com/r' }],
+    });
   await complete(reviews[0]!.occurrenceId, isoAt('2026-09-07', 8), false);
   await complete(reviews[1]!.occurrenceId, isoAt('2026-10-01', 8), true);
   const missed = await register.raiseMissedActivity({

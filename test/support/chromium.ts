@@ -6,7 +6,10 @@ import { promisify } from 'node:util';
 
 /** The browser CI installs (.ci/run), or one on PATH; CHROMIUM_PATH names another. */
 function findChromium(): string | undefined {
-  const candidates = [process.env.CHROMIUM_PATH, ...['chromium', 'chromium-browser', 'google-chrome'].flatMap((name) => (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, name)))];
+  const candidates = [
+    process.env.CHROMIUM_PATH,
+    ...['chromium', 'chromium-browser', 'google-chrome'].flatMap((name) => (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, name))),
+  ];
   return candidates.find((candidate): candidate is string => {
     if (!candidate) return false;
     try {

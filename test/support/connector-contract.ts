@@ -80,7 +80,9 @@ export function connectorContract(options: ContractOptions): void {
   /** Every error and every run seen, for the leak checks at the end. */
   const seen: { errors: unknown[]; runs: Run[] } = { errors: [], runs: [] };
 
-  async function run(overrides: Partial<Pick<ConnectorContext, 'resumeCursor' | 'signal'>> & { onHeartbeat?: (cursor: string | undefined, records: number) => void } = {}): Promise<Run> {
+  async function run(
+    overrides: Partial<Pick<ConnectorContext, 'resumeCursor' | 'signal'>> & { onHeartbeat?: (cursor: string | undefined, records: number) => void } = {},
+  ): Promise<Run> {
     const { onHeartbeat, ...context } = overrides;
     const test = testContext({ env: subject.env, ...(subject.now === undefined ? {} : { now: subject.now }), ...context });
     const out: Run = { records: [], error: undefined, heartbeats: [], provenance: test.provenance, warnings: test.warnings, logLines: test.logLines, ms: 0 };
@@ -202,21 +204,23 @@ export function connectorContract(options: ContractOptions): void {
       });
     }
 
-    if (applies('reject')) it('fails at once, as non-retryable, on a permanent 4xx, naming the source and the call', async () => {
-      subject.server.faults.inject({ kind: 'reject', operation, at, times: Infinity });
-      const refused = await run();
-      expect(refused.error).toBeDefined();
-      expect(retryable(refused.error), String(refused.error)).toBe(false);
-      expectFailure(refused.error, Error);
-      expect(subject.server.requests(operation)).toBe(at);
-    });
+    if (applies('reject'))
+      it('fails at once, as non-retryable, on a permanent 4xx, naming the source and the call', async () => {
+        subject.server.faults.inject({ kind: 'reject', operation, at, times: Infinity });
+        const refused = await run();
+        expect(refused.error).toBeDefined();
+        expect(retryable(refused.error), String(refused.error)).toBe(false);
+        expectFailure(refused.error, Error);
+        expect(subject.server.requests(operation)).toBe(at);
+      });
 
-    if (applies('malformed')) it('refuses a body of the wrong shape as malformed, naming the field', async () => {
-      subject.server.faults.inject({ kind: 'malformed', operation, at });
-      const malformed = await run();
-      expectFailure(malformed.error, MalformedResponseError);
-      expect((malformed.error as Error).message).toMatch(/field /);
-    });
+    if (applies('malformed'))
+      it('refuses a body of the wrong shape as malformed, naming the field', async () => {
+        subject.server.faults.inject({ kind: 'malformed', operation, at });
+        const malformed = await run();
+        expectFailure(malformed.error, MalformedResponseError);
+        expect((malformed.error as Error).message).toMatch(/field /);
+      });
 
     if (applies('truncated')) {
       it('reads a body cut short again, and collects every record once', async () => {
@@ -246,22 +250,23 @@ export function connectorContract(options: ContractOptions): void {
       });
     }
 
-    if (applies('stall')) it('stops in the middle of a page when aborted, with the reason it was given', async () => {
-      subject.server.faults.inject({ kind: 'stall', operation, at });
-      const controller = new AbortController();
-      const reason = new Error('contract: activity cancelled');
-      const watch = setInterval(() => {
-        if (subject.server.faults.fired > 0) setTimeout(() => controller.abort(reason), 100);
-        if (subject.server.faults.fired > 0) clearInterval(watch);
-      }, 20);
-      const stalled = await run({ signal: controller.signal });
-      clearInterval(watch);
-      expect(stalled.error === reason || (stalled.error as Error).name === 'AbortError', String(stalled.error)).toBe(true);
-      expect(stalled.ms).toBeLessThan(10_000);
-      const requests = subject.server.requests(operation);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(subject.server.requests(operation)).toBe(requests);
-    });
+    if (applies('stall'))
+      it('stops in the middle of a page when aborted, with the reason it was given', async () => {
+        subject.server.faults.inject({ kind: 'stall', operation, at });
+        const controller = new AbortController();
+        const reason = new Error('contract: activity cancelled');
+        const watch = setInterval(() => {
+          if (subject.server.faults.fired > 0) setTimeout(() => controller.abort(reason), 100);
+          if (subject.server.faults.fired > 0) clearInterval(watch);
+        }, 20);
+        const stalled = await run({ signal: controller.signal });
+        clearInterval(watch);
+        expect(stalled.error === reason || (stalled.error as Error).name === 'AbortError', String(stalled.error)).toBe(true);
+        expect(stalled.ms).toBeLessThan(10_000);
+        const requests = subject.server.requests(operation);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(subject.server.requests(operation)).toBe(requests);
+      });
 
     it('lets no secret reach records, provenance, warnings, logs or errors', async () => {
       subject.server.faults.inject({ kind: 'throttle', operation, at, retryAfter: '0' });

@@ -108,13 +108,26 @@ export async function startIdentityDemo(dir: string, now: Date = new Date()): Pr
           rootPasswordLastUsedAt: ago(20),
           groups: { admins: { attachedPolicies: ['AdministratorAccess'] } },
           users: [
-            { name: 'ada@example.com', createdAt: ago(900), password: { changedAt: ago(60), lastUsedAt: ago(1) }, mfaDevices: [`arn:aws:iam::${AWS_ACCOUNT}:mfa/ada`], groups: ['admins'] },
+            {
+              name: 'ada@example.com',
+              createdAt: ago(900),
+              password: { changedAt: ago(60), lastUsedAt: ago(1) },
+              mfaDevices: [`arn:aws:iam::${AWS_ACCOUNT}:mfa/ada`],
+              groups: ['admins'],
+            },
             { name: 'grace@example.com', createdAt: ago(700), password: { changedAt: ago(30), lastUsedAt: ago(2) } },
-            { name: 'linus@example.com', createdAt: ago(800), password: { changedAt: ago(90), lastUsedAt: ago(11) }, mfaDevices: [`arn:aws:iam::${AWS_ACCOUNT}:mfa/linus`] },
+            {
+              name: 'linus@example.com',
+              createdAt: ago(800),
+              password: { changedAt: ago(90), lastUsedAt: ago(11) },
+              mfaDevices: [`arn:aws:iam::${AWS_ACCOUNT}:mfa/linus`],
+            },
             {
               name: 'svc-deploy',
               createdAt: ago(600),
-              accessKeys: [{ id: 'AKIADEMOSVCDEPLOY001', status: 'Active', createdAt: ago(200), lastUsed: { at: ago(1), region: 'eu-central-1', service: 's3' } }],
+              accessKeys: [
+                { id: 'AKIADEMOSVCDEPLOY001', status: 'Active', createdAt: ago(200), lastUsed: { at: ago(1), region: 'eu-central-1', service: 's3' } },
+              ],
             },
           ],
         },
@@ -152,19 +165,71 @@ export async function startIdentityDemo(dir: string, now: Date = new Date()): Pr
     closers.push(() => google.close());
 
     trustFakeGraphCertificate();
-    const signedIn = (days: number) => ({ lastSignInDateTime: ago(days), lastNonInteractiveSignInDateTime: ago(days), lastSuccessfulSignInDateTime: ago(days) });
+    const signedIn = (days: number) => ({
+      lastSignInDateTime: ago(days),
+      lastNonInteractiveSignInDateTime: ago(days),
+      lastSuccessfulSignInDateTime: ago(days),
+    });
     const graph: FakeGraph = await startFakeGraph({
       tenantId: GRAPH_TENANT,
       clientSecret: env.DEMO_GRAPH_SECRET,
       users: [
-        { id: '22222222-2222-4222-8222-000000000001', userPrincipalName: 'ada@example.com', mail: 'ada@example.com', displayName: 'Ada Lovelace', accountEnabled: true, userType: 'Member', createdDateTime: ago(900), signInActivity: signedIn(1) },
-        { id: '22222222-2222-4222-8222-000000000002', userPrincipalName: 'margaret@example.com', mail: 'margaret@example.com', displayName: 'Margaret Hamilton', accountEnabled: true, userType: 'Member', createdDateTime: ago(500), signInActivity: signedIn(3) },
-        { id: IDS.graphKen, userPrincipalName: 'ken@example.com', mail: 'ken@example.com', displayName: 'Ken Thompson', accountEnabled: true, userType: 'Member', createdDateTime: ago(700), signInActivity: signedIn(5) },
+        {
+          id: '22222222-2222-4222-8222-000000000001',
+          userPrincipalName: 'ada@example.com',
+          mail: 'ada@example.com',
+          displayName: 'Ada Lovelace',
+          accountEnabled: true,
+          userType: 'Member',
+          createdDateTime: ago(900),
+          signInActivity: signedIn(1),
+        },
+        {
+          id: '22222222-2222-4222-8222-000000000002',
+          userPrincipalName: 'margaret@example.com',
+          mail: 'margaret@example.com',
+          displayName: 'Margaret Hamilton',
+          accountEnabled: true,
+          userType: 'Member',
+          createdDateTime: ago(500),
+          signInActivity: signedIn(3),
+        },
+        {
+          id: IDS.graphKen,
+          userPrincipalName: 'ken@example.com',
+          mail: 'ken@example.com',
+          displayName: 'Ken Thompson',
+          accountEnabled: true,
+          userType: 'Member',
+          createdDateTime: ago(700),
+          signInActivity: signedIn(5),
+        },
       ],
       registrations: [
-        { id: '22222222-2222-4222-8222-000000000001', userPrincipalName: 'ada@example.com', isAdmin: true, isMfaRegistered: true, isMfaCapable: true, methodsRegistered: ['microsoftAuthenticatorPush'] },
-        { id: '22222222-2222-4222-8222-000000000002', userPrincipalName: 'margaret@example.com', isAdmin: false, isMfaRegistered: true, isMfaCapable: true, methodsRegistered: ['fido2'] },
-        { id: IDS.graphKen, userPrincipalName: 'ken@example.com', isAdmin: false, isMfaRegistered: true, isMfaCapable: true, methodsRegistered: ['softwareOneTimePasscode'] },
+        {
+          id: '22222222-2222-4222-8222-000000000001',
+          userPrincipalName: 'ada@example.com',
+          isAdmin: true,
+          isMfaRegistered: true,
+          isMfaCapable: true,
+          methodsRegistered: ['microsoftAuthenticatorPush'],
+        },
+        {
+          id: '22222222-2222-4222-8222-000000000002',
+          userPrincipalName: 'margaret@example.com',
+          isAdmin: false,
+          isMfaRegistered: true,
+          isMfaCapable: true,
+          methodsRegistered: ['fido2'],
+        },
+        {
+          id: IDS.graphKen,
+          userPrincipalName: 'ken@example.com',
+          isAdmin: false,
+          isMfaRegistered: true,
+          isMfaCapable: true,
+          methodsRegistered: ['softwareOneTimePasscode'],
+        },
       ],
     });
     closers.push(() => graph.close());
@@ -173,9 +238,42 @@ export async function startIdentityDemo(dir: string, now: Date = new Date()): Pr
       subdomain: 'example',
       apiKey: env.DEMO_BAMBOOHR_KEY,
       employees: [
-        { id: '103', employeeNumber: '103', firstName: 'Margaret', lastName: 'Hamilton', displayName: 'Margaret Hamilton', workEmail: 'margaret@example.com', status: 'Active', terminationDate: null, hireDate: '2020-01-06', supervisorEmail: 'ada@example.com' },
-        { id: '104', employeeNumber: '104', firstName: 'Ken', lastName: 'Thompson', displayName: 'Ken Thompson', workEmail: 'ken@example.com', status: 'Inactive', terminationDate: day(3), hireDate: '2019-04-01', supervisorEmail: 'ada@example.com' },
-        { id: '105', employeeNumber: '105', firstName: 'Joan', lastName: 'Clarke', displayName: 'Joan Clarke', workEmail: 'joan@example.com', status: 'Active', terminationDate: null, hireDate: day(30), supervisorEmail: 'ada@example.com' },
+        {
+          id: '103',
+          employeeNumber: '103',
+          firstName: 'Margaret',
+          lastName: 'Hamilton',
+          displayName: 'Margaret Hamilton',
+          workEmail: 'margaret@example.com',
+          status: 'Active',
+          terminationDate: null,
+          hireDate: '2020-01-06',
+          supervisorEmail: 'ada@example.com',
+        },
+        {
+          id: '104',
+          employeeNumber: '104',
+          firstName: 'Ken',
+          lastName: 'Thompson',
+          displayName: 'Ken Thompson',
+          workEmail: 'ken@example.com',
+          status: 'Inactive',
+          terminationDate: day(3),
+          hireDate: '2019-04-01',
+          supervisorEmail: 'ada@example.com',
+        },
+        {
+          id: '105',
+          employeeNumber: '105',
+          firstName: 'Joan',
+          lastName: 'Clarke',
+          displayName: 'Joan Clarke',
+          workEmail: 'joan@example.com',
+          status: 'Active',
+          terminationDate: null,
+          hireDate: day(30),
+          supervisorEmail: 'ada@example.com',
+        },
       ],
     });
     closers.push(() => bamboo.close());
@@ -183,10 +281,51 @@ export async function startIdentityDemo(dir: string, now: Date = new Date()): Pr
     const okta: FakeOkta = await startFakeOkta({
       tokens: new Set([env.DEMO_OKTA_TOKEN]),
       users: [
-        { id: '00u0demo001', status: 'ACTIVE', login: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', created: ago(900), lastLogin: ago(1), factors: [{ factorType: 'push', provider: 'OKTA', status: 'ACTIVE' }], roles: [{ type: 'SUPER_ADMIN', assignmentType: 'USER' }], groups: ['Everyone', 'Admins'] },
-        { id: '00u0demo002', status: 'ACTIVE', login: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper', created: ago(700), lastLogin: ago(2), factors: [{ factorType: 'token:software:totp', provider: 'GOOGLE', status: 'ACTIVE' }], groups: ['Everyone'] },
-        { id: '00u0demo003', status: 'ACTIVE', login: 'margaret@example.com', firstName: 'Margaret', lastName: 'Hamilton', created: ago(500), lastLogin: ago(3), factors: [{ factorType: 'question', provider: 'OKTA', status: 'ACTIVE' }], groups: ['Everyone'] },
-        { id: '00u0demo004', status: 'DEPROVISIONED', login: 'linus@example.com', firstName: 'Linus', lastName: 'Torvalds', created: ago(800), lastLogin: ago(11), factors: [{ factorType: 'push', provider: 'OKTA', status: 'ACTIVE' }], groups: ['Everyone'] },
+        {
+          id: '00u0demo001',
+          status: 'ACTIVE',
+          login: 'ada@example.com',
+          firstName: 'Ada',
+          lastName: 'Lovelace',
+          created: ago(900),
+          lastLogin: ago(1),
+          factors: [{ factorType: 'push', provider: 'OKTA', status: 'ACTIVE' }],
+          roles: [{ type: 'SUPER_ADMIN', assignmentType: 'USER' }],
+          groups: ['Everyone', 'Admins'],
+        },
+        {
+          id: '00u0demo002',
+          status: 'ACTIVE',
+          login: 'grace@example.com',
+          firstName: 'Grace',
+          lastName: 'Hopper',
+          created: ago(700),
+          lastLogin: ago(2),
+          factors: [{ factorType: 'token:software:totp', provider: 'GOOGLE', status: 'ACTIVE' }],
+          groups: ['Everyone'],
+        },
+        {
+          id: '00u0demo003',
+          status: 'ACTIVE',
+          login: 'margaret@example.com',
+          firstName: 'Margaret',
+          lastName: 'Hamilton',
+          created: ago(500),
+          lastLogin: ago(3),
+          factors: [{ factorType: 'question', provider: 'OKTA', status: 'ACTIVE' }],
+          groups: ['Everyone'],
+        },
+        {
+          id: '00u0demo004',
+          status: 'DEPROVISIONED',
+          login: 'linus@example.com',
+          firstName: 'Linus',
+          lastName: 'Torvalds',
+          created: ago(800),
+          lastLogin: ago(11),
+          factors: [{ factorType: 'push', provider: 'OKTA', status: 'ACTIVE' }],
+          groups: ['Everyone'],
+        },
       ],
     });
     closers.push(() => okta.close());
@@ -252,7 +391,14 @@ export async function startIdentityDemo(dir: string, now: Date = new Date()): Pr
             {
               name: 'entra',
               connector: 'microsoft-graph',
-              config: { tenantId: GRAPH_TENANT, clientId: graph.state.clientId, clientSecret: { env: 'DEMO_GRAPH_SECRET' }, baseUrl: graph.url, authorityHost: graph.url, retry: { delaySeconds: 0 } },
+              config: {
+                tenantId: GRAPH_TENANT,
+                clientId: graph.state.clientId,
+                clientSecret: { env: 'DEMO_GRAPH_SECRET' },
+                baseUrl: graph.url,
+                authorityHost: graph.url,
+                retry: { delaySeconds: 0 },
+              },
             },
             { name: 'okta', connector: 'okta', config: { orgUrl: okta.orgUrl, token: { env: 'DEMO_OKTA_TOKEN' } } },
             {
@@ -271,7 +417,13 @@ export async function startIdentityDemo(dir: string, now: Date = new Date()): Pr
               connector: 'hr-csv',
               config: {
                 path: hrExport,
-                columns: { employeeId: 'Employee ID', displayName: 'Full Name', email: 'Work Email', status: 'Employment Status', terminationDate: 'Termination Date' },
+                columns: {
+                  employeeId: 'Employee ID',
+                  displayName: 'Full Name',
+                  email: 'Work Email',
+                  status: 'Employment Status',
+                  terminationDate: 'Termination Date',
+                },
               },
             },
           ],
@@ -285,7 +437,16 @@ export async function startIdentityDemo(dir: string, now: Date = new Date()): Pr
             { check: 'stale-credentials', params: { maxKeyAgeDays: 90, maxUnusedDays: 45 } },
             { check: 'orphan-account', params: { exemptAccounts: ['<root_account>'] } },
           ],
-          review: { every: 'quarterly', reviewers: { 'aws-prod': 'cloud-lead@example.com', 'aws-sso': 'cloud-lead@example.com', google: 'it-lead@example.com', entra: 'it-lead@example.com', okta: 'it-lead@example.com' } },
+          review: {
+            every: 'quarterly',
+            reviewers: {
+              'aws-prod': 'cloud-lead@example.com',
+              'aws-sso': 'cloud-lead@example.com',
+              google: 'it-lead@example.com',
+              entra: 'it-lead@example.com',
+              okta: 'it-lead@example.com',
+            },
+          },
         },
       ],
     };
@@ -313,8 +474,15 @@ async function main(): Promise<void> {
     writeFileSync(file, stringify({ dataDir: 'data', temporal: { taskQueue: 'isms-identities-demo' }, ...demo.config }));
     const runtime = await openRuntime(file, log);
     try {
-      const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (message: string) => log.error(message), log() {} } });
-      const worker = await createWorker(runtime, server.env.nativeConnection, { namespace: server.namespace, workflowBundle, env: { ...process.env, ...demo.env } });
+      const workflowBundle = await bundleWorkflowCode({
+        workflowsPath,
+        logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (message: string) => log.error(message), log() {} },
+      });
+      const worker = await createWorker(runtime, server.env.nativeConnection, {
+        namespace: server.namespace,
+        workflowBundle,
+        env: { ...process.env, ...demo.env },
+      });
       const summary = await worker.runUntil(runControl(server.env.client, runtime.config, DEMO_CONTROL));
       print(`${summary.controlId}: ${summary.status.toUpperCase()} (${summary.runId})`);
       for (const ref of summary.evidence) print(`  evidence ${ref.sourceName}: ${ref.recordCount} records (${ref.id})`);

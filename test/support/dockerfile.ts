@@ -82,7 +82,10 @@ function patternRegex(pattern: string): string {
     .map((segment, index) => {
       const last = index === segments.length - 1;
       if (segment === '**') return last ? '.*' : '(?:.*/)?';
-      const text = segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+      const text = segment
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]');
       return last ? text : `${text}/`;
     })
     .join('');

@@ -20,7 +20,8 @@ import { FaultSwitch, sendStalled, sendTruncated, type Fault as WireFault } from
 
 export type WireObject = Record<string, unknown>;
 
-export type Operation = 'ListBackupJobs' | 'ListRestoreJobs' | 'ListProtectedResources' | 'ListRestoreTestingPlans' | 'ListTags' | 'AssumeRole' | 'GetCallerIdentity';
+export type Operation =
+  'ListBackupJobs' | 'ListRestoreJobs' | 'ListProtectedResources' | 'ListRestoreTestingPlans' | 'ListTags' | 'AssumeRole' | 'GetCallerIdentity';
 
 /** What one account holds in one region, in the shapes AWS puts on the wire (timestamps as epoch seconds). */
 export interface FakeRegion {
@@ -192,7 +193,9 @@ export class FakeAwsBackup {
   /** Role sessions issued so far, with their keys, so tests can look for them where they must not be. */
   issuedSessions(): { accessKeyId: string; secretAccessKey: string; sessionToken: string; account: string; arn: string }[] {
     return [...this.#sessions.entries()].flatMap(([accessKeyId, session]) =>
-      session.sessionToken === undefined ? [] : [{ accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken, account: session.account, arn: session.arn }],
+      session.sessionToken === undefined
+        ? []
+        : [{ accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken, account: session.account, arn: session.arn }],
     );
   }
 
@@ -216,7 +219,12 @@ export class FakeAwsBackup {
     this.requests.push(recorded);
     const reply = (status: number, headers: Record<string, string>, payload: string) => {
       recorded.status = status;
-      res.writeHead(status, { 'x-amzn-requestid': randomUUID(), date: new Date().toUTCString(), 'content-length': String(Buffer.byteLength(payload)), ...headers });
+      res.writeHead(status, {
+        'x-amzn-requestid': randomUUID(),
+        date: new Date().toUTCString(),
+        'content-length': String(Buffer.byteLength(payload)),
+        ...headers,
+      });
       res.end(payload);
     };
     const refuse = (refusal: Refusal) => {
@@ -227,7 +235,11 @@ export class FakeAwsBackup {
         const family = refusal.code.includes('Throttl') || refusal.code === 'TooManyRequestsException' ? 'availability' : 'service';
         reply(
           refusal.status,
-          { 'content-type': 'application/json', 'x-amzn-errortype': `${refusal.code}:http://internal.amazon.com/coral/com.amazon.coral.${family}/`, ...retryAfter },
+          {
+            'content-type': 'application/json',
+            'x-amzn-errortype': `${refusal.code}:http://internal.amazon.com/coral/com.amazon.coral.${family}/`,
+            ...retryAfter,
+          },
           JSON.stringify({ __type: refusal.code, message: refusal.message }),
         );
       }
@@ -261,7 +273,12 @@ export class FakeAwsBackup {
       }
       if (wire?.kind === 'truncated' || wire?.kind === 'stall') {
         recorded.status = 200;
-        (wire.kind === 'truncated' ? sendTruncated : sendStalled)(res, 200, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() }, JSON.stringify(payload));
+        (wire.kind === 'truncated' ? sendTruncated : sendStalled)(
+          res,
+          200,
+          { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() },
+          JSON.stringify(payload),
+        );
         return;
       }
       reply(200, { 'content-type': 'application/json' }, JSON.stringify(payload));
@@ -288,10 +305,16 @@ export class FakeAwsBackup {
   #authenticate(req: IncomingMessage, url: URL, body: Buffer, service: string): Caller {
     const authorization = req.headers.authorization;
     if (authorization === undefined) throw new Refusal(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
-    const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(authorization);
+    const match =
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(
+        authorization,
+      );
     if (match === null) throw new Refusal(400, 'IncompleteSignatureException', 'Authorization header requires Credential, SignedHeaders and Signature.');
     const [, accessKeyId = '', day = '', region = '', scopeService = '', signedHeaders = '', signature = ''] = match;
-    const invalidToken = service === 'sts' ? new Refusal(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.') : new Refusal(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    const invalidToken =
+      service === 'sts'
+        ? new Refusal(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.')
+        : new Refusal(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
     const session = this.#sessions.get(accessKeyId);
     if (session === undefined) throw invalidToken;
     if (session.sessionToken !== undefined && req.headers['x-amz-security-token'] !== session.sessionToken) throw invalidToken;
@@ -315,14 +338,19 @@ export class FakeAwsBackup {
       );
     }
     if (session.expiration !== undefined && session.expiration.getTime() <= Date.now()) {
-      throw service === 'sts' ? new Refusal(400, 'ExpiredTokenException', 'The security token included in the request is expired') : new Refusal(403, 'ExpiredTokenException', 'The security token included in the request is expired');
+      throw service === 'sts'
+        ? new Refusal(400, 'ExpiredTokenException', 'The security token included in the request is expired')
+        : new Refusal(403, 'ExpiredTokenException', 'The security token included in the request is expired');
     }
     return { accessKeyId, session, region };
   }
 
   #sts(operation: Operation, caller: Caller, form: Record<string, string>): string {
     if (operation === 'GetCallerIdentity') {
-      return stsResponse('GetCallerIdentity', `<Arn>${xml(caller.session.arn)}</Arn><UserId>${xml(caller.session.userId)}</UserId><Account>${caller.session.account}</Account>`);
+      return stsResponse(
+        'GetCallerIdentity',
+        `<Arn>${xml(caller.session.arn)}</Arn><UserId>${xml(caller.session.userId)}</UserId><Account>${caller.session.account}</Account>`,
+      );
     }
     const roleArn = form['RoleArn'] ?? '';
     const sessionName = form['RoleSessionName'] ?? '';
@@ -392,7 +420,8 @@ export class FakeAwsBackup {
         return this.#page(operation, data.restoreTestingPlans ?? [], query, 'MaxResults', 'NextToken', 'RestoreTestingPlans');
       case 'ListTags': {
         const arn = decodeURIComponent(url.pathname.replace(/^\/tags\//, '').replace(/\/$/, ''));
-        if (data.untaggable?.includes(arn)) throw new Refusal(400, 'InvalidParameterValueException', `Invalid ARN: ${arn}. Only resources fully managed by AWS Backup can be tagged or listed.`);
+        if (data.untaggable?.includes(arn))
+          throw new Refusal(400, 'InvalidParameterValueException', `Invalid ARN: ${arn}. Only resources fully managed by AWS Backup can be tagged or listed.`);
         const tags = data.tags?.[arn];
         const known = tags !== undefined || (data.protectedResources ?? []).some((resource) => resource['ResourceArn'] === arn);
         if (!known) throw new Refusal(404, 'ResourceNotFoundException', `Resource ${arn} not found`);
@@ -454,7 +483,8 @@ function writeToken(operation: Operation, position: { offset: number; page: numb
 function readToken(operation: Operation, token: string): { offset: number; page: number } {
   try {
     const decoded = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { operation?: unknown; offset?: unknown; page?: unknown };
-    if (decoded.operation === operation && typeof decoded.offset === 'number' && typeof decoded.page === 'number') return { offset: decoded.offset, page: decoded.page };
+    if (decoded.operation === operation && typeof decoded.offset === 'number' && typeof decoded.page === 'number')
+      return { offset: decoded.offset, page: decoded.page };
   } catch {
     // fall through to the refusal below
   }
@@ -477,13 +507,22 @@ function refusalFor(fault: Fault, operation: Operation, caller: Caller, form: Re
   const sts = operation === 'AssumeRole' || operation === 'GetCallerIdentity';
   switch (fault.kind) {
     case 'throttle':
-      return new Refusal(fault.code === 'SlowDown' ? 503 : 400, fault.code ?? (sts ? 'Throttling' : 'ThrottlingException'), 'Rate exceeded', fault.retryAfterSeconds);
+      return new Refusal(
+        fault.code === 'SlowDown' ? 503 : 400,
+        fault.code ?? (sts ? 'Throttling' : 'ThrottlingException'),
+        'Rate exceeded',
+        fault.retryAfterSeconds,
+      );
     case 'too-many-requests':
       return new Refusal(429, 'TooManyRequestsException', 'Too Many Requests', fault.retryAfterSeconds);
     case 'access-denied':
       return sts
         ? new Refusal(403, 'AccessDenied', `User: ${caller.session.arn} is not authorized to perform: sts:AssumeRole on resource: ${form['RoleArn'] ?? ''}`)
-        : new Refusal(403, 'AccessDeniedException', `User: ${caller.session.arn} is not authorized to perform: backup:${operation} because no identity-based policy allows the backup:${operation} action`);
+        : new Refusal(
+            403,
+            'AccessDeniedException',
+            `User: ${caller.session.arn} is not authorized to perform: backup:${operation} because no identity-based policy allows the backup:${operation} action`,
+          );
     case 'expired-token':
       return new Refusal(sts ? 400 : 403, 'ExpiredTokenException', 'The security token included in the request is expired');
     case 'service-unavailable':

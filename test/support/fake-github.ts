@@ -104,11 +104,16 @@ export function gitHubError(status: number, message: string, documentationUrl = 
 
 /** The primary rate limit: `x-ratelimit-remaining: 0` until the epoch second `reset`. */
 export function primaryRateLimit(reset: number): InjectedResponse {
-  return gitHubError(403, 'API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.', `${DOCS}/overview/rate-limits-for-the-rest-api`, {
-    'x-ratelimit-remaining': '0',
-    'x-ratelimit-reset': String(reset),
-    'x-ratelimit-used': String(RATE_LIMIT),
-  });
+  return gitHubError(
+    403,
+    'API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.',
+    `${DOCS}/overview/rate-limits-for-the-rest-api`,
+    {
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(reset),
+      'x-ratelimit-used': String(RATE_LIMIT),
+    },
+  );
 }
 
 /** A secondary rate limit, with `retry-after` seconds when given. */
@@ -192,7 +197,13 @@ export async function startFakeGitHub(initial: Partial<FakeGitHubState> = {}, op
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', origin);
     const [scheme, credential] = (req.headers.authorization ?? '').split(' ', 2);
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), scheme: scheme || undefined, status: 0 };
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      scheme: scheme || undefined,
+      status: 0,
+    };
     requests.push(record);
     for await (const chunk of req) void chunk;
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
@@ -247,7 +258,8 @@ export async function startFakeGitHub(initial: Partial<FakeGitHubState> = {}, op
 
     const filter = url.searchParams.get('filter') ?? 'all';
     if (filter !== 'all' && filter !== '2fa_disabled') return fail(gitHubError(422, 'Validation Failed'));
-    if (filter === '2fa_disabled' && !grant.owner) return fail(gitHubError(422, 'Only owners can use this filter.', `${DOCS}/orgs/members#list-organization-members`));
+    if (filter === '2fa_disabled' && !grant.owner)
+      return fail(gitHubError(422, 'Only owners can use this filter.', `${DOCS}/orgs/members#list-organization-members`));
     const twoFactorOff = (user: FakeUser) => filter === 'all' || state.twoFactorDisabled.has(user.login);
 
     let items: Record<string, unknown>[];
@@ -258,7 +270,10 @@ export async function startFakeGitHub(initial: Partial<FakeGitHubState> = {}, op
         .sort((a, b) => a.user.id - b.user.id)
         .map((member) => simpleUser(member.user, origin + prefix));
     } else if (list === 'outside_collaborators') {
-      items = state.outsideCollaborators.filter(twoFactorOff).sort((a, b) => a.id - b.id).map((user) => simpleUser(user, origin + prefix));
+      items = state.outsideCollaborators
+        .filter(twoFactorOff)
+        .sort((a, b) => a.id - b.id)
+        .map((user) => simpleUser(user, origin + prefix));
     } else {
       items = [...state.invitations].sort((a, b) => a.id - b.id).map((invitation) => invitationJson(invitation));
     }
@@ -305,7 +320,13 @@ export async function startFakeGitHub(initial: Partial<FakeGitHubState> = {}, op
     };
   }
 
-  function issueInstallationToken(installationId: number, scheme: string | undefined, jwt: string | undefined, fail: (response: InjectedResponse) => void, send: (status: number, payload: unknown) => void): void {
+  function issueInstallationToken(
+    installationId: number,
+    scheme: string | undefined,
+    jwt: string | undefined,
+    fail: (response: InjectedResponse) => void,
+    send: (status: number, payload: unknown) => void,
+  ): void {
     if (scheme?.toLowerCase() !== 'bearer' || !jwt) return fail(gitHubError(401, 'A JSON web token could not be decoded'));
     const [header, payload, signature] = jwt.split('.');
     const claims = decode(payload);
@@ -323,7 +344,12 @@ export async function startFakeGitHub(initial: Partial<FakeGitHubState> = {}, op
     const token = `ghs_${randomBytes(18).toString('base64url')}`;
     installations.set(token, { owner: app.owner, membersRead: true });
     installationTokens.push(token);
-    send(201, { token, expires_at: new Date((now + 3600) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'), permissions: { members: 'read', metadata: 'read' }, repository_selection: 'selected' });
+    send(201, {
+      token,
+      expires_at: new Date((now + 3600) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      permissions: { members: 'read', metadata: 'read' },
+      repository_selection: 'selected',
+    });
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

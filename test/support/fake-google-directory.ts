@@ -78,7 +78,12 @@ export interface FakeGoogleDirectory {
 }
 
 /** Google's error body for the JSON APIs. */
-export function googleError(code: number, reason: string, message: string, options: { domain?: string; status?: string; headers?: Record<string, string> } = {}): InjectedResponse {
+export function googleError(
+  code: number,
+  reason: string,
+  message: string,
+  options: { domain?: string; status?: string; headers?: Record<string, string> } = {},
+): InjectedResponse {
   const status = options.status ?? statusNameOf(code);
   return {
     status: code,
@@ -90,20 +95,38 @@ export function googleError(code: number, reason: string, message: string, optio
 /** The errors the Directory API is known to return, as it returns them. */
 export const directoryErrors = {
   userRateLimitExceeded: () => googleError(403, 'userRateLimitExceeded', 'Rate Limit Exceeded', { domain: 'usageLimits', status: 'PERMISSION_DENIED' }),
-  quotaExceeded: () => googleError(403, 'quotaExceeded', 'Quota exceeded for quota group and limit of service admin.googleapis.com', { domain: 'usageLimits', status: 'PERMISSION_DENIED' }),
-  rateLimitExceeded: (retryAfterSeconds?: number) =>
-    googleError(429, 'rateLimitExceeded', "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' of service 'admin.googleapis.com'.", {
-      status: 'RESOURCE_EXHAUSTED',
-      ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }),
+  quotaExceeded: () =>
+    googleError(403, 'quotaExceeded', 'Quota exceeded for quota group and limit of service admin.googleapis.com', {
+      domain: 'usageLimits',
+      status: 'PERMISSION_DENIED',
     }),
+  rateLimitExceeded: (retryAfterSeconds?: number) =>
+    googleError(
+      429,
+      'rateLimitExceeded',
+      "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' of service 'admin.googleapis.com'.",
+      {
+        status: 'RESOURCE_EXHAUSTED',
+        ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }),
+      },
+    ),
   forbidden: () => googleError(403, 'forbidden', 'Not Authorized to access this resource/api', { status: undefined }),
   backendError: () => googleError(503, 'backendError', 'Service unavailable. Please try again', { status: 'UNAVAILABLE' }),
 };
 
-const INVALID_CREDENTIALS = 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.';
+const INVALID_CREDENTIALS =
+  'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.';
 
 function statusNameOf(code: number): string | undefined {
-  return { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' }[code];
+  return {
+    400: 'INVALID_ARGUMENT',
+    401: 'UNAUTHENTICATED',
+    403: 'PERMISSION_DENIED',
+    404: 'NOT_FOUND',
+    429: 'RESOURCE_EXHAUSTED',
+    500: 'INTERNAL',
+    503: 'UNAVAILABLE',
+  }[code];
 }
 
 /** An RSA key pair and the JSON key file the Cloud console would issue for it. */
@@ -157,9 +180,22 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
    * `reframed`: the connection dropped mid-body, seen through a proxy that had already counted the bytes it passed on;
    * `dropped`: the whole length announced, half sent, the connection closed; `stalled`: half sent, then nothing.
    */
-  function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, cut?: 'reframed' | 'dropped' | 'stalled') {
+  function send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+    cut?: 'reframed' | 'dropped' | 'stalled',
+  ) {
     let payload: Buffer = Buffer.from(JSON.stringify(body, null, 2));
-    const out: Record<string, string> = { 'content-type': 'application/json; charset=UTF-8', vary: 'Origin, X-Origin, Referer', server: 'ESF', 'x-content-type-options': 'nosniff', ...headers };
+    const out: Record<string, string> = {
+      'content-type': 'application/json; charset=UTF-8',
+      vary: 'Origin, X-Origin, Referer',
+      server: 'ESF',
+      'x-content-type-options': 'nosniff',
+      ...headers,
+    };
     if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
       payload = gzipSync(payload);
       out['content-encoding'] = 'gzip';
@@ -187,7 +223,11 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
     const bearer = bearerOf(req);
     const challenge = { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' };
     if (bearer === undefined) {
-      const missing = googleError(401, 'required', 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.');
+      const missing = googleError(
+        401,
+        'required',
+        'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+      );
       return reply(missing.status, missing.body, { 'www-authenticate': 'Bearer realm="https://accounts.google.com/"' });
     }
     const grant = grants.get(bearer);
@@ -198,7 +238,9 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
     }
     if (!grant.scopes.some((scope) => USER_SCOPES.has(scope))) {
       const insufficient = googleError(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.');
-      return reply(insufficient.status, insufficient.body, { 'www-authenticate': `Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="${USER_READONLY_SCOPE}"` });
+      return reply(insufficient.status, insufficient.body, {
+        'www-authenticate': `Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="${USER_READONLY_SCOPE}"`,
+      });
     }
     const actor = grant.subject === undefined ? undefined : userByEmail(grant.subject);
     if (actor === undefined || (actor['isAdmin'] !== true && actor['isDelegatedAdmin'] !== true)) {
@@ -210,7 +252,10 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
     const wire = faults.take('users.list');
     const refusal =
       wire?.kind === 'throttle'
-        ? googleError(429, 'rateLimitExceeded', 'Quota exceeded for quota metric', { status: 'RESOURCE_EXHAUSTED', headers: { 'retry-after': wire.retryAfter ?? '0' } })
+        ? googleError(429, 'rateLimitExceeded', 'Quota exceeded for quota metric', {
+            status: 'RESOURCE_EXHAUSTED',
+            headers: { 'retry-after': wire.retryAfter ?? '0' },
+          })
         : wire?.kind === 'unavailable'
           ? directoryErrors.backendError()
           : wire?.kind === 'reject'
@@ -267,7 +312,8 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
 
     const showDeleted = query['showDeleted'] === 'true';
     let selected = options.users.filter((user) => (showDeleted ? user['deletionTime'] !== undefined : user['deletionTime'] === undefined));
-    if (customer === undefined && domain !== undefined) selected = selected.filter((user) => user.primaryEmail.toLowerCase().endsWith(`@${domain.toLowerCase()}`));
+    if (customer === undefined && domain !== undefined)
+      selected = selected.filter((user) => user.primaryEmail.toLowerCase().endsWith(`@${domain.toLowerCase()}`));
     if (orderBy !== undefined) selected = [...selected].sort((a, b) => sortKey(a, orderBy).localeCompare(sortKey(b, orderBy)));
     const slice = selected.slice(offset, offset + maxResults).map((user) => shapeUser(user, customerId, projection));
     const next = offset + maxResults < selected.length ? encodePageToken({ offset: offset + maxResults, scope: scopeKey }) : undefined;
@@ -316,7 +362,11 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
     const now = Math.floor(Date.now() / 1000);
     const { iat, exp } = payload;
     if (typeof iat !== 'number' || typeof exp !== 'number' || exp - iat > 3600 || iat > now + 300 || exp < now) {
-      return oauthError(400, 'invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.');
+      return oauthError(
+        400,
+        'invalid_grant',
+        'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.',
+      );
     }
     const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ').filter(Boolean) : [];
     if (scopes.length === 0) return oauthError(400, 'invalid_scope', 'Empty or missing scope not allowed.');
@@ -324,7 +374,11 @@ export async function startFakeGoogleDirectory(options: FakeGoogleDirectoryOptio
     if (subject !== undefined) {
       if (userByEmail(subject) === undefined) return oauthError(400, 'invalid_grant', 'Invalid email or User ID');
       if (!scopes.every((scope) => account.delegatedScopes.includes(scope))) {
-        return oauthError(401, 'unauthorized_client', 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.');
+        return oauthError(
+          401,
+          'unauthorized_client',
+          'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.',
+        );
       }
     }
     const accessToken = `ya29.c.${randomBytes(48).toString('base64url')}`;

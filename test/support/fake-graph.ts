@@ -136,9 +136,17 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
 
   function openIdConfiguration(tenant: string, send: Send): void {
     if (tenant !== state.tenantId) {
-      send(400, aadError('invalid_tenant', 90002, `AADSTS90002: Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`), {
-        'Content-Type': 'application/json; charset=utf-8',
-      });
+      send(
+        400,
+        aadError(
+          'invalid_tenant',
+          90002,
+          `AADSTS90002: Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+        ),
+        {
+          'Content-Type': 'application/json; charset=utf-8',
+        },
+      );
       return;
     }
     const base = `${origin}/${tenant}`;
@@ -183,17 +191,33 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
     } else if (form.get('client_id') !== state.clientId) {
       send(
         400,
-        aadError('unauthorized_client', 700016, `AADSTS700016: Application with identifier '${form.get('client_id')}' was not found in the directory '${tenant}'.`),
+        aadError(
+          'unauthorized_client',
+          700016,
+          `AADSTS700016: Application with identifier '${form.get('client_id')}' was not found in the directory '${tenant}'.`,
+        ),
         headers,
       );
     } else if (form.get('client_secret') !== state.clientSecret) {
       send(
         401,
-        aadError('invalid_client', 7000215, `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${state.clientId}'.`),
+        aadError(
+          'invalid_client',
+          7000215,
+          `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${state.clientId}'.`,
+        ),
         headers,
       );
     } else if (!(form.get('scope') ?? '').split(' ').includes('https://graph.microsoft.com/.default')) {
-      send(400, aadError('invalid_scope', 1002012, 'AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.'), headers);
+      send(
+        400,
+        aadError(
+          'invalid_scope',
+          1002012,
+          'AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.',
+        ),
+        headers,
+      );
     } else {
       const accessToken = `fake-graph-token.${randomBytes(16).toString('hex')}`;
       state.issuedTokens.add(accessToken);
@@ -213,7 +237,13 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
       state.throttleNext--;
       send(
         429,
-        { error: { code: 'TooManyRequests', message: 'Please retry again later.', innerError: { ...innerError(req), code: '429', status: '429', message: 'Please retry after' } } },
+        {
+          error: {
+            code: 'TooManyRequests',
+            message: 'Please retry again later.',
+            innerError: { ...innerError(req), code: '429', status: '429', message: 'Please retry after' },
+          },
+        },
         { ...headers, 'Retry-After': '1' },
       );
       return;
@@ -234,7 +264,7 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
       case 'permission':
         return fail(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
       case 'not-found':
-        return fail(404, 'Request_ResourceNotFound', "Resource could not be discovered.");
+        return fail(404, 'Request_ResourceNotFound', 'Resource could not be discovered.');
       case 'malformed':
       case 'truncated':
       case 'stall':
@@ -255,12 +285,16 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
   function page(url: URL, spoil: 'malformed' | 'truncated' | 'stall' | undefined, send: Send, fail: Fail, response: ServerResponse): void {
     const list = url.pathname === '/v1.0/users' ? listUsers : listRegistrations;
     if (spoil === undefined) return list(url, send, fail);
-    list(url, (status, payload, headers = {}) => {
-      if (status !== 200) return send(status, payload, headers);
-      const body = payload as { value: Record<string, unknown>[] };
-      if (spoil === 'malformed') return send(status, { ...body, value: body.value.map((row, index) => (index === 0 ? { ...row, id: 42 } : row)) }, headers);
-      (spoil === 'truncated' ? sendTruncated : sendStalled)(response, status, headers, JSON.stringify(body));
-    }, fail);
+    list(
+      url,
+      (status, payload, headers = {}) => {
+        if (status !== 200) return send(status, payload, headers);
+        const body = payload as { value: Record<string, unknown>[] };
+        if (spoil === 'malformed') return send(status, { ...body, value: body.value.map((row, index) => (index === 0 ? { ...row, id: 42 } : row)) }, headers);
+        (spoil === 'truncated' ? sendTruncated : sendStalled)(response, status, headers, JSON.stringify(body));
+      },
+      fail,
+    );
   }
 
   function listUsers(url: URL, send: Send, fail: Fail): void {
@@ -276,7 +310,8 @@ export async function startFakeGraph(initial: Partial<FakeGraphState> = {}): Pro
       return fail(400, 'Request_UnsupportedQuery', `Invalid page size specified: '${url.searchParams.get('$top')}'. Must be between 1 and ${cap} inclusive.`);
     }
     const offset = readSkipToken(url.searchParams.get('$skiptoken'));
-    if (offset === undefined) return fail(400, 'Directory_ExpiredPageToken', 'The specified page token value has expired and can no longer be included in your request.');
+    if (offset === undefined)
+      return fail(400, 'Directory_ExpiredPageToken', 'The specified page token value has expired and can no longer be included in your request.');
     const page = state.users.slice(offset, offset + top).map((user) => project(user, select));
     const context = `${origin}/v1.0/$metadata#users(${select.join(',')})`;
     const next = offset + top < state.users.length ? nextLink(url, offset + top) : undefined;
@@ -376,7 +411,10 @@ function jsonHeaders(req?: IncomingMessage): Record<string, string> {
 function aadError(error: string, code: number, description: string): Record<string, unknown> {
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, 'Z');
   return {
     error,
     error_description: `${description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,

@@ -230,11 +230,13 @@ export class FakeIam {
     const request: FakeRequest = { action, account: undefined, params };
     this.requests.push(request);
     try {
-      if (req.method !== 'POST' || req.url !== '/') throw new Failure({ code: 'InvalidAction', status: 400, message: `${req.method} ${req.url} is not an AWS Query request` });
+      if (req.method !== 'POST' || req.url !== '/')
+        throw new Failure({ code: 'InvalidAction', status: 400, message: `${req.method} ${req.url} is not an AWS Query request` });
       if (!/^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) {
         throw new Failure({ code: 'InvalidParameterValue', status: 400, message: 'Content-Type must be application/x-www-form-urlencoded' });
       }
-      if (params.Version !== (sts ? STS_VERSION : IAM_VERSION)) throw new Failure({ code: 'InvalidParameterValue', status: 400, message: `Version ${params.Version} is not supported` });
+      if (params.Version !== (sts ? STS_VERSION : IAM_VERSION))
+        throw new Failure({ code: 'InvalidParameterValue', status: 400, message: `Version ${params.Version} is not supported` });
       const caller = this.#authenticate(req, body, sts ? 'sts' : 'iam');
       request.account = caller.account;
       const fault = this.#takeFault(action);
@@ -250,11 +252,17 @@ export class FakeIam {
       // Malformed: the first member of the list loses its first field, as a broken proxy or a changed API might.
       if (wire?.kind === 'malformed') xml = xml.replace(/<member><(\w+)>[^<]*<\/\1>/, '<member>');
       if (wire?.kind === 'truncated' || wire?.kind === 'stall') {
-        return (wire.kind === 'truncated' ? sendTruncated : sendStalled)(res, 200, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': randomBytes(16).toString('hex') }, xml);
+        return (wire.kind === 'truncated' ? sendTruncated : sendStalled)(
+          res,
+          200,
+          { 'Content-Type': 'text/xml', 'x-amzn-RequestId': randomBytes(16).toString('hex') },
+          xml,
+        );
       }
       this.#send(res, 200, fault?.rewrite ? fault.rewrite(xml) : xml);
     } catch (error) {
-      const fault: FakeError = error instanceof Failure ? error.fault : { code: 'ServiceFailure', status: 500, message: String(error), type: 'Receiver' as const };
+      const fault: FakeError =
+        error instanceof Failure ? error.fault : { code: 'ServiceFailure', status: 500, message: String(error), type: 'Receiver' as const };
       const xml =
         `<ErrorResponse xmlns="${ns}"><Error><Type>${fault.type ?? 'Sender'}</Type>${text('Code', fault.code)}${text('Message', fault.message)}</Error>` +
         `<RequestId>${randomBytes(16).toString('hex')}</RequestId></ErrorResponse>`;
@@ -263,7 +271,12 @@ export class FakeIam {
   }
 
   #send(res: ServerResponse, status: number, xml: string, headers: Record<string, string> = {}) {
-    res.writeHead(status, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(xml), 'x-amzn-RequestId': randomBytes(16).toString('hex'), ...headers });
+    res.writeHead(status, {
+      'Content-Type': 'text/xml',
+      'Content-Length': Buffer.byteLength(xml),
+      'x-amzn-RequestId': randomBytes(16).toString('hex'),
+      ...headers,
+    });
     res.end(xml);
   }
 
@@ -282,19 +295,28 @@ export class FakeIam {
   /** Verifies the SigV4 signature the SDK computed, as AWS does, with the secret of the access key it names. */
   #authenticate(req: IncomingMessage, body: Buffer, service: string): Caller {
     const header = req.headers.authorization ?? '';
-    const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(header);
+    const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      header,
+    );
     if (!match) throw new Failure({ code: 'MissingAuthenticationToken', status: 403, message: 'Request is missing Authentication Token' });
     const [, accessKeyId = '', date = '', region = '', signedService = '', signedHeaders = '', signature = ''] = match;
     const caller = this.#callers.get(accessKeyId);
     if (!caller) throw new Failure(FAKE_ERRORS.invalidClientTokenId);
     if (caller.sessionToken !== undefined) {
       if (req.headers['x-amz-security-token'] !== caller.sessionToken) throw new Failure(FAKE_ERRORS.invalidClientTokenId);
-      if ((caller.expiresAt ?? 0) <= Date.now()) throw new Failure({ code: 'ExpiredToken', status: 403, message: 'The security token included in the request is expired' });
+      if ((caller.expiresAt ?? 0) <= Date.now())
+        throw new Failure({ code: 'ExpiredToken', status: 403, message: 'The security token included in the request is expired' });
     }
-    if (signedService !== service) throw new Failure({ code: 'SignatureDoesNotMatch', status: 403, message: `Credential should be scoped to correct service: '${service}'.` });
+    if (signedService !== service)
+      throw new Failure({ code: 'SignatureDoesNotMatch', status: 403, message: `Credential should be scoped to correct service: '${service}'.` });
     const canonicalHeaders = signedHeaders
       .split(';')
-      .map((name) => `${name}:${String(req.headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`)
+      .map(
+        (name) =>
+          `${name}:${String(req.headers[name] ?? '')
+            .trim()
+            .replace(/\s+/g, ' ')}\n`,
+      )
       .join('');
     const canonicalRequest = [req.method, req.url, '', canonicalHeaders, signedHeaders, sha256(body)].join('\n');
     const amzDate = String(req.headers['x-amz-date'] ?? '');
@@ -322,7 +344,11 @@ export class FakeIam {
     if (action === 'GetCallerIdentity') return text('Arn', caller.arn) + text('UserId', 'AIDAFAKECALLER') + text('Account', caller.account);
     const role = (this.#options.roles ?? []).find((candidate) => candidate.arn === params.RoleArn);
     if (!role || role.externalId !== params.ExternalId || !params.RoleSessionName) {
-      throw new Failure({ code: 'AccessDenied', status: 403, message: `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${params.RoleArn}` });
+      throw new Failure({
+        code: 'AccessDenied',
+        status: 403,
+        message: `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${params.RoleArn}`,
+      });
     }
     const account = role.arn.split(':')[4] ?? '';
     const roleName = role.arn.split('/').pop() ?? '';
@@ -368,7 +394,11 @@ export class FakeIam {
           (user().groups ?? []).map((name) =>
             el(
               'member',
-              text('Path', '/') + text('GroupName', name) + text('GroupId', `AGPA${name.toUpperCase()}`) + text('Arn', `arn:aws:iam::${account.id}:group/${name}`) + text('CreateDate', xmlTime(account.createdAt)),
+              text('Path', '/') +
+                text('GroupName', name) +
+                text('GroupId', `AGPA${name.toUpperCase()}`) +
+                text('Arn', `arn:aws:iam::${account.id}:group/${name}`) +
+                text('CreateDate', xmlTime(account.createdAt)),
             ),
           ),
           params,
@@ -385,31 +415,44 @@ export class FakeIam {
         const owner = user();
         return this.#page(
           'AccessKeyMetadata',
-          (owner.accessKeys ?? []).map((key) => el('member', text('UserName', owner.name) + text('AccessKeyId', key.id) + text('Status', key.status) + text('CreateDate', xmlTime(key.createdAt)))),
+          (owner.accessKeys ?? []).map((key) =>
+            el('member', text('UserName', owner.name) + text('AccessKeyId', key.id) + text('Status', key.status) + text('CreateDate', xmlTime(key.createdAt))),
+          ),
           params,
         );
       }
       case 'ListUserTags':
-        return this.#page('Tags', (user().tags ?? []).map((tag) => el('member', text('Key', tag.key) + text('Value', tag.value))), params);
+        return this.#page(
+          'Tags',
+          (user().tags ?? []).map((tag) => el('member', text('Key', tag.key) + text('Value', tag.value))),
+          params,
+        );
       case 'ListMFADevices': {
         const owner = user();
         return this.#page(
           'MFADevices',
-          (owner.mfaDevices ?? []).map((serial) => el('member', text('UserName', owner.name) + text('SerialNumber', serial) + text('EnableDate', xmlTime(owner.createdAt)))),
+          (owner.mfaDevices ?? []).map((serial) =>
+            el('member', text('UserName', owner.name) + text('SerialNumber', serial) + text('EnableDate', xmlTime(owner.createdAt))),
+          ),
           params,
         );
       }
       case 'GetLoginProfile': {
         const owner = user();
         if (!owner.password) throw new Failure({ code: 'NoSuchEntity', status: 404, message: `Login Profile for User ${owner.name} cannot be found.` });
-        return el('LoginProfile', text('UserName', owner.name) + text('CreateDate', xmlTime(owner.password.changedAt)) + text('PasswordResetRequired', 'false'));
+        return el(
+          'LoginProfile',
+          text('UserName', owner.name) + text('CreateDate', xmlTime(owner.password.changedAt)) + text('PasswordResetRequired', 'false'),
+        );
       }
       case 'GetAccessKeyLastUsed': {
         for (const owner of account.users) {
           const key = owner.accessKeys?.find((candidate) => candidate.id === params.AccessKeyId);
           if (!key) continue;
           const used = key.lastUsed;
-          const lastUsed = used ? text('LastUsedDate', xmlTime(used.at)) + text('ServiceName', used.service) + text('Region', used.region) : text('ServiceName', 'N/A') + text('Region', 'N/A');
+          const lastUsed = used
+            ? text('LastUsedDate', xmlTime(used.at)) + text('ServiceName', used.service) + text('Region', used.region)
+            : text('ServiceName', 'N/A') + text('Region', 'N/A');
           return text('UserName', owner.name) + el('AccessKeyLastUsed', lastUsed);
         }
         throw new Failure({ code: 'AccessDenied', status: 403, message: `The access key ${params.AccessKeyId} does not belong to account ${account.id}` });
@@ -418,9 +461,18 @@ export class FakeIam {
         return this.#generateReport(account);
       case 'GetCredentialReport': {
         const report = this.#reports.get(account.id);
-        if (!report) throw new Failure({ code: 'ReportNotPresent', status: 410, message: 'Credential report not present. Use GenerateCredentialReport to generate a report.' });
+        if (!report)
+          throw new Failure({
+            code: 'ReportNotPresent',
+            status: 410,
+            message: 'Credential report not present. Use GenerateCredentialReport to generate a report.',
+          });
         if (report.csv === undefined) throw new Failure({ code: 'ReportInProgress', status: 404, message: 'Credential report generation is in progress.' });
-        return text('Content', Buffer.from(report.csv).toString('base64')) + text('ReportFormat', 'text/csv') + text('GeneratedTime', xmlTime(report.generatedAt ?? ''));
+        return (
+          text('Content', Buffer.from(report.csv).toString('base64')) +
+          text('ReportFormat', 'text/csv') +
+          text('GeneratedTime', xmlTime(report.generatedAt ?? ''))
+        );
       }
       default:
         throw new Failure({ code: 'InvalidAction', status: 400, message: `Could not find operation ${action} for version ${IAM_VERSION}` });
@@ -449,7 +501,8 @@ export class FakeIam {
   /** Pages as IAM does: an opaque Marker, and at most maxPageSize items even when MaxItems asks for more. */
   #page(name: string, items: string[], params: Record<string, string>, raw = false): string {
     const maxItems = Number(params.MaxItems ?? 100);
-    if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000) throw new Failure({ code: 'ValidationError', status: 400, message: 'MaxItems must be between 1 and 1000' });
+    if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000)
+      throw new Failure({ code: 'ValidationError', status: 400, message: 'MaxItems must be between 1 and 1000' });
     let offset = 0;
     if (params.Marker !== undefined) {
       const decoded = /^page:(\d+)$/.exec(Buffer.from(params.Marker, 'base64url').toString('utf8'));

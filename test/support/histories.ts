@@ -13,7 +13,9 @@ type ProtoJson = { fromJson(type: unknown, json: unknown, options: object): unkn
  */
 const require = createRequire(import.meta.url);
 const protojson = createRequire(require.resolve('@temporalio/proto'))('protobufjs/ext/protojson') as ProtoJson;
-const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root') as { patchProtobufRoot<T>(root: T): T & { lookupType(name: string): unknown } };
+const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root') as {
+  patchProtobufRoot<T>(root: T): T & { lookupType(name: string): unknown };
+};
 const root = patchProtobufRoot(require('@temporalio/proto') as Record<string, unknown>);
 const historyType = root.lookupType('temporal.api.history.v1.History');
 

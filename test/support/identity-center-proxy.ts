@@ -47,31 +47,42 @@ export async function startIdentityCenterProxy(target: string): Promise<Identity
   const operations: string[] = [];
   const rewrites = new Map<string, (json: Record<string, unknown>) => Record<string, unknown>>();
 
-  const forward = (incoming: IncomingMessage, outgoing: ServerResponse, wire: Fault | undefined, rewrite: ((json: Record<string, unknown>) => Record<string, unknown>) | undefined) => {
-    const proxied = request({ host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
-      if (wire === undefined && (rewrite === undefined || answer.statusCode !== 200)) {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-        return;
-      }
-      const parts: Buffer[] = [];
-      answer.on('data', (chunk: Buffer) => parts.push(chunk));
-      answer.on('end', () => {
-        const headers = Object.fromEntries(Object.entries(answer.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'content-length'));
-        let body = Buffer.concat(parts);
-        if (rewrite !== undefined && answer.statusCode === 200) body = Buffer.from(JSON.stringify(rewrite(JSON.parse(body.toString('utf8')) as Record<string, unknown>)));
-        if (wire === undefined) {
-          outgoing.writeHead(200, { ...headers, 'content-length': String(body.length) });
-          outgoing.end(body);
+  const forward = (
+    incoming: IncomingMessage,
+    outgoing: ServerResponse,
+    wire: Fault | undefined,
+    rewrite: ((json: Record<string, unknown>) => Record<string, unknown>) | undefined,
+  ) => {
+    const proxied = request(
+      { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+      (answer) => {
+        if (wire === undefined && (rewrite === undefined || answer.statusCode !== 200)) {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
           return;
         }
-        if (wire.kind === 'malformed') body = Buffer.from(malform(body.toString('utf8')));
-        if (wire.kind === 'truncated') return sendTruncated(outgoing, answer.statusCode ?? 200, headers, body);
-        if (wire.kind === 'stall') return sendStalled(outgoing, answer.statusCode ?? 200, headers, body);
-        outgoing.writeHead(answer.statusCode ?? 200, { ...headers, 'content-length': String(body.length) });
-        outgoing.end(body);
-      });
-    });
+        const parts: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => parts.push(chunk));
+        answer.on('end', () => {
+          const headers = Object.fromEntries(
+            Object.entries(answer.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'content-length'),
+          );
+          let body = Buffer.concat(parts);
+          if (rewrite !== undefined && answer.statusCode === 200)
+            body = Buffer.from(JSON.stringify(rewrite(JSON.parse(body.toString('utf8')) as Record<string, unknown>)));
+          if (wire === undefined) {
+            outgoing.writeHead(200, { ...headers, 'content-length': String(body.length) });
+            outgoing.end(body);
+            return;
+          }
+          if (wire.kind === 'malformed') body = Buffer.from(malform(body.toString('utf8')));
+          if (wire.kind === 'truncated') return sendTruncated(outgoing, answer.statusCode ?? 200, headers, body);
+          if (wire.kind === 'stall') return sendStalled(outgoing, answer.statusCode ?? 200, headers, body);
+          outgoing.writeHead(answer.statusCode ?? 200, { ...headers, 'content-length': String(body.length) });
+          outgoing.end(body);
+        });
+      },
+    );
     proxied.on('error', (error) => {
       outgoing.writeHead(502, { 'content-type': 'text/plain' });
       outgoing.end(`proxy: ${error.message}`);
@@ -90,7 +101,12 @@ export async function startIdentityCenterProxy(target: string): Promise<Identity
     }
     incoming.resume();
     const retryAfter = wire?.kind === 'throttle' ? (wire.retryAfter ?? '0') : undefined;
-    const seconds = retryAfter === undefined ? undefined : /^\d+$/.test(retryAfter) ? Number(retryAfter) : Math.max(0, Math.ceil((Date.parse(retryAfter) - Date.now()) / 1000));
+    const seconds =
+      retryAfter === undefined
+        ? undefined
+        : /^\d+$/.test(retryAfter)
+          ? Number(retryAfter)
+          : Math.max(0, Math.ceil((Date.parse(retryAfter) - Date.now()) / 1000));
     const body = JSON.stringify({ __type: refusal.type, message: refusal.message, ...(seconds === undefined ? {} : { RetryAfterSeconds: seconds }) });
     outgoing.writeHead(refusal.status, {
       'content-type': 'application/x-amz-json-1.1',
@@ -114,9 +130,10 @@ export async function startIdentityCenterProxy(target: string): Promise<Identity
       rewrites.clear();
       operations.length = 0;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -70,15 +70,27 @@ export async function seedIdentityCenter(endpoint: string, region: string, seed:
       const PermissionSetArn = created.PermissionSet!.PermissionSetArn!;
       setArns.set(set.name, PermissionSetArn);
       for (const policy of set.managed ?? []) {
-        await admin.send(new AttachManagedPolicyToPermissionSetCommand({ InstanceArn, PermissionSetArn, ManagedPolicyArn: `arn:aws:iam::aws:policy/${policy}` }));
+        await admin.send(
+          new AttachManagedPolicyToPermissionSetCommand({ InstanceArn, PermissionSetArn, ManagedPolicyArn: `arn:aws:iam::aws:policy/${policy}` }),
+        );
       }
-      if (set.inline !== undefined) await admin.send(new PutInlinePolicyToPermissionSetCommand({ InstanceArn, PermissionSetArn, InlinePolicy: JSON.stringify(set.inline) }));
+      if (set.inline !== undefined)
+        await admin.send(new PutInlinePolicyToPermissionSetCommand({ InstanceArn, PermissionSetArn, InlinePolicy: JSON.stringify(set.inline) }));
       await admin.send(new ProvisionPermissionSetCommand({ InstanceArn, PermissionSetArn, TargetType: 'ALL_PROVISIONED_ACCOUNTS' }));
     }
     for (const assignment of seed.assignments) {
-      const principal = assignment.user !== undefined ? { PrincipalType: 'USER' as const, PrincipalId: userIds.get(assignment.user)! } : { PrincipalType: 'GROUP' as const, PrincipalId: groupIds.get(assignment.group!)! };
+      const principal =
+        assignment.user !== undefined
+          ? { PrincipalType: 'USER' as const, PrincipalId: userIds.get(assignment.user)! }
+          : { PrincipalType: 'GROUP' as const, PrincipalId: groupIds.get(assignment.group!)! };
       await admin.send(
-        new CreateAccountAssignmentCommand({ InstanceArn, PermissionSetArn: setArns.get(assignment.permissionSet)!, TargetType: 'AWS_ACCOUNT', TargetId: MOTO_ACCOUNT, ...principal }),
+        new CreateAccountAssignmentCommand({
+          InstanceArn,
+          PermissionSetArn: setArns.get(assignment.permissionSet)!,
+          TargetType: 'AWS_ACCOUNT',
+          TargetId: MOTO_ACCOUNT,
+          ...principal,
+        }),
       );
     }
     return { instanceArn: InstanceArn, identityStoreId: IdentityStoreId, accountId: MOTO_ACCOUNT, userIds };

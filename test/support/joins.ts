@@ -12,6 +12,8 @@ export function join(config: z.input<typeof SourceJoin> = {}): AccountJoin {
 
 /** `base` with a mapping file's rows, as read from `file`: account -> owner's email (or employee id with `matches`). */
 export function withMapping(base: AccountJoin, rows: Record<string, string>, matches: MappedOwner['matches'] = 'email', file = 'exceptions.csv'): AccountJoin {
-  const owners = new Map<string, MappedOwner>(Object.entries(rows).map(([account, value], index) => [account.trim().toLowerCase(), { matches, value, line: index + 2 }]));
+  const owners = new Map<string, MappedOwner>(
+    Object.entries(rows).map(([account, value], index) => [account.trim().toLowerCase(), { matches, value, line: index + 2 }]),
+  );
   return { ...base, mapping: { file, owners } };
 }

@@ -90,11 +90,26 @@ export function enrollment(overrides: Partial<z.input<typeof TrainingRecord>> = 
 }
 
 export function controlStatus(overrides: Partial<ControlStatus> = {}): ControlStatus {
-  return ControlStatus.parse({ controlId: 'vulnerability-management', references: ['A.8.8'], status: 'pass', evaluatedAt: '2025-05-31T06:00:00.000Z', runId: 'control:vulnerability-management:1', ...overrides });
+  return ControlStatus.parse({
+    controlId: 'vulnerability-management',
+    references: ['A.8.8'],
+    status: 'pass',
+    evaluatedAt: '2025-05-31T06:00:00.000Z',
+    runId: 'control:vulnerability-management:1',
+    ...overrides,
+  });
 }
 
 export function ismsChange(overrides: Partial<IsmsChange> = {}): IsmsChange {
-  return IsmsChange.parse({ id: 'CHG-0001', title: 'New VPN', affects: ['risk'], risks: ['R-1'], recordedAt: '2025-05-01T10:00:00.000Z', reviewDue: null, ...overrides });
+  return IsmsChange.parse({
+    id: 'CHG-0001',
+    title: 'New VPN',
+    affects: ['risk'],
+    risks: ['R-1'],
+    recordedAt: '2025-05-01T10:00:00.000Z',
+    reviewDue: null,
+    ...overrides,
+  });
 }
 
 export const RISK_EVIDENCE = 'ev-risks';
@@ -115,7 +130,10 @@ export interface RegisterCheckInput {
 }
 
 /** Evaluates a check as the worker does: params through its schema, each kind from its own snapshot, the context as given. */
-export function runRegisterCheck(check: AnyCheck, { risks = [], suppliers = [], training = [], people = [], context = {}, params = {}, at = AT, join }: RegisterCheckInput): Deviation[] {
+export function runRegisterCheck(
+  check: AnyCheck,
+  { risks = [], suppliers = [], training = [], people = [], context = {}, params = {}, at = AT, join }: RegisterCheckInput,
+): Deviation[] {
   const snapshots: EvidenceSnapshot[] = [
     { evidenceId: RISK_EVIDENCE, records: risks },
     { evidenceId: SUPPLIER_EVIDENCE, records: suppliers },

@@ -80,20 +80,27 @@ export async function startS3Proxy(target: string): Promise<S3Proxy> {
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse, seen: S3Request, wire?: Fault) => {
     const rewrite = rewrites.find((candidate) => candidate.matches(seen));
     if (wire !== undefined) {
-      const proxied = request({ host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
-        const parts: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => parts.push(chunk));
-        answer.on('end', () => {
-          const headers = Object.fromEntries(Object.entries(answer.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && !entry[0].startsWith('x-amz-checksum-')));
-          let body = Buffer.concat(parts);
-          // Malformed: the first listed object loses its Key.
-          if (wire.kind === 'malformed') body = Buffer.from(body.toString('utf8').replace(/<Key>[^<]*<\/Key>/, ''));
-          if (wire.kind === 'truncated') return sendTruncated(outgoing, answer.statusCode ?? 200, headers, body);
-          if (wire.kind === 'stall') return sendStalled(outgoing, answer.statusCode ?? 200, headers, body);
-          outgoing.writeHead(answer.statusCode ?? 200, { ...headers, 'content-length': String(body.length) });
-          outgoing.end(body);
-        });
-      });
+      const proxied = request(
+        { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+        (answer) => {
+          const parts: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => parts.push(chunk));
+          answer.on('end', () => {
+            const headers = Object.fromEntries(
+              Object.entries(answer.headers).filter(
+                (entry): entry is [string, string] => typeof entry[1] === 'string' && !entry[0].startsWith('x-amz-checksum-'),
+              ),
+            );
+            let body = Buffer.concat(parts);
+            // Malformed: the first listed object loses its Key.
+            if (wire.kind === 'malformed') body = Buffer.from(body.toString('utf8').replace(/<Key>[^<]*<\/Key>/, ''));
+            if (wire.kind === 'truncated') return sendTruncated(outgoing, answer.statusCode ?? 200, headers, body);
+            if (wire.kind === 'stall') return sendStalled(outgoing, answer.statusCode ?? 200, headers, body);
+            outgoing.writeHead(answer.statusCode ?? 200, { ...headers, 'content-length': String(body.length) });
+            outgoing.end(body);
+          });
+        },
+      );
       incoming.pipe(proxied);
       return;
     }
@@ -139,7 +146,12 @@ export async function startS3Proxy(target: string): Promise<S3Proxy> {
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     const body = errorBody(fault.code, fault.message, requestId);
     const retryAfter: Record<string, string> = wire?.kind === 'throttle' ? { 'retry-after': wire.retryAfter ?? '0' } : {};
-    outgoing.writeHead(fault.status, { 'content-type': 'application/xml', 'content-length': String(Buffer.byteLength(body)), 'x-amz-request-id': requestId, ...retryAfter });
+    outgoing.writeHead(fault.status, {
+      'content-type': 'application/xml',
+      'content-length': String(Buffer.byteLength(body)),
+      'x-amz-request-id': requestId,
+      ...retryAfter,
+    });
     outgoing.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

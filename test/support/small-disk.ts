@@ -59,7 +59,8 @@ function tmpfsDisk(dir: string): SmallDisk {
 
 function shimDisk(dir: string): SmallDisk {
   let budget = Infinity;
-  const noSpace = (file: string) => Object.assign(new Error(`ENOSPC: no space left on device, write '${file}'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  const noSpace = (file: string) =>
+    Object.assign(new Error(`ENOSPC: no space left on device, write '${file}'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
   const openStagingFile: OpenStagingFile = async (file) => {
     const handle = await open(file, 'w+');
     const shim: StagingFile = {

@@ -26,7 +26,10 @@ export interface SmtpReceiver {
 
 /** Decodes a quoted-printable body (RFC 2045 6.7) as UTF-8. */
 const fromQuotedPrintable = (text: string) =>
-  Buffer.from(text.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
+  Buffer.from(
+    text.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  ).toString('utf8');
 
 /**
  * A real SMTP server (smtp-server) on 127.0.0.1 with STARTTLS on a self-signed certificate made for it, AUTH PLAIN and
@@ -38,7 +41,25 @@ export async function smtpReceiver(credentials: { user: string; password: string
   const caFile = path.join(dir, 'cert.pem');
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', caFile],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      caFile,
+    ],
     { stdio: 'ignore' },
   );
   const mails: ReceivedMail[] = [];
@@ -58,7 +79,10 @@ export async function smtpReceiver(credentials: { user: string; password: string
       stream.on('end', () => {
         const split = raw.indexOf('\r\n\r\n');
         const headers = new Map<string, string>();
-        for (const line of raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ').split('\r\n')) {
+        for (const line of raw
+          .slice(0, split)
+          .replace(/\r\n[ \t]+/g, ' ')
+          .split('\r\n')) {
           const colon = line.indexOf(':');
           headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
         }
@@ -83,7 +107,6 @@ export async function smtpReceiver(credentials: { user: string; password: string
     caFile,
     mails,
     logins,
-    close: () =>
-      new Promise<void>((resolve) => server.close(() => resolve())).finally(() => rmSync(dir, { recursive: true, force: true })),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())).finally(() => rmSync(dir, { recursive: true, force: true })),
   };
 }

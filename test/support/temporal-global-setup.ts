@@ -22,7 +22,10 @@ export default async function setup(project: TestProject) {
   }
   const server = await startDevServer({ log });
   const dir = mkdtempSync(path.join(tmpdir(), 'isms-bundle-'));
-  const bundle = await bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (message: string) => log.error(message), log() {} } });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath,
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (message: string) => log.error(message), log() {} },
+  });
   const bundlePath = path.join(dir, 'workflows.js');
   writeFileSync(bundlePath, bundle.code);
   project.provide('temporalAddress', server.address);

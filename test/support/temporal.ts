@@ -32,7 +32,11 @@ export interface TemporalHarness {
   close(): Promise<void>;
 }
 
-export async function harness(config: Record<string, unknown>, registries: Registries = testRegistries, options: { address?: string } = {}): Promise<TemporalHarness> {
+export async function harness(
+  config: Record<string, unknown>,
+  registries: Registries = testRegistries,
+  options: { address?: string } = {},
+): Promise<TemporalHarness> {
   const { dir, file } = writeConfig(config);
   const runtime = await openRuntime(file, createLogger({ level: 'silent' }), registries);
   const address = options.address ?? inject('temporalAddress');

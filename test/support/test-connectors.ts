@@ -30,7 +30,16 @@ export const pagedFindings = defineConnector({
     if (config.fail === 'auth') throw new AuthError('paged-findings: the token was refused (401)');
     if (config.fail === 'throttled') throw new ThrottledError('paged-findings: rate limited (429)', { retryAfterMs: 100 });
     const start = ctx.resumeCursor === undefined ? 0 : Number(ctx.resumeCursor);
-    if (start === 0) yield { kind: 'scan' as const, source: 'paged-findings', scanner: 'fixture', asset: config.asset, scannedAt: config.scannedAt, origin: 'test', findingCount: config.pages * config.perPage };
+    if (start === 0)
+      yield {
+        kind: 'scan' as const,
+        source: 'paged-findings',
+        scanner: 'fixture',
+        asset: config.asset,
+        scannedAt: config.scannedAt,
+        origin: 'test',
+        findingCount: config.pages * config.perPage,
+      };
     for (let page = start; page < config.pages; page++) {
       await sleep(config.delayMs, undefined, { signal: ctx.signal });
       if (config.fetchLog) appendFileSync(config.fetchLog, `${page + 1}\n`);

@@ -50,7 +50,10 @@ export async function timeSkippingHarness(configAt: (serverNow: number) => Recor
   const startedAt = await env.currentTimeMs();
   const { dir, file, taskQueue } = writeConfig(configAt(startedAt));
   const runtime = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
-  const worker = await createWorker(runtime, env.nativeConnection, { namespace: env.namespace ?? 'default', workflowBundle: { codePath: inject('workflowBundlePath') } });
+  const worker = await createWorker(runtime, env.nativeConnection, {
+    namespace: env.namespace ?? 'default',
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
   return {
     env,
     startedAt,

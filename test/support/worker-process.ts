@@ -12,7 +12,11 @@ const [configFile, address, bundlePath] = process.argv.slice(2);
 if (!configFile || !address || !bundlePath) throw new Error('usage: worker-process.ts <config> <address> <bundle>');
 const runtime = await openRuntime(configFile, createLogger({ level: 'warn' }), testRegistries);
 const connection = await NativeConnection.connect({ address });
-const worker = await createWorker(runtime, connection, { namespace: 'default', workflowBundle: { codePath: bundlePath }, identity: `worker-process-${process.pid}` });
+const worker = await createWorker(runtime, connection, {
+  namespace: 'default',
+  workflowBundle: { codePath: bundlePath },
+  identity: `worker-process-${process.pid}`,
+});
 process.once('SIGTERM', () => worker.shutdown());
 const running = worker.run();
 process.stdout.write('ready\n');

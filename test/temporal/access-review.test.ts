@@ -60,7 +60,13 @@ function accessControl(controlId: string, review: Record<string, unknown>) {
         reference: ['A.5.18', 'A.8.2'],
         owner: 'security@example.com',
         schedule: { cron: '0 6 * * *' },
-        sources: [{ name: 'google', connector: 'google-workspace', config: { accessToken: { env: 'REVIEW_GOOGLE_TOKEN' }, rootUrl: directory.rootUrl, retryBaseMs: 5 } }],
+        sources: [
+          {
+            name: 'google',
+            connector: 'google-workspace',
+            config: { accessToken: { env: 'REVIEW_GOOGLE_TOKEN' }, rootUrl: directory.rootUrl, retryBaseMs: 5 },
+          },
+        ],
         checks: [{ check: 'mfa-missing' }],
         review: { every: 'quarterly', reviewers: { google: 'it-lead@example.com' }, ...review },
       },
@@ -85,7 +91,12 @@ async function openCampaign(review: Record<string, unknown>, options: { address?
   current = await harness(accessControl(controlId, review), testRegistries, options);
   const { client, runtime } = current;
   const opened = await openReview(client, runtime.config, controlId);
-  return { controlId, campaignId: opened.campaignId, reviews: new AccessReviewStore(runtime.store.catalog), handle: client.workflow.getHandle(opened.campaignId) };
+  return {
+    controlId,
+    campaignId: opened.campaignId,
+    reviews: new AccessReviewStore(runtime.store.catalog),
+    handle: client.workflow.getHandle(opened.campaignId),
+  };
 }
 
 async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
@@ -127,11 +138,21 @@ describe('access review campaign on a real Temporal server', () => {
 
       const approved = await handle.executeUpdate(decideUpdate, { args: [{ entries: ['1'], decision: 'approve', by: 'it-lead@example.com' }] });
       expect(approved).toEqual({ campaignId, decision: 'approve', entries: [1], undecided: 2 });
-      const revoked = await decideReview(client, campaignId, { entries: ['google:BOB@example.com'], decision: 'revoke', by: 'it-lead@example.com', reason: 'left the project' });
+      const revoked = await decideReview(client, campaignId, {
+        entries: ['google:BOB@example.com'],
+        decision: 'revoke',
+        by: 'it-lead@example.com',
+        reason: 'left the project',
+      });
       expect(revoked).toMatchObject({ entries: [3], undecided: 1 });
       // The administrator carries out the revocation before the verification collects again.
       bob().suspended = true;
-      await decideReview(client, campaignId, { entries: ['2'], decision: 'defer', by: 'it-lead@example.com', reason: 'on parental leave until March; decide on return' });
+      await decideReview(client, campaignId, {
+        entries: ['2'],
+        decision: 'defer',
+        by: 'it-lead@example.com',
+        reason: 'on parental leave until March; decide on return',
+      });
       return await handle.result();
     });
 
@@ -243,8 +264,16 @@ describe('access review campaign on a real Temporal server', () => {
       await waitForReviewLists(client, campaignId);
       await decideReview(client, campaignId, { entries: ['1-2'], decision: 'approve', by: 'it-lead@example.com' });
       await decideReview(client, campaignId, { entries: ['google:bob@example.com'], decision: 'revoke', by: 'it-lead@example.com' });
-      const raised = await until(async () => (await runtime.register.list({ controlId })).find((nc) => nc.checkId === 'revocation-not-effective'), 'the revocation nonconformity');
-      expect(raised).toMatchObject({ subject: `google:${bobId}`, status: 'open', severity: 'high', title: 'Revoked access still active: bob@example.com in google (C03az79cb)' });
+      const raised = await until(
+        async () => (await runtime.register.list({ controlId })).find((nc) => nc.checkId === 'revocation-not-effective'),
+        'the revocation nonconformity',
+      );
+      expect(raised).toMatchObject({
+        subject: `google:${bobId}`,
+        status: 'open',
+        severity: 'high',
+        title: 'Revoked access still active: bob@example.com in google (C03az79cb)',
+      });
       expect(raised.values).toMatchObject({ campaignId, account: 'bob@example.com', status: 'active', decidedBy: 'it-lead@example.com' });
       expect((await reviews.entries(campaignId))[2]!.verification).toBe('not-effective');
       bob().archived = true;
@@ -262,22 +291,41 @@ describe('access review campaign on a real Temporal server', () => {
 
   it('continues as new when Temporal suggests it, keeping decisions, pending revocations and the summary', async () => {
     // A server of its own that suggests continuing as new after 50 events, so a handful of decisions crosses it.
-    const server = await startDevServer({ log: createLogger({ level: 'silent' }), extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=50'] });
+    const server = await startDevServer({
+      log: createLogger({ level: 'silent' }),
+      extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=50'],
+    });
     try {
       const { controlId, campaignId, reviews, handle } = await openCampaign({ dueInDays: 1, verifyAfter: '8s' }, { address: server.address });
       const { client, worker } = current!;
       const summary = await worker.runUntil(async () => {
         await waitForReviewLists(client, campaignId);
         const firstRunId = (await handle.describe()).runId;
-        await decideReview(client, campaignId, { entries: ['google:bob@example.com'], decision: 'revoke', by: 'it-lead@example.com', reason: 'left the project' });
+        await decideReview(client, campaignId, {
+          entries: ['google:bob@example.com'],
+          decision: 'revoke',
+          by: 'it-lead@example.com',
+          reason: 'left the project',
+        });
         bob().suspended = true;
         // Reviewers change their minds: every decision is a few more events in the campaign's history.
         for (let round = 0; round < 14; round++) {
-          await decideReview(client, campaignId, { entries: ['1'], decision: round % 2 === 0 ? 'approve' : 'defer', by: 'it-lead@example.com', reason: 'still checking' });
+          await decideReview(client, campaignId, {
+            entries: ['1'],
+            decision: round % 2 === 0 ? 'approve' : 'defer',
+            by: 'it-lead@example.com',
+            reason: 'still checking',
+          });
         }
         expect((await client.workflow.getHandle(campaignId, firstRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');
         expect((await handle.describe()).runId).not.toBe(firstRunId);
-        expect(await handle.query(progressQuery)).toMatchObject({ phase: 'open', entryCount: 3, undecided: 1, closed: false, revocationsAwaitingVerification: 1 });
+        expect(await handle.query(progressQuery)).toMatchObject({
+          phase: 'open',
+          entryCount: 3,
+          undecided: 1,
+          closed: false,
+          revocationsAwaitingVerification: 1,
+        });
         await decideReview(client, campaignId, { entries: ['1', '2'], decision: 'approve', by: 'it-lead@example.com' });
         return await handle.result();
       });
@@ -296,13 +344,17 @@ describe('access review campaign on a real Temporal server', () => {
     }
   });
 
-  it('opens one campaign per period: the schedule\'s opener and a manual open in the same period are the same campaign', async () => {
+  it("opens one campaign per period: the schedule's opener and a manual open in the same period are the same campaign", async () => {
     await startDirectory();
     const controlId = `access-${randomUUID().slice(0, 8)}`;
     current = await harness(accessControl(controlId, { every: 'annually', dueInDays: 1 }));
     const { worker, client, runtime } = current;
     const { scheduled, manual } = await worker.runUntil(async () => {
-      const opener = await client.workflow.execute(openAccessReview, { taskQueue: runtime.config.config.temporal.taskQueue, workflowId: `review-opener:${controlId}-test`, args: [{ controlId }] });
+      const opener = await client.workflow.execute(openAccessReview, {
+        taskQueue: runtime.config.config.temporal.taskQueue,
+        workflowId: `review-opener:${controlId}-test`,
+        args: [{ controlId }],
+      });
       const again = await openReview(client, runtime.config, controlId);
       await waitForReviewLists(client, again.campaignId);
       await decideReview(client, again.campaignId, { entries: ['1-3'], decision: 'approve', by: 'it-lead@example.com' });
@@ -315,6 +367,8 @@ describe('access review campaign on a real Temporal server', () => {
     const runs = [];
     for await (const execution of client.workflow.list({ query: `WorkflowId = '${manual.campaignId}'` })) runs.push(execution);
     expect(runs).toHaveLength(1);
-    expect((await new AccessReviewStore(runtime.store.catalog).list({ controlId })).map((campaign) => [campaign.id, campaign.status])).toEqual([[manual.campaignId, 'completed']]);
+    expect((await new AccessReviewStore(runtime.store.catalog).list({ controlId })).map((campaign) => [campaign.id, campaign.status])).toEqual([
+      [manual.campaignId, 'completed'],
+    ]);
   });
 });

@@ -24,7 +24,11 @@ afterAll(async () => {
 const activity = (id: string, dueTime = '09:00') => ({ id, title: `Activity ${id}`, reference: 'A.8.13', every: '1 month', anchor: '2026-01-31', dueTime });
 
 function configWith(taskQueue: string, activities: unknown[]) {
-  return parseConfig(stringify({ timezone: 'Europe/Berlin', temporal: { taskQueue }, calendar: { owner: 'ops@example.com', activities } }), '/tmp/isms.yaml', testRegistries);
+  return parseConfig(
+    stringify({ timezone: 'Europe/Berlin', temporal: { taskQueue }, calendar: { owner: 'ops@example.com', activities } }),
+    '/tmp/isms.yaml',
+    testRegistries,
+  );
 }
 
 describe('calendar schedules sync', () => {
@@ -48,11 +52,18 @@ describe('calendar schedules sync', () => {
     expect(next[1]! - next[0]!).toBeGreaterThanOrEqual(23 * 3_600_000);
     expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' }).format(next[0])).toBe('09:00');
 
-    expect((await syncCalendarSchedules(client, configWith(taskQueue, [activity(a), activity(b)]))).map((change) => change.action)).toEqual(['unchanged', 'unchanged']);
+    expect((await syncCalendarSchedules(client, configWith(taskQueue, [activity(a), activity(b)]))).map((change) => change.action)).toEqual([
+      'unchanged',
+      'unchanged',
+    ]);
 
     await client.schedule.getHandle(activityScheduleIdOf(a)).pause('operator: holiday freeze');
     const foreign = `isms:activity:foreign-${suffix}`;
-    await client.schedule.create({ scheduleId: foreign, spec: { intervals: [{ every: '1 day' }] }, action: { type: 'startWorkflow', workflowType: 'other', taskQueue: `other-${suffix}`, args: [] } });
+    await client.schedule.create({
+      scheduleId: foreign,
+      spec: { intervals: [{ every: '1 day' }] },
+      action: { type: 'startWorkflow', workflowType: 'other', taskQueue: `other-${suffix}`, args: [] },
+    });
 
     const changed = await syncCalendarSchedules(client, configWith(taskQueue, [activity(a, '07:30')]));
     expect(changed.map((change) => [change.scheduleId, change.action])).toEqual(
@@ -73,7 +84,8 @@ describe('calendar schedules sync', () => {
   });
 });
 
-const isms = (args: string[], cwd: string) => runIsms(args, { cwd, env: { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' }, timeout: 60_000 });
+const isms = (args: string[], cwd: string) =>
+  runIsms(args, { cwd, env: { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' }, timeout: 60_000 });
 
 let current: TemporalHarness | undefined;
 afterEach(async () => {
@@ -98,17 +110,22 @@ describe('calendar CLI against a running worker', () => {
       const refusedRisks = await isms([...config, 'change', 'record', '--title', 'New office', '--affects', 'scope', '--risks', 'R-12'], dir);
       expect(refusedRisks.code).toBe(2);
       expect(refusedRisks.stderr).toContain('--risks names risks the change affects: --affects must include risk');
-      const recorded = await isms([...config, 'change', 'record', '--title', 'New payment provider', '--affects', 'scope,risk,soa', '--risks', 'R-12, R-4', '--by', 'cto@example.com'], dir);
+      const recorded = await isms(
+        [...config, 'change', 'record', '--title', 'New payment provider', '--affects', 'scope,risk,soa', '--risks', 'R-12, R-4', '--by', 'cto@example.com'],
+        dir,
+      );
       expect(recorded.stderr).toBe('');
       const changes = await isms([...config, 'change', 'list', '--json'], dir);
       expect((JSON.parse(changes.stdout) as { risks: string[] }[]).map((change) => change.risks)).toEqual([['R-12', 'R-4']]);
-      const match = /^(CHG-\d{4}): recorded; review (activity:change-review-chg-\d{4}:\d{4}-\d{2}-\d{2}) due (\S+), owner isms@example\.com$/m.exec(recorded.stdout);
+      const match = /^(CHG-\d{4}): recorded; review (activity:change-review-chg-\d{4}:\d{4}-\d{2}-\d{2}) due (\S+), owner isms@example\.com$/m.exec(
+        recorded.stdout,
+      );
       expect(match, recorded.stdout).not.toBeNull();
       const occurrenceId = match![2]!;
       expect(Date.parse(match![3]!) - Date.now()).toBeGreaterThan(13 * 86_400_000);
 
       const calendar = new CalendarStore(runtime.store.catalog);
-      for (let i = 0; i < 100 && !await calendar.get(occurrenceId); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let i = 0; i < 100 && !(await calendar.get(occurrenceId)); i++) await new Promise((resolve) => setTimeout(resolve, 100));
       const open = await isms([...config, 'activity', 'list', '--status', 'open', '--json'], dir);
       expect((JSON.parse(open.stdout) as { occurrenceId: string }[]).map((row) => row.occurrenceId)).toEqual([occurrenceId]);
 
@@ -118,7 +135,23 @@ describe('calendar CLI against a running worker', () => {
 
       const assessment = path.join(dir, 'impact.md');
       writeFileSync(assessment, '# Impact\nScope unchanged; risk R-12 updated; SoA A.5.19 applies.\n');
-      const done = await isms([...config, 'activity', 'complete', occurrenceId, '--by', 'isms@example.com', '--note', 'reviewed with the CTO', '--evidence', assessment, '--no-worker', '--json'], dir);
+      const done = await isms(
+        [
+          ...config,
+          'activity',
+          'complete',
+          occurrenceId,
+          '--by',
+          'isms@example.com',
+          '--note',
+          'reviewed with the CTO',
+          '--evidence',
+          assessment,
+          '--no-worker',
+          '--json',
+        ],
+        dir,
+      );
       expect(done.stderr).toBe('');
       expect(JSON.parse(done.stdout)).toMatchObject({ occurrenceId, completedBy: 'isms@example.com', late: false });
       const stored = (await calendar.get(occurrenceId))!;
@@ -134,7 +167,12 @@ describe('calendar CLI against a running worker', () => {
 
       const printed = await isms([...config, 'calendar', '--from', '2026-11-25', '--to', '2029-11-25'], dir);
       expect(printed.stdout).toMatch(/^occurrenceId\s+activity\s+owner\s+due\s+status$/m);
-      for (const expected of ['activity:surveillance-audit-2:2027-12-01', 'activity:recertification-audit:2028-09-08', 'activity:access-review:2029-09-30', `${occurrenceId}`]) {
+      for (const expected of [
+        'activity:surveillance-audit-2:2027-12-01',
+        'activity:recertification-audit:2028-09-08',
+        'activity:access-review:2029-09-30',
+        `${occurrenceId}`,
+      ]) {
         expect(printed.stdout).toContain(expected);
       }
       expect(printed.stdout).toMatch(new RegExp(`${occurrenceId}\\s.*\\sdone$`, 'm'));

@@ -108,7 +108,9 @@ describe('isms run beside a deployed worker on the same task queue', () => {
     deployedDir = path.join(cli.dir, 'deployed');
     const deployedConfig = path.join(cli.dir, 'deployed.yaml');
     writeFileSync(deployedConfig, stringify({ dataDir: 'deployed', temporal: { taskQueue: cli.taskQueue }, controls: [scanControl('shared-queue')] }));
-    deployed = spawn(process.execPath, [workerScript, deployedConfig, inject('temporalAddress'), inject('workflowBundlePath')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    deployed = spawn(process.execPath, [workerScript, deployedConfig, inject('temporalAddress'), inject('workflowBundlePath')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let output = '';
     for await (const chunk of deployed.stdout!) if ((output += String(chunk)).includes('ready')) break;
   });
@@ -130,7 +132,9 @@ describe('isms run beside a deployed worker on the same task queue', () => {
     const before = (await rowsIn(path.join(cli.dir, 'data'))).length;
     const result = await runIsms(['--config', cli.file, 'run', 'shared-queue', '--no-worker', '--occurrence', '2026-11-28T06:00:00Z'], { env: env() });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^control:shared-queue:2026-11-28T06:00:00\.000Z: starting on task queue isms-test-\S+; a deployed worker runs it, with that worker's config and data folder\n$/);
+    expect(result.stderr).toMatch(
+      /^control:shared-queue:2026-11-28T06:00:00\.000Z: starting on task queue isms-test-\S+; a deployed worker runs it, with that worker's config and data folder\n$/,
+    );
     expect(await rowsIn(deployedDir)).toHaveLength(1);
     expect(await rowsIn(path.join(cli.dir, 'data'))).toHaveLength(before);
   });
@@ -153,7 +157,13 @@ describe('isms run stopped with SIGTERM while a collection is in flight', () => 
             reference: 'A.5.18',
             owner: 'security@example.com',
             schedule: { cron: '0 6 * * *' },
-            sources: [{ name: 'people', connector: 'hr-csv', config: { path: fifo, columns: { employeeId: 'Employee #', email: 'Work Email', status: 'Status', terminationDate: 'Termination Date' } } }],
+            sources: [
+              {
+                name: 'people',
+                connector: 'hr-csv',
+                config: { path: fifo, columns: { employeeId: 'Employee #', email: 'Work Email', status: 'Status', terminationDate: 'Termination Date' } },
+              },
+            ],
             checks: [{ check: 'leaver-still-active' }],
           },
         ],
@@ -177,7 +187,9 @@ describe('isms run stopped with SIGTERM while a collection is in flight', () => 
     const [code] = await exited;
 
     expect(code).toBe(3);
-    expect(stderr).toContain('SIGTERM: the worker stopped after its in-flight activities; run control:cli-grace:2026-11-25T06:00:00.000Z stays open. `isms run cli-grace --occurrence 2026-11-25T06:00:00.000Z` finishes it');
+    expect(stderr).toContain(
+      'SIGTERM: the worker stopped after its in-flight activities; run control:cli-grace:2026-11-25T06:00:00.000Z stays open. `isms run cli-grace --occurrence 2026-11-25T06:00:00.000Z` finishes it',
+    );
     const committed = await rowsIn(path.join(dir, 'data'));
     expect(committed).toHaveLength(1);
     expect(committed[0]!.provenance).toMatchObject({ attempt: 1, resumed: false });

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { findTemporalCli } from '../../worker/dev-server.ts';
 
-const compose = parse(readFileSync(fileURLToPath(new URL('../../docker-compose.yml', import.meta.url)), 'utf8')) as { services: Record<string, { image?: string }> };
+const compose = parse(readFileSync(fileURLToPath(new URL('../../docker-compose.yml', import.meta.url)), 'utf8')) as {
+  services: Record<string, { image?: string }>;
+};
 const images = Object.values(compose.services).flatMap((service) => (service.image ? [service.image] : []));
 const tagsOf = (repository: string) => images.filter((image) => image.startsWith(`${repository}:`)).map((image) => image.slice(repository.length + 1));
 

@@ -9,7 +9,10 @@ const vulnControl = (sources: unknown[], extra: Record<string, unknown> = {}) =>
   owner: 'security@example.com',
   schedule: { cron: '0 6 * * *' },
   sources,
-  checks: [{ check: 'vulnerability-sla', params: { days: { high: 30 } } }, { check: 'scan-staleness', params: { maxAgeDays: 7 } }],
+  checks: [
+    { check: 'vulnerability-sla', params: { days: { high: 30 } } },
+    { check: 'scan-staleness', params: { maxAgeDays: 7 } },
+  ],
   ...extra,
 });
 
@@ -45,7 +48,13 @@ describe('controlRun on a real Temporal server', () => {
     ]);
     expect(summary.nonconformities.opened).toHaveLength(5);
     const open = await runtime.register.list({ status: 'open' });
-    expect(open.map((nc) => nc.subject).sort()).toEqual(['api|CVE-2026-0000|pkg@1.0.0', 'api|CVE-2026-0001|pkg@1.0.0', 'api|CVE-2026-0002|pkg@1.0.0', 'api|CVE-2026-0003|pkg@1.0.0', 'asset:api']);
+    expect(open.map((nc) => nc.subject).sort()).toEqual([
+      'api|CVE-2026-0000|pkg@1.0.0',
+      'api|CVE-2026-0001|pkg@1.0.0',
+      'api|CVE-2026-0002|pkg@1.0.0',
+      'api|CVE-2026-0003|pkg@1.0.0',
+      'asset:api',
+    ]);
     expect(open[0]!.evidenceIds).toEqual([summary.evidence.find((ref) => ref.sourceName === 'api-scan')!.id]);
     expect(open[0]!.reference).toBe('A.8.8');
 
@@ -64,7 +73,10 @@ describe('controlRun on a real Temporal server', () => {
     const { client, worker, runtime } = current;
     const occurrence = new Date('2026-11-25T06:00:00Z');
     const [first, second, third] = await worker.runUntil(async () => {
-      const concurrent = await Promise.all([runControl(client, runtime.config, 'vuln-mgmt', occurrence), runControl(client, runtime.config, 'vuln-mgmt', occurrence)]);
+      const concurrent = await Promise.all([
+        runControl(client, runtime.config, 'vuln-mgmt', occurrence),
+        runControl(client, runtime.config, 'vuln-mgmt', occurrence),
+      ]);
       const afterCompletion = await runControl(client, runtime.config, 'vuln-mgmt', occurrence);
       return [...concurrent, afterCompletion];
     });
@@ -102,7 +114,11 @@ describe('controlRun on a real Temporal server', () => {
 
   it('retries a throttled source up to the attempt limit before declaring a gap', async () => {
     current = await harness({
-      controls: [vulnControl([{ name: 'throttled', connector: 'paged-findings', config: { fail: 'throttled' } }], { collection: { maximumAttempts: 3, initialRetryInterval: '100ms' } })],
+      controls: [
+        vulnControl([{ name: 'throttled', connector: 'paged-findings', config: { fail: 'throttled' } }], {
+          collection: { maximumAttempts: 3, initialRetryInterval: '100ms' },
+        }),
+      ],
     });
     const { client, worker, runtime } = current;
     const summary = await worker.runUntil(runControl(client, runtime.config, 'vuln-mgmt', new Date('2026-11-25T08:00:00Z')));

@@ -21,7 +21,11 @@ describe('isms dev (the embedded default)', () => {
     copyFileSync(path.join(root, 'config/isms.example.yaml'), path.join(dir, 'config/isms.example.yaml'));
     symlinkSync(path.join(root, 'examples'), path.join(dir, 'examples'));
 
-    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'dev', '--once'], { cwd: dir, env: { ...process.env, LOG_LEVEL: 'warn' }, timeout: 120_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'dev', '--once'], {
+      cwd: dir,
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      timeout: 120_000,
+    });
     const runtime = await openRuntime(path.join(dir, 'config/isms.example.yaml'), createLogger({ level: 'silent' }));
     try {
       for (const controlId of runtime.config.controls.keys()) {

@@ -33,7 +33,10 @@ beforeAll(async () => {
     await staged.checkpoint();
     await staged.abandon();
   }
-  await new Register(store.catalog).saveCheckRun({ runId: evaluated, controlId: 'verify-evaluated', evaluatedAt: '2026-11-25T06:00:00Z', status: 'error', results: [] }, []);
+  await new Register(store.catalog).saveCheckRun(
+    { runId: evaluated, controlId: 'verify-evaluated', evaluatedAt: '2026-11-25T06:00:00Z', status: 'error', results: [] },
+    [],
+  );
   await store.close();
 });
 afterAll(async () => {

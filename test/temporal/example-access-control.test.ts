@@ -69,7 +69,11 @@ describe('the example access-control control over examples/hr and examples/ident
     expect((await runtime.store.verify()).ok).toBe(true);
 
     // The leaver clock records every leaver's account, revoked in time or not.
-    const clock = (await new LeaverClock(runtime.store.catalog).list()).map((row) => [row.employeeId, row.tenant, row.revokedObservedAt === null ? 'usable' : 'revoked']);
+    const clock = (await new LeaverClock(runtime.store.catalog).list()).map((row) => [
+      row.employeeId,
+      row.tenant,
+      row.revokedObservedAt === null ? 'usable' : 'revoked',
+    ]);
     expect(clock.sort()).toEqual(
       [
         ['1003', 'corporate-vpn', 'revoked'],

@@ -30,14 +30,30 @@ describe('the management review pack of the example config', () => {
     });
     const { client, worker, runtime } = current;
     await worker.runUntil(async () => {
-      for (const controlId of ['vulnerability-management', 'access-control', 'supplier-management', 'awareness-training', 'risk-management']) await runControl(client, runtime.config, controlId, OCCURRENCE);
+      for (const controlId of ['vulnerability-management', 'access-control', 'supplier-management', 'awareness-training', 'risk-management'])
+        await runControl(client, runtime.config, controlId, OCCURRENCE);
     });
     const now = Date.now();
     // A change and a review held earlier in the year, so those sections have something to show too.
-    await new CalendarStore(runtime.store.catalog).recordChange({ title: 'VPN moved to SSO', affects: ['risk'], risks: ['R-002'], recordedAt: new Date(now - DAY_MS).toISOString(), recordedBy: 'isms@example.com' }, (id) => `activity:change-review:${id}`);
+    await new CalendarStore(runtime.store.catalog).recordChange(
+      { title: 'VPN moved to SSO', affects: ['risk'], risks: ['R-002'], recordedAt: new Date(now - DAY_MS).toISOString(), recordedBy: 'isms@example.com' },
+      (id) => `activity:change-review:${id}`,
+    );
     const reviews = new ManagementReviewStore(runtime.store.catalog);
-    const held = await reviews.open({ packEvidenceId: 'ev-earlier-pack', period: { from: '2025-07-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' }, at: '2026-01-20T09:00:00.000Z', by: 'ceo@example.com' });
-    await reviews.decide({ reviewId: held.id, text: 'Start a supplier register', owner: 'isms@example.com', dueDate: '2026-06-30', at: '2026-01-20T10:00:00.000Z', by: 'ceo@example.com' });
+    const held = await reviews.open({
+      packEvidenceId: 'ev-earlier-pack',
+      period: { from: '2025-07-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' },
+      at: '2026-01-20T09:00:00.000Z',
+      by: 'ceo@example.com',
+    });
+    await reviews.decide({
+      reviewId: held.id,
+      text: 'Start a supplier register',
+      owner: 'isms@example.com',
+      dueDate: '2026-06-30',
+      at: '2026-01-20T10:00:00.000Z',
+      by: 'ceo@example.com',
+    });
     await reviews.hold(held.id, { at: '2026-01-20T12:00:00.000Z', by: 'ceo@example.com', minutesEvidenceId: 'ev-earlier-minutes' });
 
     const pack = await gatherManagementReview(runtime, { from: Date.parse('2026-01-01T00:00:00+01:00'), to: now + DAY_MS }, now);
@@ -69,9 +85,27 @@ describe('the management review pack of the example config', () => {
     expect(pack.trends.unit).toBe('month');
 
     const html = renderManagementReview(pack);
-    expect([...html.matchAll(/<section id="([a-z]+)">/g)].map((match) => match[1])).toEqual(['trends', 'actions', 'changes', 'nonconformities', 'monitoring', 'audits', 'risks', 'suppliers', 'training', 'improvement']);
+    expect([...html.matchAll(/<section id="([a-z]+)">/g)].map((match) => match[1])).toEqual([
+      'trends',
+      'actions',
+      'changes',
+      'nonconformities',
+      'monitoring',
+      'audits',
+      'risks',
+      'suppliers',
+      'training',
+      'improvement',
+    ]);
     // Filled: none of the sentences that stand in for an empty section.
-    for (const empty of ['No risk register', 'No supplier register', 'Training completion is not measured', 'No change to the ISMS was recorded', 'No management review has been held before', 'No controls are configured']) {
+    for (const empty of [
+      'No risk register',
+      'No supplier register',
+      'Training completion is not measured',
+      'No change to the ISMS was recorded',
+      'No management review has been held before',
+      'No controls are configured',
+    ]) {
       expect(html).not.toContain(empty);
     }
     expect(html.match(/<svg /g)).toHaveLength(4);

@@ -19,7 +19,8 @@ describe('the example registers and training export, run through the example con
     current = await harness(exampleControls('access-control', 'vulnerability-management', 'supplier-management', 'awareness-training', 'risk-management'));
     const { client, worker, runtime } = current;
     const run = (controlId: string) => runControl(client, runtime.config, controlId, OCCURRENCE);
-    const openOf = async (controlId: string) => (await runtime.register.list({ status: 'open', controlId })).map((nc) => `${nc.checkId} ${nc.subject} ${nc.severity}`).sort();
+    const openOf = async (controlId: string) =>
+      (await runtime.register.list({ status: 'open', controlId })).map((nc) => `${nc.checkId} ${nc.subject} ${nc.severity}`).sort();
 
     // The risk register is judged on the other controls' latest runs: these run first. A worker runs once, so
     // every run (and the change recorded between them) happens within it.
@@ -84,7 +85,11 @@ describe('the example registers and training export, run through the example con
     expect(snapshot?.provenance).toMatchObject({ file: { format: 'yaml', entries: 7, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
     const stored = [];
     for await (const record of runtime.store.records(snapshot!.id)) stored.push(record);
-    expect(stored.find((record) => record.kind === 'risk' && record.id === 'R-002')).toMatchObject({ controls: ['A.5.18', 'A.8.5'], residualScore: 4, reviewDue: '2027-09-01' });
+    expect(stored.find((record) => record.kind === 'risk' && record.id === 'R-002')).toMatchObject({
+      controls: ['A.5.18', 'A.8.5'],
+      residualScore: 4,
+      reviewDue: '2027-09-01',
+    });
     expect((await runtime.store.verify()).ok).toBe(true);
   });
 });

@@ -76,7 +76,11 @@ describe(`a control run on a full disk (${disk.description})`, () => {
           },
         ],
       });
-      const runtime: Runtime = await openRuntime(file, createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(line) } }), testRegistries);
+      const runtime: Runtime = await openRuntime(
+        file,
+        createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(line) } }),
+        testRegistries,
+      );
       const address = inject('temporalAddress');
       const nativeConnection = await NativeConnection.connect({ address });
       const worker = await createWorker(runtime, nativeConnection, { namespace, workflowBundle: { codePath: inject('workflowBundlePath') } });
@@ -98,7 +102,13 @@ describe(`a control run on a full disk (${disk.description})`, () => {
 
       // The collection met the full disk and became an evidence gap, naming the file and the free space.
       expect(summary.status).toBe('error');
-      expect(summary.gaps).toEqual([{ sourceName: 'api-scan', errorType: 'DiskFullError', reason: expect.stringMatching(/^ENOSPC: .*evidence\/staging\/.* \(\d+ bytes free on its filesystem\)$/) }]);
+      expect(summary.gaps).toEqual([
+        {
+          sourceName: 'api-scan',
+          errorType: 'DiskFullError',
+          reason: expect.stringMatching(/^ENOSPC: .*evidence\/staging\/.* \(\d+ bytes free on its filesystem\)$/),
+        },
+      ]);
       // The check run could not be written: the owner was told at once, with the cause, before any space returned.
       const [first, last] = hook.received;
       expect(first).toMatchObject({ status: 'error' });

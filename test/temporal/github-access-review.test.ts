@@ -34,7 +34,13 @@ describe('access review campaign over a GitHub organisation on a real Temporal s
             reference: ['A.5.18', 'A.8.4'],
             owner: 'security@example.com',
             schedule: { cron: '0 6 * * *' },
-            sources: [{ name: 'github', connector: 'github', config: { org: fake.state.org.login, baseUrl: fake.baseUrl, token: { env: 'REVIEW_GITHUB_TOKEN' }, perPage: 3 } }],
+            sources: [
+              {
+                name: 'github',
+                connector: 'github',
+                config: { org: fake.state.org.login, baseUrl: fake.baseUrl, token: { env: 'REVIEW_GITHUB_TOKEN' }, perPage: 3 },
+              },
+            ],
             checks: [{ check: 'mfa-missing' }],
             review: { every: 'quarterly', dueInDays: 1, verifyAfter: '2s', reviewers: { github: 'eng-lead@example.com' } },
           },

@@ -29,7 +29,15 @@ describe('npm run demo:identities', () => {
     const summary = await worker.runUntil(runControl(client, runtime.config, DEMO_CONTROL));
 
     expect(summary.gaps).toEqual([]);
-    expect(Object.fromEntries(summary.evidence.map((ref) => [ref.sourceName, ref.recordCount]))).toEqual({ 'aws-prod': 5, google: 5, entra: 3, okta: 4, 'aws-sso': 3, bamboohr: 3, 'hris-export': 3 });
+    expect(Object.fromEntries(summary.evidence.map((ref) => [ref.sourceName, ref.recordCount]))).toEqual({
+      'aws-prod': 5,
+      google: 5,
+      entra: 3,
+      okta: 4,
+      'aws-sso': 3,
+      bamboohr: 3,
+      'hris-export': 3,
+    });
     expect(summary.status).toBe('fail');
     // Every access check found exactly what it was seeded to find.
     expect(Object.fromEntries(summary.checks.map((check) => [check.checkId, [check.status, check.deviations]]))).toEqual({

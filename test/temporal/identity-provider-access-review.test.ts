@@ -29,9 +29,24 @@ beforeAll(async () => {
   okta = await startFakeOkta({
     tokens: new Set([OKTA_TOKEN]),
     users: [
-      { id: '00u0rev001', status: 'ACTIVE', login: 'ada@example.com', created: ago(900), lastLogin: ago(1), factors: [{ factorType: 'push', provider: 'OKTA', status: 'ACTIVE' }], roles: [{ type: 'SUPER_ADMIN', assignmentType: 'USER' }] },
+      {
+        id: '00u0rev001',
+        status: 'ACTIVE',
+        login: 'ada@example.com',
+        created: ago(900),
+        lastLogin: ago(1),
+        factors: [{ factorType: 'push', provider: 'OKTA', status: 'ACTIVE' }],
+        roles: [{ type: 'SUPER_ADMIN', assignmentType: 'USER' }],
+      },
       { id: '00u0rev002', status: 'ACTIVE', login: 'bob@example.com', created: ago(600), lastLogin: ago(200), factors: [] },
-      { id: '00u0rev003', status: 'ACTIVE', login: 'grace@example.com', created: ago(300), lastLogin: null, factors: [{ factorType: 'webauthn', provider: 'FIDO', status: 'ACTIVE' }] },
+      {
+        id: '00u0rev003',
+        status: 'ACTIVE',
+        login: 'grace@example.com',
+        created: ago(300),
+        lastLogin: null,
+        factors: [{ factorType: 'webauthn', provider: 'FIDO', status: 'ACTIVE' }],
+      },
       { id: '00u0rev004', status: 'DEPROVISIONED', login: 'linus@example.com', created: ago(800), lastLogin: ago(20) },
     ],
   });
@@ -43,12 +58,25 @@ beforeAll(async () => {
       { userName: 'stranger@example.com', displayName: 'Some Stranger', email: 'stranger@example.com' },
     ],
     groups: [{ name: 'admins', members: ['ada@example.com'] }],
-    permissionSets: [{ name: 'Administrator', managed: ['AdministratorAccess'] }, { name: 'ReadOnly', managed: ['ReadOnlyAccess'] }],
-    assignments: [{ permissionSet: 'Administrator', group: 'admins' }, { permissionSet: 'ReadOnly', user: 'linus@example.com' }, { permissionSet: 'ReadOnly', user: 'stranger@example.com' }],
+    permissionSets: [
+      { name: 'Administrator', managed: ['AdministratorAccess'] },
+      { name: 'ReadOnly', managed: ['ReadOnlyAccess'] },
+    ],
+    assignments: [
+      { permissionSet: 'Administrator', group: 'admins' },
+      { permissionSet: 'ReadOnly', user: 'linus@example.com' },
+      { permissionSet: 'ReadOnly', user: 'stranger@example.com' },
+    ],
   });
   writeFileSync(
     path.join(dir, 'hr.csv'),
-    ['Employee ID,Full Name,Work Email,Employment Status,Termination Date', 'E-1,Ada Lovelace,ada@example.com,Active,', 'E-2,Grace Hopper,grace@example.com,Active,', `E-3,Linus Torvalds,linus@example.com,Terminated,${ago(10).slice(0, 10)}`, ''].join('\n'),
+    [
+      'Employee ID,Full Name,Work Email,Employment Status,Termination Date',
+      'E-1,Ada Lovelace,ada@example.com,Active,',
+      'E-2,Grace Hopper,grace@example.com,Active,',
+      `E-3,Linus Torvalds,linus@example.com,Terminated,${ago(10).slice(0, 10)}`,
+      '',
+    ].join('\n'),
   );
 });
 afterAll(async () => {
@@ -60,7 +88,7 @@ afterAll(async () => {
 });
 
 describe('access review campaign over Okta and IAM Identity Center on a real Temporal server', () => {
-  it('lists both systems\' active accounts with their flags, and verifies the revocations each carried out', async () => {
+  it("lists both systems' active accounts with their flags, and verifies the revocations each carried out", async () => {
     const controlId = `idp-access-${randomUUID().slice(0, 8)}`;
     current = await harness(
       {
@@ -76,12 +104,42 @@ describe('access review campaign over Okta and IAM Identity Center on a real Tem
               {
                 name: 'aws-sso',
                 connector: 'aws-identity-center',
-                config: { account: { id: center.accountId }, region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: { env: 'REVIEW_IDC_KEY' }, secretAccessKey: { env: 'REVIEW_IDC_SECRET' } }, pageSize: 2 },
+                config: {
+                  account: { id: center.accountId },
+                  region: REGION,
+                  endpoint: moto.endpoint,
+                  credentials: { accessKeyId: { env: 'REVIEW_IDC_KEY' }, secretAccessKey: { env: 'REVIEW_IDC_SECRET' } },
+                  pageSize: 2,
+                },
               },
-              { name: 'hr', connector: 'hr-csv', config: { path: path.join(dir, 'hr.csv'), columns: { employeeId: 'Employee ID', displayName: 'Full Name', email: 'Work Email', status: 'Employment Status', terminationDate: 'Termination Date' } } },
+              {
+                name: 'hr',
+                connector: 'hr-csv',
+                config: {
+                  path: path.join(dir, 'hr.csv'),
+                  columns: {
+                    employeeId: 'Employee ID',
+                    displayName: 'Full Name',
+                    email: 'Work Email',
+                    status: 'Employment Status',
+                    terminationDate: 'Termination Date',
+                  },
+                },
+              },
             ],
-            checks: [{ check: 'inactive-account', params: { maxInactiveDays: 90 } }, { check: 'account-never-used', params: { graceDays: 14 } }, { check: 'leaver-still-active' }, { check: 'orphan-account' }],
-            review: { every: 'quarterly', dueInDays: 1, verifyAfter: '2s', maxVerifications: 1, reviewers: { okta: 'it-lead@example.com', 'aws-sso': 'cloud-lead@example.com' } },
+            checks: [
+              { check: 'inactive-account', params: { maxInactiveDays: 90 } },
+              { check: 'account-never-used', params: { graceDays: 14 } },
+              { check: 'leaver-still-active' },
+              { check: 'orphan-account' },
+            ],
+            review: {
+              every: 'quarterly',
+              dueInDays: 1,
+              verifyAfter: '2s',
+              maxVerifications: 1,
+              reviewers: { okta: 'it-lead@example.com', 'aws-sso': 'cloud-lead@example.com' },
+            },
           },
         ],
       },
@@ -94,7 +152,18 @@ describe('access review campaign over Okta and IAM Identity Center on a real Tem
     const summary = await worker.runUntil(async () => {
       expect(await waitForReviewLists(client, campaignId)).toMatchObject({ phase: 'open', entryCount: 6, systems: ['okta', 'aws-sso'] });
       const entries = await reviews.entries(campaignId);
-      const row = (entry: (typeof entries)[number]) => [entry.system, entry.username, entry.reviewer, entry.privileged, entry.mfa, entry.lastLoginAt === null || entry.lastLoginAt === 'unknown' ? entry.lastLoginAt : 'a date', entry.flags.inactive, entry.flags.neverUsed, entry.flags.leaver !== null, entry.flags.orphan];
+      const row = (entry: (typeof entries)[number]) => [
+        entry.system,
+        entry.username,
+        entry.reviewer,
+        entry.privileged,
+        entry.mfa,
+        entry.lastLoginAt === null || entry.lastLoginAt === 'unknown' ? entry.lastLoginAt : 'a date',
+        entry.flags.inactive,
+        entry.flags.neverUsed,
+        entry.flags.leaver !== null,
+        entry.flags.orphan,
+      ];
       // Okta's deprovisioned linus is no access any more, so he is not under review.
       expect(entries.map(row).sort()).toEqual([
         // Identity Center: privilege from the permission set; last sign-in and MFA unknown, so neither inactive nor never used.
@@ -105,11 +174,24 @@ describe('access review campaign over Okta and IAM Identity Center on a real Tem
         ['okta', 'bob@example.com', 'it-lead@example.com', false, false, 'a date', true, false, false, true],
         ['okta', 'grace@example.com', 'it-lead@example.com', false, true, null, false, true, false, false],
       ]);
-      await decideReview(client, campaignId, { entries: ['okta:ada@example.com', 'okta:grace@example.com', 'aws-sso:ada@example.com'], decision: 'approve', by: 'security@example.com' });
-      await decideReview(client, campaignId, { entries: ['okta:bob@example.com', 'aws-sso:linus@example.com', 'aws-sso:stranger@example.com'], decision: 'revoke', by: 'security@example.com', reason: 'left, unused or unknown' });
+      await decideReview(client, campaignId, {
+        entries: ['okta:ada@example.com', 'okta:grace@example.com', 'aws-sso:ada@example.com'],
+        decision: 'approve',
+        by: 'security@example.com',
+      });
+      await decideReview(client, campaignId, {
+        entries: ['okta:bob@example.com', 'aws-sso:linus@example.com', 'aws-sso:stranger@example.com'],
+        decision: 'revoke',
+        by: 'security@example.com',
+        reason: 'left, unused or unknown',
+      });
       // Okta deactivates bob; Identity Center deletes linus; the stranger keeps his access.
       okta.state.users = okta.state.users.map((user) => (user.login === 'bob@example.com' ? { ...user, status: 'DEPROVISIONED' } : user));
-      const store = new IdentitystoreClient({ endpoint: moto.endpoint, region: REGION, credentials: { accessKeyId: 'AKIAREVIEWIDC0000001', secretAccessKey: 'review-idc-secret' } });
+      const store = new IdentitystoreClient({
+        endpoint: moto.endpoint,
+        region: REGION,
+        credentials: { accessKeyId: 'AKIAREVIEWIDC0000001', secretAccessKey: 'review-idc-secret' },
+      });
       await store.send(new DeleteUserCommand({ IdentityStoreId: center.identityStoreId, UserId: center.userIds.get('linus@example.com')! }));
       store.destroy();
       return (await current!.client.workflow.getHandle(campaignId).result()) as CampaignSummary;
@@ -117,7 +199,15 @@ describe('access review campaign over Okta and IAM Identity Center on a real Tem
 
     expect(summary).toMatchObject({ campaignId, controlId, status: 'completed', entryCount: 6, undecidedAtClose: 0 });
     expect(summary.revocations).toEqual({ effective: 2, notEffective: 1, unverifiable: 0 });
-    const verified = Object.fromEntries((await reviews.entries(campaignId)).filter((entry) => entry.decision === 'revoke').map((entry) => [`${entry.system}:${entry.username}`, entry.verification]));
-    expect(verified).toEqual({ 'okta:bob@example.com': 'effective', 'aws-sso:linus@example.com': 'effective', 'aws-sso:stranger@example.com': 'not-effective' });
+    const verified = Object.fromEntries(
+      (await reviews.entries(campaignId))
+        .filter((entry) => entry.decision === 'revoke')
+        .map((entry) => [`${entry.system}:${entry.username}`, entry.verification]),
+    );
+    expect(verified).toEqual({
+      'okta:bob@example.com': 'effective',
+      'aws-sso:linus@example.com': 'effective',
+      'aws-sso:stranger@example.com': 'not-effective',
+    });
   });
 });

@@ -138,7 +138,9 @@ describe('maintenanceActivity on a time-skipping server', () => {
     const notices = events.filter((event) => event.kind !== 'opened' && event.kind !== 'closed').map((event) => [event.kind, event.at]);
     // 14d opens the occurrence; then 7d, 1d and 0d before due; overdue every 7 days, where the 14th day (the end of
     // grace) carries the missed notice instead, until the next month's occurrence is due.
-    const expected = [...occurrence.reminders.map((reminder) => [reminder.kind, reminder.at]), ['missed', occurrence.graceUntil]].sort((a, b) => a[1]!.localeCompare(b[1]!));
+    const expected = [...occurrence.reminders.map((reminder) => [reminder.kind, reminder.at]), ['missed', occurrence.graceUntil]].sort((a, b) =>
+      a[1]!.localeCompare(b[1]!),
+    );
     expect(notices).toEqual(expected);
     expect(notices.map(([kind]) => kind)).toEqual(['reminder', 'reminder', 'due', 'overdue', 'missed', ...expected.slice(5).map(() => 'overdue')]);
     const due = Date.parse(occurrence.due);
@@ -149,7 +151,13 @@ describe('maintenanceActivity on a time-skipping server', () => {
 
     const nonconformities = await harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) });
     expect(nonconformities).toHaveLength(1);
-    expect(nonconformities[0]).toMatchObject({ checkId: MISSED_ACTIVITY_CHECK, subject: occurrence.occurrenceId, status: 'open', reference: 'A.8.13', owner: 'ops@example.com' });
+    expect(nonconformities[0]).toMatchObject({
+      checkId: MISSED_ACTIVITY_CHECK,
+      subject: occurrence.occurrenceId,
+      status: 'open',
+      reference: 'A.8.13',
+      owner: 'ops@example.com',
+    });
     expect(outcome.nonconformityId).toBe(nonconformities[0]!.id);
     expect(await calendar.get(occurrence.occurrenceId)).toMatchObject({ status: 'missed', nonconformityId: nonconformities[0]!.id });
     expect((await calendar.get(occurrence.occurrenceId))!.closedAt).not.toBeNull();
@@ -166,14 +174,18 @@ describe('maintenanceActivity on a time-skipping server', () => {
       const handle = await start(harness, occurrence);
       await harness.env.sleep(14 * DAY);
 
-      const refused = handle.executeUpdate(completeUpdate, { args: [{ by: 'ops@example.com', evidence: [{ name: 'ticket', link: 'https://tickets.example.com/42' }] }] });
+      const refused = handle.executeUpdate(completeUpdate, {
+        args: [{ by: 'ops@example.com', evidence: [{ name: 'ticket', link: 'https://tickets.example.com/42' }] }],
+      });
       await expect(refused).rejects.toThrow(WorkflowUpdateFailedError);
       expect(messagesOf(await refused.catch((error: unknown) => error))).toMatch(/required evidence missing: restore test report/);
 
       const report = await storeEvidence(harness, occurrence, 'restore test report', 'restored db-prod to staging in 42 minutes');
       const forged = handle.executeUpdate(completeUpdate, { args: [{ by: 'ops@example.com', evidence: [{ ...report, sha256: 'f'.repeat(64) }] }] });
       await expect(forged).rejects.toThrow(WorkflowUpdateFailedError);
-      expect(messagesOf(await forged.catch((error: unknown) => error))).toMatch(/evidence "restore test report" \(ev-[^)]+\) has sha256 [0-9a-f]{64}, not f{64}/);
+      expect(messagesOf(await forged.catch((error: unknown) => error))).toMatch(
+        /evidence "restore test report" \(ev-[^)]+\) has sha256 [0-9a-f]{64}, not f{64}/,
+      );
 
       const receipt = await handle.executeUpdate(completeUpdate, {
         args: [{ by: 'ops@example.com', note: 'all tables restored', evidence: [report, { name: 'ticket', link: 'https://tickets.example.com/42' }] }],
@@ -209,7 +221,7 @@ describe('maintenanceActivity on a time-skipping server', () => {
       const receipt = await handle.executeUpdate(completeUpdate, { args: [{ by: 'ops@example.com', evidence: [report] }] });
       const nc = (await harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) }))[0]!;
       expect(receipt).toMatchObject({ late: true, settledNonconformity: nc.id });
-      expect((await handle.result())).toMatchObject({ status: 'done', late: true, nonconformityId: nc.id });
+      expect(await handle.result()).toMatchObject({ status: 'done', late: true, nonconformityId: nc.id });
     });
 
     const [nc] = await harness.runtime.register.list({ controlId: activityControlOf(occurrence.activityId) });
@@ -236,12 +248,14 @@ describe('maintenanceActivity on a time-skipping server', () => {
       await eventually(async () => expect((await calendar.events(occurrence.occurrenceId)).filter((event) => event.kind === 'due')).toHaveLength(1));
       const report = await storeEvidence(harness, occurrence, 'restore test report', 'done by the DBA');
       await handle.executeUpdate(completeUpdate, { args: [{ by: 'dba@example.com', evidence: [report] }] });
-      expect((await handle.result())).toMatchObject({ status: 'done', owner: 'dba@example.com', late: true });
+      expect(await handle.result()).toMatchObject({ status: 'done', owner: 'dba@example.com', late: true });
     });
 
     expect(await calendar.get(occurrence.occurrenceId)).toMatchObject({ owner: 'dba@example.com', completedBy: 'dba@example.com' });
     const events = await calendar.events(occurrence.occurrenceId);
-    expect(events.filter((event) => event.kind === 'reassigned').map((event) => [event.actor, event.detail])).toEqual([['ops@example.com', 'owner ops@example.com -> dba@example.com']]);
+    expect(events.filter((event) => event.kind === 'reassigned').map((event) => [event.actor, event.detail])).toEqual([
+      ['ops@example.com', 'owner ops@example.com -> dba@example.com'],
+    ]);
     const owners = posts.filter((post) => post.occurrenceId === occurrence.occurrenceId).map((post) => [post.event, post.owner]);
     expect(owners).toEqual([
       ['activity-opened', 'ops@example.com'],
@@ -257,10 +271,18 @@ describe('maintenanceActivity on a time-skipping server', () => {
     await harness.worker.runUntil(async () => {
       // The opener opens what is open by then: move to the occurrence's opening time first.
       await harness.env.sleep(Date.parse(occurrence.opensAt) - (await harness.env.currentTimeMs()) + 60_000);
-      const first = await harness.env.client.workflow.execute(openActivityOccurrences, { taskQueue: harness.taskQueue, workflowId: 'opener-1', args: [{ activityId: occurrence.activityId }] });
+      const first = await harness.env.client.workflow.execute(openActivityOccurrences, {
+        taskQueue: harness.taskQueue,
+        workflowId: 'opener-1',
+        args: [{ activityId: occurrence.activityId }],
+      });
       expect(first).toEqual({ started: [occurrence.occurrenceId] });
       await eventually(async () => expect((await calendar.get(occurrence.occurrenceId))?.status).toBe('open'));
-      const second = await harness.env.client.workflow.execute(openActivityOccurrences, { taskQueue: harness.taskQueue, workflowId: 'opener-2', args: [{ activityId: occurrence.activityId }] });
+      const second = await harness.env.client.workflow.execute(openActivityOccurrences, {
+        taskQueue: harness.taskQueue,
+        workflowId: 'opener-2',
+        args: [{ activityId: occurrence.activityId }],
+      });
       expect(second).toEqual({ started: [] });
       const description = await harness.env.client.workflow.getHandle(occurrence.occurrenceId).describe();
       expect(description.type).toBe('maintenanceActivity');

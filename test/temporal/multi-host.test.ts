@@ -79,7 +79,13 @@ function hostConfig(prefix: string, taskQueue: string, directory: FakeGoogleDire
     reference: 'A.5.18',
     owner: 'security@example.com',
     schedule: { cron: '0 6 * * *' },
-    sources: [{ name: 'google', connector: 'google-workspace', config: { accessToken: { env: 'MULTI_HOST_GOOGLE_TOKEN' }, rootUrl: directory.rootUrl, retryBaseMs: 5 } }],
+    sources: [
+      {
+        name: 'google',
+        connector: 'google-workspace',
+        config: { accessToken: { env: 'MULTI_HOST_GOOGLE_TOKEN' }, rootUrl: directory.rootUrl, retryBaseMs: 5 },
+      },
+    ],
     checks: [{ check: 'mfa-missing' }],
     review: { every: 'quarterly', reviewers: { google: 'it-lead@example.com' } },
   };
@@ -89,7 +95,17 @@ function hostConfig(prefix: string, taskQueue: string, directory: FakeGoogleDire
       dataDir: 'data',
       temporal: { taskQueue },
       catalog: { url: { env: 'MULTI_HOST_CATALOG_URL' } },
-      evidence: { blobs: { kind: 's3', bucket: BUCKET, prefix: `${prefix}/`, region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, objectLock: { mode: 'GOVERNANCE', retainDays: 1 } } },
+      evidence: {
+        blobs: {
+          kind: 's3',
+          bucket: BUCKET,
+          prefix: `${prefix}/`,
+          region: 'us-east-1',
+          endpoint: moto.endpoint,
+          forcePathStyle: true,
+          objectLock: { mode: 'GOVERNANCE', retainDays: 1 },
+        },
+      },
       controls: [...controls, access],
     }),
   );
@@ -117,7 +133,12 @@ describe('three workers on three hosts, one PostgreSQL catalog and one S3 bucket
     cleanups.push(() => moto.stop());
     const env = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', MULTI_HOST_GOOGLE_TOKEN: TOKEN };
     Object.assign(process.env, env);
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET, ObjectLockEnabledForBucket: true }));
     const database = await postgresDatabase();
     cleanups.push(() => database.drop());
@@ -145,7 +166,13 @@ describe('three workers on three hosts, one PostgreSQL catalog and one S3 bucket
       for (let day = 0; day < OCCURRENCES; day++) {
         const controlId = `${prefix}-${control}`;
         const occurrence = new Date(Date.UTC(2026, 10, 1 + day, 6)).toISOString();
-        runs.push(client.workflow.start(controlRun, { taskQueue, workflowId: `control:${controlId}:${occurrence}`, args: [{ controlId, trigger: 'manual', occurrence }] }));
+        runs.push(
+          client.workflow.start(controlRun, {
+            taskQueue,
+            workflowId: `control:${controlId}:${occurrence}`,
+            args: [{ controlId, trigger: 'manual', occurrence }],
+          }),
+        );
       }
     }
     const campaign = await openReview(client, runtime.config, `${prefix}-access`);

@@ -5,7 +5,8 @@ import { CalendarStore } from '../../evidence/calendar-store.ts';
 import { harness, type TemporalHarness } from '../support/temporal.ts';
 import { runIsms } from '../support/cli.ts';
 
-const isms = (args: string[], cwd: string) => runIsms(args, { cwd, env: { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' }, timeout: 60_000 });
+const isms = (args: string[], cwd: string) =>
+  runIsms(args, { cwd, env: { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' }, timeout: 60_000 });
 
 let current: TemporalHarness | undefined;
 afterEach(async () => {
@@ -53,7 +54,10 @@ describe('commands that leave their work to a deployed worker, when none polls t
     expect((await client.workflow.getHandle(occurrenceId!).describe()).status.name).toBe('RUNNING');
     expect(await calendar.get(occurrenceId!)).toBeUndefined();
 
-    const recorded = await isms([...config, 'change', 'record', '--title', 'New payment provider', '--affects', 'scope', '--by', 'cto@example.com', '--due-in', dueInDays], dir);
+    const recorded = await isms(
+      [...config, 'change', 'record', '--title', 'New payment provider', '--affects', 'scope', '--by', 'cto@example.com', '--due-in', dueInDays],
+      dir,
+    );
     expect(recorded.code, recorded.stderr).toBe(0);
     expect(recorded.stderr).toBe(notice);
     const reviewId = /review (activity:change-review-chg-\d{4}:\S+) due/.exec(recorded.stdout)?.[1];

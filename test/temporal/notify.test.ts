@@ -50,7 +50,12 @@ afterEach(async () => {
   failOnce.clear();
 });
 
-const webhooks = ['audit', 'chat', 'teams'].map((name) => ({ name, kind: 'webhook', url: { env: `ISMS_TEST_HOOK_${name.toUpperCase()}` }, format: name === 'audit' ? 'json' : name === 'chat' ? 'slack' : 'teams' }));
+const webhooks = ['audit', 'chat', 'teams'].map((name) => ({
+  name,
+  kind: 'webhook',
+  url: { env: `ISMS_TEST_HOOK_${name.toUpperCase()}` },
+  format: name === 'audit' ? 'json' : name === 'chat' ? 'slack' : 'teams',
+}));
 
 /** Four high findings scanned 85 days before the run: past a 30-day SLA, so the run opens four nonconformities. */
 const overdueControl = (notify: string[]) => ({
@@ -72,8 +77,12 @@ type History = Awaited<ReturnType<typeof historyOf>>;
 
 /** The attempt on which each completed notify activity of the history succeeded. */
 function notifyAttempts(history: History): number[] {
-  const notifyScheduled = new Set(history.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'notify').map((event) => String(event.eventId)));
-  const started = new Map(history.filter((event) => event.activityTaskStartedEventAttributes).map((event) => [String(event.eventId), event.activityTaskStartedEventAttributes!]));
+  const notifyScheduled = new Set(
+    history.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'notify').map((event) => String(event.eventId)),
+  );
+  const started = new Map(
+    history.filter((event) => event.activityTaskStartedEventAttributes).map((event) => [String(event.eventId), event.activityTaskStartedEventAttributes!]),
+  );
   return history
     .filter((event) => event.activityTaskCompletedEventAttributes && notifyScheduled.has(String(event.activityTaskCompletedEventAttributes.scheduledEventId)))
     .map((event) => started.get(String(event.activityTaskCompletedEventAttributes!.startedEventId))!.attempt ?? 0);
@@ -128,7 +137,16 @@ describe('notifications of control runs on a real Temporal server', () => {
     const smtp = await smtpReceiver({ user, password: 'the-right-one' });
     try {
       process.env.ISMS_TEST_SMTP_PASSWORD = password;
-      const mail = { name: 'mail', kind: 'email', host: '127.0.0.1', port: smtp.port, caFile: smtp.caFile, auth: { user, password: { env: 'ISMS_TEST_SMTP_PASSWORD' } }, from: 'isms@example.com', to: ['security@example.com'] };
+      const mail = {
+        name: 'mail',
+        kind: 'email',
+        host: '127.0.0.1',
+        port: smtp.port,
+        caFile: smtp.caFile,
+        auth: { user, password: { env: 'ISMS_TEST_SMTP_PASSWORD' } },
+        from: 'isms@example.com',
+        to: ['security@example.com'],
+      };
       current = await harness({ notifications: [mail, ...webhooks], controls: [overdueControl(['mail', 'audit'])] });
       const h = current;
       const summary = await h.worker.runUntil(runControl(h.client, h.runtime.config, 'vuln-notify', new Date('2026-11-26T06:00:00Z')));
@@ -142,7 +160,8 @@ describe('notifications of control runs on a real Temporal server', () => {
       expect(failed.message).toBe('notification target mail: the SMTP server refused the login (535)');
       expect(failed.applicationFailureInfo).toMatchObject({ type: 'NotificationError', nonRetryable: true });
       const text = JSON.stringify(history);
-      for (const form of [password, Buffer.from(password).toString('base64'), Buffer.from(`\0${user}\0${password}`).toString('base64')]) expect(text).not.toContain(form);
+      for (const form of [password, Buffer.from(password).toString('base64'), Buffer.from(`\0${user}\0${password}`).toString('base64')])
+        expect(text).not.toContain(form);
     } finally {
       delete process.env.ISMS_TEST_SMTP_PASSWORD;
       await smtp.close();

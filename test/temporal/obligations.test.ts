@@ -75,7 +75,13 @@ async function setUp(anchor: string) {
           reference: ['A.5.18'],
           owner: 'security@example.com',
           schedule: { cron: '0 6 * * *' },
-          sources: [{ name: 'google', connector: 'google-workspace', config: { accessToken: { env: 'OBLIGATION_GOOGLE_TOKEN' }, rootUrl: directory.rootUrl, retryBaseMs: 5 } }],
+          sources: [
+            {
+              name: 'google',
+              connector: 'google-workspace',
+              config: { accessToken: { env: 'OBLIGATION_GOOGLE_TOKEN' }, rootUrl: directory.rootUrl, retryBaseMs: 5 },
+            },
+          ],
           checks: [{ check: 'mfa-missing' }],
           review: { every: 'annually', dueInDays: 1, reviewers: { google: 'it-lead@example.com' } },
         },
@@ -84,7 +90,17 @@ async function setUp(anchor: string) {
         owner: 'isms@example.com',
         timezone: 'UTC',
         grace: '30d',
-        activities: [{ id: 'access-review', title: 'User access review', reference: 'A.5.18', every: '1 year', anchor, dueTime: '23:00', evidence: [{ name: 'access review record', required: true }] }],
+        activities: [
+          {
+            id: 'access-review',
+            title: 'User access review',
+            reference: 'A.5.18',
+            every: '1 year',
+            anchor,
+            dueTime: '23:00',
+            evidence: [{ name: 'access review record', required: true }],
+          },
+        ],
       },
     },
     testRegistries,
@@ -93,7 +109,10 @@ async function setUp(anchor: string) {
 }
 
 /** Opens the campaign, approves every entry (which closes it) and waits for the campaign to end; a worker runs once, so `before` runs inside. */
-async function reviewEverything(controlId: string, before?: () => Promise<void>): Promise<{ campaignId: string; summary: CampaignSummary; history: temporal.api.history.v1.IHistory }> {
+async function reviewEverything(
+  controlId: string,
+  before?: () => Promise<void>,
+): Promise<{ campaignId: string; summary: CampaignSummary; history: temporal.api.history.v1.IHistory }> {
   const { client, runtime, worker } = current!;
   return worker.runUntil(async () => {
     await before?.();
@@ -135,7 +154,9 @@ describe('one obligation, one record: the access review campaign completes its c
     expect(occurrenceHistory.events!.filter((event) => event.workflowExecutionUpdateCompletedEventAttributes)).toHaveLength(1);
     // The campaign's history has the patch marker and the one activity that did it.
     expect(history.events!.filter((event) => event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED)).toHaveLength(1);
-    expect(history.events!.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toContain('completeAccessReviewOccurrence');
+    expect(history.events!.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toContain(
+      'completeAccessReviewOccurrence',
+    );
     expect((await current!.runtime.store.verify()).ok).toBe(true);
   });
 
@@ -147,7 +168,7 @@ describe('one obligation, one record: the access review campaign completes its c
     const { summary } = await reviewEverything(controlId, async () => {
       await openOccurrence(client, runtime.config, 'access-review', { dueDate: occurrenceId.slice(-10) });
       const deadline = Date.now() + 20_000;
-      while (!await calendar.get(occurrenceId) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      while (!(await calendar.get(occurrenceId)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       before = await calendar.get(occurrenceId);
     });
     expect(before).toMatchObject({ status: 'open' });
@@ -167,7 +188,16 @@ describe('one obligation, one record: a held management review completes its cal
       calendar: {
         owner: 'isms@example.com',
         timezone: 'UTC',
-        activities: [{ id: 'management-review', title: 'Management review', reference: '9.3', every: '1 year', anchor, evidence: [{ name: 'management review minutes', required: true }] }],
+        activities: [
+          {
+            id: 'management-review',
+            title: 'Management review',
+            reference: '9.3',
+            every: '1 year',
+            anchor,
+            evidence: [{ name: 'management review minutes', required: true }],
+          },
+        ],
       },
     });
     const env = { TEMPORAL_ADDRESS: inject('temporalAddress') };
@@ -178,7 +208,9 @@ describe('one obligation, one record: a held management review completes its cal
       const generated = await isms('--from', from, '--to', to, '--out', path.join(dir, 'pack.html'));
       expect(generated.stderr).toBe('');
       const [, packId, htmlId] = /kept as evidence (ev-[0-9a-f-]+) \(JSON\) and (ev-[0-9a-f-]+) \(HTML\)/.exec(generated.stdout)!;
-      expect((await isms('decide', '--text', 'Budget a penetration test', '--owner', 'cto@example.com', '--due', dateIn(60), '--by', 'ceo@example.com')).code).toBe(0);
+      expect(
+        (await isms('decide', '--text', 'Budget a penetration test', '--owner', 'cto@example.com', '--due', dateIn(60), '--by', 'ceo@example.com')).code,
+      ).toBe(0);
 
       const closed = await isms('close', '--by', 'ceo@example.com');
       expect(closed.stderr).toBe('');
@@ -220,18 +252,33 @@ describe('one obligation, one record: a reviewed SoA completes its calendar occu
       calendar: {
         owner: 'isms@example.com',
         timezone: 'UTC',
-        activities: [{ id: 'soa-review', title: 'Statement of Applicability review', reference: '6.1.3', every: '1 year', anchor, evidence: [{ name: 'statement of applicability', required: true }] }],
+        activities: [
+          {
+            id: 'soa-review',
+            title: 'Statement of Applicability review',
+            reference: '6.1.3',
+            every: '1 year',
+            anchor,
+            evidence: [{ name: 'statement of applicability', required: true }],
+          },
+        ],
       },
     });
-    const isms = (...args: string[]) => runIsms(['--config', file, 'soa', ...args], { cwd: dir, env: { TEMPORAL_ADDRESS: inject('temporalAddress') }, timeout: 120_000 });
+    const isms = (...args: string[]) =>
+      runIsms(['--config', file, 'soa', ...args], { cwd: dir, env: { TEMPORAL_ADDRESS: inject('temporalAddress') }, timeout: 120_000 });
     try {
-      expect(await isms('review', '--by', 'isms@example.com')).toMatchObject({ code: 2, stderr: 'soa review: no SoA is kept yet; `isms soa --out FILE` generates and keeps one\n' });
+      expect(await isms('review', '--by', 'isms@example.com')).toMatchObject({
+        code: 2,
+        stderr: 'soa review: no SoA is kept yet; `isms soa --out FILE` generates and keeps one\n',
+      });
       const generated = await isms('--out', path.join(dir, 'soa.html'));
       expect(generated.code, generated.stderr).toBe(0);
 
       const reviewed = await isms('review', '--by', 'isms@example.com', '--note', 'no exclusions changed');
       expect(reviewed.stderr).toBe('');
-      expect(reviewed.stdout).toMatch(new RegExp(`^SoA ev-[0-9a-f-]+ \\([^)]+\\) reviewed by isms@example.com\\n${occurrenceId}: completed with it as evidence\\n$`));
+      expect(reviewed.stdout).toMatch(
+        new RegExp(`^SoA ev-[0-9a-f-]+ \\([^)]+\\) reviewed by isms@example.com\\n${occurrenceId}: completed with it as evidence\\n$`),
+      );
 
       const runtime = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
       try {
@@ -280,7 +327,20 @@ describe('one obligation, one record: a risk register with every risk reviewed c
         owner: 'isms@example.com',
         timezone: 'UTC',
         grace: '30d',
-        activities: [{ id: 'risk-assessment-review', title: 'Risk assessment review', reference: ['6.1.2', '8.2'], every: '1 year', anchor, dueTime: '23:00', evidence: [{ name: 'risk register', required: true }, { name: 'risk treatment plan', required: false }] }],
+        activities: [
+          {
+            id: 'risk-assessment-review',
+            title: 'Risk assessment review',
+            reference: ['6.1.2', '8.2'],
+            every: '1 year',
+            anchor,
+            dueTime: '23:00',
+            evidence: [
+              { name: 'risk register', required: true },
+              { name: 'risk treatment plan', required: false },
+            ],
+          },
+        ],
       },
     });
     writeFileSync(path.join(current.dir, 'risks.yaml'), `risks:\n${lastReviews.map((day, index) => risk(`R-${index + 1}`, day)).join('')}`);
@@ -305,8 +365,16 @@ describe('one obligation, one record: a risk register with every risk reviewed c
     if (!kept || !('evidenceId' in kept)) throw new Error('the risk register is not kept as a stored file');
     expect(kept.name).toBe('risk register');
     const row = (await runtime.store.get(kept.evidenceId))!;
-    expect(row).toMatchObject({ runId: occurrenceId, controlId: 'activity:risk-assessment-review', provenance: { copyOf: snapshot.id, copyOfSha256: snapshot.sha256 } });
-    const lines = (await runtime.store.fileContent(kept.evidenceId)).toString('utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; id: string });
+    expect(row).toMatchObject({
+      runId: occurrenceId,
+      controlId: 'activity:risk-assessment-review',
+      provenance: { copyOf: snapshot.id, copyOfSha256: snapshot.sha256 },
+    });
+    const lines = (await runtime.store.fileContent(kept.evidenceId))
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string; id: string });
     expect(lines.map((record) => [record.kind, record.id])).toEqual([
       ['risk', 'R-1'],
       ['risk', 'R-2'],
@@ -317,7 +385,12 @@ describe('one obligation, one record: a risk register with every risk reviewed c
     const occurrenceHistory = await client.workflow.getHandle(occurrenceId).fetchHistory();
     expect(occurrenceHistory.events!.filter((event) => event.workflowExecutionUpdateCompletedEventAttributes)).toHaveLength(1);
     const runHistory = await client.workflow.getHandle(first.runId).fetchHistory();
-    expect(runHistory.events!.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual(['collectEvidence', 'evaluateControl', 'completeRiskAssessmentReview', 'notify']);
+    expect(runHistory.events!.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual([
+      'collectEvidence',
+      'evaluateControl',
+      'completeRiskAssessmentReview',
+      'notify',
+    ]);
     expect((await runtime.store.verify()).ok).toBe(true);
   });
 
@@ -342,7 +415,9 @@ describe('one obligation, one record: a risk register with every risk reviewed c
       expect(summary.status).toBe('fail');
       expect(await calendar.get(occurrenceId)).toMatchObject({ status: 'open', completedBy: null });
       const runHistory = await client.workflow.getHandle(summary.runId).fetchHistory();
-      expect(runHistory.events!.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toContain('completeRiskAssessmentReview');
+      expect(runHistory.events!.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toContain(
+        'completeRiskAssessmentReview',
+      );
 
       const minutes = path.join(current!.dir, 'risk-review-minutes.txt');
       writeFileSync(minutes, 'R-2 reviewed in the risk meeting; residual unchanged');

@@ -19,9 +19,33 @@ const controlId = `access-${randomUUID().slice(0, 8)}`;
 const taskQueue = `isms-review-cli-${randomUUID()}`;
 let directory: FakeGoogleDirectory;
 const users: DirectoryUserJson[] = [
-  { id: '300000000000000000001', primaryEmail: 'admin@example.com', name: { fullName: 'Ada Admin' }, isAdmin: true, isEnrolledIn2Sv: true, lastLoginTime: new Date().toISOString(), creationTime: '2020-01-01T00:00:00.000Z' },
-  { id: '300000000000000000002', primaryEmail: 'alice@example.com', name: { fullName: 'Alice' }, isAdmin: false, isEnrolledIn2Sv: true, lastLoginTime: new Date().toISOString(), creationTime: '2020-01-01T00:00:00.000Z' },
-  { id: '300000000000000000003', primaryEmail: 'bob@example.com', name: { fullName: 'Bob' }, isAdmin: false, isEnrolledIn2Sv: true, lastLoginTime: new Date().toISOString(), creationTime: '2020-01-01T00:00:00.000Z' },
+  {
+    id: '300000000000000000001',
+    primaryEmail: 'admin@example.com',
+    name: { fullName: 'Ada Admin' },
+    isAdmin: true,
+    isEnrolledIn2Sv: true,
+    lastLoginTime: new Date().toISOString(),
+    creationTime: '2020-01-01T00:00:00.000Z',
+  },
+  {
+    id: '300000000000000000002',
+    primaryEmail: 'alice@example.com',
+    name: { fullName: 'Alice' },
+    isAdmin: false,
+    isEnrolledIn2Sv: true,
+    lastLoginTime: new Date().toISOString(),
+    creationTime: '2020-01-01T00:00:00.000Z',
+  },
+  {
+    id: '300000000000000000003',
+    primaryEmail: 'bob@example.com',
+    name: { fullName: 'Bob' },
+    isAdmin: false,
+    isEnrolledIn2Sv: true,
+    lastLoginTime: new Date().toISOString(),
+    creationTime: '2020-01-01T00:00:00.000Z',
+  },
 ];
 
 beforeAll(async () => {
@@ -71,7 +95,17 @@ describe('isms review from the command line', () => {
     const approved = await isms('decide', campaignId, '1-2', '--decision', 'approve', '--by', 'it-lead@example.com');
     expect(approved).toMatchObject({ code: 0, stdout: `${campaignId}: approve recorded on entries 1, 2; 1 undecided\n` });
     users[2]!.suspended = true;
-    const revoked = await isms('decide', campaignId, 'google:bob@example.com', '--decision', 'revoke', '--by', 'it-lead@example.com', '--reason', 'left the team');
+    const revoked = await isms(
+      'decide',
+      campaignId,
+      'google:bob@example.com',
+      '--decision',
+      'revoke',
+      '--by',
+      'it-lead@example.com',
+      '--reason',
+      'left the team',
+    );
     expect(revoked.stdout).toBe(`${campaignId}: revoke recorded on entry 3; 0 undecided\n`);
     // The decision that completed the lists closed the campaign before the command's own worker stopped.
     const closed = JSON.parse((await isms('show', campaignId, '--json')).stdout) as Campaign;
@@ -83,7 +117,11 @@ describe('isms review from the command line', () => {
     const nativeConnection = await NativeConnection.connect({ address });
     const connection = await Connection.connect({ address });
     try {
-      const worker = await createWorker(runtime, nativeConnection, { namespace: 'default', workflowBundle: { codePath: inject('workflowBundlePath') }, env: env() });
+      const worker = await createWorker(runtime, nativeConnection, {
+        namespace: 'default',
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        env: env(),
+      });
       await worker.runUntil(new Client({ connection, namespace: 'default' }).workflow.getHandle(campaignId).result());
     } finally {
       await connection.close();

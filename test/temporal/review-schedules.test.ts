@@ -62,7 +62,11 @@ describe('access review schedules sync', () => {
 
     await client.schedule.getHandle(reviewScheduleIdOf(a)).pause('operator: audit week');
     const otherDeployment = `isms:review:gamma-${suffix}`;
-    await client.schedule.create({ scheduleId: otherDeployment, spec: { intervals: [{ every: '1 day' }] }, action: { type: 'startWorkflow', workflowType: 'openAccessReview', taskQueue: 'another-isms', args: [] } });
+    await client.schedule.create({
+      scheduleId: otherDeployment,
+      spec: { intervals: [{ every: '1 day' }] },
+      action: { type: 'startWorkflow', workflowType: 'openAccessReview', taskQueue: 'another-isms', args: [] },
+    });
 
     const changed = await syncReviewSchedules(client, configWith(taskQueue, [control(a, { every: 'monthly' }), control(b)]));
     expect(changed.map((change) => [change.scheduleId, change.action])).toEqual([

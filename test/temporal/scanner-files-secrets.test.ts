@@ -50,12 +50,19 @@ describe('a symlink in a scan folder to a secret file outside it (issue 12)', ()
     mkdirSync(scans);
     mkdirSync(secrets);
     writeFileSync(path.join(secrets, 'scanner-api-key'), `${API_KEY}\n`);
-    writeFileSync(path.join(scans, 'api.trivy.json'), JSON.stringify({ SchemaVersion: 2, CreatedAt: '2026-11-24T00:00:00Z', ArtifactName: 'api', Results: [] }));
+    writeFileSync(
+      path.join(scans, 'api.trivy.json'),
+      JSON.stringify({ SchemaVersion: 2, CreatedAt: '2026-11-24T00:00:00Z', ArtifactName: 'api', Results: [] }),
+    );
     // What a compromised CI job can do with write access to the scan folder only.
     symlinkSync(path.join(secrets, 'scanner-api-key'), path.join(scans, 'latest.json'));
 
     const logLines: string[] = [];
-    const runtime = await openRuntime(file, createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } }), testRegistries);
+    const runtime = await openRuntime(
+      file,
+      createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } }),
+      testRegistries,
+    );
     const nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     try {

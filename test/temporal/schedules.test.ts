@@ -57,9 +57,17 @@ describe('schedules sync', () => {
 
     await client.schedule.getHandle(scheduleIdOf(a)).pause('operator: change freeze');
     const foreign = `someone-else-${suffix}`;
-    await client.schedule.create({ scheduleId: foreign, spec: { intervals: [{ every: '1 day' }] }, action: { type: 'startWorkflow', workflowType: 'other', taskQueue: 'other', args: [] } });
+    await client.schedule.create({
+      scheduleId: foreign,
+      spec: { intervals: [{ every: '1 day' }] },
+      action: { type: 'startWorkflow', workflowType: 'other', taskQueue: 'other', args: [] },
+    });
     const otherDeployment = `isms:control:gamma-${suffix}`;
-    await client.schedule.create({ scheduleId: otherDeployment, spec: { intervals: [{ every: '1 day' }] }, action: { type: 'startWorkflow', workflowType: 'controlRun', taskQueue: 'another-isms', args: [] } });
+    await client.schedule.create({
+      scheduleId: otherDeployment,
+      spec: { intervals: [{ every: '1 day' }] },
+      action: { type: 'startWorkflow', workflowType: 'controlRun', taskQueue: 'another-isms', args: [] },
+    });
 
     const changed = await syncSchedules(client, configWith(taskQueue, [control(a, '30 5 * * *')]));
     expect(changed.map((change) => [change.scheduleId, change.action])).toEqual([
@@ -86,7 +94,10 @@ describe('schedules sync', () => {
   it('creates calendar specs the server accepts: single values, ranges, day and month names or numbers', async () => {
     const suffix = randomUUID().slice(0, 8);
     const id = `calendar-${suffix}`;
-    const calendarControl = { ...control(id, '0 6 * * *'), schedule: { calendar: [{ hour: 6, minute: 30, dayOfWeek: 'MONDAY', month: [3, '6-9'], comment: 'quarterly-ish' }], timezone: 'UTC' } };
+    const calendarControl = {
+      ...control(id, '0 6 * * *'),
+      schedule: { calendar: [{ hour: 6, minute: 30, dayOfWeek: 'MONDAY', month: [3, '6-9'], comment: 'quarterly-ish' }], timezone: 'UTC' },
+    };
     await syncSchedules(client, configWith(`isms-calendar-${suffix}`, [calendarControl]));
     const described = await client.schedule.getHandle(scheduleIdOf(id)).describe();
     expect(described.spec.calendars![0]).toMatchObject({

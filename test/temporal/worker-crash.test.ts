@@ -17,7 +17,9 @@ const workerScript = fileURLToPath(new URL('../support/worker-process.ts', impor
 const children: ChildProcess[] = [];
 
 async function startWorkerProcess(configFile: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [workerScript, configFile, inject('temporalAddress'), inject('workflowBundlePath')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [workerScript, configFile, inject('temporalAddress'), inject('workflowBundlePath')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   let output = '';
   child.stdout!.setEncoding('utf8');
@@ -83,7 +85,8 @@ describe('a worker killed with SIGKILL mid-collection', () => {
       expect(rows[0]!.recordCount).toBe(1 + 8 * 3);
       expect(rows[0]!.provenance).toMatchObject({ resumed: true, attempt: 2 });
       const ids: string[] = [];
-      for await (const record of runtime.store.records(rows[0]!.id)) ids.push(record.kind === 'finding' ? record.id : `${record.kind}:${JSON.stringify(record)}`);
+      for await (const record of runtime.store.records(rows[0]!.id))
+        ids.push(record.kind === 'finding' ? record.id : `${record.kind}:${JSON.stringify(record)}`);
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids).toHaveLength(25);
     } finally {

@@ -63,7 +63,13 @@ function slowControl(controlId: string, pages: number, graceMs: number) {
         reference: 'A.8.8',
         owner: 'security@example.com',
         schedule: { every: '1 day' },
-        sources: [{ name: 'slow-scan', connector: 'paged-findings', config: { pages, perPage: 2, delayMs: PAGE_DELAY_MS, scannedAt: '2026-11-20T00:00:00Z', fetchLog } }],
+        sources: [
+          {
+            name: 'slow-scan',
+            connector: 'paged-findings',
+            config: { pages, perPage: 2, delayMs: PAGE_DELAY_MS, scannedAt: '2026-11-20T00:00:00Z', fetchLog },
+          },
+        ],
         checks: [{ check: 'vulnerability-sla' }],
         collection: { heartbeatTimeout: `${HEARTBEAT_TIMEOUT_MS}ms`, timeout: '10 minutes', maximumAttempts: 5, initialRetryInterval: '200ms' },
       },
@@ -131,35 +137,41 @@ describe('`isms worker` stopped with SIGTERM mid-collection', () => {
     });
   });
 
-  it('hands a collection that outlives the grace time back when the grace ends and exits 0: a second worker resumes it at once, not after the heartbeat timeout', async () => {
-    const pages = 30;
-    const graceMs = 2_000;
-    const control = slowControl('sigterm-handback', pages, graceMs);
-    await withStoreAndClient(control.file, async (runtime, client) => {
-      const { handle, stopMs, exit, pagesBeforeStop, stoppedAt } = await stopMidCollection(client, control, 'sigterm-handback');
-      expect(exit).toEqual({ code: 0, signal: null });
-      expect(stopMs, 'the worker gives its in-flight collection the grace time').toBeGreaterThanOrEqual(graceMs - 100);
-      expect(stopMs, 'the worker exits once the grace time is over').toBeLessThan(graceMs + 3_000);
-      expect(pagesBeforeStop, 'the collection outlived the grace time').toBeLessThan(pages);
+  it(
+    'hands a collection that outlives the grace time back when the grace ends and exits 0: a second worker resumes it at once, not after the heartbeat timeout',
+    async () => {
+      const pages = 30;
+      const graceMs = 2_000;
+      const control = slowControl('sigterm-handback', pages, graceMs);
+      await withStoreAndClient(control.file, async (runtime, client) => {
+        const { handle, stopMs, exit, pagesBeforeStop, stoppedAt } = await stopMidCollection(client, control, 'sigterm-handback');
+        expect(exit).toEqual({ code: 0, signal: null });
+        expect(stopMs, 'the worker gives its in-flight collection the grace time').toBeGreaterThanOrEqual(graceMs - 100);
+        expect(stopMs, 'the worker exits once the grace time is over').toBeLessThan(graceMs + 3_000);
+        expect(pagesBeforeStop, 'the collection outlived the grace time').toBeLessThan(pages);
 
-      const second = await startIsmsWorker(control.file);
-      const summary = (await handle.result()) as { evidence: { id: string; recordCount: number }[]; gaps: unknown[] };
-      const handBackMs = performance.now() - stoppedAt;
-      second.kill('SIGTERM');
-      await once(second, 'exit');
+        const second = await startIsmsWorker(control.file);
+        const summary = (await handle.result()) as { evidence: { id: string; recordCount: number }[]; gaps: unknown[] };
+        const handBackMs = performance.now() - stoppedAt;
+        second.kill('SIGTERM');
+        await once(second, 'exit');
 
-      expect(summary.gaps).toEqual([]);
-      // Waiting for the heartbeat timeout would put the retry 60 s after the last heartbeat, just before the SIGTERM;
-      // handed back, the run takes the grace, a worker start and the rest of the pull (about 7 s of pages).
-      expect(handBackMs, `SIGTERM to result: ${Math.round(handBackMs)} ms`).toBeLessThan(HEARTBEAT_TIMEOUT_MS / 2);
-      const rows = await runtime.store.list({ controlId: 'sigterm-handback' });
-      expect(rows).toHaveLength(1);
-      expect(rows[0]!.recordCount).toBe(1 + pages * 2);
-      expect(rows[0]!.provenance).toMatchObject({ resumed: true, attempt: 2 });
-      const fetched = pagesFetched(control.fetchLog);
-      expect(new Set(fetched)).toEqual(new Set(Array.from({ length: pages }, (_, index) => index + 1)));
-      expect(fetched.length - pages, 'pages fetched again after the hand-back').toBeLessThanOrEqual(1);
-      process.stdout.write(`SIGTERM: worker exited ${Math.round(stopMs)} ms after the signal (grace ${graceMs} ms); run finished on the second worker ${Math.round(handBackMs)} ms after it\n`);
-    });
-  }, 2 * HEARTBEAT_TIMEOUT_MS);
+        expect(summary.gaps).toEqual([]);
+        // Waiting for the heartbeat timeout would put the retry 60 s after the last heartbeat, just before the SIGTERM;
+        // handed back, the run takes the grace, a worker start and the rest of the pull (about 7 s of pages).
+        expect(handBackMs, `SIGTERM to result: ${Math.round(handBackMs)} ms`).toBeLessThan(HEARTBEAT_TIMEOUT_MS / 2);
+        const rows = await runtime.store.list({ controlId: 'sigterm-handback' });
+        expect(rows).toHaveLength(1);
+        expect(rows[0]!.recordCount).toBe(1 + pages * 2);
+        expect(rows[0]!.provenance).toMatchObject({ resumed: true, attempt: 2 });
+        const fetched = pagesFetched(control.fetchLog);
+        expect(new Set(fetched)).toEqual(new Set(Array.from({ length: pages }, (_, index) => index + 1)));
+        expect(fetched.length - pages, 'pages fetched again after the hand-back').toBeLessThanOrEqual(1);
+        process.stdout.write(
+          `SIGTERM: worker exited ${Math.round(stopMs)} ms after the signal (grace ${graceMs} ms); run finished on the second worker ${Math.round(handBackMs)} ms after it\n`,
+        );
+      });
+    },
+    2 * HEARTBEAT_TIMEOUT_MS,
+  );
 });

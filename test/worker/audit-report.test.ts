@@ -26,14 +26,39 @@ afterAll(async () => {
 
 const rowOf = (id: string) => data.heatmap.rows.find((row) => row.id === id)!;
 const states = (id: string) => rowOf(id).cells.map((cell) => cell.state);
-const numbers = (cell: HeatmapCell) => ({ expected: cell.expected, satisfied: cell.satisfied, partial: cell.partial, missing: cell.missing, pending: cell.pending, present: cell.present });
+const numbers = (cell: HeatmapCell) => ({
+  expected: cell.expected,
+  satisfied: cell.satisfied,
+  partial: cell.partial,
+  missing: cell.missing,
+  pending: cell.pending,
+  present: cell.present,
+});
 
 describe('audit report data', () => {
   it('has one column per ISO week of the period in the config zone, across the end of summer time', () => {
     expect(data.period).toEqual({ from: '2026-09-06T22:00:00.000Z', to: '2026-11-01T23:00:00.000Z', timeZone: ZONE });
     expect(data.heatmap.unit).toBe('week');
-    expect(data.heatmap.columns.map((column) => column.label)).toEqual(['2026-W37', '2026-W38', '2026-W39', '2026-W40', '2026-W41', '2026-W42', '2026-W43', '2026-W44']);
-    expect(data.heatmap.columns.map((column) => column.group)).toEqual(['Sep 2026', 'Sep 2026', 'Sep 2026', 'Oct 2026', 'Oct 2026', 'Oct 2026', 'Oct 2026', 'Oct 2026']);
+    expect(data.heatmap.columns.map((column) => column.label)).toEqual([
+      '2026-W37',
+      '2026-W38',
+      '2026-W39',
+      '2026-W40',
+      '2026-W41',
+      '2026-W42',
+      '2026-W43',
+      '2026-W44',
+    ]);
+    expect(data.heatmap.columns.map((column) => column.group)).toEqual([
+      'Sep 2026',
+      'Sep 2026',
+      'Sep 2026',
+      'Oct 2026',
+      'Oct 2026',
+      'Oct 2026',
+      'Oct 2026',
+      'Oct 2026',
+    ]);
     // W43 holds the last Sunday of October: 169 hours, ending at midnight CET.
     expect(data.heatmap.columns[6]).toMatchObject({ from: '2026-10-18T22:00:00.000Z', to: '2026-10-25T23:00:00.000Z' });
   });
@@ -49,13 +74,24 @@ describe('audit report data', () => {
   });
 
   it('rows activities with occurrences in the period: grey where nothing is due, red where missed or never recorded', () => {
-    expect(data.heatmap.rows.map((row) => `${row.kind}:${row.id}`)).toEqual(['control:daily-scans', 'control:weekly-scans', 'activity:access-review', 'activity:surveillance-audit-1-readiness']);
+    expect(data.heatmap.rows.map((row) => `${row.kind}:${row.id}`)).toEqual([
+      'control:daily-scans',
+      'control:weekly-scans',
+      'activity:access-review',
+      'activity:surveillance-audit-1-readiness',
+    ]);
     expect(states('access-review')).toEqual(['all', 'nothing', 'all', 'nothing', 'none', 'nothing', 'none', 'nothing']);
     // The Sep 21 review was done late, on Oct 1: satisfied in its own week, its completion recorded in W40.
     expect(rowOf('access-review').cells[2]).toMatchObject({ satisfied: 1, late: 1, present: 0 });
     expect(rowOf('access-review').cells[3]).toMatchObject({ state: 'nothing', present: 1 });
     expect(states('surveillance-audit-1-readiness')).toEqual(['nothing', 'nothing', 'nothing', 'nothing', 'nothing', 'nothing', 'all', 'nothing']);
-    expect(data.heatmap.activitiesWithoutOccurrences).toEqual(['surveillance-audit-1', 'surveillance-audit-2-readiness', 'surveillance-audit-2', 'recertification-audit-readiness', 'recertification-audit']);
+    expect(data.heatmap.activitiesWithoutOccurrences).toEqual([
+      'surveillance-audit-1',
+      'surveillance-audit-2-readiness',
+      'surveillance-audit-2',
+      'recertification-audit-readiness',
+      'recertification-audit',
+    ]);
   });
 
   it('marks what is not due yet as pending, not missing, when the period reaches past now', async () => {
@@ -92,7 +128,15 @@ describe('audit report data', () => {
         expectedInPeriod: 56,
         satisfiedInPeriod: 46,
       },
-      expect.objectContaining({ id: 'weekly-scans', status: 'fail', evaluatedAt: '2026-11-10T06:00:00.000Z', openNonconformities: 1, snapshotsInPeriod: 8, expectedInPeriod: 8, satisfiedInPeriod: 8 }),
+      expect.objectContaining({
+        id: 'weekly-scans',
+        status: 'fail',
+        evaluatedAt: '2026-11-10T06:00:00.000Z',
+        openNonconformities: 1,
+        snapshotsInPeriod: 8,
+        expectedInPeriod: 8,
+        satisfiedInPeriod: 8,
+      }),
     ]);
   });
 
@@ -105,7 +149,9 @@ describe('audit report data', () => {
       ['daily-scans', 'CC7.1'],
       ['weekly-scans', 'CC7.1'],
     ]);
-    expect(soc2.byFramework).toEqual([{ id: 'CC7.1', title: 'Detecting configuration changes and new vulnerabilities', controls: ['daily-scans', 'weekly-scans'] }]);
+    expect(soc2.byFramework).toEqual([
+      { id: 'CC7.1', title: 'Detecting configuration changes and new vulnerabilities', controls: ['daily-scans', 'weekly-scans'] },
+    ]);
     const csf = await gatherAuditReport(runtime, periodRange(), REPORT_NOW, 'nist-csf-2.0');
     expect(csf.controls[0]!.reference).toBe('ID.RA-01, PR.PS-02');
     expect(csf.byFramework.map((group) => group.id)).toEqual(['ID.RA-01', 'PR.PS-02']);
@@ -115,8 +161,12 @@ describe('audit report data', () => {
     const section = /<section id="framework">([^]*?)<\/section>/.exec(page)![1]!;
     expect(section).toContain('<h2>Controls by SOC 2 (2017 Trust Services Criteria)</h2>');
     expect(section).toContain('<td><b>CC7.1</b></td><td>Detecting configuration changes and new vulnerabilities</td>');
-    expect(section).toContain('Daily scans &lt;script&gt;alert(1)&lt;/script&gt; &quot;onmouseover=alert(2) x=&quot; <small>daily-scans</small> <span class="badge bad">fail</span>');
-    expect(renderAuditReport({ ...soc2, byFramework: [] })).toContain('<p class="muted">No control addresses an id of SOC 2 (2017 Trust Services Criteria).</p>');
+    expect(section).toContain(
+      'Daily scans &lt;script&gt;alert(1)&lt;/script&gt; &quot;onmouseover=alert(2) x=&quot; <small>daily-scans</small> <span class="badge bad">fail</span>',
+    );
+    expect(renderAuditReport({ ...soc2, byFramework: [] })).toContain(
+      '<p class="muted">No control addresses an id of SOC 2 (2017 Trust Services Criteria).</p>',
+    );
   });
 
   it('logs every nonconformity alive in the period with its history, and none closed before it or opened after it', () => {
@@ -163,10 +213,26 @@ describe('audit report data', () => {
     const own = await seedAuditCatalog(path.join(dir, 'per-control-sla'));
     try {
       // weekly-scans gets its own SLA for high findings: 5 days (daily-scans keeps the default 30).
-      own.config.controls.get('weekly-scans')!.checks.push({ check: vulnerabilitySla, params: vulnerabilitySla.params.parse({ days: { high: 5 } }), sources: ['full-scan'] });
+      own.config.controls
+        .get('weekly-scans')!
+        .checks.push({ check: vulnerabilitySla, params: vulnerabilitySla.params.parse({ days: { high: 5 } }), sources: ['full-scan'] });
       const high = (id: string, asset: string, on: string) =>
-        Finding.parse({ kind: 'finding', source: 's', scanner: 'trivy', id, title: id, severity: 'high', cvss: null, asset, location: 'pkg@1', scannedAt: `${on}T08:00:00.000Z`, firstSeenAt: `${on}T08:00:00.000Z`, fixAvailable: true });
-      const scanOf = (asset: string, on: string) => Scan.parse({ kind: 'scan', source: 's', scanner: 'trivy', asset, scannedAt: `${on}T08:00:00.000Z`, origin: 'test', findingCount: 0 });
+        Finding.parse({
+          kind: 'finding',
+          source: 's',
+          scanner: 'trivy',
+          id,
+          title: id,
+          severity: 'high',
+          cvss: null,
+          asset,
+          location: 'pkg@1',
+          scannedAt: `${on}T08:00:00.000Z`,
+          firstSeenAt: `${on}T08:00:00.000Z`,
+          fixAvailable: true,
+        });
+      const scanOf = (asset: string, on: string) =>
+        Scan.parse({ kind: 'scan', source: 's', scanner: 'trivy', asset, scannedAt: `${on}T08:00:00.000Z`, origin: 'test', findingCount: 0 });
       const ledger = new FindingLedger(own.store.catalog);
       // Each fixed after 8 days: within daily-scans' 30, past weekly-scans' 5; the one both saw takes the stricter.
       await ledger.observe([high('CVE-W', 'db', '2026-09-08'), scanOf('db', '2026-09-08')], 'weekly-scans');
@@ -197,8 +263,30 @@ describe('audit report data', () => {
     expect(data.leavers).toEqual({
       slaHours: 24,
       systems: [
-        { system: 'google', tenant: 'example.com', leavers: 3, accounts: 3, revokedWithinSla: 1, revokedLater: 2, seenUsableAfterSla: 1, stillUsable: 0, maxHoursToRevoke: 54, longestStillUsableHours: null },
-        { system: 'vpn', tenant: 'vpn', leavers: 1, accounts: 1, revokedWithinSla: 0, revokedLater: 0, seenUsableAfterSla: 0, stillUsable: 1, maxHoursToRevoke: null, longestStillUsableHours: 1284 },
+        {
+          system: 'google',
+          tenant: 'example.com',
+          leavers: 3,
+          accounts: 3,
+          revokedWithinSla: 1,
+          revokedLater: 2,
+          seenUsableAfterSla: 1,
+          stillUsable: 0,
+          maxHoursToRevoke: 54,
+          longestStillUsableHours: null,
+        },
+        {
+          system: 'vpn',
+          tenant: 'vpn',
+          leavers: 1,
+          accounts: 1,
+          revokedWithinSla: 0,
+          revokedLater: 0,
+          seenUsableAfterSla: 0,
+          stillUsable: 1,
+          maxHoursToRevoke: null,
+          longestStillUsableHours: 1284,
+        },
       ],
     });
   });
@@ -218,7 +306,9 @@ describe('audit report data', () => {
       ['2026-12-01', 'surveillance-audit-1', 'planned'],
     ]);
     expect(data.certification).toMatchObject({ body: 'Example Cert GmbH', issued: '2025-12-01', expires: '2028-12-01' });
-    expect(data.certification!.audits.map((audit) => [audit.id, audit.due.slice(0, 10), audit.status, audit.readinessDue?.slice(0, 10), audit.readinessStatus])).toEqual([
+    expect(
+      data.certification!.audits.map((audit) => [audit.id, audit.due.slice(0, 10), audit.status, audit.readinessDue?.slice(0, 10), audit.readinessStatus]),
+    ).toEqual([
       ['surveillance-audit-1', '2026-12-01', 'planned', '2026-10-20', 'done'],
       ['surveillance-audit-2', '2027-12-01', 'planned', '2027-10-20', 'planned'],
       ['recertification-audit', '2028-09-08', 'planned', '2028-07-28', 'planned'],
@@ -226,7 +316,10 @@ describe('audit report data', () => {
   });
 
   it('switches to one column per month for periods longer than 26 weeks', () => {
-    const year = { from: fromZoned({ year: 2026, month: 1, day: 1, hour: 0, minute: 0, second: 0 }, ZONE), to: fromZoned({ year: 2027, month: 1, day: 1, hour: 0, minute: 0, second: 0 }, ZONE) };
+    const year = {
+      from: fromZoned({ year: 2026, month: 1, day: 1, hour: 0, minute: 0, second: 0 }, ZONE),
+      to: fromZoned({ year: 2027, month: 1, day: 1, hour: 0, minute: 0, second: 0 }, ZONE),
+    };
     const columns = columnsOf(year, ZONE);
     expect(columns.map((column) => column.label)).toEqual(Array.from({ length: 12 }, (_, index) => `2026-${String(index + 1).padStart(2, '0')}`));
     expect(columns[2]).toMatchObject({ short: 'Mar', group: '2026', from: '2026-02-28T23:00:00.000Z', to: '2026-03-31T22:00:00.000Z' });
@@ -287,14 +380,20 @@ describe('audit report HTML', () => {
     expect(body.match(/<td class="c-/g)).toHaveLength(4 * 8);
     const daily = /<tr data-row="control:daily-scans">([^]*?)<\/tr>/.exec(body)![1]!;
     expect([...daily.matchAll(/<td class="c-([a-z]+)"/g)].map((match) => match[1])).toEqual(['all', 'none', 'all', 'some', 'all', 'all', 'all', 'all']);
-    expect(daily).toContain('title="daily-scans 2026-W38 (2026-09-14 to 2026-09-20): expected 7, covered 0, missing 7; 0 snapshots collected in the week">✗</td>');
-    expect(daily).toContain('title="daily-scans 2026-W40 (2026-09-28 to 2026-10-04): expected 7, covered 4, partial 2, missing 1; 10 snapshots collected in the week">◐</td>');
+    expect(daily).toContain(
+      'title="daily-scans 2026-W38 (2026-09-14 to 2026-09-20): expected 7, covered 0, missing 7; 0 snapshots collected in the week">✗</td>',
+    );
+    expect(daily).toContain(
+      'title="daily-scans 2026-W40 (2026-09-28 to 2026-10-04): expected 7, covered 4, partial 2, missing 1; 10 snapshots collected in the week">◐</td>',
+    );
     expect(body).toContain('done 1 (1 late), missing 0; 0 completions recorded in the week');
     expect(body).toContain('<th colspan="5" class="span">Oct 2026</th>');
   });
 
   it('renders the sections an auditor reads: header with audit dates, status, log, remediation, leavers, calendar', () => {
-    expect([...html.matchAll(/<div class="tile (good|bad)"><b>([^<]+)<\/b><span>([^<]+)<\/span><\/div>/g)].map((match) => [match[1], match[2], match[3]])).toEqual([
+    expect(
+      [...html.matchAll(/<div class="tile (good|bad)"><b>([^<]+)<\/b><span>([^<]+)<\/span><\/div>/g)].map((match) => [match[1], match[2], match[3]]),
+    ).toEqual([
       ['bad', '57/69', 'expected occurrences satisfied'],
       ['bad', '2', 'controls and activities with gaps'],
       ['bad', '3', 'nonconformities in the period, 2 open'],
@@ -303,11 +402,15 @@ describe('audit report HTML', () => {
       ['bad', '2', 'activities missed or overdue'],
     ]);
     expect(html).toContain('<dt>Certification body</dt><dd>Example Cert GmbH</dd>');
-    expect(html).toMatch(/<dt>Surveillance audit 1<\/dt><dd>2026-12-01 <span class="badge neutral">planned<\/span><br><span class="muted">readiness check 2026-10-20<\/span> <span class="badge good">done<\/span><\/dd>/);
+    expect(html).toMatch(
+      /<dt>Surveillance audit 1<\/dt><dd>2026-12-01 <span class="badge neutral">planned<\/span><br><span class="muted">readiness check 2026-10-20<\/span> <span class="badge good">done<\/span><\/dd>/,
+    );
     expect([...html.matchAll(/<tr class="nc" data-nc="([^"]+)">/g)].map((match) => match[1])).toEqual(['NC-0002', 'NC-0003', 'NC-0005']);
     expect(html).toContain('alice: root-cause → corrective-action');
     expect(html).toContain('<q>permission restored</q>');
-    expect(html).toMatch(/<span class="badge bad">high<\/span><\/td><td>30<\/td><td>2<\/td><td>1\/2<\/td><td>26\.0<\/td><td>42\.0<\/td><td>42\.0<\/td><td>1<\/td><td><span class="num bad-text">1<\/span><\/td>/);
+    expect(html).toMatch(
+      /<span class="badge bad">high<\/span><\/td><td>30<\/td><td>2<\/td><td>1\/2<\/td><td>26\.0<\/td><td>42\.0<\/td><td>42\.0<\/td><td>1<\/td><td><span class="num bad-text">1<\/span><\/td>/,
+    );
     expect(html).toMatch(/<b>vpn<\/b><br><small>vpn<\/small><\/td><td>1<\/td><td>1<\/td><td>0<\/td>/);
     expect(html).toContain('<h3>Next 90 days</h3>');
     expect(html).toContain('<span class="badge bad">unrecorded</span>');
@@ -321,7 +424,15 @@ describe('audit report HTML', () => {
       heatmap: {
         unit: 'month',
         columns: [{ label: '2026-01', group: '2026', short: 'Jan', from: '2025-12-31T23:00:00.000Z', to: '2026-01-31T23:00:00.000Z' }],
-        rows: [{ kind: 'control', id: 'odd', title: 'Odd schedule', error: 'cron "0 0 6 * * *": only 5-field expressions are expanded', cells: [{ state: 'unknown', expected: 0, satisfied: 0, late: 0, partial: 0, missing: 0, pending: 0, present: 0 }] }],
+        rows: [
+          {
+            kind: 'control',
+            id: 'odd',
+            title: 'Odd schedule',
+            error: 'cron "0 0 6 * * *": only 5-field expressions are expanded',
+            cells: [{ state: 'unknown', expected: 0, satisfied: 0, late: 0, partial: 0, missing: 0, pending: 0, present: 0 }],
+          },
+        ],
         activitiesWithoutOccurrences: [],
       },
       nonconformities: [],
@@ -331,7 +442,9 @@ describe('audit report HTML', () => {
     };
     const page = renderAuditReport(empty);
     expect(page).toContain('<table class="heatmap months">');
-    expect(page).toContain('title="odd 2026-01 (2026-01-01 to 2026-01-31): cannot tell: cron &quot;0 0 6 * * *&quot;: only 5-field expressions are expanded">?</td>');
+    expect(page).toContain(
+      'title="odd 2026-01 (2026-01-01 to 2026-01-31): cannot tell: cron &quot;0 0 6 * * *&quot;: only 5-field expressions are expanded">?</td>',
+    );
     expect(page).toContain('no certification in the calendar config');
     expect(page).toContain('<p class="muted">No findings in the ledger.</p>');
     expect(page).toContain('<p class="muted">No leavers in the period.</p>');

@@ -23,7 +23,15 @@ const oldNodes = (): { name: string; node: string[] }[] => [
 /** The machine's own Nodes on PATH, outside node_modules (this project's machines have Node 20 there). */
 const systemNodes = [
   ...new Set(
-    spawnSync('sh', ['-c', 'which -a node'], { encoding: 'utf8', env: { PATH: (process.env.PATH ?? '').split(path.delimiter).filter((dir) => !dir.includes('node_modules')).join(path.delimiter) } })
+    spawnSync('sh', ['-c', 'which -a node'], {
+      encoding: 'utf8',
+      env: {
+        PATH: (process.env.PATH ?? '')
+          .split(path.delimiter)
+          .filter((dir) => !dir.includes('node_modules'))
+          .join(path.delimiter),
+      },
+    })
       .stdout.split('\n')
       .filter(Boolean)
       .map((file) => realpathSync(file)),
@@ -32,7 +40,10 @@ const systemNodes = [
 
 async function run(command: string[], args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(command[0]!, [...command.slice(1), ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, timeout: 60_000 });
+    const { stdout, stderr } = await promisify(execFile)(command[0]!, [...command.slice(1), ...args], {
+      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -82,7 +93,11 @@ describe('the isms bin', () => {
     );
     const result = await run([process.execPath, launcher], ['review', 'decide', 'a b', '--by', 'ada'], { NODE_COMPILE_CACHE: undefined });
     expect(result.code).toBe(7);
-    expect(JSON.parse(result.stdout)).toEqual({ execArgv: WORKER_NODE_FLAGS, args: ['review', 'decide', 'a b', '--by', 'ada'], compileCache: path.join(tmpdir(), 'node-compile-cache') });
+    expect(JSON.parse(result.stdout)).toEqual({
+      execArgv: WORKER_NODE_FLAGS,
+      args: ['review', 'decide', 'a b', '--by', 'ada'],
+      compileCache: path.join(tmpdir(), 'node-compile-cache'),
+    });
     const chosen = await run([process.execPath, launcher], [], { NODE_COMPILE_CACHE: '/var/cache/isms' });
     expect(JSON.parse(chosen.stdout)).toMatchObject({ compileCache: '/var/cache/isms' });
   });

@@ -33,7 +33,15 @@ describe('isms calendar coverage', () => {
         ],
         calendar: {
           owner: 'it@example.com',
-          activities: [{ id: 'access-review', title: 'User access review', reference: 'A.5.18', rrule: 'FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1', anchor: '2026-01-01' }],
+          activities: [
+            {
+              id: 'access-review',
+              title: 'User access review',
+              reference: 'A.5.18',
+              rrule: 'FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1',
+              anchor: '2026-01-01',
+            },
+          ],
         },
       }),
     );
@@ -41,7 +49,17 @@ describe('isms calendar coverage', () => {
     for (const collectedAt of ['2026-01-01T06:01:00Z', '2026-04-01T06:01:00Z', '2026-10-01T06:01:00Z']) {
       const staged = await store.stage(`run-${collectedAt}`, 'scans');
       await staged.append({ kind: 'scan', source: 'scans', scanner: 'trivy', asset: 'api', scannedAt: collectedAt, origin: 'x', findingCount: 0 });
-      await store.commit(staged, { runId: `run-${collectedAt}`, controlId: 'vuln-mgmt', sourceName: 'scans', connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt, provenance: {}, warnings: [] });
+      await store.commit(staged, {
+        runId: `run-${collectedAt}`,
+        controlId: 'vuln-mgmt',
+        sourceName: 'scans',
+        connector: 'scanner-files',
+        connectorVersion: '1',
+        kinds: ['scan'],
+        collectedAt,
+        provenance: {},
+        warnings: [],
+      });
     }
     const calendar = new CalendarStore(store.catalog);
     const occurrence = (dueDate: string) => ({
@@ -62,7 +80,14 @@ describe('isms calendar coverage', () => {
     });
     for (const dueDate of ['2026-03-31', '2026-06-30', '2026-09-30']) await calendar.open(occurrence(dueDate), `${dueDate}T00:00:00.000Z`);
     for (const dueDate of ['2026-03-31', '2026-06-30']) {
-      await calendar.complete({ occurrenceId: `activity:access-review:${dueDate}`, by: 'it@example.com', performedAt: `${dueDate}T08:00:00.000Z`, recordedAt: `${dueDate}T08:00:00.000Z`, late: false, evidence: [] });
+      await calendar.complete({
+        occurrenceId: `activity:access-review:${dueDate}`,
+        by: 'it@example.com',
+        performedAt: `${dueDate}T08:00:00.000Z`,
+        recordedAt: `${dueDate}T08:00:00.000Z`,
+        late: false,
+        evidence: [],
+      });
     }
     await calendar.missed('activity:access-review:2026-09-30', 'NC-0001', '2026-10-14T09:00:00.000Z');
     await store.close();

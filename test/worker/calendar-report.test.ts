@@ -12,7 +12,16 @@ const quarterly = resolveCalendar({
   timezone: 'UTC',
   calendar: CalendarConfig.parse({
     owner: 'it@example.com',
-    activities: [{ id: 'access-review', title: 'User access review', reference: 'A.5.18', rrule: 'FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1', anchor: '2026-01-01', evidence: [{ name: 'record' }] }],
+    activities: [
+      {
+        id: 'access-review',
+        title: 'User access review',
+        reference: 'A.5.18',
+        rrule: 'FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1',
+        anchor: '2026-01-01',
+        evidence: [{ name: 'record' }],
+      },
+    ],
   }),
 }).activities.get('access-review')!;
 
@@ -65,7 +74,11 @@ describe('expected vs actual', () => {
     ]);
     expect(summary).toMatchObject({ expected: 4, satisfied: 2, gaps: ['2026-07-01T06:00:00.000Z', '2026-10-01T06:00:00.000Z'] });
     // Still collecting: an occurrence whose window is open and has nothing yet is pending, not missing.
-    const early = controlCoverage({ id: 'backups', title: 'Backups', sources: ['aws'], expected: [Date.parse('2026-12-19T06:00:00Z')], next: Date.parse('2026-12-26T06:00:00Z') }, [], NOW);
+    const early = controlCoverage(
+      { id: 'backups', title: 'Backups', sources: ['aws'], expected: [Date.parse('2026-12-19T06:00:00Z')], next: Date.parse('2026-12-26T06:00:00Z') },
+      [],
+      NOW,
+    );
     expect(early.occurrences[0]!.status).toBe('pending');
     expect(early.gaps).toEqual([]);
   });

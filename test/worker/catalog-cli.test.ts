@@ -34,7 +34,9 @@ describe('isms with a PostgreSQL catalog', () => {
 
   it('refuses to start on an unreachable catalog, naming host and database but never the password, exit 3', async () => {
     const port = await closedPort();
-    const result = await runIsms(['evidence', 'list', '--config', config], { env: { ISMS_CATALOG_URL: `postgres://isms:hunter2-secret@127.0.0.1:${port}/isms_catalog` } });
+    const result = await runIsms(['evidence', 'list', '--config', config], {
+      env: { ISMS_CATALOG_URL: `postgres://isms:hunter2-secret@127.0.0.1:${port}/isms_catalog` },
+    });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(`PostgreSQL database "isms_catalog" on 127.0.0.1:${port}`);
     expect(result.stderr).toContain('unreachable');

@@ -15,7 +15,17 @@ describe('isms CLI', () => {
   it('config check exits 2 and prints every error with its YAML path and line', async () => {
     writeFileSync(
       path.join(dir, 'bad.yaml'),
-      ['controls:', '  - id: Vuln', '    title: x', '    reference: A.8.8', '    owner: me', '    schedule: { cron: "0 6 * *" }', '    sources: []', '    checks: []', ''].join('\n'),
+      [
+        'controls:',
+        '  - id: Vuln',
+        '    title: x',
+        '    reference: A.8.8',
+        '    owner: me',
+        '    schedule: { cron: "0 6 * *" }',
+        '    sources: []',
+        '    checks: []',
+        '',
+      ].join('\n'),
     );
     const result = await run(['--config', 'bad.yaml', 'config', 'check'], dir);
     expect(result.code).toBe(2);
@@ -27,7 +37,8 @@ describe('isms CLI', () => {
 
   it('config check refuses a YAML alias bomb with exit 2, naming the line, without a stack trace', async () => {
     const laughs = ['lol: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
-    for (const [index, anchor] of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].entries()) laughs.push(`${anchor}: &${anchor} [${Array(9).fill(`*${'abcdefgh'[index]}`).join(', ')}]`);
+    for (const [index, anchor] of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].entries())
+      laughs.push(`${anchor}: &${anchor} [${Array(9).fill(`*${'abcdefgh'[index]}`).join(', ')}]`);
     writeFileSync(path.join(dir, 'bomb.yaml'), `dataDir: data\n${laughs.join('\n')}\n`);
     const result = await run(['--config', 'bomb.yaml', 'config', 'check'], dir);
     expect(result.code).toBe(2);
@@ -48,7 +59,17 @@ describe('isms CLI', () => {
     const store = await EvidenceStore.open(path.join(work, 'data'));
     const staged = await store.stage('run', 'src');
     await staged.append({ kind: 'scan', source: 'src', scanner: 'trivy', asset: 'api', scannedAt: '2026-11-01T00:00:00Z', origin: 'x', findingCount: 0 });
-    const row = await store.commit(staged, { runId: 'run', controlId: 'c', sourceName: 'src', connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt: '2026-11-01T00:00:00Z', provenance: {}, warnings: [] });
+    const row = await store.commit(staged, {
+      runId: 'run',
+      controlId: 'c',
+      sourceName: 'src',
+      connector: 'scanner-files',
+      connectorVersion: '1',
+      kinds: ['scan'],
+      collectedAt: '2026-11-01T00:00:00Z',
+      provenance: {},
+      warnings: [],
+    });
     await store.close();
 
     const clean = await run(['--config', 'isms.yaml', 'evidence', 'verify'], work);

@@ -106,7 +106,9 @@ describe('a command that needs Temporal when none is reachable', () => {
     ["the worker's native connection", connectWorker],
   ])('%s names a refused port and a host that does not resolve', async (_name, connect) => {
     const address = `127.0.0.1:${await closedPort()}`;
-    await expect(connect({ address, namespace: 'default' })).rejects.toThrow(new TemporalUnavailableError(`cannot reach Temporal at ${address} (connection refused): ${START_TEMPORAL_HINT}`));
+    await expect(connect({ address, namespace: 'default' })).rejects.toThrow(
+      new TemporalUnavailableError(`cannot reach Temporal at ${address} (connection refused): ${START_TEMPORAL_HINT}`),
+    );
     await expect(connect({ address: 'temporal.invalid:7233', namespace: 'default' })).rejects.toThrow(
       new TemporalUnavailableError(`cannot reach Temporal at temporal.invalid:7233 (host name not found): ${START_TEMPORAL_HINT}`),
     );

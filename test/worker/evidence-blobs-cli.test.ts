@@ -22,7 +22,19 @@ async function seed(dataDir: string): Promise<EvidenceRow[]> {
   for (const [index, at] of ['2026-10-01T06:00:00.000Z', '2026-10-15T06:00:00.000Z', '2026-11-02T06:00:00.000Z'].entries()) {
     const staged = await store.stage(`run-${index}`, 'scans');
     await staged.append({ kind: 'scan', source: 'scans', scanner: 'trivy', asset: `api-${index}`, scannedAt: at, origin: 'f', findingCount: 0 });
-    rows.push(await store.commit(staged, { runId: `run-${index}`, controlId: 'vuln', sourceName: 'scans', connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt: at, provenance: {}, warnings: [] }));
+    rows.push(
+      await store.commit(staged, {
+        runId: `run-${index}`,
+        controlId: 'vuln',
+        sourceName: 'scans',
+        connector: 'scanner-files',
+        connectorVersion: '1',
+        kinds: ['scan'],
+        collectedAt: at,
+        provenance: {},
+        warnings: [],
+      }),
+    );
   }
   store.close();
   return rows;
@@ -48,7 +60,9 @@ describe('isms evidence migrate-blobs', () => {
     const to = ['--config', 'fs.yaml', 'evidence', 'migrate-blobs', '--to', 's3://evidence/isms/', '--endpoint', moto.endpoint, '--force-path-style'];
     const migrated = await run(to);
     expect(migrated).toMatchObject({ code: 0, stderr: '' });
-    expect(migrated.stdout).toBe('3 evidence rows: 3 blobs copied to s3://evidence/isms/, 0 already there; 3 journal entries\nverify against s3://evidence/isms/: ok\n');
+    expect(migrated.stdout).toBe(
+      '3 evidence rows: 3 blobs copied to s3://evidence/isms/, 0 already there; 3 journal entries\nverify against s3://evidence/isms/: ok\n',
+    );
     const again = await run(to);
     expect(again.stdout).toContain('3 evidence rows: 0 blobs copied to s3://evidence/isms/, 3 already there; 3 journal entries');
 
@@ -62,7 +76,10 @@ describe('isms evidence migrate-blobs', () => {
     await admin.send(new DeleteObjectCommand({ Bucket: 'evidence', Key: `isms/${rows[1]!.uri}` }));
     const missing = await run(['--config', 's3.yaml', 'evidence', 'verify', '--json']);
     expect(missing.code).toBe(1);
-    expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, problems: [{ evidenceId: rows[1]!.id, problem: 'blob-missing', detail: `blob ${rows[1]!.uri} is missing from s3://evidence/isms/` }] });
+    expect(JSON.parse(missing.stdout)).toMatchObject({
+      ok: false,
+      problems: [{ evidenceId: rows[1]!.id, problem: 'blob-missing', detail: `blob ${rows[1]!.uri} is missing from s3://evidence/isms/` }],
+    });
   }, 120_000);
 
   it('reports by evidence id a blob that does not re-hash, copies the others, and exits 1', async () => {
@@ -71,7 +88,17 @@ describe('isms evidence migrate-blobs', () => {
     const file = path.join(dir, 'broken/evidence/blobs', rows[0]!.uri);
     chmodSync(file, 0o644);
     writeFileSync(file, 'not what was stored');
-    const migrated = await run(['--config', 'broken.yaml', 'evidence', 'migrate-blobs', '--to', 's3://evidence/broken/', '--endpoint', moto.endpoint, '--force-path-style']);
+    const migrated = await run([
+      '--config',
+      'broken.yaml',
+      'evidence',
+      'migrate-blobs',
+      '--to',
+      's3://evidence/broken/',
+      '--endpoint',
+      moto.endpoint,
+      '--force-path-style',
+    ]);
     expect(migrated.code).toBe(1);
     expect(migrated.stdout).toContain('3 evidence rows: 2 blobs copied to s3://evidence/broken/, 0 already there; 3 journal entries');
     expect(migrated.stdout).toMatch(new RegExp(`FAILED: 1 problems\\n[^]*${rows[0]!.id}\\s+blob-modified\\s+blob ${rows[0]!.uri} in .* is unreadable`));

@@ -17,7 +17,17 @@ beforeAll(async () => {
   for (const [index, at] of ['2026-10-01T06:00:00.000Z', '2026-10-15T06:00:00.000Z', '2026-11-02T06:00:00.000Z'].entries()) {
     const staged = await store.stage(`run-${index}`, 'scans');
     await staged.append({ kind: 'scan', source: 'scans', scanner: 'trivy', asset: `api-${index}`, scannedAt: at, origin: 'f', findingCount: 0 });
-    await store.commit(staged, { runId: `run-${index}`, controlId: 'vuln', sourceName: 'scans', connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt: at, provenance: {}, warnings: [] });
+    await store.commit(staged, {
+      runId: `run-${index}`,
+      controlId: 'vuln',
+      sourceName: 'scans',
+      connector: 'scanner-files',
+      connectorVersion: '1',
+      kinds: ['scan'],
+      collectedAt: at,
+      provenance: {},
+      warnings: [],
+    });
   }
   await store.close();
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -36,12 +46,18 @@ describe('isms evidence export, checkpoint and verify --bundle', () => {
     expect(JSON.parse(checkpoint.stdout)).toMatchObject({ format: 'isms-evidence-checkpoint/1', organisation: 'Example Ltd', seq: 3 });
     expect(JSON.parse(readFileSync(path.join(dir, 'checkpoint.json'), 'utf8'))).toEqual(JSON.parse(checkpoint.stdout));
 
-    const exported = await run(['--config', 'isms.yaml', 'evidence', 'export', '--from', '2026-10-01', '--to', '2026-11-01', '--out', 'bundle'], { ISMS_BUNDLE_KEY: key });
+    const exported = await run(['--config', 'isms.yaml', 'evidence', 'export', '--from', '2026-10-01', '--to', '2026-11-01', '--out', 'bundle'], {
+      ISMS_BUNDLE_KEY: key,
+    });
     expect(exported.stderr).toBe('');
     expect(exported.code).toBe(0);
     expect(exported.stdout).toContain('wrote 2 evidence snapshots to bundle; chain head at export: row 3');
     expect(exported.stdout).toContain('manifest.json signed (ed25519)');
-    const openssl = await promisify(execFile)('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', '../bundle-key.pub.pem', '-rawin', '-in', 'manifest.json', '-sigfile', 'manifest.json.sig'], { cwd: path.join(dir, 'bundle') });
+    const openssl = await promisify(execFile)(
+      'openssl',
+      ['pkeyutl', '-verify', '-pubin', '-inkey', '../bundle-key.pub.pem', '-rawin', '-in', 'manifest.json', '-sigfile', 'manifest.json.sig'],
+      { cwd: path.join(dir, 'bundle') },
+    );
     expect(openssl.stdout).toContain('Signature Verified Successfully');
 
     const verified = await run(['evidence', 'verify', '--bundle', 'bundle', '--against', 'checkpoint.json', '--public-key', 'bundle-key.pub.pem']);
@@ -68,7 +84,9 @@ describe('isms evidence export, checkpoint and verify --bundle', () => {
   });
 
   it('exits 2 naming the config key when the signing key is not a private key, and writes nothing', async () => {
-    const result = await run(['--config', 'isms.yaml', 'evidence', 'export', '--from', '2026-10-01', '--to', '2026-11-01', '--out', 'refused'], { ISMS_BUNDLE_KEY: 'not a key at all' });
+    const result = await run(['--config', 'isms.yaml', 'evidence', 'export', '--from', '2026-10-01', '--to', '2026-11-01', '--out', 'refused'], {
+      ISMS_BUNDLE_KEY: 'not a key at all',
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(`export.signingKey (environment variable ISMS_BUNDLE_KEY) in ${path.join(dir, 'isms.yaml')}: not a PEM private key\n`);
     expect(existsSync(path.join(dir, 'refused'))).toBe(false);

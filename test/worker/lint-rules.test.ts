@@ -29,8 +29,12 @@ describe('the lint rules that keep the rooms apart', () => {
   });
 
   it('refuse I/O in checks and Temporal in connectors', async () => {
-    expect((await problems('checks/bad.ts', "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n")).join('\n')).toMatch(/Checks are pure/);
-    expect((await problems('connectors/bad/index.ts', "import { Context } from '@temporalio/activity';\nexport const c = Context;\n")).join('\n')).toMatch(/Connectors know nothing of Temporal/);
+    expect((await problems('checks/bad.ts', "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n")).join('\n')).toMatch(
+      /Checks are pure/,
+    );
+    expect((await problems('connectors/bad/index.ts', "import { Context } from '@temporalio/activity';\nexport const c = Context;\n")).join('\n')).toMatch(
+      /Connectors know nothing of Temporal/,
+    );
   });
 
   // One row per folder and wrong-way arrow: the file the snippet stands in, what it imports, and what lint says.
@@ -105,7 +109,11 @@ async function circles(folders: string[], baseDir = process.cwd()): Promise<{ ci
   const result = output as ICruiseResult;
   return {
     circles: result.summary.violations.map((violation) => [violation.from, ...(violation.cycle ?? []).map((step) => step.name)].join(' > ')),
-    unresolved: result.modules.flatMap((module) => module.dependencies.filter((dependency) => dependency.couldNotResolve && dependency.module.startsWith('.')).map((dependency) => `${module.source} -> ${dependency.module}`)),
+    unresolved: result.modules.flatMap((module) =>
+      module.dependencies
+        .filter((dependency) => dependency.couldNotResolve && dependency.module.startsWith('.'))
+        .map((dependency) => `${module.source} -> ${dependency.module}`),
+    ),
   };
 }
 

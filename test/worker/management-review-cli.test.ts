@@ -20,12 +20,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('isms management-review', () => {
   it('refuses a bad or missing period, and a missing --out, with exit 2 naming the option, before writing anything', async () => {
-    expect(await run('--from', '2026-13-45', '--to', PERIOD.to, '--out', 'bad.html')).toMatchObject({ code: 2, stderr: '--from 2026-13-45: not a date (YYYY-MM-DD or ISO 8601)\n' });
-    expect(await run('--from', PERIOD.from, '--to', 'soon', '--out', 'bad.html')).toMatchObject({ code: 2, stderr: '--to soon: not a date (YYYY-MM-DD or ISO 8601)\n' });
+    expect(await run('--from', '2026-13-45', '--to', PERIOD.to, '--out', 'bad.html')).toMatchObject({
+      code: 2,
+      stderr: '--from 2026-13-45: not a date (YYYY-MM-DD or ISO 8601)\n',
+    });
+    expect(await run('--from', PERIOD.from, '--to', 'soon', '--out', 'bad.html')).toMatchObject({
+      code: 2,
+      stderr: '--to soon: not a date (YYYY-MM-DD or ISO 8601)\n',
+    });
     expect(await run('--from', PERIOD.from, '--out', 'bad.html')).toMatchObject({ code: 2, stderr: 'management-review: --to <date> is required\n' });
     expect(await run('--to', PERIOD.to, '--out', 'bad.html')).toMatchObject({ code: 2, stderr: 'management-review: --from <date> is required\n' });
     expect(await run('--from', PERIOD.to, '--to', PERIOD.from, '--out', 'bad.html')).toMatchObject({ code: 2, stderr: '--to must be after --from\n' });
-    expect(await run('--from', PERIOD.from, '--to', PERIOD.to)).toMatchObject({ code: 2, stderr: 'management-review: --out <file.html> is required (or --json to print the data)\n' });
+    expect(await run('--from', PERIOD.from, '--to', PERIOD.to)).toMatchObject({
+      code: 2,
+      stderr: 'management-review: --out <file.html> is required (or --json to print the data)\n',
+    });
     expect(existsSync(path.join(dir, 'bad.html'))).toBe(false);
   });
 
@@ -45,16 +54,51 @@ describe('isms management-review', () => {
     const html = readFileSync(path.join(dir, 'pack.html'), 'utf8');
     expect(html.match(/<svg /g)).toHaveLength(4);
 
-    expect(await run('decide', '--text', 'x', '--owner', 'o@example.com', '--due', '31.12.2026', '--by', 'ceo@example.com')).toMatchObject({ code: 2, stderr: '--due 31.12.2026: not a date (YYYY-MM-DD)\n' });
-    const first = await run('decide', '--text', 'Renew the SOC 2 report of Acme', '--owner', 'cfo@example.com', '--due', '2026-12-15', '--by', 'ceo@example.com');
+    expect(await run('decide', '--text', 'x', '--owner', 'o@example.com', '--due', '31.12.2026', '--by', 'ceo@example.com')).toMatchObject({
+      code: 2,
+      stderr: '--due 31.12.2026: not a date (YYYY-MM-DD)\n',
+    });
+    const first = await run(
+      'decide',
+      '--text',
+      'Renew the SOC 2 report of Acme',
+      '--owner',
+      'cfo@example.com',
+      '--due',
+      '2026-12-15',
+      '--by',
+      'ceo@example.com',
+    );
     expect(first).toMatchObject({ code: 0, stdout: `D-0005: recorded on MR-0003 (pack ${packId}), owner cfo@example.com, due 2026-12-15\n` });
-    const second = await run('decide', '--text', 'Review R-2 after the VPN change', '--owner', 'isms@example.com', '--due', '2026-11-30', '--by', 'ceo@example.com');
+    const second = await run(
+      'decide',
+      '--text',
+      'Review R-2 after the VPN change',
+      '--owner',
+      'isms@example.com',
+      '--due',
+      '2026-11-30',
+      '--by',
+      'ceo@example.com',
+    );
     expect(second.stdout).toBe(`D-0006: recorded on MR-0003 (pack ${packId}), owner isms@example.com, due 2026-11-30\n`);
-    expect(await run('decide', '--text', 'x', '--owner', 'o', '--due', '2026-12-31', '--by', 'b', '--pack', htmlId!)).toMatchObject({ code: 2, stderr: `--pack ${htmlId}: management review MR-0003 is open on pack ${packId}; close it first\n` });
+    expect(await run('decide', '--text', 'x', '--owner', 'o', '--due', '2026-12-31', '--by', 'b', '--pack', htmlId!)).toMatchObject({
+      code: 2,
+      stderr: `--pack ${htmlId}: management review MR-0003 is open on pack ${packId}; close it first\n`,
+    });
 
-    expect(await run('decision', 'D-0006', '--status', 'finished', '--by', 'isms@example.com')).toMatchObject({ code: 2, stderr: '--status finished: not one of open, done, dropped\n' });
-    expect(await run('decision', 'D-0404', '--status', 'done', '--by', 'isms@example.com')).toMatchObject({ code: 2, stderr: 'no management review decision D-0404\n' });
-    expect(await run('decision', 'D-0001', '--status', 'done', '--by', 'ops@example.com', '--note', 'policy approved')).toMatchObject({ code: 0, stdout: 'D-0001: done\n' });
+    expect(await run('decision', 'D-0006', '--status', 'finished', '--by', 'isms@example.com')).toMatchObject({
+      code: 2,
+      stderr: '--status finished: not one of open, done, dropped\n',
+    });
+    expect(await run('decision', 'D-0404', '--status', 'done', '--by', 'isms@example.com')).toMatchObject({
+      code: 2,
+      stderr: 'no management review decision D-0404\n',
+    });
+    expect(await run('decision', 'D-0001', '--status', 'done', '--by', 'ops@example.com', '--note', 'policy approved')).toMatchObject({
+      code: 0,
+      stdout: 'D-0001: done\n',
+    });
 
     // This calendar has no management-review activity: the review is held and its minutes kept, with no occurrence to complete.
     const closed = await run('close', '--by', 'ceo@example.com', '--at', '2026-11-10', '--note', 'quarterly review');
@@ -70,21 +114,38 @@ describe('isms management-review', () => {
       const packRow = (await store.get(packId!))!;
       expect(minutes).toMatchObject({
         schema: 'isms-worker/management-review-minutes@1',
-        review: { id: 'MR-0003', heldAt: '2026-11-09T23:00:00.000Z', heldBy: 'ceo@example.com', note: 'quarterly review', period: { from: '2026-09-06T22:00:00.000Z', to: '2026-11-01T23:00:00.000Z' } },
+        review: {
+          id: 'MR-0003',
+          heldAt: '2026-11-09T23:00:00.000Z',
+          heldBy: 'ceo@example.com',
+          note: 'quarterly review',
+          period: { from: '2026-09-06T22:00:00.000Z', to: '2026-11-01T23:00:00.000Z' },
+        },
         pack: { evidenceId: packId, sha256: packRow.sha256, html: { evidenceId: htmlId, sha256: (await store.get(htmlId!))!.sha256 } },
         decisions: [
           { id: 'D-0005', text: 'Renew the SOC 2 report of Acme', owner: 'cfo@example.com', dueDate: '2026-12-15', status: 'open' },
           { id: 'D-0006', text: 'Review R-2 after the VPN change', owner: 'isms@example.com', dueDate: '2026-11-30', status: 'open' },
         ],
       });
-      expect(await store.get(minutesId!)).toMatchObject({ controlId: 'isms:management-review', sourceName: 'minutes.json', runId: 'management-review:MR-0003' });
-      expect(await new ManagementReviewStore(store.catalog).get('MR-0003')).toMatchObject({ heldAt: '2026-11-09T23:00:00.000Z', minutesEvidenceId: minutesId, occurrenceId: null });
+      expect(await store.get(minutesId!)).toMatchObject({
+        controlId: 'isms:management-review',
+        sourceName: 'minutes.json',
+        runId: 'management-review:MR-0003',
+      });
+      expect(await new ManagementReviewStore(store.catalog).get('MR-0003')).toMatchObject({
+        heldAt: '2026-11-09T23:00:00.000Z',
+        minutesEvidenceId: minutesId,
+        occurrenceId: null,
+      });
       expect((await store.verify()).ok).toBe(true);
     } finally {
       await store.close();
     }
 
-    expect(await run('decide', '--text', 'after the fact', '--owner', 'o', '--due', '2026-12-31', '--by', 'b', '--pack', packId!)).toMatchObject({ code: 2, stderr: `--pack ${packId}: management review MR-0003 was held; generate a new pack for the next review\n` });
+    expect(await run('decide', '--text', 'after the fact', '--owner', 'o', '--due', '2026-12-31', '--by', 'b', '--pack', packId!)).toMatchObject({
+      code: 2,
+      stderr: `--pack ${packId}: management review MR-0003 was held; generate a new pack for the next review\n`,
+    });
     expect(await run('decision', 'D-0006', '--status', 'done', '--by', 'isms@example.com', '--note', 'R-2 reviewed on Nov 20')).toMatchObject({ code: 0 });
     const next = await run('--from', PERIOD.to, '--to', '2026-12-01', '--json');
     expect(next.code).toBe(0);

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_CSP } from '../../worker/html.ts';
-import { isAbsent, renderManagementReview, type ManagementReviewPack, type RiskSection, type SupplierSection, type TrainingSection } from '../../worker/management-review.ts';
+import {
+  isAbsent,
+  renderManagementReview,
+  type ManagementReviewPack,
+  type RiskSection,
+  type SupplierSection,
+  type TrainingSection,
+} from '../../worker/management-review.ts';
 import { gatherManagementReview } from '../../worker/management-review-data.ts';
 import type { ReportRuntime } from '../../worker/audit-report-data.ts';
 import { HOSTILE, periodRange, REPORT_NOW } from '../support/audit-report-seed.ts';
@@ -38,7 +45,13 @@ describe('management review pack: the figures', () => {
 
   it("follows up the last held review's decisions with their current status, and older ones still open", () => {
     const { review, decisions, earlierOpen, counts } = pack.previousActions;
-    expect(review).toEqual({ id: 'MR-0002', heldAt: '2026-07-15T16:00:00.000Z', heldBy: 'ceo@example.com', period: { from: '2026-01-01T08:00:00.000Z', to: '2026-07-01T08:00:00.000Z' }, minutesEvidenceId: 'ev-minutes-2' });
+    expect(review).toEqual({
+      id: 'MR-0002',
+      heldAt: '2026-07-15T16:00:00.000Z',
+      heldBy: 'ceo@example.com',
+      period: { from: '2026-01-01T08:00:00.000Z', to: '2026-07-01T08:00:00.000Z' },
+      minutesEvidenceId: 'ev-minutes-2',
+    });
     expect(decisions.map((decision) => [decision.id, decision.status, decision.overdue, decision.lastChange?.note ?? null])).toEqual([
       ['D-0002', 'done', false, 'Started on Sep 1'],
       // Due Sep 30 and still open on Nov 12.
@@ -80,7 +93,10 @@ describe('management review pack: the figures', () => {
       { label: 'over 180 days', count: 0 },
     ]);
     // Due Oct 31; the period ends at midnight of Nov 2, Berlin time.
-    expect(n.correctiveActions).toEqual({ recorded: 2, overdue: [{ id: 'NC-0007', title: 'risk-acceptance-missing risk:R-4', owner: 'isms@example.com', dueDate: '2026-10-31', status: 'corrective-action' }] });
+    expect(n.correctiveActions).toEqual({
+      recorded: 2,
+      overdue: [{ id: 'NC-0007', title: 'risk-acceptance-missing risk:R-4', owner: 'isms@example.com', dueDate: '2026-10-31', status: 'corrective-action' }],
+    });
     expect(n.recurring).toEqual([
       {
         id: 'NC-0007',
@@ -122,7 +138,14 @@ describe('management review pack: the figures', () => {
     expect(monitoring.coverage).toEqual({
       expected: 69 + 24 + 2,
       satisfied: 57 + 3 + 1,
-      withGaps: ['control:daily-scans', 'control:risk-management', 'control:supplier-management', 'control:awareness-training', 'activity:access-review', 'activity:internal-audit-it'],
+      withGaps: [
+        'control:daily-scans',
+        'control:risk-management',
+        'control:supplier-management',
+        'control:awareness-training',
+        'activity:access-review',
+        'activity:internal-audit-it',
+      ],
     });
     expect(monitoring.remediation.openPastSla).toBe(1);
     expect(monitoring.leavers.systems.map((system) => [system.system, system.stillUsable])).toEqual([
@@ -138,8 +161,19 @@ describe('management review pack: the figures', () => {
       ['activity:internal-audit:2026-10-15', 'done', 'auditor@example.com'],
       ['activity:surveillance-audit-1-readiness:2026-10-20', 'done', 'it@example.com'],
     ]);
-    expect(audits.occurrences[1]).toMatchObject({ note: `Two minor findings ${HOSTILE}`, evidence: [{ name: 'internal audit report', link: 'https://example.com/audit-2026.pdf' }] });
-    expect(audits.findings).toEqual([{ id: 'NC-0008', controlId: 'activity:internal-audit-it', title: 'Missed: internal audit of IT operations due 2026-09-18', severity: 'medium', status: 'open' }]);
+    expect(audits.occurrences[1]).toMatchObject({
+      note: `Two minor findings ${HOSTILE}`,
+      evidence: [{ name: 'internal audit report', link: 'https://example.com/audit-2026.pdf' }],
+    });
+    expect(audits.findings).toEqual([
+      {
+        id: 'NC-0008',
+        controlId: 'activity:internal-audit-it',
+        title: 'Missed: internal audit of IT operations due 2026-09-18',
+        severity: 'medium',
+        status: 'open',
+      },
+    ]);
     expect(audits.certification!.audits.map((audit) => [audit.id, audit.due.slice(0, 10), audit.readinessStatus])).toEqual([
       ['surveillance-audit-1', '2026-12-01', 'done'],
       ['surveillance-audit-2', '2027-12-01', 'planned'],
@@ -147,9 +181,11 @@ describe('management review pack: the figures', () => {
     ]);
   });
 
-  it('compares the risk register at the start and the end of the period, and judges reviews and acceptance with the control\'s checks', () => {
+  it("compares the risk register at the start and the end of the period, and judges reviews and acceptance with the control's checks", () => {
     const risks: RiskSection = present(pack.risks);
-    expect(risks.sources.map((source) => [source.controlId, source.sourceName, source.collectedAt])).toEqual([['risk-management', 'risks', '2026-10-01T05:00:00.000Z']]);
+    expect(risks.sources.map((source) => [source.controlId, source.sourceName, source.collectedAt])).toEqual([
+      ['risk-management', 'risks', '2026-10-01T05:00:00.000Z'],
+    ]);
     expect(risks.atStart.map((source) => source.collectedAt)).toEqual(['2026-08-20T05:00:00.000Z']);
     expect([risks.total, risks.versionsInPeriod, risks.reviewedInPeriod]).toEqual([3, 1, 1]);
     expect(risks.byTreatment).toEqual({ mitigate: 2, accept: 1 });
@@ -173,13 +209,22 @@ describe('management review pack: the figures', () => {
       ['R-2', 6],
       ['R-1', 3],
     ]);
-    expect(risks.checkRun).toMatchObject({ runId: 'rm-oct-01', status: 'fail', results: [{ checkId: 'risk-review-overdue', status: 'pass' }, { checkId: 'risk-acceptance-missing', status: 'fail', deviations: 1 }] });
+    expect(risks.checkRun).toMatchObject({
+      runId: 'rm-oct-01',
+      status: 'fail',
+      results: [
+        { checkId: 'risk-review-overdue', status: 'pass' },
+        { checkId: 'risk-acceptance-missing', status: 'fail', deviations: 1 },
+      ],
+    });
   });
 
   it("gives the supplier register's overdue reviews and the certificates expired or expiring, with the control's window", () => {
     const suppliers: SupplierSection = present(pack.suppliers);
     expect([suppliers.total, suppliers.byCriticality]).toEqual([3, { critical: 2, high: 1 }]);
-    expect(suppliers.overdueReviews).toEqual([{ name: 'Gamma Mail', criticality: 'high', owner: 'vendor-owner@example.com', reviewDue: '2026-09-30', daysLate: 33 }]);
+    expect(suppliers.overdueReviews).toEqual([
+      { name: 'Gamma Mail', criticality: 'high', owner: 'vendor-owner@example.com', reviewDue: '2026-09-30', daysLate: 33 },
+    ]);
     expect(suppliers.certificates).toEqual([
       { supplier: 'Acme Hosting', criticality: 'critical', certificate: 'SOC 2 Type II report', validUntil: '2026-10-15', daysLeft: -17 },
       { supplier: 'Beta Payments', criticality: 'critical', certificate: 'ISO/IEC 27001', validUntil: '2026-11-20', daysLeft: 19 },
@@ -191,7 +236,15 @@ describe('management review pack: the figures', () => {
   it('measures training completion by joining HR and the learning platform as the control does', () => {
     const training: TrainingSection = present(pack.training);
     // Ann, Cem (joined Oct 20, 30 days to go) and Eve are current; Bob lapsed in September, Dee never trained.
-    expect(training).toMatchObject({ controlId: 'awareness-training', courses: ['Security Awareness *'], active: 5, current: 3, completionPercent: 60, unknownLearners: 1, completionsInPeriod: 2 });
+    expect(training).toMatchObject({
+      controlId: 'awareness-training',
+      courses: ['Security Awareness *'],
+      active: 5,
+      current: 3,
+      completionPercent: 60,
+      unknownLearners: 1,
+      completionsInPeriod: 2,
+    });
     expect(training.notCurrent.map((person) => person.subject)).toEqual(['person:2', 'person:4']);
     expect(training.sources.map((source) => source.sourceName)).toEqual(['hr', 'lms']);
     expect(training.checkRun?.runId).toBe('at-oct-26');
@@ -235,8 +288,12 @@ describe('management review pack: the figures', () => {
 
   it('says why a register is missing rather than leaving its section blank', async () => {
     const before = await gatherManagementReview(runtime, { from: Date.parse('2026-06-01T00:00:00Z'), to: Date.parse('2026-07-01T00:00:00Z') }, REPORT_NOW);
-    expect(before.risks).toEqual({ absent: 'no risk register snapshot was collected before 2026-07-01T00:00:00.000Z: no control has a risk-register source, or it has not run yet' });
-    expect(before.suppliers).toEqual({ absent: 'no supplier register snapshot was collected before 2026-07-01T00:00:00.000Z: no control has a supplier-register source, or it has not run yet' });
+    expect(before.risks).toEqual({
+      absent: 'no risk register snapshot was collected before 2026-07-01T00:00:00.000Z: no control has a risk-register source, or it has not run yet',
+    });
+    expect(before.suppliers).toEqual({
+      absent: 'no supplier register snapshot was collected before 2026-07-01T00:00:00.000Z: no control has a supplier-register source, or it has not run yet',
+    });
     expect(before.training).toEqual({ absent: 'control awareness-training has not collected training records before 2026-07-01T00:00:00.000Z' });
     // The actions followed up are those of the last review held before the pack was generated (Nov 12).
     expect(before.previousActions.review?.id).toBe('MR-0002');
@@ -273,7 +330,9 @@ describe('management review pack: the page', () => {
     const sectionOf = (id: string) => new RegExp(`<section id="${id}">([^]*?)</section>`).exec(html)![1]!;
     expect(sectionOf('actions')).toContain('The last review, MR-0002, was held 2026-07-15 18:00 by ceo@example.com');
     expect(sectionOf('actions')).toContain('<h3>Still open from earlier reviews</h3>');
-    expect(sectionOf('actions')).toMatch(/<td><b>D-0003<\/b><\/td><td>Rebuild base images weekly [^<]+<\/td><td>ops@example.com<\/td><td>2026-09-30 <span class="badge bad">overdue<\/span><\/td><td><span class="badge neutral">open<\/span><\/td>/);
+    expect(sectionOf('actions')).toMatch(
+      /<td><b>D-0003<\/b><\/td><td>Rebuild base images weekly [^<]+<\/td><td>ops@example.com<\/td><td>2026-09-30 <span class="badge bad">overdue<\/span><\/td><td><span class="badge neutral">open<\/span><\/td>/,
+    );
     expect(sectionOf('nonconformities')).toContain('<dt>Time to close (days)</dt><dd>median 28.2, p90 46.2, max 46.2 (2 closed)</dd>');
     expect(sectionOf('risks')).toContain('<td>residualScore: 6 → 3<br>lastReviewAt: 2026-05-01T00:00:00.000Z → 2026-09-29T22:00:00.000Z</td>');
     expect(sectionOf('suppliers')).toContain('<span class="badge bad">expired</span>');
@@ -311,8 +370,21 @@ describe('management review pack: the page', () => {
       organisation: null,
       previousActions: { review: null, decisions: [], earlierOpen: [], counts: { open: 0, done: 0, dropped: 0, overdue: 0 } },
       changes: [],
-      nonconformities: { ...pack.nonconformities, opened: 0, closed: 0, notClosed: [], recurring: [], correctiveActions: { recorded: 0, overdue: [] }, timeToClose: { closed: 0, medianDays: null, p90Days: null, maxDays: null } },
-      monitoring: { controls: [], coverage: { expected: 0, satisfied: 0, withGaps: [] }, remediation: { bySeverity: [], openPastSla: 0 }, leavers: { slaHours: 24, systems: [] } },
+      nonconformities: {
+        ...pack.nonconformities,
+        opened: 0,
+        closed: 0,
+        notClosed: [],
+        recurring: [],
+        correctiveActions: { recorded: 0, overdue: [] },
+        timeToClose: { closed: 0, medianDays: null, p90Days: null, maxDays: null },
+      },
+      monitoring: {
+        controls: [],
+        coverage: { expected: 0, satisfied: 0, withGaps: [] },
+        remediation: { bySeverity: [], openPastSla: 0 },
+        leavers: { slaHours: 24, systems: [] },
+      },
       audits: { activities: [], occurrences: [], findings: [], certification: null },
       risks: { absent: 'no risk register snapshot was collected' },
       suppliers: { absent: 'no supplier register snapshot was collected' },

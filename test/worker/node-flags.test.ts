@@ -32,7 +32,9 @@ describe('the worker process runs with WORKER_NODE_FLAGS wherever it is started'
   });
 
   it('the image entrypoint, and the compose workers that wrap it', () => {
-    const entrypoint = parseDockerfile(read('Dockerfile')).at(-1)!.instructions.findLast((instruction) => instruction.keyword === 'ENTRYPOINT')!.exec!;
+    const entrypoint = parseDockerfile(read('Dockerfile'))
+      .at(-1)!
+      .instructions.findLast((instruction) => instruction.keyword === 'ENTRYPOINT')!.exec!;
     expect(flagsBefore(entrypoint, 'worker/cli.ts')).toEqual(WORKER_NODE_FLAGS);
     const compose = parse(read('docker-compose.yml')) as { services: { worker: { entrypoint: string[] } } };
     const script = compose.services.worker.entrypoint.find((word) => word.includes('worker/cli.ts'))!;

@@ -26,7 +26,9 @@ describe('isms oscal assessment-results', () => {
     const bytes = readFileSync(path.join(dir, 'ar.json'));
     const document = JSON.parse(bytes.toString('utf8'));
     expect(document['assessment-results'].results[0].start).toBe('2026-09-06T22:00:00.000Z');
-    const scope = JSON.parse(Buffer.from(document['assessment-results']['back-matter'].resources[0].base64.value, 'base64').toString('utf8'))['assessment-plan']['back-matter'].resources[0];
+    const scope = JSON.parse(Buffer.from(document['assessment-results']['back-matter'].resources[0].base64.value, 'base64').toString('utf8'))[
+      'assessment-plan'
+    ]['back-matter'].resources[0];
     expect(scope.rlinks).toEqual([{ href: 'isms.yaml', 'media-type': 'application/yaml' }]);
 
     const second = await run(['oscal', 'assessment-results', '--from', PERIOD.from, '--to', PERIOD.to, '--out', 'ar.json']);

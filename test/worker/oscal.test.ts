@@ -38,16 +38,67 @@ beforeAll(async () => {
   // A run of daily-scans whose snapshot the check judged and whose deviation names it, then a run with an evidence gap.
   const runId = 'control:daily-scans:2026-10-27T05:00:00.000Z';
   const staged = await store.stage(runId, 'scans-api');
-  await staged.append(Scan.parse({ kind: 'scan', source: 'scans-api', scanner: 'trivy', asset: 'api', scannedAt: '2026-10-27T05:00:00.000Z', origin: 'seed', findingCount: 1 }));
-  linked = await store.commit(staged, { runId, controlId: 'daily-scans', sourceName: 'scans-api', connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt: '2026-10-27T05:00:00.000Z', provenance: {}, warnings: ['one file skipped'] });
-  const deviation = { checkId: 'vulnerability-sla', subject: 'web|CVE-D|pkg@1', title: 'CVE-D past SLA', severity: 'high' as const, detail: 'still open', values: {}, evidenceIds: [linked.id] };
-  const judged = await register.saveCheckRun({ runId, controlId: 'daily-scans', evaluatedAt: '2026-10-27T05:01:00.000Z', status: 'fail', results: [{ checkId: 'vulnerability-sla', status: 'fail', deviations: 1 }] }, [deviation]);
-  await register.reconcile({ checkRunId: judged.id, controlId: 'daily-scans', reference: 'A.8.8', owner: 'security@example.com', at: '2026-10-27T05:01:00.000Z', gaps: [], collectedSources: ['scans-api'] });
+  await staged.append(
+    Scan.parse({ kind: 'scan', source: 'scans-api', scanner: 'trivy', asset: 'api', scannedAt: '2026-10-27T05:00:00.000Z', origin: 'seed', findingCount: 1 }),
+  );
+  linked = await store.commit(staged, {
+    runId,
+    controlId: 'daily-scans',
+    sourceName: 'scans-api',
+    connector: 'scanner-files',
+    connectorVersion: '1',
+    kinds: ['scan'],
+    collectedAt: '2026-10-27T05:00:00.000Z',
+    provenance: {},
+    warnings: ['one file skipped'],
+  });
+  const deviation = {
+    checkId: 'vulnerability-sla',
+    subject: 'web|CVE-D|pkg@1',
+    title: 'CVE-D past SLA',
+    severity: 'high' as const,
+    detail: 'still open',
+    values: {},
+    evidenceIds: [linked.id],
+  };
+  const judged = await register.saveCheckRun(
+    {
+      runId,
+      controlId: 'daily-scans',
+      evaluatedAt: '2026-10-27T05:01:00.000Z',
+      status: 'fail',
+      results: [{ checkId: 'vulnerability-sla', status: 'fail', deviations: 1 }],
+    },
+    [deviation],
+  );
+  await register.reconcile({
+    checkRunId: judged.id,
+    controlId: 'daily-scans',
+    reference: 'A.8.8',
+    owner: 'security@example.com',
+    at: '2026-10-27T05:01:00.000Z',
+    gaps: [],
+    collectedSources: ['scans-api'],
+  });
   const gapRun = await register.saveCheckRun(
-    { runId: 'control:daily-scans:2026-10-28T05:00:00.000Z', controlId: 'daily-scans', evaluatedAt: '2026-10-28T05:01:00.000Z', status: 'error', results: [{ checkId: 'vulnerability-sla', status: 'error', deviations: 0, message: 'source scans-web: evidence gap' }] },
+    {
+      runId: 'control:daily-scans:2026-10-28T05:00:00.000Z',
+      controlId: 'daily-scans',
+      evaluatedAt: '2026-10-28T05:01:00.000Z',
+      status: 'error',
+      results: [{ checkId: 'vulnerability-sla', status: 'error', deviations: 0, message: 'source scans-web: evidence gap' }],
+    },
     [],
   );
-  await register.reconcile({ checkRunId: gapRun.id, controlId: 'daily-scans', reference: 'A.8.8', owner: 'security@example.com', at: '2026-10-28T05:01:00.000Z', gaps: [{ sourceName: 'scans-web', reason: 'bucket denied', errorType: 'PermissionError' }], collectedSources: ['scans-api'] });
+  await register.reconcile({
+    checkRunId: gapRun.id,
+    controlId: 'daily-scans',
+    reference: 'A.8.8',
+    owner: 'security@example.com',
+    at: '2026-10-28T05:01:00.000Z',
+    gaps: [{ sourceName: 'scans-web', reason: 'bucket denied', errorType: 'PermissionError' }],
+    collectedSources: ['scans-api'],
+  });
   // After the period NC-0002 is verified: the period's document still shows it as it stood at the period's end.
   await register.transition('NC-0002', 'verified', { actor: 'sec-lead', at: '2026-11-20T10:00:00.000Z' });
 });
@@ -62,7 +113,14 @@ describe('UUIDs and control ids', () => {
   });
 
   it('turns ISO/IEC 27001:2022 references into OSCAL control-id tokens', () => {
-    expect(['A.8.8', 'A.5.09', 'A.5.37', '9.2', '6.1.3', '10'].map(oscalControlIdOf)).toEqual(['a.8.8', 'a.5.9', 'a.5.37', 'clause-9.2', 'clause-6.1.3', 'clause-10']);
+    expect(['A.8.8', 'A.5.09', 'A.5.37', '9.2', '6.1.3', '10'].map(oscalControlIdOf)).toEqual([
+      'a.8.8',
+      'a.5.9',
+      'a.5.37',
+      'clause-9.2',
+      'clause-6.1.3',
+      'clause-10',
+    ]);
     expect(() => oscalControlIdOf('PR.AC-1')).toThrow('PR.AC-1: not an ISO/IEC 27001:2022 clause or Annex A reference');
   });
 });
@@ -143,7 +201,9 @@ describe('OSCAL assessment results of a period', () => {
       ['2026-09-23T09:00:00.000Z', 'investigating'],
       ['2026-09-25T09:00:00.000Z', 'remediating'],
     ]);
-    expect(nc2['related-observations']).toEqual([{ 'observation-uuid': result.observations.find((entry: any) => entry['relevant-evidence'][0].props[0].value === linked.id).uuid }]);
+    expect(nc2['related-observations']).toEqual([
+      { 'observation-uuid': result.observations.find((entry: any) => entry['relevant-evidence'][0].props[0].value === linked.id).uuid },
+    ]);
     expect(nc2.statement).toContain('Corrective action: Rebuild weekly from a patched base');
   });
 
@@ -160,7 +220,9 @@ describe('OSCAL assessment results of a period', () => {
     const text = serialize(document);
     expect(text).not.toContain('<script');
     expect(text).not.toContain(HOSTILE);
-    expect(result.findings[0].title).toBe('A.8.8 Vulnerabilities are remediated within their SLA: Daily scans &lt;script&gt;alert(1)&lt;/script&gt; "onmouseover=alert(2) x="');
+    expect(result.findings[0].title).toBe(
+      'A.8.8 Vulnerabilities are remediated within their SLA: Daily scans &lt;script&gt;alert(1)&lt;/script&gt; "onmouseover=alert(2) x="',
+    );
   });
 
   it('gives the same bytes for the same input, dated by its data and not by the clock', async () => {
@@ -217,7 +279,14 @@ describe('OSCAL assessment results of a period', () => {
 
   it('refuses a config without controls: there would be nothing to review', () => {
     expect(() =>
-      assessmentResults({ organisation: null, timeZone: 'UTC', period: PERIOD, controls: [], config: { name: 'isms.yaml', sha256: 'c'.repeat(64) }, data: { evidence: [], checkRuns: [], openAtEnd: [] } }),
+      assessmentResults({
+        organisation: null,
+        timeZone: 'UTC',
+        period: PERIOD,
+        controls: [],
+        config: { name: 'isms.yaml', sha256: 'c'.repeat(64) },
+        data: { evidence: [], checkRuns: [], openAtEnd: [] },
+      }),
     ).toThrow(ConfigError);
   });
 });
@@ -231,7 +300,11 @@ describe('the independent validator (NIST liboscal-java: OSCAL JSON schema and c
 
   it('finds the results of a period, of an empty period and the embedded plan valid, without a warning', async () => {
     const { document, plan } = await generate();
-    const files = [write('ar.json', document), write('ap.json', plan), write('ar-empty.json', (await generate({ from: '2030-01-01T00:00:00.000Z', to: '2030-02-01T00:00:00.000Z' })).document)];
+    const files = [
+      write('ar.json', document),
+      write('ap.json', plan),
+      write('ar-empty.json', (await generate({ from: '2030-01-01T00:00:00.000Z', to: '2030-02-01T00:00:00.000Z' })).document),
+    ];
     const { code, output } = await validateOscal(files);
     expect(output.trim().split('\n')).toEqual(files.map((file) => `${file}: valid OSCAL ${file.endsWith('ap.json') ? 'ap' : 'ar'}`));
     expect(code).toBe(0);

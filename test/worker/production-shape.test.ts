@@ -60,7 +60,9 @@ const pinned = (image: string) => {
 
 describe('docker-compose.yml', () => {
   it('pins every image by version, the isms image by the package version it is built from', () => {
-    const unpinned = services.filter(([, service]) => service.image === undefined || !pinned(service.image)).map(([name, service]) => `${name}: ${service.image}`);
+    const unpinned = services
+      .filter(([, service]) => service.image === undefined || !pinned(service.image))
+      .map(([name, service]) => `${name}: ${service.image}`);
     expect(unpinned).toEqual([]);
     for (const [name, service] of services) if (service.build !== undefined) expect(service.image, name).toBe(workerImage);
   });
@@ -134,7 +136,11 @@ describe('docker-compose.yml', () => {
     }
     const production = parse(read('config/isms.production.yaml')) as { catalog?: unknown; evidence?: { blobs?: Record<string, unknown> } };
     expect(production.catalog).toEqual({ url: { env: 'ISMS_CATALOG_URL' } });
-    expect(production.evidence?.blobs).toMatchObject({ kind: 's3', forcePathStyle: true, objectLock: { mode: expect.stringMatching(/^(GOVERNANCE|COMPLIANCE)$/) } });
+    expect(production.evidence?.blobs).toMatchObject({
+      kind: 's3',
+      forcePathStyle: true,
+      objectLock: { mode: expect.stringMatching(/^(GOVERNANCE|COMPLIANCE)$/) },
+    });
   });
 
   it('creates the evidence bucket with Object Lock in a one-off mc job the workers wait for', () => {
@@ -142,7 +148,8 @@ describe('docker-compose.yml', () => {
     expect(found, 'a minio/mc service').toBeDefined();
     const [setupName, setup] = found!;
     expect([setup.command].flat().join('\n')).toMatch(/mc mb --ignore-existing --with-lock \S+\/isms-evidence/);
-    for (const [name, service] of workers) expect((service.depends_on as Record<string, { condition: string }>)[setupName], name).toEqual({ condition: 'service_completed_successfully' });
+    for (const [name, service] of workers)
+      expect((service.depends_on as Record<string, { condition: string }>)[setupName], name).toEqual({ condition: 'service_completed_successfully' });
   });
 });
 
@@ -150,7 +157,8 @@ describe('Grafana provisioning', () => {
   const grafana: ComposeService = services.find(([, service]) => service.image?.startsWith('grafana/grafana'))?.[1] ?? {};
   const mounts = (grafana.volumes ?? []).map(mountOf).filter((mount) => isBindMount(mount.source));
   const provisioning = mounts.find((mount) => mount.target === '/etc/grafana/provisioning')!;
-  const provisioningFiles = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((file) => /\.ya?ml$/.test(file)).map((file) => path.join(dir, file));
+  const provisioningFiles = (dir: string) =>
+    (readdirSync(dir, { recursive: true }) as string[]).filter((file) => /\.ya?ml$/.test(file)).map((file) => path.join(dir, file));
 
   it('mounts provisioning and dashboards that exist, and every provisioning file parses', () => {
     expect(provisioning).toBeDefined();
@@ -161,7 +169,11 @@ describe('Grafana provisioning', () => {
   });
 
   it('reads the catalog through the read-only role, its password from a secret file, and serves the dashboards folder it mounts', () => {
-    const datasources = (parse(read('grafana/provisioning/datasources/isms-catalog.yaml')) as { datasources: { uid: string; type: string; user: string; url: string; jsonData: { database: string }; secureJsonData: { password: string } }[] }).datasources;
+    const datasources = (
+      parse(read('grafana/provisioning/datasources/isms-catalog.yaml')) as {
+        datasources: { uid: string; type: string; user: string; url: string; jsonData: { database: string }; secureJsonData: { password: string } }[];
+      }
+    ).datasources;
     expect(datasources).toHaveLength(1);
     const [catalog] = datasources;
     expect(catalog).toMatchObject({ type: 'grafana-postgresql-datasource', user: 'isms_reader', url: 'postgresql:5432', jsonData: { database: 'isms' } });
@@ -177,7 +189,11 @@ describe('Grafana provisioning', () => {
     const dashboards = mounts.find((mount) => mount.target === providers[0]!.options.path);
     expect(dashboards, `a mount at ${providers[0]!.options.path}`).toBeDefined();
     expect(path.resolve(hostPath(dashboards!.source), path.basename(dashboardFile))).toBe(dashboardFile);
-    const panels = (JSON.parse(readFileSync(dashboardFile, 'utf8')) as { panels: { title: string; datasource: { uid: string }; targets: { datasource: { uid: string } }[] }[] }).panels;
+    const panels = (
+      JSON.parse(readFileSync(dashboardFile, 'utf8')) as {
+        panels: { title: string; datasource: { uid: string }; targets: { datasource: { uid: string } }[] }[];
+      }
+    ).panels;
     for (const panel of panels) {
       expect(panel.datasource.uid, panel.title).toBe(catalog!.uid);
       for (const target of panel.targets) expect(target.datasource.uid, panel.title).toBe(catalog!.uid);
@@ -194,7 +210,10 @@ describe('the Grafana dashboard', () => {
     for (const { title, sql } of queries) {
       expect(sql, title).not.toContain('$__');
       expect(relations(sql).length, title).toBeGreaterThan(0);
-      expect(relations(sql).filter((relation) => !VIEWS.includes(relation)), title).toEqual([]);
+      expect(
+        relations(sql).filter((relation) => !VIEWS.includes(relation)),
+        title,
+      ).toEqual([]);
     }
     expect(new Set(queries.flatMap(({ sql }) => relations(sql)))).toEqual(new Set(VIEWS));
   });
@@ -227,7 +246,11 @@ describe('Dockerfile', () => {
   });
 
   it('installs production dependencies only, and the runtime takes node_modules from that install', () => {
-    const installs = stages.flatMap((stage) => instructions(stage, 'RUN').filter((run) => /\bnpm\s+(ci|install|i)\b|\byarn\b|\bpnpm\b/.test(run.text)).map((run) => ({ stage, run })));
+    const installs = stages.flatMap((stage) =>
+      instructions(stage, 'RUN')
+        .filter((run) => /\bnpm\s+(ci|install|i)\b|\byarn\b|\bpnpm\b/.test(run.text))
+        .map((run) => ({ stage, run })),
+    );
     expect(installs.length).toBeGreaterThan(0);
     for (const { run } of installs) expect(run.text, `line ${run.line}`).toMatch(/\bnpm ci\b.*--omit=dev/);
     const copies = instructions(final, 'COPY').filter((copy) => /node_modules/.test(copy.text));
@@ -252,10 +275,22 @@ describe('Dockerfile', () => {
 
   it('keeps history, local dependencies, data, secrets, tests and their data out of the build context', () => {
     const dockerignore = read('.dockerignore');
-    for (const file of ['.git/HEAD', 'node_modules/zod/package.json', '.isms/catalog.sqlite', 'test/fixtures/scan.json', 'examples/scans/trivy.json', 'bench/run.ts', 'config/secrets/postgres_password', 'config/secrets.example/postgres_password', 'config/isms.yaml', 'worker.log']) {
+    for (const file of [
+      '.git/HEAD',
+      'node_modules/zod/package.json',
+      '.isms/catalog.sqlite',
+      'test/fixtures/scan.json',
+      'examples/scans/trivy.json',
+      'bench/run.ts',
+      'config/secrets/postgres_password',
+      'config/secrets.example/postgres_password',
+      'config/isms.yaml',
+      'worker.log',
+    ]) {
       expect(dockerIgnores(dockerignore, file), file).toBe(true);
     }
-    for (const file of ['worker/cli.ts', 'package.json', 'package-lock.json', 'config/frameworks/iso27001-2022.yaml']) expect(dockerIgnores(dockerignore, file), file).toBe(false);
+    for (const file of ['worker/cli.ts', 'package.json', 'package-lock.json', 'config/frameworks/iso27001-2022.yaml'])
+      expect(dockerIgnores(dockerignore, file), file).toBe(false);
   });
 
   it('runs as a non-root user, the isms CLI under an init that passes signals on, with labels and a stated health check', () => {
@@ -270,7 +305,9 @@ describe('Dockerfile', () => {
     expect(instructions(final, 'CMD').at(-1)?.exec).toEqual(['worker']);
     expect(instructions(final, 'RUN').some((run) => /apt-get install .*\btini\b/.test(run.text))).toBe(true);
     expect(instructions(final, 'HEALTHCHECK')).toHaveLength(1);
-    const labels = instructions(final, 'LABEL').map((label) => label.text).join(' ');
+    const labels = instructions(final, 'LABEL')
+      .map((label) => label.text)
+      .join(' ');
     expect(labels).toContain(`org.opencontainers.image.version="${packageJson.version}"`);
     expect(labels).toContain(`org.opencontainers.image.licenses="${packageJson.license}"`);
     expect(labels).toContain('org.opencontainers.image.title="isms-worker"');

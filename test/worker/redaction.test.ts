@@ -26,7 +26,10 @@ describe('secrets never reach logs or errors', () => {
 
   it('pino redacts secret-named fields that hold plain strings', () => {
     const { log, text } = capture();
-    log.info({ password: 'pw-123456', request: { headers: { authorization: 'Bearer abc.def.ghi' } }, source: { apiKey: 'key-abcdef', clientSecret: 'cs-zyxw' } }, 'request');
+    log.info(
+      { password: 'pw-123456', request: { headers: { authorization: 'Bearer abc.def.ghi' } }, source: { apiKey: 'key-abcdef', clientSecret: 'cs-zyxw' } },
+      'request',
+    );
     const out = text();
     for (const value of ['pw-123456', 'abc.def.ghi', 'key-abcdef', 'cs-zyxw']) expect(out).not.toContain(value);
     expect(out).toContain('[redacted]');

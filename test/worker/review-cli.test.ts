@@ -30,15 +30,27 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'isms.yaml'), stringify({ dataDir: 'data', controls: [control('access', { every: 'quarterly' }), control('plain')] }));
   const store = await EvidenceStore.open(path.join(dir, 'data'));
   const reviews = new AccessReviewStore(store.catalog);
-  await reviews.create({ id: campaignId, controlId: 'access', period: '2026-Q4', openedAt: '2026-10-01T07:00:00.000Z', dueAt: '2026-10-15T07:00:00.000Z', systems: ['google'], missingSources: [], evidenceIds: [] }, [
-    entryDraft({
-      username: 'ada@example.com',
-      privileged: true,
-      displayName: '<b>Ada</b>',
-      flags: { owner: { employeeId: 'E1', email: 'ada@example.com', displayName: 'Ada', status: 'active', joinedBy: 'template {username}@example.com' } },
-    }),
-    entryDraft({ username: 'bob@example.com', flags: { inactive: true } }),
-  ]);
+  await reviews.create(
+    {
+      id: campaignId,
+      controlId: 'access',
+      period: '2026-Q4',
+      openedAt: '2026-10-01T07:00:00.000Z',
+      dueAt: '2026-10-15T07:00:00.000Z',
+      systems: ['google'],
+      missingSources: [],
+      evidenceIds: [],
+    },
+    [
+      entryDraft({
+        username: 'ada@example.com',
+        privileged: true,
+        displayName: '<b>Ada</b>',
+        flags: { owner: { employeeId: 'E1', email: 'ada@example.com', displayName: 'Ada', status: 'active', joinedBy: 'template {username}@example.com' } },
+      }),
+      entryDraft({ username: 'bob@example.com', flags: { inactive: true } }),
+    ],
+  );
   await reviews.decide(campaignId, { entries: ['2'], decision: 'revoke', reason: 'left', by: 'it-lead@example.com', at: '2026-10-02T09:00:00.000Z' });
   await store.close();
 });

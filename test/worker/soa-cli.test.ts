@@ -35,7 +35,9 @@ describe('isms soa on the example config', () => {
     expect(result.stdout).toMatch(/^soa\.html: 93 Annex A controls, 91 applicable \(.*\); kept as evidence ev-[0-9a-f-]+, ev-[0-9a-f-]+\n$/);
     const html = readFileSync(path.join(dir, 'soa.html'), 'utf8');
     expect(html.match(/<tr data-control="/g)).toHaveLength(93);
-    expect(html).toContain('<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; style-src &#39;unsafe-inline&#39;; base-uri &#39;none&#39;; form-action &#39;none&#39;">');
+    expect(html).toContain(
+      '<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; style-src &#39;unsafe-inline&#39;; base-uri &#39;none&#39;; form-action &#39;none&#39;">',
+    );
 
     const json = await run(['soa', '--format', 'json', '--out', 'soa.json']);
     expect(json.code, json.stderr).toBe(0);
@@ -65,7 +67,10 @@ describe('isms soa on the example config', () => {
   it('writes CSV and maps to SOC 2 and NIST CSF 2.0 on request', async () => {
     const csv = await run(['soa', '--framework', 'soc2', '--out', 'soa.csv']);
     expect(csv.code, csv.stderr).toBe(0);
-    const lines = readFileSync(path.join(dir, 'soa.csv'), 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    const lines = readFileSync(path.join(dir, 'soa.csv'), 'utf8')
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
     expect(lines).toHaveLength(94);
     expect(lines[0]).toMatch(/,evidence,soc2$/);
     expect(lines.find((line) => line.startsWith('A.8.8,'))).toMatch(/,CC7\.1$/);
@@ -108,16 +113,26 @@ describe('isms soa on the example config', () => {
 describe('bad input', () => {
   it('refuses a reference to a control that does not exist with exit 2 and its YAML path, writing nothing', async () => {
     const bad = path.join(dir, 'config/bad.yaml');
-    writeFileSync(bad, readFileSync(configFile, 'utf8').replace('reference: [A.8.8]', 'reference: [A.8.8, A.5.38]').replace('reference: [A.5.18, A.8.5]', 'reference: [A.5.18, soc3/CC6.1]'));
+    writeFileSync(
+      bad,
+      readFileSync(configFile, 'utf8')
+        .replace('reference: [A.8.8]', 'reference: [A.8.8, A.5.38]')
+        .replace('reference: [A.5.18, A.8.5]', 'reference: [A.5.18, soc3/CC6.1]'),
+    );
     const result = await runIsms(['--config', bad, 'soa', '--out', 'bad.html'], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/controls\[0\]\.reference\[1\]: no ISO\/IEC 27001:2022 id "A\.5\.38" \(Annex A: .*\) \(line \d+, column \d+\)/);
-    expect(result.stderr).toMatch(/controls\[1\]\.reference\[1\]: unknown framework "soc3" in "soc3\/CC6\.1" \(known: iso27001:2022, nist-csf-2\.0, soc2\) \(line \d+, column \d+\)/);
+    expect(result.stderr).toMatch(
+      /controls\[1\]\.reference\[1\]: unknown framework "soc3" in "soc3\/CC6\.1" \(known: iso27001:2022, nist-csf-2\.0, soc2\) \(line \d+, column \d+\)/,
+    );
     expect(existsSync(path.join(dir, 'bad.html'))).toBe(false);
   });
 
   it('refuses an unknown framework or format and a missing --out with exit 2', async () => {
-    expect(await run(['soa', '--framework', 'pci-dss', '--out', 'x.html'])).toMatchObject({ code: 2, stderr: '--framework pci-dss: not one of iso27001:2022, soc2, nist-csf-2.0\n' });
+    expect(await run(['soa', '--framework', 'pci-dss', '--out', 'x.html'])).toMatchObject({
+      code: 2,
+      stderr: '--framework pci-dss: not one of iso27001:2022, soc2, nist-csf-2.0\n',
+    });
     expect(await run(['soa', '--format', 'pdf', '--out', 'x.pdf'])).toMatchObject({ code: 2, stderr: '--format pdf: not one of html, csv, json\n' });
     expect(await run(['soa'])).toMatchObject({ code: 2, stderr: 'soa: --out <file> is required (.html, .csv or .json)\n' });
     expect(existsSync(path.join(dir, 'x.html'))).toBe(false);

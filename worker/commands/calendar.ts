@@ -34,7 +34,10 @@ export function registerCalendarCommands(context: CliContext): void {
         const range = rangeOf(options, now, 12);
         const rows = await calendarView(runtime, range, now);
         if (options.ics) {
-          await writeFile(options.ics, renderIcs(rows, { now, name: `ISMS maintenance calendar${runtime.config.config.organisation ? ` (${runtime.config.config.organisation})` : ''}` }));
+          await writeFile(
+            options.ics,
+            renderIcs(rows, { now, name: `ISMS maintenance calendar${runtime.config.config.organisation ? ` (${runtime.config.config.organisation})` : ''}` }),
+          );
           print(`${options.ics}: ${rows.length} occurrences`);
           return;
         }
@@ -97,7 +100,9 @@ export function registerCalendarCommands(context: CliContext): void {
     .option('--due <date>', 'the due date of the occurrence to open')
     .action(async (activityId: string, options: { due?: string }) => {
       await withRuntime(async (runtime) => {
-        const occurrence = await withTemporal(runtime, false, (client) => openOccurrence(client, runtime.config, activityId, { dueDate: options.due }), { withoutWorker: 'tell' });
+        const occurrence = await withTemporal(runtime, false, (client) => openOccurrence(client, runtime.config, activityId, { dueDate: options.due }), {
+          withoutWorker: 'tell',
+        });
         print(`${occurrence.occurrenceId}: open, due ${occurrence.due}, owner ${occurrence.owner}`);
       });
     });
@@ -112,16 +117,29 @@ export function registerCalendarCommands(context: CliContext): void {
     .option('--link <url...>', 'evidence links, URL or "NAME=URL"')
     .option('--no-worker', 'do not host a worker: a deployed worker serves the task queue')
     .option('--json', 'JSON output')
-    .action(async (occurrenceId: string, options: { by: string; note?: string; at?: string; evidence?: string[]; link?: string[]; worker: boolean; json?: boolean }) => {
-      await withRuntime(async (runtime) => {
-        if (options.at !== undefined) dateOf(options.at, '--at');
-        const receipt = await withTemporal(runtime, options.worker, (client) =>
-          completeOccurrence(client, runtime, occurrenceId, { by: options.by, note: options.note, at: options.at, files: options.evidence, links: options.link }),
-        );
-        if (options.json) return print(receipt);
-        print(`${receipt.occurrenceId}: done${receipt.late ? ' (late)' : ''} by ${receipt.completedBy}${receipt.settledNonconformity ? `; ${receipt.settledNonconformity} is no longer observed (verify and close)` : ''}`);
-      });
-    });
+    .action(
+      async (
+        occurrenceId: string,
+        options: { by: string; note?: string; at?: string; evidence?: string[]; link?: string[]; worker: boolean; json?: boolean },
+      ) => {
+        await withRuntime(async (runtime) => {
+          if (options.at !== undefined) dateOf(options.at, '--at');
+          const receipt = await withTemporal(runtime, options.worker, (client) =>
+            completeOccurrence(client, runtime, occurrenceId, {
+              by: options.by,
+              note: options.note,
+              at: options.at,
+              files: options.evidence,
+              links: options.link,
+            }),
+          );
+          if (options.json) return print(receipt);
+          print(
+            `${receipt.occurrenceId}: done${receipt.late ? ' (late)' : ''} by ${receipt.completedBy}${receipt.settledNonconformity ? `; ${receipt.settledNonconformity} is no longer observed (verify and close)` : ''}`,
+          );
+        });
+      },
+    );
 
   activity
     .command('reassign <occurrenceId>')
@@ -130,7 +148,9 @@ export function registerCalendarCommands(context: CliContext): void {
     .option('--no-worker', 'do not host a worker: a deployed worker serves the task queue')
     .action(async (occurrenceId: string, options: { owner: string; by: string; worker: boolean }) => {
       await withRuntime(async (runtime) => {
-        const result = await withTemporal(runtime, options.worker, (client) => reassignOccurrence(client, occurrenceId, { owner: options.owner, by: options.by }));
+        const result = await withTemporal(runtime, options.worker, (client) =>
+          reassignOccurrence(client, occurrenceId, { owner: options.owner, by: options.by }),
+        );
         print(`${occurrenceId}: owner ${result.owner}`);
       });
     });
@@ -154,20 +174,39 @@ export function registerCalendarCommands(context: CliContext): void {
     .requiredOption('--title <text>')
     .requiredOption('--affects <list>', `comma-separated: ${AFFECTS.join(', ')}`)
     .option('--description <text>')
-    .option('--risks <ids>', 'comma-separated ids of the risk register entries the change affects (with --affects risk); the risk-change-unreviewed check expects each reviewed after the change')
+    .option(
+      '--risks <ids>',
+      'comma-separated ids of the risk register entries the change affects (with --affects risk); the risk-change-unreviewed check expects each reviewed after the change',
+    )
     .option('--by <person>', 'who records it', process.env.USER ?? 'unknown')
     .option('--due-in <days>', 'review due in this many days (default: calendar.changeReview.dueInDays)')
     .action(async (options: { title: string; affects: string; description?: string; risks?: string; by: string; dueIn?: string }) => {
-      const affects = options.affects.split(',').map((item) => item.trim().toLowerCase()).filter(Boolean);
+      const affects = options.affects
+        .split(',')
+        .map((item) => item.trim().toLowerCase())
+        .filter(Boolean);
       const unknown = affects.filter((item) => !AFFECTS.includes(item));
       if (affects.length === 0 || unknown.length > 0) throw new ConfigError(`--affects: ${unknown.join(', ') || '(empty)'}: expected ${AFFECTS.join(', ')}`);
-      const risks = options.risks === undefined ? [] : [...new Set(options.risks.split(',').map((item) => item.trim()).filter(Boolean))];
+      const risks =
+        options.risks === undefined
+          ? []
+          : [
+              ...new Set(
+                options.risks
+                  .split(',')
+                  .map((item) => item.trim())
+                  .filter(Boolean),
+              ),
+            ];
       if (risks.length > 0 && !affects.includes('risk')) throw new ConfigError('--risks names risks the change affects: --affects must include risk');
       const dueInDays = options.dueIn === undefined ? undefined : Number(options.dueIn);
-      if (dueInDays !== undefined && !(Number.isInteger(dueInDays) && dueInDays > 0)) throw new ConfigError(`--due-in ${options.dueIn}: a whole number of days`);
+      if (dueInDays !== undefined && !(Number.isInteger(dueInDays) && dueInDays > 0))
+        throw new ConfigError(`--due-in ${options.dueIn}: a whole number of days`);
       await withRuntime(async (runtime) => {
-        const recorded = await withTemporal(runtime, false, (client) =>
-          recordChange(client, runtime, { title: options.title, description: options.description, affects, risks, by: options.by, dueInDays }),
+        const recorded = await withTemporal(
+          runtime,
+          false,
+          (client) => recordChange(client, runtime, { title: options.title, description: options.description, affects, risks, by: options.by, dueInDays }),
           { withoutWorker: 'tell' },
         );
         print(`${recorded.change.id}: recorded; review ${recorded.occurrence.occurrenceId} due ${recorded.occurrence.due}, owner ${recorded.occurrence.owner}`);
@@ -207,4 +246,3 @@ function rangeOf(options: { from?: string; to?: string }, now: number, months: n
   if (to <= from) throw new ConfigError('--to must be after --from');
   return { from, to };
 }
-

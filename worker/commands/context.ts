@@ -55,7 +55,11 @@ export function table(rows: readonly object[], columns: string[]): string {
   if (rows.length === 0) return '(none)';
   const text = rows.map((row) => columns.map((column) => String((row as Record<string, unknown>)[column] ?? '')));
   const widths = columns.map((column, index) => Math.max(column.length, ...text.map((cells) => cells[index]!.length)));
-  const line = (cells: string[]) => cells.map((cell, index) => cell.padEnd(widths[index]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, index) => cell.padEnd(widths[index]!))
+      .join('  ')
+      .trimEnd();
   return [line(columns), line(widths.map((width) => '-'.repeat(width))), ...text.map(line)].join('\n');
 }
 
@@ -87,10 +91,13 @@ export async function withTemporal<T>(
     if (!hostWorker) {
       const polled = await workerPolls(client, taskQueue, settings.address);
       if (polled === false && (options.withoutWorker ?? 'refuse') === 'refuse') {
-        throw new TemporalUnavailableError(`no worker is polling task queue ${taskQueue} at ${settings.address}: start one with ${WORKER_COMMANDS}, or leave out --no-worker so this command hosts one`);
+        throw new TemporalUnavailableError(
+          `no worker is polling task queue ${taskQueue} at ${settings.address}: start one with ${WORKER_COMMANDS}, or leave out --no-worker so this command hosts one`,
+        );
       }
       const result = await work(client);
-      if (polled === false) process.stderr.write(`started; no worker is polling task queue ${taskQueue}, so it will be recorded when one starts: ${WORKER_COMMANDS}\n`);
+      if (polled === false)
+        process.stderr.write(`started; no worker is polling task queue ${taskQueue}, so it will be recorded when one starts: ${WORKER_COMMANDS}\n`);
       return result;
     }
     const connection = await connectWorker(settings);

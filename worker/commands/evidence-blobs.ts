@@ -16,7 +16,9 @@ const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/?((?:[A-Za-z0-9!_.*'
 export function registerEvidenceBlobsCommands(context: CliContext, evidence: Command): void {
   evidence
     .command('migrate-blobs')
-    .description("copy the filesystem store's blobs and journal to S3 (re-hashing each before and after), then verify the catalog against the copy; exit 1 on any problem. Object Lock and encryption come from evidence.blobs when it names S3")
+    .description(
+      "copy the filesystem store's blobs and journal to S3 (re-hashing each before and after), then verify the catalog against the copy; exit 1 on any problem. Object Lock and encryption come from evidence.blobs when it names S3",
+    )
     .requiredOption('--to <url>', 's3://bucket/prefix/ to copy to')
     .option('--region <region>', "the bucket's region (default: evidence.blobs.region, then the AWS chain)")
     .option('--endpoint <url>', 'an S3-compatible endpoint (default: evidence.blobs.endpoint)')
@@ -43,11 +45,16 @@ export function registerEvidenceBlobsCommands(context: CliContext, evidence: Com
         const onTarget = await EvidenceStore.open(config.dataDir, { blobs: target, log });
         const verified = await onTarget.verify();
         onTarget.close();
-        const problems = [...report.problems, ...verified.problems.filter((problem) => !report.problems.some((known) => known.evidenceId === problem.evidenceId))];
+        const problems = [
+          ...report.problems,
+          ...verified.problems.filter((problem) => !report.problems.some((known) => known.evidenceId === problem.evidenceId)),
+        ];
         context.print(
           [
             `${report.rows} evidence rows: ${report.copied} blobs copied to ${target.location}, ${report.present} already there; ${report.journalEntries} journal entries`,
-            problems.length === 0 ? `verify against ${target.location}: ok` : `FAILED: ${problems.length} problems\n${table(problems, ['evidenceId', 'problem', 'detail'])}`,
+            problems.length === 0
+              ? `verify against ${target.location}: ok`
+              : `FAILED: ${problems.length} problems\n${table(problems, ['evidenceId', 'problem', 'detail'])}`,
           ].join('\n'),
         );
         if (problems.length > 0) process.exitCode = EXIT.findings;

@@ -13,7 +13,9 @@ export function registerBundleCommands(context: CliContext, evidence: Command): 
 
   evidence
     .command('export')
-    .description("write an auditor's bundle for a period: snapshots, nonconformities, a manifest anchored in the hash chain, SHA256SUMS, and a signature when export.signingKey is set")
+    .description(
+      "write an auditor's bundle for a period: snapshots, nonconformities, a manifest anchored in the hash chain, SHA256SUMS, and a signature when export.signingKey is set",
+    )
     .requiredOption('--from <date>', 'start of the period (inclusive), e.g. 2026-01-01')
     .requiredOption('--to <date>', 'end of the period (exclusive), e.g. 2027-01-01')
     .requiredOption('--out <dir>', 'a new or empty folder to write')
@@ -39,7 +41,9 @@ export function registerBundleCommands(context: CliContext, evidence: Command): 
 
   evidence
     .command('checkpoint')
-    .description("the catalog's newest row (seq and hash) as JSON: publish it where the catalog's keepers cannot rewrite it, and bundles and the catalog can be checked against it")
+    .description(
+      "the catalog's newest row (seq and hash) as JSON: publish it where the catalog's keepers cannot rewrite it, and bundles and the catalog can be checked against it",
+    )
     .option('--out <file>', 'also write it to this file')
     .action(async (options: { out?: string }) => {
       await withRuntime(async ({ store, config }) => {
@@ -61,7 +65,9 @@ export async function verifyBundleCommand(context: CliContext, dir: string, opti
 }
 
 export function describeBundleReport(report: BundleReport): string {
-  const chain = report.chain ? `; chain rows ${report.chain.from} to ${report.chain.to}${report.chain.head ? `, head at export row ${report.chain.head.seq} (${report.chain.head.rowHash})` : ''}` : '';
+  const chain = report.chain
+    ? `; chain rows ${report.chain.from} to ${report.chain.to}${report.chain.head ? `, head at export row ${report.chain.head.seq} (${report.chain.head.rowHash})` : ''}`
+    : '';
   const anchor = report.anchor
     ? `anchored: checked against the ${report.anchor.kind === 'catalog' ? 'catalog in' : 'checkpoint'} ${report.anchor.path}`
     : 'not anchored: the bundle agrees with itself only; give --against <data folder> or a published checkpoint file';

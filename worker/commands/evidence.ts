@@ -20,7 +20,12 @@ export function registerEvidenceCommands(context: CliContext): void {
       await withRuntime(async ({ store }) => {
         const rows = await store.list({ controlId: options.control, limit: Number(options.limit) });
         if (options.json) return print(rows);
-        print(table(rows.map((row) => ({ ...row, sha256: row.sha256.slice(0, 12) })), ['id', 'controlId', 'sourceName', 'collectedAt', 'recordCount', 'sha256']));
+        print(
+          table(
+            rows.map((row) => ({ ...row, sha256: row.sha256.slice(0, 12) })),
+            ['id', 'controlId', 'sourceName', 'collectedAt', 'recordCount', 'sha256'],
+          ),
+        );
       });
     });
   evidence
@@ -36,10 +41,12 @@ export function registerEvidenceCommands(context: CliContext): void {
     });
   evidence
     .command('verify')
-    .description('check every blob against its hash, the catalog against its hash chain and journal, and the staging folder for files no run in flight will finish (exit 1 on any problem)')
+    .description(
+      'check every blob against its hash, the catalog against its hash chain and journal, and the staging folder for files no run in flight will finish (exit 1 on any problem)',
+    )
     .option('--bundle <dir>', 'verify an exported auditor bundle instead of the store')
     .option('--against <path>', 'with --bundle: a data folder (its live catalog) or a checkpoint file the bundle must agree with')
-    .option('--public-key <pem>', "with --bundle: check manifest.json.sig with this public key")
+    .option('--public-key <pem>', 'with --bundle: check manifest.json.sig with this public key')
     .option('--json', 'JSON output')
     .action(async (options: { bundle?: string; against?: string; publicKey?: string; json?: boolean }) => {
       if (options.bundle) return verifyBundleCommand(context, options.bundle, options);

@@ -7,7 +7,7 @@ export function registerLeaverCommands(context: CliContext): void {
 
   program
     .command('leavers')
-    .description("the leaver clock: per leaver and system, the last run that found the account usable and the first that found it revoked")
+    .description('the leaver clock: per leaver and system, the last run that found the account usable and the first that found it revoked')
     .option('--json', 'JSON output')
     .action(async (options: { json?: boolean }) => {
       await withRuntime(async ({ store }) => {
@@ -17,7 +17,10 @@ export function registerLeaverCommands(context: CliContext): void {
           table(
             rows.map((row) => ({
               ...row,
-              revoked: row.revokedObservedAt === null ? `not yet (usable at ${row.lastSeenActiveAt})` : `after ${row.revokedAfterHours.atLeast}-${row.revokedAfterHours.atMost} h`,
+              revoked:
+                row.revokedObservedAt === null
+                  ? `not yet (usable at ${row.lastSeenActiveAt})`
+                  : `after ${row.revokedAfterHours.atLeast}-${row.revokedAfterHours.atMost} h`,
             })),
             ['employeeId', 'tenant', 'account', 'terminationDate', 'revoked'],
           ),

@@ -3,10 +3,23 @@ import type { Command } from 'commander';
 import { completeObligation, describeOutcome, MANAGEMENT_REVIEW_ACTIVITY, type ObligationOutcome } from '../../activities/obligations.ts';
 import { parseLocalDate } from '../../core/calendar-occurrences.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { DECISION_STATUSES, ManagementReviewRefusal, ManagementReviewStore, type DecisionStatus, type ManagementReview } from '../../evidence/management-review.ts';
+import {
+  DECISION_STATUSES,
+  ManagementReviewRefusal,
+  ManagementReviewStore,
+  type DecisionStatus,
+  type ManagementReview,
+} from '../../evidence/management-review.ts';
 import { calendarOf, occurrenceWorkflows } from '../calendar.ts';
 import { renderManagementReview } from '../management-review.ts';
-import { gatherManagementReview, keepManagementReviewMinutes, keepManagementReviewPack, MANAGEMENT_REVIEW_CONTROL_ID, packHtmlOf, storedPacks } from '../management-review-data.ts';
+import {
+  gatherManagementReview,
+  keepManagementReviewMinutes,
+  keepManagementReviewPack,
+  MANAGEMENT_REVIEW_CONTROL_ID,
+  packHtmlOf,
+  storedPacks,
+} from '../management-review-data.ts';
 import type { Runtime } from '../runtime.ts';
 import { table, withTemporal, type CliContext } from './context.ts';
 import { instantOf } from './report.ts';
@@ -30,7 +43,9 @@ export function registerManagementReviewCommands(context: CliContext): void {
 
   const review = program
     .command('management-review')
-    .description('the management review pack of a period (ISO/IEC 27001 9.3): previous decisions, changes, nonconformities, monitoring, audits, risks, suppliers, training, improvement, with trend charts; kept as evidence')
+    .description(
+      'the management review pack of a period (ISO/IEC 27001 9.3): previous decisions, changes, nonconformities, monitoring, audits, risks, suppliers, training, improvement, with trend charts; kept as evidence',
+    )
     .option('--from <date>', 'start of the period (inclusive): YYYY-MM-DD (midnight in the config time zone) or ISO 8601')
     .option('--to <date>', 'end of the period (exclusive), e.g. 2027-01-01')
     .option('--out <file>', 'the HTML file to write (the pack is kept as evidence)')
@@ -71,8 +86,16 @@ export function registerManagementReviewCommands(context: CliContext): void {
           const reviews = new ManagementReviewStore(runtime.store.catalog);
           const now = new Date().toISOString();
           const open = (await reviews.openReview()) ?? (await reviews.open({ ...(await packToDiscuss(runtime, options.pack)), at: now, by: options.by }));
-          if (options.pack !== undefined && open.packEvidenceId !== options.pack) throw new ConfigError(`--pack ${options.pack}: management review ${open.id} is open on pack ${open.packEvidenceId}; close it first`);
-          const decision = await reviews.decide({ reviewId: open.id, text: options.text.trim(), owner: options.owner, dueDate: options.due, at: now, by: options.by });
+          if (options.pack !== undefined && open.packEvidenceId !== options.pack)
+            throw new ConfigError(`--pack ${options.pack}: management review ${open.id} is open on pack ${open.packEvidenceId}; close it first`);
+          const decision = await reviews.decide({
+            reviewId: open.id,
+            text: options.text.trim(),
+            owner: options.owner,
+            dueDate: options.due,
+            at: now,
+            by: options.by,
+          });
           print(`${decision.id}: recorded on ${open.id} (pack ${open.packEvidenceId}), owner ${decision.owner}, due ${decision.dueDate}`);
         }),
       );
@@ -85,10 +108,15 @@ export function registerManagementReviewCommands(context: CliContext): void {
     .requiredOption('--by <person>', 'who says so')
     .option('--note <text>', 'why, or what was done')
     .action(async (decisionId: string, options: { status: string; by: string; note?: string }) => {
-      if (!(DECISION_STATUSES as readonly string[]).includes(options.status)) throw new ConfigError(`--status ${options.status}: not one of ${DECISION_STATUSES.join(', ')}`);
+      if (!(DECISION_STATUSES as readonly string[]).includes(options.status))
+        throw new ConfigError(`--status ${options.status}: not one of ${DECISION_STATUSES.join(', ')}`);
       await withRuntime((runtime) =>
         refused(async () => {
-          const decision = await new ManagementReviewStore(runtime.store.catalog).setStatus(decisionId, options.status as DecisionStatus, { at: new Date().toISOString(), by: options.by, note: options.note });
+          const decision = await new ManagementReviewStore(runtime.store.catalog).setStatus(decisionId, options.status as DecisionStatus, {
+            at: new Date().toISOString(),
+            by: options.by,
+            note: options.note,
+          });
           print(`${decision.id}: ${decision.status}`);
         }),
       );
@@ -96,7 +124,9 @@ export function registerManagementReviewCommands(context: CliContext): void {
 
   review
     .command('close')
-    .description('hold the open review: keep its minutes (decisions and the pack) as evidence and complete the calendar\'s management-review occurrence with them')
+    .description(
+      "hold the open review: keep its minutes (decisions and the pack) as evidence and complete the calendar's management-review occurrence with them",
+    )
     .requiredOption('--by <person>', 'who chaired or records the review')
     .option('--at <date>', 'when the review was held (default: now)')
     .option('--note <text>')
@@ -108,9 +138,17 @@ export function registerManagementReviewCommands(context: CliContext): void {
       await withRuntime((runtime) =>
         refused(async () => {
           const heldAt = new Date(options.at === undefined ? Date.now() : instantOf(options.at, '--at', runtime.config.config.timezone));
-          const result = await closeReview(runtime, { by: options.by, at: heldAt.toISOString(), note: options.note, occurrenceId: options.occurrence, hostWorker: options.worker });
+          const result = await closeReview(runtime, {
+            by: options.by,
+            at: heldAt.toISOString(),
+            note: options.note,
+            occurrenceId: options.occurrence,
+            hostWorker: options.worker,
+          });
           if (options.json) return print(result);
-          print(`${result.review.id}: held ${result.review.heldAt} by ${result.review.heldBy}; ${result.decisions} decision(s); minutes kept as evidence ${result.review.minutesEvidenceId}`);
+          print(
+            `${result.review.id}: held ${result.review.heldAt} by ${result.review.heldBy}; ${result.decisions} decision(s); minutes kept as evidence ${result.review.minutesEvidenceId}`,
+          );
           print(describeOutcome(result.calendar, 'the minutes and the pack'));
         }),
       );
@@ -146,9 +184,14 @@ export function registerManagementReviewCommands(context: CliContext): void {
 async function packToDiscuss(runtime: Runtime, packId: string | undefined): Promise<{ packEvidenceId: string; period: { from: string; to: string } }> {
   const row = packId === undefined ? (await storedPacks(runtime.store))[0] : await runtime.store.get(packId);
   if (!row) {
-    throw new ConfigError(packId === undefined ? 'no management review pack is kept yet: generate one with isms management-review --from DATE --to DATE --out FILE.html' : `--pack ${packId}: no such evidence`);
+    throw new ConfigError(
+      packId === undefined
+        ? 'no management review pack is kept yet: generate one with isms management-review --from DATE --to DATE --out FILE.html'
+        : `--pack ${packId}: no such evidence`,
+    );
   }
-  if (row.controlId !== MANAGEMENT_REVIEW_CONTROL_ID || row.sourceName !== 'pack.json') throw new ConfigError(`--pack ${row.id}: not a kept management review pack (its JSON)`);
+  if (row.controlId !== MANAGEMENT_REVIEW_CONTROL_ID || row.sourceName !== 'pack.json')
+    throw new ConfigError(`--pack ${row.id}: not a kept management review pack (its JSON)`);
   const discussed = await new ManagementReviewStore(runtime.store.catalog).reviewOfPack(row.id);
   if (discussed?.heldAt) throw new ConfigError(`--pack ${row.id}: management review ${discussed.id} was held; generate a new pack for the next review`);
   const period = row.provenance['period'] as { from: string; to: string };
@@ -165,7 +208,10 @@ export interface ClosedReview {
  * Holds the open review (or retries the calendar for a held one that has not completed its occurrence yet): keeps
  * the minutes, then completes the management-review occurrence through its workflow's Update.
  */
-export async function closeReview(runtime: Runtime, input: { by: string; at: string; note?: string; occurrenceId?: string; hostWorker: boolean }): Promise<ClosedReview> {
+export async function closeReview(
+  runtime: Runtime,
+  input: { by: string; at: string; note?: string; occurrenceId?: string; hostWorker: boolean },
+): Promise<ClosedReview> {
   const reviews = new ManagementReviewStore(runtime.store.catalog);
   const pending = (await reviews.openReview()) ?? (await reviews.list()).findLast((entry) => entry.heldAt !== null && entry.occurrenceId === null);
   if (!pending) throw new ConfigError('no management review is open: record its decisions first (isms management-review decide)');
@@ -181,7 +227,12 @@ export async function closeReview(runtime: Runtime, input: { by: string; at: str
         at: input.at,
         by: input.by,
         note: input.note,
-        minutesEvidenceId: (await keepManagementReviewMinutes(runtime.store, { ...pending, heldAt: input.at, heldBy: input.by, note: input.note ?? null }, decisions, { json: packJson, html: packHtml })).id,
+        minutesEvidenceId: (
+          await keepManagementReviewMinutes(runtime.store, { ...pending, heldAt: input.at, heldBy: input.by, note: input.note ?? null }, decisions, {
+            json: packJson,
+            html: packHtml,
+          })
+        ).id,
       });
   const record = {
     activityId: MANAGEMENT_REVIEW_ACTIVITY,
@@ -192,7 +243,9 @@ export async function closeReview(runtime: Runtime, input: { by: string; at: str
     evidence: [{ evidenceId: held.minutesEvidenceId! }, { name: 'management review pack', evidenceId: packHtml.id }],
   };
   const calendar: ObligationOutcome = calendarOf(runtime).activities.has(MANAGEMENT_REVIEW_ACTIVITY)
-    ? await withTemporal(runtime, input.hostWorker, (client) => completeObligation({ config: runtime.config, store: runtime.store, occurrences: occurrenceWorkflows(client, runtime.config) }, record))
+    ? await withTemporal(runtime, input.hostWorker, (client) =>
+        completeObligation({ config: runtime.config, store: runtime.store, occurrences: occurrenceWorkflows(client, runtime.config) }, record),
+      )
     : { outcome: 'no-activity', activityId: MANAGEMENT_REVIEW_ACTIVITY };
   if (calendar.outcome === 'completed' || calendar.outcome === 'already-done') await reviews.completedOccurrence(held.id, calendar.occurrenceId);
   return { review: (await reviews.get(held.id))!, decisions: decisions.length, calendar };

@@ -38,17 +38,19 @@ export function registerNonconformityCommands(context: CliContext): void {
     .option('--root-cause <text>')
     .option('--corrective-action <text>')
     .option('--due <date>', 'due date of the corrective action')
-    .action(async (id: string, options: { status: NonconformityStatus; by: string; note?: string; rootCause?: string; correctiveAction?: string; due?: string }) => {
-      await withRuntime(async ({ register }) => {
-        const updated = await register.transition(id, options.status, {
-          actor: options.by,
-          at: new Date().toISOString(),
-          note: options.note,
-          rootCause: options.rootCause,
-          correctiveAction: options.correctiveAction,
-          dueDate: options.due,
+    .action(
+      async (id: string, options: { status: NonconformityStatus; by: string; note?: string; rootCause?: string; correctiveAction?: string; due?: string }) => {
+        await withRuntime(async ({ register }) => {
+          const updated = await register.transition(id, options.status, {
+            actor: options.by,
+            at: new Date().toISOString(),
+            note: options.note,
+            rootCause: options.rootCause,
+            correctiveAction: options.correctiveAction,
+            dueDate: options.due,
+          });
+          print(`${updated.id}: ${updated.status}`);
         });
-        print(`${updated.id}: ${updated.status}`);
-      });
-    });
+      },
+    );
 }

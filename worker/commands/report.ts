@@ -12,12 +12,14 @@ export function registerReportCommands(context: CliContext): void {
 
   program
     .command('report')
-    .description('the audit-readiness report of a period: coverage heatmap, control status, nonconformity log, remediation times, leaver clock, calendar and audit dates, as one self-contained HTML file')
+    .description(
+      'the audit-readiness report of a period: coverage heatmap, control status, nonconformity log, remediation times, leaver clock, calendar and audit dates, as one self-contained HTML file',
+    )
     .requiredOption('--from <date>', 'start of the period (inclusive): YYYY-MM-DD (midnight in the config time zone) or ISO 8601')
     .requiredOption('--to <date>', 'end of the period (exclusive), e.g. 2027-01-01')
     .option('--out <file>', 'the HTML file to write')
     .option('--json', 'print the gathered data as JSON instead of writing HTML')
-    .option('--framework <framework>', 'label and group the controls by this framework\'s ids: iso27001:2022 (default), soc2, nist-csf-2.0', 'iso27001:2022')
+    .option('--framework <framework>', "label and group the controls by this framework's ids: iso27001:2022 (default), soc2, nist-csf-2.0", 'iso27001:2022')
     .action(async (options: { from: string; to: string; out?: string; json?: boolean; framework: string }) => {
       if (!options.out && !options.json) throw new ConfigError('report: --out <file.html> is required (or --json to print the data)');
       const framework = frameworkOption(options.framework);

@@ -97,10 +97,17 @@ export function registerReviewCommands(context: CliContext): void {
       await withRuntime(async (runtime) => {
         try {
           // The decision that completes the lists closes the campaign: that happens on this worker, not on the next one to start.
-          const result = await withTemporal(runtime, options.worker, (client) => decideReview(client, campaignId, { entries, decision: options.decision, by: options.by, reason: options.reason }), {
-            settle: [campaignId],
-          });
-          print(`${campaignId}: ${result.decision} recorded on entr${result.entries.length === 1 ? 'y' : 'ies'} ${result.entries.join(', ')}; ${result.undecided} undecided`);
+          const result = await withTemporal(
+            runtime,
+            options.worker,
+            (client) => decideReview(client, campaignId, { entries, decision: options.decision, by: options.by, reason: options.reason }),
+            {
+              settle: [campaignId],
+            },
+          );
+          print(
+            `${campaignId}: ${result.decision} recorded on entr${result.entries.length === 1 ? 'y' : 'ies'} ${result.entries.join(', ')}; ${result.undecided} undecided`,
+          );
         } catch (error) {
           if (!(error instanceof ReviewRefusal)) throw error;
           process.stderr.write(`${campaignId}: decision refused: ${error.message}\n`);
@@ -122,10 +129,25 @@ function flagsOf(entry: ReviewEntry): string[] {
   ].filter(Boolean);
 }
 
-function describeCampaign(campaign: { id: string; status: string; openedAt: string; dueAt: string; entryCount: number; undecided: number; missingSources: string[]; reportEvidenceIds: string[] }, entries: readonly ReviewEntry[]): string {
+function describeCampaign(
+  campaign: {
+    id: string;
+    status: string;
+    openedAt: string;
+    dueAt: string;
+    entryCount: number;
+    undecided: number;
+    missingSources: string[];
+    reportEvidenceIds: string[];
+  },
+  entries: readonly ReviewEntry[],
+): string {
   return [
     `${campaign.id}: ${campaign.status}, opened ${campaign.openedAt}, due ${campaign.dueAt}; ${campaign.entryCount} entries, ${campaign.undecided} undecided`,
-    ...reviewListsOf(entries).map((list) => `  ${list.system} (reviewer ${list.reviewer}): ${list.entries.length} accounts, ${list.entries.filter((entry) => entry.decision === null).length} undecided`),
+    ...reviewListsOf(entries).map(
+      (list) =>
+        `  ${list.system} (reviewer ${list.reviewer}): ${list.entries.length} accounts, ${list.entries.filter((entry) => entry.decision === null).length} undecided`,
+    ),
     ...(campaign.missingSources.length > 0 ? [`  not reviewed (evidence gap): ${campaign.missingSources.join(', ')}`] : []),
     `  exports kept as evidence: ${campaign.reportEvidenceIds.join(', ') || 'none yet'}`,
   ].join('\n');

@@ -24,7 +24,9 @@ export function registerRunCommand(context: CliContext): void {
           summary = await runControlHosted(runtime, temporalSettings(), controlId, occurrence);
         } else {
           const workflowId = manualWorkflowIdOf(controlId, occurrenceOf(occurrence));
-          process.stderr.write(`${workflowId}: starting on task queue ${runtime.config.config.temporal.taskQueue}; a deployed worker runs it, with that worker's config and data folder\n`);
+          process.stderr.write(
+            `${workflowId}: starting on task queue ${runtime.config.config.temporal.taskQueue}; a deployed worker runs it, with that worker's config and data folder\n`,
+          );
           summary = await withClient((client) => runControl(client, runtime.config, controlId, occurrence));
         }
         print(options.json ? summary : describeRun(summary));
@@ -39,7 +41,10 @@ export function describeRun(summary: ControlRunSummary): string {
     `${summary.controlId}: ${summary.status.toUpperCase()} (${summary.runId})`,
     ...summary.evidence.map((ref) => `  evidence ${ref.id} ${ref.sourceName}: ${ref.recordCount} records, sha256 ${ref.sha256.slice(0, 16)}…`),
     ...summary.gaps.map((gap) => `  evidence gap ${gap.sourceName}: ${gap.errorType}: ${gap.reason}`),
-    ...summary.checks.map((check) => `  check ${check.checkId}: ${check.status}${check.deviations ? ` (${check.deviations} deviations)` : ''}${check.message ? ` — ${check.message}` : ''}`),
+    ...summary.checks.map(
+      (check) =>
+        `  check ${check.checkId}: ${check.status}${check.deviations ? ` (${check.deviations} deviations)` : ''}${check.message ? ` — ${check.message}` : ''}`,
+    ),
     `  nonconformities: ${nc.opened.length} opened, ${nc.reopened.length} reopened, ${nc.stillObserved.length} still observed, ${nc.noLongerObserved.length} no longer observed`,
   ];
   return lines.join('\n');

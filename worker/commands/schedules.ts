@@ -16,7 +16,10 @@ export function registerScheduleCommands(context: CliContext): void {
     .action(async (options: { dryRun?: boolean }) => {
       const loaded = await loadConfig(configFile(), defaultRegistries);
       await withClient(async (client) => {
-        const changes = [...(await syncSchedules(client, loaded, { dryRun: options.dryRun })), ...(await syncReviewSchedules(client, loaded, { dryRun: options.dryRun }))];
+        const changes = [
+          ...(await syncSchedules(client, loaded, { dryRun: options.dryRun })),
+          ...(await syncReviewSchedules(client, loaded, { dryRun: options.dryRun })),
+        ];
         changes.push(...(await syncCalendarSchedules(client, loaded, { dryRun: options.dryRun })));
         print(table(changes, ['action', 'scheduleId', 'detail']));
         if (options.dryRun) print('(dry run: nothing changed)');
@@ -29,7 +32,12 @@ export function registerScheduleCommands(context: CliContext): void {
       await withClient(async (client) => {
         const listings = await listSchedules(client);
         if (options.json) return print(listings);
-        print(table(listings.map((entry) => ({ ...entry, paused: entry.paused ? 'paused' : '', next: entry.nextRuns[0] ?? '' })), ['scheduleId', 'kind', 'paused', 'next', 'note']));
+        print(
+          table(
+            listings.map((entry) => ({ ...entry, paused: entry.paused ? 'paused' : '', next: entry.nextRuns[0] ?? '' })),
+            ['scheduleId', 'kind', 'paused', 'next', 'note'],
+          ),
+        );
       });
     });
 }

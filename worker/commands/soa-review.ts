@@ -30,8 +30,10 @@ export function registerSoaReviewCommand(context: CliContext): void {
         const reviewedAt = new Date(options.at === undefined ? Date.now() : instantOf(options.at, '--at', runtime.config.config.timezone)).toISOString();
         const [latest] = await storedSoas(runtime.store);
         if (!latest) throw new ConfigError('soa review: no SoA is kept yet; `isms soa --out FILE` generates and keeps one');
-        const rendered = await runtime.store.findCommitted(latest.runId, 'soa.html') ?? await runtime.store.findCommitted(latest.runId, 'soa.csv');
-        const evidence = rendered ? [{ evidenceId: rendered.id }, { name: 'statement of applicability (JSON)', evidenceId: latest.id }] : [{ evidenceId: latest.id }];
+        const rendered = (await runtime.store.findCommitted(latest.runId, 'soa.html')) ?? (await runtime.store.findCommitted(latest.runId, 'soa.csv'));
+        const evidence = rendered
+          ? [{ evidenceId: rendered.id }, { name: 'statement of applicability (JSON)', evidenceId: latest.id }]
+          : [{ evidenceId: latest.id }];
         const outcome: ObligationOutcome = calendarOf(runtime).activities.has(SOA_REVIEW_ACTIVITY)
           ? await withTemporal(runtime, options.worker, (client) =>
               completeObligation(

@@ -41,10 +41,18 @@ export function registerSoaCommands(context: CliContext): void {
     .action(async (options: { json?: boolean }) => {
       await withRuntime(async ({ store }) => {
         const [latest, previous] = await storedSoas(store);
-        if (!latest || !previous) throw new ConfigError(`soa diff: ${latest ? 'one SoA is' : 'no SoA is'} kept so far; \`isms soa --out FILE\` generates and keeps one`);
+        if (!latest || !previous)
+          throw new ConfigError(`soa diff: ${latest ? 'one SoA is' : 'no SoA is'} kept so far; \`isms soa --out FILE\` generates and keeps one`);
         const changes = diffSoa(await readStoredSoa(store, previous), await readStoredSoa(store, latest));
-        if (options.json) return print({ before: { evidenceId: previous.id, generatedAt: previous.collectedAt }, after: { evidenceId: latest.id, generatedAt: latest.collectedAt }, changes });
-        print(`SoA ${previous.id} (${previous.collectedAt}) -> ${latest.id} (${latest.collectedAt}): ${changes.length === 0 ? 'no changes' : changedControls(changes)}`);
+        if (options.json)
+          return print({
+            before: { evidenceId: previous.id, generatedAt: previous.collectedAt },
+            after: { evidenceId: latest.id, generatedAt: latest.collectedAt },
+            changes,
+          });
+        print(
+          `SoA ${previous.id} (${previous.collectedAt}) -> ${latest.id} (${latest.collectedAt}): ${changes.length === 0 ? 'no changes' : changedControls(changes)}`,
+        );
         if (changes.length > 0) print(table(changes, ['control', 'field', 'before', 'after']));
       });
     });

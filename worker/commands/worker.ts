@@ -46,7 +46,13 @@ export function registerDevCommand(context: CliContext): void {
     .action(async (options: { port?: string; ui?: boolean; once?: boolean }) => {
       await withRuntime(async (runtime) => {
         const started = Date.now();
-        const server = await startDevServer({ dbFile: path.join(runtime.config.dataDir, 'temporal.db'), port: options.port ? Number(options.port) : undefined, preferredPort: DEFAULT_TEMPORAL_PORT, ui: options.ui, log });
+        const server = await startDevServer({
+          dbFile: path.join(runtime.config.dataDir, 'temporal.db'),
+          port: options.port ? Number(options.port) : undefined,
+          preferredPort: DEFAULT_TEMPORAL_PORT,
+          ui: options.ui,
+          log,
+        });
         let worker: Worker | undefined;
         try {
           const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
@@ -55,15 +61,21 @@ export function registerDevCommand(context: CliContext): void {
           const client = server.env.client;
           const changes = [...(await syncSchedules(client, runtime.config)), ...(await syncReviewSchedules(client, runtime.config))];
           changes.push(...(await syncCalendarSchedules(client, runtime.config)));
-          print(`Temporal dev server at ${server.address}${server.address.endsWith(`:${DEFAULT_TEMPORAL_PORT}`) ? '' : ` (other isms commands reach it with TEMPORAL_ADDRESS=${server.address})`}; schedules: ${changes.map((change) => `${change.scheduleId} ${change.action}`).join(', ')}`);
+          print(
+            `Temporal dev server at ${server.address}${server.address.endsWith(`:${DEFAULT_TEMPORAL_PORT}`) ? '' : ` (other isms commands reach it with TEMPORAL_ADDRESS=${server.address})`}; schedules: ${changes.map((change) => `${change.scheduleId} ${change.action}`).join(', ')}`,
+          );
           const opened = await openCurrentOccurrences(client, runtime.config);
-          print(`calendar: ${opened.length} occurrence${opened.length === 1 ? '' : 's'} opened now${opened.length ? ` (${opened.join(', ')})` : ''}; \`isms calendar\` lists them all`);
+          print(
+            `calendar: ${opened.length} occurrence${opened.length === 1 ? '' : 's'} opened now${opened.length ? ` (${opened.join(', ')})` : ''}; \`isms calendar\` lists them all`,
+          );
           const summaries = await Promise.all([...runtime.config.controls.keys()].map((controlId) => runControl(client, runtime.config, controlId)));
           for (const summary of summaries) print(describeRun(summary));
           const verify = await runtime.store.verify({ runInFlight: runsInFlight(runtime.register, async () => client) });
           const open = await runtime.register.list({ status: 'open' });
           print(`\nOpen nonconformities:\n${table(open, ['id', 'severity', 'controlId', 'title'])}\n`);
-          print(`evidence: ${verify.checked} rows, ${verify.ok ? 'verified' : `${verify.problems.length} problems`}; open nonconformities: ${(await runtime.register.list({ status: 'open' })).length}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          print(
+            `evidence: ${verify.checked} rows, ${verify.ok ? 'verified' : `${verify.problems.length} problems`}; open nonconformities: ${(await runtime.register.list({ status: 'open' })).length}; took ${((Date.now() - started) / 1000).toFixed(1)} s`,
+          );
           if (options.once) {
             worker.shutdown();
           } else {

@@ -1,7 +1,26 @@
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { jsonEvents, type JsonReading } from '../json-stream.ts';
-import { CvssScore, finding, printable, readJsonExport, ScanTally, scannerName, scanTimeOf, SeverityWord, SOURCE, timeFields, validate, type JsonScanFormat, type JsonShape, type ParseOptions, type ScannerRecord, type ScanTime, type TallyEntry, type Warn } from './shared.ts';
+import {
+  CvssScore,
+  finding,
+  printable,
+  readJsonExport,
+  ScanTally,
+  scannerName,
+  scanTimeOf,
+  SeverityWord,
+  SOURCE,
+  timeFields,
+  validate,
+  type JsonScanFormat,
+  type JsonShape,
+  type ParseOptions,
+  type ScannerRecord,
+  type ScanTime,
+  type TallyEntry,
+  type Warn,
+} from './shared.ts';
 
 const GrypeCvss = z.object({
   source: z.string().optional(),
@@ -28,7 +47,10 @@ const GrypeMatch = z.object({
     cvss: z.array(GrypeCvss).nullable().optional(),
     fix: z.object({ versions: z.array(z.string()).nullable().optional(), state: z.string() }).optional(),
   }),
-  relatedVulnerabilities: z.array(z.object({ id: z.string(), description: z.string().optional(), cvss: z.array(GrypeCvss).nullable().optional() })).nullable().optional(),
+  relatedVulnerabilities: z
+    .array(z.object({ id: z.string(), description: z.string().optional(), cvss: z.array(GrypeCvss).nullable().optional() }))
+    .nullable()
+    .optional(),
   artifact: z.object({
     name: z.string().min(1),
     version: z.string(),
@@ -121,30 +143,34 @@ function grypeReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
           const related = match.relatedVulnerabilities ?? [];
           const description = vulnerability.description ?? related.find((entry) => entry.description !== undefined)?.description;
           scan.findingCount += 1;
-          return finding({
-            scanner,
-            id: vulnerability.id,
-            title: description ?? `${vulnerability.id} in ${artifact.name} ${artifact.version}`,
-            severity,
-            cvss: grypeCvss(
-              vulnerability.cvss ?? [],
-              related.flatMap((entry) => entry.cvss ?? []),
-            ),
-            asset,
-            location: artifact.version === '' ? artifact.name : `${artifact.name}@${artifact.version}`,
-            ...timeFields(time),
-            fixAvailable: grypeFixAvailable(vulnerability.fix),
-            raw: {
-              format: 'grype',
-              severity: vulnerability.severity,
-              namespace: vulnerability.namespace ?? null,
-              fixState: vulnerability.fix?.state ?? null,
-              fixVersions: vulnerability.fix?.versions ?? [],
-              artifactType: artifact.type ?? null,
-              purl: artifact.purl === undefined ? null : printable(artifact.purl),
-              relatedVulnerabilities: related.map((entry) => entry.id),
+          return finding(
+            {
+              scanner,
+              id: vulnerability.id,
+              title: description ?? `${vulnerability.id} in ${artifact.name} ${artifact.version}`,
+              severity,
+              cvss: grypeCvss(
+                vulnerability.cvss ?? [],
+                related.flatMap((entry) => entry.cvss ?? []),
+              ),
+              asset,
+              location: artifact.version === '' ? artifact.name : `${artifact.name}@${artifact.version}`,
+              ...timeFields(time),
+              fixAvailable: grypeFixAvailable(vulnerability.fix),
+              raw: {
+                format: 'grype',
+                severity: vulnerability.severity,
+                namespace: vulnerability.namespace ?? null,
+                fixState: vulnerability.fix?.state ?? null,
+                fixVersions: vulnerability.fix?.versions ?? [],
+                artifactType: artifact.type ?? null,
+                purl: artifact.purl === undefined ? null : printable(artifact.purl),
+                relatedVulnerabilities: related.map((entry) => entry.id),
+              },
             },
-          }, origin, warn);
+            origin,
+            warn,
+          );
         },
         context() {},
         *finish() {

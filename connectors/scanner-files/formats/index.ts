@@ -32,14 +32,25 @@ export function formatNamed(name: ScanFormat): ScanFormatDefinition {
 }
 
 /** `readJsonExport` of the JSON format named. */
-export function readScanJson(format: ScanFormat, pass: JsonPass, origin: string, options: ParseOptions = {}, context?: JsonSkeleton): AsyncGenerator<ScannerRecord> {
+export function readScanJson(
+  format: ScanFormat,
+  pass: JsonPass,
+  origin: string,
+  options: ParseOptions = {},
+  context?: JsonSkeleton,
+): AsyncGenerator<ScannerRecord> {
   const definition = formatNamed(format);
   if (definition.container !== 'json') throw new Error(`${format} is not a JSON format`);
   return readJsonExport(definition, pass, origin, options, context);
 }
 
 /** Streams an XML scan document of a known format. */
-export function parseScanXml(format: ScanFormat, chunks: AsyncIterable<string | Uint8Array>, origin: string, options: ParseOptions = {}): AsyncGenerator<ScannerRecord> {
+export function parseScanXml(
+  format: ScanFormat,
+  chunks: AsyncIterable<string | Uint8Array>,
+  origin: string,
+  options: ParseOptions = {},
+): AsyncGenerator<ScannerRecord> {
   const definition = formatNamed(format);
   if (definition.container !== 'xml') throw new Error(`${format} is not an XML format`);
   return definition.parse(chunks, origin, options);

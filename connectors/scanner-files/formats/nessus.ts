@@ -1,7 +1,26 @@
 import { z } from 'zod';
 import type { Severity } from '../../../core/records.ts';
 import { detached, streamXml, type XmlElement, type XmlPlan } from '../xml-stream.ts';
-import { cut, excerpt, finding, instantText, malformed, onceWarner, quoted, ScanTally, scanTimeOf, ScoreText, SOURCE, timeFields, validate, type ParseOptions, type ScannerRecord, type ScanTime, type TallyEntry, type XmlScanFormat } from './shared.ts';
+import {
+  cut,
+  excerpt,
+  finding,
+  instantText,
+  malformed,
+  onceWarner,
+  quoted,
+  ScanTally,
+  scanTimeOf,
+  ScoreText,
+  SOURCE,
+  timeFields,
+  validate,
+  type ParseOptions,
+  type ScannerRecord,
+  type ScanTime,
+  type TallyEntry,
+  type XmlScanFormat,
+} from './shared.ts';
 
 const NESSUS_ROOT = 'NessusClientData_v2';
 const NESSUS_SEVERITY: Record<string, Severity> = { '0': 'info', '1': 'low', '2': 'medium', '3': 'high', '4': 'critical' };
@@ -136,7 +155,8 @@ export async function* parseNessus(chunks: AsyncIterable<string | Uint8Array>, o
 
   for await (const event of streamXml(chunks, origin, nessusPlan, { maxValueBytes: options.maxValueBytes, warn })) {
     if (event.type === 'start') {
-      if (event.path.length === 1 && event.path[0] !== NESSUS_ROOT) throw malformed(origin, `the root element is <${cut(event.path[0]!)}>, not <${NESSUS_ROOT}>`);
+      if (event.path.length === 1 && event.path[0] !== NESSUS_ROOT)
+        throw malformed(origin, `the root element is <${cut(event.path[0]!)}>, not <${NESSUS_ROOT}>`);
       if (event.path.length === 2) reportName = event.attributes.name === undefined ? null : detached(event.attributes.name);
       if (event.path.length === 3) {
         const name = event.attributes.name?.trim();
@@ -156,35 +176,45 @@ export async function* parseNessus(chunks: AsyncIterable<string | Uint8Array>, o
         continue;
       }
       const scan = openHost(host);
-      const item = validate(NessusReportItem, nessusItemFields(element), origin, ['ReportHost', host.index, 'ReportItem', host.items], `ReportHost ${quoted(host.name)}`);
+      const item = validate(
+        NessusReportItem,
+        nessusItemFields(element),
+        origin,
+        ['ReportHost', host.index, 'ReportItem', host.items],
+        `ReportHost ${quoted(host.name)}`,
+      );
       host.items += 1;
       scan.findingCount += 1;
       const port = `${item['@port']}/${item['@protocol']}`;
       const pluginName = item['@pluginName'] ?? '';
-      yield finding({
-        scanner: 'nessus',
-        id: item['@pluginID'],
-        // Plugin 0 items are the port scanner's open-port entries, which carry no name.
-        title: pluginName !== '' ? pluginName : `Open port ${port} (${item['@svc_name'] ?? 'unknown service'})`,
-        severity: NESSUS_SEVERITY[item['@severity']]!,
-        cvss: item.cvss3_base_score ?? null,
-        asset: options.asset ?? host.name,
-        location: port,
-        ...timeFields(host.time!),
-        fixAvailable: item.patch_publication_date !== undefined && item.patch_publication_date.trim() !== '' ? true : 'unknown',
-        raw: {
-          format: 'nessus',
-          host: host.name,
-          severity: Number(item['@severity']),
-          pluginFamily: item['@pluginFamily'] || null,
-          svcName: item['@svc_name'] || null,
-          riskFactor: item.risk_factor ?? null,
-          cves: item.cve,
-          cvss2: item.cvss_base_score ?? null,
-          cvss3Vector: item.cvss3_vector ?? null,
-          synopsis: excerpt(item.synopsis),
+      yield finding(
+        {
+          scanner: 'nessus',
+          id: item['@pluginID'],
+          // Plugin 0 items are the port scanner's open-port entries, which carry no name.
+          title: pluginName !== '' ? pluginName : `Open port ${port} (${item['@svc_name'] ?? 'unknown service'})`,
+          severity: NESSUS_SEVERITY[item['@severity']]!,
+          cvss: item.cvss3_base_score ?? null,
+          asset: options.asset ?? host.name,
+          location: port,
+          ...timeFields(host.time!),
+          fixAvailable: item.patch_publication_date !== undefined && item.patch_publication_date.trim() !== '' ? true : 'unknown',
+          raw: {
+            format: 'nessus',
+            host: host.name,
+            severity: Number(item['@severity']),
+            pluginFamily: item['@pluginFamily'] || null,
+            svcName: item['@svc_name'] || null,
+            riskFactor: item.risk_factor ?? null,
+            cves: item.cve,
+            cvss2: item.cvss_base_score ?? null,
+            cvss3Vector: item.cvss3_vector ?? null,
+            synopsis: excerpt(item.synopsis),
+          },
         },
-      }, origin, warn);
+        origin,
+        warn,
+      );
     }
   }
   if (hosts === 0) warn(`${SOURCE}: ${origin}: the Nessus report has no ReportHost, so it proves no scan of any asset`);

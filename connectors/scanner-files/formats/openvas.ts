@@ -1,7 +1,23 @@
 import { z } from 'zod';
 import type { Severity } from '../../../core/records.ts';
 import { childOf, childText, detached, streamXml, type XmlElement, type XmlPlan } from '../xml-stream.ts';
-import { cut, finding, malformed, onceWarner, ScanTally, scanTimeOf, ScoreText, severityOfScore, SOURCE, timeFields, validate, type ParseOptions, type ScannerRecord, type ScanTime, type XmlScanFormat } from './shared.ts';
+import {
+  cut,
+  finding,
+  malformed,
+  onceWarner,
+  ScanTally,
+  scanTimeOf,
+  ScoreText,
+  severityOfScore,
+  SOURCE,
+  timeFields,
+  validate,
+  type ParseOptions,
+  type ScannerRecord,
+  type ScanTime,
+  type XmlScanFormat,
+} from './shared.ts';
 
 const OPENVAS_ROOTS = new Set(['report', 'get_reports_response']);
 
@@ -13,7 +29,21 @@ function belowInnerReport(path: readonly string[]): readonly string[] | undefine
 }
 
 /** The elements of a result whose text is read (openVasResultFields); the description and the like are never built. */
-const OPENVAS_RESULT_TEXT = new Set(['name', 'host', 'host/hostname', 'port', 'threat', 'severity', 'qod/value', 'nvt/name', 'nvt/family', 'nvt/cvss_base', 'nvt/tags', 'nvt/cve', 'nvt/severities/severity/score']);
+const OPENVAS_RESULT_TEXT = new Set([
+  'name',
+  'host',
+  'host/hostname',
+  'port',
+  'threat',
+  'severity',
+  'qod/value',
+  'nvt/name',
+  'nvt/family',
+  'nvt/cvss_base',
+  'nvt/tags',
+  'nvt/cve',
+  'nvt/severities/severity/score',
+]);
 
 const openVasPlan: XmlPlan = {
   capture: (path) => {
@@ -102,7 +132,10 @@ function openVasResultFields(result: XmlElement): Record<string, unknown> {
       tags: childText(nvt, 'tags'),
       solutionType: trimmed(childOf(nvt, 'solution')?.attributes.type) ?? nvtTag(childText(nvt, 'tags'), 'solution_type'),
       cvssV3: trimmed(childText(v3, 'score')),
-      cves: [...refs.filter((ref) => ref.name === 'ref' && ref.attributes.type?.toLowerCase() === 'cve' && ref.attributes.id).map((ref) => ref.attributes.id!), ...legacy],
+      cves: [
+        ...refs.filter((ref) => ref.name === 'ref' && ref.attributes.type?.toLowerCase() === 'cve' && ref.attributes.id).map((ref) => ref.attributes.id!),
+        ...legacy,
+      ],
     },
   };
 }
@@ -162,7 +195,8 @@ export async function* parseOpenVas(chunks: AsyncIterable<string | Uint8Array>, 
 
   for await (const event of streamXml(chunks, origin, openVasPlan, { maxValueBytes: options.maxValueBytes, warn })) {
     if (event.type === 'start') {
-      if (event.path.length === 1 && !OPENVAS_ROOTS.has(event.path[0]!)) throw malformed(origin, `the root element is <${cut(event.path[0]!)}>, not an OpenVAS <report>`);
+      if (event.path.length === 1 && !OPENVAS_ROOTS.has(event.path[0]!))
+        throw malformed(origin, `the root element is <${cut(event.path[0]!)}>, not an OpenVAS <report>`);
       if (event.path.length > 1 && event.attributes.id !== undefined) reportId = detached(event.attributes.id);
       continue;
     }
@@ -179,32 +213,40 @@ export async function* parseOpenVas(chunks: AsyncIterable<string | Uint8Array>, 
       const { nvt } = result;
       const threat = result.threat === undefined ? undefined : OPENVAS_THREAT.get(result.threat.toLowerCase());
       const severity = result.severity !== undefined ? severityOfScore(result.severity) : threat;
-      if (severity === undefined) throw malformed(origin, `field results[${results - 1}].severity: the result has neither a numeric severity nor a known threat (${cut(result.threat ?? 'none')})`);
+      if (severity === undefined)
+        throw malformed(
+          origin,
+          `field results[${results - 1}].severity: the result has neither a numeric severity nor a known threat (${cut(result.threat ?? 'none')})`,
+        );
       const scan = scanOf(result.host);
       scan.findingCount += 1;
       const vector = nvtTag(nvt.tags, 'cvss_base_vector');
-      yield finding({
-        scanner: 'openvas',
-        id: nvt['@oid'],
-        title: nvt.name ?? result.name ?? nvt['@oid'],
-        severity,
-        cvss: nvt.cvssV3 ?? (vector?.startsWith('CVSS:3') && nvt.cvss_base !== undefined && nvt.cvss_base >= 0 && nvt.cvss_base <= 10 ? nvt.cvss_base : null),
-        asset: options.asset ?? result.host,
-        location: result.port ?? '',
-        ...timeFields(scanTime()),
-        fixAvailable: openVasFixAvailable(nvt.solutionType),
-        raw: {
-          format: 'openvas',
-          resultId: result['@id'] ?? null,
-          hostname: result.hostname ?? null,
-          threat: result.threat ?? null,
-          severityScore: result.severity ?? null,
-          qod: result.qod === undefined ? null : Number(result.qod),
-          nvtFamily: nvt.family ?? null,
-          solutionType: nvt.solutionType ?? null,
-          cves: nvt.cves,
+      yield finding(
+        {
+          scanner: 'openvas',
+          id: nvt['@oid'],
+          title: nvt.name ?? result.name ?? nvt['@oid'],
+          severity,
+          cvss: nvt.cvssV3 ?? (vector?.startsWith('CVSS:3') && nvt.cvss_base !== undefined && nvt.cvss_base >= 0 && nvt.cvss_base <= 10 ? nvt.cvss_base : null),
+          asset: options.asset ?? result.host,
+          location: result.port ?? '',
+          ...timeFields(scanTime()),
+          fixAvailable: openVasFixAvailable(nvt.solutionType),
+          raw: {
+            format: 'openvas',
+            resultId: result['@id'] ?? null,
+            hostname: result.hostname ?? null,
+            threat: result.threat ?? null,
+            severityScore: result.severity ?? null,
+            qod: result.qod === undefined ? null : Number(result.qod),
+            nvtFamily: nvt.family ?? null,
+            solutionType: nvt.solutionType ?? null,
+            cves: nvt.cves,
+          },
         },
-      }, origin, warn);
+        origin,
+        warn,
+      );
     }
   }
   for (const host of hosts) scanOf(host);

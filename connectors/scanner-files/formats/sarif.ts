@@ -3,7 +3,27 @@ import { z } from 'zod';
 import type { Severity } from '../../../core/records.ts';
 import { formatPath } from '../../../core/zod-issues.ts';
 import { jsonEvents, type JsonKey, type JsonReading } from '../json-stream.ts';
-import { excerpt, finding, isoInstant, malformed, readJsonExport, ScanTally, scannerName, scanTimeOf, severityOfScore, severityOfWord, timeFields, validate, type JsonScanFormat, type JsonShape, type ParseOptions, type ScannerRecord, type ScanTime, type TallyEntry, type Warn } from './shared.ts';
+import {
+  excerpt,
+  finding,
+  isoInstant,
+  malformed,
+  readJsonExport,
+  ScanTally,
+  scannerName,
+  scanTimeOf,
+  severityOfScore,
+  severityOfWord,
+  timeFields,
+  validate,
+  type JsonScanFormat,
+  type JsonShape,
+  type ParseOptions,
+  type ScannerRecord,
+  type ScanTime,
+  type TallyEntry,
+  type Warn,
+} from './shared.ts';
 
 const SarifLevel = z.enum(['none', 'note', 'warning', 'error']);
 type SarifLevel = z.infer<typeof SarifLevel>;
@@ -254,26 +274,26 @@ function sarifReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
           scan.findingCount += 1;
           return finding(
             {
-            scanner,
-            id,
-            title: rule?.shortDescription?.text ?? result.message?.text ?? rule?.name ?? id,
-            severity,
-            cvss: null,
-            asset,
-            location: sarifLocation(result, run),
-            ...timeFields(time),
-            fixAvailable: result.fixes !== undefined && result.fixes.length > 0 ? true : 'unknown',
-            raw: {
-              format: 'sarif',
-              tool: run.tool.driver.name,
-              ruleId: id,
-              level,
-              securitySeverity,
-              message: excerpt(result.message?.text),
-              ...(result.kind !== undefined && result.kind !== 'fail' ? { kind: result.kind } : {}),
-              ...(result.suppressions !== undefined && result.suppressions.length > 0 ? { suppressed: true } : {}),
-              ...(result.baselineState !== undefined ? { baselineState: result.baselineState } : {}),
-            },
+              scanner,
+              id,
+              title: rule?.shortDescription?.text ?? result.message?.text ?? rule?.name ?? id,
+              severity,
+              cvss: null,
+              asset,
+              location: sarifLocation(result, run),
+              ...timeFields(time),
+              fixAvailable: result.fixes !== undefined && result.fixes.length > 0 ? true : 'unknown',
+              raw: {
+                format: 'sarif',
+                tool: run.tool.driver.name,
+                ruleId: id,
+                level,
+                securitySeverity,
+                message: excerpt(result.message?.text),
+                ...(result.kind !== undefined && result.kind !== 'fail' ? { kind: result.kind } : {}),
+                ...(result.suppressions !== undefined && result.suppressions.length > 0 ? { suppressed: true } : {}),
+                ...(result.baselineState !== undefined ? { baselineState: result.baselineState } : {}),
+              },
             },
             origin,
             warn,

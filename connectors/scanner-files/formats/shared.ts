@@ -68,7 +68,13 @@ export type ScanFormatDefinition = JsonScanFormat | XmlScanFormat;
  * Reads a JSON export of `format`, one pass (or two, see readJson) of `pass` at a time. `context` is the whole
  * document's context when it has been read already.
  */
-export function readJsonExport(format: JsonScanFormat, pass: JsonPass, origin: string, options: ParseOptions = {}, context?: JsonSkeleton): AsyncGenerator<ScannerRecord> {
+export function readJsonExport(
+  format: JsonScanFormat,
+  pass: JsonPass,
+  origin: string,
+  options: ParseOptions = {},
+  context?: JsonSkeleton,
+): AsyncGenerator<ScannerRecord> {
   return readJson(format.reading(origin, options, onceWarner(options)), pass, context);
 }
 
@@ -287,7 +293,9 @@ function warnUndecoded(fields: { asset: string; id?: string; location?: string }
   for (const field of ['asset', 'id', 'location'] as const) {
     const value = fields[field];
     if (value === undefined || !value.includes(UNDECODED)) continue;
-    warn(`${SOURCE}: ${origin}: the ${field} ${quoted(value)} holds U+FFFD in place of bytes that could not be decoded, so it may not match the same ${field} in other scans`);
+    warn(
+      `${SOURCE}: ${origin}: the ${field} ${quoted(value)} holds U+FFFD in place of bytes that could not be decoded, so it may not match the same ${field} in other scans`,
+    );
   }
 }
 

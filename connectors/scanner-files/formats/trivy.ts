@@ -1,6 +1,22 @@
 import { z } from 'zod';
 import { jsonEvents, type JsonKey, type JsonReading, type JsonSkeleton } from '../json-stream.ts';
-import { CvssScore, detachedStrings, finding, readJsonExport, ScanTally, scanTimeOf, severityOfWord, timeFields, validate, type JsonScanFormat, type JsonShape, type ParseOptions, type ScannerRecord, type TallyEntry, type Warn } from './shared.ts';
+import {
+  CvssScore,
+  detachedStrings,
+  finding,
+  readJsonExport,
+  ScanTally,
+  scanTimeOf,
+  severityOfWord,
+  timeFields,
+  validate,
+  type JsonScanFormat,
+  type JsonShape,
+  type ParseOptions,
+  type ScannerRecord,
+  type TallyEntry,
+  type Warn,
+} from './shared.ts';
 
 const TrivySeverity = z.enum(['UNKNOWN', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
 
@@ -140,56 +156,68 @@ function trivyReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
           if (path[2] === 'Vulnerabilities') {
             const vulnerability = validate(TrivyVulnerability, value, origin, at);
             scan.findingCount += 1;
-            return finding({
-              ...common,
-              id: vulnerability.VulnerabilityID,
-              title: vulnerability.Title ?? vulnerability.VulnerabilityID,
-              severity: severityOfWord(vulnerability.Severity)!,
-              cvss: trivyCvss(vulnerability),
-              location: vulnerability.InstalledVersion ? `${vulnerability.PkgName}@${vulnerability.InstalledVersion}` : vulnerability.PkgName,
-              fixAvailable: trivyFixAvailable(vulnerability),
-              raw: {
-                format: 'trivy',
-                ...where,
-                pkgName: vulnerability.PkgName,
-                installedVersion: vulnerability.InstalledVersion ?? null,
-                fixedVersion: vulnerability.FixedVersion ?? null,
-                status: vulnerability.Status ?? null,
-                severity: vulnerability.Severity,
-                severitySource: vulnerability.SeveritySource ?? null,
-                publishedDate: vulnerability.PublishedDate ?? null,
-                primaryUrl: vulnerability.PrimaryURL ?? null,
+            return finding(
+              {
+                ...common,
+                id: vulnerability.VulnerabilityID,
+                title: vulnerability.Title ?? vulnerability.VulnerabilityID,
+                severity: severityOfWord(vulnerability.Severity)!,
+                cvss: trivyCvss(vulnerability),
+                location: vulnerability.InstalledVersion ? `${vulnerability.PkgName}@${vulnerability.InstalledVersion}` : vulnerability.PkgName,
+                fixAvailable: trivyFixAvailable(vulnerability),
+                raw: {
+                  format: 'trivy',
+                  ...where,
+                  pkgName: vulnerability.PkgName,
+                  installedVersion: vulnerability.InstalledVersion ?? null,
+                  fixedVersion: vulnerability.FixedVersion ?? null,
+                  status: vulnerability.Status ?? null,
+                  severity: vulnerability.Severity,
+                  severitySource: vulnerability.SeveritySource ?? null,
+                  publishedDate: vulnerability.PublishedDate ?? null,
+                  primaryUrl: vulnerability.PrimaryURL ?? null,
+                },
               },
-            }, origin, warn);
+              origin,
+              warn,
+            );
           }
           if (path[2] === 'Misconfigurations') {
             const misconfiguration = validate(TrivyMisconfiguration, value, origin, at);
             if (misconfiguration.Status !== 'FAIL') return undefined;
             const line = misconfiguration.CauseMetadata?.StartLine;
             scan.findingCount += 1;
-            return finding({
-              ...common,
-              id: misconfiguration.ID,
-              title: misconfiguration.Title ?? misconfiguration.ID,
-              severity: severityOfWord(misconfiguration.Severity)!,
-              cvss: null,
-              location: line === undefined || line === 0 ? result.Target : `${result.Target}:${line}`,
-              fixAvailable: 'unknown',
-              raw: { format: 'trivy', ...where, finding: 'misconfiguration', severity: misconfiguration.Severity, status: misconfiguration.Status },
-            }, origin, warn);
+            return finding(
+              {
+                ...common,
+                id: misconfiguration.ID,
+                title: misconfiguration.Title ?? misconfiguration.ID,
+                severity: severityOfWord(misconfiguration.Severity)!,
+                cvss: null,
+                location: line === undefined || line === 0 ? result.Target : `${result.Target}:${line}`,
+                fixAvailable: 'unknown',
+                raw: { format: 'trivy', ...where, finding: 'misconfiguration', severity: misconfiguration.Severity, status: misconfiguration.Status },
+              },
+              origin,
+              warn,
+            );
           }
           const secret = validate(TrivySecret, value, origin, at);
           scan.findingCount += 1;
-          return finding({
-            ...common,
-            id: secret.RuleID,
-            title: secret.Title ?? secret.RuleID,
-            severity: severityOfWord(secret.Severity)!,
-            cvss: null,
-            location: secret.StartLine === undefined ? result.Target : `${result.Target}:${secret.StartLine}`,
-            fixAvailable: 'unknown',
-            raw: { format: 'trivy', ...where, finding: 'secret', severity: secret.Severity },
-          }, origin, warn);
+          return finding(
+            {
+              ...common,
+              id: secret.RuleID,
+              title: secret.Title ?? secret.RuleID,
+              severity: severityOfWord(secret.Severity)!,
+              cvss: null,
+              location: secret.StartLine === undefined ? result.Target : `${result.Target}:${secret.StartLine}`,
+              fixAvailable: 'unknown',
+              raw: { format: 'trivy', ...where, finding: 'secret', severity: secret.Severity },
+            },
+            origin,
+            warn,
+          );
         },
         context(event) {
           // A result without findings is checked all the same; the header first when it has been read.
@@ -200,7 +228,10 @@ function trivyReading(origin: string, options: ParseOptions, warn: Warn): JsonRe
         *finish() {
           const report = validate(TrivyReport, context.root, origin, []);
           const { scan } = open();
-          Object.assign(scan.raw, detachedStrings({ trivyVersion: report.Trivy?.Version ?? null, artifactType: report.ArtifactType ?? null, reportId: report.ReportID ?? null }));
+          Object.assign(
+            scan.raw,
+            detachedStrings({ trivyVersion: report.Trivy?.Version ?? null, artifactType: report.ArtifactType ?? null, reportId: report.ReportID ?? null }),
+          );
           yield* tally.records(origin, warn);
         },
       };

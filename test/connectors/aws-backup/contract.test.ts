@@ -29,7 +29,11 @@ connectorContract({
         maxAttempts: 3,
       },
       env: SECRET_ENV,
-      secrets: () => [AUDITOR.accessKeyId, AUDITOR.secretAccessKey, ...fake.issuedSessions().flatMap((session) => [session.secretAccessKey, session.sessionToken])],
+      secrets: () => [
+        AUDITOR.accessKeyId,
+        AUDITOR.secretAccessKey,
+        ...fake.issuedSessions().flatMap((session) => [session.secretAccessKey, session.sessionToken]),
+      ],
       now: () => NOW,
     };
   },

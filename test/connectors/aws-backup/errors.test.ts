@@ -24,19 +24,26 @@ describe('aws-backup failures', () => {
   beforeEach(() => fake.reset());
 
   const attemptsAt = (operation: string, page = 1) =>
-    fake.requests.filter((request) => request.operation === operation && (page === 1 ? request.query['nextToken'] === undefined : request.query['nextToken'] !== undefined)).map((request) => request.status);
+    fake.requests
+      .filter(
+        (request) => request.operation === operation && (page === 1 ? request.query['nextToken'] === undefined : request.query['nextToken'] !== undefined),
+      )
+      .map((request) => request.status);
 
   describe('throttling', () => {
-    it.each(['SlowDown', 'RequestThrottled'])('calls %s throttling, as every AWS connector does: retried by the SDK and counted in provenance', async (code) => {
-      fake.inject({ operation: 'ListBackupJobs', kind: 'throttle', code, times: 1 });
-      const retried = await pull(configFor(fake.url, { maxAttempts: 2 }));
-      expect(retried.error).toBeUndefined();
-      expect(retried.provenance).toMatchObject({ retries: 1 });
-      fake.inject({ operation: 'ListBackupJobs', kind: 'throttle', code });
-      const { error } = await pull(configFor(fake.url, { maxAttempts: 2 }));
-      expect(error).toBeInstanceOf(ThrottledError);
-      expect((error as Error).message).toMatch(new RegExp(`^${WHERE}: ListBackupJobs page 1: ${code} \\(HTTP \\d+, after 2 attempts\\): Rate exceeded$`));
-    });
+    it.each(['SlowDown', 'RequestThrottled'])(
+      'calls %s throttling, as every AWS connector does: retried by the SDK and counted in provenance',
+      async (code) => {
+        fake.inject({ operation: 'ListBackupJobs', kind: 'throttle', code, times: 1 });
+        const retried = await pull(configFor(fake.url, { maxAttempts: 2 }));
+        expect(retried.error).toBeUndefined();
+        expect(retried.provenance).toMatchObject({ retries: 1 });
+        fake.inject({ operation: 'ListBackupJobs', kind: 'throttle', code });
+        const { error } = await pull(configFor(fake.url, { maxAttempts: 2 }));
+        expect(error).toBeInstanceOf(ThrottledError);
+        expect((error as Error).message).toMatch(new RegExp(`^${WHERE}: ListBackupJobs page 1: ${code} \\(HTTP \\d+, after 2 attempts\\): Rate exceeded$`));
+      },
+    );
 
     it('becomes a retryable ThrottledError once the attempts are spent, after the earlier pages were yielded and heartbeated', async () => {
       fake.inject({ operation: 'ListBackupJobs', kind: 'throttle', page: 2, retryAfterSeconds: 1 });
@@ -48,13 +55,24 @@ describe('aws-backup failures', () => {
       expect(throttled.retryAfterMs).toBe(1000);
       expect(attemptsAt('ListBackupJobs', 2)).toEqual([400, 400]);
       // Page 1 is in, and the last cursor points at page 2: a retry resumes there.
-      expect(records.map((record) => record.kind === 'backup-job' && record.jobId)).toEqual(['4b5c7d2e-1f3a-4e6b-9c8d-0a1b2c3d4e5f', '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d']);
+      expect(records.map((record) => record.kind === 'backup-job' && record.jobId)).toEqual([
+        '4b5c7d2e-1f3a-4e6b-9c8d-0a1b2c3d4e5f',
+        '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+      ]);
       expect(JSON.parse(heartbeats.at(-1) ?? '{}')).toMatchObject({ account: 0, region: 0, call: 'ListBackupJobs', page: 2, nextToken: expect.any(String) });
     });
   });
 
   it('refuses a NextToken the service rejects (InvalidParameterValueException, HTTP 400) as a non-retryable RequestRejectedError naming the page', async () => {
-    const cursor = JSON.stringify({ v: 1, createdAfter: '2025-02-13T12:00:00.000Z', account: 0, region: 0, call: 'ListBackupJobs', nextToken: 'not-a-token-the-service-issued', page: 2 });
+    const cursor = JSON.stringify({
+      v: 1,
+      createdAfter: '2025-02-13T12:00:00.000Z',
+      account: 0,
+      region: 0,
+      call: 'ListBackupJobs',
+      nextToken: 'not-a-token-the-service-issued',
+      page: 2,
+    });
     const { error, records } = await pull(configFor(fake.url, { maxAttempts: 5 }), { resumeCursor: cursor });
     expect(error).toBeInstanceOf(RequestRejectedError);
     expect((error as RequestRejectedError).retryable).toBe(false);
@@ -66,7 +84,9 @@ describe('aws-backup failures', () => {
 
   describe('authentication', () => {
     it('a wrong secret key is refused by the signature check: AuthError, not retried', async () => {
-      const { error, records } = await pull(configFor(fake.url), { env: { AWS_BACKUP_KEY_ID: AUDITOR.accessKeyId, AWS_BACKUP_SECRET: 'not-the-secret-key-at-all' } });
+      const { error, records } = await pull(configFor(fake.url), {
+        env: { AWS_BACKUP_KEY_ID: AUDITOR.accessKeyId, AWS_BACKUP_SECRET: 'not-the-secret-key-at-all' },
+      });
       expect(error).toBeInstanceOf(AuthError);
       expect((error as Error).message).toBe(
         `${WHERE}: ListRestoreTestingPlans page 1: InvalidSignatureException (HTTP 403): The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.`,
@@ -106,7 +126,11 @@ describe('aws-backup failures', () => {
     it.each<[string, Parameters<FakeAwsBackup['inject']>[0], string]>([
       [
         'a protected resource without a type',
-        { operation: 'ListProtectedResources', kind: 'malformed', body: (page) => ({ Results: [{ ResourceArn: 'arn:aws:rds:us-east-1:111111111111:db:x' }], NextToken: page['NextToken'] }) },
+        {
+          operation: 'ListProtectedResources',
+          kind: 'malformed',
+          body: (page) => ({ Results: [{ ResourceArn: 'arn:aws:rds:us-east-1:111111111111:db:x' }], NextToken: page['NextToken'] }),
+        },
         `${WHERE}: ListProtectedResources page 1: field Results[0].ResourceType: Invalid input: expected string, received undefined`,
       ],
       [
@@ -116,10 +140,18 @@ describe('aws-backup failures', () => {
       ],
       [
         'a timestamp that is not epoch seconds',
-        { operation: 'ListBackupJobs', kind: 'malformed', body: (page) => ({ BackupJobs: [{ ...(page['BackupJobs'] as WireObject[])[0], CreationDate: '2025-03-10T01:00:00Z' }] }) },
+        {
+          operation: 'ListBackupJobs',
+          kind: 'malformed',
+          body: (page) => ({ BackupJobs: [{ ...(page['BackupJobs'] as WireObject[])[0], CreationDate: '2025-03-10T01:00:00Z' }] }),
+        },
         `${WHERE}: ListBackupJobs page 1: unreadable response (HTTP 200): Expected real number, got implicit NaN`,
       ],
-      ['a body that is not JSON', { operation: 'ListRestoreTestingPlans', kind: 'malformed', body: '{"RestoreTestingPlans": [' }, `${WHERE}: ListRestoreTestingPlans page 1: unreadable response (HTTP 200): `],
+      [
+        'a body that is not JSON',
+        { operation: 'ListRestoreTestingPlans', kind: 'malformed', body: '{"RestoreTestingPlans": [' },
+        `${WHERE}: ListRestoreTestingPlans page 1: unreadable response (HTTP 200): `,
+      ],
       [
         'a NextToken that does not advance',
         { operation: 'ListBackupJobs', kind: 'malformed', page: 2, body: (page) => ({ ...page, NextToken: fake.requests.at(-1)?.query['nextToken'] }) },

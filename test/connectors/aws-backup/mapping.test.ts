@@ -155,7 +155,11 @@ describe('aws-backup mapping: the real SDK reading recorded-shape responses', ()
         startedAt: '2025-03-14T02:00:00.000Z',
         completedAt: null,
         message: null,
-        raw: { region: 'us-east-1', accountId: HOME_ACCOUNT, recoveryPointArn: 'arn:aws:backup:us-east-1:111111111111:recovery-point:f0e1d2c3-b4a5-4697-8879-6a5b4c3d2e1f' },
+        raw: {
+          region: 'us-east-1',
+          accountId: HOME_ACCOUNT,
+          recoveryPointArn: 'arn:aws:backup:us-east-1:111111111111:recovery-point:f0e1d2c3-b4a5-4697-8879-6a5b4c3d2e1f',
+        },
       },
       {
         kind: 'protected-resource',
@@ -234,8 +238,16 @@ describe('aws-backup mapping: the real SDK reading recorded-shape responses', ()
     expect(byOperation('ListRestoreTestingPlans').map((request) => request.query)).toEqual([{ MaxResults: '1000' }]);
     expect(byOperation('ListTags')).toEqual([]);
     // Only jobs created after 2025-03-11T12:00Z: the EXPIRED backup job, the restore test and the running restore.
-    expect(records.filter((record) => record.kind === 'backup-job').map((record) => record.kind === 'backup-job' && record.state)).toEqual(['EXPIRED', 'COMPLETED', 'RUNNING']);
+    expect(records.filter((record) => record.kind === 'backup-job').map((record) => record.kind === 'backup-job' && record.state)).toEqual([
+      'EXPIRED',
+      'COMPLETED',
+      'RUNNING',
+    ]);
     // Without fetchTags, tags are empty rather than guessed.
-    expect(records.filter((record) => record.kind === 'protected-resource').every((record) => record.kind === 'protected-resource' && Object.keys(record.tags).length === 0)).toBe(true);
+    expect(
+      records
+        .filter((record) => record.kind === 'protected-resource')
+        .every((record) => record.kind === 'protected-resource' && Object.keys(record.tags).length === 0),
+    ).toBe(true);
   });
 });

@@ -83,16 +83,22 @@ describe('aws-backup paging, accounts, regions and resumption', () => {
     // The records name the account the role reaches, and jobs launched by a restore testing plan are restore tests.
     expect(new Set(records.slice(0, 15).map((record) => record.account))).toEqual(new Set([HOME_ACCOUNT]));
     expect(new Set(records.slice(15).map((record) => record.account))).toEqual(new Set([OTHER_ACCOUNT]));
-    expect(records.filter((record) => record.kind === 'backup-job' && record.jobKind === 'restore-test').map((record) => record.kind === 'backup-job' && record.jobId)).toEqual([
-      'home-east-test-restore-1',
-      'home-east-test-restore-2',
-    ]);
+    expect(
+      records
+        .filter((record) => record.kind === 'backup-job' && record.jobKind === 'restore-test')
+        .map((record) => record.kind === 'backup-job' && record.jobId),
+    ).toEqual(['home-east-test-restore-1', 'home-east-test-restore-2']);
     expect(records.find((record) => record.kind === 'backup-job' && record.jobId === 'home-west-job-1')?.raw?.['region']).toBe('eu-west-1');
 
     // The role was assumed once, with the external id, by the base credentials; the other account was read with the session.
     const assumeRoles = fake.requests.filter((request) => request.operation === 'AssumeRole');
     expect(assumeRoles).toHaveLength(1);
-    expect(assumeRoles[0]?.form).toMatchObject({ RoleArn: OTHER_ROLE, ExternalId: EXTERNAL_ID, RoleSessionName: 'isms-worker-aws-backup', DurationSeconds: '3600' });
+    expect(assumeRoles[0]?.form).toMatchObject({
+      RoleArn: OTHER_ROLE,
+      ExternalId: EXTERNAL_ID,
+      RoleSessionName: 'isms-worker-aws-backup',
+      DurationSeconds: '3600',
+    });
     expect(assumeRoles[0]?.accessKeyId).toBe(AUDITOR.accessKeyId);
     const session = fake.issuedSessions()[0];
     const otherAccountCalls = fake.requests.filter((request) => request.account === OTHER_ACCOUNT);
@@ -106,7 +112,9 @@ describe('aws-backup paging, accounts, regions and resumption', () => {
     ]);
 
     // Each page after the first carries the NextToken of the page before.
-    const homeEastJobs = fake.requests.filter((request) => request.operation === 'ListBackupJobs' && request.account === HOME_ACCOUNT && request.region === 'us-east-1');
+    const homeEastJobs = fake.requests.filter(
+      (request) => request.operation === 'ListBackupJobs' && request.account === HOME_ACCOUNT && request.region === 'us-east-1',
+    );
     expect(homeEastJobs).toHaveLength(3);
     expect(homeEastJobs[0]?.query['nextToken']).toBeUndefined();
     expect(homeEastJobs[1]?.query['nextToken']).toBeDefined();
@@ -116,7 +124,15 @@ describe('aws-backup paging, accounts, regions and resumption', () => {
     const cursors = heartbeats.map((cursor) => JSON.parse(cursor ?? 'null') as Record<string, unknown>);
     const pagesRead = fake.requests.filter((request) => request.operation.startsWith('List')).length;
     expect(cursors).toHaveLength(pagesRead);
-    expect(cursors[0]).toEqual({ v: 1, createdAfter: '2025-02-13T12:00:00.000Z', account: 0, region: 0, call: 'ListRestoreTestingPlans', nextToken: expect.any(String), page: 2 });
+    expect(cursors[0]).toEqual({
+      v: 1,
+      createdAfter: '2025-02-13T12:00:00.000Z',
+      account: 0,
+      region: 0,
+      call: 'ListRestoreTestingPlans',
+      nextToken: expect.any(String),
+      page: 2,
+    });
     // Three plans fill two pages; after the second, the cursor moves on to the first page of backup jobs.
     expect(cursors[1]).toEqual({ v: 1, createdAfter: '2025-02-13T12:00:00.000Z', account: 0, region: 0, call: 'ListBackupJobs', page: 1 });
     expect(cursors.at(-1)).toEqual({ v: 1, createdAfter: '2025-02-13T12:00:00.000Z', account: 2, region: 0, call: 'ListRestoreTestingPlans', page: 1 });
@@ -173,7 +189,11 @@ describe('aws-backup paging, accounts, regions and resumption', () => {
   it.each([
     ['not JSON', 'ListBackupJobs:2', /resume cursor is not JSON/],
     ['of another shape', JSON.stringify({ v: 1, account: 0 }), /resume cursor is not one this connector writes: field createdAfter/],
-    ['beyond the configured regions', JSON.stringify({ v: 1, createdAfter: '2025-02-13T12:00:00.000Z', account: 1, region: 3, call: 'ListBackupJobs', page: 1 }), /account 1 region 3/],
+    [
+      'beyond the configured regions',
+      JSON.stringify({ v: 1, createdAfter: '2025-02-13T12:00:00.000Z', account: 1, region: 3, call: 'ListBackupJobs', page: 1 }),
+      /account 1 region 3/,
+    ],
   ])('refuses a resume cursor that is %s instead of starting over and doubling records', async (_case, cursor, message) => {
     const resumed = await pull(twoAccounts(), { resumeCursor: cursor });
     expect(resumed.error).toBeInstanceOf(ConfigError);

@@ -41,7 +41,10 @@ export function configFor(url: string, overrides: Record<string, unknown> = {}):
 }
 
 /** Runs a pull to the end, keeping what the connector reported even when it fails. */
-export async function pull(config: AwsBackupConfig, overrides: Partial<Omit<ConnectorContext, 'heartbeat' | 'provenance' | 'warn'>> & { env?: NodeJS.ProcessEnv } = {}) {
+export async function pull(
+  config: AwsBackupConfig,
+  overrides: Partial<Omit<ConnectorContext, 'heartbeat' | 'provenance' | 'warn'>> & { env?: NodeJS.ProcessEnv } = {},
+) {
   const test = testContext({ now: () => NOW, env: SECRET_ENV, ...overrides });
   const records: (BackupJob | ProtectedResource)[] = [];
   let error: unknown;

@@ -35,7 +35,14 @@ function mainAccount(): FakeAccount {
         password: { changedAt: '2021-01-02T00:00:00Z', lastUsedAt: '2024-05-01T10:00:00Z' },
         mfaDevices: [`arn:aws:iam::${MAIN}:mfa/alice`],
         groups: ['admins', 'auditors', 'iam'],
-        accessKeys: [{ id: 'AKIAALICE00000000001', status: 'Active', createdAt: '2021-02-01T00:00:00Z', lastUsed: { at: '2024-06-01T00:00:00Z', region: 'eu-west-1', service: 's3' } }],
+        accessKeys: [
+          {
+            id: 'AKIAALICE00000000001',
+            status: 'Active',
+            createdAt: '2021-02-01T00:00:00Z',
+            lastUsed: { at: '2024-06-01T00:00:00Z', region: 'eu-west-1', service: 's3' },
+          },
+        ],
       },
       {
         name: 'bob',
@@ -54,7 +61,12 @@ function mainAccount(): FakeAccount {
         createdAt: '2022-07-15T12:30:00Z',
         inlinePolicies: ['deploy'],
         accessKeys: [
-          { id: 'AKIABOT0000000000002', status: 'Inactive', createdAt: '2023-01-10T08:00:00Z', lastUsed: { at: '2023-02-01T09:30:00Z', region: 'ap-southeast-2', service: 'sts' } },
+          {
+            id: 'AKIABOT0000000000002',
+            status: 'Inactive',
+            createdAt: '2023-01-10T08:00:00Z',
+            lastUsed: { at: '2023-02-01T09:30:00Z', region: 'ap-southeast-2', service: 'sts' },
+          },
           { id: 'AKIABOT0000000000001', status: 'Active', createdAt: '2022-07-15T12:31:00Z' },
         ],
       },
@@ -65,7 +77,11 @@ function mainAccount(): FakeAccount {
 }
 
 function otherAccount(): FakeAccount {
-  return { id: OTHER, createdAt: '2020-01-01T00:00:00Z', users: [{ name: 'ops', createdAt: '2022-02-02T00:00:00Z', password: { changedAt: '2022-02-02T00:00:00Z' } }] };
+  return {
+    id: OTHER,
+    createdAt: '2020-01-01T00:00:00Z',
+    users: [{ name: 'ops', createdAt: '2022-02-02T00:00:00Z', password: { changedAt: '2022-02-02T00:00:00Z' } }],
+  };
 }
 
 const fake = new FakeIam({
@@ -202,7 +218,13 @@ describe('aws-iam against the fake IAM', () => {
     const { createHash } = await import('node:crypto');
     expect(provenance.accounts).toEqual({
       [MAIN]: {
-        credentialReport: { sha256: createHash('sha256').update(csv).digest('hex'), bytes: Buffer.byteLength(csv), rows: 6, generatedAt: expect.any(String), polls: 4 },
+        credentialReport: {
+          sha256: createHash('sha256').update(csv).digest('hex'),
+          bytes: Buffer.byteLength(csv),
+          rows: 6,
+          generatedAt: expect.any(String),
+          polls: 4,
+        },
         listUsersPages: 3,
         users: 5,
         usersMissingFromReport: 0,
@@ -217,7 +239,9 @@ describe('aws-iam against the fake IAM', () => {
     const error = await failure({ reportPollIntervalMs: 10, reportTimeoutMs: 60 });
     expect(error).toBeInstanceOf(UnavailableError);
     expect((error as UnavailableError).retryable).toBe(true);
-    expect(error.message).toMatch(/^aws-iam: account 111111111111 \(main\): GenerateCredentialReport: the credential report was still INPROGRESS after \d+ polls; the limit is 60 ms$/);
+    expect(error.message).toMatch(
+      /^aws-iam: account 111111111111 \(main\): GenerateCredentialReport: the credential report was still INPROGRESS after \d+ polls; the limit is 60 ms$/,
+    );
   });
 
   it('stops polling when the collection is cancelled', async () => {
@@ -242,7 +266,14 @@ describe('aws-iam against the fake IAM', () => {
         password: { changedAt: '2025-02-01T01:00:00Z', lastUsedAt: '2025-02-03T00:00:00Z' },
         mfaDevices: [`arn:aws:iam::${MAIN}:mfa/erin`],
         groups: ['admins'],
-        accessKeys: [{ id: 'AKIAERIN000000000001', status: 'Active', createdAt: '2025-02-02T00:00:00Z', lastUsed: { at: '2025-02-04T00:00:00Z', region: 'us-east-1', service: 'iam' } }],
+        accessKeys: [
+          {
+            id: 'AKIAERIN000000000001',
+            status: 'Active',
+            createdAt: '2025-02-02T00:00:00Z',
+            lastUsed: { at: '2025-02-04T00:00:00Z', region: 'us-east-1', service: 'iam' },
+          },
+        ],
       },
     );
     fake.requests.length = 0;
@@ -300,10 +331,14 @@ describe('aws-iam against the fake IAM', () => {
 
   it('without perUserDetails reads no per-user data and says what that costs', async () => {
     const { records, warnings } = await collect({ perUserDetails: false });
-    expect(fake.requests.map((request) => request.action).filter((action) => !['GenerateCredentialReport', 'GetCredentialReport', 'ListUsers'].includes(action))).toEqual([]);
+    expect(
+      fake.requests.map((request) => request.action).filter((action) => !['GenerateCredentialReport', 'GetCredentialReport', 'ListUsers'].includes(action)),
+    ).toEqual([]);
     expect(byName(records, MAIN, 'alice')).toMatchObject({ privileged: false, groups: [], credentials: [{ id: 'password' }, { id: 'access_key_1' }] });
     expect(byName(records, MAIN, '<root_account>').privileged).toBe(true);
-    expect(warnings).toEqual([expect.stringContaining('aws-iam: account 111111111111 (main): per-user details: perUserDetails is off, so groups and policies of 5 users were not read')]);
+    expect(warnings).toEqual([
+      expect.stringContaining('aws-iam: account 111111111111 (main): per-user details: perUserDetails is off, so groups and policies of 5 users were not read'),
+    ]);
   });
 
   it('reads no user tags unless the join asks for a tag (least privilege)', async () => {
@@ -312,12 +347,19 @@ describe('aws-iam against the fake IAM', () => {
     expect(byName(records, MAIN, 'bob').raw).not.toHaveProperty('tags');
   });
 
-  it('reads every user\'s tags with ListUserTags, paged, for a join by tag, with or without per-user details', async () => {
+  it("reads every user's tags with ListUserTags, paged, for a join by tag, with or without per-user details", async () => {
     for (const perUserDetails of [true, false]) {
       fake.reset([mainAccount(), otherAccount()]);
       const { records } = await collect({ userTags: true, perUserDetails });
       // Once per existing user (two pages for bob's three tags), never for the root user.
-      expect(fake.requests.filter((request) => request.action === 'ListUserTags').map((request) => request.params.UserName)).toEqual(['alice', 'bob', 'bob', 'build-bot', 'carol', 'dan']);
+      expect(fake.requests.filter((request) => request.action === 'ListUserTags').map((request) => request.params.UserName)).toEqual([
+        'alice',
+        'bob',
+        'bob',
+        'build-bot',
+        'carol',
+        'dan',
+      ]);
       expect(byName(records, MAIN, 'bob').raw?.tags).toEqual([
         { Key: 'email', Value: 'bob.builder@example.com' },
         { Key: 'cost-center', Value: '4711' },
@@ -332,9 +374,18 @@ describe('aws-iam against the fake IAM', () => {
     const account = mainAccount();
     fake.reset([account, otherAccount()]);
     await collect({ userTags: true, accounts: [{ id: MAIN }], perUserDetails: false });
-    account.users.push({ name: 'erin', createdAt: '2025-01-01T00:00:00Z', accessKeys: [{ id: 'AKIAERIN000000000001', status: 'Active', createdAt: '2025-01-01T00:00:00Z' }], tags: [{ key: 'email', value: 'erin@example.com' }] });
+    account.users.push({
+      name: 'erin',
+      createdAt: '2025-01-01T00:00:00Z',
+      accessKeys: [{ id: 'AKIAERIN000000000001', status: 'Active', createdAt: '2025-01-01T00:00:00Z' }],
+      tags: [{ key: 'email', value: 'erin@example.com' }],
+    });
     const { records } = await collect({ userTags: true, accounts: [{ id: MAIN }] });
-    expect(byName(records, MAIN, 'erin')).toMatchObject({ status: 'active', interactiveSignIn: false, raw: { credentialReport: null, tags: [{ Key: 'email', Value: 'erin@example.com' }] } });
+    expect(byName(records, MAIN, 'erin')).toMatchObject({
+      status: 'active',
+      interactiveSignIn: false,
+      raw: { credentialReport: null, tags: [{ Key: 'email', Value: 'erin@example.com' }] },
+    });
   });
 
   it('refuses the collection with a PermissionError naming ListUserTags when the role may not read tags', async () => {
@@ -346,7 +397,10 @@ describe('aws-iam against the fake IAM', () => {
 
   it('collects several accounts, assuming a role with the external id, and heartbeats after each', async () => {
     const { records, heartbeats, provenance } = await collect(twoAccounts);
-    expect(records.filter((record) => record.tenant === OTHER).map((record) => record.id)).toEqual([`arn:aws:iam::${OTHER}:root`, `arn:aws:iam::${OTHER}:user/ops`]);
+    expect(records.filter((record) => record.tenant === OTHER).map((record) => record.id)).toEqual([
+      `arn:aws:iam::${OTHER}:root`,
+      `arn:aws:iam::${OTHER}:user/ops`,
+    ]);
     expect(records.filter((record) => record.tenant === MAIN)).toHaveLength(6);
     expect(heartbeats).toEqual(['1', '2']);
     const assume = fake.requests.filter((request) => request.action === 'AssumeRole');
@@ -420,11 +474,34 @@ describe('aws-iam failures', () => {
   });
 
   it.each([
-    ['XML that does not parse', { body: '<ListUsersResponse><ListUsersResult><Users><member>' }, 'ListUsers: unreadable response (HTTP 200): @aws-sdk XML parse error: missing closing tag </member>.'],
-    ['a timestamp that is not one', { rewrite: (xml: string) => xml.replace('<CreateDate>2021-01-01T00:00:00Z</CreateDate>', '<CreateDate>yesterday</CreateDate>') }, 'ListUsers: unreadable response (HTTP 200): Invalid RFC3339 timestamp format yesterday'],
-    ['a user without Arn', { rewrite: (xml: string) => xml.replace(/<Arn>[^<]*bob<\/Arn>/, '') }, 'ListUsers: field Users[1].Arn: Invalid input: expected string, received undefined'],
-    ['IsTruncated without Marker', { rewrite: (xml: string) => xml.replace(/<Marker>[^<]*<\/Marker>/, '') }, 'ListUsers: field Marker: IsTruncated is true but there is no Marker'],
-    ['a report whose header is cut short', { action: 'GetCredentialReport', rewrite: (xml: string) => xml.replace(/<Content>[^<]*<\/Content>/, `<Content>${Buffer.from('user,arn\nx,y').toString('base64')}</Content>`) }, 'GetCredentialReport: credential report line 1, column 3: expected header user_creation_time, found nothing'],
+    [
+      'XML that does not parse',
+      { body: '<ListUsersResponse><ListUsersResult><Users><member>' },
+      'ListUsers: unreadable response (HTTP 200): @aws-sdk XML parse error: missing closing tag </member>.',
+    ],
+    [
+      'a timestamp that is not one',
+      { rewrite: (xml: string) => xml.replace('<CreateDate>2021-01-01T00:00:00Z</CreateDate>', '<CreateDate>yesterday</CreateDate>') },
+      'ListUsers: unreadable response (HTTP 200): Invalid RFC3339 timestamp format yesterday',
+    ],
+    [
+      'a user without Arn',
+      { rewrite: (xml: string) => xml.replace(/<Arn>[^<]*bob<\/Arn>/, '') },
+      'ListUsers: field Users[1].Arn: Invalid input: expected string, received undefined',
+    ],
+    [
+      'IsTruncated without Marker',
+      { rewrite: (xml: string) => xml.replace(/<Marker>[^<]*<\/Marker>/, '') },
+      'ListUsers: field Marker: IsTruncated is true but there is no Marker',
+    ],
+    [
+      'a report whose header is cut short',
+      {
+        action: 'GetCredentialReport',
+        rewrite: (xml: string) => xml.replace(/<Content>[^<]*<\/Content>/, `<Content>${Buffer.from('user,arn\nx,y').toString('base64')}</Content>`),
+      },
+      'GetCredentialReport: credential report line 1, column 3: expected header user_creation_time, found nothing',
+    ],
   ])('fails with MalformedResponseError on %s, naming the field', async (_case, fault, message) => {
     fake.inject({ action: 'ListUsers', times: 1, ...fault });
     const error = await failure();

@@ -23,7 +23,12 @@ connectorContract({
   connector: awsIam,
   async start() {
     // Two users a page: ListUsers of the first account takes three pages; each account is a cursor.
-    const fake = new FakeIam({ accounts: [account(MAIN, 5), account(OTHER, 2)], credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET, account: MAIN }, roles: [{ arn: ROLE }], maxPageSize: 2 });
+    const fake = new FakeIam({
+      accounts: [account(MAIN, 5), account(OTHER, 2)],
+      credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET, account: MAIN },
+      roles: [{ arn: ROLE }],
+      maxPageSize: 2,
+    });
     const endpoint = await fake.start();
     return {
       server: {

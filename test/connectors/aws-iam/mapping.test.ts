@@ -38,8 +38,16 @@ describe('parseCredentialReport', () => {
   });
 
   it.each([
-    ['an ISO time with offset', { password_enabled: 'true', password_last_used: '2024-05-01T10:00:00+00:00' }, { passwordLastUsedAt: '2024-05-01T10:00:00.000Z' }],
-    ['an ISO time in another offset', { password_enabled: 'true', password_last_used: '2024-05-01T12:00:00+02:00' }, { passwordLastUsedAt: '2024-05-01T10:00:00.000Z' }],
+    [
+      'an ISO time with offset',
+      { password_enabled: 'true', password_last_used: '2024-05-01T10:00:00+00:00' },
+      { passwordLastUsedAt: '2024-05-01T10:00:00.000Z' },
+    ],
+    [
+      'an ISO time in another offset',
+      { password_enabled: 'true', password_last_used: '2024-05-01T12:00:00+02:00' },
+      { passwordLastUsedAt: '2024-05-01T10:00:00.000Z' },
+    ],
     ['no_information (used before IAM tracked use)', { password_enabled: 'true', password_last_used: 'no_information' }, { passwordLastUsedAt: null }],
     ['N/A (no password)', { password_last_used: 'N/A' }, { passwordEnabled: false, passwordLastUsedAt: null }],
     ['not_supported (moto writes it for users without password)', { password_last_used: 'not_supported' }, { passwordLastUsedAt: null }],
@@ -79,9 +87,21 @@ describe('parseCredentialReport', () => {
   it.each([
     ['a header that is not IAM’s', HEADER.replace('mfa_active', 'mfa'), 'line 1, column 8: expected header mfa_active, found "mfa"'],
     ['a header with columns missing', REPORT_COLUMNS.slice(0, 20).join(','), 'line 1, column 21: expected header cert_2_active, found nothing'],
-    ['a boolean that is not one', `${HEADER}\n${userRow({})}\n${userRow({ mfa_active: 'yes' })}`, 'line 3, column 8 (mfa_active): expected true or false, found "yes"'],
-    ['a time that is not one', `${HEADER}\n${userRow({ access_key_1_last_rotated: '01/02/2022' })}`, 'line 2, column 10 (access_key_1_last_rotated): expected an ISO 8601 time'],
-    ['a row that is not a user', `${HEADER}\n${userRow({ arn: 'arn:aws:iam::111111111111:role/x' })}`, 'line 2, column 2 (arn): expected an IAM user or root ARN'],
+    [
+      'a boolean that is not one',
+      `${HEADER}\n${userRow({})}\n${userRow({ mfa_active: 'yes' })}`,
+      'line 3, column 8 (mfa_active): expected true or false, found "yes"',
+    ],
+    [
+      'a time that is not one',
+      `${HEADER}\n${userRow({ access_key_1_last_rotated: '01/02/2022' })}`,
+      'line 2, column 10 (access_key_1_last_rotated): expected an ISO 8601 time',
+    ],
+    [
+      'a row that is not a user',
+      `${HEADER}\n${userRow({ arn: 'arn:aws:iam::111111111111:role/x' })}`,
+      'line 2, column 2 (arn): expected an IAM user or root ARN',
+    ],
     ['a row with a column missing', `${HEADER}\n${userRow({}).split(',').slice(0, 21).join(',')}`, 'line 2: expected 22 columns, found 21'],
     ['an unterminated quote', `${HEADER}\n"zed,${userRow({}).slice(4)}`, 'credential report is not valid CSV'],
     ['an empty report', '', 'credential report is empty'],
@@ -118,12 +138,22 @@ describe('reportIdentity', () => {
       groups: [],
       credentials: [{ kind: 'access-key', id: 'access_key_1', active: true, createdAt: '2019-04-02T10:00:00.000Z', lastUsedAt: '2019-05-01T12:00:00.000Z' }],
     });
-    expect(root.raw).toMatchObject({ isRoot: true, privilegedVia: ['root user'], credentialReport: { user: '<root_account>', password_enabled: 'not_supported' } });
+    expect(root.raw).toMatchObject({
+      isRoot: true,
+      privilegedVia: ['root user'],
+      credentialReport: { user: '<root_account>', password_enabled: 'not_supported' },
+    });
   });
 
   it('maps a console user: password, key, MFA, the latest of password and key use', () => {
     const alice = reportIdentity(entry('alice'), { status: 'active' }, options);
-    expect(alice).toMatchObject({ username: 'alice', id: 'arn:aws:iam::111111111111:user/alice', mfaEnabled: true, privileged: false, lastLoginAt: '2024-06-01T00:00:00.000Z' });
+    expect(alice).toMatchObject({
+      username: 'alice',
+      id: 'arn:aws:iam::111111111111:user/alice',
+      mfaEnabled: true,
+      privileged: false,
+      lastLoginAt: '2024-06-01T00:00:00.000Z',
+    });
     expect(alice.credentials).toEqual([
       { kind: 'password', id: 'password', active: true, createdAt: '2021-01-02T00:00:00.000Z', lastUsedAt: '2024-05-01T10:00:00.000Z' },
       { kind: 'access-key', id: 'access_key_1', active: true, createdAt: '2021-02-01T00:00:00.000Z', lastUsedAt: '2024-06-01T00:00:00.000Z' },
@@ -153,8 +183,18 @@ describe('reportIdentity', () => {
   });
 
   it.each([
-    ['no password, only an inactive key', { access_key_1_active: 'false', access_key_1_last_rotated: '2022-01-01T00:00:00+00:00', access_key_1_last_used_date: '2022-06-01T00:00:00+00:00' }, 'disabled', false],
-    ['no password, an inactive key and an inactive certificate', { access_key_1_last_rotated: '2022-01-01T00:00:00+00:00', cert_1_last_rotated: '2022-01-01T00:00:00+00:00' }, 'disabled', false],
+    [
+      'no password, only an inactive key',
+      { access_key_1_active: 'false', access_key_1_last_rotated: '2022-01-01T00:00:00+00:00', access_key_1_last_used_date: '2022-06-01T00:00:00+00:00' },
+      'disabled',
+      false,
+    ],
+    [
+      'no password, an inactive key and an inactive certificate',
+      { access_key_1_last_rotated: '2022-01-01T00:00:00+00:00', cert_1_last_rotated: '2022-01-01T00:00:00+00:00' },
+      'disabled',
+      false,
+    ],
     ['no password, an active key', { access_key_1_active: 'true', access_key_1_last_rotated: '2022-01-01T00:00:00+00:00' }, 'active', false],
     ['no password, an active signing certificate', { cert_1_active: 'true', cert_1_last_rotated: '2022-01-01T00:00:00+00:00' }, 'active', false],
     ['a console password only', { password_enabled: 'true', password_last_changed: '2022-01-01T00:00:00+00:00' }, 'active', true],
@@ -163,7 +203,7 @@ describe('reportIdentity', () => {
     expect(reportIdentity(row!, { status: 'active' }, options)).toMatchObject({ status, interactiveSignIn });
   });
 
-  it('judges the keys ListAccessKeys shows now, not the report\'s: a key deactivated since disables a key-only user', () => {
+  it("judges the keys ListAccessKeys shows now, not the report's: a key deactivated since disables a key-only user", () => {
     const bot = entry('build-bot');
     const keys = [{ id: 'AKIABOT0000000000001', active: false, createdAt: '2022-07-15T12:31:00.412Z', lastUsedAt: null }];
     const noCertificate = { ...bot, certificates: [] };
@@ -195,10 +235,14 @@ describe('reportIdentity', () => {
   });
 
   it('honours the configured privileged policies', () => {
-    const identity = reportIdentity(entry('alice'), { status: 'active', access: { groups: [], grants: [{ policy: 'PowerUserAccess', via: 'attached' }] } }, {
-      ...options,
-      privilegedPolicies: ['PowerUserAccess'],
-    });
+    const identity = reportIdentity(
+      entry('alice'),
+      { status: 'active', access: { groups: [], grants: [{ policy: 'PowerUserAccess', via: 'attached' }] } },
+      {
+        ...options,
+        privilegedPolicies: ['PowerUserAccess'],
+      },
+    );
     expect(identity.privileged).toBe(true);
   });
 
@@ -286,7 +330,11 @@ describe('listedIdentity', () => {
   });
 
   it('maps a user without login profile, keys or MFA device: disabled', () => {
-    const identity = listedIdentity({ ...user, passwordLastUsedAt: null }, { access: { groups: [], grants: [] }, keys: [], loginProfile: null, mfaDevices: [] }, options);
+    const identity = listedIdentity(
+      { ...user, passwordLastUsedAt: null },
+      { access: { groups: [], grants: [] }, keys: [], loginProfile: null, mfaDevices: [] },
+      options,
+    );
     expect(identity).toMatchObject({ status: 'disabled', interactiveSignIn: false, credentials: [], mfaEnabled: false, privileged: false, lastLoginAt: null });
   });
 
@@ -294,7 +342,13 @@ describe('listedIdentity', () => {
     const tags = [{ Key: 'owner', Value: 'erin@example.com' }];
     const identity = listedIdentity(
       user,
-      { access: { groups: [], grants: [] }, keys: [{ id: 'AKIAERIN', active: true, createdAt: '2025-01-02T00:00:00.000Z', lastUsedAt: null }], loginProfile: null, mfaDevices: [], tags },
+      {
+        access: { groups: [], grants: [] },
+        keys: [{ id: 'AKIAERIN', active: true, createdAt: '2025-01-02T00:00:00.000Z', lastUsedAt: null }],
+        loginProfile: null,
+        mfaDevices: [],
+        tags,
+      },
       options,
     );
     expect(identity).toMatchObject({ status: 'active', interactiveSignIn: false, raw: { tags } });

@@ -41,10 +41,23 @@ beforeAll(async () => {
     await iam.send(new UpdateAccessKeyCommand({ UserName: 'bob', AccessKeyId: keys.bob2, Status: 'Inactive' }));
     keys.former = (await iam.send(new CreateAccessKeyCommand({ UserName: 'former' }))).AccessKey?.AccessKeyId ?? '';
     await iam.send(new UpdateAccessKeyCommand({ UserName: 'former', AccessKeyId: keys.former, Status: 'Inactive' }));
-    await iam.send(new TagUserCommand({ UserName: 'bob', Tags: [{ Key: 'email', Value: 'bob@example.com' }, { Key: 'team', Value: 'ops' }] }));
+    await iam.send(
+      new TagUserCommand({
+        UserName: 'bob',
+        Tags: [
+          { Key: 'email', Value: 'bob@example.com' },
+          { Key: 'team', Value: 'ops' },
+        ],
+      }),
+    );
     const device = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: 'alice' }));
     await iam.send(
-      new EnableMFADeviceCommand({ UserName: 'alice', SerialNumber: device.VirtualMFADevice?.SerialNumber, AuthenticationCode1: '123456', AuthenticationCode2: '654321' }),
+      new EnableMFADeviceCommand({
+        UserName: 'alice',
+        SerialNumber: device.VirtualMFADevice?.SerialNumber,
+        AuthenticationCode1: '123456',
+        AuthenticationCode2: '654321',
+      }),
     );
     await iam.send(new CreateGroupCommand({ GroupName: 'admins' }));
     await iam.send(new AddUserToGroupCommand({ GroupName: 'admins', UserName: 'alice' }));
@@ -117,16 +130,27 @@ describe('aws-iam against moto', () => {
     expect(former).toMatchObject({ status: 'disabled', credentials: [{ kind: 'access-key', id: keys.former, active: false }] });
     expect(heartbeats).toEqual(['1']);
     expect(provenance.accounts).toMatchObject({
-      [ACCOUNT]: { credentialReport: { rows: 4, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }, users: 4, usersMissingFromReport: 0, usersDeletedSinceReport: 0 },
+      [ACCOUNT]: {
+        credentialReport: { rows: 4, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        users: 4,
+        usersMissingFromReport: 0,
+        usersDeletedSinceReport: 0,
+      },
     });
     expect(bob?.raw).not.toHaveProperty('tags');
   });
 
-  it('reads the users\' tags with ListUserTags when asked, in the shape IAM gives them', async () => {
+  it("reads the users' tags with ListUserTags when asked, in the shape IAM gives them", async () => {
     const { records } = await collect({ userTags: true });
     expect(records.map((record) => [record.username, record.raw?.['tags']])).toEqual([
       ['alice', []],
-      ['bob', [{ Key: 'email', Value: 'bob@example.com' }, { Key: 'team', Value: 'ops' }]],
+      [
+        'bob',
+        [
+          { Key: 'email', Value: 'bob@example.com' },
+          { Key: 'team', Value: 'ops' },
+        ],
+      ],
       ['nobody', []],
       ['former', []],
     ]);

@@ -79,7 +79,11 @@ describe('credentialReportEntries (the streaming read the collection uses)', () 
     ['a header that is not IAM’s', HEADER.replace('mfa_active', 'mfa'), 'credential report line 1, column 8: expected header mfa_active, found "mfa"'],
     ['a row with a column missing', `${HEADER}\n${userRow(1).split(',').slice(0, 21).join(',')}`, 'credential report line 2: expected 22 columns, found 21'],
     ['a user name that is empty', `${HEADER}\n${userRow(1, { user: '' })}`, 'credential report line 2, column 1 (user): expected a user name'],
-    ['an ARN of a role', `${HEADER}\n${userRow(1, { arn: 'arn:aws:iam::111111111111:role/x' })}`, 'credential report line 2, column 2 (arn): expected an IAM user or root ARN'],
+    [
+      'an ARN of a role',
+      `${HEADER}\n${userRow(1, { arn: 'arn:aws:iam::111111111111:role/x' })}`,
+      'credential report line 2, column 2 (arn): expected an IAM user or root ARN',
+    ],
     [
       'a time that is not one',
       `${HEADER}\n${userRow(1)}\n${userRow(2, { password_next_rotation: '01/02/2022' })}`,
@@ -160,7 +164,9 @@ describe('streamCsvRecords', () => {
 
 describe('takeContent (the report bytes taken before the SDK parses the response)', () => {
   const xml = (content: string) =>
-    Buffer.from(`<GetCredentialReportResponse><GetCredentialReportResult><Content>${content}</Content><ReportFormat>text/csv</ReportFormat></GetCredentialReportResult></GetCredentialReportResponse>`);
+    Buffer.from(
+      `<GetCredentialReportResponse><GetCredentialReportResult><Content>${content}</Content><ReportFormat>text/csv</ReportFormat></GetCredentialReportResult></GetCredentialReportResponse>`,
+    );
 
   it('decodes the base64 content and leaves the rest of the response, with Content emptied, to the SDK', () => {
     const taken = takeContent(xml(Buffer.from('user,arn\n').toString('base64')));
@@ -219,10 +225,17 @@ describe('aws-iam credential report through the SDK against the fake', () => {
   it('maps every row of a report several chunks long, and records its digest', async () => {
     const { records, provenance } = await collect();
     expect(records).toHaveLength(3_001);
-    expect(records[1]).toMatchObject({ username: 'user-0', status: 'active', lastLoginAt: '2024-01-01T00:00:00.000Z', raw: { credentialReport: { user: 'user-0' } } });
+    expect(records[1]).toMatchObject({
+      username: 'user-0',
+      status: 'active',
+      lastLoginAt: '2024-01-01T00:00:00.000Z',
+      raw: { credentialReport: { user: 'user-0' } },
+    });
     const csv = credentialReportCsv(account());
     const { createHash } = await import('node:crypto');
-    expect(provenance.accounts).toMatchObject({ '111111111111': { credentialReport: { rows: 3_001, bytes: Buffer.byteLength(csv), sha256: createHash('sha256').update(csv).digest('hex') } } });
+    expect(provenance.accounts).toMatchObject({
+      '111111111111': { credentialReport: { rows: 3_001, bytes: Buffer.byteLength(csv), sha256: createHash('sha256').update(csv).digest('hex') } },
+    });
   });
 
   it('leaves base64 the SDK would refuse to the SDK, which refuses it as before', async () => {

@@ -40,7 +40,10 @@ describe('aws-identity-center against moto', () => {
       },
     });
     expect(byName['ada']?.email).toBe('ada@example.com');
-    expect(byName['ken']).toMatchObject({ privileged: true, raw: { access: [{ permissionSet: 'BreakGlass', via: 'user', privileged: true }], privilegedBy: ['BreakGlass: an inline policy allowing *'] } });
+    expect(byName['ken']).toMatchObject({
+      privileged: true,
+      raw: { access: [{ permissionSet: 'BreakGlass', via: 'user', privileged: true }], privilegedBy: ['BreakGlass: an inline policy allowing *'] },
+    });
     expect(byName['linus']).toMatchObject({ privileged: false, raw: { access: [{ permissionSet: 'ReadOnly', via: 'group engineers' }] } });
     // PowerUserAccess is not in the default privileged list; a group without assignment reaches nothing.
     expect(byName['svc-ci']).toMatchObject({ privileged: false, raw: { access: [{ permissionSet: 'Deployer', via: 'user' }] } });
@@ -48,7 +51,13 @@ describe('aws-identity-center against moto', () => {
     // The APIs do not say: unknown, never null ("never signed in") and never a guessed date.
     for (const record of records) expect([record.lastLoginAt, record.mfaEnabled]).toEqual(['unknown', 'unknown']);
     expect(warnings.join('\n')).toMatch(/do not say when a user last signed in .*'unknown'/);
-    expect(provenance).toMatchObject({ users: 7, permissionSets: 4, privilegedPermissionSets: ['Administrator', 'BreakGlass'], instanceArn: world.seeded.instanceArn, retries: 0 });
+    expect(provenance).toMatchObject({
+      users: 7,
+      permissionSets: 4,
+      privilegedPermissionSets: ['Administrator', 'BreakGlass'],
+      instanceArn: world.seeded.instanceArn,
+      retries: 0,
+    });
   });
 
   it('counts a permission set privileged by a policy added to privilegedPolicies', async () => {
@@ -76,7 +85,9 @@ describe('aws-identity-center against moto', () => {
     const { error } = await pull(parse());
     world.proxy.reset();
     expect(error).toBeInstanceOf(PermissionError);
-    expect((error as Error).message).toMatch(/^aws-identity-center: account 123456789012 \(management\): ListAccountAssignments permission set \w+ account 123456789012: AccessDeniedException .*the worker needs sso:ListAccountAssignments$/);
+    expect((error as Error).message).toMatch(
+      /^aws-identity-center: account 123456789012 \(management\): ListAccountAssignments permission set \w+ account 123456789012: AccessDeniedException .*the worker needs sso:ListAccountAssignments$/,
+    );
   });
 
   it('resumes after the last user kept by id, so a user deleted before the retry shifts nothing', async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { inlinePolicyPrivilege, permissionSetPrivilege, toIdentity, type Directory, type PermissionSet } from '../../../connectors/aws-identity-center/mapping.ts';
+import {
+  inlinePolicyPrivilege,
+  permissionSetPrivilege,
+  toIdentity,
+  type Directory,
+  type PermissionSet,
+} from '../../../connectors/aws-identity-center/mapping.ts';
 import { MalformedResponseError } from '../../../connectors/errors.ts';
 
 const policy = (...statements: Record<string, unknown>[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
@@ -26,11 +32,15 @@ describe('inlinePolicyPrivilege', () => {
   it('refuses a document that is not JSON as malformed, without quoting it', () => {
     const call = () => inlinePolicyPrivilege('{"Statement": [secret-text', 'aws-identity-center: account 1: GetInlinePolicyForPermissionSet permission set X');
     expect(call).toThrow(MalformedResponseError);
-    expect(call).toThrow(/^aws-identity-center: account 1: GetInlinePolicyForPermissionSet permission set X: field InlinePolicy: not a JSON policy document \(26 characters\)$/);
+    expect(call).toThrow(
+      /^aws-identity-center: account 1: GetInlinePolicyForPermissionSet permission set X: field InlinePolicy: not a JSON policy document \(26 characters\)$/,
+    );
   });
 
   it('a managed policy in the list is named before an inline one', () => {
-    expect(permissionSetPrivilege(['ReadOnlyAccess', 'IAMFullAccess'], 'an inline policy allowing *', ['AdministratorAccess', 'IAMFullAccess'])).toBe('the managed policy IAMFullAccess');
+    expect(permissionSetPrivilege(['ReadOnlyAccess', 'IAMFullAccess'], 'an inline policy allowing *', ['AdministratorAccess', 'IAMFullAccess'])).toBe(
+      'the managed policy IAMFullAccess',
+    );
     expect(permissionSetPrivilege(['PowerUserAccess'], undefined, ['AdministratorAccess'])).toBeUndefined();
   });
 });
@@ -43,13 +53,28 @@ describe('toIdentity', () => {
     permissionSets: new Map([set('ps-admin', 'Admin', 'the managed policy AdministratorAccess'), set('ps-read', 'ReadOnly')]),
     assignments: new Map([
       ['u-1', [{ accountId: '222222222222', permissionSetArn: 'ps-read' }]],
-      ['g-ops', [{ accountId: '333333333333', permissionSetArn: 'ps-admin' }, { accountId: '222222222222', permissionSetArn: 'ps-admin' }]],
+      [
+        'g-ops',
+        [
+          { accountId: '333333333333', permissionSetArn: 'ps-admin' },
+          { accountId: '222222222222', permissionSetArn: 'ps-admin' },
+        ],
+      ],
     ]),
     groupNames: new Map([['g-ops', 'ops']]),
   };
 
   it('reaches every account of the user and of their groups, privileged where a set is', () => {
-    const identity = toIdentity({ UserId: 'u-1', UserName: 'ada', Emails: [{ Value: 'other@example.com' }, { Value: 'Ada@Example.com', Primary: true }], CreatedAt: new Date('2024-01-02T03:04:05Z') }, ['g-ops', 'g-gone'], directory);
+    const identity = toIdentity(
+      {
+        UserId: 'u-1',
+        UserName: 'ada',
+        Emails: [{ Value: 'other@example.com' }, { Value: 'Ada@Example.com', Primary: true }],
+        CreatedAt: new Date('2024-01-02T03:04:05Z'),
+      },
+      ['g-ops', 'g-gone'],
+      directory,
+    );
     expect(identity).toMatchObject({
       email: 'ada@example.com',
       displayName: null,

@@ -55,7 +55,15 @@ export async function startWorld(seed: IdentityCenterSeed = FIXTURE): Promise<Id
   try {
     const seeded = await seedIdentityCenter(moto.endpoint, REGION, seed);
     const proxy = await startIdentityCenterProxy(moto.endpoint);
-    return { moto, proxy, seeded, close: async () => { await proxy.close(); await moto.stop(); } };
+    return {
+      moto,
+      proxy,
+      seeded,
+      close: async () => {
+        await proxy.close();
+        await moto.stop();
+      },
+    };
   } catch (error) {
     await moto.stop();
     throw error;

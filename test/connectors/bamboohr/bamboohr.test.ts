@@ -68,7 +68,21 @@ describe('bamboohr connector', () => {
     expect(request?.authorization).toBe(`Basic ${Buffer.from(`${API_KEY}:x`).toString('base64')}`);
     expect(JSON.parse(request?.body ?? '')).toEqual({
       title: 'isms-worker leavers',
-      fields: ['id', 'employeeNumber', 'firstName', 'lastName', 'displayName', 'workEmail', 'homeEmail', 'status', 'employmentHistoryStatus', 'terminationDate', 'hireDate', 'supervisorEmail', 'lastChanged'],
+      fields: [
+        'id',
+        'employeeNumber',
+        'firstName',
+        'lastName',
+        'displayName',
+        'workEmail',
+        'homeEmail',
+        'status',
+        'employmentHistoryStatus',
+        'terminationDate',
+        'hireDate',
+        'supervisorEmail',
+        'lastChanged',
+      ],
     });
   });
 
@@ -179,7 +193,9 @@ describe('bamboohr connector', () => {
   it('refuses an extra field BambooHR does not know as a configuration fault', async () => {
     const error = await failure(pull({ fields: ['favouriteColour'] }));
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toBe('bamboohr: reports/custom: HTTP 400: BambooHR refused the report request; check the extra `fields` (Invalid field: "favouriteColour")');
+    expect(error.message).toBe(
+      'bamboohr: reports/custom: HTTP 400: BambooHR refused the report request; check the extra `fields` (Invalid field: "favouriteColour")',
+    );
   });
 
   it('warns, and dates no leaver, when the API user may not see termination dates', async () => {
@@ -224,8 +240,16 @@ describe('bamboohr connector', () => {
     it.each([
       ['an unknown status', { status: 'Terminated' }, 'field employees[3].status: Invalid option: expected one of "Active"|"Inactive"'],
       ['a missing status', { status: null }, 'field employees[3].status: Invalid option: expected one of "Active"|"Inactive"'],
-      ['an impossible termination date', { terminationDate: '2026-02-30' }, 'field employees[3].terminationDate: expected a date as YYYY-MM-DD or "0000-00-00", got "2026-02-30"'],
-      ['a termination date in another format', { terminationDate: '09/30/2026' }, 'field employees[3].terminationDate: expected a date as YYYY-MM-DD or "0000-00-00", got "09/30/2026"'],
+      [
+        'an impossible termination date',
+        { terminationDate: '2026-02-30' },
+        'field employees[3].terminationDate: expected a date as YYYY-MM-DD or "0000-00-00", got "2026-02-30"',
+      ],
+      [
+        'a termination date in another format',
+        { terminationDate: '09/30/2026' },
+        'field employees[3].terminationDate: expected a date as YYYY-MM-DD or "0000-00-00", got "09/30/2026"',
+      ],
       ['a non-numeric id', { id: 'abc' }, 'field employees[3].id: expected the employee id as a string of digits'],
     ])('names the field of %s', async (_case, change, message) => {
       fake.employees = employees.map((employee, index) => (index === 3 ? ({ ...employee, ...change } as FakeEmployee) : employee));
@@ -242,11 +266,15 @@ describe('bamboohr connector', () => {
   });
 
   describe('resume', () => {
-    const many: FakeEmployee[] = Array.from({ length: 2_500 }, (_, index) => ({
-      ...employees[1],
-      id: String(2_500 - index),
-      workEmail: `person${2_500 - index}@example.com`,
-    }) as FakeEmployee);
+    const many: FakeEmployee[] = Array.from(
+      { length: 2_500 },
+      (_, index) =>
+        ({
+          ...employees[1],
+          id: String(2_500 - index),
+          workEmail: `person${2_500 - index}@example.com`,
+        }) as FakeEmployee,
+    );
 
     it('heartbeats the last employee id every 1,000 employees', async () => {
       fake.employees = many;

@@ -6,7 +6,10 @@ import { REPORT_OPERATION, startFakeBambooHr, type FakeEmployee } from '../../su
 const API_KEY = 'b7c1e0f4a9d24c55e3f1a0b2c4d6e8f0a1b3c5d7';
 const [template] = JSON.parse(readFileSync(new URL('../../fixtures/hr/bamboohr-employees.json', import.meta.url), 'utf8')) as FakeEmployee[];
 /** One report, heartbeated every 1,000 employees: 2,500 give two cursors. */
-const employees = Array.from({ length: 2_500 }, (_, index) => ({ ...template, id: String(index + 1), workEmail: `person${index + 1}@example.com` }) as FakeEmployee);
+const employees = Array.from(
+  { length: 2_500 },
+  (_, index) => ({ ...template, id: String(index + 1), workEmail: `person${index + 1}@example.com` }) as FakeEmployee,
+);
 
 connectorContract({
   connector: bambooHr,

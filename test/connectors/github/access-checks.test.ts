@@ -16,7 +16,12 @@ afterAll(() => fake.close());
 beforeEach(() => resetFake(fake));
 
 /** GitHub accounts carry no email: the source's join maps logins to employee ids through its mapping file. */
-const githubJoin = withMapping(join(), { 'alice-gh': 'E1', 'carol-gh': 'E2', 'octo-owner': 'E3', 'bob-gh': 'E4', 'ghost-admin': 'E5' }, 'employeeId', 'github-logins.csv');
+const githubJoin = withMapping(
+  join(),
+  { 'alice-gh': 'E1', 'carol-gh': 'E2', 'octo-owner': 'E3', 'bob-gh': 'E4', 'ghost-admin': 'E5' },
+  'employeeId',
+  'github-logins.csv',
+);
 const people: HrPerson[] = [
   person({ employeeId: 'E1', email: 'alice@example.com' }),
   leaver(72, { employeeId: 'E2', email: 'carol@example.com' }),
@@ -34,7 +39,11 @@ async function identities(token?: string): Promise<Identity[]> {
 
 describe('the access checks on github records, unchanged', () => {
   it('mfa-missing reports the members, the owner and the outside collaborator without 2FA; never a pending invitation', async () => {
-    expect(subjects(runCheck(mfaMissing, { identities: await identities() }))).toEqual([`${subject(1003)} medium`, `${subject(1006)} high`, `${subject(2001)} medium`]);
+    expect(subjects(runCheck(mfaMissing, { identities: await identities() }))).toEqual([
+      `${subject(1003)} medium`,
+      `${subject(1006)} high`,
+      `${subject(2001)} medium`,
+    ]);
   });
 
   it('mfa-missing judges nobody on 2FA the token could not read, unless unknown is told to count as missing', async () => {
@@ -50,10 +59,13 @@ describe('the access checks on github records, unchanged', () => {
   });
 
   it('orphan-account reports the member and the outside collaborator no person owns; the bot is a service account', async () => {
-    expect(subjects(runCheck(orphanAccount, { identities: await identities(), people, join: githubJoin }))).toEqual([`${subject(1005)} medium`, `${subject(2001)} medium`]);
+    expect(subjects(runCheck(orphanAccount, { identities: await identities(), people, join: githubJoin }))).toEqual([
+      `${subject(1005)} medium`,
+      `${subject(2001)} medium`,
+    ]);
   });
 
-  it('leaver-still-active reports the leaver\'s membership', async () => {
+  it("leaver-still-active reports the leaver's membership", async () => {
     const deviations = runCheck(leaverStillActive, { identities: await identities(), people, join: githubJoin });
     expect(subjects(deviations)).toEqual([`${subject(1004)} high`]);
     expect(deviations[0]?.values).toMatchObject({ system: 'github', tenant: 'example-org', account: 'carol-gh', employeeId: 'E2' });
@@ -70,7 +82,18 @@ describe('an access review of a GitHub organisation', () => {
       checkParams: new Map(),
       at: AT,
     });
-    expect(entries.map((entry) => [entry.username, entry.privileged, entry.mfa, entry.lastLoginAt, entry.flags.owner?.employeeId ?? null, entry.flags.leaver?.employeeId ?? null, entry.flags.orphan, entry.flags.serviceAccount])).toEqual([
+    expect(
+      entries.map((entry) => [
+        entry.username,
+        entry.privileged,
+        entry.mfa,
+        entry.lastLoginAt,
+        entry.flags.owner?.employeeId ?? null,
+        entry.flags.leaver?.employeeId ?? null,
+        entry.flags.orphan,
+        entry.flags.serviceAccount,
+      ]),
+    ).toEqual([
       ['ghost-admin', true, false, 'unknown', 'E5', null, false, false],
       ['octo-owner', true, true, 'unknown', 'E3', null, false, false],
       ['alice-gh', false, true, 'unknown', 'E1', null, false, false],

@@ -20,7 +20,10 @@ beforeEach(() => {
   fake.installationTokens.length = 0;
 });
 
-const asApp = (overrides: Record<string, unknown> = {}) => ({ token: undefined, app: { appId: APP_ID, installationId: INSTALLATION_ID, privateKey: { env: 'GITHUB_APP_KEY' }, ...overrides } });
+const asApp = (overrides: Record<string, unknown> = {}) => ({
+  token: undefined,
+  app: { appId: APP_ID, installationId: INSTALLATION_ID, privateKey: { env: 'GITHUB_APP_KEY' }, ...overrides },
+});
 const keyEnv = (pem: string) => ({ env: { GITHUB_APP_KEY: pem } });
 /** Lines of the key body: any of them in a message, log line or evidence would leak the key. */
 const keyLines = appKey.privateKeyPem.split('\n').filter((line) => line.length > 40);
@@ -47,7 +50,7 @@ describe('github as a GitHub App installation', () => {
     expect(records).toHaveLength(10);
   });
 
-  it('a key that is not the app\'s is a non-retryable AuthError naming the app and installation, without the key', async () => {
+  it("a key that is not the app's is a non-retryable AuthError naming the app and installation, without the key", async () => {
     const { error, logLines } = await collectToFailure(fake, asApp(), keyEnv(testAppKey().privateKeyPem));
     expect(error).toBeInstanceOf(AuthError);
     expect((error as AuthError).retryable).toBe(false);

@@ -1,8 +1,16 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { gitHub } from '../../../connectors/github/index.ts';
-import type { ConnectorError} from '../../../connectors/errors.ts';
-import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import type { ConnectorError } from '../../../connectors/errors.ts';
+import {
+  AuthError,
+  MalformedResponseError,
+  NotFoundError,
+  PermissionError,
+  RequestRejectedError,
+  ThrottledError,
+  UnavailableError,
+} from '../../../connectors/errors.ts';
 import type { Identity } from '../../../core/records.ts';
 import { testContext } from '../../support/connector-context.ts';
 import { gitHubError, primaryRateLimit, secondaryRateLimit, simpleUser, startFakeGitHub, type FakeGitHub } from '../../support/fake-github.ts';
@@ -20,7 +28,7 @@ const EVERYONE = [...MEMBERS, 'contractor-x', 'new-hire', 'Future.Owner@example.
 const apiCalls = () => fake.requests.map((request) => `${request.path}?${new URLSearchParams(request.query)}`);
 
 describe('github collect', () => {
-  it('lists owners, the 2FA-disabled, then members, outside collaborators and invitations page by page, following GitHub\'s Link headers', async () => {
+  it("lists owners, the 2FA-disabled, then members, outside collaborators and invitations page by page, following GitHub's Link headers", async () => {
     const { records, heartbeats, provenance, warnings } = await collect(fake);
 
     expect(usernames(records)).toEqual(EVERYONE);
@@ -88,9 +96,29 @@ describe('github collect', () => {
     expect(by.get('ghost-admin')).toMatchObject({ privileged: true, mfaEnabled: false, groups: ['admin'] });
     expect(by.get('bob-gh')).toMatchObject({ privileged: false, mfaEnabled: false, groups: ['member'] });
     expect(by.get('alice-gh')).toMatchObject({ privileged: false, mfaEnabled: true, status: 'active' });
-    expect(by.get('contractor-x')).toMatchObject({ id: '2001', status: 'active', privileged: false, mfaEnabled: false, groups: ['outside-collaborator'], raw: { external: true, role: 'outside-collaborator' } });
-    expect(by.get('new-hire')).toMatchObject({ id: 'invitation:3001', status: 'suspended', privileged: false, mfaEnabled: 'unknown', createdAt: '2025-05-20T09:00:00+02:00', raw: { membership: 'pending-invitation', invitedRole: 'direct_member', invitedBy: 'octo-owner' } });
-    expect(by.get('Future.Owner@example.com')).toMatchObject({ id: 'invitation:3002', email: 'future.owner@example.com', status: 'suspended', privileged: true, raw: { invitedRole: 'admin' } });
+    expect(by.get('contractor-x')).toMatchObject({
+      id: '2001',
+      status: 'active',
+      privileged: false,
+      mfaEnabled: false,
+      groups: ['outside-collaborator'],
+      raw: { external: true, role: 'outside-collaborator' },
+    });
+    expect(by.get('new-hire')).toMatchObject({
+      id: 'invitation:3001',
+      status: 'suspended',
+      privileged: false,
+      mfaEnabled: 'unknown',
+      createdAt: '2025-05-20T09:00:00+02:00',
+      raw: { membership: 'pending-invitation', invitedRole: 'direct_member', invitedBy: 'octo-owner' },
+    });
+    expect(by.get('Future.Owner@example.com')).toMatchObject({
+      id: 'invitation:3002',
+      email: 'future.owner@example.com',
+      status: 'suspended',
+      privileged: true,
+      raw: { invitedRole: 'admin' },
+    });
     // GitHub never says when an account signed in: unknown, never "never" (null).
     expect(records.every((record) => record.lastLoginAt === 'unknown')).toBe(true);
   });
@@ -114,7 +142,8 @@ describe('github collect', () => {
 
   describe('resumes by identity when accounts were added or removed between attempts', () => {
     // After the members' second page: 1001-1004 are kept.
-    const afterSecondPage = () => JSON.stringify({ section: 'members', page: `${fake.baseUrl}/organizations/${fake.state.org.id}/members?per_page=2&page=2`, kept: [1003, 1004] });
+    const afterSecondPage = () =>
+      JSON.stringify({ section: 'members', page: `${fake.baseUrl}/organizations/${fake.state.org.id}/members?per_page=2&page=2`, kept: [1003, 1004] });
     const resumedMembers = async () => usernames((await collect(fake, {}, { resumeCursor: afterSecondPage() })).records).slice(0, -3);
     const member = (id: number, login: string) => ({ user: { id, login }, role: 'member' as const });
 
@@ -131,7 +160,11 @@ describe('github collect', () => {
     it('a whole page added before the cursor moves the kept accounts off their page: the section is searched from its start', async () => {
       fake.state.members.push(member(900, 'joiner-1'), member(901, 'joiner-2'), member(1008, 'late-joiner'));
       expect(await resumedMembers()).toEqual(['stranger', 'ghost-admin', 'deploy-bot', 'late-joiner']);
-      expect(fake.requests.filter((request) => request.path.endsWith('/members') && request.query['role'] === undefined && request.query['filter'] === undefined).map((request) => request.query['page'] ?? '1')).toEqual(['2', '1', '2', '3', '4', '5']);
+      expect(
+        fake.requests
+          .filter((request) => request.path.endsWith('/members') && request.query['role'] === undefined && request.query['filter'] === undefined)
+          .map((request) => request.query['page'] ?? '1'),
+      ).toEqual(['2', '1', '2', '3', '4', '5']);
     });
 
     it('fails for good, instead of guessing, when every kept account on the page is gone', async () => {
@@ -139,11 +172,17 @@ describe('github collect', () => {
       const { error } = await collectToFailure(fake, {}, { resumeCursor: afterSecondPage() });
       expect(error).toBeInstanceOf(RequestRejectedError);
       expect((error as ConnectorError).retryable).toBe(false);
-      expect(error.message).toBe('github: members: none of the 2 accounts on the page the last attempt kept is listed any more, so the listing cannot resume without losing or doubling accounts');
+      expect(error.message).toBe(
+        'github: members: none of the 2 accounts on the page the last attempt kept is listed any more, so the listing cannot resume without losing or doubling accounts',
+      );
     });
 
     it('refuses a cursor that does not name a page of this organisation on the configured host', async () => {
-      for (const cursor of ['not json', JSON.stringify({ section: 'members', page: 'https://evil.example/orgs/example-org/members', kept: [1] }), JSON.stringify({ section: 'members', page: `${fake.baseUrl}/orgs/other-org/members`, kept: [1] })]) {
+      for (const cursor of [
+        'not json',
+        JSON.stringify({ section: 'members', page: 'https://evil.example/orgs/example-org/members', kept: [1] }),
+        JSON.stringify({ section: 'members', page: `${fake.baseUrl}/orgs/other-org/members`, kept: [1] }),
+      ]) {
         const { error } = await collectToFailure(fake, {}, { resumeCursor: cursor });
         expect(error).toBeInstanceOf(MalformedResponseError);
         expect(error.message).toMatch(/^github: the resume cursor is not a page of organisation example-org on http:\/\/127\.0\.0\.1:\d+: /);
@@ -163,7 +202,9 @@ describe('github collect', () => {
       expect(provenance).toMatchObject({ retries: 1 });
       // The wait is the longer of the reset and the backoff.
       expect(provenance['throttledWaitMs']).toBeGreaterThanOrEqual(150);
-      expect(logLines.filter((line) => line.includes('github: owners page 1: retried after HTTP 403: rate limited (API rate limit exceeded for user ID 1.'))).toHaveLength(1);
+      expect(
+        logLines.filter((line) => line.includes('github: owners page 1: retried after HTTP 403: rate limited (API rate limit exceeded for user ID 1.')),
+      ).toHaveLength(1);
     });
 
     it('gives up with a ThrottledError carrying the wait when the reset is beyond the cap', async () => {
@@ -177,7 +218,7 @@ describe('github collect', () => {
       expect(fake.requests).toHaveLength(1);
     });
 
-    it('waits the secondary limit\'s retry-after seconds, on 403 and on 429', async () => {
+    it("waits the secondary limit's retry-after seconds, on 403 and on 429", async () => {
       fake.state.inject.push(secondaryRateLimit(1, 403), secondaryRateLimit(0, 429));
       const started = Date.now();
       const { records, provenance } = await collect(fake);
@@ -198,7 +239,9 @@ describe('github collect', () => {
       fake.state.inject.push(secondaryRateLimit(0), secondaryRateLimit(0), secondaryRateLimit(0));
       const spent = await collectToFailure(fake, { rateLimit: { maxRetries: 2 } });
       expect(spent.error).toBeInstanceOf(ThrottledError);
-      expect(spent.error.message).toMatch(/^github: owners page 1: HTTP 403: rate limited \(You have exceeded a secondary rate limit.*\); still failing after 2 retries$/);
+      expect(spent.error.message).toMatch(
+        /^github: owners page 1: HTTP 403: rate limited \(You have exceeded a secondary rate limit.*\); still failing after 2 retries$/,
+      );
       expect(fake.requests).toHaveLength(3);
     });
 
@@ -215,7 +258,7 @@ describe('github collect', () => {
     });
   });
 
-  it('records 2FA as unknown, never as enabled, when the token is not an owner\'s, and says so in the evidence', async () => {
+  it("records 2FA as unknown, never as enabled, when the token is not an owner's, and says so in the evidence", async () => {
     const { records, warnings, provenance } = await collect(fake, {}, { env: { GITHUB_TOKEN: MEMBER_TOKEN } });
     expect(usernames(records)).toEqual(EVERYONE);
     expect(records.map((record) => record.mfaEnabled)).toEqual(EVERYONE.map(() => 'unknown'));
@@ -249,7 +292,9 @@ describe('github collect', () => {
       const { error, logLines, warnings, provenance } = await collectToFailure(fake, {}, { env: { GITHUB_TOKEN: badToken } });
       expect(error).toBeInstanceOf(AuthError);
       expect((error as AuthError).retryable).toBe(false);
-      expect(error.message).toBe('github: owners page 1: HTTP 401: GitHub rejected the credentials of the configured token for organisation example-org (Bad credentials)');
+      expect(error.message).toBe(
+        'github: owners page 1: HTTP 401: GitHub rejected the credentials of the configured token for organisation example-org (Bad credentials)',
+      );
       expect(fake.requests).toHaveLength(1);
       const everything = [error.message, error.stack, inspect(error, { depth: 5 }), ...logLines, ...warnings, JSON.stringify(provenance)].join('\n');
       expect(everything).not.toContain(badToken);
@@ -259,13 +304,17 @@ describe('github collect', () => {
     it('a token without Members: read is a PermissionError that names the permission', async () => {
       const { error } = await collectToFailure(fake, {}, { env: { GITHUB_TOKEN: NO_PERMISSION_TOKEN } });
       expect(error).toBeInstanceOf(PermissionError);
-      expect(error.message).toBe('github: owners page 1: HTTP 403: the configured token may not read organisation example-org; it needs the organisation permission Members: read (Resource not accessible by personal access token)');
+      expect(error.message).toBe(
+        'github: owners page 1: HTTP 403: the configured token may not read organisation example-org; it needs the organisation permission Members: read (Resource not accessible by personal access token)',
+      );
     });
 
     it('an unknown organisation is a NotFoundError', async () => {
       const { error } = await collectToFailure(fake, { org: 'no-such-org' });
       expect(error).toBeInstanceOf(NotFoundError);
-      expect(error.message).toBe(`github: owners page 1: HTTP 404: organisation no-such-org was not found at ${fake.baseUrl}, or the configured token cannot see it (Not Found)`);
+      expect(error.message).toBe(
+        `github: owners page 1: HTTP 404: organisation no-such-org was not found at ${fake.baseUrl}, or the configured token cannot see it (Not Found)`,
+      );
     });
 
     it('a 5xx is retried, then an UnavailableError the activity retries; a 4xx refusal fails for good', async () => {
@@ -296,7 +345,11 @@ describe('github collect', () => {
       expect(malformed.error).toBeInstanceOf(MalformedResponseError);
       expect(malformed.error.message).toBe('github: owners page 1: field [0].id: Invalid input: expected number, received string');
 
-      fake.state.inject.push({ status: 200, body: '<html><body>Unicorn! secret-looking text</body></html>', headers: { 'content-type': 'text/html; charset=utf-8' } });
+      fake.state.inject.push({
+        status: 200,
+        body: '<html><body>Unicorn! secret-looking text</body></html>',
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+      });
       const html = await collectToFailure(fake);
       expect(html.error).toBeInstanceOf(MalformedResponseError);
       expect(html.error.message).toBe('github: owners page 1: the body is not JSON (text/html; charset=utf-8, 54 characters)');

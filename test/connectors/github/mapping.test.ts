@@ -32,25 +32,50 @@ const invitation = {
 };
 
 describe('github mapping', () => {
-  it('maps a member from GitHub\'s documented shape, with 2FA known only when the disabled list was read', () => {
+  it("maps a member from GitHub's documented shape, with 2FA known only when the disabled list was read", () => {
     const user = GitHubUser.parse(octocat);
     const member = userIdentity(user, 'github', 'member', new Set([2]));
     expect(Identity.parse(member)).toEqual(member);
-    expect(member).toMatchObject({ id: '1', username: 'octocat', email: null, status: 'active', privileged: false, mfaEnabled: true, lastLoginAt: 'unknown', groups: ['member'] });
+    expect(member).toMatchObject({
+      id: '1',
+      username: 'octocat',
+      email: null,
+      status: 'active',
+      privileged: false,
+      mfaEnabled: true,
+      lastLoginAt: 'unknown',
+      groups: ['member'],
+    });
     expect(userIdentity(user, 'github', 'member', new Set([1])).mfaEnabled).toBe(false);
     expect(userIdentity(user, 'github', 'admin', undefined)).toMatchObject({ privileged: true, mfaEnabled: 'unknown' });
   });
 
   it('takes a public name and email when GitHub includes them, and an Enterprise Server site administrator as privileged', () => {
     const user = GitHubUser.parse({ ...octocat, name: 'The Octocat', email: 'Octocat@GitHub.com', site_admin: true });
-    expect(userIdentity(user, 'github', 'member', new Set())).toMatchObject({ displayName: 'The Octocat', email: 'octocat@github.com', privileged: true, raw: { siteAdmin: true } });
+    expect(userIdentity(user, 'github', 'member', new Set())).toMatchObject({
+      displayName: 'The Octocat',
+      email: 'octocat@github.com',
+      privileged: true,
+      raw: { siteAdmin: true },
+    });
   });
 
   it('maps a pending invitation as not yet active, by login or, without one, by address', () => {
     const invited = invitationIdentity(OrgInvitation.parse(invitation), 'github');
     expect(Identity.parse(invited)).toEqual(invited);
-    expect(invited).toMatchObject({ id: 'invitation:1', username: 'monalisa', email: 'octocat@github.com', status: 'suspended', privileged: false, createdAt: '2016-11-30T06:46:10-08:00', raw: { invitedBy: 'other_user' } });
-    expect(invitationIdentity(OrgInvitation.parse({ ...invitation, login: null, role: 'admin' }), 'github')).toMatchObject({ username: 'octocat@github.com', privileged: true });
+    expect(invited).toMatchObject({
+      id: 'invitation:1',
+      username: 'monalisa',
+      email: 'octocat@github.com',
+      status: 'suspended',
+      privileged: false,
+      createdAt: '2016-11-30T06:46:10-08:00',
+      raw: { invitedBy: 'other_user' },
+    });
+    expect(invitationIdentity(OrgInvitation.parse({ ...invitation, login: null, role: 'admin' }), 'github')).toMatchObject({
+      username: 'octocat@github.com',
+      privileged: true,
+    });
   });
 });
 
@@ -65,13 +90,19 @@ describe('github config', () => {
     expect(problems({ org: 'acme', token: { env: 'GITHUB_TOKEN' } })).toBe('');
     expect(problems({ org: 'acme', app })).toBe('');
     expect(problems({ org: 'acme' })).toBe('field token: set exactly one of token (a fine-grained token) and app (a GitHub App installation)');
-    expect(problems({ org: 'acme', token: { env: 'GITHUB_TOKEN' }, app })).toBe('field token: set exactly one of token (a fine-grained token) and app (a GitHub App installation)');
+    expect(problems({ org: 'acme', token: { env: 'GITHUB_TOKEN' }, app })).toBe(
+      'field token: set exactly one of token (a fine-grained token) and app (a GitHub App installation)',
+    );
     expect(problems({ org: 'acme', token: 'github_pat_written_in_config' })).toMatch(/^field token: expected \{ env: NAME \} or \{ file: PATH \}/);
   });
 
   it('refuses what is not an organisation login or a page size GitHub serves', () => {
     expect(problems({ org: 'acme/evil', token: { env: 'T' } })).toBe('field org: an organisation login');
     expect(problems({ org: 'acme', token: { env: 'T' }, perPage: 101 })).toMatch(/^field perPage: /);
-    expect(GitHubConfig.parse({ org: 'acme', token: { env: 'T' } })).toMatchObject({ baseUrl: 'https://api.github.com', perPage: 100, rateLimit: { maxRetries: 3, maxWaitSeconds: 120 } });
+    expect(GitHubConfig.parse({ org: 'acme', token: { env: 'T' } })).toMatchObject({
+      baseUrl: 'https://api.github.com',
+      perPage: 100,
+      rateLimit: { maxRetries: 3, maxWaitSeconds: 120 },
+    });
   });
 });

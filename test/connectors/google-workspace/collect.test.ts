@@ -3,7 +3,15 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../core/errors.ts';
 import { googleWorkspace } from '../../../connectors/google-workspace/index.ts';
-import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import {
+  AuthError,
+  MalformedResponseError,
+  NotFoundError,
+  PermissionError,
+  RequestRejectedError,
+  ThrottledError,
+  UnavailableError,
+} from '../../../connectors/errors.ts';
 import type { Identity } from '../../../core/records.ts';
 import { testContext } from '../../support/connector-context.ts';
 import {
@@ -20,7 +28,9 @@ import {
 const ADMIN = 'liz@example.com';
 const STATIC_TOKEN = 'ya29.static-federated-token-7f3c9a1e5b';
 
-const recorded = JSON.parse(readFileSync(new URL('../../fixtures/google-workspace/users-page.json', import.meta.url), 'utf8')) as { users: DirectoryUserJson[] };
+const recorded = JSON.parse(readFileSync(new URL('../../fixtures/google-workspace/users-page.json', import.meta.url), 'utf8')) as {
+  users: DirectoryUserJson[];
+};
 const generated: DirectoryUserJson[] = Array.from({ length: 4 }, (_, i) => ({
   id: `2000000000000000000${i}`,
   primaryEmail: `zz.user${i}@example.com`,
@@ -63,7 +73,15 @@ afterEach(async () => {
 });
 
 function serviceAccountConfig(extra: Record<string, unknown> = {}) {
-  return { serviceAccountKey: { env: 'GW_SA_KEY' }, subject: ADMIN, rootUrl: server.rootUrl, tokenUrl: server.tokenUrl, maxResults: 3, retryBaseMs: 5, ...extra };
+  return {
+    serviceAccountKey: { env: 'GW_SA_KEY' },
+    subject: ADMIN,
+    rootUrl: server.rootUrl,
+    tokenUrl: server.tokenUrl,
+    maxResults: 3,
+    retryBaseMs: 5,
+    ...extra,
+  };
 }
 
 function accessTokenConfig(extra: Record<string, unknown> = {}) {
@@ -126,7 +144,13 @@ describe('google-workspace collect with a service account (domain-wide delegatio
   it('maps the users it pulls, tenant from Google customerId', async () => {
     const result = await run(serviceAccountConfig());
     const upper = result.records.find((record) => record.id === '104372345234567890128');
-    expect(upper).toMatchObject({ tenant: 'C03az79cb', username: 'Chris.Upper@Example.COM', email: 'chris.upper@example.com', status: 'active', mfaEnabled: true });
+    expect(upper).toMatchObject({
+      tenant: 'C03az79cb',
+      username: 'Chris.Upper@Example.COM',
+      email: 'chris.upper@example.com',
+      status: 'active',
+      mfaEnabled: true,
+    });
     expect(result.records.find((record) => record.id === '104372345234567890124')?.lastLoginAt).toBeNull();
   });
 
@@ -161,7 +185,13 @@ describe('google-workspace collect with a service account (domain-wide delegatio
     await server.close();
     server = await startFakeGoogleDirectory({
       users: directoryUsers,
-      serviceAccounts: [{ clientEmail: serviceAccount.json.client_email, publicKey: serviceAccount.publicKey, delegatedScopes: ['https://www.googleapis.com/auth/admin.directory.group.readonly'] }],
+      serviceAccounts: [
+        {
+          clientEmail: serviceAccount.json.client_email,
+          publicKey: serviceAccount.publicKey,
+          delegatedScopes: ['https://www.googleapis.com/auth/admin.directory.group.readonly'],
+        },
+      ],
     });
     const result = await run(serviceAccountConfig());
     expect(result.error).toBeInstanceOf(AuthError);
@@ -203,7 +233,9 @@ describe('google-workspace collect with an access token', () => {
   it('fails with AuthError on 401, without retrying', async () => {
     const result = await run(accessTokenConfig({ accessToken: { env: 'GW_UNKNOWN_TOKEN' } }));
     expect(result.error).toBeInstanceOf(AuthError);
-    expect((result.error as Error).message).toMatch(/^google-workspace: users\.list page 1: Google rejected the credentials of the configured access token \(401 authError: Request had invalid authentication credentials/);
+    expect((result.error as Error).message).toMatch(
+      /^google-workspace: users\.list page 1: Google rejected the credentials of the configured access token \(401 authError: Request had invalid authentication credentials/,
+    );
     expect(server.listRequests).toHaveLength(1);
   });
 });
@@ -219,7 +251,9 @@ describe('google-workspace rate limits and transient faults', () => {
     expect(result.records).toHaveLength(11);
     expect(server.listRequests.map((request) => request.status)).toEqual([status, status, 200, 200, 200, 200]);
     expect(result.provenance).toMatchObject({ retries: 2 });
-    const retryLogs = result.logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => String(line['msg']).startsWith('google-workspace: users.list page 1: retried after rate limited (403'));
+    const retryLogs = result.logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => String(line['msg']).startsWith('google-workspace: users.list page 1: retried after rate limited (403'));
     expect(retryLogs.map((line) => line['retries'])).toEqual([1, 2]);
   });
 
@@ -228,7 +262,9 @@ describe('google-workspace rate limits and transient faults', () => {
     const result = await run(accessTokenConfig({ maxRetries: 2 }));
     expect(result.error).toBeInstanceOf(ThrottledError);
     expect((result.error as ThrottledError).retryable).toBe(true);
-    expect((result.error as Error).message).toBe('google-workspace: users.list page 1: rate limited (403 userRateLimitExceeded: Rate Limit Exceeded); still failing after 2 retries');
+    expect((result.error as Error).message).toBe(
+      'google-workspace: users.list page 1: rate limited (403 userRateLimitExceeded: Rate Limit Exceeded); still failing after 2 retries',
+    );
     expect(server.listRequests).toHaveLength(3);
   });
 
@@ -244,7 +280,9 @@ describe('google-workspace rate limits and transient faults', () => {
     const result = await run(accessTokenConfig({ maxRetries: 1 }));
     expect(result.error).toBeInstanceOf(UnavailableError);
     expect((result.error as UnavailableError).retryable).toBe(true);
-    expect((result.error as Error).message).toBe('google-workspace: users.list page 1: Google failed (503 backendError: Service unavailable. Please try again); still failing after 1 retry');
+    expect((result.error as Error).message).toBe(
+      'google-workspace: users.list page 1: Google failed (503 backendError: Service unavailable. Please try again); still failing after 1 retry',
+    );
   });
 
   it('does not retry a 403 that is not a rate limit', async () => {
@@ -253,7 +291,6 @@ describe('google-workspace rate limits and transient faults', () => {
     expect(result.error).toBeInstanceOf(PermissionError);
     expect(server.listRequests).toHaveLength(1);
   });
-
 });
 
 describe('google-workspace bad responses and requests', () => {
@@ -273,7 +310,9 @@ describe('google-workspace bad responses and requests', () => {
   it('reports a customer Google cannot use as ConfigError', async () => {
     const result = await run(accessTokenConfig({ customer: 'example.com' }));
     expect(result.error).toBeInstanceOf(ConfigError);
-    expect((result.error as Error).message).toBe('google-workspace: users.list page 1: Google refused the request for customer example.com (400 badRequest: Bad Request)');
+    expect((result.error as Error).message).toBe(
+      'google-workspace: users.list page 1: Google refused the request for customer example.com (400 badRequest: Bad Request)',
+    );
   });
 });
 
@@ -289,7 +328,9 @@ describe('google-workspace permanent refusals', () => {
     const result = await run(accessTokenConfig({ maxRetries: 5 }));
     expect(result.error).toBeInstanceOf(RequestRejectedError);
     expect((result.error as RequestRejectedError).retryable).toBe(false);
-    expect((result.error as Error).message).toBe(`google-workspace: users.list page 1: Google refused the request for customer my_customer (${status} ${reason}: ${message})`);
+    expect((result.error as Error).message).toBe(
+      `google-workspace: users.list page 1: Google refused the request for customer my_customer (${status} ${reason}: ${message})`,
+    );
     expect(server.listRequests).toHaveLength(1);
   });
 });
@@ -314,14 +355,18 @@ describe('google-workspace bodies cut short', () => {
     const result = await run(accessTokenConfig({ maxRetries: 1 }));
     expect(result.error).toBeInstanceOf(UnavailableError);
     expect((result.error as UnavailableError).retryable).toBe(true);
-    expect((result.error as Error).message).toMatch(/^google-workspace: users\.list page 1: the response ended early, after \d+ characters of JSON; still failing after 1 retry$/);
+    expect((result.error as Error).message).toMatch(
+      /^google-workspace: users\.list page 1: the response ended early, after \d+ characters of JSON; still failing after 1 retry$/,
+    );
   });
 
   it('refuses a whole body that is not a JSON object as malformed, without retrying', async () => {
     server.corruptPage(1, () => '<html><body>Service Unavailable</body></html>');
     const result = await run(accessTokenConfig());
     expect(result.error).toBeInstanceOf(MalformedResponseError);
-    expect((result.error as Error).message).toMatch(/^google-workspace: users\.list page 1: the body is not a JSON object \(application\/json; charset=UTF-8, \d+ characters\)$/);
+    expect((result.error as Error).message).toMatch(
+      /^google-workspace: users\.list page 1: the body is not a JSON object \(application\/json; charset=UTF-8, \d+ characters\)$/,
+    );
     expect(server.listRequests).toHaveLength(1);
   });
 });
@@ -391,7 +436,9 @@ describe('google-workspace secrets', () => {
   });
 
   it('names the missing fields of a JSON file that is not a service account key', async () => {
-    const result = await run(serviceAccountConfig(), { env: { ...secretEnv, GW_SA_KEY: JSON.stringify({ type: 'authorized_user', client_id: 'x', refresh_token: 'r' }) } });
+    const result = await run(serviceAccountConfig(), {
+      env: { ...secretEnv, GW_SA_KEY: JSON.stringify({ type: 'authorized_user', client_id: 'x', refresh_token: 'r' }) },
+    });
     expect(result.error).toBeInstanceOf(ConfigError);
     expect((result.error as Error).message).toMatch(/is not a service account JSON key: field type: .*; field client_email: .*; field private_key: /);
   });

@@ -4,7 +4,9 @@ import { connectorContract } from '../../support/connector-contract.ts';
 import { startFakeGoogleDirectory, testServiceAccountKey, USER_READONLY_SCOPE, type DirectoryUserJson } from '../../support/fake-google-directory.ts';
 
 const ADMIN = 'liz@example.com';
-const recorded = JSON.parse(readFileSync(new URL('../../fixtures/google-workspace/users-page.json', import.meta.url), 'utf8')) as { users: DirectoryUserJson[] };
+const recorded = JSON.parse(readFileSync(new URL('../../fixtures/google-workspace/users-page.json', import.meta.url), 'utf8')) as {
+  users: DirectoryUserJson[];
+};
 const serviceAccount = testServiceAccountKey();
 
 connectorContract({
@@ -27,10 +29,7 @@ connectorContract({
       // Two users a page: the recorded page's users take several.
       config: { serviceAccountKey: { env: 'GW_SA_KEY' }, subject: ADMIN, rootUrl: fake.rootUrl, tokenUrl: fake.tokenUrl, maxResults: 2, retryBaseMs: 5 },
       env: { GW_SA_KEY: JSON.stringify(serviceAccount.json) },
-      secrets: () => [
-        ...serviceAccount.privateKeyPem.split('\n').filter((line) => line !== '' && !line.startsWith('-----')),
-        ...fake.issuedTokens,
-      ],
+      secrets: () => [...serviceAccount.privateKeyPem.split('\n').filter((line) => line !== '' && !line.startsWith('-----')), ...fake.issuedTokens],
     };
   },
   operation: 'users.list',

@@ -55,7 +55,12 @@ describe('google-workspace toIdentity on a recorded-shape users.list page', () =
   });
 
   it('keeps the suspension reason and 2SV enforcement in raw', () => {
-    expect(identityOf('sam.leaver@example.com').raw).toMatchObject({ suspended: true, suspensionReason: 'ADMIN', isEnforcedIn2Sv: false, orgUnitPath: '/Leavers' });
+    expect(identityOf('sam.leaver@example.com').raw).toMatchObject({
+      suspended: true,
+      suspensionReason: 'ADMIN',
+      isEnforcedIn2Sv: false,
+      orgUnitPath: '/Leavers',
+    });
   });
 
   it('keeps aliases as Google returns them, without inventing any', () => {
@@ -73,7 +78,16 @@ describe('google-workspace toIdentity on a recorded-shape users.list page', () =
       mfaEnabled: 'unknown',
       lastLoginAt: 'unknown',
       createdAt: null,
-      raw: { aliases: [], orgUnitPath: null, suspended: null, suspensionReason: null, archived: null, isAdmin: null, isDelegatedAdmin: null, isEnforcedIn2Sv: null },
+      raw: {
+        aliases: [],
+        orgUnitPath: null,
+        suspended: null,
+        suspensionReason: null,
+        archived: null,
+        isAdmin: null,
+        isDelegatedAdmin: null,
+        isEnforcedIn2Sv: null,
+      },
     });
   });
 
@@ -92,7 +106,12 @@ describe('google-workspace toIdentity on a recorded-shape users.list page', () =
   });
 
   it('removes an alias listed both as editable and non-editable only once', () => {
-    const user: DirectoryUser = { id: '1', primaryEmail: 'x@example.com', aliases: ['a@example.com'], nonEditableAliases: ['a@example.com', 'x@example.test-google-a.com'] };
+    const user: DirectoryUser = {
+      id: '1',
+      primaryEmail: 'x@example.com',
+      aliases: ['a@example.com'],
+      nonEditableAliases: ['a@example.com', 'x@example.test-google-a.com'],
+    };
     expect(toIdentity(user, 'my_customer').raw?.['aliases']).toEqual(['a@example.com', 'x@example.test-google-a.com']);
   });
 });
@@ -104,7 +123,10 @@ describe('google-workspace UsersPage schema', () => {
 
   it.each([
     { body: { kind: 'admin#directory#users', users: [{ id: '1' }] }, path: ['users', 0, 'primaryEmail'] },
-    { body: { kind: 'admin#directory#users', users: [{ id: '1', primaryEmail: 'a@example.com', lastLoginTime: 'yesterday' }] }, path: ['users', 0, 'lastLoginTime'] },
+    {
+      body: { kind: 'admin#directory#users', users: [{ id: '1', primaryEmail: 'a@example.com', lastLoginTime: 'yesterday' }] },
+      path: ['users', 0, 'lastLoginTime'],
+    },
     { body: { kind: 'admin#directory#groups', users: [] }, path: ['kind'] },
     { body: { kind: 'admin#directory#users', nextPageToken: 42 }, path: ['nextPageToken'] },
   ])('rejects a page with a bad $path', ({ body, path }) => {
@@ -116,12 +138,22 @@ describe('google-workspace UsersPage schema', () => {
 
 describe('google-workspace errorDetailOf', () => {
   it('reads the reason from a Directory API error body', () => {
-    const body = { error: { code: 403, message: 'Rate Limit Exceeded', errors: [{ domain: 'usageLimits', reason: 'userRateLimitExceeded', message: 'Rate Limit Exceeded' }], status: 'PERMISSION_DENIED' } };
+    const body = {
+      error: {
+        code: 403,
+        message: 'Rate Limit Exceeded',
+        errors: [{ domain: 'usageLimits', reason: 'userRateLimitExceeded', message: 'Rate Limit Exceeded' }],
+        status: 'PERMISSION_DENIED',
+      },
+    };
     expect(errorDetailOf(body)).toEqual({ reason: 'userRateLimitExceeded', message: 'Rate Limit Exceeded' });
   });
 
   it('reads an OAuth token endpoint error', () => {
-    expect(errorDetailOf({ error: 'invalid_grant', error_description: 'Invalid JWT Signature.' })).toEqual({ reason: 'invalid_grant', message: 'Invalid JWT Signature.' });
+    expect(errorDetailOf({ error: 'invalid_grant', error_description: 'Invalid JWT Signature.' })).toEqual({
+      reason: 'invalid_grant',
+      message: 'Invalid JWT Signature.',
+    });
   });
 
   it('says nothing about a body it does not recognise', () => {

@@ -3,7 +3,10 @@ import { fileConnectorContract } from '../../support/connector-contract.ts';
 
 const HEADER = 'id,email,status,terminated';
 /** Two heartbeats and a bit' worth of rows: two cursors. */
-const rows = Array.from({ length: HEARTBEAT_EVERY_ROWS * 2 + 500 }, (_, index) => `${index + 1},person${index + 1}@example.com,${index % 7 === 0 ? 'terminated,2026-01-31' : 'active,'}`);
+const rows = Array.from(
+  { length: HEARTBEAT_EVERY_ROWS * 2 + 500 },
+  (_, index) => `${index + 1},person${index + 1}@example.com,${index % 7 === 0 ? 'terminated,2026-01-31' : 'active,'}`,
+);
 const csv = (lines: string[]) => `${HEADER}\n${lines.join('\n')}\n`;
 
 fileConnectorContract({

@@ -87,10 +87,7 @@ describe('hr-csv mapping', () => {
       'upper-case, padded addresses',
       rows('1, Ana.Silva@Example.COM ,,A,active,,,BEN.Hartley@Example.com', '2,b@example.com,,B,active,,,E-1001'),
       {},
-      [
-        { email: 'ana.silva@example.com', manager: 'ben.hartley@example.com' },
-        { manager: 'E-1001' },
-      ],
+      [{ email: 'ana.silva@example.com', manager: 'ben.hartley@example.com' }, { manager: 'E-1001' }],
     ],
     [
       'empty optional cells',
@@ -100,7 +97,12 @@ describe('hr-csv mapping', () => {
     ],
     [
       'statuses in any case and padding',
-      rows('1,a@example.com,,A,TERMINATED,2026-09-30,,', '2,b@example.com,,B, On Leave ,,,', '3,c@example.com,,C,Onboarding,,,', '4,d@example.com,,D,Left,2026-09-01,,'),
+      rows(
+        '1,a@example.com,,A,TERMINATED,2026-09-30,,',
+        '2,b@example.com,,B, On Leave ,,,',
+        '3,c@example.com,,C,Onboarding,,,',
+        '4,d@example.com,,D,Left,2026-09-01,,',
+      ),
       {},
       [{ status: 'leaver' }, { status: 'active' }, { status: 'active' }, { status: 'leaver' }],
     ],
@@ -110,20 +112,63 @@ describe('hr-csv mapping', () => {
       {},
       [{ status: 'active', terminationDate: '2026-11-10T00:00:00.000Z', lastWorkingDay: '2026-11-09T00:00:00.000Z' }],
     ],
-    ['iso dates', rows('1,a@example.com,,A,terminated,2026-09-30,2026-09-29,'), {}, [{ terminationDate: '2026-09-30T00:00:00.000Z', lastWorkingDay: '2026-09-29T00:00:00.000Z' }]],
-    ['iso timestamps, kept as the instant they name', rows('1,a@example.com,,A,terminated,2026-09-30T17:30:00+02:00,,'), {}, [{ terminationDate: '2026-09-30T15:30:00.000Z' }]],
-    ['dd/mm/yyyy dates', rows('1,a@example.com,,A,terminated,30/09/2026,1/9/2026,'), { dateFormat: 'dd/mm/yyyy' }, [{ terminationDate: '2026-09-30T00:00:00.000Z', lastWorkingDay: '2026-09-01T00:00:00.000Z' }]],
-    ['mm/dd/yyyy dates', rows('1,a@example.com,,A,terminated,09/30/2026,9/1/2026,'), { dateFormat: 'mm/dd/yyyy' }, [{ terminationDate: '2026-09-30T00:00:00.000Z', lastWorkingDay: '2026-09-01T00:00:00.000Z' }]],
+    [
+      'iso dates',
+      rows('1,a@example.com,,A,terminated,2026-09-30,2026-09-29,'),
+      {},
+      [{ terminationDate: '2026-09-30T00:00:00.000Z', lastWorkingDay: '2026-09-29T00:00:00.000Z' }],
+    ],
+    [
+      'iso timestamps, kept as the instant they name',
+      rows('1,a@example.com,,A,terminated,2026-09-30T17:30:00+02:00,,'),
+      {},
+      [{ terminationDate: '2026-09-30T15:30:00.000Z' }],
+    ],
+    [
+      'dd/mm/yyyy dates',
+      rows('1,a@example.com,,A,terminated,30/09/2026,1/9/2026,'),
+      { dateFormat: 'dd/mm/yyyy' },
+      [{ terminationDate: '2026-09-30T00:00:00.000Z', lastWorkingDay: '2026-09-01T00:00:00.000Z' }],
+    ],
+    [
+      'mm/dd/yyyy dates',
+      rows('1,a@example.com,,A,terminated,09/30/2026,9/1/2026,'),
+      { dateFormat: 'mm/dd/yyyy' },
+      [{ terminationDate: '2026-09-30T00:00:00.000Z', lastWorkingDay: '2026-09-01T00:00:00.000Z' }],
+    ],
     ['dd.mm.yyyy dates', rows('1,a@example.com,,A,terminated,30.09.2026,,'), { dateFormat: 'dd.mm.yyyy' }, [{ terminationDate: '2026-09-30T00:00:00.000Z' }]],
-    ['a termination date in Europe/Berlin (summer)', rows('1,a@example.com,,A,terminated,2026-09-30,,'), { timezone: 'Europe/Berlin' }, [{ terminationDate: '2026-09-29T22:00:00.000Z' }]],
-    ['a termination date in Europe/Berlin (winter)', rows('1,a@example.com,,A,terminated,2026-12-01,,'), { timezone: 'Europe/Berlin' }, [{ terminationDate: '2026-11-30T23:00:00.000Z' }]],
-    ['a termination date in America/New_York', rows('1,a@example.com,,A,terminated,09/30/2026,,'), { timezone: 'America/New_York', dateFormat: 'mm/dd/yyyy' }, [{ terminationDate: '2026-09-30T04:00:00.000Z' }]],
-    ['a termination date in Australia/Sydney', rows('1,a@example.com,,A,terminated,30.09.2026,,'), { timezone: 'Australia/Sydney', dateFormat: 'dd.mm.yyyy' }, [{ terminationDate: '2026-09-29T14:00:00.000Z' }]],
+    [
+      'a termination date in Europe/Berlin (summer)',
+      rows('1,a@example.com,,A,terminated,2026-09-30,,'),
+      { timezone: 'Europe/Berlin' },
+      [{ terminationDate: '2026-09-29T22:00:00.000Z' }],
+    ],
+    [
+      'a termination date in Europe/Berlin (winter)',
+      rows('1,a@example.com,,A,terminated,2026-12-01,,'),
+      { timezone: 'Europe/Berlin' },
+      [{ terminationDate: '2026-11-30T23:00:00.000Z' }],
+    ],
+    [
+      'a termination date in America/New_York',
+      rows('1,a@example.com,,A,terminated,09/30/2026,,'),
+      { timezone: 'America/New_York', dateFormat: 'mm/dd/yyyy' },
+      [{ terminationDate: '2026-09-30T04:00:00.000Z' }],
+    ],
+    [
+      'a termination date in Australia/Sydney',
+      rows('1,a@example.com,,A,terminated,30.09.2026,,'),
+      { timezone: 'Australia/Sydney', dateFormat: 'dd.mm.yyyy' },
+      [{ terminationDate: '2026-09-29T14:00:00.000Z' }],
+    ],
     [
       'a hire date, when its column is mapped, as the start of the day in the zone; an empty cell is null',
       'id,status,hired\n1,active,2026-03-02\n2,active,\n',
       { columns: { employeeId: 'id', status: 'status', hireDate: 'hired' }, timezone: 'Europe/Berlin' },
-      [{ employeeId: '1', hireDate: '2026-03-01T23:00:00.000Z' }, { employeeId: '2', hireDate: null }],
+      [
+        { employeeId: '1', hireDate: '2026-03-01T23:00:00.000Z' },
+        { employeeId: '2', hireDate: null },
+      ],
     ],
     [
       'custom statuses',
@@ -140,7 +185,15 @@ describe('hr-csv mapping', () => {
         { employeeId: '2', status: 'active' },
       ],
     ],
-    ['CRLF line endings', rows('1,a@example.com,,A,active,,,', '2,b@example.com,,B,active,,,').replaceAll('\n', '\r\n'), {}, [{ employeeId: '1', displayName: 'A' }, { employeeId: '2', raw: { line: 3, cells: expect.any(Object) } }]],
+    [
+      'CRLF line endings',
+      rows('1,a@example.com,,A,active,,,', '2,b@example.com,,B,active,,,').replaceAll('\n', '\r\n'),
+      {},
+      [
+        { employeeId: '1', displayName: 'A' },
+        { employeeId: '2', raw: { line: 3, cells: expect.any(Object) } },
+      ],
+    ],
     [
       'blank lines between rows',
       rows('1,a@example.com,,A,active,,,', '', '', '2,b@example.com,,B,active,,,'),
@@ -175,7 +228,9 @@ describe('hr-csv mapping', () => {
   });
 
   it('counts a leaver without a termination date as a leaver and warns, naming employee and line', async () => {
-    const { records, warnings, path } = await pull(rows('1,a@example.com,,A,active,,,', '2,b@example.com,,B,inactive,,,', '3,c@example.com,,C,terminated,2026-09-30,,'));
+    const { records, warnings, path } = await pull(
+      rows('1,a@example.com,,A,active,,,', '2,b@example.com,,B,inactive,,,', '3,c@example.com,,C,terminated,2026-09-30,,'),
+    );
     expect(records[1]).toMatchObject({ employeeId: '2', status: 'leaver', terminationDate: null });
     expect(warnings).toEqual([`hr-csv: ${path}: 1 leaver(s) have no termination date, so no revocation deadline can be checked for them: employee 2 (line 3)`]);
   });
@@ -194,14 +249,26 @@ describe('hr-csv refuses a bad export, naming file, line and column', () => {
       { columns: { ...COLUMNS, email: 'Work Email' } },
       (path) => `hr-csv: ${path}: header "Work Email" (columns.email) is missing; the header row has 8 column(s)`,
     ],
-    ['a mapped header twice', 'id,email,id\n1,a@example.com,2\n', { columns: { employeeId: 'id', email: 'email', terminationDate: 'email' } }, (path) => `hr-csv: ${path}: header "id" (columns.employeeId) appears 2 times, in columns 1, 3`],
+    [
+      'a mapped header twice',
+      'id,email,id\n1,a@example.com,2\n',
+      { columns: { employeeId: 'id', email: 'email', terminationDate: 'email' } },
+      (path) => `hr-csv: ${path}: header "id" (columns.employeeId) appears 2 times, in columns 1, 3`,
+    ],
     [
       'an unknown status',
       rows('1,a@example.com,,A,active,,,', '2,b@example.com,,B,Retired,,,'),
       {},
-      (path) => `hr-csv: ${path}: line 3: column "status": unknown status (a 7-character value shaped "aaaaaaa"): expected a leaver status (terminated, inactive, leaver, left) or an active status (active, on leave, leave, onboarding)`,
+      (path) =>
+        `hr-csv: ${path}: line 3: column "status": unknown status (a 7-character value shaped "aaaaaaa"): expected a leaver status (terminated, inactive, leaver, left) or an active status (active, on leave, leave, onboarding)`,
     ],
-    ['an empty status', rows('1,a@example.com,,A,,,,'), {}, (path) => `hr-csv: ${path}: line 2: column "status": unknown status (an empty cell): expected a leaver status (terminated, inactive, leaver, left) or an active status (active, on leave, leave, onboarding)`],
+    [
+      'an empty status',
+      rows('1,a@example.com,,A,,,,'),
+      {},
+      (path) =>
+        `hr-csv: ${path}: line 2: column "status": unknown status (an empty cell): expected a leaver status (terminated, inactive, leaver, left) or an active status (active, on leave, leave, onboarding)`,
+    ],
     [
       'an unparseable date after a row spanning two lines',
       rows('1,a@example.com,,"Dupont,\nJean",active,,,', '2,b@example.com,,B,terminated,2026-09-31,,'),
@@ -214,19 +281,54 @@ describe('hr-csv refuses a bad export, naming file, line and column', () => {
       {},
       (path) => `hr-csv: ${path}: line 5: column "terminated": a 7-character value shaped "aaaaaaa" is not a date in the iso format`,
     ],
-    ['a day-first date where ISO is expected', rows('1,a@example.com,,A,terminated,30/09/2026,,'), {}, (path) => `hr-csv: ${path}: line 2: column "terminated": a 10-character value shaped "99/99/9999" is not a date in the iso format`],
-    ['a day-first date where month-first is expected', rows('1,a@example.com,,A,terminated,,30/09/2026,'), { dateFormat: 'mm/dd/yyyy' }, (path) => `hr-csv: ${path}: line 2: column "last day": a 10-character value shaped "99/99/9999" is not a date in the mm/dd/yyyy format`],
-    ['the 31st of February', rows('1,a@example.com,,A,terminated,31/02/2026,,'), { dateFormat: 'dd/mm/yyyy' }, (path) => `hr-csv: ${path}: line 2: column "terminated": a 10-character value shaped "99/99/9999" is not a date in the dd/mm/yyyy format`],
-    ['an empty employee id', rows('1,a@example.com,,A,active,,,', '  ,b@example.com,,B,active,,,'), {}, (path) => `hr-csv: ${path}: line 3: column "id": the employee id is empty`],
-    ['an email that is not one', rows('1,ana silva,,A,active,,,'), {}, (path) => `hr-csv: ${path}: line 2: column "email": a 9-character value shaped "aaa aaaaa" is not an email address`],
+    [
+      'a day-first date where ISO is expected',
+      rows('1,a@example.com,,A,terminated,30/09/2026,,'),
+      {},
+      (path) => `hr-csv: ${path}: line 2: column "terminated": a 10-character value shaped "99/99/9999" is not a date in the iso format`,
+    ],
+    [
+      'a day-first date where month-first is expected',
+      rows('1,a@example.com,,A,terminated,,30/09/2026,'),
+      { dateFormat: 'mm/dd/yyyy' },
+      (path) => `hr-csv: ${path}: line 2: column "last day": a 10-character value shaped "99/99/9999" is not a date in the mm/dd/yyyy format`,
+    ],
+    [
+      'the 31st of February',
+      rows('1,a@example.com,,A,terminated,31/02/2026,,'),
+      { dateFormat: 'dd/mm/yyyy' },
+      (path) => `hr-csv: ${path}: line 2: column "terminated": a 10-character value shaped "99/99/9999" is not a date in the dd/mm/yyyy format`,
+    ],
+    [
+      'an empty employee id',
+      rows('1,a@example.com,,A,active,,,', '  ,b@example.com,,B,active,,,'),
+      {},
+      (path) => `hr-csv: ${path}: line 3: column "id": the employee id is empty`,
+    ],
+    [
+      'an email that is not one',
+      rows('1,ana silva,,A,active,,,'),
+      {},
+      (path) => `hr-csv: ${path}: line 2: column "email": a 9-character value shaped "aaa aaaaa" is not an email address`,
+    ],
     [
       'a duplicate employee id',
       rows('1,a@example.com,,A,active,,,', '2,b@example.com,,B,active,,,', '', '2,c@example.com,,C,active,,,'),
       {},
       (path) => `hr-csv: ${path}: line 5: column "id": the same employee id as on line 3`,
     ],
-    ['a row with a missing cell', rows('1,a@example.com,,A,active,,,', '2,b@example.com,,B,active,,'), {}, (path) => `hr-csv: ${path}: line 3: not valid CSV: Invalid Record Length: columns length is 8, got 7 on line 3`],
-    ['a quote never closed', rows('1,a@example.com,,"A,active,,,'), {}, (path) => `hr-csv: ${path}: line 2: not valid CSV: Quote Not Closed: the parsing is finished with an opening quote at line 2`],
+    [
+      'a row with a missing cell',
+      rows('1,a@example.com,,A,active,,,', '2,b@example.com,,B,active,,'),
+      {},
+      (path) => `hr-csv: ${path}: line 3: not valid CSV: Invalid Record Length: columns length is 8, got 7 on line 3`,
+    ],
+    [
+      'a quote never closed',
+      rows('1,a@example.com,,"A,active,,,'),
+      {},
+      (path) => `hr-csv: ${path}: line 2: not valid CSV: Quote Not Closed: the parsing is finished with an opening quote at line 2`,
+    ],
     ['an empty file', '', {}, (path) => `hr-csv: ${path}: the file is empty; expected a header row`],
   ])('%s', async (_case, content, config, message) => {
     const path = await exportFile(content);
@@ -302,7 +404,9 @@ describe('hr-csv error text describes the file, never quotes it', () => {
 
   it('says when a missing header is there in other letter case, quoting only the configured name', async () => {
     const { path, message } = await refused(rows('1,a@example.com,,A,active,,,'), { columns: { ...COLUMNS, email: 'EMAIL' } });
-    expect(message).toBe(`hr-csv: ${path}: header "EMAIL" (columns.email) is missing; the header row has 8 column(s), one of them "EMAIL" in other letter case (headers are compared as written)`);
+    expect(message).toBe(
+      `hr-csv: ${path}: header "EMAIL" (columns.email) is missing; the header row has 8 column(s), one of them "EMAIL" in other letter case (headers are compared as written)`,
+    );
   });
 });
 
@@ -352,12 +456,84 @@ describe('hr-csv on a realistic HRIS export', () => {
     const records = await collectAll(hrCsv.collect(hrCsv.config.parse(config), ctx));
     const people = records.map(({ raw, ...person }) => ({ ...person, line: raw?.line }));
     expect(people).toEqual([
-      { kind: 'hr-person', source: 'hr-csv', employeeId: 'E-1001', email: 'chinedu.okafor@example.com', aliases: ['c.okafor@example.com', 'chinedu@example.io'], displayName: 'Okafor, Chinedu', status: 'active', terminationDate: null, lastWorkingDay: null, manager: 'ana.silva@example.com', line: 2 },
-      { kind: 'hr-person', source: 'hr-csv', employeeId: 'E-1002', email: 'ana.silva@example.com', aliases: [], displayName: 'Ana Silva', status: 'active', terminationDate: null, lastWorkingDay: null, manager: null, line: 3 },
-      { kind: 'hr-person', source: 'hr-csv', employeeId: 'E-1003', email: 'maja.lindqvist@example.com', aliases: ['maja@example.com', 'ml@example.com'], displayName: 'Lindqvist, Maja', status: 'leaver', terminationDate: '2026-09-29T22:00:00.000Z', lastWorkingDay: '2026-09-28T22:00:00.000Z', manager: 'ana.silva@example.com', line: 4 },
-      { kind: 'hr-person', source: 'hr-csv', employeeId: 'E-1004', email: 'ken.tanaka@example.com', aliases: [], displayName: 'Tanaka "Ken" Kenji', status: 'active', terminationDate: null, lastWorkingDay: null, manager: 'E-1002', line: 5 },
-      { kind: 'hr-person', source: 'hr-csv', employeeId: 'E-1005', email: 'jean.dupont@example.com', aliases: ['jdupont'], displayName: 'Dupont,\nJean (contractor)', status: 'leaver', terminationDate: null, lastWorkingDay: null, manager: 'ana.silva@example.com', line: 6 },
-      { kind: 'hr-person', source: 'hr-csv', employeeId: 'E-1006', email: 'priya.raman@example.com', aliases: [], displayName: 'Priya Raman', status: 'leaver', terminationDate: '2026-10-15T15:30:00.000Z', lastWorkingDay: '2026-10-14T22:00:00.000Z', manager: null, line: 9 },
+      {
+        kind: 'hr-person',
+        source: 'hr-csv',
+        employeeId: 'E-1001',
+        email: 'chinedu.okafor@example.com',
+        aliases: ['c.okafor@example.com', 'chinedu@example.io'],
+        displayName: 'Okafor, Chinedu',
+        status: 'active',
+        terminationDate: null,
+        lastWorkingDay: null,
+        manager: 'ana.silva@example.com',
+        line: 2,
+      },
+      {
+        kind: 'hr-person',
+        source: 'hr-csv',
+        employeeId: 'E-1002',
+        email: 'ana.silva@example.com',
+        aliases: [],
+        displayName: 'Ana Silva',
+        status: 'active',
+        terminationDate: null,
+        lastWorkingDay: null,
+        manager: null,
+        line: 3,
+      },
+      {
+        kind: 'hr-person',
+        source: 'hr-csv',
+        employeeId: 'E-1003',
+        email: 'maja.lindqvist@example.com',
+        aliases: ['maja@example.com', 'ml@example.com'],
+        displayName: 'Lindqvist, Maja',
+        status: 'leaver',
+        terminationDate: '2026-09-29T22:00:00.000Z',
+        lastWorkingDay: '2026-09-28T22:00:00.000Z',
+        manager: 'ana.silva@example.com',
+        line: 4,
+      },
+      {
+        kind: 'hr-person',
+        source: 'hr-csv',
+        employeeId: 'E-1004',
+        email: 'ken.tanaka@example.com',
+        aliases: [],
+        displayName: 'Tanaka "Ken" Kenji',
+        status: 'active',
+        terminationDate: null,
+        lastWorkingDay: null,
+        manager: 'E-1002',
+        line: 5,
+      },
+      {
+        kind: 'hr-person',
+        source: 'hr-csv',
+        employeeId: 'E-1005',
+        email: 'jean.dupont@example.com',
+        aliases: ['jdupont'],
+        displayName: 'Dupont,\nJean (contractor)',
+        status: 'leaver',
+        terminationDate: null,
+        lastWorkingDay: null,
+        manager: 'ana.silva@example.com',
+        line: 6,
+      },
+      {
+        kind: 'hr-person',
+        source: 'hr-csv',
+        employeeId: 'E-1006',
+        email: 'priya.raman@example.com',
+        aliases: [],
+        displayName: 'Priya Raman',
+        status: 'leaver',
+        terminationDate: '2026-10-15T15:30:00.000Z',
+        lastWorkingDay: '2026-10-14T22:00:00.000Z',
+        manager: null,
+        line: 9,
+      },
     ]);
     const bytes = await readFile(join(FIXTURES, 'hris-export.csv'));
     expect(provenance.file).toEqual({
@@ -368,7 +544,9 @@ describe('hr-csv on a realistic HRIS export', () => {
       rows: 6,
     });
     expect(provenance).toMatchObject({ columns: config.columns, dateFormat: 'iso', timezone: 'Europe/Berlin' });
-    expect(warnings).toEqual(['hr-csv: hris-export.csv: 1 leaver(s) have no termination date, so no revocation deadline can be checked for them: employee E-1005 (line 6)']);
+    expect(warnings).toEqual([
+      'hr-csv: hris-export.csv: 1 leaver(s) have no termination date, so no revocation deadline can be checked for them: employee E-1005 (line 6)',
+    ]);
     expect(heartbeats).toEqual([]);
   });
 
@@ -388,7 +566,9 @@ describe('hr-csv on a realistic HRIS export', () => {
     });
     const records = await collectAll(hrCsv.collect(example, ctx));
     expect(records).toHaveLength(12);
-    expect(records.filter((record) => record.status === 'leaver').map(({ employeeId, terminationDate, aliases }) => ({ employeeId, terminationDate, aliases }))).toEqual([
+    expect(
+      records.filter((record) => record.status === 'leaver').map(({ employeeId, terminationDate, aliases }) => ({ employeeId, terminationDate, aliases })),
+    ).toEqual([
       { employeeId: '1003', terminationDate: '2026-09-04T00:00:00.000Z', aliases: [] },
       { employeeId: '1005', terminationDate: '2026-10-16T00:00:00.000Z', aliases: ['elif@example.com', 'e.yilmaz@example.com'] },
       { employeeId: '1008', terminationDate: '2026-11-06T00:00:00.000Z', aliases: [] },
@@ -400,10 +580,12 @@ describe('hr-csv on a realistic HRIS export', () => {
 describe('hr-csv resume', () => {
   const total = 25_000;
   const bigExport = (change?: (line: string, row: number) => string) =>
-    rows(...Array.from({ length: total }, (_, index) => {
-      const line = `${index + 1},person${index + 1}@example.com,,Person ${index + 1},active,,,`;
-      return change === undefined ? line : change(line, index + 1);
-    }));
+    rows(
+      ...Array.from({ length: total }, (_, index) => {
+        const line = `${index + 1},person${index + 1}@example.com,,Person ${index + 1},active,,,`;
+        return change === undefined ? line : change(line, index + 1);
+      }),
+    );
 
   it(`heartbeats the rows done every ${HEARTBEAT_EVERY_ROWS} rows`, async () => {
     const { records, heartbeats, provenance } = await pull(bigExport());

@@ -88,7 +88,9 @@ describe('identity-csv resume', () => {
   it('refuses a cursor past the end of the file, which means the file changed', async () => {
     const error = await failure(pull(folder, rows(line()), {}, testContext({ baseDir: folder.dir(), resumeCursor: '10000' })));
     expect(error).toBeInstanceOf(MalformedResponseError);
-    expect(error.message).toMatch(/^identity-csv: users-\d+\.csv: has 1 rows but an earlier attempt already collected 10000: the file changed during the collection$/);
+    expect(error.message).toMatch(
+      /^identity-csv: users-\d+\.csv: has 1 rows but an earlier attempt already collected 10000: the file changed during the collection$/,
+    );
   });
 
   it('refuses a cursor that is not a row count', async () => {
@@ -100,7 +102,16 @@ describe('identity-csv resume', () => {
 
 describe('identity-csv on the example exports', () => {
   const summary = (records: readonly Identity[]) =>
-    records.map(({ id, username, email, status, privileged, mfaEnabled, lastLoginAt, createdAt }) => ({ id, username, email, status, privileged, mfaEnabled, lastLoginAt, createdAt }));
+    records.map(({ id, username, email, status, privileged, mfaEnabled, lastLoginAt, createdAt }) => ({
+      id,
+      username,
+      email,
+      status,
+      privileged,
+      mfaEnabled,
+      lastLoginAt,
+      createdAt,
+    }));
 
   it('maps the Atlassian-style Jira export', async () => {
     const { ctx, provenance, warnings } = testContext({ baseDir: '/' });
@@ -130,18 +141,33 @@ describe('identity-csv on the example exports', () => {
       account('0d', 'svc-ci@example.com', 'active', '2026-11-25', '2025-01-10'),
       account('0e', 'marta.kowalski@northwind-consulting.com', 'active', '2026-11-18', '2026-08-18'),
     ]);
-    expect(records[1]).toMatchObject({ tenant: 'jira-cloud', displayName: 'Ben Hartley', groups: ['jira-software-users', 'jira-administrators', 'site-admins', 'Org admin'] });
+    expect(records[1]).toMatchObject({
+      tenant: 'jira-cloud',
+      displayName: 'Ben Hartley',
+      groups: ['jira-software-users', 'jira-administrators', 'site-admins', 'Org admin'],
+    });
     expect(records[5]?.displayName).toBe("O'Brien, Finn");
     expect(records[7]?.displayName).toBe('Inès Moreau');
     const bytes = await readFile(join(EXAMPLES_DIR, 'identities/jira-users.csv'));
     expect(provenance.file).toMatchObject({ sha256: sha256(bytes), bytes: bytes.length, rows: 13 });
-    expect(warnings).toEqual([`identity-csv: ${EXAMPLES_DIR}identities/jira-users.csv: no MFA column is mapped, so MFA enrolment is unknown for every account in jira-cloud`]);
+    expect(warnings).toEqual([
+      `identity-csv: ${EXAMPLES_DIR}identities/jira-users.csv: no MFA column is mapped, so MFA enrolment is unknown for every account in jira-cloud`,
+    ]);
   });
 
   it('maps the VPN appliance export, its wall-clock times in Europe/Berlin', async () => {
     const { ctx, provenance, warnings } = testContext({ baseDir: '/' });
     const records = await collectAll(identityCsv.collect(identityCsv.config.parse(exampleVpnConfig(EXAMPLES_DIR)), ctx));
-    expect(summary(records).map(({ username, status, privileged, mfaEnabled, lastLoginAt, createdAt }) => [username, status, privileged, mfaEnabled, lastLoginAt, createdAt])).toEqual([
+    expect(
+      summary(records).map(({ username, status, privileged, mfaEnabled, lastLoginAt, createdAt }) => [
+        username,
+        status,
+        privileged,
+        mfaEnabled,
+        lastLoginAt,
+        createdAt,
+      ]),
+    ).toEqual([
       ['aokafor', 'active', false, true, '2026-11-24T07:15:32.000Z', '2024-03-11T08:00:00.000Z'],
       ['bhartley', 'active', true, true, '2026-11-24T18:02:11.000Z', '2023-06-01T08:30:00.000Z'],
       ['cmendes', 'disabled', false, true, '2026-09-03T15:45:09.000Z', '2024-01-15T08:20:00.000Z'],

@@ -3,7 +3,9 @@ import { fileConnectorContract } from '../../support/connector-contract.ts';
 import { COLUMNS, line, rows } from './helpers.ts';
 
 /** Two heartbeats' worth of rows and a few more: two cursors. */
-const accounts = Array.from({ length: HEARTBEAT_EVERY_ROWS * 2 + 500 }, (_, index) => line({ id: `U${index + 1}`, user: `user${index + 1}`, email: `user${index + 1}@example.com` }));
+const accounts = Array.from({ length: HEARTBEAT_EVERY_ROWS * 2 + 500 }, (_, index) =>
+  line({ id: `U${index + 1}`, user: `user${index + 1}`, email: `user${index + 1}@example.com` }),
+);
 
 fileConnectorContract({
   connector: identityCsv,

@@ -7,8 +7,7 @@ import { COLUMNS, exportFolder, failure, line, pull, rows } from './helpers.ts';
 
 const folder = exportFolder();
 
-const STATUSES =
-  'expected an active status (active, enabled, true, yes) or a disabled status (disabled, inactive, suspended, deactivated, false, no, locked)';
+const STATUSES = 'expected an active status (active, enabled, true, yes) or a disabled status (disabled, inactive, suspended, deactivated, false, no, locked)';
 const YES_NO = 'one of true, yes, 1, enabled, false, no, 0, disabled';
 
 describe('identity-csv refuses a bad export, naming file, line and column', () => {
@@ -17,14 +16,38 @@ describe('identity-csv refuses a bad export, naming file, line and column', () =
       'a missing mapped header',
       rows(line()),
       { columns: { ...COLUMNS, mfa: 'Two-step verification' } },
-      (path) =>
-        `identity-csv: ${path}: header "Two-step verification" (columns.mfa) is missing; the header row has 10 column(s)`,
+      (path) => `identity-csv: ${path}: header "Two-step verification" (columns.mfa) is missing; the header row has 10 column(s)`,
     ],
-    ['a mapped header twice', 'id,user,id\n1,ana,2\n', { columns: { id: 'id', username: 'user' } }, (path) => `identity-csv: ${path}: header "id" (columns.id) appears 2 times, in columns 1, 3`],
-    ['an unknown status', rows(line({ id: '1' }), line({ id: '2', status: 'Pending' })), {}, (path) => `identity-csv: ${path}: line 3: column "status": unknown status (a 7-character value shaped "aaaaaaa"): ${STATUSES}`],
-    ['an empty status', rows(line({ status: '' })), {}, (path) => `identity-csv: ${path}: line 2: column "status": unknown status (an empty cell): ${STATUSES}`],
-    ['a yes/no cell that is neither', rows(line({ id: '1' }), line({ id: '2', mfa: 'TOTP' })), {}, (path) => `identity-csv: ${path}: line 3: column "mfa": a 4-character value shaped "aaaa" is not a yes/no value (${YES_NO})`],
-    ['a privileged cell that is neither', rows(line({ admin: 'maybe' })), {}, (path) => `identity-csv: ${path}: line 2: column "admin": a 5-character value shaped "aaaaa" is not a yes/no value (${YES_NO})`],
+    [
+      'a mapped header twice',
+      'id,user,id\n1,ana,2\n',
+      { columns: { id: 'id', username: 'user' } },
+      (path) => `identity-csv: ${path}: header "id" (columns.id) appears 2 times, in columns 1, 3`,
+    ],
+    [
+      'an unknown status',
+      rows(line({ id: '1' }), line({ id: '2', status: 'Pending' })),
+      {},
+      (path) => `identity-csv: ${path}: line 3: column "status": unknown status (a 7-character value shaped "aaaaaaa"): ${STATUSES}`,
+    ],
+    [
+      'an empty status',
+      rows(line({ status: '' })),
+      {},
+      (path) => `identity-csv: ${path}: line 2: column "status": unknown status (an empty cell): ${STATUSES}`,
+    ],
+    [
+      'a yes/no cell that is neither',
+      rows(line({ id: '1' }), line({ id: '2', mfa: 'TOTP' })),
+      {},
+      (path) => `identity-csv: ${path}: line 3: column "mfa": a 4-character value shaped "aaaa" is not a yes/no value (${YES_NO})`,
+    ],
+    [
+      'a privileged cell that is neither',
+      rows(line({ admin: 'maybe' })),
+      {},
+      (path) => `identity-csv: ${path}: line 2: column "admin": a 5-character value shaped "aaaaa" is not a yes/no value (${YES_NO})`,
+    ],
     [
       'an unparseable last login after a row spanning two lines',
       rows(line({ id: '1', name: '"Dupont,\nJean"' }), line({ id: '2', 'last login': '2026-11-31' })),
@@ -37,7 +60,12 @@ describe('identity-csv refuses a bad export, naming file, line and column', () =
       {},
       (path) => `identity-csv: ${path}: line 5: column "last login": a 9-character value shaped "aaaaaaaaa" is not a date in the iso format`,
     ],
-    ['a never word where a creation date is expected', rows(line({ created: 'Never' })), {}, (path) => `identity-csv: ${path}: line 2: column "created": a 5-character value shaped "aaaaa" is not a date in the iso format`],
+    [
+      'a never word where a creation date is expected',
+      rows(line({ created: 'Never' })),
+      {},
+      (path) => `identity-csv: ${path}: line 2: column "created": a 5-character value shaped "aaaaa" is not a date in the iso format`,
+    ],
     [
       'a day-first date where month-first is expected',
       rows(line({ 'last login': '24/11/2026' })),
@@ -46,7 +74,12 @@ describe('identity-csv refuses a bad export, naming file, line and column', () =
     ],
     ['an empty account id', rows(line({ id: '1' }), line({ id: '  ' })), {}, (path) => `identity-csv: ${path}: line 3: column "id": the account id is empty`],
     ['an empty username', rows(line({ user: '' })), {}, (path) => `identity-csv: ${path}: line 2: column "user": the username is empty`],
-    ['an email that is not one', rows(line({ email: 'ana silva' })), {}, (path) => `identity-csv: ${path}: line 2: column "email": a 9-character value shaped "aaa aaaaa" is not an email address`],
+    [
+      'an email that is not one',
+      rows(line({ email: 'ana silva' })),
+      {},
+      (path) => `identity-csv: ${path}: line 2: column "email": a 9-character value shaped "aaa aaaaa" is not an email address`,
+    ],
     [
       'a duplicate account id',
       rows(line({ id: 'A' }), line({ id: 'B' }), '', line({ id: 'B', user: 'other' })),
@@ -59,7 +92,12 @@ describe('identity-csv refuses a bad export, naming file, line and column', () =
       {},
       (path) => `identity-csv: ${path}: line 3: not valid CSV: Invalid Record Length: columns length is 10, got 9 on line 3`,
     ],
-    ['a quote never closed', rows(line({ name: '"Ana' })), {}, (path) => `identity-csv: ${path}: line 2: not valid CSV: Quote Not Closed: the parsing is finished with an opening quote at line 2`],
+    [
+      'a quote never closed',
+      rows(line({ name: '"Ana' })),
+      {},
+      (path) => `identity-csv: ${path}: line 2: not valid CSV: Quote Not Closed: the parsing is finished with an opening quote at line 2`,
+    ],
     ['an empty file', '', {}, (path) => `identity-csv: ${path}: the file is empty; expected a header row`],
   ])('%s', async (_case, content, config, message) => {
     const path = await folder.write(content);

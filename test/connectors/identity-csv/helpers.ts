@@ -63,7 +63,12 @@ export function exportFolder(): { dir(): string; write(content: string | Buffer)
   };
 }
 
-export async function pull(folder: ReturnType<typeof exportFolder>, content: string | Buffer, config: Record<string, unknown> = {}, context = testContext({ baseDir: folder.dir() })) {
+export async function pull(
+  folder: ReturnType<typeof exportFolder>,
+  content: string | Buffer,
+  config: Record<string, unknown> = {},
+  context = testContext({ baseDir: folder.dir() }),
+) {
   const path = await folder.write(content);
   const parsed = identityCsv.config.parse({ path, system: 'legacy-crm', columns: COLUMNS, ...config });
   const records = await collectAll(identityCsv.collect(parsed, context.ctx));

@@ -74,7 +74,15 @@ describe('identity-csv maps every field', () => {
         line({ id: '7', status: 'Locked' }),
       ),
       {},
-      [{ status: 'disabled' }, { status: 'disabled' }, { status: 'suspended' }, { status: 'disabled' }, { status: 'disabled' }, { status: 'disabled' }, { status: 'suspended' }],
+      [
+        { status: 'disabled' },
+        { status: 'disabled' },
+        { status: 'suspended' },
+        { status: 'disabled' },
+        { status: 'disabled' },
+        { status: 'disabled' },
+        { status: 'suspended' },
+      ],
     ],
     [
       'custom statuses, with deleted kept as deleted',
@@ -112,7 +120,12 @@ describe('identity-csv maps every field', () => {
         { privileged: false, mfaEnabled: true },
       ],
     ],
-    ['an empty privileged cell is not privileged; an empty MFA cell is unknown', rows(line({ admin: '', mfa: '' })), {}, [{ privileged: false, mfaEnabled: 'unknown' }]],
+    [
+      'an empty privileged cell is not privileged; an empty MFA cell is unknown',
+      rows(line({ admin: '', mfa: '' })),
+      {},
+      [{ privileged: false, mfaEnabled: 'unknown' }],
+    ],
     [
       'roles: privileged when any role is a privileged one, matched without regard to case',
       'id,user,roles\n1,ana,Org Admin\n2,ben,"Basic; SITE-ADMIN"\n3,cem,"Basic, Viewer"\n4,dan,\n',
@@ -144,7 +157,12 @@ describe('identity-csv maps every field', () => {
     ],
     [
       'never logged in: an empty cell or a never word in any case',
-      rows(line({ id: '1', 'last login': '' }), line({ id: '2', 'last login': 'Never' }), line({ id: '3', 'last login': ' NEVER ACCESSED ' }), line({ id: '4', 'last login': 'never logged in' })),
+      rows(
+        line({ id: '1', 'last login': '' }),
+        line({ id: '2', 'last login': 'Never' }),
+        line({ id: '3', 'last login': ' NEVER ACCESSED ' }),
+        line({ id: '4', 'last login': 'never logged in' }),
+      ),
       {},
       [{ lastLoginAt: null }, { lastLoginAt: null }, { lastLoginAt: null }, { lastLoginAt: null }],
     ],
@@ -155,7 +173,12 @@ describe('identity-csv maps every field', () => {
       { columns: { id: 'id', username: 'user', email: 'email' } },
       [{ mfaEnabled: 'unknown', lastLoginAt: 'unknown', createdAt: null, privileged: false, email: 'ana@example.com', displayName: null, groups: [] }],
     ],
-    ['empty optional cells', rows(line({ email: '', name: '', created: '', groups: '' })), {}, [{ email: null, displayName: null, createdAt: null, groups: [] }]],
+    [
+      'empty optional cells',
+      rows(line({ email: '', name: '', created: '', groups: '' })),
+      {},
+      [{ email: null, displayName: null, createdAt: null, groups: [] }],
+    ],
     ['an email with upper case and padding, lower-cased', rows(line({ email: '  Ben.Hartley@Example.COM' })), {}, [{ email: 'ben.hartley@example.com' }]],
     ['a username kept as written, padding aside', rows(line({ user: ' DOMAIN\\JSmith ' })), {}, [{ username: 'DOMAIN\\JSmith' }]],
   ])('%s', async (_case, content, config, expected) => {
@@ -206,7 +229,13 @@ describe('identity-csv reads the file as exported', () => {
     [
       'a semicolon delimiter and Latin-1 bytes',
       Buffer.from('id;user;name;enabled\n7;imoreau;Inès Moreau;Oui\n', 'latin1'),
-      { delimiter: ';', encoding: 'latin1', columns: { id: 'id', username: 'user', displayName: 'name', status: 'enabled' }, activeStatuses: ['oui'], disabledStatuses: ['non'] },
+      {
+        delimiter: ';',
+        encoding: 'latin1',
+        columns: { id: 'id', username: 'user', displayName: 'name', status: 'enabled' },
+        activeStatuses: ['oui'],
+        disabledStatuses: ['non'],
+      },
       [{ displayName: 'Inès Moreau', status: 'active' }],
     ],
     [
@@ -215,22 +244,23 @@ describe('identity-csv reads the file as exported', () => {
       { encoding: 'utf16le', columns: { id: 'id', username: 'user', displayName: 'name' } },
       [{ displayName: 'Zoë' }],
     ],
-    [
-      'padded header names',
-      ' id , user \n1,ana\n',
-      { columns: { id: 'id', username: 'user' } },
-      [{ id: '1', username: 'ana' }],
-    ],
+    ['padded header names', ' id , user \n1,ana\n', { columns: { id: 'id', username: 'user' } }, [{ id: '1', username: 'ana' }]],
   ])('%s', async (_case, content, config, expected) => {
     await expectMapped(content, config, expected);
   });
 
   it('maps the same header to two fields when one column holds both', async () => {
-    const { records } = await pull(folder, 'login,state\nsvc-ci@example.com,Enabled\n', { columns: { id: 'login', username: 'login', email: 'login', status: 'state' } });
+    const { records } = await pull(folder, 'login,state\nsvc-ci@example.com,Enabled\n', {
+      columns: { id: 'login', username: 'login', email: 'login', status: 'state' },
+    });
     expect(records[0]).toMatchObject({ id: 'svc-ci@example.com', username: 'svc-ci@example.com', email: 'svc-ci@example.com', status: 'active' });
   });
 
   it('exercises every mappable column: the generic export maps all but role, which the role cases map', () => {
-    expect(Object.keys(COLUMNS).sort()).toEqual(Object.keys(IdentityColumns.shape).filter((field) => field !== 'role').sort());
+    expect(Object.keys(COLUMNS).sort()).toEqual(
+      Object.keys(IdentityColumns.shape)
+        .filter((field) => field !== 'role')
+        .sort(),
+    );
   });
 });

@@ -1,14 +1,26 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { toFailure } from '../../../activities/failures.ts';
-import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import {
+  AuthError,
+  MalformedResponseError,
+  NotFoundError,
+  PermissionError,
+  RequestRejectedError,
+  ThrottledError,
+  UnavailableError,
+} from '../../../connectors/errors.ts';
 import { awsErrorSummary, awsFailure, isAwsRejection } from '../../../connectors/kit/aws-errors.ts';
 
 const SIGNED = 'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250101/us-east-1/backup/aws4_request, Signature=deadbeef';
 const BODY = '{"__type":"X","message":"echoed secret wJalrXUtnFEMI/K7MDENG"}';
 
 /** An error as the SDK throws it: the service's code as name, `$metadata`, and the raw exchange in a hidden `$response`. */
-function sdkError(code: string, status: number | undefined, options: { fault?: 'client' | 'server'; message?: string; errno?: string; headers?: Record<string, string> } = {}): Error {
+function sdkError(
+  code: string,
+  status: number | undefined,
+  options: { fault?: 'client' | 'server'; message?: string; errno?: string; headers?: Record<string, string> } = {},
+): Error {
   const error = Object.assign(new Error(options.message ?? `${code} happened`), {
     name: code,
     ...(options.fault === undefined ? {} : { $fault: options.fault }),
@@ -63,7 +75,12 @@ describe('awsFailure: one classifier for every AWS connector', () => {
   });
 
   it('calls a 2xx body the SDK could not read malformed, quoting only the first line of its message', () => {
-    const error = awsFailure(sdkError('SyntaxError', 200, { message: 'Unexpected end of JSON input\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.' }), 'src: Call');
+    const error = awsFailure(
+      sdkError('SyntaxError', 200, {
+        message: 'Unexpected end of JSON input\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.',
+      }),
+      'src: Call',
+    );
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error.message).toBe('src: Call: unreadable response (HTTP 200, after 3 attempts): Unexpected end of JSON input');
   });
@@ -71,15 +88,22 @@ describe('awsFailure: one classifier for every AWS connector', () => {
   it('keeps a plain summary as cause, never the SDK error with the raw HTTP exchange', () => {
     for (const raw of [sdkError('AccessDenied', 403, { fault: 'client' }), sdkError('SyntaxError', 200), sdkError('Throttling', 400, { fault: 'client' })]) {
       const error = awsFailure(raw, 'src: Call');
-      expect(error.cause).toEqual({ code: raw.name, httpStatusCode: (raw as unknown as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode, requestId: 'req-1', attempts: 3 });
+      expect(error.cause).toEqual({
+        code: raw.name,
+        httpStatusCode: (raw as unknown as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode,
+        requestId: 'req-1',
+        attempts: 3,
+      });
       const everything = `${inspect(error, { showHidden: true, depth: 10 })} ${JSON.stringify(error)} ${toFailure(error).message}`;
       expect(everything).not.toContain(SIGNED);
       expect(everything).not.toContain('wJalrXUtnFEMI');
     }
   });
 
-  it("carries the wait a throttled answer asked for, in seconds or as an HTTP-date", () => {
-    expect((awsFailure(sdkError('SlowDown', 503, { fault: 'server', headers: { 'retry-after': '7' } }), 'src: Call') as ThrottledError).retryAfterMs).toBe(7000);
+  it('carries the wait a throttled answer asked for, in seconds or as an HTTP-date', () => {
+    expect((awsFailure(sdkError('SlowDown', 503, { fault: 'server', headers: { 'retry-after': '7' } }), 'src: Call') as ThrottledError).retryAfterMs).toBe(
+      7000,
+    );
     const at = new Date(Date.now() + 30_000).toUTCString();
     const asked = (awsFailure(sdkError('Throttling', 400, { fault: 'client', headers: { 'retry-after': at } }), 'src: Call') as ThrottledError).retryAfterMs;
     expect(asked).toBeGreaterThan(28_000);
@@ -87,8 +111,12 @@ describe('awsFailure: one classifier for every AWS connector', () => {
   });
 
   it('adds what the caller knows: the permission a refusal lacks, where to look for credentials, codes of a passing state', () => {
-    expect(awsFailure(sdkError('AccessDenied', 403, { fault: 'client' }), 'src: Call', { needs: 's3:GetObject on arn:aws:s3:::b/k' }).message).toMatch(/; the worker needs s3:GetObject on arn:aws:s3:::b\/k$/);
-    expect(awsFailure(sdkError('InvalidAccessKeyId', 403, { fault: 'client' }), 'src: Call', { authHint: 'check s3.credentials' }).message).toMatch(/; check s3\.credentials$/);
+    expect(awsFailure(sdkError('AccessDenied', 403, { fault: 'client' }), 'src: Call', { needs: 's3:GetObject on arn:aws:s3:::b/k' }).message).toMatch(
+      /; the worker needs s3:GetObject on arn:aws:s3:::b\/k$/,
+    );
+    expect(awsFailure(sdkError('InvalidAccessKeyId', 403, { fault: 'client' }), 'src: Call', { authHint: 'check s3.credentials' }).message).toMatch(
+      /; check s3\.credentials$/,
+    );
     const passing = awsFailure(sdkError('ReportNotPresent', 410, { fault: 'client' }), 'src: Call', { transient: new Map([['ReportNotPresent', '']]) });
     expect(passing).toBeInstanceOf(UnavailableError);
   });
@@ -120,4 +148,3 @@ describe('isAwsRejection', () => {
     expect(isAwsRejection(code, status)).toBe(rejected);
   });
 });
-

@@ -10,7 +10,10 @@ import { RetryTally } from '../../../connectors/kit/retries.ts';
 function tally() {
   const provenance: Record<string, unknown> = {};
   const lines: string[] = [];
-  const ctx = { log: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }), provenance: (facts: Record<string, unknown>) => Object.assign(provenance, facts) };
+  const ctx = {
+    log: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }),
+    provenance: (facts: Record<string, unknown>) => Object.assign(provenance, facts),
+  };
   return { tally: new RetryTally(ctx), provenance, lines };
 }
 
@@ -98,36 +101,59 @@ describe('withRetries', () => {
   it('sends a throttled or unavailable call again, counting each retry and the throttled wait in provenance', async () => {
     const { tally: counted, provenance, lines } = tally();
     const answers = [new ThrottledError('src: x: HTTP 429: rate limited', { retryAfterMs: 30 }), new UnavailableError('src: x: HTTP 503: the service failed')];
-    const result = await withRetries('src: x', async () => {
-      const next = answers.shift();
-      if (next) throw next;
-      return 'done';
-    }, { policy, signal, tally: counted });
+    const result = await withRetries(
+      'src: x',
+      async () => {
+        const next = answers.shift();
+        if (next) throw next;
+        return 'done';
+      },
+      { policy, signal, tally: counted },
+    );
     expect(result).toBe('done');
     expect(provenance['retries']).toBe(2);
     expect(provenance['throttledWaitMs']).toBeGreaterThanOrEqual(30);
-    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['src: x: retried after HTTP 429: rate limited', 'src: x: retried after HTTP 503: the service failed']);
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+      'src: x: retried after HTTP 429: rate limited',
+      'src: x: retried after HTTP 503: the service failed',
+    ]);
   });
 
   it('fails at once on a permanent error', async () => {
     let calls = 0;
     const refused = new RequestRejectedError('src: x: HTTP 400: the request was refused');
-    await expect(withRetries('src: x', async () => {
-      calls++;
-      throw refused;
-    }, { policy, signal, tally: tally().tally })).rejects.toBe(refused);
+    await expect(
+      withRetries(
+        'src: x',
+        async () => {
+          calls++;
+          throw refused;
+        },
+        { policy, signal, tally: tally().tally },
+      ),
+    ).rejects.toBe(refused);
     expect(calls).toBe(1);
   });
 
   it('gives up after maxRetries, saying so, and leaves a wait longer than maxWaitMs to the retry of the whole pull', async () => {
-    await expect(withRetries('src: x', async () => {
-      throw new UnavailableError('src: x: HTTP 502: the service failed');
-    }, { policy, signal, tally: tally().tally })).rejects.toThrow('src: x: HTTP 502: the service failed; still failing after 3 retries');
+    await expect(
+      withRetries(
+        'src: x',
+        async () => {
+          throw new UnavailableError('src: x: HTTP 502: the service failed');
+        },
+        { policy, signal, tally: tally().tally },
+      ),
+    ).rejects.toThrow('src: x: HTTP 502: the service failed; still failing after 3 retries');
     let calls = 0;
-    const error = await withRetries('src: x', async () => {
-      calls++;
-      throw new ThrottledError('src: x: HTTP 429', { retryAfterMs: 600_000 });
-    }, { policy, signal, tally: tally().tally }).catch((caught: unknown) => caught);
+    const error = await withRetries(
+      'src: x',
+      async () => {
+        calls++;
+        throw new ThrottledError('src: x: HTTP 429', { retryAfterMs: 600_000 });
+      },
+      { policy, signal, tally: tally().tally },
+    ).catch((caught: unknown) => caught);
     expect(calls).toBe(1);
     expect((error as ThrottledError).retryAfterMs).toBe(600_000);
   });
@@ -137,9 +163,15 @@ describe('withRetries', () => {
     const reason = new Error('activity cancelled');
     setTimeout(() => controller.abort(reason), 20);
     const started = performance.now();
-    await expect(withRetries('src: x', async () => {
-      throw new ThrottledError('src: x: HTTP 429', { retryAfterMs: 4_000 });
-    }, { policy, signal: controller.signal, tally: tally().tally })).rejects.toBe(reason);
+    await expect(
+      withRetries(
+        'src: x',
+        async () => {
+          throw new ThrottledError('src: x: HTTP 429', { retryAfterMs: 4_000 });
+        },
+        { policy, signal: controller.signal, tally: tally().tally },
+      ),
+    ).rejects.toBe(reason);
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 });
@@ -198,7 +230,9 @@ describe('fetchJson', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const url = new URL(`http://127.0.0.1:${(closed.address() as AddressInfo).port}/`);
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const error = (await fetchJson({ where: 'src: GET /', url, signal: new AbortController().signal, redact: (text) => text }).catch((caught: unknown) => caught)) as Error;
+    const error = (await fetchJson({ where: 'src: GET /', url, signal: new AbortController().signal, redact: (text) => text }).catch(
+      (caught: unknown) => caught,
+    )) as Error;
     expect(error).toBeInstanceOf(UnavailableError);
     expect(error.message).toBe(`src: GET /: cannot reach ${url.origin} (ECONNREFUSED)`);
   });

@@ -7,20 +7,33 @@ const Page = z.object({ users: z.array(z.object({ id: z.string(), email: z.email
 
 describe('parseResponse', () => {
   it('returns what the schema makes of a good answer', () => {
-    expect(parseResponse(Page, { users: [{ id: '1', email: 'a@example.com' }] }, 'src: users page 1')).toEqual({ users: [{ id: '1', email: 'a@example.com' }] });
+    expect(parseResponse(Page, { users: [{ id: '1', email: 'a@example.com' }] }, 'src: users page 1')).toEqual({
+      users: [{ id: '1', email: 'a@example.com' }],
+    });
   });
 
   it('names where and the field path, without quoting the value', () => {
     const error = (() => {
       try {
-        parseResponse(Page, { users: [{ id: '1', email: 'a@example.com' }, { id: 2, email: 'hunter2-not-an-email' }] }, 'src: users page 3');
+        parseResponse(
+          Page,
+          {
+            users: [
+              { id: '1', email: 'a@example.com' },
+              { id: 2, email: 'hunter2-not-an-email' },
+            ],
+          },
+          'src: users page 3',
+        );
       } catch (caught) {
         return caught as Error;
       }
       throw new Error('expected a MalformedResponseError');
     })();
     expect(error).toBeInstanceOf(MalformedResponseError);
-    expect(error.message).toBe('src: users page 3: field users[1].id: Invalid input: expected string, received number; field users[1].email: Invalid email address');
+    expect(error.message).toBe(
+      'src: users page 3: field users[1].id: Invalid input: expected string, received number; field users[1].email: Invalid email address',
+    );
     expect(error.message).not.toContain('hunter2');
   });
 });

@@ -93,7 +93,9 @@ describe('microsoft-graph collect', () => {
     expect(heartbeats).toHaveLength(2);
     for (const cursor of heartbeats) expect(cursor).toMatch(new RegExp(`^${graph.url}/v1\\.0/users\\?.*\\$skiptoken=`));
     // Every Graph call carried the bearer token: the local host is a custom host of the client.
-    expect(graph.requests.filter((request) => request.path.startsWith('/v1.0/')).every((request) => request.authorization?.startsWith('Bearer fake-graph-token.'))).toBe(true);
+    expect(
+      graph.requests.filter((request) => request.path.startsWith('/v1.0/')).every((request) => request.authorization?.startsWith('Bearer fake-graph-token.')),
+    ).toBe(true);
     expect(provenance).toMatchObject({
       api: 'Microsoft Graph v1.0 GET /users',
       baseUrl: graph.url,
@@ -206,7 +208,10 @@ describe('microsoft-graph collect', () => {
     expect(resumed.heartbeats).toEqual([first.heartbeats[1]]);
     expect(resumed.provenance).toMatchObject({ resumedFrom: cursor, pages: 2, identities: 4 });
     // The MFA join still holds: the report is read again on every attempt.
-    expect(byUsername(resumed.records).get('dave.admin@contoso.onmicrosoft.com')).toMatchObject({ privileged: true, lastLoginAt: '2025-09-30T07:00:01.5977286Z' });
+    expect(byUsername(resumed.records).get('dave.admin@contoso.onmicrosoft.com')).toMatchObject({
+      privileged: true,
+      lastLoginAt: '2025-09-30T07:00:01.5977286Z',
+    });
   });
 
   it('resumes a listing that had gone without signInActivity as it was, and warns again', async () => {
@@ -233,7 +238,9 @@ describe('microsoft-graph collect', () => {
     const { error, records } = await runToFailure({}, { env: { GRAPH_CLIENT_SECRET: 'wrong-secret-value-1234' } });
     expect(error).toBeInstanceOf(AuthError);
     expect((error as AuthError).retryable).toBe(false);
-    expect(error.message).toMatch(/^microsoft-graph: token request: https:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]+ for client [0-9a-f-]+ refused the client credentials \(invalid_client: AADSTS7000215: Invalid client secret provided\.\)/);
+    expect(error.message).toMatch(
+      /^microsoft-graph: token request: https:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]+ for client [0-9a-f-]+ refused the client credentials \(invalid_client: AADSTS7000215: Invalid client secret provided\.\)/,
+    );
     expect(records).toEqual([]);
     expect(graph.requests.filter((request) => request.path.startsWith('/v1.0/'))).toEqual([]);
     expect(graph.tokenRequests).toHaveLength(1);
@@ -243,7 +250,9 @@ describe('microsoft-graph collect', () => {
     graph.state.usersForbidden = true;
     const { error } = await runToFailure({ includeMfaRegistration: false });
     expect(error).toBeInstanceOf(PermissionError);
-    expect(error.message).toMatch(/^microsoft-graph: users page 1: client .* may not read this \(403 Authorization_RequestDenied: Insufficient privileges to complete the operation\..*needs the application permission User\.Read\.All/);
+    expect(error.message).toMatch(
+      /^microsoft-graph: users page 1: client .* may not read this \(403 Authorization_RequestDenied: Insufficient privileges to complete the operation\..*needs the application permission User\.Read\.All/,
+    );
     // The first refusal was taken for missing sign-in activity; the listing without it was refused too.
     expect(graphCalls(USERS_PATH).map((request) => request.query.$select?.includes('signInActivity'))).toEqual([true, false]);
   });
@@ -266,7 +275,9 @@ describe('microsoft-graph collect', () => {
     graph.state.registrations[3] = { ...graph.state.registrations[3]!, isMfaRegistered: null };
     const { error } = await runToFailure();
     expect(error).toBeInstanceOf(MalformedResponseError);
-    expect(error.message).toBe('microsoft-graph: userRegistrationDetails page 2: field value[1].isMfaRegistered: Invalid input: expected boolean, received null');
+    expect(error.message).toBe(
+      'microsoft-graph: userRegistrationDetails page 2: field value[1].isMfaRegistered: Invalid input: expected boolean, received null',
+    );
   });
 
   it('raises a MalformedResponseError when a page body is not JSON', async () => {
@@ -282,9 +293,16 @@ describe('microsoft-graph collect', () => {
     graph.state.truncateNext = 1;
     const again = await run({ includeMfaRegistration: false });
     expect(again.records).toEqual(clean.records);
-    expect(graphCalls(USERS_PATH).map((request) => request.query.$skiptoken)).toEqual([undefined, undefined, ...clean.heartbeats.map((link) => new URL(link ?? '').searchParams.get('$skiptoken'))]);
+    expect(graphCalls(USERS_PATH).map((request) => request.query.$skiptoken)).toEqual([
+      undefined,
+      undefined,
+      ...clean.heartbeats.map((link) => new URL(link ?? '').searchParams.get('$skiptoken')),
+    ]);
     const warning = again.logLines.map((line) => JSON.parse(line) as { level: number; failure?: string; resource?: string }).find((line) => line.level === 40);
-    expect(warning).toMatchObject({ where: 'microsoft-graph: GET /users', reason: expect.stringMatching(/^the response ended early, after \d+ characters of JSON$/) });
+    expect(warning).toMatchObject({
+      where: 'microsoft-graph: GET /users',
+      reason: expect.stringMatching(/^the response ended early, after \d+ characters of JSON$/),
+    });
     expect(again.provenance).toMatchObject({ retries: 1, throttledWaitMs: 0 });
   });
 
@@ -306,10 +324,13 @@ describe('microsoft-graph collect', () => {
     const { error } = await runToFailure({ includeMfaRegistration: false, includeSignInActivity: false });
     expect(error).toBeInstanceOf(RequestRejectedError);
     expect((error as RequestRejectedError).retryable).toBe(false);
-    expect(error.message).toMatch(new RegExp(`^microsoft-graph: users page 1: Graph refused the request \\(${status} ${code}: ${message.replace(/[.]/g, '\\.')} \\[request-id [0-9a-f-]+\\]\\)$`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^microsoft-graph: users page 1: Graph refused the request \\(${status} ${code}: ${message.replace(/[.]/g, '\\.')} \\[request-id [0-9a-f-]+\\]\\)$`,
+      ),
+    );
     expect(graphCalls(USERS_PATH)).toHaveLength(1);
   });
-
 });
 
 describe('microsoft-graph config', () => {

@@ -12,7 +12,11 @@ connectorContract({
   connector: microsoftGraph,
   async start() {
     trustFakeGraphCertificate();
-    const fake = await startFakeGraph({ clientSecret: SECRET, users: fixture<FakeGraphUser[]>('users.json'), registrations: fixture<FakeRegistration[]>('user-registration-details.json') });
+    const fake = await startFakeGraph({
+      clientSecret: SECRET,
+      users: fixture<FakeGraphUser[]>('users.json'),
+      registrations: fixture<FakeRegistration[]>('user-registration-details.json'),
+    });
     return {
       server: {
         faults: fake.faults,

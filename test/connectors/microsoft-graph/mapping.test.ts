@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GraphUser, latestSignIn, RegistrationPage, toIdentity, UserRegistration, UsersPage, type UserContext } from '../../../connectors/microsoft-graph/mapping.ts';
+import {
+  GraphUser,
+  latestSignIn,
+  RegistrationPage,
+  toIdentity,
+  UserRegistration,
+  UsersPage,
+  type UserContext,
+} from '../../../connectors/microsoft-graph/mapping.ts';
 import { Identity } from '../../../core/records.ts';
 import { mulberry32 } from '../../support/random.ts';
 
@@ -134,7 +142,9 @@ describe('latestSignIn', () => {
       (ms: number) => new Date(ms + 7_200_000).toISOString().replace('Z', '+02:00'),
     ];
     for (let i = 0; i < 2_000; i++) {
-      const stamps = [0, 1, 2].map(() => forms[Math.floor(random() * forms.length)]!(Date.UTC(2024, 0, 1) + Math.floor(random() * 86_400_000 * 3) * (random() < 0.5 ? 1 : 1000)));
+      const stamps = [0, 1, 2].map(() =>
+        forms[Math.floor(random() * forms.length)]!(Date.UTC(2024, 0, 1) + Math.floor(random() * 86_400_000 * 3) * (random() < 0.5 ? 1 : 1000)),
+      );
       const expected = stamps.reduce((best, value) => (Date.parse(value) > Date.parse(best) ? value : best));
       expect(Date.parse(latestSignIn(at(stamps[0]!, stamps[1]!, stamps[2]!))!)).toBe(Date.parse(expected));
     }

@@ -5,26 +5,44 @@ import { oktaError, rateLimited, startFakeOkta, type FakeOkta } from '../../supp
 import { collect, collectToFailure, EVERYONE, resetFake, usernames } from './setup.ts';
 
 let fake: FakeOkta;
-beforeAll(async () => { fake = await startFakeOkta(); });
+beforeAll(async () => {
+  fake = await startFakeOkta();
+});
 afterAll(() => fake.close());
 beforeEach(() => resetFake(fake));
 
 const listCalls = () => fake.requests.filter((request) => request.path === '/api/v1/users').map((request) => new URLSearchParams(request.query).toString());
 
 describe('okta collect', () => {
-  it('lists every user page by page by the `after` cursor of Okta\'s Link headers, then the deprovisioned, with each user\'s factors, roles and groups', async () => {
+  it("lists every user page by page by the `after` cursor of Okta's Link headers, then the deprovisioned, with each user's factors, roles and groups", async () => {
     const { records, heartbeats, provenance, warnings } = await collect(fake);
     expect(usernames(records)).toEqual(EVERYONE);
-    expect(listCalls()).toEqual([
-      'limit=3', 'limit=3&after=00u003', 'limit=3&after=00u006',
-      'limit=3&filter=status+eq+%22DEPROVISIONED%22',
-    ]);
+    expect(listCalls()).toEqual(['limit=3', 'limit=3&after=00u003', 'limit=3&after=00u006', 'limit=3&filter=status+eq+%22DEPROVISIONED%22']);
     expect(fake.requests.every((request) => request.scheme === 'SSWS' && request.status === 200)).toBe(true);
-    expect(fake.requests.filter((request) => request.path.startsWith('/api/v1/users/00u001/')).map((request) => request.path)).toEqual(['/api/v1/users/00u001/factors', '/api/v1/users/00u001/roles', '/api/v1/users/00u001/groups']);
-    expect(heartbeats.map((cursor) => JSON.parse(cursor!) as unknown)).toEqual([
-      { section: 'users', after: '00u003' }, { section: 'users', after: '00u006' }, { section: 'users', after: '00u007' }, { section: 'deprovisioned', after: '00u008' },
+    expect(fake.requests.filter((request) => request.path.startsWith('/api/v1/users/00u001/')).map((request) => request.path)).toEqual([
+      '/api/v1/users/00u001/factors',
+      '/api/v1/users/00u001/roles',
+      '/api/v1/users/00u001/groups',
     ]);
-    expect(provenance).toEqual({ api: 'Okta Management API v1', orgUrl: fake.orgUrl, auth: 'the configured API token', pageSize: 3, users: 7, deprovisioned: 1, pages: 4, removedDuringCollection: 0, requests: 4 + 8 * 3, retries: 0, throttledWaitMs: 0 });
+    expect(heartbeats.map((cursor) => JSON.parse(cursor!) as unknown)).toEqual([
+      { section: 'users', after: '00u003' },
+      { section: 'users', after: '00u006' },
+      { section: 'users', after: '00u007' },
+      { section: 'deprovisioned', after: '00u008' },
+    ]);
+    expect(provenance).toEqual({
+      api: 'Okta Management API v1',
+      orgUrl: fake.orgUrl,
+      auth: 'the configured API token',
+      pageSize: 3,
+      users: 7,
+      deprovisioned: 1,
+      pages: 4,
+      removedDuringCollection: 0,
+      requests: 4 + 8 * 3,
+      retries: 0,
+      throttledWaitMs: 0,
+    });
     expect(warnings).toEqual([]);
   });
 
@@ -32,11 +50,35 @@ describe('okta collect', () => {
     const { records } = await collect(fake, { pageSize: 200 });
     const by = new Map(records.map((record) => [record.username, record]));
     expect(by.get('ada@example.com')).toEqual({
-      kind: 'identity', source: 'okta', tenant: new URL(fake.orgUrl).host, id: '00u001', username: 'ada@example.com', email: 'ada@example.com', displayName: 'Ada Admin',
-      status: 'active', privileged: true, mfaEnabled: true, lastLoginAt: '2025-06-01T09:30:00.000Z', createdAt: '2024-01-02T08:00:00.000Z', credentials: [], groups: ['Everyone', 'Admins'],
-      raw: { oktaStatus: 'ACTIVE', statusChanged: '2024-01-02T08:00:00.000Z', passwordChanged: null, adminRoles: [{ type: 'SUPER_ADMIN', assignment: 'USER' }], factors: [{ type: 'push', provider: 'OKTA', status: 'ACTIVE' }] },
+      kind: 'identity',
+      source: 'okta',
+      tenant: new URL(fake.orgUrl).host,
+      id: '00u001',
+      username: 'ada@example.com',
+      email: 'ada@example.com',
+      displayName: 'Ada Admin',
+      status: 'active',
+      privileged: true,
+      mfaEnabled: true,
+      lastLoginAt: '2025-06-01T09:30:00.000Z',
+      createdAt: '2024-01-02T08:00:00.000Z',
+      credentials: [],
+      groups: ['Everyone', 'Admins'],
+      raw: {
+        oktaStatus: 'ACTIVE',
+        statusChanged: '2024-01-02T08:00:00.000Z',
+        passwordChanged: null,
+        adminRoles: [{ type: 'SUPER_ADMIN', assignment: 'USER' }],
+        factors: [{ type: 'push', provider: 'OKTA', status: 'ACTIVE' }],
+      },
     });
-    const summary = records.map((record) => [record.username, record.status, record.privileged, record.mfaEnabled, record.lastLoginAt === null ? 'never' : 'seen']);
+    const summary = records.map((record) => [
+      record.username,
+      record.status,
+      record.privileged,
+      record.mfaEnabled,
+      record.lastLoginAt === null ? 'never' : 'seen',
+    ]);
     expect(summary).toEqual([
       ['ada@example.com', 'active', true, true, 'seen'],
       ['bob@example.com', 'active', false, true, 'seen'],
@@ -62,9 +104,19 @@ describe('okta collect', () => {
   });
 
   it('a user added before the cursor between attempts is not read, one added after it is: Okta pages by id', async () => {
-    fake.state.users.push({ id: '00u0025', status: 'ACTIVE', login: 'early@example.com', created: '2025-07-01T00:00:00.000Z', lastLogin: null }, { id: '00u0065', status: 'ACTIVE', login: 'late@example.com', created: '2025-07-01T00:00:00.000Z', lastLogin: null });
+    fake.state.users.push(
+      { id: '00u0025', status: 'ACTIVE', login: 'early@example.com', created: '2025-07-01T00:00:00.000Z', lastLogin: null },
+      { id: '00u0065', status: 'ACTIVE', login: 'late@example.com', created: '2025-07-01T00:00:00.000Z', lastLogin: null },
+    );
     const { records } = await collect(fake, {}, { resumeCursor: JSON.stringify({ section: 'users', after: '00u003' }) });
-    expect(usernames(records)).toEqual(['dan@example.com', 'erin@example.com', 'new.hire@example.com', 'late@example.com', 'pending@example.com', 'leaver@example.com']);
+    expect(usernames(records)).toEqual([
+      'dan@example.com',
+      'erin@example.com',
+      'new.hire@example.com',
+      'late@example.com',
+      'pending@example.com',
+      'leaver@example.com',
+    ]);
   });
 
   it('refuses a cursor that is not a section and a user id, before any request', async () => {
@@ -85,7 +137,7 @@ describe('okta collect', () => {
   });
 
   describe('rate limits', () => {
-    it('waits until x-rate-limit-reset, measured from the answer\'s Date, and carries on', async () => {
+    it("waits until x-rate-limit-reset, measured from the answer's Date, and carries on", async () => {
       const date = new Date(Math.floor(Date.now() / 1000) * 1000);
       fake.state.inject.push(rateLimited(date.getTime() / 1000 + 1, date));
       const started = Date.now();
@@ -132,7 +184,9 @@ describe('okta collect', () => {
       const { error, logLines, warnings, provenance } = await collectToFailure(fake, {}, { env: { OKTA_API_TOKEN: badToken } });
       expect(error).toBeInstanceOf(AuthError);
       expect((error as AuthError).retryable).toBe(false);
-      expect(error.message).toBe(`okta: users page 1: Okta rejected the credentials of the configured API token for ${fake.orgUrl} (401 E0000011 Invalid token provided)`);
+      expect(error.message).toBe(
+        `okta: users page 1: Okta rejected the credentials of the configured API token for ${fake.orgUrl} (401 E0000011 Invalid token provided)`,
+      );
       expect(fake.requests).toHaveLength(1);
       const everything = [error.message, error.stack, inspect(error, { depth: 5 }), ...logLines, ...warnings, JSON.stringify(provenance)].join('\n');
       expect(everything).not.toContain(badToken);
@@ -143,7 +197,9 @@ describe('okta collect', () => {
       fake.state.inject.push(oktaError(403, 'E0000006', 'You do not have permission to perform the requested action'));
       const denied = await collectToFailure(fake);
       expect(denied.error).toBeInstanceOf(PermissionError);
-      expect(denied.error.message).toBe('okta: users page 1: the configured API token may not read this (403 E0000006 You do not have permission to perform the requested action); it needs a read-only administrator role, or the scopes okta.users.read, okta.roles.read and okta.groups.read');
+      expect(denied.error.message).toBe(
+        'okta: users page 1: the configured API token may not read this (403 E0000006 You do not have permission to perform the requested action); it needs a read-only administrator role, or the scopes okta.users.read, okta.roles.read and okta.groups.read',
+      );
 
       fake.state.inject.push(null, null, oktaError(500, 'E0000009', 'Internal Server Error'));
       const failed = await collectToFailure(fake, { concurrency: 1 });

@@ -18,7 +18,9 @@ connectorContract({
     const reset = () => {
       fake.faults.clear();
       resetFake(fake);
-      fake.state.apps = [{ clientId: '0oaDpopApp', publicKey: app.publicKey, scopes: ['okta.users.read', 'okta.roles.read', 'okta.groups.read'], requireDpop: true }];
+      fake.state.apps = [
+        { clientId: '0oaDpopApp', publicKey: app.publicKey, scopes: ['okta.users.read', 'okta.roles.read', 'okta.groups.read'], requireDpop: true },
+      ];
     };
     reset();
     return {

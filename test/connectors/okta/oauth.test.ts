@@ -11,18 +11,26 @@ const pem = (key: typeof rsa.privateKey) => key.export({ type: 'pkcs8', format: 
 const SCOPES = ['okta.users.read', 'okta.roles.read', 'okta.groups.read'];
 
 let fake: FakeOkta;
-beforeAll(async () => { fake = await startFakeOkta(); });
+beforeAll(async () => {
+  fake = await startFakeOkta();
+});
 afterAll(() => fake.close());
 beforeEach(() => {
   resetFake(fake);
-  fake.state.apps = [{ clientId: '0oaRsaApp', publicKey: rsa.publicKey, keyId: 'k1', scopes: SCOPES }, { clientId: '0oaEcApp', publicKey: ec.publicKey, scopes: SCOPES }];
+  fake.state.apps = [
+    { clientId: '0oaRsaApp', publicKey: rsa.publicKey, keyId: 'k1', scopes: SCOPES },
+    { clientId: '0oaEcApp', publicKey: ec.publicKey, scopes: SCOPES },
+  ];
 });
 
 const oauth = (clientId: string, extra: Record<string, unknown> = {}) => ({ token: undefined, oauth: { clientId, privateKey: { env: 'OKTA_KEY' }, ...extra } });
 
 describe('okta with an OAuth service app', () => {
   it('signs a client assertion (RS256 with the kid, or ES256), gets one access token and reads everything with it as Bearer', async () => {
-    for (const [clientId, key, alg, extra] of [['0oaRsaApp', rsa.privateKey, 'RS256', { keyId: 'k1' }], ['0oaEcApp', ec.privateKey, 'ES256', {}]] as const) {
+    for (const [clientId, key, alg, extra] of [
+      ['0oaRsaApp', rsa.privateKey, 'RS256', { keyId: 'k1' }],
+      ['0oaEcApp', ec.privateKey, 'ES256', {}],
+    ] as const) {
       resetFake(fake);
       fake.assertions.length = 0;
       const { records, provenance } = await collect(fake, oauth(clientId, extra), { env: { OKTA_KEY: pem(key).replace(/\n/g, '\\n') } });
@@ -41,13 +49,17 @@ describe('okta with an OAuth service app', () => {
     const { error } = await collectToFailure(fake, oauth('0oaRsaApp', { keyId: 'k1' }), { env: { OKTA_KEY: pem(other) } });
     expect(error).toBeInstanceOf(AuthError);
     expect((error as AuthError).retryable).toBe(false);
-    expect(error.message).toBe('okta: users page 1: Okta refused an access token to OAuth service app 0oaRsaApp (invalid_client The client_assertion signature is invalid.); check clientId, keyId and privateKey');
+    expect(error.message).toBe(
+      'okta: users page 1: Okta refused an access token to OAuth service app 0oaRsaApp (invalid_client The client_assertion signature is invalid.); check clientId, keyId and privateKey',
+    );
     expect(error.message).not.toContain('PRIVATE KEY');
 
     fake.state.apps[0]!.scopes = ['okta.users.read'];
     const scoped = await collectToFailure(fake, oauth('0oaRsaApp', { keyId: 'k1' }), { env: { OKTA_KEY: pem(rsa.privateKey) } });
     expect(scoped.error).toBeInstanceOf(PermissionError);
-    expect(scoped.error.message).toMatch(/^okta: users page 1: Okta refused the scopes okta\.users\.read okta\.roles\.read okta\.groups\.read to OAuth service app 0oaRsaApp \(invalid_scope/);
+    expect(scoped.error.message).toMatch(
+      /^okta: users page 1: Okta refused the scopes okta\.users\.read okta\.roles\.read okta\.groups\.read to OAuth service app 0oaRsaApp \(invalid_scope/,
+    );
   });
 
   it('says to set oauth.dpop when the app requires DPoP and the config does not send it', async () => {
@@ -55,7 +67,9 @@ describe('okta with an OAuth service app', () => {
     const { error } = await collectToFailure(fake, oauth('0oaRsaApp', { keyId: 'k1' }), { env: { OKTA_KEY: pem(rsa.privateKey) } });
     expect(error).toBeInstanceOf(AuthError);
     expect((error as AuthError).retryable).toBe(false);
-    expect(error.message).toBe('okta: users page 1: Okta asks OAuth service app 0oaRsaApp for a DPoP proof (invalid_dpop_proof): set oauth.dpop to true, as the app has "Require Demonstrating Proof of Possession (DPoP) header in token requests" on');
+    expect(error.message).toBe(
+      'okta: users page 1: Okta asks OAuth service app 0oaRsaApp for a DPoP proof (invalid_dpop_proof): set oauth.dpop to true, as the app has "Require Demonstrating Proof of Possession (DPoP) header in token requests" on',
+    );
   });
 
   it('with DPoP: takes the nonce Okta hands out, gets a DPoP-bound token and proves the key on every request', async () => {
@@ -64,7 +78,10 @@ describe('okta with an OAuth service app', () => {
     const { records, logLines, provenance } = await collect(fake, oauth('0oaRsaApp', { keyId: 'k1', dpop: true }), { env: { OKTA_KEY: pem(rsa.privateKey) } });
     expect(usernames(records)).toEqual(EVERYONE);
     // The first token request has no nonce and is told to use one; the second holds it.
-    expect(fake.requests.slice(0, 2).map((request) => [request.path, request.status])).toEqual([['/oauth2/v1/token', 400], ['/oauth2/v1/token', 200]]);
+    expect(fake.requests.slice(0, 2).map((request) => [request.path, request.status])).toEqual([
+      ['/oauth2/v1/token', 400],
+      ['/oauth2/v1/token', 200],
+    ]);
     const api = fake.requests.slice(2);
     expect(api.length).toBeGreaterThan(10);
     expect(api.every((request) => request.scheme === 'DPoP' && request.status === 200)).toBe(true);

@@ -10,14 +10,57 @@ const active = [{ factorType: 'push', provider: 'OKTA', status: 'ACTIVE' as cons
 /** Seven users across Okta's lifecycle, ids in listing order, and one deprovisioned. */
 export function organisation(): FakeOktaUser[] {
   return [
-    { id: '00u001', status: 'ACTIVE', login: 'ada@example.com', firstName: 'Ada', lastName: 'Admin', created: '2024-01-02T08:00:00.000Z', lastLogin: '2025-06-01T09:30:00.000Z', factors: active, roles: [{ type: 'SUPER_ADMIN', assignmentType: 'USER' }], groups: ['Everyone', 'Admins'] },
-    { id: '00u002', status: 'ACTIVE', login: 'bob@example.com', firstName: 'Bob', created: '2024-02-02T08:00:00.000Z', lastLogin: '2025-06-02T09:30:00.000Z', factors: [{ factorType: 'token:software:totp', provider: 'GOOGLE', status: 'ACTIVE' }], groups: ['Everyone'] },
+    {
+      id: '00u001',
+      status: 'ACTIVE',
+      login: 'ada@example.com',
+      firstName: 'Ada',
+      lastName: 'Admin',
+      created: '2024-01-02T08:00:00.000Z',
+      lastLogin: '2025-06-01T09:30:00.000Z',
+      factors: active,
+      roles: [{ type: 'SUPER_ADMIN', assignmentType: 'USER' }],
+      groups: ['Everyone', 'Admins'],
+    },
+    {
+      id: '00u002',
+      status: 'ACTIVE',
+      login: 'bob@example.com',
+      firstName: 'Bob',
+      created: '2024-02-02T08:00:00.000Z',
+      lastLogin: '2025-06-02T09:30:00.000Z',
+      factors: [{ factorType: 'token:software:totp', provider: 'GOOGLE', status: 'ACTIVE' }],
+      groups: ['Everyone'],
+    },
     { id: '00u003', status: 'ACTIVE', login: 'carol@example.com', created: '2024-03-02T08:00:00.000Z', lastLogin: null, factors: [], groups: ['Everyone'] },
-    { id: '00u004', status: 'LOCKED_OUT', login: 'dan@example.com', created: '2024-03-03T08:00:00.000Z', lastLogin: '2025-01-01T00:00:00.000Z', factors: [{ factorType: 'push', provider: 'OKTA', status: 'PENDING_ACTIVATION' }], roles: [{ type: 'READ_ONLY_ADMIN', assignmentType: 'GROUP' }] },
-    { id: '00u005', status: 'SUSPENDED', login: 'erin@example.com', created: '2024-04-02T08:00:00.000Z', lastLogin: '2024-12-01T00:00:00.000Z', factors: [{ factorType: 'question', provider: 'OKTA', status: 'ACTIVE' }] },
+    {
+      id: '00u004',
+      status: 'LOCKED_OUT',
+      login: 'dan@example.com',
+      created: '2024-03-03T08:00:00.000Z',
+      lastLogin: '2025-01-01T00:00:00.000Z',
+      factors: [{ factorType: 'push', provider: 'OKTA', status: 'PENDING_ACTIVATION' }],
+      roles: [{ type: 'READ_ONLY_ADMIN', assignmentType: 'GROUP' }],
+    },
+    {
+      id: '00u005',
+      status: 'SUSPENDED',
+      login: 'erin@example.com',
+      created: '2024-04-02T08:00:00.000Z',
+      lastLogin: '2024-12-01T00:00:00.000Z',
+      factors: [{ factorType: 'question', provider: 'OKTA', status: 'ACTIVE' }],
+    },
     { id: '00u006', status: 'STAGED', login: 'new.hire@example.com', created: '2025-06-20T08:00:00.000Z', lastLogin: null },
     { id: '00u007', status: 'PROVISIONED', login: 'pending@example.com', created: '2025-06-21T08:00:00.000Z', lastLogin: null, factors: active },
-    { id: '00u008', status: 'DEPROVISIONED', login: 'leaver@example.com', created: '2023-01-01T08:00:00.000Z', lastLogin: '2024-11-30T17:00:00.000Z', factors: active, groups: ['Everyone'] },
+    {
+      id: '00u008',
+      status: 'DEPROVISIONED',
+      login: 'leaver@example.com',
+      created: '2023-01-01T08:00:00.000Z',
+      lastLogin: '2024-11-30T17:00:00.000Z',
+      factors: active,
+      groups: ['Everyone'],
+    },
   ];
 }
 export const EVERYONE = organisation().map((user) => user.login);

@@ -2,7 +2,11 @@ import { riskRegister } from '../../../connectors/risk-register/index.ts';
 import { fileConnectorContract } from '../../support/connector-contract.ts';
 
 const HEADER = 'id,title,owner,asset,likelihood,impact,treatment,controls,reviewEvery,lastReview';
-const rows = Array.from({ length: 40 }, (_, index) => `R-${index + 1},Risk ${index + 1},owner${index + 1}@example.com,asset ${index + 1},${(index % 5) + 1},${(index % 4) + 1},mitigate,A.8.13; A.8.7,6 months,2026-05-10`);
+const rows = Array.from(
+  { length: 40 },
+  (_, index) =>
+    `R-${index + 1},Risk ${index + 1},owner${index + 1}@example.com,asset ${index + 1},${(index % 5) + 1},${(index % 4) + 1},mitigate,A.8.13; A.8.7,6 months,2026-05-10`,
+);
 const csv = (lines: string[]) => `${HEADER}\n${lines.join('\n')}\n`;
 
 fileConnectorContract({

@@ -130,22 +130,42 @@ describe('risk-register', () => {
   });
 
   it.each<[string, string, Record<string, unknown>, Record<string, unknown> | undefined]>([
-    ['a bare list instead of risks:', '- id: R-1\n  title: T\n  likelihood: 1\n  impact: 1\n  treatment: avoid\n', {}, { id: 'R-1', raw: { at: '[0] (line 1)', scales: { likelihood: 5, impact: 5 }, residualRated: false } }],
-    ['no residual rating: the inherent one', 'risks:\n  - { id: R-1, title: T, likelihood: 4, impact: 2, treatment: accept }\n', {}, { residualLikelihood: 4, residualImpact: 2, residualScore: 8 }],
+    [
+      'a bare list instead of risks:',
+      '- id: R-1\n  title: T\n  likelihood: 1\n  impact: 1\n  treatment: avoid\n',
+      {},
+      { id: 'R-1', raw: { at: '[0] (line 1)', scales: { likelihood: 5, impact: 5 }, residualRated: false } },
+    ],
+    [
+      'no residual rating: the inherent one',
+      'risks:\n  - { id: R-1, title: T, likelihood: 4, impact: 2, treatment: accept }\n',
+      {},
+      { residualLikelihood: 4, residualImpact: 2, residualScore: 8 },
+    ],
     [
       'an acceptance with its day',
       'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: accept, acceptedBy: CEO@example.com, acceptedOn: 2026-01-05 }\n',
       {},
       { acceptance: { by: 'ceo@example.com', on: '2026-01-05' } },
     ],
-    ['no review recorded', 'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: avoid }\n', {}, { lastReviewAt: null, reviewDue: null, overdueFrom: null, reviewInterval: '1 year' }],
+    [
+      'no review recorded',
+      'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: avoid }\n',
+      {},
+      { lastReviewAt: null, reviewDue: null, overdueFrom: null, reviewInterval: '1 year' },
+    ],
     [
       "the source's interval by default, months clamped to the month's end",
       'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: avoid, lastReview: 2026-01-31 }\n',
       { reviewEvery: '1 month' },
       { reviewInterval: '1 month', reviewDue: '2026-02-28', overdueFrom: '2026-03-01T00:00:00.000Z' },
     ],
-    ['weeks', 'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: avoid, lastReview: 2026-01-01, reviewEvery: 2 weeks }\n', {}, { reviewDue: '2026-01-15' }],
+    [
+      'weeks',
+      'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: avoid, lastReview: 2026-01-01, reviewEvery: 2 weeks }\n',
+      {},
+      { reviewDue: '2026-01-15' },
+    ],
     [
       'a three-level scale of its own, a numeric id, one control as text',
       'risks:\n  - { id: 7, title: T, likelihood: High, impact: 2, treatment: mitigate, controls: A.8.8 }\n',
@@ -165,8 +185,16 @@ describe('risk-register', () => {
       'risks:\n  - id: R-1\n    title: T\n    likelihood: confidential-word\n    impact: 1\n    treatment: avoid\n',
       'risks[0] (line 2): likelihood (line 4, column 17): expected a level of the likelihood scale: 1 rare, 2 unlikely, 3 possible, 4 likely, 5 almost certain',
     ],
-    ['a level beyond the scale', 'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 6, treatment: avoid }\n', 'risks[0] (line 2): impact (line 2, column 49): expected a level of the impact scale'],
-    ['an unknown treatment', 'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: ignore }\n', 'risks[0] (line 2): treatment (line 2, column 63): Invalid option: expected one of "mitigate"|"accept"|"transfer"|"avoid"'],
+    [
+      'a level beyond the scale',
+      'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 6, treatment: avoid }\n',
+      'risks[0] (line 2): impact (line 2, column 49): expected a level of the impact scale',
+    ],
+    [
+      'an unknown treatment',
+      'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: ignore }\n',
+      'risks[0] (line 2): treatment (line 2, column 63): Invalid option: expected one of "mitigate"|"accept"|"transfer"|"avoid"',
+    ],
     ['no id', 'risks:\n  - { title: T, likelihood: 1, impact: 1, treatment: avoid }\n', 'risks[0] (line 2): id (line 2, column 5): the id is empty'],
     [
       'half a residual rating',
@@ -178,7 +206,11 @@ describe('risk-register', () => {
       'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: avoid, lastReview: 2026-02-30 }\n',
       'risks[0] (line 2): lastReview (line 2, column 82): expected a date written YYYY-MM-DD that exists on the calendar',
     ],
-    ['an interval of hours', 'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: avoid, reviewEvery: 2 hours }\n', 'risks[0] (line 2): reviewEvery (line 2, column 83): expected a review interval'],
+    [
+      'an interval of hours',
+      'risks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: avoid, reviewEvery: 2 hours }\n',
+      'risks[0] (line 2): reviewEvery (line 2, column 83): expected a review interval',
+    ],
     [
       'the same id twice',
       'risks:\n  - { id: R-1, title: A, likelihood: 1, impact: 1, treatment: avoid }\n  - { id: R-1, title: B, likelihood: 1, impact: 1, treatment: avoid }\n',
@@ -187,7 +219,11 @@ describe('risk-register', () => {
     ['an entry that is not a map', 'risks:\n  - R-1 secret title\n', 'risks[0] (line 2): expected an entry of fields (name: value)'],
     ['risks that are not a list', 'risks: { id: R-1 }\n', 'expected a list of entries under "risks:", or the file to be that list'],
     ['an empty file', '', 'expected a list of entries under "risks:", or the file to be that list'],
-    ['aliases that expand without end', 'defs:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nrisks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: avoid, notes: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c] }\n', 'risks[0] (line 6): cannot be read (ReferenceError: too many or broken aliases)'],
+    [
+      'aliases that expand without end',
+      'defs:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nrisks:\n  - { id: R-1, title: T, likelihood: 1, impact: 1, treatment: avoid, notes: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c] }\n',
+      'risks[0] (line 6): cannot be read (ReferenceError: too many or broken aliases)',
+    ],
     ['a duplicate key', 'risks:\n  - id: R-1\n    id: R-2\n', 'not valid YAML at line 3, column 5 (DUPLICATE_KEY)'],
     ['broken YAML', 'risks:\n  - { id: R-1, title: "unterminated secret\n', 'not valid YAML at line'],
   ])('%s is an evidence gap naming the entry and field', async (_name, content, message) => {
@@ -199,11 +235,27 @@ describe('risk-register', () => {
   });
 
   it.each([
-    ['a level not on the scale', 'id,title,likelihood,impact,treatment\nR-1,T,1,1,avoid\nR-2,T,often,1,avoid\n', 'line 3: column "likelihood": expected a level of the likelihood scale'],
-    ['a date in another format', 'id,title,likelihood,impact,treatment,lastReview\nR-1,T,1,1,avoid,31.12.2026\n', 'line 2: column "lastReview": expected a date written YYYY-MM-DD'],
+    [
+      'a level not on the scale',
+      'id,title,likelihood,impact,treatment\nR-1,T,1,1,avoid\nR-2,T,often,1,avoid\n',
+      'line 3: column "likelihood": expected a level of the likelihood scale',
+    ],
+    [
+      'a date in another format',
+      'id,title,likelihood,impact,treatment,lastReview\nR-1,T,1,1,avoid,31.12.2026\n',
+      'line 2: column "lastReview": expected a date written YYYY-MM-DD',
+    ],
     ['the same id twice', 'id,title,likelihood,impact,treatment\nR-1,T,1,1,avoid\nR-1,U,1,1,avoid\n', 'line 3: risk id "R-1" is already at line 2'],
-    ['a required column missing', 'id,title,likelihood,impact\nR-1,T,1,1\n', 'the header has no column "treatment"; every entry needs id, title, likelihood, impact, treatment'],
-    ['a column twice', 'id,title,likelihood,impact,treatment,owner,owner\nR-1,T,1,1,avoid,a@example.com,b@example.com\n', 'the header has column "owner" more than once'],
+    [
+      'a required column missing',
+      'id,title,likelihood,impact\nR-1,T,1,1\n',
+      'the header has no column "treatment"; every entry needs id, title, likelihood, impact, treatment',
+    ],
+    [
+      'a column twice',
+      'id,title,likelihood,impact,treatment,owner,owner\nR-1,T,1,1,avoid,a@example.com,b@example.com\n',
+      'the header has column "owner" more than once',
+    ],
     ['a row with too many cells', 'id,title,likelihood,impact,treatment\nR-1,T,1,1,avoid,extra\n', 'line 2: not valid CSV'],
   ])('CSV: %s is an evidence gap naming the line and column', async (_name, content, message) => {
     const error = await failure(content, {}, 'csv');

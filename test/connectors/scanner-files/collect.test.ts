@@ -60,7 +60,6 @@ beforeAll(async () => {
   await symlink('nested/e.sarif', join(workspace, 'renamed', 'e-link'));
 });
 
-
 afterAll(async () => {
   await rm(workspace, { recursive: true, force: true });
 });
@@ -74,7 +73,10 @@ describe('scanner-files connector', () => {
     expect(pathsOfCursors(heartbeats)).toEqual(SCANS.map((_, index) => SCANS.slice(0, index + 1).map(fixture)));
     for (const name of SCANS) {
       const scans = records.filter((r) => r.kind === 'scan' && r.origin === fixture(name));
-      expect(scans.reduce((sum, scan) => sum + (scan.kind === 'scan' ? scan.findingCount : 0), 0), name).toBe(FINDINGS[name]);
+      expect(
+        scans.reduce((sum, scan) => sum + (scan.kind === 'scan' ? scan.findingCount : 0), 0),
+        name,
+      ).toBe(FINDINGS[name]);
     }
     expect(records.filter((r) => r.kind === 'finding')).toHaveLength(Object.values(FINDINGS).reduce((a, b) => a + b, 0));
     expect(provenance).toMatchObject({ paths, format: 'auto', filesMatched: 10 });
@@ -96,15 +98,27 @@ describe('scanner-files connector', () => {
     expect(provenance.filesRead).toEqual(expected);
   });
 
-  it('tells formats from content, not names; reads a directory\'s files (not subdirectories) and follows symlinks within it', async () => {
+  it("tells formats from content, not names; reads a directory's files (not subdirectories) and follows symlinks within it", async () => {
     const { provenance, scans } = await collect({ paths: [join(workspace, 'renamed')] });
-    expect((provenance.filesRead as { path: string; format: string; realPath?: string }[]).map((read) => [read.path.slice(workspace.length), read.format, read.realPath])).toEqual([
+    expect(
+      (provenance.filesRead as { path: string; format: string; realPath?: string }[]).map((read) => [
+        read.path.slice(workspace.length),
+        read.format,
+        read.realPath,
+      ]),
+    ).toEqual([
       ['/renamed/a.json', 'nessus', undefined],
       ['/renamed/b.xml', 'trivy', undefined],
       ['/renamed/c', 'openvas', undefined],
       ['/renamed/e-link', 'sarif', join(workspace, 'renamed', 'nested', 'e.sarif')],
     ]);
-    expect(scans.map((scan) => scan.asset)).toEqual(['snorby.org', 'scanme.insecure.org', 'testdata/fixtures/images/alpine-310.tar.gz', '10.0.101.2', 'e-link']);
+    expect(scans.map((scan) => scan.asset)).toEqual([
+      'snorby.org',
+      'scanme.insecure.org',
+      'testdata/fixtures/images/alpine-310.tar.gz',
+      '10.0.101.2',
+      'e-link',
+    ]);
   });
 
   it('globs recursively relative to baseDir, and reads a file matched twice once', async () => {
@@ -123,7 +137,13 @@ describe('scanner-files connector', () => {
     const paths = ['trivy-alpine-310.json', 'openvas-one-vuln.xml', 'grype-fix-available.json'];
     const whole = await collect({ paths });
     const { records, heartbeats, provenance } = await collect({ paths }, { resumeCursor: whole.heartbeats[1] });
-    expect(records.map((r) => (r.kind === 'scan' ? r.origin : r.id))).toEqual(['CVE-2019-1549', 'CVE-2019-1551', 'CVE-2019-1549', 'CVE-2019-1551', fixture('trivy-alpine-310.json')]);
+    expect(records.map((r) => (r.kind === 'scan' ? r.origin : r.id))).toEqual([
+      'CVE-2019-1549',
+      'CVE-2019-1551',
+      'CVE-2019-1549',
+      'CVE-2019-1551',
+      fixture('trivy-alpine-310.json'),
+    ]);
     expect(pathsOfCursors(heartbeats)).toEqual([paths.map((path) => fixture(path)).sort()]);
     expect(provenance).toMatchObject({ filesMatched: 3, earlierAttempts: { filesRead: 2, changedSinceRead: [], goneSinceRead: [] } });
     expect(provenance.filesRead).toEqual(whole.provenance.filesRead);
@@ -164,11 +184,14 @@ describe('scanner-files connector', () => {
     expect(error.message.startsWith(message)).toBe(true);
   });
 
-  it("stops at a broken file with an error naming it, after yielding and heartbeating the files before it", async () => {
+  it('stops at a broken file with an error naming it, after yielding and heartbeating the files before it', async () => {
     const { records, heartbeats, error } = await collectUntilError({ paths: ['grype-fix-available.json', 'truncated.nessus', 'trivy-alpine-310.json'] });
     expect(error.message).toContain(fixture('truncated.nessus'));
     // Sorted: grype-fix-available.json, trivy-alpine-310.json, then truncated.nessus, which fails after its first item.
-    expect(pathsOfCursors(heartbeats)).toEqual([[fixture('grype-fix-available.json')], [fixture('grype-fix-available.json'), fixture('trivy-alpine-310.json')]]);
+    expect(pathsOfCursors(heartbeats)).toEqual([
+      [fixture('grype-fix-available.json')],
+      [fixture('grype-fix-available.json'), fixture('trivy-alpine-310.json')],
+    ]);
     expect(records.filter((r) => r.kind === 'scan').map((r) => r.asset)).toEqual(['REDACTED', 'testdata/fixtures/images/alpine-310.tar.gz']);
     expect(records.at(-1)).toMatchObject({ kind: 'finding', asset: '192.0.2.10', id: '42873', cvss: 7.5, scannedAt: '2024-06-19T10:03:35.000Z' });
   });
@@ -189,7 +212,9 @@ describe('scanner-files connector', () => {
     const { records, warnings } = await collect({ paths: [copy] });
     expect(new Set(records.map((r) => r.scannedAt))).toEqual(new Set(['2024-02-29T12:00:00.000Z']));
     expect(records.every((r) => (r.kind === 'finding' || r.kind === 'scan') && r.scanTimeUnknown === true)).toBe(true);
-    expect(warnings).toEqual([`scanner-files: ${copy}: the file states no scan time (runs[0].invocations[].endTimeUtc, runs[0].invocations[].startTimeUtc); scannedAt is the file's modification time 2024-02-29T12:00:00.000Z, a stand-in: the scan time is unknown and does not count as a recent scan`]);
+    expect(warnings).toEqual([
+      `scanner-files: ${copy}: the file states no scan time (runs[0].invocations[].endTimeUtc, runs[0].invocations[].startTimeUtc); scannedAt is the file's modification time 2024-02-29T12:00:00.000Z, a stand-in: the scan time is unknown and does not count as a recent scan`,
+    ]);
   });
 
   it('names every record after the configured asset', async () => {
@@ -243,7 +268,9 @@ describe('scanner-files connector', () => {
     expect(findings).toHaveLength(77);
     const bytes = await readFile(file);
     const modifiedAt = (await stat(file)).mtime.toISOString();
-    expect(provenance.filesRead).toEqual([{ path: file, format: 'sarif', size: bytes.length, modifiedAt, sha256: createHash('sha256').update(bytes).digest('hex'), records: 78 }]);
+    expect(provenance.filesRead).toEqual([
+      { path: file, format: 'sarif', size: bytes.length, modifiedAt, sha256: createHash('sha256').update(bytes).digest('hex'), records: 78 },
+    ]);
   });
 
   it('never writes credentials from a scanned URL into records, provenance or warnings', async () => {
@@ -284,10 +311,18 @@ describe('scanner-files connector', () => {
 
 describe('sameContent', () => {
   it('is the content every complete read saw, and a retryable failure when two reads of a file differ', () => {
-    expect(sameContent('/scans/a.json', [{ bytes: 3, sha256: 'aa' }, { bytes: 3, sha256: 'aa' }])).toEqual({ bytes: 3, sha256: 'aa' });
+    expect(
+      sameContent('/scans/a.json', [
+        { bytes: 3, sha256: 'aa' },
+        { bytes: 3, sha256: 'aa' },
+      ]),
+    ).toEqual({ bytes: 3, sha256: 'aa' });
     let failure: unknown;
     try {
-      sameContent('/scans/a.json', [{ bytes: 3, sha256: 'aa' }, { bytes: 4, sha256: 'bb' }]);
+      sameContent('/scans/a.json', [
+        { bytes: 3, sha256: 'aa' },
+        { bytes: 4, sha256: 'bb' },
+      ]);
     } catch (error) {
       failure = error;
     }

@@ -64,7 +64,10 @@ describe('scanner-files reads only inside the folders its paths name', () => {
     await symlink(join(runs, 'run-42.json'), join(dir, 'grype.json'));
     const { findings, provenance } = await collect({ paths: ['latest/'], allowOutside: ['runs'] }, { baseDir: base });
     expect(findings).toHaveLength(1);
-    expect(provenance).toMatchObject({ allowOutside: ['runs'], filesRead: [{ path: join(dir, 'grype.json'), realPath: join(runs, 'run-42.json'), format: 'grype' }] });
+    expect(provenance).toMatchObject({
+      allowOutside: ['runs'],
+      filesRead: [{ path: join(dir, 'grype.json'), realPath: join(runs, 'run-42.json'), format: 'grype' }],
+    });
     // allowOutside opens that folder only.
     const refused = await collectUntilError({ paths: [scans], allowOutside: ['runs'] }, { baseDir: base });
     expect(refused.error.message).toContain(`outside the configured root ${scans} (nor in allowOutside (${runs}))`);

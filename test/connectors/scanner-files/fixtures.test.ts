@@ -40,7 +40,9 @@ describe('scanner fixtures', () => {
   it('keeps the attribution of every copied file', async () => {
     const sources = await readFile(fixture('SOURCES.md'), 'utf8');
     for (const name of Object.keys(COPIED).filter((file) => file !== 'SOURCES.md')) {
-      expect(sources, name).toMatch(new RegExp(`^\\| ${name.replace(/\./g, '\\.')} \\| [\\w-]+/[\\w-]+ \\| .+ \\| [0-9a-f]{40} \\| (Apache-2\\.0|BSD-3-Clause|MIT) \\|`, 'm'));
+      expect(sources, name).toMatch(
+        new RegExp(`^\\| ${name.replace(/\./g, '\\.')} \\| [\\w-]+/[\\w-]+ \\| .+ \\| [0-9a-f]{40} \\| (Apache-2\\.0|BSD-3-Clause|MIT) \\|`, 'm'),
+      );
     }
   });
 });

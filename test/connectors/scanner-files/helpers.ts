@@ -1,5 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { decodeResumeCursor, readScanJson, scannerFiles, ScannerFilesConfig, type ParseOptions, type ScannerRecord } from '../../../connectors/scanner-files/index.ts';
+import {
+  decodeResumeCursor,
+  readScanJson,
+  scannerFiles,
+  ScannerFilesConfig,
+  type ParseOptions,
+  type ScannerRecord,
+} from '../../../connectors/scanner-files/index.ts';
 import { streamJson, type JsonPass } from '../../../connectors/scanner-files/json-stream.ts';
 import type { ScanFormat } from '../../../connectors/scanner-files/formats/index.ts';
 import type { ConnectorContext } from '../../../connectors/contract.ts';
@@ -28,7 +35,10 @@ export function countBy<T>(items: readonly T[], key: (item: T) => string): Recor
 }
 
 /** Runs the connector as the collector would, and checks every record against the evidence schemas. */
-export async function collect(config: { paths: string[] } & Record<string, unknown>, overrides: Partial<Omit<ConnectorContext, 'heartbeat' | 'provenance' | 'warn'>> = {}) {
+export async function collect(
+  config: { paths: string[] } & Record<string, unknown>,
+  overrides: Partial<Omit<ConnectorContext, 'heartbeat' | 'provenance' | 'warn'>> = {},
+) {
   const context = testContext({ baseDir: FIXTURES, ...overrides });
   const records = await collectAll(scannerFiles.collect(ScannerFilesConfig.parse(config), context.ctx));
   for (const record of records) EvidenceRecord.parse(record);
@@ -36,7 +46,10 @@ export async function collect(config: { paths: string[] } & Record<string, unkno
 }
 
 /** Collects until the connector throws; returns what it yielded before and the error. */
-export async function collectUntilError(config: { paths: string[] } & Record<string, unknown>, overrides: Partial<Omit<ConnectorContext, 'heartbeat' | 'provenance' | 'warn'>> = {}) {
+export async function collectUntilError(
+  config: { paths: string[] } & Record<string, unknown>,
+  overrides: Partial<Omit<ConnectorContext, 'heartbeat' | 'provenance' | 'warn'>> = {},
+) {
   const context = testContext({ baseDir: FIXTURES, ...overrides });
   const records: ScannerRecord[] = [];
   try {

@@ -45,7 +45,9 @@ describe('hostile and broken files', () => {
     expect(records.map((r) => [r.kind, r.kind === 'finding' ? r.id : '', r.kind === 'finding' ? r.severity : ''])).toEqual([['finding', '42873', 'high']]);
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error.message).toMatch(
-      new RegExp(`^scanner-files: ${fixture('truncated.nessus').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: XML ends inside <NessusClientData_v2/Report/ReportHost/ReportItem/plugin_output> at line \\d+: the file is truncated`),
+      new RegExp(
+        `^scanner-files: ${fixture('truncated.nessus').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: XML ends inside <NessusClientData_v2/Report/ReportHost/ReportItem/plugin_output> at line \\d+: the file is truncated`,
+      ),
     );
   });
 
@@ -96,7 +98,10 @@ describe('values past their bounds', () => {
     const skipped = `, "Metadata": {"Layers": ["${'a\\"b\\\\'.repeat(300)}\\\\", "x"], "ImageConfig": "${'é'.repeat(500)}"}`;
     for (const size of [1, 2, 3, 7, 64, 1 << 20]) {
       const records = await drain(readTrivy(trivy('Title', skipped), 300, size));
-      expect(records.map((record) => [record.kind, record.kind === 'finding' ? record.title : record.asset]), `chunks of ${size}`).toEqual([
+      expect(
+        records.map((record) => [record.kind, record.kind === 'finding' ? record.title : record.asset]),
+        `chunks of ${size}`,
+      ).toEqual([
         ['finding', 'Title'],
         ['scan', 'app'],
       ]);
@@ -106,11 +111,17 @@ describe('values past their bounds', () => {
   it('JSON: an item (or piece of context) spanning more than maxValueBytes is malformed, named by its path', async () => {
     const references = `, "References": [${Array.from({ length: 100 }, (_, i) => `"https://example.org/${i}"`).join(', ')}]`;
     const item = await parseError(readTrivy(trivy('Title').replace('"Title": "Title"', `"Title": "Title"${references}`), 1000, 64));
-    expect(item.message).toBe('scanner-files: /scans/hostile.json: Results[0].Vulnerabilities[0]: a value longer than 1000 bytes (maxValueBytes); raise maxValueBytes or fix the export');
+    expect(item.message).toBe(
+      'scanner-files: /scans/hostile.json: Results[0].Vulnerabilities[0]: a value longer than 1000 bytes (maxValueBytes); raise maxValueBytes or fix the export',
+    );
     const rules = Array.from({ length: 100 }, (_, i) => ({ id: `rule-${i}`, shortDescription: { text: `Rule ${i}` } }));
     const sarif = JSON.stringify({ version: '2.1.0', runs: [{ tool: { driver: { name: 'CodeQL', rules } }, results: [] }] });
-    const context = await parseError(readScanJson('sarif', (plan) => streamJson(chunked(sarif, 64), '/scans/rules.sarif', plan, { maxValueBytes: 1000 }), '/scans/rules.sarif'));
-    expect(context.message).toBe('scanner-files: /scans/rules.sarif: runs[0].tool: a value longer than 1000 bytes (maxValueBytes); raise maxValueBytes or fix the export');
+    const context = await parseError(
+      readScanJson('sarif', (plan) => streamJson(chunked(sarif, 64), '/scans/rules.sarif', plan, { maxValueBytes: 1000 }), '/scans/rules.sarif'),
+    );
+    expect(context.message).toBe(
+      'scanner-files: /scans/rules.sarif: runs[0].tool: a value longer than 1000 bytes (maxValueBytes); raise maxValueBytes or fix the export',
+    );
   });
 
   it('JSON: after a skipped string, errors name the byte where they are', async () => {
@@ -121,7 +132,9 @@ describe('values past their bounds', () => {
 
   it('JSON: a member name over the limit, a number of more than 1024 characters and nesting past 256 levels are malformed wherever they are', async () => {
     const name = await parseError(readTrivy(`{"SchemaVersion": 2, "Metadata": {"${'k'.repeat(200)}": 1}}`, 100));
-    expect(name.message).toBe('scanner-files: /scans/hostile.json: a member name in Metadata: a string longer than 100 bytes (maxValueBytes); raise maxValueBytes or fix the export');
+    expect(name.message).toBe(
+      'scanner-files: /scans/hostile.json: a member name in Metadata: a string longer than 100 bytes (maxValueBytes); raise maxValueBytes or fix the export',
+    );
     const number = await parseError(readTrivy(`{"SchemaVersion": 2, "Metadata": {"Size": ${'9'.repeat(2000)}}}`, 100, 64));
     expect(number.message).toBe('scanner-files: /scans/hostile.json: Metadata.Size: a number longer than 1024 characters');
     const deep = await parseError(readTrivy(`{"Metadata": ${'['.repeat(300)}${']'.repeat(300)}}`, 100, 64));
@@ -134,14 +147,18 @@ describe('values past their bounds', () => {
     `<ReportItem port="443" svc_name="www" protocol="tcp" severity="3" pluginID="1" pluginName="p">${item}</ReportItem></ReportHost></Report></NessusClientData_v2>`;
 
   it('XML: a text the mapping keeps, longer than maxValueBytes, is malformed, named by its element', async () => {
-    const error = await parseError(parseNessus(chunked(nessus(`<synopsis>SECRET-MARKER ${'s'.repeat(300)}</synopsis>`), 64), '/scans/hostile.nessus', { maxValueBytes: 100 }));
+    const error = await parseError(
+      parseNessus(chunked(nessus(`<synopsis>SECRET-MARKER ${'s'.repeat(300)}</synopsis>`), 64), '/scans/hostile.nessus', { maxValueBytes: 100 }),
+    );
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect(error.message).toBe(
       'scanner-files: /scans/hostile.nessus: a text, attribute value, comment, CDATA section or processing instruction in <NessusClientData_v2/Report/ReportHost/ReportItem/synopsis> is longer than 100 characters (maxValueBytes); raise maxValueBytes or fix the export',
     );
     expect(error.message).not.toContain('SECRET-MARKER');
     // Text kept in pieces (CDATA sections, each short) counts toward the item that holds it.
-    const pieces = await parseError(parseNessus(chunked(nessus(`<synopsis>${'<![CDATA[c]]>'.repeat(150)}</synopsis>`), 64), '/scans/hostile.nessus', { maxValueBytes: 100 }));
+    const pieces = await parseError(
+      parseNessus(chunked(nessus(`<synopsis>${'<![CDATA[c]]>'.repeat(150)}</synopsis>`), 64), '/scans/hostile.nessus', { maxValueBytes: 100 }),
+    );
     expect(pieces.message).toBe(
       'scanner-files: /scans/hostile.nessus: the element <NessusClientData_v2/Report/ReportHost/ReportItem> holds more than 100 characters (maxValueBytes); raise maxValueBytes or fix the export',
     );
@@ -154,11 +171,17 @@ describe('values past their bounds', () => {
       'scanner-files: /scans/hostile.nessus: the element <NessusClientData_v2/Report/ReportHost/ReportItem> holds more than 1000 characters (maxValueBytes); raise maxValueBytes or fix the export',
     );
     const many = await parseError(parseNessus(chunked(nessus('<x/>'.repeat(100_001)), 65_536), '/scans/many.nessus'));
-    expect(many.message).toBe('scanner-files: /scans/many.nessus: the element <NessusClientData_v2/Report/ReportHost/ReportItem> holds more than 100000 elements');
+    expect(many.message).toBe(
+      'scanner-files: /scans/many.nessus: the element <NessusClientData_v2/Report/ReportHost/ReportItem> holds more than 100000 elements',
+    );
   });
 
   it('XML: a text the mapping does not read may be any length: it is never built', async () => {
-    const records = await drain(parseNessus(chunked(nessus(`<synopsis>s</synopsis><plugin_output>${'o'.repeat(5000)}</plugin_output>`), 64), '/scans/hostile.nessus', { maxValueBytes: 100 }));
+    const records = await drain(
+      parseNessus(chunked(nessus(`<synopsis>s</synopsis><plugin_output>${'o'.repeat(5000)}</plugin_output>`), 64), '/scans/hostile.nessus', {
+        maxValueBytes: 100,
+      }),
+    );
     expect(records.map((record) => record.kind)).toEqual(['finding', 'scan']);
   });
 
@@ -177,9 +200,15 @@ describe('values past their bounds', () => {
 
   it('XML: nesting past 256 levels and a start tag of more than 1000 attributes are malformed', async () => {
     const deep = await parseError(parseNessus(chunked(nessus(`${'<a>'.repeat(300)}${'</a>'.repeat(300)}`), 4096), '/scans/deep.nessus'));
-    expect(deep.message).toBe('scanner-files: /scans/deep.nessus: elements nest more than 256 levels deep at <NessusClientData_v2/Report/ReportHost/ReportItem/a/a/a/a/...>');
-    const wide = await parseError(parseNessus(chunked(nessus(`<a ${Array.from({ length: 1001 }, (_, i) => `x${i}=""`).join(' ')}/>`), 4096), '/scans/wide.nessus'));
-    expect(wide.message).toBe('scanner-files: /scans/wide.nessus: a start tag in <NessusClientData_v2/Report/ReportHost/ReportItem> has more than 1000 attributes');
+    expect(deep.message).toBe(
+      'scanner-files: /scans/deep.nessus: elements nest more than 256 levels deep at <NessusClientData_v2/Report/ReportHost/ReportItem/a/a/a/a/...>',
+    );
+    const wide = await parseError(
+      parseNessus(chunked(nessus(`<a ${Array.from({ length: 1001 }, (_, i) => `x${i}=""`).join(' ')}/>`), 4096), '/scans/wide.nessus'),
+    );
+    expect(wide.message).toBe(
+      'scanner-files: /scans/wide.nessus: a start tag in <NessusClientData_v2/Report/ReportHost/ReportItem> has more than 1000 attributes',
+    );
   });
 
   it("errors cut the file's text short: an element name, a saxes message, a severity word", async () => {
@@ -189,7 +218,10 @@ describe('values past their bounds', () => {
     const saxes = await parseError(parseNessus(chunked(`<NessusClientData_v2 ${name}="1" ${name}="2"/>`, 64), '/scans/twice.nessus'));
     expect(saxes.message).toMatch(/^scanner-files: \/scans\/twice\.nessus: XML is not well-formed at 1:\d+: duplicate attribute: a+…$/);
     expect(saxes.message.length).toBeLessThan(320);
-    const grype = JSON.stringify({ matches: [{ vulnerability: { id: 'CVE-1', severity: 's'.repeat(5000) }, artifact: { name: 'a', version: '1' } }], source: { type: 'image', target: 'x' } });
+    const grype = JSON.stringify({
+      matches: [{ vulnerability: { id: 'CVE-1', severity: 's'.repeat(5000) }, artifact: { name: 'a', version: '1' } }],
+      source: { type: 'image', target: 'x' },
+    });
     const severity = await parseError(readScanJson('grype', (plan) => streamJson(chunked(grype, 512), '/scans/word.json', plan), '/scans/word.json'));
     expect(severity.message).toContain(`unknown severity "${'s'.repeat(60)}…" (expected`);
     expect(severity.message.length).toBeLessThan(400);

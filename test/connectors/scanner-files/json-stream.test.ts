@@ -1,10 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../connectors/errors.ts';
-import { jsonEvents, JsonSkeleton, readJson, streamJson, type JsonEvent, type JsonPath, type JsonPlan, type JsonReading } from '../../../connectors/scanner-files/json-stream.ts';
+import {
+  jsonEvents,
+  JsonSkeleton,
+  readJson,
+  streamJson,
+  type JsonEvent,
+  type JsonPath,
+  type JsonPlan,
+  type JsonReading,
+} from '../../../connectors/scanner-files/json-stream.ts';
 import { mulberry32 } from '../../support/random.ts';
 import { chunked } from './helpers.ts';
 
-const TEXTS = ['', 'plain', 'quote " and \\ backslash', 'line\nbreak\ttab', 'nul \u0000 and \u001f', 'café', '日本語のテキスト', 'emoji 😀 pair', 'lone \ud800 surrogate', 'x'.repeat(70)];
+const TEXTS = [
+  '',
+  'plain',
+  'quote " and \\ backslash',
+  'line\nbreak\ttab',
+  'nul \u0000 and \u001f',
+  'café',
+  '日本語のテキスト',
+  'emoji 😀 pair',
+  'lone \ud800 surrogate',
+  'x'.repeat(70),
+];
 const NUMBERS = [0, -0, 1, -17, 3.25, 1e21, -1.5e-7, 123456789012, 0.1];
 // Integer-like keys are left out: objects list them first, so an object's key order would no longer be the text's.
 const KEYS = ['a', 'b', 'name', 'Results', '__proto__', 'k-é', 'x y', ''];
@@ -15,7 +35,8 @@ function document(next: () => number, depth = 0): unknown {
   if (depth < 4 && roll < 0.3) return Array.from({ length: Math.floor(next() * 5) }, () => document(next, depth + 1));
   if (depth < 4 && roll < 0.6) {
     const object: Record<string, unknown> = {};
-    for (let i = Math.floor(next() * 5); i > 0; i--) Object.defineProperty(object, pick(KEYS), { value: document(next, depth + 1), enumerable: true, writable: true, configurable: true });
+    for (let i = Math.floor(next() * 5); i > 0; i--)
+      Object.defineProperty(object, pick(KEYS), { value: document(next, depth + 1), enumerable: true, writable: true, configurable: true });
     return object;
   }
   return pick<unknown>([...TEXTS, ...NUMBERS, true, false, null]);
@@ -55,7 +76,9 @@ describe('streamJson', () => {
       const text = JSON.stringify(value, null, n % 2 === 0 ? 2 : undefined);
       const expected = [...jsonEvents(JSON.parse(text), skipping)];
       for (const size of [1, 2, 3, 5, 64, text.length + 1]) {
-        expect(await collect(streamJson(chunked(text, size), 'doc.json', skipping, { maxValueBytes: 1000 })), `document ${n} in chunks of ${size}`).toEqual(expected);
+        expect(await collect(streamJson(chunked(text, size), 'doc.json', skipping, { maxValueBytes: 1000 })), `document ${n} in chunks of ${size}`).toEqual(
+          expected,
+        );
       }
     }
   });
@@ -146,7 +169,9 @@ describe('streamJson', () => {
   });
 
   it('says a file is not UTF-8 when a string holds a byte sequence UTF-8 does not allow', async () => {
-    const error = await collect(streamJson([new Uint8Array([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d])], '/scans/latin1.json', shallow)).catch((failure: unknown) => failure);
+    const error = await collect(streamJson([new Uint8Array([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d])], '/scans/latin1.json', shallow)).catch(
+      (failure: unknown) => failure,
+    );
     expect((error as Error).message).toBe('scanner-files: /scans/latin1.json: is not valid UTF-8');
   });
 
@@ -200,7 +225,14 @@ interface Toy {
  */
 function toyReading(whenUnnamed: 'hold' | 'restart', finished: string[]): JsonReading<Toy> {
   return {
-    plan: (path) => (path.length < 3 || (path.length === 3 && path[2] === 'items') ? 'watch' : path.length === 3 && path[2] === 'name' ? 'capture' : path.length === 4 ? 'capture' : 'skip'),
+    plan: (path) =>
+      path.length < 3 || (path.length === 3 && path[2] === 'items')
+        ? 'watch'
+        : path.length === 3 && path[2] === 'name'
+          ? 'capture'
+          : path.length === 4
+            ? 'capture'
+            : 'skip',
     isItem: (path) => path.length === 4,
     ready: (context, path) => context.settled([...path.slice(0, 2), 'name']) || (whenUnnamed === 'hold' ? path.slice(0, 2) : false),
     start: (context) => ({
@@ -215,8 +247,19 @@ function toyReading(whenUnnamed: 'hold' | 'restart', finished: string[]): JsonRe
 }
 
 describe('readJson', () => {
-  const named = { groups: [{ name: 'g0', items: [1, 2] }, { name: 'g1', items: [3] }] };
-  const late = { groups: [{ name: 'g0', items: [1, 2] }, { items: [3, 4], name: 'g1' }, { name: 'g2', items: [5] }] };
+  const named = {
+    groups: [
+      { name: 'g0', items: [1, 2] },
+      { name: 'g1', items: [3] },
+    ],
+  };
+  const late = {
+    groups: [
+      { name: 'g0', items: [1, 2] },
+      { items: [3, 4], name: 'g1' },
+      { name: 'g2', items: [5] },
+    ],
+  };
 
   async function read(document: unknown, whenUnnamed: 'hold' | 'restart') {
     const passes: string[] = [];

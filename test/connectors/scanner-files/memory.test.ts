@@ -41,7 +41,8 @@ async function heldAtEnd(records: AsyncIterable<ScannerRecord>): Promise<{ grewB
 /** One chunk of about 1 MiB: a host whose properties (13+ characters) outlive it, then filler items. */
 function nessusHost(index: number): string {
   const head = `<ReportHost name="10.0.${index >> 8}.${index & 255}"><HostProperties><tag name="HOST_END_TIMESTAMP">1767225600</tag><tag name="host-fqdn">host-${index}.datacentre.corp.example</tag><tag name="operating-system">Microsoft Windows Server 2022 Datacenter</tag></HostProperties>`;
-  const item = (i: number) => `<ReportItem port="443" svc_name="www" protocol="tcp" severity="2" pluginID="${i}" pluginName="Plugin ${i}"><plugin_output>${'o'.repeat(900)}</plugin_output></ReportItem>`;
+  const item = (i: number) =>
+    `<ReportItem port="443" svc_name="www" protocol="tcp" severity="2" pluginID="${i}" pluginName="Plugin ${i}"><plugin_output>${'o'.repeat(900)}</plugin_output></ReportItem>`;
   const items: string[] = [];
   for (let i = 0, size = head.length; size < MiB - 2048; i++) {
     items.push(item(i));
@@ -69,14 +70,23 @@ describe('memory held while streaming', () => {
   it('Trivy JSON: memory does not follow the report, item after item', async () => {
     const encoder = new TextEncoder();
     const vulnerability = (i: number) =>
-      JSON.stringify({ VulnerabilityID: `CVE-2026-${i}`, PkgName: 'openssl', InstalledVersion: '3.0.1', Severity: 'HIGH', Title: `Title ${i}`, Description: 'd'.repeat(1500) });
+      JSON.stringify({
+        VulnerabilityID: `CVE-2026-${i}`,
+        PkgName: 'openssl',
+        InstalledVersion: '3.0.1',
+        Severity: 'HIGH',
+        Title: `Title ${i}`,
+        Description: 'd'.repeat(1500),
+      });
     async function* chunks() {
       yield encoder.encode('{"SchemaVersion": 2, "CreatedAt": "2026-01-14T06:00:00Z", "ArtifactName": "registry.example.com/app:1", "Results": [');
       let i = 0;
       for (let result = 0; result < CHUNKS; result++) {
         const items: string[] = [];
         for (let size = 0; size < MiB; size += items.at(-1)!.length) items.push(vulnerability(i++));
-        yield encoder.encode(`${result === 0 ? '' : ','}{"Target": "t${result}", "Class": "lang-pkgs", "Type": "npm", "Packages": [{"Name": "skipped"}], "Vulnerabilities": [${items.join(',')}]}`);
+        yield encoder.encode(
+          `${result === 0 ? '' : ','}{"Target": "t${result}", "Class": "lang-pkgs", "Type": "npm", "Packages": [{"Name": "skipped"}], "Vulnerabilities": [${items.join(',')}]}`,
+        );
       }
       yield encoder.encode(']}');
     }

@@ -18,7 +18,14 @@ function trivy(asset: string, ids: readonly string[]): string {
         Target: `${asset} (debian 12.7)`,
         Class: 'os-pkgs',
         Type: 'debian',
-        Vulnerabilities: ids.map((id) => ({ VulnerabilityID: id, PkgName: 'openssl', InstalledVersion: '3.0.0', FixedVersion: '3.0.1', Status: 'fixed', Severity: 'HIGH' })),
+        Vulnerabilities: ids.map((id) => ({
+          VulnerabilityID: id,
+          PkgName: 'openssl',
+          InstalledVersion: '3.0.0',
+          FixedVersion: '3.0.1',
+          Status: 'fixed',
+          Severity: 'HIGH',
+        })),
       },
     ],
   });
@@ -47,7 +54,11 @@ async function firstAttemptStopsAtF() {
   const first = await attempts.attempt((_cursor, index) => {
     if (index === 1) renameSync(file('f'), join(attempts!.dir, 'f.aside'));
   });
-  expect(first.error).toMatchObject({ type: 'UnavailableError', nonRetryable: false, message: `scanner-files: ${file('f')}: disappeared after it was listed; the retry lists the files again` });
+  expect(first.error).toMatchObject({
+    type: 'UnavailableError',
+    nonRetryable: false,
+    message: `scanner-files: ${file('f')}: disappeared after it was listed; the retry lists the files again`,
+  });
   expect(pathsOfCursors(first.cursors)).toEqual([[file('b')], [file('b'), file('d')]]);
   renameSync(join(attempts.dir, 'f.aside'), file('f'));
   return { attempts, file, original };
@@ -94,7 +105,9 @@ describe('scanner-files resumes by file identity, not list position (through col
     expect(filesRead.map((read) => read.path)).toEqual(['b', 'd', 'f', 'h'].map(file));
     expect(filesRead[0]!.sha256).toBe(original.b);
     expect(row.provenance).toMatchObject({ earlierAttempts: { filesRead: 2, changedSinceRead: [], goneSinceRead: [file('b')] }, filesMatched: 3 });
-    expect(row.warnings).toEqual([`scanner-files: ${file('b')}: gone since an earlier attempt of this collection read it; the evidence keeps the records of the version read (sha256 ${original.b})`]);
+    expect(row.warnings).toEqual([
+      `scanner-files: ${file('b')}: gone since an earlier attempt of this collection read it; the evidence keeps the records of the version read (sha256 ${original.b})`,
+    ]);
   });
 
   it('a file modified after it was read keeps the version read (not read twice, not mixed); one modified before it was read is read at its new version', async () => {

@@ -18,7 +18,12 @@ connectorContract({
   async start() {
     const moto = await startMoto();
     const proxy = await startS3Proxy(moto.endpoint);
-    const admin = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET } });
+    const admin = new S3Client({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET },
+    });
     await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
     for (const name of EXPORTS) await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key: `scans/${name}`, Body: await readFile(fixture(name)) }));
     admin.destroy();
@@ -34,7 +39,13 @@ connectorContract({
       },
       config: {
         paths: [`s3://${BUCKET}/scans/`],
-        s3: { endpoint: proxy.endpoint, forcePathStyle: true, pageSize: 1, maxAttempts: 3, credentials: { accessKeyId: { env: 'S3_KEY_ID' }, secretAccessKey: { env: 'S3_SECRET' } } },
+        s3: {
+          endpoint: proxy.endpoint,
+          forcePathStyle: true,
+          pageSize: 1,
+          maxAttempts: 3,
+          credentials: { accessKeyId: { env: 'S3_KEY_ID' }, secretAccessKey: { env: 'S3_SECRET' } },
+        },
       },
       env: { S3_KEY_ID: KEY_ID, S3_SECRET: SECRET },
       secrets: () => [KEY_ID, SECRET],

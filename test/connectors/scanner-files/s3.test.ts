@@ -3,10 +3,26 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, MalformedResponseError, NotFoundError, PermissionError, RequestRejectedError, ThrottledError, UnavailableError } from '../../../connectors/errors.ts';
+import {
+  AuthError,
+  MalformedResponseError,
+  NotFoundError,
+  PermissionError,
+  RequestRejectedError,
+  ThrottledError,
+  UnavailableError,
+} from '../../../connectors/errors.ts';
 import { decodeResumeCursor, scannerFiles, ScannerFilesConfig, type ScannerRecord } from '../../../connectors/scanner-files/index.ts';
 import { openS3, parseS3Url, s3Failure, S3Settings } from '../../../connectors/scanner-files/s3.ts';
 import { EvidenceRecord } from '../../../core/records.ts';
@@ -133,7 +149,11 @@ describe('scanner-files: S3 objects (moto)', () => {
     const { scans, warnings } = await collectS3({ paths: [url(`${EXPORTS}semgrep-juice-shop.sarif`)], s3: s3Config() });
     const head = await admin!.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${EXPORTS}semgrep-juice-shop.sarif` }));
     expect(scans.map((scan) => [scan.scannedAt, scan.raw?.scanTimeFrom])).toEqual([[head.LastModified!.toISOString(), 'file modification time']]);
-    expect(warnings).toEqual([expect.stringMatching(/^scanner-files: s3:\/\/isms-scans\/exports\/2026-11\/semgrep-juice-shop\.sarif: the file states no scan time .*; scannedAt is the file's modification time /)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^scanner-files: s3:\/\/isms-scans\/exports\/2026-11\/semgrep-juice-shop\.sarif: the file states no scan time .*; scannedAt is the file's modification time /,
+      ),
+    ]);
   });
 
   it('keeps provenance of each object: its s3 URL, ETag, size, sha256 of the bytes read and records; and how S3 was reached', async () => {
@@ -145,11 +165,23 @@ describe('scanner-files: S3 objects (moto)', () => {
         const records = [69 + 2, 44 + 1, 77 + 1, 4 + 1][index];
         const head = await admin!.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${EXPORTS}${name}` }));
         // moto's ETag for a single-part upload is the MD5 of the bytes, as S3's is.
-        return { path: url(`${EXPORTS}${name}`), format, size: bytes.length, modifiedAt: head.LastModified!.toISOString(), sha256: sha256(bytes), records, etag: md5(bytes) };
+        return {
+          path: url(`${EXPORTS}${name}`),
+          format,
+          size: bytes.length,
+          modifiedAt: head.LastModified!.toISOString(),
+          sha256: sha256(bytes),
+          records,
+          etag: md5(bytes),
+        };
       }),
     );
     expect(provenance.filesRead).toEqual(expected);
-    expect(provenance).toMatchObject({ paths: [url(EXPORTS)], filesMatched: 4, s3: { region: 'us-east-1', endpoint: moto!.endpoint, forcePathStyle: true, pageSize: 1000, listPages: 1 } });
+    expect(provenance).toMatchObject({
+      paths: [url(EXPORTS)],
+      filesMatched: 4,
+      s3: { region: 'us-east-1', endpoint: moto!.endpoint, forcePathStyle: true, pageSize: 1000, listPages: 1 },
+    });
   });
 
   it('records the VersionId read from a versioned bucket, and reads the current version', async () => {
@@ -158,7 +190,16 @@ describe('scanner-files: S3 objects (moto)', () => {
     expect(versionId).toMatch(/\S/);
     const head = await admin!.send(new HeadObjectCommand({ Bucket: 'isms-versioned', Key: 'trivy.json' }));
     expect(provenance.filesRead).toEqual([
-      { path: url('trivy.json', 'isms-versioned'), format: 'trivy', size: bytes.length, modifiedAt: head.LastModified!.toISOString(), sha256: sha256(bytes), records: 5, etag: md5(bytes), versionId },
+      {
+        path: url('trivy.json', 'isms-versioned'),
+        format: 'trivy',
+        size: bytes.length,
+        modifiedAt: head.LastModified!.toISOString(),
+        sha256: sha256(bytes),
+        records: 5,
+        etag: md5(bytes),
+        versionId,
+      },
     ]);
     expect(records).toHaveLength(5);
   });
@@ -168,7 +209,9 @@ describe('scanner-files: S3 objects (moto)', () => {
     const { provenance, records } = await collectS3({ paths: [url(EXPORTS)], s3: s3Config({ endpoint: proxy!.endpoint, pageSize: 2 }) });
     // Five keys (the folder placeholder too) in pages of two.
     expect(provenance).toMatchObject({ filesMatched: 4, s3: { pageSize: 2, listPages: 3 } });
-    const listings = proxy!.requests.filter(isListing).map((request) => [request.url.searchParams.get('max-keys'), request.url.searchParams.has('continuation-token')]);
+    const listings = proxy!.requests
+      .filter(isListing)
+      .map((request) => [request.url.searchParams.get('max-keys'), request.url.searchParams.has('continuation-token')]);
     expect(listings).toEqual([
       ['2', false],
       ['2', true],
@@ -205,18 +248,31 @@ describe('scanner-files: S3 objects (moto)', () => {
     expect(findingsOf(records)).toHaveLength(77 + 4);
   });
 
-  it('a retry resumes by object identity through collectEvidence: an object added, one gone and one replaced since change no other object\'s records', async () => {
+  it("a retry resumes by object identity through collectEvidence: an object added, one gone and one replaced since change no other object's records", async () => {
     const trivy = (asset: string, ids: string[]) =>
       JSON.stringify({
         SchemaVersion: 2,
         CreatedAt: '2026-11-20T00:00:00Z',
         ArtifactName: asset,
-        Results: [{ Target: asset, Class: 'os-pkgs', Type: 'debian', Vulnerabilities: ids.map((id) => ({ VulnerabilityID: id, PkgName: 'zlib', InstalledVersion: '1', Severity: 'LOW' })) }],
+        Results: [
+          {
+            Target: asset,
+            Class: 'os-pkgs',
+            Type: 'debian',
+            Vulnerabilities: ids.map((id) => ({ VulnerabilityID: id, PkgName: 'zlib', InstalledVersion: '1', Severity: 'LOW' })),
+          },
+        ],
       });
     for (const name of ['b', 'd', 'f', 'h']) await put(`resume/${name}.json`, trivy(name, [`CVE-2026-${name}1`]));
     proxy!.reset();
     // S3 answers the first GET of f with an internal error: the attempt fails, retryably, after b and d are checkpointed.
-    proxy!.fail({ matches: (request) => isGetObject(request) && request.url.pathname.endsWith('/resume/f.json'), times: 1, status: 500, code: 'InternalError', message: 'We encountered an internal error.' });
+    proxy!.fail({
+      matches: (request) => isGetObject(request) && request.url.pathname.endsWith('/resume/f.json'),
+      times: 1,
+      status: 500,
+      code: 'InternalError',
+      message: 'We encountered an internal error.',
+    });
     const attempts = await scannerSourceAttempts({ paths: [url('resume/')], s3: s3Config({ endpoint: proxy!.endpoint, maxAttempts: 1 }) }, ENV);
     try {
       const first = await attempts.attempt();
@@ -237,10 +293,16 @@ describe('scanner-files: S3 objects (moto)', () => {
       const filesRead = row.provenance.filesRead as { path: string; etag: string }[];
       expect(filesRead.map((read) => read.path)).toEqual(['b', 'd', 'a', 'f', 'h'].map((name) => url(`resume/${name}.json`)));
       expect(filesRead[1]!.etag).toBe(readOfD);
-      expect(row.provenance).toMatchObject({ earlierAttempts: { filesRead: 2, changedSinceRead: [url('resume/d.json')], goneSinceRead: [url('resume/b.json')] } });
+      expect(row.provenance).toMatchObject({
+        earlierAttempts: { filesRead: 2, changedSinceRead: [url('resume/d.json')], goneSinceRead: [url('resume/b.json')] },
+      });
       const nowD = (await admin!.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'resume/d.json' }))).ETag!.replaceAll('"', '');
       expect(row.warnings).toEqual([
-        expect.stringMatching(new RegExp(`^scanner-files: s3://isms-scans/resume/d\\.json: changed since an earlier attempt of this collection read it \\(ETag ${readOfD} then ${nowD}, size \\d+ then \\d+\\); the evidence keeps the records of the version read`)),
+        expect.stringMatching(
+          new RegExp(
+            `^scanner-files: s3://isms-scans/resume/d\\.json: changed since an earlier attempt of this collection read it \\(ETag ${readOfD} then ${nowD}, size \\d+ then \\d+\\); the evidence keeps the records of the version read`,
+          ),
+        ),
         expect.stringMatching(/^scanner-files: s3:\/\/isms-scans\/resume\/b\.json: gone since an earlier attempt of this collection read it; /),
       ]);
     } finally {
@@ -249,9 +311,18 @@ describe('scanner-files: S3 objects (moto)', () => {
   });
 
   it.each([
-    [url('no-such-bucket/', 'isms-missing'), /^scanner-files: paths\[0\] "s3:\/\/isms-missing\/no-such-bucket\/": ListObjectsV2: NoSuchBucket \(HTTP 404\): The specified bucket does not exist$/],
-    [url('trivy.json', 'isms-missing'), /^scanner-files: paths\[0\] "s3:\/\/isms-missing\/trivy\.json": GetObject bytes=0-16383: NoSuchBucket \(HTTP 404\): The specified bucket does not exist$/],
-    [url('exports/2026-11/missing.json'), /^scanner-files: paths\[0\] "s3:\/\/isms-scans\/exports\/2026-11\/missing\.json": GetObject bytes=0-16383: NoSuchKey \(HTTP 404\): The specified key does not exist\.$/],
+    [
+      url('no-such-bucket/', 'isms-missing'),
+      /^scanner-files: paths\[0\] "s3:\/\/isms-missing\/no-such-bucket\/": ListObjectsV2: NoSuchBucket \(HTTP 404\): The specified bucket does not exist$/,
+    ],
+    [
+      url('trivy.json', 'isms-missing'),
+      /^scanner-files: paths\[0\] "s3:\/\/isms-missing\/trivy\.json": GetObject bytes=0-16383: NoSuchBucket \(HTTP 404\): The specified bucket does not exist$/,
+    ],
+    [
+      url('exports/2026-11/missing.json'),
+      /^scanner-files: paths\[0\] "s3:\/\/isms-scans\/exports\/2026-11\/missing\.json": GetObject bytes=0-16383: NoSuchKey \(HTTP 404\): The specified key does not exist\.$/,
+    ],
     [url('exports/2025-01/'), /^scanner-files: paths\[0\] "s3:\/\/isms-scans\/exports\/2025-01\/": no objects under this prefix$/],
     [url('glob/*.nessus'), /^scanner-files: paths\[0\] "s3:\/\/isms-scans\/glob\/\*\.nessus": matched no objects$/],
   ])('%s names nothing: a NotFoundError naming the URL, an evidence gap rather than an empty result', async (path, message) => {
@@ -274,7 +345,9 @@ describe('scanner-files: S3 objects (moto)', () => {
     const { error, records } = await collectS3UntilError({ paths: [url('hostile/truncated.nessus')], s3: s3Config() });
     expect(records.map((r) => [r.kind, r.kind === 'finding' ? r.id : ''])).toEqual([['finding', '42873']]);
     expect(error).toBeInstanceOf(MalformedResponseError);
-    expect(error.message).toMatch(/^scanner-files: s3:\/\/isms-scans\/hostile\/truncated\.nessus: XML ends inside <NessusClientData_v2\/Report\/ReportHost\/ReportItem\/plugin_output> at line \d+: the file is truncated/);
+    expect(error.message).toMatch(
+      /^scanner-files: s3:\/\/isms-scans\/hostile\/truncated\.nessus: XML ends inside <NessusClientData_v2\/Report\/ReportHost\/ReportItem\/plugin_output> at line \d+: the file is truncated/,
+    );
   });
 
   it('streams XML objects: a multi-MiB body arrives and is parsed chunk by chunk, never whole', async () => {
@@ -307,9 +380,13 @@ describe('scanner-files: S3 objects (moto)', () => {
     proxy!.reset();
     const { error } = await collectS3UntilError({ paths: [url('big/')], maxXmlBytes: 1_000_000, s3: s3Config({ endpoint: proxy!.endpoint }) });
     expect(error).toBeInstanceOf(MalformedResponseError);
-    expect(error.message).toBe(`scanner-files: ${url('big/many.nessus')}: ${Buffer.byteLength(bigNessus())} bytes is more than maxXmlBytes (1000000); raise maxXmlBytes or split the export`);
+    expect(error.message).toBe(
+      `scanner-files: ${url('big/many.nessus')}: ${Buffer.byteLength(bigNessus())} bytes is more than maxXmlBytes (1000000); raise maxXmlBytes or split the export`,
+    );
     // The limit depends on the format, so the first 16 KiB are read to tell it; the rest never is.
-    expect(proxy!.requests.filter(isGetObject).map((request) => [request.url.pathname, request.headers.range])).toEqual([['/isms-scans/big/many.nessus', 'bytes=0-16383']]);
+    expect(proxy!.requests.filter(isGetObject).map((request) => [request.url.pathname, request.headers.range])).toEqual([
+      ['/isms-scans/big/many.nessus', 'bytes=0-16383'],
+    ]);
   });
 
   it('an empty object is an unknown format, named, whether listed or named by key (S3 cannot serve a range of it)', async () => {
@@ -321,8 +398,18 @@ describe('scanner-files: S3 objects (moto)', () => {
   });
 
   it.each([
-    ['ListObjectsV2', isListing, url('glob/*.sarif'), `scanner-files: paths[0] "${url('glob/*.sarif')}": ListObjectsV2: SlowDown (HTTP 503, after 2 attempts): Please reduce your request rate.`],
-    ['GetObject', isGetObject, url('glob/*.sarif'), `scanner-files: ${url('glob/a.sarif')}: GetObject bytes=0-16383: SlowDown (HTTP 503, after 2 attempts): Please reduce your request rate.`],
+    [
+      'ListObjectsV2',
+      isListing,
+      url('glob/*.sarif'),
+      `scanner-files: paths[0] "${url('glob/*.sarif')}": ListObjectsV2: SlowDown (HTTP 503, after 2 attempts): Please reduce your request rate.`,
+    ],
+    [
+      'GetObject',
+      isGetObject,
+      url('glob/*.sarif'),
+      `scanner-files: ${url('glob/a.sarif')}: GetObject bytes=0-16383: SlowDown (HTTP 503, after 2 attempts): Please reduce your request rate.`,
+    ],
   ])('SlowDown on %s that outlasts the retries is a ThrottledError naming where', async (_operation, matches, path, message) => {
     proxy!.reset();
     proxy!.fail({ matches, times: 100, status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' });
@@ -343,10 +430,18 @@ describe('scanner-files: S3 objects (moto)', () => {
 
   it('an object deleted after it was listed fails retryably, so the retry lists again instead of declaring a gap', async () => {
     proxy!.reset();
-    proxy!.fail({ matches: (request) => isGetObject(request) && request.url.pathname.endsWith('/glob/a.sarif'), times: 1, status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.' });
+    proxy!.fail({
+      matches: (request) => isGetObject(request) && request.url.pathname.endsWith('/glob/a.sarif'),
+      times: 1,
+      status: 404,
+      code: 'NoSuchKey',
+      message: 'The specified key does not exist.',
+    });
     const { error } = await collectS3UntilError({ paths: [url('glob/*.sarif')], s3: s3Config({ endpoint: proxy!.endpoint }) });
     expect(error).toBeInstanceOf(UnavailableError);
-    expect(error.message).toBe(`scanner-files: ${url('glob/a.sarif')}: GetObject bytes=0-16383: the object disappeared after it was listed; the retry lists the objects again`);
+    expect(error.message).toBe(
+      `scanner-files: ${url('glob/a.sarif')}: GetObject bytes=0-16383: the object disappeared after it was listed; the retry lists the objects again`,
+    );
   });
 
   it('an object replaced after it was listed is not read as another version: If-Match fails, retryably', async () => {
@@ -355,9 +450,10 @@ describe('scanner-files: S3 objects (moto)', () => {
     const { error } = await collectS3UntilError({ paths: [url('glob/*.sarif')], s3: s3Config({ endpoint: proxy!.endpoint }) });
     expect(error).toBeInstanceOf(UnavailableError);
     expect((error as UnavailableError).retryable).toBe(true);
-    expect(error.message).toMatch(/^scanner-files: s3:\/\/isms-scans\/glob\/a\.sarif: GetObject bytes=0-16383: PreconditionFailed \(HTTP 412\): .*; the object changed while it was being read$/);
+    expect(error.message).toMatch(
+      /^scanner-files: s3:\/\/isms-scans\/glob\/a\.sarif: GetObject bytes=0-16383: PreconditionFailed \(HTTP 412\): .*; the object changed while it was being read$/,
+    );
   });
-
 });
 
 describe('scanner-files: S3 credentials and permissions (moto enforcing IAM authentication)', () => {
@@ -371,7 +467,8 @@ describe('scanner-files: S3 credentials and permissions (moto enforcing IAM auth
     const iam = new IAMClient(setup);
     try {
       await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-      for (const key of ['scans/trivy.json', 'private/trivy.json']) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await readFile(fixture('trivy-alpine-310.json')) }));
+      for (const key of ['scans/trivy.json', 'private/trivy.json'])
+        await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await readFile(fixture('trivy-alpine-310.json')) }));
       // moto ignores the s3:prefix condition the README recommends, so these policies are the plain forms.
       const policies = {
         reader: [
@@ -384,7 +481,13 @@ describe('scanner-files: S3 credentials and permissions (moto enforcing IAM auth
         await iam.send(new CreateUserCommand({ UserName: user }));
         const created = (await iam.send(new CreateAccessKeyCommand({ UserName: user }))).AccessKey;
         keys[user] = { id: created?.AccessKeyId ?? '', secret: created?.SecretAccessKey ?? '' };
-        await iam.send(new PutUserPolicyCommand({ UserName: user, PolicyName: 'scan-exports', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }) }));
+        await iam.send(
+          new PutUserPolicyCommand({
+            UserName: user,
+            PolicyName: 'scan-exports',
+            PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+          }),
+        );
       }
     } finally {
       s3.destroy();
@@ -416,13 +519,16 @@ describe('scanner-files: S3 credentials and permissions (moto enforcing IAM auth
     expect(error.message).toBe(
       `scanner-files: paths[0] "${url('scans/trivy.json')}": GetObject bytes=0-16383: SignatureDoesNotMatch (HTTP 403): The request signature we calculated does not match the signature you provided. Check your key and signing method.; check the configured s3.credentials (or the worker's AWS credentials)`,
     );
-    for (const text of [error.message, String(error), error.stack ?? '', JSON.stringify(provenance), JSON.stringify(warnings), logLines.join('\n')]) expect(text).not.toContain(SECRET);
+    for (const text of [error.message, String(error), error.stack ?? '', JSON.stringify(provenance), JSON.stringify(warnings), logLines.join('\n')])
+      expect(text).not.toContain(SECRET);
   });
 
   it('an unknown access key is an AuthError (InvalidAccessKeyId)', async () => {
     const { error } = await collectS3UntilError(config(url('scans/trivy.json')), as('reader', SECRET, 'AKIAUNKNOWNKEY000000'));
     expect(error).toBeInstanceOf(AuthError);
-    expect(error.message).toMatch(/GetObject bytes=0-16383: InvalidAccessKeyId \(HTTP 403\): The AWS Access Key Id you provided does not exist in our records\./);
+    expect(error.message).toMatch(
+      /GetObject bytes=0-16383: InvalidAccessKeyId \(HTTP 403\): The AWS Access Key Id you provided does not exist in our records\./,
+    );
   });
 
   it('an object outside the granted prefix is a PermissionError naming the s3:GetObject it needs', async () => {
@@ -437,18 +543,24 @@ describe('scanner-files: S3 credentials and permissions (moto enforcing IAM auth
     // The whole bucket: moto miscomputes signatures over a prefix with a "/" in it, so this listing has none.
     const { error } = await collectS3UntilError(config(url('')), as('getter'));
     expect(error).toBeInstanceOf(PermissionError);
-    expect(error.message).toBe(`scanner-files: paths[0] "${url('')}": ListObjectsV2: AccessDenied (HTTP 403): Access Denied; the worker needs s3:ListBucket on arn:aws:s3:::${BUCKET}`);
+    expect(error.message).toBe(
+      `scanner-files: paths[0] "${url('')}": ListObjectsV2: AccessDenied (HTTP 403): Access Denied; the worker needs s3:ListBucket on arn:aws:s3:::${BUCKET}`,
+    );
   });
 });
 
 describe('s3Failure: the shared AWS classifier with what S3 adds', () => {
   const sdkError = (name: string, status: number, attempts = 1, message = `${name} message`) =>
-    Object.assign(new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, attempts }, message }), { Code: name });
+    Object.assign(new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, attempts }, message }), {
+      Code: name,
+    });
 
   it('names the permission a refusal lacks, and where to look when the keys are refused', () => {
     const denied = s3Failure(sdkError('AccessDenied', 403), 'scanner-files: s3://b/k', 'GetObject', 's3:GetObject on arn:aws:s3:::b/k');
     expect(denied).toBeInstanceOf(PermissionError);
-    expect(denied.message).toBe('scanner-files: s3://b/k: GetObject: AccessDenied (HTTP 403): AccessDenied message; the worker needs s3:GetObject on arn:aws:s3:::b/k');
+    expect(denied.message).toBe(
+      'scanner-files: s3://b/k: GetObject: AccessDenied (HTTP 403): AccessDenied message; the worker needs s3:GetObject on arn:aws:s3:::b/k',
+    );
     const refused = s3Failure(sdkError('InvalidAccessKeyId', 403), 'scanner-files: s3://b/k', 'GetObject');
     expect(refused).toBeInstanceOf(AuthError);
     expect(refused.message).toMatch(/; check the configured s3\.credentials \(or the worker's AWS credentials\)$/);
@@ -457,7 +569,9 @@ describe('s3Failure: the shared AWS classifier with what S3 adds', () => {
   it('calls an If-Match that failed passing: the object changed while it was read, and the next attempt reads it whole', () => {
     const changed = s3Failure(sdkError('PreconditionFailed', 412), 'scanner-files: s3://b/k', 'GetObject');
     expect(changed).toBeInstanceOf(UnavailableError);
-    expect(changed.message).toBe('scanner-files: s3://b/k: GetObject: PreconditionFailed (HTTP 412): PreconditionFailed message; the object changed while it was being read');
+    expect(changed.message).toBe(
+      'scanner-files: s3://b/k: GetObject: PreconditionFailed (HTTP 412): PreconditionFailed message; the object changed while it was being read',
+    );
     expect(s3Failure(sdkError('InvalidRange', 416), 'w', 'GetObject')).toBeInstanceOf(RequestRejectedError);
   });
 });
@@ -477,8 +591,15 @@ describe('s3:// paths in config', () => {
     const parsed = parseS3Url('s3://bucket/scans/trivy-*.json');
     if (!('location' in parsed) || parsed.location.kind !== 'glob') throw new Error(`expected a glob, got ${JSON.stringify(parsed)}`);
     expect(parsed.location.prefix).toBe('scans/trivy-');
-    expect(['scans/trivy-a.json', 'scans/trivy-.json'].map((key) => parsed.location.kind === 'glob' && parsed.location.pattern.test(key))).toEqual([true, true]);
-    expect(['scans/trivy-a/b.json', 'scans/trivy-a.json.bak', 'scans/xtrivy-a.json'].map((key) => parsed.location.kind === 'glob' && parsed.location.pattern.test(key))).toEqual([false, false, false]);
+    expect(['scans/trivy-a.json', 'scans/trivy-.json'].map((key) => parsed.location.kind === 'glob' && parsed.location.pattern.test(key))).toEqual([
+      true,
+      true,
+    ]);
+    expect(
+      ['scans/trivy-a/b.json', 'scans/trivy-a.json.bak', 'scans/xtrivy-a.json'].map(
+        (key) => parsed.location.kind === 'glob' && parsed.location.pattern.test(key),
+      ),
+    ).toEqual([false, false, false]);
   });
 
   it.each([

@@ -56,7 +56,9 @@ describe('an unknown file is described, never quoted', () => {
       const passwd = await collectUntilError({ paths: [join(dir, 'passwd')] });
       expect(passwd.error.message).not.toMatch(/root|bash/);
       const page = await collectUntilError({ paths: [join(dir, 'page.xml')] });
-      expect(page.error.message).toBe(`scanner-files: ${join(dir, 'page.xml')}: unknown format (XML whose root element no known format uses; 38 bytes); expected ${KNOWN_FORMATS}`);
+      expect(page.error.message).toBe(
+        `scanner-files: ${join(dir, 'page.xml')}: unknown format (XML whose root element no known format uses; 38 bytes); expected ${KNOWN_FORMATS}`,
+      );
       for (const text of [key.error.message, passwd.error.message, page.error.message, ...key.warnings, ...key.logLines]) {
         expect(text).not.toContain('sk-live');
         expect(text).not.toContain('html');

@@ -89,8 +89,12 @@ describe('supplier-register', () => {
 
   it('reads the shipped example register', async () => {
     const context = testContext({ baseDir: EXAMPLES });
-    const records = await collectAll(supplierRegister.collect(supplierRegister.config.parse({ path: 'suppliers.csv', timezone: 'Europe/Berlin' }), context.ctx));
-    expect(records.map((supplier) => [supplier.name, supplier.criticality, supplier.reviewDue, supplier.certificates.map((certificate) => certificate.validUntil)])).toEqual([
+    const records = await collectAll(
+      supplierRegister.collect(supplierRegister.config.parse({ path: 'suppliers.csv', timezone: 'Europe/Berlin' }), context.ctx),
+    );
+    expect(
+      records.map((supplier) => [supplier.name, supplier.criticality, supplier.reviewDue, supplier.certificates.map((certificate) => certificate.validUntil)]),
+    ).toEqual([
       ['PayFast Payments GmbH', 'critical', '2027-01-20', ['2027-01-31', '2026-12-10']],
       ['CloudHost AG', 'critical', '2027-03-02', ['2027-05-31', '2026-10-31']],
       ['MailRelay Ltd', 'high', '2026-08-15', ['2027-08-31']],
@@ -102,11 +106,31 @@ describe('supplier-register', () => {
   });
 
   it.each([
-    ['a certificate without a date', 'suppliers:\n  - { name: A, criticality: low, certificates: [ISO 27001] }\n', 'suppliers[0] (line 2): certificates[0] (line 2, column 49): expected a certificate written "<name> until <YYYY-MM-DD>"'],
-    ['a certificate whose date does not exist', 'suppliers:\n  - { name: A, criticality: low, certificates: [ISO 27001 until 2027-02-29] }\n', 'suppliers[0] (line 2): certificates[0] (line 2, column 49): expected a date written YYYY-MM-DD'],
-    ['a certificate map without validUntil', 'suppliers:\n  - name: A\n    criticality: low\n    certificates:\n      - { name: ISO 27001 }\n', 'suppliers[0] (line 2): certificates[0].validUntil (line 5, column 9): the certificate has no validUntil date'],
-    ['an unknown criticality', 'suppliers:\n  - { name: A, criticality: vital }\n', 'suppliers[0] (line 2): criticality (line 2, column 29): Invalid option: expected one of "critical"|"high"|"medium"|"low"'],
-    ['the same supplier twice', 'suppliers:\n  - { name: A, criticality: low }\n  - { name: A, criticality: high }\n', 'suppliers[1] (line 3): supplier "A" is already at suppliers[0] (line 2)'],
+    [
+      'a certificate without a date',
+      'suppliers:\n  - { name: A, criticality: low, certificates: [ISO 27001] }\n',
+      'suppliers[0] (line 2): certificates[0] (line 2, column 49): expected a certificate written "<name> until <YYYY-MM-DD>"',
+    ],
+    [
+      'a certificate whose date does not exist',
+      'suppliers:\n  - { name: A, criticality: low, certificates: [ISO 27001 until 2027-02-29] }\n',
+      'suppliers[0] (line 2): certificates[0] (line 2, column 49): expected a date written YYYY-MM-DD',
+    ],
+    [
+      'a certificate map without validUntil',
+      'suppliers:\n  - name: A\n    criticality: low\n    certificates:\n      - { name: ISO 27001 }\n',
+      'suppliers[0] (line 2): certificates[0].validUntil (line 5, column 9): the certificate has no validUntil date',
+    ],
+    [
+      'an unknown criticality',
+      'suppliers:\n  - { name: A, criticality: vital }\n',
+      'suppliers[0] (line 2): criticality (line 2, column 29): Invalid option: expected one of "critical"|"high"|"medium"|"low"',
+    ],
+    [
+      'the same supplier twice',
+      'suppliers:\n  - { name: A, criticality: low }\n  - { name: A, criticality: high }\n',
+      'suppliers[1] (line 3): supplier "A" is already at suppliers[0] (line 2)',
+    ],
   ])('%s is an evidence gap naming the entry and field', async (_name, content, message) => {
     const error = await failure(content);
     expect(error).toBeInstanceOf(MalformedResponseError);
@@ -114,7 +138,11 @@ describe('supplier-register', () => {
   });
 
   it.each([
-    ['a certificate in a CSV cell without its date', 'name,criticality,certificates\nA,low,ISO 27001 until 2027-01-01; SOC 2\n', 'line 2: column "certificates" ([1]): expected a certificate written'],
+    [
+      'a certificate in a CSV cell without its date',
+      'name,criticality,certificates\nA,low,ISO 27001 until 2027-01-01; SOC 2\n',
+      'line 2: column "certificates" ([1]): expected a certificate written',
+    ],
     ['no criticality column', 'name,service\nA,hosting\n', 'the header has no column "criticality"; every entry needs name, criticality'],
     ['an empty criticality', 'name,criticality\nA,\n', 'line 2: column "criticality": the criticality is empty'],
   ])('CSV: %s is an evidence gap naming the line and column', async (_name, content, message) => {

@@ -2,7 +2,11 @@ import { trainingCsv } from '../../../connectors/training-csv/index.ts';
 import { fileConnectorContract } from '../../support/connector-contract.ts';
 
 const HEADER = 'Email,Content,Enrollment Date,Completion Date,Status';
-const rows = Array.from({ length: 60 }, (_, index) => `person${index + 1}@example.com,Security Awareness 2026,2026-02-02 09:00,${index % 4 === 0 ? '' : '2026-02-10 14:32'},${index % 4 === 0 ? 'Not Started' : 'Passed'}`);
+const rows = Array.from(
+  { length: 60 },
+  (_, index) =>
+    `person${index + 1}@example.com,Security Awareness 2026,2026-02-02 09:00,${index % 4 === 0 ? '' : '2026-02-10 14:32'},${index % 4 === 0 ? 'Not Started' : 'Passed'}`,
+);
 const csv = (lines: string[]) => `${HEADER}\n${lines.join('\n')}\n`;
 
 fileConnectorContract({

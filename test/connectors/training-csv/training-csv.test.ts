@@ -62,20 +62,37 @@ describe('training-csv', () => {
       dateFormat: 'dd/mm/yyyy',
     });
     expect(records).toEqual([
-      { kind: 'training-record', source: 'training-csv', person: 'ana.silva@example.com', employeeId: 'E-7', displayName: 'Ana Silva', course: 'Awareness', assignedAt: null, completedAt: '2026-09-30T00:00:00.000Z', status: null, raw: { line: 2 } },
+      {
+        kind: 'training-record',
+        source: 'training-csv',
+        person: 'ana.silva@example.com',
+        employeeId: 'E-7',
+        displayName: 'Ana Silva',
+        course: 'Awareness',
+        assignedAt: null,
+        completedAt: '2026-09-30T00:00:00.000Z',
+        status: null,
+        raw: { line: 2 },
+      },
     ]);
   });
 
   it('keeps a person taking the same course twice, and the same row twice', async () => {
     const row = 'a@example.com,Awareness,2025-01-01,2025-01-02,Passed';
-    const { records } = await pull(`Email,Content,Enrollment Date,Completion Date,Status\n${row}\n${row}\na@example.com,Awareness,2026-01-01,2026-01-03,Passed\n`);
+    const { records } = await pull(
+      `Email,Content,Enrollment Date,Completion Date,Status\n${row}\n${row}\na@example.com,Awareness,2026-01-01,2026-01-03,Passed\n`,
+    );
     expect(records.map((record) => record.completedAt)).toEqual(['2025-01-02T00:00:00.000Z', '2025-01-02T00:00:00.000Z', '2026-01-03T00:00:00.000Z']);
   });
 
   it.each([
     ['an empty address', 'Email,Content,Enrollment Date,Completion Date,Status\n,Awareness,,,\n', 'line 2: column "Email": the email address is empty'],
     ['an empty course', 'Email,Content,Enrollment Date,Completion Date,Status\na@example.com,,,,\n', 'line 2: column "Content": the course is empty'],
-    ['a completion date in another format', 'Email,Content,Enrollment Date,Completion Date,Status\na@example.com,Awareness,,14.03.2026,Passed\n', 'line 2: column "Completion Date":'],
+    [
+      'a completion date in another format',
+      'Email,Content,Enrollment Date,Completion Date,Status\na@example.com,Awareness,,14.03.2026,Passed\n',
+      'line 2: column "Completion Date":',
+    ],
     ['no completion column', 'Email,Content,Enrollment Date,Status\na@example.com,Awareness,,\n', 'header "Completion Date" (columns.completed) is missing'],
   ])('%s is an evidence gap naming the line and column', async (_name, content, message) => {
     const error = await pull(content).then(

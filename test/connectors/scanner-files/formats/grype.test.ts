@@ -66,9 +66,16 @@ describe('Grype JSON fixtures', () => {
         scannedAt: '2024-04-10T11:05:22.636Z',
       }),
     ]);
-    expect(findings[0]!.raw).toMatchObject({ artifactType: 'binary', fixState: 'fixed', fixVersions: ['1.2.3'], purl: 'pkg:generic/java@17.0.10%2B7\\u0000-J-ms8m' });
+    expect(findings[0]!.raw).toMatchObject({
+      artifactType: 'binary',
+      fixState: 'fixed',
+      fixVersions: ['1.2.3'],
+      purl: 'pkg:generic/java@17.0.10%2B7\\u0000-J-ms8m',
+    });
     expect(findings[0]!.location.includes('\u0000') || String(findings[0]!.raw?.purl).includes('\u0000')).toBe(false);
-    expect(scans).toEqual([expect.objectContaining({ asset: 'REDACTED', findingCount: 1, raw: expect.objectContaining({ distro: 'ubuntu 20.04', grypeVersion: '0.75.0' }) })]);
+    expect(scans).toEqual([
+      expect.objectContaining({ asset: 'REDACTED', findingCount: 1, raw: expect.objectContaining({ distro: 'ubuntu 20.04', grypeVersion: '0.75.0' }) }),
+    ]);
   });
 });
 
@@ -89,7 +96,10 @@ describe('parseGrype', () => {
         match('CVE-1', 'Negligible'),
         match('CVE-2', 'UNKNOWN'),
         match('CVE-3', 'hIgH', { vulnerability: { cvss: [v3(6.1, 'Secondary'), v3(5.5)], fix: { versions: ['2.31-14'], state: '' } } }),
-        match('CVE-4', 'critical', { vulnerability: { cvss: [], fix: { versions: null, state: 'wont-fix' } }, relatedVulnerabilities: [{ id: 'CVE-4', description: 'From NVD', cvss: [v3(9.1)] }] }),
+        match('CVE-4', 'critical', {
+          vulnerability: { cvss: [], fix: { versions: null, state: 'wont-fix' } },
+          relatedVulnerabilities: [{ id: 'CVE-4', description: 'From NVD', cvss: [v3(9.1)] }],
+        }),
         match('CVE-5', 'Medium', { vulnerability: { fix: { versions: [], state: 'not-fixed' } } }),
         match('GHSA-xxxx', 'Low', { vulnerability: { fix: undefined, cvss: [v3(2.0, 'Secondary'), v3(3.3, 'Secondary')] } }),
       ],
@@ -106,19 +116,34 @@ describe('parseGrype', () => {
       ['GHSA-xxxx', 'low', 3.3, 'unknown', 'GHSA-xxxx in libc6 2.31-13', 'libc6@2.31-13'],
     ]);
     expect(findingsOf(records)[0]!.raw?.severity).toBe('Negligible');
-    expect(scansOf(records)).toEqual([expect.objectContaining({ asset: '/src/app', scannedAt: '2024-07-07T07:07:07.000Z', findingCount: 6, raw: expect.objectContaining({ sourceType: 'directory' }) })]);
+    expect(scansOf(records)).toEqual([
+      expect.objectContaining({
+        asset: '/src/app',
+        scannedAt: '2024-07-07T07:07:07.000Z',
+        findingCount: 6,
+        raw: expect.objectContaining({ sourceType: 'directory' }),
+      }),
+    ]);
   });
 
   it('names the asset after the file, with a warning, when the report names no source', async () => {
     const warnings: string[] = [];
-    const records = await drain(parseGrype({ matches: [], descriptor: { name: 'grype', timestamp: '2024-07-07T07:07:07Z' } }, '/scans/sbom-scan.json', { warn: (m) => warnings.push(m) }));
+    const records = await drain(
+      parseGrype({ matches: [], descriptor: { name: 'grype', timestamp: '2024-07-07T07:07:07Z' } }, '/scans/sbom-scan.json', { warn: (m) => warnings.push(m) }),
+    );
     expect(records).toEqual([expect.objectContaining({ kind: 'scan', asset: 'sbom-scan.json', findingCount: 0 })]);
     expect(warnings).toEqual([expect.stringContaining('names no source target; the asset is the file name "sbom-scan.json"')]);
   });
 
   it.each([
-    [{ matches: [match('CVE-1', 'Severe')], source: { type: 'image', target: { userInput: 'x' } } }, /field matches\[0\]\.vulnerability\.severity: unknown severity "Severe"/],
-    [{ matches: [{ vulnerability: { id: 'CVE-1', severity: 'Low' }, artifact: { name: 'x' } }], source: { type: 'image', target: { userInput: 'x' } } }, /field matches\[0\]\.artifact\.version/],
+    [
+      { matches: [match('CVE-1', 'Severe')], source: { type: 'image', target: { userInput: 'x' } } },
+      /field matches\[0\]\.vulnerability\.severity: unknown severity "Severe"/,
+    ],
+    [
+      { matches: [{ vulnerability: { id: 'CVE-1', severity: 'Low' }, artifact: { name: 'x' } }], source: { type: 'image', target: { userInput: 'x' } } },
+      /field matches\[0\]\.artifact\.version/,
+    ],
     [{ matches: 'none' }, /field matches/],
   ])('refuses a malformed report naming the field (%#)', async (document, message) => {
     const error = await parseError(parseGrype(document, '/scans/bad.json'));

@@ -64,7 +64,14 @@ describe('Nessus fixture', () => {
         scannedAt: '2009-12-11T03:25:29.000Z',
         origin: fixture('nessus-ruby-nessus-example-v2.nessus'),
         findingCount: 47,
-        raw: { format: 'nessus', reportName: 'Ruby-Nessus', hostIp: '173.45.230.150', hostFqdn: 'snorby.org', operatingSystem: 'NetBSD 3.0', scanTimeFrom: 'HOST_END' },
+        raw: {
+          format: 'nessus',
+          reportName: 'Ruby-Nessus',
+          hostIp: '173.45.230.150',
+          hostFqdn: 'snorby.org',
+          operatingSystem: 'NetBSD 3.0',
+          scanTimeFrom: 'HOST_END',
+        },
       },
       expect.objectContaining({ asset: 'scanme.insecure.org', scannedAt: '2009-12-11T03:07:22.000Z', findingCount: 22 }),
     ]);
@@ -109,7 +116,9 @@ const edge = `<?xml version="1.0" encoding="UTF-8"?>
 describe('parseNessus', () => {
   it('maps high and critical items, v3 scores, CVEs and entities, across chunk boundaries', async () => {
     const warnings: string[] = [];
-    const records = await drain(parseNessus(chunked(edge, 5), '/scans/edge.nessus', { fallbackScannedAt: '2024-06-20T00:00:00.000Z', warn: (m) => warnings.push(m) }));
+    const records = await drain(
+      parseNessus(chunked(edge, 5), '/scans/edge.nessus', { fallbackScannedAt: '2024-06-20T00:00:00.000Z', warn: (m) => warnings.push(m) }),
+    );
     const findings = findingsOf(records);
     expect(findings.map((f) => [f.asset, f.id, f.severity, f.cvss, f.location, f.fixAvailable, f.scannedAt])).toEqual([
       ['web-01.example.com', '201198', 'critical', 9.8, '443/tcp', true, '2024-06-19T10:03:35.000Z'],
@@ -117,7 +126,12 @@ describe('parseNessus', () => {
       ['203.0.113.9', '19506', 'info', null, '0/udp', 'unknown', '2024-06-20T00:00:00.000Z'],
     ]);
     expect(findings[0]!.title).toBe('Apache < 2.4.60 & Café ☕ Multiple Vulnerabilities');
-    expect(findings[0]!.raw).toMatchObject({ cves: ['CVE-2024-38474', 'CVE-2024-38475'], cvss2: 10, cvss3Vector: 'CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', svcName: 'www' });
+    expect(findings[0]!.raw).toMatchObject({
+      cves: ['CVE-2024-38474', 'CVE-2024-38475'],
+      cvss2: 10,
+      cvss3Vector: 'CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+      svcName: 'www',
+    });
     expect(JSON.stringify(findings)).not.toContain('Apache/2.4.58');
 
     expect(scansOf(records).map((s) => [s.asset, s.scannedAt, s.findingCount, s.raw?.scanTimeFrom])).toEqual([
@@ -142,7 +156,9 @@ describe('parseNessus', () => {
       host('h2', '<tag name="HOST_END_TIMESTAMP">99999999999999999</tag><tag name="HOST_END">Thu Jan 01 03:25:29 0024</tag>') +
       '</Report></NessusClientData_v2>';
     const warnings: string[] = [];
-    const records = await drain(parseNessus(chunked(far, 64), '/scans/far.nessus', { fallbackScannedAt: '2024-06-20T00:00:00.000Z', warn: (m) => warnings.push(m) }));
+    const records = await drain(
+      parseNessus(chunked(far, 64), '/scans/far.nessus', { fallbackScannedAt: '2024-06-20T00:00:00.000Z', warn: (m) => warnings.push(m) }),
+    );
     expect(scansOf(records).map((s) => [s.asset, s.scannedAt, s.scanTimeUnknown ?? false, s.raw?.scanTimeFrom])).toEqual([
       ['h1', '2024-06-19T09:00:00.000Z', false, 'HOST_START_TIMESTAMP'],
       ['h2', '2024-06-20T00:00:00.000Z', true, 'file modification time'],
@@ -163,7 +179,9 @@ describe('parseNessus', () => {
       Buffer.concat([
         Buffer.from('<NessusClientData_v2><Report name="r"><ReportHost name="'),
         host,
-        Buffer.from(`"><HostProperties><tag name="HOST_END_TIMESTAMP">1718787600</tag></HostProperties><ReportItem port="1" protocol="tcp" severity="1" pluginID="1" pluginName="${plugin}"/></ReportHost></Report></NessusClientData_v2>`),
+        Buffer.from(
+          `"><HostProperties><tag name="HOST_END_TIMESTAMP">1718787600</tag></HostProperties><ReportItem port="1" protocol="tcp" severity="1" pluginID="1" pluginName="${plugin}"/></ReportHost></Report></NessusClientData_v2>`,
+        ),
       ]);
     // In chunks of 7 bytes, so sequences straddle chunks.
     const read = async (bytes: Uint8Array) => {
@@ -181,7 +199,9 @@ describe('parseNessus', () => {
     expect(findingsOf(records).map((f) => f.title)).toEqual(['café']);
     expect(warnings).toEqual([
       'scanner-files: /scans/latin1.nessus: the asset "snorby\uFFFD.org" holds U+FFFD in place of bytes that could not be decoded, so it may not match the same asset in other scans',
-      expect.stringMatching(/^scanner-files: \/scans\/latin1\.nessus: is not valid UTF-8: 1 byte sequence\(s\) were read as U\+FFFD, the first between bytes \d+ and \d+; names holding one are flagged$/),
+      expect.stringMatching(
+        /^scanner-files: \/scans\/latin1\.nessus: is not valid UTF-8: 1 byte sequence\(s\) were read as U\+FFFD, the first between bytes \d+ and \d+; names holding one are flagged$/,
+      ),
     ]);
     const [first, last] = /between bytes (\d+) and (\d+)/.exec(warnings[1]!)!.slice(1).map(Number);
     const at = latin1.indexOf(0xe9);

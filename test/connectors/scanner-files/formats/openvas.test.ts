@@ -93,7 +93,9 @@ describe('OpenVAS fixtures', () => {
     ]);
     expect(findings[0]!.raw).toMatchObject({ hostname: 'server99', qod: 80, nvtFamily: 'Windows : Microsoft Bulletins' });
     expect(findings[0]!.raw?.cves).toHaveLength(93);
-    expect(scans).toEqual([expect.objectContaining({ asset: '10.99.99.99', findingCount: 1, raw: expect.objectContaining({ reportId: '88bbda4b-25db-43cf-896d-b90686833b29' }) })]);
+    expect(scans).toEqual([
+      expect.objectContaining({ asset: '10.99.99.99', findingCount: 1, raw: expect.objectContaining({ reportId: '88bbda4b-25db-43cf-896d-b90686833b29' }) }),
+    ]);
   });
 });
 
@@ -146,7 +148,9 @@ describe('parseOpenVas', () => {
   it('collapses hosts into the configured asset and falls back to the given time with a warning', async () => {
     const warnings: string[] = [];
     const xml = `<report><report>${'<results>'}${result(`<host>10.2.2.2</host><port>80/tcp</port>${nvt('2.1')}<threat>High</threat><severity>8.0</severity>`)}</results></report></report>`;
-    const records = await drain(parseOpenVas(chunked(xml), '/scans/untimed.xml', { asset: 'office-lan', fallbackScannedAt: '2024-05-05T05:05:05.000Z', warn: (m) => warnings.push(m) }));
+    const records = await drain(
+      parseOpenVas(chunked(xml), '/scans/untimed.xml', { asset: 'office-lan', fallbackScannedAt: '2024-05-05T05:05:05.000Z', warn: (m) => warnings.push(m) }),
+    );
     expect(records.map((r) => [r.kind, r.asset, r.scannedAt])).toEqual([
       ['finding', 'office-lan', '2024-05-05T05:05:05.000Z'],
       ['scan', 'office-lan', '2024-05-05T05:05:05.000Z'],
@@ -156,16 +160,32 @@ describe('parseOpenVas', () => {
 
   it('warns that a report without hosts proves no scan', async () => {
     const warnings: string[] = [];
-    const records = await drain(parseOpenVas(chunked('<report id="x"><report id="x"><scan_start>2024-01-01T00:00:00Z</scan_start><results/></report></report>'), '/scans/empty.xml', { warn: (m) => warnings.push(m) }));
+    const records = await drain(
+      parseOpenVas(chunked('<report id="x"><report id="x"><scan_start>2024-01-01T00:00:00Z</scan_start><results/></report></report>'), '/scans/empty.xml', {
+        warn: (m) => warnings.push(m),
+      }),
+    );
     expect(records).toEqual([]);
     expect(warnings).toEqual([expect.stringContaining('/scans/empty.xml: the OpenVAS report names no host')]);
   });
 
   it.each([
-    [`<report><report><results>${result(`<port>80/tcp</port>${nvt('3.1')}<severity>5.0</severity>`)}</results></report></report>`, /field results\[0\]\.host: the result names no host/],
-    [`<report><report><results>${result('<host>10.0.0.1</host><severity>5.0</severity>')}</results></report></report>`, /field results\[0\]\.nvt: the result has no nvt/],
-    [`<report><report><results>${result(`<host>10.0.0.1</host>${nvt('3.1')}<severity>high</severity>`)}</results></report></report>`, /field results\[0\]\.severity: expected a number/],
-    [`<report><report><results>${result(`<host>10.0.0.1</host>${nvt('3.1')}<threat>Severe</threat>`)}</results></report></report>`, /results\[0\]\.severity: the result has neither a numeric severity nor a known threat \(Severe\)/],
+    [
+      `<report><report><results>${result(`<port>80/tcp</port>${nvt('3.1')}<severity>5.0</severity>`)}</results></report></report>`,
+      /field results\[0\]\.host: the result names no host/,
+    ],
+    [
+      `<report><report><results>${result('<host>10.0.0.1</host><severity>5.0</severity>')}</results></report></report>`,
+      /field results\[0\]\.nvt: the result has no nvt/,
+    ],
+    [
+      `<report><report><results>${result(`<host>10.0.0.1</host>${nvt('3.1')}<severity>high</severity>`)}</results></report></report>`,
+      /field results\[0\]\.severity: expected a number/,
+    ],
+    [
+      `<report><report><results>${result(`<host>10.0.0.1</host>${nvt('3.1')}<threat>Severe</threat>`)}</results></report></report>`,
+      /results\[0\]\.severity: the result has neither a numeric severity nor a known threat \(Severe\)/,
+    ],
     ['<reports><report/></reports>', /the root element is <reports>, not an OpenVAS <report>/],
   ])('refuses a malformed report naming the file and field (%#)', async (xml, message) => {
     const error = await parseError(parseOpenVas(chunked(xml), '/scans/bad.xml'));

@@ -32,7 +32,13 @@ describe('SARIF fixtures', () => {
 
     // No invocation states a time: the file's mtime stands in, and the auditor is told.
     expect(scans).toEqual([
-      expect.objectContaining({ scanner: 'semgrep', asset: 'semgrep-juice-shop.sarif', scannedAt: mtime, findingCount: 77, origin: fixture('semgrep-juice-shop.sarif') }),
+      expect.objectContaining({
+        scanner: 'semgrep',
+        asset: 'semgrep-juice-shop.sarif',
+        scannedAt: mtime,
+        findingCount: 77,
+        origin: fixture('semgrep-juice-shop.sarif'),
+      }),
     ]);
     expect(scans[0]!.raw).toMatchObject({ assetFrom: 'file name', scanTimeFrom: 'file modification time', toolVersion: '1.69.0' });
     expect(warnings).toEqual([expect.stringMatching(/semgrep-juice-shop\.sarif: the file states no scan time .*modification time/)]);
@@ -46,7 +52,10 @@ describe('SARIF fixtures', () => {
     const critical = findings.find((f) => f.severity === 'critical')!;
     expect(critical).toMatchObject({ id: 'CVE-2019-12419-cxf-xjc-runtime', location: 'lib/cxf-xjc-runtime-3.3.1.jar:1' });
     expect(critical.raw?.securitySeverity).toBe('9.8');
-    expect(findings.find((f) => f.id === 'CVE-2008-0732-geronimo-jms_1.1_spec')).toMatchObject({ severity: 'low', location: 'lib/geronimo-jms_1.1_spec-1.1.1.jar:1' });
+    expect(findings.find((f) => f.id === 'CVE-2008-0732-geronimo-jms_1.1_spec')).toMatchObject({
+      severity: 'low',
+      location: 'lib/geronimo-jms_1.1_spec-1.1.1.jar:1',
+    });
     expect(findings.find((f) => f.id === 'CVE-2019-12406-cxf-xjc-runtime')?.severity).toBe('medium');
     expect(scans).toEqual([expect.objectContaining({ scanner: 'grype', asset: 'grype-cxf-3.4.6.sarif', findingCount: 22 })]);
   });
@@ -137,7 +146,10 @@ const codeql = {
     result('r-plain', { kind: 'notApplicable' }),
     result('r-plain', { baselineState: 'absent' }),
     result('r-plain', { suppressions: [{ kind: 'inSource', status: 'accepted' }], baselineState: 'unchanged' }),
-    result('r-plain', { fixes: [{ description: { text: 'use a constant' } }], locations: [{ physicalLocation: { artifactLocation: { uri: 'src/no-region.js' } } }] }),
+    result('r-plain', {
+      fixes: [{ description: { text: 'use a constant' } }],
+      locations: [{ physicalLocation: { artifactLocation: { uri: 'src/no-region.js' } } }],
+    }),
     { ruleIndex: 2, message: { text: 'by index' }, locations: [{ physicalLocation: { artifactLocation: { index: 0 }, region: { startLine: 3 } } }] },
     { ruleId: 'r-plain', message: { text: 'logical' }, locations: [{ logicalLocations: [{ fullyQualifiedName: 'Acme.Shop.Checkout' }] }] },
     { ruleId: 'r-unlisted', message: { text: 'A rule the driver does not list\nsecond line' } },
@@ -221,7 +233,9 @@ describe('parseSarif', () => {
 
   it('takes only kind fail as a failure (SARIF 2.1.0, 3.27.9-10): review and open are info whatever their rule says, informational is no finding', async () => {
     const run = {
-      tool: { driver: { name: 'GitHub CodeQL', rules: [rule('r-error', { defaultConfiguration: { level: 'error' }, properties: { 'security-severity': '9.1' } })] } },
+      tool: {
+        driver: { name: 'GitHub CodeQL', rules: [rule('r-error', { defaultConfiguration: { level: 'error' }, properties: { 'security-severity': '9.1' } })] },
+      },
       invocations: [{ endTimeUtc: '2024-03-01T10:00:00Z' }],
       results: [
         result('r-error'),
@@ -281,11 +295,17 @@ describe('parseSarif', () => {
       [undated, dated],
     ]) {
       const records = await drain(parseSarif(log(runs), '/scans/two-runs.sarif', { asset: 'shop', fallbackScannedAt: '2024-06-01T12:00:00.000Z' }));
-      expect(findingsOf(records).map((f) => [f.id, f.scannedAt, f.scanTimeUnknown ?? false]).sort()).toEqual([
+      expect(
+        findingsOf(records)
+          .map((f) => [f.id, f.scannedAt, f.scanTimeUnknown ?? false])
+          .sort(),
+      ).toEqual([
         ['a', '2024-05-01T00:00:00.000Z', false],
         ['b', '2024-06-01T12:00:00.000Z', true],
       ]);
-      expect(scansOf(records).map((s) => [s.asset, s.scannedAt, s.scanTimeUnknown ?? false, s.findingCount])).toEqual([['shop', '2024-05-01T00:00:00.000Z', false, 2]]);
+      expect(scansOf(records).map((s) => [s.asset, s.scannedAt, s.scanTimeUnknown ?? false, s.findingCount])).toEqual([
+        ['shop', '2024-05-01T00:00:00.000Z', false, 2],
+      ]);
     }
   });
 
@@ -293,8 +313,14 @@ describe('parseSarif', () => {
     [{ version: '2.0.0', runs: [] }, /scanner-files: \/scans\/bad\.sarif: field version: expected SARIF version "2\.1\.0"/],
     [log([{ tool: { driver: {} }, results: [] }]), /field runs\[0\]\.tool\.driver\.name/],
     [log([{ tool: { driver: { name: 'x' } }, results: [{ ruleId: 'a', level: 'fatal' }] }]), /field runs\[0\]\.results\[0\]\.level/],
-    [log([{ tool: { driver: { name: 'x' } }, results: [{ message: { text: 'no rule' } }] }]), /field runs\[0\]\.results\[0\]\.ruleId: the result names no rule/],
-    [log([{ tool: { driver: { name: 'x', rules: [{ id: 'a', defaultConfiguration: { level: 7 } }] } }, results: [] }]), /field runs\[0\]\.tool\.driver\.rules\[0\]\.defaultConfiguration\.level/],
+    [
+      log([{ tool: { driver: { name: 'x' } }, results: [{ message: { text: 'no rule' } }] }]),
+      /field runs\[0\]\.results\[0\]\.ruleId: the result names no rule/,
+    ],
+    [
+      log([{ tool: { driver: { name: 'x', rules: [{ id: 'a', defaultConfiguration: { level: 7 } }] } }, results: [] }]),
+      /field runs\[0\]\.tool\.driver\.rules\[0\]\.defaultConfiguration\.level/,
+    ],
   ])('refuses a malformed log with an error naming the file and field (%#)', async (document, message) => {
     const error = await parseError(parseSarif(document, '/scans/bad.sarif'));
     expect(error).toBeInstanceOf(MalformedResponseError);
@@ -310,7 +336,11 @@ describe('SARIF streamed', () => {
     // The first read stops at the first result, as the run's tool may (and does) come later.
     expect(reads).toBe(3);
     expect(findingsOf(records)).toHaveLength(77);
-    expect(records).toEqual(await drain(parseSarif(JSON.parse(text), '/scans/streamed.sarif', { fallbackScannedAt: '2024-01-01T00:00:00.000Z' })).then((all) => JSON.parse(JSON.stringify(all).replaceAll('streamed.sarif', 'streamed.json'))));
+    expect(records).toEqual(
+      await drain(parseSarif(JSON.parse(text), '/scans/streamed.sarif', { fallbackScannedAt: '2024-01-01T00:00:00.000Z' })).then((all) =>
+        JSON.parse(JSON.stringify(all).replaceAll('streamed.sarif', 'streamed.json')),
+      ),
+    );
   });
 
   it('reads a log once when every run states its tool, invocations, provenance, properties and artifacts before its results', async () => {
@@ -325,10 +355,17 @@ describe('SARIF streamed', () => {
   it("yields a first run's results once, even when a later run's context comes after its results and the log is read again", async () => {
     const { results, ...context } = codeql;
     const first = { ...context, properties: {}, results };
-    const later = sortedKeys({ tool: { driver: { name: 'Trivy', rules: [rule('CVE-1', { properties: { 'security-severity': '9.1' } })] } }, results: [result('CVE-1')], properties: { imageName: 'alpine:3.10' } });
+    const later = sortedKeys({
+      tool: { driver: { name: 'Trivy', rules: [rule('CVE-1', { properties: { 'security-severity': '9.1' } })] } },
+      results: [result('CVE-1')],
+      properties: { imageName: 'alpine:3.10' },
+    });
     const { records, reads } = await streamed('sarif', JSON.stringify(log([first, later])));
     expect(reads).toBe(3);
-    expect(findingsOf(records).map((f) => `${f.scanner}:${f.id}`)).toEqual([...findingsOf(await drain(parseSarif(log([codeql]), '/x'))).map((f) => `codeql:${f.id}`), 'trivy:CVE-1']);
+    expect(findingsOf(records).map((f) => `${f.scanner}:${f.id}`)).toEqual([
+      ...findingsOf(await drain(parseSarif(log([codeql]), '/x'))).map((f) => `codeql:${f.id}`),
+      'trivy:CVE-1',
+    ]);
     expect(scansOf(records).map((s) => [s.scanner, s.asset, s.findingCount])).toEqual([
       ['codeql', 'https://github.com/acme/shop', 20],
       ['trivy', 'alpine:3.10', 1],

@@ -52,7 +52,13 @@ describe('Trivy JSON fixture', () => {
         scannedAt: '2021-08-25T12:20:30.000Z',
         origin: fixture('trivy-alpine-310.json'),
         findingCount: 4,
-        raw: { format: 'trivy', trivyVersion: 'dev', artifactType: 'container_image', reportId: '017b7d41-e09f-7000-80ea-000000000001', scanTimeFrom: 'CreatedAt' },
+        raw: {
+          format: 'trivy',
+          trivyVersion: 'dev',
+          artifactType: 'container_image',
+          reportId: '017b7d41-e09f-7000-80ea-000000000001',
+          scanTimeFrom: 'CreatedAt',
+        },
       },
     ]);
     expect(warnings).toEqual([]);
@@ -94,7 +100,16 @@ const report = {
     {
       Target: 'deploy/config.env',
       Class: 'secret',
-      Secrets: [{ RuleID: 'aws-access-key-id', Category: 'AWS', Severity: 'CRITICAL', Title: 'AWS Access Key ID', StartLine: 2, Match: `AWS_ACCESS_KEY_ID=${MATCHED_SECRET}` }],
+      Secrets: [
+        {
+          RuleID: 'aws-access-key-id',
+          Category: 'AWS',
+          Severity: 'CRITICAL',
+          Title: 'AWS Access Key ID',
+          StartLine: 2,
+          Match: `AWS_ACCESS_KEY_ID=${MATCHED_SECRET}`,
+        },
+      ],
     },
     { Target: 'go.sum', Class: 'lang-pkgs', Type: 'gomod', Vulnerabilities: null },
   ],
@@ -113,8 +128,17 @@ describe('parseTrivy', () => {
       ['DS002', 'high', null, 'unknown', 'Dockerfile:3', 'Image user should not be root'],
       ['aws-access-key-id', 'critical', null, 'unknown', 'deploy/config.env:2', 'AWS Access Key ID'],
     ]);
-    expect(findingsOf(records).at(-1)?.raw).toEqual({ format: 'trivy', target: 'deploy/config.env', class: 'secret', type: null, finding: 'secret', severity: 'CRITICAL' });
-    expect(scansOf(records)).toEqual([expect.objectContaining({ asset: 'https://git.example.com/acme/app', scannedAt: '2024-02-02T00:02:02.123Z', findingCount: 7 })]);
+    expect(findingsOf(records).at(-1)?.raw).toEqual({
+      format: 'trivy',
+      target: 'deploy/config.env',
+      class: 'secret',
+      type: null,
+      finding: 'secret',
+      severity: 'CRITICAL',
+    });
+    expect(scansOf(records)).toEqual([
+      expect.objectContaining({ asset: 'https://git.example.com/acme/app', scannedAt: '2024-02-02T00:02:02.123Z', findingCount: 7 }),
+    ]);
   });
 
   it('copies neither the matched secret nor the credentials in the artifact URL', async () => {
@@ -126,15 +150,28 @@ describe('parseTrivy', () => {
 
   it('records a clean scan when there are no results, at the fallback time with a warning when CreatedAt is missing', async () => {
     const warnings: string[] = [];
-    const records = await drain(parseTrivy({ SchemaVersion: 2, ArtifactName: 'registry.example.com/app:1.0' }, '/scans/clean.json', { fallbackScannedAt: '2024-01-01T00:00:00.000Z', warn: (m) => warnings.push(m) }));
-    expect(records).toEqual([expect.objectContaining({ kind: 'scan', asset: 'registry.example.com/app:1.0', findingCount: 0, scannedAt: '2024-01-01T00:00:00.000Z' })]);
+    const records = await drain(
+      parseTrivy({ SchemaVersion: 2, ArtifactName: 'registry.example.com/app:1.0' }, '/scans/clean.json', {
+        fallbackScannedAt: '2024-01-01T00:00:00.000Z',
+        warn: (m) => warnings.push(m),
+      }),
+    );
+    expect(records).toEqual([
+      expect.objectContaining({ kind: 'scan', asset: 'registry.example.com/app:1.0', findingCount: 0, scannedAt: '2024-01-01T00:00:00.000Z' }),
+    ]);
     expect(warnings).toEqual([expect.stringContaining('/scans/clean.json: the file states no scan time (CreatedAt)')]);
   });
 
   it.each([
     [{ SchemaVersion: 1, ArtifactName: 'x' }, /\/scans\/bad\.json: field SchemaVersion: expected Trivy SchemaVersion 2/],
-    [{ SchemaVersion: 2, ArtifactName: 'x', Results: [{ Target: 't', Vulnerabilities: [vulnerability('CVE-X', { Severity: 'SEVERE' })] }] }, /field Results\[0\]\.Vulnerabilities\[0\]\.Severity/],
-    [{ SchemaVersion: 2, ArtifactName: 'x', Results: [{ Target: 't', Vulnerabilities: [vulnerability('CVE-X', { CVSS: { nvd: { V3Score: 11 } } })] }] }, /field Results\[0\]\.Vulnerabilities\[0\]\.CVSS\.nvd\.V3Score/],
+    [
+      { SchemaVersion: 2, ArtifactName: 'x', Results: [{ Target: 't', Vulnerabilities: [vulnerability('CVE-X', { Severity: 'SEVERE' })] }] },
+      /field Results\[0\]\.Vulnerabilities\[0\]\.Severity/,
+    ],
+    [
+      { SchemaVersion: 2, ArtifactName: 'x', Results: [{ Target: 't', Vulnerabilities: [vulnerability('CVE-X', { CVSS: { nvd: { V3Score: 11 } } })] }] },
+      /field Results\[0\]\.Vulnerabilities\[0\]\.CVSS\.nvd\.V3Score/,
+    ],
     [{ SchemaVersion: 2, Results: [] }, /field ArtifactName/],
   ])('refuses a malformed report naming the field (%#)', async (document, message) => {
     const error = await parseError(parseTrivy(document, '/scans/bad.json'));
@@ -193,7 +230,9 @@ describe('Trivy JSON streamed', () => {
   });
 
   it('checks a result without findings too', async () => {
-    const error = await parseError(parseTrivy({ SchemaVersion: 2, ArtifactName: 'x', Results: [{ Target: 't', Vulnerabilities: [] }, { Class: 'lang-pkgs' }] }, '/scans/bad.json'));
+    const error = await parseError(
+      parseTrivy({ SchemaVersion: 2, ArtifactName: 'x', Results: [{ Target: 't', Vulnerabilities: [] }, { Class: 'lang-pkgs' }] }, '/scans/bad.json'),
+    );
     expect(error.message).toMatch(/^scanner-files: \/scans\/bad\.json: field Results\[1\]\.Target: /);
   });
 
