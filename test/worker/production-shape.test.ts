@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { parseConfig } from '../../config/load.ts';
+import { defaultRegistries } from '../../worker/runtime.ts';
 import { runIsms } from '../support/cli.ts';
 import { parseDockerfile, dockerIgnores, type DockerStage } from '../support/dockerfile.ts';
 import { dashboardFile, dashboardPanelQueries } from '../support/grafana-dashboard.ts';
@@ -141,6 +143,12 @@ describe('docker-compose.yml', () => {
       forcePathStyle: true,
       objectLock: { mode: expect.stringMatching(/^(GOVERNANCE|COMPLIANCE)$/) },
     });
+  });
+
+  it('ships a production config that the loader takes as it is', () => {
+    const loaded = parseConfig(read('config/isms.production.yaml'), 'config/isms.production.yaml', defaultRegistries);
+    expect(loaded.config.catalog).toEqual({ url: { env: 'ISMS_CATALOG_URL' } });
+    expect(loaded.config.evidence.blobs).toMatchObject({ kind: 's3', forcePathStyle: true });
   });
 
   it('creates the evidence bucket with Object Lock in a one-off mc job the workers wait for', () => {
