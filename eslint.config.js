@@ -32,10 +32,15 @@ const TEMPORAL_FREE = {
   config: 'config/ knows nothing of Temporal; the worker turns config into schedules.',
 };
 
+/** The catalog's drivers: only evidence/ speaks SQL, everyone else goes through the store and its catalog interface. */
+const DATABASE_DRIVERS = ['pg', 'pg-*', 'node:sqlite'];
+const SQL_ONLY_IN_EVIDENCE = 'Only evidence/ speaks SQL: go through the store, the register and the catalog interface.';
+
 function importRule(folder, { paths = [], patterns = [] } = {}) {
   const { on, typesOf = [], why } = LAYERS[folder];
   const forbidden = OURS.filter((other) => other !== folder && !on.includes(other));
   const temporal = TEMPORAL_FREE[folder] ? [{ group: ['@temporalio/*'], message: TEMPORAL_FREE[folder] }] : [];
+  const database = folder === 'evidence' ? [] : [{ group: DATABASE_DRIVERS, message: SQL_ONLY_IN_EVIDENCE }];
   return {
     files: [`${folder}/**/*.ts`],
     rules: {
@@ -46,6 +51,7 @@ function importRule(folder, { paths = [], patterns = [] } = {}) {
           patterns: [
             ...forbidden.map((other) => ({ group: [`**/${other}/**`], allowTypeImports: typesOf.includes(other), message: why })),
             ...temporal,
+            ...database,
             ...patterns,
           ],
         },

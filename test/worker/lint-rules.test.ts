@@ -66,6 +66,9 @@ describe('the lint rules that keep the rooms apart', () => {
     ['workflows/bad.ts', "import type { Schedule } from '../config/schedule.ts';", /Workflows only orchestrate/],
     ['workflows/bad.ts', "import type { Runtime } from '../worker/runtime.ts';", /Workflows only orchestrate/],
     ['worker/bad.ts', "import { fakeOkta } from '../test/support/okta.ts';", /worker\/ is the top of the house/],
+    ['worker/bad.ts', "import pg from 'pg';", /Only evidence\/ speaks SQL/],
+    ['activities/bad.ts', "import { DatabaseSync } from 'node:sqlite';", /Only evidence\/ speaks SQL/],
+    ['config/bad.ts', "import type { Pool } from 'pg';", /Only evidence\/ speaks SQL/],
   ])('%s: refuse %s', async (file, line, message) => {
     const found = await importProblems(file, `${line}\nexport type Used = unknown;\n`);
     expect(found).toHaveLength(1);
