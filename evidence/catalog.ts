@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { asDiskFull } from './disk-full.ts';
 
 /**
@@ -49,6 +49,8 @@ export interface Catalog extends CatalogSession {
 
 /** How long a writer waits for another's lock, from the first statement on: opening a fresh catalog takes locks too. */
 const BUSY_TIMEOUT_MS = 10_000;
+/** Prepared statements kept per connection: far more than the distinct statements the stores send. */
+const STATEMENT_CACHE_SIZE = 500;
 const SQLITE_BUSY = 5;
 /** A synchronous pause for the open below: node:sqlite opens a file synchronously. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
@@ -182,6 +184,7 @@ export class SqliteCatalog implements Catalog {
   private readonly inTransaction = new AsyncLocalStorage<SqliteCatalog>();
   private readonly migrations = new Map<string, Promise<void>>();
   private readonly tx: CatalogSession;
+  private readonly statements = new Map<string, StatementSync>();
 
   constructor(file: string) {
     this.file = file;
@@ -326,17 +329,31 @@ export class SqliteCatalog implements Catalog {
     return result;
   }
 
+  /**
+   * The prepared statement for `sql`, kept for the connection's life: the stores send the same few statements again
+   * and again, and preparing one each time was a measurable part of folding a large scan into the finding ledger.
+   */
+  private statement(sql: string): StatementSync {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
+      prepared = this.db.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
+  }
+
   private getNow<T>(sql: string, params: readonly SqlValue[]): T | undefined {
-    return this.db.prepare(sql).get(...(params as SQLInputValue[])) as T | undefined;
+    return this.statement(sql).get(...(params as SQLInputValue[])) as T | undefined;
   }
 
   private allNow<T>(sql: string, params: readonly SqlValue[]): T[] {
-    return this.db.prepare(sql).all(...(params as SQLInputValue[])) as T[];
+    return this.statement(sql).all(...(params as SQLInputValue[])) as T[];
   }
 
   private runNow(sql: string, params: readonly SqlValue[]): { changes: number } {
     try {
-      return { changes: Number(this.db.prepare(sql).run(...(params as SQLInputValue[])).changes) };
+      return { changes: Number(this.statement(sql).run(...(params as SQLInputValue[])).changes) };
     } catch (error) {
       throw asDiskFull(error, this.file);
     }
