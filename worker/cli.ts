@@ -5,6 +5,7 @@ import { ConfigError } from '../core/errors.ts';
 import { TemporalUnavailableError } from './connection.ts';
 import { configureTemporalRuntime } from './logger.ts';
 import { registerCalendarCommands } from './commands/calendar.ts';
+import { registerCatalogCommands } from './commands/catalog.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { cliContext, EXIT, type CliContext } from './commands/context.ts';
 import { registerEvidenceCommands } from './commands/evidence.ts';
@@ -36,6 +37,7 @@ const registrations: ((context: CliContext) => void)[] = [
   registerManagementReviewCommands,
   registerConfigCommands,
   registerEvidenceCommands,
+  registerCatalogCommands,
   registerNonconformityCommands,
   registerLeaverCommands,
   registerWorkerCommand,
