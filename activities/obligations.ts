@@ -11,7 +11,8 @@ import { CalendarStore, type RecordedOccurrence } from '../evidence/calendar-sto
 import { activityControlOf } from '../evidence/register.ts';
 import { riskRegister } from '../connectors/risk-register/index.ts';
 import type { Risk } from '../core/records.ts';
-import type { EvidenceRow, EvidenceStore } from '../evidence/store.ts';
+import type { EvidenceStore } from '../evidence/store.ts';
+import type { EvidenceRow } from '../evidence/evidence-row.ts';
 import type { ActivityOccurrence, Completion, CompletionReceipt, EvidenceItem } from '../core/calendar-contracts.ts';
 import type { ActivityDeps, OccurrenceWorkflows } from './deps.ts';
 import { toFailure } from './failures.ts';

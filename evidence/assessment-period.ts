@@ -1,6 +1,7 @@
 import type { CheckResult, CheckRun, HistoryEntry, Nonconformity, Register } from './register.ts';
 import type { NonconformityStatus } from '../core/nonconformity.ts';
-import type { EvidenceRow, EvidenceStore } from './store.ts';
+import type { EvidenceStore } from './store.ts';
+import type { EvidenceRow } from './evidence-row.ts';
 
 /** A nonconformity as it stood at the end of a period: its status then and its history up to then. */
 export interface NonconformityAtEnd extends Nonconformity {

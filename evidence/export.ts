@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { formatPath } from '../core/zod-issues.ts';
 import type { Register } from './register.ts';
-import { EvidenceStore, rowHash, type EvidenceRow, type VerifyProblem } from './store.ts';
+import { EvidenceStore, type VerifyProblem } from './store.ts';
+import { rowHash, type EvidenceRow } from './evidence-row.ts';
 
 const FORMAT = 'isms-evidence-bundle/2';
 const MANIFEST = 'manifest.json';

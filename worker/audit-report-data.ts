@@ -7,7 +7,7 @@ import { catalogOf, ISO_27001, type Framework } from '../config/frameworks/catal
 import { referencesIn } from '../config/frameworks/crosswalk.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { CalendarStore } from '../evidence/calendar-store.ts';
-import type { EvidenceRow } from '../evidence/store.ts';
+import type { EvidenceRow } from '../evidence/evidence-row.ts';
 import { FindingLedger } from '../evidence/finding-ledger.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import { Severity } from '../core/records.ts';

@@ -20,7 +20,8 @@ import {
 } from '../evidence/management-review.ts';
 import type { EvidenceRecord, RecordKind, RecordOf, Risk } from '../core/records.ts';
 import { activityControlOf, type HistoryEntry, type Nonconformity, type Register } from '../evidence/register.ts';
-import type { EvidenceRow, EvidenceStore } from '../evidence/store.ts';
+import type { EvidenceStore } from '../evidence/store.ts';
+import type { EvidenceRow } from '../evidence/evidence-row.ts';
 import { BEING_WORKED_ON, type AuditReportData } from './audit-report.ts';
 import { gatherAuditReport, median, nearestRank, type ReportRuntime } from './audit-report-data.ts';
 import { statusOf } from './calendar-report.ts';

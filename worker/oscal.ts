@@ -5,7 +5,8 @@ import type { LoadedConfig } from '../config/load.ts';
 import type { AssessmentPeriod, NonconformityAtEnd } from '../evidence/assessment-period.ts';
 import { EVIDENCE_GAP_CHECK } from '../evidence/register.ts';
 import type { NonconformityStatus } from '../core/nonconformity.ts';
-import { FILE_KIND, type EvidenceRow } from '../evidence/store.ts';
+import { FILE_KIND } from '../evidence/store.ts';
+import type { EvidenceRow } from '../evidence/evidence-row.ts';
 
 /*
  * OSCAL 1.1.2 assessment results of one period, built from the catalog (pure: the same input gives the same bytes).

@@ -12,7 +12,8 @@ import { checkHeader, csvRowParser, readCsvRows, textCell } from '../connectors/
 import { ConnectorError } from '../connectors/errors.ts';
 import { CalendarStore } from '../evidence/calendar-store.ts';
 import { evidenceOfRuns, latestControlRuns, type LatestControlRun, type RunEvidence } from '../evidence/soa-queries.ts';
-import type { EvidenceRow, EvidenceStore } from '../evidence/store.ts';
+import type { EvidenceStore } from '../evidence/store.ts';
+import type { EvidenceRow } from '../evidence/evidence-row.ts';
 import { calendarRows } from './calendar-report.ts';
 import type { Runtime } from './runtime.ts';
 import {

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkpointOf, exportBundle, verifyBundle, type BundleManifest } from '../../evidence/export.ts';
 import { Register } from '../../evidence/register.ts';
-import { EvidenceStore, rowHash, type EvidenceRow } from '../../evidence/store.ts';
+import { EvidenceStore } from '../../evidence/store.ts';
+import { rowHash, type EvidenceRow } from '../../evidence/evidence-row.ts';
 
 const run = promisify(execFile);
 const OCTOBER = { from: '2026-10-01T00:00:00.000Z', to: '2026-11-01T00:00:00.000Z' };

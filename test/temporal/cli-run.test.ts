@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { EvidenceStore, type EvidenceRow } from '../../evidence/store.ts';
+import { EvidenceStore } from '../../evidence/store.ts';
+import type { EvidenceRow } from '../../evidence/evidence-row.ts';
 import { writeConfig } from '../support/temporal.ts';
 import { cliPath, runIsms } from '../support/cli.ts';
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { CreateBucketCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { EvidenceStore, type EvidenceRow } from '../../evidence/store.ts';
+import { EvidenceStore } from '../../evidence/store.ts';
+import type { EvidenceRow } from '../../evidence/evidence-row.ts';
 import { runIsms } from '../support/cli.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';
 

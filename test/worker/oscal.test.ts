@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/errors.ts';
 import { readAssessmentPeriod } from '../../evidence/assessment-period.ts';
 import { Scan } from '../../core/records.ts';
-import type { EvidenceRow } from '../../evidence/store.ts';
+import type { EvidenceRow } from '../../evidence/evidence-row.ts';
 import { assessedControlsOf, assessmentResults, ISMS_NS, oscalControlIdOf, serialize, uuidV5 } from '../../worker/oscal.ts';
 import type { ReportRuntime } from '../../worker/audit-report-data.ts';
 import { HOSTILE, periodRange, seedAuditCatalog } from '../support/audit-report-seed.ts';
