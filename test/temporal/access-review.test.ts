@@ -8,7 +8,7 @@ import { decideUpdate, progressQuery } from '../../workflows/access-review.ts';
 import { startDevServer } from '../../worker/dev-server.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { decideReview, openReview, waitForReviewLists } from '../../worker/review.ts';
-import { startFakeGoogleDirectory, type DirectoryUserJson, type FakeGoogleDirectory } from '../support/fake-google-directory.ts';
+import { directoryUser, startFakeGoogleDirectory, type DirectoryUserJson, type FakeGoogleDirectory } from '../support/fake-google-directory.ts';
 import { harness, type TemporalHarness } from '../support/temporal.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 import { openAccessReview } from '../../workflows/access-review.ts';
@@ -16,21 +16,6 @@ import { openAccessReview } from '../../workflows/access-review.ts';
 const TOKEN = `ya29.review-test-${randomUUID()}`;
 const ADMIN = 'admin@example.com';
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
-
-const user = (id: string, email: string, fullName: string, extra: Record<string, unknown> = {}): DirectoryUserJson => ({
-  id,
-  primaryEmail: email,
-  name: { fullName },
-  isAdmin: false,
-  isDelegatedAdmin: false,
-  isEnrolledIn2Sv: true,
-  lastLoginTime: daysAgo(2),
-  creationTime: daysAgo(400),
-  suspended: false,
-  archived: false,
-  orgUnitPath: '/',
-  ...extra,
-});
 
 let directory: FakeGoogleDirectory;
 let users: DirectoryUserJson[];
@@ -42,10 +27,10 @@ beforeAll(() => {
 
 async function startDirectory(): Promise<void> {
   users = [
-    user('100000000000000000001', ADMIN, 'Ada Admin', { isAdmin: true }),
-    user('100000000000000000002', 'alice@example.com', 'Alice Example'),
-    user('100000000000000000003', 'bob@example.com', 'Bob Example', { isEnrolledIn2Sv: false, lastLoginTime: daysAgo(200) }),
-    user('100000000000000000004', 'carol@example.com', 'Carol Gone', { suspended: true }),
+    directoryUser('100000000000000000001', ADMIN, 'Ada Admin', { isAdmin: true }),
+    directoryUser('100000000000000000002', 'alice@example.com', 'Alice Example'),
+    directoryUser('100000000000000000003', 'bob@example.com', 'Bob Example', { isEnrolledIn2Sv: false, lastLoginTime: daysAgo(200) }),
+    directoryUser('100000000000000000004', 'carol@example.com', 'Carol Gone', { suspended: true }),
   ];
   directory = await startFakeGoogleDirectory({ users, accessTokens: [{ token: TOKEN, subject: ADMIN }] });
 }

@@ -15,7 +15,7 @@ import { createLogger } from '../../worker/logger.ts';
 import { openReview, waitForReviewLists } from '../../worker/review.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { controlRun } from '../../workflows/control-run.ts';
-import { startFakeGoogleDirectory, type DirectoryUserJson, type FakeGoogleDirectory } from '../support/fake-google-directory.ts';
+import { directoryUser, startFakeGoogleDirectory, type FakeGoogleDirectory } from '../support/fake-google-directory.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';
 import { postgresDatabase } from '../support/postgres.ts';
 import { testRegistries } from '../support/test-connectors.ts';
@@ -40,22 +40,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
-const user = (id: string, email: string, extra: Partial<DirectoryUserJson> = {}): DirectoryUserJson => ({
-  id,
-  primaryEmail: email,
-  name: { fullName: email },
-  isAdmin: false,
-  isDelegatedAdmin: false,
-  isEnrolledIn2Sv: true,
-  lastLoginTime: daysAgo(2),
-  creationTime: daysAgo(400),
-  suspended: false,
-  archived: false,
-  orgUnitPath: '/',
-  ...extra,
 });
 
 /** One host's config: the same controls, catalog and bucket, its own data folder for staging. */
@@ -144,7 +128,11 @@ describe('three workers on three hosts, one PostgreSQL catalog and one S3 bucket
     cleanups.push(() => database.drop());
     process.env.MULTI_HOST_CATALOG_URL = database.url;
     const directory = await startFakeGoogleDirectory({
-      users: [user('1', ADMIN, { isAdmin: true }), user('2', 'alice@example.com'), user('3', 'bob@example.com', { isEnrolledIn2Sv: false })],
+      users: [
+        directoryUser('1', ADMIN, 'Ada Admin', { isAdmin: true }),
+        directoryUser('2', 'alice@example.com', 'Alice'),
+        directoryUser('3', 'bob@example.com', 'Bob', { isEnrolledIn2Sv: false }),
+      ],
       accessTokens: [{ token: TOKEN, subject: ADMIN }],
     });
     cleanups.push(() => directory.close());

@@ -12,7 +12,7 @@ import { createLogger } from '../../worker/logger.ts';
 import { runControl } from '../../worker/run-control.ts';
 import { openRuntime } from '../../worker/runtime.ts';
 import { decideReview, openReview, waitForReviewLists } from '../../worker/review.ts';
-import { startFakeGoogleDirectory, type DirectoryUserJson, type FakeGoogleDirectory } from '../support/fake-google-directory.ts';
+import { directoryUser, startFakeGoogleDirectory, type FakeGoogleDirectory } from '../support/fake-google-directory.ts';
 import { runIsms } from '../support/cli.ts';
 import { harness, writeConfig, type TemporalHarness } from '../support/temporal.ts';
 import { testRegistries } from '../support/test-connectors.ts';
@@ -22,23 +22,7 @@ const { EventType } = temporal.api.enums.v1;
 const TOKEN = `ya29.obligation-test-${randomUUID()}`;
 const ADMIN = 'admin@example.com';
 const DAY_MS = 86_400_000;
-const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
 const dateIn = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString().slice(0, 10);
-
-const user = (id: string, email: string, fullName: string, extra: Record<string, unknown> = {}): DirectoryUserJson => ({
-  id,
-  primaryEmail: email,
-  name: { fullName },
-  isAdmin: false,
-  isDelegatedAdmin: false,
-  isEnrolledIn2Sv: true,
-  lastLoginTime: daysAgo(2),
-  creationTime: daysAgo(400),
-  suspended: false,
-  archived: false,
-  orgUnitPath: '/',
-  ...extra,
-});
 
 let directory: FakeGoogleDirectory | undefined;
 let current: TemporalHarness | undefined;
@@ -61,7 +45,7 @@ afterAll(() => {
  */
 async function setUp(anchor: string) {
   directory = await startFakeGoogleDirectory({
-    users: [user('1', ADMIN, 'Ada Admin', { isAdmin: true }), user('2', 'alice@example.com', 'Alice Example')],
+    users: [directoryUser('1', ADMIN, 'Ada Admin', { isAdmin: true }), directoryUser('2', 'alice@example.com', 'Alice Example')],
     accessTokens: [{ token: TOKEN, subject: ADMIN }],
   });
   const controlId = `access-${randomUUID().slice(0, 8)}`;
