@@ -16,6 +16,7 @@ export default defineConfig({
     tags: [
       { name: 'moto', description: "needs moto_server (pip install 'moto[server]')" },
       { name: 'chromium', description: 'needs headless Chromium (apt-get install chromium, or CHROMIUM_PATH)' },
+      { name: 'postgres', description: 'needs the PostgreSQL server binaries (apt-get install postgresql, or PG_BIN)' },
     ],
     projects: [
       {

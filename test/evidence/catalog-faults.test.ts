@@ -1,3 +1,4 @@
+// @module-tag postgres
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CatalogUnavailableError, PostgresCatalog } from '../../evidence/catalog-postgres.ts';

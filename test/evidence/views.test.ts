@@ -70,7 +70,7 @@ describe('dashboard views', () => {
   });
 });
 
-describe('dashboard views on both backends', () => {
+describe('dashboard views on both backends', { tags: ['postgres'] }, () => {
   afterEach(closeTestCatalogs);
 
   it('have the same columns and rows on SQLite and PostgreSQL for the same history', async () => {

@@ -6,9 +6,12 @@ import { PostgresCatalog } from '../../evidence/catalog-postgres.ts';
 import { EvidenceStore, type StoreOptions } from '../../evidence/store.ts';
 import { postgresDatabase } from './postgres.ts';
 
-/** The backends every catalog suite runs on (`describe.each(BACKENDS)`). */
-export const BACKENDS = ['sqlite', 'postgres'] as const;
-export type Backend = (typeof BACKENDS)[number];
+export type Backend = 'sqlite' | 'postgres';
+/**
+ * The backends every catalog suite runs on (`describe.each(BACKENDS)`): both, unless ISMS_TEST_BACKENDS=sqlite (the
+ * fast tier, `npm run test:unit`, which needs no PostgreSQL).
+ */
+export const BACKENDS: readonly Backend[] = process.env.ISMS_TEST_BACKENDS === 'sqlite' ? ['sqlite'] : ['sqlite', 'postgres'];
 
 const cleanups: (() => Promise<void>)[] = [];
 

@@ -13,6 +13,7 @@ const testFiles = (readdirSync(path.join(root, 'test'), { recursive: true }) as 
 const NEEDS = [
   { tag: 'moto', starts: /\bstartMoto\(/ },
   { tag: 'chromium', starts: /\bheadlessChromium\(/ },
+  { tag: 'postgres', starts: /\bpostgresDatabase\(|\b(testStore|testCatalog)\('postgres'\)/ },
 ];
 
 /** The lines declaring the top-level describe and the test that `index` falls in. */
@@ -23,9 +24,11 @@ function enclosingDeclarations(text: string, index: number): string[] {
 }
 
 describe('npm run test:unit', () => {
-  it('runs the unit project without the tests tagged as needing moto or Chromium (and never the Temporal project)', () => {
+  it('runs the unit project without the tests tagged as needing moto, Chromium or PostgreSQL (and never the Temporal project), the catalog suites on SQLite only', () => {
     const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts['test:unit']).toBe("vitest run --project unit --tags-filter='!moto && !chromium' --maxWorkers=100% --no-isolate");
+    expect(scripts['test:unit']).toBe(
+      "ISMS_TEST_BACKENDS=sqlite vitest run --project unit --tags-filter='!moto && !chromium && !postgres' --maxWorkers=100% --no-isolate",
+    );
     expect(scripts.test).toBe('vitest run');
     const projects = (config.test?.projects ?? []) as { test: { name: string; include: string[]; exclude?: string[]; setupFiles?: string[] } }[];
     const unit = projects.find((project) => project.test.name === 'unit')!;
