@@ -17,6 +17,7 @@ const BENCHMARKS = [
   'evidence-s3',
   'catalog-writes',
   'control-runs',
+  'control-runs-hosts',
   'evaluation',
 ] as const;
 /** A benchmark that takes longer than this at full scale is stuck, not slow. */
