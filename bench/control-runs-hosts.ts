@@ -90,14 +90,16 @@ function hostConfig(dir: string, side: Side, controlId: string, taskQueue: strin
 }
 
 /**
- * Starts a worker process and waits for its "ready". Its output (the SDK's INFO lines among it) is kept, not printed,
+ * Starts a worker process into `started` and waits for its "ready". Its output (the SDK's INFO lines among it) is kept, not printed,
  * and both pipes are drained for its whole life so that a chatty worker never blocks on a full pipe.
  */
-async function startWorker(configFile: string, address: string, bundlePath: string, env: Record<string, string>): Promise<ChildProcess> {
+async function startWorker(configFile: string, address: string, bundlePath: string, env: Record<string, string>, started: ChildProcess[]): Promise<void> {
   const child = spawn(process.execPath, [workerScript, configFile, address, bundlePath], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
+  // Listed at once, so that the caller stops it even when another worker fails to start.
+  started.push(child);
   let tail = '';
   let ready = false;
   const exited = once(child, 'exit');
@@ -119,7 +121,6 @@ async function startWorker(configFile: string, address: string, bundlePath: stri
       if (!ready) reject(new Error(`a worker process exited with ${String(code)} before it was ready:\n${tail}`));
     });
   });
-  return child;
 }
 
 /** User + system CPU seconds of a live process, from /proc/<pid>/stat (clock ticks of 1/100 s on Linux). */
@@ -139,12 +140,19 @@ async function runSide(side: Side, context: { address: string; bundlePath: strin
   const controlId = `bench-${side.name}`;
   const taskQueue = `isms-bench-hosts-${side.name}-${process.pid}`;
   const env: Record<string, string> = side.shared ? { ...S3_ENV, BENCH_CATALOG_URL: side.shared.catalogUrl } : {};
-  const workers = await Promise.all(
-    Array.from({ length: side.workers }, (_, index) =>
-      startWorker(hostConfig(path.join(context.dir, side.name, `host-${index}`), side, controlId, taskQueue), context.address, context.bundlePath, env),
-    ),
-  );
+  const workers: ChildProcess[] = [];
   try {
+    await Promise.all(
+      Array.from({ length: side.workers }, (_, index) =>
+        startWorker(
+          hostConfig(path.join(context.dir, side.name, `host-${index}`), side, controlId, taskQueue),
+          context.address,
+          context.bundlePath,
+          env,
+          workers,
+        ),
+      ),
+    );
     const execute = (index: number) =>
       context.client.workflow.execute(controlRun, {
         taskQueue,
