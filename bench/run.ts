@@ -9,7 +9,17 @@ import { describeTarget, round, runChild, say, targetMet, type BenchResult, type
  * and writes it to bench/results/latest.json (and a dated copy beside it).
  */
 
-const BENCHMARKS = ['identity-collection', 'access-review', 'scanner-ingest', 'evidence-write', 'evidence-s3', 'control-runs', 'evaluation'] as const;
+const BENCHMARKS = [
+  'identity-collection',
+  'access-review',
+  'scanner-ingest',
+  'evidence-write',
+  'evidence-s3',
+  'catalog-writes',
+  'control-runs',
+  'control-runs-hosts',
+  'evaluation',
+] as const;
 /** A benchmark that takes longer than this at full scale is stuck, not slow. */
 const TIME_LIMIT_MS = 25 * 60_000;
 
