@@ -11,6 +11,11 @@ declare module 'vitest' {
 
 /** One throwaway PostgreSQL cluster for the whole run (test/support/postgres-cluster.ts). */
 export default async function setup(project: TestProject) {
+  if (process.env.ISMS_TEST_BACKENDS === 'sqlite') {
+    project.provide('postgresUrl', null);
+    project.provide('postgresUnavailable', 'ISMS_TEST_BACKENDS=sqlite (npm run test:unit) starts no PostgreSQL: tests tagged postgres are left out');
+    return;
+  }
   const bin = postgresBinaries();
   if (!bin) {
     project.provide('postgresUrl', null);
