@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,17 @@ const NEEDS = [
   { tag: 'chromium', starts: /\bheadlessChromium\(/ },
   { tag: 'postgres', starts: /\bpostgresDatabase\(|\b(testStore|testCatalog)\('postgres'\)/ },
 ];
+
+/**
+ * Whether a helper beside the test (a setup.ts of its folder, not test/support/) starts the program for it: the
+ * file then needs the tag on the file as a whole.
+ */
+function startsThroughLocalHelper(file: string, text: string, starts: RegExp): boolean {
+  return [...text.matchAll(/from '(\.{1,2}\/[^']+\.ts)'/g)]
+    .map((match) => path.join(path.dirname(file), match[1]!))
+    .filter((imported) => imported.startsWith(`test${path.sep}`) && !imported.startsWith(path.join('test', 'support')) && existsSync(path.join(root, imported)))
+    .some((imported) => starts.test(readFileSync(path.join(root, imported), 'utf8')));
+}
 
 /** The lines declaring the top-level describe and the test that `index` falls in. */
 function enclosingDeclarations(text: string, index: number): string[] {
@@ -44,7 +55,7 @@ describe('npm run test:unit', () => {
       .filter((file) => {
         const text = readFileSync(path.join(root, file), 'utf8');
         const at = text.search(starts);
-        if (at < 0) return false;
+        if (at < 0) return !startsThroughLocalHelper(file, text, starts) ? false : !new RegExp(`^// @module-tag ${tag}$`, 'm').test(text);
         if (new RegExp(`^// @module-tag ${tag}$`, 'm').test(text)) return false;
         const enclosing = enclosingDeclarations(text, at);
         return !enclosing.some((line) => line.includes(`tags: ['${tag}']`));

@@ -1,3 +1,4 @@
+// @module-tag moto
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsIdentityCenter } from '../../../connectors/aws-identity-center/index.ts';
 import { ConfigError } from '../../../core/errors.ts';

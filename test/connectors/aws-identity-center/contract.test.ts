@@ -1,3 +1,4 @@
+// @module-tag moto
 import { awsIdentityCenter } from '../../../connectors/aws-identity-center/index.ts';
 import { connectorContract } from '../../support/connector-contract.ts';
 import { configOf, SECRET_ENV, startWorld } from './setup.ts';
