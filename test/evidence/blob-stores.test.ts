@@ -8,10 +8,10 @@ import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '../../evidence/blob-store-s3.ts';
 import { exportBundle } from '../../evidence/export.ts';
-import type { Finding } from '../../core/records.ts';
 import { Register } from '../../evidence/register.ts';
-import { EvidenceStore, type SnapshotMeta } from '../../evidence/store.ts';
+import { EvidenceStore } from '../../evidence/store.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';
+import { scanFinding, scanSnapshotMeta } from '../support/records.ts';
 
 const CREDENTIALS = { accessKeyId: 'AKIAISMSBLOBSTORES01', secretAccessKey: 'blob-stores-secret-Jd5kN3' };
 
@@ -78,34 +78,6 @@ const VARIANTS: Variant[] = [
   },
 ];
 
-const finding = (id: string): Finding => ({
-  kind: 'finding',
-  source: 'scans',
-  scanner: 'trivy',
-  id,
-  title: `vulnerability ${id}`,
-  severity: 'high',
-  cvss: 7.1,
-  asset: 'api',
-  location: 'openssl@1.1',
-  scannedAt: '2026-11-01T00:00:00Z',
-  firstSeenAt: '2026-11-01T00:00:00Z',
-  fixedAt: null,
-  fixAvailable: true,
-});
-
-const meta = (runId: string): SnapshotMeta => ({
-  runId,
-  controlId: 'vuln',
-  sourceName: 'scans',
-  connector: 'scanner-files',
-  connectorVersion: '1',
-  kinds: ['finding'],
-  collectedAt: '2026-11-25T00:00:00.000Z',
-  provenance: { files: ['a.json'] },
-  warnings: [],
-});
-
 describe.each(VARIANTS)('evidence store with $name blobs', (variant) => {
   let dir: string;
   let store: EvidenceStore;
@@ -122,8 +94,8 @@ describe.each(VARIANTS)('evidence store with $name blobs', (variant) => {
 
   async function snapshot(runId: string, ids: string[]) {
     const staged = await store.stage(runId, 'scans');
-    for (const id of ids) await staged.append(finding(id));
-    return store.commit(staged, meta(runId));
+    for (const id of ids) await staged.append(scanFinding(id));
+    return store.commit(staged, scanSnapshotMeta(runId));
   }
 
   async function storedUris(): Promise<string[]> {
@@ -136,8 +108,12 @@ describe.each(VARIANTS)('evidence store with $name blobs', (variant) => {
     const row = await snapshot('run-1', ['CVE-1', 'CVE-2']);
     const records = [];
     for await (const record of store.records(row.id)) records.push(record);
-    expect(records).toEqual([finding('CVE-1'), finding('CVE-2')]);
-    const file = await store.storeFile({ ...meta('run-2'), sourceName: 'report' }, { name: 'report.html', mediaType: 'text/html' }, '<h1>report</h1>');
+    expect(records).toEqual([scanFinding('CVE-1'), scanFinding('CVE-2')]);
+    const file = await store.storeFile(
+      { ...scanSnapshotMeta('run-2'), sourceName: 'report' },
+      { name: 'report.html', mediaType: 'text/html' },
+      '<h1>report</h1>',
+    );
     expect((await store.fileContent(file.id)).toString()).toBe('<h1>report</h1>');
     expect((await storedUris()).sort()).toEqual([row.uri, file.uri].sort());
     expect(readdirSync(path.join(dir, 'evidence/staging')).filter((name) => name.endsWith('.part'))).toEqual([]);
@@ -184,7 +160,7 @@ describe.each(VARIANTS)('evidence store with $name blobs', (variant) => {
     const written = await exportBundle(store, register, { ...range, out: path.join(dir, 'bundle') });
     expect(written.rows).toBe(1);
     expect(readdirSync(path.join(dir, 'bundle/evidence'))).toEqual([`${row.id}.ndjson.zst`]);
-    await variant.replace(store, row.uri, zstdCompressSync(Buffer.from(`${JSON.stringify(finding('CVE-X'))}\n`)));
+    await variant.replace(store, row.uri, zstdCompressSync(Buffer.from(`${JSON.stringify(scanFinding('CVE-X'))}\n`)));
     await expect(exportBundle(store, register, { ...range, out: path.join(dir, 'bundle-2') })).rejects.toThrow(
       new RegExp(`^evidence ${row.id}: blob ${row.uri} in .* does not hold sha256 ${row.sha256}`),
     );

@@ -6,8 +6,9 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiskFullError } from '../../evidence/disk-full.ts';
 import type { Finding } from '../../core/records.ts';
 import type { OpenStagingFile } from '../../evidence/staging.ts';
-import { EvidenceStore, StagedSnapshot, type SnapshotMeta } from '../../evidence/store.ts';
+import { EvidenceStore, StagedSnapshot } from '../../evidence/store.ts';
 import { smallDisk } from '../support/small-disk.ts';
+import { scanSnapshotMeta } from '../support/records.ts';
 
 /** Findings with titles of random text: they compress to about three quarters, so a few hundred KiB fill a small disk. */
 function noisyFindings(count: number): Finding[] {
@@ -28,25 +29,13 @@ function noisyFindings(count: number): Finding[] {
   }));
 }
 
-const meta = (runId: string): SnapshotMeta => ({
-  runId,
-  controlId: 'vuln',
-  sourceName: 'scans',
-  connector: 'scanner-files',
-  connectorVersion: '1',
-  kinds: ['finding'],
-  collectedAt: '2026-11-25T00:00:00.000Z',
-  provenance: {},
-  warnings: [],
-});
-
 const ndjsonOf = (records: Finding[]) => records.map((record) => `${JSON.stringify(record)}\n`).join('');
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 async function pull(store: EvidenceStore, runId: string, records: Finding[]) {
   const staged = await store.stage(runId, 'scans');
   for (const record of records) await staged.append(record);
-  return await store.commit(staged, meta(runId));
+  return await store.commit(staged, scanSnapshotMeta(runId));
 }
 
 async function recordsOf(store: EvidenceStore, id: string): Promise<string[]> {

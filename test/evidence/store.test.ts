@@ -5,36 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../../core/records.ts';
-import { EvidenceStore, StagedSnapshot, type Checkpoint, type SnapshotMeta } from '../../evidence/store.ts';
+import { EvidenceStore, StagedSnapshot, type Checkpoint } from '../../evidence/store.ts';
 import { BACKENDS, closeTestCatalogs, storeCatalog } from '../support/catalogs.ts';
-
-const finding = (id: string): Finding => ({
-  kind: 'finding',
-  source: 'scans',
-  scanner: 'trivy',
-  id,
-  title: `vulnerability ${id}`,
-  severity: 'high',
-  cvss: 7.1,
-  asset: 'api',
-  location: 'openssl@1.1',
-  scannedAt: '2026-11-01T00:00:00Z',
-  firstSeenAt: '2026-11-01T00:00:00Z',
-  fixedAt: null,
-  fixAvailable: true,
-});
-
-const meta = (runId: string, sourceName = 'scans'): SnapshotMeta => ({
-  runId,
-  controlId: 'vuln',
-  sourceName,
-  connector: 'scanner-files',
-  connectorVersion: '1',
-  kinds: ['finding'],
-  collectedAt: '2026-11-25T00:00:00.000Z',
-  provenance: { files: ['a.json'] },
-  warnings: [],
-});
+import { scanFinding, scanSnapshotMeta } from '../support/records.ts';
 
 let dir: string;
 let store: EvidenceStore;
@@ -50,8 +23,8 @@ afterEach(async () => {
 
 async function snapshot(runId: string, ids: string[], sourceName = 'scans') {
   const staged = await store.stage(runId, sourceName);
-  for (const id of ids) await staged.append(finding(id));
-  return await store.commit(staged, meta(runId, sourceName));
+  for (const id of ids) await staged.append(scanFinding(id));
+  return await store.commit(staged, scanSnapshotMeta(runId, sourceName));
 }
 
 describe.each(BACKENDS)('evidence store (%s)', (backend) => {
@@ -67,7 +40,7 @@ describe.each(BACKENDS)('evidence store (%s)', (backend) => {
     expect(row.prevHash).toBe('0'.repeat(64));
     const records = [];
     for await (const record of store.records(row.id)) records.push(record);
-    expect(records).toEqual([finding('CVE-1'), finding('CVE-2')]);
+    expect(records).toEqual([scanFinding('CVE-1'), scanFinding('CVE-2')]);
     const second = await snapshot('run-2', ['CVE-3']);
     expect(second.prevHash).toBe(row.rowHash);
     expect((await store.verify()).ok).toBe(true);
@@ -85,15 +58,15 @@ describe.each(BACKENDS)('evidence store (%s)', (backend) => {
 
   it('resumes a staged pull from its checkpoint and drops what came after it', async () => {
     const staged = await store.stage('run-1', 'scans');
-    await staged.append(finding('CVE-1'));
+    await staged.append(scanFinding('CVE-1'));
     const checkpoint = await staged.checkpoint();
-    await staged.append(finding('CVE-2-lost'));
+    await staged.append(scanFinding('CVE-2-lost'));
     await staged.checkpoint();
     await staged.abandon();
     const resumed = await store.stage('run-1', 'scans', checkpoint);
     expect(resumed.resumed).toBe(true);
-    await resumed.append(finding('CVE-2'));
-    const row = await store.commit(resumed, meta('run-1'));
+    await resumed.append(scanFinding('CVE-2'));
+    const row = await store.commit(resumed, scanSnapshotMeta('run-1'));
     const ids = [];
     for await (const record of store.records(row.id)) ids.push((record as Finding).id);
     expect(ids).toEqual(['CVE-1', 'CVE-2']);
@@ -101,19 +74,19 @@ describe.each(BACKENDS)('evidence store (%s)', (backend) => {
 
   it('resumes a large pull across compressor flushes, and hashes exactly the records committed', async () => {
     const staged = await store.stage('run-big', 'scans');
-    for (let i = 0; i < 20_000; i++) await staged.append(finding(`CVE-A-${i}`));
+    for (let i = 0; i < 20_000; i++) await staged.append(scanFinding(`CVE-A-${i}`));
     const checkpoint = await staged.checkpoint();
-    for (let i = 0; i < 500; i++) await staged.append(finding(`CVE-LOST-${i}`));
+    for (let i = 0; i < 500; i++) await staged.append(scanFinding(`CVE-LOST-${i}`));
     await staged.abandon();
 
     const resumed = await store.stage('run-big', 'scans', checkpoint);
     expect(resumed.resumed).toBe(true);
     expect(resumed.count).toBe(20_000);
-    for (let i = 0; i < 20_000; i++) await resumed.append(finding(`CVE-B-${i}`));
-    const row = await store.commit(resumed, meta('run-big'));
+    for (let i = 0; i < 20_000; i++) await resumed.append(scanFinding(`CVE-B-${i}`));
+    const row = await store.commit(resumed, scanSnapshotMeta('run-big'));
 
     const expected = [...Array.from({ length: 20_000 }, (_, i) => `CVE-A-${i}`), ...Array.from({ length: 20_000 }, (_, i) => `CVE-B-${i}`)];
-    const ndjson = expected.map((id) => `${JSON.stringify(finding(id))}\n`).join('');
+    const ndjson = expected.map((id) => `${JSON.stringify(scanFinding(id))}\n`).join('');
     expect(row.recordCount).toBe(40_000);
     expect(row.size).toBe(Buffer.byteLength(ndjson));
     expect(row.sha256).toBe(createHash('sha256').update(ndjson).digest('hex'));
@@ -126,11 +99,11 @@ describe.each(BACKENDS)('evidence store (%s)', (backend) => {
     const staged = await store.stage('run-ahead', 'scans');
     const checkpoints: Checkpoint[] = [];
     for (let i = 0; i < count; i++) {
-      await staged.append(finding(`CVE-${i}`));
+      await staged.append(scanFinding(`CVE-${i}`));
       if (i % 37_000 === 36_999) checkpoints.push(await staged.checkpoint());
     }
-    const row = await store.commit(staged, meta('run-ahead'));
-    const ndjson = Array.from({ length: count }, (_, i) => `${JSON.stringify(finding(`CVE-${i}`))}\n`).join('');
+    const row = await store.commit(staged, scanSnapshotMeta('run-ahead'));
+    const ndjson = Array.from({ length: count }, (_, i) => `${JSON.stringify(scanFinding(`CVE-${i}`))}\n`).join('');
     expect(row.size).toBe(Buffer.byteLength(ndjson));
     expect(row.sha256).toBe(createHash('sha256').update(ndjson).digest('hex'));
     expect(checkpoints.map((point) => point.count)).toEqual([37_000, 74_000, 111_000]);
@@ -149,7 +122,7 @@ describe.each(BACKENDS)('evidence store (%s)', (backend) => {
     // Writes to /dev/full fail with ENOSPC: the queued writes fail behind the appends, and the pull must say so.
     const staged = await StagedSnapshot.open('/dev/full');
     const failed = (async () => {
-      for (let i = 0; i < 40_000; i++) await staged.append(finding(`CVE-${i}`));
+      for (let i = 0; i < 40_000; i++) await staged.append(scanFinding(`CVE-${i}`));
       await staged.finish();
     })();
     await expect(failed).rejects.toThrow(/ENOSPC/);
@@ -159,7 +132,7 @@ describe.each(BACKENDS)('evidence store (%s)', (backend) => {
 
   it('starts over when the staging file of a checkpoint is not on this host', async () => {
     const staged = await store.stage('run-elsewhere', 'scans');
-    await staged.append(finding('CVE-1'));
+    await staged.append(scanFinding('CVE-1'));
     const checkpoint = await staged.checkpoint();
     await staged.abandon();
     rmSync(path.join(dir, 'evidence/staging'), { recursive: true, force: true });
@@ -299,12 +272,12 @@ describe('the journal is written by writers only', () => {
         const script = `
           const { EvidenceStore } = await import(${JSON.stringify(storeModule)});
           const store = await EvidenceStore.open(${JSON.stringify(dir)});
-          const finding = ${JSON.stringify(finding('CVE-X'))};
+          const finding = ${JSON.stringify(scanFinding('CVE-X'))};
           while (Date.now() < ${at});
           for (let i = 0; i < 20; i++) {
             const staged = await store.stage('${name}-' + i, 'scans');
             await staged.append({ ...finding, id: '${name}-' + i });
-            await store.commit(staged, { ...${JSON.stringify(meta('x'))}, runId: '${name}-' + i });
+            await store.commit(staged, { ...${JSON.stringify(scanSnapshotMeta('x'))}, runId: '${name}-' + i });
           }
           await store.close();
         `;
@@ -326,7 +299,7 @@ describe('the journal is written by writers only', () => {
 describe('verify and the staging folder', () => {
   it('reports a staging file whose run is not in flight, and leaves one whose run is', async () => {
     const staged = await store.stage('run-stuck', 'scans');
-    await staged.append(finding('CVE-1'));
+    await staged.append(scanFinding('CVE-1'));
     await staged.checkpoint();
     await staged.abandon();
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { Credential, HrPerson, Identity } from '../../core/records.ts';
+import { Credential, HrPerson, Identity, type Finding } from '../../core/records.ts';
+import type { SnapshotMeta } from '../../evidence/store.ts';
 
 /**
  * Factories for normalized records. Every record goes through its zod schema, so a factory (or an override) that makes
@@ -77,4 +78,38 @@ export function person(overrides: Partial<z.input<typeof HrPerson>> = {}): HrPer
 /** A person HR has terminated `hoursAgo` hours before AT. */
 export function leaver(hoursAgo: number, overrides: Partial<z.input<typeof HrPerson>> = {}): HrPerson {
   return person({ status: 'leaver', terminationDate: hoursBefore(hoursAgo), lastWorkingDay: hoursBefore(hoursAgo), ...overrides });
+}
+
+/** A Trivy finding on asset `api`, as the store tests write it. */
+export function scanFinding(id: string): Finding {
+  return {
+    kind: 'finding',
+    source: 'scans',
+    scanner: 'trivy',
+    id,
+    title: `vulnerability ${id}`,
+    severity: 'high',
+    cvss: 7.1,
+    asset: 'api',
+    location: 'openssl@1.1',
+    scannedAt: '2026-11-01T00:00:00Z',
+    firstSeenAt: '2026-11-01T00:00:00Z',
+    fixedAt: null,
+    fixAvailable: true,
+  };
+}
+
+/** What a scanner-files pull of control `vuln` tells the store as it commits a snapshot. */
+export function scanSnapshotMeta(runId: string, sourceName = 'scans'): SnapshotMeta {
+  return {
+    runId,
+    controlId: 'vuln',
+    sourceName,
+    connector: 'scanner-files',
+    connectorVersion: '1',
+    kinds: ['finding'],
+    collectedAt: '2026-11-25T00:00:00.000Z',
+    provenance: { files: ['a.json'] },
+    warnings: [],
+  };
 }
