@@ -27,3 +27,10 @@ export function loadHistory(url: URL): History {
 export function historyJson(history: temporal.api.history.v1.IHistory): string {
   return `${JSON.stringify(protojson.toJson(historyType, temporal.api.history.v1.History.fromObject(history)), null, 2)}\n`;
 }
+
+/** The types of the activities a history scheduled, in order: what a replay test holds the recorded run to. */
+export function scheduledActivities(history: temporal.api.history.v1.IHistory): (string | null | undefined)[] {
+  return (history.events ?? []).flatMap((event) =>
+    event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : [],
+  );
+}

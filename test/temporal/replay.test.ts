@@ -4,7 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { runControl } from '../../worker/run-control.ts';
-import { loadHistory } from '../support/histories.ts';
+import { loadHistory, scheduledActivities } from '../support/histories.ts';
 import { harness, type TemporalHarness } from '../support/temporal.ts';
 
 const { History, EventType } = { History: temporal.api.history.v1.History, EventType: temporal.api.enums.v1.EventType };
@@ -20,9 +20,7 @@ describe('workflow code replays the histories of runs already in flight', () => 
   it('a control run recorded before planning and reconciling became local activities', async () => {
     // Recorded from the previous controlRun on the dev server (one source collected, one evidence gap, both checks).
     const history = History.decode(readFileSync(new URL('../fixtures/histories/control-run-before-local-activities.bin', import.meta.url)));
-    const activityTypes = history.events.flatMap((event) =>
-      event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : [],
-    );
+    const activityTypes = scheduledActivities(history);
     expect(activityTypes).toEqual(['planControlRun', 'collectEvidence', 'collectEvidence', 'evaluateControl', 'reconcileNonconformities', 'notify']);
     await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
   });
@@ -43,9 +41,7 @@ describe('workflow code replays the histories of runs already in flight', () => 
     // Recorded from the previous accessReviewCampaign on the dev server: every entry decided, the campaign closed,
     // then one revocation verified. Today's code completes the access-review occurrence at the close, behind a patch.
     const history = History.decode(readFileSync(new URL('../fixtures/histories/access-review-campaign-before-occurrence.bin', import.meta.url)));
-    const activityTypes = history.events.flatMap((event) =>
-      event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : [],
-    );
+    const activityTypes = scheduledActivities(history);
     expect(activityTypes).toEqual([
       'planAccessReview',
       'collectEvidence',
@@ -66,9 +62,7 @@ describe('workflow code replays the histories of runs already in flight', () => 
     // one revoked in two Updates; the campaign closed, completed the access-review occurrence, then verified the
     // revocation five times without seeing it take effect and left it to the register as a nonconformity.
     const history = loadHistory(new URL('../fixtures/histories/access-review-campaign-completes-occurrence.json', import.meta.url));
-    const activityTypes = history.events.flatMap((event) =>
-      event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : [],
-    );
+    const activityTypes = scheduledActivities(history);
     const verification = ['planRevocationCheck', 'collectEvidence', 'verifyRevocations'];
     expect(activityTypes).toEqual([
       'planAccessReview',
@@ -93,9 +87,7 @@ describe('workflow code replays the histories of runs already in flight', () => 
     // Recorded on the time-skipping server (JSON): a monthly restore test opened, reassigned by Update, reminded on
     // its ladder, missed at due + grace (one nonconformity), then completed late by Update with a stored report.
     const history = loadHistory(new URL('../fixtures/histories/maintenance-activity-reassigned-missed-late.json', import.meta.url));
-    const activityTypes = history.events.flatMap((event) =>
-      event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : [],
-    );
+    const activityTypes = scheduledActivities(history);
     expect(activityTypes).toEqual([
       'openActivityOccurrence',
       'notifyActivityOwner',
@@ -114,9 +106,7 @@ describe('workflow code replays the histories of runs already in flight', () => 
     // Recorded on the dev server (JSON) before the step existed: the register collected, evaluated, reconciled, notified.
     // Today's code asks the calendar to complete the risk-assessment-review occurrence after reconciling, behind a patch.
     const history = loadHistory(new URL('../fixtures/histories/control-run-before-risk-review.json', import.meta.url));
-    const activityTypes = history.events.flatMap((event) =>
-      event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : [],
-    );
+    const activityTypes = scheduledActivities(history);
     expect(activityTypes).toEqual(['collectEvidence', 'evaluateControl', 'notify']);
     expect(history.events.at(-1)?.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
     await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history);
@@ -126,9 +116,7 @@ describe('workflow code replays the histories of runs already in flight', () => 
     // Recorded on the dev server (JSON) with the step left out of the workflow code but today's planControlRun: the plan
     // names the risk register, yet the run went on to notify. Only the patch marker tells a replay the step never ran.
     const history = loadHistory(new URL('../fixtures/histories/control-run-before-risk-review-planned-by-newer-worker.json', import.meta.url));
-    const activityTypes = history.events.flatMap((event) =>
-      event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : [],
-    );
+    const activityTypes = scheduledActivities(history);
     expect(activityTypes).toEqual(['collectEvidence', 'evaluateControl', 'notify']);
     const payloads = history.events.flatMap((event) =>
       Object.values(event.markerRecordedEventAttributes?.details ?? {}).flatMap((details) => details.payloads ?? []),
@@ -157,9 +145,7 @@ describe('workflow code replays the histories of runs already in flight', () => 
     const summary = await worker.runUntil(runControl(client, runtime.config, controlId, new Date('2026-11-25T00:00:00Z')));
     expect(summary.nonconformities.opened).toHaveLength(4);
     const history = await client.workflow.getHandle(summary.runId).fetchHistory();
-    const activityTypes = history.events!.flatMap((event) =>
-      event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : [],
-    );
+    const activityTypes = scheduledActivities(history);
     expect(activityTypes).toEqual(['collectEvidence', 'evaluateControl', 'notify']);
     // The patch marker, then one marker per local activity.
     expect(history.events!.filter((event) => event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED)).toHaveLength(3);
