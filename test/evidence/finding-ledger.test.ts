@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FindingLedger } from '../../evidence/finding-ledger.ts';
+import { FINDING_LEDGER_SCHEMA, FindingLedger } from '../../evidence/finding-ledger.ts';
 import { Finding, Scan } from '../../core/records.ts';
 import { BACKENDS, closeTestCatalogs, testCatalog } from '../support/catalogs.ts';
 
@@ -76,6 +76,45 @@ describe.each(BACKENDS)('finding ledger (%s)', (backend) => {
     expect((await ledger.get(subject))?.controls).toEqual(['all-assets', 'internet-facing']);
     await ledger.observe([scan('trivy', 5)], 'all-assets');
     expect((await ledger.remediations()).map((entry) => entry.controls)).toEqual([['all-assets', 'internet-facing']]);
+  });
+
+  it('a scan closes every unreported open finding of its asset across many pages, in whatever order they were first seen', async () => {
+    const ledger = new FindingLedger(await testCatalog(backend));
+    // 2,500 open findings (pages of 1,000), first seen in an order unrelated to their subjects.
+    const locations = Array.from({ length: 2500 }, (_, index) => `pkg-${(index * 7919) % 2500}@1`);
+    for (let from = 0; from < locations.length; from += 700) {
+      await ledger.fold(locations.slice(from, from + 700).map((location) => finding('trivy', 0, { location })));
+    }
+    // The next scan still reports every third one; the rest are fixed by it, page boundaries or not.
+    const stillReported = locations.filter((_, index) => index % 3 === 0);
+    await ledger.observe([...stillReported.map((location) => finding('trivy', 9, { location })), scan('trivy', 9)]);
+    const fixed = (await ledger.list({ open: false })).map((entry) => entry.location).sort();
+    const open = (await ledger.list({ open: true })).map((entry) => entry.location).sort();
+    expect(open).toEqual([...stillReported].sort());
+    expect(fixed).toEqual(locations.filter((_, index) => index % 3 !== 0).sort());
+    expect(await ledger.remediations()).toHaveLength(fixed.length);
+  });
+
+  it('a ledger paged by subject before the rowid index keeps its rows and closes them as before', async () => {
+    const catalog = await testCatalog(backend);
+    await catalog.migrateModule(FINDING_LEDGER_SCHEMA.module, FINDING_LEDGER_SCHEMA.migrations.slice(0, 3));
+    for (const location of ['pkg-b@1', 'pkg-a@1', 'pkg-c@1']) {
+      await catalog.run(
+        `INSERT INTO finding_ledger (subject, asset, vulnerability, location, severity, first_seen_at, last_seen_at, fixed_at, scanners, episodes, controls)
+         VALUES (?, 'registry/api:1', 'CVE-2024-6387', ?, 'high', ?, ?, NULL, '["trivy"]', 1, '[]')`,
+        `registry/api:1|CVE-2024-6387|${location}`,
+        location,
+        day(0),
+        day(0),
+      );
+    }
+    const ledger = new FindingLedger(catalog);
+    await ledger.observe([finding('trivy', 4, { location: 'pkg-a@1' }), scan('trivy', 4)]);
+    expect((await ledger.list({ open: true })).map((entry) => entry.location)).toEqual(['pkg-a@1']);
+    expect((await ledger.list({ open: false })).map((entry) => [entry.location, entry.fixedAt])).toEqual([
+      ['pkg-b@1', day(4)],
+      ['pkg-c@1', day(4)],
+    ]);
   });
 
   it('adds the controls column to a ledger written before it, keeping every row', async () => {
