@@ -123,8 +123,7 @@ class SnapshotReader {
 
   /** The snapshot as the store holds it, before any state is applied. */
   raw(sourceName: string): SnapshotStream {
-    const records = () => this.store.records(this.evidenceIdOf(sourceName));
-    return { sourceName, read: () => inBatches(records()) };
+    return { sourceName, read: () => this.store.recordBatches(this.evidenceIdOf(sourceName), READ_BATCH) };
   }
 
   async *read(sourceName: string): AsyncGenerator<readonly EvidenceRecord[]> {
@@ -134,18 +133,6 @@ class SnapshotReader {
       yield batch;
     }
   }
-}
-
-async function* inBatches(records: AsyncIterable<EvidenceRecord>): AsyncGenerator<readonly EvidenceRecord[]> {
-  let batch: EvidenceRecord[] = [];
-  for await (const record of records) {
-    batch.push(record);
-    if (batch.length >= READ_BATCH) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
 }
 
 /** Loads every kind of state the checks to run declare, over the sources of the checks that declare it. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { createZstdDecompress } from 'node:zlib';
 import type { EvidenceRef } from '../core/contracts.ts';
@@ -273,18 +273,42 @@ export class EvidenceStore {
 
   /** Streams the records of one snapshot, validating each line against the record schemas. */
   async *records(id: string): AsyncGenerator<EvidenceRecord> {
+    for await (const batch of this.recordBatches(id)) yield* batch;
+  }
+
+  /**
+   * The records of one snapshot in batches of about `size`, each line validated against the record schemas. Lines are
+   * split by hand over the decompressed chunks: a line event and an await per record (readline and a generator per
+   * record) were a tenth of evaluating a 1.46M-finding snapshot.
+   */
+  async *recordBatches(id: string, size = 2000): AsyncGenerator<EvidenceRecord[]> {
     const row = await this.get(id);
     if (!row) throw new Error(`evidence ${id}: not in the catalog`);
     if (row.kinds.includes(FILE_KIND)) throw new Error(`evidence ${id} is a file, not records: read it with fileContent`);
     const input = (await this.readBlob(row)).pipe(createZstdDecompress());
+    const decoder = new StringDecoder('utf8');
     let line = 0;
-    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+    let partial = '';
+    let batch: EvidenceRecord[] = [];
+    const parse = (text: string) => {
       line++;
-      if (text === '') continue;
+      if (text === '') return;
       const parsed = EvidenceRecord.safeParse(JSON.parse(text));
       if (!parsed.success) throw new Error(`evidence ${id}: line ${line}: ${parsed.error.issues[0]?.message ?? 'not a record'}`);
-      yield parsed.data;
+      batch.push(parsed.data);
+    };
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      const text = partial + decoder.write(chunk);
+      let start = 0;
+      for (let end = text.indexOf('\n'); end !== -1; start = end + 1, end = text.indexOf('\n', start)) parse(text.slice(start, end));
+      partial = text.slice(start);
+      if (batch.length >= size) {
+        yield batch;
+        batch = [];
+      }
     }
+    parse(partial + decoder.end());
+    if (batch.length > 0) yield batch;
   }
 
   ref(row: EvidenceRow): EvidenceRef {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { zstdCompressSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../../core/records.ts';
 import { EvidenceStore, StagedSnapshot, type Checkpoint } from '../../evidence/store.ts';
@@ -20,6 +21,9 @@ afterEach(async () => {
   await closeTestCatalogs();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** The number in a generated id, to vary each record's length. */
+const serialOf = (id: string) => Number(id.replace(/\D/g, ''));
 
 async function snapshot(runId: string, ids: string[], sourceName = 'scans') {
   const staged = await store.stage(runId, sourceName);
@@ -44,6 +48,32 @@ describe.each(BACKENDS)('evidence store (%s)', (backend) => {
     const second = await snapshot('run-2', ['CVE-3']);
     expect(second.prevHash).toBe(row.rowHash);
     expect((await store.verify()).ok).toBe(true);
+  });
+
+  it('reads a snapshot back in batches, characters split across decompressed chunks intact, and names the line that is not a record', async () => {
+    // Multi-byte titles over ~3 MB of NDJSON: many decompressed chunks, some ending inside a character.
+    const ids = Array.from({ length: 6000 }, (_, i) => `CVE-${i}`);
+    const staged = await store.stage('run-utf8', 'scans');
+    for (const id of ids) await staged.append({ ...scanFinding(id), title: `Überlauf 漢字 🙂 ${id} ${'é'.repeat(serialOf(id) % 200)}` });
+    const row = await store.commit(staged, scanSnapshotMeta('run-utf8'));
+    const sizes: number[] = [];
+    const titles: string[] = [];
+    for await (const batch of store.recordBatches(row.id, 1000)) {
+      sizes.push(batch.length);
+      for (const record of batch) titles.push((record as Finding).title);
+    }
+    expect(titles).toEqual(ids.map((id) => `Überlauf 漢字 🙂 ${id} ${'é'.repeat(serialOf(id) % 200)}`));
+    expect(sizes.slice(0, -1).every((size) => size >= 1000)).toBe(true);
+    expect(Math.max(...sizes)).toBeLessThan(2000);
+
+    const file = store.blobPath(row.uri);
+    chmodSync(file, 0o644);
+    const lines = [JSON.stringify(scanFinding('CVE-A')), JSON.stringify({ kind: 'finding', id: 'CVE-B' }), JSON.stringify(scanFinding('CVE-C'))];
+    writeFileSync(file, zstdCompressSync(`${lines.join('\n')}\n`));
+    const read = async () => {
+      for await (const batch of store.recordBatches(row.id)) void batch;
+    };
+    await expect(read()).rejects.toThrow(new RegExp(`^evidence ${row.id}: line 2: `));
   });
 
   it('stores identical content once and commits a run and source once', async () => {
