@@ -11,7 +11,7 @@ import { EvidenceStore } from '../../evidence/store.ts';
 import { rowHash, type EvidenceRow } from '../../evidence/evidence-row.ts';
 import type { SqliteCatalog } from '../../evidence/catalog.ts';
 import { describePostgresUrl } from '../../evidence/catalog-postgres.ts';
-import { closeTestCatalogs, testStore, type Backend } from '../support/catalogs.ts';
+import { BACKENDS, closeTestCatalogs, testStore } from '../support/catalogs.ts';
 
 const run = promisify(execFile);
 const OCTOBER = { from: '2026-10-01T00:00:00.000Z', to: '2026-11-01T00:00:00.000Z' };
@@ -338,7 +338,7 @@ describe("auditor's evidence bundle", () => {
   });
 });
 
-describe.each<Backend>(['sqlite', 'postgres'])('a bundle checked against the live catalog on %s', { tags: ['postgres'] }, (backend) => {
+describe.each(BACKENDS)('a bundle checked against the live catalog on %s', (backend) => {
   let live: Awaited<ReturnType<typeof testStore>>;
   let anchor: { dataDir: string; url?: string };
   let out: string;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -101,6 +102,34 @@ describe('isms evidence export, checkpoint and verify --bundle', () => {
     expect(unsigned.stdout).toContain('not signed (no export.signingKey in the config)');
     const again = await run(['--config', 'unsigned.yaml', 'evidence', 'export', '--from', '2026-10-01', '--to', '2026-11-01', '--out', 'bundle-unsigned']);
     expect(again).toMatchObject({ code: 2, stderr: 'bundle folder bundle-unsigned is not empty: a bundle is written to a new or empty folder\n' });
+  });
+});
+
+describe('isms evidence verify --bundle --against-catalog without its catalog', () => {
+  it('exits 3 naming host and database of an unreachable catalog, never its password', async () => {
+    const exported = await run([
+      '--config',
+      'unsigned.yaml',
+      'evidence',
+      'export',
+      '--from',
+      '2026-10-01',
+      '--to',
+      '2026-11-01',
+      '--out',
+      'bundle-unreachable',
+    ]);
+    expect(exported.code).toBe(0);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    const result = await run(['--config', 'unsigned.yaml', 'evidence', 'verify', '--bundle', 'bundle-unreachable', '--against-catalog'], {
+      ISMS_CATALOG_URL: `postgres://isms:catalog-secret-7f3a@127.0.0.1:${port}/isms`,
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`catalog PostgreSQL database "isms" on 127.0.0.1:${port} is unreachable`);
+    expect(result.stderr).not.toContain('catalog-secret-7f3a');
   });
 });
 
