@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { PostgresCatalog } from '../../evidence/catalog-postgres.ts';
 import { Register } from '../../evidence/register.ts';
-import { DASHBOARD_ROLE } from '../../evidence/views.ts';
+import { DASHBOARD_ROLE, DASHBOARD_VIEWS, ensureViews } from '../../evidence/views.ts';
 import { EvidenceStore } from '../../evidence/store.ts';
 import { rowHash } from '../../evidence/evidence-row.ts';
 import { BACKENDS, closeTestCatalogs, testStore } from '../support/catalogs.ts';
@@ -206,6 +206,27 @@ describe('the dashboard role on PostgreSQL', { tags: ['postgres'] }, () => {
     } finally {
       await closeTestCatalogs();
       await as(superuser, 'postgres', (admin) => admin.query(`DROP ROLE ${reader}`));
+    }
+  });
+
+  it('grants the views once when several workers open the catalog at the same moment', async () => {
+    await as(superuser, 'postgres', (admin) =>
+      admin.query(`DO $$ BEGIN CREATE ROLE ${DASHBOARD_ROLE} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`),
+    );
+    const { store, url } = await testStore('postgres');
+    const workers = await Promise.all(Array.from({ length: 8 }, () => new PostgresCatalog(url!).open()));
+    try {
+      for (let round = 0; round < 20; round++) {
+        await store.catalog.run(`REVOKE SELECT ON ${DASHBOARD_VIEWS.join(', ')} FROM ${DASHBOARD_ROLE}`);
+        await Promise.all(workers.map((worker) => ensureViews(worker)));
+        const granted = await store.catalog.all<{ name: string }>(
+          "SELECT table_name AS name FROM information_schema.role_table_grants WHERE grantee = ? AND privilege_type = 'SELECT' ORDER BY table_name",
+          DASHBOARD_ROLE,
+        );
+        expect(granted.map(({ name }) => name)).toEqual([...DASHBOARD_VIEWS].sort());
+      }
+    } finally {
+      await Promise.all(workers.map((worker) => worker.close()));
     }
   });
 
