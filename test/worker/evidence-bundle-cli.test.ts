@@ -72,6 +72,9 @@ describe('isms evidence export, checkpoint and verify --bundle', () => {
     expect(verified.stdout).toContain('ok: 2 evidence snapshots verified; chain rows 1 to 3');
     expect(verified.stdout).toContain('anchored: checked against the checkpoint checkpoint.json');
     expect(verified.stdout).toContain('signature: valid');
+    const live = await run(['--config', 'unsigned.yaml', 'evidence', 'verify', '--bundle', 'bundle', '--against-catalog']);
+    expect(live).toMatchObject({ code: 0, stderr: '' });
+    expect(live.stdout).toContain(`anchored: checked against the catalog ${path.join(dir, 'data', 'catalog.sqlite')}`);
     const alone = await run(['evidence', 'verify', '--bundle', 'bundle']);
     expect(alone.code).toBe(0);
     expect(alone.stdout).toContain('not anchored: the bundle agrees with itself only');
