@@ -1,3 +1,4 @@
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { ConfigError } from '../core/errors.ts';
 import type { CatalogSession, SqliteCatalog, SqlValue } from './catalog.ts';
 import { CatalogUnavailableError, type PostgresCatalog } from './catalog-postgres.ts';
@@ -17,19 +18,22 @@ export class CatalogMigrationError extends Error {
 /** PostgreSQL takes at most 65,535 parameters per statement; batches stay well below it. */
 const MAX_PARAMETERS = 30_000;
 const MAX_BATCH_ROWS = 500;
+/** How long opening the source waits for a writer's checkpoint, as the catalog's own connections do. */
+const SOURCE_BUSY_TIMEOUT_MS = 10_000;
 
 /**
  * Copies the embedded catalog of a data folder into an empty PostgreSQL database: every table of the catalog and of
  * every module (schema_migrations excepted: the target's own migrations write it), referenced tables first, each
- * table's rows in insertion order, in one transaction so that a failure leaves the target without rows. The target is
- * first brought to the source's schema by opening a store on it; the journal and blobs stay where they are, so the
- * chain on the copy is the source's row for row.
+ * table's rows in insertion order, in one transaction so that a failure leaves the target without rows. The source is
+ * read in one snapshot (one consistent state, its chain whole) without blocking its writers: a worker still running on
+ * it goes on, and what it adds after the snapshot is not in the copy, as it would not be after any copy ends; hence
+ * "stop the workers first". The target is first brought to the source's schema by opening a store on it; the journal
+ * and blobs stay where they are, so the chain on the copy is the source's row for row.
  */
 export async function migrateCatalog(dataDir: string, source: SqliteCatalog, target: PostgresCatalog): Promise<TableCopy[]> {
   await refuseNonEmpty(target, target);
   await EvidenceStore.open(dataDir, { catalog: target });
-  // The source's write lock keeps a worker still running on it from adding rows the copy would miss.
-  return source.transaction(async (from) => {
+  return inReadSnapshot(source.file, async (from) => {
     const tables = await tablesInCopyOrder(from);
     return target.transaction(async (to) => {
       await refuseNonEmpty(to, target);
@@ -38,6 +42,29 @@ export async function migrateCatalog(dataDir: string, source: SqliteCatalog, tar
       return copied;
     });
   });
+}
+
+/**
+ * Runs `work` on its own read-only connection to the SQLite file in a deferred transaction: on a WAL database it sees
+ * the state of its first read until it ends, and holds no lock a writer waits on (a write transaction would hold every
+ * writer of the source for the whole copy, and fail them after their busy timeout).
+ */
+async function inReadSnapshot<T>(file: string, work: (session: CatalogSession) => Promise<T>): Promise<T> {
+  const db = new DatabaseSync(file, { readOnly: true, timeout: SOURCE_BUSY_TIMEOUT_MS });
+  const params = (values: readonly SqlValue[]) => values as SQLInputValue[];
+  const snapshot: CatalogSession = {
+    dialect: 'sqlite',
+    get: async <R>(sql: string, ...values: SqlValue[]) => db.prepare(sql).get(...params(values)) as R | undefined,
+    all: async <R>(sql: string, ...values: SqlValue[]) => db.prepare(sql).all(...params(values)) as R[],
+    run: () => Promise.reject(new Error('catalog migrate reads its source only')),
+  };
+  try {
+    db.exec('BEGIN');
+    return await work(snapshot);
+  } finally {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    db.close();
+  }
 }
 
 async function refuseNonEmpty(session: CatalogSession, target: PostgresCatalog): Promise<void> {

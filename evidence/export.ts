@@ -3,13 +3,16 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { DatabaseSync } from 'node:sqlite';
 import { createZstdDecompress } from 'node:zlib';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { formatPath } from '../core/zod-issues.ts';
 import type { Register } from './register.ts';
-import { EvidenceStore, type VerifyProblem } from './store.ts';
-import { rowHash, type EvidenceRow } from './evidence-row.ts';
+import type { EvidenceStore, VerifyProblem } from './store.ts';
+import { fromDb, rowHash, type DbRow, type EvidenceRow } from './evidence-row.ts';
+import { SQLITE_CATALOG_FILE } from './catalog-open.ts';
+import { PostgresCatalog } from './catalog-postgres.ts';
 
 const FORMAT = 'isms-evidence-bundle/2';
 const MANIFEST = 'manifest.json';
@@ -17,7 +20,8 @@ const SUMS = 'SHA256SUMS';
 const SIGNATURE = 'manifest.json.sig';
 const NONCONFORMITIES = 'nonconformities.json';
 const README = 'README.txt';
-const CATALOG_FILE = 'catalog.sqlite';
+/** How long a read of the embedded catalog waits for a writer's checkpoint to let it in. */
+const SQLITE_READ_TIMEOUT_MS = 10_000;
 /** The predecessor hash of the catalog's first row. */
 const GENESIS = '0'.repeat(64);
 
@@ -80,6 +84,15 @@ export const EvidenceCheckpoint = z.strictObject({
 });
 export type EvidenceCheckpoint = z.infer<typeof EvidenceCheckpoint>;
 
+/**
+ * A live catalog to check a bundle against, read and never written: the embedded SQLite file of `dataDir`, or the
+ * PostgreSQL database at `url` when given (the catalog a config uses).
+ */
+export interface CatalogAnchor {
+  dataDir: string;
+  url?: string;
+}
+
 export type SignatureAlgorithm = 'ed25519' | 'ecdsa-sha256';
 
 export interface BundleProblem {
@@ -95,8 +108,8 @@ export interface BundleReport {
   problems: BundleProblem[];
   /** The chain the bundle holds, from its first row's predecessor to the head at export. */
   chain: { from: number; to: number; head: ChainPoint | null } | null;
-  /** What the bundle was checked against besides itself. */
-  anchor: { kind: 'catalog' | 'checkpoint'; path: string } | null;
+  /** What the bundle was checked against besides itself: a catalog's file or database (never its password), or a checkpoint file. */
+  anchor: { kind: 'catalog' | 'checkpoint'; location: string } | null;
   signature: 'unsigned' | 'valid' | 'invalid' | 'not-checked';
 }
 
@@ -195,10 +208,10 @@ export async function exportBundle(
  * Checks a bundle: every file against SHA256SUMS, each snapshot's content hash, each row's hash, the chain from the
  * first row's predecessor through the period to the head at export, that no row outside the snapshots was collected in
  * the period, and the nonconformities' hash. With `publicKey` the manifest's signature; with `against` a data folder
- * (its live catalog) or a checkpoint file, that the bundle's chain is the catalog's. Never throws on a bad bundle: every
- * fault is a problem in the report.
+ * (its embedded catalog), a checkpoint file or a live catalog on either backend, that the bundle's chain is the
+ * catalog's. Never throws on a bad bundle: every fault is a problem in the report.
  */
-export async function verifyBundle(dir: string, options: { against?: string; publicKey?: KeyObject } = {}): Promise<BundleReport> {
+export async function verifyBundle(dir: string, options: { against?: string | CatalogAnchor; publicKey?: KeyObject } = {}): Promise<BundleReport> {
   const problems: BundleProblem[] = [];
   const failed = (problem: BundleProblem): BundleReport => ({
     ok: false,
@@ -241,10 +254,15 @@ export async function verifyBundle(dir: string, options: { against?: string; pub
   if (signature.problem) problems.push(signature.problem);
 
   let anchor: BundleReport['anchor'] = null;
-  if (options.against !== undefined) {
-    const kind = existsSync(options.against) && (await stat(options.against)).isDirectory() ? 'catalog' : 'checkpoint';
-    anchor = { kind, path: options.against };
-    problems.push(...(kind === 'catalog' ? await checkAgainstCatalog(manifest, options.against) : await checkAgainstCheckpoint(manifest, options.against)));
+  const against = options.against;
+  if (typeof against === 'string' && !(existsSync(against) && (await stat(against)).isDirectory())) {
+    anchor = { kind: 'checkpoint', location: against };
+    problems.push(...(await checkAgainstCheckpoint(manifest, against)));
+  } else if (against !== undefined) {
+    const catalog = typeof against === 'string' ? { dataDir: against } : against;
+    const live = await liveChain(catalog);
+    anchor = { kind: 'catalog', location: live.location };
+    problems.push(...('rows' in live ? checkAgainstCatalog(manifest, live.rows) : [live.problem]));
   }
 
   const whole = chainOf(manifest);
@@ -371,29 +389,76 @@ async function checkSignature(dir: string, publicKey: KeyObject | undefined): Pr
       };
 }
 
-/** The live catalog must hold the bundle's chain row for row, and no other row of the period. */
-async function checkAgainstCatalog(manifest: BundleManifest, dataDir: string): Promise<BundleProblem[]> {
-  if (!existsSync(path.join(dataDir, CATALOG_FILE)))
-    return [{ evidenceId: '(bundle)', problem: 'not-anchored', detail: `${dataDir} holds no ${CATALOG_FILE}: not a data folder` }];
-  const store = await EvidenceStore.open(dataDir);
-  try {
-    const live = (await store.list({ limit: Number.MAX_SAFE_INTEGER })).reverse();
-    const bySeq = new Map(live.map((row) => [row.seq, row]));
-    const problems: BundleProblem[] = [];
-    for (const row of chainOf(manifest)) {
-      const theirs = bySeq.get(row.seq);
-      if (!theirs) problems.push({ evidenceId: row.id, problem: 'anchor-mismatch', detail: `the catalog has no row ${row.seq}` });
-      else if (theirs.rowHash !== row.rowHash || theirs.id !== row.id)
-        problems.push({ evidenceId: row.id, problem: 'anchor-mismatch', detail: `row ${row.seq} differs from the catalog's row ${row.seq} (${theirs.id})` });
+/**
+ * Every row of a live catalog in chain order, read in one statement (one consistent state on both backends) and
+ * without writing: neither the embedded file nor the database is migrated, locked or created. A folder or database
+ * that holds no catalog is a problem, not an error: the bundle itself may still be sound.
+ */
+async function liveChain(anchor: CatalogAnchor): Promise<{ location: string } & ({ rows: DbRow[] } | { problem: BundleProblem })> {
+  const notAnchored = (location: string, detail: string) => ({ location, problem: { evidenceId: '(bundle)', problem: 'not-anchored' as const, detail } });
+  if (anchor.url !== undefined) {
+    const catalog = new PostgresCatalog(anchor.url, { maxConnections: 1 });
+    try {
+      const { present } = (await catalog.get<{ present: boolean }>("SELECT to_regclass('evidence') IS NOT NULL AS present"))!;
+      if (!present) return notAnchored(catalog.location, `${catalog.location} holds no evidence table: not an isms catalog`);
+      return { location: catalog.location, rows: await catalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq') };
+    } finally {
+      await catalog.close();
     }
-    const inBundle = new Set(manifest.rows.map((row) => row.seq));
-    for (const row of periodStretch(live, manifest.period.from, manifest.period.to).rows.filter((row) => !inBundle.has(row.seq))) {
-      problems.push({ evidenceId: row.id, problem: 'row-deleted', detail: `the catalog's row ${row.seq} belongs to the period but is not in the bundle` });
-    }
-    return problems;
-  } finally {
-    await store.close();
   }
+  const file = path.join(anchor.dataDir, SQLITE_CATALOG_FILE);
+  if (!existsSync(file))
+    return notAnchored(
+      file,
+      `${anchor.dataDir} holds no ${SQLITE_CATALOG_FILE}: not a data folder with an embedded catalog (a catalog on PostgreSQL is checked with --against-catalog)`,
+    );
+  const db = new DatabaseSync(file, { readOnly: true, timeout: SQLITE_READ_TIMEOUT_MS });
+  try {
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evidence'").get())
+      return notAnchored(file, `${file} holds no evidence table: not an isms catalog`);
+    return { location: file, rows: db.prepare('SELECT * FROM evidence ORDER BY seq').all() as DbRow[] };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The live catalog must hold the bundle's chain row for row, each row still matching its own hash (an edit in the
+ * catalog that left row_hash alone is caught too), and no other row of the period.
+ */
+function checkAgainstCatalog(manifest: BundleManifest, catalogRows: readonly DbRow[]): BundleProblem[] {
+  const problems: BundleProblem[] = [];
+  const live: EvidenceRow[] = [];
+  for (const stored of catalogRows) {
+    try {
+      live.push(fromDb(stored));
+    } catch {
+      problems.push({ evidenceId: stored.id, problem: 'anchor-mismatch', detail: `the catalog's row ${Number(stored.seq)} does not parse` });
+    }
+  }
+  const bySeq = new Map(live.map((row) => [row.seq, row]));
+  for (const row of chainOf(manifest)) {
+    const theirs = bySeq.get(row.seq);
+    if (!theirs) problems.push({ evidenceId: row.id, problem: 'anchor-mismatch', detail: `the catalog has no row ${row.seq}` });
+    else if (theirs.rowHash !== row.rowHash || theirs.id !== row.id)
+      problems.push({ evidenceId: row.id, problem: 'anchor-mismatch', detail: `row ${row.seq} differs from the catalog's row ${row.seq} (${theirs.id})` });
+    else if (rowHash(withoutHash(theirs)) !== theirs.rowHash)
+      problems.push({
+        evidenceId: row.id,
+        problem: 'anchor-mismatch',
+        detail: `the catalog's row ${row.seq} no longer matches its hash: it was edited in the catalog`,
+      });
+  }
+  const inBundle = new Set(manifest.rows.map((row) => row.seq));
+  for (const row of periodStretch(live, manifest.period.from, manifest.period.to).rows.filter((row) => !inBundle.has(row.seq))) {
+    problems.push({ evidenceId: row.id, problem: 'row-deleted', detail: `the catalog's row ${row.seq} belongs to the period but is not in the bundle` });
+  }
+  return problems;
+}
+
+function withoutHash(row: EvidenceRow): Omit<EvidenceRow, 'rowHash'> {
+  const { rowHash: _stored, ...fields } = row;
+  return fields;
 }
 
 /** A checkpoint vouches for the bundle when it names a row of the bundle's chain, with that row's hash. */
@@ -495,7 +560,7 @@ function bundleReadme(from: string, to: string, algorithm: SignatureAlgorithm | 
     'Check the files:            sha256sum -c SHA256SUMS',
     'Check one snapshot content: zstd -dc evidence/<id>.ndjson.zst | sha256sum   (equals rows[].sha256 in manifest.json)',
     ...signature,
-    'Check everything:           isms evidence verify --bundle <this folder> [--against <data folder> | <checkpoint.json>] [--public-key <PEM>]',
+    'Check everything:           isms evidence verify --bundle <this folder> [--against <data folder> | <checkpoint.json> | --against-catalog] [--public-key <PEM>]',
     '',
     'Each row of manifest.json carries the hash of the row before it (prevHash) and its own hash (rowHash). The rows',
     "run unbroken from chain.predecessor (the row before the period) through the period to chain.head, the catalog's",

@@ -67,6 +67,37 @@ const VIEWS: readonly Migration[] = [
        AND cr.evaluated_at = (SELECT MAX(latest.evaluated_at) FROM check_runs latest WHERE latest.control_id = cr.control_id AND latest.run_id NOT LIKE 'review:%');`,
 ];
 
+/** The views the dashboards read (v_leaver_clock is the leaver clock module's): all a dashboard role may select. */
+export const DASHBOARD_VIEWS: readonly string[] = ['v_control_status', 'v_evidence_coverage', 'v_open_nonconformities', 'v_leaver_clock'];
+
+/**
+ * The PostgreSQL group role that may read the dashboard views and nothing else. A fixed name rather than a config
+ * key: the grant is made wherever a catalog opens (worker or CLI) with no config at hand, no role name from outside
+ * reaches DDL, and who reads dashboards is chosen in PostgreSQL itself by membership (`GRANT isms_dashboard TO
+ * isms_reader`). A view runs with its owner's rights, so the role needs nothing on the tables beneath.
+ */
+export const DASHBOARD_ROLE = 'isms_dashboard';
+
 export async function ensureViews(catalog: Catalog): Promise<void> {
   await catalog.migrateModule('views', VIEWS);
+  if (catalog.dialect === 'postgres') await grantDashboardViews(catalog);
+}
+
+/**
+ * Grants SELECT on the dashboard views the dashboard role cannot read yet, when that role exists: at every open, since
+ * the role may be created after the views, and a migration that drops and recreates a view drops its grants. Only the
+ * views this login owns (through membership) are granted: another login opening the catalog leaves them to the owner.
+ * Under the catalog's write lock, because PostgreSQL refuses two GRANTs on one view at once (tuple concurrently updated).
+ */
+async function grantDashboardViews(catalog: Catalog): Promise<void> {
+  if (!(await catalog.get('SELECT 1 FROM pg_roles WHERE rolname = ?', DASHBOARD_ROLE))) return;
+  const ungranted = `SELECT c.relname AS name
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = current_schema() AND c.relkind = 'v' AND c.relname IN (${DASHBOARD_VIEWS.map(() => '?').join(', ')})
+       AND pg_has_role(c.relowner, 'MEMBER') AND NOT has_table_privilege(?, c.oid, 'SELECT')`;
+  if ((await catalog.all(ungranted, ...DASHBOARD_VIEWS, DASHBOARD_ROLE)).length === 0) return;
+  await catalog.transaction(async (tx) => {
+    const views = (await tx.all<{ name: string }>(ungranted, ...DASHBOARD_VIEWS, DASHBOARD_ROLE)).map(({ name }) => `"${name}"`);
+    if (views.length > 0) await tx.run(`GRANT SELECT ON ${views.join(', ')} TO ${DASHBOARD_ROLE}`);
+  });
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,9 @@ import { checkpointOf, exportBundle, verifyBundle, type BundleManifest } from '.
 import { Register } from '../../evidence/register.ts';
 import { EvidenceStore } from '../../evidence/store.ts';
 import { rowHash, type EvidenceRow } from '../../evidence/evidence-row.ts';
+import type { SqliteCatalog } from '../../evidence/catalog.ts';
+import { describePostgresUrl } from '../../evidence/catalog-postgres.ts';
+import { BACKENDS, closeTestCatalogs, testStore } from '../support/catalogs.ts';
 
 const run = promisify(execFile);
 const OCTOBER = { from: '2026-10-01T00:00:00.000Z', to: '2026-11-01T00:00:00.000Z' };
@@ -22,22 +25,7 @@ beforeEach(async () => {
   dataDir = path.join(dir, 'data');
   store = await EvidenceStore.open(dataDir);
   register = new Register(store.catalog);
-  // Rows 1 to 4: one before October, two in it, one after.
-  for (const [index, at] of ['2026-09-30T06:00:00.000Z', '2026-10-01T06:00:00.000Z', '2026-10-15T06:00:00.000Z', '2026-11-02T06:00:00.000Z'].entries()) {
-    const staged = await store.stage(`run-${index}`, 'scans');
-    await staged.append({ kind: 'scan', source: 'scans', scanner: 'trivy', asset: `api-${index}`, scannedAt: at, origin: 'f', findingCount: 0 });
-    await store.commit(staged, {
-      runId: `run-${index}`,
-      controlId: 'vuln',
-      sourceName: 'scans',
-      connector: 'scanner-files',
-      connectorVersion: '1',
-      kinds: ['scan'],
-      collectedAt: at,
-      provenance: {},
-      warnings: [],
-    });
-  }
+  await commitSnapshots(store);
   const checkRun = await register.saveCheckRun({ runId: 'run-2', controlId: 'vuln', evaluatedAt: '2026-10-15T06:00:00.000Z', status: 'fail', results: [] }, [
     {
       checkId: 'vulnerability-sla',
@@ -59,6 +47,25 @@ beforeEach(async () => {
     collectedSources: ['scans'],
   });
 });
+/** Rows 1 to 4: one before October, two in it, one after. */
+async function commitSnapshots(into: EvidenceStore): Promise<void> {
+  for (const [index, at] of ['2026-09-30T06:00:00.000Z', '2026-10-01T06:00:00.000Z', '2026-10-15T06:00:00.000Z', '2026-11-02T06:00:00.000Z'].entries()) {
+    const staged = await into.stage(`run-${index}`, 'scans');
+    await staged.append({ kind: 'scan', source: 'scans', scanner: 'trivy', asset: `api-${index}`, scannedAt: at, origin: 'f', findingCount: 0 });
+    await into.commit(staged, {
+      runId: `run-${index}`,
+      controlId: 'vuln',
+      sourceName: 'scans',
+      connector: 'scanner-files',
+      connectorVersion: '1',
+      kinds: ['scan'],
+      collectedAt: at,
+      provenance: {},
+      warnings: [],
+    });
+  }
+}
+
 afterEach(async () => {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
@@ -206,6 +213,24 @@ describe("auditor's evidence bundle", () => {
     ]);
   });
 
+  it("reads a data folder's catalog without writing to the folder or the file", async () => {
+    const out = await exported();
+    await (store.catalog as SqliteCatalog).exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    const copy = path.join(dir, 'copied-data');
+    mkdirSync(copy);
+    copyFileSync(path.join(dataDir, 'catalog.sqlite'), path.join(copy, 'catalog.sqlite'));
+    const hashOf = () =>
+      createHash('sha256')
+        .update(readFileSync(path.join(copy, 'catalog.sqlite')))
+        .digest('hex');
+    const before = hashOf();
+    expect(await verifyBundle(out, { against: copy })).toMatchObject({ ok: true, anchor: { kind: 'catalog' } });
+    // SQLite's own shared-memory index and an empty log are all a reader leaves beside the file.
+    expect(readdirSync(copy).filter((name) => !/^catalog\.sqlite-(shm|wal)$/.test(name))).toEqual(['catalog.sqlite']);
+    expect(existsSync(path.join(copy, 'catalog.sqlite-wal')) ? statSync(path.join(copy, 'catalog.sqlite-wal')).size : 0).toBe(0);
+    expect(hashOf()).toBe(before);
+  });
+
   it('fails a re-hashed edit of a row against the live catalog and the checkpoint', async () => {
     const checkpoint = await writeCheckpoint();
     const out = await exported();
@@ -310,5 +335,58 @@ describe("auditor's evidence bundle", () => {
       await expect(exportBundle(store, register, { ...OCTOBER, out, signingKey: privateKey })).rejects.toThrow('a rsa key cannot sign bundles');
       expect(existsSync(out)).toBe(false);
     });
+  });
+});
+
+describe.each(BACKENDS)('a bundle checked against the live catalog on %s', (backend) => {
+  let live: Awaited<ReturnType<typeof testStore>>;
+  let anchor: { dataDir: string; url?: string };
+  let out: string;
+  beforeEach(async () => {
+    live = await testStore(backend);
+    anchor = { dataDir: path.join(live.dir, 'data'), url: live.url };
+    await commitSnapshots(live.store);
+    out = path.join(live.dir, 'bundle');
+    await exportBundle(live.store, new Register(live.store.catalog), { ...OCTOBER, out });
+  });
+  afterEach(closeTestCatalogs);
+
+  const rowsAtExport = () => [manifestOf(out).chain.predecessor!, ...manifestOf(out).rows, ...manifestOf(out).chain.following];
+
+  it('verifies against the catalog it was exported from, named without its password', async () => {
+    const location = live.url ? describePostgresUrl(live.url) : path.join(anchor.dataDir, 'catalog.sqlite');
+    expect(await verifyBundle(out, { against: anchor })).toMatchObject({ ok: true, checked: 2, problems: [], anchor: { kind: 'catalog', location } });
+  });
+
+  it('names the evidence of a catalog row edited after export, whether or not its hash was rewritten', async () => {
+    const [, first, second] = rowsAtExport();
+    // An edit that left row_hash alone, and one re-hashed as someone with write access to the catalog would.
+    await live.store.catalog.run(`UPDATE evidence SET warnings = '["edited"]' WHERE seq = ?`, first!.seq);
+    const rehashed = { ...second!, recordCount: 0 };
+    const { rowHash: _stale, ...fields } = rehashed;
+    await live.store.catalog.run('UPDATE evidence SET record_count = 0, row_hash = ? WHERE seq = ?', rowHash(fields), second!.seq);
+
+    const report = await verifyBundle(out, { against: anchor });
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([
+      expect.objectContaining({
+        evidenceId: first!.id,
+        problem: 'anchor-mismatch',
+        detail: `the catalog's row ${first!.seq} no longer matches its hash: it was edited in the catalog`,
+      }),
+      expect.objectContaining({
+        evidenceId: second!.id,
+        problem: 'anchor-mismatch',
+        detail: `row ${second!.seq} differs from the catalog's row ${second!.seq} (${second!.id})`,
+      }),
+    ]);
+  });
+
+  it('names the evidence of a catalog row deleted after export', async () => {
+    const following = rowsAtExport().at(-1)!;
+    await live.store.catalog.run('DELETE FROM evidence WHERE seq = ?', following.seq);
+    expect((await verifyBundle(out, { against: anchor })).problems).toEqual([
+      { evidenceId: following.id, problem: 'anchor-mismatch', detail: `the catalog has no row ${following.seq}` },
+    ]);
   });
 });

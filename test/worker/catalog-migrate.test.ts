@@ -3,8 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteCatalog, type Catalog } from '../../evidence/catalog.ts';
+import { migrateCatalog } from '../../evidence/catalog-migrate.ts';
+import { fromDb, rowHash, type DbRow } from '../../evidence/evidence-row.ts';
 import { PostgresCatalog } from '../../evidence/catalog-postgres.ts';
 import { EvidenceStore } from '../../evidence/store.ts';
 import { seed, viewContents, VIEWS } from '../support/catalog-history.ts';
@@ -189,5 +192,76 @@ describe('isms catalog migrate', () => {
     expect(already.code).toBe(2);
     expect(already.stderr).toContain('already PostgreSQL');
     expect(await postgresTablesWithRows(url)).toEqual([]);
+  });
+
+  it('reads the source in one snapshot without blocking its writers: a worker commits during the copy, the copy is the state before, its chain whole', async () => {
+    await seededSource();
+    const tables = await sourceTables();
+    const before = await EvidenceStore.open(dataDir);
+    const expectedCounts = await rowsPerTable(before.catalog, tables);
+    const expectedEvidence = await before.catalog.all('SELECT * FROM evidence ORDER BY seq');
+    await before.close();
+    const url = await target();
+    // The target's schema first, so that a session of the test can hold the copy at its first insert into evidence.
+    await (await EvidenceStore.open(mkdtempSync(path.join(dir, 'schema-')), { catalog: await new PostgresCatalog(url).open() })).close();
+    const blocker = new pg.Client(url);
+    await blocker.connect();
+    const source = new SqliteCatalog(path.join(dataDir, 'catalog.sqlite'));
+    const targetCatalog = new PostgresCatalog(url);
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE evidence IN SHARE MODE');
+      let copied = false;
+      const migration = migrateCatalog(dataDir, source, targetCatalog).finally(() => (copied = true));
+      for (let waiting = false; !waiting;) {
+        waiting = (await blocker.query("SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'evidence'::regclass")).rowCount! > 0;
+        if (!waiting && copied) {
+          await migration;
+          throw new Error('the copy ended without waiting for the lock on evidence');
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+
+      // A worker still running on the source commits a snapshot while the copy is under way.
+      const worker = await EvidenceStore.open(dataDir);
+      const started = Date.now();
+      try {
+        const staged = await worker.stage('run-during-copy', 'scans');
+        await staged.append({ kind: 'scan', source: 'scans', scanner: 'trivy', asset: 'api', scannedAt: '2027-01-02T00:00:00Z', origin: 'f', findingCount: 0 });
+        const row = await worker.commit(staged, {
+          runId: 'run-during-copy',
+          controlId: 'vuln',
+          sourceName: 'scans',
+          connector: 'scanner-files',
+          connectorVersion: '1',
+          kinds: ['scan'],
+          collectedAt: '2027-01-02T06:00:00.000Z',
+          provenance: {},
+          warnings: [],
+        });
+        expect(row.seq).toBe(expectedEvidence.length + 1);
+      } finally {
+        await worker.close();
+      }
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(copied).toBe(false);
+
+      await blocker.query('COMMIT');
+      await migration;
+      const copy = await rowsPerTable(targetCatalog, tables);
+      expect(copy).toEqual(expectedCounts);
+      const evidence = await targetCatalog.all<Record<string, unknown>>('SELECT * FROM evidence ORDER BY seq');
+      expect(evidence).toEqual(expectedEvidence);
+      const rows = (await targetCatalog.all<DbRow>('SELECT * FROM evidence ORDER BY seq')).map(fromDb);
+      rows.forEach((row, index) => {
+        const { rowHash: stored, ...fields } = row;
+        expect(rowHash(fields), `row ${row.seq}`).toBe(stored);
+        expect(row.prevHash, `row ${row.seq}`).toBe(index === 0 ? '0'.repeat(64) : rows[index - 1]!.rowHash);
+      });
+    } finally {
+      await blocker.end();
+      await source.close();
+      await targetCatalog.close();
+    }
   });
 });

@@ -7,6 +7,7 @@ import { msToNumber } from '@temporalio/common/lib/time.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '../../config/load.ts';
+import { DASHBOARD_ROLE, DASHBOARD_VIEWS } from '../../evidence/views.ts';
 import { defaultRegistries } from '../../worker/runtime.ts';
 import { runIsms } from '../support/cli.ts';
 import { parseDockerfile, dockerIgnores, type DockerStage } from '../support/dockerfile.ts';
@@ -192,6 +193,12 @@ describe('Grafana provisioning', () => {
     const catalogDb = [compose.services['catalog-db']!.command].flat().join('\n');
     expect(catalogDb).toContain(`\\set reader_password \`cat /run/secrets/${secret}\``);
     expect(catalogDb).toContain('ALTER ROLE isms_reader SET default_transaction_read_only = on;');
+    // Least privilege: the reader is a member of the role the workers grant the dashboard views to, and of no table's
+    // reader (test/evidence/views.test.ts runs this job against PostgreSQL).
+    expect(catalogDb).toContain(`SELECT 'GRANT ${DASHBOARD_ROLE} TO isms_reader'`);
+    expect(catalogDb).not.toMatch(/GRANT SELECT ON (ALL )?TABLES/);
+    const viewsRead = new Set(dashboardPanelQueries().flatMap(({ sql }) => [...sql.matchAll(/\b(?:FROM|JOIN)\s+(\w+)/gi)].map((match) => match[1]!)));
+    expect([...viewsRead].filter((relation) => !DASHBOARD_VIEWS.includes(relation))).toEqual([]);
 
     const providers = (parse(read('grafana/provisioning/dashboards/isms.yaml')) as { providers: { options: { path: string } }[] }).providers;
     const dashboards = mounts.find((mount) => mount.target === providers[0]!.options.path);

@@ -2,9 +2,10 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
-import type { LoadedConfig } from '../../config/load.ts';
+import { loadConfig, type LoadedConfig } from '../../config/load.ts';
 import { describeSecretRef, resolveSecret } from '../../core/secrets.ts';
-import { checkpointOf, exportBundle, signatureAlgorithmOf, verifyBundle, type BundleReport } from '../../evidence/export.ts';
+import { checkpointOf, exportBundle, signatureAlgorithmOf, verifyBundle, type BundleReport, type CatalogAnchor } from '../../evidence/export.ts';
+import { catalogUrl, defaultRegistries } from '../runtime.ts';
 import { EXIT, table, type CliContext } from './context.ts';
 
 /** `isms evidence export` and `isms evidence checkpoint`: the auditor's bundle and the chain head that anchors it. */
@@ -33,7 +34,7 @@ export function registerBundleCommands(context: CliContext, evidence: Command): 
           [
             `wrote ${result.rows} evidence snapshots to ${result.dir}; ${head}`,
             result.signature ? `manifest.json signed (${result.signature}): manifest.json.sig` : 'not signed (no export.signingKey in the config)',
-            `check with: sha256sum -c SHA256SUMS, or isms evidence verify --bundle ${result.dir} --against <data folder or checkpoint>`,
+            `check with: sha256sum -c SHA256SUMS, or isms evidence verify --bundle ${result.dir} --against-catalog (or --against <checkpoint>)`,
           ].join('\n'),
         );
       });
@@ -57,9 +58,21 @@ export function registerBundleCommands(context: CliContext, evidence: Command): 
 }
 
 /** `isms evidence verify --bundle DIR`: prints the report and sets the exit code. */
-export async function verifyBundleCommand(context: CliContext, dir: string, options: { against?: string; publicKey?: string; json?: boolean }): Promise<void> {
+export async function verifyBundleCommand(
+  context: CliContext,
+  dir: string,
+  options: { against?: string; againstCatalog?: boolean; publicKey?: string; json?: boolean },
+): Promise<void> {
+  if (options.against !== undefined && options.againstCatalog)
+    throw new ConfigError('--against and --against-catalog each name what the bundle is checked against: give one of them');
+  // The value is not repeated: a URL on the command line may carry a password, already in shell history and ps.
+  if (options.against !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(options.against))
+    throw new ConfigError(
+      '--against takes a data folder or a checkpoint file, not a URL: a database URL on the command line exposes its password (shell history, ps); set catalog.url (a secret reference) or ISMS_CATALOG_URL and give --against-catalog',
+    );
   const publicKey = options.publicKey ? await publicKeyFrom(options.publicKey) : undefined;
-  const report = await verifyBundle(dir, { against: options.against, publicKey });
+  const against = options.againstCatalog ? await configuredCatalog(context) : options.against;
+  const report = await verifyBundle(dir, { against, publicKey });
   context.print(options.json ? report : describeBundleReport(report));
   if (!report.ok) process.exitCode = EXIT.findings;
 }
@@ -69,8 +82,8 @@ export function describeBundleReport(report: BundleReport): string {
     ? `; chain rows ${report.chain.from} to ${report.chain.to}${report.chain.head ? `, head at export row ${report.chain.head.seq} (${report.chain.head.rowHash})` : ''}`
     : '';
   const anchor = report.anchor
-    ? `anchored: checked against the ${report.anchor.kind === 'catalog' ? 'catalog in' : 'checkpoint'} ${report.anchor.path}`
-    : 'not anchored: the bundle agrees with itself only; give --against <data folder> or a published checkpoint file';
+    ? `anchored: checked against the ${report.anchor.kind} ${report.anchor.location}`
+    : 'not anchored: the bundle agrees with itself only; give --against-catalog, --against <data folder> or --against <published checkpoint file>';
   const signature = {
     unsigned: 'signature: none',
     valid: 'signature: valid for the given key',
@@ -79,6 +92,12 @@ export function describeBundleReport(report: BundleReport): string {
   }[report.signature];
   if (report.ok) return [`ok: ${report.checked} evidence snapshots verified${chain}`, anchor, signature].join('\n');
   return `FAILED: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${report.checked} rows\n${table(report.problems, ['evidenceId', 'problem', 'detail'])}`;
+}
+
+/** The catalog the config uses, on whichever backend: its URL comes from the configured secret, never from the command line. */
+async function configuredCatalog(context: CliContext): Promise<CatalogAnchor> {
+  const config = await loadConfig(context.configFile(), defaultRegistries);
+  return { dataDir: config.dataDir, url: await catalogUrl(config) };
 }
 
 /** The configured bundle signing key; a key that is missing, not PEM or of another type is a config error naming where it came from. */

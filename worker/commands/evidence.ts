@@ -45,10 +45,11 @@ export function registerEvidenceCommands(context: CliContext): void {
       'check every blob against its hash, the catalog against its hash chain and journal, and the staging folder for files no run in flight will finish (exit 1 on any problem)',
     )
     .option('--bundle <dir>', 'verify an exported auditor bundle instead of the store')
-    .option('--against <path>', 'with --bundle: a data folder (its live catalog) or a checkpoint file the bundle must agree with')
+    .option('--against <path>', 'with --bundle: a data folder (its embedded catalog) or a checkpoint file the bundle must agree with')
+    .option('--against-catalog', 'with --bundle: the live catalog this config uses (SQLite or PostgreSQL), read only, the bundle must agree with')
     .option('--public-key <pem>', 'with --bundle: check manifest.json.sig with this public key')
     .option('--json', 'JSON output')
-    .action(async (options: { bundle?: string; against?: string; publicKey?: string; json?: boolean }) => {
+    .action(async (options: { bundle?: string; against?: string; againstCatalog?: boolean; publicKey?: string; json?: boolean }) => {
       if (options.bundle) return verifyBundleCommand(context, options.bundle, options);
       const report = await withRuntime(async ({ store, register }) => {
         let connection: Promise<Connection> | undefined;
