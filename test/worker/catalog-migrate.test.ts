@@ -180,7 +180,7 @@ describe('isms catalog migrate', () => {
     expect(await postgresTablesWithRows(url)).toEqual([]);
   });
 
-  it('refuses bad input with exit 2: a URL that does not parse, both or neither target option, a source already on PostgreSQL', async () => {
+  it('refuses bad input with exit 2: a URL that does not parse, both or neither target option, a password on the command line, a source already on PostgreSQL', async () => {
     await seededSource();
     const unparsable = await runIsms(['catalog', 'migrate', '--to', 'postgres://isms:hunter2-secret@[bad/x', '--config', config]);
     expect(unparsable.code).toBe(2);
@@ -188,6 +188,12 @@ describe('isms catalog migrate', () => {
     expect(unparsable.stderr).not.toContain('hunter2-secret');
     expect((await runIsms(['catalog', 'migrate', '--config', config])).code).toBe(2);
     const url = await target();
+    const withPassword = new URL(url);
+    withPassword.password = 'hunter2-secret';
+    const exposed = await runIsms(['catalog', 'migrate', '--to', withPassword.href, '--config', config]);
+    expect(exposed.code).toBe(2);
+    expect(exposed.stderr).toContain('--to: the URL holds a password');
+    expect(exposed.stderr).not.toContain('hunter2-secret');
     const already = await runIsms(['catalog', 'migrate', '--to', url, '--config', config], { env: { ISMS_CATALOG_URL: url } });
     expect(already.code).toBe(2);
     expect(already.stderr).toContain('already PostgreSQL');

@@ -5,7 +5,7 @@ import { ConfigError } from '../../core/errors.ts';
 import { SqliteCatalog } from '../../evidence/catalog.ts';
 import { migrateCatalog } from '../../evidence/catalog-migrate.ts';
 import { SQLITE_CATALOG_FILE } from '../../evidence/catalog-open.ts';
-import { describePostgresUrl, PostgresCatalog } from '../../evidence/catalog-postgres.ts';
+import { describePostgresUrl, parsePostgresUrl, PostgresCatalog } from '../../evidence/catalog-postgres.ts';
 import { catalogUrl, defaultRegistries } from '../runtime.ts';
 import { table, type CliContext } from './context.ts';
 
@@ -18,7 +18,10 @@ export function registerCatalogCommands(context: CliContext): void {
       "copy the data folder's embedded SQLite catalog into an empty PostgreSQL database (one transaction: a failure leaves it empty), then point workers at it with catalog.url or ISMS_CATALOG_URL; stop the workers first",
     )
     .option('--to-env <name>', 'the environment variable holding the target postgres:// URL (keeps the password out of ps)')
-    .option('--to <url>', 'the target postgres://user:password@host:port/database URL (visible in ps: prefer --to-env)')
+    .option(
+      '--to <url>',
+      'the target postgres://user@host:port/database URL, without a password (argv is visible in ps and kept in shell history): the password from PGPASSWORD or ~/.pgpass, or the whole URL through --to-env',
+    )
     .action(async (options: { to?: string; toEnv?: string }) => {
       const url = targetUrl(options);
       const location = describePostgresUrl(url);
@@ -46,7 +49,14 @@ export function registerCatalogCommands(context: CliContext): void {
 function targetUrl(options: { to?: string; toEnv?: string }): string {
   if ((options.to === undefined) === (options.toEnv === undefined))
     throw new ConfigError('catalog migrate needs exactly one of --to <url> and --to-env <name>');
-  if (options.to !== undefined) return options.to;
+  if (options.to !== undefined) {
+    if (parsePostgresUrl(options.to).password !== '') {
+      throw new ConfigError(
+        '--to: the URL holds a password, which ps and the shell history would keep: give the URL through an environment variable (--to-env <name>), or leave the password out and set PGPASSWORD',
+      );
+    }
+    return options.to;
+  }
   const url = process.env[options.toEnv!];
   if (!url) throw new ConfigError(`--to-env ${options.toEnv}: the environment variable is not set`);
   return url;
