@@ -53,8 +53,12 @@ export interface PostgresCluster {
 /** The postmaster's signal for each shutdown mode (see "Shutting Down the Server" in PostgreSQL's manual). */
 const SHUTDOWN_SIGNALS = { fast: 'SIGINT', immediate: 'SIGQUIT' } as const;
 
-/** Starts a cluster with the binaries in `bin` and waits until it takes connections. */
-export async function startPostgresCluster(bin: string): Promise<PostgresCluster> {
+/**
+ * Starts a cluster with the binaries in `bin` and waits until it takes connections. Commits are asynchronous unless
+ * `durableCommits`: fast, but an immediate shutdown may then lose the last commits it acknowledged, which a production
+ * server never does.
+ */
+export async function startPostgresCluster(bin: string, options: { durableCommits?: boolean } = {}): Promise<PostgresCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), 'isms-postgres-'));
   if (process.getuid?.() === 0) {
     const owner = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
@@ -78,7 +82,7 @@ export async function startPostgresCluster(bin: string): Promise<PostgresCluster
     '-c',
     'fsync=off',
     '-c',
-    'synchronous_commit=off',
+    `synchronous_commit=${options.durableCommits ? 'on' : 'off'}`,
     '-c',
     'full_page_writes=off',
     '-c',
