@@ -263,6 +263,30 @@ describe('PostgreSQL lost mid-run and back', () => {
     240_000,
   );
 
+  it('PostgreSQL lost while the worker idles between runs: its pooled connections die without ending it, and the next run completes', async () => {
+    const { url } = await database('restart_idle');
+    const prefix = `rs${randomUUID().slice(0, 6)}`;
+    const { file, taskQueue } = restartConfig(prefix);
+    const worker = await startWorkerProcess(file, { RESTART_CATALOG_URL: url });
+    const runOn = (day: number) =>
+      client.workflow.execute(controlRun, {
+        taskQueue,
+        workflowId: `control:${prefix}-0:2026-11-0${day}T06:00:00.000Z`,
+        args: [{ controlId: `${prefix}-0`, trigger: 'manual', occurrence: `2026-11-0${day}T06:00:00.000Z` }],
+      });
+    expect((await runOn(1)).status).toBe('fail');
+    // Within the pool's idle timeout (10 s): the run's connections are still open, idle, when the server ends them.
+    await cluster.pause('fast');
+    await sleep(500);
+    expect(worker.child.exitCode).toBeNull();
+    await cluster.resume();
+    const next = await runOn(2);
+    expect([next.status, next.gaps, next.nonconformities.stillObserved.length]).toEqual(['fail', [], FINDINGS]);
+    expect(worker.child.exitCode).toBeNull();
+    worker.child.kill('SIGTERM');
+    expect((await once(worker.child, 'exit'))[0]).toBe(0);
+  });
+
   it('a worker started while PostgreSQL is down exits 3, naming host and database but never the password', async () => {
     const { url, location } = await database('restart_start');
     const { dir, file } = writeConfig({ catalog: { url: { env: 'RESTART_CATALOG_URL' } } });
