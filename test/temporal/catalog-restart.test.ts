@@ -35,10 +35,23 @@ const FINDINGS = PAGES * PER_PAGE;
 /** Longer than the catalog's first retry interval (1 s, workflows/policies.ts) and the collection's (500 ms, below). */
 const DOWN_MS = 3_000;
 
-/** An activity attempt's failure as a retried attempt's ActivityTaskStarted event carries it (proto3 JSON). */
-interface RetriedFailure {
-  message: string;
-  applicationFailureInfo?: { type?: string };
+interface HistoryEvent {
+  eventId: string;
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+  activityTaskStartedEventAttributes?: { scheduledEventId: string; lastFailure?: { message: string; applicationFailureInfo?: { type?: string } } };
+}
+
+/** The failures of earlier attempts that a history's activities were retried after (proto3 JSON of the history). */
+function retriedFailures(history: string): { activity?: string; type?: string; message: string }[] {
+  const events = (JSON.parse(history) as { events: HistoryEvent[] }).events;
+  const activityOf = new Map(events.map((event) => [event.eventId, event.activityTaskScheduledEventAttributes?.activityType?.name]));
+  return events.flatMap((event) => {
+    const started = event.activityTaskStartedEventAttributes;
+    if (!started?.lastFailure) return [];
+    return [
+      { activity: activityOf.get(started.scheduledEventId), type: started.lastFailure.applicationFailureInfo?.type, message: started.lastFailure.message },
+    ];
+  });
 }
 
 let cluster: PostgresCluster;
@@ -143,7 +156,7 @@ function watchCatalog(url: string) {
         snapshots++;
         const writer = await watcher.query<{ query: string }>(
           `SELECT a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database() AND a.state = 'active'`,
+            WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()`,
         );
         writing = writer.rows[0]?.query;
       } catch {
@@ -170,12 +183,14 @@ function watchCatalog(url: string) {
 
 describe('PostgreSQL lost mid-run and back', () => {
   it.each([
-    { mode: 'fast', step: 'evaluation', statement: /INSERT INTO deviations/ },
-    { mode: 'immediate', step: 'reconcile', statement: /nonconformit/ },
+    { mode: 'fast', step: 'collection commit', statement: /journal_waiting|INTO evidence|FROM evidence/, activity: 'collectEvidence' },
+    { mode: 'fast', step: 'evaluation', statement: /INSERT INTO deviations/, activity: 'evaluateControl' },
+    // Reconciling is a local activity: its retries stay in the worker and leave no trace in the history.
+    { mode: 'immediate', step: 'reconcile', statement: /nonconformit/, activity: undefined },
   ] as const)(
     '$mode shutdown during the $step writes: every run completes once, no half-written rows, the chain verifies, the worker lives',
-    async ({ mode, statement }) => {
-      const name = `restart_${mode}`;
+    async ({ mode, step, statement, activity }) => {
+      const name = `restart_${mode}_${step.replaceAll(' ', '_')}`;
       const { url, location } = await database(name);
       const prefix = `rs${randomUUID().slice(0, 6)}`;
       const { file, taskQueue } = restartConfig(prefix);
@@ -206,9 +221,12 @@ describe('PostgreSQL lost mid-run and back', () => {
       }
       expect(interrupted, `no ${statement} statement was seen holding the write lock before the runs ended`).toBeDefined();
       await cluster.pause(mode);
-      await sleep(DOWN_MS);
-      expect(worker.child.exitCode).toBeNull();
-      await cluster.resume();
+      try {
+        await sleep(DOWN_MS);
+        expect(worker.child.exitCode).toBeNull();
+      } finally {
+        await cluster.resume();
+      }
 
       const summaries = await results;
       const seen = await watch.stop();
@@ -217,14 +235,9 @@ describe('PostgreSQL lost mid-run and back', () => {
       expect(summaries.map((summary) => [summary.status, summary.gaps])).toEqual(summaries.map(() => ['fail', []]));
       // The outage landed mid-run: some activity attempt failed on the unreachable catalog and was retried.
       const histories = await Promise.all(handles.map(async (handle) => historyJson(await handle.fetchHistory())));
-      const retried = histories.flatMap((history) =>
-        (JSON.parse(history) as { events: { activityTaskStartedEventAttributes?: { lastFailure?: RetriedFailure } }[] }).events.flatMap((event) => {
-          const failure = event.activityTaskStartedEventAttributes?.lastFailure;
-          return failure ? [{ message: failure.message, type: failure.applicationFailureInfo?.type }] : [];
-        }),
-      );
-      expect(retried.map((failure) => failure.type)).toContain('CatalogUnavailableError');
-      expect(retried.find((failure) => failure.type === 'CatalogUnavailableError')!.message).toContain(`catalog ${location} is unreachable`);
+      const catalogFailures = histories.flatMap(retriedFailures).filter((failure) => failure.type === 'CatalogUnavailableError');
+      expect(catalogFailures.map((failure) => failure.activity)).toEqual(expect.arrayContaining(activity ? [activity] : [expect.any(String)]));
+      for (const failure of catalogFailures) expect(failure.message).toContain(`catalog ${location} is unreachable`);
       for (const history of histories) expect(history).not.toContain(PASSWORD);
 
       process.env.RESTART_CATALOG_URL = url;
@@ -277,9 +290,12 @@ describe('PostgreSQL lost mid-run and back', () => {
     expect((await runOn(1)).status).toBe('fail');
     // Within the pool's idle timeout (10 s): the run's connections are still open, idle, when the server ends them.
     await cluster.pause('fast');
-    await sleep(500);
-    expect(worker.child.exitCode).toBeNull();
-    await cluster.resume();
+    try {
+      await sleep(500);
+      expect(worker.child.exitCode).toBeNull();
+    } finally {
+      await cluster.resume();
+    }
     const next = await runOn(2);
     expect([next.status, next.gaps, next.nonconformities.stillObserved.length]).toEqual(['fail', [], FINDINGS]);
     expect(worker.child.exitCode).toBeNull();
