@@ -240,15 +240,19 @@ describe('PostgreSQL lost mid-run and back', () => {
       for (const failure of catalogFailures) expect(failure.message).toContain(`catalog ${location} is unreachable`);
       for (const history of histories) expect(history).not.toContain(PASSWORD);
 
+      // The auditor's view: the same config, read in this process, which resolves the catalog URL from its own environment.
       process.env.RESTART_CATALOG_URL = url;
+      cleanups.push(() => void delete process.env.RESTART_CATALOG_URL);
       const auditor = await openRuntime(file, createLogger({ level: 'silent' }), testRegistries);
       cleanups.push(() => auditor.close());
-      // Each run's evidence is in the catalog once, and the chain (rows, blobs, journal) verifies.
+      // Each run's evidence is in the catalog once, and the chain (rows, blobs) verifies. Its journal may still lack the
+      // line of a row whose writer lost the catalog between the row's commit and the line: the retry finds the row
+      // committed and returns it without journaling (EvidenceStore.journalWaitingRows is left to the next write).
       const rows = await auditor.store.list();
       expect(rows.map((row) => row.runId).sort()).toEqual(summaries.map((summary) => summary.runId).sort());
       expect(new Set(rows.map((row) => row.recordCount))).toEqual(new Set([1 + FINDINGS]));
       const report = await auditor.store.verify();
-      expect(report.problems).toEqual([]);
+      expect(report.problems.filter((problem) => problem.problem !== 'row-not-journaled' || !/the next write adds it/.test(problem.detail))).toEqual([]);
       expect(report.checked).toBe(rows.length);
 
       // One check run per run, each whole and reconciled; no check run was ever seen without all its deviations.
@@ -266,6 +270,16 @@ describe('PostgreSQL lost mid-run and back', () => {
       expect(nonconformities).toHaveLength(CONTROLS * FINDINGS);
       expect(new Set(nonconformities.map((nc) => nc.fingerprint)).size).toBe(nonconformities.length);
       expect(new Set(nonconformities.map((nc) => nc.occurrences))).toEqual(new Set([OCCURRENCES]));
+
+      // The next write journals any line still waiting: the whole chain verifies.
+      await client.workflow.execute(controlRun, {
+        taskQueue,
+        workflowId: `control:${prefix}-0:2026-12-01T06:00:00.000Z`,
+        args: [{ controlId: `${prefix}-0`, trigger: 'manual', occurrence: '2026-12-01T06:00:00.000Z' }],
+      });
+      const after = await auditor.store.verify();
+      expect(after.problems).toEqual([]);
+      expect(after.checked).toBe(rows.length + 1);
 
       // The worker said which catalog it lost, and never its password.
       expect(worker.output()).toContain(location);
