@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,12 +38,27 @@ function asClusterOwner(command: string, args: string[]): [string, string[]] {
 export interface PostgresCluster {
   /** A superuser URL of the cluster's `postgres` database. */
   url: string;
+  /**
+   * Takes the server down and leaves its data directory for `resume()`: `fast` is PostgreSQL's fast shutdown (open
+   * sessions are ended, open transactions rolled back); `immediate` is its immediate shutdown, as a crash: every
+   * process quits at once, and the next start recovers from the WAL.
+   */
+  pause(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Starts the server again on the same data directory and port, and waits until it takes connections. */
+  resume(): Promise<void>;
   /** Stops the cluster (fast shutdown) and removes its files. */
   stop(): Promise<void>;
 }
 
-/** Starts a cluster with the binaries in `bin` and waits until it takes connections. */
-export async function startPostgresCluster(bin: string): Promise<PostgresCluster> {
+/** The postmaster's signal for each shutdown mode (see "Shutting Down the Server" in PostgreSQL's manual). */
+const SHUTDOWN_SIGNALS = { fast: 'SIGINT', immediate: 'SIGQUIT' } as const;
+
+/**
+ * Starts a cluster with the binaries in `bin` and waits until it takes connections. Commits are asynchronous unless
+ * `durableCommits`: fast, but an immediate shutdown may then lose the last commits it acknowledged, which a production
+ * server never does.
+ */
+export async function startPostgresCluster(bin: string, options: { durableCommits?: boolean } = {}): Promise<PostgresCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), 'isms-postgres-'));
   if (process.getuid?.() === 0) {
     const owner = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
@@ -67,44 +82,76 @@ export async function startPostgresCluster(bin: string): Promise<PostgresCluster
     '-c',
     'fsync=off',
     '-c',
-    'synchronous_commit=off',
+    `synchronous_commit=${options.durableCommits ? 'on' : 'off'}`,
     '-c',
     'full_page_writes=off',
     '-c',
     'max_connections=200',
   ]);
-  const server: ChildProcess = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  server.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const url = `postgres://isms@127.0.0.1:${port}/postgres`;
-  const stop = async () => {
-    // SIGINT is PostgreSQL's fast shutdown: open sessions are ended, nothing waits for clients.
-    if (server.exitCode === null) {
-      const exited = new Promise((resolve) => server.once('exit', resolve));
-      server.kill('SIGINT');
-      const stuck = setTimeout(() => server.kill('SIGKILL'), 10_000);
+  let server: ChildProcess | undefined;
+  let stderr = '';
+
+  const halt = async (mode: keyof typeof SHUTDOWN_SIGNALS) => {
+    const running = server;
+    server = undefined;
+    if (running === undefined) return;
+    if (running.exitCode === null && running.signalCode === null) {
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      // As root the child is runuser: the signal goes to the postmaster itself, whose pid heads postmaster.pid.
+      const postmaster = postmasterPid(data);
+      if (postmaster === undefined) running.kill(SHUTDOWN_SIGNALS[mode]);
+      else process.kill(postmaster, SHUTDOWN_SIGNALS[mode]);
+      const stuck = setTimeout(() => running.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(stuck);
     }
     // The cluster's own processes may hold the pipe a little longer; nothing more is read from it.
-    server.stderr!.destroy();
-    server.unref();
+    running.stderr!.destroy();
+    running.unref();
+  };
+  const stop = async () => {
+    await halt('fast');
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + STARTUP_MS;
-  for (;;) {
-    const client = new pg.Client(url);
-    try {
-      await client.connect();
-      await client.end();
-      return { url, stop };
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      if (server.exitCode !== null || Date.now() > deadline) {
-        await stop();
-        throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${stderr}`, { cause: error });
+  const launch = async () => {
+    if (server !== undefined) throw new Error(`PostgreSQL on port ${port} is already running`);
+    const started: ChildProcess = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    server = started;
+    stderr = '';
+    started.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    const deadline = Date.now() + STARTUP_MS;
+    for (;;) {
+      const client = new pg.Client(url);
+      try {
+        await client.connect();
+        await client.end();
+        return;
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        if (started.exitCode !== null || Date.now() > deadline) {
+          await halt('fast');
+          throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${stderr}`, { cause: error });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  };
+  try {
+    await launch();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return { url, stop, pause: (mode = 'fast') => halt(mode), resume: launch };
+}
+
+/** The running postmaster's pid: the first line of postmaster.pid in its data directory. */
+function postmasterPid(data: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }
