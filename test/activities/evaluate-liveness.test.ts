@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { evaluateControl } from '../../activities/evaluate.ts';
 import type { EvidenceRecord } from '../../core/records.ts';
-import type { EvidenceRef } from '../../core/contracts.ts';
+import type { EvaluateInput, EvaluationSummary, EvidenceRef } from '../../core/contracts.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { testRegistries } from '../support/test-connectors.ts';
@@ -100,6 +100,8 @@ async function bigSnapshot(runId: string): Promise<EvidenceRef> {
   return runtime.store.ref(row);
 }
 
+const evaluateIn = (env: MockActivityEnvironment, input: EvaluateInput): Promise<EvaluationSummary> => env.run(evaluateControl, runtime, input);
+
 describe('evaluateControl in its activity', () => {
   it('heartbeats the records read so far in every heartbeat-timeout window while it reads, so a live evaluation is never presumed lost', async () => {
     const runId = 'control:big:heartbeats';
@@ -117,7 +119,7 @@ describe('evaluateControl in its activity', () => {
       windows.push(beats.length - before);
     };
 
-    const summary = await env.run(evaluateControl, runtime, { runId, controlId: 'big', occurrence: OCCURRENCE, refs: [ref], gaps: [] });
+    const summary = await evaluateIn(env, { runId, controlId: 'big', occurrence: OCCURRENCE, refs: [ref], gaps: [] });
 
     expect(summary.status).toBe('fail');
     expect(windows.length, 'the snapshot was read in several batches, in more than one pass').toBeGreaterThan(FINDINGS / 2_000);
@@ -141,14 +143,14 @@ describe('evaluateControl in its activity', () => {
       if (count === cancelAt) env.cancel();
     };
 
-    const cancelled = env.run(evaluateControl, runtime, input);
+    const cancelled = evaluateIn(env, input);
 
     await expect(cancelled).rejects.toBeInstanceOf(CancelledFailure);
     expect(yielded, 'it read on to the end of its batch (2,000 records), no further').toBeLessThanOrEqual(cancelAt + 2_000);
     expect(await runtime.register.checkRunOf(runId), 'no check run was written').toBeUndefined();
 
     onRecord = () => undefined;
-    const summary = await new MockActivityEnvironment().run(evaluateControl, runtime, input);
+    const summary = await evaluateIn(new MockActivityEnvironment(), input);
     expect(summary.status).toBe('fail');
     expect(summary.checks).toEqual([
       { checkId: 'vulnerability-sla', status: 'fail', deviations: FINDINGS },
