@@ -7,12 +7,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../worker/logger.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { testRegistries } from '../support/test-connectors.ts';
-import { writeConfig } from '../support/temporal.ts';
+import { untilActivityStarted, writeConfig } from '../support/temporal.ts';
+import { lastAttemptOf } from '../support/histories.ts';
 import { WORKER_NODE_FLAGS } from '../../worker/node-flags.ts';
 
 const cli = fileURLToPath(new URL('../../worker/cli.ts', import.meta.url));
@@ -204,27 +204,6 @@ function bigEvaluationControl(controlId: string, graceMs: number) {
   return { file, taskQueue };
 }
 
-/** Waits until a worker has started the run's evaluation. */
-async function untilEvaluating(handle: WorkflowHandle): Promise<void> {
-  for (let tries = 0; tries < 1_200; tries++) {
-    const pending = (await handle.describe()).raw.pendingActivities ?? [];
-    if (pending.some((activity) => activity.activityType?.name === 'evaluateControl' && activity.state === PENDING_ACTIVITY_STARTED)) return;
-    await sleep(50);
-  }
-  const described = await handle.describe();
-  throw new Error(`the evaluation did not start within a minute: ${described.status.name}, ${JSON.stringify(described.raw.pendingActivities)}`);
-}
-
-const PENDING_ACTIVITY_STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
-
-/** The ActivityTaskStarted event of the run's evaluation: who ran its last attempt, which attempt, and how the one before ended. */
-async function evaluationStarted(handle: WorkflowHandle) {
-  const events = (await handle.fetchHistory()).events ?? [];
-  const scheduled = events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'evaluateControl');
-  const started = events.find((event) => Number(event.activityTaskStartedEventAttributes?.scheduledEventId) === Number(scheduled?.eventId));
-  return started!.activityTaskStartedEventAttributes!;
-}
-
 describe('`isms worker` stopped with SIGTERM mid-evaluation', () => {
   it(
     'cancels an evaluation that outlives the grace time, exits promptly and hands it back: a second worker evaluates it, one check run',
@@ -240,7 +219,7 @@ describe('`isms worker` stopped with SIGTERM mid-evaluation', () => {
           workflowId: `control:sigterm-evaluation:${Date.now()}`,
           args: [{ controlId: 'sigterm-evaluation', trigger: 'manual', occurrence: '2026-11-25T00:00:00.000Z' }],
         });
-        await untilEvaluating(handle);
+        await untilActivityStarted(handle, 'evaluateControl');
         const exited = once(first, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
         const stoppedAt = performance.now();
         first.kill('SIGTERM');
@@ -260,7 +239,7 @@ describe('`isms worker` stopped with SIGTERM mid-evaluation', () => {
 
         expect(summary.gaps).toEqual([]);
         expect(summary.checks).toEqual([{ checkId: 'vulnerability-sla', status: 'pass', deviations: 0 }]);
-        const started = await evaluationStarted(handle);
+        const started = lastAttemptOf(await handle.fetchHistory(), 'evaluateControl');
         expect(started.attempt, 'the second worker ran the evaluation again').toBe(2);
         expect(started.identity).toContain(`${second.pid}@`);
         expect(started.lastFailure?.message, 'the first attempt was cancelled by the stopping worker').toMatch(/^Worker is shutting down/);
