@@ -37,9 +37,9 @@ type Outcome = { deviations: Deviation[] } | { error: unknown };
 /**
  * How often a running evaluation tells Temporal it is alive: well within its heartbeat timeout (a minute,
  * workflows/policies.ts), so a worker that dies mid-evaluation has it retried after about a minute. By the clock, not
- * by the batch: the worker sends every heartbeat at once (worker.ts), a batch takes milliseconds, and the steps
- * between reads (a fold of thousands of findings into the ledger, the check run written in one transaction with
- * every deviation) read no batch yet may take longer than one.
+ * by the batch: the worker sends every heartbeat at once (worker.ts) and a batch takes milliseconds, while the steps
+ * that read no batch (a fold of thousands of findings into the ledger, the check run written with every deviation in
+ * one transaction) may run for longer than any batch.
  */
 const HEARTBEAT_EVERY_MS = 5_000;
 

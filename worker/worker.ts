@@ -12,7 +12,8 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', impo
  * Every heartbeat of a collection carries a staging checkpoint already synced to disk, once a page: sent at once, a
  * retry after a kill resumes from the last page. The SDK's default holds heartbeats back for 0.8 x heartbeatTimeout,
  * at most 60 s, and that many pages would be fetched again. Connectors heartbeat at most once a page (or every
- * thousands of rows), so this is at most one small request per page.
+ * thousands of rows), so this is at most one small request per page; an evaluation, which has no page, paces its own
+ * (activities/evaluate.ts).
  */
 const HEARTBEAT_THROTTLE_MS = 0;
 
