@@ -227,7 +227,7 @@ describe('`isms worker` stopped with SIGTERM mid-evaluation', () => {
         const stopMs = performance.now() - stoppedAt;
 
         expect({ code, signal }).toEqual({ code: 0, signal: null });
-        expect(stopMs, 'the worker exits once the grace time is over, not when the evaluation would have ended').toBeLessThan(graceMs + 2_500);
+        expect(stopMs, 'the worker exits once the grace time is over, not when the evaluation would have ended').toBeLessThan(graceMs + 3_000);
         expect(firstLog).toContain('evaluation cancelled; nothing of its check run was written');
         expect(await runtime.register.checkRunOf(handle.workflowId), 'the stopped worker wrote no check run').toBeUndefined();
 
@@ -279,7 +279,7 @@ describe('`isms worker` given a second signal while it drains', () => {
         const exitMs = performance.now() - secondSignalAt;
 
         expect({ code, signal }).toEqual({ code: 130, signal: null });
-        expect(exitMs, 'the second signal ends the worker at once').toBeLessThan(1_000);
+        expect(exitMs, 'the second signal ends the worker at once, not after the 30 s grace').toBeLessThan(2_000);
         expect(firstLog).toContain('stopping at once: in-flight activities are handed back to the server');
         const pagesAtExit = pagesFetched(control.fetchLog).length;
         expect(pagesAtExit, 'the collection was left unfinished').toBeLessThan(30);
