@@ -1,3 +1,4 @@
+import { asyncLocalStorage, type Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { checkEvidence, type AnyCheck, type CheckEvidence, type CheckReducer, type EvidenceSnapshot } from '../checks/kit/contract.ts';
 import type { AccountJoin } from '../checks/kit/join.ts';
@@ -34,6 +35,62 @@ interface Planned {
 type Outcome = { deviations: Deviation[] } | { error: unknown };
 
 /**
+ * How often a running evaluation tells Temporal it is alive: well within its heartbeat timeout (a minute,
+ * workflows/policies.ts), so a worker that dies mid-evaluation has it retried after about a minute. By the clock, not
+ * by the batch: the worker sends every heartbeat at once (worker.ts) and a batch takes milliseconds, while the steps
+ * that read no batch (a fold of thousands of findings into the ledger, the check run written with every deviation in
+ * one transaction) may run for longer than any batch.
+ */
+const HEARTBEAT_EVERY_MS = 5_000;
+
+/**
+ * The evaluation's side of its activity: heartbeats with the records read so far, and the activity's cancellation,
+ * honoured between batches. Outside an activity (a benchmark, a test calling evaluateControl) nothing heartbeats and
+ * nothing cancels.
+ */
+class Liveness {
+  private readonly activity: Context | undefined;
+  private recordsRead = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(activity: Context | undefined) {
+    this.activity = activity;
+  }
+
+  start(): void {
+    if (!this.activity) return;
+    this.beat();
+    this.timer = setInterval(() => this.beat(), HEARTBEAT_EVERY_MS);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * After each batch read: a cancelled evaluation (its run cancelled, or its worker stopping past its grace time)
+   * gives up here with the SDK's cancellation error, before anything of its check run is written.
+   */
+  read(records: number): void {
+    this.recordsRead += records;
+    if (this.cancelled) throw this.cancellation;
+  }
+
+  get cancelled(): boolean {
+    return this.activity?.cancellationSignal.aborted ?? false;
+  }
+
+  /** The SDK's cancellation error (CancelledFailure): Temporal tells a cancelled attempt from a failed one by it. */
+  get cancellation(): unknown {
+    return this.activity?.cancellationSignal.reason;
+  }
+
+  private beat(): void {
+    this.activity!.heartbeat({ recordsRead: this.recordsRead });
+  }
+}
+
+/**
  * Runs the control's checks over the referenced snapshots and stores the check run with its deviations.
  * A check whose sources had an evidence gap is not run: its status is `error`, never `pass`.
  * Returns only a summary; the deviations stay in the catalog for reconciliation.
@@ -43,6 +100,8 @@ type Outcome = { deviations: Deviation[] } | { error: unknown };
  * What a check keeps across runs (`state`) is loaded and saved by the provider of that kind (check-state.ts).
  */
 export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput): Promise<EvaluationSummary> {
+  const liveness = new Liveness(asyncLocalStorage.getStore());
+  liveness.start();
   try {
     const existing = await deps.register.checkRunOf(input.runId);
     if (existing) return summaryOf(existing);
@@ -62,7 +121,7 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
       else planned.push({ index, check, params, sources });
     });
 
-    const reader = new SnapshotReader(deps.store, refs);
+    const reader = new SnapshotReader(deps.store, refs, liveness);
     await loadState(deps, control.control.id, planned, reader);
     const outcomes = new Map<Planned, Outcome>();
     await runStreamed(
@@ -80,6 +139,8 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
       outcomes,
     );
 
+    // Everything is read and judged: writing the check run is one transaction, cheaper to finish than to redo when a
+    // cancellation arrives now.
     const deviations: Deviation[] = [];
     for (const entry of planned) {
       const outcome = outcomes.get(entry)!;
@@ -98,7 +159,14 @@ export async function evaluateControl(deps: EvaluateDeps, input: EvaluateInput):
     );
     return summaryOf(run);
   } catch (error) {
+    // Cancelled: it ends as cancelled, for Temporal to hand back to another worker, not as a failure of the evaluation.
+    if (liveness.cancelled) {
+      deps.log.warn({ controlId: input.controlId, runId: input.runId }, 'evaluation cancelled; nothing of its check run was written');
+      throw liveness.cancellation;
+    }
     throw toFailure(error);
+  } finally {
+    liveness.stop();
   }
 }
 
@@ -107,10 +175,12 @@ class SnapshotReader {
   private readonly views = new Map<string, RecordView[]>();
   private readonly store: EvidenceStore;
   private readonly refs: ReadonlyMap<string, EvidenceRef>;
+  private readonly liveness: Liveness;
 
-  constructor(store: EvidenceStore, refs: ReadonlyMap<string, EvidenceRef>) {
+  constructor(store: EvidenceStore, refs: ReadonlyMap<string, EvidenceRef>, liveness: Liveness) {
     this.store = store;
     this.refs = refs;
+    this.liveness = liveness;
   }
 
   evidenceIdOf(sourceName: string): string {
@@ -123,7 +193,17 @@ class SnapshotReader {
 
   /** The snapshot as the store holds it, before any state is applied. */
   raw(sourceName: string): SnapshotStream {
-    return { sourceName, read: () => this.store.recordBatches(this.evidenceIdOf(sourceName), READ_BATCH) };
+    const liveness = this.liveness;
+    const batches = () => this.store.recordBatches(this.evidenceIdOf(sourceName), READ_BATCH);
+    return {
+      sourceName,
+      async *read() {
+        for await (const batch of batches()) {
+          liveness.read(batch.length);
+          yield batch;
+        }
+      },
+    };
   }
 
   async *read(sourceName: string): AsyncGenerator<readonly EvidenceRecord[]> {

@@ -7,7 +7,7 @@ import type { ControlRunInput, ControlRunSummary } from '../core/contracts.ts';
 import { controlRun } from '../workflows/control-run.ts';
 import { connectClient, connectWorker, type TemporalSettings } from './connection.ts';
 import type { Runtime } from './runtime.ts';
-import { createWorker } from './worker.ts';
+import { createWorker, stopOnSignals } from './worker.ts';
 
 export function manualWorkflowIdOf(controlId: string, occurrence: string): string {
   return `control:${controlId}:${occurrence}`;
@@ -70,7 +70,7 @@ export function hostedTaskQueueOf(loaded: LoadedConfig): string {
 /**
  * Runs one occurrence on a worker this process hosts, with this process's config, on its own task queue. SIGINT or
  * SIGTERM stops the worker: in-flight activities finish within the grace period (`temporal.shutdownGraceTime`), and
- * the run stays open for the same occurrence to finish.
+ * the run stays open for the same occurrence to finish; a second signal ends the process at once (stopOnSignals).
  */
 export async function runControlHosted(runtime: Runtime, settings: TemporalSettings, controlId: string, occurrence: Date): Promise<ControlRunSummary> {
   requireControl(runtime.config, controlId);
@@ -82,11 +82,10 @@ export async function runControlHosted(runtime: Runtime, settings: TemporalSetti
   const waiting = new AbortController();
   try {
     const worker = await createWorker(runtime, connection, { namespace: settings.namespace, taskQueue });
-    const stop = (signal: NodeJS.Signals) => {
+    const releaseSignals = stopOnSignals(runtime.log, (signal) => {
       stoppedBy = signal;
       worker.shutdown();
-    };
-    process.once('SIGINT', stop).once('SIGTERM', stop);
+    });
     try {
       return await worker.runUntil(
         client.connection.withAbortSignal(waiting.signal, () => runControl(client, runtime.config, controlId, occurrence, taskQueue)),
@@ -101,7 +100,7 @@ export async function runControlHosted(runtime: Runtime, settings: TemporalSetti
       );
     } finally {
       waiting.abort();
-      process.off('SIGINT', stop).off('SIGTERM', stop);
+      releaseSignals();
     }
   } finally {
     await client.connection.close();

@@ -2,10 +2,18 @@ import { ActivityFailure } from '@temporalio/common';
 import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { ControlRunInput, ControlRunSummary, EvaluateInput, EvaluationSummary, EvidenceRef, ReconcileSummary } from '../core/contracts.ts';
-import { catalogRetry, collectAll, collectorFor, gapOf, MESSAGE_OPTIONS, OBLIGATION_OPTIONS, PATIENT_OPTIONS, scheduledStart } from './policies.ts';
-
-/** A full disk is not retried here: the run tells the owner at once and then waits for space (see `recordWhenWritable`). */
-const BOOKKEEPING_RETRY = catalogRetry('DiskFullError');
+import {
+  BOOKKEEPING_RETRY,
+  collectAll,
+  collectorFor,
+  EVALUATION_OPTIONS,
+  gapOf,
+  MESSAGE_OPTIONS,
+  OBLIGATION_OPTIONS,
+  PATIENT_EVALUATION_OPTIONS,
+  PATIENT_OPTIONS,
+  scheduledStart,
+} from './policies.ts';
 
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
@@ -22,8 +30,11 @@ const localBookkeeping = proxyLocalActivities<Activities>({
   retry: BOOKKEEPING_RETRY,
 });
 
+const evaluator = proxyActivities<Activities>(EVALUATION_OPTIONS);
+
 /** Once the owner has been told that the run's outcome could not be written, the bookkeeping waits for the catalog to take writes again. */
 const patientBookkeeping = proxyActivities<Activities>(PATIENT_OPTIONS);
+const patientEvaluator = proxyActivities<Activities>(PATIENT_EVALUATION_OPTIONS);
 
 /** Runs started before the local activities replay with the task-queue activities they recorded. */
 const LOCAL_BOOKKEEPING_PATCH = 'control-run-local-bookkeeping';
@@ -57,7 +68,7 @@ export async function controlRun(input: ControlRunInput): Promise<ControlRunSumm
   let verdict: EvaluationSummary;
   let nonconformities: ReconcileSummary;
   try {
-    verdict = await bookkeeping.evaluateControl(evaluate);
+    verdict = await evaluator.evaluateControl(evaluate);
     nonconformities = await quick.reconcileNonconformities({ runId, controlId: input.controlId, checkRunId: verdict.checkRunId, occurrence, gaps });
   } catch (error) {
     if (!patched(UNWRITTEN_OUTCOME_PATCH)) throw error;
@@ -118,7 +129,7 @@ async function recordWhenWritable(evaluate: EvaluateInput, error: unknown): Prom
   } catch (notifyError) {
     log.warn('notification of the unwritten outcome failed', { controlId: evaluate.controlId, error: String(notifyError) });
   }
-  const verdict = await patientBookkeeping.evaluateControl(evaluate);
+  const verdict = await patientEvaluator.evaluateControl(evaluate);
   const nonconformities = await patientBookkeeping.reconcileNonconformities({
     runId: evaluate.runId,
     controlId: evaluate.controlId,

@@ -45,6 +45,22 @@ export const OBLIGATION_OPTIONS: ActivityOptions = {
   retry: { ...catalogRetry(), maximumAttempts: 5 },
 };
 
+/** A control run's bookkeeping: catalog retries, except a full disk, which the run reports at once and then waits out. */
+export const BOOKKEEPING_RETRY = catalogRetry('DiskFullError');
+
+/**
+ * Evaluating a control reads whole snapshots in batches: minutes for a million findings, more on a slow host, so
+ * its start-to-close is an hour, not the few minutes of other bookkeeping, lest a big snapshot be cut off and
+ * evaluated again for ever. It heartbeats every few seconds (activities/evaluate.ts), so a worker lost mid-evaluation
+ * has it retried elsewhere after the heartbeat timeout, a minute, not the hour; and a heartbeat is how it learns its
+ * run was cancelled.
+ */
+export const EVALUATION_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
+  retry: BOOKKEEPING_RETRY,
+};
+
 /**
  * Catalog writes that must land eventually (a run's outcome after a full disk): every 30 s at first, then every 15
  * minutes, for up to a week, until the catalog takes writes again.
@@ -53,6 +69,13 @@ export const PATIENT_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
   scheduleToCloseTimeout: '7 days',
   retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '15 minutes', nonRetryableErrorTypes: nonRetryable() },
+};
+
+/** The evaluation retried until the catalog takes writes again: each attempt as long and as watched as any evaluation's. */
+export const PATIENT_EVALUATION_OPTIONS: ActivityOptions = {
+  ...PATIENT_OPTIONS,
+  startToCloseTimeout: EVALUATION_OPTIONS.startToCloseTimeout,
+  heartbeatTimeout: EVALUATION_OPTIONS.heartbeatTimeout,
 };
 
 /** Temporal sets this on workflows a Schedule starts: the time the schedule meant, not when the workflow got to run. */

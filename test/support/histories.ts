@@ -34,3 +34,13 @@ export function scheduledActivities(history: temporal.api.history.v1.IHistory): 
     event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : [],
   );
 }
+
+/** The started event of an activity's last attempt (a history records only that one): its attempt, worker and the failure before it. */
+export function lastAttemptOf(history: temporal.api.history.v1.IHistory, activityType: string): temporal.api.history.v1.IActivityTaskStartedEventAttributes {
+  const events = history.events ?? [];
+  const scheduled = events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === activityType);
+  if (!scheduled) throw new Error(`the history scheduled no ${activityType}`);
+  const started = events.find((event) => Number(event.activityTaskStartedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
+  if (!started) throw new Error(`the history has no started event for ${activityType}`);
+  return started.activityTaskStartedEventAttributes!;
+}

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { stringify } from 'yaml';
@@ -57,4 +59,18 @@ export async function harness(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits (up to a minute) until a worker has started an attempt of the workflow's pending activity of that type. */
+export async function untilActivityStarted(handle: WorkflowHandle, activityType: string): Promise<void> {
+  const started = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+  for (let tries = 0; tries < 1_200; tries++) {
+    const pending = (await handle.describe()).raw.pendingActivities ?? [];
+    if (pending.some((activity) => activity.activityType?.name === activityType && activity.state === started)) return;
+    await sleep(50);
+  }
+  const described = await handle.describe();
+  throw new Error(
+    `${activityType} did not start within a minute: the workflow is ${described.status.name}, pending ${JSON.stringify(described.raw.pendingActivities)}`,
+  );
 }

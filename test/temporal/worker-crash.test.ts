@@ -6,11 +6,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../worker/logger.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { testRegistries } from '../support/test-connectors.ts';
-import { writeConfig } from '../support/temporal.ts';
+import { untilActivityStarted, writeConfig } from '../support/temporal.ts';
+import { lastAttemptOf } from '../support/histories.ts';
 import { controlRun } from '../../workflows/control-run.ts';
 
 const workerScript = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
@@ -196,4 +198,49 @@ describe('a worker stopped with SIGTERM mid-collection', () => {
       expect(pagesFetched(fetchLog)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     });
   });
+});
+
+/** The evaluation's heartbeat timeout and its start-to-close timeout before it had one (workflows/policies.ts). */
+const EVALUATION_HEARTBEAT_TIMEOUT_MS = 60_000;
+const FORMER_EVALUATION_TIMEOUT_MS = 5 * 60_000;
+
+describe('a worker killed with SIGKILL mid-evaluation', () => {
+  it(
+    'has the evaluation retried on another worker after about its heartbeat timeout, not its start-to-close timeout: one check run',
+    async () => {
+      // 300,000 findings collected at once, then evaluated for seconds (about 25 µs a finding on an idle core).
+      const { file, taskQueue } = slowControl('kill-evaluation', { pages: 150, perPage: 2_000 }, {});
+      await withStoreAndClient(file, async (runtime, client) => {
+        const first = await startWorkerProcess(file);
+        const handle = await startRun(client, taskQueue, 'kill-evaluation');
+        await untilActivityStarted(handle, 'evaluateControl');
+        const killedAt = performance.now();
+        first.kill('SIGKILL');
+        await once(first, 'exit');
+        expect(await runtime.register.checkRunOf(handle.workflowId), 'killed before it wrote its check run').toBeUndefined();
+
+        const second = await startWorkerProcess(file);
+        const summary = await handle.result();
+        const retriedMs = performance.now() - killedAt;
+        second.kill('SIGTERM');
+        await once(second, 'exit');
+
+        expect(summary.gaps).toEqual([]);
+        expect(summary.checks).toEqual([{ checkId: 'vulnerability-sla', status: 'pass', deviations: 0 }]);
+        const started = lastAttemptOf(await handle.fetchHistory(), 'evaluateControl');
+        expect(started.attempt).toBe(2);
+        expect(started.identity).toBe(`worker-process-${second.pid}`);
+        expect(started.lastFailure?.timeoutFailureInfo?.timeoutType, 'the lost attempt timed out on its heartbeat').toBe(
+          temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT,
+        );
+        // The server gives up on the killed attempt a heartbeat timeout after its last heartbeat (at most 5 s before the
+        // kill); the retry then evaluates everything again.
+        expect(retriedMs, `SIGKILL to result: ${Math.round(retriedMs)} ms`).toBeGreaterThan(EVALUATION_HEARTBEAT_TIMEOUT_MS - 6_000);
+        expect(retriedMs).toBeLessThan(EVALUATION_HEARTBEAT_TIMEOUT_MS + 60_000);
+        expect((await runtime.register.checkRunOf(handle.workflowId))?.results).toEqual(summary.checks);
+        process.stdout.write(`SIGKILL mid-evaluation: run finished on the second worker ${Math.round(retriedMs)} ms after the kill\n`);
+      });
+    },
+    FORMER_EVALUATION_TIMEOUT_MS,
+  );
 });

@@ -11,7 +11,8 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../worker/logger.ts';
 import { openRuntime, type Runtime } from '../../worker/runtime.ts';
 import { testRegistries } from '../support/test-connectors.ts';
-import { writeConfig } from '../support/temporal.ts';
+import { untilActivityStarted, writeConfig } from '../support/temporal.ts';
+import { lastAttemptOf } from '../support/histories.ts';
 import { WORKER_NODE_FLAGS } from '../../worker/node-flags.ts';
 
 const cli = fileURLToPath(new URL('../../worker/cli.ts', import.meta.url));
@@ -51,7 +52,7 @@ const HEARTBEAT_TIMEOUT_MS = 60_000;
 const PAGE_DELAY_MS = 300;
 
 /** A config whose one control pulls `pages` pages, one every PAGE_DELAY_MS, logging each page it fetches. */
-function slowControl(controlId: string, pages: number, graceMs: number) {
+function slowControl(controlId: string, pages: number, graceMs: number, heartbeatTimeoutMs = HEARTBEAT_TIMEOUT_MS) {
   const fetchLog = path.join(mkdtempSync(path.join(tmpdir(), 'isms-fetched-')), 'fetched.log');
   const taskQueue = `isms-test-${randomUUID()}`;
   const { file } = writeConfig({
@@ -71,7 +72,7 @@ function slowControl(controlId: string, pages: number, graceMs: number) {
           },
         ],
         checks: [{ check: 'vulnerability-sla' }],
-        collection: { heartbeatTimeout: `${HEARTBEAT_TIMEOUT_MS}ms`, timeout: '10 minutes', maximumAttempts: 5, initialRetryInterval: '200ms' },
+        collection: { heartbeatTimeout: `${heartbeatTimeoutMs}ms`, timeout: '10 minutes', maximumAttempts: 5, initialRetryInterval: '200ms' },
       },
     ],
   });
@@ -170,6 +171,128 @@ describe('`isms worker` stopped with SIGTERM mid-collection', () => {
         process.stdout.write(
           `SIGTERM: worker exited ${Math.round(stopMs)} ms after the signal (grace ${graceMs} ms); run finished on the second worker ${Math.round(handBackMs)} ms after it\n`,
         );
+      });
+    },
+    2 * HEARTBEAT_TIMEOUT_MS,
+  );
+});
+
+/** The evaluation's heartbeat timeout (workflows/policies.ts). */
+const EVALUATION_HEARTBEAT_TIMEOUT_MS = 60_000;
+
+/** Enough findings that their evaluation takes seconds (about 25 µs a finding on an idle core), well past a short grace. */
+const BIG_PAGES = 150;
+const BIG_PER_PAGE = 2_000;
+
+/** A config whose one control collects BIG_PAGES x BIG_PER_PAGE findings at once and then evaluates them for seconds. */
+function bigEvaluationControl(controlId: string, graceMs: number) {
+  const taskQueue = `isms-test-${randomUUID()}`;
+  const { file } = writeConfig({
+    temporal: { taskQueue, shutdownGraceTime: `${graceMs}ms` },
+    controls: [
+      {
+        id: controlId,
+        title: controlId,
+        reference: 'A.8.8',
+        owner: 'security@example.com',
+        schedule: { every: '1 day' },
+        sources: [{ name: 'big-scan', connector: 'paged-findings', config: { pages: BIG_PAGES, perPage: BIG_PER_PAGE, scannedAt: '2026-11-20T00:00:00Z' } }],
+        checks: [{ check: 'vulnerability-sla' }],
+      },
+    ],
+  });
+  return { file, taskQueue };
+}
+
+describe('`isms worker` stopped with SIGTERM mid-evaluation', () => {
+  it(
+    'cancels an evaluation that outlives the grace time, exits promptly and hands it back: a second worker evaluates it, one check run',
+    async () => {
+      const graceMs = 500;
+      const control = bigEvaluationControl('sigterm-evaluation', graceMs);
+      await withStoreAndClient(control.file, async (runtime, client) => {
+        const first = await startIsmsWorker(control.file);
+        let firstLog = '';
+        first.stderr!.on('data', (chunk: string) => (firstLog += chunk));
+        const handle = await client.workflow.start('controlRun', {
+          taskQueue: control.taskQueue,
+          workflowId: `control:sigterm-evaluation:${Date.now()}`,
+          args: [{ controlId: 'sigterm-evaluation', trigger: 'manual', occurrence: '2026-11-25T00:00:00.000Z' }],
+        });
+        await untilActivityStarted(handle, 'evaluateControl');
+        const exited = once(first, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+        const stoppedAt = performance.now();
+        first.kill('SIGTERM');
+        const [code, signal] = await exited;
+        const stopMs = performance.now() - stoppedAt;
+
+        expect({ code, signal }).toEqual({ code: 0, signal: null });
+        expect(stopMs, 'the worker exits once the grace time is over, not when the evaluation would have ended').toBeLessThan(graceMs + 3_000);
+        expect(firstLog).toContain('evaluation cancelled; nothing of its check run was written');
+        expect(await runtime.register.checkRunOf(handle.workflowId), 'the stopped worker wrote no check run').toBeUndefined();
+
+        const second = await startIsmsWorker(control.file);
+        const summary = (await handle.result()) as { status: string; checks: unknown[]; gaps: unknown[] };
+        const handBackMs = performance.now() - stoppedAt;
+        second.kill('SIGTERM');
+        await once(second, 'exit');
+
+        expect(summary.gaps).toEqual([]);
+        expect(summary.checks).toEqual([{ checkId: 'vulnerability-sla', status: 'pass', deviations: 0 }]);
+        const started = lastAttemptOf(await handle.fetchHistory(), 'evaluateControl');
+        expect(started.attempt, 'the second worker ran the evaluation again').toBe(2);
+        expect(started.identity).toContain(`${second.pid}@`);
+        expect(started.lastFailure?.message, 'the first attempt was cancelled by the stopping worker').toMatch(/^Worker is shutting down/);
+        expect(handBackMs, 'handed back at once, not after the heartbeat timeout').toBeLessThan(EVALUATION_HEARTBEAT_TIMEOUT_MS);
+        expect((await runtime.register.checkRunOf(handle.workflowId))?.results).toEqual(summary.checks);
+        process.stdout.write(
+          `SIGTERM mid-evaluation: worker exited ${Math.round(stopMs)} ms after the signal (grace ${graceMs} ms); run finished on the second worker ${Math.round(handBackMs)} ms after it\n`,
+        );
+      });
+    },
+    3 * EVALUATION_HEARTBEAT_TIMEOUT_MS,
+  );
+});
+
+describe('`isms worker` given a second signal while it drains', () => {
+  it(
+    'ends at once (exit 130 for SIGINT), saying its in-flight activities are handed back; the server gives the collection to another worker after its heartbeat timeout',
+    async () => {
+      const control = slowControl('second-signal', 30, 30_000, 3_000);
+      await withStoreAndClient(control.file, async (runtime, client) => {
+        const first = await startIsmsWorker(control.file);
+        let firstLog = '';
+        first.stderr!.on('data', (chunk: string) => (firstLog += chunk));
+        const handle = await client.workflow.start('controlRun', {
+          taskQueue: control.taskQueue,
+          workflowId: `control:second-signal:${Date.now()}`,
+          args: [{ controlId: 'second-signal', trigger: 'manual', occurrence: '2026-11-25T00:00:00.000Z' }],
+        });
+        for (let tries = 0; tries < 200 && pagesFetched(control.fetchLog).length < 2; tries++) await sleep(50);
+        const exited = once(first, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+        first.kill('SIGINT');
+        await sleep(500);
+        expect(first.exitCode, 'the first signal leaves the collection its grace time').toBeNull();
+        const secondSignalAt = performance.now();
+        first.kill('SIGINT');
+        const [code, signal] = await exited;
+        const exitMs = performance.now() - secondSignalAt;
+
+        expect({ code, signal }).toEqual({ code: 130, signal: null });
+        expect(exitMs, 'the second signal ends the worker at once, not after the 30 s grace').toBeLessThan(2_000);
+        expect(firstLog).toContain('stopping at once: in-flight activities are handed back to the server');
+        const pagesAtExit = pagesFetched(control.fetchLog).length;
+        expect(pagesAtExit, 'the collection was left unfinished').toBeLessThan(30);
+
+        const second = await startIsmsWorker(control.file);
+        const summary = (await handle.result()) as { gaps: unknown[] };
+        second.kill('SIGTERM');
+        await once(second, 'exit');
+        expect(summary.gaps).toEqual([]);
+        const rows = await runtime.store.list({ controlId: 'second-signal' });
+        expect(rows).toHaveLength(1);
+        expect(rows[0]!.recordCount).toBe(1 + 30 * 2);
+        expect(rows[0]!.provenance, 'the second worker resumed from the last heartbeated page').toMatchObject({ resumed: true, attempt: 2 });
       });
     },
     2 * HEARTBEAT_TIMEOUT_MS,

@@ -8,7 +8,7 @@ import { syncReviewSchedules } from '../review-schedules.ts';
 import { runControl } from '../run-control.ts';
 import { runsInFlight } from '../runs-in-flight.ts';
 import { syncSchedules } from '../schedules.ts';
-import { createWorker, workflowsPath } from '../worker.ts';
+import { createWorker, stopOnSignals, workflowsPath } from '../worker.ts';
 import { table, type CliContext } from './context.ts';
 import { describeRun } from './run.ts';
 
@@ -100,13 +100,4 @@ function quietBundlerLoggerOf(log: Logger) {
     error: (message: string, meta?: unknown) => log.error(meta ?? {}, message),
     log: () => undefined,
   };
-}
-
-function stopOnSignals(log: Logger, stop: () => unknown): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log.info({ signal }, 'stopping');
-      void stop();
-    });
-  }
 }
