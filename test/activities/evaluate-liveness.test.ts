@@ -47,12 +47,14 @@ beforeEach(async () => {
     }),
   );
   runtime = await openRuntime(path.join(dir, 'isms.yaml'), createLogger({ level: 'silent' }), testRegistries);
-  const records = runtime.store.records.bind(runtime.store);
-  runtime.store.records = async function* (id: string) {
-    for await (const record of records(id)) {
-      yielded++;
-      onRecord(yielded);
-      yield record;
+  const recordBatches = runtime.store.recordBatches.bind(runtime.store);
+  runtime.store.recordBatches = async function* (id: string, size?: number) {
+    for await (const batch of recordBatches(id, size)) {
+      for (const _record of batch) {
+        yielded++;
+        onRecord(yielded);
+      }
+      yield batch;
     }
   };
 });
