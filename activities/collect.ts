@@ -38,7 +38,8 @@ export async function collectEvidence(deps: CollectDeps, input: CollectInput): P
   );
   const committed = await deps.store.findCommitted(input.runId, input.sourceName);
   if (committed) {
-    // The attempt that committed may have lost the catalog before it removed its staging owner record.
+    // The attempt that committed may have lost the catalog before its journal line or before it removed its staging owner record.
+    await deps.store.journalWaiting();
     await deps.store.discardStaging(input.runId, input.sourceName);
     log.info({ evidenceId: committed.id }, 'evidence already committed for this run; not collecting again');
     return deps.store.ref(committed);

@@ -141,6 +141,8 @@ export class EvidenceStore {
     const written = await staged.finish();
     const existing = await this.findCommitted(meta.runId, meta.sourceName);
     if (existing) {
+      // The attempt that committed it may have lost the catalog before its journal line: this retry writes it.
+      await this.journalWaiting();
       await this.staging.discard(meta.runId, meta.sourceName);
       return existing;
     }
@@ -157,7 +159,10 @@ export class EvidenceStore {
    */
   async storeFile(meta: Omit<SnapshotMeta, 'kinds'>, file: EvidenceFile, content: string | Uint8Array): Promise<EvidenceRow> {
     const existing = await this.findCommitted(meta.runId, meta.sourceName);
-    if (existing) return existing;
+    if (existing) {
+      await this.journalWaiting();
+      return existing;
+    }
     try {
       const staged = await this.staging.file(meta.runId, meta.sourceName);
       await staged.write(typeof content === 'string' ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength));
@@ -221,7 +226,7 @@ export class EvidenceStore {
       await tx.run('INSERT INTO journal_waiting (seq) VALUES (?)', full.seq);
       return full;
     });
-    await this.journalWaitingRows();
+    await this.journalWaiting();
     return row;
   }
 
@@ -232,7 +237,7 @@ export class EvidenceStore {
    * rows that waited are journaled here: a journal emptied, cut or edited is never filled in, so what verify
    * reports stays for the auditor.
    */
-  private async journalWaitingRows(): Promise<void> {
+  async journalWaiting(): Promise<void> {
     await this.catalog.transaction(async (tx) => {
       const waiting = await tx.all<{ seq: number; id: string | null; row_hash: string | null }>(
         'SELECT w.seq AS seq, e.id AS id, e.row_hash AS row_hash FROM journal_waiting w LEFT JOIN evidence e ON e.seq = w.seq ORDER BY w.seq',

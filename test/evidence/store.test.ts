@@ -275,6 +275,18 @@ describe('the journal is written by writers only', () => {
     expect((await store.verify()).ok).toBe(true);
   });
 
+  it('a retry of the commit whose journal line was lost writes that line, with no other write needed', async () => {
+    const lost = await snapshot('run-1', ['CVE-1']);
+    // The state a writer that lost the catalog (or crashed) after the row's commit and before its line leaves.
+    writeFileSync(journalFile(), '');
+    await store.catalog.run('INSERT INTO journal_waiting (seq) VALUES (?)', lost.seq);
+    await reopen();
+    const retried = await snapshot('run-1', ['CVE-1']);
+    expect(retried.id).toBe(lost.id);
+    expect(readFileSync(journalFile(), 'utf8')).toBe(`${lost.seq} ${lost.id} ${lost.rowHash}\n`);
+    expect((await store.verify()).ok).toBe(true);
+  });
+
   it("never gives a deleted newest row's sequence number to the next row, and verify names the deleted one", async () => {
     await snapshot('run-1', ['CVE-1']);
     const deleted = await snapshot('run-2', ['CVE-2']);
