@@ -313,6 +313,11 @@ export class SqliteCatalog implements Catalog {
     if (this.db.isOpen) this.db.close();
   }
 
+  /** How many prepared statements the connection keeps (a test checks that batch sizes do not each add their own). */
+  get preparedStatements(): number {
+    return this.statements.size;
+  }
+
   /** Whether a transaction is open on the connection (a test checks that a failed one was rolled back). */
   get isTransaction(): boolean {
     return this.db.isTransaction;

@@ -43,6 +43,18 @@ const MIGRATIONS = [
 
 export const FINDING_LEDGER_SCHEMA: ModuleSchema = { module: 'finding-ledger', migrations: MIGRATIONS };
 
+/**
+ * What the ledger reads of a finding. A caller folding a large scan in batches keeps only this of each finding until
+ * its batch is folded, rather than the whole record with its source's raw fields.
+ */
+export type Sighting = Pick<Finding, 'kind' | 'asset' | 'id' | 'location' | 'severity' | 'scanner' | 'scannedAt' | 'firstSeenAt'>;
+
+/** A finding as the ledger keeps it while a batch waits to be folded. */
+export function sightingOf(finding: Finding): Sighting {
+  const { kind, asset, id, location, severity, scanner, scannedAt, firstSeenAt } = finding;
+  return { kind, asset, id, location, severity, scanner, scannedAt, firstSeenAt };
+}
+
 export interface LedgerEntry {
   subject: string;
   asset: string;
@@ -95,6 +107,37 @@ const LOOKUP_BATCH = 1000;
 /** Rows per upsert: 11 parameters each, under SQLite's 32,766. */
 const WRITE_BATCH = 500;
 
+/*
+ * Every distinct count of parameters is a statement of its own, prepared and kept in the catalog's statement cache:
+ * a 500-row upsert holds about 440 KB of SQLite's memory and a 1,000-subject lookup about 160 KB. Batches therefore
+ * come in a few sizes only (full, or a power of two), rather than one per remainder a scan happens to leave.
+ */
+
+/** The distinct subjects in lists of LOOKUP_BATCH, the last padded to a power of two with its own last subject (IN ignores repeats). */
+function* lookupBatches(subjects: readonly string[]): Generator<string[]> {
+  const unique = [...new Set(subjects)];
+  for (let from = 0; from < unique.length; from += LOOKUP_BATCH) {
+    const batch = unique.slice(from, from + LOOKUP_BATCH);
+    const size = Math.min(LOOKUP_BATCH, 2 ** Math.ceil(Math.log2(batch.length)));
+    while (batch.length < size) batch.push(batch.at(-1)!);
+    yield batch;
+  }
+}
+
+/** Rows in upserts of WRITE_BATCH, the rest in descending powers of two: an upsert may not name one row twice, so no padding. */
+function* writeBatches(rows: readonly Row[]): Generator<readonly Row[]> {
+  let from = 0;
+  for (; rows.length - from >= WRITE_BATCH; from += WRITE_BATCH) yield rows.slice(from, from + WRITE_BATCH);
+  for (let size = 2 ** Math.floor(Math.log2(WRITE_BATCH)); size >= 1; size /= 2) {
+    if (rows.length - from >= size) {
+      yield rows.slice(from, from + size);
+      from += size;
+    }
+  }
+}
+
+const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
+
 const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
 const earlier = (a: string, b: string) => (Date.parse(a) <= Date.parse(b) ? a : b);
 
@@ -133,7 +176,7 @@ export class FindingLedger {
    * Folds records in as `observe` does, for an evaluation too large to hold: fold every batch of findings first, then
    * the scans, which close what the findings folded before them no longer report.
    */
-  async fold(records: readonly EvidenceRecord[], controlId?: string): Promise<void> {
+  async fold(records: readonly (EvidenceRecord | Sighting)[], controlId?: string): Promise<void> {
     await (await this.migrated()).transaction((tx) => this.foldIn(tx, records, controlId));
   }
 
@@ -144,11 +187,9 @@ export class FindingLedger {
 
   private async firstSeenIn(db: CatalogSession, subjects: readonly string[]): Promise<Map<string, string>> {
     const firstSeen = new Map<string, string>();
-    const unique = [...new Set(subjects)];
-    for (let from = 0; from < unique.length; from += LOOKUP_BATCH) {
-      const batch = unique.slice(from, from + LOOKUP_BATCH);
+    for (const batch of lookupBatches(subjects)) {
       const rows = await db.all<{ subject: string; first_seen_at: string }>(
-        `SELECT subject, first_seen_at FROM finding_ledger WHERE fixed_at IS NULL AND subject IN (${batch.map(() => '?').join(', ')})`,
+        `SELECT subject, first_seen_at FROM finding_ledger WHERE fixed_at IS NULL AND subject IN (${placeholders(batch.length)})`,
         ...batch,
       );
       for (const row of rows) firstSeen.set(row.subject, row.first_seen_at);
@@ -161,8 +202,8 @@ export class FindingLedger {
    * finding by finding in scan order, and written back with one upsert per page: a statement per finding made folding
    * a million-finding scan take minutes.
    */
-  private async foldIn(tx: CatalogSession, records: readonly EvidenceRecord[], controlId: string | undefined): Promise<void> {
-    const findings = records.filter((record): record is Finding => record.kind === 'finding');
+  private async foldIn(tx: CatalogSession, records: readonly (EvidenceRecord | Sighting)[], controlId: string | undefined): Promise<void> {
+    const findings = records.filter((record): record is Sighting => record.kind === 'finding');
     const scans = records.filter((record): record is Scan => record.kind === 'scan');
     const rows = await this.rowsOf(tx, findings.map(findingSubject));
     const touched = new Map<string, Row>();
@@ -178,18 +219,15 @@ export class FindingLedger {
 
   private async rowsOf(tx: CatalogSession, subjects: readonly string[]): Promise<Map<string, Row>> {
     const rows = new Map<string, Row>();
-    const unique = [...new Set(subjects)];
-    for (let from = 0; from < unique.length; from += LOOKUP_BATCH) {
-      const batch = unique.slice(from, from + LOOKUP_BATCH);
-      for (const row of await tx.all<Row>(`SELECT * FROM finding_ledger WHERE subject IN (${batch.map(() => '?').join(', ')})`, ...batch))
+    for (const batch of lookupBatches(subjects)) {
+      for (const row of await tx.all<Row>(`SELECT * FROM finding_ledger WHERE subject IN (${placeholders(batch.length)})`, ...batch))
         rows.set(row.subject, row);
     }
     return rows;
   }
 
   private async write(tx: CatalogSession, rows: readonly Row[]): Promise<void> {
-    for (let from = 0; from < rows.length; from += WRITE_BATCH) {
-      const batch = rows.slice(from, from + WRITE_BATCH);
+    for (const batch of writeBatches(rows)) {
       await tx.run(
         `INSERT INTO finding_ledger (subject, asset, vulnerability, location, severity, first_seen_at, last_seen_at, fixed_at, scanners, episodes, controls)
          VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
@@ -212,7 +250,7 @@ export class FindingLedger {
     }
   }
 
-  private async closeMissing(tx: CatalogSession, scan: Scan, findings: readonly Finding[]): Promise<void> {
+  private async closeMissing(tx: CatalogSession, scan: Scan, findings: readonly Sighting[]): Promise<void> {
     const reported = new Set(
       findings
         .filter((finding) => finding.asset === scan.asset && finding.scanner === scan.scanner && Date.parse(finding.scannedAt) === Date.parse(scan.scannedAt))
@@ -281,7 +319,7 @@ export class FindingLedger {
 }
 
 /** The ledger row once `finding` is folded into `row` (undefined: none yet), or undefined when the finding changes nothing. */
-function see(row: Row | undefined, finding: Finding, controlId: string | undefined): Row | undefined {
+function see(row: Row | undefined, finding: Sighting, controlId: string | undefined): Row | undefined {
   if (!row) {
     return {
       subject: findingSubject(finding),

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FINDING_LEDGER_SCHEMA, FindingLedger } from '../../evidence/finding-ledger.ts';
 import { Finding, Scan } from '../../core/records.ts';
+import { findingSubject } from '../../core/check-results.ts';
+import { SqliteCatalog } from '../../evidence/catalog.ts';
 import { BACKENDS, closeTestCatalogs, testCatalog } from '../support/catalogs.ts';
 
 afterEach(closeTestCatalogs);
@@ -93,6 +95,27 @@ describe.each(BACKENDS)('finding ledger (%s)', (backend) => {
     expect(open).toEqual([...stillReported].sort());
     expect(fixed).toEqual(locations.filter((_, index) => index % 3 !== 0).sort());
     expect(await ledger.remediations()).toHaveLength(fixed.length);
+  });
+
+  it('folds batches of every size whole, through a few statement shapes rather than one per size', async () => {
+    const catalog = await testCatalog(backend);
+    const ledger = new FindingLedger(catalog);
+    const statementsBefore = catalog instanceof SqliteCatalog ? catalog.preparedStatements : 0;
+    let folded = 0;
+    let seenAgain = 0;
+    // 40 batches of 37 to 1,480 findings, each size different, half of them seen again with a later scan.
+    for (let size = 37; size <= 1480; size += 37) {
+      const batch = Array.from({ length: size }, (_, index) => finding('trivy', 1, { location: `pkg-${folded + index}@1` }));
+      await ledger.fold(batch);
+      const again = batch.slice(0, Math.floor(size / 2));
+      await ledger.fold(again.map((seen) => ({ ...seen, scannedAt: day(2) })));
+      seenAgain += again.length;
+      expect((await ledger.firstSeen(batch.map(findingSubject))).size).toBe(size);
+      folded += size;
+    }
+    expect(await ledger.list()).toHaveLength(folded);
+    expect((await ledger.list()).filter((entry) => entry.lastSeenAt === day(2))).toHaveLength(seenAgain);
+    if (catalog instanceof SqliteCatalog) expect(catalog.preparedStatements - statementsBefore).toBeLessThan(40);
   });
 
   it('a ledger paged by subject before the rowid index keeps its rows and closes them as before', async () => {
