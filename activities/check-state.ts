@@ -2,18 +2,18 @@ import type { CheckEvidence } from '../checks/kit/contract.ts';
 import type { StateKind, StateWrites } from '../checks/kit/state.ts';
 import { findingSubject } from '../core/check-results.ts';
 import type { Catalog } from '../evidence/catalog.ts';
-import { FindingLedger } from '../evidence/finding-ledger.ts';
+import { FindingLedger, sightingOf, type Sighting } from '../evidence/finding-ledger.ts';
 import { LeaverClock } from '../evidence/leaver-clock.ts';
 import type { EvidenceRecord, Scan } from '../core/records.ts';
 
 /**
  * Findings folded into the ledger per transaction. Each commit writes back every index page its random inserts touched
- * (and checkpoints the WAL), so fewer, larger commits write each page fewer times: 2,000 per commit made the commits a
- * third of folding 146k findings, and 5,000 took that fold from 8.5 s to 3.1 s. At 1.46M findings 10,000 took the
- * evaluation from 127 s to 98 s beside the ledger's rowid paging (CPU 113 s to 75 s); 20,000 saved a few seconds more
- * but took peak RSS from 539 MB to 593 MB, too close to the 600 MB target.
+ * (and checkpoints the WAL), so fewer, larger commits write each page fewer times. At 1.46M findings, 5,000 per commit
+ * and 10,000 made the evaluation take 127 s and 98 s on a loaded machine; of the ledger's inserts alone (a SQLite
+ * microbenchmark, quiet machine), 10,000 per commit took 35.7 s and 50,000 took 25.4 s. A batch waits as sightings, a
+ * few fields per finding, not as records with their raw fields: 50,000 of those cost less memory than 10,000 records.
  */
-const FOLD_BATCH = 10000;
+const FOLD_BATCH = 10_000;
 
 /** One source's snapshot, read as a stream in batches. */
 export interface SnapshotStream {
@@ -38,11 +38,11 @@ export const stateProviders: { readonly [K in StateKind]: StateProvider } = {
       const ledger = new FindingLedger(catalog);
       // Every finding first, then the scans: a scan closes what the findings before it no longer report.
       const scans: Scan[] = [];
-      let findings: EvidenceRecord[] = [];
+      let findings: Sighting[] = [];
       for (const snapshot of snapshots) {
         for await (const batch of snapshot.read()) {
           for (const record of batch) {
-            if (record.kind === 'finding') findings.push(record);
+            if (record.kind === 'finding') findings.push(sightingOf(record));
             else if (record.kind === 'scan') scans.push(record);
           }
           if (findings.length < FOLD_BATCH) continue;
