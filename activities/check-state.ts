@@ -8,10 +8,11 @@ import type { EvidenceRecord, Scan } from '../core/records.ts';
 
 /**
  * Findings folded into the ledger per transaction. Each commit writes back every index page its random inserts touched
- * (and checkpoints the WAL), so fewer, larger commits write each page fewer times. At 1.46M findings, 5,000 per commit
- * and 10,000 made the evaluation take 127 s and 98 s on a loaded machine; of the ledger's inserts alone (a SQLite
- * microbenchmark, quiet machine), 10,000 per commit took 35.7 s and 50,000 took 25.4 s. A batch waits as sightings, a
- * few fields per finding, not as records with their raw fields: 50,000 of those cost less memory than 10,000 records.
+ * (and checkpoints the WAL), so fewer, larger commits write each page fewer times: of the ledger's 1.46M inserts alone
+ * (a SQLite microbenchmark), 10,000 per commit took 35.7 s and 50,000 took 25.4 s. The whole 1.46M-finding evaluation
+ * took 81 s at 10,000 (peak RSS 540 MB) and 73 s at 25,000 (568 MB, and 607-639 MB before the ledger's statements came
+ * in a few sizes): the peak is the checks' pass after the fold, whose heap a larger fold leaves bigger, and 600 MB is
+ * the target. A batch waits as sightings, the few fields the ledger reads, not as records with their raw fields.
  */
 const FOLD_BATCH = 10_000;
 
