@@ -8,6 +8,7 @@ import type { ConnectorContext } from '../connectors/contract.ts';
 import { describeIssues } from '../core/zod-issues.ts';
 import { recordSchemas, type RecordKind } from '../core/records.ts';
 import type { Checkpoint, EvidenceStore } from '../evidence/store.ts';
+import { CatalogUnavailableError } from '../evidence/catalog-postgres.ts';
 import type { CollectInput, EvidenceRef } from '../core/contracts.ts';
 import { InvalidRecordError, scrubbingLogger, scrubSecrets, toFailure } from './failures.ts';
 
@@ -103,17 +104,21 @@ export async function collectEvidence(deps: CollectDeps, input: CollectInput): P
       clearInterval(liveness);
     }
 
-    const row = await deps.store.commit(staged, {
-      runId: input.runId,
-      controlId: input.controlId,
-      sourceName: input.sourceName,
-      connector: connector.name,
-      connectorVersion: connector.version,
-      kinds: [...connector.kinds],
-      collectedAt: new Date().toISOString(),
-      provenance: { ...provenance, occurrence: input.occurrence, attempt: activity.info.attempt, resumed: resumeCursor !== undefined },
-      warnings,
-    });
+    const row = await deps.store.commit(
+      staged,
+      {
+        runId: input.runId,
+        controlId: input.controlId,
+        sourceName: input.sourceName,
+        connector: connector.name,
+        connectorVersion: connector.version,
+        kinds: [...connector.kinds],
+        collectedAt: new Date().toISOString(),
+        provenance: { ...provenance, occurrence: input.occurrence, attempt: activity.info.attempt, resumed: resumeCursor !== undefined },
+        warnings,
+      },
+      (operation) => untilCatalogAnswers(operation, activity, () => progress, log),
+    );
     log.info({ evidenceId: row.id, records: row.recordCount, sha256: row.sha256 }, 'evidence committed');
     return deps.store.ref(row);
   } catch (error) {
@@ -127,6 +132,28 @@ export async function collectEvidence(deps: CollectDeps, input: CollectInput): P
     log.error({ errorType: failure.type, err: failure.message }, 'collection failed');
     if (failedForGood(failure, activity.info)) await discardStaging(deps, input, log);
     throw failure;
+  }
+}
+
+/** Waits between calls to an unreachable catalog: from 1 s, doubling, at most this long. */
+const CATALOG_WAIT_MAX_MS = 30_000;
+
+/**
+ * A finished snapshot waits for an unreachable catalog, heartbeating its progress, instead of failing: a failed
+ * attempt is one of the collection's few retries (5 by default, about 75 s), and a source whose retries are spent is
+ * an evidence gap, although its evidence was collected whole. The activity's start-to-close timeout bounds the wait,
+ * and cancellation (the run's, or a stopping worker's) ends it.
+ */
+async function untilCatalogAnswers<T>(operation: () => Promise<T>, activity: Context, progress: () => Progress, log: Logger): Promise<T> {
+  for (let waitMs = 1000; ; waitMs = Math.min(waitMs * 2, CATALOG_WAIT_MAX_MS)) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!(error instanceof CatalogUnavailableError)) throw error;
+      log.warn({ err: error.message, retryInMs: waitMs }, 'the catalog is unreachable; the collected snapshot waits for it');
+      activity.heartbeat(progress());
+      await activity.sleep(waitMs);
+    }
   }
 }
 

@@ -18,6 +18,12 @@ import { fromDb, rowHash, toDbValues, type DbRow, type EvidenceRow } from './evi
 export { StagedSnapshot } from './staging.ts';
 export type { Checkpoint, StagingOwner } from './staging.ts';
 
+/**
+ * How `commit` makes each of its catalog calls: by default once; a caller that would rather wait out an unreachable
+ * catalog than lose a finished snapshot passes a call that retries (activities/collect.ts).
+ */
+export type CatalogCall = <T>(operation: () => Promise<T>) => Promise<T>;
+
 export interface SnapshotMeta {
   runId: string;
   controlId: string;
@@ -137,17 +143,19 @@ export class EvidenceStore {
    * hashed as it was written, so committing is a rename (or, for content already stored, a deletion).
    * Idempotent per run and source.
    */
-  async commit(staged: StagedSnapshot, meta: SnapshotMeta): Promise<EvidenceRow> {
+  async commit(staged: StagedSnapshot, meta: SnapshotMeta, catalogCall: CatalogCall = (operation) => operation()): Promise<EvidenceRow> {
     const written = await staged.finish();
-    const existing = await this.findCommitted(meta.runId, meta.sourceName);
+    const existing = await catalogCall(() => this.findCommitted(meta.runId, meta.sourceName));
     if (existing) {
       // The attempt that committed it may have lost the catalog before its journal line: this retry writes it.
-      await this.journalWaiting();
+      await catalogCall(() => this.journalWaiting());
       await this.staging.discard(meta.runId, meta.sourceName);
       return existing;
     }
     const blob = await placeBlob(this.blobs, staged.file, written, this.log);
-    const row = await this.appendRow(meta, blob, staged.count);
+    // Once the blob is placed the staging file is gone: the row is what remains to write, and appendRow finds a row
+    // an earlier call committed before it lost the catalog, so calling it again is safe.
+    const row = await catalogCall(() => this.appendRow(meta, blob, staged.count));
     await this.staging.discard(meta.runId, meta.sourceName);
     return row;
   }

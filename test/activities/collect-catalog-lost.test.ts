@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -13,6 +13,7 @@ import { PostgresCatalog } from '../../evidence/catalog-postgres.ts';
 import { EvidenceStore } from '../../evidence/store.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { postgresDatabase } from '../support/postgres.ts';
+import { postgresBinaries, startPostgresCluster } from '../support/postgres-cluster.ts';
 import { testRegistries } from '../support/test-connectors.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -21,7 +22,7 @@ afterEach(async () => {
 });
 
 describe('collectEvidence when PostgreSQL goes away after the evidence row commits', () => {
-  it('the retry returns the committed evidence and leaves nothing in staging: verify finds no orphaned staging file', async () => {
+  it('an attempt stopped after its row committed: the retry returns the committed evidence, journals it and leaves nothing in staging', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'isms-collect-lost-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'isms.yaml');
@@ -54,7 +55,8 @@ describe('collectEvidence when PostgreSQL goes away after the evidence row commi
     );
     await catalog.run('CREATE TRIGGER cut_session BEFORE DELETE ON journal_waiting FOR EACH STATEMENT EXECUTE FUNCTION cut_session()');
 
-    const deps: CollectDeps = { config, store, log: createLogger({ level: 'silent' }) };
+    const lines: string[] = [];
+    const deps: CollectDeps = { config, store, log: createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } }) };
     const input: CollectInput = {
       runId: 'control:vuln:2026-11-01T06:00:00.000Z',
       controlId: 'vuln',
@@ -62,9 +64,13 @@ describe('collectEvidence when PostgreSQL goes away after the evidence row commi
       occurrence: '2026-11-01T06:00:00.000Z',
     };
     const retryPolicy = { maximumAttempts: 5 };
-    const first = new MockActivityEnvironment({ attempt: 1, retryPolicy }).run(collectEvidence, deps, input);
-    await expect(first).rejects.toBeInstanceOf(ApplicationFailure);
-    await expect(first).rejects.toMatchObject({ type: 'CatalogUnavailableError', nonRetryable: false });
+    // The first attempt waits for the catalog; its worker stops (cancels it) while it waits, the row already committed.
+    const firstAttempt = new MockActivityEnvironment({ attempt: 1, retryPolicy });
+    const first = firstAttempt.run(collectEvidence, deps, input);
+    const waiting = () => lines.some((line) => line.includes('the collected snapshot waits for it'));
+    while (!waiting()) await new Promise((resolve) => setTimeout(resolve, 50));
+    firstAttempt.cancel();
+    await expect(first).rejects.toBeInstanceOf(CancelledFailure);
     const committed = await store.findCommitted(input.runId, input.sourceName);
     expect(committed?.recordCount).toBe(1 + 2 * 3);
 
@@ -80,4 +86,76 @@ describe('collectEvidence when PostgreSQL goes away after the evidence row commi
     expect(report.problems).toEqual([]);
     expect(report.checked).toBe(1);
   });
+
+  it(
+    'a finished snapshot waits, heartbeating, for a catalog that went away, and commits in the same attempt when it returns',
+    { timeout: 90_000 },
+    async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'isms-collect-waits-'));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      const file = path.join(dir, 'isms.yaml');
+      writeFileSync(
+        file,
+        stringify({
+          dataDir: 'data',
+          controls: [
+            {
+              id: 'vuln',
+              title: 'Technical vulnerabilities are remediated on time',
+              reference: 'A.8.8',
+              owner: 'security@example.com',
+              schedule: { cron: '0 6 * * *' },
+              sources: [{ name: 'scan', connector: 'paged-findings', config: { pages: 3, perPage: 3, delayMs: 1500 } }],
+              checks: [{ check: 'vulnerability-sla' }],
+            },
+          ],
+        }),
+      );
+      const config = await loadConfig(file, testRegistries);
+      // A cluster of its own: it is stopped mid-collection and started again on the same port.
+      const cluster = await startPostgresCluster(postgresBinaries()!);
+      cleanups.push(() => cluster.stop());
+      const catalog = await new PostgresCatalog(cluster.url).open();
+      const store = await EvidenceStore.open(config.dataDir, { catalog });
+      cleanups.push(() => store.close());
+      const lines: string[] = [];
+      const deps: CollectDeps = { config, store, log: createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } }) };
+      const input: CollectInput = {
+        runId: 'control:vuln:2026-11-02T06:00:00.000Z',
+        controlId: 'vuln',
+        sourceName: 'scan',
+        occurrence: '2026-11-02T06:00:00.000Z',
+      };
+
+      const environment = new MockActivityEnvironment({ attempt: 1, retryPolicy: { maximumAttempts: 5 } });
+      const heartbeatsAt: number[] = [];
+      let down: Promise<void> | undefined;
+      let downAt = 0;
+      let upAt = 0;
+      environment.on('heartbeat', () => {
+        heartbeatsAt.push(Date.now());
+        // After the first page: PostgreSQL is down before the pull ends (two more pages, 1.5 s each) and stays down 5 s.
+        down ??= cluster.pause('fast').then(async () => {
+          downAt = Date.now();
+          await new Promise((resolve) => setTimeout(resolve, 5000));
+          await cluster.resume();
+          upAt = Date.now();
+        });
+      });
+      const ref = await environment.run<[CollectDeps, CollectInput], EvidenceRef, typeof collectEvidence>(collectEvidence, deps, input);
+      await down;
+
+      expect(ref.recordCount).toBe(1 + 3 * 3);
+      expect(upAt - downAt).toBeGreaterThanOrEqual(5000);
+      const waits = lines.filter((line) => line.includes('the catalog is unreachable; the collected snapshot waits for it'));
+      expect(waits.length).toBeGreaterThanOrEqual(2);
+      expect(waits[0]).toContain('is unreachable');
+      // It said it was alive while it waited: a heartbeat with each wait, after the pull's last page.
+      const firstWaitAt = new Date((JSON.parse(waits[0]!) as { time: number | string }).time).getTime();
+      expect(heartbeatsAt.filter((at) => at >= firstWaitAt && at <= upAt).length).toBeGreaterThanOrEqual(2);
+      expect((await store.findCommitted(input.runId, input.sourceName))?.id).toBe(ref.id);
+      expect(readdirSync(path.join(config.dataDir, 'evidence', 'staging'))).toEqual([]);
+      expect((await store.verify()).problems).toEqual([]);
+    },
+  );
 });
