@@ -183,7 +183,8 @@ function watchCatalog(url: string) {
 
 describe('PostgreSQL lost mid-run and back', () => {
   it.each([
-    { mode: 'fast', step: 'collection commit', statement: /journal_waiting|INTO evidence|FROM evidence/, activity: 'collectEvidence' },
+    // A collection whose snapshot is finished waits for the catalog inside its attempt (and says so) rather than failing it.
+    { mode: 'fast', step: 'collection commit', statement: /journal_waiting|INTO evidence|FROM evidence/, activity: undefined },
     { mode: 'fast', step: 'evaluation', statement: /INSERT INTO deviations/, activity: 'evaluateControl' },
     // Reconciling is a local activity: its retries stay in the worker and leave no trace in the history.
     { mode: 'immediate', step: 'reconcile', statement: /nonconformit/, activity: undefined },
@@ -233,10 +234,12 @@ describe('PostgreSQL lost mid-run and back', () => {
       expect(worker.child.exitCode).toBeNull();
 
       expect(summaries.map((summary) => [summary.status, summary.gaps])).toEqual(summaries.map(() => ['fail', []]));
-      // The outage landed mid-run: some activity attempt failed on the unreachable catalog and was retried.
+      // The outage landed mid-run: an activity attempt failed on the unreachable catalog and was retried, or (the commit
+      // of a finished snapshot) waited for it.
       const histories = await Promise.all(handles.map(async (handle) => historyJson(await handle.fetchHistory())));
       const catalogFailures = histories.flatMap(retriedFailures).filter((failure) => failure.type === 'CatalogUnavailableError');
-      expect(catalogFailures.map((failure) => failure.activity)).toEqual(expect.arrayContaining(activity ? [activity] : [expect.any(String)]));
+      if (step === 'collection commit') expect(worker.output()).toContain('the catalog is unreachable; the collected snapshot waits for it');
+      else expect(catalogFailures.map((failure) => failure.activity)).toEqual(expect.arrayContaining(activity ? [activity] : [expect.any(String)]));
       for (const failure of catalogFailures) expect(failure.message).toContain(`catalog ${location} is unreachable`);
       for (const history of histories) expect(history).not.toContain(PASSWORD);
 
@@ -280,8 +283,8 @@ describe('PostgreSQL lost mid-run and back', () => {
       expect(after.problems).toEqual([]);
       expect(after.checked).toBe(rows.length + 1);
 
-      // The worker said which catalog it lost, and never its password.
-      expect(worker.output()).toContain(location);
+      // The worker said which catalog it lost (as text, or inside a JSON log line), and never its password.
+      expect([location, JSON.stringify(location).slice(1, -1)].some((named) => worker.output().includes(named))).toBe(true);
       expect(worker.output()).not.toContain(PASSWORD);
       worker.child.kill('SIGTERM');
       expect((await once(worker.child, 'exit'))[0]).toBe(0);
