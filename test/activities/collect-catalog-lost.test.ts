@@ -21,29 +21,34 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A config of one control whose one source is the paged-findings test connector with `pages`, in a folder of its own. */
+async function scanConfig(prefix: string, pages: Record<string, number>) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'isms.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      dataDir: 'data',
+      controls: [
+        {
+          id: 'vuln',
+          title: 'Technical vulnerabilities are remediated on time',
+          reference: 'A.8.8',
+          owner: 'security@example.com',
+          schedule: { cron: '0 6 * * *' },
+          sources: [{ name: 'scan', connector: 'paged-findings', config: pages }],
+          checks: [{ check: 'vulnerability-sla' }],
+        },
+      ],
+    }),
+  );
+  return loadConfig(file, testRegistries);
+}
+
 describe('collectEvidence when PostgreSQL goes away after the evidence row commits', () => {
   it('an attempt stopped after its row committed: the retry returns the committed evidence, journals it and leaves nothing in staging', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'isms-collect-lost-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const file = path.join(dir, 'isms.yaml');
-    writeFileSync(
-      file,
-      stringify({
-        dataDir: 'data',
-        controls: [
-          {
-            id: 'vuln',
-            title: 'Technical vulnerabilities are remediated on time',
-            reference: 'A.8.8',
-            owner: 'security@example.com',
-            schedule: { cron: '0 6 * * *' },
-            sources: [{ name: 'scan', connector: 'paged-findings', config: { pages: 2, perPage: 3 } }],
-            checks: [{ check: 'vulnerability-sla' }],
-          },
-        ],
-      }),
-    );
-    const config = await loadConfig(file, testRegistries);
+    const config = await scanConfig('isms-collect-lost-', { pages: 2, perPage: 3 });
     const database = await postgresDatabase();
     cleanups.push(() => database.drop());
     const catalog = await new PostgresCatalog(database.url).open();
@@ -91,27 +96,7 @@ describe('collectEvidence when PostgreSQL goes away after the evidence row commi
     'a finished snapshot waits, heartbeating, for a catalog that went away, and commits in the same attempt when it returns',
     { timeout: 90_000 },
     async () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'isms-collect-waits-'));
-      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-      const file = path.join(dir, 'isms.yaml');
-      writeFileSync(
-        file,
-        stringify({
-          dataDir: 'data',
-          controls: [
-            {
-              id: 'vuln',
-              title: 'Technical vulnerabilities are remediated on time',
-              reference: 'A.8.8',
-              owner: 'security@example.com',
-              schedule: { cron: '0 6 * * *' },
-              sources: [{ name: 'scan', connector: 'paged-findings', config: { pages: 3, perPage: 3, delayMs: 1500 } }],
-              checks: [{ check: 'vulnerability-sla' }],
-            },
-          ],
-        }),
-      );
-      const config = await loadConfig(file, testRegistries);
+      const config = await scanConfig('isms-collect-waits-', { pages: 3, perPage: 3, delayMs: 1500 });
       // A cluster of its own: it is stopped mid-collection and started again on the same port.
       const cluster = await startPostgresCluster(postgresBinaries()!);
       cleanups.push(() => cluster.stop());
