@@ -224,14 +224,14 @@ describe('PostgreSQL lost mid-run and back', () => {
       await cluster.pause(mode);
       try {
         await sleep(DOWN_MS);
-        expect(worker.child.exitCode).toBeNull();
+        expect(worker.child.exitCode, `the worker exited; its output ends: ${worker.output().slice(-3000)}`).toBeNull();
       } finally {
         await cluster.resume();
       }
 
       const summaries = await results;
       const seen = await watch.stop();
-      expect(worker.child.exitCode).toBeNull();
+      expect(worker.child.exitCode, `the worker exited; its output ends: ${worker.output().slice(-3000)}`).toBeNull();
 
       expect(summaries.map((summary) => [summary.status, summary.gaps])).toEqual(summaries.map(() => ['fail', []]));
       // The outage landed mid-run: an activity attempt failed on the unreachable catalog and was retried, or (the commit
@@ -308,13 +308,13 @@ describe('PostgreSQL lost mid-run and back', () => {
     await cluster.pause('fast');
     try {
       await sleep(500);
-      expect(worker.child.exitCode).toBeNull();
+      expect(worker.child.exitCode, `the worker exited; its output ends: ${worker.output().slice(-3000)}`).toBeNull();
     } finally {
       await cluster.resume();
     }
     const next = await runOn(2);
     expect([next.status, next.gaps, next.nonconformities.stillObserved.length]).toEqual(['fail', [], FINDINGS]);
-    expect(worker.child.exitCode).toBeNull();
+    expect(worker.child.exitCode, `the worker exited; its output ends: ${worker.output().slice(-3000)}`).toBeNull();
     worker.child.kill('SIGTERM');
     expect((await once(worker.child, 'exit'))[0]).toBe(0);
   });
