@@ -1,6 +1,5 @@
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { ConfigError } from '../core/errors.ts';
-import type { CatalogSession, SqliteCatalog, SqlValue } from './catalog.ts';
+import { readSqliteSnapshot, type CatalogSession, type SqliteCatalog, type SqlValue } from './catalog.ts';
 import { CatalogUnavailableError, type PostgresCatalog } from './catalog-postgres.ts';
 import { EvidenceStore } from './store.ts';
 
@@ -18,8 +17,6 @@ export class CatalogMigrationError extends Error {
 /** PostgreSQL takes at most 65,535 parameters per statement; batches stay well below it. */
 const MAX_PARAMETERS = 30_000;
 const MAX_BATCH_ROWS = 500;
-/** How long opening the source waits for a writer's checkpoint, as the catalog's own connections do. */
-const SOURCE_BUSY_TIMEOUT_MS = 10_000;
 
 /**
  * Copies the embedded catalog of a data folder into an empty PostgreSQL database: every table of the catalog and of
@@ -33,7 +30,7 @@ const SOURCE_BUSY_TIMEOUT_MS = 10_000;
 export async function migrateCatalog(dataDir: string, source: SqliteCatalog, target: PostgresCatalog): Promise<TableCopy[]> {
   await refuseNonEmpty(target, target);
   await EvidenceStore.open(dataDir, { catalog: target });
-  return inReadSnapshot(source.file, async (from) => {
+  return readSqliteSnapshot(source.file, async (from) => {
     const tables = await tablesInCopyOrder(from);
     return target.transaction(async (to) => {
       await refuseNonEmpty(to, target);
@@ -42,29 +39,6 @@ export async function migrateCatalog(dataDir: string, source: SqliteCatalog, tar
       return copied;
     });
   });
-}
-
-/**
- * Runs `work` on its own read-only connection to the SQLite file in a deferred transaction: on a WAL database it sees
- * the state of its first read until it ends, and holds no lock a writer waits on (a write transaction would hold every
- * writer of the source for the whole copy, and fail them after their busy timeout).
- */
-async function inReadSnapshot<T>(file: string, work: (session: CatalogSession) => Promise<T>): Promise<T> {
-  const db = new DatabaseSync(file, { readOnly: true, timeout: SOURCE_BUSY_TIMEOUT_MS });
-  const params = (values: readonly SqlValue[]) => values as SQLInputValue[];
-  const snapshot: CatalogSession = {
-    dialect: 'sqlite',
-    get: async <R>(sql: string, ...values: SqlValue[]) => db.prepare(sql).get(...params(values)) as R | undefined,
-    all: async <R>(sql: string, ...values: SqlValue[]) => db.prepare(sql).all(...params(values)) as R[],
-    run: () => Promise.reject(new Error('catalog migrate reads its source only')),
-  };
-  try {
-    db.exec('BEGIN');
-    return await work(snapshot);
-  } finally {
-    if (db.isTransaction) db.exec('ROLLBACK');
-    db.close();
-  }
 }
 
 async function refuseNonEmpty(session: CatalogSession, target: PostgresCatalog): Promise<void> {

@@ -170,6 +170,30 @@ export function migrationText(migration: Migration, dialect: Dialect): string {
 }
 
 /**
+ * Runs `work` over an embedded catalog file read on a connection of its own, read-only, in one deferred transaction:
+ * on a WAL file it sees the state of its first read until it ends and holds no lock a writer waits on, and nothing is
+ * written, migrated or created (the catalog's own open does all three). For readers beside a running worker: a copy
+ * of the catalog, an auditor's check of a bundle against it.
+ */
+export async function readSqliteSnapshot<T>(file: string, work: (session: CatalogSession) => Promise<T>): Promise<T> {
+  const db = new DatabaseSync(file, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
+  const values = (params: readonly SqlValue[]) => params as SQLInputValue[];
+  const snapshot: CatalogSession = {
+    dialect: 'sqlite',
+    get: async <R>(sql: string, ...params: SqlValue[]) => db.prepare(sql).get(...values(params)) as R | undefined,
+    all: async <R>(sql: string, ...params: SqlValue[]) => db.prepare(sql).all(...values(params)) as R[],
+    run: () => Promise.reject(new Error(`${file} is read here, never written`)),
+  };
+  try {
+    db.exec('BEGIN');
+    return await work(snapshot);
+  } finally {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    db.close();
+  }
+}
+
+/**
  * The embedded catalog: one `node:sqlite` connection. Its calls are synchronous, but a transaction spans awaits, so
  * every statement and transaction takes the connection's async lock in turn: another caller's statement never lands
  * inside an open transaction. WAL lets the CLI and dashboards read while the worker writes; IMMEDIATE transactions

@@ -32,6 +32,12 @@ export function rowHash(fields: Omit<EvidenceRow, 'rowHash'>): string {
   return sha256Hex(JSON.stringify(toDbValues({ ...fields, rowHash: '' }).slice(0, -1)));
 }
 
+/** Whether the row's fields still hash to the hash it carries: an edit that left `rowHash` alone shows here. */
+export function holdsItsHash(row: EvidenceRow): boolean {
+  const { rowHash: stored, ...fields } = row;
+  return rowHash(fields) === stored;
+}
+
 export type DbRow = {
   seq: number;
   id: string;

@@ -3,14 +3,14 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { DatabaseSync } from 'node:sqlite';
 import { createZstdDecompress } from 'node:zlib';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { formatPath } from '../core/zod-issues.ts';
 import type { Register } from './register.ts';
 import type { EvidenceStore, VerifyProblem } from './store.ts';
-import { fromDb, rowHash, type DbRow, type EvidenceRow } from './evidence-row.ts';
+import { fromDb, holdsItsHash, type DbRow, type EvidenceRow } from './evidence-row.ts';
+import { readSqliteSnapshot } from './catalog.ts';
 import { SQLITE_CATALOG_FILE } from './catalog-open.ts';
 import { PostgresCatalog } from './catalog-postgres.ts';
 
@@ -20,8 +20,6 @@ const SUMS = 'SHA256SUMS';
 const SIGNATURE = 'manifest.json.sig';
 const NONCONFORMITIES = 'nonconformities.json';
 const README = 'README.txt';
-/** How long a read of the embedded catalog waits for a writer's checkpoint to let it in. */
-const SQLITE_READ_TIMEOUT_MS = 10_000;
 /** The predecessor hash of the catalog's first row. */
 const GENESIS = '0'.repeat(64);
 
@@ -298,8 +296,7 @@ function checkChain(manifest: BundleManifest): BundleProblem[] {
   const { predecessor, following, head } = manifest.chain;
   const whole = chainOf(manifest);
   for (const row of whole) {
-    const { rowHash: stored, ...fields } = row;
-    if (rowHash(fields) !== stored) problems.push({ evidenceId: row.id, problem: 'row-modified', detail: `row ${row.seq} does not match its hash` });
+    if (!holdsItsHash(row)) problems.push({ evidenceId: row.id, problem: 'row-modified', detail: `row ${row.seq} does not match its hash` });
   }
   const first = whole[0];
   if (first && !predecessor && (first.seq !== 1 || first.prevHash !== GENESIS)) {
@@ -412,14 +409,11 @@ async function liveChain(anchor: CatalogAnchor): Promise<{ location: string } & 
       file,
       `${anchor.dataDir} holds no ${SQLITE_CATALOG_FILE}: not a data folder with an embedded catalog (a catalog on PostgreSQL is checked with --against-catalog)`,
     );
-  const db = new DatabaseSync(file, { readOnly: true, timeout: SQLITE_READ_TIMEOUT_MS });
-  try {
-    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evidence'").get())
+  return readSqliteSnapshot(file, async (db) => {
+    if (!(await db.get("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evidence'")))
       return notAnchored(file, `${file} holds no evidence table: not an isms catalog`);
-    return { location: file, rows: db.prepare('SELECT * FROM evidence ORDER BY seq').all() as DbRow[] };
-  } finally {
-    db.close();
-  }
+    return { location: file, rows: await db.all<DbRow>('SELECT * FROM evidence ORDER BY seq') };
+  });
 }
 
 /**
@@ -442,7 +436,7 @@ function checkAgainstCatalog(manifest: BundleManifest, catalogRows: readonly DbR
     if (!theirs) problems.push({ evidenceId: row.id, problem: 'anchor-mismatch', detail: `the catalog has no row ${row.seq}` });
     else if (theirs.rowHash !== row.rowHash || theirs.id !== row.id)
       problems.push({ evidenceId: row.id, problem: 'anchor-mismatch', detail: `row ${row.seq} differs from the catalog's row ${row.seq} (${theirs.id})` });
-    else if (rowHash(withoutHash(theirs)) !== theirs.rowHash)
+    else if (!holdsItsHash(theirs))
       problems.push({
         evidenceId: row.id,
         problem: 'anchor-mismatch',
@@ -454,11 +448,6 @@ function checkAgainstCatalog(manifest: BundleManifest, catalogRows: readonly DbR
     problems.push({ evidenceId: row.id, problem: 'row-deleted', detail: `the catalog's row ${row.seq} belongs to the period but is not in the bundle` });
   }
   return problems;
-}
-
-function withoutHash(row: EvidenceRow): Omit<EvidenceRow, 'rowHash'> {
-  const { rowHash: _stored, ...fields } = row;
-  return fields;
 }
 
 /** A checkpoint vouches for the bundle when it names a row of the bundle's chain, with that row's hash. */

@@ -13,7 +13,7 @@ import { FileJournal, type Journal, type JournalEntry } from './journal.ts';
 import { EvidenceRecord } from '../core/records.ts';
 import { StagingArea, type Checkpoint, type OpenStagingFile, type StagedSnapshot, type StagingOwner } from './staging.ts';
 import { ensureViews } from './views.ts';
-import { fromDb, rowHash, toDbValues, type DbRow, type EvidenceRow } from './evidence-row.ts';
+import { fromDb, holdsItsHash, rowHash, toDbValues, type DbRow, type EvidenceRow } from './evidence-row.ts';
 
 export { StagedSnapshot } from './staging.ts';
 export type { Checkpoint, StagingOwner } from './staging.ts';
@@ -367,8 +367,7 @@ export class EvidenceStore {
     let previous = GENESIS;
     let previousSeq = 0;
     for (const row of rows) {
-      const { rowHash: stored, ...fields } = row;
-      if (rowHash(fields) !== stored) {
+      if (!holdsItsHash(row)) {
         problems.push({ evidenceId: row.id, problem: 'row-modified', detail: `catalog row ${row.seq} does not match its hash` });
       }
       if (row.prevHash !== previous || row.seq !== previousSeq + 1) {
@@ -383,10 +382,10 @@ export class EvidenceStore {
           ? `catalog row ${row.seq} is not in the journal yet: its writer stopped before writing the line, and the next write adds it`
           : `catalog row ${row.seq} is not in the journal`;
         problems.push({ evidenceId: row.id, problem: 'row-not-journaled', detail });
-      } else if (entry.id !== row.id || entry.rowHash !== stored) {
+      } else if (entry.id !== row.id || entry.rowHash !== row.rowHash) {
         problems.push({ evidenceId: row.id, problem: 'row-modified', detail: `catalog row ${row.seq} differs from the journal` });
       }
-      previous = stored;
+      previous = row.rowHash;
       previousSeq = row.seq;
       problems.push(...(await this.verifyBlob(row)));
     }
