@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -10,6 +9,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { startMoto, type MotoServer } from '../test/support/moto.ts';
 import { postgresBinaries, startPostgresCluster } from '../test/support/postgres-cluster.ts';
+import { startWorkerProcess } from '../test/support/worker-launcher.ts';
 import { startDevServer } from '../worker/dev-server.ts';
 import { createLogger } from '../worker/logger.ts';
 import { workflowsPath } from '../worker/worker.ts';
@@ -30,7 +30,6 @@ const WARM_UP = 6;
 const IN_FLIGHT = 20;
 const BUCKET = 'bench-hosts';
 const S3_ENV = { AWS_ACCESS_KEY_ID: 'AKIAISMSBENCHHOSTS01', AWS_SECRET_ACCESS_KEY: 'bench-hosts-secret', AWS_REGION: 'us-east-1' };
-const workerScript = fileURLToPath(new URL('../test/support/worker-process.ts', import.meta.url));
 
 interface Side {
   name: string;
@@ -89,40 +88,6 @@ function hostConfig(dir: string, side: Side, controlId: string, taskQueue: strin
   return file;
 }
 
-/**
- * Starts a worker process into `started` and waits for its "ready". Its output (the SDK's INFO lines among it) is kept, not printed,
- * and both pipes are drained for its whole life so that a chatty worker never blocks on a full pipe.
- */
-async function startWorker(configFile: string, address: string, bundlePath: string, env: Record<string, string>, started: ChildProcess[]): Promise<void> {
-  const child = spawn(process.execPath, [workerScript, configFile, address, bundlePath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  // Listed at once, so that the caller stops it even when another worker fails to start.
-  started.push(child);
-  let tail = '';
-  let ready = false;
-  const exited = once(child, 'exit');
-  await new Promise<void>((resolve, reject) => {
-    let stdout = '';
-    const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-2000));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      keep(chunk);
-      if (ready) return;
-      stdout += chunk.toString();
-      // worker-process.ts writes this line once its worker polls.
-      if (/^ready$/m.test(stdout)) {
-        ready = true;
-        resolve();
-      }
-    });
-    child.stderr!.on('data', keep);
-    void exited.then(([code]) => {
-      if (!ready) reject(new Error(`a worker process exited with ${String(code)} before it was ready:\n${tail}`));
-    });
-  });
-}
-
 /** User + system CPU seconds of a live process, from /proc/<pid>/stat (clock ticks of 1/100 s on Linux). */
 function processCpuS(pid: number | undefined): number | null {
   try {
@@ -144,13 +109,13 @@ async function runSide(side: Side, context: { address: string; bundlePath: strin
   try {
     await Promise.all(
       Array.from({ length: side.workers }, (_, index) =>
-        startWorker(
-          hostConfig(path.join(context.dir, side.name, `host-${index}`), side, controlId, taskQueue),
-          context.address,
-          context.bundlePath,
+        startWorkerProcess({
+          configFile: hostConfig(path.join(context.dir, side.name, `host-${index}`), side, controlId, taskQueue),
+          address: context.address,
+          bundlePath: context.bundlePath,
           env,
-          workers,
-        ),
+          started: workers,
+        }),
       ),
     );
     const execute = (index: number) =>

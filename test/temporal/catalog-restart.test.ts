@@ -1,10 +1,9 @@
 // @module-tag postgres
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -16,6 +15,7 @@ import { historyJson } from '../support/histories.ts';
 import { postgresBinaries, startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.ts';
 import { writeConfig } from '../support/temporal.ts';
 import { testRegistries } from '../support/test-connectors.ts';
+import { startWorkerProcess as launchWorkerProcess, type WorkerProcess } from '../support/worker-launcher.ts';
 
 /**
  * PostgreSQL lost mid-run and back (issue 14): a worker process runs control runs on a real Temporal dev server with
@@ -24,7 +24,6 @@ import { testRegistries } from '../support/test-connectors.ts';
  * is written twice or in part, and the worker lives through it.
  */
 
-const workerScript = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
 const PASSWORD = `pw-${randomUUID()}`;
 const CONTROLS = 4;
 const OCCURRENCES = 3;
@@ -108,24 +107,8 @@ function restartConfig(prefix: string) {
 }
 
 /** A worker in its own process, so that an unhandled error while PostgreSQL is down would end it for all to see. */
-async function startWorkerProcess(configFile: string, env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [workerScript, configFile, inject('temporalAddress'), inject('workflowBundlePath')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  children.push(child);
-  let output = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const ready = await Promise.race([
-    (async () => {
-      while (!output.includes('ready\n')) await sleep(20);
-      return true;
-    })(),
-    once(child, 'exit').then(() => false),
-  ]);
-  if (!ready) throw new Error(`worker process exited before it was ready (code ${child.exitCode}): ${output}`);
-  return { child, output: () => output };
+function startWorkerProcess(configFile: string, env: Record<string, string>): Promise<WorkerProcess> {
+  return launchWorkerProcess({ configFile, address: inject('temporalAddress'), bundlePath: inject('workflowBundlePath'), env, started: children });
 }
 
 /**

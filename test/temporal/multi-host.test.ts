@@ -1,11 +1,10 @@
 // @module-tag moto
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -19,6 +18,7 @@ import { directoryUser, startFakeGoogleDirectory, type FakeGoogleDirectory } fro
 import { startMoto, type MotoServer } from '../support/moto.ts';
 import { postgresDatabase } from '../support/postgres.ts';
 import { testRegistries } from '../support/test-connectors.ts';
+import { startWorkerProcess as launchWorkerProcess } from '../support/worker-launcher.ts';
 
 /**
  * Workers on several hosts: three worker processes, each with its own working directory and no disk in common, share
@@ -27,7 +27,6 @@ import { testRegistries } from '../support/test-connectors.ts';
  * no nonconformity is doubled.
  */
 
-const workerScript = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
 const CONTROLS = 5;
 const OCCURRENCES = 10;
 const FINDINGS_PER_CONTROL = 3 * 4;
@@ -97,18 +96,14 @@ function hostConfig(prefix: string, taskQueue: string, directory: FakeGoogleDire
 }
 
 async function startWorkerProcess(configFile: string, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [workerScript, configFile, inject('temporalAddress'), inject('workflowBundlePath')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
+  const launched = await launchWorkerProcess({
+    configFile,
+    address: inject('temporalAddress'),
+    bundlePath: inject('workflowBundlePath'),
+    env,
+    started: children,
   });
-  children.push(child);
-  let output = '';
-  child.stdout!.setEncoding('utf8');
-  for await (const chunk of child.stdout!) {
-    output += chunk;
-    if (output.includes('ready')) return child;
-  }
-  throw new Error(`worker process exited before it was ready (code ${child.exitCode})`);
+  return launched.child;
 }
 
 describe('three workers on three hosts, one PostgreSQL catalog and one S3 bucket', () => {

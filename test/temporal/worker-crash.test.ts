@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -14,22 +13,12 @@ import { testRegistries } from '../support/test-connectors.ts';
 import { untilActivityStarted, writeConfig } from '../support/temporal.ts';
 import { lastAttemptOf } from '../support/histories.ts';
 import { controlRun } from '../../workflows/control-run.ts';
+import { startWorkerProcess as launchWorkerProcess } from '../support/worker-launcher.ts';
 
-const workerScript = fileURLToPath(new URL('../support/worker-process.ts', import.meta.url));
 const children: ChildProcess[] = [];
 
 async function startWorkerProcess(configFile: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [workerScript, configFile, inject('temporalAddress'), inject('workflowBundlePath')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout!.setEncoding('utf8');
-  for await (const chunk of child.stdout!) {
-    output += chunk;
-    if (output.includes('ready')) return child;
-  }
-  throw new Error(`worker process exited before it was ready (code ${child.exitCode})`);
+  return (await launchWorkerProcess({ configFile, address: inject('temporalAddress'), bundlePath: inject('workflowBundlePath'), started: children })).child;
 }
 
 afterAll(() => {
