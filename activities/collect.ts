@@ -8,7 +8,7 @@ import type { ConnectorContext } from '../connectors/contract.ts';
 import { describeIssues } from '../core/zod-issues.ts';
 import { recordSchemas, type RecordKind } from '../core/records.ts';
 import type { Checkpoint, EvidenceStore } from '../evidence/store.ts';
-import { CatalogUnavailableError } from '../evidence/catalog-postgres.ts';
+import { CatalogUnavailableError } from '../evidence/catalog.ts';
 import type { CollectInput, EvidenceRef } from '../core/contracts.ts';
 import { InvalidRecordError, scrubbingLogger, scrubSecrets, toFailure } from './failures.ts';
 

@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/errors.ts';
-import { readSqliteSnapshot, type CatalogSession, type SqliteCatalog, type SqlValue } from './catalog.ts';
-import { CatalogUnavailableError, type PostgresCatalog } from './catalog-postgres.ts';
+import { CatalogUnavailableError, readSqliteSnapshot, type CatalogSession, type SqliteCatalog, type SqlValue } from './catalog.ts';
+import type { PostgresCatalog } from './catalog-postgres.ts';
 import { EvidenceStore } from './store.ts';
 
 /** How many rows one copied table held. */

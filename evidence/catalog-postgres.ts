@@ -1,6 +1,15 @@
 import pg from 'pg';
 import { ConfigError } from '../core/errors.ts';
-import { CATALOG_MIGRATIONS, memoizedMigration, migrationText, type Catalog, type CatalogSession, type Migration, type SqlValue } from './catalog.ts';
+import {
+  CATALOG_MIGRATIONS,
+  CatalogUnavailableError,
+  memoizedMigration,
+  migrationText,
+  type Catalog,
+  type CatalogSession,
+  type Migration,
+  type SqlValue,
+} from './catalog.ts';
 
 /**
  * The catalog on PostgreSQL, through `pg` (node-postgres: the most used driver, pure JavaScript, pooled; its
@@ -25,11 +34,6 @@ const TYPES = {
     return pg.types.getTypeParser(oid, format);
   },
 };
-
-/** A connection fault (server gone, connection cut, refused): the statement may succeed when it is tried again. */
-export class CatalogUnavailableError extends Error {
-  override readonly name = 'CatalogUnavailableError';
-}
 
 /** The parts of a catalog URL that are safe to print: never the password. */
 export function describePostgresUrl(url: string): string {

@@ -47,6 +47,14 @@ export interface Catalog extends CatalogSession {
   close(): Promise<void>;
 }
 
+/**
+ * The catalog cannot be reached (server gone, connection cut, refused): the statement may succeed when it is tried
+ * again. Only a catalog on a server raises it; callers wait or retry on it whatever the backend.
+ */
+export class CatalogUnavailableError extends Error {
+  override readonly name = 'CatalogUnavailableError';
+}
+
 /** How long a writer waits for another's lock, from the first statement on: opening a fresh catalog takes locks too. */
 const BUSY_TIMEOUT_MS = 10_000;
 /** Prepared statements kept per connection: far more than the distinct statements the stores send. */

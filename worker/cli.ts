@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=16
-import { CatalogUnavailableError } from '../evidence/catalog-postgres.ts';
+import { CatalogUnavailableError } from '../evidence/catalog.ts';
 import { Command } from 'commander';
 import { ConfigError } from '../core/errors.ts';
 import { TemporalUnavailableError } from './connection.ts';

@@ -1,7 +1,8 @@
 // @module-tag postgres
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CatalogUnavailableError, PostgresCatalog } from '../../evidence/catalog-postgres.ts';
+import { CatalogUnavailableError } from '../../evidence/catalog.ts';
+import { PostgresCatalog } from '../../evidence/catalog-postgres.ts';
 import { Register } from '../../evidence/register.ts';
 import { postgresDatabase } from '../support/postgres.ts';
 
